@@ -1,0 +1,11 @@
+ALTER TABLE users DROP CONSTRAINT users_org_fk;
+DROP TABLE outbox;
+DROP TABLE audit_log;
+DROP TABLE audit_head;
+DROP TABLE login_throttle;
+DROP TABLE tokens;
+DROP TABLE org_documents;
+DROP TABLE org_inspections;
+DROP TABLE organizations;
+DROP TABLE users;
+DROP TABLE bureaus;

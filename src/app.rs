@@ -1,0 +1,69 @@
+//! Builds the server from settings: database, migrations, first admin, worker, routes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+
+use crate::auth::Jwt;
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::web::AppState;
+
+pub struct Started {
+    pub server: actix_web::dev::Server,
+    pub pool: DbPool,
+    pub port: u16,
+    /// Email and one-time password of the admin created on an empty database.
+    pub first_admin: Option<(String, String)>,
+}
+
+/// Opens the database and brings its schema up to date.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {
+    if db::Backend::of_url(settings.database_url.expose()) == db::Backend::Sqlite {
+        std::fs::create_dir_all(&settings.data_dir)?;
+    }
+    let url = settings.database_url.expose().to_string();
+    let size = settings.db_pool_size;
+    tokio::task::spawn_blocking(move || -> anyhow::Result<DbPool> {
+        let pool = db::build_pool(&url, size)?;
+        let mut conn = pool.get().map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", db::redact_url(&url)))?;
+        let ran = db::run_migrations(&mut conn)?;
+        if ran > 0 {
+            tracing::info!(migrations = ran, "database schema updated");
+        }
+        Ok(pool)
+    })
+    .await?
+}
+
+/// Starts serving on `listener`; the returned server runs when awaited (or spawned).
+pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<Started> {
+    let settings = Arc::new(settings);
+    let pool = open_database(&settings).await?;
+    let p = pool.clone();
+    let first_admin = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut conn = p.get()?;
+        crate::ops::accounts::bootstrap_admin(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await??;
+    if settings.worker {
+        crate::jobs::spawn_worker(pool.clone(), settings.clone())?;
+    }
+    let port = listener.local_addr()?.port();
+    let state = web::Data::new(AppState { pool: pool.clone(), jwt: Jwt::new(settings.jwt_secret.expose(), settings.session_hours), settings: settings.clone() });
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(256 * 1024))
+            .wrap(from_fn(crate::web::page_layer))
+            .wrap(Compress::default())
+            .configure(crate::web::routes)
+    })
+    .listen(listener)?;
+    if settings.http_workers > 0 {
+        server = server.workers(settings.http_workers);
+    }
+    Ok(Started { server: server.run(), pool, port, first_admin })
+}

@@ -1,0 +1,153 @@
+//! Who may do what. Handlers ask here and never re-implement a rule.
+
+use crate::domain::account::Role;
+use crate::domain::org::OrgKind;
+use crate::error::AppError;
+
+/// The signed-in person, as loaded for the current request.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Actor {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub org_id: Option<i64>,
+    pub bureau_id: Option<i64>,
+    pub locale: String,
+}
+
+/// The parts of an organization that access rules depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgRef {
+    pub id: i64,
+    pub kind: OrgKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    /// List, deactivate and reactivate accounts; manage bureaus.
+    ManageUsers,
+    /// Invite a person with this role (into `org` for NGO/evaluator members).
+    InviteUser(Role),
+    /// Register a new organization of this kind.
+    RegisterOrg(OrgKind),
+    ViewOrg(OrgRef),
+    /// Edit the registration, upload documents.
+    EditOrg(OrgRef),
+    /// Invite a colleague into the organization.
+    InviteToOrg(OrgRef),
+    /// List every organization, verify / reject, accept a failed code check, set credit flags.
+    SuperviseOrgs,
+    /// Read the audit trail.
+    ViewAudit,
+}
+
+fn is_member(actor: &Actor, org: OrgRef) -> bool {
+    let member_role = match org.kind {
+        OrgKind::Ngo => Role::Ngo,
+        OrgKind::Agency => Role::Evaluator,
+    };
+    actor.org_id == Some(org.id) && actor.role == member_role
+}
+
+/// Whether `actor` may perform `action`.
+pub fn allows(actor: &Actor, action: Action) -> bool {
+    let staff = matches!(actor.role, Role::Admin | Role::Officer);
+    match action {
+        Action::ManageUsers => actor.role == Role::Admin,
+        Action::InviteUser(role) => match actor.role {
+            Role::Admin => role != Role::Ngo,
+            Role::Officer => matches!(role, Role::Reviewer | Role::Evaluator),
+            _ => false,
+        },
+        Action::RegisterOrg(OrgKind::Ngo) => actor.role == Role::Ngo && actor.org_id.is_none(),
+        Action::RegisterOrg(OrgKind::Agency) => staff,
+        Action::ViewOrg(org) => staff || is_member(actor, org),
+        Action::EditOrg(org) => is_member(actor, org) || (staff && org.kind == OrgKind::Agency),
+        Action::InviteToOrg(org) => is_member(actor, org) || (staff && org.kind == OrgKind::Agency),
+        Action::SuperviseOrgs | Action::ViewAudit => staff,
+    }
+}
+
+/// `allows`, as a result for `?`.
+pub fn require(actor: &Actor, action: Action) -> Result<(), AppError> {
+    if allows(actor, action) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, org_id: Option<i64>) -> Actor {
+        Actor { id: 1, email: "a@example.org".into(), name: "A".into(), role, org_id, bureau_id: None, locale: "zh-CN".into() }
+    }
+
+    const NGO: OrgRef = OrgRef { id: 10, kind: OrgKind::Ngo };
+    const OTHER_NGO: OrgRef = OrgRef { id: 11, kind: OrgKind::Ngo };
+    const AGENCY: OrgRef = OrgRef { id: 20, kind: OrgKind::Agency };
+
+    #[test]
+    fn members_manage_their_own_org_only() {
+        let m = actor(Role::Ngo, Some(10));
+        assert!(allows(&m, Action::ViewOrg(NGO)));
+        assert!(allows(&m, Action::EditOrg(NGO)));
+        assert!(allows(&m, Action::InviteToOrg(NGO)));
+        assert!(!allows(&m, Action::ViewOrg(OTHER_NGO)));
+        assert!(!allows(&m, Action::EditOrg(OTHER_NGO)));
+        assert!(!allows(&m, Action::SuperviseOrgs));
+        assert!(!allows(&m, Action::RegisterOrg(OrgKind::Ngo)), "already has an org");
+        assert!(allows(&actor(Role::Ngo, None), Action::RegisterOrg(OrgKind::Ngo)));
+    }
+
+    #[test]
+    fn officers_supervise_but_do_not_edit_ngo_registrations() {
+        let o = actor(Role::Officer, None);
+        assert!(allows(&o, Action::ViewOrg(NGO)));
+        assert!(allows(&o, Action::SuperviseOrgs));
+        assert!(allows(&o, Action::ViewAudit));
+        assert!(!allows(&o, Action::EditOrg(NGO)));
+        assert!(allows(&o, Action::EditOrg(AGENCY)));
+        assert!(allows(&o, Action::RegisterOrg(OrgKind::Agency)));
+        assert!(!allows(&o, Action::RegisterOrg(OrgKind::Ngo)));
+        assert!(!allows(&o, Action::ManageUsers));
+    }
+
+    #[test]
+    fn invitations_follow_the_role_ladder() {
+        let admin = actor(Role::Admin, None);
+        let officer = actor(Role::Officer, None);
+        for r in [Role::Admin, Role::Officer, Role::Reviewer, Role::Evaluator] {
+            assert!(allows(&admin, Action::InviteUser(r)));
+        }
+        assert!(!allows(&admin, Action::InviteUser(Role::Ngo)), "NGOs sign up or are invited by colleagues");
+        assert!(allows(&officer, Action::InviteUser(Role::Reviewer)));
+        assert!(allows(&officer, Action::InviteUser(Role::Evaluator)));
+        assert!(!allows(&officer, Action::InviteUser(Role::Officer)));
+        assert!(!allows(&officer, Action::InviteUser(Role::Admin)));
+        for r in Role::ALL {
+            assert!(!allows(&actor(Role::Reviewer, None), Action::InviteUser(r)));
+            assert!(!allows(&actor(Role::Ngo, Some(10)), Action::InviteUser(r)));
+        }
+    }
+
+    #[test]
+    fn evaluators_belong_to_agencies_not_ngos() {
+        let e = actor(Role::Evaluator, Some(20));
+        assert!(allows(&e, Action::ViewOrg(AGENCY)));
+        assert!(allows(&e, Action::InviteToOrg(AGENCY)));
+        let wrong = actor(Role::Evaluator, Some(10));
+        assert!(!allows(&wrong, Action::ViewOrg(NGO)), "an evaluator is never an NGO member");
+        assert!(!allows(&actor(Role::Reviewer, None), Action::ViewOrg(NGO)));
+    }
+
+    #[test]
+    fn only_admins_manage_users() {
+        for r in Role::ALL {
+            assert_eq!(allows(&actor(r, None), Action::ManageUsers), r == Role::Admin);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Database access: one connection type over SQLite and PostgreSQL, a pool, embedded
+//! migrations, and one module of queries per aggregate.
+
+pub mod audit;
+pub mod orgs;
+pub mod outbox;
+pub mod schema;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. Built by [`DbManager`], never by `establish`, which would
+/// silently turn a mistyped PostgreSQL URL into a SQLite file path.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<DbManager>;
+pub type PooledConn = PooledConnection<DbManager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend named by a database URL's scheme: `postgres://` / `postgresql://` is
+    /// PostgreSQL, `sqlite://PATH` or a bare path is SQLite.
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct DbManager {
+    url: String,
+    backend: Backend,
+}
+
+impl DbManager {
+    pub fn new(url: &str) -> Self {
+        let backend = Backend::of_url(url);
+        let url = match backend {
+            Backend::Postgres => url.to_string(),
+            Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
+        };
+        DbManager { url, backend }
+    }
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url)
+                .map(DbConn::Pg)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut c = diesel::SqliteConnection::establish(&self.url)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                c.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Builds the pool. SQLite gets a small pool (one writer at a time anyway).
+pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
+    let manager = DbManager::new(url);
+    let size = match manager.backend {
+        Backend::Sqlite => max_size.min(8),
+        Backend::Postgres => max_size,
+    };
+    let pool = Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
+    Ok(pool)
+}
+
+/// Runs the embedded migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let ran = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(ran)
+}
+
+/// A URL fit for logs: the password is replaced.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The current instant as stored: UTC, truncated to microseconds (both backends keep that).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Runs `f` as one write transaction. On SQLite the write lock is taken first (a write to
+/// `audit_head`), so concurrent writers queue on the busy timeout instead of failing
+/// when a read transaction cannot be upgraded.
+pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+{
+    conn.transaction(|c| {
+        if matches!(c, DbConn::Sqlite(_)) {
+            c.batch_execute("UPDATE audit_head SET entries = entries WHERE id = 1")?;
+        }
+        f(c)
+    })
+}
+
+/// Runs blocking database work off the async executor, on actix's blocking pool.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(|e| AppError::Unexpected(format!("database unavailable: {e}")))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Unexpected(format!("blocking task failed: {e}")))?
+}
+
+/// A page of a list: `page` starts at 1.
+#[derive(Debug, Clone, Copy)]
+pub struct PageReq {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageReq {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
+        PageReq {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(25).clamp(1, 200),
+        }
+    }
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Paged<T> {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}

@@ -1,0 +1,165 @@
+//! The email outbox: rows written in the same transaction as the change that causes them,
+//! claimed and sent by the background worker.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+
+use super::schema::outbox;
+use super::{now, DbConn};
+use crate::error::AppError;
+use crate::mail::Outgoing;
+
+/// After this many failed attempts a message is marked `failed` and left for an admin.
+pub const MAX_ATTEMPTS: i32 = 8;
+
+pub fn enqueue(conn: &mut DbConn, m: &Outgoing) -> Result<(), AppError> {
+    let at = now();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::to_email.eq(&m.to_email),
+            outbox::to_name.eq(&m.to_name),
+            outbox::subject.eq(&m.subject),
+            outbox::body_text.eq(&m.body),
+            outbox::kind.eq(m.kind),
+            outbox::status.eq("pending"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(at),
+            outbox::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, QueryableByName, Queryable)]
+pub struct Claimed {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub to_email: String,
+    #[diesel(sql_type = Text)]
+    pub to_name: String,
+    #[diesel(sql_type = Text)]
+    pub subject: String,
+    #[diesel(sql_type = Text)]
+    pub body_text: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` due messages for `lease`, counting an attempt on each. On
+/// PostgreSQL rows are taken with `FOR UPDATE SKIP LOCKED`, so several instances never
+/// claim the same message; SQLite has a single writer.
+pub fn claim_due(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<Claimed>, AppError> {
+    let at = now();
+    let until = at + lease;
+    conn.transaction(|conn| match conn {
+        DbConn::Pg(pg) => Ok(diesel::sql_query(
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
+               AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, to_email, to_name, subject, body_text, kind, attempts",
+        )
+        .bind::<Timestamp, _>(until)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(limit)
+        .load::<Claimed>(pg)?),
+        DbConn::Sqlite(_) => {
+            let ids: Vec<i64> = outbox::table
+                .filter(outbox::status.eq("pending"))
+                .filter(outbox::next_attempt_at.le(at))
+                .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at)))
+                .order(outbox::id)
+                .limit(limit)
+                .select(outbox::id)
+                .load(conn)?;
+            diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+                .set((outbox::locked_until.eq(Some(until)), outbox::attempts.eq(outbox::attempts + 1)))
+                .execute(conn)?;
+            Ok(outbox::table
+                .filter(outbox::id.eq_any(&ids))
+                .order(outbox::id)
+                .select((
+                    outbox::id,
+                    outbox::to_email,
+                    outbox::to_name,
+                    outbox::subject,
+                    outbox::body_text,
+                    outbox::kind,
+                    outbox::attempts,
+                ))
+                .load::<Claimed>(conn)?)
+        }
+    })
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
+    diesel::update(outbox::table.find(id))
+        .set((outbox::status.eq("sent"), outbox::sent_at.eq(Some(now())), outbox::locked_until.eq(None::<NaiveDateTime>)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Exponential backoff: 30 s, 1 min, 2 min, … capped at 1 h.
+pub fn backoff(attempts: i32) -> Duration {
+    let secs = 30i64 << (attempts.clamp(1, 8) - 1);
+    Duration::seconds(secs.min(3600))
+}
+
+pub fn mark_failed(conn: &mut DbConn, id: i64, attempts: i32, error: &str) -> Result<(), AppError> {
+    let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(status),
+            outbox::last_error.eq(Some(error.chars().take(500).collect::<String>())),
+            outbox::next_attempt_at.eq(now() + backoff(attempts)),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub to_email: String,
+    pub subject: String,
+    pub body_text: String,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+/// Messages to one address, oldest first (tests and the admin's view).
+pub fn to_address(conn: &mut DbConn, email: &str) -> Result<Vec<OutboxRow>, AppError> {
+    Ok(outbox::table
+        .filter(outbox::to_email.eq(email))
+        .order(outbox::id)
+        .select((
+            outbox::id,
+            outbox::to_email,
+            outbox::subject,
+            outbox::body_text,
+            outbox::kind,
+            outbox::status,
+            outbox::attempts,
+            outbox::last_error,
+        ))
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(8), Duration::seconds(3600));
+        assert_eq!(backoff(50), Duration::seconds(3600));
+    }
+}

@@ -1,0 +1,162 @@
+// Hand-kept diesel schema; the same tables exist in migrations/sqlite and migrations/postgres.
+// Only types both backends share are used (see DESIGN §4).
+
+diesel::table! {
+    bureaus (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        status -> Text,
+        email_verified_at -> Nullable<Timestamp>,
+        token_version -> Integer,
+        must_change_password -> Bool,
+        locale -> Text,
+        org_id -> Nullable<BigInt>,
+        bureau_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        uscc -> Nullable<Text>,
+        uscc_check_failed -> Bool,
+        uscc_override_by -> Nullable<BigInt>,
+        reg_type -> Text,
+        sponsor_org -> Nullable<Text>,
+        registered_on -> Nullable<Date>,
+        reg_authority -> Text,
+        legal_rep -> Text,
+        contact_name -> Text,
+        contact_phone -> Text,
+        contact_email -> Text,
+        address -> Text,
+        district -> Text,
+        street -> Text,
+        grade -> Nullable<Text>,
+        grade_date -> Nullable<Date>,
+        bank_name -> Text,
+        bank_account_name -> Text,
+        bank_account_no -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        verified_at -> Nullable<Timestamp>,
+        credit_flag_org -> Bool,
+        credit_flag_legal_rep -> Bool,
+        credit_note -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_inspections (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        year -> Integer,
+        result -> Text,
+    }
+}
+
+diesel::table! {
+    org_documents (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        kind -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        content -> Binary,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tokens (id) {
+        id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        user_id -> BigInt,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> BigInt,
+        last_hash -> Text,
+        entries -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        actor_label -> Text,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        to_email -> Text,
+        to_name -> Text,
+        subject -> Text,
+        body_text -> Text,
+        kind -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(users -> organizations (org_id));
+diesel::joinable!(users -> bureaus (bureau_id));
+diesel::joinable!(org_inspections -> organizations (org_id));
+diesel::joinable!(org_documents -> organizations (org_id));
+diesel::joinable!(tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, organizations, bureaus);

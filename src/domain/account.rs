@@ -1,0 +1,163 @@
+//! Accounts: roles, statuses, and the rules for emails, names and passwords.
+
+use crate::error::FieldErrors;
+use crate::i18n::Msg;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Officer,
+    Ngo,
+    Reviewer,
+    Evaluator,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Officer, Role::Ngo, Role::Reviewer, Role::Evaluator];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Officer => "officer",
+            Role::Ngo => "ngo",
+            Role::Reviewer => "reviewer",
+            Role::Evaluator => "evaluator",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Role::Admin => "role.admin",
+            Role::Officer => "role.officer",
+            Role::Ngo => "role.ngo",
+            Role::Reviewer => "role.reviewer",
+            Role::Evaluator => "role.evaluator",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Signed up or invited; the email link has not been followed yet.
+    Pending,
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Pending => "pending",
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+    pub fn parse(s: &str) -> UserStatus {
+        match s {
+            "active" => UserStatus::Active,
+            "disabled" => UserStatus::Disabled,
+            _ => UserStatus::Pending,
+        }
+    }
+}
+
+/// A normalised (trimmed, lower-cased) email address.
+pub fn parse_email(input: &str) -> Result<String, Msg> {
+    let s = input.trim().to_lowercase();
+    if s.is_empty() {
+        return Err(Msg::new("field.required"));
+    }
+    if s.len() > 254 || !email_address::EmailAddress::is_valid(&s) || !s.contains('.') {
+        return Err(Msg::new("field.email_invalid"));
+    }
+    Ok(s)
+}
+
+/// A display name: 1–60 characters after trimming.
+pub fn parse_name(input: &str) -> Result<String, Msg> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(Msg::new("field.required"));
+    }
+    if s.chars().count() > 60 {
+        return Err(Msg::new("field.too_long").arg("max", 60));
+    }
+    Ok(s.to_string())
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Password rule: at least 10 characters, at most 128, and not guessable (zxcvbn score ≥ 3,
+/// counting the person's email and name as known words).
+pub fn check_password(password: &str, user_inputs: &[&str]) -> Result<(), Msg> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(Msg::new("field.password_short").arg("min", MIN_PASSWORD_CHARS));
+    }
+    if n > 128 {
+        return Err(Msg::new("field.too_long").arg("max", 128));
+    }
+    let score = zxcvbn::zxcvbn(password, user_inputs).score();
+    if (score as u8) < 3 {
+        return Err(Msg::new("field.password_weak"));
+    }
+    Ok(())
+}
+
+/// Validated sign-up / invitation-acceptance input.
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+}
+
+pub fn validate_signup(email: &str, name: &str, password: &str) -> Result<NewAccount, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let email = parse_email(email).map_err(|m| errors.add("email", m)).ok();
+    let name = parse_name(name).map_err(|m| errors.add("name", m)).ok();
+    if let Err(m) = check_password(password, &[email.as_deref().unwrap_or(""), name.as_deref().unwrap_or("")]) {
+        errors.add("password", m);
+    }
+    match (email, name) {
+        (Some(email), Some(name)) if errors.is_empty() => Ok(NewAccount { email, name }),
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(parse_email("  Li.Ming@Example.ORG ").unwrap(), "li.ming@example.org");
+        assert!(parse_email("not-an-email").is_err());
+        assert!(parse_email("a@b").is_err());
+        assert!(parse_email("").is_err());
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        assert!(check_password("short", &[]).is_err());
+        assert!(check_password("password123", &[]).is_err());
+        assert!(check_password("liming@example.org", &["liming@example.org"]).is_err());
+        assert!(check_password("湖畔-sunrise-Teapot-42", &[]).is_ok());
+    }
+
+    #[test]
+    fn signup_reports_every_field() {
+        let e = validate_signup("bad", "", "123").err().unwrap();
+        assert!(e.has("email") && e.has("name") && e.has("password"));
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! Pure domain rules: no HTTP, no SQL.
+
+pub mod account;
+pub mod org;
+pub mod uscc;

@@ -1,0 +1,194 @@
+//! One error type for the whole app. It renders as `application/problem+json` with a stable
+//! `code`; the `localize_errors` middleware in `web` turns it into an HTML page outside `/api`
+//! and translates messages into the request's language.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use chrono::NaiveDateTime;
+
+use crate::i18n::{Lang, Msg};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub msg: Msg,
+}
+
+/// Field-level problems of one input, all collected before answering.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn add(&mut self, field: impl Into<String>, msg: Msg) {
+        self.0.push(FieldError { field: field.into(), msg });
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+    /// The first message for `field`, rendered, for a form.
+    pub fn get(&self, field: &str, lang: Lang) -> Option<String> {
+        self.0.iter().find(|e| e.field == field).map(|e| e.msg.render(lang))
+    }
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self))
+        }
+    }
+    pub fn single(field: &str, key: &'static str) -> AppError {
+        let mut e = FieldErrors::new();
+        e.add(field, Msg::new(key));
+        AppError::Validation(e)
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    #[error("bad request: {0:?}")]
+    BadRequest(Msg),
+    #[error("not signed in")]
+    Unauthorized,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("csrf token missing or wrong")]
+    CsrfFailed,
+    #[error("password change required")]
+    PasswordChangeRequired,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0:?}")]
+    Conflict(Msg),
+    #[error("too many attempts")]
+    TooManyAttempts { until: NaiveDateTime },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unexpected: {0}")]
+    Unexpected(String),
+}
+
+impl AppError {
+    pub fn conflict(key: &'static str) -> Self {
+        AppError::Conflict(Msg::new(key))
+    }
+    pub fn bad_request(key: &'static str) -> Self {
+        AppError::BadRequest(Msg::new(key))
+    }
+
+    /// The stable machine-readable code, part of the API contract.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "validation_failed",
+            AppError::BadRequest(m) => short_code(m.key, "bad_request"),
+            AppError::Unauthorized => "unauthorized",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::Forbidden => "forbidden",
+            AppError::CsrfFailed => "csrf_failed",
+            AppError::PasswordChangeRequired => "password_change_required",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(m) => short_code(m.key, "conflict"),
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Unexpected(_) => "internal_error",
+        }
+    }
+
+    /// The human message in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            AppError::Validation(_) => Msg::new("error.validation").render(lang),
+            AppError::BadRequest(m) | AppError::Conflict(m) => m.render(lang),
+            AppError::Unauthorized => Msg::new("error.unauthorized").render(lang),
+            AppError::InvalidCredentials => Msg::new("error.invalid_credentials").render(lang),
+            AppError::Forbidden => Msg::new("error.forbidden").render(lang),
+            AppError::CsrfFailed => Msg::new("error.csrf_failed").render(lang),
+            AppError::PasswordChangeRequired => Msg::new("error.password_change_required").render(lang),
+            AppError::NotFound => Msg::new("error.not_found").render(lang),
+            AppError::TooManyAttempts { until } => Msg::new("error.too_many_attempts")
+                .arg("until", crate::web::fmt_time(*until))
+                .render(lang),
+            AppError::PayloadTooLarge => Msg::new("error.payload_too_large").render(lang),
+            AppError::Unexpected(_) => Msg::new("error.internal").render(lang),
+        }
+    }
+
+    /// The `application/problem+json` body in `lang`.
+    pub fn problem(&self, lang: Lang) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "type": "about:blank",
+            "title": self.message(lang),
+            "status": self.status_code().as_u16(),
+            "code": self.code(),
+        });
+        if let AppError::Validation(fields) = self {
+            body["errors"] = fields
+                .0
+                .iter()
+                .map(|e| serde_json::json!({"field": e.field, "code": short_code(e.msg.key, "invalid"), "message": e.msg.render(lang)}))
+                .collect();
+        }
+        body
+    }
+}
+
+/// `error.uscc_check` → `uscc_check`: the locale key's last segment is the stable code.
+fn short_code(key: &'static str, fallback: &'static str) -> &'static str {
+    key.rsplit('.').next().filter(|s| !s.is_empty()).unwrap_or(fallback)
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::CsrfFailed | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Unexpected(detail) = self {
+            tracing::error!(%detail, "unexpected error");
+        }
+        let mut res = HttpResponse::build(self.status_code())
+            .content_type("application/problem+json")
+            .body(self.problem(Lang::default()).to_string());
+        // Kept for the middleware that localizes the body or renders an HTML page.
+        res.extensions_mut().insert(self.clone());
+        res
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => AppError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                AppError::conflict("error.duplicate")
+            }
+            other => AppError::Unexpected(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        AppError::Unexpected(format!("database pool: {e}"))
+    }
+}

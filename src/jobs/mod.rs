@@ -1,0 +1,57 @@
+//! The background worker: sends the outbox. Safe to run in several instances at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::mail::transport::Transport;
+
+/// Sends what is due once; returns how many messages were sent.
+pub async fn send_due(pool: &DbPool, transport: &Transport, from: &str) -> anyhow::Result<usize> {
+    let p = pool.clone();
+    let claimed = tokio::task::spawn_blocking(move || {
+        let mut conn = p.get()?;
+        db::outbox::claim_due(&mut conn, 20, chrono::Duration::minutes(5)).map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await??;
+    let mut sent = 0;
+    for m in claimed {
+        let result = transport.send(from, &m).await;
+        let p = pool.clone();
+        let ok = result.is_ok();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = p.get()?;
+            match result {
+                Ok(()) => db::outbox::mark_sent(&mut conn, m.id),
+                Err(e) => {
+                    tracing::warn!(id = m.id, attempts = m.attempts, error = %e, "email not sent; will retry");
+                    db::outbox::mark_failed(&mut conn, m.id, m.attempts, &e)
+                }
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .await??;
+        if ok {
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+/// Runs the worker loop until the process ends.
+pub fn spawn_worker(pool: DbPool, settings: Arc<Settings>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let transport = Transport::from_settings(&settings)?;
+    tracing::info!(transport = %transport.describe(), "email worker started");
+    Ok(tokio::spawn(async move {
+        let interval = Duration::from_millis(settings.worker_interval_ms.max(100));
+        loop {
+            match send_due(&pool, &transport, &settings.mail_from).await {
+                Ok(n) if n > 0 => tracing::info!(sent = n, "emails sent"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "email worker error"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }))
+}

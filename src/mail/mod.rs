@@ -1,0 +1,147 @@
+//! Emails: what each message says (askama templates under `templates/emails/`, in the
+//! recipient's language) and how it leaves (SMTP or `.eml` files).
+
+pub mod transport;
+
+use askama::Template;
+
+use crate::i18n::{tf, Lang, Tr};
+
+/// A message ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub to_email: String,
+    pub to_name: String,
+    pub kind: &'static str,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Who gets a message, and in which language.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub email: String,
+    pub name: String,
+    pub lang: Lang,
+}
+
+impl Recipient {
+    pub fn new(email: &str, name: &str, locale: &str) -> Self {
+        Recipient { email: email.to_string(), name: name.to_string(), lang: Lang::parse(locale).unwrap_or_default() }
+    }
+}
+
+fn build(to: &Recipient, kind: &'static str, subject_args: &[(&str, String)], body: Result<String, askama::Error>) -> Outgoing {
+    Outgoing {
+        to_email: to.email.clone(),
+        to_name: to.name.clone(),
+        kind,
+        subject: tf(to.lang, &format!("email.{kind}.subject"), subject_args),
+        body: body.unwrap_or_else(|e| format!("(template error: {e})")),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "emails/link.txt")]
+struct LinkEmail<'a> {
+    tr: Tr,
+    to_name: &'a str,
+    intro: String,
+    link: &'a str,
+    expires_key: &'static str,
+    base_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/notice.txt")]
+struct NoticeEmail<'a> {
+    tr: Tr,
+    to_name: &'a str,
+    lines: Vec<String>,
+    link: &'a str,
+    base_url: &'a str,
+}
+
+/// Confirm the address given at sign-up.
+pub fn verify_email(to: &Recipient, link: &str, base_url: &str) -> Outgoing {
+    let body = LinkEmail {
+        tr: Tr(to.lang),
+        to_name: &to.name,
+        intro: tf(to.lang, "email.verify_email.intro", &[]),
+        link,
+        expires_key: "email.expires_3_days",
+        base_url,
+    }
+    .render();
+    build(to, "verify_email", &[], body)
+}
+
+/// An invitation to set a password and join (as staff, or into an organization).
+pub fn invite(to: &Recipient, inviter: &str, role_key: &str, org: Option<&str>, link: &str, base_url: &str) -> Outgoing {
+    let role = crate::i18n::t(to.lang, role_key).to_string();
+    let intro = match org {
+        Some(org) => tf(to.lang, "email.invite.intro_org", &[("inviter", inviter.into()), ("role", role), ("org", org.into())]),
+        None => tf(to.lang, "email.invite.intro", &[("inviter", inviter.into()), ("role", role)]),
+    };
+    let body = LinkEmail { tr: Tr(to.lang), to_name: &to.name, intro, link, expires_key: "email.expires_7_days", base_url }.render();
+    build(to, "invite", &[], body)
+}
+
+pub fn reset_password(to: &Recipient, link: &str, base_url: &str) -> Outgoing {
+    let body = LinkEmail {
+        tr: Tr(to.lang),
+        to_name: &to.name,
+        intro: tf(to.lang, "email.reset_password.intro", &[]),
+        link,
+        expires_key: "email.expires_2_hours",
+        base_url,
+    }
+    .render();
+    build(to, "reset_password", &[], body)
+}
+
+fn notice(to: &Recipient, kind: &'static str, args: &[(&str, String)], extra: Vec<String>, link: &str, base_url: &str) -> Outgoing {
+    let mut lines = vec![tf(to.lang, &format!("email.{kind}.intro"), args)];
+    lines.extend(extra);
+    let body = NoticeEmail { tr: Tr(to.lang), to_name: &to.name, lines, link, base_url }.render();
+    build(to, kind, args, body)
+}
+
+pub fn password_changed(to: &Recipient, base_url: &str) -> Outgoing {
+    notice(to, "password_changed", &[], vec![], &format!("{base_url}/password/forgot"), base_url)
+}
+
+pub fn org_submitted(to: &Recipient, org: &str, link: &str, base_url: &str) -> Outgoing {
+    notice(to, "org_submitted", &[("org", org.into())], vec![], link, base_url)
+}
+
+pub fn org_verified(to: &Recipient, org: &str, link: &str, base_url: &str) -> Outgoing {
+    notice(to, "org_verified", &[("org", org.into())], vec![], link, base_url)
+}
+
+pub fn org_rejected(to: &Recipient, org: &str, reason: &str, link: &str, base_url: &str) -> Outgoing {
+    let extra = vec![tf(to.lang, "email.reason", &[("reason", reason.into())])];
+    notice(to, "org_rejected", &[("org", org.into())], extra, link, base_url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_come_in_the_recipients_language() {
+        let zh = verify_email(&Recipient::new("a@example.org", "李明", "zh-CN"), "http://x/verify?t=1", "http://x");
+        let en = verify_email(&Recipient::new("a@example.org", "Li Ming", "en"), "http://x/verify?t=1", "http://x");
+        assert!(zh.subject.contains("验证"), "{}", zh.subject);
+        assert!(en.subject.to_lowercase().contains("confirm"), "{}", en.subject);
+        assert!(zh.body.contains("李明") && zh.body.contains("http://x/verify?t=1"));
+        assert!(en.body.contains("Li Ming") && en.body.contains("http://x/verify?t=1"));
+    }
+
+    #[test]
+    fn rejection_carries_the_reason() {
+        let m = org_rejected(&Recipient::new("a@example.org", "王芳", "zh-CN"), "阳光社工", "登记证书模糊", "http://x/orgs/1", "http://x");
+        assert!(m.subject.contains("阳光社工"));
+        assert!(m.body.contains("登记证书模糊"));
+    }
+}

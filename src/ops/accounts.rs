@@ -1,0 +1,391 @@
+//! Accounts: sign-up, email verification, login, password reset, invitations, status.
+
+use chrono::Duration;
+
+use crate::auth::policy::{self, Action, Actor, OrgRef};
+use crate::auth::{dummy_hash, hash_password, verify_password};
+use crate::config::Settings;
+use crate::db::audit::{self, Change};
+use crate::db::tokens::{self, Purpose};
+use crate::db::users::{self, NewUser, UserRow};
+use crate::db::{self, now, orgs, outbox, throttle, DbConn};
+use crate::domain::account::{check_password, parse_email, parse_name, validate_signup, Role, UserStatus};
+use crate::domain::org::OrgKind;
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::{Lang, Msg};
+use crate::mail::{self, Recipient};
+
+fn unexpected(e: anyhow::Error) -> AppError {
+    AppError::Unexpected(e.to_string())
+}
+
+fn recipient(u: &UserRow) -> Recipient {
+    Recipient::new(&u.email, &u.name, &u.locale)
+}
+
+/// An NGO member signs up; a verification link goes out by email.
+pub fn signup(conn: &mut DbConn, s: &Settings, email: &str, name: &str, password: &str, lang: Lang) -> Result<i64, AppError> {
+    let acct = validate_signup(email, name, password).map_err(AppError::Validation)?;
+    if users::email_taken(conn, &acct.email)? {
+        return Err(FieldErrors::single("email", "field.email_taken"));
+    }
+    let hash = hash_password(password).map_err(unexpected)?;
+    db::write_tx(conn, |c| {
+        let at = now();
+        let id = users::insert(
+            c,
+            &NewUser {
+                email: &acct.email,
+                name: &acct.name,
+                role: Role::Ngo.as_str(),
+                password_hash: Some(&hash),
+                status: UserStatus::Pending.as_str(),
+                email_verified_at: None,
+                token_version: 0,
+                must_change_password: false,
+                locale: lang.code(),
+                org_id: None,
+                bureau_id: None,
+                created_at: at,
+                updated_at: at,
+            },
+        )?;
+        let token = tokens::create(c, Purpose::VerifyEmail, id)?;
+        let user = users::find(c, id)?;
+        let link = format!("{}/verify-email?token={token}", s.base_url);
+        outbox::enqueue(c, &mail::verify_email(&recipient(&user), &link, &s.base_url))?;
+        audit::append(c, Change::new(None, "user.signed_up", "user", id).after(user.audit_json()))?;
+        Ok(id)
+    })
+}
+
+/// Follows the sign-up link: the account becomes active.
+pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<UserRow, AppError> {
+    db::write_tx(conn, |c| {
+        let id = tokens::consume(c, Purpose::VerifyEmail, token)?;
+        users::activate(c, id)?;
+        let user = users::find(c, id)?;
+        audit::append(c, Change::new(Some(&user.actor()), "user.email_verified", "user", id))?;
+        Ok(user)
+    })
+}
+
+/// Checks credentials with throttling: after `login_max_failures` failures for the account or
+/// the client address within the lock period, both are locked for that period.
+pub fn login(conn: &mut DbConn, s: &Settings, email: &str, password: &str, client: &str) -> Result<UserRow, AppError> {
+    let email = email.trim().to_lowercase();
+    let acct_key = format!("acct:{email}");
+    let ip_key = format!("ip:{client}");
+    let keys = [acct_key.clone(), ip_key.clone()];
+    if let Some(until) = throttle::locked_until(conn, &keys, now())? {
+        return Err(AppError::TooManyAttempts { until });
+    }
+    let user = users::find_by_email(conn, &email)?;
+    let ok = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        Some(hash) => verify_password(password, hash),
+        None => {
+            verify_password(password, dummy_hash());
+            false
+        }
+    };
+    if !ok {
+        let lock = Duration::minutes(s.login_lock_minutes);
+        let locked = db::write_tx(conn, |c| {
+            let at = now();
+            let a = throttle::record_failure(c, &acct_key, at, s.login_max_failures, lock)?;
+            let b = throttle::record_failure(c, &ip_key, at, s.login_max_failures, lock)?;
+            let locked = a.or(b);
+            if let (Some(_), Some(u)) = (locked, user.as_ref()) {
+                audit::append(c, Change::new(None, "user.login_locked", "user", u.id).reason(client))?;
+            }
+            Ok(locked)
+        })?;
+        return Err(match locked {
+            Some(until) => AppError::TooManyAttempts { until },
+            None => AppError::InvalidCredentials,
+        });
+    }
+    let user = user.expect("password matched a user");
+    match user.status() {
+        UserStatus::Pending => return Err(AppError::conflict("error.email_not_verified")),
+        UserStatus::Disabled => return Err(AppError::conflict("error.account_disabled")),
+        UserStatus::Active => {}
+    }
+    throttle::clear(conn, &acct_key)?;
+    Ok(user)
+}
+
+/// Sends a reset link if the address belongs to an active account; says nothing otherwise.
+pub fn request_password_reset(conn: &mut DbConn, s: &Settings, email: &str) -> Result<(), AppError> {
+    let email = parse_email(email).map_err(|m| {
+        let mut e = FieldErrors::new();
+        e.add("email", m);
+        AppError::Validation(e)
+    })?;
+    let Some(user) = users::find_by_email(conn, &email)? else { return Ok(()) };
+    if user.status() != UserStatus::Active {
+        return Ok(());
+    }
+    db::write_tx(conn, |c| {
+        let token = tokens::create(c, Purpose::ResetPassword, user.id)?;
+        let link = format!("{}/password/reset?token={token}", s.base_url);
+        outbox::enqueue(c, &mail::reset_password(&recipient(&user), &link, &s.base_url))?;
+        audit::append(c, Change::new(None, "user.password_reset_requested", "user", user.id))
+    })
+}
+
+fn password_errors(password: &str, user: &UserRow, field: &str) -> Result<(), AppError> {
+    check_password(password, &[&user.email, &user.name]).map_err(|m| {
+        let mut e = FieldErrors::new();
+        e.add(field, m);
+        AppError::Validation(e)
+    })
+}
+
+/// Sets a new password from a reset link; every earlier session ends.
+pub fn reset_password(conn: &mut DbConn, s: &Settings, token: &str, password: &str) -> Result<UserRow, AppError> {
+    let id = tokens::peek(conn, Purpose::ResetPassword, token)?;
+    let user = users::find(conn, id)?;
+    password_errors(password, &user, "password")?;
+    let hash = hash_password(password).map_err(unexpected)?;
+    db::write_tx(conn, |c| {
+        let id = tokens::consume(c, Purpose::ResetPassword, token)?;
+        users::set_password(c, id, &hash)?;
+        throttle::clear(c, &format!("acct:{}", user.email))?;
+        outbox::enqueue(c, &mail::password_changed(&recipient(&user), &s.base_url))?;
+        audit::append(c, Change::new(Some(&user.actor()), "user.password_reset", "user", id))?;
+        users::find(c, id)
+    })
+}
+
+/// The person named in an invitation, for the acceptance page.
+pub fn invitation(conn: &mut DbConn, token: &str) -> Result<UserRow, AppError> {
+    let id = tokens::peek(conn, Purpose::Invite, token)?;
+    users::find(conn, id)
+}
+
+/// Accepts an invitation: sets name and password; the account becomes active.
+pub fn accept_invite(conn: &mut DbConn, s: &Settings, token: &str, name: &str, password: &str) -> Result<UserRow, AppError> {
+    let user = invitation(conn, token)?;
+    let mut errors = FieldErrors::new();
+    let name = parse_name(name).map_err(|m| errors.add("name", m)).ok();
+    if let Err(m) = check_password(password, &[&user.email, name.as_deref().unwrap_or("")]) {
+        errors.add("password", m);
+    }
+    errors.into_result()?;
+    let name = name.expect("validated");
+    let hash = hash_password(password).map_err(unexpected)?;
+    let _ = s;
+    db::write_tx(conn, |c| {
+        let id = tokens::consume(c, Purpose::Invite, token)?;
+        users::set_password(c, id, &hash)?;
+        users::set_name(c, id, &name)?;
+        users::activate(c, id)?;
+        let after = users::find(c, id)?;
+        audit::append(c, Change::new(Some(&after.actor()), "user.invitation_accepted", "user", id).after(after.audit_json()))?;
+        Ok(after)
+    })
+}
+
+/// A signed-in person changes their password; other sessions end.
+pub fn change_password(conn: &mut DbConn, s: &Settings, actor: &Actor, current: &str, new: &str) -> Result<UserRow, AppError> {
+    let user = users::find(conn, actor.id)?;
+    if !user.password_hash.as_deref().is_some_and(|h| verify_password(current, h)) {
+        return Err(FieldErrors::single("current_password", "field.password_wrong"));
+    }
+    password_errors(new, &user, "new_password")?;
+    if current == new {
+        return Err(FieldErrors::single("new_password", "field.password_same"));
+    }
+    let hash = hash_password(new).map_err(unexpected)?;
+    db::write_tx(conn, |c| {
+        users::set_password(c, user.id, &hash)?;
+        outbox::enqueue(c, &mail::password_changed(&recipient(&user), &s.base_url))?;
+        audit::append(c, Change::new(Some(actor), "user.password_changed", "user", user.id))?;
+        users::find(c, user.id)
+    })
+}
+
+/// What an invitation form or API call sends.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct InviteInput {
+    pub email: String,
+    pub name: String,
+    /// `officer`, `reviewer`, `evaluator` or `admin` (staff invitations); ignored for
+    /// invitations into an organization.
+    pub role: String,
+    /// The bureau of an officer.
+    pub bureau_id: Option<i64>,
+    /// The agency of an evaluator.
+    pub org_id: Option<i64>,
+}
+
+/// Invites a person. Staff invitations take a role; `into_org` invites a colleague into an
+/// organization with the role its members have.
+pub fn invite(conn: &mut DbConn, s: &Settings, actor: &Actor, input: &InviteInput, into_org: Option<i64>) -> Result<i64, AppError> {
+    let mut errors = FieldErrors::new();
+    let email = parse_email(&input.email).map_err(|m| errors.add("email", m)).ok();
+    let name = parse_name(&input.name).map_err(|m| errors.add("name", m)).ok();
+    let (role, org, bureau_id) = match into_org {
+        Some(org_id) => {
+            let org = orgs::find(conn, org_id)?;
+            policy::require(actor, Action::InviteToOrg(org.as_ref()))?;
+            let role = if org.kind() == OrgKind::Ngo { Role::Ngo } else { Role::Evaluator };
+            (role, Some(org), None)
+        }
+        None => {
+            let Some(role) = Role::parse(&input.role) else {
+                errors.add("role", Msg::new("field.required"));
+                return Err(AppError::Validation(errors));
+            };
+            policy::require(actor, Action::InviteUser(role))?;
+            let mut org = None;
+            let mut bureau = None;
+            match role {
+                Role::Officer => match input.bureau_id {
+                    Some(b) if users::bureaus(conn)?.iter().any(|x| x.id == b) => bureau = Some(b),
+                    _ => errors.add("bureau_id", Msg::new("field.bureau_required")),
+                },
+                Role::Evaluator => match input.org_id.map(|id| orgs::find(conn, id)).transpose() {
+                    Ok(Some(o)) if o.kind() == OrgKind::Agency => {
+                        policy::require(actor, Action::InviteToOrg(OrgRef { id: o.id, kind: OrgKind::Agency }))?;
+                        org = Some(o)
+                    }
+                    Ok(_) | Err(AppError::NotFound) => errors.add("org_id", Msg::new("field.agency_required")),
+                    Err(e) => return Err(e),
+                },
+                _ => {}
+            }
+            (role, org, bureau)
+        }
+    };
+    if let Some(email) = &email {
+        if users::email_taken(conn, email)? {
+            errors.add("email", Msg::new("field.email_taken"));
+        }
+    }
+    errors.into_result()?;
+    let (email, name) = (email.expect("validated"), name.expect("validated"));
+    db::write_tx(conn, |c| {
+        let at = now();
+        let id = users::insert(
+            c,
+            &NewUser {
+                email: &email,
+                name: &name,
+                role: role.as_str(),
+                password_hash: None,
+                status: UserStatus::Pending.as_str(),
+                email_verified_at: None,
+                token_version: 0,
+                must_change_password: false,
+                locale: &actor.locale,
+                org_id: org.as_ref().map(|o| o.id),
+                bureau_id,
+                created_at: at,
+                updated_at: at,
+            },
+        )?;
+        let token = tokens::create(c, Purpose::Invite, id)?;
+        let user = users::find(c, id)?;
+        let link = format!("{}/invite/accept?token={token}", s.base_url);
+        let msg = mail::invite(&recipient(&user), &actor.name, role.label_key(), org.as_ref().map(|o| o.name.as_str()), &link, &s.base_url);
+        outbox::enqueue(c, &msg)?;
+        audit::append(c, Change::new(Some(actor), "user.invited", "user", id).after(user.audit_json()))?;
+        if let Some(o) = &org {
+            audit::append(c, Change::new(Some(actor), "org.member_invited", "organization", o.id).after(serde_json::json!({"user_id": id, "email": email})))?;
+        }
+        Ok(id)
+    })
+}
+
+/// Disables or re-enables an account (admin). Disabling ends every session at once.
+pub fn set_status(conn: &mut DbConn, actor: &Actor, id: i64, status: UserStatus) -> Result<(), AppError> {
+    policy::require(actor, Action::ManageUsers)?;
+    if id == actor.id {
+        return Err(AppError::conflict("error.cannot_disable_self"));
+    }
+    let before = users::find(conn, id)?;
+    if status == UserStatus::Active && before.password_hash.is_none() {
+        return Err(AppError::conflict("error.invite_not_accepted"));
+    }
+    db::write_tx(conn, |c| {
+        users::set_status(c, id, status)?;
+        let after = users::find(c, id)?;
+        let action = if status == UserStatus::Disabled { "user.disabled" } else { "user.enabled" };
+        audit::append(c, Change::new(Some(actor), action, "user", id).before(before.audit_json()).after(after.audit_json()))
+    })
+}
+
+pub fn create_bureau(conn: &mut DbConn, actor: &Actor, name: &str) -> Result<i64, AppError> {
+    policy::require(actor, Action::ManageUsers)?;
+    let name = parse_name(name).map_err(|m| {
+        let mut e = FieldErrors::new();
+        e.add("name", m);
+        AppError::Validation(e)
+    })?;
+    db::write_tx(conn, |c| {
+        let id = users::insert_bureau(c, &name)?;
+        audit::append(c, Change::new(Some(actor), "bureau.created", "bureau", id).after(serde_json::json!({"name": name})))?;
+        Ok(id)
+    })
+}
+
+/// An account created from the command line (or the first admin): active, with a one-time
+/// password that must be changed at first sign-in. Returns the password.
+pub fn create_with_password(conn: &mut DbConn, role: Role, email: &str, name: &str, bureau: Option<&str>) -> Result<String, AppError> {
+    let email = parse_email(email).map_err(|m| {
+        let mut e = FieldErrors::new();
+        e.add("email", m);
+        AppError::Validation(e)
+    })?;
+    let password = crate::auth::one_time_password();
+    let hash = hash_password(&password).map_err(unexpected)?;
+    db::write_tx(conn, |c| {
+        let bureau_id = match bureau {
+            Some(b) => Some(match users::bureaus(c)?.into_iter().find(|x| x.name == b) {
+                Some(x) => x.id,
+                None => users::insert_bureau(c, b)?,
+            }),
+            None => None,
+        };
+        let at = now();
+        let id = users::insert(
+            c,
+            &NewUser {
+                email: &email,
+                name,
+                role: role.as_str(),
+                password_hash: Some(&hash),
+                status: UserStatus::Active.as_str(),
+                email_verified_at: Some(at),
+                token_version: 0,
+                must_change_password: true,
+                locale: Lang::Zh.code(),
+                org_id: None,
+                bureau_id,
+                created_at: at,
+                updated_at: at,
+            },
+        )?;
+        let user = users::find(c, id)?;
+        audit::append(c, Change::new(None, "user.created", "user", id).reason("command line").after(user.audit_json()))?;
+        Ok(password)
+    })
+}
+
+/// On an empty database, creates the first admin and returns its login.
+pub fn bootstrap_admin(conn: &mut DbConn) -> Result<Option<(String, String)>, AppError> {
+    if users::count(conn)? > 0 {
+        return Ok(None);
+    }
+    let email = "admin@yichuang.localhost";
+    let password = create_with_password(conn, Role::Admin, email, "系统管理员", None)?;
+    Ok(Some((email.to_string(), password)))
+}
+
+/// Remembers the language a person chose.
+pub fn set_locale(conn: &mut DbConn, actor: &Actor, lang: Lang) -> Result<(), AppError> {
+    users::set_locale(conn, actor.id, lang.code())
+}

@@ -1,0 +1,6 @@
+//! One function per state change, shared by the pages and the API: validate, ask the
+//! policy, then one transaction holding the change, its audit entry and its emails.
+//! All of it is blocking; handlers call it through `db::run`.
+
+pub mod accounts;
+pub mod orgs;

@@ -1,0 +1,420 @@
+//! Pages of accounts: home, dashboard, sign-in, sign-up, email verification, password reset,
+//! invitations, password change, language.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{render, render_status, safe_next, see_other, see_other_flash, session_cookie, AppState, FormErrors, PageCtx};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::extract::SESSION_COOKIE;
+use crate::db::{self, orgs, users};
+use crate::domain::account::Role;
+use crate::domain::org::{OrgKind, OrgStatus};
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::Lang;
+use crate::ops;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/dashboard", web::get().to(dashboard))
+        .route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/signup", web::get().to(signup_page))
+        .route("/signup", web::post().to(signup))
+        .route("/verify-email", web::get().to(verify_email))
+        .route("/password/forgot", web::get().to(forgot_page))
+        .route("/password/forgot", web::post().to(forgot))
+        .route("/password/reset", web::get().to(reset_page))
+        .route("/password/reset", web::post().to(reset))
+        .route("/invite/accept", web::get().to(invite_page))
+        .route("/invite/accept", web::post().to(accept_invite))
+        .route("/account/password", web::get().to(password_page))
+        .route("/account/password", web::post().to(change_password))
+        .route("/lang/{code}", web::get().to(set_lang));
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: PageCtx,
+}
+
+async fn home(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    render(&HomePage { ctx })
+}
+
+/// Figures a dashboard shows, by role.
+#[derive(Default)]
+struct Dashboard {
+    org: Option<orgs::OrgRow>,
+    members: Vec<users::UserRow>,
+    pending_orgs: i64,
+    verified_orgs: i64,
+    users_total: i64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    ctx: PageCtx,
+    d: Dashboard,
+}
+
+async fn dashboard(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let d = db::run(&state.pool, move |c| {
+        let mut d = Dashboard::default();
+        if let Some(org_id) = actor.org_id {
+            d.org = Some(orgs::find(c, org_id)?);
+            d.members = users::members(c, org_id)?;
+        }
+        if matches!(actor.role, Role::Officer | Role::Admin) {
+            d.pending_orgs = orgs::count_by_status(c, OrgKind::Ngo, OrgStatus::Pending)?;
+            d.verified_orgs = orgs::count_by_status(c, OrgKind::Ngo, OrgStatus::Verified)?;
+        }
+        if actor.role == Role::Admin {
+            d.users_total = users::count(c)?;
+        }
+        Ok(d)
+    })
+    .await?;
+    render(&DashboardPage { ctx, d })
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account/login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    email: String,
+    next: String,
+    error: String,
+}
+
+async fn login_page(ctx: PageCtx, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    if ctx.user.is_some() {
+        return Ok(see_other(&safe_next(q.next.as_deref())));
+    }
+    render(&LoginPage { ctx, email: String::new(), next: safe_next(q.next.as_deref()), error: String::new() })
+}
+
+async fn login(ctx: PageCtx, req: HttpRequest, state: web::Data<AppState>, form: CsrfForm<LoginForm>) -> Result<HttpResponse, AppError> {
+    let f = form.0;
+    let client = super::client_addr(&req, state.settings.trust_proxy);
+    let settings = state.settings.clone();
+    let (email, password) = (f.email.clone(), f.password.clone());
+    let result = db::run(&state.pool, move |c| ops::accounts::login(c, &settings, &email, &password, &client)).await;
+    match result {
+        Ok(user) => {
+            let (token, _) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            let mut res = if user.must_change_password {
+                see_other_flash("/account/password", "flash.change_one_time_password")
+            } else {
+                see_other(&safe_next(f.next.as_deref()))
+            };
+            res.add_cookie(&session_cookie(&state.settings, &token)).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            Ok(res)
+        }
+        Err(e @ (AppError::InvalidCredentials | AppError::TooManyAttempts { .. } | AppError::Conflict(_))) => {
+            let status = actix_web::ResponseError::status_code(&e);
+            let error = e.message(ctx.lang());
+            render_status(status, &LoginPage { ctx, email: f.email, next: safe_next(f.next.as_deref()), error })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+async fn logout(_form: CsrfForm<Empty>) -> HttpResponse {
+    let mut res = see_other("/");
+    let mut c = actix_web::cookie::Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    c.make_removal();
+    let _ = res.add_cookie(&c);
+    res
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/signup.html")]
+struct SignupPage {
+    ctx: PageCtx,
+    email: String,
+    name: String,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "account/notice.html")]
+struct NoticePage {
+    ctx: PageCtx,
+    title_key: &'static str,
+    body_key: &'static str,
+}
+
+async fn signup_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    render(&SignupPage { ctx, email: String::new(), name: String::new(), errors: FormErrors::default() })
+}
+
+async fn signup(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<SignupForm>) -> Result<HttpResponse, AppError> {
+    let f = form.0;
+    let settings = state.settings.clone();
+    let lang = ctx.lang();
+    let (email, name, password) = (f.email.clone(), f.name.clone(), f.password.clone());
+    match db::run(&state.pool, move |c| ops::accounts::signup(c, &settings, &email, &name, &password, lang)).await {
+        Ok(_) => render(&NoticePage { ctx, title_key: "signup.done_title", body_key: "signup.done_body" }),
+        Err(AppError::Validation(e)) => {
+            let errors = ctx.errors(&e);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &SignupPage { ctx, email: f.email, name: f.name, errors })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn verify_email(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
+    let token = q.into_inner().token;
+    match db::run(&state.pool, move |c| ops::accounts::verify_email(c, &token)).await {
+        Ok(user) => {
+            let (jwt, _) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            let target = if user.role() == Role::Ngo && user.org_id.is_none() { "/orgs/new" } else { "/dashboard" };
+            let mut res = see_other_flash(target, "flash.email_verified");
+            res.add_cookie(&session_cookie(&state.settings, &jwt)).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            Ok(res)
+        }
+        Err(AppError::BadRequest(_)) => {
+            render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/forgot.html")]
+struct ForgotPage {
+    ctx: PageCtx,
+    email: String,
+    errors: FormErrors,
+}
+
+async fn forgot_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    render(&ForgotPage { ctx, email: String::new(), errors: FormErrors::default() })
+}
+
+async fn forgot(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<EmailForm>) -> Result<HttpResponse, AppError> {
+    let email = form.0.email;
+    let settings = state.settings.clone();
+    let e2 = email.clone();
+    match db::run(&state.pool, move |c| ops::accounts::request_password_reset(c, &settings, &e2)).await {
+        Ok(()) => render(&NoticePage { ctx, title_key: "forgot.done_title", body_key: "forgot.done_body" }),
+        Err(AppError::Validation(e)) => {
+            let errors = ctx.errors(&e);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &ForgotPage { ctx, email, errors })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/reset.html")]
+struct ResetPage {
+    ctx: PageCtx,
+    token: String,
+    errors: FormErrors,
+}
+
+async fn reset_page(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
+    let token = q.into_inner().token;
+    let t = token.clone();
+    let valid = db::run(&state.pool, move |c| Ok(db::tokens::peek(c, db::tokens::Purpose::ResetPassword, &t).is_ok())).await?;
+    if !valid {
+        return render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" });
+    }
+    render(&ResetPage { ctx, token, errors: FormErrors::default() })
+}
+
+#[derive(Deserialize, Default)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn reset(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<ResetForm>) -> Result<HttpResponse, AppError> {
+    let f = form.0;
+    let settings = state.settings.clone();
+    let (token, password) = (f.token.clone(), f.password);
+    match db::run(&state.pool, move |c| ops::accounts::reset_password(c, &settings, &token, &password)).await {
+        Ok(_) => Ok(see_other_flash("/login", "flash.password_reset")),
+        Err(AppError::Validation(e)) => {
+            let errors = ctx.errors(&e);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &ResetPage { ctx, token: f.token, errors })
+        }
+        Err(AppError::BadRequest(_)) => {
+            render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/invite.html")]
+struct InvitePage {
+    ctx: PageCtx,
+    token: String,
+    email: String,
+    name: String,
+    role: String,
+    errors: FormErrors,
+}
+
+async fn invite_page(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
+    let token = q.into_inner().token;
+    let t = token.clone();
+    match db::run(&state.pool, move |c| ops::accounts::invitation(c, &t)).await {
+        Ok(u) => render(&InvitePage { ctx, token, email: u.email, name: u.name, role: u.role, errors: FormErrors::default() }),
+        Err(AppError::BadRequest(_)) => {
+            render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct AcceptForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn accept_invite(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<AcceptForm>) -> Result<HttpResponse, AppError> {
+    let f = form.0;
+    let settings = state.settings.clone();
+    let (token, name, password) = (f.token.clone(), f.name.clone(), f.password);
+    match db::run(&state.pool, move |c| ops::accounts::accept_invite(c, &settings, &token, &name, &password)).await {
+        Ok(user) => {
+            let (jwt, _) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            let mut res = see_other_flash("/dashboard", "flash.welcome");
+            res.add_cookie(&session_cookie(&state.settings, &jwt)).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            Ok(res)
+        }
+        Err(AppError::Validation(e)) => {
+            let t = f.token.clone();
+            let u = db::run(&state.pool, move |c| ops::accounts::invitation(c, &t)).await?;
+            let errors = ctx.errors(&e);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &InvitePage { ctx, token: f.token, email: u.email, name: f.name, role: u.role, errors })
+        }
+        Err(AppError::BadRequest(_)) => {
+            render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+struct PasswordPage {
+    ctx: PageCtx,
+    errors: FormErrors,
+}
+
+async fn password_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    ctx.user_allowing_password_change()?;
+    render(&PasswordPage { ctx, errors: FormErrors::default() })
+}
+
+#[derive(Deserialize, Default)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn change_password(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<PasswordForm>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user_allowing_password_change()?.clone();
+    let f = form.0;
+    let settings = state.settings.clone();
+    match db::run(&state.pool, move |c| ops::accounts::change_password(c, &settings, &actor, &f.current_password, &f.new_password)).await {
+        Ok(user) => {
+            // The old session ended with the change; this one starts fresh.
+            let (jwt, _) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            let mut res = see_other_flash("/dashboard", "flash.password_changed");
+            res.add_cookie(&session_cookie(&state.settings, &jwt)).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            Ok(res)
+        }
+        Err(AppError::Validation(e)) => {
+            let errors = ctx.errors(&e);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { ctx, errors })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn set_lang(ctx: PageCtx, req: HttpRequest, state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
+    if let Some(actor) = ctx.user.clone() {
+        db::run(&state.pool, move |c| ops::accounts::set_locale(c, &actor, lang)).await?;
+    }
+    let back = req
+        .headers()
+        .get(actix_web::http::header::REFERER)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        });
+    let mut res = see_other(&safe_next(back.as_deref().or(Some("/"))));
+    let c = actix_web::cookie::Cookie::build(super::LANG_COOKIE, lang.code().to_string())
+        .path("/")
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .finish();
+    res.add_cookie(&c).map_err(|e| AppError::Unexpected(e.to_string()))?;
+    Ok(res)
+}
+
+#[allow(dead_code)]
+fn _unused(_: FieldErrors) {}

@@ -1,0 +1,461 @@
+//! The JSON API under `/api/v1`: the same operations as the pages, with bearer tokens,
+//! `application/problem+json` errors and an OpenAPI document generated from this code.
+
+use actix_multipart::Multipart;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use super::AppState;
+use crate::auth::extract::ApiUser;
+use crate::auth::policy::{self, Action, Actor};
+use crate::db::audit::{AuditRow, Verification};
+use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
+use crate::db::users::{Bureau, UserFilter, UserListItem};
+use crate::db::{self, audit, orgs, users, Paged};
+use crate::domain::account::UserStatus;
+use crate::domain::org::{OrgInput, OrgKind};
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::{Lang, Msg};
+use crate::ops;
+use crate::ops::accounts::InviteInput;
+
+pub fn scope() -> actix_web::Scope {
+    web::scope("/api/v1")
+        .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(|err, _| {
+            AppError::BadRequest(Msg::new("error.malformed_json").arg("detail", err)).into()
+        }))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| AppError::BadRequest(Msg::new("error.malformed_query").arg("detail", err)).into()))
+        .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+        .route("/openapi.json", web::get().to(openapi))
+        .route("/auth/token", web::post().to(token))
+        .route("/auth/signup", web::post().to(signup))
+        .route("/auth/verify-email", web::post().to(verify_email))
+        .route("/auth/password/forgot", web::post().to(forgot))
+        .route("/auth/password/reset", web::post().to(reset))
+        .route("/auth/invitations/accept", web::post().to(accept_invite))
+        .route("/me", web::get().to(me))
+        .route("/me/password", web::post().to(change_password))
+        .route("/users", web::get().to(list_users))
+        .route("/users", web::post().to(invite_user))
+        .route("/users/{id}/status", web::post().to(set_user_status))
+        .route("/bureaus", web::get().to(list_bureaus))
+        .route("/bureaus", web::post().to(create_bureau))
+        .route("/orgs", web::get().to(list_orgs))
+        .route("/orgs", web::post().to(create_org))
+        .route("/orgs/{id}", web::get().to(get_org))
+        .route("/orgs/{id}", web::put().to(update_org))
+        .route("/orgs/{id}/verify", web::post().to(verify_org))
+        .route("/orgs/{id}/reject", web::post().to(reject_org))
+        .route("/orgs/{id}/accept-uscc", web::post().to(accept_uscc))
+        .route("/orgs/{id}/credit", web::post().to(set_credit))
+        .route("/orgs/{id}/members", web::post().to(invite_member))
+        .route("/orgs/{id}/documents", web::post().to(upload_document))
+        .route("/orgs/{id}/documents/{doc}", web::get().to(download_document))
+        .route("/orgs/{id}/history", web::get().to(org_history))
+        .route("/audit/verify", web::get().to(verify_audit))
+        .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) }))
+}
+
+fn lang_of(req: &HttpRequest) -> Lang {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|h| h.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+fn created(id: i64) -> HttpResponse {
+    HttpResponse::Created().json(serde_json::json!({ "id": id }))
+}
+
+fn ok() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "ok": true }))
+}
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let r = db::run(&state.pool, |c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("SELECT 1").map_err(AppError::from)
+    })
+    .await;
+    match r {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Err(_) => HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "database unreachable" })),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    token: String,
+    token_type: &'static str,
+    /// UTC.
+    expires_at: chrono::NaiveDateTime,
+}
+
+fn issue(state: &AppState, user: &crate::db::users::UserRow) -> Result<HttpResponse, AppError> {
+    let (token, expires_at) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(TokenResponse { token, token_type: "Bearer", expires_at }))
+}
+
+/// Exchange email and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequest, tag = "auth",
+    responses((status = 200, body = TokenResponse), (status = 401, description = "wrong email or password"), (status = 429, description = "locked after repeated failures")))]
+async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Json<TokenRequest>) -> Result<HttpResponse, AppError> {
+    let client = super::client_addr(&req, state.settings.trust_proxy);
+    let settings = state.settings.clone();
+    let b = body.into_inner();
+    let user = db::run(&state.pool, move |c| ops::accounts::login(c, &settings, &b.email, &b.password, &client)).await?;
+    issue(&state, &user)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignupRequest {
+    email: String,
+    name: String,
+    password: String,
+    /// `zh-CN` (default) or `en`: the language of emails.
+    locale: Option<String>,
+}
+
+/// Sign up as an NGO member; a verification link is emailed.
+#[utoipa::path(post, path = "/api/v1/auth/signup", request_body = SignupRequest, tag = "auth", responses((status = 201), (status = 422)))]
+async fn signup(req: HttpRequest, state: web::Data<AppState>, body: web::Json<SignupRequest>) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let lang = b.locale.as_deref().and_then(Lang::parse).unwrap_or_else(|| lang_of(&req));
+    let settings = state.settings.clone();
+    let id = db::run(&state.pool, move |c| ops::accounts::signup(c, &settings, &b.email, &b.name, &b.password, lang)).await?;
+    Ok(created(id))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenBody {
+    token: String,
+}
+
+/// Confirm an email address with the token from the link; returns a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", request_body = TokenBody, tag = "auth", responses((status = 200, body = TokenResponse), (status = 400)))]
+async fn verify_email(state: web::Data<AppState>, body: web::Json<TokenBody>) -> Result<HttpResponse, AppError> {
+    let t = body.into_inner().token;
+    let user = db::run(&state.pool, move |c| ops::accounts::verify_email(c, &t)).await?;
+    issue(&state, &user)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EmailBody {
+    email: String,
+}
+
+/// Ask for a password-reset link (answers the same whether or not the address has an account).
+#[utoipa::path(post, path = "/api/v1/auth/password/forgot", request_body = EmailBody, tag = "auth", responses((status = 202)))]
+async fn forgot(state: web::Data<AppState>, body: web::Json<EmailBody>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let e = body.into_inner().email;
+    db::run(&state.pool, move |c| ops::accounts::request_password_reset(c, &settings, &e)).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "ok": true })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResetBody {
+    token: String,
+    password: String,
+}
+
+/// Set a new password with the token from the reset link.
+#[utoipa::path(post, path = "/api/v1/auth/password/reset", request_body = ResetBody, tag = "auth", responses((status = 200), (status = 400), (status = 422)))]
+async fn reset(state: web::Data<AppState>, body: web::Json<ResetBody>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let b = body.into_inner();
+    db::run(&state.pool, move |c| ops::accounts::reset_password(c, &settings, &b.token, &b.password)).await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AcceptBody {
+    token: String,
+    name: String,
+    password: String,
+}
+
+/// Accept an invitation: set name and password; returns a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/invitations/accept", request_body = AcceptBody, tag = "auth", responses((status = 200, body = TokenResponse), (status = 400), (status = 422)))]
+async fn accept_invite(state: web::Data<AppState>, body: web::Json<AcceptBody>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let b = body.into_inner();
+    let user = db::run(&state.pool, move |c| ops::accounts::accept_invite(c, &settings, &b.token, &b.name, &b.password)).await?;
+    issue(&state, &user)
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses((status = 200, body = Actor), (status = 401)))]
+async fn me(user: ApiUser) -> HttpResponse {
+    HttpResponse::Ok().json(user.0)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// Change the password; every earlier token stops working, a new one is returned.
+#[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordBody, tag = "auth", security(("bearer" = [])), responses((status = 200, body = TokenResponse), (status = 422)))]
+async fn change_password(user: ApiUser, state: web::Data<AppState>, body: web::Json<PasswordBody>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let b = body.into_inner();
+    let u = db::run(&state.pool, move |c| ops::accounts::change_password(c, &settings, &user.0, &b.current_password, &b.new_password)).await?;
+    issue(&state, &u)
+}
+
+/// People (admin).
+#[utoipa::path(get, path = "/api/v1/users", params(UserFilter), tag = "admin", security(("bearer" = [])), responses((status = 200, body = Paged<UserListItem>)))]
+async fn list_users(user: ApiUser, state: web::Data<AppState>, q: web::Query<UserFilter>) -> Result<HttpResponse, AppError> {
+    policy::require(&user.0, Action::ManageUsers)?;
+    let f = q.into_inner();
+    Ok(HttpResponse::Ok().json(db::run(&state.pool, move |c| users::list(c, &f)).await?))
+}
+
+/// Invite an officer (with `bureau_id`), reviewer, evaluator (with the agency's `org_id`) or admin.
+#[utoipa::path(post, path = "/api/v1/users", request_body = InviteInput, tag = "admin", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
+async fn invite_user(user: ApiUser, state: web::Data<AppState>, body: web::Json<InviteInput>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let b = body.into_inner();
+    let id = db::run(&state.pool, move |c| ops::accounts::invite(c, &settings, &user.0, &b, None)).await?;
+    Ok(created(id))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StatusBody {
+    /// `active` or `disabled`.
+    status: UserStatus,
+}
+
+/// Disable (ending every session) or re-enable an account.
+#[utoipa::path(post, path = "/api/v1/users/{id}/status", request_body = StatusBody, tag = "admin", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+async fn set_user_status(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<StatusBody>) -> Result<HttpResponse, AppError> {
+    let (id, status) = (id.into_inner(), body.into_inner().status);
+    if status == UserStatus::Pending {
+        return Err(FieldErrors::single("status", "field.choice_invalid"));
+    }
+    db::run(&state.pool, move |c| ops::accounts::set_status(c, &user.0, id, status)).await?;
+    Ok(ok())
+}
+
+#[utoipa::path(get, path = "/api/v1/bureaus", tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<Bureau>)))]
+async fn list_bureaus(_user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(db::run(&state.pool, users::bureaus).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NameBody {
+    name: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/bureaus", request_body = NameBody, tag = "admin", security(("bearer" = [])), responses((status = 201), (status = 422)))]
+async fn create_bureau(user: ApiUser, state: web::Data<AppState>, body: web::Json<NameBody>) -> Result<HttpResponse, AppError> {
+    let n = body.into_inner().name;
+    let id = db::run(&state.pool, move |c| ops::accounts::create_bureau(c, &user.0, &n)).await?;
+    Ok(created(id))
+}
+
+/// Organizations (officers and admins).
+#[utoipa::path(get, path = "/api/v1/orgs", params(OrgFilter), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Paged<OrgListItem>)))]
+async fn list_orgs(user: ApiUser, state: web::Data<AppState>, q: web::Query<OrgFilter>) -> Result<HttpResponse, AppError> {
+    policy::require(&user.0, Action::SuperviseOrgs)?;
+    let f = q.into_inner();
+    Ok(HttpResponse::Ok().json(db::run(&state.pool, move |c| orgs::list(c, &f)).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OrgCreate {
+    /// `ngo` (default; registered by an NGO member) or `agency` (by staff).
+    #[serde(default)]
+    kind: Option<OrgKind>,
+    #[serde(flatten)]
+    org: OrgInput,
+}
+
+/// Register an organization; an NGO's registration awaits verification by an officer.
+#[utoipa::path(post, path = "/api/v1/orgs", request_body = OrgCreate, tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
+async fn create_org(user: ApiUser, state: web::Data<AppState>, body: web::Json<OrgCreate>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let b = body.into_inner();
+    let kind = b.kind.unwrap_or(OrgKind::Ngo);
+    let id = db::run(&state.pool, move |c| ops::orgs::register(c, &settings, &user.0, kind, &b.org)).await?;
+    Ok(created(id))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Member {
+    id: i64,
+    name: String,
+    email: String,
+    status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgDetail {
+    org: OrgRow,
+    inspections: Vec<(i32, String)>,
+    documents: Vec<DocumentMeta>,
+    members: Vec<Member>,
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", security(("bearer" = [])), responses((status = 200, body = OrgDetail), (status = 403), (status = 404)))]
+async fn get_org(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let v = db::run(&state.pool, move |c| super::orgs::load_view(c, id)).await?;
+    policy::require(&user.0, Action::ViewOrg(v.org.as_ref()))?;
+    let members = v.members.into_iter().map(|m| Member { id: m.id, name: m.name, email: m.email, status: m.status }).collect();
+    Ok(HttpResponse::Ok().json(OrgDetail { org: v.org, inspections: v.inspections, documents: v.documents, members }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OrgUpdate {
+    /// The `version` read with the organization; a newer one on the server is a 409.
+    version: i32,
+    #[serde(flatten)]
+    org: OrgInput,
+}
+
+/// Edit the registration (the whole of it); an NGO's edit goes back for verification.
+#[utoipa::path(put, path = "/api/v1/orgs/{id}", request_body = OrgUpdate, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn update_org(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<OrgUpdate>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let (id, b) = (id.into_inner(), body.into_inner());
+    db::run(&state.pool, move |c| ops::orgs::update(c, &settings, &user.0, id, b.version, &b.org)).await?;
+    Ok(ok())
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/verify", tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+async fn verify_org(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| ops::orgs::verify(c, &settings, &user.0, id)).await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReasonBody {
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/reject", request_body = ReasonBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn reject_org(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<ReasonBody>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let (id, reason) = (id.into_inner(), body.into_inner().reason);
+    db::run(&state.pool, move |c| ops::orgs::reject(c, &settings, &user.0, id, &reason)).await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NoteBody {
+    note: String,
+}
+
+/// Accept a code that fails the check character, after seeing the certificate.
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/accept-uscc", request_body = NoteBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn accept_uscc(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<NoteBody>) -> Result<HttpResponse, AppError> {
+    let (id, note) = (id.into_inner(), body.into_inner().note);
+    db::run(&state.pool, move |c| ops::orgs::accept_uscc(c, &user.0, id, &note)).await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreditBody {
+    credit_flag_org: bool,
+    credit_flag_legal_rep: bool,
+    #[serde(default)]
+    note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/credit", request_body = CreditBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 422)))]
+async fn set_credit(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<CreditBody>) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    db::run(&state.pool, move |c| ops::orgs::set_credit(c, &user.0, id, b.credit_flag_org, b.credit_flag_legal_rep, &b.note)).await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MemberBody {
+    email: String,
+    name: String,
+}
+
+/// Invite a colleague into the organization.
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/members", request_body = MemberBody, tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
+async fn invite_member(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<MemberBody>) -> Result<HttpResponse, AppError> {
+    let settings = state.settings.clone();
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let input = InviteInput { email: b.email, name: b.name, ..Default::default() };
+    let uid = db::run(&state.pool, move |c| ops::accounts::invite(c, &settings, &user.0, &input, Some(id))).await?;
+    Ok(created(uid))
+}
+
+/// Upload a document (multipart: `kind`, `file`; PDF, PNG or JPEG by content).
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/documents", tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 422)))]
+async fn upload_document(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, payload: Multipart) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let doc = db::run(&state.pool, move |c| ops::orgs::upload_document(c, &user.0, id, &up.kind, &up.filename, &up.bytes)).await?;
+    Ok(created(doc))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/documents/{doc}", tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 404)))]
+async fn download_document(user: ApiUser, state: web::Data<AppState>, path: web::Path<(i64, i64)>) -> Result<HttpResponse, AppError> {
+    let (id, doc) = path.into_inner();
+    super::orgs::document_response(&state, user.0, id, doc).await
+}
+
+/// The organization's audit trail, newest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/history", tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<AuditRow>)))]
+async fn org_history(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (org, rows) = db::run(&state.pool, move |c| Ok((orgs::find(c, id)?, audit::for_entity(c, "organization", id, 200)?))).await?;
+    policy::require(&user.0, Action::ViewOrg(org.as_ref()))?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Check the audit chain.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "admin", security(("bearer" = [])), responses((status = 200, body = Verification)))]
+async fn verify_audit(user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    policy::require(&user.0, Action::ViewAudit)?;
+    Ok(HttpResponse::Ok().json(db::run(&state.pool, audit::verify).await?))
+}
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
+    paths(token, signup, verify_email, forgot, reset, accept_invite, me, change_password, list_users, invite_user, set_user_status,
+          list_bureaus, create_bureau, list_orgs, create_org, get_org, update_org, verify_org, reject_org, accept_uscc, set_credit,
+          invite_member, upload_document, download_document, org_history, verify_audit),
+    modifiers(&BearerScheme)
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,320 @@
+//! HTTP: pages (askama, zh-CN by default, English selectable) and the JSON API. Handlers
+//! are thin: parse → policy → ops (one transaction) → render.
+
+pub mod account;
+pub mod admin;
+pub mod api;
+pub mod orgs;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{FixedOffset, NaiveDateTime, TimeZone};
+
+use crate::auth::csrf::{self, CsrfToken, CSRF_COOKIE};
+use crate::auth::extract::{session_user, SessionUser, SESSION_COOKIE};
+use crate::auth::policy::{self, Action, Actor};
+use crate::auth::Jwt;
+use crate::config::Settings;
+use crate::db::DbPool;
+use crate::domain::account::Role;
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::{Lang, Tr};
+
+pub const LANG_COOKIE: &str = "yc_lang";
+pub const FLASH_COOKIE: &str = "yc_flash";
+
+/// Shared state of every worker.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+    pub jwt: Jwt,
+}
+
+/// Shows a stored UTC instant in Asia/Shanghai.
+pub fn fmt_time(t: NaiveDateTime) -> String {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    cst.from_utc_datetime(&t).format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn fmt_opt_time(t: &Option<NaiveDateTime>) -> String {
+    t.map(fmt_time).unwrap_or_default()
+}
+
+/// The client address used for login throttling.
+pub fn client_addr(req: &HttpRequest, trust_proxy: bool) -> String {
+    let info = req.connection_info();
+    let addr = if trust_proxy { info.realip_remote_addr() } else { info.peer_addr() };
+    addr.map(|a| a.rsplit_once(':').map(|(h, _)| h).unwrap_or(a).trim_matches(['[', ']']).to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn lang_of(req: &HttpRequest, user: Option<&Actor>) -> Lang {
+    req.cookie(LANG_COOKIE)
+        .and_then(|c| Lang::parse(c.value()))
+        .or_else(|| user.and_then(|u| Lang::parse(&u.locale)))
+        .or_else(|| req.headers().get(header::ACCEPT_LANGUAGE).and_then(|h| h.to_str().ok()).and_then(Lang::from_accept_language))
+        .unwrap_or_default()
+}
+
+/// Field errors rendered in the reader's language, for a form.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors(HashMap<String, String>);
+
+impl FormErrors {
+    pub fn new(errors: &FieldErrors, lang: Lang) -> Self {
+        let mut map = HashMap::new();
+        for e in &errors.0 {
+            map.entry(e.field.clone()).or_insert_with(|| e.msg.render(lang));
+        }
+        FormErrors(map)
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+    pub fn get(&self, field: &str) -> &str {
+        self.0.get(field).map(|s| s.as_str()).unwrap_or("")
+    }
+    /// The message of row `i` of a repeated field, e.g. `inspections[2]`, or "".
+    pub fn indexed(&self, field: &str, i: &usize) -> &str {
+        self.get(&format!("{field}[{i}]"))
+    }
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+/// What every page needs: the reader's language, the signed-in person, the CSRF token
+/// and a one-time notice.
+#[derive(Clone)]
+pub struct PageCtx {
+    pub tr: Tr,
+    pub user: Option<Actor>,
+    pub csrf: String,
+    pub flash: Option<String>,
+    pub path: String,
+    must_change_password: bool,
+}
+
+impl PageCtx {
+    fn build(req: &HttpRequest, session: SessionUser) -> PageCtx {
+        let lang = lang_of(req, session.0.as_ref());
+        let flash = req
+            .cookie(FLASH_COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|k| k.starts_with("flash.") && k.len() < 64)
+            .map(|k| crate::i18n::t(lang, &k).to_string());
+        PageCtx {
+            tr: Tr(lang),
+            user: session.0,
+            csrf: csrf::token(req),
+            flash,
+            path: req.path().to_string(),
+            must_change_password: session.1,
+        }
+    }
+    pub fn t(&self, key: &str) -> &'static str {
+        self.tr.t(key)
+    }
+    pub fn lang(&self) -> Lang {
+        self.tr.0
+    }
+    /// The signed-in person, or 401 (a redirect to the login page).
+    pub fn user(&self) -> Result<&Actor, AppError> {
+        let u = self.user.as_ref().ok_or(AppError::Unauthorized)?;
+        if self.must_change_password {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(u)
+    }
+    /// The signed-in person even before the one-time password was changed.
+    pub fn user_allowing_password_change(&self) -> Result<&Actor, AppError> {
+        self.user.as_ref().ok_or(AppError::Unauthorized)
+    }
+    pub fn can(&self, action: Action) -> bool {
+        self.user.as_ref().is_some_and(|u| policy::allows(u, action))
+    }
+    pub fn is_staff(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| matches!(u.role, Role::Admin | Role::Officer))
+    }
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == Role::Admin)
+    }
+    /// The organization of the signed-in person, if any.
+    pub fn org_id(&self) -> Option<i64> {
+        self.user.as_ref().and_then(|u| u.org_id)
+    }
+    pub fn role_is(&self, role: &str) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.as_str() == role)
+    }
+    pub fn errors(&self, e: &FieldErrors) -> FormErrors {
+        FormErrors::new(e, self.lang())
+    }
+    pub fn time(&self, t: &NaiveDateTime) -> String {
+        fmt_time(*t)
+    }
+    pub fn opt_time(&self, t: &Option<NaiveDateTime>) -> String {
+        fmt_opt_time(t)
+    }
+    pub fn role_label(&self, role: &str) -> &'static str {
+        Role::parse(role).map(|r| self.t(r.label_key())).unwrap_or("")
+    }
+    /// `key.value` translated, e.g. `status.pending`.
+    pub fn label(&self, prefix: &str, value: &str) -> &'static str {
+        self.t(&format!("{prefix}.{value}"))
+    }
+}
+
+impl FromRequest for PageCtx {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let session = session_user(&req).await?;
+            Ok(PageCtx::build(&req, session))
+        })
+    }
+}
+
+pub fn render<T: Template>(t: &T) -> Result<HttpResponse, AppError> {
+    render_status(StatusCode::OK, t)
+}
+
+pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Result<HttpResponse, AppError> {
+    let body = t.render().map_err(|e| AppError::Unexpected(format!("template: {e}")))?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
+}
+
+/// Redirects and shows the notice `flash_key` (a locale key starting with `flash.`) once.
+pub fn see_other_flash(location: &str, flash_key: &str) -> HttpResponse {
+    let mut res = see_other(location);
+    let c = Cookie::build(FLASH_COOKIE, flash_key.to_string()).path("/").http_only(true).same_site(SameSite::Lax).finish();
+    let _ = res.add_cookie(&c);
+    res
+}
+
+/// A safe local redirect target (no scheme, no host).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/dashboard".to_string(),
+    }
+}
+
+pub fn session_cookie(settings: &Settings, token: &str) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .secure(settings.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::hours(settings.session_hours))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage {
+    ctx: PageCtx,
+    status: u16,
+    message: String,
+}
+
+fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> HttpResponse {
+    let session = req.extensions().get::<SessionUser>().cloned().unwrap_or(SessionUser(None, false));
+    let lang = lang_of(req, session.0.as_ref());
+    if req.path().starts_with("/api/") {
+        let mut res = HttpResponse::build(status).content_type("application/problem+json").body(err.problem(lang).to_string());
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        return res;
+    }
+    match err {
+        AppError::Unauthorized => {
+            let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let next = if req.method() == Method::GET { next } else { "/dashboard" };
+            return see_other(&format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()));
+        }
+        AppError::PasswordChangeRequired => return see_other_flash("/account/password", "flash.change_one_time_password"),
+        _ => {}
+    }
+    let ctx = PageCtx::build(req, session);
+    let page = ErrorPage { message: err.message(lang), status: status.as_u16(), ctx };
+    match page.render() {
+        Ok(body) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body),
+        Err(_) => HttpResponse::build(status).body(err.message(lang)),
+    }
+}
+
+/// Sets the CSRF cookie, clears a shown notice, and renders errors in the reader's language
+/// (an HTML page outside `/api`, problem+json inside).
+pub async fn page_layer(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let had_csrf = req.cookie(CSRF_COOKIE).is_some();
+    let had_flash = req.cookie(FLASH_COOKIE).is_some();
+    let http_req = req.request().clone();
+    let res = next.call(req).await?.map_into_boxed_body();
+    let err = res.response().extensions().get::<AppError>().cloned();
+    let mut res = match err {
+        Some(err) => {
+            let status = res.status();
+            let new = error_response(&http_req, &err, status);
+            res.into_response(new)
+        }
+        None => res,
+    };
+    let settings = http_req.app_data::<web::Data<AppState>>().map(|s| s.settings.secure_cookies).unwrap_or(false);
+    if !had_csrf {
+        if let Some(CsrfToken(t)) = http_req.extensions().get::<CsrfToken>().cloned() {
+            let c = Cookie::build(CSRF_COOKIE, t).path("/").http_only(true).secure(settings).same_site(SameSite::Lax).finish();
+            let _ = res.response_mut().add_cookie(&c);
+        }
+    }
+    if had_flash && res.status() == StatusCode::OK {
+        let mut c = Cookie::build(FLASH_COOKIE, "").path("/").finish();
+        c.make_removal();
+        let _ = res.response_mut().add_cookie(&c);
+    }
+    res.response_mut().headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    res.response_mut().headers_mut().insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    Ok(res)
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+const STYLE_CSS: &str = include_str!("../../assets/style.css");
+
+async fn style() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLE_CSS)
+}
+
+/// Every route of the app.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(api::healthz))
+        .route("/readyz", web::get().to(api::readyz))
+        .route("/assets/style.css", web::get().to(style))
+        .service(api::scope())
+        .configure(account::routes)
+        .configure(orgs::routes)
+        .configure(admin::routes)
+        .default_service(web::to(not_found));
+}

@@ -1,0 +1,454 @@
+//! Pages of organizations: registration, profile, documents, members, and the officers'
+//! verification.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::policy::{self, Action};
+use crate::db::audit::AuditRow;
+use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
+use crate::db::users::UserRow;
+use crate::db::{self, audit, orgs, users, Paged};
+use crate::domain::org::{Grade, Inspection, InspectionInput, OrgInput, OrgKind, RegType};
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::Msg;
+use crate::ops;
+use crate::ops::accounts::InviteInput;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/orgs", web::get().to(list))
+        .route("/orgs", web::post().to(create))
+        .route("/orgs/new", web::get().to(new_page))
+        .route("/orgs/{id}", web::get().to(show))
+        .route("/orgs/{id}/edit", web::get().to(edit_page))
+        .route("/orgs/{id}/edit", web::post().to(update))
+        .route("/orgs/{id}/verify", web::post().to(verify))
+        .route("/orgs/{id}/reject", web::post().to(reject))
+        .route("/orgs/{id}/accept-uscc", web::post().to(accept_uscc))
+        .route("/orgs/{id}/credit", web::post().to(credit))
+        .route("/orgs/{id}/members", web::post().to(invite_member))
+        .route("/orgs/{id}/documents", web::post().to(upload))
+        .route("/orgs/{id}/documents/{doc}", web::get().to(download));
+}
+
+/// Years offered in the annual-inspection rows of the form: the last three.
+fn inspection_years() -> [i32; 3] {
+    use chrono::Datelike;
+    let y = (chrono::Utc::now() + chrono::Duration::hours(8)).year();
+    [y - 1, y - 2, y - 3]
+}
+
+/// The registration form as posted (flat, all text, so nothing typed is lost).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OrgForm {
+    pub kind: String,
+    pub version: String,
+    pub name: String,
+    pub reg_type: String,
+    pub uscc: String,
+    pub uscc_manual_check: Option<String>,
+    pub sponsor_org: String,
+    pub registered_on: String,
+    pub reg_authority: String,
+    pub legal_rep: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub address: String,
+    pub district: String,
+    pub street: String,
+    pub grade: String,
+    pub grade_date: String,
+    pub bank_name: String,
+    pub bank_account_name: String,
+    pub bank_account_no: String,
+    pub insp_result_0: String,
+    pub insp_result_1: String,
+    pub insp_result_2: String,
+}
+
+impl OrgForm {
+    fn input(&self) -> OrgInput {
+        let years = inspection_years();
+        let results = [&self.insp_result_0, &self.insp_result_1, &self.insp_result_2];
+        OrgInput {
+            name: self.name.clone(),
+            reg_type: self.reg_type.clone(),
+            uscc: self.uscc.clone(),
+            uscc_manual_check: self.uscc_manual_check.is_some(),
+            sponsor_org: self.sponsor_org.clone(),
+            registered_on: self.registered_on.clone(),
+            reg_authority: self.reg_authority.clone(),
+            legal_rep: self.legal_rep.clone(),
+            contact_name: self.contact_name.clone(),
+            contact_phone: self.contact_phone.clone(),
+            contact_email: self.contact_email.clone(),
+            address: self.address.clone(),
+            district: self.district.clone(),
+            street: self.street.clone(),
+            grade: self.grade.clone(),
+            grade_date: self.grade_date.clone(),
+            bank_name: self.bank_name.clone(),
+            bank_account_name: self.bank_account_name.clone(),
+            bank_account_no: self.bank_account_no.clone(),
+            inspections: years
+                .iter()
+                .zip(results)
+                .map(|(y, r)| InspectionInput { year: *y, result: r.clone() })
+                .collect(),
+        }
+    }
+
+    fn from_row(o: &OrgRow, inspections: &[(i32, String)]) -> Self {
+        let years = inspection_years();
+        let result_of = |i: usize| inspections.iter().find(|(y, _)| *y == years[i]).map(|(_, r)| r.clone()).unwrap_or_default();
+        OrgForm {
+            kind: o.kind.clone(),
+            version: o.version.to_string(),
+            name: o.name.clone(),
+            reg_type: o.reg_type.clone(),
+            uscc: o.uscc.clone().unwrap_or_default(),
+            uscc_manual_check: o.uscc_check_failed.then(|| "on".to_string()),
+            sponsor_org: o.sponsor_org.clone().unwrap_or_default(),
+            registered_on: o.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+            reg_authority: o.reg_authority.clone(),
+            legal_rep: o.legal_rep.clone(),
+            contact_name: o.contact_name.clone(),
+            contact_phone: o.contact_phone.clone(),
+            contact_email: o.contact_email.clone(),
+            address: o.address.clone(),
+            district: o.district.clone(),
+            street: o.street.clone(),
+            grade: o.grade.clone().unwrap_or_default(),
+            grade_date: o.grade_date.map(|d| d.to_string()).unwrap_or_default(),
+            bank_name: o.bank_name.clone(),
+            bank_account_name: o.bank_account_name.clone(),
+            bank_account_no: o.bank_account_no.clone(),
+            insp_result_0: result_of(0),
+            insp_result_1: result_of(1),
+            insp_result_2: result_of(2),
+        }
+    }
+
+    fn kind(&self) -> OrgKind {
+        OrgKind::parse(&self.kind).unwrap_or(OrgKind::Ngo)
+    }
+
+    /// The result chosen for the inspection row `i` (for the template).
+    pub fn insp(&self, i: &usize) -> &str {
+        match *i {
+            0 => &self.insp_result_0,
+            1 => &self.insp_result_1,
+            _ => &self.insp_result_2,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/form.html")]
+struct FormPage {
+    ctx: PageCtx,
+    form: OrgForm,
+    errors: FormErrors,
+    /// `None` when registering.
+    org_id: Option<i64>,
+    years: [i32; 3],
+    reg_types: Vec<RegType>,
+    grades: &'static [Grade],
+    inspections: &'static [Inspection],
+}
+
+impl FormPage {
+    fn new(ctx: PageCtx, form: OrgForm, errors: FormErrors, org_id: Option<i64>) -> Self {
+        let kind = form.kind();
+        FormPage {
+            ctx,
+            form,
+            errors,
+            org_id,
+            years: inspection_years(),
+            reg_types: RegType::ALL.iter().copied().filter(|t| t.allowed_for(kind)).collect(),
+            grades: Grade::ALL,
+            inspections: Inspection::ALL,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct KindQuery {
+    kind: Option<String>,
+}
+
+async fn new_page(ctx: PageCtx, q: web::Query<KindQuery>) -> Result<HttpResponse, AppError> {
+    let kind = q.kind.as_deref().and_then(OrgKind::parse).unwrap_or(OrgKind::Ngo);
+    policy::require(ctx.user()?, Action::RegisterOrg(kind))?;
+    let form = OrgForm { kind: kind.as_str().to_string(), ..Default::default() };
+    render(&FormPage::new(ctx, form, FormErrors::default(), None))
+}
+
+async fn create(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<OrgForm>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let form = form.0;
+    let (input, kind, settings) = (form.input(), form.kind(), state.settings.clone());
+    match db::run(&state.pool, move |c| ops::orgs::register(c, &settings, &actor, kind, &input)).await {
+        Ok(id) => Ok(see_other_flash(&format!("/orgs/{id}"), "flash.org_registered")),
+        Err(AppError::Validation(e)) => {
+            let errors = ctx.errors(&e);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &FormPage::new(ctx, form, errors, None))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn edit_page(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let (org, insp) = db::run(&state.pool, move |c| Ok((orgs::find(c, id)?, orgs::inspections(c, id)?))).await?;
+    policy::require(&actor, Action::EditOrg(org.as_ref()))?;
+    render(&FormPage::new(ctx, OrgForm::from_row(&org, &insp), FormErrors::default(), Some(id)))
+}
+
+async fn update(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, form: CsrfForm<OrgForm>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let form = form.0;
+    let version: i32 = form.version.trim().parse().map_err(|_| AppError::bad_request("error.malformed_form"))?;
+    let (input, settings) = (form.input(), state.settings.clone());
+    match db::run(&state.pool, move |c| ops::orgs::update(c, &settings, &actor, id, version, &input)).await {
+        Ok(()) => Ok(see_other_flash(&format!("/orgs/{id}"), "flash.org_updated")),
+        Err(AppError::Validation(e)) => {
+            let errors = ctx.errors(&e);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &FormPage::new(ctx, form, errors, Some(id)))
+        }
+        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
+            let mut e = FieldErrors::new();
+            e.add("version", m);
+            let errors = ctx.errors(&e);
+            render_status(StatusCode::CONFLICT, &FormPage::new(ctx, form, errors, Some(id)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Everything the profile page shows, loaded in one go.
+pub struct OrgView {
+    pub org: OrgRow,
+    pub inspections: Vec<(i32, String)>,
+    pub documents: Vec<DocumentMeta>,
+    pub members: Vec<UserRow>,
+    pub history: Vec<AuditRow>,
+}
+
+pub fn load_view(c: &mut db::DbConn, id: i64) -> Result<OrgView, AppError> {
+    Ok(OrgView {
+        org: orgs::find(c, id)?,
+        inspections: orgs::inspections(c, id)?,
+        documents: orgs::documents(c, id)?,
+        members: users::members(c, id)?,
+        history: audit::for_entity(c, "organization", id, 50)?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "orgs/show.html")]
+struct ShowPage {
+    ctx: PageCtx,
+    v: OrgView,
+    can_edit: bool,
+    can_supervise: bool,
+    errors: FormErrors,
+    doc_kinds: &'static [&'static str],
+}
+
+async fn show_with(ctx: PageCtx, state: &AppState, id: i64, errors: FieldErrors, status: StatusCode) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let v = db::run(&state.pool, move |c| load_view(c, id)).await?;
+    policy::require(&actor, Action::ViewOrg(v.org.as_ref()))?;
+    let errors = ctx.errors(&errors);
+    let page = ShowPage {
+        can_edit: policy::allows(&actor, Action::EditOrg(v.org.as_ref())),
+        can_supervise: policy::allows(&actor, Action::SuperviseOrgs),
+        ctx,
+        v,
+        errors,
+        doc_kinds: ops::orgs::DOCUMENT_KINDS,
+    };
+    render_status(status, &page)
+}
+
+async fn show(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    show_with(ctx, &state, id.into_inner(), FieldErrors::new(), StatusCode::OK).await
+}
+
+/// Runs an officer's or member's action from the profile page; field errors re-render the
+/// page with the message next to the form that caused it.
+async fn act<F>(ctx: PageCtx, state: web::Data<AppState>, id: i64, flash: &str, f: F) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut db::DbConn) -> Result<(), AppError> + Send + 'static,
+{
+    match db::run(&state.pool, f).await {
+        Ok(()) => Ok(see_other_flash(&format!("/orgs/{id}"), flash)),
+        Err(AppError::Validation(e)) => show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn verify(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, _f: CsrfForm<super::account::Empty>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    act(ctx, state, id, "flash.org_verified", move |c| ops::orgs::verify(c, &settings, &actor, id)).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn reject(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, f: CsrfForm<ReasonForm>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, settings, reason) = (id.into_inner(), state.settings.clone(), f.0.reason);
+    act(ctx, state, id, "flash.org_rejected", move |c| ops::orgs::reject(c, &settings, &actor, id, &reason)).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+async fn accept_uscc(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, f: CsrfForm<NoteForm>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, note) = (id.into_inner(), f.0.note);
+    act(ctx, state, id, "flash.uscc_accepted", move |c| ops::orgs::accept_uscc(c, &actor, id, &note)).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct CreditForm {
+    credit_flag_org: Option<String>,
+    credit_flag_legal_rep: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn credit(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, f: CsrfForm<CreditForm>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let f = f.0;
+    let (a, b) = (f.credit_flag_org.is_some(), f.credit_flag_legal_rep.is_some());
+    act(ctx, state, id, "flash.credit_saved", move |c| ops::orgs::set_credit(c, &actor, id, a, b, &f.note)).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct MemberForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn invite_member(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, f: CsrfForm<MemberForm>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    let input = InviteInput { email: f.0.email, name: f.0.name, ..Default::default() };
+    act(ctx, state, id, "flash.member_invited", move |c| ops::accounts::invite(c, &settings, &actor, &input, Some(id)).map(|_| ())).await
+}
+
+/// An uploaded file with its form fields.
+#[derive(Default)]
+pub struct Upload {
+    pub csrf: Option<String>,
+    pub kind: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads a multipart upload, refusing (by field) a file larger than `max` without
+/// buffering the rest.
+pub async fn read_upload(mut payload: Multipart, max: usize) -> Result<Upload, AppError> {
+    let mut up = Upload::default();
+    while let Some(item) = payload.next().await {
+        let mut field = item.map_err(|_| AppError::bad_request("error.malformed_form"))?;
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            up.filename = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or("").to_string();
+        }
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| AppError::bad_request("error.malformed_form"))?;
+            if data.len() + chunk.len() > max {
+                let mut e = FieldErrors::new();
+                e.add(if name == "file" { "file" } else { name.as_str() }, Msg::new("field.file_too_large").arg("max_mb", max / (1024 * 1024)));
+                return Err(AppError::Validation(e));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "_csrf" => up.csrf = Some(String::from_utf8_lossy(&data).to_string()),
+            "kind" => up.kind = String::from_utf8_lossy(&data).trim().to_string(),
+            "file" => up.bytes = data,
+            _ => {}
+        }
+    }
+    Ok(up)
+}
+
+async fn upload(ctx: PageCtx, req: HttpRequest, state: web::Data<AppState>, id: web::Path<i64>, payload: Multipart) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let up = match read_upload(payload, state.settings.upload_max_bytes).await {
+        Ok(up) => up,
+        Err(AppError::Validation(e)) => return show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => return Err(e),
+    };
+    csrf::check(&req, up.csrf.as_deref())?;
+    act(ctx, state, id, "flash.document_uploaded", move |c| {
+        ops::orgs::upload_document(c, &actor, id, &up.kind, &up.filename, &up.bytes).map(|_| ())
+    })
+    .await
+}
+
+/// Serves a stored document to those who may see the organization.
+pub async fn document_response(state: &AppState, actor: policy::Actor, id: i64, doc: i64) -> Result<HttpResponse, AppError> {
+    let (org, (meta, bytes)) = db::run(&state.pool, move |c| Ok((orgs::find(c, id)?, orgs::document(c, id, doc)?))).await?;
+    policy::require(&actor, Action::ViewOrg(org.as_ref()))?;
+    let disposition = format!(
+        "attachment; filename=\"document-{}\"; filename*=UTF-8''{}",
+        meta.id,
+        url::form_urlencoded::byte_serialize(meta.filename.as_bytes()).collect::<String>().replace('+', "%20")
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(meta.content_type)
+        .insert_header(("Content-Disposition", disposition))
+        .body(bytes))
+}
+
+async fn download(ctx: PageCtx, state: web::Data<AppState>, path: web::Path<(i64, i64)>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, doc) = path.into_inner();
+    document_response(&state, actor, id, doc).await
+}
+
+#[derive(Template)]
+#[template(path = "orgs/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    list: Paged<OrgListItem>,
+    filter: OrgFilter,
+    statuses: [&'static str; 3],
+}
+
+async fn list(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<OrgFilter>) -> Result<HttpResponse, AppError> {
+    policy::require(ctx.user()?, Action::SuperviseOrgs)?;
+    let filter = q.into_inner();
+    let f = filter.clone();
+    let list = db::run(&state.pool, move |c| orgs::list(c, &f)).await?;
+    render(&ListPage { ctx, list, filter, statuses: ["pending", "verified", "rejected"] })
+}
