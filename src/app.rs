@@ -28,7 +28,9 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {
     let size = settings.db_pool_size;
     tokio::task::spawn_blocking(move || -> anyhow::Result<DbPool> {
         let pool = db::build_pool(&url, size)?;
-        let mut conn = pool.get().map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", db::redact_url(&url)))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", db::redact_url(&url)))?;
         let ran = db::run_migrations(&mut conn)?;
         if ran > 0 {
             tracing::info!(migrations = ran, "database schema updated");
@@ -40,6 +42,8 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {
 
 /// Starts serving on `listener`; the returned server runs when awaited (or spawned).
 pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<Started> {
+    // One TLS crypto provider for SMTP (and anything else using rustls in this process).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let settings = Arc::new(settings);
     let pool = open_database(&settings).await?;
     let p = pool.clone();
@@ -52,7 +56,11 @@ pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<
         crate::jobs::spawn_worker(pool.clone(), settings.clone())?;
     }
     let port = listener.local_addr()?.port();
-    let state = web::Data::new(AppState { pool: pool.clone(), jwt: Jwt::new(settings.jwt_secret.expose(), settings.session_hours), settings: settings.clone() });
+    let state = web::Data::new(AppState {
+        pool: pool.clone(),
+        jwt: Jwt::new(settings.jwt_secret.expose(), settings.session_hours),
+        settings: settings.clone(),
+    });
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -65,5 +73,10 @@ pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<
     if settings.http_workers > 0 {
         server = server.workers(settings.http_workers);
     }
-    Ok(Started { server: server.run(), pool, port, first_admin })
+    Ok(Started {
+        server: server.run(),
+        pool,
+        port,
+        first_admin,
+    })
 }

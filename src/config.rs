@@ -103,7 +103,12 @@ impl Settings {
     /// Fills what depends on other settings. Call after the command line was applied.
     pub fn finish(mut self) -> anyhow::Result<Settings> {
         if self.database_url.expose().is_empty() {
-            self.database_url = Secret::new(self.data_dir.join("yichuang.db").to_string_lossy().to_string());
+            self.database_url = Secret::new(
+                self.data_dir
+                    .join("yichuang.db")
+                    .to_string_lossy()
+                    .to_string(),
+            );
         }
         if self.base_url.is_empty() {
             self.base_url = format!("http://localhost:{}", self.port);

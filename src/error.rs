@@ -23,7 +23,10 @@ impl FieldErrors {
         Self::default()
     }
     pub fn add(&mut self, field: impl Into<String>, msg: Msg) {
-        self.0.push(FieldError { field: field.into(), msg });
+        self.0.push(FieldError {
+            field: field.into(),
+            msg,
+        });
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -33,7 +36,10 @@ impl FieldErrors {
     }
     /// The first message for `field`, rendered, for a form.
     pub fn get(&self, field: &str, lang: Lang) -> Option<String> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.msg.render(lang))
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.msg.render(lang))
     }
     pub fn into_result(self) -> Result<(), AppError> {
         if self.is_empty() {
@@ -112,7 +118,9 @@ impl AppError {
             AppError::InvalidCredentials => Msg::new("error.invalid_credentials").render(lang),
             AppError::Forbidden => Msg::new("error.forbidden").render(lang),
             AppError::CsrfFailed => Msg::new("error.csrf_failed").render(lang),
-            AppError::PasswordChangeRequired => Msg::new("error.password_change_required").render(lang),
+            AppError::PasswordChangeRequired => {
+                Msg::new("error.password_change_required").render(lang)
+            }
             AppError::NotFound => Msg::new("error.not_found").render(lang),
             AppError::TooManyAttempts { until } => Msg::new("error.too_many_attempts")
                 .arg("until", crate::web::fmt_time(*until))
@@ -143,7 +151,10 @@ impl AppError {
 
 /// `error.uscc_check` → `uscc_check`: the locale key's last segment is the stable code.
 fn short_code(key: &'static str, fallback: &'static str) -> &'static str {
-    key.rsplit('.').next().filter(|s| !s.is_empty()).unwrap_or(fallback)
+    key.rsplit('.')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(fallback)
 }
 
 impl ResponseError for AppError {
@@ -152,7 +163,9 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CsrfFailed | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CsrfFailed | AppError::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -30,7 +30,10 @@ impl Lang {
     }
     /// The first supported language of an `Accept-Language` header.
     pub fn from_accept_language(header: &str) -> Option<Lang> {
-        header.split(',').filter_map(|part| Lang::parse(part.split(';').next()?)).next()
+        header
+            .split(',')
+            .filter_map(|part| Lang::parse(part.split(';').next()?))
+            .next()
     }
 }
 
@@ -46,7 +49,11 @@ fn flatten(prefix: &str, value: &toml::Value, out: &mut Table) {
     match value {
         toml::Value::Table(t) => {
             for (k, v) in t {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&key, v, out);
             }
         }
@@ -108,7 +115,10 @@ pub struct Msg {
 
 impl Msg {
     pub fn new(key: &'static str) -> Self {
-        Msg { key, args: Vec::new() }
+        Msg {
+            key,
+            args: Vec::new(),
+        }
     }
     pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
         self.args.push((name, value.to_string()));
@@ -129,18 +139,28 @@ mod tests {
         let mut missing: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
         missing.extend(en.keys().filter(|k| !zh.contains_key(*k)));
         missing.sort();
-        assert!(missing.is_empty(), "keys missing in one locale: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing in one locale: {missing:?}"
+        );
     }
 
     #[test]
     fn placeholders_are_filled() {
-        let s = tf(Lang::En, "error.too_many_attempts", &[("until", "12:00".into())]);
+        let s = tf(
+            Lang::En,
+            "error.too_many_attempts",
+            &[("until", "12:00".into())],
+        );
         assert!(s.contains("12:00"), "{s}");
     }
 
     #[test]
     fn accept_language_picks_first_supported() {
-        assert_eq!(Lang::from_accept_language("fr-FR, en-US;q=0.8"), Some(Lang::En));
+        assert_eq!(
+            Lang::from_accept_language("fr-FR, en-US;q=0.8"),
+            Some(Lang::En)
+        );
         assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9"), Some(Lang::Zh));
         assert_eq!(Lang::from_accept_language("de"), None);
     }

@@ -10,7 +10,11 @@ use yichuang::db;
 use yichuang::domain::account::Role;
 
 #[derive(Parser)]
-#[command(name = "yichuang", version, about = "益创 — public-benefit venture grant management (公益创投资助管理系统)")]
+#[command(
+    name = "yichuang",
+    version,
+    about = "益创 — public-benefit venture grant management (公益创投资助管理系统)"
+)]
 struct Cli {
     /// Data directory (SQLite database, outbox .eml files); overrides YICHUANG_DATA_DIR.
     #[arg(long, global = true)]
@@ -70,7 +74,10 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("YICHUANG_LOG").unwrap_or_else(|_| "info,actix_server=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("YICHUANG_LOG")
+                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+        )
         .init();
     let cli = Cli::parse();
     match run(cli) {
@@ -109,7 +116,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let base = s.base_url.clone();
             let started = yichuang::app::start(s, listener).await?;
             if let Some((email, password)) = &started.first_admin {
-                println!("\n  首次启动：已创建管理员账户 / First start: an admin account was created");
+                println!(
+                    "\n  首次启动：已创建管理员账户 / First start: an admin account was created"
+                );
                 println!("    email:    {email}");
                 println!("    password: {password}   (一次性密码，首次登录后须修改 / one-time, change it at first sign-in)\n");
             }
@@ -123,21 +132,44 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::User { command: UserCommand::Add { role, email, name, bureau } }) => {
-            let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be one of admin, officer, ngo, reviewer, evaluator"))?;
+        Some(Command::User {
+            command:
+                UserCommand::Add {
+                    role,
+                    email,
+                    name,
+                    bureau,
+                },
+        }) => {
+            let role = Role::parse(role).ok_or_else(|| {
+                anyhow::anyhow!("--role must be one of admin, officer, ngo, reviewer, evaluator")
+            })?;
             if role == Role::Officer && bureau.is_none() {
                 anyhow::bail!("an officer belongs to a bureau: add --bureau \"姑苏区民政局\"");
             }
             let s = settings(&cli, None)?;
             let pool = yichuang::app::open_database(&s).await?;
             let mut conn = pool.get()?;
-            let name = name.clone().unwrap_or_else(|| email.split('@').next().unwrap_or("user").to_string());
-            let password = yichuang::ops::accounts::create_with_password(&mut conn, role, email, &name, bureau.as_deref())
-                .map_err(|e| anyhow::anyhow!("{}", e.message(yichuang::i18n::Lang::En)))?;
-            println!("created {} {email}\none-time password: {password}", role.as_str());
+            let name = name
+                .clone()
+                .unwrap_or_else(|| email.split('@').next().unwrap_or("user").to_string());
+            let password = yichuang::ops::accounts::create_with_password(
+                &mut conn,
+                role,
+                email,
+                &name,
+                bureau.as_deref(),
+            )
+            .map_err(|e| anyhow::anyhow!("{}", e.message(yichuang::i18n::Lang::En)))?;
+            println!(
+                "created {} {email}\none-time password: {password}",
+                role.as_str()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Audit { command: AuditCommand::Verify }) => {
+        Some(Command::Audit {
+            command: AuditCommand::Verify,
+        }) => {
             let s = settings(&cli, None)?;
             let pool = yichuang::app::open_database(&s).await?;
             let mut conn = pool.get()?;
@@ -148,7 +180,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Some((seq, why)) => {
-                    println!("audit chain BROKEN at entry {seq}: {why} ({} entries verified before it)", v.entries);
+                    println!(
+                        "audit chain BROKEN at entry {seq}: {why} ({} entries verified before it)",
+                        v.entries
+                    );
                     Ok(ExitCode::from(2))
                 }
             }

@@ -22,7 +22,10 @@ pub fn token(req: &HttpRequest) -> String {
     if let Some(t) = req.extensions().get::<CsrfToken>() {
         return t.0.clone();
     }
-    let t = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32);
+    let t = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() >= 32);
     let t = t.unwrap_or_else(super::random_token);
     req.extensions_mut().insert(CsrfToken(t.clone()));
     t
@@ -30,11 +33,18 @@ pub fn token(req: &HttpRequest) -> String {
 
 /// Compares the submitted token with the cookie in constant time.
 pub fn check(req: &HttpRequest, submitted: Option<&str>) -> Result<(), AppError> {
-    let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let cookie = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     let submitted = submitted.unwrap_or("");
     let same = cookie.len() >= 32
         && cookie.len() == submitted.len()
-        && cookie.bytes().zip(submitted.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        && cookie
+            .bytes()
+            .zip(submitted.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
     if same {
         Ok(())
     } else {
@@ -60,9 +70,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
             let bytes = body.await.map_err(|_| AppError::PayloadTooLarge)?;
-            let t: TokenOnly = serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::bad_request("error.malformed_form"))?;
+            let t: TokenOnly = serde_urlencoded::from_bytes(&bytes)
+                .map_err(|_| AppError::bad_request("error.malformed_form"))?;
             check(&req, t.csrf.as_deref())?;
-            let value = serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::bad_request("error.malformed_form"))?;
+            let value = serde_urlencoded::from_bytes(&bytes)
+                .map_err(|_| AppError::bad_request("error.malformed_form"))?;
             Ok(CsrfForm(value))
         })
     }

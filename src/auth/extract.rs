@@ -17,9 +17,16 @@ use crate::web::AppState;
 pub const SESSION_COOKIE: &str = "yc_session";
 
 /// The account behind a token, if the token is valid and still current.
-pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<(Actor, bool)>, AppError> {
-    let Some(claims) = state.jwt.verify(token) else { return Ok(None) };
-    let Ok(id) = claims.sub.parse::<i64>() else { return Ok(None) };
+pub async fn actor_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(Actor, bool)>, AppError> {
+    let Some(claims) = state.jwt.verify(token) else {
+        return Ok(None);
+    };
+    let Ok(id) = claims.sub.parse::<i64>() else {
+        return Ok(None);
+    };
     let user = db::run(&state.pool, move |c| match users::find(c, id) {
         Ok(u) => Ok(Some(u)),
         Err(AppError::NotFound) => Ok(None),
@@ -39,7 +46,9 @@ pub async fn session_user(req: &HttpRequest) -> Result<SessionUser, AppError> {
     if let Some(s) = req.extensions().get::<SessionUser>() {
         return Ok(s.clone());
     }
-    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::Unexpected("no state".into()))?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Unexpected("no state".into()))?;
     let found = match req.cookie(SESSION_COOKIE) {
         Some(c) => actor_for_token(state, c.value()).await?,
         None => None,
@@ -62,10 +71,24 @@ impl FromRequest for ApiUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let header = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok());
-            let token = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).ok_or(AppError::Unauthorized)?;
-            let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::Unexpected("no state".into()))?;
-            let (actor, _) = actor_for_token(state, token).await?.ok_or(AppError::Unauthorized)?;
+            let header = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok());
+            let token = header
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or(AppError::Unauthorized)?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::Unexpected("no state".into()))?;
+            let (actor, must_change) = actor_for_token(state, token)
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            // A one-time password must be replaced before anything else.
+            if must_change && !matches!(req.path(), "/api/v1/me" | "/api/v1/me/password") {
+                return Err(AppError::PasswordChangeRequired);
+            }
             Ok(ApiUser(actor))
         })
     }

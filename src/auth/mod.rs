@@ -38,7 +38,9 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -88,17 +90,32 @@ impl Jwt {
         }
     }
 
-    pub fn issue(&self, user_id: i64, ver: i32, role: Role) -> anyhow::Result<(String, NaiveDateTime)> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        ver: i32,
+        role: Role,
+    ) -> anyhow::Result<(String, NaiveDateTime)> {
         let now = Utc::now().timestamp();
-        let claims = Claims { sub: user_id.to_string(), ver, role, iat: now, exp: now + self.ttl_secs };
+        let claims = Claims {
+            sub: user_id.to_string(),
+            ver,
+            role,
+            iat: now,
+            exp: now + self.ttl_secs,
+        };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
-        let exp = chrono::DateTime::from_timestamp(claims.exp, 0).expect("valid time").naive_utc();
+        let exp = chrono::DateTime::from_timestamp(claims.exp, 0)
+            .expect("valid time")
+            .naive_utc();
         Ok((token, exp))
     }
 
     /// The claims of a well-signed, unexpired HS256 token; anything else is `None`.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|d| d.claims)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|d| d.claims)
     }
 }
 
@@ -129,23 +146,39 @@ mod tests {
     #[test]
     fn wrong_key_expired_and_unsigned_tokens_are_refused() {
         let jwt = Jwt::new(SECRET, 1);
-        let (t, _) = Jwt::new("another-secret-another-secret-xx", 1).issue(7, 0, Role::Admin).unwrap();
+        let (t, _) = Jwt::new("another-secret-another-secret-xx", 1)
+            .issue(7, 0, Role::Admin)
+            .unwrap();
         assert!(jwt.verify(&t).is_none(), "wrong key");
 
-        let expired = Jwt { ttl_secs: -1, ..Jwt::new(SECRET, 1) };
+        let expired = Jwt {
+            ttl_secs: -1,
+            ..Jwt::new(SECRET, 1)
+        };
         let (t, _) = expired.issue(7, 0, Role::Admin).unwrap();
         assert!(jwt.verify(&t).is_none(), "expired by one second, no leeway");
 
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let exp = Utc::now().timestamp() + 3600;
-        let body = b64.encode(format!(r#"{{"sub":"1","ver":0,"role":"admin","iat":0,"exp":{exp}}}"#));
-        assert!(jwt.verify(&format!("{header}.{body}.")).is_none(), "alg none");
+        let body = b64.encode(format!(
+            r#"{{"sub":"1","ver":0,"role":"admin","iat":0,"exp":{exp}}}"#
+        ));
+        assert!(
+            jwt.verify(&format!("{header}.{body}.")).is_none(),
+            "alg none"
+        );
 
         let (t, _) = jwt.issue(7, 0, Role::Ngo).unwrap();
         let parts: Vec<&str> = t.split('.').collect();
-        let forged = b64.encode(format!(r#"{{"sub":"7","ver":0,"role":"admin","iat":0,"exp":{exp}}}"#));
-        assert!(jwt.verify(&format!("{}.{}.{}", parts[0], forged, parts[2])).is_none(), "tampered body");
+        let forged = b64.encode(format!(
+            r#"{{"sub":"7","ver":0,"role":"admin","iat":0,"exp":{exp}}}"#
+        ));
+        assert!(
+            jwt.verify(&format!("{}.{}.{}", parts[0], forged, parts[2]))
+                .is_none(),
+            "tampered body"
+        );
     }
 
     #[test]

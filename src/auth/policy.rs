@@ -83,12 +83,29 @@ mod tests {
     use super::*;
 
     fn actor(role: Role, org_id: Option<i64>) -> Actor {
-        Actor { id: 1, email: "a@example.org".into(), name: "A".into(), role, org_id, bureau_id: None, locale: "zh-CN".into() }
+        Actor {
+            id: 1,
+            email: "a@example.org".into(),
+            name: "A".into(),
+            role,
+            org_id,
+            bureau_id: None,
+            locale: "zh-CN".into(),
+        }
     }
 
-    const NGO: OrgRef = OrgRef { id: 10, kind: OrgKind::Ngo };
-    const OTHER_NGO: OrgRef = OrgRef { id: 11, kind: OrgKind::Ngo };
-    const AGENCY: OrgRef = OrgRef { id: 20, kind: OrgKind::Agency };
+    const NGO: OrgRef = OrgRef {
+        id: 10,
+        kind: OrgKind::Ngo,
+    };
+    const OTHER_NGO: OrgRef = OrgRef {
+        id: 11,
+        kind: OrgKind::Ngo,
+    };
+    const AGENCY: OrgRef = OrgRef {
+        id: 20,
+        kind: OrgKind::Agency,
+    };
 
     #[test]
     fn members_manage_their_own_org_only() {
@@ -99,8 +116,14 @@ mod tests {
         assert!(!allows(&m, Action::ViewOrg(OTHER_NGO)));
         assert!(!allows(&m, Action::EditOrg(OTHER_NGO)));
         assert!(!allows(&m, Action::SuperviseOrgs));
-        assert!(!allows(&m, Action::RegisterOrg(OrgKind::Ngo)), "already has an org");
-        assert!(allows(&actor(Role::Ngo, None), Action::RegisterOrg(OrgKind::Ngo)));
+        assert!(
+            !allows(&m, Action::RegisterOrg(OrgKind::Ngo)),
+            "already has an org"
+        );
+        assert!(allows(
+            &actor(Role::Ngo, None),
+            Action::RegisterOrg(OrgKind::Ngo)
+        ));
     }
 
     #[test]
@@ -123,7 +146,10 @@ mod tests {
         for r in [Role::Admin, Role::Officer, Role::Reviewer, Role::Evaluator] {
             assert!(allows(&admin, Action::InviteUser(r)));
         }
-        assert!(!allows(&admin, Action::InviteUser(Role::Ngo)), "NGOs sign up or are invited by colleagues");
+        assert!(
+            !allows(&admin, Action::InviteUser(Role::Ngo)),
+            "NGOs sign up or are invited by colleagues"
+        );
         assert!(allows(&officer, Action::InviteUser(Role::Reviewer)));
         assert!(allows(&officer, Action::InviteUser(Role::Evaluator)));
         assert!(!allows(&officer, Action::InviteUser(Role::Officer)));
@@ -140,14 +166,20 @@ mod tests {
         assert!(allows(&e, Action::ViewOrg(AGENCY)));
         assert!(allows(&e, Action::InviteToOrg(AGENCY)));
         let wrong = actor(Role::Evaluator, Some(10));
-        assert!(!allows(&wrong, Action::ViewOrg(NGO)), "an evaluator is never an NGO member");
+        assert!(
+            !allows(&wrong, Action::ViewOrg(NGO)),
+            "an evaluator is never an NGO member"
+        );
         assert!(!allows(&actor(Role::Reviewer, None), Action::ViewOrg(NGO)));
     }
 
     #[test]
     fn only_admins_manage_users() {
         for r in Role::ALL {
-            assert_eq!(allows(&actor(r, None), Action::ManageUsers), r == Role::Admin);
+            assert_eq!(
+                allows(&actor(r, None), Action::ManageUsers),
+                r == Role::Admin
+            );
         }
     }
 }

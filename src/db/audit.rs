@@ -23,8 +23,21 @@ pub struct Change<'a> {
 }
 
 impl<'a> Change<'a> {
-    pub fn new(actor: Option<&'a Actor>, action: &'a str, entity_type: &'a str, entity_id: i64) -> Self {
-        Change { actor, action, entity_type, entity_id: Some(entity_id), reason: None, before: None, after: None }
+    pub fn new(
+        actor: Option<&'a Actor>,
+        action: &'a str,
+        entity_type: &'a str,
+        entity_id: i64,
+    ) -> Self {
+        Change {
+            actor,
+            action,
+            entity_type,
+            entity_id: Some(entity_id),
+            reason: None,
+            before: None,
+            after: None,
+        }
     }
     pub fn reason(mut self, reason: &'a str) -> Self {
         self.reason = Some(reason);
@@ -118,7 +131,10 @@ pub fn append(conn: &mut DbConn, c: Change<'_>) -> Result<(), AppError> {
         .get_result(conn)?;
     let at = now();
     let actor_id = c.actor.map(|a| a.id);
-    let actor_label = c.actor.map(|a| a.email.clone()).unwrap_or_else(|| "system".to_string());
+    let actor_label = c
+        .actor
+        .map(|a| a.email.clone())
+        .unwrap_or_else(|| "system".to_string());
     let before = c.before.as_ref().map(|v| v.to_string());
     let after = c.after.as_ref().map(|v| v.to_string());
     let hash = entry_hash(
@@ -150,12 +166,19 @@ pub fn append(conn: &mut DbConn, c: Change<'_>) -> Result<(), AppError> {
             audit_log::hash.eq(&hash),
         ))
         .execute(conn)?;
-    diesel::update(audit_head::table.find(1i64)).set(audit_head::last_hash.eq(&hash)).execute(conn)?;
+    diesel::update(audit_head::table.find(1i64))
+        .set(audit_head::last_hash.eq(&hash))
+        .execute(conn)?;
     Ok(())
 }
 
 /// The history of one entity, newest first.
-pub fn for_entity(conn: &mut DbConn, entity_type: &str, entity_id: i64, limit: i64) -> Result<Vec<AuditRow>, AppError> {
+pub fn for_entity(
+    conn: &mut DbConn,
+    entity_type: &str,
+    entity_id: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>, AppError> {
     Ok(audit_log::table
         .filter(audit_log::entity_type.eq(entity_type))
         .filter(audit_log::entity_id.eq(entity_id))
@@ -166,7 +189,11 @@ pub fn for_entity(conn: &mut DbConn, entity_type: &str, entity_id: i64, limit: i
 }
 
 /// The newest entries of the whole log.
-pub fn recent(conn: &mut DbConn, limit: i64, offset: i64) -> Result<(Vec<AuditRow>, i64), AppError> {
+pub fn recent(
+    conn: &mut DbConn,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditRow>, i64), AppError> {
     let total: i64 = audit_log::table.count().get_result(conn)?;
     let rows = audit_log::table
         .order(audit_log::seq.desc())
@@ -201,7 +228,10 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, AppError> {
         }
         for r in &batch {
             let problem = if r.seq != expected_seq {
-                Some(format!("entry {expected_seq} is missing (next is {})", r.seq))
+                Some(format!(
+                    "entry {expected_seq} is missing (next is {})",
+                    r.seq
+                ))
             } else if r.prev_hash != prev {
                 Some("previous-hash link does not match the entry before it".to_string())
             } else if row_hash(r) != r.hash {
@@ -210,7 +240,10 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, AppError> {
                 None
             };
             if let Some(p) = problem {
-                return Ok(Verification { entries: r.seq - 1, first_broken: Some((expected_seq, p)) });
+                return Ok(Verification {
+                    entries: r.seq - 1,
+                    first_broken: Some((expected_seq, p)),
+                });
             }
             prev = r.hash.clone();
             expected_seq += 1;
@@ -225,8 +258,14 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, AppError> {
     if entries != count || last != prev {
         return Ok(Verification {
             entries: count,
-            first_broken: Some((expected_seq, format!("the log ends at entry {count} but {entries} were written"))),
+            first_broken: Some((
+                expected_seq,
+                format!("the log ends at entry {count} but {entries} were written"),
+            )),
         });
     }
-    Ok(Verification { entries: count, first_broken: None })
+    Ok(Verification {
+        entries: count,
+        first_broken: None,
+    })
 }

@@ -54,7 +54,10 @@ impl OrgRow {
         OrgStatus::parse(&self.status).unwrap_or(OrgStatus::Pending)
     }
     pub fn as_ref(&self) -> OrgRef {
-        OrgRef { id: self.id, kind: self.kind() }
+        OrgRef {
+            id: self.id,
+            kind: self.kind(),
+        }
     }
     /// The code failed its check and no officer has accepted it yet.
     pub fn uscc_needs_override(&self) -> bool {
@@ -115,9 +118,15 @@ impl<'a> From<&'a ValidOrg> for OrgFields<'a> {
     }
 }
 
-fn uscc_taken(conn: &mut DbConn, code: Option<&str>, except: Option<i64>) -> Result<bool, AppError> {
+fn uscc_taken(
+    conn: &mut DbConn,
+    code: Option<&str>,
+    except: Option<i64>,
+) -> Result<bool, AppError> {
     let Some(code) = code else { return Ok(false) };
-    let mut q = organizations::table.filter(organizations::uscc.eq(code)).into_boxed();
+    let mut q = organizations::table
+        .filter(organizations::uscc.eq(code))
+        .into_boxed();
     if let Some(id) = except {
         q = q.filter(organizations::id.ne(id));
     }
@@ -128,7 +137,10 @@ fn uscc_taken(conn: &mut DbConn, code: Option<&str>, except: Option<i64>) -> Res
 /// Inserts a registration awaiting verification; returns its id.
 pub fn insert(conn: &mut DbConn, kind: OrgKind, v: &ValidOrg) -> Result<i64, AppError> {
     if uscc_taken(conn, v.uscc.as_deref(), None)? {
-        return Err(crate::error::FieldErrors::single("uscc", "field.uscc_taken"));
+        return Err(crate::error::FieldErrors::single(
+            "uscc",
+            "field.uscc_taken",
+        ));
     }
     let at = now();
     let id: i64 = diesel::insert_into(organizations::table)
@@ -150,19 +162,26 @@ pub fn insert(conn: &mut DbConn, kind: OrgKind, v: &ValidOrg) -> Result<i64, App
 /// Any edit sends the registration back for verification.
 pub fn update(conn: &mut DbConn, id: i64, version: i32, v: &ValidOrg) -> Result<(), AppError> {
     if uscc_taken(conn, v.uscc.as_deref(), Some(id))? {
-        return Err(crate::error::FieldErrors::single("uscc", "field.uscc_taken"));
+        return Err(crate::error::FieldErrors::single(
+            "uscc",
+            "field.uscc_taken",
+        ));
     }
-    let n = diesel::update(organizations::table.find(id).filter(organizations::version.eq(version)))
-        .set((
-            OrgFields::from(v),
-            organizations::uscc_override_by.eq(None::<i64>),
-            organizations::status.eq(OrgStatus::Pending.as_str()),
-            organizations::status_reason.eq(None::<String>),
-            organizations::verified_at.eq(None::<NaiveDateTime>),
-            organizations::version.eq(version + 1),
-            organizations::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        organizations::table
+            .find(id)
+            .filter(organizations::version.eq(version)),
+    )
+    .set((
+        OrgFields::from(v),
+        organizations::uscc_override_by.eq(None::<i64>),
+        organizations::status.eq(OrgStatus::Pending.as_str()),
+        organizations::status_reason.eq(None::<String>),
+        organizations::verified_at.eq(None::<NaiveDateTime>),
+        organizations::version.eq(version + 1),
+        organizations::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
     if n == 0 {
         return Err(AppError::conflict("error.edit_conflict"));
     }
@@ -170,7 +189,8 @@ pub fn update(conn: &mut DbConn, id: i64, version: i32, v: &ValidOrg) -> Result<
 }
 
 fn replace_inspections(conn: &mut DbConn, org_id: i64, v: &ValidOrg) -> Result<(), AppError> {
-    diesel::delete(org_inspections::table.filter(org_inspections::org_id.eq(org_id))).execute(conn)?;
+    diesel::delete(org_inspections::table.filter(org_inspections::org_id.eq(org_id)))
+        .execute(conn)?;
     for (year, result) in &v.inspections {
         diesel::insert_into(org_inspections::table)
             .values((
@@ -184,7 +204,10 @@ fn replace_inspections(conn: &mut DbConn, org_id: i64, v: &ValidOrg) -> Result<(
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<OrgRow, AppError> {
-    Ok(organizations::table.find(id).select(OrgRow::as_select()).first(conn)?)
+    Ok(organizations::table
+        .find(id)
+        .select(OrgRow::as_select())
+        .first(conn)?)
 }
 
 pub fn inspections(conn: &mut DbConn, org_id: i64) -> Result<Vec<(i32, String)>, AppError> {
@@ -196,7 +219,12 @@ pub fn inspections(conn: &mut DbConn, org_id: i64) -> Result<Vec<(i32, String)>,
 }
 
 /// Sets the verification outcome.
-pub fn set_status(conn: &mut DbConn, id: i64, status: OrgStatus, reason: Option<&str>) -> Result<(), AppError> {
+pub fn set_status(
+    conn: &mut DbConn,
+    id: i64,
+    status: OrgStatus,
+    reason: Option<&str>,
+) -> Result<(), AppError> {
     let verified = status == OrgStatus::Verified;
     diesel::update(organizations::table.find(id))
         .set((
@@ -212,12 +240,21 @@ pub fn set_status(conn: &mut DbConn, id: i64, status: OrgStatus, reason: Option<
 
 pub fn accept_uscc(conn: &mut DbConn, id: i64, by: i64) -> Result<(), AppError> {
     diesel::update(organizations::table.find(id))
-        .set((organizations::uscc_override_by.eq(Some(by)), organizations::updated_at.eq(now())))
+        .set((
+            organizations::uscc_override_by.eq(Some(by)),
+            organizations::updated_at.eq(now()),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn set_credit(conn: &mut DbConn, id: i64, org_flag: bool, legal_rep_flag: bool, note: &str) -> Result<(), AppError> {
+pub fn set_credit(
+    conn: &mut DbConn,
+    id: i64,
+    org_flag: bool,
+    legal_rep_flag: bool,
+    note: &str,
+) -> Result<(), AppError> {
     diesel::update(organizations::table.find(id))
         .set((
             organizations::credit_flag_org.eq(org_flag),
@@ -265,9 +302,12 @@ pub fn list(conn: &mut DbConn, f: &OrgFilter) -> Result<Paged<OrgListItem>, AppE
             q = q.filter(organizations::status.eq(s.to_string()));
         }
         if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let pat = format!("%{}%", text.replace('%', "\\%").replace('_', "\\_"));
+            let pat = format!(
+                "%{}%",
+                text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
+            );
             q = q.filter(
-                organizations::name
+                super::lower(organizations::name)
                     .like(pat.clone())
                     .escape('\\')
                     .or(organizations::uscc.like(pat.to_uppercase()).escape('\\')),
@@ -294,10 +334,19 @@ pub fn list(conn: &mut DbConn, f: &OrgFilter) -> Result<Paged<OrgListItem>, AppE
         .limit(page.per_page)
         .offset(page.offset())
         .load(conn)?;
-    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
+    Ok(Paged {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
-pub fn count_by_status(conn: &mut DbConn, kind: OrgKind, status: OrgStatus) -> Result<i64, AppError> {
+pub fn count_by_status(
+    conn: &mut DbConn,
+    kind: OrgKind,
+    status: OrgStatus,
+) -> Result<i64, AppError> {
     Ok(organizations::table
         .filter(organizations::kind.eq(kind.as_str()))
         .filter(organizations::status.eq(status.as_str()))
@@ -372,8 +421,15 @@ pub fn documents(conn: &mut DbConn, org_id: i64) -> Result<Vec<DocumentMeta>, Ap
 }
 
 /// A document's metadata and bytes.
-pub fn document(conn: &mut DbConn, org_id: i64, doc_id: i64) -> Result<(DocumentMeta, Vec<u8>), AppError> {
-    let (meta, content): ((i64, i64, String, String, String, i64, String, NaiveDateTime), Vec<u8>) = org_documents::table
+pub fn document(
+    conn: &mut DbConn,
+    org_id: i64,
+    doc_id: i64,
+) -> Result<(DocumentMeta, Vec<u8>), AppError> {
+    let (meta, content): (
+        (i64, i64, String, String, String, i64, String, NaiveDateTime),
+        Vec<u8>,
+    ) = org_documents::table
         .filter(org_documents::org_id.eq(org_id))
         .filter(org_documents::id.eq(doc_id))
         .select((
@@ -391,5 +447,17 @@ pub fn document(conn: &mut DbConn, org_id: i64, doc_id: i64) -> Result<(Document
         ))
         .first(conn)?;
     let (id, org_id, kind, filename, content_type, size_bytes, sha256, uploaded_at) = meta;
-    Ok((DocumentMeta { id, org_id, kind, filename, content_type, size_bytes, sha256, uploaded_at }, content))
+    Ok((
+        DocumentMeta {
+            id,
+            org_id,
+            kind,
+            filename,
+            content_type,
+            size_bytes,
+            sha256,
+            uploaded_at,
+        },
+        content,
+    ))
 }

@@ -55,7 +55,8 @@ pub struct Claimed {
 pub fn claim_due(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<Claimed>, AppError> {
     let at = now();
     let until = at + lease;
-    conn.transaction(|conn| match conn {
+    super::write_tx(conn, |conn| {
+        match conn {
         DbConn::Pg(pg) => Ok(diesel::sql_query(
             "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
@@ -92,12 +93,17 @@ pub fn claim_due(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<C
                 ))
                 .load::<Claimed>(conn)?)
         }
+    }
     })
 }
 
 pub fn mark_sent(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
     diesel::update(outbox::table.find(id))
-        .set((outbox::status.eq("sent"), outbox::sent_at.eq(Some(now())), outbox::locked_until.eq(None::<NaiveDateTime>)))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(Some(now())),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -109,7 +115,11 @@ pub fn backoff(attempts: i32) -> Duration {
 }
 
 pub fn mark_failed(conn: &mut DbConn, id: i64, attempts: i32, error: &str) -> Result<(), AppError> {
-    let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+    let status = if attempts >= MAX_ATTEMPTS {
+        "failed"
+    } else {
+        "pending"
+    };
     diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq(status),

@@ -8,7 +8,11 @@ use super::DbConn;
 use crate::error::AppError;
 
 /// The latest `locked_until` among `keys` that is still in the future.
-pub fn locked_until(conn: &mut DbConn, keys: &[String], now: NaiveDateTime) -> Result<Option<NaiveDateTime>, AppError> {
+pub fn locked_until(
+    conn: &mut DbConn,
+    keys: &[String],
+    now: NaiveDateTime,
+) -> Result<Option<NaiveDateTime>, AppError> {
     let until: Vec<Option<NaiveDateTime>> = lt::table
         .filter(lt::key.eq_any(keys))
         .filter(lt::locked_until.gt(now))
@@ -39,14 +43,27 @@ pub fn record_failure(
         _ => now,
     };
     let locked = (failures >= max).then_some(now + lock);
-    let (failures, window) = if locked.is_some() { (0, now) } else { (failures, window) };
+    let (failures, window) = if locked.is_some() {
+        (0, now)
+    } else {
+        (failures, window)
+    };
     if row.is_some() {
         diesel::update(lt::table.find(key))
-            .set((lt::failures.eq(failures), lt::window_started_at.eq(window), lt::locked_until.eq(locked)))
+            .set((
+                lt::failures.eq(failures),
+                lt::window_started_at.eq(window),
+                lt::locked_until.eq(locked),
+            ))
             .execute(conn)?;
     } else {
         diesel::insert_into(lt::table)
-            .values((lt::key.eq(key), lt::failures.eq(failures), lt::window_started_at.eq(window), lt::locked_until.eq(locked)))
+            .values((
+                lt::key.eq(key),
+                lt::failures.eq(failures),
+                lt::window_started_at.eq(window),
+                lt::locked_until.eq(locked),
+            ))
             .execute(conn)?;
     }
     Ok(locked)

@@ -68,7 +68,8 @@ pub fn peek(conn: &mut DbConn, purpose: Purpose, raw: &str) -> Result<i64, AppEr
         .select((tokens::id, tokens::user_id))
         .first(conn)
         .optional()?;
-    row.map(|(_, user)| user).ok_or_else(|| AppError::bad_request("error.token_invalid"))
+    row.map(|(_, user)| user)
+        .ok_or_else(|| AppError::bad_request("error.token_invalid"))
 }
 
 /// Uses the token up and returns its user; an unknown, used or expired token is a 400.

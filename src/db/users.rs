@@ -74,18 +74,30 @@ pub struct NewUser<'a> {
 
 pub fn insert(conn: &mut DbConn, new: &NewUser) -> Result<i64, AppError> {
     if email_taken(conn, new.email)? {
-        return Err(crate::error::FieldErrors::single("email", "field.email_taken"));
+        return Err(crate::error::FieldErrors::single(
+            "email",
+            "field.email_taken",
+        ));
     }
-    Ok(diesel::insert_into(users::table).values(new).returning(users::id).get_result(conn)?)
+    Ok(diesel::insert_into(users::table)
+        .values(new)
+        .returning(users::id)
+        .get_result(conn)?)
 }
 
 pub fn email_taken(conn: &mut DbConn, email: &str) -> Result<bool, AppError> {
-    let n: i64 = users::table.filter(users::email.eq(email)).count().get_result(conn)?;
+    let n: i64 = users::table
+        .filter(users::email.eq(email))
+        .count()
+        .get_result(conn)?;
     Ok(n > 0)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<UserRow, AppError> {
-    Ok(users::table.find(id).select(UserRow::as_select()).first(conn)?)
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)?)
 }
 
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<UserRow>, AppError> {
@@ -138,7 +150,9 @@ pub fn set_status(conn: &mut DbConn, id: i64, status: UserStatus) -> Result<(), 
 }
 
 pub fn set_locale(conn: &mut DbConn, id: i64, locale: &str) -> Result<(), AppError> {
-    diesel::update(users::table.find(id)).set(users::locale.eq(locale)).execute(conn)?;
+    diesel::update(users::table.find(id))
+        .set(users::locale.eq(locale))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -186,13 +200,30 @@ pub fn list(conn: &mut DbConn, f: &UserFilter) -> Result<Paged<UserListItem>, Ap
             q = q.filter(users::status.eq(s.to_string()));
         }
         if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let pat = format!("%{}%", text.to_lowercase().replace('%', "\\%").replace('_', "\\_"));
-            q = q.filter(users::email.like(pat.clone()).escape('\\').or(users::name.like(pat).escape('\\')));
+            let pat = format!(
+                "%{}%",
+                text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
+            );
+            q = q.filter(
+                users::email
+                    .like(pat.clone())
+                    .escape('\\')
+                    .or(super::lower(users::name).like(pat).escape('\\')),
+            );
         }
         q
     };
     let total: i64 = build().count().get_result(conn)?;
-    let rows: Vec<(i64, String, String, String, String, Option<String>, Option<String>, NaiveDateTime)> = build()
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        NaiveDateTime,
+    )> = build()
         .select((
             users::id,
             users::email,
@@ -209,18 +240,25 @@ pub fn list(conn: &mut DbConn, f: &UserFilter) -> Result<Paged<UserListItem>, Ap
         .load(conn)?;
     let items = rows
         .into_iter()
-        .map(|(id, email, name, role, status, org_name, bureau_name, created_at)| UserListItem {
-            id,
-            email,
-            name,
-            role,
-            status,
-            org_name,
-            bureau_name,
-            created_at,
-        })
+        .map(
+            |(id, email, name, role, status, org_name, bureau_name, created_at)| UserListItem {
+                id,
+                email,
+                name,
+                role,
+                status,
+                org_name,
+                bureau_name,
+                created_at,
+            },
+        )
         .collect();
-    Ok(Paged { items, total, page: page.page, per_page: page.per_page })
+    Ok(Paged {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// Members of an organization.
@@ -256,9 +294,15 @@ pub fn bureaus(conn: &mut DbConn) -> Result<Vec<Bureau>, AppError> {
 }
 
 pub fn insert_bureau(conn: &mut DbConn, name: &str) -> Result<i64, AppError> {
-    let taken: i64 = bureaus::table.filter(bureaus::name.eq(name)).count().get_result(conn)?;
+    let taken: i64 = bureaus::table
+        .filter(bureaus::name.eq(name))
+        .count()
+        .get_result(conn)?;
     if taken > 0 {
-        return Err(crate::error::FieldErrors::single("name", "field.name_taken"));
+        return Err(crate::error::FieldErrors::single(
+            "name",
+            "field.name_taken",
+        ));
     }
     Ok(diesel::insert_into(bureaus::table)
         .values((bureaus::name.eq(name), bureaus::created_at.eq(now())))
@@ -267,6 +311,8 @@ pub fn insert_bureau(conn: &mut DbConn, name: &str) -> Result<i64, AppError> {
 }
 
 pub fn set_name(conn: &mut DbConn, id: i64, name: &str) -> Result<(), AppError> {
-    diesel::update(users::table.find(id)).set((users::name.eq(name), users::updated_at.eq(now()))).execute(conn)?;
+    diesel::update(users::table.find(id))
+        .set((users::name.eq(name), users::updated_at.eq(now())))
+        .execute(conn)?;
     Ok(())
 }

@@ -3,7 +3,9 @@
 use crate::error::FieldErrors;
 use crate::i18n::Msg;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -14,7 +16,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Officer, Role::Ngo, Role::Reviewer, Role::Evaluator];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Officer,
+        Role::Ngo,
+        Role::Reviewer,
+        Role::Evaluator,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,7 +47,9 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     /// Signed up or invited; the email link has not been followed yet.
@@ -118,7 +128,13 @@ pub fn validate_signup(email: &str, name: &str, password: &str) -> Result<NewAcc
     let mut errors = FieldErrors::new();
     let email = parse_email(email).map_err(|m| errors.add("email", m)).ok();
     let name = parse_name(name).map_err(|m| errors.add("name", m)).ok();
-    if let Err(m) = check_password(password, &[email.as_deref().unwrap_or(""), name.as_deref().unwrap_or("")]) {
+    if let Err(m) = check_password(
+        password,
+        &[
+            email.as_deref().unwrap_or(""),
+            name.as_deref().unwrap_or(""),
+        ],
+    ) {
         errors.add("password", m);
     }
     match (email, name) {
@@ -133,7 +149,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(parse_email("  Li.Ming@Example.ORG ").unwrap(), "li.ming@example.org");
+        assert_eq!(
+            parse_email("  Li.Ming@Example.ORG ").unwrap(),
+            "li.ming@example.org"
+        );
         assert!(parse_email("not-an-email").is_err());
         assert!(parse_email("a@b").is_err());
         assert!(parse_email("").is_err());

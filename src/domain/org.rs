@@ -154,7 +154,13 @@ fn optional(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> S
     v.to_string()
 }
 
-fn date(errors: &mut FieldErrors, field: &str, value: &str, today: NaiveDate, required: bool) -> Option<NaiveDate> {
+fn date(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &str,
+    today: NaiveDate,
+    required: bool,
+) -> Option<NaiveDate> {
     let v = value.trim();
     if v.is_empty() {
         if required {
@@ -178,12 +184,18 @@ fn date(errors: &mut FieldErrors, field: &str, value: &str, today: NaiveDate, re
 /// Mainland mobile (11 digits from 1) or a landline with area code (digits and dashes).
 pub fn valid_phone(s: &str) -> bool {
     let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
-    let allowed = s.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ' || c == '+');
+    let allowed = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '-' || c == ' ' || c == '+');
     allowed && (7..=15).contains(&digits.len())
 }
 
 /// Checks a registration; every problem is reported, field by field.
-pub fn validate(kind: OrgKind, input: &OrgInput, today: NaiveDate) -> Result<ValidOrg, FieldErrors> {
+pub fn validate(
+    kind: OrgKind,
+    input: &OrgInput,
+    today: NaiveDate,
+) -> Result<ValidOrg, FieldErrors> {
     let mut e = FieldErrors::new();
     let name = required(&mut e, "name", &input.name, 100);
     let reg_type = match RegType::parse(&input.reg_type) {
@@ -273,22 +285,38 @@ pub fn validate(kind: OrgKind, input: &OrgInput, today: NaiveDate) -> Result<Val
             }
         },
     };
-    let grade_date = date(&mut e, "grade_date", &input.grade_date, today, grade.is_some());
+    let grade_date = date(
+        &mut e,
+        "grade_date",
+        &input.grade_date,
+        today,
+        grade.is_some(),
+    );
     if grade.is_none() && grade_date.is_some() {
         e.add("grade", Msg::new("field.required"));
     }
 
     let bank_name = optional(&mut e, "bank_name", &input.bank_name, 100);
     let bank_account_name = optional(&mut e, "bank_account_name", &input.bank_account_name, 100);
-    let bank_account_no: String = input.bank_account_no.chars().filter(|c| !c.is_whitespace()).collect();
+    let bank_account_no: String = input
+        .bank_account_no
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     if !bank_account_no.is_empty()
-        && (!bank_account_no.chars().all(|c| c.is_ascii_digit()) || !(8..=32).contains(&bank_account_no.len()))
+        && (!bank_account_no.chars().all(|c| c.is_ascii_digit())
+            || !(8..=32).contains(&bank_account_no.len()))
     {
         e.add("bank_account_no", Msg::new("field.bank_account_invalid"));
     }
-    let any_bank = !bank_name.is_empty() || !bank_account_name.is_empty() || !bank_account_no.is_empty();
+    let any_bank =
+        !bank_name.is_empty() || !bank_account_name.is_empty() || !bank_account_no.is_empty();
     if any_bank {
-        for (f, v) in [("bank_name", &bank_name), ("bank_account_name", &bank_account_name), ("bank_account_no", &bank_account_no)] {
+        for (f, v) in [
+            ("bank_name", &bank_name),
+            ("bank_account_name", &bank_account_name),
+            ("bank_account_no", &bank_account_no),
+        ] {
             if v.is_empty() && !e.has(f) {
                 e.add(f, Msg::new("field.bank_incomplete"));
             }
@@ -306,7 +334,9 @@ pub fn validate(kind: OrgKind, input: &OrgInput, today: NaiveDate) -> Result<Val
             continue;
         }
         match Inspection::parse(&row.result) {
-            Some(r) if inspections.iter().all(|(y, _)| *y != row.year) => inspections.push((row.year, r)),
+            Some(r) if inspections.iter().all(|(y, _)| *y != row.year) => {
+                inspections.push((row.year, r))
+            }
             Some(_) => e.add(field, Msg::new("field.year_duplicate")),
             None => e.add(field, Msg::new("field.choice_invalid")),
         }
@@ -387,7 +417,11 @@ mod tests {
         let e = validate(OrgKind::Ngo, &i, today()).unwrap_err();
         assert_eq!(e.0[0].msg.key, "field.uscc_check");
         i.uscc_manual_check = true;
-        assert!(validate(OrgKind::Ngo, &i, today()).unwrap().uscc_check_failed);
+        assert!(
+            validate(OrgKind::Ngo, &i, today())
+                .unwrap()
+                .uscc_check_failed
+        );
     }
 
     #[test]
@@ -412,9 +446,26 @@ mod tests {
 
     #[test]
     fn every_problem_is_listed() {
-        let i = OrgInput { contact_phone: "abc".into(), grade: "6A".into(), registered_on: "2099-01-01".into(), ..Default::default() };
+        let i = OrgInput {
+            contact_phone: "abc".into(),
+            grade: "6A".into(),
+            registered_on: "2099-01-01".into(),
+            ..Default::default()
+        };
         let e = validate(OrgKind::Ngo, &i, today()).unwrap_err();
-        for f in ["name", "reg_type", "uscc", "registered_on", "reg_authority", "legal_rep", "contact_phone", "contact_email", "address", "district", "grade"] {
+        for f in [
+            "name",
+            "reg_type",
+            "uscc",
+            "registered_on",
+            "reg_authority",
+            "legal_rep",
+            "contact_phone",
+            "contact_email",
+            "address",
+            "district",
+            "grade",
+        ] {
             assert!(e.has(f), "{f} not reported: {e:?}");
         }
     }
@@ -423,13 +474,33 @@ mod tests {
     fn inspections_are_checked_and_sorted() {
         let mut i = with_valid_code(sample());
         i.inspections = vec![
-            InspectionInput { year: 2024, result: "qualified".into() },
-            InspectionInput { year: 2025, result: "basically_qualified".into() },
-            InspectionInput { year: 2023, result: "".into() },
+            InspectionInput {
+                year: 2024,
+                result: "qualified".into(),
+            },
+            InspectionInput {
+                year: 2025,
+                result: "basically_qualified".into(),
+            },
+            InspectionInput {
+                year: 2023,
+                result: "".into(),
+            },
         ];
         let v = validate(OrgKind::Ngo, &i, today()).unwrap();
-        assert_eq!(v.inspections, vec![(2025, Inspection::BasicallyQualified), (2024, Inspection::Qualified)]);
-        i.inspections.push(InspectionInput { year: 2024, result: "unqualified".into() });
-        assert!(validate(OrgKind::Ngo, &i, today()).unwrap_err().has("inspections[3]"));
+        assert_eq!(
+            v.inspections,
+            vec![
+                (2025, Inspection::BasicallyQualified),
+                (2024, Inspection::Qualified)
+            ]
+        );
+        i.inspections.push(InspectionInput {
+            year: 2024,
+            result: "unqualified".into(),
+        });
+        assert!(validate(OrgKind::Ngo, &i, today())
+            .unwrap_err()
+            .has("inspections[3]"));
     }
 }

@@ -3,7 +3,9 @@
 use std::fmt;
 
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UsccError {
@@ -57,7 +59,11 @@ impl Uscc {
 
     /// Accepts any code of the right shape, whatever its check character.
     pub fn parse_shape(input: &str) -> Result<Uscc, UsccError> {
-        let s: String = input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let s: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
         if s.chars().count() != 18 {
             return Err(UsccError::Length);
         }
@@ -96,13 +102,19 @@ mod tests {
     #[test]
     fn known_valid_code_passes() {
         assert!(Uscc::parse("91350100M000100Y43").is_ok());
-        assert!(Uscc::parse(" 91350100m000100y43 ").is_ok(), "spaces and case are normalised");
+        assert!(
+            Uscc::parse(" 91350100m000100y43 ").is_ok(),
+            "spaces and case are normalised"
+        );
     }
 
     #[test]
     fn wrong_check_character_fails() {
         assert_eq!(Uscc::parse("91350100M000100Y4Z"), Err(UsccError::Character));
-        assert_eq!(Uscc::parse("91350100M000100Y44"), Err(UsccError::CheckCharacter));
+        assert_eq!(
+            Uscc::parse("91350100M000100Y44"),
+            Err(UsccError::CheckCharacter)
+        );
         assert!(Uscc::parse_shape("91350100M000100Y44").is_ok());
     }
 

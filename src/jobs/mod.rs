@@ -12,7 +12,8 @@ pub async fn send_due(pool: &DbPool, transport: &Transport, from: &str) -> anyho
     let p = pool.clone();
     let claimed = tokio::task::spawn_blocking(move || {
         let mut conn = p.get()?;
-        db::outbox::claim_due(&mut conn, 20, chrono::Duration::minutes(5)).map_err(|e| anyhow::anyhow!("{e}"))
+        db::outbox::claim_due(&mut conn, 20, chrono::Duration::minutes(5))
+            .map_err(|e| anyhow::anyhow!("{e}"))
     })
     .await??;
     let mut sent = 0;
@@ -40,7 +41,10 @@ pub async fn send_due(pool: &DbPool, transport: &Transport, from: &str) -> anyho
 }
 
 /// Runs the worker loop until the process ends.
-pub fn spawn_worker(pool: DbPool, settings: Arc<Settings>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+pub fn spawn_worker(
+    pool: DbPool,
+    settings: Arc<Settings>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let transport = Transport::from_settings(&settings)?;
     tracing::info!(transport = %transport.describe(), "email worker started");
     Ok(tokio::spawn(async move {

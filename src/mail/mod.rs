@@ -27,11 +27,20 @@ pub struct Recipient {
 
 impl Recipient {
     pub fn new(email: &str, name: &str, locale: &str) -> Self {
-        Recipient { email: email.to_string(), name: name.to_string(), lang: Lang::parse(locale).unwrap_or_default() }
+        Recipient {
+            email: email.to_string(),
+            name: name.to_string(),
+            lang: Lang::parse(locale).unwrap_or_default(),
+        }
     }
 }
 
-fn build(to: &Recipient, kind: &'static str, subject_args: &[(&str, String)], body: Result<String, askama::Error>) -> Outgoing {
+fn build(
+    to: &Recipient,
+    kind: &'static str,
+    subject_args: &[(&str, String)],
+    body: Result<String, askama::Error>,
+) -> Outgoing {
     Outgoing {
         to_email: to.email.clone(),
         to_name: to.name.clone(),
@@ -77,13 +86,40 @@ pub fn verify_email(to: &Recipient, link: &str, base_url: &str) -> Outgoing {
 }
 
 /// An invitation to set a password and join (as staff, or into an organization).
-pub fn invite(to: &Recipient, inviter: &str, role_key: &str, org: Option<&str>, link: &str, base_url: &str) -> Outgoing {
+pub fn invite(
+    to: &Recipient,
+    inviter: &str,
+    role_key: &str,
+    org: Option<&str>,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
     let role = crate::i18n::t(to.lang, role_key).to_string();
     let intro = match org {
-        Some(org) => tf(to.lang, "email.invite.intro_org", &[("inviter", inviter.into()), ("role", role), ("org", org.into())]),
-        None => tf(to.lang, "email.invite.intro", &[("inviter", inviter.into()), ("role", role)]),
+        Some(org) => tf(
+            to.lang,
+            "email.invite.intro_org",
+            &[
+                ("inviter", inviter.into()),
+                ("role", role),
+                ("org", org.into()),
+            ],
+        ),
+        None => tf(
+            to.lang,
+            "email.invite.intro",
+            &[("inviter", inviter.into()), ("role", role)],
+        ),
     };
-    let body = LinkEmail { tr: Tr(to.lang), to_name: &to.name, intro, link, expires_key: "email.expires_7_days", base_url }.render();
+    let body = LinkEmail {
+        tr: Tr(to.lang),
+        to_name: &to.name,
+        intro,
+        link,
+        expires_key: "email.expires_7_days",
+        base_url,
+    }
+    .render();
     build(to, "invite", &[], body)
 }
 
@@ -100,28 +136,76 @@ pub fn reset_password(to: &Recipient, link: &str, base_url: &str) -> Outgoing {
     build(to, "reset_password", &[], body)
 }
 
-fn notice(to: &Recipient, kind: &'static str, args: &[(&str, String)], extra: Vec<String>, link: &str, base_url: &str) -> Outgoing {
+fn notice(
+    to: &Recipient,
+    kind: &'static str,
+    args: &[(&str, String)],
+    extra: Vec<String>,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
     let mut lines = vec![tf(to.lang, &format!("email.{kind}.intro"), args)];
     lines.extend(extra);
-    let body = NoticeEmail { tr: Tr(to.lang), to_name: &to.name, lines, link, base_url }.render();
+    let body = NoticeEmail {
+        tr: Tr(to.lang),
+        to_name: &to.name,
+        lines,
+        link,
+        base_url,
+    }
+    .render();
     build(to, kind, args, body)
 }
 
 pub fn password_changed(to: &Recipient, base_url: &str) -> Outgoing {
-    notice(to, "password_changed", &[], vec![], &format!("{base_url}/password/forgot"), base_url)
+    notice(
+        to,
+        "password_changed",
+        &[],
+        vec![],
+        &format!("{base_url}/password/forgot"),
+        base_url,
+    )
 }
 
 pub fn org_submitted(to: &Recipient, org: &str, link: &str, base_url: &str) -> Outgoing {
-    notice(to, "org_submitted", &[("org", org.into())], vec![], link, base_url)
+    notice(
+        to,
+        "org_submitted",
+        &[("org", org.into())],
+        vec![],
+        link,
+        base_url,
+    )
 }
 
 pub fn org_verified(to: &Recipient, org: &str, link: &str, base_url: &str) -> Outgoing {
-    notice(to, "org_verified", &[("org", org.into())], vec![], link, base_url)
+    notice(
+        to,
+        "org_verified",
+        &[("org", org.into())],
+        vec![],
+        link,
+        base_url,
+    )
 }
 
-pub fn org_rejected(to: &Recipient, org: &str, reason: &str, link: &str, base_url: &str) -> Outgoing {
+pub fn org_rejected(
+    to: &Recipient,
+    org: &str,
+    reason: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
     let extra = vec![tf(to.lang, "email.reason", &[("reason", reason.into())])];
-    notice(to, "org_rejected", &[("org", org.into())], extra, link, base_url)
+    notice(
+        to,
+        "org_rejected",
+        &[("org", org.into())],
+        extra,
+        link,
+        base_url,
+    )
 }
 
 #[cfg(test)]
@@ -130,17 +214,35 @@ mod tests {
 
     #[test]
     fn emails_come_in_the_recipients_language() {
-        let zh = verify_email(&Recipient::new("a@example.org", "李明", "zh-CN"), "http://x/verify?t=1", "http://x");
-        let en = verify_email(&Recipient::new("a@example.org", "Li Ming", "en"), "http://x/verify?t=1", "http://x");
+        let zh = verify_email(
+            &Recipient::new("a@example.org", "李明", "zh-CN"),
+            "http://x/verify?t=1",
+            "http://x",
+        );
+        let en = verify_email(
+            &Recipient::new("a@example.org", "Li Ming", "en"),
+            "http://x/verify?t=1",
+            "http://x",
+        );
         assert!(zh.subject.contains("验证"), "{}", zh.subject);
-        assert!(en.subject.to_lowercase().contains("confirm"), "{}", en.subject);
+        assert!(
+            en.subject.to_lowercase().contains("confirm"),
+            "{}",
+            en.subject
+        );
         assert!(zh.body.contains("李明") && zh.body.contains("http://x/verify?t=1"));
         assert!(en.body.contains("Li Ming") && en.body.contains("http://x/verify?t=1"));
     }
 
     #[test]
     fn rejection_carries_the_reason() {
-        let m = org_rejected(&Recipient::new("a@example.org", "王芳", "zh-CN"), "阳光社工", "登记证书模糊", "http://x/orgs/1", "http://x");
+        let m = org_rejected(
+            &Recipient::new("a@example.org", "王芳", "zh-CN"),
+            "阳光社工",
+            "登记证书模糊",
+            "http://x/orgs/1",
+            "http://x",
+        );
         assert!(m.subject.contains("阳光社工"));
         assert!(m.body.contains("登记证书模糊"));
     }

@@ -40,10 +40,14 @@ impl Transport {
 
     /// Sends one message; the error text is kept on the outbox row.
     pub async fn send(&self, from: &str, m: &Claimed) -> Result<(), String> {
-        let from: Mailbox = from.parse().map_err(|e| format!("bad sender address: {e}"))?;
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| format!("bad sender address: {e}"))?;
         let to: Mailbox = Mailbox::new(
             Some(m.to_name.clone()),
-            m.to_email.parse().map_err(|e| format!("bad recipient address: {e}"))?,
+            m.to_email
+                .parse()
+                .map_err(|e| format!("bad recipient address: {e}"))?,
         );
         let message = Message::builder()
             .from(from)
@@ -56,7 +60,9 @@ impl Transport {
             Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Transport::File(dir) => {
                 let path = dir.join(format!("{:08}-{}.eml", m.id, m.kind));
-                tokio::fs::write(&path, message.formatted()).await.map_err(|e| format!("{}: {e}", path.display()))
+                tokio::fs::write(&path, message.formatted())
+                    .await
+                    .map_err(|e| format!("{}: {e}", path.display()))
             }
         }
     }

@@ -9,7 +9,9 @@ use crate::db::audit::{self, Change};
 use crate::db::tokens::{self, Purpose};
 use crate::db::users::{self, NewUser, UserRow};
 use crate::db::{self, now, orgs, outbox, throttle, DbConn};
-use crate::domain::account::{check_password, parse_email, parse_name, validate_signup, Role, UserStatus};
+use crate::domain::account::{
+    check_password, parse_email, parse_name, validate_signup, Role, UserStatus,
+};
 use crate::domain::org::OrgKind;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::{Lang, Msg};
@@ -24,7 +26,14 @@ fn recipient(u: &UserRow) -> Recipient {
 }
 
 /// An NGO member signs up; a verification link goes out by email.
-pub fn signup(conn: &mut DbConn, s: &Settings, email: &str, name: &str, password: &str, lang: Lang) -> Result<i64, AppError> {
+pub fn signup(
+    conn: &mut DbConn,
+    s: &Settings,
+    email: &str,
+    name: &str,
+    password: &str,
+    lang: Lang,
+) -> Result<i64, AppError> {
     let acct = validate_signup(email, name, password).map_err(AppError::Validation)?;
     if users::email_taken(conn, &acct.email)? {
         return Err(FieldErrors::single("email", "field.email_taken"));
@@ -53,8 +62,14 @@ pub fn signup(conn: &mut DbConn, s: &Settings, email: &str, name: &str, password
         let token = tokens::create(c, Purpose::VerifyEmail, id)?;
         let user = users::find(c, id)?;
         let link = format!("{}/verify-email?token={token}", s.base_url);
-        outbox::enqueue(c, &mail::verify_email(&recipient(&user), &link, &s.base_url))?;
-        audit::append(c, Change::new(None, "user.signed_up", "user", id).after(user.audit_json()))?;
+        outbox::enqueue(
+            c,
+            &mail::verify_email(&recipient(&user), &link, &s.base_url),
+        )?;
+        audit::append(
+            c,
+            Change::new(None, "user.signed_up", "user", id).after(user.audit_json()),
+        )?;
         Ok(id)
     })
 }
@@ -65,14 +80,23 @@ pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<UserRow, AppError>
         let id = tokens::consume(c, Purpose::VerifyEmail, token)?;
         users::activate(c, id)?;
         let user = users::find(c, id)?;
-        audit::append(c, Change::new(Some(&user.actor()), "user.email_verified", "user", id))?;
+        audit::append(
+            c,
+            Change::new(Some(&user.actor()), "user.email_verified", "user", id),
+        )?;
         Ok(user)
     })
 }
 
 /// Checks credentials with throttling: after `login_max_failures` failures for the account or
 /// the client address within the lock period, both are locked for that period.
-pub fn login(conn: &mut DbConn, s: &Settings, email: &str, password: &str, client: &str) -> Result<UserRow, AppError> {
+pub fn login(
+    conn: &mut DbConn,
+    s: &Settings,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> Result<UserRow, AppError> {
     let email = email.trim().to_lowercase();
     let acct_key = format!("acct:{email}");
     let ip_key = format!("ip:{client}");
@@ -96,7 +120,10 @@ pub fn login(conn: &mut DbConn, s: &Settings, email: &str, password: &str, clien
             let b = throttle::record_failure(c, &ip_key, at, s.login_max_failures, lock)?;
             let locked = a.or(b);
             if let (Some(_), Some(u)) = (locked, user.as_ref()) {
-                audit::append(c, Change::new(None, "user.login_locked", "user", u.id).reason(client))?;
+                audit::append(
+                    c,
+                    Change::new(None, "user.login_locked", "user", u.id).reason(client),
+                )?;
             }
             Ok(locked)
         })?;
@@ -116,21 +143,33 @@ pub fn login(conn: &mut DbConn, s: &Settings, email: &str, password: &str, clien
 }
 
 /// Sends a reset link if the address belongs to an active account; says nothing otherwise.
-pub fn request_password_reset(conn: &mut DbConn, s: &Settings, email: &str) -> Result<(), AppError> {
+pub fn request_password_reset(
+    conn: &mut DbConn,
+    s: &Settings,
+    email: &str,
+) -> Result<(), AppError> {
     let email = parse_email(email).map_err(|m| {
         let mut e = FieldErrors::new();
         e.add("email", m);
         AppError::Validation(e)
     })?;
-    let Some(user) = users::find_by_email(conn, &email)? else { return Ok(()) };
+    let Some(user) = users::find_by_email(conn, &email)? else {
+        return Ok(());
+    };
     if user.status() != UserStatus::Active {
         return Ok(());
     }
     db::write_tx(conn, |c| {
         let token = tokens::create(c, Purpose::ResetPassword, user.id)?;
         let link = format!("{}/password/reset?token={token}", s.base_url);
-        outbox::enqueue(c, &mail::reset_password(&recipient(&user), &link, &s.base_url))?;
-        audit::append(c, Change::new(None, "user.password_reset_requested", "user", user.id))
+        outbox::enqueue(
+            c,
+            &mail::reset_password(&recipient(&user), &link, &s.base_url),
+        )?;
+        audit::append(
+            c,
+            Change::new(None, "user.password_reset_requested", "user", user.id),
+        )
     })
 }
 
@@ -143,7 +182,12 @@ fn password_errors(password: &str, user: &UserRow, field: &str) -> Result<(), Ap
 }
 
 /// Sets a new password from a reset link; every earlier session ends.
-pub fn reset_password(conn: &mut DbConn, s: &Settings, token: &str, password: &str) -> Result<UserRow, AppError> {
+pub fn reset_password(
+    conn: &mut DbConn,
+    s: &Settings,
+    token: &str,
+    password: &str,
+) -> Result<UserRow, AppError> {
     let id = tokens::peek(conn, Purpose::ResetPassword, token)?;
     let user = users::find(conn, id)?;
     password_errors(password, &user, "password")?;
@@ -153,7 +197,10 @@ pub fn reset_password(conn: &mut DbConn, s: &Settings, token: &str, password: &s
         users::set_password(c, id, &hash)?;
         throttle::clear(c, &format!("acct:{}", user.email))?;
         outbox::enqueue(c, &mail::password_changed(&recipient(&user), &s.base_url))?;
-        audit::append(c, Change::new(Some(&user.actor()), "user.password_reset", "user", id))?;
+        audit::append(
+            c,
+            Change::new(Some(&user.actor()), "user.password_reset", "user", id),
+        )?;
         users::find(c, id)
     })
 }
@@ -165,7 +212,13 @@ pub fn invitation(conn: &mut DbConn, token: &str) -> Result<UserRow, AppError> {
 }
 
 /// Accepts an invitation: sets name and password; the account becomes active.
-pub fn accept_invite(conn: &mut DbConn, s: &Settings, token: &str, name: &str, password: &str) -> Result<UserRow, AppError> {
+pub fn accept_invite(
+    conn: &mut DbConn,
+    s: &Settings,
+    token: &str,
+    name: &str,
+    password: &str,
+) -> Result<UserRow, AppError> {
     let user = invitation(conn, token)?;
     let mut errors = FieldErrors::new();
     let name = parse_name(name).map_err(|m| errors.add("name", m)).ok();
@@ -182,16 +235,33 @@ pub fn accept_invite(conn: &mut DbConn, s: &Settings, token: &str, name: &str, p
         users::set_name(c, id, &name)?;
         users::activate(c, id)?;
         let after = users::find(c, id)?;
-        audit::append(c, Change::new(Some(&after.actor()), "user.invitation_accepted", "user", id).after(after.audit_json()))?;
+        audit::append(
+            c,
+            Change::new(Some(&after.actor()), "user.invitation_accepted", "user", id)
+                .after(after.audit_json()),
+        )?;
         Ok(after)
     })
 }
 
 /// A signed-in person changes their password; other sessions end.
-pub fn change_password(conn: &mut DbConn, s: &Settings, actor: &Actor, current: &str, new: &str) -> Result<UserRow, AppError> {
+pub fn change_password(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+) -> Result<UserRow, AppError> {
     let user = users::find(conn, actor.id)?;
-    if !user.password_hash.as_deref().is_some_and(|h| verify_password(current, h)) {
-        return Err(FieldErrors::single("current_password", "field.password_wrong"));
+    if !user
+        .password_hash
+        .as_deref()
+        .is_some_and(|h| verify_password(current, h))
+    {
+        return Err(FieldErrors::single(
+            "current_password",
+            "field.password_wrong",
+        ));
     }
     password_errors(new, &user, "new_password")?;
     if current == new {
@@ -201,7 +271,10 @@ pub fn change_password(conn: &mut DbConn, s: &Settings, actor: &Actor, current: 
     db::write_tx(conn, |c| {
         users::set_password(c, user.id, &hash)?;
         outbox::enqueue(c, &mail::password_changed(&recipient(&user), &s.base_url))?;
-        audit::append(c, Change::new(Some(actor), "user.password_changed", "user", user.id))?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "user.password_changed", "user", user.id),
+        )?;
         users::find(c, user.id)
     })
 }
@@ -223,15 +296,29 @@ pub struct InviteInput {
 
 /// Invites a person. Staff invitations take a role; `into_org` invites a colleague into an
 /// organization with the role its members have.
-pub fn invite(conn: &mut DbConn, s: &Settings, actor: &Actor, input: &InviteInput, into_org: Option<i64>) -> Result<i64, AppError> {
+pub fn invite(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    input: &InviteInput,
+    into_org: Option<i64>,
+) -> Result<i64, AppError> {
     let mut errors = FieldErrors::new();
-    let email = parse_email(&input.email).map_err(|m| errors.add("email", m)).ok();
-    let name = parse_name(&input.name).map_err(|m| errors.add("name", m)).ok();
+    let email = parse_email(&input.email)
+        .map_err(|m| errors.add("email", m))
+        .ok();
+    let name = parse_name(&input.name)
+        .map_err(|m| errors.add("name", m))
+        .ok();
     let (role, org, bureau_id) = match into_org {
         Some(org_id) => {
             let org = orgs::find(conn, org_id)?;
             policy::require(actor, Action::InviteToOrg(org.as_ref()))?;
-            let role = if org.kind() == OrgKind::Ngo { Role::Ngo } else { Role::Evaluator };
+            let role = if org.kind() == OrgKind::Ngo {
+                Role::Ngo
+            } else {
+                Role::Evaluator
+            };
             (role, Some(org), None)
         }
         None => {
@@ -249,10 +336,18 @@ pub fn invite(conn: &mut DbConn, s: &Settings, actor: &Actor, input: &InviteInpu
                 },
                 Role::Evaluator => match input.org_id.map(|id| orgs::find(conn, id)).transpose() {
                     Ok(Some(o)) if o.kind() == OrgKind::Agency => {
-                        policy::require(actor, Action::InviteToOrg(OrgRef { id: o.id, kind: OrgKind::Agency }))?;
+                        policy::require(
+                            actor,
+                            Action::InviteToOrg(OrgRef {
+                                id: o.id,
+                                kind: OrgKind::Agency,
+                            }),
+                        )?;
                         org = Some(o)
                     }
-                    Ok(_) | Err(AppError::NotFound) => errors.add("org_id", Msg::new("field.agency_required")),
+                    Ok(_) | Err(AppError::NotFound) => {
+                        errors.add("org_id", Msg::new("field.agency_required"))
+                    }
                     Err(e) => return Err(e),
                 },
                 _ => {}
@@ -290,18 +385,37 @@ pub fn invite(conn: &mut DbConn, s: &Settings, actor: &Actor, input: &InviteInpu
         let token = tokens::create(c, Purpose::Invite, id)?;
         let user = users::find(c, id)?;
         let link = format!("{}/invite/accept?token={token}", s.base_url);
-        let msg = mail::invite(&recipient(&user), &actor.name, role.label_key(), org.as_ref().map(|o| o.name.as_str()), &link, &s.base_url);
+        let msg = mail::invite(
+            &recipient(&user),
+            &actor.name,
+            role.label_key(),
+            org.as_ref().map(|o| o.name.as_str()),
+            &link,
+            &s.base_url,
+        );
         outbox::enqueue(c, &msg)?;
-        audit::append(c, Change::new(Some(actor), "user.invited", "user", id).after(user.audit_json()))?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "user.invited", "user", id).after(user.audit_json()),
+        )?;
         if let Some(o) = &org {
-            audit::append(c, Change::new(Some(actor), "org.member_invited", "organization", o.id).after(serde_json::json!({"user_id": id, "email": email})))?;
+            audit::append(
+                c,
+                Change::new(Some(actor), "org.member_invited", "organization", o.id)
+                    .after(serde_json::json!({"user_id": id, "email": email})),
+            )?;
         }
         Ok(id)
     })
 }
 
 /// Disables or re-enables an account (admin). Disabling ends every session at once.
-pub fn set_status(conn: &mut DbConn, actor: &Actor, id: i64, status: UserStatus) -> Result<(), AppError> {
+pub fn set_status(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    status: UserStatus,
+) -> Result<(), AppError> {
     policy::require(actor, Action::ManageUsers)?;
     if id == actor.id {
         return Err(AppError::conflict("error.cannot_disable_self"));
@@ -313,8 +427,17 @@ pub fn set_status(conn: &mut DbConn, actor: &Actor, id: i64, status: UserStatus)
     db::write_tx(conn, |c| {
         users::set_status(c, id, status)?;
         let after = users::find(c, id)?;
-        let action = if status == UserStatus::Disabled { "user.disabled" } else { "user.enabled" };
-        audit::append(c, Change::new(Some(actor), action, "user", id).before(before.audit_json()).after(after.audit_json()))
+        let action = if status == UserStatus::Disabled {
+            "user.disabled"
+        } else {
+            "user.enabled"
+        };
+        audit::append(
+            c,
+            Change::new(Some(actor), action, "user", id)
+                .before(before.audit_json())
+                .after(after.audit_json()),
+        )
     })
 }
 
@@ -327,14 +450,24 @@ pub fn create_bureau(conn: &mut DbConn, actor: &Actor, name: &str) -> Result<i64
     })?;
     db::write_tx(conn, |c| {
         let id = users::insert_bureau(c, &name)?;
-        audit::append(c, Change::new(Some(actor), "bureau.created", "bureau", id).after(serde_json::json!({"name": name})))?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "bureau.created", "bureau", id)
+                .after(serde_json::json!({"name": name})),
+        )?;
         Ok(id)
     })
 }
 
 /// An account created from the command line (or the first admin): active, with a one-time
 /// password that must be changed at first sign-in. Returns the password.
-pub fn create_with_password(conn: &mut DbConn, role: Role, email: &str, name: &str, bureau: Option<&str>) -> Result<String, AppError> {
+pub fn create_with_password(
+    conn: &mut DbConn,
+    role: Role,
+    email: &str,
+    name: &str,
+    bureau: Option<&str>,
+) -> Result<String, AppError> {
     let email = parse_email(email).map_err(|m| {
         let mut e = FieldErrors::new();
         e.add("email", m);
@@ -370,7 +503,12 @@ pub fn create_with_password(conn: &mut DbConn, role: Role, email: &str, name: &s
             },
         )?;
         let user = users::find(c, id)?;
-        audit::append(c, Change::new(None, "user.created", "user", id).reason("command line").after(user.audit_json()))?;
+        audit::append(
+            c,
+            Change::new(None, "user.created", "user", id)
+                .reason("command line")
+                .after(user.audit_json()),
+        )?;
         Ok(password)
     })
 }

@@ -23,12 +23,19 @@ fn org_link(s: &Settings, id: i64) -> String {
 fn notify_officers(c: &mut DbConn, s: &Settings, org: &OrgRow) -> Result<(), AppError> {
     for officer in users::active_with_role(c, Role::Officer)? {
         let to = Recipient::new(&officer.email, &officer.name, &officer.locale);
-        outbox::enqueue(c, &mail::org_submitted(&to, &org.name, &org_link(s, org.id), &s.base_url))?;
+        outbox::enqueue(
+            c,
+            &mail::org_submitted(&to, &org.name, &org_link(s, org.id), &s.base_url),
+        )?;
     }
     Ok(())
 }
 
-fn notify_members(c: &mut DbConn, org: &OrgRow, make: impl Fn(&Recipient) -> mail::Outgoing) -> Result<(), AppError> {
+fn notify_members(
+    c: &mut DbConn,
+    org: &OrgRow,
+    make: impl Fn(&Recipient) -> mail::Outgoing,
+) -> Result<(), AppError> {
     for m in users::members(c, org.id)? {
         if m.status == "active" {
             outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
@@ -39,7 +46,13 @@ fn notify_members(c: &mut DbConn, org: &OrgRow, make: impl Fn(&Recipient) -> mai
 
 /// Registers an organization. An NGO member registers their own (awaiting verification);
 /// staff register evaluation agencies, verified at once.
-pub fn register(conn: &mut DbConn, s: &Settings, actor: &Actor, kind: OrgKind, input: &OrgInput) -> Result<i64, AppError> {
+pub fn register(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    kind: OrgKind,
+    input: &OrgInput,
+) -> Result<i64, AppError> {
     policy::require(actor, Action::RegisterOrg(kind))?;
     let valid = org::validate(kind, input, today()).map_err(AppError::Validation)?;
     db::write_tx(conn, |c| {
@@ -50,7 +63,10 @@ pub fn register(conn: &mut DbConn, s: &Settings, actor: &Actor, kind: OrgKind, i
             orgs::set_status(c, id, OrgStatus::Verified, None)?;
         }
         let row = orgs::find(c, id)?;
-        audit::append(c, Change::new(Some(actor), "org.registered", "organization", id).after(row.audit_json()))?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "org.registered", "organization", id).after(row.audit_json()),
+        )?;
         if row.status() == OrgStatus::Pending {
             notify_officers(c, s, &row)?;
         }
@@ -60,7 +76,14 @@ pub fn register(conn: &mut DbConn, s: &Settings, actor: &Actor, kind: OrgKind, i
 
 /// Saves an edit; `version` is the one the editor started from. An NGO's edit goes back to
 /// the officers for verification.
-pub fn update(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64, version: i32, input: &OrgInput) -> Result<(), AppError> {
+pub fn update(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    id: i64,
+    version: i32,
+    input: &OrgInput,
+) -> Result<(), AppError> {
     let before = orgs::find(conn, id)?;
     policy::require(actor, Action::EditOrg(before.as_ref()))?;
     let valid = org::validate(before.kind(), input, today()).map_err(AppError::Validation)?;
@@ -72,7 +95,9 @@ pub fn update(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64, version: 
         let after = orgs::find(c, id)?;
         audit::append(
             c,
-            Change::new(Some(actor), "org.updated", "organization", id).before(before.audit_json()).after(after.audit_json()),
+            Change::new(Some(actor), "org.updated", "organization", id)
+                .before(before.audit_json())
+                .after(after.audit_json()),
         )?;
         if after.status() == OrgStatus::Pending {
             notify_officers(c, s, &after)?;
@@ -94,8 +119,15 @@ pub fn verify(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result
     db::write_tx(conn, |c| {
         orgs::set_status(c, id, OrgStatus::Verified, None)?;
         let after = orgs::find(c, id)?;
-        audit::append(c, Change::new(Some(actor), "org.verified", "organization", id).before(before.audit_json()).after(after.audit_json()))?;
-        notify_members(c, &after, |to| mail::org_verified(to, &after.name, &org_link(s, id), &s.base_url))
+        audit::append(
+            c,
+            Change::new(Some(actor), "org.verified", "organization", id)
+                .before(before.audit_json())
+                .after(after.audit_json()),
+        )?;
+        notify_members(c, &after, |to| {
+            mail::org_verified(to, &after.name, &org_link(s, id), &s.base_url)
+        })
     })
 }
 
@@ -106,14 +138,23 @@ fn required_text(field: &str, text: &str, max: usize) -> Result<String, AppError
     }
     if t.chars().count() > max {
         let mut e = FieldErrors::new();
-        e.add(field, crate::i18n::Msg::new("field.too_long").arg("max", max));
+        e.add(
+            field,
+            crate::i18n::Msg::new("field.too_long").arg("max", max),
+        );
         return Err(AppError::Validation(e));
     }
     Ok(t.to_string())
 }
 
 /// An officer rejects a registration, with a reason the NGO reads.
-pub fn reject(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64, reason: &str) -> Result<(), AppError> {
+pub fn reject(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> Result<(), AppError> {
     policy::require(actor, Action::SuperviseOrgs)?;
     let reason = required_text("reason", reason, 1000)?;
     let before = orgs::find(conn, id)?;
@@ -125,9 +166,14 @@ pub fn reject(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64, reason: &
         let after = orgs::find(c, id)?;
         audit::append(
             c,
-            Change::new(Some(actor), "org.rejected", "organization", id).reason(&reason).before(before.audit_json()).after(after.audit_json()),
+            Change::new(Some(actor), "org.rejected", "organization", id)
+                .reason(&reason)
+                .before(before.audit_json())
+                .after(after.audit_json()),
         )?;
-        notify_members(c, &after, |to| mail::org_rejected(to, &after.name, &reason, &org_link(s, id), &s.base_url))
+        notify_members(c, &after, |to| {
+            mail::org_rejected(to, &after.name, &reason, &org_link(s, id), &s.base_url)
+        })
     })
 }
 
@@ -144,13 +190,23 @@ pub fn accept_uscc(conn: &mut DbConn, actor: &Actor, id: i64, note: &str) -> Res
         let after = orgs::find(c, id)?;
         audit::append(
             c,
-            Change::new(Some(actor), "org.uscc_accepted", "organization", id).reason(&note).before(before.audit_json()).after(after.audit_json()),
+            Change::new(Some(actor), "org.uscc_accepted", "organization", id)
+                .reason(&note)
+                .before(before.audit_json())
+                .after(after.audit_json()),
         )
     })
 }
 
 /// Sets or clears the bad-credit flags (on the organization, on its legal representative).
-pub fn set_credit(conn: &mut DbConn, actor: &Actor, id: i64, org_flag: bool, rep_flag: bool, note: &str) -> Result<(), AppError> {
+pub fn set_credit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    org_flag: bool,
+    rep_flag: bool,
+    note: &str,
+) -> Result<(), AppError> {
     policy::require(actor, Action::SuperviseOrgs)?;
     let note = note.trim();
     if (org_flag || rep_flag) && note.is_empty() {
@@ -158,7 +214,10 @@ pub fn set_credit(conn: &mut DbConn, actor: &Actor, id: i64, org_flag: bool, rep
     }
     if note.chars().count() > 1000 {
         let mut e = FieldErrors::new();
-        e.add("note", crate::i18n::Msg::new("field.too_long").arg("max", 1000));
+        e.add(
+            "note",
+            crate::i18n::Msg::new("field.too_long").arg("max", 1000),
+        );
         return Err(AppError::Validation(e));
     }
     let before = orgs::find(conn, id)?;
@@ -176,7 +235,12 @@ pub fn set_credit(conn: &mut DbConn, actor: &Actor, id: i64, org_flag: bool, rep
 }
 
 /// Document kinds an organization keeps on file.
-pub const DOCUMENT_KINDS: &[&str] = &["registration_certificate", "annual_inspection", "grade_certificate", "other"];
+pub const DOCUMENT_KINDS: &[&str] = &[
+    "registration_certificate",
+    "annual_inspection",
+    "grade_certificate",
+    "other",
+];
 
 /// The content types accepted, decided by the bytes, not the file name.
 pub fn sniff_document(bytes: &[u8]) -> Option<&'static str> {
@@ -188,7 +252,14 @@ pub fn sniff_document(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-pub fn upload_document(conn: &mut DbConn, actor: &Actor, org_id: i64, kind: &str, filename: &str, bytes: &[u8]) -> Result<i64, AppError> {
+pub fn upload_document(
+    conn: &mut DbConn,
+    actor: &Actor,
+    org_id: i64,
+    kind: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<i64, AppError> {
     let org = orgs::find(conn, org_id)?;
     policy::require(actor, Action::EditOrg(org.as_ref()))?;
     let mut e = FieldErrors::new();
@@ -210,11 +281,22 @@ pub fn upload_document(conn: &mut DbConn, actor: &Actor, org_id: i64, kind: &str
         .filter(|c| !c.is_control())
         .take(120)
         .collect();
-    let filename = if filename.trim().is_empty() { "document".to_string() } else { filename };
+    let filename = if filename.trim().is_empty() {
+        "document".to_string()
+    } else {
+        filename
+    };
     db::write_tx(conn, |c| {
         let id = orgs::insert_document(
             c,
-            &NewDocument { org_id, kind, filename: &filename, content_type: content_type.expect("checked"), content: bytes, uploaded_by: actor.id },
+            &NewDocument {
+                org_id,
+                kind,
+                filename: &filename,
+                content_type: content_type.expect("checked"),
+                content: bytes,
+                uploaded_by: actor.id,
+            },
         )?;
         audit::append(
             c,

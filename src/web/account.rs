@@ -6,7 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{render, render_status, safe_next, see_other, see_other_flash, session_cookie, AppState, FormErrors, PageCtx};
+use super::{
+    render, render_status, safe_next, see_other, see_other_flash, session_cookie, AppState,
+    FormErrors, PageCtx,
+};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::extract::SESSION_COOKIE;
 use crate::db::{self, orgs, users};
@@ -111,30 +114,59 @@ async fn login_page(ctx: PageCtx, q: web::Query<NextQuery>) -> Result<HttpRespon
     if ctx.user.is_some() {
         return Ok(see_other(&safe_next(q.next.as_deref())));
     }
-    render(&LoginPage { ctx, email: String::new(), next: safe_next(q.next.as_deref()), error: String::new() })
+    render(&LoginPage {
+        ctx,
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+        error: String::new(),
+    })
 }
 
-async fn login(ctx: PageCtx, req: HttpRequest, state: web::Data<AppState>, form: CsrfForm<LoginForm>) -> Result<HttpResponse, AppError> {
+async fn login(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
     let f = form.0;
     let client = super::client_addr(&req, state.settings.trust_proxy);
     let settings = state.settings.clone();
     let (email, password) = (f.email.clone(), f.password.clone());
-    let result = db::run(&state.pool, move |c| ops::accounts::login(c, &settings, &email, &password, &client)).await;
+    let result = db::run(&state.pool, move |c| {
+        ops::accounts::login(c, &settings, &email, &password, &client)
+    })
+    .await;
     match result {
         Ok(user) => {
-            let (token, _) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            let (token, _) = state
+                .jwt
+                .issue(user.id, user.token_version, user.role())
+                .map_err(|e| AppError::Unexpected(e.to_string()))?;
             let mut res = if user.must_change_password {
                 see_other_flash("/account/password", "flash.change_one_time_password")
             } else {
                 see_other(&safe_next(f.next.as_deref()))
             };
-            res.add_cookie(&session_cookie(&state.settings, &token)).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            res.add_cookie(&session_cookie(&state.settings, &token))
+                .map_err(|e| AppError::Unexpected(e.to_string()))?;
             Ok(res)
         }
-        Err(e @ (AppError::InvalidCredentials | AppError::TooManyAttempts { .. } | AppError::Conflict(_))) => {
+        Err(
+            e @ (AppError::InvalidCredentials
+            | AppError::TooManyAttempts { .. }
+            | AppError::Conflict(_)),
+        ) => {
             let status = actix_web::ResponseError::status_code(&e);
             let error = e.message(ctx.lang());
-            render_status(status, &LoginPage { ctx, email: f.email, next: safe_next(f.next.as_deref()), error })
+            render_status(
+                status,
+                &LoginPage {
+                    ctx,
+                    email: f.email,
+                    next: safe_next(f.next.as_deref()),
+                    error,
+                },
+            )
         }
         Err(e) => Err(e),
     }
@@ -145,7 +177,9 @@ pub struct Empty {}
 
 async fn logout(_form: CsrfForm<Empty>) -> HttpResponse {
     let mut res = see_other("/");
-    let mut c = actix_web::cookie::Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    let mut c = actix_web::cookie::Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .finish();
     c.make_removal();
     let _ = res.add_cookie(&c);
     res
@@ -179,19 +213,44 @@ struct NoticePage {
 }
 
 async fn signup_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    render(&SignupPage { ctx, email: String::new(), name: String::new(), errors: FormErrors::default() })
+    render(&SignupPage {
+        ctx,
+        email: String::new(),
+        name: String::new(),
+        errors: FormErrors::default(),
+    })
 }
 
-async fn signup(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<SignupForm>) -> Result<HttpResponse, AppError> {
+async fn signup(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    form: CsrfForm<SignupForm>,
+) -> Result<HttpResponse, AppError> {
     let f = form.0;
     let settings = state.settings.clone();
     let lang = ctx.lang();
     let (email, name, password) = (f.email.clone(), f.name.clone(), f.password.clone());
-    match db::run(&state.pool, move |c| ops::accounts::signup(c, &settings, &email, &name, &password, lang)).await {
-        Ok(_) => render(&NoticePage { ctx, title_key: "signup.done_title", body_key: "signup.done_body" }),
+    match db::run(&state.pool, move |c| {
+        ops::accounts::signup(c, &settings, &email, &name, &password, lang)
+    })
+    .await
+    {
+        Ok(_) => render(&NoticePage {
+            ctx,
+            title_key: "signup.done_title",
+            body_key: "signup.done_body",
+        }),
         Err(AppError::Validation(e)) => {
             let errors = ctx.errors(&e);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &SignupPage { ctx, email: f.email, name: f.name, errors })
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SignupPage {
+                    ctx,
+                    email: f.email,
+                    name: f.name,
+                    errors,
+                },
+            )
         }
         Err(e) => Err(e),
     }
@@ -203,19 +262,36 @@ pub struct TokenQuery {
     token: String,
 }
 
-async fn verify_email(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
+async fn verify_email(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     match db::run(&state.pool, move |c| ops::accounts::verify_email(c, &token)).await {
         Ok(user) => {
-            let (jwt, _) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
-            let target = if user.role() == Role::Ngo && user.org_id.is_none() { "/orgs/new" } else { "/dashboard" };
+            let (jwt, _) = state
+                .jwt
+                .issue(user.id, user.token_version, user.role())
+                .map_err(|e| AppError::Unexpected(e.to_string()))?;
+            let target = if user.role() == Role::Ngo && user.org_id.is_none() {
+                "/orgs/new"
+            } else {
+                "/dashboard"
+            };
             let mut res = see_other_flash(target, "flash.email_verified");
-            res.add_cookie(&session_cookie(&state.settings, &jwt)).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            res.add_cookie(&session_cookie(&state.settings, &jwt))
+                .map_err(|e| AppError::Unexpected(e.to_string()))?;
             Ok(res)
         }
-        Err(AppError::BadRequest(_)) => {
-            render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" })
-        }
+        Err(AppError::BadRequest(_)) => render_status(
+            StatusCode::BAD_REQUEST,
+            &NoticePage {
+                ctx,
+                title_key: "token.invalid_title",
+                body_key: "token.invalid_body",
+            },
+        ),
         Err(e) => Err(e),
     }
 }
@@ -235,18 +311,37 @@ struct ForgotPage {
 }
 
 async fn forgot_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    render(&ForgotPage { ctx, email: String::new(), errors: FormErrors::default() })
+    render(&ForgotPage {
+        ctx,
+        email: String::new(),
+        errors: FormErrors::default(),
+    })
 }
 
-async fn forgot(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<EmailForm>) -> Result<HttpResponse, AppError> {
+async fn forgot(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    form: CsrfForm<EmailForm>,
+) -> Result<HttpResponse, AppError> {
     let email = form.0.email;
     let settings = state.settings.clone();
     let e2 = email.clone();
-    match db::run(&state.pool, move |c| ops::accounts::request_password_reset(c, &settings, &e2)).await {
-        Ok(()) => render(&NoticePage { ctx, title_key: "forgot.done_title", body_key: "forgot.done_body" }),
+    match db::run(&state.pool, move |c| {
+        ops::accounts::request_password_reset(c, &settings, &e2)
+    })
+    .await
+    {
+        Ok(()) => render(&NoticePage {
+            ctx,
+            title_key: "forgot.done_title",
+            body_key: "forgot.done_body",
+        }),
         Err(AppError::Validation(e)) => {
             let errors = ctx.errors(&e);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &ForgotPage { ctx, email, errors })
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ForgotPage { ctx, email, errors },
+            )
         }
         Err(e) => Err(e),
     }
@@ -260,14 +355,32 @@ struct ResetPage {
     errors: FormErrors,
 }
 
-async fn reset_page(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
+async fn reset_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     let t = token.clone();
-    let valid = db::run(&state.pool, move |c| Ok(db::tokens::peek(c, db::tokens::Purpose::ResetPassword, &t).is_ok())).await?;
+    let valid = db::run(&state.pool, move |c| {
+        Ok(db::tokens::peek(c, db::tokens::Purpose::ResetPassword, &t).is_ok())
+    })
+    .await?;
     if !valid {
-        return render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" });
+        return render_status(
+            StatusCode::BAD_REQUEST,
+            &NoticePage {
+                ctx,
+                title_key: "token.invalid_title",
+                body_key: "token.invalid_body",
+            },
+        );
     }
-    render(&ResetPage { ctx, token, errors: FormErrors::default() })
+    render(&ResetPage {
+        ctx,
+        token,
+        errors: FormErrors::default(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -278,19 +391,39 @@ pub struct ResetForm {
     password: String,
 }
 
-async fn reset(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<ResetForm>) -> Result<HttpResponse, AppError> {
+async fn reset(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    form: CsrfForm<ResetForm>,
+) -> Result<HttpResponse, AppError> {
     let f = form.0;
     let settings = state.settings.clone();
     let (token, password) = (f.token.clone(), f.password);
-    match db::run(&state.pool, move |c| ops::accounts::reset_password(c, &settings, &token, &password)).await {
+    match db::run(&state.pool, move |c| {
+        ops::accounts::reset_password(c, &settings, &token, &password)
+    })
+    .await
+    {
         Ok(_) => Ok(see_other_flash("/login", "flash.password_reset")),
         Err(AppError::Validation(e)) => {
             let errors = ctx.errors(&e);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &ResetPage { ctx, token: f.token, errors })
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ResetPage {
+                    ctx,
+                    token: f.token,
+                    errors,
+                },
+            )
         }
-        Err(AppError::BadRequest(_)) => {
-            render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" })
-        }
+        Err(AppError::BadRequest(_)) => render_status(
+            StatusCode::BAD_REQUEST,
+            &NoticePage {
+                ctx,
+                title_key: "token.invalid_title",
+                body_key: "token.invalid_body",
+            },
+        ),
         Err(e) => Err(e),
     }
 }
@@ -306,14 +439,30 @@ struct InvitePage {
     errors: FormErrors,
 }
 
-async fn invite_page(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
+async fn invite_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     let t = token.clone();
     match db::run(&state.pool, move |c| ops::accounts::invitation(c, &t)).await {
-        Ok(u) => render(&InvitePage { ctx, token, email: u.email, name: u.name, role: u.role, errors: FormErrors::default() }),
-        Err(AppError::BadRequest(_)) => {
-            render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" })
-        }
+        Ok(u) => render(&InvitePage {
+            ctx,
+            token,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            errors: FormErrors::default(),
+        }),
+        Err(AppError::BadRequest(_)) => render_status(
+            StatusCode::BAD_REQUEST,
+            &NoticePage {
+                ctx,
+                title_key: "token.invalid_title",
+                body_key: "token.invalid_body",
+            },
+        ),
         Err(e) => Err(e),
     }
 }
@@ -328,26 +477,53 @@ pub struct AcceptForm {
     password: String,
 }
 
-async fn accept_invite(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<AcceptForm>) -> Result<HttpResponse, AppError> {
+async fn accept_invite(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    form: CsrfForm<AcceptForm>,
+) -> Result<HttpResponse, AppError> {
     let f = form.0;
     let settings = state.settings.clone();
     let (token, name, password) = (f.token.clone(), f.name.clone(), f.password);
-    match db::run(&state.pool, move |c| ops::accounts::accept_invite(c, &settings, &token, &name, &password)).await {
+    match db::run(&state.pool, move |c| {
+        ops::accounts::accept_invite(c, &settings, &token, &name, &password)
+    })
+    .await
+    {
         Ok(user) => {
-            let (jwt, _) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            let (jwt, _) = state
+                .jwt
+                .issue(user.id, user.token_version, user.role())
+                .map_err(|e| AppError::Unexpected(e.to_string()))?;
             let mut res = see_other_flash("/dashboard", "flash.welcome");
-            res.add_cookie(&session_cookie(&state.settings, &jwt)).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            res.add_cookie(&session_cookie(&state.settings, &jwt))
+                .map_err(|e| AppError::Unexpected(e.to_string()))?;
             Ok(res)
         }
         Err(AppError::Validation(e)) => {
             let t = f.token.clone();
             let u = db::run(&state.pool, move |c| ops::accounts::invitation(c, &t)).await?;
             let errors = ctx.errors(&e);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &InvitePage { ctx, token: f.token, email: u.email, name: f.name, role: u.role, errors })
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &InvitePage {
+                    ctx,
+                    token: f.token,
+                    email: u.email,
+                    name: f.name,
+                    role: u.role,
+                    errors,
+                },
+            )
         }
-        Err(AppError::BadRequest(_)) => {
-            render_status(StatusCode::BAD_REQUEST, &NoticePage { ctx, title_key: "token.invalid_title", body_key: "token.invalid_body" })
-        }
+        Err(AppError::BadRequest(_)) => render_status(
+            StatusCode::BAD_REQUEST,
+            &NoticePage {
+                ctx,
+                title_key: "token.invalid_title",
+                body_key: "token.invalid_body",
+            },
+        ),
         Err(e) => Err(e),
     }
 }
@@ -361,7 +537,10 @@ struct PasswordPage {
 
 async fn password_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
     ctx.user_allowing_password_change()?;
-    render(&PasswordPage { ctx, errors: FormErrors::default() })
+    render(&PasswordPage {
+        ctx,
+        errors: FormErrors::default(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -372,30 +551,53 @@ pub struct PasswordForm {
     new_password: String,
 }
 
-async fn change_password(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<PasswordForm>) -> Result<HttpResponse, AppError> {
+async fn change_password(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    form: CsrfForm<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user_allowing_password_change()?.clone();
     let f = form.0;
     let settings = state.settings.clone();
-    match db::run(&state.pool, move |c| ops::accounts::change_password(c, &settings, &actor, &f.current_password, &f.new_password)).await {
+    match db::run(&state.pool, move |c| {
+        ops::accounts::change_password(c, &settings, &actor, &f.current_password, &f.new_password)
+    })
+    .await
+    {
         Ok(user) => {
             // The old session ended with the change; this one starts fresh.
-            let (jwt, _) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            let (jwt, _) = state
+                .jwt
+                .issue(user.id, user.token_version, user.role())
+                .map_err(|e| AppError::Unexpected(e.to_string()))?;
             let mut res = see_other_flash("/dashboard", "flash.password_changed");
-            res.add_cookie(&session_cookie(&state.settings, &jwt)).map_err(|e| AppError::Unexpected(e.to_string()))?;
+            res.add_cookie(&session_cookie(&state.settings, &jwt))
+                .map_err(|e| AppError::Unexpected(e.to_string()))?;
             Ok(res)
         }
         Err(AppError::Validation(e)) => {
             let errors = ctx.errors(&e);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { ctx, errors })
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PasswordPage { ctx, errors },
+            )
         }
         Err(e) => Err(e),
     }
 }
 
-async fn set_lang(ctx: PageCtx, req: HttpRequest, state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn set_lang(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
     if let Some(actor) = ctx.user.clone() {
-        db::run(&state.pool, move |c| ops::accounts::set_locale(c, &actor, lang)).await?;
+        db::run(&state.pool, move |c| {
+            ops::accounts::set_locale(c, &actor, lang)
+        })
+        .await?;
     }
     let back = req
         .headers()
@@ -412,7 +614,8 @@ async fn set_lang(ctx: PageCtx, req: HttpRequest, state: web::Data<AppState>, co
         .max_age(actix_web::cookie::time::Duration::days(365))
         .same_site(actix_web::cookie::SameSite::Lax)
         .finish();
-    res.add_cookie(&c).map_err(|e| AppError::Unexpected(e.to_string()))?;
+    res.add_cookie(&c)
+        .map_err(|e| AppError::Unexpected(e.to_string()))?;
     Ok(res)
 }
 

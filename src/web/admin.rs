@@ -37,12 +37,22 @@ struct UsersPage {
     statuses: [&'static str; 3],
 }
 
-async fn users_page(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<UserFilter>) -> Result<HttpResponse, AppError> {
+async fn users_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: web::Query<UserFilter>,
+) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::ManageUsers)?;
     let filter = q.into_inner();
     let f = filter.clone();
     let list = db::run(&state.pool, move |c| users::list(c, &f)).await?;
-    render(&UsersPage { ctx, list, filter, roles: Role::ALL, statuses: ["pending", "active", "disabled"] })
+    render(&UsersPage {
+        ctx,
+        list,
+        filter,
+        roles: Role::ALL,
+        statuses: ["pending", "active", "disabled"],
+    })
 }
 
 #[derive(Template)]
@@ -53,10 +63,17 @@ struct UserPage {
     history: Vec<AuditRow>,
 }
 
-async fn user_page(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn user_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::ManageUsers)?;
     let id = id.into_inner();
-    let (u, history) = db::run(&state.pool, move |c| Ok((users::find(c, id)?, audit::for_entity(c, "user", id, 50)?))).await?;
+    let (u, history) = db::run(&state.pool, move |c| {
+        Ok((users::find(c, id)?, audit::for_entity(c, "user", id, 50)?))
+    })
+    .await?;
     render(&UserPage { ctx, u, history })
 }
 
@@ -66,7 +83,12 @@ pub struct StatusForm {
     status: String,
 }
 
-async fn set_status(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, f: CsrfForm<StatusForm>) -> Result<HttpResponse, AppError> {
+async fn set_status(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<StatusForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
     let status = match f.0.status.as_str() {
@@ -74,8 +96,14 @@ async fn set_status(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>
         "disabled" => UserStatus::Disabled,
         _ => return Err(FieldErrors::single("status", "field.choice_invalid")),
     };
-    db::run(&state.pool, move |c| ops::accounts::set_status(c, &actor, id, status)).await?;
-    Ok(see_other_flash(&format!("/admin/users/{id}"), "flash.saved"))
+    db::run(&state.pool, move |c| {
+        ops::accounts::set_status(c, &actor, id, status)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/admin/users/{id}"),
+        "flash.saved",
+    ))
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -99,22 +127,55 @@ struct InvitePage {
     agencies: Vec<(i64, String)>,
 }
 
-async fn invite_form(ctx: PageCtx, state: &AppState, form: InviteForm, errors: FieldErrors, status: StatusCode) -> Result<HttpResponse, AppError> {
+async fn invite_form(
+    ctx: PageCtx,
+    state: &AppState,
+    form: InviteForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let roles: Vec<Role> = Role::ALL.into_iter().filter(|r| policy::allows(&actor, Action::InviteUser(*r))).collect();
+    let roles: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| policy::allows(&actor, Action::InviteUser(*r)))
+        .collect();
     if roles.is_empty() {
         return Err(AppError::Forbidden);
     }
-    let (bureaus, agencies) = db::run(&state.pool, |c| Ok((users::bureaus(c)?, orgs::agencies(c)?))).await?;
+    let (bureaus, agencies) = db::run(&state.pool, |c| {
+        Ok((users::bureaus(c)?, orgs::agencies(c)?))
+    })
+    .await?;
     let errors = ctx.errors(&errors);
-    render_status(status, &InvitePage { ctx, form, errors, roles, bureaus, agencies })
+    render_status(
+        status,
+        &InvitePage {
+            ctx,
+            form,
+            errors,
+            roles,
+            bureaus,
+            agencies,
+        },
+    )
 }
 
 async fn invite_page(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    invite_form(ctx, &state, InviteForm::default(), FieldErrors::new(), StatusCode::OK).await
+    invite_form(
+        ctx,
+        &state,
+        InviteForm::default(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn invite(ctx: PageCtx, state: web::Data<AppState>, f: CsrfForm<InviteForm>) -> Result<HttpResponse, AppError> {
+async fn invite(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    f: CsrfForm<InviteForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let form = f.0;
     let input = InviteInput {
@@ -125,10 +186,20 @@ async fn invite(ctx: PageCtx, state: web::Data<AppState>, f: CsrfForm<InviteForm
         org_id: form.org_id.trim().parse().ok(),
     };
     let settings = state.settings.clone();
-    let back = if actor.role == Role::Admin { "/admin/users" } else { "/dashboard" };
-    match db::run(&state.pool, move |c| ops::accounts::invite(c, &settings, &actor, &input, None)).await {
+    let back = if actor.role == Role::Admin {
+        "/admin/users"
+    } else {
+        "/dashboard"
+    };
+    match db::run(&state.pool, move |c| {
+        ops::accounts::invite(c, &settings, &actor, &input, None)
+    })
+    .await
+    {
         Ok(_) => Ok(see_other_flash(back, "flash.invited")),
-        Err(AppError::Validation(e)) => invite_form(ctx, &state, form, e, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(AppError::Validation(e)) => {
+            invite_form(ctx, &state, form, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -145,7 +216,12 @@ struct BureausPage {
 async fn bureaus_page(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::ManageUsers)?;
     let bureaus = db::run(&state.pool, users::bureaus).await?;
-    render(&BureausPage { ctx, bureaus, name: String::new(), errors: FormErrors::default() })
+    render(&BureausPage {
+        ctx,
+        bureaus,
+        name: String::new(),
+        errors: FormErrors::default(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -154,16 +230,32 @@ pub struct NameForm {
     name: String,
 }
 
-async fn create_bureau(ctx: PageCtx, state: web::Data<AppState>, f: CsrfForm<NameForm>) -> Result<HttpResponse, AppError> {
+async fn create_bureau(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    f: CsrfForm<NameForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let name = f.0.name;
     let n = name.clone();
-    match db::run(&state.pool, move |c| ops::accounts::create_bureau(c, &actor, &n)).await {
+    match db::run(&state.pool, move |c| {
+        ops::accounts::create_bureau(c, &actor, &n)
+    })
+    .await
+    {
         Ok(_) => Ok(see_other_flash("/admin/bureaus", "flash.saved")),
         Err(AppError::Validation(e)) => {
             let bureaus = db::run(&state.pool, users::bureaus).await?;
             let errors = ctx.errors(&e);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &BureausPage { ctx, bureaus, name, errors })
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &BureausPage {
+                    ctx,
+                    bureaus,
+                    name,
+                    errors,
+                },
+            )
         }
         Err(e) => Err(e),
     }
@@ -185,16 +277,30 @@ struct AuditPage {
     verification: Option<Verification>,
 }
 
-async fn audit_page(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<AuditQuery>) -> Result<HttpResponse, AppError> {
+async fn audit_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::ViewAudit)?;
     let req = db::PageReq::new(q.page, Some(50));
     let verify = q.verify.is_some();
     let (rows, total, verification) = db::run(&state.pool, move |c| {
         let (rows, total) = audit::recent(c, req.per_page, req.offset())?;
-        let v = if verify { Some(audit::verify(c)?) } else { None };
+        let v = if verify {
+            Some(audit::verify(c)?)
+        } else {
+            None
+        };
         Ok((rows, total, v))
     })
     .await?;
     let pages = ((total + req.per_page - 1) / req.per_page).max(1);
-    render(&AuditPage { ctx, rows, page: req.page, pages, verification })
+    render(&AuditPage {
+        ctx,
+        rows,
+        page: req.page,
+        pages,
+        verification,
+    })
 }

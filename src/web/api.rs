@@ -22,10 +22,16 @@ use crate::ops::accounts::InviteInput;
 
 pub fn scope() -> actix_web::Scope {
     web::scope("/api/v1")
-        .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(|err, _| {
-            AppError::BadRequest(Msg::new("error.malformed_json").arg("detail", err)).into()
+        .app_data(
+            web::JsonConfig::default()
+                .limit(256 * 1024)
+                .error_handler(|err, _| {
+                    AppError::BadRequest(Msg::new("error.malformed_json").arg("detail", err)).into()
+                }),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            AppError::BadRequest(Msg::new("error.malformed_query").arg("detail", err)).into()
         }))
-        .app_data(web::QueryConfig::default().error_handler(|err, _| AppError::BadRequest(Msg::new("error.malformed_query").arg("detail", err)).into()))
         .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
         .route("/openapi.json", web::get().to(openapi))
         .route("/auth/token", web::post().to(token))
@@ -51,10 +57,15 @@ pub fn scope() -> actix_web::Scope {
         .route("/orgs/{id}/credit", web::post().to(set_credit))
         .route("/orgs/{id}/members", web::post().to(invite_member))
         .route("/orgs/{id}/documents", web::post().to(upload_document))
-        .route("/orgs/{id}/documents/{doc}", web::get().to(download_document))
+        .route(
+            "/orgs/{id}/documents/{doc}",
+            web::get().to(download_document),
+        )
         .route("/orgs/{id}/history", web::get().to(org_history))
         .route("/audit/verify", web::get().to(verify_audit))
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) }))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(AppError::NotFound)
+        }))
 }
 
 fn lang_of(req: &HttpRequest) -> Lang {
@@ -85,7 +96,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     .await;
     match r {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
-        Err(_) => HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "database unreachable" })),
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "status": "database unreachable" })),
     }
 }
 
@@ -104,18 +116,32 @@ pub struct TokenResponse {
 }
 
 fn issue(state: &AppState, user: &crate::db::users::UserRow) -> Result<HttpResponse, AppError> {
-    let (token, expires_at) = state.jwt.issue(user.id, user.token_version, user.role()).map_err(|e| AppError::Unexpected(e.to_string()))?;
-    Ok(HttpResponse::Ok().json(TokenResponse { token, token_type: "Bearer", expires_at }))
+    let (token, expires_at) = state
+        .jwt
+        .issue(user.id, user.token_version, user.role())
+        .map_err(|e| AppError::Unexpected(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        token,
+        token_type: "Bearer",
+        expires_at,
+    }))
 }
 
 /// Exchange email and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequest, tag = "auth",
     responses((status = 200, body = TokenResponse), (status = 401, description = "wrong email or password"), (status = 429, description = "locked after repeated failures")))]
-async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Json<TokenRequest>) -> Result<HttpResponse, AppError> {
+async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<TokenRequest>,
+) -> Result<HttpResponse, AppError> {
     let client = super::client_addr(&req, state.settings.trust_proxy);
     let settings = state.settings.clone();
     let b = body.into_inner();
-    let user = db::run(&state.pool, move |c| ops::accounts::login(c, &settings, &b.email, &b.password, &client)).await?;
+    let user = db::run(&state.pool, move |c| {
+        ops::accounts::login(c, &settings, &b.email, &b.password, &client)
+    })
+    .await?;
     issue(&state, &user)
 }
 
@@ -130,11 +156,22 @@ pub struct SignupRequest {
 
 /// Sign up as an NGO member; a verification link is emailed.
 #[utoipa::path(post, path = "/api/v1/auth/signup", request_body = SignupRequest, tag = "auth", responses((status = 201), (status = 422)))]
-async fn signup(req: HttpRequest, state: web::Data<AppState>, body: web::Json<SignupRequest>) -> Result<HttpResponse, AppError> {
+async fn signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<SignupRequest>,
+) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
-    let lang = b.locale.as_deref().and_then(Lang::parse).unwrap_or_else(|| lang_of(&req));
+    let lang = b
+        .locale
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| lang_of(&req));
     let settings = state.settings.clone();
-    let id = db::run(&state.pool, move |c| ops::accounts::signup(c, &settings, &b.email, &b.name, &b.password, lang)).await?;
+    let id = db::run(&state.pool, move |c| {
+        ops::accounts::signup(c, &settings, &b.email, &b.name, &b.password, lang)
+    })
+    .await?;
     Ok(created(id))
 }
 
@@ -145,7 +182,10 @@ pub struct TokenBody {
 
 /// Confirm an email address with the token from the link; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", request_body = TokenBody, tag = "auth", responses((status = 200, body = TokenResponse), (status = 400)))]
-async fn verify_email(state: web::Data<AppState>, body: web::Json<TokenBody>) -> Result<HttpResponse, AppError> {
+async fn verify_email(
+    state: web::Data<AppState>,
+    body: web::Json<TokenBody>,
+) -> Result<HttpResponse, AppError> {
     let t = body.into_inner().token;
     let user = db::run(&state.pool, move |c| ops::accounts::verify_email(c, &t)).await?;
     issue(&state, &user)
@@ -158,10 +198,16 @@ pub struct EmailBody {
 
 /// Ask for a password-reset link (answers the same whether or not the address has an account).
 #[utoipa::path(post, path = "/api/v1/auth/password/forgot", request_body = EmailBody, tag = "auth", responses((status = 202)))]
-async fn forgot(state: web::Data<AppState>, body: web::Json<EmailBody>) -> Result<HttpResponse, AppError> {
+async fn forgot(
+    state: web::Data<AppState>,
+    body: web::Json<EmailBody>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let e = body.into_inner().email;
-    db::run(&state.pool, move |c| ops::accounts::request_password_reset(c, &settings, &e)).await?;
+    db::run(&state.pool, move |c| {
+        ops::accounts::request_password_reset(c, &settings, &e)
+    })
+    .await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "ok": true })))
 }
 
@@ -173,10 +219,16 @@ pub struct ResetBody {
 
 /// Set a new password with the token from the reset link.
 #[utoipa::path(post, path = "/api/v1/auth/password/reset", request_body = ResetBody, tag = "auth", responses((status = 200), (status = 400), (status = 422)))]
-async fn reset(state: web::Data<AppState>, body: web::Json<ResetBody>) -> Result<HttpResponse, AppError> {
+async fn reset(
+    state: web::Data<AppState>,
+    body: web::Json<ResetBody>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
-    db::run(&state.pool, move |c| ops::accounts::reset_password(c, &settings, &b.token, &b.password)).await?;
+    db::run(&state.pool, move |c| {
+        ops::accounts::reset_password(c, &settings, &b.token, &b.password)
+    })
+    .await?;
     Ok(ok())
 }
 
@@ -189,10 +241,16 @@ pub struct AcceptBody {
 
 /// Accept an invitation: set name and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/invitations/accept", request_body = AcceptBody, tag = "auth", responses((status = 200, body = TokenResponse), (status = 400), (status = 422)))]
-async fn accept_invite(state: web::Data<AppState>, body: web::Json<AcceptBody>) -> Result<HttpResponse, AppError> {
+async fn accept_invite(
+    state: web::Data<AppState>,
+    body: web::Json<AcceptBody>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
-    let user = db::run(&state.pool, move |c| ops::accounts::accept_invite(c, &settings, &b.token, &b.name, &b.password)).await?;
+    let user = db::run(&state.pool, move |c| {
+        ops::accounts::accept_invite(c, &settings, &b.token, &b.name, &b.password)
+    })
+    .await?;
     issue(&state, &user)
 }
 
@@ -210,16 +268,27 @@ pub struct PasswordBody {
 
 /// Change the password; every earlier token stops working, a new one is returned.
 #[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordBody, tag = "auth", security(("bearer" = [])), responses((status = 200, body = TokenResponse), (status = 422)))]
-async fn change_password(user: ApiUser, state: web::Data<AppState>, body: web::Json<PasswordBody>) -> Result<HttpResponse, AppError> {
+async fn change_password(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    body: web::Json<PasswordBody>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
-    let u = db::run(&state.pool, move |c| ops::accounts::change_password(c, &settings, &user.0, &b.current_password, &b.new_password)).await?;
+    let u = db::run(&state.pool, move |c| {
+        ops::accounts::change_password(c, &settings, &user.0, &b.current_password, &b.new_password)
+    })
+    .await?;
     issue(&state, &u)
 }
 
 /// People (admin).
 #[utoipa::path(get, path = "/api/v1/users", params(UserFilter), tag = "admin", security(("bearer" = [])), responses((status = 200, body = Paged<UserListItem>)))]
-async fn list_users(user: ApiUser, state: web::Data<AppState>, q: web::Query<UserFilter>) -> Result<HttpResponse, AppError> {
+async fn list_users(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    q: web::Query<UserFilter>,
+) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::ManageUsers)?;
     let f = q.into_inner();
     Ok(HttpResponse::Ok().json(db::run(&state.pool, move |c| users::list(c, &f)).await?))
@@ -227,10 +296,17 @@ async fn list_users(user: ApiUser, state: web::Data<AppState>, q: web::Query<Use
 
 /// Invite an officer (with `bureau_id`), reviewer, evaluator (with the agency's `org_id`) or admin.
 #[utoipa::path(post, path = "/api/v1/users", request_body = InviteInput, tag = "admin", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
-async fn invite_user(user: ApiUser, state: web::Data<AppState>, body: web::Json<InviteInput>) -> Result<HttpResponse, AppError> {
+async fn invite_user(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    body: web::Json<InviteInput>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
-    let id = db::run(&state.pool, move |c| ops::accounts::invite(c, &settings, &user.0, &b, None)).await?;
+    let id = db::run(&state.pool, move |c| {
+        ops::accounts::invite(c, &settings, &user.0, &b, None)
+    })
+    .await?;
     Ok(created(id))
 }
 
@@ -242,17 +318,28 @@ pub struct StatusBody {
 
 /// Disable (ending every session) or re-enable an account.
 #[utoipa::path(post, path = "/api/v1/users/{id}/status", request_body = StatusBody, tag = "admin", security(("bearer" = [])), responses((status = 200), (status = 409)))]
-async fn set_user_status(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<StatusBody>) -> Result<HttpResponse, AppError> {
+async fn set_user_status(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<StatusBody>,
+) -> Result<HttpResponse, AppError> {
     let (id, status) = (id.into_inner(), body.into_inner().status);
     if status == UserStatus::Pending {
         return Err(FieldErrors::single("status", "field.choice_invalid"));
     }
-    db::run(&state.pool, move |c| ops::accounts::set_status(c, &user.0, id, status)).await?;
+    db::run(&state.pool, move |c| {
+        ops::accounts::set_status(c, &user.0, id, status)
+    })
+    .await?;
     Ok(ok())
 }
 
 #[utoipa::path(get, path = "/api/v1/bureaus", tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<Bureau>)))]
-async fn list_bureaus(_user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+async fn list_bureaus(
+    _user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(db::run(&state.pool, users::bureaus).await?))
 }
 
@@ -262,15 +349,26 @@ pub struct NameBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/bureaus", request_body = NameBody, tag = "admin", security(("bearer" = [])), responses((status = 201), (status = 422)))]
-async fn create_bureau(user: ApiUser, state: web::Data<AppState>, body: web::Json<NameBody>) -> Result<HttpResponse, AppError> {
+async fn create_bureau(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    body: web::Json<NameBody>,
+) -> Result<HttpResponse, AppError> {
     let n = body.into_inner().name;
-    let id = db::run(&state.pool, move |c| ops::accounts::create_bureau(c, &user.0, &n)).await?;
+    let id = db::run(&state.pool, move |c| {
+        ops::accounts::create_bureau(c, &user.0, &n)
+    })
+    .await?;
     Ok(created(id))
 }
 
 /// Organizations (officers and admins).
 #[utoipa::path(get, path = "/api/v1/orgs", params(OrgFilter), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Paged<OrgListItem>)))]
-async fn list_orgs(user: ApiUser, state: web::Data<AppState>, q: web::Query<OrgFilter>) -> Result<HttpResponse, AppError> {
+async fn list_orgs(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    q: web::Query<OrgFilter>,
+) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::SuperviseOrgs)?;
     let f = q.into_inner();
     Ok(HttpResponse::Ok().json(db::run(&state.pool, move |c| orgs::list(c, &f)).await?))
@@ -287,11 +385,18 @@ pub struct OrgCreate {
 
 /// Register an organization; an NGO's registration awaits verification by an officer.
 #[utoipa::path(post, path = "/api/v1/orgs", request_body = OrgCreate, tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
-async fn create_org(user: ApiUser, state: web::Data<AppState>, body: web::Json<OrgCreate>) -> Result<HttpResponse, AppError> {
+async fn create_org(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    body: web::Json<OrgCreate>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
     let kind = b.kind.unwrap_or(OrgKind::Ngo);
-    let id = db::run(&state.pool, move |c| ops::orgs::register(c, &settings, &user.0, kind, &b.org)).await?;
+    let id = db::run(&state.pool, move |c| {
+        ops::orgs::register(c, &settings, &user.0, kind, &b.org)
+    })
+    .await?;
     Ok(created(id))
 }
 
@@ -312,12 +417,30 @@ pub struct OrgDetail {
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", security(("bearer" = [])), responses((status = 200, body = OrgDetail), (status = 403), (status = 404)))]
-async fn get_org(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn get_org(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let v = db::run(&state.pool, move |c| super::orgs::load_view(c, id)).await?;
     policy::require(&user.0, Action::ViewOrg(v.org.as_ref()))?;
-    let members = v.members.into_iter().map(|m| Member { id: m.id, name: m.name, email: m.email, status: m.status }).collect();
-    Ok(HttpResponse::Ok().json(OrgDetail { org: v.org, inspections: v.inspections, documents: v.documents, members }))
+    let members = v
+        .members
+        .into_iter()
+        .map(|m| Member {
+            id: m.id,
+            name: m.name,
+            email: m.email,
+            status: m.status,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(OrgDetail {
+        org: v.org,
+        inspections: v.inspections,
+        documents: v.documents,
+        members,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -330,18 +453,33 @@ pub struct OrgUpdate {
 
 /// Edit the registration (the whole of it); an NGO's edit goes back for verification.
 #[utoipa::path(put, path = "/api/v1/orgs/{id}", request_body = OrgUpdate, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
-async fn update_org(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<OrgUpdate>) -> Result<HttpResponse, AppError> {
+async fn update_org(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<OrgUpdate>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let (id, b) = (id.into_inner(), body.into_inner());
-    db::run(&state.pool, move |c| ops::orgs::update(c, &settings, &user.0, id, b.version, &b.org)).await?;
+    db::run(&state.pool, move |c| {
+        ops::orgs::update(c, &settings, &user.0, id, b.version, &b.org)
+    })
+    .await?;
     Ok(ok())
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs/{id}/verify", tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409)))]
-async fn verify_org(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn verify_org(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let id = id.into_inner();
-    db::run(&state.pool, move |c| ops::orgs::verify(c, &settings, &user.0, id)).await?;
+    db::run(&state.pool, move |c| {
+        ops::orgs::verify(c, &settings, &user.0, id)
+    })
+    .await?;
     Ok(ok())
 }
 
@@ -351,10 +489,18 @@ pub struct ReasonBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs/{id}/reject", request_body = ReasonBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
-async fn reject_org(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<ReasonBody>) -> Result<HttpResponse, AppError> {
+async fn reject_org(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ReasonBody>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let (id, reason) = (id.into_inner(), body.into_inner().reason);
-    db::run(&state.pool, move |c| ops::orgs::reject(c, &settings, &user.0, id, &reason)).await?;
+    db::run(&state.pool, move |c| {
+        ops::orgs::reject(c, &settings, &user.0, id, &reason)
+    })
+    .await?;
     Ok(ok())
 }
 
@@ -365,9 +511,17 @@ pub struct NoteBody {
 
 /// Accept a code that fails the check character, after seeing the certificate.
 #[utoipa::path(post, path = "/api/v1/orgs/{id}/accept-uscc", request_body = NoteBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
-async fn accept_uscc(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<NoteBody>) -> Result<HttpResponse, AppError> {
+async fn accept_uscc(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<NoteBody>,
+) -> Result<HttpResponse, AppError> {
     let (id, note) = (id.into_inner(), body.into_inner().note);
-    db::run(&state.pool, move |c| ops::orgs::accept_uscc(c, &user.0, id, &note)).await?;
+    db::run(&state.pool, move |c| {
+        ops::orgs::accept_uscc(c, &user.0, id, &note)
+    })
+    .await?;
     Ok(ok())
 }
 
@@ -380,9 +534,24 @@ pub struct CreditBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs/{id}/credit", request_body = CreditBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 422)))]
-async fn set_credit(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<CreditBody>) -> Result<HttpResponse, AppError> {
+async fn set_credit(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<CreditBody>,
+) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
-    db::run(&state.pool, move |c| ops::orgs::set_credit(c, &user.0, id, b.credit_flag_org, b.credit_flag_legal_rep, &b.note)).await?;
+    db::run(&state.pool, move |c| {
+        ops::orgs::set_credit(
+            c,
+            &user.0,
+            id,
+            b.credit_flag_org,
+            b.credit_flag_legal_rep,
+            &b.note,
+        )
+    })
+    .await?;
     Ok(ok())
 }
 
@@ -394,34 +563,68 @@ pub struct MemberBody {
 
 /// Invite a colleague into the organization.
 #[utoipa::path(post, path = "/api/v1/orgs/{id}/members", request_body = MemberBody, tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
-async fn invite_member(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, body: web::Json<MemberBody>) -> Result<HttpResponse, AppError> {
+async fn invite_member(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<MemberBody>,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let (id, b) = (id.into_inner(), body.into_inner());
-    let input = InviteInput { email: b.email, name: b.name, ..Default::default() };
-    let uid = db::run(&state.pool, move |c| ops::accounts::invite(c, &settings, &user.0, &input, Some(id))).await?;
+    let input = InviteInput {
+        email: b.email,
+        name: b.name,
+        ..Default::default()
+    };
+    let uid = db::run(&state.pool, move |c| {
+        ops::accounts::invite(c, &settings, &user.0, &input, Some(id))
+    })
+    .await?;
     Ok(created(uid))
 }
 
 /// Upload a document (multipart: `kind`, `file`; PDF, PNG or JPEG by content).
 #[utoipa::path(post, path = "/api/v1/orgs/{id}/documents", tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 422)))]
-async fn upload_document(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>, payload: Multipart) -> Result<HttpResponse, AppError> {
+async fn upload_document(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
-    let doc = db::run(&state.pool, move |c| ops::orgs::upload_document(c, &user.0, id, &up.kind, &up.filename, &up.bytes)).await?;
+    let doc = db::run(&state.pool, move |c| {
+        ops::orgs::upload_document(c, &user.0, id, &up.kind, &up.filename, &up.bytes)
+    })
+    .await?;
     Ok(created(doc))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/documents/{doc}", tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 404)))]
-async fn download_document(user: ApiUser, state: web::Data<AppState>, path: web::Path<(i64, i64)>) -> Result<HttpResponse, AppError> {
+async fn download_document(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
     let (id, doc) = path.into_inner();
     super::orgs::document_response(&state, user.0, id, doc).await
 }
 
 /// The organization's audit trail, newest first.
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/history", tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<AuditRow>)))]
-async fn org_history(user: ApiUser, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn org_history(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (org, rows) = db::run(&state.pool, move |c| Ok((orgs::find(c, id)?, audit::for_entity(c, "organization", id, 200)?))).await?;
+    let (org, rows) = db::run(&state.pool, move |c| {
+        Ok((
+            orgs::find(c, id)?,
+            audit::for_entity(c, "organization", id, 200)?,
+        ))
+    })
+    .await?;
     policy::require(&user.0, Action::ViewOrg(org.as_ref()))?;
     Ok(HttpResponse::Ok().json(rows))
 }
@@ -441,7 +644,12 @@ impl utoipa::Modify for BearerScheme {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }

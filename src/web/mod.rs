@@ -43,7 +43,9 @@ pub struct AppState {
 /// Shows a stored UTC instant in Asia/Shanghai.
 pub fn fmt_time(t: NaiveDateTime) -> String {
     let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    cst.from_utc_datetime(&t).format("%Y-%m-%d %H:%M").to_string()
+    cst.from_utc_datetime(&t)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 pub fn fmt_opt_time(t: &Option<NaiveDateTime>) -> String {
@@ -53,16 +55,31 @@ pub fn fmt_opt_time(t: &Option<NaiveDateTime>) -> String {
 /// The client address used for login throttling.
 pub fn client_addr(req: &HttpRequest, trust_proxy: bool) -> String {
     let info = req.connection_info();
-    let addr = if trust_proxy { info.realip_remote_addr() } else { info.peer_addr() };
-    addr.map(|a| a.rsplit_once(':').map(|(h, _)| h).unwrap_or(a).trim_matches(['[', ']']).to_string())
-        .unwrap_or_else(|| "unknown".to_string())
+    let addr = if trust_proxy {
+        info.realip_remote_addr()
+    } else {
+        info.peer_addr()
+    };
+    addr.map(|a| {
+        a.rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(a)
+            .trim_matches(['[', ']'])
+            .to_string()
+    })
+    .unwrap_or_else(|| "unknown".to_string())
 }
 
 fn lang_of(req: &HttpRequest, user: Option<&Actor>) -> Lang {
     req.cookie(LANG_COOKIE)
         .and_then(|c| Lang::parse(c.value()))
         .or_else(|| user.and_then(|u| Lang::parse(&u.locale)))
-        .or_else(|| req.headers().get(header::ACCEPT_LANGUAGE).and_then(|h| h.to_str().ok()).and_then(Lang::from_accept_language))
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|h| h.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
         .unwrap_or_default()
 }
 
@@ -74,7 +91,8 @@ impl FormErrors {
     pub fn new(errors: &FieldErrors, lang: Lang) -> Self {
         let mut map = HashMap::new();
         for e in &errors.0 {
-            map.entry(e.field.clone()).or_insert_with(|| e.msg.render(lang));
+            map.entry(e.field.clone())
+                .or_insert_with(|| e.msg.render(lang));
         }
         FormErrors(map)
     }
@@ -141,10 +159,14 @@ impl PageCtx {
         self.user.as_ref().ok_or(AppError::Unauthorized)
     }
     pub fn can(&self, action: Action) -> bool {
-        self.user.as_ref().is_some_and(|u| policy::allows(u, action))
+        self.user
+            .as_ref()
+            .is_some_and(|u| policy::allows(u, action))
     }
     pub fn is_staff(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| matches!(u.role, Role::Admin | Role::Officer))
+        self.user
+            .as_ref()
+            .is_some_and(|u| matches!(u.role, Role::Admin | Role::Officer))
     }
     pub fn is_admin(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role == Role::Admin)
@@ -166,7 +188,9 @@ impl PageCtx {
         fmt_opt_time(t)
     }
     pub fn role_label(&self, role: &str) -> &'static str {
-        Role::parse(role).map(|r| self.t(r.label_key())).unwrap_or("")
+        Role::parse(role)
+            .map(|r| self.t(r.label_key()))
+            .unwrap_or("")
     }
     /// `key.value` translated, e.g. `status.pending`.
     pub fn label(&self, prefix: &str, value: &str) -> &'static str {
@@ -192,18 +216,28 @@ pub fn render<T: Template>(t: &T) -> Result<HttpResponse, AppError> {
 }
 
 pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Result<HttpResponse, AppError> {
-    let body = t.render().map_err(|e| AppError::Unexpected(format!("template: {e}")))?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+    let body = t
+        .render()
+        .map_err(|e| AppError::Unexpected(format!("template: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
 }
 
 /// Redirects and shows the notice `flash_key` (a locale key starting with `flash.`) once.
 pub fn see_other_flash(location: &str, flash_key: &str) -> HttpResponse {
     let mut res = see_other(location);
-    let c = Cookie::build(FLASH_COOKIE, flash_key.to_string()).path("/").http_only(true).same_site(SameSite::Lax).finish();
+    let c = Cookie::build(FLASH_COOKIE, flash_key.to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .finish();
     let _ = res.add_cookie(&c);
     res
 }
@@ -235,39 +269,70 @@ struct ErrorPage {
 }
 
 fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> HttpResponse {
-    let session = req.extensions().get::<SessionUser>().cloned().unwrap_or(SessionUser(None, false));
+    let session = req
+        .extensions()
+        .get::<SessionUser>()
+        .cloned()
+        .unwrap_or(SessionUser(None, false));
     let lang = lang_of(req, session.0.as_ref());
     if req.path().starts_with("/api/") {
-        let mut res = HttpResponse::build(status).content_type("application/problem+json").body(err.problem(lang).to_string());
+        let mut res = HttpResponse::build(status)
+            .content_type("application/problem+json")
+            .body(err.problem(lang).to_string());
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         return res;
     }
     match err {
         AppError::Unauthorized => {
-            let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            let next = if req.method() == Method::GET { next } else { "/dashboard" };
-            return see_other(&format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()));
+            let next = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let next = if req.method() == Method::GET {
+                next
+            } else {
+                "/dashboard"
+            };
+            return see_other(&format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ));
         }
-        AppError::PasswordChangeRequired => return see_other_flash("/account/password", "flash.change_one_time_password"),
+        AppError::PasswordChangeRequired => {
+            return see_other_flash("/account/password", "flash.change_one_time_password")
+        }
         _ => {}
     }
     let ctx = PageCtx::build(req, session);
-    let page = ErrorPage { message: err.message(lang), status: status.as_u16(), ctx };
+    let page = ErrorPage {
+        message: err.message(lang),
+        status: status.as_u16(),
+        ctx,
+    };
     match page.render() {
-        Ok(body) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body),
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
         Err(_) => HttpResponse::build(status).body(err.message(lang)),
     }
 }
 
 /// Sets the CSRF cookie, clears a shown notice, and renders errors in the reader's language
 /// (an HTML page outside `/api`, problem+json inside).
-pub async fn page_layer(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+pub async fn page_layer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let had_csrf = req.cookie(CSRF_COOKIE).is_some();
     let had_flash = req.cookie(FLASH_COOKIE).is_some();
-    let http_req = req.request().clone();
     let res = next.call(req).await?.map_into_boxed_body();
+    let http_req = res.request().clone();
     let err = res.response().extensions().get::<AppError>().cloned();
     let mut res = match err {
         Some(err) => {
@@ -277,10 +342,18 @@ pub async fn page_layer(req: ServiceRequest, next: Next<impl MessageBody + 'stat
         }
         None => res,
     };
-    let settings = http_req.app_data::<web::Data<AppState>>().map(|s| s.settings.secure_cookies).unwrap_or(false);
+    let settings = http_req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.secure_cookies)
+        .unwrap_or(false);
     if !had_csrf {
         if let Some(CsrfToken(t)) = http_req.extensions().get::<CsrfToken>().cloned() {
-            let c = Cookie::build(CSRF_COOKIE, t).path("/").http_only(true).secure(settings).same_site(SameSite::Lax).finish();
+            let c = Cookie::build(CSRF_COOKIE, t)
+                .path("/")
+                .http_only(true)
+                .secure(settings)
+                .same_site(SameSite::Lax)
+                .finish();
             let _ = res.response_mut().add_cookie(&c);
         }
     }
@@ -289,8 +362,14 @@ pub async fn page_layer(req: ServiceRequest, next: Next<impl MessageBody + 'stat
         c.make_removal();
         let _ = res.response_mut().add_cookie(&c);
     }
-    res.response_mut().headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
-    res.response_mut().headers_mut().insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    res.response_mut().headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    res.response_mut().headers_mut().insert(
+        header::X_FRAME_OPTIONS,
+        header::HeaderValue::from_static("DENY"),
+    );
     Ok(res)
 }
 

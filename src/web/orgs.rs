@@ -77,7 +77,11 @@ pub struct OrgForm {
 impl OrgForm {
     fn input(&self) -> OrgInput {
         let years = inspection_years();
-        let results = [&self.insp_result_0, &self.insp_result_1, &self.insp_result_2];
+        let results = [
+            &self.insp_result_0,
+            &self.insp_result_1,
+            &self.insp_result_2,
+        ];
         OrgInput {
             name: self.name.clone(),
             reg_type: self.reg_type.clone(),
@@ -101,14 +105,23 @@ impl OrgForm {
             inspections: years
                 .iter()
                 .zip(results)
-                .map(|(y, r)| InspectionInput { year: *y, result: r.clone() })
+                .map(|(y, r)| InspectionInput {
+                    year: *y,
+                    result: r.clone(),
+                })
                 .collect(),
         }
     }
 
     fn from_row(o: &OrgRow, inspections: &[(i32, String)]) -> Self {
         let years = inspection_years();
-        let result_of = |i: usize| inspections.iter().find(|(y, _)| *y == years[i]).map(|(_, r)| r.clone()).unwrap_or_default();
+        let result_of = |i: usize| {
+            inspections
+                .iter()
+                .find(|(y, _)| *y == years[i])
+                .map(|(_, r)| r.clone())
+                .unwrap_or_default()
+        };
         OrgForm {
             kind: o.kind.clone(),
             version: o.version.to_string(),
@@ -174,7 +187,11 @@ impl FormPage {
             errors,
             org_id,
             years: inspection_years(),
-            reg_types: RegType::ALL.iter().copied().filter(|t| t.allowed_for(kind)).collect(),
+            reg_types: RegType::ALL
+                .iter()
+                .copied()
+                .filter(|t| t.allowed_for(kind))
+                .collect(),
             grades: Grade::ALL,
             inspections: Inspection::ALL,
         }
@@ -187,51 +204,103 @@ pub struct KindQuery {
 }
 
 async fn new_page(ctx: PageCtx, q: web::Query<KindQuery>) -> Result<HttpResponse, AppError> {
-    let kind = q.kind.as_deref().and_then(OrgKind::parse).unwrap_or(OrgKind::Ngo);
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(OrgKind::parse)
+        .unwrap_or(OrgKind::Ngo);
     policy::require(ctx.user()?, Action::RegisterOrg(kind))?;
-    let form = OrgForm { kind: kind.as_str().to_string(), ..Default::default() };
+    let form = OrgForm {
+        kind: kind.as_str().to_string(),
+        ..Default::default()
+    };
     render(&FormPage::new(ctx, form, FormErrors::default(), None))
 }
 
-async fn create(ctx: PageCtx, state: web::Data<AppState>, form: CsrfForm<OrgForm>) -> Result<HttpResponse, AppError> {
+async fn create(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    form: CsrfForm<OrgForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let form = form.0;
     let (input, kind, settings) = (form.input(), form.kind(), state.settings.clone());
-    match db::run(&state.pool, move |c| ops::orgs::register(c, &settings, &actor, kind, &input)).await {
-        Ok(id) => Ok(see_other_flash(&format!("/orgs/{id}"), "flash.org_registered")),
+    match db::run(&state.pool, move |c| {
+        ops::orgs::register(c, &settings, &actor, kind, &input)
+    })
+    .await
+    {
+        Ok(id) => Ok(see_other_flash(
+            &format!("/orgs/{id}"),
+            "flash.org_registered",
+        )),
         Err(AppError::Validation(e)) => {
             let errors = ctx.errors(&e);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &FormPage::new(ctx, form, errors, None))
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &FormPage::new(ctx, form, errors, None),
+            )
         }
         Err(e) => Err(e),
     }
 }
 
-async fn edit_page(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn edit_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
-    let (org, insp) = db::run(&state.pool, move |c| Ok((orgs::find(c, id)?, orgs::inspections(c, id)?))).await?;
+    let (org, insp) = db::run(&state.pool, move |c| {
+        Ok((orgs::find(c, id)?, orgs::inspections(c, id)?))
+    })
+    .await?;
     policy::require(&actor, Action::EditOrg(org.as_ref()))?;
-    render(&FormPage::new(ctx, OrgForm::from_row(&org, &insp), FormErrors::default(), Some(id)))
+    render(&FormPage::new(
+        ctx,
+        OrgForm::from_row(&org, &insp),
+        FormErrors::default(),
+        Some(id),
+    ))
 }
 
-async fn update(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, form: CsrfForm<OrgForm>) -> Result<HttpResponse, AppError> {
+async fn update(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: CsrfForm<OrgForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
     let form = form.0;
-    let version: i32 = form.version.trim().parse().map_err(|_| AppError::bad_request("error.malformed_form"))?;
+    let version: i32 = form
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| AppError::bad_request("error.malformed_form"))?;
     let (input, settings) = (form.input(), state.settings.clone());
-    match db::run(&state.pool, move |c| ops::orgs::update(c, &settings, &actor, id, version, &input)).await {
+    match db::run(&state.pool, move |c| {
+        ops::orgs::update(c, &settings, &actor, id, version, &input)
+    })
+    .await
+    {
         Ok(()) => Ok(see_other_flash(&format!("/orgs/{id}"), "flash.org_updated")),
         Err(AppError::Validation(e)) => {
             let errors = ctx.errors(&e);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &FormPage::new(ctx, form, errors, Some(id)))
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &FormPage::new(ctx, form, errors, Some(id)),
+            )
         }
         Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
             let mut e = FieldErrors::new();
             e.add("version", m);
             let errors = ctx.errors(&e);
-            render_status(StatusCode::CONFLICT, &FormPage::new(ctx, form, errors, Some(id)))
+            render_status(
+                StatusCode::CONFLICT,
+                &FormPage::new(ctx, form, errors, Some(id)),
+            )
         }
         Err(e) => Err(e),
     }
@@ -267,7 +336,13 @@ struct ShowPage {
     doc_kinds: &'static [&'static str],
 }
 
-async fn show_with(ctx: PageCtx, state: &AppState, id: i64, errors: FieldErrors, status: StatusCode) -> Result<HttpResponse, AppError> {
+async fn show_with(
+    ctx: PageCtx,
+    state: &AppState,
+    id: i64,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let v = db::run(&state.pool, move |c| load_view(c, id)).await?;
     policy::require(&actor, Action::ViewOrg(v.org.as_ref()))?;
@@ -283,27 +358,54 @@ async fn show_with(ctx: PageCtx, state: &AppState, id: i64, errors: FieldErrors,
     render_status(status, &page)
 }
 
-async fn show(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    show_with(ctx, &state, id.into_inner(), FieldErrors::new(), StatusCode::OK).await
+async fn show(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    show_with(
+        ctx,
+        &state,
+        id.into_inner(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Runs an officer's or member's action from the profile page; field errors re-render the
 /// page with the message next to the form that caused it.
-async fn act<F>(ctx: PageCtx, state: web::Data<AppState>, id: i64, flash: &str, f: F) -> Result<HttpResponse, AppError>
+async fn act<F>(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: i64,
+    flash: &str,
+    f: F,
+) -> Result<HttpResponse, AppError>
 where
     F: FnOnce(&mut db::DbConn) -> Result<(), AppError> + Send + 'static,
 {
     match db::run(&state.pool, f).await {
         Ok(()) => Ok(see_other_flash(&format!("/orgs/{id}"), flash)),
-        Err(AppError::Validation(e)) => show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(AppError::Validation(e)) => {
+            show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
         Err(e) => Err(e),
     }
 }
 
-async fn verify(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, _f: CsrfForm<super::account::Empty>) -> Result<HttpResponse, AppError> {
+async fn verify(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _f: CsrfForm<super::account::Empty>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, settings) = (id.into_inner(), state.settings.clone());
-    act(ctx, state, id, "flash.org_verified", move |c| ops::orgs::verify(c, &settings, &actor, id)).await
+    act(ctx, state, id, "flash.org_verified", move |c| {
+        ops::orgs::verify(c, &settings, &actor, id)
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -312,10 +414,18 @@ pub struct ReasonForm {
     reason: String,
 }
 
-async fn reject(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, f: CsrfForm<ReasonForm>) -> Result<HttpResponse, AppError> {
+async fn reject(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<ReasonForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, settings, reason) = (id.into_inner(), state.settings.clone(), f.0.reason);
-    act(ctx, state, id, "flash.org_rejected", move |c| ops::orgs::reject(c, &settings, &actor, id, &reason)).await
+    act(ctx, state, id, "flash.org_rejected", move |c| {
+        ops::orgs::reject(c, &settings, &actor, id, &reason)
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -324,10 +434,18 @@ pub struct NoteForm {
     note: String,
 }
 
-async fn accept_uscc(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, f: CsrfForm<NoteForm>) -> Result<HttpResponse, AppError> {
+async fn accept_uscc(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<NoteForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, note) = (id.into_inner(), f.0.note);
-    act(ctx, state, id, "flash.uscc_accepted", move |c| ops::orgs::accept_uscc(c, &actor, id, &note)).await
+    act(ctx, state, id, "flash.uscc_accepted", move |c| {
+        ops::orgs::accept_uscc(c, &actor, id, &note)
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -338,12 +456,23 @@ pub struct CreditForm {
     note: String,
 }
 
-async fn credit(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, f: CsrfForm<CreditForm>) -> Result<HttpResponse, AppError> {
+async fn credit(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<CreditForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
     let f = f.0;
-    let (a, b) = (f.credit_flag_org.is_some(), f.credit_flag_legal_rep.is_some());
-    act(ctx, state, id, "flash.credit_saved", move |c| ops::orgs::set_credit(c, &actor, id, a, b, &f.note)).await
+    let (a, b) = (
+        f.credit_flag_org.is_some(),
+        f.credit_flag_legal_rep.is_some(),
+    );
+    act(ctx, state, id, "flash.credit_saved", move |c| {
+        ops::orgs::set_credit(c, &actor, id, a, b, &f.note)
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -354,11 +483,23 @@ pub struct MemberForm {
     name: String,
 }
 
-async fn invite_member(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>, f: CsrfForm<MemberForm>) -> Result<HttpResponse, AppError> {
+async fn invite_member(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<MemberForm>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, settings) = (id.into_inner(), state.settings.clone());
-    let input = InviteInput { email: f.0.email, name: f.0.name, ..Default::default() };
-    act(ctx, state, id, "flash.member_invited", move |c| ops::accounts::invite(c, &settings, &actor, &input, Some(id)).map(|_| ())).await
+    let input = InviteInput {
+        email: f.0.email,
+        name: f.0.name,
+        ..Default::default()
+    };
+    act(ctx, state, id, "flash.member_invited", move |c| {
+        ops::accounts::invite(c, &settings, &actor, &input, Some(id)).map(|_| ())
+    })
+    .await
 }
 
 /// An uploaded file with its form fields.
@@ -378,14 +519,25 @@ pub async fn read_upload(mut payload: Multipart, max: usize) -> Result<Upload, A
         let mut field = item.map_err(|_| AppError::bad_request("error.malformed_form"))?;
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
-            up.filename = field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or("").to_string();
+            up.filename = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .unwrap_or("")
+                .to_string();
         }
         let mut data = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|_| AppError::bad_request("error.malformed_form"))?;
             if data.len() + chunk.len() > max {
                 let mut e = FieldErrors::new();
-                e.add(if name == "file" { "file" } else { name.as_str() }, Msg::new("field.file_too_large").arg("max_mb", max / (1024 * 1024)));
+                e.add(
+                    if name == "file" {
+                        "file"
+                    } else {
+                        name.as_str()
+                    },
+                    Msg::new("field.file_too_large").arg("max_mb", max / (1024 * 1024)),
+                );
                 return Err(AppError::Validation(e));
             }
             data.extend_from_slice(&chunk);
@@ -400,12 +552,20 @@ pub async fn read_upload(mut payload: Multipart, max: usize) -> Result<Upload, A
     Ok(up)
 }
 
-async fn upload(ctx: PageCtx, req: HttpRequest, state: web::Data<AppState>, id: web::Path<i64>, payload: Multipart) -> Result<HttpResponse, AppError> {
+async fn upload(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
     let up = match read_upload(payload, state.settings.upload_max_bytes).await {
         Ok(up) => up,
-        Err(AppError::Validation(e)) => return show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(AppError::Validation(e)) => {
+            return show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
         Err(e) => return Err(e),
     };
     csrf::check(&req, up.csrf.as_deref())?;
@@ -416,13 +576,23 @@ async fn upload(ctx: PageCtx, req: HttpRequest, state: web::Data<AppState>, id: 
 }
 
 /// Serves a stored document to those who may see the organization.
-pub async fn document_response(state: &AppState, actor: policy::Actor, id: i64, doc: i64) -> Result<HttpResponse, AppError> {
-    let (org, (meta, bytes)) = db::run(&state.pool, move |c| Ok((orgs::find(c, id)?, orgs::document(c, id, doc)?))).await?;
+pub async fn document_response(
+    state: &AppState,
+    actor: policy::Actor,
+    id: i64,
+    doc: i64,
+) -> Result<HttpResponse, AppError> {
+    let (org, (meta, bytes)) = db::run(&state.pool, move |c| {
+        Ok((orgs::find(c, id)?, orgs::document(c, id, doc)?))
+    })
+    .await?;
     policy::require(&actor, Action::ViewOrg(org.as_ref()))?;
     let disposition = format!(
         "attachment; filename=\"document-{}\"; filename*=UTF-8''{}",
         meta.id,
-        url::form_urlencoded::byte_serialize(meta.filename.as_bytes()).collect::<String>().replace('+', "%20")
+        url::form_urlencoded::byte_serialize(meta.filename.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
     );
     Ok(HttpResponse::Ok()
         .content_type(meta.content_type)
@@ -430,7 +600,11 @@ pub async fn document_response(state: &AppState, actor: policy::Actor, id: i64, 
         .body(bytes))
 }
 
-async fn download(ctx: PageCtx, state: web::Data<AppState>, path: web::Path<(i64, i64)>) -> Result<HttpResponse, AppError> {
+async fn download(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, doc) = path.into_inner();
     document_response(&state, actor, id, doc).await
@@ -445,10 +619,19 @@ struct ListPage {
     statuses: [&'static str; 3],
 }
 
-async fn list(ctx: PageCtx, state: web::Data<AppState>, q: web::Query<OrgFilter>) -> Result<HttpResponse, AppError> {
+async fn list(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: web::Query<OrgFilter>,
+) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::SuperviseOrgs)?;
     let filter = q.into_inner();
     let f = filter.clone();
     let list = db::run(&state.pool, move |c| orgs::list(c, &f)).await?;
-    render(&ListPage { ctx, list, filter, statuses: ["pending", "verified", "rejected"] })
+    render(&ListPage {
+        ctx,
+        list,
+        filter,
+        statuses: ["pending", "verified", "rejected"],
+    })
 }

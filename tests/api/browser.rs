@@ -1,0 +1,275 @@
+//! Browser tests in headless Chromium through WebDriver: what a person does with a mouse
+//! and a keyboard, without JavaScript of ours.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::dual;
+use crate::helpers::{spawn, uscc, Backend, TestApp, PASSWORD};
+
+/// A chromedriver process on a free port, ended with the test.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Driver {
+    let bin = std::env::var("YICHUANG_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_string());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("browser tests need chromedriver ({bin}): {e}. Install Debian's chromium and chromium-driver (scripts/test does)."));
+    Driver { child, port }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let chromium =
+        std::env::var("YICHUANG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+    let profile = tempfile::tempdir().unwrap().keep();
+    let caps = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "prefs": {"intl.accept_languages": "zh-CN,zh"},
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,1600", "--lang=zh-CN", format!("--user-data-dir={}", profile.display())]
+        }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    for attempt in 0..50 {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) if attempt == 49 => panic!("cannot start Chromium through chromedriver: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    unreachable!()
+}
+
+async fn fill(c: &Client, id: &str, text: &str) {
+    let el = c
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"));
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn set_value(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![id.into(), value.into()],
+    )
+    .await
+    .unwrap();
+}
+
+async fn submit(c: &Client, form_action: &str) {
+    c.find(Locator::Css(&format!(
+        "form[action='{form_action}'] button[type=submit]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+}
+
+async fn page_text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn signup_verify_register_and_get_verified(b: Backend) {
+    let app: TestApp = spawn(b).await;
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+
+    // Sign up.
+    c.goto(&app.url("/")).await.unwrap();
+    c.find(Locator::LinkText("社会组织注册"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&c, "f-email", "chen@shequ.org.cn").await;
+    fill(&c, "f-name", "陈静").await;
+    fill(&c, "f-password", "short").await;
+    submit(&c, "/signup").await;
+    assert!(
+        page_text(&c).await.contains("密码至少需要 10 个字符"),
+        "field error shown"
+    );
+    assert_eq!(
+        c.find(Locator::Id("f-email"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("chen@shequ.org.cn")
+    );
+    fill(&c, "f-password", PASSWORD).await;
+    submit(&c, "/signup").await;
+    assert!(page_text(&c).await.contains("请查收邮件"));
+
+    // Follow the link from the email.
+    let token = app
+        .token_from_email("chen@shequ.org.cn", "/verify-email")
+        .await;
+    c.goto(&app.url(&format!("/verify-email?token={token}")))
+        .await
+        .unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/orgs/new"));
+    assert!(page_text(&c).await.contains("邮箱已验证"));
+
+    // Register the organization: first with a wrong code, then right.
+    fill(&c, "f-name", "姑苏区邻里互助社区服务中心").await;
+    c.find(Locator::Id("f-reg_type"))
+        .await
+        .unwrap()
+        .select_by_value("social_service")
+        .await
+        .unwrap();
+    let good = uscc(901);
+    fill(&c, "f-uscc", &format!("{}Z", &good[..17])).await;
+    set_value(&c, "f-registered_on", "2019-03-15").await;
+    fill(&c, "f-reg_authority", "苏州市姑苏区民政局").await;
+    fill(&c, "f-legal_rep", "陈静").await;
+    fill(&c, "f-contact_name", "陈静").await;
+    fill(&c, "f-contact_phone", "13912345678").await;
+    fill(&c, "f-contact_email", "office@linli.org.cn").await;
+    fill(&c, "f-address", "十全街88号").await;
+    fill(&c, "f-district", "姑苏区").await;
+    c.find(Locator::Id("f-grade"))
+        .await
+        .unwrap()
+        .select_by_value("3A")
+        .await
+        .unwrap();
+    set_value(&c, "f-grade_date", "2023-09-01").await;
+    c.find(Locator::Id("f-insp-0"))
+        .await
+        .unwrap()
+        .select_by_value("qualified")
+        .await
+        .unwrap();
+    submit(&c, "/orgs").await;
+    let text = page_text(&c).await;
+    assert!(
+        text.contains("统一社会信用代码只能包含数字和大写字母"),
+        "{text}"
+    );
+    assert_eq!(
+        c.find(Locator::Id("f-name"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("姑苏区邻里互助社区服务中心"),
+        "nothing typed is lost"
+    );
+    fill(&c, "f-uscc", &good).await;
+    submit(&c, "/orgs").await;
+    assert_eq!(
+        c.find(Locator::Id("org-status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "待核验"
+    );
+    let org_path = c.current_url().await.unwrap().path().to_string();
+
+    // Sign out; an officer signs in and verifies the organization.
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.officer().await;
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(&c, "f-email", "officer@gusu.gov.cn").await;
+    fill(&c, "f-password", PASSWORD).await;
+    submit(&c, "/login").await;
+    assert_eq!(
+        c.find(Locator::Id("pending-orgs"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "1"
+    );
+    c.find(Locator::LinkText("待核验机构"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::LinkText("姑苏区邻里互助社区服务中心"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), org_path);
+    c.find(Locator::Id("verify-org"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.find(Locator::Id("org-status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "已核验"
+    );
+    assert!(
+        page_text(&c).await.contains("核验通过"),
+        "the history shows the verification"
+    );
+
+    let mail = app.last_email_to("chen@shequ.org.cn").await;
+    assert_eq!(mail.kind, "org_verified");
+    c.close().await.unwrap();
+}
+dual!(signup_verify_register_and_get_verified);

@@ -1,0 +1,8 @@
+//! Integration tests: the whole app over HTTP, once on SQLite and once on PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod browser;
+mod orgs;
+mod platform;
