@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Lang {
+    #[default]
     #[serde(rename = "zh-CN")]
     Zh,
     #[serde(rename = "en")]
@@ -34,12 +35,6 @@ impl Lang {
             .split(',')
             .filter_map(|part| Lang::parse(part.split(';').next()?))
             .next()
-    }
-}
-
-impl Default for Lang {
-    fn default() -> Self {
-        Lang::Zh
     }
 }
 

@@ -426,10 +426,7 @@ pub fn document(
     org_id: i64,
     doc_id: i64,
 ) -> Result<(DocumentMeta, Vec<u8>), AppError> {
-    let (meta, content): (
-        (i64, i64, String, String, String, i64, String, NaiveDateTime),
-        Vec<u8>,
-    ) = org_documents::table
+    Ok(org_documents::table
         .filter(org_documents::org_id.eq(org_id))
         .filter(org_documents::id.eq(doc_id))
         .select((
@@ -445,19 +442,5 @@ pub fn document(
             ),
             org_documents::content,
         ))
-        .first(conn)?;
-    let (id, org_id, kind, filename, content_type, size_bytes, sha256, uploaded_at) = meta;
-    Ok((
-        DocumentMeta {
-            id,
-            org_id,
-            kind,
-            filename,
-            content_type,
-            size_bytes,
-            sha256,
-            uploaded_at,
-        },
-        content,
-    ))
+        .first::<(DocumentMeta, Vec<u8>)>(conn)?)
 }

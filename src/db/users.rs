@@ -164,7 +164,7 @@ pub fn set_org(conn: &mut DbConn, id: i64, org_id: i64) -> Result<(), AppError> 
 }
 
 /// A row of the admin's user list, with the names of the user's org and bureau.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
 pub struct UserListItem {
     pub id: i64,
     pub email: String,
@@ -214,16 +214,7 @@ pub fn list(conn: &mut DbConn, f: &UserFilter) -> Result<Paged<UserListItem>, Ap
         q
     };
     let total: i64 = build().count().get_result(conn)?;
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        NaiveDateTime,
-    )> = build()
+    let items = build()
         .select((
             users::id,
             users::email,
@@ -237,22 +228,7 @@ pub fn list(conn: &mut DbConn, f: &UserFilter) -> Result<Paged<UserListItem>, Ap
         .order(users::id.desc())
         .limit(page.per_page)
         .offset(page.offset())
-        .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(
-            |(id, email, name, role, status, org_name, bureau_name, created_at)| UserListItem {
-                id,
-                email,
-                name,
-                role,
-                status,
-                org_name,
-                bureau_name,
-                created_at,
-            },
-        )
-        .collect();
+        .load::<UserListItem>(conn)?;
     Ok(Paged {
         items,
         total,

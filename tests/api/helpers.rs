@@ -79,13 +79,13 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
             None,
         ),
         Backend::Postgres => {
-            let name = format!(
-                "yc_test_{}",
-                yichuang::auth::random_token()
-                    .to_lowercase()
-                    .replace(['-', '_'], "")[..16]
-                    .to_string()
-            );
+            let suffix: String = yichuang::auth::random_token()
+                .to_lowercase()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(16)
+                .collect();
+            let name = format!("yc_test_{suffix}");
             let base = pg_base_url();
             let n = name.clone();
             tokio::task::spawn_blocking(move || {
