@@ -269,3 +269,101 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, AppError> {
         first_broken: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_micro_opt(10, 0, 0, 123_456)
+            .unwrap()
+    }
+
+    fn h(prev: &str, seq: i64, action: &str, after: Option<&str>) -> String {
+        entry_hash(
+            prev,
+            seq,
+            at(),
+            Some(1),
+            "a@example.org",
+            action,
+            "organization",
+            Some(7),
+            None,
+            None,
+            after,
+        )
+    }
+
+    #[test]
+    fn the_hash_is_stable_and_covers_every_field() {
+        let base = h("", 1, "org.verified", Some("{}"));
+        assert_eq!(base, h("", 1, "org.verified", Some("{}")), "deterministic");
+        assert_eq!(base.len(), 64);
+        assert_ne!(base, h("x", 1, "org.verified", Some("{}")), "previous hash");
+        assert_ne!(base, h("", 2, "org.verified", Some("{}")), "sequence");
+        assert_ne!(base, h("", 1, "org.rejected", Some("{}")), "action");
+        assert_ne!(base, h("", 1, "org.verified", None), "after vs none");
+        assert_ne!(base, h("", 1, "org.verified", Some("{ }")), "after content");
+        let other_time = entry_hash(
+            "",
+            1,
+            at() + chrono::Duration::microseconds(1),
+            Some(1),
+            "a@example.org",
+            "org.verified",
+            "organization",
+            Some(7),
+            None,
+            None,
+            Some("{}"),
+        );
+        assert_ne!(base, other_time, "time to the microsecond");
+    }
+
+    #[test]
+    fn fields_cannot_be_shifted_into_each_other() {
+        // Same concatenated text, different field boundaries.
+        let a = entry_hash(
+            "",
+            1,
+            at(),
+            None,
+            "ab",
+            "c",
+            "organization",
+            None,
+            None,
+            None,
+            None,
+        );
+        let b = entry_hash(
+            "",
+            1,
+            at(),
+            None,
+            "a",
+            "bc",
+            "organization",
+            None,
+            None,
+            None,
+            None,
+        );
+        assert_ne!(a, b);
+        let none = entry_hash("", 1, at(), None, "x", "y", "z", None, None, None, None);
+        let empty = entry_hash("", 1, at(), None, "x", "y", "z", None, Some(""), None, None);
+        assert_ne!(none, empty, "a missing reason differs from an empty one");
+    }
+
+    #[test]
+    fn each_link_depends_on_the_one_before() {
+        let first = h("", 1, "user.signed_up", None);
+        let second = h(&first, 2, "user.email_verified", None);
+        let forged_first = h("", 1, "user.created", None);
+        assert_ne!(second, h(&forged_first, 2, "user.email_verified", None));
+    }
+}

@@ -134,7 +134,19 @@ pub fn login(
     }
     let user = user.expect("password matched a user");
     match user.status() {
-        UserStatus::Pending => return Err(AppError::conflict("error.email_not_verified")),
+        UserStatus::Pending => {
+            // The right password of an unconfirmed sign-up: send a fresh link, the old one
+            // may be lost or expired.
+            db::write_tx(conn, |c| {
+                let token = tokens::create(c, Purpose::VerifyEmail, user.id)?;
+                let link = format!("{}/verify-email?token={token}", s.base_url);
+                outbox::enqueue(
+                    c,
+                    &mail::verify_email(&recipient(&user), &link, &s.base_url),
+                )
+            })?;
+            return Err(AppError::conflict("error.email_not_verified"));
+        }
         UserStatus::Disabled => return Err(AppError::conflict("error.account_disabled")),
         UserStatus::Active => {}
     }

@@ -28,6 +28,11 @@ async fn signup_sends_a_verification_link_that_activates_the_account(b: Backend)
     let r = web.login(&app, "li.ming@example.org", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.unwrap().contains("邮箱尚未验证"));
+    assert_eq!(
+        app.emails_to("li.ming@example.org").await.len(),
+        2,
+        "a fresh link was sent"
+    );
 
     let mail = app.last_email_to("li.ming@example.org").await;
     assert_eq!(mail.kind, "verify_email");

@@ -4,5 +4,6 @@ mod helpers;
 
 mod accounts;
 mod browser;
+mod cli;
 mod orgs;
 mod platform;
