@@ -159,8 +159,15 @@ pub fn insert(conn: &mut DbConn, kind: OrgKind, v: &ValidOrg) -> Result<i64, App
 }
 
 /// Saves an edit if `version` is still current (someone else's edit in between is a 409).
-/// Any edit sends the registration back for verification.
-pub fn update(conn: &mut DbConn, id: i64, version: i32, v: &ValidOrg) -> Result<(), AppError> {
+/// Any edit sends the registration back for verification; `uscc_override_by` keeps an
+/// officer's acceptance of an unchanged code.
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    version: i32,
+    v: &ValidOrg,
+    uscc_override_by: Option<i64>,
+) -> Result<(), AppError> {
     if uscc_taken(conn, v.uscc.as_deref(), Some(id))? {
         return Err(crate::error::FieldErrors::single(
             "uscc",
@@ -174,7 +181,7 @@ pub fn update(conn: &mut DbConn, id: i64, version: i32, v: &ValidOrg) -> Result<
     )
     .set((
         OrgFields::from(v),
-        organizations::uscc_override_by.eq(None::<i64>),
+        organizations::uscc_override_by.eq(uscc_override_by),
         organizations::status.eq(OrgStatus::Pending.as_str()),
         organizations::status_reason.eq(None::<String>),
         organizations::verified_at.eq(None::<NaiveDateTime>),
@@ -352,6 +359,28 @@ pub fn count_by_status(
         .filter(organizations::status.eq(status.as_str()))
         .count()
         .get_result(conn)?)
+}
+
+/// The registrations that have waited longest for verification.
+pub fn oldest_pending(conn: &mut DbConn, limit: i64) -> Result<Vec<OrgListItem>, AppError> {
+    Ok(organizations::table
+        .filter(organizations::status.eq(OrgStatus::Pending.as_str()))
+        .select((
+            organizations::id,
+            organizations::kind,
+            organizations::name,
+            organizations::uscc,
+            organizations::reg_type,
+            organizations::district,
+            organizations::status,
+            organizations::uscc_check_failed,
+            organizations::credit_flag_org,
+            organizations::credit_flag_legal_rep,
+            organizations::created_at,
+        ))
+        .order(organizations::updated_at.asc())
+        .limit(limit)
+        .load(conn)?)
 }
 
 /// Agencies, for the evaluator invitation form.

@@ -143,6 +143,14 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+/// Messages given up on after `MAX_ATTEMPTS`.
+pub fn count_failed(conn: &mut DbConn) -> Result<i64, AppError> {
+    Ok(outbox::table
+        .filter(outbox::status.eq("failed"))
+        .count()
+        .get_result(conn)?)
+}
+
 /// Messages to one address, oldest first (tests and the admin's view).
 pub fn to_address(conn: &mut DbConn, email: &str) -> Result<Vec<OutboxRow>, AppError> {
     Ok(outbox::table

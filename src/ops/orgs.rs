@@ -88,7 +88,10 @@ pub fn update(
     policy::require(actor, Action::EditOrg(before.as_ref()))?;
     let valid = org::validate(before.kind(), input, today()).map_err(AppError::Validation)?;
     db::write_tx(conn, |c| {
-        orgs::update(c, id, version, &valid)?;
+        let keep = before
+            .uscc_override_by
+            .filter(|_| before.uscc == valid.uscc);
+        orgs::update(c, id, version, &valid, keep)?;
         if before.kind() == OrgKind::Agency {
             orgs::set_status(c, id, OrgStatus::Verified, None)?;
         }

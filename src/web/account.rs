@@ -56,7 +56,10 @@ struct Dashboard {
     members: Vec<users::UserRow>,
     pending_orgs: i64,
     verified_orgs: i64,
+    /// The oldest registrations awaiting verification.
+    pending_list: Vec<orgs::OrgListItem>,
     users_total: i64,
+    failed_emails: i64,
 }
 
 #[derive(Template)]
@@ -77,9 +80,11 @@ async fn dashboard(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpRespo
         if matches!(actor.role, Role::Officer | Role::Admin) {
             d.pending_orgs = orgs::count_by_status(c, OrgKind::Ngo, OrgStatus::Pending)?;
             d.verified_orgs = orgs::count_by_status(c, OrgKind::Ngo, OrgStatus::Verified)?;
+            d.pending_list = orgs::oldest_pending(c, 10)?;
         }
         if actor.role == Role::Admin {
             d.users_total = users::count(c)?;
+            d.failed_emails = db::outbox::count_failed(c)?;
         }
         Ok(d)
     })

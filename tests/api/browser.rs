@@ -88,15 +88,26 @@ async fn set_value(c: &Client, id: &str, value: &str) {
     .unwrap();
 }
 
+/// Clicks something that loads a new page and waits until that page is there.
+async fn nav_click(c: &Client, what: Locator<'_>) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    c.find(what).await.unwrap().click().await.unwrap();
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("footer"))
+        .await
+        .unwrap();
+}
+
 async fn submit(c: &Client, form_action: &str) {
-    c.find(Locator::Css(&format!(
-        "form[action='{form_action}'] button[type=submit]"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    let css = format!("form[action='{form_action}'] button[type=submit]");
+    nav_click(c, Locator::Css(&css)).await;
 }
 
 async fn page_text(c: &Client) -> String {
@@ -115,12 +126,7 @@ async fn signup_verify_register_and_get_verified(b: Backend) {
 
     // Sign up.
     c.goto(&app.url("/")).await.unwrap();
-    c.find(Locator::LinkText("社会组织注册"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    nav_click(&c, Locator::LinkText("社会组织注册")).await;
     fill(&c, "f-email", "chen@shequ.org.cn").await;
     fill(&c, "f-name", "陈静").await;
     fill(&c, "f-password", "short").await;
@@ -215,12 +221,7 @@ async fn signup_verify_register_and_get_verified(b: Backend) {
     let org_path = c.current_url().await.unwrap().path().to_string();
 
     // Sign out; an officer signs in and verifies the organization.
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    nav_click(&c, Locator::Css("form[action='/logout'] button")).await;
     app.officer().await;
     c.goto(&app.url("/login")).await.unwrap();
     fill(&c, "f-email", "officer@gusu.gov.cn").await;
@@ -235,25 +236,10 @@ async fn signup_verify_register_and_get_verified(b: Backend) {
             .unwrap(),
         "1"
     );
-    c.find(Locator::LinkText("待核验机构"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::LinkText("姑苏区邻里互助社区服务中心"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    nav_click(&c, Locator::LinkText("待核验机构")).await;
+    nav_click(&c, Locator::LinkText("姑苏区邻里互助社区服务中心")).await;
     assert_eq!(c.current_url().await.unwrap().path(), org_path);
-    c.find(Locator::Id("verify-org"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    nav_click(&c, Locator::Id("verify-org")).await;
     assert_eq!(
         c.find(Locator::Id("org-status"))
             .await

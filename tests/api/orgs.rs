@@ -145,6 +145,31 @@ async fn a_wrong_code_is_a_field_error_unless_an_officer_accepts_it(b: Backend) 
     assert_eq!(history[1].action, "org.uscc_accepted");
     assert_eq!(history[1].reason.as_deref(), Some("已核对登记证书原件"));
 
+    // An edit that keeps the code keeps the acceptance; a new code needs a new one.
+    let (_, v) = app.get(&format!("/api/v1/orgs/{id}"), Some(&member)).await;
+    let mut edit = org_json(7);
+    edit["uscc"] = json!(bad);
+    edit["uscc_manual_check"] = json!(true);
+    edit["legal_rep"] = json!("王芳芳");
+    edit["version"] = v["org"]["version"].clone();
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/orgs/{id}"),
+            Some(&member),
+            Some(edit),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/orgs/{id}/verify"),
+            Some(&officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
     // The same code cannot be registered twice.
     let other = app.ngo_member("other@example.org").await;
     let mut dup = org_json(8);
