@@ -65,6 +65,16 @@ pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<
         App::new()
             .app_data(state.clone())
             .app_data(web::FormConfig::default().limit(256 * 1024))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                crate::error::AppError::BadRequest(
+                    crate::i18n::Msg::new("error.malformed_query").arg("detail", err),
+                )
+                .into()
+            }))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| crate::error::AppError::NotFound.into()),
+            )
             .wrap(from_fn(crate::web::page_layer))
             .wrap(Compress::default())
             .configure(crate::web::routes)

@@ -366,9 +366,20 @@ pub async fn page_layer(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
     );
-    res.response_mut().headers_mut().insert(
+    let headers = res.response_mut().headers_mut();
+    headers.insert(
         header::X_FRAME_OPTIONS,
         header::HeaderValue::from_static("DENY"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
     );
     Ok(res)
 }
