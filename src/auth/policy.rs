@@ -40,6 +40,8 @@ pub enum Action {
     SuperviseOrgs,
     /// Read the audit trail.
     ViewAudit,
+    /// Create, edit, publish and run the rounds of this bureau.
+    ManageRounds(i64),
 }
 
 fn is_member(actor: &Actor, org: OrgRef) -> bool {
@@ -66,6 +68,9 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         Action::EditOrg(org) => is_member(actor, org) || (staff && org.kind == OrgKind::Agency),
         Action::InviteToOrg(org) => is_member(actor, org) || (staff && org.kind == OrgKind::Agency),
         Action::SuperviseOrgs | Action::ViewAudit => staff,
+        Action::ManageRounds(bureau) => {
+            actor.role == Role::Officer && actor.bureau_id == Some(bureau)
+        }
     }
 }
 
@@ -171,6 +176,24 @@ mod tests {
             "an evaluator is never an NGO member"
         );
         assert!(!allows(&actor(Role::Reviewer, None), Action::ViewOrg(NGO)));
+    }
+
+    #[test]
+    fn officers_run_only_their_own_bureaus_rounds() {
+        let mut o = actor(Role::Officer, None);
+        o.bureau_id = Some(3);
+        assert!(allows(&o, Action::ManageRounds(3)));
+        assert!(!allows(&o, Action::ManageRounds(4)));
+        let mut admin = actor(Role::Admin, None);
+        admin.bureau_id = Some(3);
+        assert!(
+            !allows(&admin, Action::ManageRounds(3)),
+            "admins manage accounts, not rounds"
+        );
+        assert!(!allows(
+            &actor(Role::Ngo, Some(10)),
+            Action::ManageRounds(3)
+        ));
     }
 
     #[test]

@@ -160,3 +160,29 @@ diesel::joinable!(org_documents -> organizations (org_id));
 diesel::joinable!(tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(users, organizations, bureaus);
+
+diesel::table! {
+    rounds (id) {
+        id -> BigInt,
+        bureau_id -> BigInt,
+        title -> Text,
+        year -> Integer,
+        description -> Text,
+        status -> Text,
+        total_budget_fen -> BigInt,
+        min_grant_fen -> BigInt,
+        max_grant_fen -> BigInt,
+        opens_at -> Nullable<Timestamp>,
+        closes_at -> Nullable<Timestamp>,
+        review_due -> Nullable<Timestamp>,
+        rules_json -> Text,
+        version -> Integer,
+        published_at -> Nullable<Timestamp>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(rounds -> bureaus (bureau_id));
+diesel::allow_tables_to_appear_in_same_query!(rounds, bureaus);

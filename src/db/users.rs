@@ -255,6 +255,17 @@ pub fn active_with_role(conn: &mut DbConn, role: Role) -> Result<Vec<UserRow>, A
         .load(conn)?)
 }
 
+/// Active members of verified NGOs (who hear about new calls).
+pub fn verified_ngo_members(conn: &mut DbConn) -> Result<Vec<UserRow>, AppError> {
+    Ok(users::table
+        .inner_join(organizations::table)
+        .filter(organizations::kind.eq("ngo"))
+        .filter(organizations::status.eq("verified"))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .select(UserRow::as_select())
+        .load(conn)?)
+}
+
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
 pub struct Bureau {
     pub id: i64,

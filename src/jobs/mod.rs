@@ -1,4 +1,5 @@
-//! The background worker: sends the outbox. Safe to run in several instances at once.
+//! The background worker: sends the outbox and closes rounds at their deadline. Safe to
+//! run in several instances at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,16 @@ pub async fn send_due(pool: &DbPool, transport: &Transport, from: &str) -> anyho
     Ok(sent)
 }
 
+/// Moves rounds whose application deadline passed to screening.
+pub async fn close_due_rounds(pool: &DbPool) -> anyhow::Result<usize> {
+    let p = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = p.get()?;
+        crate::ops::rounds::close_due(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?
+}
+
 /// Runs the worker loop until the process ends.
 pub fn spawn_worker(
     pool: DbPool,
@@ -50,6 +61,11 @@ pub fn spawn_worker(
     Ok(tokio::spawn(async move {
         let interval = Duration::from_millis(settings.worker_interval_ms.max(100));
         loop {
+            match close_due_rounds(&pool).await {
+                Ok(n) if n > 0 => tracing::info!(rounds = n, "rounds closed for applications"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "closing rounds failed"),
+            }
             match send_due(&pool, &transport, &settings.mail_from).await {
                 Ok(n) if n > 0 => tracing::info!(sent = n, "emails sent"),
                 Ok(_) => {}

@@ -208,6 +208,30 @@ pub fn org_rejected(
     )
 }
 
+/// A new call for proposals opened.
+pub fn round_opened(
+    to: &Recipient,
+    bureau: &str,
+    title: &str,
+    closes: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let extra = vec![tf(
+        to.lang,
+        "email.round_opened.deadline",
+        &[("closes", closes.into())],
+    )];
+    notice(
+        to,
+        "round_opened",
+        &[("bureau", bureau.into()), ("title", title.into())],
+        extra,
+        link,
+        base_url,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

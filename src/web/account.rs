@@ -43,10 +43,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[template(path = "home.html")]
 struct HomePage {
     ctx: PageCtx,
+    calls: Vec<super::rounds::RoundView>,
 }
 
-async fn home(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    render(&HomePage { ctx })
+async fn home(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let mut calls = super::rounds::public_rounds(&state, 20).await?;
+    calls.retain(|v| v.is("open"));
+    render(&HomePage { ctx, calls })
 }
 
 /// Figures a dashboard shows, by role.

@@ -11,10 +11,13 @@ use crate::auth::extract::ApiUser;
 use crate::auth::policy::{self, Action, Actor};
 use crate::db::audit::{AuditRow, Verification};
 use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
+use crate::db::rounds::RoundRow;
 use crate::db::users::{Bureau, UserFilter, UserListItem};
 use crate::db::{self, audit, orgs, users, Paged};
 use crate::domain::account::UserStatus;
+use crate::domain::money::Fen;
 use crate::domain::org::{OrgInput, OrgKind};
+use crate::domain::round::{RoundCore, RoundRules, RoundStatus};
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::{Lang, Msg};
 use crate::ops;
@@ -63,6 +66,15 @@ pub fn scope() -> actix_web::Scope {
         )
         .route("/orgs/{id}/history", web::get().to(org_history))
         .route("/audit/verify", web::get().to(verify_audit))
+        .route("/rounds", web::get().to(list_rounds))
+        .route("/rounds", web::post().to(create_round))
+        .route("/rounds/{id}", web::get().to(get_round))
+        .route("/rounds/{id}", web::put().to(update_round))
+        .route("/rounds/{id}/publish", web::post().to(publish_round))
+        .route("/rounds/{id}/deadlines", web::post().to(move_deadlines))
+        .route("/calls", web::get().to(list_calls))
+        .route("/calls/{id}", web::get().to(get_call))
+        .route("/calls/{id}/guide.pdf", web::get().to(call_guide))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -636,6 +648,233 @@ async fn verify_audit(user: ApiUser, state: web::Data<AppState>) -> Result<HttpR
     Ok(HttpResponse::Ok().json(db::run(&state.pool, audit::verify).await?))
 }
 
+/// A round's settings. Money in fen, times in RFC 3339 (stored in UTC).
+#[derive(Deserialize, ToSchema)]
+pub struct RoundInput {
+    title: String,
+    year: i32,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    total_budget_fen: i64,
+    #[serde(default)]
+    min_grant_fen: i64,
+    #[serde(default)]
+    max_grant_fen: i64,
+    opens_at: Option<chrono::DateTime<chrono::Utc>>,
+    closes_at: Option<chrono::DateTime<chrono::Utc>>,
+    review_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// The defaults of DESIGN §2.1 when absent.
+    rules: Option<RoundRules>,
+    /// The version read (for PUT); a newer one on the server is a 409.
+    version: Option<i32>,
+}
+
+fn utc(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<chrono::NaiveDateTime> {
+    use chrono::SubsecRound;
+    t.map(|t| t.naive_utc().trunc_subsecs(6))
+}
+
+impl RoundInput {
+    fn into_parts(self) -> Result<(RoundCore, RoundRules), AppError> {
+        let mut e = FieldErrors::new();
+        for (field, v) in [
+            ("total_budget_fen", self.total_budget_fen),
+            ("min_grant_fen", self.min_grant_fen),
+            ("max_grant_fen", self.max_grant_fen),
+        ] {
+            if v < 0 {
+                e.add(field, Msg::new("field.money_negative"));
+            } else if v > crate::domain::money::MAX_FEN {
+                e.add(field, Msg::new("field.money_too_large"));
+            }
+        }
+        e.into_result()?;
+        let core = RoundCore {
+            title: self.title.trim().to_string(),
+            year: self.year,
+            description: self.description,
+            total_budget: Fen(self.total_budget_fen),
+            min_grant: Fen(self.min_grant_fen),
+            max_grant: Fen(self.max_grant_fen),
+            opens_at: utc(self.opens_at),
+            closes_at: utc(self.closes_at),
+            review_due: utc(self.review_due),
+        };
+        Ok((core, self.rules.unwrap_or_default()))
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoundDetail {
+    round: RoundRow,
+    rules: RoundRules,
+    bureau: String,
+    /// Why a draft cannot open yet (empty: it can).
+    publish_problems: Vec<serde_json::Value>,
+}
+
+fn round_detail(v: super::rounds::RoundView, lang: Lang) -> RoundDetail {
+    let problems = if v.round.status() == RoundStatus::Draft {
+        ops::rounds::publish_problems(&v.round.core(), &v.rules, crate::db::now())
+            .0
+            .iter()
+            .map(|e| serde_json::json!({"field": e.field, "code": e.msg.key.rsplit('.').next(), "message": e.msg.render(lang)}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    RoundDetail {
+        round: v.round,
+        rules: v.rules,
+        bureau: v.bureau,
+        publish_problems: problems,
+    }
+}
+
+/// The rounds of the officer's bureau, newest first.
+#[utoipa::path(get, path = "/api/v1/rounds", tag = "rounds", security(("bearer" = [])), responses((status = 200, body = Vec<RoundRow>)))]
+async fn list_rounds(user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let bureau = user.0.bureau_id.ok_or(AppError::Forbidden)?;
+    policy::require(&user.0, Action::ManageRounds(bureau))?;
+    Ok(HttpResponse::Ok().json(
+        db::run(&state.pool, move |c| {
+            crate::db::rounds::for_bureau(c, bureau)
+        })
+        .await?,
+    ))
+}
+
+/// Start a draft round for the officer's bureau.
+#[utoipa::path(post, path = "/api/v1/rounds", request_body = RoundInput, tag = "rounds", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
+async fn create_round(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    body: web::Json<RoundInput>,
+) -> Result<HttpResponse, AppError> {
+    let (core, rules) = body.into_inner().into_parts()?;
+    let id = db::run(&state.pool, move |c| {
+        ops::rounds::create(c, &user.0, &core, &rules)
+    })
+    .await?;
+    Ok(created(id))
+}
+
+/// A round of the officer's bureau, with what still keeps a draft from opening.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}", tag = "rounds", security(("bearer" = [])), responses((status = 200, body = RoundDetail), (status = 403), (status = 404)))]
+async fn get_round(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let v = db::run(&state.pool, move |c| {
+        let r = ops::rounds::find_managed(c, &user.0, id)?;
+        super::rounds::RoundView::load(c, r)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(round_detail(v, lang_of(&req))))
+}
+
+/// Replace a draft's settings.
+#[utoipa::path(put, path = "/api/v1/rounds/{id}", request_body = RoundInput, tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn update_round(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<RoundInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let version = body
+        .version
+        .ok_or_else(|| FieldErrors::single("version", "field.required"))?;
+    let (core, rules) = body.into_parts()?;
+    db::run(&state.pool, move |c| {
+        ops::rounds::update(c, &user.0, id, version, &core, &rules)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Open the round for applications (checks the whole configuration; freezes the rules).
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/publish", tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn publish_round(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::rounds::publish(c, &settings, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeadlinesBody {
+    closes_at: chrono::DateTime<chrono::Utc>,
+    review_due: chrono::DateTime<chrono::Utc>,
+    reason: String,
+}
+
+/// Move the deadlines of a published round, with a reason.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/deadlines", request_body = DeadlinesBody, tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn move_deadlines(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<DeadlinesBody>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let (closes, review) = (
+        utc(Some(b.closes_at)).expect("some"),
+        utc(Some(b.review_due)).expect("some"),
+    );
+    db::run(&state.pool, move |c| {
+        ops::rounds::move_deadlines(c, &user.0, id, closes, review, &b.reason)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Published rounds (open ones first); no sign-in needed.
+#[utoipa::path(get, path = "/api/v1/calls", tag = "public", responses((status = 200, body = Vec<RoundDetail>)))]
+async fn list_calls(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(&req);
+    let calls: Vec<RoundDetail> = super::rounds::public_rounds(&state, 100)
+        .await?
+        .into_iter()
+        .map(|v| round_detail(v, lang))
+        .collect();
+    Ok(HttpResponse::Ok().json(calls))
+}
+
+#[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "public", responses((status = 200, body = RoundDetail), (status = 404)))]
+async fn get_call(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let v = super::rounds::public_round(&state, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(round_detail(v, lang_of(&req))))
+}
+
+/// The application guide as a PDF (language from `Accept-Language`).
+#[utoipa::path(get, path = "/api/v1/calls/{id}/guide.pdf", tag = "public", responses((status = 200, content_type = "application/pdf"), (status = 404)))]
+async fn call_guide(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::rounds::guide_response(&state, id.into_inner(), lang_of(&req)).await
+}
+
 struct BearerScheme;
 
 impl utoipa::Modify for BearerScheme {
@@ -659,7 +898,8 @@ impl utoipa::Modify for BearerScheme {
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
     paths(token, signup, verify_email, forgot, reset, accept_invite, me, change_password, list_users, invite_user, set_user_status,
           list_bureaus, create_bureau, list_orgs, create_org, get_org, update_org, verify_org, reject_org, accept_uscc, set_credit,
-          invite_member, upload_document, download_document, org_history, verify_audit),
+          invite_member, upload_document, download_document, org_history, verify_audit,
+          list_rounds, create_round, get_round, update_round, publish_round, move_deadlines, list_calls, get_call, call_guide),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

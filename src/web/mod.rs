@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod orgs;
+pub mod rounds;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -186,6 +187,10 @@ impl PageCtx {
     }
     pub fn opt_time(&self, t: &Option<NaiveDateTime>) -> String {
         fmt_opt_time(t)
+    }
+    /// Fen as `¥1,234.00`.
+    pub fn money(&self, fen: &i64) -> String {
+        crate::domain::money::Fen(*fen).to_string()
     }
     pub fn role_label(&self, role: &str) -> &'static str {
         Role::parse(role)
@@ -405,6 +410,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::scope())
         .configure(account::routes)
         .configure(orgs::routes)
+        .configure(rounds::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
 }

@@ -7,3 +7,4 @@ mod browser;
 mod cli;
 mod orgs;
 mod platform;
+mod rounds;

@@ -1,0 +1,221 @@
+//! Money: integer fen (分) everywhere, never a float.
+
+use std::fmt;
+
+/// An amount of money in fen (1 yuan = 100 fen). Never negative where it is a price, a
+/// budget or a grant; arithmetic is checked.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(transparent)]
+pub struct Fen(pub i64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoneyError {
+    Empty,
+    /// Not a number of yuan with at most two decimals.
+    Invalid,
+    Negative,
+    TooLarge,
+}
+
+impl MoneyError {
+    pub fn key(self) -> &'static str {
+        match self {
+            MoneyError::Empty => "field.required",
+            MoneyError::Invalid => "field.money_invalid",
+            MoneyError::Negative => "field.money_negative",
+            MoneyError::TooLarge => "field.money_too_large",
+        }
+    }
+}
+
+/// The largest amount accepted from a person: one hundred million yuan.
+pub const MAX_FEN: i64 = 100_000_000 * 100;
+
+impl Fen {
+    pub const ZERO: Fen = Fen(0);
+
+    pub fn from_yuan(yuan: i64) -> Fen {
+        Fen(yuan * 100)
+    }
+
+    /// Parses what a person types as yuan: `50000`, `50,000.5`, `¥50,000.00`, `5万`, `5.5万元`.
+    pub fn parse_yuan(input: &str) -> Result<Fen, MoneyError> {
+        let mut s: String = input
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ',' | '，' | ' '))
+            .collect();
+        if s.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        for prefix in ['¥', '￥'] {
+            if let Some(rest) = s.strip_prefix(prefix) {
+                s = rest.to_string();
+            }
+        }
+        if let Some(rest) = s.strip_suffix('元') {
+            s = rest.to_string();
+        }
+        let wan = s.ends_with('万');
+        if wan {
+            s.pop();
+        }
+        if s.starts_with('-') {
+            return Err(MoneyError::Negative);
+        }
+        let (int, frac) = match s.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (s.as_str(), ""),
+        };
+        let max_frac = if wan { 6 } else { 2 };
+        if int.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || frac.len() > max_frac
+        {
+            return Err(MoneyError::Invalid);
+        }
+        if int.len() > 12 {
+            return Err(MoneyError::TooLarge);
+        }
+        let int: i64 = int.parse().map_err(|_| MoneyError::Invalid)?;
+        let scale_digits = if wan { 6 } else { 2 }; // fen per unit: 万 = 10^6 fen
+        let mut frac_padded = frac.to_string();
+        while frac_padded.len() < scale_digits {
+            frac_padded.push('0');
+        }
+        let frac_val: i64 = if frac_padded.is_empty() {
+            0
+        } else {
+            frac_padded.parse().map_err(|_| MoneyError::Invalid)?
+        };
+        let unit = 10i64.pow(scale_digits as u32);
+        let fen = int
+            .checked_mul(unit)
+            .and_then(|v| v.checked_add(frac_val))
+            .ok_or(MoneyError::TooLarge)?;
+        if fen > MAX_FEN {
+            return Err(MoneyError::TooLarge);
+        }
+        Ok(Fen(fen))
+    }
+
+    pub fn checked_add(self, other: Fen) -> Option<Fen> {
+        self.0.checked_add(other.0).map(Fen)
+    }
+
+    /// `self × bp / 10000`, rounded down (bp = basis points, 1% = 100).
+    pub fn share_bp(self, bp: i64) -> Fen {
+        Fen(((self.0 as i128 * bp as i128) / 10_000) as i64)
+    }
+
+    /// The amount as yuan for forms: `50000` or `50000.5`.
+    pub fn yuan_input(self) -> String {
+        let (y, f) = (self.0 / 100, self.0 % 100);
+        match f {
+            0 => y.to_string(),
+            f if f % 10 == 0 => format!("{y}.{}", f / 10),
+            f => format!("{y}.{f:02}"),
+        }
+    }
+}
+
+impl fmt::Display for Fen {
+    /// `¥50,000.00`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let neg = self.0 < 0;
+        let abs = self.0.unsigned_abs();
+        let (yuan, fen) = (abs / 100, abs % 100);
+        let digits = yuan.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        write!(f, "{}¥{grouped}.{fen:02}", if neg { "-" } else { "" })
+    }
+}
+
+/// Splits `total` by shares in basis points that sum to 10000: each part is rounded down and
+/// the remainder goes to the last part, so the parts always sum exactly to the total.
+pub fn split_by_bp(total: Fen, shares_bp: &[i64]) -> Vec<Fen> {
+    let mut parts: Vec<Fen> = shares_bp.iter().map(|bp| total.share_bp(*bp)).collect();
+    let sum: i64 = parts.iter().map(|p| p.0).sum();
+    if let Some(last) = parts.last_mut() {
+        last.0 += total.0 - sum;
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_what_people_type() {
+        assert_eq!(Fen::parse_yuan("50000"), Ok(Fen(5_000_000)));
+        assert_eq!(Fen::parse_yuan("50,000.5"), Ok(Fen(5_000_050)));
+        assert_eq!(Fen::parse_yuan("¥50,000.00"), Ok(Fen(5_000_000)));
+        assert_eq!(Fen::parse_yuan("5万"), Ok(Fen(5_000_000)));
+        assert_eq!(Fen::parse_yuan("5.5万元"), Ok(Fen(5_500_000)));
+        assert_eq!(Fen::parse_yuan("0.01"), Ok(Fen(1)));
+        assert_eq!(Fen::parse_yuan(""), Err(MoneyError::Empty));
+        assert_eq!(Fen::parse_yuan("-5"), Err(MoneyError::Negative));
+        assert_eq!(Fen::parse_yuan("1.234"), Err(MoneyError::Invalid));
+        assert_eq!(Fen::parse_yuan("abc"), Err(MoneyError::Invalid));
+        assert_eq!(Fen::parse_yuan("1e5"), Err(MoneyError::Invalid));
+        assert_eq!(Fen::parse_yuan("NaN"), Err(MoneyError::Invalid));
+        assert_eq!(Fen::parse_yuan("100000001"), Err(MoneyError::TooLarge));
+        assert_eq!(
+            Fen::parse_yuan("99999999999999999999"),
+            Err(MoneyError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn displays_with_grouping() {
+        assert_eq!(Fen(5_000_000).to_string(), "¥50,000.00");
+        assert_eq!(Fen(123_456_789).to_string(), "¥1,234,567.89");
+        assert_eq!(Fen(5).to_string(), "¥0.05");
+        assert_eq!(Fen(5_000_050).yuan_input(), "50000.5");
+        assert_eq!(Fen(5_000_001).yuan_input(), "50000.01");
+    }
+
+    #[test]
+    fn a_split_sums_exactly_with_the_remainder_last() {
+        let parts = split_by_bp(Fen(3_333_333), &[5000, 3000, 2000]);
+        assert_eq!(parts, vec![Fen(1_666_666), Fen(999_999), Fen(666_668)]);
+    }
+
+    proptest! {
+        #[test]
+        fn input_round_trips(fen in 0i64..MAX_FEN) {
+            prop_assert_eq!(Fen::parse_yuan(&Fen(fen).yuan_input()), Ok(Fen(fen)));
+            prop_assert_eq!(Fen::parse_yuan(&Fen(fen).to_string()), Ok(Fen(fen)));
+        }
+
+        #[test]
+        fn splits_always_sum_to_the_total(total in 0i64..MAX_FEN, a in 0i64..=10_000, b in 0i64..=10_000) {
+            prop_assume!(a + b <= 10_000);
+            let parts = split_by_bp(Fen(total), &[a, b, 10_000 - a - b]);
+            prop_assert_eq!(parts.iter().map(|p| p.0).sum::<i64>(), total);
+            prop_assert!(parts.iter().all(|p| p.0 >= 0));
+        }
+    }
+}

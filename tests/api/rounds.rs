@@ -1,0 +1,433 @@
+//! Funding rounds: drafts, publishing, the frozen rules, deadlines, the public calls.
+
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::dual;
+use crate::helpers::{location, spawn, Backend, TestApp, PASSWORD};
+
+pub fn round_json(title: &str) -> Value {
+    let now = Utc::now();
+    json!({
+        "title": title,
+        "year": 2027,
+        "description": "一、申报对象\n在姑苏区登记的社会组织。\n二、资助方向\n为老服务、助残服务等。",
+        "total_budget_fen": 100_000_000,
+        "min_grant_fen": 1_000_000,
+        "max_grant_fen": 10_000_000,
+        "opens_at": (now - Duration::hours(1)).to_rfc3339(),
+        "closes_at": (now + Duration::days(30)).to_rfc3339(),
+        "review_due": (now + Duration::days(60)).to_rfc3339(),
+    })
+}
+
+/// An open round of the officer's bureau; returns its id.
+pub async fn open_round(app: &TestApp, officer: &str, title: &str) -> i64 {
+    let (s, v) = app
+        .post("/api/v1/rounds", Some(officer), round_json(title))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{id}/publish"),
+            Some(officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    id
+}
+
+async fn an_officer_drafts_and_publishes_a_round_which_freezes_its_rules(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let member = app.ngo_member("ngo@example.org").await;
+    app.ngo_org(&member, 1, Some(&officer)).await;
+
+    let (s, v) = app
+        .post(
+            "/api/v1/rounds",
+            Some(&officer),
+            round_json("2027年姑苏区公益创投大赛"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (_, v) = app
+        .get(&format!("/api/v1/rounds/{id}"), Some(&officer))
+        .await;
+    assert_eq!(v["round"]["status"], "draft");
+    assert_eq!(
+        v["rules"]["review_criteria"][0],
+        json!({"name": "需求分析", "max_points": 20}),
+        "defaults filled in"
+    );
+    assert_eq!(v["rules"]["tranches"].as_array().unwrap().len(), 3);
+    assert_eq!(v["publish_problems"], json!([]));
+    // Not public while a draft.
+    assert_eq!(
+        app.get(&format!("/api/v1/calls/{id}"), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{id}/publish"),
+            Some(&officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v) = app
+        .get(&format!("/api/v1/rounds/{id}"), Some(&officer))
+        .await;
+    assert_eq!(v["round"]["status"], "open");
+    let mail = app.last_email_to("ngo@example.org").await;
+    assert_eq!(mail.kind, "round_opened");
+    assert!(
+        mail.subject.contains("2027年姑苏区公益创投大赛"),
+        "{}",
+        mail.subject
+    );
+
+    // Frozen: no more edits, no second publish.
+    let mut edit = round_json("改名");
+    edit["version"] = v["round"]["version"].clone();
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/rounds/{id}"),
+            Some(&officer),
+            Some(edit),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("round_frozen"))
+    );
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{id}/publish"),
+            Some(&officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("round_wrong_state"))
+    );
+    assert_eq!(
+        app.audit_actions("round", id).await,
+        vec!["round.published", "round.created"]
+    );
+}
+dual!(an_officer_drafts_and_publishes_a_round_which_freezes_its_rules);
+
+async fn publishing_checks_the_whole_configuration(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let mut body = round_json("不完整的批次");
+    body["opens_at"] = Value::Null;
+    body["max_grant_fen"] = json!(200_000_000);
+    let mut rules: Value =
+        serde_json::to_value(yichuang::domain::round::RoundRules::default()).unwrap();
+    rules["review_criteria"][0]["max_points"] = json!(10);
+    rules["tranches"][2]["share_bp"] = json!(1000);
+    body["rules"] = rules;
+    let (s, v) = app.post("/api/v1/rounds", Some(&officer), body).await;
+    assert_eq!(s, StatusCode::CREATED, "a draft may be incomplete: {v}");
+    let id = v["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{id}/publish"),
+            Some(&officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["max_grant", "review_criteria", "tranches", "opens_at"]
+    );
+    assert_eq!(v["errors"][1]["code"], "criteria_sum");
+    let (_, v) = app
+        .get(&format!("/api/v1/rounds/{id}"), Some(&officer))
+        .await;
+    assert_eq!(v["round"]["status"], "draft", "nothing changed");
+    assert_eq!(v["publish_problems"].as_array().unwrap().len(), 4);
+
+    // Bad money is refused outright.
+    let mut bad = round_json("负数");
+    bad["total_budget_fen"] = json!(-1);
+    let (s, v) = app.post("/api/v1/rounds", Some(&officer), bad).await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("total_budget_fen"))
+    );
+    let (s, v) = app
+        .post(
+            "/api/v1/rounds",
+            Some(&officer),
+            json!({"title": "x", "year": 2027, "total_budget_fen": 1.5}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed_json")),
+        "fen are integers"
+    );
+}
+dual!(publishing_checks_the_whole_configuration);
+
+async fn officers_see_only_their_bureaus_rounds(b: Backend) {
+    let app = spawn(b).await;
+    let gusu = app.officer().await;
+    let wuzhong = app
+        .staff(
+            yichuang::domain::account::Role::Officer,
+            "o@wuzhong.gov.cn",
+            Some("吴中区民政局"),
+        )
+        .await;
+    let (_, v) = app
+        .post("/api/v1/rounds", Some(&gusu), round_json("姑苏批次"))
+        .await;
+    let id = v["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/rounds/{id}"), Some(&wuzhong))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/rounds/{id}/publish"),
+            Some(&wuzhong),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, v) = app.get("/api/v1/rounds", Some(&wuzhong)).await;
+    assert_eq!(v, json!([]));
+    let ngo = app.ngo_member("n@example.org").await;
+    assert_eq!(
+        app.post("/api/v1/rounds", Some(&ngo), round_json("x"))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+}
+dual!(officers_see_only_their_bureaus_rounds);
+
+async fn deadlines_move_with_a_reason_and_rounds_close_by_themselves(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let id = open_round(&app, &officer, "会截止的批次").await;
+    let later = Utc::now() + Duration::days(40);
+    let review = Utc::now() + Duration::days(70);
+    let (s, v) = app
+        .post(&format!("/api/v1/rounds/{id}/deadlines"), Some(&officer), json!({"closes_at": later.to_rfc3339(), "review_due": review.to_rfc3339(), "reason": ""}))
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let (s, v) = app
+        .post(&format!("/api/v1/rounds/{id}/deadlines"), Some(&officer), json!({"closes_at": later.to_rfc3339(), "review_due": review.to_rfc3339(), "reason": "春节假期顺延"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let history = app
+        .db(move |c| yichuang::db::audit::for_entity(c, "round", id, 5).unwrap())
+        .await;
+    assert_eq!(
+        (history[0].action.as_str(), history[0].reason.as_deref()),
+        ("round.deadlines_moved", Some("春节假期顺延"))
+    );
+
+    // The deadline passes: the worker moves the round to screening.
+    app.db(move |c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE rounds SET closes_at = $1 WHERE id = $2")
+            .bind::<diesel::sql_types::Timestamp, _>(yichuang::db::now() - Duration::minutes(1))
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = app
+            .get(&format!("/api/v1/rounds/{id}"), Some(&officer))
+            .await
+            .1["round"]["status"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if status == "screening" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "screening");
+    assert_eq!(app.audit_actions("round", id).await[0], "round.closed");
+    // Now only the review deadline may move.
+    let (s, v) = app
+        .post(&format!("/api/v1/rounds/{id}/deadlines"), Some(&officer), json!({"closes_at": later.to_rfc3339(), "review_due": review.to_rfc3339(), "reason": "再延期"}))
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("closes_at"))
+    );
+}
+dual!(deadlines_move_with_a_reason_and_rounds_close_by_themselves);
+
+async fn the_public_sees_open_calls_and_a_chinese_guide_pdf(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let id = open_round(&app, &officer, "2027年姑苏区公益创投大赛").await;
+    app.post(
+        "/api/v1/rounds",
+        Some(&officer),
+        round_json("还在起草的批次"),
+    )
+    .await;
+    let web = app.browser();
+    let (s, page) = web.get_text(&app, "/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("2027年姑苏区公益创投大赛") && !page.contains("还在起草的批次"));
+    let (s, page) = web.get_text(&app, &format!("/calls/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("距截止还有") && page.contains("需求分析") && page.contains("¥1,000,000.00"),
+        "{page}"
+    );
+    let (_, v) = app.get("/api/v1/calls", None).await;
+    assert_eq!(v.as_array().unwrap().len(), 1);
+
+    let r = web.get(&app, &format!("/calls/{id}/guide.pdf")).await;
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    assert!(
+        bytes.len() < 200_000,
+        "the font is subset: {} bytes",
+        bytes.len()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("guide.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "2027年姑苏区公益创投大赛",
+        "姑苏区民政局",
+        "申报对象",
+        "需求分析",
+        "¥1,000,000.00",
+        "签订协议后",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle} missing from the guide: {text}"
+        );
+    }
+}
+dual!(the_public_sees_open_calls_and_a_chinese_guide_pdf);
+
+async fn the_round_form_reports_bad_lines_and_keeps_what_was_typed(b: Backend) {
+    let app = spawn(b).await;
+    app.officer().await;
+    let web = app.browser();
+    web.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    let (s, page) = web.get_text(&app, "/rounds/new").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("需求分析 20"), "defaults are pre-filled");
+    let fields = [
+        ("title", "2027年微创投"),
+        ("year", "2027"),
+        ("description", "指南"),
+        ("total_budget", "50万"),
+        ("min_grant", "5000"),
+        ("max_grant", "两万"),
+        ("max_grant_share", "80"),
+        ("personnel_max", "30"),
+        ("admin_max", "10"),
+        ("categories", "为老服务\n社区治理"),
+        ("type_social_service", "on"),
+        ("min_registered_months", "12"),
+        ("inspection_years", "2"),
+        ("max_proposals_per_org", "2"),
+        ("review_criteria", "需求分析 50\n项目设计"),
+        ("reviewers_per_proposal", "5"),
+        ("aggregation", "trimmed_mean"),
+        ("fundable_threshold", "60"),
+        ("divergence_gap", "20"),
+        ("evaluation_criteria", "服务成效 100"),
+        ("grade_bands", "优秀 90\n合格 60\n不合格 0"),
+        ("tranche_on_signing", "50"),
+        ("tranche_after_midterm", "50"),
+        ("opens_at", "2030-01-01T09:00"),
+        ("closes_at", "2030-02-01T17:00"),
+        ("review_due", "2030-03-01T17:00"),
+        ("notice_working_days", "7"),
+        ("project_months", "12"),
+    ];
+    let r = web.post_form(&app, "/rounds", &fields).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("请输入金额"), "max_grant named");
+    assert!(
+        page.contains("第 2 行应为"),
+        "the bad criteria line is named"
+    );
+    assert!(
+        page.contains("2027年微创投") && page.contains("两万"),
+        "typed values kept"
+    );
+
+    let mut fixed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, *v)).collect();
+    for (k, v) in fixed.iter_mut() {
+        if *k == "max_grant" {
+            *v = "2万";
+        }
+        if *k == "review_criteria" {
+            *v = "需求分析 50\n项目设计 50";
+        }
+    }
+    let r = web.post_form(&app, "/rounds", &fixed).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let round_page = location(&r);
+    let (_, page) = web.get_text(&app, &round_page).await;
+    assert!(page.contains("设置完整，可以发布"), "{page}");
+    assert!(page.contains("¥20,000.00"));
+    let id: i64 = round_page.rsplit('/').next().unwrap().parse().unwrap();
+    let r = web
+        .post_form(&app, &format!("/rounds/{id}/publish"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = web.get_text(&app, &round_page).await;
+    assert!(page.contains("申报中"));
+    let (_, v) = app.get(&format!("/api/v1/calls/{id}"), None).await;
+    assert_eq!(
+        v["rules"]["tranches"],
+        json!([{"share_bp": 5000, "condition": "on_signing"}, {"share_bp": 5000, "condition": "after_midterm"}])
+    );
+    assert_eq!(
+        v["round"]["closes_at"], "2030-02-01T09:00:00",
+        "Beijing 17:00 is 09:00 UTC"
+    );
+}
+dual!(the_round_form_reports_bad_lines_and_keeps_what_was_typed);
