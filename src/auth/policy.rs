@@ -42,6 +42,13 @@ pub enum Action {
     ViewAudit,
     /// Create, edit, publish and run the rounds of this bureau.
     ManageRounds(i64),
+    /// Write, submit and withdraw the proposals of this organization.
+    EditProposal(i64),
+    /// Read a proposal of `org` in a round of `bureau`.
+    ViewProposal {
+        org: i64,
+        bureau: i64,
+    },
 }
 
 fn is_member(actor: &Actor, org: OrgRef) -> bool {
@@ -70,6 +77,10 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         Action::SuperviseOrgs | Action::ViewAudit => staff,
         Action::ManageRounds(bureau) => {
             actor.role == Role::Officer && actor.bureau_id == Some(bureau)
+        }
+        Action::EditProposal(org) => actor.role == Role::Ngo && actor.org_id == Some(org),
+        Action::ViewProposal { org, bureau } => {
+            allows(actor, Action::EditProposal(org)) || allows(actor, Action::ManageRounds(bureau))
         }
     }
 }
@@ -193,6 +204,29 @@ mod tests {
         assert!(!allows(
             &actor(Role::Ngo, Some(10)),
             Action::ManageRounds(3)
+        ));
+    }
+
+    #[test]
+    fn proposals_are_for_their_org_and_their_bureau() {
+        let member = actor(Role::Ngo, Some(10));
+        assert!(allows(&member, Action::EditProposal(10)));
+        assert!(!allows(&member, Action::EditProposal(11)));
+        assert!(allows(&member, Action::ViewProposal { org: 10, bureau: 3 }));
+        let mut officer = actor(Role::Officer, None);
+        officer.bureau_id = Some(3);
+        assert!(allows(
+            &officer,
+            Action::ViewProposal { org: 10, bureau: 3 }
+        ));
+        assert!(!allows(
+            &officer,
+            Action::ViewProposal { org: 10, bureau: 4 }
+        ));
+        assert!(!allows(&officer, Action::EditProposal(10)));
+        assert!(!allows(
+            &actor(Role::Evaluator, Some(10)),
+            Action::EditProposal(10)
         ));
     }
 

@@ -186,3 +186,58 @@ diesel::table! {
 
 diesel::joinable!(rounds -> bureaus (bureau_id));
 diesel::allow_tables_to_appear_in_same_query!(rounds, bureaus);
+
+diesel::table! {
+    proposals (id) {
+        id -> BigInt,
+        round_id -> BigInt,
+        org_id -> BigInt,
+        number -> Nullable<Text>,
+        status -> Text,
+        category -> Text,
+        title -> Text,
+        requested_grant_fen -> BigInt,
+        total_budget_fen -> BigInt,
+        content_json -> Text,
+        version -> Integer,
+        submitted_at -> Nullable<Timestamp>,
+        return_deadline -> Nullable<Timestamp>,
+        return_comment -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    proposal_attachments (id) {
+        id -> BigInt,
+        proposal_id -> BigInt,
+        kind -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        content -> Binary,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::joinable!(proposals -> rounds (round_id));
+diesel::joinable!(proposals -> organizations (org_id));
+diesel::joinable!(proposal_attachments -> proposals (proposal_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    proposals,
+    rounds,
+    organizations,
+    proposal_attachments
+);

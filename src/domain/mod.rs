@@ -3,5 +3,6 @@
 pub mod account;
 pub mod money;
 pub mod org;
+pub mod proposal;
 pub mod round;
 pub mod uscc;

@@ -232,6 +232,24 @@ pub fn round_opened(
     )
 }
 
+/// The receipt of a submitted proposal.
+pub fn proposal_received(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    round: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("number", number.to_string()),
+        ("title", title.to_string()),
+        ("round", round.to_string()),
+    ];
+    let extra = vec![tf(to.lang, "email.proposal_received.next", &[])];
+    notice(to, "proposal_received", &args, extra, link, base_url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

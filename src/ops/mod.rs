@@ -4,4 +4,5 @@
 
 pub mod accounts;
 pub mod orgs;
+pub mod proposals;
 pub mod rounds;

@@ -255,6 +255,23 @@ pub fn sniff_document(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The last path segment of an uploaded file's name, without control characters.
+pub fn clean_filename(filename: &str) -> String {
+    let name: String = filename
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect();
+    if name.trim().is_empty() {
+        "document".to_string()
+    } else {
+        name
+    }
+}
+
 pub fn upload_document(
     conn: &mut DbConn,
     actor: &Actor,
@@ -276,19 +293,7 @@ pub fn upload_document(
         e.add("file", crate::i18n::Msg::new("field.file_type"));
     }
     e.into_result()?;
-    let filename: String = filename
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("document")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
-    let filename = if filename.trim().is_empty() {
-        "document".to_string()
-    } else {
-        filename
-    };
+    let filename = clean_filename(filename);
     db::write_tx(conn, |c| {
         let id = orgs::insert_document(
             c,

@@ -11,12 +11,14 @@ use crate::auth::extract::ApiUser;
 use crate::auth::policy::{self, Action, Actor};
 use crate::db::audit::{AuditRow, Verification};
 use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
+use crate::db::proposals::{AttachmentMeta, ProposalListItem, ProposalRow};
 use crate::db::rounds::RoundRow;
 use crate::db::users::{Bureau, UserFilter, UserListItem};
 use crate::db::{self, audit, orgs, users, Paged};
 use crate::domain::account::UserStatus;
 use crate::domain::money::Fen;
 use crate::domain::org::{OrgInput, OrgKind};
+use crate::domain::proposal::ProposalContent;
 use crate::domain::round::{RoundCore, RoundRules, RoundStatus};
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::{Lang, Msg};
@@ -75,6 +77,24 @@ pub fn scope() -> actix_web::Scope {
         .route("/calls", web::get().to(list_calls))
         .route("/calls/{id}", web::get().to(get_call))
         .route("/calls/{id}/guide.pdf", web::get().to(call_guide))
+        .route("/calls/{id}/proposals", web::post().to(start_proposal))
+        .route("/proposals", web::get().to(list_proposals))
+        .route("/proposals/{id}", web::get().to(get_proposal))
+        .route("/proposals/{id}", web::put().to(save_proposal))
+        .route("/proposals/{id}/submit", web::post().to(submit_proposal))
+        .route(
+            "/proposals/{id}/withdraw",
+            web::post().to(withdraw_proposal),
+        )
+        .route(
+            "/proposals/{id}/attachments",
+            web::post().to(upload_attachment),
+        )
+        .route(
+            "/proposals/{id}/attachments/{aid}",
+            web::get().to(download_attachment),
+        )
+        .route("/proposals/{id}/pdf", web::get().to(proposal_pdf))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -875,6 +895,175 @@ async fn call_guide(
     super::rounds::guide_response(&state, id.into_inner(), lang_of(&req)).await
 }
 
+/// Start a draft proposal in an open round (NGO member of a verified organization).
+#[utoipa::path(post, path = "/api/v1/calls/{id}/proposals", tag = "proposals", security(("bearer" = [])), responses((status = 201), (status = 409)))]
+async fn start_proposal(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let round = id.into_inner();
+    let pid = db::run(&state.pool, move |c| {
+        ops::proposals::start(c, &user.0, round)
+    })
+    .await?;
+    Ok(created(pid))
+}
+
+/// The proposals of the member's organization.
+#[utoipa::path(get, path = "/api/v1/proposals", tag = "proposals", security(("bearer" = [])), responses((status = 200, body = Vec<ProposalListItem>)))]
+async fn list_proposals(
+    user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let org = user.0.org_id.ok_or(AppError::Forbidden)?;
+    policy::require(&user.0, Action::EditProposal(org))?;
+    Ok(HttpResponse::Ok()
+        .json(db::run(&state.pool, move |c| crate::db::proposals::for_org(c, org)).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProposalDetail {
+    proposal: ProposalRow,
+    content: ProposalContent,
+    attachments: Vec<AttachmentMeta>,
+    /// What keeps an editable proposal from being submitted now (empty: nothing).
+    submission_problems: Vec<serde_json::Value>,
+    /// Budget lines (0-based) that look like items the grant may not pay for.
+    flagged_budget_lines: Vec<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/proposals/{id}", tag = "proposals", security(("bearer" = [])), responses((status = 200, body = ProposalDetail), (status = 403), (status = 404)))]
+async fn get_proposal(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let lang = lang_of(&req);
+    let d = db::run(&state.pool, move |c| {
+        let (p, r) = ops::proposals::find_visible(c, &user.0, id)?;
+        let problems = if p.status().editable() {
+            ops::proposals::submission_problems(c, &p, &r)?
+                .0
+                .iter()
+                .map(|e| serde_json::json!({"field": e.field, "code": e.msg.key.rsplit('.').next(), "message": e.msg.render(lang)}))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let content = p.content();
+        Ok(ProposalDetail {
+            attachments: crate::db::proposals::attachments(c, id)?,
+            flagged_budget_lines: crate::domain::proposal::flagged_budget_lines(&content),
+            content,
+            proposal: p,
+            submission_problems: problems,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProposalSave {
+    /// The version read; a newer one on the server (someone else saved) is a 409.
+    version: i32,
+    content: ProposalContent,
+}
+
+/// Save a draft (or a proposal returned for correction): the whole content.
+#[utoipa::path(put, path = "/api/v1/proposals/{id}", request_body = ProposalSave, tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn save_proposal(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ProposalSave>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    db::run(&state.pool, move |c| {
+        ops::proposals::save(c, &user.0, id, b.version, &b.content)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Submit: every rule is checked at once; answers with the proposal's number. Submitting an
+/// already submitted proposal again returns the same number and changes nothing.
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/submit", tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn submit_proposal(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    let number = db::run(&state.pool, move |c| {
+        ops::proposals::submit(c, &settings, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "number": number })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct WithdrawBody {
+    #[serde(default)]
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/withdraw", request_body = WithdrawBody, tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+async fn withdraw_proposal(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<WithdrawBody>,
+) -> Result<HttpResponse, AppError> {
+    let (id, reason) = (id.into_inner(), body.into_inner().reason);
+    db::run(&state.pool, move |c| {
+        ops::proposals::withdraw(c, &user.0, id, &reason)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Attach a document (multipart: `kind`, `file`; PDF, PNG or JPEG by content).
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/attachments", tag = "proposals", security(("bearer" = [])), responses((status = 201), (status = 422)))]
+async fn upload_attachment(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let aid = db::run(&state.pool, move |c| {
+        ops::proposals::upload_attachment(c, &user.0, id, &up.kind, &up.filename, &up.bytes)
+    })
+    .await?;
+    Ok(created(aid))
+}
+
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/attachments/{aid}", tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 404)))]
+async fn download_attachment(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, aid) = path.into_inner();
+    super::proposals::attachment_response(&state, user.0, id, aid).await
+}
+
+/// The proposal (申报书) as a PDF.
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/pdf", tag = "proposals", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+async fn proposal_pdf(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::proposals::pdf_response(&state, user.0, id.into_inner(), lang_of(&req)).await
+}
+
 struct BearerScheme;
 
 impl utoipa::Modify for BearerScheme {
@@ -899,7 +1088,9 @@ impl utoipa::Modify for BearerScheme {
     paths(token, signup, verify_email, forgot, reset, accept_invite, me, change_password, list_users, invite_user, set_user_status,
           list_bureaus, create_bureau, list_orgs, create_org, get_org, update_org, verify_org, reject_org, accept_uscc, set_credit,
           invite_member, upload_document, download_document, org_history, verify_audit,
-          list_rounds, create_round, get_round, update_round, publish_round, move_deadlines, list_calls, get_call, call_guide),
+          list_rounds, create_round, get_round, update_round, publish_round, move_deadlines, list_calls, get_call, call_guide,
+          start_proposal, list_proposals, get_proposal, save_proposal, submit_proposal, withdraw_proposal, upload_attachment,
+          download_attachment, proposal_pdf),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

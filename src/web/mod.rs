@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod orgs;
+pub mod proposals;
 pub mod rounds;
 
 use std::collections::HashMap;
@@ -163,6 +164,9 @@ impl PageCtx {
         self.user
             .as_ref()
             .is_some_and(|u| policy::allows(u, action))
+    }
+    pub fn can_edit_proposal(&self, org: &i64) -> bool {
+        self.can(Action::EditProposal(*org))
     }
     pub fn is_staff(&self) -> bool {
         self.user
@@ -411,6 +415,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(account::routes)
         .configure(orgs::routes)
         .configure(rounds::routes)
+        .configure(proposals::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
 }

@@ -7,4 +7,5 @@ mod browser;
 mod cli;
 mod orgs;
 mod platform;
+mod proposals;
 mod rounds;

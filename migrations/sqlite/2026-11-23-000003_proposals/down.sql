@@ -1,0 +1,3 @@
+DROP TABLE counters;
+DROP TABLE proposal_attachments;
+DROP TABLE proposals;

@@ -1,0 +1,309 @@
+//! Queries of the proposal aggregate: the proposal, its attachments, and numbering.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{
+    counters, org_documents, organizations, proposal_attachments, proposals, rounds,
+};
+use super::{now, DbConn};
+use crate::domain::proposal::{ProposalContent, ProposalStatus};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
+#[diesel(table_name = proposals)]
+pub struct ProposalRow {
+    pub id: i64,
+    pub round_id: i64,
+    pub org_id: i64,
+    pub number: Option<String>,
+    pub status: String,
+    pub category: String,
+    pub title: String,
+    pub requested_grant_fen: i64,
+    pub total_budget_fen: i64,
+    #[serde(skip)]
+    pub content_json: String,
+    pub version: i32,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub return_deadline: Option<NaiveDateTime>,
+    pub return_comment: Option<String>,
+    pub decision_reason: Option<String>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ProposalRow {
+    pub fn status(&self) -> ProposalStatus {
+        ProposalStatus::parse(&self.status).unwrap_or(ProposalStatus::Draft)
+    }
+    pub fn content(&self) -> ProposalContent {
+        serde_json::from_str(&self.content_json).unwrap_or_default()
+    }
+    pub fn audit_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        v["content"] = serde_json::to_value(self.content()).unwrap_or_default();
+        v
+    }
+}
+
+pub fn insert_draft(
+    conn: &mut DbConn,
+    round_id: i64,
+    org_id: i64,
+    by: i64,
+) -> Result<i64, AppError> {
+    let at = now();
+    let content = ProposalContent::default();
+    Ok(diesel::insert_into(proposals::table)
+        .values((
+            proposals::round_id.eq(round_id),
+            proposals::org_id.eq(org_id),
+            proposals::status.eq(ProposalStatus::Draft.as_str()),
+            proposals::category.eq(""),
+            proposals::title.eq(""),
+            proposals::requested_grant_fen.eq(0i64),
+            proposals::total_budget_fen.eq(0i64),
+            proposals::content_json.eq(serde_json::to_string(&content).expect("serializes")),
+            proposals::version.eq(1),
+            proposals::created_by.eq(by),
+            proposals::created_at.eq(at),
+            proposals::updated_at.eq(at),
+        ))
+        .returning(proposals::id)
+        .get_result(conn)?)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> Result<ProposalRow, AppError> {
+    Ok(proposals::table
+        .find(id)
+        .select(ProposalRow::as_select())
+        .first(conn)?)
+}
+
+/// Saves the content if `version` is current; a concurrent save in between is a 409.
+pub fn save_content(
+    conn: &mut DbConn,
+    id: i64,
+    version: i32,
+    c: &ProposalContent,
+) -> Result<(), AppError> {
+    let n = diesel::update(
+        proposals::table
+            .find(id)
+            .filter(proposals::version.eq(version)),
+    )
+    .set((
+        proposals::category.eq(&c.category),
+        proposals::title.eq(&c.title),
+        proposals::requested_grant_fen.eq(c.requested_grant.0),
+        proposals::total_budget_fen.eq(c.total_budget().0),
+        proposals::content_json.eq(serde_json::to_string(c).expect("serializes")),
+        proposals::version.eq(version + 1),
+        proposals::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::conflict("error.edit_conflict"));
+    }
+    Ok(())
+}
+
+/// Marks it submitted (keeping a number it already had).
+pub fn mark_submitted(conn: &mut DbConn, id: i64, number: &str) -> Result<(), AppError> {
+    diesel::update(proposals::table.find(id))
+        .set((
+            proposals::status.eq(ProposalStatus::Submitted.as_str()),
+            proposals::number.eq(Some(number)),
+            proposals::submitted_at.eq(Some(now())),
+            proposals::version.eq(proposals::version + 1),
+            proposals::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_status(conn: &mut DbConn, id: i64, status: ProposalStatus) -> Result<(), AppError> {
+    diesel::update(proposals::table.find(id))
+        .set((
+            proposals::status.eq(status.as_str()),
+            proposals::version.eq(proposals::version + 1),
+            proposals::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Submissions of an org in a round that count towards the per-round limit.
+pub fn count_submitted(
+    conn: &mut DbConn,
+    round_id: i64,
+    org_id: i64,
+    except: i64,
+) -> Result<i64, AppError> {
+    Ok(proposals::table
+        .filter(proposals::round_id.eq(round_id))
+        .filter(proposals::org_id.eq(org_id))
+        .filter(proposals::id.ne(except))
+        .filter(proposals::status.ne_all(vec![
+            ProposalStatus::Draft.as_str(),
+            ProposalStatus::Withdrawn.as_str(),
+        ]))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The next number in a year's sequence (one row per year in `counters`).
+pub fn next_number(conn: &mut DbConn, year: i32) -> Result<i64, AppError> {
+    let name = format!("proposal:{year}");
+    let bumped: Option<i64> = diesel::update(counters::table.find(&name))
+        .set(counters::value.eq(counters::value + 1))
+        .returning(counters::value)
+        .get_result(conn)
+        .optional()?;
+    match bumped {
+        Some(v) => Ok(v),
+        None => {
+            diesel::insert_into(counters::table)
+                .values((counters::name.eq(&name), counters::value.eq(1i64)))
+                .execute(conn)?;
+            Ok(1)
+        }
+    }
+}
+
+/// A row of a proposal list, with its round's and org's names.
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct ProposalListItem {
+    pub id: i64,
+    pub round_id: i64,
+    pub round_title: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub number: Option<String>,
+    pub status: String,
+    pub category: String,
+    pub title: String,
+    pub requested_grant_fen: i64,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The proposals of an organization, newest first.
+pub fn for_org(conn: &mut DbConn, org_id: i64) -> Result<Vec<ProposalListItem>, AppError> {
+    Ok(proposals::table
+        .inner_join(rounds::table)
+        .inner_join(organizations::table)
+        .filter(proposals::org_id.eq(org_id))
+        .order(proposals::id.desc())
+        .select((
+            proposals::id,
+            proposals::round_id,
+            rounds::title,
+            proposals::org_id,
+            organizations::name,
+            proposals::number,
+            proposals::status,
+            proposals::category,
+            proposals::title,
+            proposals::requested_grant_fen,
+            proposals::submitted_at,
+            proposals::updated_at,
+        ))
+        .load(conn)?)
+}
+
+pub fn has_org_certificate(
+    conn: &mut DbConn,
+    org_id: i64,
+    proposal_id: i64,
+) -> Result<bool, AppError> {
+    let on_org: i64 = org_documents::table
+        .filter(org_documents::org_id.eq(org_id))
+        .filter(org_documents::kind.eq("registration_certificate"))
+        .count()
+        .get_result(conn)?;
+    let on_proposal: i64 = proposal_attachments::table
+        .filter(proposal_attachments::proposal_id.eq(proposal_id))
+        .filter(proposal_attachments::kind.eq("registration_certificate"))
+        .count()
+        .get_result(conn)?;
+    Ok(on_org + on_proposal > 0)
+}
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct AttachmentMeta {
+    pub id: i64,
+    pub proposal_id: i64,
+    pub kind: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub uploaded_at: NaiveDateTime,
+}
+
+pub fn insert_attachment(
+    conn: &mut DbConn,
+    proposal_id: i64,
+    kind: &str,
+    filename: &str,
+    content_type: &str,
+    content: &[u8],
+    by: i64,
+) -> Result<i64, AppError> {
+    use sha2::{Digest, Sha256};
+    Ok(diesel::insert_into(proposal_attachments::table)
+        .values((
+            proposal_attachments::proposal_id.eq(proposal_id),
+            proposal_attachments::kind.eq(kind),
+            proposal_attachments::filename.eq(filename),
+            proposal_attachments::content_type.eq(content_type),
+            proposal_attachments::size_bytes.eq(content.len() as i64),
+            proposal_attachments::sha256.eq(hex::encode(Sha256::digest(content))),
+            proposal_attachments::content.eq(content),
+            proposal_attachments::uploaded_by.eq(by),
+            proposal_attachments::uploaded_at.eq(now()),
+        ))
+        .returning(proposal_attachments::id)
+        .get_result(conn)?)
+}
+
+pub fn attachments(conn: &mut DbConn, proposal_id: i64) -> Result<Vec<AttachmentMeta>, AppError> {
+    Ok(proposal_attachments::table
+        .filter(proposal_attachments::proposal_id.eq(proposal_id))
+        .order(proposal_attachments::id)
+        .select((
+            proposal_attachments::id,
+            proposal_attachments::proposal_id,
+            proposal_attachments::kind,
+            proposal_attachments::filename,
+            proposal_attachments::content_type,
+            proposal_attachments::size_bytes,
+            proposal_attachments::uploaded_at,
+        ))
+        .load(conn)?)
+}
+
+pub fn attachment(
+    conn: &mut DbConn,
+    proposal_id: i64,
+    id: i64,
+) -> Result<(AttachmentMeta, Vec<u8>), AppError> {
+    Ok(proposal_attachments::table
+        .filter(proposal_attachments::proposal_id.eq(proposal_id))
+        .filter(proposal_attachments::id.eq(id))
+        .select((
+            (
+                proposal_attachments::id,
+                proposal_attachments::proposal_id,
+                proposal_attachments::kind,
+                proposal_attachments::filename,
+                proposal_attachments::content_type,
+                proposal_attachments::size_bytes,
+                proposal_attachments::uploaded_at,
+            ),
+            proposal_attachments::content,
+        ))
+        .first::<(AttachmentMeta, Vec<u8>)>(conn)?)
+}

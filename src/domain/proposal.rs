@@ -1,0 +1,675 @@
+//! Proposals (项目申报书): their content, and every rule checked when one is submitted.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+
+use super::money::Fen;
+use super::org::{Inspection, OrgStatus, RegType};
+use super::round::{registered_long_enough, RoundCore, RoundRules, RoundStatus};
+use crate::error::FieldErrors;
+use crate::i18n::Msg;
+
+macro_rules! str_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name { $(#[serde(rename = $s)] $variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $s),+ } }
+            pub fn parse(s: &str) -> Option<$name> {
+                match s.trim() { $($s => Some($name::$variant),)+ _ => None }
+            }
+            pub fn label_key(self) -> &'static str {
+                match self { $($name::$variant => concat!(stringify!($name), ".", $s)),+ }
+            }
+        }
+    };
+}
+
+str_enum!(
+    ProposalStatus {
+        Draft = "draft",
+        Submitted = "submitted",
+        Returned = "returned",
+        Eligible = "eligible",
+        Ineligible = "ineligible",
+        Withdrawn = "withdrawn",
+    }
+);
+str_enum!(
+    /// 预算科目.
+    BudgetCategory { Activity = "activity", Personnel = "personnel", Admin = "admin", Tax = "tax" }
+);
+str_enum!(
+    /// Who pays for a budget line.
+    FundingSource {
+        Grant = "grant",
+        SelfFunded = "self",
+        Enterprise = "enterprise",
+        Community = "community",
+        Donation = "donation",
+        Other = "other",
+    }
+);
+
+impl ProposalStatus {
+    /// The applicant may still change it.
+    pub fn editable(self) -> bool {
+        matches!(self, ProposalStatus::Draft | ProposalStatus::Returned)
+    }
+    /// Before the award: it can be withdrawn.
+    pub fn withdrawable(self) -> bool {
+        matches!(
+            self,
+            ProposalStatus::Draft
+                | ProposalStatus::Submitted
+                | ProposalStatus::Returned
+                | ProposalStatus::Eligible
+        )
+    }
+}
+
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct BeneficiaryLine {
+    pub category: String,
+    /// Unique people (受益人数).
+    pub unique_people: i64,
+    /// Person-times (服务人次).
+    pub person_times: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct MilestoneLine {
+    pub due: NaiveDate,
+    pub title: String,
+    pub deliverable: String,
+    pub target_beneficiaries: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct BudgetLine {
+    pub category: BudgetCategory,
+    pub item: String,
+    pub amount: Fen,
+    pub source: FundingSource,
+}
+
+/// Everything the applicant writes. Stored as JSON; a draft may be incomplete.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(default)]
+pub struct ProposalContent {
+    pub category: String,
+    pub title: String,
+    pub summary: String,
+    pub need_analysis: String,
+    pub target_group: String,
+    pub service_area: String,
+    pub activities: String,
+    pub team: String,
+    pub project_lead: String,
+    pub project_lead_phone: String,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub requested_grant: Fen,
+    pub beneficiaries: Vec<BeneficiaryLine>,
+    pub indirect_beneficiaries: String,
+    pub milestones: Vec<MilestoneLine>,
+    pub budget: Vec<BudgetLine>,
+}
+
+impl ProposalContent {
+    pub fn total_budget(&self) -> Fen {
+        Fen(self.budget.iter().map(|l| l.amount.0).sum())
+    }
+    pub fn grant_lines_total(&self) -> Fen {
+        Fen(self
+            .budget
+            .iter()
+            .filter(|l| l.source == FundingSource::Grant)
+            .map(|l| l.amount.0)
+            .sum())
+    }
+    pub fn matching_total(&self) -> Fen {
+        Fen(self.total_budget().0 - self.grant_lines_total().0)
+    }
+    fn grant_in(&self, cat: BudgetCategory) -> Fen {
+        Fen(self
+            .budget
+            .iter()
+            .filter(|l| l.source == FundingSource::Grant && l.category == cat)
+            .map(|l| l.amount.0)
+            .sum())
+    }
+    /// Matching funds by source.
+    pub fn matching_by_source(&self) -> Vec<(FundingSource, Fen)> {
+        FundingSource::ALL
+            .iter()
+            .filter(|s| **s != FundingSource::Grant)
+            .map(|s| {
+                (
+                    *s,
+                    Fen(self
+                        .budget
+                        .iter()
+                        .filter(|l| l.source == *s)
+                        .map(|l| l.amount.0)
+                        .sum()),
+                )
+            })
+            .filter(|(_, f)| f.0 > 0)
+            .collect()
+    }
+}
+
+/// What the submission rules need to know about the organization.
+#[derive(Debug, Clone)]
+pub struct OrgFacts {
+    pub status: OrgStatus,
+    pub reg_type: RegType,
+    pub registered_on: Option<NaiveDate>,
+    pub inspections: Vec<(i32, Inspection)>,
+    pub credit_flagged: bool,
+    /// Barred from this bureau's rounds (a failed final evaluation).
+    pub barred: bool,
+    /// Proposals of the org in this round already submitted (not drafts, not withdrawn),
+    /// other than this one.
+    pub other_submissions: i64,
+    /// A registration certificate is on file (org documents or proposal attachments).
+    pub has_registration_certificate: bool,
+    /// Funded in the bureau's previous round.
+    pub previous_winner: bool,
+}
+
+/// Words that suggest an item the grant may not pay for (fixed assets, infrastructure,
+/// cash or gifts to beneficiaries). Flagged for the officer, not refused.
+const FORBIDDEN_HINTS: &[&str] = &[
+    "固定资产",
+    "基建",
+    "基础设施",
+    "装修",
+    "购车",
+    "现金",
+    "购物卡",
+    "礼品",
+    "礼金",
+    "红包",
+];
+
+/// Budget lines (by index) whose item looks like something the grant may not pay for.
+pub fn flagged_budget_lines(c: &ProposalContent) -> Vec<usize> {
+    c.budget
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.source == FundingSource::Grant && FORBIDDEN_HINTS.iter().any(|w| l.item.contains(w))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn required(e: &mut FieldErrors, field: &str, v: &str) {
+    if v.trim().is_empty() {
+        e.add(field, Msg::new("field.required"));
+    }
+}
+
+/// The content rules: every field present, numbers consistent, money within the round's
+/// limits, dates inside the project period.
+pub fn check_content(
+    c: &ProposalContent,
+    core: &RoundCore,
+    rules: &RoundRules,
+    e: &mut FieldErrors,
+) {
+    if c.category.trim().is_empty() {
+        e.add("category", Msg::new("field.required"));
+    } else if !rules.categories.iter().any(|x| x == &c.category) {
+        e.add("category", Msg::new("field.choice_invalid"));
+    }
+    for (f, v) in [
+        ("title", &c.title),
+        ("summary", &c.summary),
+        ("need_analysis", &c.need_analysis),
+        ("target_group", &c.target_group),
+        ("service_area", &c.service_area),
+        ("activities", &c.activities),
+        ("team", &c.team),
+        ("project_lead", &c.project_lead),
+        ("project_lead_phone", &c.project_lead_phone),
+    ] {
+        required(e, f, v);
+    }
+    if c.title.chars().count() > 100 {
+        e.add("title", Msg::new("field.too_long").arg("max", 100));
+    }
+    if !c.project_lead_phone.trim().is_empty() && !super::org::valid_phone(&c.project_lead_phone) {
+        e.add("project_lead_phone", Msg::new("field.phone_invalid"));
+    }
+
+    // Project period.
+    let earliest = core.closes_at.map(|t| t.date());
+    match (c.start_date, c.end_date) {
+        (Some(s), Some(end)) => {
+            if end <= s {
+                e.add("end_date", Msg::new("field.end_before_start"));
+            } else if s
+                .checked_add_months(chrono::Months::new(rules.project_months as u32))
+                .is_some_and(|max| end > max)
+            {
+                e.add(
+                    "end_date",
+                    Msg::new("field.period_too_long").arg("months", rules.project_months),
+                );
+            }
+            if earliest.is_some_and(|d| s < d) {
+                e.add("start_date", Msg::new("field.start_before_close"));
+            }
+        }
+        (s, end) => {
+            if s.is_none() {
+                e.add("start_date", Msg::new("field.required"));
+            }
+            if end.is_none() {
+                e.add("end_date", Msg::new("field.required"));
+            }
+        }
+    }
+
+    // Beneficiaries.
+    if c.beneficiaries.is_empty() {
+        e.add("beneficiaries", Msg::new("field.required"));
+    }
+    for (i, b) in c.beneficiaries.iter().enumerate() {
+        if b.category.trim().is_empty() || b.unique_people < 0 || b.person_times < 0 {
+            e.add(
+                "beneficiaries",
+                Msg::new("field.beneficiary_line").arg("line", i + 1),
+            );
+        } else if b.unique_people > b.person_times {
+            e.add(
+                "beneficiaries",
+                Msg::new("field.unique_over_times").arg("line", i + 1),
+            );
+        }
+    }
+
+    // Milestones.
+    if c.milestones.is_empty() {
+        e.add("milestones", Msg::new("field.required"));
+    }
+    for (i, m) in c.milestones.iter().enumerate() {
+        if m.title.trim().is_empty()
+            || m.deliverable.trim().is_empty()
+            || m.target_beneficiaries < 0
+        {
+            e.add(
+                "milestones",
+                Msg::new("field.milestone_line").arg("line", i + 1),
+            );
+        } else if let (Some(s), Some(end)) = (c.start_date, c.end_date) {
+            if m.due < s || m.due > end {
+                e.add(
+                    "milestones",
+                    Msg::new("field.milestone_outside").arg("line", i + 1),
+                );
+            }
+        }
+    }
+
+    // Budget.
+    if c.budget.is_empty() {
+        e.add("budget", Msg::new("field.required"));
+    }
+    for (i, l) in c.budget.iter().enumerate() {
+        if l.item.trim().is_empty() || l.amount.0 <= 0 {
+            e.add("budget", Msg::new("field.budget_line").arg("line", i + 1));
+        }
+    }
+    let grant = c.requested_grant;
+    if grant.0 <= 0 {
+        e.add("requested_grant", Msg::new("field.required"));
+    } else {
+        if grant < core.min_grant || grant > core.max_grant {
+            e.add(
+                "requested_grant",
+                Msg::new("field.grant_range")
+                    .arg("min", core.min_grant)
+                    .arg("max", core.max_grant),
+            );
+        }
+        if !c.budget.is_empty() && c.grant_lines_total() != grant {
+            e.add(
+                "budget",
+                Msg::new("field.grant_lines_sum")
+                    .arg("lines", c.grant_lines_total())
+                    .arg("grant", grant),
+            );
+        }
+        let total = c.total_budget();
+        if total.0 > 0
+            && (grant.0 as i128) * 10_000 > (total.0 as i128) * (rules.max_grant_share_bp as i128)
+        {
+            e.add(
+                "budget",
+                Msg::new("field.matching_short")
+                    .arg("share", format!("{}%", rules.max_grant_share_bp / 100)),
+            );
+        }
+        if c.grant_in(BudgetCategory::Personnel) > grant.share_bp(rules.personnel_max_bp) {
+            e.add(
+                "budget",
+                Msg::new("field.personnel_cap")
+                    .arg("cap", format!("{}%", rules.personnel_max_bp / 100)),
+            );
+        }
+        if c.grant_in(BudgetCategory::Admin) > grant.share_bp(rules.admin_max_bp) {
+            e.add(
+                "budget",
+                Msg::new("field.admin_cap").arg("cap", format!("{}%", rules.admin_max_bp / 100)),
+            );
+        }
+    }
+}
+
+/// The organization's eligibility for the round (DESIGN §2.1), as of the deadline.
+pub fn check_org(org: &OrgFacts, core: &RoundCore, rules: &RoundRules, e: &mut FieldErrors) {
+    if org.status != OrgStatus::Verified {
+        e.add("org", Msg::new("field.org_not_verified"));
+    }
+    if !rules.allowed_reg_types.contains(&org.reg_type) {
+        e.add("org", Msg::new("field.org_type_not_allowed"));
+    }
+    let at = core.closes_at.map(|t| t.date());
+    if let Some(at) = at {
+        match org.registered_on {
+            Some(d) if registered_long_enough(d, at, rules.min_registered_months) => {}
+            _ => e.add(
+                "org",
+                Msg::new("field.org_too_young").arg("months", rules.min_registered_months),
+            ),
+        }
+        let last_year = at.year() - 1;
+        for y in (0..rules.inspection_years).map(|k| last_year - k) {
+            let ok = org.inspections.iter().any(|(year, r)| {
+                *year == y && matches!(r, Inspection::Qualified | Inspection::BasicallyQualified)
+            });
+            if !ok {
+                e.add("org", Msg::new("field.org_inspection").arg("year", y));
+            }
+        }
+    }
+    if org.credit_flagged {
+        e.add("org", Msg::new("field.org_credit"));
+    }
+    if org.barred {
+        e.add("org", Msg::new("field.org_barred"));
+    }
+    if org.other_submissions >= rules.max_proposals_per_org as i64 {
+        e.add(
+            "org",
+            Msg::new("field.org_limit").arg("max", rules.max_proposals_per_org),
+        );
+    }
+    if rules.exclude_previous_winners && org.previous_winner {
+        e.add("org", Msg::new("field.org_previous_winner"));
+    }
+    if !org.has_registration_certificate {
+        e.add("attachments", Msg::new("field.certificate_missing"));
+    }
+}
+
+/// Whether the round takes submissions at `now` (server time decides).
+pub fn check_deadline(
+    status: RoundStatus,
+    core: &RoundCore,
+    now: NaiveDateTime,
+    e: &mut FieldErrors,
+) {
+    let open = status == RoundStatus::Open
+        && core.opens_at.is_some_and(|o| o <= now)
+        && core.closes_at.is_some_and(|c| now < c);
+    if !open {
+        e.add("deadline", Msg::new("field.round_not_accepting"));
+    }
+}
+
+/// Everything checked on submission, all at once.
+pub fn check_submission(
+    c: &ProposalContent,
+    status: RoundStatus,
+    core: &RoundCore,
+    rules: &RoundRules,
+    org: &OrgFacts,
+    now: NaiveDateTime,
+) -> FieldErrors {
+    let mut e = FieldErrors::new();
+    check_deadline(status, core, now, &mut e);
+    check_org(org, core, rules, &mut e);
+    check_content(c, core, rules, &mut e);
+    e
+}
+
+/// `GY-2027-0042`.
+pub fn number(year: i32, seq: i64) -> String {
+    format!("GY-{year}-{seq:04}")
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    pub fn core() -> RoundCore {
+        RoundCore {
+            title: "r".into(),
+            year: 2027,
+            description: "g".into(),
+            total_budget: Fen::from_yuan(1_000_000),
+            min_grant: Fen::from_yuan(10_000),
+            max_grant: Fen::from_yuan(100_000),
+            opens_at: Some(t("2027-01-01 00:00")),
+            closes_at: Some(t("2027-02-01 09:00")),
+            review_due: Some(t("2027-03-01 09:00")),
+        }
+    }
+
+    pub fn content() -> ProposalContent {
+        let line = |category, item: &str, yuan, source| BudgetLine {
+            category,
+            item: item.into(),
+            amount: Fen::from_yuan(yuan),
+            source,
+        };
+        ProposalContent {
+            category: "为老服务".into(),
+            title: "银龄互助".into(),
+            summary: "s".into(),
+            need_analysis: "n".into(),
+            target_group: "独居老人".into(),
+            service_area: "平江街道".into(),
+            activities: "a".into(),
+            team: "t".into(),
+            project_lead: "王芳".into(),
+            project_lead_phone: "13800138000".into(),
+            start_date: Some(d("2027-04-01")),
+            end_date: Some(d("2028-03-31")),
+            requested_grant: Fen::from_yuan(50_000),
+            beneficiaries: vec![BeneficiaryLine {
+                category: "老年人".into(),
+                unique_people: 120,
+                person_times: 960,
+            }],
+            indirect_beneficiaries: String::new(),
+            milestones: vec![MilestoneLine {
+                due: d("2027-09-30"),
+                title: "中期".into(),
+                deliverable: "报告".into(),
+                target_beneficiaries: 60,
+            }],
+            budget: vec![
+                line(
+                    BudgetCategory::Activity,
+                    "活动物料",
+                    30_000,
+                    FundingSource::Grant,
+                ),
+                line(
+                    BudgetCategory::Personnel,
+                    "社工补贴",
+                    15_000,
+                    FundingSource::Grant,
+                ),
+                line(BudgetCategory::Admin, "管理费", 5_000, FundingSource::Grant),
+                line(
+                    BudgetCategory::Activity,
+                    "场地",
+                    20_000,
+                    FundingSource::Community,
+                ),
+            ],
+        }
+    }
+
+    pub fn org() -> OrgFacts {
+        OrgFacts {
+            status: OrgStatus::Verified,
+            reg_type: RegType::SocialService,
+            registered_on: Some(d("2020-01-01")),
+            inspections: vec![
+                (2026, Inspection::Qualified),
+                (2025, Inspection::BasicallyQualified),
+            ],
+            credit_flagged: false,
+            barred: false,
+            other_submissions: 0,
+            has_registration_certificate: true,
+            previous_winner: false,
+        }
+    }
+
+    fn keys(e: &FieldErrors) -> Vec<String> {
+        e.0.iter()
+            .map(|x| format!("{}:{}", x.field, x.msg.key))
+            .collect()
+    }
+
+    #[test]
+    fn a_complete_proposal_passes() {
+        let e = check_submission(
+            &content(),
+            RoundStatus::Open,
+            &core(),
+            &RoundRules::default(),
+            &org(),
+            t("2027-01-15 10:00"),
+        );
+        assert!(e.is_empty(), "{:?}", keys(&e));
+    }
+
+    #[test]
+    fn after_the_deadline_nothing_is_accepted() {
+        let e = check_submission(
+            &content(),
+            RoundStatus::Open,
+            &core(),
+            &RoundRules::default(),
+            &org(),
+            t("2027-02-01 09:00"),
+        );
+        assert_eq!(keys(&e), vec!["deadline:field.round_not_accepting"]);
+    }
+
+    #[test]
+    fn money_rules_are_all_reported() {
+        let mut c = content();
+        c.requested_grant = Fen::from_yuan(70_000); // lines say 60,000
+        c.budget[1].amount = Fen::from_yuan(25_000); // personnel 25k of 60k > 30%
+        c.budget.pop(); // no matching funds: grant share 100% > 80%
+        let e = check_submission(
+            &c,
+            RoundStatus::Open,
+            &core(),
+            &RoundRules::default(),
+            &org(),
+            t("2027-01-15 10:00"),
+        );
+        assert_eq!(
+            keys(&e),
+            vec![
+                "budget:field.grant_lines_sum",
+                "budget:field.matching_short",
+                "budget:field.personnel_cap"
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_and_dates_are_checked() {
+        let mut c = content();
+        c.beneficiaries[0].unique_people = 1000;
+        c.milestones[0].due = d("2028-06-30");
+        c.end_date = Some(d("2028-06-30"));
+        let e = check_submission(
+            &c,
+            RoundStatus::Open,
+            &core(),
+            &RoundRules::default(),
+            &org(),
+            t("2027-01-15 10:00"),
+        );
+        assert_eq!(
+            keys(&e),
+            vec![
+                "end_date:field.period_too_long",
+                "beneficiaries:field.unique_over_times"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_organization_must_be_eligible() {
+        let mut o = org();
+        o.registered_on = Some(d("2026-06-01"));
+        o.inspections = vec![(2026, Inspection::Unqualified)];
+        o.credit_flagged = true;
+        o.other_submissions = 2;
+        o.has_registration_certificate = false;
+        let e = check_submission(
+            &content(),
+            RoundStatus::Open,
+            &core(),
+            &RoundRules::default(),
+            &o,
+            t("2027-01-15 10:00"),
+        );
+        assert_eq!(
+            keys(&e),
+            vec![
+                "org:field.org_too_young",
+                "org:field.org_inspection",
+                "org:field.org_inspection",
+                "org:field.org_credit",
+                "org:field.org_limit",
+                "attachments:field.certificate_missing"
+            ]
+        );
+    }
+
+    #[test]
+    fn suspicious_budget_items_are_flagged() {
+        let mut c = content();
+        c.budget[0].item = "为老人发放购物卡".into();
+        assert_eq!(flagged_budget_lines(&c), vec![0]);
+        assert_eq!(number(2027, 42), "GY-2027-0042");
+    }
+}

@@ -1,0 +1,723 @@
+//! Pages of proposals: the NGO's draft, section by section, submission, attachments, PDF.
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::policy::{self, Action, Actor};
+use crate::db::audit::AuditRow;
+use crate::db::proposals::{AttachmentMeta, ProposalListItem, ProposalRow};
+use crate::db::rounds::RoundRow;
+use crate::db::{self, audit, orgs, proposals};
+use crate::domain::money::Fen;
+use crate::domain::proposal::{
+    BeneficiaryLine, BudgetCategory, BudgetLine, FundingSource, MilestoneLine, ProposalContent,
+};
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::Msg;
+use crate::ops;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/proposals", web::get().to(list))
+        .route("/calls/{id}/proposals", web::post().to(start))
+        .route("/proposals/{id}", web::get().to(show))
+        .route(
+            "/proposals/{id}/sections/{section}",
+            web::post().to(save_section),
+        )
+        .route("/proposals/{id}/submit", web::post().to(submit))
+        .route("/proposals/{id}/withdraw", web::post().to(withdraw))
+        .route("/proposals/{id}/attachments", web::post().to(upload))
+        .route("/proposals/{id}/attachments/{aid}", web::get().to(download))
+        .route("/proposals/{id}/pdf", web::get().to(pdf));
+}
+
+pub const SECTIONS: &[&str] = &[
+    "basics",
+    "need",
+    "plan",
+    "beneficiaries",
+    "milestones",
+    "budget",
+];
+
+/// Raw form values of every section: what the content says, overlaid with what was just
+/// posted, so that a rejected form shows exactly what was typed.
+#[derive(Debug, Clone, Default)]
+pub struct Vals(HashMap<String, String>);
+
+impl Vals {
+    pub fn get(&self, k: &str) -> &str {
+        self.0.get(k).map(|s| s.as_str()).unwrap_or("")
+    }
+    pub fn at(&self, prefix: &str, i: &usize) -> &str {
+        self.get(&format!("{prefix}_{i}"))
+    }
+    /// Row count of a repeated group (filled rows plus `blank` empty ones).
+    pub fn rows(&self, group: &str, blank: usize) -> usize {
+        row_indices(&self.0, group)
+            .into_iter()
+            .max()
+            .map(|m| m + 1)
+            .unwrap_or(0)
+            + blank
+    }
+    pub fn is(&self, k: &str, value: &str) -> bool {
+        self.get(k) == value
+    }
+    pub fn is_at(&self, prefix: &str, i: &usize, value: &str) -> bool {
+        self.at(prefix, i) == value
+    }
+}
+
+fn row_indices(map: &HashMap<String, String>, group: &str) -> Vec<usize> {
+    let prefix = format!("{group}_");
+    let mut idx: Vec<usize> = map
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .filter_map(|(k, _)| {
+            k.strip_prefix(&prefix)
+                .and_then(|rest| rest.rsplit('_').next())
+                .and_then(|n| n.parse().ok())
+        })
+        .collect();
+    idx.sort_unstable();
+    idx.dedup();
+    idx
+}
+
+fn date_text(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+fn money_text(f: Fen) -> String {
+    if f.0 == 0 {
+        String::new()
+    } else {
+        f.yuan_input()
+    }
+}
+
+pub fn vals_from(c: &ProposalContent) -> Vals {
+    let mut m: HashMap<String, String> = HashMap::new();
+    let mut put = |k: String, v: String| {
+        m.insert(k, v);
+    };
+    for (k, v) in [
+        ("category", &c.category),
+        ("title", &c.title),
+        ("summary", &c.summary),
+        ("need_analysis", &c.need_analysis),
+        ("target_group", &c.target_group),
+        ("service_area", &c.service_area),
+        ("activities", &c.activities),
+        ("team", &c.team),
+        ("project_lead", &c.project_lead),
+        ("project_lead_phone", &c.project_lead_phone),
+        ("indirect_beneficiaries", &c.indirect_beneficiaries),
+    ] {
+        put(k.into(), v.clone());
+    }
+    put("start_date".into(), date_text(c.start_date));
+    put("end_date".into(), date_text(c.end_date));
+    put("requested_grant".into(), money_text(c.requested_grant));
+    for (i, b) in c.beneficiaries.iter().enumerate() {
+        put(format!("b_cat_{i}"), b.category.clone());
+        put(format!("b_unique_{i}"), b.unique_people.to_string());
+        put(format!("b_times_{i}"), b.person_times.to_string());
+    }
+    for (i, ms) in c.milestones.iter().enumerate() {
+        put(format!("m_due_{i}"), ms.due.to_string());
+        put(format!("m_title_{i}"), ms.title.clone());
+        put(format!("m_deliverable_{i}"), ms.deliverable.clone());
+        put(format!("m_target_{i}"), ms.target_beneficiaries.to_string());
+    }
+    for (i, l) in c.budget.iter().enumerate() {
+        put(format!("l_cat_{i}"), l.category.as_str().into());
+        put(format!("l_item_{i}"), l.item.clone());
+        put(format!("l_amount_{i}"), l.amount.yuan_input());
+        put(format!("l_source_{i}"), l.source.as_str().into());
+    }
+    Vals(m)
+}
+
+fn text(form: &HashMap<String, String>, k: &str) -> String {
+    form.get(k)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn count(s: &str) -> Option<i64> {
+    s.trim().parse::<i64>().ok().filter(|v| *v >= 0)
+}
+
+/// Applies one posted section to the content; unreadable values are reported by field.
+pub fn apply_section(
+    c: &mut ProposalContent,
+    section: &str,
+    form: &HashMap<String, String>,
+) -> Result<(), FieldErrors> {
+    let mut e = FieldErrors::new();
+    match section {
+        "basics" => {
+            c.category = text(form, "category");
+            c.title = text(form, "title");
+            c.summary = text(form, "summary");
+            c.project_lead = text(form, "project_lead");
+            c.project_lead_phone = text(form, "project_lead_phone");
+            for (field, slot) in [
+                ("start_date", &mut c.start_date),
+                ("end_date", &mut c.end_date),
+            ] {
+                let v = text(form, field);
+                *slot = if v.is_empty() {
+                    None
+                } else {
+                    match NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+                        Ok(d) => Some(d),
+                        Err(_) => {
+                            e.add(field, Msg::new("field.date_invalid"));
+                            None
+                        }
+                    }
+                };
+            }
+            let g = text(form, "requested_grant");
+            c.requested_grant = if g.is_empty() {
+                Fen::ZERO
+            } else {
+                Fen::parse_yuan(&g).unwrap_or_else(|err| {
+                    e.add("requested_grant", Msg::new(err.key()));
+                    Fen::ZERO
+                })
+            };
+        }
+        "need" => {
+            c.need_analysis = text(form, "need_analysis");
+            c.target_group = text(form, "target_group");
+            c.service_area = text(form, "service_area");
+        }
+        "plan" => {
+            c.activities = text(form, "activities");
+            c.team = text(form, "team");
+        }
+        "beneficiaries" => {
+            c.beneficiaries.clear();
+            for (n, i) in row_indices(form, "b").into_iter().enumerate() {
+                let cat = text(form, &format!("b_cat_{i}"));
+                match (
+                    count(&text(form, &format!("b_unique_{i}"))),
+                    count(&text(form, &format!("b_times_{i}"))),
+                ) {
+                    (Some(unique_people), Some(person_times)) if !cat.is_empty() => {
+                        c.beneficiaries.push(BeneficiaryLine {
+                            category: cat,
+                            unique_people,
+                            person_times,
+                        })
+                    }
+                    _ => e.add(
+                        "beneficiaries",
+                        Msg::new("field.beneficiary_line").arg("line", n + 1),
+                    ),
+                }
+            }
+            c.indirect_beneficiaries = text(form, "indirect_beneficiaries");
+        }
+        "milestones" => {
+            c.milestones.clear();
+            for (n, i) in row_indices(form, "m").into_iter().enumerate() {
+                let due =
+                    NaiveDate::parse_from_str(&text(form, &format!("m_due_{i}")), "%Y-%m-%d").ok();
+                let target = count(&text(form, &format!("m_target_{i}")));
+                match (due, target) {
+                    (Some(due), Some(target_beneficiaries)) => c.milestones.push(MilestoneLine {
+                        due,
+                        title: text(form, &format!("m_title_{i}")),
+                        deliverable: text(form, &format!("m_deliverable_{i}")),
+                        target_beneficiaries,
+                    }),
+                    _ => e.add(
+                        "milestones",
+                        Msg::new("field.milestone_line").arg("line", n + 1),
+                    ),
+                }
+            }
+            c.milestones.sort_by_key(|m| m.due);
+        }
+        "budget" => {
+            c.budget.clear();
+            for (n, i) in row_indices(form, "l").into_iter().enumerate() {
+                let category = BudgetCategory::parse(&text(form, &format!("l_cat_{i}")));
+                let source = FundingSource::parse(&text(form, &format!("l_source_{i}")));
+                let amount = Fen::parse_yuan(&text(form, &format!("l_amount_{i}")));
+                match (category, source, amount) {
+                    (Some(category), Some(source), Ok(amount)) => c.budget.push(BudgetLine {
+                        category,
+                        item: text(form, &format!("l_item_{i}")),
+                        amount,
+                        source,
+                    }),
+                    _ => e.add("budget", Msg::new("field.budget_line").arg("line", n + 1)),
+                }
+            }
+        }
+        _ => return Err(FieldErrors::new()),
+    }
+    e.into_result().map_err(|err| match err {
+        AppError::Validation(e) => e,
+        _ => FieldErrors::new(),
+    })
+}
+
+/// Everything the proposal page shows.
+pub struct ProposalView {
+    pub p: ProposalRow,
+    pub round: RoundRow,
+    pub org_name: String,
+    pub content: ProposalContent,
+    pub attachments: Vec<AttachmentMeta>,
+    pub problems: Vec<(String, String)>,
+    pub flagged: Vec<usize>,
+    /// The round's service categories.
+    pub categories: Vec<String>,
+    pub history: Vec<AuditRow>,
+}
+
+impl ProposalView {
+    pub fn money(&self, fen: &i64) -> String {
+        Fen(*fen).to_string()
+    }
+    pub fn is(&self, status: &str) -> bool {
+        self.p.status == status
+    }
+}
+
+fn load_view(
+    c: &mut db::DbConn,
+    actor: &Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+    t: impl Fn(&str) -> String,
+) -> Result<ProposalView, AppError> {
+    let (p, round) = ops::proposals::find_visible(c, actor, id)?;
+    let org_name = orgs::find(c, p.org_id)?.name;
+    let problems = if p.status().editable() {
+        ops::proposals::submission_problems(c, &p, &round)?
+            .0
+            .iter()
+            .map(|e| (t(&format!("proposal.{}", e.field)), e.msg.render(lang)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let content = p.content();
+    Ok(ProposalView {
+        flagged: crate::domain::proposal::flagged_budget_lines(&content),
+        categories: round.rules().categories,
+        attachments: proposals::attachments(c, id)?,
+        history: audit::for_entity(c, "proposal", id, 50)?,
+        content,
+        org_name,
+        round,
+        problems,
+        p,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "proposals/show.html")]
+struct ShowPage {
+    ctx: PageCtx,
+    v: ProposalView,
+    vals: Vals,
+    errors: FormErrors,
+    can_edit: bool,
+    budget_categories: &'static [BudgetCategory],
+    sources: &'static [FundingSource],
+    attachment_kinds: &'static [&'static str],
+}
+
+async fn show_with(
+    ctx: PageCtx,
+    state: &AppState,
+    id: i64,
+    posted: Option<(String, HashMap<String, String>)>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let lang = ctx.lang();
+    let a = actor.clone();
+    let v = db::run(&state.pool, move |c| {
+        load_view(c, &a, id, lang, |k| crate::i18n::t(lang, k).to_string())
+    })
+    .await?;
+    let mut vals = vals_from(&v.content);
+    if let Some((section, form)) = posted {
+        // Drop the section's stored rows so removed rows stay removed, then show the post.
+        let prefix = match section.as_str() {
+            "beneficiaries" => Some("b_"),
+            "milestones" => Some("m_"),
+            "budget" => Some("l_"),
+            _ => None,
+        };
+        if let Some(p) = prefix {
+            vals.0.retain(|k, _| !k.starts_with(p));
+        }
+        vals.0.extend(
+            form.into_iter()
+                .filter(|(k, _)| k != "_csrf" && k != "version"),
+        );
+    }
+    let can_edit =
+        policy::allows(&actor, Action::EditProposal(v.p.org_id)) && v.p.status().editable();
+    let page = ShowPage {
+        errors: ctx.errors(&errors),
+        ctx,
+        v,
+        vals,
+        can_edit,
+        budget_categories: BudgetCategory::ALL,
+        sources: FundingSource::ALL,
+        attachment_kinds: ops::proposals::ATTACHMENT_KINDS,
+    };
+    render_status(status, &page)
+}
+
+async fn show(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    show_with(
+        ctx,
+        &state,
+        id.into_inner(),
+        None,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "proposals/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    items: Vec<ProposalListItem>,
+}
+
+async fn list(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let org = actor.org_id.ok_or(AppError::Forbidden)?;
+    policy::require(&actor, Action::EditProposal(org))?;
+    let items = db::run(&state.pool, move |c| proposals::for_org(c, org)).await?;
+    render(&ListPage { ctx, items })
+}
+
+async fn start(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    round: web::Path<i64>,
+    _f: CsrfForm<super::account::Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let round = round.into_inner();
+    let id = db::run(&state.pool, move |c| {
+        ops::proposals::start(c, &actor, round)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/proposals/{id}"),
+        "flash.proposal_started",
+    ))
+}
+
+async fn save_section(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, String)>,
+    form: CsrfForm<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, section) = path.into_inner();
+    if !SECTIONS.contains(&section.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    let form = form.0;
+    let version: i32 = form
+        .get("version")
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| AppError::bad_request("error.malformed_form"))?;
+    let (s2, f2) = (section.clone(), form.clone());
+    let result = db::run(&state.pool, move |c| {
+        let (p, _) = ops::proposals::find_visible(c, &actor, id)?;
+        let mut content = p.content();
+        apply_section(&mut content, &s2, &f2).map_err(AppError::Validation)?;
+        ops::proposals::save(c, &actor, id, version, &content)
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(see_other_flash(
+            &format!("/proposals/{id}#{section}"),
+            "flash.section_saved",
+        )),
+        Err(AppError::Validation(e)) => {
+            show_with(
+                ctx,
+                &state,
+                id,
+                Some((section, form)),
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
+            let mut e = FieldErrors::new();
+            e.add("version", m);
+            show_with(
+                ctx,
+                &state,
+                id,
+                Some((section, form)),
+                e,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn submit(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _f: CsrfForm<super::account::Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    match db::run(&state.pool, move |c| {
+        ops::proposals::submit(c, &settings, &actor, id)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash(
+            &format!("/proposals/{id}"),
+            "flash.proposal_submitted",
+        )),
+        Err(AppError::Validation(e)) => {
+            show_with(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReasonForm {
+    reason: String,
+}
+
+async fn withdraw(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<ReasonForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| {
+        ops::proposals::withdraw(c, &actor, id, &f.0.reason)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/proposals/{id}"),
+        "flash.proposal_withdrawn",
+    ))
+}
+
+async fn upload(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let up = match super::orgs::read_upload(payload, state.settings.upload_max_bytes).await {
+        Ok(up) => up,
+        Err(AppError::Validation(e)) => {
+            return show_with(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => return Err(e),
+    };
+    csrf::check(&req, up.csrf.as_deref())?;
+    match db::run(&state.pool, move |c| {
+        ops::proposals::upload_attachment(c, &actor, id, &up.kind, &up.filename, &up.bytes)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash(
+            &format!("/proposals/{id}#attachments"),
+            "flash.document_uploaded",
+        )),
+        Err(AppError::Validation(e)) => {
+            show_with(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Serves an attachment to those who may read the proposal.
+pub async fn attachment_response(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    aid: i64,
+) -> Result<HttpResponse, AppError> {
+    let (meta, bytes) = db::run(&state.pool, move |c| {
+        ops::proposals::find_visible(c, &actor, id)?;
+        proposals::attachment(c, id, aid)
+    })
+    .await?;
+    let disposition = format!(
+        "attachment; filename=\"attachment-{}\"; filename*=UTF-8''{}",
+        meta.id,
+        url::form_urlencoded::byte_serialize(meta.filename.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(meta.content_type)
+        .insert_header(("Content-Disposition", disposition))
+        .body(bytes))
+}
+
+async fn download(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, aid) = path.into_inner();
+    attachment_response(&state, actor, id, aid).await
+}
+
+/// The proposal (申报书) as a PDF.
+pub async fn pdf_response(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+) -> Result<HttpResponse, AppError> {
+    let (p, round, org, bureau) = db::run(&state.pool, move |c| {
+        let (p, r) = ops::proposals::find_visible(c, &actor, id)?;
+        let org = orgs::find(c, p.org_id)?.name;
+        let bureau = crate::db::rounds::bureau_name(c, r.bureau_id)?;
+        Ok((p, r, org, bureau))
+    })
+    .await?;
+    let bytes = web::block(move || {
+        let doc = crate::pdf::proposal::proposal(&crate::pdf::proposal::ProposalInput {
+            lang,
+            number: p.number.as_deref(),
+            status: crate::i18n::t(lang, p.status().label_key()),
+            org: &org,
+            round: &round.title,
+            bureau: &bureau,
+            content: &p.content(),
+            submitted_at: p.submitted_at.map(super::fmt_time),
+            generated: super::fmt_time(db::now()),
+        });
+        crate::pdf::render(&doc)
+    })
+    .await
+    .map_err(|e| AppError::Unexpected(e.to_string()))?
+    .map_err(|e| AppError::Unexpected(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"proposal-{id}.pdf\""),
+        ))
+        .body(bytes))
+}
+
+async fn pdf(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    pdf_response(&state, actor, id.into_inner(), ctx.lang()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sections_read_rows_and_skip_blank_ones() {
+        let mut c = ProposalContent::default();
+        let f = form(&[
+            ("l_cat_0", "activity"),
+            ("l_item_0", "活动物料"),
+            ("l_amount_0", "3万"),
+            ("l_source_0", "grant"),
+            ("l_cat_1", ""),
+            ("l_item_1", ""),
+            ("l_amount_1", ""),
+            ("l_cat_3", "admin"),
+            ("l_item_3", "管理费"),
+            ("l_amount_3", "2000"),
+            ("l_source_3", "self"),
+        ]);
+        apply_section(&mut c, "budget", &f).unwrap();
+        assert_eq!(c.budget.len(), 2);
+        assert_eq!(c.budget[0].amount, Fen::from_yuan(30_000));
+        assert_eq!(c.budget[1].source, FundingSource::SelfFunded);
+        let v = vals_from(&c);
+        assert_eq!(v.rows("l", 3), 5);
+        assert_eq!(v.at("l_item", &1), "管理费");
+    }
+
+    #[test]
+    fn bad_rows_are_named_by_their_position() {
+        let mut c = ProposalContent::default();
+        let f = form(&[
+            ("b_cat_0", "老年人"),
+            ("b_unique_0", "120"),
+            ("b_times_0", "960"),
+            ("b_cat_1", "儿童"),
+            ("b_unique_1", "-1"),
+            ("b_times_1", "10"),
+        ]);
+        let e = apply_section(&mut c, "beneficiaries", &f).unwrap_err();
+        assert_eq!(e.0[0].msg.args[0].1, "2");
+        let e = apply_section(
+            &mut c,
+            "basics",
+            &form(&[("start_date", "明年"), ("requested_grant", "五万")]),
+        )
+        .unwrap_err();
+        assert!(e.has("start_date") && e.has("requested_grant"));
+    }
+}

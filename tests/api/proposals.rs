@@ -1,0 +1,560 @@
+//! Proposals: drafts, submission rules, numbering, receipts, PDFs, withdrawal, privacy.
+
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::dual;
+use crate::helpers::{location, spawn, spawn_with, Backend, TestApp, PASSWORD};
+use crate::rounds::open_round;
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/// A verified NGO with its registration certificate on file; returns the member's token.
+pub async fn eligible_ngo(app: &TestApp, officer: &str, email: &str, serial: u32) -> (String, i64) {
+    let member = app.ngo_member(email).await;
+    let org = app.ngo_org(&member, serial, Some(officer)).await;
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "registration_certificate")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("证书.pdf"),
+        );
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/orgs/{org}/documents")))
+        .bearer_auth(&member)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    (member, org)
+}
+
+/// Content that passes every rule of a default round closing in 30 days.
+pub fn content() -> Value {
+    let start = (Utc::now() + Duration::days(45)).date_naive();
+    let end = start + Duration::days(330);
+    let mid = start + Duration::days(150);
+    json!({
+        "category": "为老服务",
+        "title": "银龄互助·独居老人关爱计划",
+        "summary": "为平江街道独居老人提供探访、助餐和心理支持。",
+        "need_analysis": "街道60岁以上独居老人约420人，其中高龄独居者缺少日常照料。",
+        "target_group": "平江街道独居老人",
+        "service_area": "平江街道 6 个社区",
+        "activities": "入户探访、助餐配送、健康讲座、志愿者培训。",
+        "team": "项目负责人1名、社工3名、志愿者40名。",
+        "project_lead": "王芳",
+        "project_lead_phone": "13800138000",
+        "start_date": start,
+        "end_date": end,
+        "requested_grant": 5_000_000,
+        "beneficiaries": [{"category": "老年人", "unique_people": 120, "person_times": 960}],
+        "indirect_beneficiaries": "老人家属约200人",
+        "milestones": [{"due": mid, "title": "中期", "deliverable": "中期报告", "target_beneficiaries": 60}],
+        "budget": [
+            {"category": "activity", "item": "活动物料", "amount": 3_000_000, "source": "grant"},
+            {"category": "personnel", "item": "社工补贴", "amount": 1_500_000, "source": "grant"},
+            {"category": "admin", "item": "管理费", "amount": 500_000, "source": "grant"},
+            {"category": "activity", "item": "场地", "amount": 2_000_000, "source": "community"}
+        ]
+    })
+}
+
+async fn start(app: &TestApp, member: &str, round: i64) -> i64 {
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/calls/{round}/proposals"),
+            Some(member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+async fn save(app: &TestApp, member: &str, id: i64, content: Value) -> (StatusCode, Value) {
+    let (_, v) = app
+        .get(&format!("/api/v1/proposals/{id}"), Some(member))
+        .await;
+    let version = v["proposal"]["version"].clone();
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/proposals/{id}"),
+        Some(member),
+        Some(json!({"version": version, "content": content})),
+    )
+    .await
+}
+
+async fn a_draft_is_fixed_submitted_numbered_and_receipted(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "2027年姑苏区公益创投大赛").await;
+    let (member, _) = eligible_ngo(&app, &officer, "applicant@linli.org.cn", 1).await;
+    let id = start(&app, &member, round).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/proposals/{id}"), Some(&member))
+        .await;
+    assert_eq!(v["proposal"]["status"], "draft");
+    assert!(
+        v["submission_problems"].as_array().unwrap().len() > 5,
+        "an empty draft lists its gaps"
+    );
+
+    // Saved with a budget that does not add up: the draft keeps it, submission refuses it.
+    let mut c = content();
+    c["requested_grant"] = json!(6_000_000);
+    c["beneficiaries"][0]["unique_people"] = json!(2000);
+    let (s, v) = save(&app, &member, id, c).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["beneficiaries", "budget", "budget"],
+        "lines ≠ grant, and too little matching"
+    );
+    assert!(
+        v["errors"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("¥50,000.00"),
+        "{v}"
+    );
+    let (_, d) = app
+        .get(&format!("/api/v1/proposals/{id}"), Some(&member))
+        .await;
+    assert_eq!(d["proposal"]["status"], "draft", "nothing changed");
+
+    let (s, _) = save(&app, &member, id, content()).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["number"], "GY-2027-0001");
+    // A second click changes nothing and sends no second receipt.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["number"].as_str()),
+        (StatusCode::OK, Some("GY-2027-0001"))
+    );
+    let receipts: Vec<_> = app
+        .emails_to("applicant@linli.org.cn")
+        .await
+        .into_iter()
+        .filter(|m| m.kind == "proposal_received")
+        .collect();
+    assert_eq!(receipts.len(), 1);
+    assert!(receipts[0].subject.contains("GY-2027-0001"));
+
+    // Frozen.
+    let (s, v) = save(&app, &member, id, content()).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("proposal_frozen"))
+    );
+
+    // The PDF carries the Chinese text and the number.
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/proposals/{id}/pdf")))
+        .bearer_auth(&member)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.pdf");
+    std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "银龄互助·独居老人关爱计划",
+        "GY-2027-0001",
+        "¥50,000.00",
+        "社工补贴",
+        "平江街道独居老人",
+    ] {
+        assert!(text.contains(needle), "{needle} missing: {text}");
+    }
+    assert_eq!(
+        app.audit_actions("proposal", id).await,
+        vec![
+            "proposal.submitted",
+            "proposal.saved",
+            "proposal.saved",
+            "proposal.started"
+        ]
+    );
+}
+dual!(a_draft_is_fixed_submitted_numbered_and_receipted);
+
+async fn two_editors_never_overwrite_each_other(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "批次").await;
+    let (member, _) = eligible_ngo(&app, &officer, "a@example.org", 2).await;
+    let id = start(&app, &member, round).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/proposals/{id}"), Some(&member))
+        .await;
+    let version = v["proposal"]["version"].clone();
+    let mut mine = content();
+    mine["title"] = json!("我的标题");
+    let mut theirs = content();
+    theirs["title"] = json!("同事的标题");
+    let (s, _) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/proposals/{id}"),
+            Some(&member),
+            Some(json!({"version": version, "content": theirs})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/proposals/{id}"),
+            Some(&member),
+            Some(json!({"version": version, "content": mine})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("edit_conflict"))
+    );
+    let (_, v) = app
+        .get(&format!("/api/v1/proposals/{id}"), Some(&member))
+        .await;
+    assert_eq!(v["content"]["title"], "同事的标题");
+}
+dual!(two_editors_never_overwrite_each_other);
+
+async fn after_the_deadline_the_server_refuses_the_submission(b: Backend) {
+    let app = spawn_with(b, |s| s.worker = false).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "批次").await;
+    let (member, _) = eligible_ngo(&app, &officer, "late@example.org", 3).await;
+    let id = start(&app, &member, round).await;
+    save(&app, &member, id, content()).await;
+    app.db(move |c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE rounds SET closes_at = $1 WHERE id = $2")
+            .bind::<diesel::sql_types::Timestamp, _>(yichuang::db::now() - Duration::seconds(1))
+            .bind::<diesel::sql_types::BigInt, _>(round)
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (
+            v["errors"][0]["field"].as_str(),
+            v["errors"][0]["code"].as_str()
+        ),
+        (Some("deadline"), Some("round_not_accepting"))
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/calls/{round}/proposals"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "no new drafts either");
+}
+dual!(after_the_deadline_the_server_refuses_the_submission);
+
+async fn proposals_are_private_to_the_org_and_its_bureau(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let other_bureau = app
+        .staff(
+            yichuang::domain::account::Role::Officer,
+            "o@wuzhong.gov.cn",
+            Some("吴中区民政局"),
+        )
+        .await;
+    let round = open_round(&app, &officer, "批次").await;
+    let (member, _) = eligible_ngo(&app, &officer, "a@example.org", 4).await;
+    let (nosy, _) = eligible_ngo(&app, &officer, "b@example.org", 5).await;
+    let id = start(&app, &member, round).await;
+    assert_eq!(
+        app.get(&format!("/api/v1/proposals/{id}"), Some(&nosy))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let put = json!({"version": 1, "content": content()});
+    let (s, _) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/proposals/{id}"),
+            Some(&nosy),
+            Some(put),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&nosy),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/proposals/{id}"), Some(&officer))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/proposals/{id}"), Some(&other_bureau))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&officer),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+}
+dual!(proposals_are_private_to_the_org_and_its_bureau);
+
+async fn only_eligible_organizations_within_the_limit_may_submit(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "批次").await;
+    // Not verified yet: cannot even start.
+    let pending = app.ngo_member("pending@example.org").await;
+    app.ngo_org(&pending, 6, None).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/calls/{round}/proposals"),
+            Some(&pending),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("org_not_verified"))
+    );
+
+    // Verified but no certificate on file.
+    let bare = app.ngo_member("bare@example.org").await;
+    app.ngo_org(&bare, 7, Some(&officer)).await;
+    let id = start(&app, &bare, round).await;
+    save(&app, &bare, id, content()).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&bare),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("certificate_missing")
+        )
+    );
+    // Attaching it to the proposal is enough.
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "registration_certificate")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("证书.pdf"),
+        );
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/proposals/{id}/attachments")))
+        .bearer_auth(&bare)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&bare),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+
+    // At most two per organization; a withdrawn one does not count.
+    let (member, _) = eligible_ngo(&app, &officer, "busy@example.org", 8).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let id = start(&app, &member, round).await;
+        save(&app, &member, id, content()).await;
+        ids.push(id);
+    }
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/proposals/{}/submit", ids[0]),
+            Some(&member),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/proposals/{}/submit", ids[1]),
+            Some(&member),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{}/submit", ids[2]),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("org_limit"))
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/proposals/{}/withdraw", ids[1]),
+            Some(&member),
+            json!({"reason": "合并为一个项目"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{}/submit", ids[2]),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["number"], "GY-2027-0004", "numbers are never reused");
+    let (_, v) = app
+        .get(&format!("/api/v1/proposals/{}", ids[1]), Some(&member))
+        .await;
+    assert_eq!(v["proposal"]["status"], "withdrawn");
+}
+dual!(only_eligible_organizations_within_the_limit_may_submit);
+
+async fn the_proposal_page_saves_sections_and_keeps_bad_rows(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "批次").await;
+    eligible_ngo(&app, &officer, "page@example.org", 9).await;
+    let web = app.browser();
+    web.login(&app, "page@example.org", PASSWORD).await;
+    let r = web
+        .post_form(&app, &format!("/calls/{round}/proposals"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page_url = location(&r);
+    let id: i64 = page_url.rsplit('/').next().unwrap().parse().unwrap();
+    let (_, page) = web.get_text(&app, &page_url).await;
+    assert!(page.contains("提交前请解决以下问题"));
+    let r = web
+        .post_form(
+            &app,
+            &format!("/proposals/{id}/sections/budget"),
+            &[
+                ("version", "1"),
+                ("l_cat_0", "activity"),
+                ("l_item_0", "活动物料"),
+                ("l_amount_0", "三万"),
+                ("l_source_0", "grant"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("预算第 1 行不完整"), "the row is named");
+    assert!(page.contains(r#"value="三万""#), "what was typed is kept");
+    let r = web
+        .post_form(
+            &app,
+            &format!("/proposals/{id}/sections/budget"),
+            &[
+                ("version", "1"),
+                ("l_cat_0", "activity"),
+                ("l_item_0", "活动物料"),
+                ("l_amount_0", "3万"),
+                ("l_source_0", "grant"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The version moved on: a stale form is a clear conflict.
+    let r = web
+        .post_form(
+            &app,
+            &format!("/proposals/{id}/sections/basics"),
+            &[("version", "1"), ("title", "过期的表单")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("其他人已修改"));
+    let (_, v) = app
+        .get(&format!("/api/v1/proposals/{id}"), Some(&officer))
+        .await;
+    assert_eq!(v["content"]["budget"][0]["amount"], 3_000_000);
+}
+dual!(the_proposal_page_saves_sections_and_keeps_bad_rows);
