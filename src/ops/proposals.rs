@@ -157,7 +157,7 @@ pub fn submission_problems(
     let content = p.content();
     let mut e = FieldErrors::new();
     if p.status() == ProposalStatus::Returned {
-        if !p.return_deadline.is_some_and(|d| now() < d) {
+        if p.return_deadline.is_none_or(|d| now() >= d) {
             e.add("deadline", Msg::new("field.return_deadline_passed"));
         }
     } else {
