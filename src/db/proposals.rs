@@ -307,3 +307,119 @@ pub fn attachment(
         ))
         .first::<(AttachmentMeta, Vec<u8>)>(conn)?)
 }
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct SubmissionFilter {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    /// Part of the title, the number or the organization's name.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A round's proposals past the draft stage, for screening, oldest submission first.
+pub fn submissions(
+    conn: &mut DbConn,
+    round_id: i64,
+    f: &SubmissionFilter,
+) -> Result<super::Paged<ProposalListItem>, AppError> {
+    let page = super::PageReq::new(f.page, f.per_page);
+    let build = || {
+        let mut q = proposals::table
+            .inner_join(rounds::table)
+            .inner_join(organizations::table)
+            .filter(proposals::round_id.eq(round_id))
+            .filter(proposals::status.ne(ProposalStatus::Draft.as_str()))
+            .into_boxed();
+        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(proposals::status.eq(s.to_string()));
+        }
+        if let Some(c) = f.category.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(proposals::category.eq(c.to_string()));
+        }
+        if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let pat = format!(
+                "%{}%",
+                text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
+            );
+            q = q.filter(
+                super::lower(proposals::title)
+                    .like(pat.clone())
+                    .escape('\\')
+                    .or(super::lower(organizations::name)
+                        .like(pat.clone())
+                        .escape('\\'))
+                    .or(proposals::number.like(pat.to_uppercase()).escape('\\')),
+            );
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let items = build()
+        .order((proposals::submitted_at.asc(), proposals::id.asc()))
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select((
+            proposals::id,
+            proposals::round_id,
+            rounds::title,
+            proposals::org_id,
+            organizations::name,
+            proposals::number,
+            proposals::status,
+            proposals::category,
+            proposals::title,
+            proposals::requested_grant_fen,
+            proposals::submitted_at,
+            proposals::updated_at,
+        ))
+        .load(conn)?;
+    Ok(super::Paged {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// Every proposal of a round past the draft stage with its organization's code (export).
+pub fn export_rows(
+    conn: &mut DbConn,
+    round_id: i64,
+) -> Result<Vec<(ProposalRow, String, Option<String>)>, AppError> {
+    Ok(proposals::table
+        .inner_join(organizations::table)
+        .filter(proposals::round_id.eq(round_id))
+        .filter(proposals::status.ne(ProposalStatus::Draft.as_str()))
+        .order((proposals::submitted_at.asc(), proposals::id.asc()))
+        .select((
+            ProposalRow::as_select(),
+            organizations::name,
+            organizations::uscc,
+        ))
+        .load(conn)?)
+}
+
+/// Records a screening outcome: the new status with the officer's reason, or a return for
+/// correction with its deadline and comments.
+pub fn set_screening(
+    conn: &mut DbConn,
+    id: i64,
+    status: ProposalStatus,
+    reason: Option<&str>,
+    return_deadline: Option<NaiveDateTime>,
+) -> Result<(), AppError> {
+    let returned = status == ProposalStatus::Returned;
+    diesel::update(proposals::table.find(id))
+        .set((
+            proposals::status.eq(status.as_str()),
+            proposals::decision_reason.eq(if returned { None } else { reason }),
+            proposals::return_comment.eq(if returned { reason } else { None }),
+            proposals::return_deadline.eq(return_deadline),
+            proposals::version.eq(proposals::version + 1),
+            proposals::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

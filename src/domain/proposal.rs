@@ -453,6 +453,77 @@ pub fn check_submission(
     e
 }
 
+/// One line of the automatic screening checklist (形式审查清单).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct CheckItem {
+    /// Locale key of the check, e.g. `check.org`.
+    pub key: &'static str,
+    pub ok: bool,
+    /// The problems found, as locale messages rendered by the caller.
+    #[serde(skip)]
+    pub problems: Vec<Msg>,
+}
+
+/// The screening checklist: eligibility, attachments, completeness, numbers, budget rules,
+/// and items the grant may not pay for.
+pub fn checklist(
+    c: &ProposalContent,
+    core: &RoundCore,
+    rules: &RoundRules,
+    org: &OrgFacts,
+) -> Vec<CheckItem> {
+    let mut e = FieldErrors::new();
+    check_org(org, core, rules, &mut e);
+    check_content(c, core, rules, &mut e);
+    let groups: [(&'static str, &[&str]); 6] = [
+        ("check.org", &["org"]),
+        ("check.attachments", &["attachments"]),
+        (
+            "check.content",
+            &[
+                "category",
+                "title",
+                "summary",
+                "need_analysis",
+                "target_group",
+                "service_area",
+                "activities",
+                "team",
+                "project_lead",
+                "project_lead_phone",
+            ],
+        ),
+        ("check.period", &["start_date", "end_date", "milestones"]),
+        ("check.beneficiaries", &["beneficiaries"]),
+        ("check.budget", &["requested_grant", "budget"]),
+    ];
+    let mut items: Vec<CheckItem> = groups
+        .iter()
+        .map(|(key, fields)| {
+            let problems: Vec<Msg> =
+                e.0.iter()
+                    .filter(|x| fields.contains(&x.field.as_str()))
+                    .map(|x| x.msg.clone())
+                    .collect();
+            CheckItem {
+                key,
+                ok: problems.is_empty(),
+                problems,
+            }
+        })
+        .collect();
+    let flagged = flagged_budget_lines(c);
+    items.push(CheckItem {
+        key: "check.forbidden_items",
+        ok: flagged.is_empty(),
+        problems: flagged
+            .iter()
+            .map(|i| Msg::new("field.budget_flagged").arg("line", i + 1))
+            .collect(),
+    });
+    items
+}
+
 /// `GY-2027-0042`.
 pub fn number(year: i32, seq: i64) -> String {
     format!("GY-{year}-{seq:04}")
@@ -663,6 +734,18 @@ pub mod tests {
                 "attachments:field.certificate_missing"
             ]
         );
+    }
+
+    #[test]
+    fn the_checklist_groups_problems_by_theme() {
+        let mut c = content();
+        c.budget[0].item = "礼品".into();
+        let mut o = org();
+        o.credit_flagged = true;
+        let items = checklist(&c, &core(), &RoundRules::default(), &o);
+        let failing: Vec<&str> = items.iter().filter(|i| !i.ok).map(|i| i.key).collect();
+        assert_eq!(failing, vec!["check.org", "check.forbidden_items"]);
+        assert_eq!(items.len(), 7);
     }
 
     #[test]

@@ -250,6 +250,60 @@ pub fn proposal_received(
     notice(to, "proposal_received", &args, extra, link, base_url)
 }
 
+/// The screening outcome of a proposal.
+#[allow(clippy::too_many_arguments)]
+pub fn proposal_screened(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    round: &str,
+    eligible: bool,
+    reason: Option<&str>,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("number", number.to_string()),
+        ("title", title.to_string()),
+        ("round", round.to_string()),
+    ];
+    let kind = if eligible {
+        "proposal_eligible"
+    } else {
+        "proposal_ineligible"
+    };
+    let extra = reason
+        .map(|r| vec![tf(to.lang, "email.reason", &[("reason", r.into())])])
+        .unwrap_or_default();
+    notice(to, kind, &args, extra, link, base_url)
+}
+
+/// A proposal returned for correction (退回补正).
+pub fn proposal_returned(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    comment: &str,
+    deadline: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [("number", number.to_string()), ("title", title.to_string())];
+    let extra = vec![
+        tf(
+            to.lang,
+            "email.proposal_returned.comment",
+            &[("comment", comment.into())],
+        ),
+        tf(
+            to.lang,
+            "email.proposal_returned.deadline",
+            &[("deadline", deadline.into())],
+        ),
+    ];
+    notice(to, "proposal_returned", &args, extra, link, base_url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

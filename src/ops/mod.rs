@@ -6,3 +6,4 @@ pub mod accounts;
 pub mod orgs;
 pub mod proposals;
 pub mod rounds;
+pub mod screening;

@@ -6,12 +6,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::screening::DecisionInput;
 use super::AppState;
 use crate::auth::extract::ApiUser;
 use crate::auth::policy::{self, Action, Actor};
 use crate::db::audit::{AuditRow, Verification};
 use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
-use crate::db::proposals::{AttachmentMeta, ProposalListItem, ProposalRow};
+use crate::db::proposals::{AttachmentMeta, ProposalListItem, ProposalRow, SubmissionFilter};
 use crate::db::rounds::RoundRow;
 use crate::db::users::{Bureau, UserFilter, UserListItem};
 use crate::db::{self, audit, orgs, users, Paged};
@@ -95,6 +96,21 @@ pub fn scope() -> actix_web::Scope {
             web::get().to(download_attachment),
         )
         .route("/proposals/{id}/pdf", web::get().to(proposal_pdf))
+        .route(
+            "/proposals/{id}/checklist",
+            web::get().to(proposal_checklist),
+        )
+        .route("/proposals/{id}/screening", web::post().to(screen_proposal))
+        .route("/rounds/{id}/submissions", web::get().to(list_submissions))
+        .route("/rounds/{id}/screening", web::post().to(screen_many))
+        .route(
+            "/rounds/{id}/submissions.xlsx",
+            web::get().to(submissions_xlsx),
+        )
+        .route(
+            "/rounds/{id}/submissions.csv",
+            web::get().to(submissions_csv),
+        )
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -1064,6 +1080,120 @@ async fn proposal_pdf(
     super::proposals::pdf_response(&state, user.0, id.into_inner(), lang_of(&req)).await
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct CheckLine {
+    key: String,
+    label: String,
+    ok: bool,
+    problems: Vec<String>,
+}
+
+/// The automatic screening checklist of a proposal (officers of its bureau).
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/checklist", tag = "screening", security(("bearer" = [])), responses((status = 200, body = Vec<CheckLine>)))]
+async fn proposal_checklist(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, lang) = (id.into_inner(), lang_of(&req));
+    let items = db::run(&state.pool, move |c| {
+        let p = crate::db::proposals::find(c, id)?;
+        let r = ops::rounds::find_managed(c, &user.0, p.round_id)?;
+        ops::screening::checklist(c, &p, &r)
+    })
+    .await?;
+    let lines: Vec<CheckLine> = items
+        .into_iter()
+        .map(|i| CheckLine {
+            key: i.key.trim_start_matches("check.").to_string(),
+            label: crate::i18n::t(lang, i.key).to_string(),
+            ok: i.ok,
+            problems: i.problems.iter().map(|m| m.render(lang)).collect(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(lines))
+}
+
+/// Record a screening decision: `eligible`, `ineligible` (with `reason`) or `return` (with
+/// `comment` and `return_deadline`).
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/screening", request_body = DecisionInput, tag = "screening", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn screen_proposal(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<DecisionInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    let d = body.into_inner().decision()?;
+    db::run(&state.pool, move |c| {
+        ops::screening::decide(c, &settings, &user.0, id, &d)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BulkDecision {
+    ids: Vec<i64>,
+    #[serde(flatten)]
+    decision: DecisionInput,
+}
+
+/// The same decision for several proposals of the round: all of them or none.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/screening", request_body = BulkDecision, tag = "screening", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn screen_many(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<BulkDecision>,
+) -> Result<HttpResponse, AppError> {
+    let (id, settings, b) = (id.into_inner(), state.settings.clone(), body.into_inner());
+    let d = b.decision.decision()?;
+    let n = db::run(&state.pool, move |c| {
+        ops::screening::decide_many(c, &settings, &user.0, id, &b.ids, &d)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "decided": n })))
+}
+
+/// The round's submissions, with filters.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/submissions", params(SubmissionFilter), tag = "screening", security(("bearer" = [])), responses((status = 200, body = Paged<ProposalListItem>)))]
+async fn list_submissions(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    q: web::Query<SubmissionFilter>,
+) -> Result<HttpResponse, AppError> {
+    let (id, f) = (id.into_inner(), q.into_inner());
+    let list = db::run(&state.pool, move |c| {
+        ops::rounds::find_managed(c, &user.0, id)?;
+        crate::db::proposals::submissions(c, id, &f)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/submissions.xlsx", tag = "screening", security(("bearer" = [])), responses((status = 200)))]
+async fn submissions_xlsx(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::screening::xlsx_response(&state, user.0, id.into_inner(), lang_of(&req)).await
+}
+
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/submissions.csv", tag = "screening", security(("bearer" = [])), responses((status = 200)))]
+async fn submissions_csv(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::screening::csv_response(&state, user.0, id.into_inner(), lang_of(&req)).await
+}
+
 struct BearerScheme;
 
 impl utoipa::Modify for BearerScheme {
@@ -1090,7 +1220,8 @@ impl utoipa::Modify for BearerScheme {
           invite_member, upload_document, download_document, org_history, verify_audit,
           list_rounds, create_round, get_round, update_round, publish_round, move_deadlines, list_calls, get_call, call_guide,
           start_proposal, list_proposals, get_proposal, save_proposal, submit_proposal, withdraw_proposal, upload_attachment,
-          download_attachment, proposal_pdf),
+          download_attachment, proposal_pdf, proposal_checklist, screen_proposal, screen_many, list_submissions,
+          submissions_xlsx, submissions_csv),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

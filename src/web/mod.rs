@@ -7,6 +7,7 @@ pub mod api;
 pub mod orgs;
 pub mod proposals;
 pub mod rounds;
+pub mod screening;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -416,6 +417,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(orgs::routes)
         .configure(rounds::routes)
         .configure(proposals::routes)
+        .configure(screening::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
 }

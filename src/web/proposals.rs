@@ -17,6 +17,7 @@ use crate::db::proposals::{AttachmentMeta, ProposalListItem, ProposalRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, audit, orgs, proposals};
 use crate::domain::money::Fen;
+use crate::domain::proposal::ProposalStatus;
 use crate::domain::proposal::{
     BeneficiaryLine, BudgetCategory, BudgetLine, FundingSource, MilestoneLine, ProposalContent,
 };
@@ -288,6 +289,10 @@ pub struct ProposalView {
     pub flagged: Vec<usize>,
     /// The round's service categories.
     pub categories: Vec<String>,
+    /// For the officer: the automatic checklist (label, passed, problems).
+    pub checklist: Vec<(String, bool, Vec<String>)>,
+    /// The officer may screen it now.
+    pub can_screen: bool,
     pub history: Vec<AuditRow>,
 }
 
@@ -319,7 +324,30 @@ fn load_view(
         Vec::new()
     };
     let content = p.content();
+    let officer = policy::allows(actor, Action::ManageRounds(round.bureau_id));
+    let checklist = if officer && p.status() != ProposalStatus::Draft {
+        ops::screening::checklist(c, &p, &round)?
+            .into_iter()
+            .map(|i| {
+                (
+                    t(i.key),
+                    i.ok,
+                    i.problems.iter().map(|m| m.render(lang)).collect(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let can_screen = officer
+        && p.status() == ProposalStatus::Submitted
+        && matches!(
+            round.status(),
+            crate::domain::round::RoundStatus::Open | crate::domain::round::RoundStatus::Screening
+        );
     Ok(ProposalView {
+        checklist,
+        can_screen,
         flagged: crate::domain::proposal::flagged_budget_lines(&content),
         categories: round.rules().categories,
         attachments: proposals::attachments(c, id)?,
@@ -343,9 +371,11 @@ struct ShowPage {
     budget_categories: &'static [BudgetCategory],
     sources: &'static [FundingSource],
     attachment_kinds: &'static [&'static str],
+    /// An officer's decision being re-shown after an error.
+    decision: super::screening::DecisionInput,
 }
 
-async fn show_with(
+pub async fn show_with(
     ctx: PageCtx,
     state: &AppState,
     id: i64,
@@ -388,6 +418,7 @@ async fn show_with(
         budget_categories: BudgetCategory::ALL,
         sources: FundingSource::ALL,
         attachment_kinds: ops::proposals::ATTACHMENT_KINDS,
+        decision: super::screening::DecisionInput::default(),
     };
     render_status(status, &page)
 }

@@ -9,3 +9,4 @@ mod orgs;
 mod platform;
 mod proposals;
 mod rounds;
+mod screening;
