@@ -259,3 +259,139 @@ async fn signup_verify_register_and_get_verified(b: Backend) {
     c.close().await.unwrap();
 }
 dual!(signup_verify_register_and_get_verified);
+
+async fn set_named(c: &Client, name: &str, value: &str) {
+    c.execute(
+        "document.querySelector(`[name='${arguments[0]}']`).value = arguments[1];",
+        vec![name.into(), value.into()],
+    )
+    .await
+    .unwrap();
+}
+
+async fn type_named(c: &Client, name: &str, text: &str) {
+    let el = c
+        .find(Locator::Css(&format!("[name='{name}']")))
+        .await
+        .unwrap_or_else(|e| panic!("[name={name}]: {e}"));
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn select_named(c: &Client, name: &str, value: &str) {
+    c.find(Locator::Css(&format!("select[name='{name}']")))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+async fn save_section(c: &Client, section: &str) {
+    let css = format!("form[action$='/sections/{section}'] button[type=submit]");
+    nav_click(c, Locator::Css(&css)).await;
+    let text = page_text(c).await;
+    assert!(text.contains("已保存"), "{section} not saved: {text}");
+}
+
+async fn an_ngo_writes_a_proposal_and_gets_the_receipt(b: Backend) {
+    let app: TestApp = spawn(b).await;
+    let officer = app.officer().await;
+    let round = crate::rounds::open_round(&app, &officer, "2027年姑苏区公益创投大赛").await;
+    crate::proposals::eligible_ngo(&app, &officer, "writer@linli.org.cn", 77).await;
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(&c, "f-email", "writer@linli.org.cn").await;
+    fill(&c, "f-password", PASSWORD).await;
+    submit(&c, "/login").await;
+    c.goto(&app.url(&format!("/calls/{round}"))).await.unwrap();
+    nav_click(&c, Locator::Id("start-proposal")).await;
+    assert!(page_text(&c).await.contains("申报书草稿已创建"));
+
+    let start = (chrono::Utc::now() + chrono::Duration::days(45)).date_naive();
+    let end = start + chrono::Duration::days(300);
+    let mid = start + chrono::Duration::days(120);
+    c.find(Locator::Id("f-category"))
+        .await
+        .unwrap()
+        .select_by_value("为老服务")
+        .await
+        .unwrap();
+    fill(&c, "f-title", "银龄互助·独居老人关爱计划").await;
+    fill(&c, "f-summary", "为独居老人提供探访与助餐。").await;
+    fill(&c, "f-project_lead", "王芳").await;
+    fill(&c, "f-project_lead_phone", "13800138000").await;
+    set_value(&c, "f-start_date", &start.to_string()).await;
+    set_value(&c, "f-end_date", &end.to_string()).await;
+    fill(&c, "f-requested_grant", "5万").await;
+    save_section(&c, "basics").await;
+
+    fill(&c, "f-need_analysis", "独居老人缺少日常照料。").await;
+    fill(&c, "f-target_group", "平江街道独居老人").await;
+    fill(&c, "f-service_area", "平江街道").await;
+    save_section(&c, "need").await;
+    fill(&c, "f-activities", "入户探访、助餐配送。").await;
+    fill(&c, "f-team", "社工3名、志愿者40名。").await;
+    save_section(&c, "plan").await;
+
+    type_named(&c, "b_cat_0", "老年人").await;
+    type_named(&c, "b_unique_0", "120").await;
+    type_named(&c, "b_times_0", "960").await;
+    save_section(&c, "beneficiaries").await;
+
+    set_named(&c, "m_due_0", &mid.to_string()).await;
+    type_named(&c, "m_title_0", "中期").await;
+    type_named(&c, "m_deliverable_0", "中期报告").await;
+    type_named(&c, "m_target_0", "60").await;
+    save_section(&c, "milestones").await;
+
+    for (i, (cat, item, amount, source)) in [
+        ("activity", "活动物料", "30000", "grant"),
+        ("personnel", "社工补贴", "15000", "grant"),
+        ("admin", "管理费", "5000", "grant"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        select_named(&c, &format!("l_cat_{i}"), cat).await;
+        type_named(&c, &format!("l_item_{i}"), item).await;
+        type_named(&c, &format!("l_amount_{i}"), amount).await;
+        select_named(&c, &format!("l_source_{i}"), source).await;
+    }
+    save_section(&c, "budget").await;
+    // Without matching funds the page says what is missing.
+    assert!(page_text(&c).await.contains("请增加配套资金"));
+    select_named(&c, "l_cat_3", "activity").await;
+    type_named(&c, "l_item_3", "场地").await;
+    type_named(&c, "l_amount_3", "20000").await;
+    select_named(&c, "l_source_3", "community").await;
+    save_section(&c, "budget").await;
+
+    assert!(page_text(&c).await.contains("内容完整，可以提交"));
+    nav_click(&c, Locator::Id("submit-proposal")).await;
+    assert_eq!(
+        c.find(Locator::Id("proposal-number"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "GY-2027-0001"
+    );
+    assert_eq!(
+        c.find(Locator::Id("proposal-status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "已提交"
+    );
+    let mail = app.last_email_to("writer@linli.org.cn").await;
+    assert_eq!(mail.kind, "proposal_received");
+    assert!(mail.body_text.contains("GY-2027-0001"));
+    c.close().await.unwrap();
+}
+dual!(an_ngo_writes_a_proposal_and_gets_the_receipt);
