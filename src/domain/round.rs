@@ -8,24 +8,6 @@ use super::org::RegType;
 use crate::error::FieldErrors;
 use crate::i18n::Msg;
 
-macro_rules! str_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        pub enum $name { $(#[serde(rename = $s)] $variant),+ }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $s),+ } }
-            pub fn parse(s: &str) -> Option<$name> {
-                match s.trim() { $($s => Some($name::$variant),)+ _ => None }
-            }
-            pub fn label_key(self) -> &'static str {
-                match self { $($name::$variant => concat!(stringify!($name), ".", $s)),+ }
-            }
-        }
-    };
-}
-
 str_enum!(
     /// The life of a round (DESIGN §2).
     RoundStatus {

@@ -234,6 +234,43 @@ pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Result<HttpRespo
         .body(body))
 }
 
+/// A stored file as a download; the name goes in both header forms (ASCII fallback, UTF-8).
+pub fn file_download(
+    content_type: String,
+    fallback: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> HttpResponse {
+    let encoded = url::form_urlencoded::byte_serialize(filename.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"),
+        ))
+        .body(bytes)
+}
+
+/// Renders a PDF off the async executor and serves it inline.
+pub async fn pdf_response(
+    filename: String,
+    build: impl FnOnce() -> crate::pdf::Document + Send + 'static,
+) -> Result<HttpResponse, AppError> {
+    let bytes = web::block(move || crate::pdf::render(&build()))
+        .await
+        .map_err(|e| AppError::Unexpected(e.to_string()))?
+        .map_err(|e| AppError::Unexpected(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{filename}\""),
+        ))
+        .body(bytes))
+}
+
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location.to_string()))

@@ -587,17 +587,12 @@ pub async fn document_response(
     })
     .await?;
     policy::require(&actor, Action::ViewOrg(org.as_ref()))?;
-    let disposition = format!(
-        "attachment; filename=\"document-{}\"; filename*=UTF-8''{}",
-        meta.id,
-        url::form_urlencoded::byte_serialize(meta.filename.as_bytes())
-            .collect::<String>()
-            .replace('+', "%20")
-    );
-    Ok(HttpResponse::Ok()
-        .content_type(meta.content_type)
-        .insert_header(("Content-Disposition", disposition))
-        .body(bytes))
+    Ok(super::file_download(
+        meta.content_type,
+        &format!("document-{}", meta.id),
+        &meta.filename,
+        bytes,
+    ))
 }
 
 async fn download(

@@ -622,17 +622,12 @@ pub async fn attachment_response(
         proposals::attachment(c, id, aid)
     })
     .await?;
-    let disposition = format!(
-        "attachment; filename=\"attachment-{}\"; filename*=UTF-8''{}",
-        meta.id,
-        url::form_urlencoded::byte_serialize(meta.filename.as_bytes())
-            .collect::<String>()
-            .replace('+', "%20")
-    );
-    Ok(HttpResponse::Ok()
-        .content_type(meta.content_type)
-        .insert_header(("Content-Disposition", disposition))
-        .body(bytes))
+    Ok(super::file_download(
+        meta.content_type,
+        &format!("attachment-{}", meta.id),
+        &meta.filename,
+        bytes,
+    ))
 }
 
 async fn download(
@@ -659,8 +654,8 @@ pub async fn pdf_response(
         Ok((p, r, org, bureau))
     })
     .await?;
-    let bytes = web::block(move || {
-        let doc = crate::pdf::proposal::proposal(&crate::pdf::proposal::ProposalInput {
+    super::pdf_response(format!("proposal-{id}.pdf"), move || {
+        crate::pdf::proposal::proposal(&crate::pdf::proposal::ProposalInput {
             lang,
             number: p.number.as_deref(),
             status: crate::i18n::t(lang, p.status().label_key()),
@@ -670,19 +665,9 @@ pub async fn pdf_response(
             content: &p.content(),
             submitted_at: p.submitted_at.map(super::fmt_time),
             generated: super::fmt_time(db::now()),
-        });
-        crate::pdf::render(&doc)
+        })
     })
     .await
-    .map_err(|e| AppError::Unexpected(e.to_string()))?
-    .map_err(|e| AppError::Unexpected(e.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((
-            "Content-Disposition",
-            format!("inline; filename=\"proposal-{id}.pdf\""),
-        ))
-        .body(bytes))
 }
 
 async fn pdf(

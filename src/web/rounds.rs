@@ -827,8 +827,8 @@ pub async fn guide_response(
     lang: crate::i18n::Lang,
 ) -> Result<HttpResponse, AppError> {
     let v = public_round(state, id).await?;
-    let bytes = web::block(move || {
-        let input = crate::pdf::guide::GuideInput {
+    super::pdf_response(format!("guide-{id}.pdf"), move || {
+        crate::pdf::guide::guide(&crate::pdf::guide::GuideInput {
             lang,
             title: &v.round.title,
             bureau: &v.bureau,
@@ -840,19 +840,9 @@ pub async fn guide_response(
             closes_at: super::fmt_opt_time(&v.round.closes_at),
             rules: &v.rules,
             generated: super::fmt_time(now()),
-        };
-        crate::pdf::render(&crate::pdf::guide::guide(&input))
+        })
     })
     .await
-    .map_err(|e| AppError::Unexpected(e.to_string()))?
-    .map_err(|e| AppError::Unexpected(e.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((
-            "Content-Disposition",
-            format!("inline; filename=\"guide-{id}.pdf\""),
-        ))
-        .body(bytes))
 }
 
 async fn guide_pdf(
