@@ -473,3 +473,67 @@ pub fn document(
         ))
         .first::<(DocumentMeta, Vec<u8>)>(conn)?)
 }
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct Bar {
+    pub id: i64,
+    pub bureau_id: i64,
+    pub bureau_name: String,
+    pub until: NaiveDate,
+    pub reason: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_bar(
+    conn: &mut DbConn,
+    org_id: i64,
+    bureau_id: i64,
+    until: NaiveDate,
+    reason: &str,
+    by: Option<i64>,
+) -> Result<i64, AppError> {
+    use super::schema::org_bars;
+    Ok(diesel::insert_into(org_bars::table)
+        .values((
+            org_bars::org_id.eq(org_id),
+            org_bars::bureau_id.eq(bureau_id),
+            org_bars::until.eq(until),
+            org_bars::reason.eq(reason),
+            org_bars::created_by.eq(by),
+            org_bars::created_at.eq(now()),
+        ))
+        .returning(org_bars::id)
+        .get_result(conn)?)
+}
+
+/// Bars of an organization still in force on `on` (any bureau), latest first.
+pub fn bars(conn: &mut DbConn, org_id: i64, on: NaiveDate) -> Result<Vec<Bar>, AppError> {
+    use super::schema::{bureaus, org_bars};
+    Ok(org_bars::table
+        .inner_join(bureaus::table)
+        .filter(org_bars::org_id.eq(org_id))
+        .filter(org_bars::lifted_at.is_null())
+        .filter(org_bars::until.ge(on))
+        .order(org_bars::until.desc())
+        .select((
+            org_bars::id,
+            org_bars::bureau_id,
+            bureaus::name,
+            org_bars::until,
+            org_bars::reason,
+            org_bars::created_at,
+        ))
+        .load(conn)?)
+}
+
+/// Whether the organization is barred from the bureau's rounds on `on`.
+pub fn barred(
+    conn: &mut DbConn,
+    org_id: i64,
+    bureau_id: i64,
+    on: NaiveDate,
+) -> Result<bool, AppError> {
+    Ok(bars(conn, org_id, on)?
+        .iter()
+        .any(|b| b.bureau_id == bureau_id))
+}

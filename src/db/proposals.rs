@@ -214,6 +214,16 @@ pub fn for_org(conn: &mut DbConn, org_id: i64) -> Result<Vec<ProposalListItem>, 
         .load(conn)?)
 }
 
+/// Organizations with a live (not withdrawn) proposal in the round.
+pub fn org_ids_in_round(conn: &mut DbConn, round_id: i64) -> Result<Vec<i64>, AppError> {
+    Ok(proposals::table
+        .filter(proposals::round_id.eq(round_id))
+        .filter(proposals::status.ne(ProposalStatus::Withdrawn.as_str()))
+        .select(proposals::org_id)
+        .distinct()
+        .load(conn)?)
+}
+
 pub fn has_org_certificate(
     conn: &mut DbConn,
     org_id: i64,

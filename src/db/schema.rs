@@ -241,3 +241,19 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     proposal_attachments
 );
+
+diesel::table! {
+    org_bars (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        bureau_id -> BigInt,
+        until -> Date,
+        reason -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        lifted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(org_bars -> bureaus (bureau_id));
+diesel::allow_tables_to_appear_in_same_query!(org_bars, bureaus);

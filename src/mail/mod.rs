@@ -304,6 +304,39 @@ pub fn proposal_returned(
     notice(to, "proposal_returned", &args, extra, link, base_url)
 }
 
+/// The organization may not apply to a bureau's rounds until a date.
+pub fn org_barred(
+    to: &Recipient,
+    org: &str,
+    bureau: &str,
+    until: &str,
+    reason: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("org", org.to_string()),
+        ("bureau", bureau.to_string()),
+        ("until", until.to_string()),
+    ];
+    let extra = vec![tf(to.lang, "email.reason", &[("reason", reason.into())])];
+    notice(to, "org_barred", &args, extra, link, base_url)
+}
+
+/// A round's application deadline moved.
+pub fn deadline_moved(
+    to: &Recipient,
+    round: &str,
+    closes: &str,
+    reason: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [("round", round.to_string()), ("closes", closes.to_string())];
+    let extra = vec![tf(to.lang, "email.reason", &[("reason", reason.into())])];
+    notice(to, "deadline_moved", &args, extra, link, base_url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -237,6 +237,53 @@ pub fn set_credit(
     })
 }
 
+/// An officer bars an organization from the bureau's rounds until a date, with a reason.
+pub fn bar(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    id: i64,
+    until: Option<chrono::NaiveDate>,
+    reason: &str,
+) -> Result<(), AppError> {
+    policy::require(actor, Action::SuperviseOrgs)?;
+    let bureau = actor.bureau_id.ok_or(AppError::Forbidden)?;
+    policy::require(actor, Action::ManageRounds(bureau))?;
+    let mut e = FieldErrors::new();
+    match until {
+        None => e.add("until", crate::i18n::Msg::new("field.required")),
+        Some(d) if d <= today() => e.add("until", crate::i18n::Msg::new("field.date_past")),
+        _ => {}
+    }
+    if reason.trim().is_empty() {
+        e.add("bar_reason", crate::i18n::Msg::new("field.required"));
+    }
+    e.into_result()?;
+    let until = until.expect("checked");
+    let org = orgs::find(conn, id)?;
+    let bureau_name = crate::db::rounds::bureau_name(conn, bureau)?;
+    db::write_tx(conn, |c| {
+        let bar = orgs::insert_bar(c, id, bureau, until, reason.trim(), Some(actor.id))?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "org.barred", "organization", id)
+                .reason(reason.trim())
+                .after(serde_json::json!({"bar_id": bar, "bureau_id": bureau, "until": until})),
+        )?;
+        notify_members(c, &org, |to| {
+            mail::org_barred(
+                to,
+                &org.name,
+                &bureau_name,
+                &until.to_string(),
+                reason.trim(),
+                &org_link(s, id),
+                &s.base_url,
+            )
+        })
+    })
+}
+
 /// Document kinds an organization keeps on file.
 pub const DOCUMENT_KINDS: &[&str] = &[
     "registration_certificate",

@@ -139,10 +139,18 @@ pub fn org_facts(conn: &mut DbConn, p: &ProposalRow, r: &RoundRow) -> Result<Org
         registered_on: org.registered_on,
         inspections,
         credit_flagged: org.credit_flag_org || org.credit_flag_legal_rep,
-        // Bars come from failed final evaluations, which arrive with the evaluation module.
-        barred: false,
+        barred: orgs::barred(
+            conn,
+            p.org_id,
+            r.bureau_id,
+            r.closes_at
+                .map(|t| t.date())
+                .unwrap_or_else(|| now().date()),
+        )?,
         other_submissions: proposals::count_submitted(conn, r.id, p.org_id, p.id)?,
         has_registration_certificate: proposals::has_org_certificate(conn, p.org_id, p.id)?,
+        // Awards (and so previous winners) arrive with the review-and-award module; until a
+        // bureau has awarded a round, no organization is its previous winner.
         previous_winner: false,
     })
 }

@@ -126,6 +126,7 @@ pub fn publish(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Resul
 /// application deadline moves only while the round is open.
 pub fn move_deadlines(
     conn: &mut DbConn,
+    s: &Settings,
     actor: &Actor,
     id: i64,
     closes_at: NaiveDateTime,
@@ -164,7 +165,34 @@ pub fn move_deadlines(
                 .reason(reason.trim())
                 .before(serde_json::json!({"closes_at": before.closes_at, "review_due": before.review_due}))
                 .after(serde_json::json!({"closes_at": after.closes_at, "review_due": after.review_due})),
-        )
+        )?;
+        // Applicants hear about a new application deadline.
+        if before.closes_at != after.closes_at {
+            let closes = after
+                .closes_at
+                .map(crate::web::fmt_time)
+                .unwrap_or_default();
+            let link = format!("{}/calls/{id}", s.base_url);
+            for org in crate::db::proposals::org_ids_in_round(c, id)? {
+                for m in crate::db::users::members(c, org)? {
+                    if m.status == "active" {
+                        let to = Recipient::new(&m.email, &m.name, &m.locale);
+                        outbox::enqueue(
+                            c,
+                            &mail::deadline_moved(
+                                &to,
+                                &after.title,
+                                &closes,
+                                reason.trim(),
+                                &link,
+                                &s.base_url,
+                            ),
+                        )?;
+                    }
+                }
+            }
+        }
+        Ok(())
     })
 }
 

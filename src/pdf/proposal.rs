@@ -40,7 +40,18 @@ pub fn proposal(p: &ProposalInput) -> Document {
             c.requested_grant.to_string(),
         ),
         (tr("proposal.total_budget"), c.total_budget().to_string()),
-        (tr("proposal.matching"), c.matching_total().to_string()),
+        (tr("proposal.matching"), {
+            let by: Vec<String> = c
+                .matching_by_source()
+                .iter()
+                .map(|(src, f)| format!("{} {f}", tr(src.label_key())))
+                .collect();
+            if by.is_empty() {
+                c.matching_total().to_string()
+            } else {
+                format!("{}（{}）", c.matching_total(), by.join("；"))
+            }
+        }),
     ];
     if let Some(at) = &p.submitted_at {
         facts.push((tr("proposal.submitted_at"), at.clone()));

@@ -61,6 +61,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/orgs/{id}/reject", web::post().to(reject_org))
         .route("/orgs/{id}/accept-uscc", web::post().to(accept_uscc))
         .route("/orgs/{id}/credit", web::post().to(set_credit))
+        .route("/orgs/{id}/bars", web::post().to(bar_org))
         .route("/orgs/{id}/members", web::post().to(invite_member))
         .route("/orgs/{id}/documents", web::post().to(upload_document))
         .route(
@@ -462,6 +463,8 @@ pub struct OrgDetail {
     inspections: Vec<(i32, String)>,
     documents: Vec<DocumentMeta>,
     members: Vec<Member>,
+    /// Bars in force (the organization may not apply to that bureau's rounds until then).
+    bars: Vec<crate::db::orgs::Bar>,
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", security(("bearer" = [])), responses((status = 200, body = OrgDetail), (status = 403), (status = 404)))]
@@ -488,6 +491,7 @@ async fn get_org(
         inspections: v.inspections,
         documents: v.documents,
         members,
+        bars: v.bars,
     }))
 }
 
@@ -598,6 +602,28 @@ async fn set_credit(
             b.credit_flag_legal_rep,
             &b.note,
         )
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BarBody {
+    until: chrono::NaiveDate,
+    reason: String,
+}
+
+/// Bar the organization from the officer's bureau's rounds until a date, with a reason.
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/bars", request_body = BarBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 403), (status = 422)))]
+async fn bar_org(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<BarBody>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b, settings) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::orgs::bar(c, &settings, &user.0, id, Some(b.until), &b.reason)
     })
     .await?;
     Ok(ok())
@@ -865,12 +891,13 @@ async fn move_deadlines(
     body: web::Json<DeadlinesBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
+    let settings = state.settings.clone();
     let (closes, review) = (
         utc(Some(b.closes_at)).expect("some"),
         utc(Some(b.review_due)).expect("some"),
     );
     db::run(&state.pool, move |c| {
-        ops::rounds::move_deadlines(c, &user.0, id, closes, review, &b.reason)
+        ops::rounds::move_deadlines(c, &settings, &user.0, id, closes, review, &b.reason)
     })
     .await?;
     Ok(ok())
@@ -1217,7 +1244,7 @@ impl utoipa::Modify for BearerScheme {
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
     paths(token, signup, verify_email, forgot, reset, accept_invite, me, change_password, list_users, invite_user, set_user_status,
           list_bureaus, create_bureau, list_orgs, create_org, get_org, update_org, verify_org, reject_org, accept_uscc, set_credit,
-          invite_member, upload_document, download_document, org_history, verify_audit,
+          invite_member, bar_org, upload_document, download_document, org_history, verify_audit,
           list_rounds, create_round, get_round, update_round, publish_round, move_deadlines, list_calls, get_call, call_guide,
           start_proposal, list_proposals, get_proposal, save_proposal, submit_proposal, withdraw_proposal, upload_attachment,
           download_attachment, proposal_pdf, proposal_checklist, screen_proposal, screen_many, list_submissions,

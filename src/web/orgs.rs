@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/orgs/{id}/reject", web::post().to(reject))
         .route("/orgs/{id}/accept-uscc", web::post().to(accept_uscc))
         .route("/orgs/{id}/credit", web::post().to(credit))
+        .route("/orgs/{id}/bars", web::post().to(bar))
         .route("/orgs/{id}/members", web::post().to(invite_member))
         .route("/orgs/{id}/documents", web::post().to(upload))
         .route("/orgs/{id}/documents/{doc}", web::get().to(download));
@@ -313,6 +314,8 @@ pub struct OrgView {
     pub documents: Vec<DocumentMeta>,
     pub members: Vec<UserRow>,
     pub history: Vec<AuditRow>,
+    /// Bars in force.
+    pub bars: Vec<crate::db::orgs::Bar>,
 }
 
 pub fn load_view(c: &mut db::DbConn, id: i64) -> Result<OrgView, AppError> {
@@ -322,6 +325,7 @@ pub fn load_view(c: &mut db::DbConn, id: i64) -> Result<OrgView, AppError> {
         documents: orgs::documents(c, id)?,
         members: users::members(c, id)?,
         history: audit::for_entity(c, "organization", id, 50)?,
+        bars: orgs::bars(c, id, db::now().date())?,
     })
 }
 
@@ -332,6 +336,8 @@ struct ShowPage {
     v: OrgView,
     can_edit: bool,
     can_supervise: bool,
+    /// An officer of a bureau: may bar the organization from its rounds.
+    can_bar: bool,
     errors: FormErrors,
     doc_kinds: &'static [&'static str],
 }
@@ -350,6 +356,9 @@ async fn show_with(
     let page = ShowPage {
         can_edit: policy::allows(&actor, Action::EditOrg(v.org.as_ref())),
         can_supervise: policy::allows(&actor, Action::SuperviseOrgs),
+        can_bar: actor
+            .bureau_id
+            .is_some_and(|b| policy::allows(&actor, Action::ManageRounds(b))),
         ctx,
         v,
         errors,
@@ -473,6 +482,49 @@ async fn credit(
         ops::orgs::set_credit(c, &actor, id, a, b, &f.note)
     })
     .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct BarForm {
+    until: String,
+    bar_reason: String,
+}
+
+async fn bar(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<BarForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, settings, f) = (id.into_inner(), state.settings.clone(), f.0);
+    let until = match f.until.trim() {
+        "" => None,
+        d => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return show_with(
+                    ctx,
+                    &state,
+                    id,
+                    single("until", "field.date_invalid"),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+        },
+    };
+    act(ctx, state, id, "flash.org_barred", move |c| {
+        ops::orgs::bar(c, &settings, &actor, id, until, &f.bar_reason)
+    })
+    .await
+}
+
+fn single(field: &str, key: &'static str) -> FieldErrors {
+    let mut e = FieldErrors::new();
+    e.add(field, Msg::new(key));
+    e
 }
 
 #[derive(Deserialize, Default)]

@@ -293,6 +293,8 @@ pub struct ProposalView {
     pub checklist: Vec<(String, bool, Vec<String>)>,
     /// The officer may screen it now.
     pub can_screen: bool,
+    /// Matching funds by source: (label key, amount).
+    pub matching_sources: Vec<(&'static str, String)>,
     pub history: Vec<AuditRow>,
 }
 
@@ -346,6 +348,11 @@ fn load_view(
             crate::domain::round::RoundStatus::Open | crate::domain::round::RoundStatus::Screening
         );
     Ok(ProposalView {
+        matching_sources: content
+            .matching_by_source()
+            .into_iter()
+            .map(|(src, f)| (src.label_key(), f.to_string()))
+            .collect(),
         checklist,
         can_screen,
         flagged: crate::domain::proposal::flagged_budget_lines(&content),

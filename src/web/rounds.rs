@@ -739,8 +739,9 @@ async fn deadlines(
         .flatten();
     let result = match (closes, review) {
         (Some(cl), Some(rv)) if e.is_empty() => {
+            let settings = state.settings.clone();
             db::run(&state.pool, move |c| {
-                ops::rounds::move_deadlines(c, &actor, id, cl, rv, &f.reason)
+                ops::rounds::move_deadlines(c, &settings, &actor, id, cl, rv, &f.reason)
             })
             .await
         }

@@ -558,3 +558,129 @@ async fn the_proposal_page_saves_sections_and_keeps_bad_rows(b: Backend) {
     assert_eq!(v["content"]["budget"][0]["amount"], 3_000_000);
 }
 dual!(the_proposal_page_saves_sections_and_keeps_bad_rows);
+
+async fn a_barred_organization_cannot_submit_to_that_bureau(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "批次").await;
+    let (member, org) = eligible_ngo(&app, &officer, "barred@example.org", 10).await;
+    let id = start(&app, &member, round).await;
+    save(&app, &member, id, content()).await;
+
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/orgs/{org}/bars"),
+            Some(&officer),
+            json!({"until": "2020-01-01", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("until"))
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/orgs/{org}/bars"),
+            Some(&member),
+            json!({"until": "2030-01-01", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // A bar by another bureau does not matter here.
+    let other = app
+        .staff(
+            yichuang::domain::account::Role::Officer,
+            "o@wuzhong.gov.cn",
+            Some("吴中区民政局"),
+        )
+        .await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/orgs/{org}/bars"),
+            Some(&other),
+            json!({"until": "2030-01-01", "reason": "吴中区项目终止"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, v) = app
+        .get(&format!("/api/v1/proposals/{id}"), Some(&member))
+        .await;
+    assert_eq!(v["submission_problems"], json!([]), "{v}");
+
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/orgs/{org}/bars"),
+            Some(&officer),
+            json!({"until": "2030-01-01", "reason": "上期项目结项评估不合格"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        app.last_email_to("barred@example.org").await.kind,
+        "org_barred"
+    );
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("org_barred"))
+    );
+    let (_, v) = app.get(&format!("/api/v1/orgs/{org}"), Some(&member)).await;
+    assert_eq!(v["bars"].as_array().unwrap().len(), 2);
+}
+dual!(a_barred_organization_cannot_submit_to_that_bureau);
+
+async fn a_returned_proposal_cannot_come_back_after_its_deadline(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "批次").await;
+    let (member, _) = eligible_ngo(&app, &officer, "slow@example.org", 11).await;
+    let id = start(&app, &member, round).await;
+    save(&app, &member, id, content()).await;
+    app.post(
+        &format!("/api/v1/proposals/{id}/submit"),
+        Some(&member),
+        json!({}),
+    )
+    .await;
+    let deadline = (Utc::now() + Duration::hours(8) + Duration::days(2))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/proposals/{id}/screening"),
+            Some(&officer),
+            json!({"decision": "return", "comment": "补充材料", "return_deadline": deadline}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    app.db(move |c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE proposals SET return_deadline = $1 WHERE id = $2")
+            .bind::<diesel::sql_types::Timestamp, _>(yichuang::db::now() - Duration::minutes(1))
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("return_deadline_passed")
+        )
+    );
+}
+dual!(a_returned_proposal_cannot_come_back_after_its_deadline);

@@ -233,6 +233,14 @@ async fn deadlines_move_with_a_reason_and_rounds_close_by_themselves(b: Backend)
     let app = spawn(b).await;
     let officer = app.officer().await;
     let id = open_round(&app, &officer, "会截止的批次").await;
+    let (member, _) =
+        crate::proposals::eligible_ngo(&app, &officer, "applicant@example.org", 50).await;
+    app.post(
+        &format!("/api/v1/calls/{id}/proposals"),
+        Some(&member),
+        json!({}),
+    )
+    .await;
     let later = Utc::now() + Duration::days(40);
     let review = Utc::now() + Duration::days(70);
     let (s, v) = app
@@ -246,6 +254,12 @@ async fn deadlines_move_with_a_reason_and_rounds_close_by_themselves(b: Backend)
         .post(&format!("/api/v1/rounds/{id}/deadlines"), Some(&officer), json!({"closes_at": later.to_rfc3339(), "review_due": review.to_rfc3339(), "reason": "春节假期顺延"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    let mail = app.last_email_to("applicant@example.org").await;
+    assert_eq!(
+        mail.kind, "deadline_moved",
+        "applicants with a proposal hear of it"
+    );
+    assert!(mail.body_text.contains("春节假期顺延"));
     let history = app
         .db(move |c| yichuang::db::audit::for_entity(c, "round", id, 5).unwrap())
         .await;
