@@ -49,6 +49,8 @@ pub enum Action {
         org: i64,
         bureau: i64,
     },
+    /// Work on a review assigned to this reviewer.
+    OwnReview(i64),
 }
 
 fn is_member(actor: &Actor, org: OrgRef) -> bool {
@@ -82,6 +84,7 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         Action::ViewProposal { org, bureau } => {
             allows(actor, Action::EditProposal(org)) || allows(actor, Action::ManageRounds(bureau))
         }
+        Action::OwnReview(reviewer) => actor.role == Role::Reviewer && actor.id == reviewer,
     }
 }
 

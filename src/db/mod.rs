@@ -5,6 +5,7 @@ pub mod audit;
 pub mod orgs;
 pub mod outbox;
 pub mod proposals;
+pub mod reviews;
 pub mod rounds;
 pub mod schema;
 pub mod throttle;

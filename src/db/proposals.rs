@@ -214,6 +214,20 @@ pub fn for_org(conn: &mut DbConn, org_id: i64) -> Result<Vec<ProposalListItem>, 
         .load(conn)?)
 }
 
+/// How many proposals of the round are in any of `statuses`.
+pub fn count_in_status(
+    conn: &mut DbConn,
+    round_id: i64,
+    statuses: &[ProposalStatus],
+) -> Result<i64, AppError> {
+    let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    Ok(proposals::table
+        .filter(proposals::round_id.eq(round_id))
+        .filter(proposals::status.eq_any(names))
+        .count()
+        .get_result(conn)?)
+}
+
 /// Organizations with a live (not withdrawn) proposal in the round.
 pub fn org_ids_in_round(conn: &mut DbConn, round_id: i64) -> Result<Vec<i64>, AppError> {
     Ok(proposals::table

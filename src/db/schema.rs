@@ -159,8 +159,6 @@ diesel::joinable!(org_inspections -> organizations (org_id));
 diesel::joinable!(org_documents -> organizations (org_id));
 diesel::joinable!(tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, organizations, bureaus);
-
 diesel::table! {
     rounds (id) {
         id -> BigInt,
@@ -185,7 +183,6 @@ diesel::table! {
 }
 
 diesel::joinable!(rounds -> bureaus (bureau_id));
-diesel::allow_tables_to_appear_in_same_query!(rounds, bureaus);
 
 diesel::table! {
     proposals (id) {
@@ -235,12 +232,6 @@ diesel::table! {
 diesel::joinable!(proposals -> rounds (round_id));
 diesel::joinable!(proposals -> organizations (org_id));
 diesel::joinable!(proposal_attachments -> proposals (proposal_id));
-diesel::allow_tables_to_appear_in_same_query!(
-    proposals,
-    rounds,
-    organizations,
-    proposal_attachments
-);
 
 diesel::table! {
     org_bars (id) {
@@ -256,4 +247,54 @@ diesel::table! {
 }
 
 diesel::joinable!(org_bars -> bureaus (bureau_id));
-diesel::allow_tables_to_appear_in_same_query!(org_bars, bureaus);
+
+diesel::table! {
+    reviewer_profiles (user_id) {
+        user_id -> BigInt,
+        expertise -> Text,
+        affiliations_json -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reviews (id) {
+        id -> BigInt,
+        round_id -> BigInt,
+        proposal_id -> BigInt,
+        reviewer_id -> BigInt,
+        status -> Text,
+        scores_json -> Text,
+        overall_comment -> Text,
+        recommendation -> Nullable<Text>,
+        conflict_note -> Nullable<Text>,
+        version -> Integer,
+        assigned_by -> Nullable<BigInt>,
+        assigned_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(reviews -> proposals (proposal_id));
+diesel::joinable!(reviews -> rounds (round_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    bureaus,
+    users,
+    organizations,
+    org_inspections,
+    org_documents,
+    tokens,
+    login_throttle,
+    audit_head,
+    audit_log,
+    outbox,
+    rounds,
+    proposals,
+    proposal_attachments,
+    counters,
+    org_bars,
+    reviewer_profiles,
+    reviews,
+);

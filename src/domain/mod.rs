@@ -22,6 +22,7 @@ macro_rules! str_enum {
 }
 
 pub mod account;
+pub mod assignment;
 pub mod money;
 pub mod org;
 pub mod proposal;

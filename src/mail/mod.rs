@@ -337,6 +337,24 @@ pub fn deadline_moved(
     notice(to, "deadline_moved", &args, extra, link, base_url)
 }
 
+/// Proposals were assigned to a reviewer.
+pub fn reviews_assigned(
+    to: &Recipient,
+    count: usize,
+    round: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    notice(
+        to,
+        "reviews_assigned",
+        &[("count", count.to_string()), ("round", round.to_string())],
+        vec![],
+        link,
+        base_url,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,5 +5,6 @@
 pub mod accounts;
 pub mod orgs;
 pub mod proposals;
+pub mod reviews;
 pub mod rounds;
 pub mod screening;

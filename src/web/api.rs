@@ -13,6 +13,7 @@ use crate::auth::policy::{self, Action, Actor};
 use crate::db::audit::{AuditRow, Verification};
 use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
 use crate::db::proposals::{AttachmentMeta, ProposalListItem, ProposalRow, SubmissionFilter};
+use crate::db::reviews::{AssignedItem, Profile, ReviewRow};
 use crate::db::rounds::RoundRow;
 use crate::db::users::{Bureau, UserFilter, UserListItem};
 use crate::db::{self, audit, orgs, users, Paged};
@@ -112,6 +113,19 @@ pub fn scope() -> actix_web::Scope {
             "/rounds/{id}/submissions.csv",
             web::get().to(submissions_csv),
         )
+        .route("/reviewer/profile", web::get().to(get_profile))
+        .route("/reviewer/profile", web::put().to(put_profile))
+        .route("/reviews", web::get().to(list_reviews))
+        .route("/reviews/{id}", web::get().to(get_review))
+        .route("/reviews/{id}/accept", web::post().to(accept_review))
+        .route("/reviews/{id}/decline", web::post().to(decline_review))
+        .route("/rounds/{id}/review/start", web::post().to(start_review))
+        .route(
+            "/rounds/{id}/review/auto-assign",
+            web::post().to(auto_assign),
+        )
+        .route("/rounds/{id}/assignments", web::get().to(assignments))
+        .route("/proposals/{id}/reviewers", web::post().to(assign_reviewer))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -1221,6 +1235,206 @@ async fn submissions_csv(
     super::screening::csv_response(&state, user.0, id.into_inner(), lang_of(&req)).await
 }
 
+/// The reviewer's expertise and declared affiliations.
+#[utoipa::path(get, path = "/api/v1/reviewer/profile", tag = "review", security(("bearer" = [])), responses((status = 200, body = Profile)))]
+async fn get_profile(user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if user.0.role != crate::domain::account::Role::Reviewer {
+        return Err(AppError::Forbidden);
+    }
+    Ok(HttpResponse::Ok().json(
+        db::run(&state.pool, move |c| {
+            crate::db::reviews::profile(c, user.0.id)
+        })
+        .await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/reviewer/profile", request_body = Profile, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 422)))]
+async fn put_profile(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    body: web::Json<Profile>,
+) -> Result<HttpResponse, AppError> {
+    let p = body.into_inner();
+    db::run(&state.pool, move |c| {
+        ops::reviews::save_profile(c, &user.0, &p)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// The reviewer's assignments.
+#[utoipa::path(get, path = "/api/v1/reviews", tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<AssignedItem>)))]
+async fn list_reviews(user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if user.0.role != crate::domain::account::Role::Reviewer {
+        return Err(AppError::Forbidden);
+    }
+    Ok(HttpResponse::Ok().json(
+        db::run(&state.pool, move |c| {
+            crate::db::reviews::for_reviewer(c, user.0.id)
+        })
+        .await?,
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReviewDetail {
+    review: ReviewRow,
+    proposal_number: Option<String>,
+    title: String,
+    category: String,
+    org_name: String,
+    /// The proposal's content, once the review is accepted.
+    content: Option<ProposalContent>,
+}
+
+/// One of the reviewer's reviews; the proposal's content only after accepting.
+#[utoipa::path(get, path = "/api/v1/reviews/{id}", tag = "review", security(("bearer" = [])), responses((status = 200, body = ReviewDetail), (status = 403)))]
+async fn get_review(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let v = db::run(&state.pool, move |c| {
+        super::reviews::load_review(c, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ReviewDetail {
+        proposal_number: v.proposal.number.clone(),
+        title: v.proposal.title.clone(),
+        category: v.proposal.category.clone(),
+        org_name: v.org_name,
+        content: v.content,
+        review: v.review,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/accept", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+async fn accept_review(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| ops::reviews::accept(c, &user.0, id)).await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeclineBody {
+    conflict_note: String,
+}
+
+/// Decline with a conflict declaration; the slot opens for another reviewer.
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/decline", request_body = DeclineBody, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn decline_review(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<DeclineBody>,
+) -> Result<HttpResponse, AppError> {
+    let (id, note) = (id.into_inner(), body.into_inner().conflict_note);
+    db::run(&state.pool, move |c| {
+        ops::reviews::decline(c, &user.0, id, &note)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Move a screened round to expert review.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/review/start", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+async fn start_review(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| {
+        ops::reviews::start_review(c, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Fill every open slot, load-balanced, conflicts excluded.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/review/auto-assign", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+async fn auto_assign(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    let n = db::run(&state.pool, move |c| {
+        ops::reviews::auto_assign(c, &settings, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "assigned": n })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssignmentRow {
+    proposal_id: i64,
+    number: String,
+    title: String,
+    category: String,
+    /// (reviewer name, status)
+    reviewers: Vec<(String, String)>,
+    open_slots: usize,
+}
+
+/// The assignment board: each eligible proposal with its reviewers and open slots.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/assignments", tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<AssignmentRow>)))]
+async fn assignments(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let rows = db::run(&state.pool, move |c| {
+        let r = ops::rounds::find_managed(c, &user.0, id)?;
+        Ok(super::reviews::load_board(c, &r)?.rows)
+    })
+    .await?;
+    let out: Vec<AssignmentRow> = rows
+        .into_iter()
+        .map(|r| AssignmentRow {
+            proposal_id: r.proposal_id,
+            number: r.number,
+            title: r.title,
+            category: r.category,
+            reviewers: r.reviewers,
+            open_slots: r.open_slots,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AssignBody {
+    reviewer_id: i64,
+}
+
+/// Assign one reviewer by hand (refused on a known conflict).
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/reviewers", request_body = AssignBody, tag = "review", security(("bearer" = [])), responses((status = 201), (status = 409)))]
+async fn assign_reviewer(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<AssignBody>,
+) -> Result<HttpResponse, AppError> {
+    let (id, rid, settings) = (
+        id.into_inner(),
+        body.into_inner().reviewer_id,
+        state.settings.clone(),
+    );
+    let review = db::run(&state.pool, move |c| {
+        ops::reviews::assign(c, &settings, &user.0, id, rid)
+    })
+    .await?;
+    Ok(created(review))
+}
+
 struct BearerScheme;
 
 impl utoipa::Modify for BearerScheme {
@@ -1248,7 +1462,8 @@ impl utoipa::Modify for BearerScheme {
           list_rounds, create_round, get_round, update_round, publish_round, move_deadlines, list_calls, get_call, call_guide,
           start_proposal, list_proposals, get_proposal, save_proposal, submit_proposal, withdraw_proposal, upload_attachment,
           download_attachment, proposal_pdf, proposal_checklist, screen_proposal, screen_many, list_submissions,
-          submissions_xlsx, submissions_csv),
+          submissions_xlsx, submissions_csv, get_profile, put_profile, list_reviews, get_review, accept_review, decline_review,
+          start_review, auto_assign, assignments, assign_reviewer),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod orgs;
 pub mod proposals;
+pub mod reviews;
 pub mod rounds;
 pub mod screening;
 
@@ -455,6 +456,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(rounds::routes)
         .configure(proposals::routes)
         .configure(screening::routes)
+        .configure(reviews::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
 }

@@ -8,5 +8,6 @@ mod cli;
 mod orgs;
 mod platform;
 mod proposals;
+mod reviews;
 mod rounds;
 mod screening;

@@ -1,0 +1,256 @@
+//! Queries of the review aggregate: reviewer profiles and review assignments.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{organizations, proposals, reviewer_profiles, reviews, rounds, users};
+use super::{now, DbConn};
+use crate::domain::assignment::{Affiliation, ReviewStatus};
+use crate::domain::proposal::ProposalStatus;
+use crate::error::AppError;
+
+/// A reviewer's expertise (service categories) and declared affiliations.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Profile {
+    pub expertise: Vec<String>,
+    pub affiliations: Vec<Affiliation>,
+}
+
+pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Profile, AppError> {
+    let row: Option<(String, String)> = reviewer_profiles::table
+        .find(user_id)
+        .select((
+            reviewer_profiles::expertise,
+            reviewer_profiles::affiliations_json,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((e, a)) => Profile {
+            expertise: e
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            affiliations: serde_json::from_str(&a).unwrap_or_default(),
+        },
+        None => Profile::default(),
+    })
+}
+
+pub fn save_profile(conn: &mut DbConn, user_id: i64, p: &Profile) -> Result<(), AppError> {
+    let expertise = p.expertise.join(",");
+    let affiliations = serde_json::to_string(&p.affiliations).expect("serializes");
+    let n = diesel::update(reviewer_profiles::table.find(user_id))
+        .set((
+            reviewer_profiles::expertise.eq(&expertise),
+            reviewer_profiles::affiliations_json.eq(&affiliations),
+            reviewer_profiles::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(reviewer_profiles::table)
+            .values((
+                reviewer_profiles::user_id.eq(user_id),
+                reviewer_profiles::expertise.eq(&expertise),
+                reviewer_profiles::affiliations_json.eq(&affiliations),
+                reviewer_profiles::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Active reviewers with their profiles.
+pub fn reviewers(conn: &mut DbConn) -> Result<Vec<(i64, String, String, Profile)>, AppError> {
+    let rows: Vec<(i64, String, String)> = users::table
+        .filter(users::role.eq("reviewer"))
+        .filter(users::status.eq("active"))
+        .order(users::id)
+        .select((users::id, users::name, users::email))
+        .load(conn)?;
+    let profiles: Vec<(i64, String, String)> = reviewer_profiles::table
+        .select((
+            reviewer_profiles::user_id,
+            reviewer_profiles::expertise,
+            reviewer_profiles::affiliations_json,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, email)| {
+            let p = profiles
+                .iter()
+                .find(|(u, _, _)| *u == id)
+                .map(|(_, e, a)| Profile {
+                    expertise: e
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
+                    affiliations: serde_json::from_str(a).unwrap_or_default(),
+                })
+                .unwrap_or_default();
+            (id, name, email, p)
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
+#[diesel(table_name = reviews)]
+pub struct ReviewRow {
+    pub id: i64,
+    pub round_id: i64,
+    pub proposal_id: i64,
+    pub reviewer_id: i64,
+    pub status: String,
+    #[serde(skip)]
+    pub scores_json: String,
+    pub overall_comment: String,
+    pub recommendation: Option<String>,
+    pub conflict_note: Option<String>,
+    pub version: i32,
+    pub assigned_by: Option<i64>,
+    pub assigned_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ReviewRow {
+    pub fn status(&self) -> ReviewStatus {
+        ReviewStatus::parse(&self.status).unwrap_or(ReviewStatus::Assigned)
+    }
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    round_id: i64,
+    proposal_id: i64,
+    reviewer_id: i64,
+    by: i64,
+) -> Result<i64, AppError> {
+    let at = now();
+    Ok(diesel::insert_into(reviews::table)
+        .values((
+            reviews::round_id.eq(round_id),
+            reviews::proposal_id.eq(proposal_id),
+            reviews::reviewer_id.eq(reviewer_id),
+            reviews::status.eq(ReviewStatus::Assigned.as_str()),
+            reviews::scores_json.eq("[]"),
+            reviews::overall_comment.eq(""),
+            reviews::version.eq(1),
+            reviews::assigned_by.eq(Some(by)),
+            reviews::assigned_at.eq(at),
+            reviews::updated_at.eq(at),
+        ))
+        .returning(reviews::id)
+        .get_result(conn)?)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> Result<ReviewRow, AppError> {
+    Ok(reviews::table
+        .find(id)
+        .select(ReviewRow::as_select())
+        .first(conn)?)
+}
+
+/// Moves a review from `from` to `to`; a review no longer in `from` is a 409.
+pub fn transition(
+    conn: &mut DbConn,
+    id: i64,
+    from: ReviewStatus,
+    to: ReviewStatus,
+    note: Option<&str>,
+) -> Result<(), AppError> {
+    let n = diesel::update(
+        reviews::table
+            .find(id)
+            .filter(reviews::status.eq(from.as_str())),
+    )
+    .set((
+        reviews::status.eq(to.as_str()),
+        reviews::conflict_note.eq(note),
+        reviews::version.eq(reviews::version + 1),
+        reviews::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::conflict("error.review_wrong_state"));
+    }
+    Ok(())
+}
+
+/// Every review of a round: (proposal, reviewer, status).
+pub fn pairs(conn: &mut DbConn, round_id: i64) -> Result<Vec<(i64, i64, String)>, AppError> {
+    Ok(reviews::table
+        .filter(reviews::round_id.eq(round_id))
+        .select((reviews::proposal_id, reviews::reviewer_id, reviews::status))
+        .load(conn)?)
+}
+
+/// An eligible proposal with its organization's name and code, for assignment.
+#[derive(Debug, Clone, Queryable)]
+pub struct EligibleProposal {
+    pub id: i64,
+    pub number: Option<String>,
+    pub title: String,
+    pub category: String,
+    pub org_name: String,
+    pub org_uscc: Option<String>,
+}
+
+pub fn eligible_proposals(
+    conn: &mut DbConn,
+    round_id: i64,
+) -> Result<Vec<EligibleProposal>, AppError> {
+    Ok(proposals::table
+        .inner_join(organizations::table)
+        .filter(proposals::round_id.eq(round_id))
+        .filter(proposals::status.eq(ProposalStatus::Eligible.as_str()))
+        .order(proposals::id)
+        .select((
+            proposals::id,
+            proposals::number,
+            proposals::title,
+            proposals::category,
+            organizations::name,
+            organizations::uscc,
+        ))
+        .load(conn)?)
+}
+
+/// A reviewer's line in their list: what they see before accepting.
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct AssignedItem {
+    pub review_id: i64,
+    pub status: String,
+    pub proposal_id: i64,
+    pub number: Option<String>,
+    pub title: String,
+    pub category: String,
+    pub org_name: String,
+    pub round_title: String,
+    pub review_due: Option<NaiveDateTime>,
+}
+
+pub fn for_reviewer(conn: &mut DbConn, reviewer_id: i64) -> Result<Vec<AssignedItem>, AppError> {
+    Ok(reviews::table
+        .inner_join(proposals::table.inner_join(organizations::table))
+        .inner_join(rounds::table)
+        .filter(reviews::reviewer_id.eq(reviewer_id))
+        .order(reviews::id.desc())
+        .select((
+            reviews::id,
+            reviews::status,
+            proposals::id,
+            proposals::number,
+            proposals::title,
+            proposals::category,
+            organizations::name,
+            rounds::title,
+            rounds::review_due,
+        ))
+        .load(conn)?)
+}

@@ -1,0 +1,481 @@
+//! Pages of expert review: the reviewer's profile and assignments, accepting or declining,
+//! and the officer's assignment board.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::policy::Actor;
+use crate::db::proposals::ProposalRow;
+use crate::db::reviews::{AssignedItem, Profile, ReviewRow};
+use crate::db::rounds::RoundRow;
+use crate::db::{self, orgs, proposals, reviews};
+use crate::domain::assignment::Affiliation;
+use crate::domain::proposal::ProposalContent;
+use crate::domain::round::RoundRules;
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::Msg;
+use crate::ops;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reviewer/profile", web::get().to(profile_page))
+        .route("/reviewer/profile", web::post().to(save_profile))
+        .route("/reviews", web::get().to(my_reviews))
+        .route("/reviews/{id}", web::get().to(review_page))
+        .route("/reviews/{id}/accept", web::post().to(accept))
+        .route("/reviews/{id}/decline", web::post().to(decline))
+        .route("/rounds/{id}/review", web::get().to(board))
+        .route("/rounds/{id}/review/start", web::post().to(start))
+        .route("/rounds/{id}/review/auto", web::post().to(auto))
+        .route("/proposals/{id}/reviewers", web::post().to(assign));
+}
+
+/// Profile form values: expertise checkboxes and affiliation rows.
+#[derive(Default)]
+struct ProfileForm {
+    categories: Vec<(String, bool)>,
+    rows: Vec<[String; 4]>,
+}
+
+impl ProfileForm {
+    fn from(p: &Profile) -> Self {
+        let cats = RoundRules::default().categories;
+        let mut rows: Vec<[String; 4]> = p
+            .affiliations
+            .iter()
+            .map(|a| {
+                [
+                    a.org_name.clone(),
+                    a.uscc.clone().unwrap_or_default(),
+                    a.role.clone(),
+                    a.until.map(|d| d.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        rows.extend(std::iter::repeat_n(Default::default(), 2));
+        ProfileForm {
+            categories: cats
+                .into_iter()
+                .map(|c| (c.clone(), p.expertise.contains(&c)))
+                .collect(),
+            rows,
+        }
+    }
+}
+
+/// Reads the posted profile; bad dates are named by row.
+fn parse_profile(form: &HashMap<String, String>) -> Result<Profile, FieldErrors> {
+    let cats = RoundRules::default().categories;
+    let expertise = cats
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| form.contains_key(&format!("exp_{i}")))
+        .map(|(_, c)| c.clone())
+        .collect();
+    let mut e = FieldErrors::new();
+    let mut affiliations = Vec::new();
+    let get = |k: String| {
+        form.get(&k)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    for i in 0..50 {
+        let (name, uscc, role, until) = (
+            get(format!("a_name_{i}")),
+            get(format!("a_uscc_{i}")),
+            get(format!("a_role_{i}")),
+            get(format!("a_until_{i}")),
+        );
+        if name.is_empty() && uscc.is_empty() && role.is_empty() && until.is_empty() {
+            continue;
+        }
+        let until = if until.is_empty() {
+            None
+        } else {
+            match chrono::NaiveDate::parse_from_str(&until, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    e.add(
+                        "affiliations",
+                        Msg::new("field.affiliation_line").arg("line", affiliations.len() + 1),
+                    );
+                    None
+                }
+            }
+        };
+        affiliations.push(Affiliation {
+            org_name: name,
+            uscc: Some(uscc).filter(|u| !u.is_empty()),
+            role,
+            until,
+        });
+    }
+    if e.is_empty() {
+        Ok(Profile {
+            expertise,
+            affiliations,
+        })
+    } else {
+        Err(e)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reviews/profile.html")]
+struct ProfilePage {
+    ctx: PageCtx,
+    form: ProfileForm,
+    errors: FormErrors,
+}
+
+async fn profile_page(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    if !ctx.role_is("reviewer") {
+        return Err(AppError::Forbidden);
+    }
+    let p = db::run(&state.pool, move |c| reviews::profile(c, actor.id)).await?;
+    render(&ProfilePage {
+        form: ProfileForm::from(&p),
+        ctx,
+        errors: FormErrors::default(),
+    })
+}
+
+async fn save_profile(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    form: CsrfForm<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let result = match parse_profile(&form.0) {
+        Ok(p) => {
+            db::run(&state.pool, move |c| {
+                ops::reviews::save_profile(c, &actor, &p)
+            })
+            .await
+        }
+        Err(e) => Err(AppError::Validation(e)),
+    };
+    match result {
+        Ok(()) => Ok(see_other_flash("/reviewer/profile", "flash.saved")),
+        Err(AppError::Validation(e)) => {
+            let a = ctx.user()?.clone();
+            let p = db::run(&state.pool, move |c| reviews::profile(c, a.id)).await?;
+            let errors = ctx.errors(&e);
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ProfilePage {
+                    form: ProfileForm::from(&p),
+                    ctx,
+                    errors,
+                },
+            )
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reviews/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    items: Vec<AssignedItem>,
+}
+
+async fn my_reviews(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    if !ctx.role_is("reviewer") {
+        return Err(AppError::Forbidden);
+    }
+    let items = db::run(&state.pool, move |c| reviews::for_reviewer(c, actor.id)).await?;
+    render(&ListPage { ctx, items })
+}
+
+/// What a reviewer sees: before accepting, title, organization and category only.
+pub struct ReviewView {
+    pub review: ReviewRow,
+    pub proposal: ProposalRow,
+    pub org_name: String,
+    pub round: RoundRow,
+    /// The full content, once accepted.
+    pub content: Option<ProposalContent>,
+}
+
+pub fn load_review(c: &mut db::DbConn, actor: &Actor, id: i64) -> Result<ReviewView, AppError> {
+    let review = ops::reviews::find_own(c, actor, id)?;
+    let proposal = proposals::find(c, review.proposal_id)?;
+    let org_name = orgs::find(c, proposal.org_id)?.name;
+    let round = crate::db::rounds::find(c, proposal.round_id)?;
+    let open = matches!(
+        review.status(),
+        crate::domain::assignment::ReviewStatus::Accepted
+            | crate::domain::assignment::ReviewStatus::Submitted
+    );
+    Ok(ReviewView {
+        content: open.then(|| proposal.content()),
+        review,
+        proposal,
+        org_name,
+        round,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "reviews/show.html")]
+struct ReviewPage {
+    ctx: PageCtx,
+    v: ReviewView,
+    errors: FormErrors,
+}
+
+async fn review_with(
+    ctx: PageCtx,
+    state: &AppState,
+    id: i64,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let v = db::run(&state.pool, move |c| load_review(c, &actor, id)).await?;
+    let errors = ctx.errors(&errors);
+    render_status(status, &ReviewPage { ctx, v, errors })
+}
+
+async fn review_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    review_with(
+        ctx,
+        &state,
+        id.into_inner(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn accept(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _f: CsrfForm<super::account::Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| ops::reviews::accept(c, &actor, id)).await?;
+    Ok(see_other_flash(
+        &format!("/reviews/{id}"),
+        "flash.review_accepted",
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeclineForm {
+    conflict_note: String,
+}
+
+async fn decline(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<DeclineForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let note = f.0.conflict_note;
+    match db::run(&state.pool, move |c| {
+        ops::reviews::decline(c, &actor, id, &note)
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other_flash("/reviews", "flash.review_declined")),
+        Err(AppError::Validation(e)) => {
+            review_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The assignment board of a round.
+pub struct Board {
+    pub rows: Vec<BoardRow>,
+    /// Active reviewers (id, name), for manual assignment.
+    pub reviewers: Vec<(i64, String)>,
+    /// Reviews held per reviewer (name, count).
+    pub loads: Vec<(String, usize)>,
+}
+
+/// One proposal on the assignment board.
+pub struct BoardRow {
+    pub proposal_id: i64,
+    pub number: String,
+    pub title: String,
+    pub org_name: String,
+    pub category: String,
+    /// (reviewer name, status)
+    pub reviewers: Vec<(String, String)>,
+    pub open_slots: usize,
+}
+
+#[derive(Template)]
+#[template(path = "reviews/board.html")]
+struct BoardPage {
+    ctx: PageCtx,
+    round: RoundRow,
+    rows: Vec<BoardRow>,
+    reviewers: Vec<(i64, String)>,
+    loads: Vec<(String, usize)>,
+}
+
+pub fn load_board(c: &mut db::DbConn, round: &RoundRow) -> Result<Board, AppError> {
+    let per = round.rules().reviewers_per_proposal.max(1) as usize;
+    let pairs = reviews::pairs(c, round.id)?;
+    let reviewers = reviews::reviewers(c)?;
+    let name_of = |id: i64| {
+        reviewers
+            .iter()
+            .find(|r| r.0 == id)
+            .map(|r| r.1.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let rows = reviews::eligible_proposals(c, round.id)?
+        .into_iter()
+        .map(|e| {
+            let pid = e.id;
+            let mine: Vec<(String, String)> = pairs
+                .iter()
+                .filter(|(p, _, _)| *p == pid)
+                .map(|(_, r, st)| (name_of(*r), st.clone()))
+                .collect();
+            let holding = mine
+                .iter()
+                .filter(|(_, st)| st != "declined_conflict")
+                .count();
+            BoardRow {
+                proposal_id: pid,
+                number: e.number.unwrap_or_default(),
+                title: e.title,
+                org_name: e.org_name,
+                category: e.category,
+                reviewers: mine,
+                open_slots: per.saturating_sub(holding),
+            }
+        })
+        .collect();
+    let loads = reviewers
+        .iter()
+        .map(|(id, name, _, _)| {
+            (
+                name.clone(),
+                pairs
+                    .iter()
+                    .filter(|(_, r, st)| r == id && st != "declined_conflict")
+                    .count(),
+            )
+        })
+        .collect();
+    Ok(Board {
+        rows,
+        reviewers: reviewers
+            .iter()
+            .map(|(id, name, _, _)| (*id, name.clone()))
+            .collect(),
+        loads,
+    })
+}
+
+async fn board(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let (round, b) = db::run(&state.pool, move |c| {
+        let r = ops::rounds::find_managed(c, &actor, id)?;
+        let b = load_board(c, &r)?;
+        Ok((r, b))
+    })
+    .await?;
+    render(&BoardPage {
+        ctx,
+        round,
+        rows: b.rows,
+        reviewers: b.reviewers,
+        loads: b.loads,
+    })
+}
+
+async fn start(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _f: CsrfForm<super::account::Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| {
+        ops::reviews::start_review(c, &actor, id)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/rounds/{id}/review"),
+        "flash.review_started",
+    ))
+}
+
+async fn auto(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _f: CsrfForm<super::account::Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::reviews::auto_assign(c, &settings, &actor, id)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/rounds/{id}/review"),
+        "flash.reviewers_assigned",
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AssignForm {
+    reviewer_id: String,
+}
+
+async fn assign(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<AssignForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (pid, settings) = (id.into_inner(), state.settings.clone());
+    let reviewer: i64 =
+        f.0.reviewer_id
+            .trim()
+            .parse()
+            .map_err(|_| FieldErrors::single("reviewer_id", "field.reviewer_unknown"))?;
+    let round = db::run(&state.pool, move |c| {
+        ops::reviews::assign(c, &settings, &actor, pid, reviewer)?;
+        Ok(proposals::find(c, pid)?.round_id)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/rounds/{round}/review"),
+        "flash.reviewers_assigned",
+    ))
+}
