@@ -122,6 +122,20 @@ impl ReviewRow {
     pub fn status(&self) -> ReviewStatus {
         ReviewStatus::parse(&self.status).unwrap_or(ReviewStatus::Assigned)
     }
+    /// The content, with one line per criterion of a rubric of `n` criteria.
+    pub fn content(&self, n: usize) -> crate::domain::assignment::ReviewContent {
+        let mut criteria: Vec<crate::domain::assignment::CriterionScore> =
+            serde_json::from_str(&self.scores_json).unwrap_or_default();
+        criteria.resize(n, Default::default());
+        crate::domain::assignment::ReviewContent {
+            criteria,
+            overall_comment: self.overall_comment.clone(),
+            recommendation: self
+                .recommendation
+                .as_deref()
+                .and_then(crate::domain::assignment::Recommendation::parse),
+        }
+    }
 }
 
 pub fn insert(
@@ -190,6 +204,20 @@ pub fn pairs(conn: &mut DbConn, round_id: i64) -> Result<Vec<(i64, i64, String)>
         .load(conn)?)
 }
 
+/// Every review of a round: (id, proposal, reviewer, status).
+pub fn ids(conn: &mut DbConn, round_id: i64) -> Result<Vec<(i64, i64, i64, String)>, AppError> {
+    Ok(reviews::table
+        .filter(reviews::round_id.eq(round_id))
+        .order(reviews::id)
+        .select((
+            reviews::id,
+            reviews::proposal_id,
+            reviews::reviewer_id,
+            reviews::status,
+        ))
+        .load(conn)?)
+}
+
 /// An eligible proposal with its organization's name and code, for assignment.
 #[derive(Debug, Clone, Queryable)]
 pub struct EligibleProposal {
@@ -253,4 +281,51 @@ pub fn for_reviewer(conn: &mut DbConn, reviewer_id: i64) -> Result<Vec<AssignedI
             rounds::review_due,
         ))
         .load(conn)?)
+}
+
+/// Saves a review's content if `version` is current.
+pub fn save_content(
+    conn: &mut DbConn,
+    id: i64,
+    version: i32,
+    c: &crate::domain::assignment::ReviewContent,
+) -> Result<(), AppError> {
+    let n = diesel::update(reviews::table.find(id).filter(reviews::version.eq(version)))
+        .set((
+            reviews::scores_json.eq(serde_json::to_string(&c.criteria).expect("serializes")),
+            reviews::overall_comment.eq(&c.overall_comment),
+            reviews::recommendation.eq(c.recommendation.map(|r| r.as_str())),
+            reviews::version.eq(version + 1),
+            reviews::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::conflict("error.edit_conflict"));
+    }
+    Ok(())
+}
+
+pub fn set_submitted(conn: &mut DbConn, id: i64, submitted: bool) -> Result<(), AppError> {
+    use crate::domain::assignment::ReviewStatus;
+    let (from, to) = if submitted {
+        (ReviewStatus::Accepted, ReviewStatus::Submitted)
+    } else {
+        (ReviewStatus::Submitted, ReviewStatus::Accepted)
+    };
+    let n = diesel::update(
+        reviews::table
+            .find(id)
+            .filter(reviews::status.eq(from.as_str())),
+    )
+    .set((
+        reviews::status.eq(to.as_str()),
+        reviews::submitted_at.eq(if submitted { Some(now()) } else { None }),
+        reviews::version.eq(reviews::version + 1),
+        reviews::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::conflict("error.review_wrong_state"));
+    }
+    Ok(())
 }

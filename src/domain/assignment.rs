@@ -22,6 +22,77 @@ impl ReviewStatus {
     }
 }
 
+str_enum!(
+    /// A reviewer's recommendation.
+    Recommendation { Fund = "fund", FundReduced = "fund_reduced", DoNotFund = "do_not_fund" }
+);
+
+/// One criterion of a review as saved: a score in tenths (none while a draft) and a comment.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct CriterionScore {
+    pub score: Option<i32>,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// A review's content as the reviewer writes it.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct ReviewContent {
+    /// One per rubric criterion, in rubric order.
+    pub criteria: Vec<CriterionScore>,
+    pub overall_comment: String,
+    pub recommendation: Option<Recommendation>,
+}
+
+/// Checks a review against the rubric: every given score in range and on the 0.5 step; with
+/// `complete`, every score, the overall comment and the recommendation are required too.
+pub fn check_review_content(
+    c: &ReviewContent,
+    rubric: &[crate::domain::round::Criterion],
+    complete: bool,
+) -> crate::error::FieldErrors {
+    use crate::i18n::Msg;
+    let mut e = crate::error::FieldErrors::new();
+    if c.criteria.len() != rubric.len() {
+        e.add(
+            "scores",
+            Msg::new("field.scores_count").arg("count", rubric.len()),
+        );
+        return e;
+    }
+    for (i, (s, cr)) in c.criteria.iter().zip(rubric).enumerate() {
+        match s.score {
+            Some(v) => {
+                if let Err(err) = crate::domain::review::check_score(v, cr.max_points) {
+                    e.add(
+                        format!("scores[{i}]"),
+                        Msg::new(err.key()).arg("max", cr.max_points),
+                    );
+                }
+            }
+            None if complete => e.add(format!("scores[{i}]"), Msg::new("field.required")),
+            None => {}
+        }
+        if s.comment.chars().count() > 2000 {
+            e.add(
+                format!("comments[{i}]"),
+                Msg::new("field.too_long").arg("max", 2000),
+            );
+        }
+    }
+    if complete && c.overall_comment.trim().is_empty() {
+        e.add("overall_comment", Msg::new("field.required"));
+    }
+    if complete && c.recommendation.is_none() {
+        e.add("recommendation", Msg::new("field.required"));
+    }
+    e
+}
+
 /// An organization a reviewer worked for or advised.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Affiliation {
@@ -168,6 +239,38 @@ mod tests {
             Some("52320508MJ0000002X"),
             today
         ));
+    }
+
+    #[test]
+    fn a_review_is_checked_against_the_rubric() {
+        let rubric = crate::domain::round::RoundRules::default().review_criteria;
+        let mut c = ReviewContent {
+            criteria: vec![CriterionScore::default(); rubric.len()],
+            ..Default::default()
+        };
+        assert!(
+            check_review_content(&c, &rubric, false).is_empty(),
+            "an empty draft is fine"
+        );
+        c.criteria[0].score = Some(205); // 20.5 of 20
+        c.criteria[1].score = Some(173); // off the 0.5 step
+        let e = check_review_content(&c, &rubric, true);
+        let fields: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "scores[0]",
+                "scores[1]",
+                "scores[2]",
+                "scores[3]",
+                "scores[4]",
+                "scores[5]",
+                "overall_comment",
+                "recommendation"
+            ]
+        );
+        assert_eq!(e.0[0].msg.key, "field.score_range");
+        assert_eq!(e.0[1].msg.key, "field.score_step");
     }
 
     #[test]

@@ -23,8 +23,10 @@ macro_rules! str_enum {
 
 pub mod account;
 pub mod assignment;
+pub mod calendar;
 pub mod money;
 pub mod org;
 pub mod proposal;
+pub mod review;
 pub mod round;
 pub mod uscc;

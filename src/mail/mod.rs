@@ -355,6 +355,25 @@ pub fn reviews_assigned(
     )
 }
 
+/// An officer reopened a submitted review.
+pub fn review_reopened(
+    to: &Recipient,
+    round: &str,
+    reason: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let extra = vec![tf(to.lang, "email.reason", &[("reason", reason.into())])];
+    notice(
+        to,
+        "review_reopened",
+        &[("round", round.to_string())],
+        extra,
+        link,
+        base_url,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -260,3 +260,88 @@ pub fn decline(conn: &mut DbConn, actor: &Actor, id: i64, note: &str) -> Result<
         )
     })
 }
+
+/// Saves the reviewer's work in progress (any given score must already be valid).
+pub fn save(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    version: i32,
+    content: &assignment::ReviewContent,
+) -> Result<(), AppError> {
+    let rv = find_own(conn, actor, id)?;
+    match rv.status() {
+        ReviewStatus::Accepted => {}
+        ReviewStatus::Submitted => return Err(AppError::conflict("error.review_locked")),
+        _ => return Err(AppError::conflict("error.review_wrong_state")),
+    }
+    let rubric = crate::db::rounds::find(conn, rv.round_id)?
+        .rules()
+        .review_criteria;
+    assignment::check_review_content(content, &rubric, false).into_result()?;
+    db::write_tx(conn, |c| {
+        reviews::save_content(c, id, version, content)?;
+        audit::append(c, Change::new(Some(actor), "review.saved", "review", id))
+    })
+}
+
+/// Submits the review: every score, the overall comment and the recommendation are
+/// required; a submitted review is locked.
+pub fn submit(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let rv = find_own(conn, actor, id)?;
+    if rv.status() == ReviewStatus::Submitted {
+        return Err(AppError::conflict("error.review_locked"));
+    }
+    if rv.status() != ReviewStatus::Accepted {
+        return Err(AppError::conflict("error.review_wrong_state"));
+    }
+    let round = crate::db::rounds::find(conn, rv.round_id)?;
+    if round.status() != RoundStatus::Reviewing {
+        return Err(AppError::conflict("error.round_wrong_state"));
+    }
+    let rubric = round.rules().review_criteria;
+    let content = rv.content(rubric.len());
+    assignment::check_review_content(&content, &rubric, true).into_result()?;
+    db::write_tx(conn, |c| {
+        reviews::set_submitted(c, id, true)?;
+        let total: i32 = content.criteria.iter().filter_map(|s| s.score).sum();
+        audit::append(c, Change::new(Some(actor), "review.submitted", "review", id).after(serde_json::json!({"total_tenths": total, "recommendation": content.recommendation})))
+    })
+}
+
+/// An officer reopens a submitted review, with a reason the reviewer reads.
+pub fn reopen(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> Result<(), AppError> {
+    let rv = reviews::find(conn, id)?;
+    let round = super::rounds::find_managed(conn, actor, rv.round_id)?;
+    if reason.trim().is_empty() {
+        return Err(FieldErrors::single("reason", "field.required"));
+    }
+    if round.status() != RoundStatus::Reviewing {
+        return Err(AppError::conflict("error.round_wrong_state"));
+    }
+    db::write_tx(conn, |c| {
+        reviews::set_submitted(c, id, false)?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "review.reopened", "review", id).reason(reason.trim()),
+        )?;
+        let u = users::find(c, rv.reviewer_id)?;
+        let to = Recipient::new(&u.email, &u.name, &u.locale);
+        outbox::enqueue(
+            c,
+            &mail::review_reopened(
+                &to,
+                &round.title,
+                reason.trim(),
+                &format!("{}/reviews/{id}", s.base_url),
+                &s.base_url,
+            ),
+        )
+    })
+}

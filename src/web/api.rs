@@ -119,6 +119,9 @@ pub fn scope() -> actix_web::Scope {
         .route("/reviews/{id}", web::get().to(get_review))
         .route("/reviews/{id}/accept", web::post().to(accept_review))
         .route("/reviews/{id}/decline", web::post().to(decline_review))
+        .route("/reviews/{id}", web::put().to(save_review))
+        .route("/reviews/{id}/submit", web::post().to(submit_review))
+        .route("/reviews/{id}/reopen", web::post().to(reopen_review))
         .route("/rounds/{id}/review/start", web::post().to(start_review))
         .route(
             "/rounds/{id}/review/auto-assign",
@@ -1286,6 +1289,10 @@ pub struct ReviewDetail {
     org_name: String,
     /// The proposal's content, once the review is accepted.
     content: Option<ProposalContent>,
+    /// The round's review criteria, in order.
+    rubric: Vec<crate::domain::round::Criterion>,
+    /// This reviewer's scores (tenths of a point) and comments.
+    scores: crate::domain::assignment::ReviewContent,
 }
 
 /// One of the reviewer's reviews; the proposal's content only after accepting.
@@ -1306,6 +1313,8 @@ async fn get_review(
         category: v.proposal.category.clone(),
         org_name: v.org_name,
         content: v.content,
+        scores: v.review.content(v.rubric.len()),
+        rubric: v.rubric,
         review: v.review,
     }))
 }
@@ -1337,6 +1346,65 @@ async fn decline_review(
     let (id, note) = (id.into_inner(), body.into_inner().conflict_note);
     db::run(&state.pool, move |c| {
         ops::reviews::decline(c, &user.0, id, &note)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReviewSave {
+    version: i32,
+    content: crate::domain::assignment::ReviewContent,
+}
+
+/// Save scores (tenths of a point, 0..max on the 0.5 step) and comments; drafts may be incomplete.
+#[utoipa::path(put, path = "/api/v1/reviews/{id}", request_body = ReviewSave, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn save_review(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ReviewSave>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    db::run(&state.pool, move |c| {
+        ops::reviews::save(c, &user.0, id, b.version, &b.content)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Submit the review: every score, the overall comment and a recommendation are required; it locks.
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/submit", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn submit_review(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| ops::reviews::submit(c, &user.0, id)).await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReopenBody {
+    reason: String,
+}
+
+/// An officer reopens a submitted review, with a reason.
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/reopen", request_body = ReopenBody, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn reopen_review(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ReopenBody>,
+) -> Result<HttpResponse, AppError> {
+    let (id, reason, settings) = (
+        id.into_inner(),
+        body.into_inner().reason,
+        state.settings.clone(),
+    );
+    db::run(&state.pool, move |c| {
+        ops::reviews::reopen(c, &settings, &user.0, id, &reason)
     })
     .await?;
     Ok(ok())
@@ -1378,8 +1446,8 @@ pub struct AssignmentRow {
     number: String,
     title: String,
     category: String,
-    /// (reviewer name, status)
-    reviewers: Vec<(String, String)>,
+    /// (review id, reviewer name, status)
+    reviewers: Vec<(i64, String, String)>,
     open_slots: usize,
 }
 
@@ -1463,7 +1531,7 @@ impl utoipa::Modify for BearerScheme {
           start_proposal, list_proposals, get_proposal, save_proposal, submit_proposal, withdraw_proposal, upload_attachment,
           download_attachment, proposal_pdf, proposal_checklist, screen_proposal, screen_many, list_submissions,
           submissions_xlsx, submissions_csv, get_profile, put_profile, list_reviews, get_review, accept_review, decline_review,
-          start_review, auto_assign, assignments, assign_reviewer),
+          start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

@@ -29,6 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/reviews/{id}", web::get().to(review_page))
         .route("/reviews/{id}/accept", web::post().to(accept))
         .route("/reviews/{id}/decline", web::post().to(decline))
+        .route("/reviews/{id}/scores", web::post().to(save_scores))
+        .route("/reviews/{id}/reopen", web::post().to(reopen))
         .route("/rounds/{id}/review", web::get().to(board))
         .route("/rounds/{id}/review/start", web::post().to(start))
         .route("/rounds/{id}/review/auto", web::post().to(auto))
@@ -204,6 +206,123 @@ pub struct ReviewView {
     pub round: RoundRow,
     /// The full content, once accepted.
     pub content: Option<ProposalContent>,
+    /// The round's review criteria.
+    pub rubric: Vec<crate::domain::round::Criterion>,
+}
+
+/// The scoring form: what is saved, or what was just typed.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreForm {
+    pub scores: Vec<String>,
+    pub comments: Vec<String>,
+    pub overall_comment: String,
+    pub recommendation: String,
+}
+
+impl ScoreForm {
+    pub fn from_content(c: &crate::domain::assignment::ReviewContent) -> Self {
+        ScoreForm {
+            scores: c
+                .criteria
+                .iter()
+                .map(|s| s.score.map(tenths_text).unwrap_or_default())
+                .collect(),
+            comments: c.criteria.iter().map(|s| s.comment.clone()).collect(),
+            overall_comment: c.overall_comment.clone(),
+            recommendation: c
+                .recommendation
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_default(),
+        }
+    }
+    pub fn from_post(form: &HashMap<String, String>, n: usize) -> Self {
+        let get = |k: String| form.get(&k).cloned().unwrap_or_default();
+        ScoreForm {
+            scores: (0..n).map(|i| get(format!("score_{i}"))).collect(),
+            comments: (0..n).map(|i| get(format!("comment_{i}"))).collect(),
+            overall_comment: get("overall_comment".into()),
+            recommendation: get("recommendation".into()),
+        }
+    }
+    /// Parses into a review; unreadable scores are reported by field.
+    pub fn content(
+        &self,
+        rubric: &[crate::domain::round::Criterion],
+    ) -> Result<crate::domain::assignment::ReviewContent, FieldErrors> {
+        use crate::domain::assignment::{CriterionScore, Recommendation, ReviewContent};
+        let mut e = FieldErrors::new();
+        let mut criteria = Vec::new();
+        for (i, cr) in rubric.iter().enumerate() {
+            let raw = self.scores.get(i).map(|s| s.trim()).unwrap_or("");
+            let score = if raw.is_empty() {
+                None
+            } else {
+                match crate::domain::review::parse_score(raw, cr.max_points) {
+                    Ok(v) => Some(v),
+                    Err(err) => {
+                        e.add(
+                            format!("scores[{i}]"),
+                            Msg::new(err.key()).arg("max", cr.max_points),
+                        );
+                        None
+                    }
+                }
+            };
+            criteria.push(CriterionScore {
+                score,
+                comment: self
+                    .comments
+                    .get(i)
+                    .map(|c| c.trim().to_string())
+                    .unwrap_or_default(),
+            });
+        }
+        let recommendation = match self.recommendation.trim() {
+            "" => None,
+            r => match Recommendation::parse(r) {
+                Some(r) => Some(r),
+                None => {
+                    e.add("recommendation", Msg::new("field.choice_invalid"));
+                    None
+                }
+            },
+        };
+        if e.is_empty() {
+            Ok(ReviewContent {
+                criteria,
+                overall_comment: self.overall_comment.trim().to_string(),
+                recommendation,
+            })
+        } else {
+            Err(e)
+        }
+    }
+    pub fn score(&self, i: &usize) -> &str {
+        self.scores.get(*i).map(|s| s.as_str()).unwrap_or("")
+    }
+    pub fn comment(&self, i: &usize) -> &str {
+        self.comments.get(*i).map(|s| s.as_str()).unwrap_or("")
+    }
+    /// The total of the readable scores, for display.
+    pub fn total(&self, rubric: &[crate::domain::round::Criterion]) -> String {
+        let t: i32 = rubric
+            .iter()
+            .enumerate()
+            .filter_map(|(i, cr)| {
+                crate::domain::review::parse_score(self.score(&i), cr.max_points).ok()
+            })
+            .sum();
+        tenths_text(t)
+    }
+}
+
+/// Tenths as points: `175` → `17.5`, `180` → `18`.
+pub fn tenths_text(t: i32) -> String {
+    if t % 10 == 0 {
+        (t / 10).to_string()
+    } else {
+        format!("{}.{}", t / 10, (t % 10).abs())
+    }
 }
 
 pub fn load_review(c: &mut db::DbConn, actor: &Actor, id: i64) -> Result<ReviewView, AppError> {
@@ -216,12 +335,14 @@ pub fn load_review(c: &mut db::DbConn, actor: &Actor, id: i64) -> Result<ReviewV
         crate::domain::assignment::ReviewStatus::Accepted
             | crate::domain::assignment::ReviewStatus::Submitted
     );
+    let rubric = round.rules().review_criteria;
     Ok(ReviewView {
         content: open.then(|| proposal.content()),
         review,
         proposal,
         org_name,
         round,
+        rubric,
     })
 }
 
@@ -230,6 +351,7 @@ pub fn load_review(c: &mut db::DbConn, actor: &Actor, id: i64) -> Result<ReviewV
 struct ReviewPage {
     ctx: PageCtx,
     v: ReviewView,
+    form: ScoreForm,
     errors: FormErrors,
 }
 
@@ -237,13 +359,23 @@ async fn review_with(
     ctx: PageCtx,
     state: &AppState,
     id: i64,
+    posted: Option<ScoreForm>,
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let v = db::run(&state.pool, move |c| load_review(c, &actor, id)).await?;
+    let form = posted.unwrap_or_else(|| ScoreForm::from_content(&v.review.content(v.rubric.len())));
     let errors = ctx.errors(&errors);
-    render_status(status, &ReviewPage { ctx, v, errors })
+    render_status(
+        status,
+        &ReviewPage {
+            ctx,
+            v,
+            form,
+            errors,
+        },
+    )
 }
 
 async fn review_page(
@@ -255,6 +387,7 @@ async fn review_page(
         ctx,
         &state,
         id.into_inner(),
+        None,
         FieldErrors::new(),
         StatusCode::OK,
     )
@@ -298,10 +431,91 @@ async fn decline(
     {
         Ok(()) => Ok(see_other_flash("/reviews", "flash.review_declined")),
         Err(AppError::Validation(e)) => {
-            review_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await
+            review_with(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e),
     }
+}
+
+async fn save_scores(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: CsrfForm<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let form = form.0;
+    let version: i32 = form
+        .get("version")
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| AppError::bad_request("error.malformed_form"))?;
+    let submit = form.get("action").map(String::as_str) == Some("submit");
+    let a = actor.clone();
+    let rubric = db::run(&state.pool, move |c| Ok(load_review(c, &a, id)?.rubric)).await?;
+    let posted = ScoreForm::from_post(&form, rubric.len());
+    let p2 = posted.clone();
+    let result = db::run(&state.pool, move |c| {
+        let content = p2.content(&rubric).map_err(AppError::Validation)?;
+        ops::reviews::save(c, &actor, id, version, &content)?;
+        if submit {
+            ops::reviews::submit(c, &actor, id)?;
+        }
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(see_other_flash(
+            &format!("/reviews/{id}"),
+            if submit {
+                "flash.review_submitted"
+            } else {
+                "flash.saved"
+            },
+        )),
+        Err(AppError::Validation(e)) => {
+            review_with(
+                ctx,
+                &state,
+                id,
+                Some(posted),
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
+            let mut e = FieldErrors::new();
+            e.add("version", m);
+            review_with(ctx, &state, id, Some(posted), e, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReopenForm {
+    reason: String,
+}
+
+async fn reopen(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<ReopenForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    let round = db::run(&state.pool, move |c| {
+        ops::reviews::reopen(c, &settings, &actor, id, &f.0.reason)?;
+        Ok(reviews::find(c, id)?.round_id)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/rounds/{round}/review"),
+        "flash.review_reopened",
+    ))
 }
 
 /// The assignment board of a round.
@@ -320,8 +534,8 @@ pub struct BoardRow {
     pub title: String,
     pub org_name: String,
     pub category: String,
-    /// (reviewer name, status)
-    pub reviewers: Vec<(String, String)>,
+    /// (review id, reviewer name, status)
+    pub reviewers: Vec<(i64, String, String)>,
     pub open_slots: usize,
 }
 
@@ -338,6 +552,7 @@ struct BoardPage {
 pub fn load_board(c: &mut db::DbConn, round: &RoundRow) -> Result<Board, AppError> {
     let per = round.rules().reviewers_per_proposal.max(1) as usize;
     let pairs = reviews::pairs(c, round.id)?;
+    let ids = reviews::ids(c, round.id)?;
     let reviewers = reviews::reviewers(c)?;
     let name_of = |id: i64| {
         reviewers
@@ -350,14 +565,14 @@ pub fn load_board(c: &mut db::DbConn, round: &RoundRow) -> Result<Board, AppErro
         .into_iter()
         .map(|e| {
             let pid = e.id;
-            let mine: Vec<(String, String)> = pairs
+            let mine: Vec<(i64, String, String)> = ids
                 .iter()
-                .filter(|(p, _, _)| *p == pid)
-                .map(|(_, r, st)| (name_of(*r), st.clone()))
+                .filter(|(_, p, _, _)| *p == pid)
+                .map(|(id, _, r, st)| (*id, name_of(*r), st.clone()))
                 .collect();
             let holding = mine
                 .iter()
-                .filter(|(_, st)| st != "declined_conflict")
+                .filter(|(_, _, st)| st != "declined_conflict")
                 .count();
             BoardRow {
                 proposal_id: pid,

@@ -352,3 +352,334 @@ async fn reviewers_see_the_proposal_after_accepting_and_may_decline(b: Backend) 
     );
 }
 dual!(reviewers_see_the_proposal_after_accepting_and_may_decline);
+
+async fn scores_are_checked_locked_on_submit_and_reopened_only_with_a_reason(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "批次").await;
+    let (member, _) = eligible_ngo(&app, &officer, "ngo@example.org", 400).await;
+    let (_, v) = app
+        .post(
+            &format!("/api/v1/calls/{round}/proposals"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    let pid = v["id"].as_i64().unwrap();
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/proposals/{pid}"),
+        Some(&member),
+        Some(json!({"version": 1, "content": content()})),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/proposals/{pid}/submit"),
+        Some(&member),
+        json!({}),
+    )
+    .await;
+    let mut reviewers = Vec::new();
+    for i in 0..5 {
+        reviewers.push(
+            app.staff(Role::Reviewer, &format!("expert{i}@univ.edu.cn"), None)
+                .await,
+        );
+    }
+    close_round(&app, &officer, round).await;
+    app.post(
+        &format!("/api/v1/proposals/{pid}/screening"),
+        Some(&officer),
+        json!({"decision": "eligible"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/rounds/{round}/review/start"),
+        Some(&officer),
+        json!({}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/rounds/{round}/review/auto-assign"),
+        Some(&officer),
+        json!({}),
+    )
+    .await;
+    let me = &reviewers[0];
+    let (_, list) = app.get("/api/v1/reviews", Some(me)).await;
+    let rid = list[0]["review_id"].as_i64().unwrap();
+    let score = |scores: [Option<i32>; 6], rec: Option<&str>| json!({"criteria": scores.iter().map(|s| json!({"score": s, "comment": "好"})).collect::<Vec<_>>(), "overall_comment": "需求清楚，设计可行。", "recommendation": rec});
+    // Scoring before accepting is refused.
+    let (s, _) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/reviews/{rid}"),
+            Some(me),
+            Some(json!({"version": 1, "content": score([None; 6], None)})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    app.post(
+        &format!("/api/v1/reviews/{rid}/accept"),
+        Some(me),
+        json!({}),
+    )
+    .await;
+    let version = app.get(&format!("/api/v1/reviews/{rid}"), Some(me)).await.1["review"]["version"]
+        .as_i64()
+        .unwrap();
+
+    // Out of range and off the 0.5 step are named by criterion; nothing is saved.
+    let bad = score([Some(205), Some(173), None, None, None, None], None);
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/reviews/{rid}"),
+            Some(me),
+            Some(json!({"version": version, "content": bad})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let codes: Vec<(&str, &str)> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![("scores[0]", "score_range"), ("scores[1]", "score_step")]
+    );
+    // A draft may be incomplete; submitting it is not.
+    let draft = score([Some(180), Some(200), None, None, None, None], None);
+    let (s, _) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/reviews/{rid}"),
+            Some(me),
+            Some(json!({"version": version, "content": draft})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/reviews/{rid}/submit"),
+            Some(me),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        v["errors"].as_array().unwrap().len(),
+        5,
+        "four scores and the recommendation: {v}"
+    );
+    let full = score(
+        [
+            Some(180),
+            Some(200),
+            Some(175),
+            Some(120),
+            Some(80),
+            Some(85),
+        ],
+        Some("fund"),
+    );
+    let (s, _) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/reviews/{rid}"),
+            Some(me),
+            Some(json!({"version": version + 1, "content": full.clone()})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/reviews/{rid}/submit"),
+            Some(me),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, v) = app.get(&format!("/api/v1/reviews/{rid}"), Some(me)).await;
+    assert_eq!(v["review"]["status"], "submitted");
+    assert_eq!(v["scores"]["criteria"][2]["score"], 175);
+    // Locked.
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/reviews/{rid}"),
+            Some(me),
+            Some(json!({"version": v["review"]["version"], "content": full})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("review_locked"))
+    );
+    // Only an officer reopens it, and only with a reason.
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/reviews/{rid}/reopen"),
+            Some(me),
+            json!({"reason": "改分"})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/reviews/{rid}/reopen"),
+            Some(&officer),
+            json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/reviews/{rid}/reopen"),
+            Some(&officer),
+            json!({"reason": "预算合理性评分与评语不一致"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        app.last_email_to("expert0@univ.edu.cn").await.kind,
+        "review_reopened"
+    );
+    let (_, v) = app.get(&format!("/api/v1/reviews/{rid}"), Some(me)).await;
+    assert_eq!(v["review"]["status"], "accepted");
+    // Blind: the NGO never sees reviews, another reviewer never sees this one.
+    assert_eq!(
+        app.get(&format!("/api/v1/reviews/{rid}"), Some(&reviewers[1]))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/reviews/{rid}"), Some(&member))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+}
+dual!(scores_are_checked_locked_on_submit_and_reopened_only_with_a_reason);
+
+async fn the_scoring_page_keeps_bad_input_and_submits(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "批次").await;
+    let (member, _) = eligible_ngo(&app, &officer, "ngo@example.org", 500).await;
+    let (_, v) = app
+        .post(
+            &format!("/api/v1/calls/{round}/proposals"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    let pid = v["id"].as_i64().unwrap();
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/proposals/{pid}"),
+        Some(&member),
+        Some(json!({"version": 1, "content": content()})),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/proposals/{pid}/submit"),
+        Some(&member),
+        json!({}),
+    )
+    .await;
+    for i in 0..5 {
+        app.staff(Role::Reviewer, &format!("expert{i}@univ.edu.cn"), None)
+            .await;
+    }
+    close_round(&app, &officer, round).await;
+    app.post(
+        &format!("/api/v1/proposals/{pid}/screening"),
+        Some(&officer),
+        json!({"decision": "eligible"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/rounds/{round}/review/start"),
+        Some(&officer),
+        json!({}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/rounds/{round}/review/auto-assign"),
+        Some(&officer),
+        json!({}),
+    )
+    .await;
+    let web = app.browser();
+    web.login(&app, "expert2@univ.edu.cn", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = web.get_text(&app, "/reviews").await;
+    assert_eq!(s, StatusCode::OK);
+    let rid: i64 = page
+        .split("/reviews/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = web
+        .post_form(&app, &format!("/reviews/{rid}/accept"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = web.get_text(&app, &format!("/reviews/{rid}")).await;
+    assert!(
+        page.contains("需求分析") && page.contains("社工补贴"),
+        "rubric and proposal shown after accepting"
+    );
+    let mut fields = vec![
+        ("version", "2".to_string()),
+        ("action", "submit".to_string()),
+        ("overall_comment", "可行".to_string()),
+        ("recommendation", "fund_reduced".to_string()),
+    ];
+    for (i, v) in ["20.5", "20", "17.5", "12", "8", "8.5"].iter().enumerate() {
+        fields.push((
+            Box::leak(format!("score_{i}").into_boxed_str()),
+            v.to_string(),
+        ));
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = web
+        .post_form(&app, &format!("/reviews/{rid}/scores"), &pairs)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("得分应在 0 至 20 之间"), "{page}");
+    assert!(page.contains(r#"value="20.5""#), "typed value kept");
+    let fixed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| {
+            if *k == "score_0" {
+                (*k, "18")
+            } else {
+                (*k, *v)
+            }
+        })
+        .collect();
+    let r = web
+        .post_form(&app, &format!("/reviews/{rid}/scores"), &fixed)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = web.get_text(&app, &format!("/reviews/{rid}")).await;
+    assert!(
+        page.contains("评分已提交并锁定") && page.contains("合计 84 / 100"),
+        "{page}"
+    );
+}
+dual!(the_scoring_page_keeps_bad_input_and_submits);
