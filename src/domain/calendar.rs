@@ -48,8 +48,11 @@ impl DayKind {
 /// One listed day with its label (`国庆节`, `国庆节调休上班`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CalendarEntry {
+    /// The day (a Beijing calendar date).
     pub date: NaiveDate,
+    /// Off or worked.
     pub kind: DayKind,
+    /// What it is, for people; may be empty.
     pub label: String,
 }
 
@@ -191,14 +194,21 @@ pub enum CalendarLineProblem {
     /// A make-up working day that is not a Saturday or Sunday (a weekday is worked anyway).
     WorkdayNotWeekend(NaiveDate),
     /// The date is listed with the other kind on an earlier line.
-    Conflict { date: NaiveDate, other_line: usize },
+    Conflict {
+        /// The date listed twice.
+        date: NaiveDate,
+        /// The line that listed it first.
+        other_line: usize,
+    },
 }
 
 /// A problem with one line of the calendar text (lines count from 1).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {problem}")]
 pub struct CalendarLineError {
+    /// Line number, from 1.
     pub line: usize,
+    /// What is wrong with it.
     pub problem: CalendarLineProblem,
 }
 
@@ -352,6 +362,7 @@ type Span = (u32, u32, u32, DayKind, &'static str);
 /// One year's holiday schedule as shipped with the product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct YearSchedule {
+    /// The calendar year.
     pub year: i32,
     /// Not yet published by the State Council: computed from the law, with no make-up
     /// working days; the admin must replace it with the official notice.

@@ -25,6 +25,7 @@ use super::round::{Aggregation, Criterion, RoundRules};
 /// One reviewer's scores for one proposal.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReviewScores {
+    /// The reviewer (expert) who wrote the review.
     pub reviewer_id: i64,
     /// Tenths of a point, one per rubric criterion, in rubric order.
     pub per_criterion: Vec<i32>,
@@ -153,22 +154,35 @@ pub enum ReviewDataError {
         "proposal {proposal_id}, reviewer {reviewer_id}: {found} scores for {expected} criteria"
     )]
     CriteriaCount {
+        /// The proposal reviewed.
         proposal_id: i64,
+        /// The reviewer.
         reviewer_id: i64,
+        /// Criteria in the rubric.
         expected: usize,
+        /// Scores in the review.
         found: usize,
     },
     /// A score is out of range or off the 0.5 step; `criterion` is its index in the rubric.
     #[error("proposal {proposal_id}, reviewer {reviewer_id}, criterion {criterion}: {error}")]
     Score {
+        /// The proposal reviewed.
         proposal_id: i64,
+        /// The reviewer.
         reviewer_id: i64,
+        /// Index of the criterion in the rubric.
         criterion: usize,
+        /// What is wrong with the score.
         error: ScoreError,
     },
     /// The same reviewer appears twice on the same proposal.
     #[error("proposal {proposal_id}: reviewer {reviewer_id} reviewed it twice")]
-    Duplicate { proposal_id: i64, reviewer_id: i64 },
+    Duplicate {
+        /// The proposal reviewed.
+        proposal_id: i64,
+        /// The reviewer listed twice.
+        reviewer_id: i64,
+    },
 }
 
 /// Checks one review against the rubric: one score per criterion, each by [`check_score`].
@@ -340,7 +354,9 @@ pub fn zscore_normalise(reviews: &[(i64, ReviewScores)], max_total_tenths: i32) 
 /// A proposal's aggregated review result.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ProposalScore {
+    /// The proposal.
     pub proposal_id: i64,
+    /// Reviews aggregated.
     pub review_count: usize,
     /// The score by the round's aggregation rule ([`Aggregation`]): trimmed mean, mean or
     /// normalised. This is what ranks the proposal and decides whether it is fundable.
@@ -442,6 +458,7 @@ pub fn aggregate_round(
 /// What ranks a proposal (DESIGN §2.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RankInput {
+    /// The proposal; the last tie-break (lower first).
     pub proposal_id: i64,
     /// [`ProposalScore::final_tenths`].
     pub final_tenths: i32,
@@ -507,6 +524,7 @@ pub enum LineOverride {
 /// One proposal on the decision page, in rank order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineInput {
+    /// The proposal.
     pub proposal_id: i64,
     /// See [`is_fundable`].
     pub fundable: bool,
@@ -514,6 +532,7 @@ pub struct LineInput {
     pub amount: Fen,
     /// The proposal's service category.
     pub category: String,
+    /// The officer's override, if any.
     pub manual: Option<LineOverride>,
 }
 
@@ -523,13 +542,24 @@ pub enum LineError {
     /// A forced-in proposal does not fit in what is left of the budget (or of its category's
     /// budget): it is waitlisted, never funded over the budget.
     #[error("proposal {proposal_id} was forced in but {amount} does not fit in the budget")]
-    ForcedInDoesNotFit { proposal_id: i64, amount: Fen },
+    ForcedInDoesNotFit {
+        /// The proposal.
+        proposal_id: i64,
+        /// Its amount.
+        amount: Fen,
+    },
     /// A forced-in proposal is below the threshold: the override cannot make it fundable.
     #[error("proposal {proposal_id} was forced in but is below the threshold")]
-    ForcedInNotFundable { proposal_id: i64 },
+    ForcedInNotFundable {
+        /// The proposal.
+        proposal_id: i64,
+    },
     /// A negative amount: the proposal is waitlisted.
     #[error("proposal {proposal_id} has a negative amount")]
-    NegativeAmount { proposal_id: i64 },
+    NegativeAmount {
+        /// The proposal.
+        proposal_id: i64,
+    },
 }
 
 /// The proposed funding line.
@@ -693,6 +723,7 @@ pub fn funding_line(
 /// How one reviewer scored, for the officer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ReviewerStats {
+    /// The reviewer.
     pub reviewer_id: i64,
     /// Reviews in the round.
     pub count: usize,
