@@ -35,6 +35,75 @@ async fn close_round(app: &TestApp, officer: &str, round: i64) {
     panic!("the round did not close");
 }
 
+/// A round in review with one eligible proposal, `n` reviewers and the slots filled.
+struct InReview {
+    officer: String,
+    member: String,
+    round: i64,
+    reviewers: Vec<String>,
+}
+
+async fn one_proposal_in_review(app: &TestApp, serial: u32, n: usize) -> InReview {
+    let officer = app.officer().await;
+    let round = open_round(app, &officer, "批次").await;
+    let (member, _) = eligible_ngo(app, &officer, "ngo@example.org", serial).await;
+    let (_, v) = app
+        .post(
+            &format!("/api/v1/calls/{round}/proposals"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    let pid = v["id"].as_i64().unwrap();
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/proposals/{pid}"),
+        Some(&member),
+        Some(json!({"version": 1, "content": content()})),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/proposals/{pid}/submit"),
+        Some(&member),
+        json!({}),
+    )
+    .await;
+    let mut reviewers = Vec::new();
+    for i in 0..n {
+        reviewers.push(
+            app.staff(Role::Reviewer, &format!("expert{i}@univ.edu.cn"), None)
+                .await,
+        );
+    }
+    close_round(app, &officer, round).await;
+    app.post(
+        &format!("/api/v1/proposals/{pid}/screening"),
+        Some(&officer),
+        json!({"decision": "eligible"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/rounds/{round}/review/start"),
+        Some(&officer),
+        json!({}),
+    )
+    .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{round}/review/auto-assign"),
+            Some(&officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    InReview {
+        officer,
+        member,
+        round,
+        reviewers,
+    }
+}
+
 async fn reviewers_are_assigned_evenly_without_conflicts(b: Backend) {
     let app = spawn(b).await;
     let officer = app.officer().await;
@@ -201,56 +270,13 @@ dual!(reviewers_are_assigned_evenly_without_conflicts);
 
 async fn reviewers_see_the_proposal_after_accepting_and_may_decline(b: Backend) {
     let app = spawn(b).await;
-    let officer = app.officer().await;
-    let round = open_round(&app, &officer, "批次").await;
-    let (member, _) = eligible_ngo(&app, &officer, "ngo@example.org", 300).await;
-    let (_, v) = app
-        .post(
-            &format!("/api/v1/calls/{round}/proposals"),
-            Some(&member),
-            json!({}),
-        )
-        .await;
-    let pid = v["id"].as_i64().unwrap();
-    app.api(
-        reqwest::Method::PUT,
-        &format!("/api/v1/proposals/{pid}"),
-        Some(&member),
-        Some(json!({"version": 1, "content": content()})),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/proposals/{pid}/submit"),
-        Some(&member),
-        json!({}),
-    )
-    .await;
-    let mut reviewers = Vec::new();
-    for i in 0..6 {
-        reviewers.push(
-            app.staff(Role::Reviewer, &format!("expert{i}@univ.edu.cn"), None)
-                .await,
-        );
-    }
-    close_round(&app, &officer, round).await;
-    app.post(
-        &format!("/api/v1/proposals/{pid}/screening"),
-        Some(&officer),
-        json!({"decision": "eligible"}),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/rounds/{round}/review/start"),
-        Some(&officer),
-        json!({}),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/rounds/{round}/review/auto-assign"),
-        Some(&officer),
-        json!({}),
-    )
-    .await;
+    let InReview {
+        officer,
+        member,
+        round,
+        reviewers,
+        ..
+    } = one_proposal_in_review(&app, 300, 6).await;
 
     let (_, list) = app.get("/api/v1/reviews", Some(&reviewers[0])).await;
     let rid = list[0]["review_id"].as_i64().unwrap();
@@ -355,56 +381,12 @@ dual!(reviewers_see_the_proposal_after_accepting_and_may_decline);
 
 async fn scores_are_checked_locked_on_submit_and_reopened_only_with_a_reason(b: Backend) {
     let app = spawn(b).await;
-    let officer = app.officer().await;
-    let round = open_round(&app, &officer, "批次").await;
-    let (member, _) = eligible_ngo(&app, &officer, "ngo@example.org", 400).await;
-    let (_, v) = app
-        .post(
-            &format!("/api/v1/calls/{round}/proposals"),
-            Some(&member),
-            json!({}),
-        )
-        .await;
-    let pid = v["id"].as_i64().unwrap();
-    app.api(
-        reqwest::Method::PUT,
-        &format!("/api/v1/proposals/{pid}"),
-        Some(&member),
-        Some(json!({"version": 1, "content": content()})),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/proposals/{pid}/submit"),
-        Some(&member),
-        json!({}),
-    )
-    .await;
-    let mut reviewers = Vec::new();
-    for i in 0..5 {
-        reviewers.push(
-            app.staff(Role::Reviewer, &format!("expert{i}@univ.edu.cn"), None)
-                .await,
-        );
-    }
-    close_round(&app, &officer, round).await;
-    app.post(
-        &format!("/api/v1/proposals/{pid}/screening"),
-        Some(&officer),
-        json!({"decision": "eligible"}),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/rounds/{round}/review/start"),
-        Some(&officer),
-        json!({}),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/rounds/{round}/review/auto-assign"),
-        Some(&officer),
-        json!({}),
-    )
-    .await;
+    let InReview {
+        officer,
+        member,
+        reviewers,
+        ..
+    } = one_proposal_in_review(&app, 400, 5).await;
     let me = &reviewers[0];
     let (_, list) = app.get("/api/v1/reviews", Some(me)).await;
     let rid = list[0]["review_id"].as_i64().unwrap();
@@ -572,53 +554,7 @@ dual!(scores_are_checked_locked_on_submit_and_reopened_only_with_a_reason);
 
 async fn the_scoring_page_keeps_bad_input_and_submits(b: Backend) {
     let app = spawn(b).await;
-    let officer = app.officer().await;
-    let round = open_round(&app, &officer, "批次").await;
-    let (member, _) = eligible_ngo(&app, &officer, "ngo@example.org", 500).await;
-    let (_, v) = app
-        .post(
-            &format!("/api/v1/calls/{round}/proposals"),
-            Some(&member),
-            json!({}),
-        )
-        .await;
-    let pid = v["id"].as_i64().unwrap();
-    app.api(
-        reqwest::Method::PUT,
-        &format!("/api/v1/proposals/{pid}"),
-        Some(&member),
-        Some(json!({"version": 1, "content": content()})),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/proposals/{pid}/submit"),
-        Some(&member),
-        json!({}),
-    )
-    .await;
-    for i in 0..5 {
-        app.staff(Role::Reviewer, &format!("expert{i}@univ.edu.cn"), None)
-            .await;
-    }
-    close_round(&app, &officer, round).await;
-    app.post(
-        &format!("/api/v1/proposals/{pid}/screening"),
-        Some(&officer),
-        json!({"decision": "eligible"}),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/rounds/{round}/review/start"),
-        Some(&officer),
-        json!({}),
-    )
-    .await;
-    app.post(
-        &format!("/api/v1/rounds/{round}/review/auto-assign"),
-        Some(&officer),
-        json!({}),
-    )
-    .await;
+    one_proposal_in_review(&app, 500, 5).await;
     let web = app.browser();
     web.login(&app, "expert2@univ.edu.cn", crate::helpers::PASSWORD)
         .await;
