@@ -329,3 +329,49 @@ pub fn set_submitted(conn: &mut DbConn, id: i64, submitted: bool) -> Result<(), 
     }
     Ok(())
 }
+
+/// Submitted reviews of a round: (proposal, reviewer, content).
+pub fn submitted(conn: &mut DbConn, round_id: i64) -> Result<Vec<(i64, i64, String)>, AppError> {
+    Ok(reviews::table
+        .filter(reviews::round_id.eq(round_id))
+        .filter(reviews::status.eq(ReviewStatus::Submitted.as_str()))
+        .order(reviews::id)
+        .select((
+            reviews::proposal_id,
+            reviews::reviewer_id,
+            reviews::scores_json,
+        ))
+        .load(conn)?)
+}
+
+/// What the ranking needs of each eligible proposal.
+#[derive(Debug, Clone, Queryable)]
+pub struct RankFacts {
+    pub id: i64,
+    pub number: Option<String>,
+    pub title: String,
+    pub category: String,
+    pub requested_fen: i64,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub org_name: String,
+    pub org_grade: Option<String>,
+}
+
+pub fn rank_facts(conn: &mut DbConn, round_id: i64) -> Result<Vec<RankFacts>, AppError> {
+    Ok(proposals::table
+        .inner_join(organizations::table)
+        .filter(proposals::round_id.eq(round_id))
+        .filter(proposals::status.eq(ProposalStatus::Eligible.as_str()))
+        .order(proposals::id)
+        .select((
+            proposals::id,
+            proposals::number,
+            proposals::title,
+            proposals::category,
+            proposals::requested_grant_fen,
+            proposals::submitted_at,
+            organizations::name,
+            organizations::grade,
+        ))
+        .load(conn)?)
+}

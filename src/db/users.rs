@@ -303,3 +303,11 @@ pub fn set_name(conn: &mut DbConn, id: i64, name: &str) -> Result<(), AppError> 
         .execute(conn)?;
     Ok(())
 }
+
+/// Names of the given users.
+pub fn names(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load(conn)?)
+}

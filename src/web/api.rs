@@ -128,6 +128,7 @@ pub fn scope() -> actix_web::Scope {
             web::post().to(auto_assign),
         )
         .route("/rounds/{id}/assignments", web::get().to(assignments))
+        .route("/rounds/{id}/ranking", web::get().to(ranking))
         .route("/proposals/{id}/reviewers", web::post().to(assign_reviewer))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
@@ -1410,6 +1411,19 @@ async fn reopen_review(
     Ok(ok())
 }
 
+/// The ranking from the submitted reviews, with raw and normalised scores, divergence flags
+/// and the proposed funding line within the budget.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking", tag = "review", security(("bearer" = [])), responses((status = 200, body = crate::ops::decision::DecisionView), (status = 409)))]
+async fn ranking(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    Ok(HttpResponse::Ok()
+        .json(db::run(&state.pool, move |c| ops::decision::compute(c, &user.0, id)).await?))
+}
+
 /// Move a screened round to expert review.
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/review/start", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn start_review(
@@ -1531,7 +1545,7 @@ impl utoipa::Modify for BearerScheme {
           start_proposal, list_proposals, get_proposal, save_proposal, submit_proposal, withdraw_proposal, upload_attachment,
           download_attachment, proposal_pdf, proposal_checklist, screen_proposal, screen_many, list_submissions,
           submissions_xlsx, submissions_csv, get_profile, put_profile, list_reviews, get_review, accept_review, decline_review,
-          start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review),
+          start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review, ranking),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

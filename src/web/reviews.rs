@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/reviews/{id}/scores", web::post().to(save_scores))
         .route("/reviews/{id}/reopen", web::post().to(reopen))
         .route("/rounds/{id}/review", web::get().to(board))
+        .route("/rounds/{id}/decision", web::get().to(decision))
         .route("/rounds/{id}/review/start", web::post().to(start))
         .route("/rounds/{id}/review/auto", web::post().to(auto))
         .route("/proposals/{id}/reviewers", web::post().to(assign));
@@ -693,4 +694,33 @@ async fn assign(
         &format!("/rounds/{round}/review"),
         "flash.reviewers_assigned",
     ))
+}
+
+#[derive(Template)]
+#[template(path = "reviews/decision.html")]
+struct DecisionPage {
+    ctx: PageCtx,
+    round: RoundRow,
+    d: ops::decision::DecisionView,
+}
+
+impl DecisionPage {
+    pub fn pts(&self, t: &i32) -> String {
+        tenths_text(*t)
+    }
+}
+
+async fn decision(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let (round, d) = db::run(&state.pool, move |c| {
+        let d = ops::decision::compute(c, &actor, id)?;
+        Ok((crate::db::rounds::find(c, id)?, d))
+    })
+    .await?;
+    render(&DecisionPage { ctx, round, d })
 }

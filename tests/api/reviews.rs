@@ -619,3 +619,173 @@ async fn the_scoring_page_keeps_bad_input_and_submits(b: Backend) {
     );
 }
 dual!(the_scoring_page_keeps_bad_input_and_submits);
+
+/// Criterion scores (tenths, rubric order 20/25/20/15/10/10) that add up to `total` points.
+fn scores_for(total: i32) -> [i32; 6] {
+    match total {
+        95 => [190, 240, 190, 140, 95, 95],
+        90 => [180, 225, 180, 135, 90, 90],
+        70 => [140, 175, 140, 105, 70, 70],
+        55 => [110, 140, 110, 80, 55, 55],
+        50 => [100, 125, 100, 75, 50, 50],
+        45 => [90, 115, 90, 65, 45, 45],
+        _ => unreachable!("no table for {total}"),
+    }
+}
+
+async fn the_ranking_aggregates_flags_divergence_and_draws_the_line(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "2027年姑苏区公益创投大赛").await;
+    let mut pids = Vec::new();
+    for i in 0..3u32 {
+        let (member, _) =
+            eligible_ngo(&app, &officer, &format!("ngo{i}@example.org"), 600 + i).await;
+        let (_, v) = app
+            .post(
+                &format!("/api/v1/calls/{round}/proposals"),
+                Some(&member),
+                json!({}),
+            )
+            .await;
+        let pid = v["id"].as_i64().unwrap();
+        let mut c = content();
+        c["title"] = json!(format!("项目{i}"));
+        app.api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/proposals/{pid}"),
+            Some(&member),
+            Some(json!({"version": 1, "content": c})),
+        )
+        .await;
+        app.post(
+            &format!("/api/v1/proposals/{pid}/submit"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+        pids.push(pid);
+    }
+    let mut reviewers = Vec::new();
+    for i in 0..5 {
+        reviewers.push(
+            app.staff(Role::Reviewer, &format!("expert{i}@univ.edu.cn"), None)
+                .await,
+        );
+    }
+    close_round(&app, &officer, round).await;
+    app.post(
+        &format!("/api/v1/rounds/{round}/screening"),
+        Some(&officer),
+        json!({"ids": pids, "decision": "eligible"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/rounds/{round}/review/start"),
+        Some(&officer),
+        json!({}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/rounds/{round}/review/auto-assign"),
+        Some(&officer),
+        json!({}),
+    )
+    .await;
+    let (_, v) = app
+        .get(&format!("/api/v1/rounds/{round}/ranking"), Some(&officer))
+        .await;
+    assert_eq!(v["awaiting_reviews"], 3);
+
+    // Proposal 0: all 90. Proposal 1: 95, 70, 70, 70, 45 (divergent). Proposal 2: around 50.
+    let plan: [[i32; 5]; 3] = [
+        [90, 90, 90, 90, 90],
+        [95, 70, 70, 70, 45],
+        [50, 55, 50, 55, 50],
+    ];
+    for (k, token) in reviewers.iter().enumerate() {
+        let (_, list) = app.get("/api/v1/reviews", Some(token)).await;
+        for item in list.as_array().unwrap() {
+            let rid = item["review_id"].as_i64().unwrap();
+            let p = pids
+                .iter()
+                .position(|p| *p == item["proposal_id"].as_i64().unwrap())
+                .unwrap();
+            app.post(
+                &format!("/api/v1/reviews/{rid}/accept"),
+                Some(token),
+                json!({}),
+            )
+            .await;
+            let criteria: Vec<_> = scores_for(plan[p][k])
+                .iter()
+                .map(|s| json!({"score": s, "comment": ""}))
+                .collect();
+            let content =
+                json!({"criteria": criteria, "overall_comment": "意见", "recommendation": "fund"});
+            let (s, v) = app
+                .api(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/reviews/{rid}"),
+                    Some(token),
+                    Some(json!({"version": 2, "content": content})),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            let (s, v) = app
+                .post(
+                    &format!("/api/v1/reviews/{rid}/submit"),
+                    Some(token),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+    }
+    let (s, v) = app
+        .get(&format!("/api/v1/rounds/{round}/ranking"), Some(&officer))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let rows = v["rows"].as_array().unwrap();
+    let order: Vec<i64> = rows
+        .iter()
+        .map(|r| r["proposal_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, pids, "90 > 70 > 51.7");
+    assert_eq!(
+        (
+            rows[0]["final_tenths"].as_i64(),
+            rows[1]["final_tenths"].as_i64(),
+            rows[2]["final_tenths"].as_i64()
+        ),
+        (Some(900), Some(700), Some(517))
+    );
+    assert_eq!(rows[1]["mean_tenths"], 700);
+    assert_eq!(
+        (
+            rows[1]["divergent"].as_bool(),
+            rows[0]["divergent"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    let lines: Vec<&str> = rows.iter().map(|r| r["line"].as_str().unwrap()).collect();
+    assert_eq!(lines, vec!["funded", "funded", "not_fundable"]);
+    assert_eq!(
+        (v["used_fen"].as_i64(), v["remaining_fen"].as_i64()),
+        (Some(10_000_000), Some(90_000_000))
+    );
+    assert_eq!(v["reviewers"].as_array().unwrap().len(), 5);
+    // The page shows the same.
+    let web = app.browser();
+    web.login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = web
+        .get_text(&app, &format!("/rounds/{round}/decision"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("分歧较大") && page.contains("51.7") && page.contains("¥900,000.00"),
+        "{page}"
+    );
+}
+dual!(the_ranking_aggregates_flags_divergence_and_draws_the_line);
