@@ -279,6 +279,14 @@ diesel::table! {
 diesel::joinable!(reviews -> proposals (proposal_id));
 diesel::joinable!(reviews -> rounds (round_id));
 
+diesel::table! {
+    holidays (day) {
+        day -> Date,
+        kind -> Text,
+        label -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     bureaus,
     users,
@@ -297,4 +305,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     org_bars,
     reviewer_profiles,
     reviews,
+    holidays,
 );

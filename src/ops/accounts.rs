@@ -539,3 +539,29 @@ pub fn bootstrap_admin(conn: &mut DbConn) -> Result<Option<(String, String)>, Ap
 pub fn set_locale(conn: &mut DbConn, actor: &Actor, lang: Lang) -> Result<(), AppError> {
     users::set_locale(conn, actor.id, lang.code())
 }
+
+/// The admin replaces the working-day calendar with the pasted text; every bad line is named.
+pub fn save_calendar(conn: &mut DbConn, actor: &Actor, text: &str) -> Result<usize, AppError> {
+    policy::require(actor, Action::ManageUsers)?;
+    let entries = crate::domain::calendar::parse_entries(text).map_err(|errs| {
+        let mut e = FieldErrors::new();
+        for err in errs {
+            e.add(
+                "calendar",
+                Msg::new("field.calendar_line")
+                    .arg("line", err.line)
+                    .arg("problem", err.problem),
+            );
+        }
+        AppError::Validation(e)
+    })?;
+    db::write_tx(conn, |c| {
+        crate::db::calendar::replace(c, &entries)?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "calendar.saved", "calendar", 1)
+                .after(serde_json::json!({"days": entries.len()})),
+        )?;
+        Ok(entries.len())
+    })
+}

@@ -24,7 +24,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users/{id}/status", web::post().to(set_status))
         .route("/admin/bureaus", web::get().to(bureaus_page))
         .route("/admin/bureaus", web::post().to(create_bureau))
-        .route("/admin/audit", web::get().to(audit_page));
+        .route("/admin/audit", web::get().to(audit_page))
+        .route("/admin/holidays", web::get().to(holidays_page))
+        .route("/admin/holidays", web::post().to(save_holidays));
 }
 
 #[derive(Template)]
@@ -303,4 +305,54 @@ async fn audit_page(
         pages,
         verification,
     })
+}
+
+#[derive(Template)]
+#[template(path = "admin/holidays.html")]
+struct HolidaysPage {
+    ctx: PageCtx,
+    text: String,
+    errors: Vec<String>,
+}
+
+async fn holidays_page(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    policy::require(ctx.user()?, Action::ManageUsers)?;
+    let entries = db::run(&state.pool, crate::db::calendar::entries).await?;
+    let text = crate::domain::calendar::format_entries(&entries);
+    render(&HolidaysPage {
+        ctx,
+        text,
+        errors: Vec::new(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CalendarForm {
+    text: String,
+}
+
+async fn save_holidays(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    f: CsrfForm<CalendarForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let text = f.0.text;
+    let t2 = text.clone();
+    match db::run(&state.pool, move |c| {
+        ops::accounts::save_calendar(c, &actor, &t2)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash("/admin/holidays", "flash.saved")),
+        Err(AppError::Validation(e)) => {
+            let errors = e.0.iter().map(|x| x.msg.render(ctx.lang())).collect();
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &HolidaysPage { ctx, text, errors },
+            )
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -71,6 +71,8 @@ pub fn scope() -> actix_web::Scope {
         )
         .route("/orgs/{id}/history", web::get().to(org_history))
         .route("/audit/verify", web::get().to(verify_audit))
+        .route("/admin/holidays", web::get().to(get_holidays))
+        .route("/admin/holidays", web::put().to(put_holidays))
         .route("/rounds", web::get().to(list_rounds))
         .route("/rounds", web::post().to(create_round))
         .route("/rounds/{id}", web::get().to(get_round))
@@ -1424,6 +1426,37 @@ async fn ranking(
         .json(db::run(&state.pool, move |c| ops::decision::compute(c, &user.0, id)).await?))
 }
 
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CalendarText {
+    /// One day or range a line: `2026-10-01..2026-10-07 holiday 国庆节`, `2026-10-10 workday 国庆调休`.
+    text: String,
+}
+
+/// The working-day calendar used for public notices (the shipped PRC schedule until saved).
+#[utoipa::path(get, path = "/api/v1/admin/holidays", tag = "admin", security(("bearer" = [])), responses((status = 200, body = CalendarText)))]
+async fn get_holidays(user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    policy::require(&user.0, Action::ManageUsers)?;
+    let entries = db::run(&state.pool, crate::db::calendar::entries).await?;
+    Ok(HttpResponse::Ok().json(CalendarText {
+        text: crate::domain::calendar::format_entries(&entries),
+    }))
+}
+
+/// Replace the calendar; every bad line is reported.
+#[utoipa::path(put, path = "/api/v1/admin/holidays", request_body = CalendarText, tag = "admin", security(("bearer" = [])), responses((status = 200), (status = 422)))]
+async fn put_holidays(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    body: web::Json<CalendarText>,
+) -> Result<HttpResponse, AppError> {
+    let text = body.into_inner().text;
+    let n = db::run(&state.pool, move |c| {
+        ops::accounts::save_calendar(c, &user.0, &text)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "days": n })))
+}
+
 /// Move a screened round to expert review.
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/review/start", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn start_review(
@@ -1545,7 +1578,7 @@ impl utoipa::Modify for BearerScheme {
           start_proposal, list_proposals, get_proposal, save_proposal, submit_proposal, withdraw_proposal, upload_attachment,
           download_attachment, proposal_pdf, proposal_checklist, screen_proposal, screen_many, list_submissions,
           submissions_xlsx, submissions_csv, get_profile, put_profile, list_reviews, get_review, accept_review, decline_review,
-          start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review, ranking),
+          start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review, ranking, get_holidays, put_holidays),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

@@ -365,3 +365,56 @@ async fn lists_paginate_in_sql(b: Backend) {
     );
 }
 dual!(lists_paginate_in_sql);
+
+async fn the_admin_keeps_the_holiday_calendar(b: Backend) {
+    let app = spawn(b).await;
+    let admin = app.admin_token().await;
+    let (s, v) = app.get("/api/v1/admin/holidays", Some(&admin)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v["text"].as_str().unwrap().contains("2026-10-10"),
+        "the shipped 2026 schedule with its make-up day"
+    );
+    let bad = "2027-10-01..2027-10-07 holiday 国庆节\n2027-13-01 holiday 坏日期\n2027-10-09 vacation 调休";
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            "/api/v1/admin/holidays",
+            Some(&admin),
+            Some(json!({"text": bad})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let msgs: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(msgs.len(), 2);
+    assert!(
+        msgs[0].starts_with("第 2 行") && msgs[1].starts_with("第 3 行"),
+        "{msgs:?}"
+    );
+    let good = "2027-10-01..2027-10-07 holiday 国庆节\n2027-10-09 workday 国庆调休";
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            "/api/v1/admin/holidays",
+            Some(&admin),
+            Some(json!({"text": good})),
+        )
+        .await;
+    assert_eq!((s, v["days"].as_i64()), (StatusCode::OK, Some(8)));
+    let (_, v) = app.get("/api/v1/admin/holidays", Some(&admin)).await;
+    assert!(
+        v["text"].as_str().unwrap().contains("2027-10-09")
+            && !v["text"].as_str().unwrap().contains("2026-10-10")
+    );
+    let officer = app.officer().await;
+    assert_eq!(
+        app.get("/api/v1/admin/holidays", Some(&officer)).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+dual!(the_admin_keeps_the_holiday_calendar);
