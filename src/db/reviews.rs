@@ -375,3 +375,46 @@ pub fn rank_facts(conn: &mut DbConn, round_id: i64) -> Result<Vec<RankFacts>, Ap
         ))
         .load(conn)?)
 }
+
+/// Open reviews (assigned or accepted) of rounds in review whose deadline is before `by`:
+/// (review id, reviewer, round title, review due).
+pub fn open_before(
+    conn: &mut DbConn,
+    by: NaiveDateTime,
+) -> Result<Vec<(i64, i64, String, NaiveDateTime)>, AppError> {
+    let rows: Vec<(i64, i64, String, Option<NaiveDateTime>)> = reviews::table
+        .inner_join(rounds::table)
+        .filter(rounds::status.eq("reviewing"))
+        .filter(rounds::review_due.le(by))
+        .filter(reviews::status.eq_any(vec![
+            ReviewStatus::Assigned.as_str(),
+            ReviewStatus::Accepted.as_str(),
+        ]))
+        .select((
+            reviews::id,
+            reviews::reviewer_id,
+            rounds::title,
+            rounds::review_due,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(a, b, c, d)| d.map(|d| (a, b, c, d)))
+        .collect())
+}
+
+/// Records a reminder as sent; false when it already was.
+pub fn mark_reminder(conn: &mut DbConn, key: &str) -> Result<bool, AppError> {
+    use super::schema::reminders;
+    let n: i64 = reminders::table
+        .filter(reminders::key.eq(key))
+        .count()
+        .get_result(conn)?;
+    if n > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(reminders::table)
+        .values((reminders::key.eq(key), reminders::sent_at.eq(now())))
+        .execute(conn)?;
+    Ok(true)
+}

@@ -287,6 +287,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reminders (key) {
+        key -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     bureaus,
     users,
@@ -306,4 +313,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reviewer_profiles,
     reviews,
     holidays,
+    reminders,
 );

@@ -1,5 +1,5 @@
-//! The background worker: sends the outbox and closes rounds at their deadline. Safe to
-//! run in several instances at once.
+//! The background worker: sends the outbox, closes rounds at their deadline and reminds
+//! reviewers. Safe to run in several instances at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +51,17 @@ pub async fn close_due_rounds(pool: &DbPool) -> anyhow::Result<usize> {
     .await?
 }
 
+/// Queues due review reminders.
+pub async fn review_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow::Result<usize> {
+    let p = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = p.get()?;
+        crate::ops::reviews::send_review_reminders(&mut conn, &settings)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?
+}
+
 /// Runs the worker loop until the process ends.
 pub fn spawn_worker(
     pool: DbPool,
@@ -65,6 +76,9 @@ pub fn spawn_worker(
                 Ok(n) if n > 0 => tracing::info!(rounds = n, "rounds closed for applications"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "closing rounds failed"),
+            }
+            if let Err(e) = review_reminders(&pool, settings.clone()).await {
+                tracing::error!(error = %e, "review reminders failed");
             }
             match send_due(&pool, &transport, &settings.mail_from).await {
                 Ok(n) if n > 0 => tracing::info!(sent = n, "emails sent"),

@@ -374,6 +374,30 @@ pub fn review_reopened(
     )
 }
 
+/// A review is due soon, or overdue.
+pub fn review_reminder(
+    to: &Recipient,
+    round: &str,
+    due: &str,
+    overdue: bool,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let kind = if overdue {
+        "review_overdue"
+    } else {
+        "review_due_soon"
+    };
+    notice(
+        to,
+        kind,
+        &[("round", round.to_string()), ("due", due.to_string())],
+        vec![],
+        link,
+        base_url,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -345,3 +345,48 @@ pub fn reopen(
         )
     })
 }
+
+/// How long before the review deadline reviewers are reminded.
+pub const REMIND_BEFORE_DAYS: i64 = 3;
+
+/// Reminds reviewers of open reviews once before the deadline and once when it has passed;
+/// returns how many reminders were queued. Safe to run from every instance: each reminder
+/// key is written once, in the transaction that queues its email.
+pub fn send_review_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
+    let at = now();
+    let due = reviews::open_before(conn, at + chrono::Duration::days(REMIND_BEFORE_DAYS))?;
+    let mut sent = 0;
+    for (id, reviewer, round_title, review_due) in due {
+        let overdue = review_due <= at;
+        let key = format!(
+            "{}:{id}",
+            if overdue {
+                "review_overdue"
+            } else {
+                "review_due_soon"
+            }
+        );
+        let queued = db::write_tx(conn, |c| {
+            if !reviews::mark_reminder(c, &key)? {
+                return Ok(false);
+            }
+            let u = users::find(c, reviewer)?;
+            let to = Recipient::new(&u.email, &u.name, &u.locale);
+            let link = format!("{}/reviews/{id}", s.base_url);
+            outbox::enqueue(
+                c,
+                &mail::review_reminder(
+                    &to,
+                    &round_title,
+                    &crate::web::fmt_time(review_due),
+                    overdue,
+                    &link,
+                    &s.base_url,
+                ),
+            )?;
+            Ok(true)
+        })?;
+        sent += usize::from(queued);
+    }
+    Ok(sent)
+}

@@ -789,3 +789,50 @@ async fn the_ranking_aggregates_flags_divergence_and_draws_the_line(b: Backend) 
     );
 }
 dual!(the_ranking_aggregates_flags_divergence_and_draws_the_line);
+
+async fn set_review_due(app: &TestApp, round: i64, minutes: i64) {
+    app.db(move |c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE rounds SET review_due = $1 WHERE id = $2")
+            .bind::<diesel::sql_types::Timestamp, _>(
+                yichuang::db::now() + chrono::Duration::minutes(minutes),
+            )
+            .bind::<diesel::sql_types::BigInt, _>(round)
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+}
+
+async fn count_mail(app: &TestApp, kind: &str) -> usize {
+    app.emails_to("expert0@univ.edu.cn")
+        .await
+        .into_iter()
+        .filter(|m| m.kind == kind)
+        .count()
+}
+
+async fn wait_for_mail(app: &TestApp, kind: &str) {
+    for _ in 0..100 {
+        if count_mail(app, kind).await > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn reviewers_are_reminded_once_before_and_once_after_the_deadline(b: Backend) {
+    let app = spawn(b).await;
+    let InReview { round, .. } = one_proposal_in_review(&app, 700, 5).await;
+    set_review_due(&app, round, 24 * 60).await;
+    wait_for_mail(&app, "review_due_soon").await;
+    // Several more worker passes send nothing new.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(count_mail(&app, "review_due_soon").await, 1);
+    set_review_due(&app, round, -1).await;
+    wait_for_mail(&app, "review_overdue").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(count_mail(&app, "review_overdue").await, 1);
+    assert_eq!(count_mail(&app, "review_due_soon").await, 1);
+}
+dual!(reviewers_are_reminded_once_before_and_once_after_the_deadline);
