@@ -131,6 +131,8 @@ pub fn scope() -> actix_web::Scope {
         )
         .route("/rounds/{id}/assignments", web::get().to(assignments))
         .route("/rounds/{id}/ranking", web::get().to(ranking))
+        .route("/rounds/{id}/ranking.xlsx", web::get().to(ranking_xlsx))
+        .route("/rounds/{id}/ranking.pdf", web::get().to(ranking_pdf))
         .route("/proposals/{id}/reviewers", web::post().to(assign_reviewer))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
@@ -1457,6 +1459,26 @@ async fn put_holidays(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "days": n })))
 }
 
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking.xlsx", tag = "review", security(("bearer" = [])), responses((status = 200)))]
+async fn ranking_xlsx(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::reviews::ranking_xlsx_response(&state, user.0, id.into_inner(), lang_of(&req)).await
+}
+
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking.pdf", tag = "review", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+async fn ranking_pdf(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::reviews::ranking_pdf_response(&state, user.0, id.into_inner(), lang_of(&req)).await
+}
+
 /// Move a screened round to expert review.
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/review/start", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn start_review(
@@ -1578,7 +1600,7 @@ impl utoipa::Modify for BearerScheme {
           start_proposal, list_proposals, get_proposal, save_proposal, submit_proposal, withdraw_proposal, upload_attachment,
           download_attachment, proposal_pdf, proposal_checklist, screen_proposal, screen_many, list_submissions,
           submissions_xlsx, submissions_csv, get_profile, put_profile, list_reviews, get_review, accept_review, decline_review,
-          start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review, ranking, get_holidays, put_holidays),
+          start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review, ranking, ranking_xlsx, ranking_pdf, get_holidays, put_holidays),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

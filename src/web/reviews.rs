@@ -33,6 +33,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/reviews/{id}/reopen", web::post().to(reopen))
         .route("/rounds/{id}/review", web::get().to(board))
         .route("/rounds/{id}/decision", web::get().to(decision))
+        .route("/rounds/{id}/ranking.xlsx", web::get().to(ranking_xlsx))
+        .route("/rounds/{id}/ranking.pdf", web::get().to(ranking_pdf))
         .route("/rounds/{id}/review/start", web::post().to(start))
         .route("/rounds/{id}/review/auto", web::post().to(auto))
         .route("/proposals/{id}/reviewers", web::post().to(assign));
@@ -723,4 +725,136 @@ async fn decision(
     })
     .await?;
     render(&DecisionPage { ctx, round, d })
+}
+
+/// The ranking as a table in the reader's language (for xlsx and PDF).
+pub fn ranking_table(
+    d: &ops::decision::DecisionView,
+    lang: crate::i18n::Lang,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    use crate::i18n::t;
+    let header = [
+        "decision.rank",
+        "proposal.number",
+        "proposal.title",
+        "proposal.org",
+        "org.grade",
+        "export.requested_yuan",
+        "decision.final",
+        "decision.mean",
+        "decision.trimmed",
+        "decision.normalised",
+        "decision.spread",
+        "decision.line",
+    ]
+    .iter()
+    .map(|k| t(lang, k).to_string())
+    .collect();
+    let rows = d
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.rank.to_string(),
+                r.number.clone().unwrap_or_default(),
+                r.title.clone(),
+                r.org_name.clone(),
+                r.org_grade.clone().unwrap_or_default(),
+                crate::domain::money::Fen(r.requested_fen).yuan_input(),
+                tenths_text(r.final_tenths),
+                tenths_text(r.mean_tenths),
+                tenths_text(r.trimmed_mean_tenths),
+                tenths_text(r.normalised_tenths),
+                if r.divergent {
+                    format!("{} ⚠", tenths_text(r.spread_tenths))
+                } else {
+                    tenths_text(r.spread_tenths)
+                },
+                t(lang, &format!("line.{}", r.line)).to_string(),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// The ranking of a round as xlsx.
+pub async fn ranking_xlsx_response(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+) -> Result<HttpResponse, AppError> {
+    let d = db::run(&state.pool, move |c| ops::decision::compute(c, &actor, id)).await?;
+    let (header, rows) = ranking_table(&d, lang);
+    let sheet = crate::i18n::t(lang, "decision.title").to_string();
+    let bytes = web::block(move || super::screening::to_xlsx(&sheet, &header, &rows))
+        .await
+        .map_err(|e| AppError::Unexpected(e.to_string()))??;
+    Ok(super::screening::attachment(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("ranking-{id}.xlsx"),
+    ))
+}
+
+/// The ranking of a round as a PDF table.
+pub async fn ranking_pdf_response(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+) -> Result<HttpResponse, AppError> {
+    let (round, d) = db::run(&state.pool, move |c| {
+        let d = ops::decision::compute(c, &actor, id)?;
+        Ok((crate::db::rounds::find(c, id)?, d))
+    })
+    .await?;
+    let (header, rows) = ranking_table(&d, lang);
+    // A4 portrait: rank, number, title, organization, requested, final, normalised, line.
+    let keep = [0usize, 1, 2, 3, 5, 6, 9, 11];
+    let pick = |row: &[String]| keep.iter().map(|i| row[*i].clone()).collect::<Vec<_>>();
+    let header = pick(&header);
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| pick(r)).collect();
+    let t = move |k: &str| crate::i18n::t(lang, k).to_string();
+    super::pdf_response(format!("ranking-{id}.pdf"), move || crate::pdf::Document {
+        title: round.title.clone(),
+        blocks: vec![
+            crate::pdf::Block::Title(format!("{} · {}", round.title, t("decision.title"))),
+            crate::pdf::Block::Facts(vec![
+                (
+                    t("round.total_budget"),
+                    crate::domain::money::Fen(d.budget_fen).to_string(),
+                ),
+                (
+                    t("decision.used"),
+                    crate::domain::money::Fen(d.used_fen).to_string(),
+                ),
+                (
+                    t("decision.remaining"),
+                    crate::domain::money::Fen(d.remaining_fen).to_string(),
+                ),
+            ]),
+            crate::pdf::Block::Table { header, rows },
+        ],
+        footer: super::fmt_time(db::now()),
+    })
+    .await
+}
+
+async fn ranking_xlsx(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    ranking_xlsx_response(&state, actor, id.into_inner(), ctx.lang()).await
+}
+
+async fn ranking_pdf(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    ranking_pdf_response(&state, actor, id.into_inner(), ctx.lang()).await
 }

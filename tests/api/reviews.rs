@@ -787,6 +787,52 @@ async fn the_ranking_aggregates_flags_divergence_and_draws_the_line(b: Backend) 
         page.contains("分歧较大") && page.contains("51.7") && page.contains("¥900,000.00"),
         "{page}"
     );
+    // Exports: the PDF table carries the Chinese titles; the xlsx the same rows.
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/rounds/{round}/ranking.pdf")))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.pdf");
+    std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("项目0")
+            && text.contains("项目2")
+            && text.contains("拟资助")
+            && text.contains("51.7"),
+        "{text}"
+    );
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/rounds/{round}/ranking.xlsx")))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let xlsx = dir.path().join("r.xlsx");
+    std::fs::write(&xlsx, r.bytes().await.unwrap()).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('xl/sharedStrings.xml').decode())")
+        .arg(&xlsx)
+        .output()
+        .unwrap();
+    let strings = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        strings.contains("项目2") && strings.contains("51.7"),
+        "{strings}"
+    );
 }
 dual!(the_ranking_aggregates_flags_divergence_and_draws_the_line);
 
