@@ -150,6 +150,11 @@ pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// Today's date in Beijing, where every deadline and date of the product is read.
+pub fn today() -> chrono::NaiveDate {
+    crate::domain::calendar::utc_to_beijing(now()).date()
+}
+
 /// Runs `f` as one write transaction. On SQLite the write lock is taken first (a write to
 /// `audit_head`), so concurrent writers queue on the busy timeout instead of failing
 /// when a read transaction cannot be upgraded.

@@ -11,10 +11,6 @@ use crate::domain::org::{self, OrgInput, OrgKind, OrgStatus};
 use crate::error::{AppError, FieldErrors};
 use crate::mail::{self, Recipient};
 
-fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
 fn org_link(s: &Settings, id: i64) -> String {
     format!("{}/orgs/{id}", s.base_url)
 }
@@ -54,7 +50,7 @@ pub fn register(
     input: &OrgInput,
 ) -> Result<i64, AppError> {
     policy::require(actor, Action::RegisterOrg(kind))?;
-    let valid = org::validate(kind, input, today()).map_err(AppError::Validation)?;
+    let valid = org::validate(kind, input, crate::db::today()).map_err(AppError::Validation)?;
     db::write_tx(conn, |c| {
         let id = orgs::insert(c, kind, &valid)?;
         if kind == OrgKind::Ngo {
@@ -86,7 +82,8 @@ pub fn update(
 ) -> Result<(), AppError> {
     let before = orgs::find(conn, id)?;
     policy::require(actor, Action::EditOrg(before.as_ref()))?;
-    let valid = org::validate(before.kind(), input, today()).map_err(AppError::Validation)?;
+    let valid =
+        org::validate(before.kind(), input, crate::db::today()).map_err(AppError::Validation)?;
     db::write_tx(conn, |c| {
         let keep = before
             .uscc_override_by
@@ -252,7 +249,9 @@ pub fn bar(
     let mut e = FieldErrors::new();
     match until {
         None => e.add("until", crate::i18n::Msg::new("field.required")),
-        Some(d) if d <= today() => e.add("until", crate::i18n::Msg::new("field.date_past")),
+        Some(d) if d <= crate::db::today() => {
+            e.add("until", crate::i18n::Msg::new("field.date_past"))
+        }
         _ => {}
     }
     if reason.trim().is_empty() {

@@ -16,10 +16,6 @@ use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail::{self, Recipient};
 
-fn today() -> chrono::NaiveDate {
-    (now() + chrono::Duration::hours(8)).date()
-}
-
 /// A reviewer keeps their own expertise and affiliations up to date.
 pub fn save_profile(conn: &mut DbConn, actor: &Actor, p: &Profile) -> Result<(), AppError> {
     if actor.role != Role::Reviewer {
@@ -121,7 +117,7 @@ pub fn auto_assign(
         return Err(AppError::conflict("error.no_reviewers"));
     }
     let mut excluded: HashSet<(i64, i64)> = pairs.iter().map(|(p, rv, _)| (*p, *rv)).collect();
-    let day = today();
+    let day = crate::db::today();
     for p in &props {
         for (rid, _, _, profile) in &reviewers {
             if assignment::has_conflict(
@@ -213,7 +209,7 @@ pub fn assign(
         &reviewer.3.affiliations,
         &org.name,
         org.uscc.as_deref(),
-        today(),
+        crate::db::today(),
     ) {
         return Err(AppError::conflict("error.reviewer_conflict"));
     }

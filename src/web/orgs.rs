@@ -41,7 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Years offered in the annual-inspection rows of the form: the last three.
 fn inspection_years() -> [i32; 3] {
     use chrono::Datelike;
-    let y = (chrono::Utc::now() + chrono::Duration::hours(8)).year();
+    let y = db::today().year();
     [y - 1, y - 2, y - 3]
 }
 

@@ -416,3 +416,49 @@ pub fn location(r: &Response) -> String {
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
 }
+
+/// Sets a timestamp column of one row, to move a deadline into the past or the near future.
+pub async fn set_time(
+    app: &TestApp,
+    table: &'static str,
+    column: &'static str,
+    id: i64,
+    at: chrono::NaiveDateTime,
+) {
+    app.db(move |c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!("UPDATE {table} SET {column} = $1 WHERE id = $2"))
+            .bind::<diesel::sql_types::Timestamp, _>(at)
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+}
+
+/// The text of a PDF, as `pdftotext` (poppler-utils) extracts it.
+pub fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The shared strings of an xlsx workbook (every text cell), read with Python's zipfile.
+pub fn xlsx_strings(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.xlsx");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('xl/sharedStrings.xml').decode())")
+        .arg(&path)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}

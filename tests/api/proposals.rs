@@ -189,15 +189,7 @@ async fn a_draft_is_fixed_submitted_numbered_and_receipted(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.headers()["content-type"], "application/pdf");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.pdf");
-    std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = crate::helpers::pdf_text(&r.bytes().await.unwrap());
     for needle in [
         "银龄互助·独居老人关爱计划",
         "GY-2027-0001",
@@ -268,14 +260,13 @@ async fn after_the_deadline_the_server_refuses_the_submission(b: Backend) {
     let (member, _) = eligible_ngo(&app, &officer, "late@example.org", 3).await;
     let id = start(&app, &member, round).await;
     save(&app, &member, id, content()).await;
-    app.db(move |c| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("UPDATE rounds SET closes_at = $1 WHERE id = $2")
-            .bind::<diesel::sql_types::Timestamp, _>(yichuang::db::now() - Duration::seconds(1))
-            .bind::<diesel::sql_types::BigInt, _>(round)
-            .execute(c)
-            .unwrap();
-    })
+    crate::helpers::set_time(
+        &app,
+        "rounds",
+        "closes_at",
+        round,
+        yichuang::db::now() - Duration::seconds(1),
+    )
     .await;
     let (s, v) = app
         .post(
@@ -659,14 +650,13 @@ async fn a_returned_proposal_cannot_come_back_after_its_deadline(b: Backend) {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    app.db(move |c| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("UPDATE proposals SET return_deadline = $1 WHERE id = $2")
-            .bind::<diesel::sql_types::Timestamp, _>(yichuang::db::now() - Duration::minutes(1))
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .execute(c)
-            .unwrap();
-    })
+    crate::helpers::set_time(
+        &app,
+        "proposals",
+        "return_deadline",
+        id,
+        yichuang::db::now() - Duration::minutes(1),
+    )
     .await;
     let (s, v) = app
         .post(

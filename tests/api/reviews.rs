@@ -12,16 +12,13 @@ use crate::rounds::open_round;
 
 /// Moves the round past its deadline and waits for the worker to close it.
 async fn close_round(app: &TestApp, officer: &str, round: i64) {
-    app.db(move |c| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("UPDATE rounds SET closes_at = $1 WHERE id = $2")
-            .bind::<diesel::sql_types::Timestamp, _>(
-                yichuang::db::now() - chrono::Duration::minutes(1),
-            )
-            .bind::<diesel::sql_types::BigInt, _>(round)
-            .execute(c)
-            .unwrap();
-    })
+    crate::helpers::set_time(
+        app,
+        "rounds",
+        "closes_at",
+        round,
+        yichuang::db::now() - chrono::Duration::minutes(1),
+    )
     .await;
     for _ in 0..100 {
         let (_, v) = app
@@ -796,15 +793,7 @@ async fn the_ranking_aggregates_flags_divergence_and_draws_the_line(b: Backend) 
         .await
         .unwrap();
     assert_eq!(r.headers()["content-type"], "application/pdf");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.pdf");
-    std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = crate::helpers::pdf_text(&r.bytes().await.unwrap());
     assert!(
         text.contains("项目0")
             && text.contains("项目2")
@@ -820,15 +809,7 @@ async fn the_ranking_aggregates_flags_divergence_and_draws_the_line(b: Backend) 
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let xlsx = dir.path().join("r.xlsx");
-    std::fs::write(&xlsx, r.bytes().await.unwrap()).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg("import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('xl/sharedStrings.xml').decode())")
-        .arg(&xlsx)
-        .output()
-        .unwrap();
-    let strings = String::from_utf8(out.stdout).unwrap();
+    let strings = crate::helpers::xlsx_strings(&r.bytes().await.unwrap());
     assert!(
         strings.contains("项目2") && strings.contains("51.7"),
         "{strings}"
@@ -837,16 +818,13 @@ async fn the_ranking_aggregates_flags_divergence_and_draws_the_line(b: Backend) 
 dual!(the_ranking_aggregates_flags_divergence_and_draws_the_line);
 
 async fn set_review_due(app: &TestApp, round: i64, minutes: i64) {
-    app.db(move |c| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("UPDATE rounds SET review_due = $1 WHERE id = $2")
-            .bind::<diesel::sql_types::Timestamp, _>(
-                yichuang::db::now() + chrono::Duration::minutes(minutes),
-            )
-            .bind::<diesel::sql_types::BigInt, _>(round)
-            .execute(c)
-            .unwrap();
-    })
+    crate::helpers::set_time(
+        app,
+        "rounds",
+        "review_due",
+        round,
+        yichuang::db::now() + chrono::Duration::minutes(minutes),
+    )
     .await;
 }
 

@@ -269,14 +269,13 @@ async fn deadlines_move_with_a_reason_and_rounds_close_by_themselves(b: Backend)
     );
 
     // The deadline passes: the worker moves the round to screening.
-    app.db(move |c| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("UPDATE rounds SET closes_at = $1 WHERE id = $2")
-            .bind::<diesel::sql_types::Timestamp, _>(yichuang::db::now() - Duration::minutes(1))
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .execute(c)
-            .unwrap();
-    })
+    crate::helpers::set_time(
+        &app,
+        "rounds",
+        "closes_at",
+        id,
+        yichuang::db::now() - Duration::minutes(1),
+    )
     .await;
     let mut status = String::new();
     for _ in 0..100 {
@@ -336,15 +335,7 @@ async fn the_public_sees_open_calls_and_a_chinese_guide_pdf(b: Backend) {
         "the font is subset: {} bytes",
         bytes.len()
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("guide.pdf");
-    std::fs::write(&path, &bytes).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed");
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = crate::helpers::pdf_text(&bytes);
     for needle in [
         "2027年姑苏区公益创投大赛",
         "姑苏区民政局",

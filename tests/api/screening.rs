@@ -328,16 +328,7 @@ async fn the_submission_list_exports_to_xlsx_and_csv(b: Backend) {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
     let bytes = r.bytes().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.xlsx");
-    std::fs::write(&path, &bytes).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg("import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('xl/sharedStrings.xml').decode())")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let strings = String::from_utf8(out.stdout).unwrap();
+    let strings = crate::helpers::xlsx_strings(&bytes);
     assert!(
         strings.contains("社区项目1") && strings.contains("GY-2027-0002"),
         "{strings}"
