@@ -2,6 +2,7 @@
 //! migrations, and one module of queries per aggregate.
 
 pub mod audit;
+pub mod awards;
 pub mod calendar;
 pub mod orgs;
 pub mod outbox;

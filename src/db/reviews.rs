@@ -418,3 +418,15 @@ pub fn mark_reminder(conn: &mut DbConn, key: &str) -> Result<bool, AppError> {
         .execute(conn)?;
     Ok(true)
 }
+
+/// Overall comments of the submitted reviews of a proposal, in review order, without the
+/// reviewers' names (for the applicant).
+pub fn anonymous_comments(conn: &mut DbConn, proposal_id: i64) -> Result<Vec<String>, AppError> {
+    let rows: Vec<String> = reviews::table
+        .filter(reviews::proposal_id.eq(proposal_id))
+        .filter(reviews::status.eq(ReviewStatus::Submitted.as_str()))
+        .order(reviews::id)
+        .select(reviews::overall_comment)
+        .load(conn)?;
+    Ok(rows.into_iter().filter(|c| !c.trim().is_empty()).collect())
+}

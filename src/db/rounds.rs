@@ -245,3 +245,19 @@ pub fn due_to_close(conn: &mut DbConn, at: NaiveDateTime) -> Result<Vec<i64>, Ap
         .select(rounds::id)
         .load(conn)?)
 }
+
+/// The bureau's most recent awarded (or closed) round before `round_id`, if any.
+pub fn previous_awarded(
+    conn: &mut DbConn,
+    bureau_id: i64,
+    round_id: i64,
+) -> Result<Option<i64>, AppError> {
+    Ok(rounds::table
+        .filter(rounds::bureau_id.eq(bureau_id))
+        .filter(rounds::id.lt(round_id))
+        .filter(rounds::status.eq_any(["awarded", "closed"]))
+        .order(rounds::id.desc())
+        .select(rounds::id)
+        .first(conn)
+        .optional()?)
+}

@@ -294,6 +294,109 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    decision_entries (proposal_id) {
+        proposal_id -> BigInt,
+        round_id -> BigInt,
+        reduced_fen -> Nullable<BigInt>,
+        reduce_reason -> Nullable<Text>,
+        line_override -> Nullable<Text>,
+        override_reason -> Nullable<Text>,
+        updated_by -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    category_budgets (round_id, category) {
+        round_id -> BigInt,
+        category -> Text,
+        budget_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    notices (round_id) {
+        round_id -> BigInt,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        working_days -> Integer,
+        published_by -> BigInt,
+        finalised_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    awards (proposal_id) {
+        proposal_id -> BigInt,
+        round_id -> BigInt,
+        rank -> Integer,
+        final_tenths -> Integer,
+        requested_fen -> BigInt,
+        amount_fen -> BigInt,
+        reduce_reason -> Nullable<Text>,
+        state -> Text,
+        substitute -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    objections (id) {
+        id -> BigInt,
+        round_id -> BigInt,
+        proposal_id -> BigInt,
+        name -> Text,
+        email -> Text,
+        phone -> Text,
+        reason -> Text,
+        status -> Text,
+        response -> Nullable<Text>,
+        answered_by -> Nullable<BigInt>,
+        answered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        round_id -> BigInt,
+        proposal_id -> BigInt,
+        org_id -> BigInt,
+        agreement_no -> Text,
+        title -> Text,
+        category -> Text,
+        grant_fen -> BigInt,
+        status -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tranches (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        seq -> Integer,
+        share_bp -> BigInt,
+        condition -> Text,
+        amount_fen -> BigInt,
+        status -> Text,
+    }
+}
+
+diesel::joinable!(awards -> proposals (proposal_id));
+diesel::joinable!(objections -> proposals (proposal_id));
+diesel::joinable!(projects -> proposals (proposal_id));
+diesel::joinable!(projects -> organizations (org_id));
+diesel::joinable!(projects -> rounds (round_id));
+diesel::joinable!(tranches -> projects (project_id));
+diesel::joinable!(decision_entries -> proposals (proposal_id));
+diesel::joinable!(notices -> rounds (round_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     bureaus,
     users,
@@ -314,4 +417,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     reviews,
     holidays,
     reminders,
+    decision_entries,
+    category_budgets,
+    notices,
+    awards,
+    objections,
+    projects,
+    tranches,
 );

@@ -311,3 +311,14 @@ pub fn names(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, AppEr
         .select((users::id, users::name))
         .load(conn)?)
 }
+
+/// Active officers of a bureau (who hear about objections).
+pub fn bureau_officers(conn: &mut DbConn, bureau_id: i64) -> Result<Vec<UserRow>, AppError> {
+    Ok(users::table
+        .filter(users::role.eq(Role::Officer.as_str()))
+        .filter(users::bureau_id.eq(bureau_id))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .select(UserRow::as_select())
+        .order(users::id)
+        .load(conn)?)
+}

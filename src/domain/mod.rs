@@ -23,6 +23,7 @@ macro_rules! str_enum {
 
 pub mod account;
 pub mod assignment;
+pub mod award;
 pub mod calendar;
 pub mod money;
 pub mod org;

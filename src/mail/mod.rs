@@ -398,6 +398,176 @@ pub fn review_reminder(
     )
 }
 
+/// A proposal is on the public notice list (拟资助项目公示).
+pub fn proposal_on_notice(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    amount: &str,
+    ends: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("number", number.to_string()),
+        ("title", title.to_string()),
+        ("amount", amount.to_string()),
+        ("ends", ends.to_string()),
+    ];
+    notice(to, "proposal_on_notice", &args, vec![], link, base_url)
+}
+
+/// Receipt of an objection, to the person who filed it.
+pub fn objection_received(
+    to: &Recipient,
+    number: &str,
+    round: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [("number", number.to_string()), ("round", round.to_string())];
+    notice(to, "objection_received", &args, vec![], link, base_url)
+}
+
+/// A new objection, to the officers of the round's bureau.
+pub fn objection_filed(
+    to: &Recipient,
+    number: &str,
+    round: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [("number", number.to_string()), ("round", round.to_string())];
+    notice(to, "objection_filed", &args, vec![], link, base_url)
+}
+
+/// The answer to an objection, to the person who filed it.
+pub fn objection_answered(
+    to: &Recipient,
+    number: &str,
+    upheld: bool,
+    response: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let kind = if upheld {
+        "objection_upheld"
+    } else {
+        "objection_rejected"
+    };
+    let extra = vec![tf(
+        to.lang,
+        "email.response",
+        &[("response", response.into())],
+    )];
+    notice(
+        to,
+        kind,
+        &[("number", number.to_string())],
+        extra,
+        link,
+        base_url,
+    )
+}
+
+/// A proposal taken off the notice list after an upheld objection, or brought onto it from
+/// the waitlist (递补).
+pub fn award_changed(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    removed: bool,
+    detail: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let kind = if removed {
+        "award_removed"
+    } else {
+        "award_substituted"
+    };
+    let args = [("number", number.to_string()), ("title", title.to_string())];
+    let extra = if removed {
+        vec![tf(to.lang, "email.response", &[("response", detail.into())])]
+    } else {
+        vec![tf(
+            to.lang,
+            "email.award_substituted.amount",
+            &[("amount", detail.into())],
+        )]
+    };
+    notice(to, kind, &args, extra, link, base_url)
+}
+
+/// The project was awarded: links to the award notice and the agreement.
+#[allow(clippy::too_many_arguments)]
+pub fn awarded(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    agreement_no: &str,
+    amount: &str,
+    notice_link: &str,
+    agreement_link: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("number", number.to_string()),
+        ("title", title.to_string()),
+        ("agreement_no", agreement_no.to_string()),
+        ("amount", amount.to_string()),
+    ];
+    let extra = vec![
+        tf(
+            to.lang,
+            "email.awarded.notice_pdf",
+            &[("link", notice_link.into())],
+        ),
+        tf(
+            to.lang,
+            "email.awarded.agreement_pdf",
+            &[("link", agreement_link.into())],
+        ),
+        tf(to.lang, "email.awarded.next", &[]),
+    ];
+    notice(to, "awarded", &args, extra, link, base_url)
+}
+
+/// The proposal was not funded: its score, its rank and the reviewers' comments, without
+/// their names.
+#[allow(clippy::too_many_arguments)]
+pub fn not_awarded(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    score: &str,
+    rank: &str,
+    outcome_key: &str,
+    comments: &[String],
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("number", number.to_string()),
+        ("title", title.to_string()),
+        ("score", score.to_string()),
+        ("rank", rank.to_string()),
+    ];
+    let mut extra = vec![tf(to.lang, outcome_key, &[])];
+    if !comments.is_empty() {
+        extra.push(tf(to.lang, "email.not_awarded.comments", &[]));
+        for (i, c) in comments.iter().enumerate() {
+            extra.push(tf(
+                to.lang,
+                "email.not_awarded.comment",
+                &[("n", (i + 1).to_string()), ("comment", c.clone())],
+            ));
+        }
+    }
+    notice(to, "not_awarded", &args, extra, link, base_url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

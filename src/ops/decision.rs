@@ -2,12 +2,15 @@
 //! funding line within the budget, from the submitted reviews.
 
 use crate::auth::policy::Actor;
+use crate::db::awards;
 use crate::db::reviews::{self, RankFacts};
 use crate::db::{users, DbConn};
 use crate::domain::assignment::CriterionScore;
 use crate::domain::money::Fen;
 use crate::domain::org::Grade;
-use crate::domain::review::{self, LineInput, ProposalScore, RankInput, ReviewScores};
+use crate::domain::review::{
+    self, LineError, LineInput, LineOverride, ProposalScore, RankInput, ReviewScores,
+};
 use crate::domain::round::RoundStatus;
 use crate::error::AppError;
 
@@ -22,6 +25,12 @@ pub struct RankedRow {
     pub org_grade: Option<String>,
     pub category: String,
     pub requested_fen: i64,
+    /// The grant on the line: the requested one, or the officer-reduced (核减) one.
+    pub amount_fen: i64,
+    pub reduce_reason: Option<String>,
+    /// The officer moved the line for this proposal: `forced_in` or `forced_out`.
+    pub line_override: Option<String>,
+    pub override_reason: Option<String>,
     pub review_count: usize,
     /// By the round's aggregation rule, in tenths of a point.
     pub final_tenths: i32,
@@ -46,15 +55,44 @@ pub struct ReviewerLine {
     pub leniency_tenths: i32,
 }
 
+/// A category's budget and what the line uses of it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CategoryLine {
+    pub category: String,
+    /// None: the category has no budget of its own.
+    pub budget_fen: Option<i64>,
+    pub used_fen: i64,
+}
+
+/// Something on the line the officer must fix before the notice.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LineProblem {
+    pub proposal_id: i64,
+    /// `forced_in_does_not_fit`, `forced_in_not_fundable` or `negative_amount`.
+    pub kind: &'static str,
+}
+
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
+    pub round_status: String,
     pub rows: Vec<RankedRow>,
+    pub categories: Vec<CategoryLine>,
+    pub problems: Vec<LineProblem>,
     pub budget_fen: i64,
     pub used_fen: i64,
     pub remaining_fen: i64,
     /// Eligible proposals still short of a submitted review (not ranked yet).
     pub awaiting_reviews: usize,
     pub reviewers: Vec<ReviewerLine>,
+}
+
+/// `forced_in` / `forced_out` as stored.
+pub fn parse_override(s: &str) -> Option<LineOverride> {
+    match s {
+        "forced_in" => Some(LineOverride::ForcedIn),
+        "forced_out" => Some(LineOverride::ForcedOut),
+        _ => None,
+    }
 }
 
 fn grade(s: &Option<String>) -> Option<Grade> {
@@ -92,6 +130,9 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
             )
         })
         .collect();
+    let entries = awards::entries(conn, round_id)?;
+    let entry = |id: i64| entries.iter().find(|e| e.proposal_id == id);
+    let cat_budgets = awards::category_budgets(conn, round_id)?;
     let scores =
         review::aggregate_round(&rules, &data).map_err(|e| AppError::Unexpected(e.to_string()))?;
     let scored = |id: i64| scores.iter().find(|s| s.proposal_id == id);
@@ -122,17 +163,28 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         .map(|r| LineInput {
             proposal_id: r.proposal_id,
             fundable: review::is_fundable(r.final_tenths, rules.fundable_threshold),
-            amount: r.requested,
+            amount: entry(r.proposal_id)
+                .and_then(|e| e.reduced_fen)
+                .map(Fen)
+                .unwrap_or(r.requested),
             category: fact(r.proposal_id).category.clone(),
-            manual: None,
+            manual: entry(r.proposal_id)
+                .and_then(|e| e.line_override.as_deref())
+                .and_then(parse_override),
         })
         .collect();
-    let line = review::funding_line(&line_inputs, Fen(round.total_budget_fen), &[]);
+    let budgets: Vec<(String, Fen)> = cat_budgets
+        .iter()
+        .map(|(c, b)| (c.clone(), Fen(*b)))
+        .collect();
+    let line = review::funding_line(&line_inputs, Fen(round.total_budget_fen), &budgets);
     let rows = inputs
         .iter()
+        .zip(&line_inputs)
         .enumerate()
-        .map(|(i, r)| {
+        .map(|(i, (r, li))| {
             let f = fact(r.proposal_id);
+            let e = entry(r.proposal_id);
             let s = scored(r.proposal_id).expect("ranked proposals are scored");
             let place = if line.funded.contains(&r.proposal_id) {
                 "funded"
@@ -150,6 +202,10 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
                 org_grade: f.org_grade.clone(),
                 category: f.category.clone(),
                 requested_fen: f.requested_fen,
+                amount_fen: li.amount.0,
+                reduce_reason: e.and_then(|e| e.reduce_reason.clone()),
+                line_override: e.and_then(|e| e.line_override.clone()),
+                override_reason: e.and_then(|e| e.override_reason.clone()),
                 review_count: s.review_count,
                 final_tenths: s.final_tenths,
                 mean_tenths: s.mean_tenths,
@@ -181,8 +237,52 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
             leniency_tenths: s.leniency_tenths,
         })
         .collect();
+    let mut categories: Vec<CategoryLine> = rules
+        .categories
+        .iter()
+        .map(|c| CategoryLine {
+            category: c.clone(),
+            budget_fen: cat_budgets.iter().find(|(k, _)| k == c).map(|(_, b)| *b),
+            used_fen: line
+                .category_used
+                .iter()
+                .find(|(k, _)| k == c)
+                .map(|(_, f)| f.0)
+                .unwrap_or(0),
+        })
+        .collect();
+    for (c, f) in &line.category_used {
+        if !categories.iter().any(|l| &l.category == c) {
+            categories.push(CategoryLine {
+                category: c.clone(),
+                budget_fen: None,
+                used_fen: f.0,
+            });
+        }
+    }
+    let problems = line
+        .errors
+        .iter()
+        .map(|e| match e {
+            LineError::ForcedInDoesNotFit { proposal_id, .. } => LineProblem {
+                proposal_id: *proposal_id,
+                kind: "forced_in_does_not_fit",
+            },
+            LineError::ForcedInNotFundable { proposal_id } => LineProblem {
+                proposal_id: *proposal_id,
+                kind: "forced_in_not_fundable",
+            },
+            LineError::NegativeAmount { proposal_id } => LineProblem {
+                proposal_id: *proposal_id,
+                kind: "negative_amount",
+            },
+        })
+        .collect();
     Ok(DecisionView {
+        round_status: round.status.clone(),
         rows,
+        categories,
+        problems,
         budget_fen: round.total_budget_fen,
         used_fen: line.used.0,
         remaining_fen: line.remaining.0,

@@ -3,6 +3,7 @@
 //! All of it is blocking; handlers call it through `db::run`.
 
 pub mod accounts;
+pub mod award;
 pub mod decision;
 pub mod orgs;
 pub mod proposals;

@@ -149,9 +149,10 @@ pub fn org_facts(conn: &mut DbConn, p: &ProposalRow, r: &RoundRow) -> Result<Org
         )?,
         other_submissions: proposals::count_submitted(conn, r.id, p.org_id, p.id)?,
         has_registration_certificate: proposals::has_org_certificate(conn, p.org_id, p.id)?,
-        // Awards (and so previous winners) arrive with the review-and-award module; until a
-        // bureau has awarded a round, no organization is its previous winner.
-        previous_winner: false,
+        previous_winner: match rounds::previous_awarded(conn, r.bureau_id, r.id)? {
+            Some(prev) => crate::db::awards::funded_orgs(conn, prev)?.contains(&p.org_id),
+            None => false,
+        },
     })
 }
 
@@ -236,7 +237,13 @@ pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result
 }
 
 /// Withdraws a proposal before the award.
-pub fn withdraw(conn: &mut DbConn, actor: &Actor, id: i64, reason: &str) -> Result<(), AppError> {
+pub fn withdraw(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> Result<(), AppError> {
     let (p, r) = find_visible(conn, actor, id)?;
     policy::require(actor, Action::EditProposal(p.org_id))?;
     if !p.status().withdrawable()
@@ -251,7 +258,8 @@ pub fn withdraw(conn: &mut DbConn, actor: &Actor, id: i64, reason: &str) -> Resu
         if !reason.trim().is_empty() {
             change = change.reason(reason.trim());
         }
-        audit::append(c, change)
+        audit::append(c, change)?;
+        super::award::withdrawn_during_notice(c, s, actor, &r, id, reason.trim())
     })
 }
 

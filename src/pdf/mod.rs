@@ -14,6 +14,7 @@
 //! The font is embedded as a subset (only the glyphs actually used), so a one-page document
 //! is a few tens of KB even though the font file is ~10 MB.
 
+pub mod award;
 pub mod guide;
 pub mod proposal;
 

@@ -1084,8 +1084,9 @@ async fn withdraw_proposal(
     body: web::Json<WithdrawBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, reason) = (id.into_inner(), body.into_inner().reason);
+    let s = state.settings.clone();
     db::run(&state.pool, move |c| {
-        ops::proposals::withdraw(c, &user.0, id, &reason)
+        ops::proposals::withdraw(c, &s, &user.0, id, &reason)
     })
     .await?;
     Ok(ok())

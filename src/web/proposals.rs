@@ -574,8 +574,9 @@ async fn withdraw(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
+    let s = state.settings.clone();
     db::run(&state.pool, move |c| {
-        ops::proposals::withdraw(c, &actor, id, &f.0.reason)
+        ops::proposals::withdraw(c, &s, &actor, id, &f.0.reason)
     })
     .await?;
     Ok(see_other_flash(

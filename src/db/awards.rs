@@ -1,0 +1,605 @@
+//! Queries of the award aggregate: the officer's decision entries (核减, moving the line),
+//! category budgets, the public notice (公示) with its published ranking and objections
+//! (异议), and the projects and tranches created at the award.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{
+    awards, category_budgets, counters, decision_entries, notices, objections, organizations,
+    projects, proposals, rounds, tranches,
+};
+use super::{now, DbConn};
+use crate::error::AppError;
+
+// ---------------------------------------------------------------------------------------
+// Decision entries and category budgets
+// ---------------------------------------------------------------------------------------
+
+/// The officer's adjustments to one proposal before the notice.
+#[derive(Debug, Clone, Default, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct Entry {
+    pub proposal_id: i64,
+    /// 核减: the reduced grant, below the requested one.
+    pub reduced_fen: Option<i64>,
+    pub reduce_reason: Option<String>,
+    /// `forced_in` or `forced_out`.
+    pub line_override: Option<String>,
+    pub override_reason: Option<String>,
+}
+
+pub fn entries(conn: &mut DbConn, round_id: i64) -> Result<Vec<Entry>, AppError> {
+    Ok(decision_entries::table
+        .filter(decision_entries::round_id.eq(round_id))
+        .order(decision_entries::proposal_id)
+        .select((
+            decision_entries::proposal_id,
+            decision_entries::reduced_fen,
+            decision_entries::reduce_reason,
+            decision_entries::line_override,
+            decision_entries::override_reason,
+        ))
+        .load(conn)?)
+}
+
+pub fn entry(conn: &mut DbConn, proposal_id: i64) -> Result<Option<Entry>, AppError> {
+    Ok(decision_entries::table
+        .find(proposal_id)
+        .select((
+            decision_entries::proposal_id,
+            decision_entries::reduced_fen,
+            decision_entries::reduce_reason,
+            decision_entries::line_override,
+            decision_entries::override_reason,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// Writes the whole entry of a proposal (an entry with nothing in it is deleted).
+pub fn save_entry(
+    conn: &mut DbConn,
+    round_id: i64,
+    e: &Entry,
+    by: i64,
+) -> Result<(), AppError> {
+    diesel::delete(decision_entries::table.find(e.proposal_id)).execute(conn)?;
+    if e.reduced_fen.is_none() && e.line_override.is_none() {
+        return Ok(());
+    }
+    diesel::insert_into(decision_entries::table)
+        .values((
+            decision_entries::proposal_id.eq(e.proposal_id),
+            decision_entries::round_id.eq(round_id),
+            decision_entries::reduced_fen.eq(e.reduced_fen),
+            decision_entries::reduce_reason.eq(&e.reduce_reason),
+            decision_entries::line_override.eq(&e.line_override),
+            decision_entries::override_reason.eq(&e.override_reason),
+            decision_entries::updated_by.eq(by),
+            decision_entries::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Category budgets of a round, sorted by category.
+pub fn category_budgets(conn: &mut DbConn, round_id: i64) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(category_budgets::table
+        .filter(category_budgets::round_id.eq(round_id))
+        .order(category_budgets::category)
+        .select((category_budgets::category, category_budgets::budget_fen))
+        .load(conn)?)
+}
+
+pub fn replace_category_budgets(
+    conn: &mut DbConn,
+    round_id: i64,
+    budgets: &[(String, i64)],
+) -> Result<(), AppError> {
+    diesel::delete(category_budgets::table.filter(category_budgets::round_id.eq(round_id)))
+        .execute(conn)?;
+    for (c, b) in budgets {
+        diesel::insert_into(category_budgets::table)
+            .values((
+                category_budgets::round_id.eq(round_id),
+                category_budgets::category.eq(c),
+                category_budgets::budget_fen.eq(b),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The notice and its published ranking
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct Notice {
+    pub round_id: i64,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub working_days: i32,
+    pub finalised_at: Option<NaiveDateTime>,
+}
+
+pub fn notice(conn: &mut DbConn, round_id: i64) -> Result<Option<Notice>, AppError> {
+    Ok(notices::table
+        .find(round_id)
+        .select((
+            notices::round_id,
+            notices::starts_at,
+            notices::ends_at,
+            notices::working_days,
+            notices::finalised_at,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_notice(
+    conn: &mut DbConn,
+    round_id: i64,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+    working_days: i32,
+    by: i64,
+) -> Result<(), AppError> {
+    diesel::insert_into(notices::table)
+        .values((
+            notices::round_id.eq(round_id),
+            notices::starts_at.eq(starts_at),
+            notices::ends_at.eq(ends_at),
+            notices::working_days.eq(working_days),
+            notices::published_by.eq(by),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn mark_finalised(conn: &mut DbConn, round_id: i64) -> Result<(), AppError> {
+    diesel::update(notices::table.find(round_id))
+        .set(notices::finalised_at.eq(Some(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Rounds on notice or awarded, newest first: (round id, title, bureau id, ends at).
+pub fn public_notices(
+    conn: &mut DbConn,
+    limit: i64,
+) -> Result<Vec<(i64, String, i64, NaiveDateTime, String)>, AppError> {
+    Ok(notices::table
+        .inner_join(rounds::table)
+        .order(notices::starts_at.desc())
+        .limit(limit)
+        .select((
+            rounds::id,
+            rounds::title,
+            rounds::bureau_id,
+            notices::ends_at,
+            rounds::status,
+        ))
+        .load(conn)?)
+}
+
+/// One line of the published ranking.
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct AwardRow {
+    pub proposal_id: i64,
+    pub rank: i32,
+    pub final_tenths: i32,
+    pub requested_fen: i64,
+    pub amount_fen: i64,
+    pub reduce_reason: Option<String>,
+    /// `funded`, `waitlisted`, `not_fundable` or `removed` (by an upheld objection).
+    pub state: String,
+    /// Came in from the waitlist after an upheld objection (递补).
+    pub substitute: bool,
+    pub number: Option<String>,
+    pub title: String,
+    pub category: String,
+    pub org_id: i64,
+    pub org_name: String,
+}
+
+pub struct NewAward<'a> {
+    pub proposal_id: i64,
+    pub rank: i32,
+    pub final_tenths: i32,
+    pub requested_fen: i64,
+    pub amount_fen: i64,
+    pub reduce_reason: Option<&'a str>,
+    pub state: &'a str,
+}
+
+pub fn insert_award(conn: &mut DbConn, round_id: i64, a: &NewAward) -> Result<(), AppError> {
+    diesel::insert_into(awards::table)
+        .values((
+            awards::proposal_id.eq(a.proposal_id),
+            awards::round_id.eq(round_id),
+            awards::rank.eq(a.rank),
+            awards::final_tenths.eq(a.final_tenths),
+            awards::requested_fen.eq(a.requested_fen),
+            awards::amount_fen.eq(a.amount_fen),
+            awards::reduce_reason.eq(a.reduce_reason),
+            awards::state.eq(a.state),
+            awards::substitute.eq(false),
+            awards::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The published ranking of a round, in rank order.
+pub fn awards(conn: &mut DbConn, round_id: i64) -> Result<Vec<AwardRow>, AppError> {
+    Ok(awards::table
+        .inner_join(proposals::table.inner_join(organizations::table))
+        .filter(awards::round_id.eq(round_id))
+        .order(awards::rank)
+        .select((
+            awards::proposal_id,
+            awards::rank,
+            awards::final_tenths,
+            awards::requested_fen,
+            awards::amount_fen,
+            awards::reduce_reason,
+            awards::state,
+            awards::substitute,
+            proposals::number,
+            proposals::title,
+            proposals::category,
+            organizations::id,
+            organizations::name,
+        ))
+        .load(conn)?)
+}
+
+/// Moves a published line from one state to another; false when it was not in `from`.
+pub fn set_award_state(
+    conn: &mut DbConn,
+    proposal_id: i64,
+    from: &str,
+    to: &str,
+    substitute: bool,
+) -> Result<bool, AppError> {
+    let n = diesel::update(
+        awards::table
+            .find(proposal_id)
+            .filter(awards::state.eq(from)),
+    )
+    .set((
+        awards::state.eq(to),
+        awards::substitute.eq(substitute),
+        awards::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+// ---------------------------------------------------------------------------------------
+// Objections
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct ObjectionRow {
+    pub id: i64,
+    pub round_id: i64,
+    pub proposal_id: i64,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub reason: String,
+    /// `open`, `upheld` or `rejected`.
+    pub status: String,
+    pub response: Option<String>,
+    pub answered_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub struct NewObjection<'a> {
+    pub round_id: i64,
+    pub proposal_id: i64,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub phone: &'a str,
+    pub reason: &'a str,
+}
+
+pub fn insert_objection(conn: &mut DbConn, o: &NewObjection) -> Result<i64, AppError> {
+    Ok(diesel::insert_into(objections::table)
+        .values((
+            objections::round_id.eq(o.round_id),
+            objections::proposal_id.eq(o.proposal_id),
+            objections::name.eq(o.name),
+            objections::email.eq(o.email),
+            objections::phone.eq(o.phone),
+            objections::reason.eq(o.reason),
+            objections::status.eq("open"),
+            objections::created_at.eq(now()),
+        ))
+        .returning(objections::id)
+        .get_result(conn)?)
+}
+
+type ObjectionCols = (
+    objections::id,
+    objections::round_id,
+    objections::proposal_id,
+    objections::name,
+    objections::email,
+    objections::phone,
+    objections::reason,
+    objections::status,
+    objections::response,
+    objections::answered_at,
+    objections::created_at,
+);
+const OBJECTION_COLS: ObjectionCols = (
+    objections::id,
+    objections::round_id,
+    objections::proposal_id,
+    objections::name,
+    objections::email,
+    objections::phone,
+    objections::reason,
+    objections::status,
+    objections::response,
+    objections::answered_at,
+    objections::created_at,
+);
+
+pub fn objection(conn: &mut DbConn, id: i64) -> Result<ObjectionRow, AppError> {
+    Ok(objections::table
+        .find(id)
+        .select(OBJECTION_COLS)
+        .first(conn)?)
+}
+
+pub fn objections(conn: &mut DbConn, round_id: i64) -> Result<Vec<ObjectionRow>, AppError> {
+    Ok(objections::table
+        .filter(objections::round_id.eq(round_id))
+        .order(objections::id)
+        .select(OBJECTION_COLS)
+        .load(conn)?)
+}
+
+pub fn count_open_objections(conn: &mut DbConn, round_id: i64) -> Result<i64, AppError> {
+    Ok(objections::table
+        .filter(objections::round_id.eq(round_id))
+        .filter(objections::status.eq("open"))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Answers an open objection; false when it was already answered.
+pub fn answer_objection(
+    conn: &mut DbConn,
+    id: i64,
+    status: &str,
+    response: &str,
+    by: i64,
+) -> Result<bool, AppError> {
+    let n = diesel::update(
+        objections::table
+            .find(id)
+            .filter(objections::status.eq("open")),
+    )
+    .set((
+        objections::status.eq(status),
+        objections::response.eq(Some(response)),
+        objections::answered_by.eq(Some(by)),
+        objections::answered_at.eq(Some(now())),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+// ---------------------------------------------------------------------------------------
+// Projects and tranches
+// ---------------------------------------------------------------------------------------
+
+/// The next agreement number of a year (never reused).
+pub fn next_agreement_seq(conn: &mut DbConn, year: i32) -> Result<i64, AppError> {
+    let name = format!("agreement:{year}");
+    let bumped: Option<i64> = diesel::update(counters::table.find(&name))
+        .set(counters::value.eq(counters::value + 1))
+        .returning(counters::value)
+        .get_result(conn)
+        .optional()?;
+    match bumped {
+        Some(v) => Ok(v),
+        None => {
+            diesel::insert_into(counters::table)
+                .values((counters::name.eq(&name), counters::value.eq(1i64)))
+                .execute(conn)?;
+            Ok(1)
+        }
+    }
+}
+
+pub struct NewProject<'a> {
+    pub round_id: i64,
+    pub proposal_id: i64,
+    pub org_id: i64,
+    pub agreement_no: &'a str,
+    pub title: &'a str,
+    pub category: &'a str,
+    pub grant_fen: i64,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+pub fn insert_project(conn: &mut DbConn, p: &NewProject) -> Result<i64, AppError> {
+    let at = now();
+    Ok(diesel::insert_into(projects::table)
+        .values((
+            projects::round_id.eq(p.round_id),
+            projects::proposal_id.eq(p.proposal_id),
+            projects::org_id.eq(p.org_id),
+            projects::agreement_no.eq(p.agreement_no),
+            projects::title.eq(p.title),
+            projects::category.eq(p.category),
+            projects::grant_fen.eq(p.grant_fen),
+            projects::status.eq("active"),
+            projects::starts_on.eq(p.starts_on),
+            projects::ends_on.eq(p.ends_on),
+            projects::created_at.eq(at),
+            projects::updated_at.eq(at),
+        ))
+        .returning(projects::id)
+        .get_result(conn)?)
+}
+
+pub fn insert_tranche(
+    conn: &mut DbConn,
+    project_id: i64,
+    seq: i32,
+    share_bp: i64,
+    condition: &str,
+    amount_fen: i64,
+) -> Result<(), AppError> {
+    diesel::insert_into(tranches::table)
+        .values((
+            tranches::project_id.eq(project_id),
+            tranches::seq.eq(seq),
+            tranches::share_bp.eq(share_bp),
+            tranches::condition.eq(condition),
+            tranches::amount_fen.eq(amount_fen),
+            tranches::status.eq("pending"),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct ProjectRow {
+    pub id: i64,
+    pub round_id: i64,
+    pub proposal_id: i64,
+    pub org_id: i64,
+    pub agreement_no: String,
+    pub title: String,
+    pub category: String,
+    pub grant_fen: i64,
+    pub status: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub created_at: NaiveDateTime,
+    pub org_name: String,
+    pub round_title: String,
+    pub bureau_id: i64,
+}
+
+type ProjectCols = (
+    projects::id,
+    projects::round_id,
+    projects::proposal_id,
+    projects::org_id,
+    projects::agreement_no,
+    projects::title,
+    projects::category,
+    projects::grant_fen,
+    projects::status,
+    projects::starts_on,
+    projects::ends_on,
+    projects::created_at,
+    organizations::name,
+    rounds::title,
+    rounds::bureau_id,
+);
+const PROJECT_COLS: ProjectCols = (
+    projects::id,
+    projects::round_id,
+    projects::proposal_id,
+    projects::org_id,
+    projects::agreement_no,
+    projects::title,
+    projects::category,
+    projects::grant_fen,
+    projects::status,
+    projects::starts_on,
+    projects::ends_on,
+    projects::created_at,
+    organizations::name,
+    rounds::title,
+    rounds::bureau_id,
+);
+
+pub fn project(conn: &mut DbConn, id: i64) -> Result<ProjectRow, AppError> {
+    Ok(projects::table
+        .inner_join(organizations::table)
+        .inner_join(rounds::table)
+        .filter(projects::id.eq(id))
+        .select(PROJECT_COLS)
+        .first(conn)?)
+}
+
+pub fn project_of_proposal(conn: &mut DbConn, proposal_id: i64) -> Result<Option<i64>, AppError> {
+    Ok(projects::table
+        .filter(projects::proposal_id.eq(proposal_id))
+        .select(projects::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Projects filtered by round, org or bureau, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFilter {
+    pub round_id: Option<i64>,
+    pub org_id: Option<i64>,
+    pub bureau_id: Option<i64>,
+}
+
+pub fn projects(conn: &mut DbConn, f: &ProjectFilter) -> Result<Vec<ProjectRow>, AppError> {
+    let mut q = projects::table
+        .inner_join(organizations::table)
+        .inner_join(rounds::table)
+        .select(PROJECT_COLS)
+        .order(projects::id)
+        .into_boxed();
+    if let Some(r) = f.round_id {
+        q = q.filter(projects::round_id.eq(r));
+    }
+    if let Some(o) = f.org_id {
+        q = q.filter(projects::org_id.eq(o));
+    }
+    if let Some(b) = f.bureau_id {
+        q = q.filter(rounds::bureau_id.eq(b));
+    }
+    Ok(q.load(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct TrancheRow {
+    pub id: i64,
+    pub seq: i32,
+    pub share_bp: i64,
+    pub condition: String,
+    pub amount_fen: i64,
+    pub status: String,
+}
+
+pub fn tranches(conn: &mut DbConn, project_id: i64) -> Result<Vec<TrancheRow>, AppError> {
+    Ok(tranches::table
+        .filter(tranches::project_id.eq(project_id))
+        .order(tranches::seq)
+        .select((
+            tranches::id,
+            tranches::seq,
+            tranches::share_bp,
+            tranches::condition,
+            tranches::amount_fen,
+            tranches::status,
+        ))
+        .load(conn)?)
+}
+
+/// Organizations funded in a round (for the "no funding for last round's winners" rule).
+pub fn funded_orgs(conn: &mut DbConn, round_id: i64) -> Result<Vec<i64>, AppError> {
+    Ok(projects::table
+        .filter(projects::round_id.eq(round_id))
+        .select(projects::org_id)
+        .distinct()
+        .load(conn)?)
+}

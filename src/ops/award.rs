@@ -1,0 +1,670 @@
+//! From the ranking to the award (DESIGN §2.4): closing the review, the officer's
+//! adjustments (核减, moving the line, category budgets), the public notice (公示) with its
+//! objections (异议), and finalising into projects.
+
+use chrono::NaiveDateTime;
+
+use crate::auth::policy::{self, Action, Actor};
+use crate::config::Settings;
+use crate::db::audit::{self, Change};
+use crate::db::awards::{self, AwardRow, Entry, NewAward, NewObjection, NewProject, Notice};
+use crate::db::rounds::{self, RoundRow};
+use crate::db::{self, calendar, now, outbox, proposals, reviews, users, DbConn};
+use crate::domain::award::{self, AwardState, ListedLine, ObjectionInput, ObjectionStatus};
+use crate::domain::calendar::add_working_days;
+use crate::domain::money::{split_by_bp, Fen};
+use crate::domain::proposal::ProposalStatus;
+use crate::domain::round::RoundStatus;
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::Msg;
+use crate::mail::{self, Recipient};
+use crate::web::fmt_time;
+
+use super::decision;
+
+fn managed_in(
+    conn: &mut DbConn,
+    actor: &Actor,
+    round_id: i64,
+    status: RoundStatus,
+) -> Result<RoundRow, AppError> {
+    let round = super::rounds::find_managed(conn, actor, round_id)?;
+    if round.status() != status {
+        return Err(AppError::conflict("error.round_wrong_state"));
+    }
+    Ok(round)
+}
+
+/// Sends `make(recipient)` to every active member of an organization.
+fn email_members(
+    c: &mut DbConn,
+    org_id: i64,
+    make: impl Fn(&Recipient) -> mail::Outgoing,
+) -> Result<(), AppError> {
+    for m in users::members(c, org_id)? {
+        if m.status == "active" {
+            outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Ends the review: every eligible proposal must have at least one submitted review.
+/// Reviews still open are no longer accepted; the scores are final for the decision.
+pub fn close_review(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<(), AppError> {
+    managed_in(conn, actor, round_id, RoundStatus::Reviewing)?;
+    let view = decision::compute(conn, actor, round_id)?;
+    if view.awaiting_reviews > 0 {
+        return Err(AppError::Conflict(
+            Msg::new("error.reviews_missing").arg("count", view.awaiting_reviews),
+        ));
+    }
+    if view.rows.is_empty() {
+        return Err(AppError::conflict("error.nothing_ranked"));
+    }
+    db::write_tx(conn, |c| {
+        rounds::transition(c, round_id, RoundStatus::Reviewing, RoundStatus::Deciding)?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "round.review_closed", "round", round_id)
+                .after(serde_json::json!({"ranked": view.rows.len()})),
+        )
+    })
+}
+
+/// The officer's adjustment of one proposal, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct EntryInput {
+    /// 核减: the reduced grant in yuan; blank for the requested amount.
+    #[serde(default)]
+    pub reduced: String,
+    #[serde(default)]
+    pub reduce_reason: String,
+    /// Blank, `forced_in` or `forced_out`.
+    #[serde(default)]
+    pub line_override: String,
+    #[serde(default)]
+    pub override_reason: String,
+}
+
+fn check_entry(i: &EntryInput, proposal_id: i64, requested: Fen) -> Result<Entry, AppError> {
+    let mut e = FieldErrors::new();
+    let mut out = Entry {
+        proposal_id,
+        ..Entry::default()
+    };
+    if !i.reduced.trim().is_empty() {
+        match Fen::parse_yuan(&i.reduced) {
+            Ok(f) if f.0 > 0 && f < requested => out.reduced_fen = Some(f.0),
+            Ok(_) => e.add(
+                "reduced",
+                Msg::new("decision.reduce_range").arg("requested", requested),
+            ),
+            Err(m) => e.add("reduced", Msg::new(m.key())),
+        }
+        if i.reduce_reason.trim().is_empty() {
+            e.add("reduce_reason", Msg::new("decision.reason_required"));
+        }
+        out.reduce_reason = Some(i.reduce_reason.trim().to_string());
+    }
+    match i.line_override.trim() {
+        "" => {}
+        o @ ("forced_in" | "forced_out") => {
+            out.line_override = Some(o.to_string());
+            if i.override_reason.trim().is_empty() {
+                e.add("override_reason", Msg::new("decision.reason_required"));
+            }
+            out.override_reason = Some(i.override_reason.trim().to_string());
+        }
+        _ => e.add("line_override", Msg::new("field.choice_invalid")),
+    }
+    e.into_result()?;
+    Ok(out)
+}
+
+fn entry_json(e: &Option<Entry>) -> serde_json::Value {
+    serde_json::to_value(e).unwrap_or_default()
+}
+
+/// Reduces a proposal's grant (核减) or moves it across the line, each with a written
+/// reason; an empty input puts it back as ranked.
+pub fn save_entry(
+    conn: &mut DbConn,
+    actor: &Actor,
+    proposal_id: i64,
+    input: &EntryInput,
+) -> Result<(), AppError> {
+    let p = proposals::find(conn, proposal_id)?;
+    let round = managed_in(conn, actor, p.round_id, RoundStatus::Deciding)?;
+    if p.status() != ProposalStatus::Eligible {
+        return Err(AppError::conflict("error.not_ranked"));
+    }
+    let entry = check_entry(input, proposal_id, Fen(p.requested_grant_fen))?;
+    db::write_tx(conn, |c| {
+        let before = awards::entry(c, proposal_id)?;
+        awards::save_entry(c, round.id, &entry, actor.id)?;
+        let after = awards::entry(c, proposal_id)?;
+        let reasons: Vec<&str> = [&entry.reduce_reason, &entry.override_reason]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let mut change = Change::new(Some(actor), "decision.adjusted", "proposal", proposal_id)
+            .before(entry_json(&before))
+            .after(entry_json(&after));
+        let joined = reasons.join("；");
+        if !joined.is_empty() {
+            change = change.reason(&joined);
+        }
+        audit::append(c, change)
+    })
+}
+
+/// Sets the budgets of categories (yuan; blank: no budget of its own).
+pub fn set_category_budgets(
+    conn: &mut DbConn,
+    actor: &Actor,
+    round_id: i64,
+    input: &[(String, String)],
+) -> Result<(), AppError> {
+    let round = managed_in(conn, actor, round_id, RoundStatus::Deciding)?;
+    let rules = round.rules();
+    let mut e = FieldErrors::new();
+    let mut budgets: Vec<(String, i64)> = Vec::new();
+    for (i, (cat, yuan)) in input.iter().enumerate() {
+        if yuan.trim().is_empty() {
+            continue;
+        }
+        let field = format!("budget.{i}");
+        if !rules.categories.contains(cat) {
+            e.add(field, Msg::new("field.choice_invalid"));
+            continue;
+        }
+        match Fen::parse_yuan(yuan) {
+            Ok(f) if f.0 > round.total_budget_fen => e.add(
+                field,
+                Msg::new("decision.category_over_total").arg("total", Fen(round.total_budget_fen)),
+            ),
+            Ok(f) if f.0 < 0 => e.add(field, Msg::new("field.money_negative")),
+            Ok(f) => {
+                if budgets.iter().any(|(c, _)| c == cat) {
+                    e.add(field, Msg::new("field.round_duplicate_line"));
+                } else {
+                    budgets.push((cat.clone(), f.0));
+                }
+            }
+            Err(m) => e.add(field, Msg::new(m.key())),
+        }
+    }
+    e.into_result()?;
+    db::write_tx(conn, |c| {
+        let before = awards::category_budgets(c, round_id)?;
+        awards::replace_category_budgets(c, round_id, &budgets)?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "decision.category_budgets", "round", round_id)
+                .before(serde_json::json!(before))
+                .after(serde_json::json!(budgets)),
+        )
+    })
+}
+
+/// Publishes the funding line for public notice: the ranking is frozen as published and the
+/// notice runs for the round's number of working days (holiday calendar included).
+pub fn publish_notice(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    round_id: i64,
+) -> Result<NaiveDateTime, AppError> {
+    let round = managed_in(conn, actor, round_id, RoundStatus::Deciding)?;
+    let view = decision::compute(conn, actor, round_id)?;
+    if !view.problems.is_empty() {
+        return Err(AppError::Conflict(
+            Msg::new("error.line_problems").arg("count", view.problems.len()),
+        ));
+    }
+    if !view.rows.iter().any(|r| r.line == "funded") {
+        return Err(AppError::conflict("error.nothing_funded"));
+    }
+    let days = round.rules().notice_working_days.max(1);
+    let cal = calendar::load(conn)?;
+    let starts = now();
+    let ends = add_working_days(starts, days as u32, &cal);
+    db::write_tx(conn, |c| {
+        rounds::transition(c, round_id, RoundStatus::Deciding, RoundStatus::Notice)?;
+        awards::insert_notice(c, round_id, starts, ends, days, actor.id)?;
+        for r in &view.rows {
+            awards::insert_award(
+                c,
+                round_id,
+                &NewAward {
+                    proposal_id: r.proposal_id,
+                    rank: r.rank as i32,
+                    final_tenths: r.final_tenths,
+                    requested_fen: r.requested_fen,
+                    amount_fen: r.amount_fen,
+                    reduce_reason: r.reduce_reason.as_deref(),
+                    state: r.line,
+                },
+            )?;
+        }
+        audit::append(
+            c,
+            Change::new(Some(actor), "round.notice_published", "round", round_id).after(
+                serde_json::json!({
+                    "ends_at": ends,
+                    "working_days": days,
+                    "funded": view.rows.iter().filter(|r| r.line == "funded").count(),
+                    "used_fen": view.used_fen,
+                }),
+            ),
+        )?;
+        let ends_text = fmt_time(ends);
+        for row in awards::awards(c, round_id)? {
+            if row.state != AwardState::Funded.as_str() {
+                continue;
+            }
+            let link = format!("{}/notices/{round_id}", s.base_url);
+            let number = row.number.clone().unwrap_or_default();
+            email_members(c, row.org_id, |to| {
+                mail::proposal_on_notice(
+                    to,
+                    &number,
+                    &row.title,
+                    &Fen(row.amount_fen).to_string(),
+                    &ends_text,
+                    &link,
+                    &s.base_url,
+                )
+            })?;
+        }
+        Ok(ends)
+    })
+}
+
+/// A round's notice and its published list, for anyone: only rounds on notice or awarded.
+pub fn public_notice(
+    conn: &mut DbConn,
+    round_id: i64,
+) -> Result<(RoundRow, Notice, Vec<AwardRow>), AppError> {
+    let round = rounds::find(conn, round_id)?;
+    let notice = awards::notice(conn, round_id)?.ok_or(AppError::NotFound)?;
+    Ok((round, notice, awards::awards(conn, round_id)?))
+}
+
+fn notice_open(notice: &Notice, round: &RoundRow) -> bool {
+    round.status() == RoundStatus::Notice && now() < notice.ends_at
+}
+
+/// Anyone files an objection against a proposal on the list while the notice runs.
+pub fn file_objection(
+    conn: &mut DbConn,
+    s: &Settings,
+    round_id: i64,
+    input: &ObjectionInput,
+    lang: &str,
+) -> Result<i64, AppError> {
+    let (round, notice, list) = public_notice(conn, round_id)?;
+    if !notice_open(&notice, &round) {
+        return Err(AppError::conflict("error.notice_closed"));
+    }
+    let listed: Vec<i64> = list
+        .iter()
+        .filter(|a| a.state == AwardState::Funded.as_str())
+        .map(|a| a.proposal_id)
+        .collect();
+    let v = award::check_objection(input, &listed).map_err(AppError::Validation)?;
+    let number = list
+        .iter()
+        .find(|a| a.proposal_id == v.proposal_id)
+        .and_then(|a| a.number.clone())
+        .unwrap_or_default();
+    db::write_tx(conn, |c| {
+        let id = awards::insert_objection(
+            c,
+            &NewObjection {
+                round_id,
+                proposal_id: v.proposal_id,
+                name: &v.name,
+                email: &v.email,
+                phone: &v.phone,
+                reason: &v.reason,
+            },
+        )?;
+        audit::append(
+            c,
+            Change::new(None, "objection.filed", "objection", id).after(serde_json::json!({
+                "round_id": round_id,
+                "proposal_id": v.proposal_id,
+                "name": v.name,
+            })),
+        )?;
+        let public = format!("{}/notices/{round_id}", s.base_url);
+        let to = Recipient::new(&v.email, &v.name, lang);
+        outbox::enqueue(
+            c,
+            &mail::objection_received(&to, &number, &round.title, &public, &s.base_url),
+        )?;
+        let link = format!("{}/rounds/{round_id}/notice", s.base_url);
+        for o in users::bureau_officers(c, round.bureau_id)? {
+            let to = Recipient::new(&o.email, &o.name, &o.locale);
+            outbox::enqueue(
+                c,
+                &mail::objection_filed(&to, &number, &round.title, &link, &s.base_url),
+            )?;
+        }
+        Ok(id)
+    })
+}
+
+/// Takes a funded proposal off the list and brings in, in rank order, each waitlisted one
+/// that fits what is left of the budget; emails both sides. Inside a transaction.
+fn remove_and_fill(
+    c: &mut DbConn,
+    s: &Settings,
+    actor: Option<&Actor>,
+    round: &RoundRow,
+    proposal_id: i64,
+    why: &str,
+) -> Result<Vec<i64>, AppError> {
+    if !awards::set_award_state(
+        c,
+        proposal_id,
+        AwardState::Funded.as_str(),
+        AwardState::Removed.as_str(),
+        false,
+    )? {
+        return Ok(vec![]);
+    }
+    audit::append(
+        c,
+        Change::new(actor, "award.removed", "proposal", proposal_id).reason(why),
+    )?;
+    let list = awards::awards(c, round.id)?;
+    let lines: Vec<ListedLine> = list
+        .iter()
+        .map(|a| ListedLine {
+            proposal_id: a.proposal_id,
+            state: AwardState::parse(&a.state).unwrap_or(AwardState::NotFundable),
+            amount: Fen(a.amount_fen),
+            category: a.category.clone(),
+        })
+        .collect();
+    let budgets: Vec<(String, Fen)> = awards::category_budgets(c, round.id)?
+        .into_iter()
+        .map(|(k, b)| (k, Fen(b)))
+        .collect();
+    let incoming = award::fill_from_waitlist(&lines, Fen(round.total_budget_fen), &budgets);
+    let link = |id: i64| format!("{}/proposals/{id}", s.base_url);
+    if let Some(gone) = list.iter().find(|a| a.proposal_id == proposal_id) {
+        let number = gone.number.clone().unwrap_or_default();
+        email_members(c, gone.org_id, |to| {
+            mail::award_changed(
+                to,
+                &number,
+                &gone.title,
+                true,
+                why,
+                &link(proposal_id),
+                &s.base_url,
+            )
+        })?;
+    }
+    for id in &incoming {
+        awards::set_award_state(
+            c,
+            *id,
+            AwardState::Waitlisted.as_str(),
+            AwardState::Funded.as_str(),
+            true,
+        )?;
+        audit::append(
+            c,
+            Change::new(actor, "award.substituted", "proposal", *id)
+                .after(serde_json::json!({"replaces": proposal_id})),
+        )?;
+        let a = list
+            .iter()
+            .find(|a| a.proposal_id == *id)
+            .expect("filled from the list");
+        let number = a.number.clone().unwrap_or_default();
+        email_members(c, a.org_id, |to| {
+            mail::award_changed(
+                to,
+                &number,
+                &a.title,
+                false,
+                &Fen(a.amount_fen).to_string(),
+                &link(*id),
+                &s.base_url,
+            )
+        })?;
+    }
+    Ok(incoming)
+}
+
+/// A funded proposal withdrawn during the notice leaves the list like an upheld objection.
+pub fn withdrawn_during_notice(
+    c: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    round: &RoundRow,
+    proposal_id: i64,
+    why: &str,
+) -> Result<(), AppError> {
+    if round.status() == RoundStatus::Notice {
+        remove_and_fill(c, s, Some(actor), round, proposal_id, why)?;
+    }
+    Ok(())
+}
+
+/// The officer's answer to an objection.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct AnswerInput {
+    pub upheld: bool,
+    pub response: String,
+}
+
+/// Answers an objection (upheld or rejected) with a response emailed to the objector. An
+/// upheld objection takes the proposal off the list and lets the waitlist in.
+pub fn answer_objection(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    id: i64,
+    input: &AnswerInput,
+) -> Result<(), AppError> {
+    let o = awards::objection(conn, id)?;
+    let round = managed_in(conn, actor, o.round_id, RoundStatus::Notice)?;
+    if o.status != ObjectionStatus::Open.as_str() {
+        return Err(AppError::conflict("error.objection_answered"));
+    }
+    let response = input.response.trim();
+    if response.is_empty() {
+        return Err(FieldErrors::single("response", "field.required"));
+    }
+    let status = if input.upheld {
+        ObjectionStatus::Upheld
+    } else {
+        ObjectionStatus::Rejected
+    };
+    db::write_tx(conn, |c| {
+        if !awards::answer_objection(c, id, status.as_str(), response, actor.id)? {
+            return Err(AppError::conflict("error.objection_answered"));
+        }
+        audit::append(
+            c,
+            Change::new(Some(actor), "objection.answered", "objection", id)
+                .reason(response)
+                .after(serde_json::json!({"status": status.as_str()})),
+        )?;
+        let number = proposals::find(c, o.proposal_id)?.number.unwrap_or_default();
+        let to = Recipient::new(&o.email, &o.name, "zh-CN");
+        outbox::enqueue(
+            c,
+            &mail::objection_answered(
+                &to,
+                &number,
+                input.upheld,
+                response,
+                &format!("{}/notices/{}", s.base_url, round.id),
+                &s.base_url,
+            ),
+        )?;
+        if input.upheld {
+            remove_and_fill(c, s, Some(actor), &round, o.proposal_id, response)?;
+        }
+        Ok(())
+    })
+}
+
+/// Ends the notice: a project per funded proposal, with its agreement number and tranche
+/// schedule, and an email to every ranked applicant. Not while the notice runs or an
+/// objection is open.
+pub fn finalise(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    round_id: i64,
+) -> Result<Vec<i64>, AppError> {
+    let round = managed_in(conn, actor, round_id, RoundStatus::Notice)?;
+    let notice = awards::notice(conn, round_id)?.ok_or(AppError::NotFound)?;
+    if now() < notice.ends_at {
+        return Err(AppError::Conflict(
+            Msg::new("error.notice_running").arg("ends", fmt_time(notice.ends_at)),
+        ));
+    }
+    let open = awards::count_open_objections(conn, round_id)?;
+    if open > 0 {
+        return Err(AppError::Conflict(
+            Msg::new("error.objections_open").arg("count", open),
+        ));
+    }
+    let rules = round.rules();
+    let shares: Vec<i64> = rules.tranches.iter().map(|t| t.share_bp).collect();
+    let today = db::today();
+    db::write_tx(conn, |c| {
+        rounds::transition(c, round_id, RoundStatus::Notice, RoundStatus::Awarded)?;
+        awards::mark_finalised(c, round_id)?;
+        let list = awards::awards(c, round_id)?;
+        let total = list.len();
+        let mut created = Vec::new();
+        for a in &list {
+            let number = a.number.clone().unwrap_or_default();
+            if a.state != AwardState::Funded.as_str() {
+                let comments = reviews::anonymous_comments(c, a.proposal_id)?;
+                let outcome = match a.state.as_str() {
+                    "waitlisted" => "email.not_awarded.outcome_waitlisted",
+                    "removed" => "email.not_awarded.outcome_removed",
+                    _ => "email.not_awarded.outcome_not_fundable",
+                };
+                let link = format!("{}/proposals/{}", s.base_url, a.proposal_id);
+                email_members(c, a.org_id, |to| {
+                    mail::not_awarded(
+                        to,
+                        &number,
+                        &a.title,
+                        &crate::web::reviews::tenths_text(a.final_tenths),
+                        &format!("{}/{total}", a.rank),
+                        outcome,
+                        &comments,
+                        &link,
+                        &s.base_url,
+                    )
+                })?;
+                continue;
+            }
+            let p = proposals::find(c, a.proposal_id)?;
+            let content = p.content();
+            let (starts_on, ends_on) = award::project_period(
+                content.start_date,
+                content.end_date,
+                today,
+                rules.project_months,
+            );
+            let agreement_no =
+                award::agreement_number(round.year, awards::next_agreement_seq(c, round.year)?);
+            let project_id = awards::insert_project(
+                c,
+                &NewProject {
+                    round_id,
+                    proposal_id: a.proposal_id,
+                    org_id: a.org_id,
+                    agreement_no: &agreement_no,
+                    title: &a.title,
+                    category: &a.category,
+                    grant_fen: a.amount_fen,
+                    starts_on,
+                    ends_on,
+                },
+            )?;
+            for (i, (rule, amount)) in rules
+                .tranches
+                .iter()
+                .zip(split_by_bp(Fen(a.amount_fen), &shares))
+                .enumerate()
+            {
+                awards::insert_tranche(
+                    c,
+                    project_id,
+                    i as i32 + 1,
+                    rule.share_bp,
+                    rule.condition.as_str(),
+                    amount.0,
+                )?;
+            }
+            audit::append(
+                c,
+                Change::new(Some(actor), "project.created", "project", project_id).after(
+                    serde_json::json!({
+                        "proposal_id": a.proposal_id,
+                        "agreement_no": agreement_no,
+                        "grant_fen": a.amount_fen,
+                        "starts_on": starts_on,
+                        "ends_on": ends_on,
+                    }),
+                ),
+            )?;
+            let base = format!("{}/projects/{project_id}", s.base_url);
+            email_members(c, a.org_id, |to| {
+                mail::awarded(
+                    to,
+                    &number,
+                    &a.title,
+                    &agreement_no,
+                    &Fen(a.amount_fen).to_string(),
+                    &format!("{base}/award-notice.pdf"),
+                    &format!("{base}/agreement.pdf"),
+                    &base,
+                    &s.base_url,
+                )
+            })?;
+            created.push(project_id);
+        }
+        audit::append(
+            c,
+            Change::new(Some(actor), "round.awarded", "round", round_id).after(
+                serde_json::json!({"projects": created.len(), "ranked": total}),
+            ),
+        )?;
+        Ok(created)
+    })
+}
+
+/// A project, if the actor may read it (its org's members and its bureau's officers).
+pub fn find_visible_project(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+) -> Result<awards::ProjectRow, AppError> {
+    let p = awards::project(conn, id)?;
+    policy::require(
+        actor,
+        Action::ViewProposal {
+            org: p.org_id,
+            bureau: p.bureau_id,
+        },
+    )?;
+    Ok(p)
+}
