@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod awards;
 pub mod orgs;
 pub mod proposals;
 pub mod reviews;
@@ -457,6 +458,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(proposals::routes)
         .configure(screening::routes)
         .configure(reviews::routes)
+        .configure(awards::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
 }

@@ -710,6 +710,17 @@ impl DecisionPage {
     pub fn pts(&self, t: &i32) -> String {
         tenths_text(*t)
     }
+    pub fn yuan(&self, fen: &i64) -> String {
+        crate::domain::money::Fen(*fen).yuan_input()
+    }
+    pub fn number_of(&self, pid: &i64) -> String {
+        self.d
+            .rows
+            .iter()
+            .find(|r| r.proposal_id == *pid)
+            .map(|r| r.number.clone().unwrap_or_else(|| r.title.clone()))
+            .unwrap_or_default()
+    }
 }
 
 async fn decision(
@@ -719,11 +730,15 @@ async fn decision(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
-    let (round, d) = db::run(&state.pool, move |c| {
-        let d = ops::decision::compute(c, &actor, id)?;
-        Ok((crate::db::rounds::find(c, id)?, d))
-    })
-    .await?;
+    let a2 = actor.clone();
+    let round = db::run(&state.pool, move |c| ops::rounds::find_managed(c, &a2, id)).await?;
+    if matches!(
+        round.status(),
+        crate::domain::round::RoundStatus::Notice | crate::domain::round::RoundStatus::Awarded
+    ) {
+        return Ok(super::see_other(&format!("/rounds/{id}/notice")));
+    }
+    let d = db::run(&state.pool, move |c| ops::decision::compute(c, &actor, id)).await?;
     render(&DecisionPage { ctx, round, d })
 }
 

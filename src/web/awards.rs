@@ -1,0 +1,703 @@
+//! Pages of the award: the officer's decision actions (closing the review, 核减 and moving
+//! the line, category budgets, publishing), the public notice (公示) with objections, the
+//! officer's notice page, finalising, and projects with their award notice and agreement.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::reviews::tenths_text;
+use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::policy::Actor;
+use crate::domain::account::Role;
+use crate::db::awards::{self, AwardRow, Entry, Notice, ObjectionRow, ProjectFilter, ProjectRow, TrancheRow};
+use crate::db::rounds::RoundRow;
+use crate::db::{self, orgs, proposals};
+use crate::domain::award::ObjectionInput;
+use crate::domain::money::Fen;
+use crate::domain::round::{RoundStatus, TrancheCondition};
+use crate::error::AppError;
+use crate::ops;
+use crate::ops::award::{AnswerInput, EntryInput};
+use crate::pdf::award::{AwardDocInput, TrancheLine};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/rounds/{id}/decision/close", web::post().to(close_review))
+        .route("/rounds/{id}/decision/categories", web::post().to(save_categories))
+        .route("/rounds/{id}/decision/publish", web::post().to(publish))
+        .route("/rounds/{id}/decision/{pid}", web::get().to(adjust_page))
+        .route("/rounds/{id}/decision/{pid}", web::post().to(save_adjust))
+        .route("/rounds/{id}/notice", web::get().to(officer_notice))
+        .route("/rounds/{id}/finalise", web::post().to(finalise))
+        .route("/objections/{id}/answer", web::post().to(answer))
+        .route("/notices", web::get().to(notices))
+        .route("/notices/{id}", web::get().to(public_notice))
+        .route("/notices/{id}/objections", web::post().to(file_objection))
+        .route("/projects", web::get().to(projects))
+        .route("/projects/{id}", web::get().to(project))
+        .route("/projects/{id}/award-notice.pdf", web::get().to(award_notice_pdf))
+        .route("/projects/{id}/agreement.pdf", web::get().to(agreement_pdf));
+}
+
+async fn close_review(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| ops::award::close_review(c, &actor, id)).await?;
+    Ok(see_other_flash(
+        &format!("/rounds/{id}/decision"),
+        "flash.review_closed",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+async fn publish(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| ops::award::publish_notice(c, &s, &actor, id)).await?;
+    Ok(see_other_flash(
+        &format!("/rounds/{id}/notice"),
+        "flash.notice_published",
+    ))
+}
+
+/// Category budgets as posted: `category.N` and `budget.N` pairs.
+async fn save_categories(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let pairs = category_pairs(&f.0);
+    db::run(&state.pool, move |c| {
+        ops::award::set_category_budgets(c, &actor, id, &pairs)
+    })
+    .await?;
+    Ok(see_other_flash(&format!("/rounds/{id}/decision"), "flash.saved"))
+}
+
+fn category_pairs(form: &[(String, String)]) -> Vec<(String, String)> {
+    let get = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    (0..64)
+        .map_while(|i| {
+            let cat = get(&format!("category.{i}"));
+            (!cat.is_empty()).then(|| (cat, get(&format!("budget.{i}"))))
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "awards/adjust.html")]
+struct AdjustPage {
+    ctx: PageCtx,
+    round: RoundRow,
+    row: ops::decision::RankedRow,
+    v: EntryInput,
+    errors: FormErrors,
+}
+
+impl AdjustPage {
+    pub fn pts(&self, t: &i32) -> String {
+        tenths_text(*t)
+    }
+}
+
+fn entry_values(e: &Option<Entry>) -> EntryInput {
+    let Some(e) = e else {
+        return EntryInput::default();
+    };
+    EntryInput {
+        reduced: e
+            .reduced_fen
+            .map(|f| Fen(f).yuan_input())
+            .unwrap_or_default(),
+        reduce_reason: e.reduce_reason.clone().unwrap_or_default(),
+        line_override: e.line_override.clone().unwrap_or_default(),
+        override_reason: e.override_reason.clone().unwrap_or_default(),
+    }
+}
+
+fn load_adjust(
+    c: &mut db::DbConn,
+    actor: &Actor,
+    round_id: i64,
+    pid: i64,
+) -> Result<(RoundRow, ops::decision::RankedRow, Option<Entry>), AppError> {
+    let d = ops::decision::compute(c, actor, round_id)?;
+    let row = d
+        .rows
+        .into_iter()
+        .find(|r| r.proposal_id == pid)
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        crate::db::rounds::find(c, round_id)?,
+        row,
+        awards::entry(c, pid)?,
+    ))
+}
+
+async fn adjust_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (rid, pid) = path.into_inner();
+    let (round, row, entry) =
+        db::run(&state.pool, move |c| load_adjust(c, &actor, rid, pid)).await?;
+    render(&AdjustPage {
+        v: entry_values(&entry),
+        ctx,
+        round,
+        row,
+        errors: FormErrors::default(),
+    })
+}
+
+async fn save_adjust(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    f: CsrfForm<EntryInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (rid, pid) = path.into_inner();
+    let input = f.0;
+    let i2 = input.clone();
+    let a2 = actor.clone();
+    match db::run(&state.pool, move |c| {
+        let p = proposals::find(c, pid)?;
+        if p.round_id != rid {
+            return Err(AppError::NotFound);
+        }
+        ops::award::save_entry(c, &a2, pid, &i2)
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other_flash(
+            &format!("/rounds/{rid}/decision"),
+            "flash.saved",
+        )),
+        Err(AppError::Validation(e)) => {
+            let (round, row, _) =
+                db::run(&state.pool, move |c| load_adjust(c, &actor, rid, pid)).await?;
+            let errors = ctx.errors(&e);
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &AdjustPage {
+                    ctx,
+                    round,
+                    row,
+                    v: input,
+                    errors,
+                },
+            )
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "awards/notice.html")]
+struct OfficerNoticePage {
+    ctx: PageCtx,
+    round: RoundRow,
+    notice: Notice,
+    list: Vec<AwardRow>,
+    objections: Vec<ObjectionRow>,
+    projects: Vec<ProjectRow>,
+    running: bool,
+    open_objections: usize,
+    used_fen: i64,
+}
+
+impl OfficerNoticePage {
+    pub fn pts(&self, t: &i32) -> String {
+        tenths_text(*t)
+    }
+    pub fn number_of(&self, pid: &i64) -> String {
+        self.list
+            .iter()
+            .find(|a| a.proposal_id == *pid)
+            .and_then(|a| a.number.clone())
+            .unwrap_or_default()
+    }
+}
+
+async fn officer_notice(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let page = db::run(&state.pool, move |c| {
+        let round = ops::rounds::find_managed(c, &actor, id)?;
+        let notice = awards::notice(c, id)?.ok_or(AppError::NotFound)?;
+        let list = awards::awards(c, id)?;
+        let objections = awards::objections(c, id)?;
+        let projects = awards::projects(
+            c,
+            &ProjectFilter {
+                round_id: Some(id),
+                ..ProjectFilter::default()
+            },
+        )?;
+        Ok((round, notice, list, objections, projects))
+    })
+    .await?;
+    let (round, notice, list, objections, projects) = page;
+    let running = round.status() == RoundStatus::Notice && db::now() < notice.ends_at;
+    let open_objections = objections.iter().filter(|o| o.status == "open").count();
+    let used_fen = list
+        .iter()
+        .filter(|a| a.state == "funded")
+        .map(|a| a.amount_fen)
+        .sum();
+    render(&OfficerNoticePage {
+        ctx,
+        round,
+        notice,
+        list,
+        objections,
+        projects,
+        running,
+        open_objections,
+        used_fen,
+    })
+}
+
+async fn answer(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<AnswerForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    let input = AnswerInput {
+        upheld: f.0.outcome == "upheld",
+        response: f.0.response,
+    };
+    if !matches!(f.0.outcome.as_str(), "upheld" | "rejected") {
+        return Err(crate::error::FieldErrors::single(
+            "outcome",
+            "field.choice_invalid",
+        ));
+    }
+    let round = db::run(&state.pool, move |c| {
+        ops::award::answer_objection(c, &s, &actor, id, &input)?;
+        Ok(awards::objection(c, id)?.round_id)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/rounds/{round}/notice"),
+        "flash.objection_answered",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    response: String,
+}
+
+async fn finalise(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _f: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| ops::award::finalise(c, &s, &actor, id)).await?;
+    Ok(see_other_flash(
+        &format!("/rounds/{id}/notice"),
+        "flash.round_awarded",
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Public notice
+// ---------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "awards/notices.html")]
+struct NoticesPage {
+    ctx: PageCtx,
+    rows: Vec<(i64, String, String, chrono::NaiveDateTime, String)>,
+}
+
+async fn notices(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let rows = db::run(&state.pool, |c| {
+        let list = awards::public_notices(c, 100)?;
+        let mut out = Vec::with_capacity(list.len());
+        for (id, title, bureau, ends, status) in list {
+            out.push((id, title, crate::db::rounds::bureau_name(c, bureau)?, ends, status));
+        }
+        Ok(out)
+    })
+    .await?;
+    render(&NoticesPage { ctx, rows })
+}
+
+#[derive(Template)]
+#[template(path = "awards/public.html")]
+struct PublicNoticePage {
+    ctx: PageCtx,
+    round: RoundRow,
+    bureau: String,
+    notice: Notice,
+    /// Funded (with substitutes) and removed lines: the public list.
+    list: Vec<AwardRow>,
+    open: bool,
+    v: ObjectionForm,
+    errors: FormErrors,
+}
+
+impl PublicNoticePage {
+    pub fn pts(&self, t: &i32) -> String {
+        tenths_text(*t)
+    }
+    pub fn selected(&self, pid: &i64) -> bool {
+        self.v.proposal_id.parse::<i64>().ok() == Some(*pid)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ObjectionForm {
+    #[serde(default)]
+    proposal_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn load_public(
+    state: &web::Data<AppState>,
+    id: i64,
+) -> Result<(RoundRow, String, Notice, Vec<AwardRow>), AppError> {
+    db::run(&state.pool, move |c| {
+        let (round, notice, list) = ops::award::public_notice(c, id)?;
+        let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
+        let list = list
+            .into_iter()
+            .filter(|a| a.state == "funded" || a.state == "removed")
+            .collect();
+        Ok((round, bureau, notice, list))
+    })
+    .await
+}
+
+async fn public_notice(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (round, bureau, notice, list) = load_public(&state, id.into_inner()).await?;
+    let open = round.status() == RoundStatus::Notice && db::now() < notice.ends_at;
+    render(&PublicNoticePage {
+        ctx,
+        round,
+        bureau,
+        notice,
+        list,
+        open,
+        v: ObjectionForm::default(),
+        errors: FormErrors::default(),
+    })
+}
+
+async fn file_objection(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<ObjectionForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let form = f.0;
+    let input = ObjectionInput {
+        proposal_id: form.proposal_id.trim().parse().ok(),
+        name: form.name.clone(),
+        email: form.email.clone(),
+        phone: form.phone.clone(),
+        reason: form.reason.clone(),
+    };
+    let (s, lang) = (state.settings.clone(), ctx.lang().code());
+    match db::run(&state.pool, move |c| {
+        ops::award::file_objection(c, &s, id, &input, lang)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash(
+            &format!("/notices/{id}"),
+            "flash.objection_filed",
+        )),
+        Err(AppError::Validation(e)) => {
+            let (round, bureau, notice, list) = load_public(&state, id).await?;
+            let errors = ctx.errors(&e);
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PublicNoticePage {
+                    ctx,
+                    round,
+                    bureau,
+                    notice,
+                    list,
+                    open: true,
+                    v: form,
+                    errors,
+                },
+            )
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Projects
+// ---------------------------------------------------------------------------------------
+
+/// The projects a person may see: an NGO its own, an officer the bureau's, an admin all.
+pub fn project_filter(actor: &Actor, round_id: Option<i64>) -> Result<ProjectFilter, AppError> {
+    let mut f = ProjectFilter {
+        round_id,
+        ..ProjectFilter::default()
+    };
+    match actor.role {
+        Role::Admin => {}
+        Role::Officer => f.bureau_id = Some(actor.bureau_id.ok_or(AppError::Forbidden)?),
+        Role::Ngo => f.org_id = Some(actor.org_id.ok_or(AppError::Forbidden)?),
+        _ => return Err(AppError::Forbidden),
+    }
+    Ok(f)
+}
+
+#[derive(Template)]
+#[template(path = "awards/projects.html")]
+struct ProjectsPage {
+    ctx: PageCtx,
+    rows: Vec<ProjectRow>,
+    total_fen: i64,
+}
+
+#[derive(Deserialize)]
+pub struct ProjectsQuery {
+    round: Option<i64>,
+}
+
+async fn projects(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: web::Query<ProjectsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let f = project_filter(ctx.user()?, q.round)?;
+    let rows = db::run(&state.pool, move |c| awards::projects(c, &f)).await?;
+    let total_fen = rows.iter().map(|p| p.grant_fen).sum();
+    render(&ProjectsPage {
+        ctx,
+        rows,
+        total_fen,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "awards/project.html")]
+struct ProjectPage {
+    ctx: PageCtx,
+    p: ProjectRow,
+    tranches: Vec<TrancheRow>,
+    history: Vec<crate::db::audit::AuditRow>,
+}
+
+impl ProjectPage {
+    pub fn share(&self, bp: &i64) -> String {
+        format!("{}%", *bp as f64 / 100.0)
+    }
+}
+
+async fn project(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let (p, tranches, history) = db::run(&state.pool, move |c| {
+        let p = ops::award::find_visible_project(c, &actor, id)?;
+        let history = if ctx_is_staff(&actor) {
+            crate::db::audit::for_entity(c, "project", id, 100)?
+        } else {
+            vec![]
+        };
+        Ok((p, awards::tranches(c, id)?, history))
+    })
+    .await?;
+    render(&ProjectPage {
+        ctx,
+        p,
+        tranches,
+        history,
+    })
+}
+
+fn ctx_is_staff(a: &Actor) -> bool {
+    matches!(a.role, Role::Admin | Role::Officer)
+}
+
+/// Everything the award notice and the agreement say, owned.
+pub struct AwardDocData {
+    pub p: ProjectRow,
+    pub bureau: String,
+    pub round_year: i32,
+    pub org: crate::db::orgs::OrgRow,
+    pub proposal_number: String,
+    pub requested_fen: i64,
+    pub reduce_reason: Option<String>,
+    pub final_tenths: i32,
+    pub rank: i32,
+    pub tranches: Vec<TrancheRow>,
+    pub issued_on: chrono::NaiveDate,
+    pub contact: String,
+}
+
+pub fn award_doc_data(
+    c: &mut db::DbConn,
+    actor: &Actor,
+    id: i64,
+) -> Result<AwardDocData, AppError> {
+    let p = ops::award::find_visible_project(c, actor, id)?;
+    let round = crate::db::rounds::find(c, p.round_id)?;
+    let org = orgs::find(c, p.org_id)?;
+    let proposal = proposals::find(c, p.proposal_id)?;
+    let award = awards::awards(c, p.round_id)?
+        .into_iter()
+        .find(|a| a.proposal_id == p.proposal_id)
+        .ok_or(AppError::NotFound)?;
+    let content = proposal.content();
+    Ok(AwardDocData {
+        bureau: crate::db::rounds::bureau_name(c, round.bureau_id)?,
+        round_year: round.year,
+        proposal_number: proposal.number.clone().unwrap_or_default(),
+        requested_fen: award.requested_fen,
+        reduce_reason: award.reduce_reason.clone(),
+        final_tenths: award.final_tenths,
+        rank: award.rank,
+        tranches: awards::tranches(c, id)?,
+        issued_on: crate::domain::calendar::utc_to_beijing(p.created_at).date(),
+        contact: format!("{} {}", content.project_lead, content.project_lead_phone),
+        org,
+        p,
+    })
+}
+
+fn condition_text(c: &str) -> String {
+    let key = TrancheCondition::parse(c)
+        .map(|c| c.label_key())
+        .unwrap_or("TrancheCondition.on_signing");
+    crate::i18n::t(crate::i18n::Lang::Zh, key).to_string()
+}
+
+/// Builds one of the two documents from the data.
+pub fn award_document(d: &AwardDocData, agreement: bool) -> crate::pdf::Document {
+    let input = AwardDocInput {
+        agreement_no: &d.p.agreement_no,
+        bureau: &d.bureau,
+        round_title: &d.p.round_title,
+        round_year: d.round_year,
+        org_name: &d.org.name,
+        org_uscc: d.org.uscc.as_deref().unwrap_or(""),
+        legal_rep: &d.org.legal_rep,
+        org_address: &d.org.address,
+        contact: &d.contact,
+        bank_name: &d.org.bank_name,
+        bank_account_name: &d.org.bank_account_name,
+        bank_account_no: &d.org.bank_account_no,
+        proposal_number: &d.proposal_number,
+        project_title: &d.p.title,
+        category: &d.p.category,
+        requested: Fen(d.requested_fen),
+        grant: Fen(d.p.grant_fen),
+        reduce_reason: d.reduce_reason.as_deref(),
+        final_score_tenths: d.final_tenths,
+        rank: d.rank,
+        starts_on: d.p.starts_on,
+        ends_on: d.p.ends_on,
+        tranches: d
+            .tranches
+            .iter()
+            .map(|t| TrancheLine {
+                seq: t.seq,
+                share_bp: t.share_bp,
+                condition: condition_text(&t.condition),
+                amount: Fen(t.amount_fen),
+            })
+            .collect(),
+        issued_on: d.issued_on,
+        generated: format!("益创 · 生成于 {}", super::fmt_time(db::now())),
+    };
+    if agreement {
+        crate::pdf::award::agreement(&input)
+    } else {
+        crate::pdf::award::award_notice(&input)
+    }
+}
+
+/// The award notice or the agreement of a project as a PDF download.
+pub async fn award_pdf_response(
+    state: &web::Data<AppState>,
+    actor: Actor,
+    id: i64,
+    agreement: bool,
+) -> Result<HttpResponse, AppError> {
+    let d = db::run(&state.pool, move |c| award_doc_data(c, &actor, id)).await?;
+    let name = if agreement {
+        format!("项目协议书-{}.pdf", d.p.agreement_no)
+    } else {
+        format!("立项通知书-{}.pdf", d.p.agreement_no)
+    };
+    pdf_response(name, move || award_document(&d, agreement)).await
+}
+
+async fn award_notice_pdf(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    award_pdf_response(&state, ctx.user()?.clone(), id.into_inner(), false).await
+}
+
+async fn agreement_pdf(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    award_pdf_response(&state, ctx.user()?.clone(), id.into_inner(), true).await
+}
