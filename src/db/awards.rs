@@ -57,12 +57,7 @@ pub fn entry(conn: &mut DbConn, proposal_id: i64) -> Result<Option<Entry>, AppEr
 }
 
 /// Writes the whole entry of a proposal (an entry with nothing in it is deleted).
-pub fn save_entry(
-    conn: &mut DbConn,
-    round_id: i64,
-    e: &Entry,
-    by: i64,
-) -> Result<(), AppError> {
+pub fn save_entry(conn: &mut DbConn, round_id: i64, e: &Entry, by: i64) -> Result<(), AppError> {
     diesel::delete(decision_entries::table.find(e.proposal_id)).execute(conn)?;
     if e.reduced_fen.is_none() && e.line_override.is_none() {
         return Ok(());

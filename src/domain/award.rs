@@ -259,7 +259,12 @@ mod tests {
         assert_eq!(agreement_number(2026, 7), "XY-2026-0007");
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert_eq!(
-            project_period(Some(d("2027-01-01")), Some(d("2027-12-31")), d("2026-12-01"), 12),
+            project_period(
+                Some(d("2027-01-01")),
+                Some(d("2027-12-31")),
+                d("2026-12-01"),
+                12
+            ),
             (d("2027-01-01"), d("2027-12-31"))
         );
         assert_eq!(
@@ -267,7 +272,12 @@ mod tests {
             (d("2026-12-15"), d("2027-12-14"))
         );
         assert_eq!(
-            project_period(Some(d("2027-02-01")), Some(d("2027-01-01")), d("2026-03-31"), 1),
+            project_period(
+                Some(d("2027-02-01")),
+                Some(d("2027-01-01")),
+                d("2026-03-31"),
+                1
+            ),
             (d("2026-03-31"), d("2026-04-29"))
         );
     }

@@ -488,7 +488,11 @@ pub fn award_changed(
     };
     let args = [("number", number.to_string()), ("title", title.to_string())];
     let extra = if removed {
-        vec![tf(to.lang, "email.response", &[("response", detail.into())])]
+        vec![tf(
+            to.lang,
+            "email.response",
+            &[("response", detail.into())],
+        )]
     } else {
         vec![tf(
             to.lang,

@@ -305,10 +305,14 @@ pub fn file_objection(
     input: &ObjectionInput,
     lang: &str,
 ) -> Result<i64, AppError> {
-    let (round, notice, list) = public_notice(conn, round_id)?;
+    let round = rounds::find(conn, round_id)?;
+    let Some(notice) = awards::notice(conn, round_id)? else {
+        return Err(AppError::conflict("error.notice_closed"));
+    };
     if !notice_open(&notice, &round) {
         return Err(AppError::conflict("error.notice_closed"));
     }
+    let list = awards::awards(conn, round_id)?;
     let listed: Vec<i64> = list
         .iter()
         .filter(|a| a.state == AwardState::Funded.as_str())
@@ -499,7 +503,9 @@ pub fn answer_objection(
                 .reason(response)
                 .after(serde_json::json!({"status": status.as_str()})),
         )?;
-        let number = proposals::find(c, o.proposal_id)?.number.unwrap_or_default();
+        let number = proposals::find(c, o.proposal_id)?
+            .number
+            .unwrap_or_default();
         let to = Recipient::new(&o.email, &o.name, "zh-CN");
         outbox::enqueue(
             c,
@@ -644,9 +650,8 @@ pub fn finalise(
         }
         audit::append(
             c,
-            Change::new(Some(actor), "round.awarded", "round", round_id).after(
-                serde_json::json!({"projects": created.len(), "ranked": total}),
-            ),
+            Change::new(Some(actor), "round.awarded", "round", round_id)
+                .after(serde_json::json!({"projects": created.len(), "ranked": total})),
         )?;
         Ok(created)
     })

@@ -199,6 +199,31 @@ fn or_dash(s: &str) -> String {
     }
 }
 
+/// The round as a sentence names it: the title, prefixed with the year unless the title
+/// already says it ("2026年度某市公益创投活动" stays as it is).
+fn round_name(a: &AwardDocInput) -> String {
+    let title = a.round_title.trim();
+    if title.is_empty() {
+        format!("{}年度公益创投活动", a.round_year)
+    } else if title.contains(&a.round_year.to_string()) {
+        title.to_string()
+    } else {
+        format!("{}年度{title}", a.round_year)
+    }
+}
+
+/// `“{title}”项目`: quotes inside the title become single quotes (‘’), and 项目 is not
+/// repeated when the title already ends with it.
+fn quoted_project(title: &str) -> String {
+    let inner = title.trim().replace('“', "‘").replace('”', "’");
+    let suffix = if inner.ends_with("项目") {
+        ""
+    } else {
+        "项目"
+    };
+    format!("“{inner}”{suffix}")
+}
+
 fn period(a: &AwardDocInput) -> String {
     format!("{}至{}", cn_date(a.starts_on), cn_date(a.ends_on))
 }
@@ -277,12 +302,11 @@ pub fn award_notice(a: &AwardDocInput) -> Document {
         Block::Paragraph(format!("协议编号：{}", or_dash(a.agreement_no))),
         Block::Paragraph(format!("{}：", a.org_name)),
         Block::Paragraph(format!(
-            "在{}年{}中，你单位申报的“{}”项目（申报编号：{}，项目类别：{}）经资格审查、\
+            "在{}中，你单位申报的{}（申报编号：{}，项目类别：{}）经资格审查、\
              专家评审，并经公示期满，无异议或异议经核查不成立，决定予以立项。\
              该项目评审最终得分{}分，排名第{}位。",
-            a.round_year,
-            a.round_title,
-            a.project_title,
+            round_name(a),
+            quoted_project(a.project_title),
             or_dash(a.proposal_number),
             or_dash(a.category),
             score(a.final_score_tenths),
@@ -327,6 +351,9 @@ pub fn award_notice(a: &AwardDocInput) -> Document {
 // 项目协议书
 // ---------------------------------------------------------------------------------------------
 
+/// A date left blank for the signatory to fill in by hand.
+const BLANK_DATE: &str = "          年        月        日";
+
 /// The grant agreement (项目协议书) between the bureau (甲方) and the organisation (乙方).
 pub fn agreement(a: &AwardDocInput) -> Document {
     let title = if a.round_title.trim().is_empty() {
@@ -334,12 +361,11 @@ pub fn agreement(a: &AwardDocInput) -> Document {
     } else {
         format!("{}项目协议书", a.round_title)
     };
-    let grant_upper = fen_to_chinese_upper(a.grant);
     let blocks = vec![
         Block::Title(title.clone()),
         Block::Paragraph(format!("协议编号：{}", or_dash(a.agreement_no))),
-        Block::Facts(vec![("甲方".into(), a.bureau.to_string())]),
         Block::Facts(vec![
+            ("甲方".into(), a.bureau.to_string()),
             ("乙方".into(), a.org_name.to_string()),
             ("统一社会信用代码".into(), or_dash(a.org_uscc)),
             ("法定代表人".into(), or_dash(a.legal_rep)),
@@ -347,12 +373,11 @@ pub fn agreement(a: &AwardDocInput) -> Document {
             ("联系人".into(), or_dash(a.contact)),
         ]),
         Block::Paragraph(format!(
-            "根据{}年{}的有关规定及评审、公示结果，乙方申报的“{}”项目（申报编号：{}）\
+            "根据{}的有关规定及评审、公示结果，乙方申报的{}（申报编号：{}）\
              予以立项资助。为明确双方的权利和义务，保障项目顺利实施，甲乙双方经协商一致，\
              订立本协议。",
-            a.round_year,
-            a.round_title,
-            a.project_title,
+            round_name(a),
+            quoted_project(a.project_title),
             or_dash(a.proposal_number)
         )),
         Block::Heading("第一条 项目内容".into()),
@@ -366,9 +391,8 @@ pub fn agreement(a: &AwardDocInput) -> Document {
         )),
         Block::Heading("第二条 资助金额".into()),
         Block::Paragraph(format!(
-            "甲方资助乙方项目资金人民币{}（大写：人民币{}）。资助资金专款专用，\
-             乙方配套资金按项目申报书落实。",
-            a.grant, grant_upper
+            "甲方资助乙方项目资金{}。资助资金专款专用，乙方配套资金按项目申报书落实。",
+            money_with_upper(a.grant)
         )),
         Block::Heading("第三条 拨付方式".into()),
         Block::Paragraph("资助资金按以下期次拨付：".into()),
@@ -428,14 +452,19 @@ pub fn agreement(a: &AwardDocInput) -> Document {
                 .into(),
         ),
         Block::Paragraph("（以下无正文）".into()),
-        Block::Paragraph(format!(
-            "甲方（盖章）：{}\n\n日期：      年    月    日",
-            a.bureau
-        )),
-        Block::Paragraph(format!(
-            "乙方（盖章）：{}\n\n法定代表人（签字）：\n\n日期：      年    月    日",
-            a.org_name
-        )),
+        // The signature block is a one-row table: the renderer keeps a table's header and
+        // first row on one page, so the two parties are never split across pages. The empty
+        // lines leave room for seals and signatures.
+        Block::Table {
+            header: vec!["甲方（盖章）".into(), "乙方（盖章）".into()],
+            rows: vec![vec![
+                format!("{}\n\n\n\n\n日期：{BLANK_DATE}", a.bureau),
+                format!(
+                    "{}\n\n\n法定代表人（签字）：\n\n\n日期：{BLANK_DATE}",
+                    a.org_name
+                ),
+            ]],
+        },
     ];
     Document {
         title,
@@ -501,6 +530,29 @@ mod tests {
                 assert!(!s.contains(unit) || fen == 0, "{fen}: {s}");
             }
         }
+    }
+
+    #[test]
+    fn round_and_project_names_in_sentences() {
+        let mut a = sample(Fen(1));
+        assert_eq!(round_name(&a), "2026年度苏州市公益创投活动");
+        a.round_title = "苏州市公益创投活动";
+        assert_eq!(round_name(&a), "2026年度苏州市公益创投活动");
+        a.round_title = " ";
+        assert_eq!(round_name(&a), "2026年度公益创投活动");
+        assert_eq!(
+            quoted_project("“银龄相伴”关爱服务项目"),
+            "“‘银龄相伴’关爱服务项目”"
+        );
+        assert_eq!(quoted_project("四点半课堂"), "“四点半课堂”项目");
+        assert_eq!(score(853), "85.3");
+        assert_eq!(score(600), "60.0");
+        assert_eq!(pct(5000), "50%");
+        assert_eq!(pct(3333), "33.33%");
+        assert_eq!(
+            cn_date(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),
+            "2026年1月5日"
+        );
     }
 
     fn sample_tranches(grant: Fen) -> Vec<TrancheLine> {
@@ -585,7 +637,7 @@ mod tests {
         let mut v = vec![
             a.agreement_no.to_string(),
             a.org_name.to_string(),
-            a.project_title.to_string(),
+            "社区独居老人关爱服务项目".to_string(),
             a.grant.to_string(),
             fen_to_chinese_upper(a.grant),
             "2026年12月1日至2027年11月30日".to_string(),
@@ -625,6 +677,8 @@ mod tests {
                 "50%",
                 "¥123,456.78",
                 "苏州市民政局2026年11月23日",
+                "在2026年度苏州市公益创投活动中，你单位申报的\
+                 “‘银龄相伴’社区独居老人关爱服务项目”（申报编号：GY-2026-0001",
             ]
             .map(String::from),
         );
@@ -677,13 +731,25 @@ mod tests {
                 "追回",
                 "第八条 其他",
                 "一式两份",
-                "甲方（盖章）：苏州市民政局",
-                "乙方（盖章）：苏州市姑苏区彩虹社会工作服务中心",
+                "甲方（盖章）",
+                "乙方（盖章）",
                 "法定代表人（签字）：",
+                "项目名称：“银龄相伴”社区独居老人关爱服务项目",
+                "根据2026年度苏州市公益创投活动的有关规定",
             ]
             .map(String::from),
         );
         assert_contains_all(&text, &needles);
+        assert!(!text.contains("2026年2026"), "{text}");
+        // The signature block is kept together, on the last page.
+        let last_page = text.split('\u{c}').rfind(|p| !p.trim().is_empty()).unwrap();
+        for needle in ["甲方（盖章）", "乙方（盖章）", "法定代表人（签字）"] {
+            assert!(
+                last_page.contains(needle),
+                "{needle:?} not on:\n{last_page}"
+            );
+        }
+        assert_eq!(last_page.matches("日期").count(), 2, "{last_page}");
         // The articles come in order.
         let flat = squash(&text);
         let positions: Vec<usize> = [

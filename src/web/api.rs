@@ -134,6 +134,31 @@ pub fn scope() -> actix_web::Scope {
         .route("/rounds/{id}/ranking.xlsx", web::get().to(ranking_xlsx))
         .route("/rounds/{id}/ranking.pdf", web::get().to(ranking_pdf))
         .route("/proposals/{id}/reviewers", web::post().to(assign_reviewer))
+        .route("/rounds/{id}/close-review", web::post().to(close_review))
+        .route(
+            "/proposals/{id}/decision",
+            web::put().to(put_decision_entry),
+        )
+        .route(
+            "/rounds/{id}/category-budgets",
+            web::put().to(put_category_budgets),
+        )
+        .route("/rounds/{id}/notice", web::post().to(publish_notice))
+        .route("/rounds/{id}/notice", web::get().to(get_notice))
+        .route("/rounds/{id}/objections", web::post().to(file_objection))
+        .route("/rounds/{id}/objections", web::get().to(list_objections))
+        .route("/objections/{id}/answer", web::post().to(answer_objection))
+        .route("/rounds/{id}/finalise", web::post().to(finalise_round))
+        .route("/projects", web::get().to(list_projects))
+        .route("/projects/{id}", web::get().to(get_project))
+        .route(
+            "/projects/{id}/award-notice.pdf",
+            web::get().to(project_award_notice),
+        )
+        .route(
+            "/projects/{id}/agreement.pdf",
+            web::get().to(project_agreement),
+        )
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -1591,6 +1616,268 @@ impl utoipa::Modify for BearerScheme {
     }
 }
 
+/// End the review: every eligible proposal must have a submitted review; scores freeze.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/close-review", tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+async fn close_review(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| {
+        ops::award::close_review(c, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Reduce a proposal's grant (核减) and/or move it across the funding line, each with a
+/// written reason. Empty fields put it back as ranked.
+#[utoipa::path(put, path = "/api/v1/proposals/{id}/decision", request_body = ops::award::EntryInput, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn put_decision_entry(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ops::award::EntryInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input) = (id.into_inner(), body.into_inner());
+    db::run(&state.pool, move |c| {
+        ops::award::save_entry(c, &user.0, id, &input)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CategoryBudget {
+    category: String,
+    /// Yuan, e.g. `200000` or `20万`; blank for no budget of its own.
+    budget: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CategoryBudgets {
+    budgets: Vec<CategoryBudget>,
+}
+
+/// Replace the round's category budgets (errors name `budget.N`).
+#[utoipa::path(put, path = "/api/v1/rounds/{id}/category-budgets", request_body = CategoryBudgets, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn put_category_budgets(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<CategoryBudgets>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let pairs: Vec<(String, String)> = body
+        .into_inner()
+        .budgets
+        .into_iter()
+        .map(|b| (b.category, b.budget))
+        .collect();
+    db::run(&state.pool, move |c| {
+        ops::award::set_category_budgets(c, &user.0, id, &pairs)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticePublished {
+    /// UTC; the notice runs this many working days (holiday calendar included).
+    ends_at: chrono::NaiveDateTime,
+}
+
+/// Publish the funding line for public notice (公示).
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/notice", tag = "award", security(("bearer" = [])), responses((status = 200, body = NoticePublished), (status = 409)))]
+async fn publish_notice(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    let ends_at = db::run(&state.pool, move |c| {
+        ops::award::publish_notice(c, &s, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(NoticePublished { ends_at }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicNotice {
+    round_id: i64,
+    round_title: String,
+    round_status: String,
+    notice: crate::db::awards::Notice,
+    /// Open for objections now.
+    open: bool,
+    /// Proposals on the list (`funded`, with substitutes) and those removed after an
+    /// upheld objection; officers of the bureau also see `waitlisted` and `not_fundable`.
+    list: Vec<crate::db::awards::AwardRow>,
+}
+
+/// The public notice of a round (no sign-in needed).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/notice", tag = "award", responses((status = 200, body = PublicNotice), (status = 404)))]
+async fn get_notice(
+    user: Option<ApiUser>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let actor = user.map(|u| u.0);
+    let out = db::run(&state.pool, move |c| {
+        let (round, notice, list) = ops::award::public_notice(c, id)?;
+        let staff = actor
+            .as_ref()
+            .is_some_and(|a| policy::allows(a, Action::ManageRounds(round.bureau_id)));
+        let list = list
+            .into_iter()
+            .filter(|a| staff || a.state == "funded" || a.state == "removed")
+            .collect();
+        Ok(PublicNotice {
+            round_id: round.id,
+            open: round.status() == RoundStatus::Notice && db::now() < notice.ends_at,
+            round_title: round.title,
+            round_status: round.status,
+            notice,
+            list,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// File an objection (异议) against a listed proposal while the notice runs (no sign-in).
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/objections", request_body = crate::domain::award::ObjectionInput, tag = "award", responses((status = 201), (status = 409), (status = 422)))]
+async fn file_objection(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<crate::domain::award::ObjectionInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    let lang = lang_of(&req).code();
+    let oid = db::run(&state.pool, move |c| {
+        ops::award::file_objection(c, &s, id, &input, lang)
+    })
+    .await?;
+    Ok(created(oid))
+}
+
+/// The objections of a round, for its officers.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/objections", tag = "award", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::awards::ObjectionRow>)))]
+async fn list_objections(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let rows = db::run(&state.pool, move |c| {
+        ops::rounds::find_managed(c, &user.0, id)?;
+        crate::db::awards::objections(c, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Answer an objection: upheld (the proposal leaves the list and the waitlist moves up) or
+/// rejected, with a response emailed to the objector.
+#[utoipa::path(post, path = "/api/v1/objections/{id}/answer", request_body = ops::award::AnswerInput, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn answer_objection(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ops::award::AnswerInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::award::answer_objection(c, &s, &user.0, id, &input)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Finalised {
+    projects: Vec<i64>,
+}
+
+/// Award the round after the notice: projects, agreement numbers, tranche schedules and an
+/// email to every applicant.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/finalise", tag = "award", security(("bearer" = [])), responses((status = 200, body = Finalised), (status = 409)))]
+async fn finalise_round(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    let projects = db::run(&state.pool, move |c| {
+        ops::award::finalise(c, &s, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Finalised { projects }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ProjectQuery {
+    round_id: Option<i64>,
+}
+
+/// Projects the caller may see: an NGO its own, an officer the bureau's, an admin all.
+#[utoipa::path(get, path = "/api/v1/projects", params(ProjectQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::awards::ProjectRow>)))]
+async fn list_projects(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    q: web::Query<ProjectQuery>,
+) -> Result<HttpResponse, AppError> {
+    let f = super::awards::project_filter(&user.0, q.round_id)?;
+    let rows = db::run(&state.pool, move |c| crate::db::awards::projects(c, &f)).await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectDetail {
+    project: crate::db::awards::ProjectRow,
+    tranches: Vec<crate::db::awards::TrancheRow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])), responses((status = 200, body = ProjectDetail), (status = 403), (status = 404)))]
+async fn get_project(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let out = db::run(&state.pool, move |c| {
+        Ok(ProjectDetail {
+            project: ops::award::find_visible_project(c, &user.0, id)?,
+            tranches: crate::db::awards::tranches(c, id)?,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The award notice (立项通知书) as a PDF.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/award-notice.pdf", tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+async fn project_award_notice(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::awards::award_pdf_response(&state, user.0, id.into_inner(), false).await
+}
+
+/// The grant agreement (项目协议书) as a PDF.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/agreement.pdf", tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+async fn project_agreement(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::awards::award_pdf_response(&state, user.0, id.into_inner(), true).await
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
@@ -1601,7 +1888,9 @@ impl utoipa::Modify for BearerScheme {
           start_proposal, list_proposals, get_proposal, save_proposal, submit_proposal, withdraw_proposal, upload_attachment,
           download_attachment, proposal_pdf, proposal_checklist, screen_proposal, screen_many, list_submissions,
           submissions_xlsx, submissions_csv, get_profile, put_profile, list_reviews, get_review, accept_review, decline_review,
-          start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review, ranking, ranking_xlsx, ranking_pdf, get_holidays, put_holidays),
+          start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review, ranking, ranking_xlsx, ranking_pdf, get_holidays, put_holidays,
+          close_review, put_decision_entry, put_category_budgets, publish_notice, get_notice, file_objection, list_objections,
+          answer_objection, finalise_round, list_projects, get_project, project_award_notice, project_agreement),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

@@ -11,10 +11,12 @@ use super::reviews::tenths_text;
 use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
-use crate::domain::account::Role;
-use crate::db::awards::{self, AwardRow, Entry, Notice, ObjectionRow, ProjectFilter, ProjectRow, TrancheRow};
+use crate::db::awards::{
+    self, AwardRow, Entry, Notice, ObjectionRow, ProjectFilter, ProjectRow, TrancheRow,
+};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, orgs, proposals};
+use crate::domain::account::Role;
 use crate::domain::award::ObjectionInput;
 use crate::domain::money::Fen;
 use crate::domain::round::{RoundStatus, TrancheCondition};
@@ -25,7 +27,10 @@ use crate::pdf::award::{AwardDocInput, TrancheLine};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/rounds/{id}/decision/close", web::post().to(close_review))
-        .route("/rounds/{id}/decision/categories", web::post().to(save_categories))
+        .route(
+            "/rounds/{id}/decision/categories",
+            web::post().to(save_categories),
+        )
         .route("/rounds/{id}/decision/publish", web::post().to(publish))
         .route("/rounds/{id}/decision/{pid}", web::get().to(adjust_page))
         .route("/rounds/{id}/decision/{pid}", web::post().to(save_adjust))
@@ -37,7 +42,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/notices/{id}/objections", web::post().to(file_objection))
         .route("/projects", web::get().to(projects))
         .route("/projects/{id}", web::get().to(project))
-        .route("/projects/{id}/award-notice.pdf", web::get().to(award_notice_pdf))
+        .route(
+            "/projects/{id}/award-notice.pdf",
+            web::get().to(award_notice_pdf),
+        )
         .route("/projects/{id}/agreement.pdf", web::get().to(agreement_pdf));
 }
 
@@ -49,7 +57,10 @@ async fn close_review(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
-    db::run(&state.pool, move |c| ops::award::close_review(c, &actor, id)).await?;
+    db::run(&state.pool, move |c| {
+        ops::award::close_review(c, &actor, id)
+    })
+    .await?;
     Ok(see_other_flash(
         &format!("/rounds/{id}/decision"),
         "flash.review_closed",
@@ -67,7 +78,10 @@ async fn publish(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, s) = (id.into_inner(), state.settings.clone());
-    db::run(&state.pool, move |c| ops::award::publish_notice(c, &s, &actor, id)).await?;
+    db::run(&state.pool, move |c| {
+        ops::award::publish_notice(c, &s, &actor, id)
+    })
+    .await?;
     Ok(see_other_flash(
         &format!("/rounds/{id}/notice"),
         "flash.notice_published",
@@ -88,7 +102,10 @@ async fn save_categories(
         ops::award::set_category_budgets(c, &actor, id, &pairs)
     })
     .await?;
-    Ok(see_other_flash(&format!("/rounds/{id}/decision"), "flash.saved"))
+    Ok(see_other_flash(
+        &format!("/rounds/{id}/decision"),
+        "flash.saved",
+    ))
 }
 
 fn category_pairs(form: &[(String, String)]) -> Vec<(String, String)> {
@@ -332,7 +349,10 @@ async fn finalise(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, s) = (id.into_inner(), state.settings.clone());
-    db::run(&state.pool, move |c| ops::award::finalise(c, &s, &actor, id)).await?;
+    db::run(&state.pool, move |c| {
+        ops::award::finalise(c, &s, &actor, id)
+    })
+    .await?;
     Ok(see_other_flash(
         &format!("/rounds/{id}/notice"),
         "flash.round_awarded",
@@ -355,7 +375,13 @@ async fn notices(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpRespons
         let list = awards::public_notices(c, 100)?;
         let mut out = Vec::with_capacity(list.len());
         for (id, title, bureau, ends, status) in list {
-            out.push((id, title, crate::db::rounds::bureau_name(c, bureau)?, ends, status));
+            out.push((
+                id,
+                title,
+                crate::db::rounds::bureau_name(c, bureau)?,
+                ends,
+                status,
+            ));
         }
         Ok(out)
     })

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod award;
 mod browser;
 mod cli;
 mod orgs;

@@ -11,7 +11,7 @@ use crate::proposals::{content, eligible_ngo};
 use crate::rounds::open_round;
 
 /// Moves the round past its deadline and waits for the worker to close it.
-async fn close_round(app: &TestApp, officer: &str, round: i64) {
+pub async fn close_round(app: &TestApp, officer: &str, round: i64) {
     crate::helpers::set_time(
         app,
         "rounds",

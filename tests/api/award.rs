@@ -1,0 +1,667 @@
+//! From the ranking to the award: closing the review, 核减 and moving the line, category
+//! budgets, the public notice over the working-day calendar, objections pulling in the
+//! waitlist, finalising into projects with PDFs, and every applicant's email.
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use yichuang::domain::account::Role;
+
+use crate::dual;
+use crate::helpers::{pdf_text, spawn, Backend, TestApp};
+use crate::proposals::{content, eligible_ngo};
+use crate::reviews::close_round;
+use crate::rounds::round_json;
+
+/// Criterion scores (tenths) of the default rubric (20/25/20/15/10/10) adding up to `total`
+/// points, each on the 0.5 step.
+pub fn scores_totalling(total: i32) -> Vec<i32> {
+    let max = [200, 250, 200, 150, 100, 100];
+    let mut s: Vec<i32> = max.iter().map(|m| m * total / 100 / 5 * 5).collect();
+    let mut left = total * 10 - s.iter().sum::<i32>();
+    for (i, m) in max.iter().enumerate() {
+        let add = left.min(m - s[i]);
+        s[i] += add;
+        left -= add;
+    }
+    assert_eq!(left, 0);
+    s
+}
+
+/// A round in review, every review submitted.
+pub struct Ranked {
+    pub officer: String,
+    pub round: i64,
+    /// In the order of `totals`.
+    pub pids: Vec<i64>,
+    pub members: Vec<String>,
+    pub reviewers: Vec<String>,
+}
+
+/// A round of `budget_fen` with one 5万 proposal per total in `totals` (each from its own
+/// NGO, `ngo{i}@example.org`), reviewed by `reviewers` experts who all give the proposal
+/// that total, with the comment `意见{i}`.
+pub async fn ranked_round(
+    app: &TestApp,
+    budget_fen: i64,
+    totals: &[i32],
+    reviewers: usize,
+) -> Ranked {
+    let officer = app.officer().await;
+    let mut r = round_json("2027年姑苏区公益创投大赛");
+    r["total_budget_fen"] = json!(budget_fen);
+    let (s, v) = app.post("/api/v1/rounds", Some(&officer), r).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let round = v["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{round}/publish"),
+            Some(&officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut pids = Vec::new();
+    let mut members = Vec::new();
+    for i in 0..totals.len() {
+        let (member, _) = eligible_ngo(
+            app,
+            &officer,
+            &format!("ngo{i}@example.org"),
+            700 + i as u32,
+        )
+        .await;
+        let (_, v) = app
+            .post(
+                &format!("/api/v1/calls/{round}/proposals"),
+                Some(&member),
+                json!({}),
+            )
+            .await;
+        let pid = v["id"].as_i64().unwrap();
+        let mut c = content();
+        c["title"] = json!(format!("社区服务项目{i}"));
+        let (s, v) = app
+            .api(
+                reqwest::Method::PUT,
+                &format!("/api/v1/proposals/{pid}"),
+                Some(&member),
+                Some(json!({"version": 1, "content": c})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/proposals/{pid}/submit"),
+                Some(&member),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        pids.push(pid);
+        members.push(member);
+    }
+    let mut experts = Vec::new();
+    for i in 0..reviewers {
+        experts.push(
+            app.staff(Role::Reviewer, &format!("expert{i}@univ.edu.cn"), None)
+                .await,
+        );
+    }
+    close_round(app, &officer, round).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{round}/screening"),
+            Some(&officer),
+            json!({"ids": pids, "decision": "eligible"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for step in ["review/start", "review/auto-assign"] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/rounds/{round}/{step}"),
+                Some(&officer),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    for token in &experts {
+        let (_, list) = app.get("/api/v1/reviews", Some(token)).await;
+        for item in list.as_array().unwrap() {
+            let rid = item["review_id"].as_i64().unwrap();
+            let i = pids
+                .iter()
+                .position(|p| *p == item["proposal_id"].as_i64().unwrap())
+                .unwrap();
+            app.post(
+                &format!("/api/v1/reviews/{rid}/accept"),
+                Some(token),
+                json!({}),
+            )
+            .await;
+            let criteria: Vec<Value> = scores_totalling(totals[i])
+                .iter()
+                .map(|s| json!({"score": s, "comment": ""}))
+                .collect();
+            let body = json!({"version": 2, "content": {"criteria": criteria, "overall_comment": format!("意见{i}"), "recommendation": "fund"}});
+            let (s, v) = app
+                .api(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/reviews/{rid}"),
+                    Some(token),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            let (s, v) = app
+                .post(
+                    &format!("/api/v1/reviews/{rid}/submit"),
+                    Some(token),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+    }
+    Ranked {
+        officer,
+        round,
+        pids,
+        members,
+        reviewers: experts,
+    }
+}
+
+/// The problem document names `field`.
+fn has_error(v: &Value, field: &str) -> bool {
+    v["errors"]
+        .as_array()
+        .is_some_and(|e| e.iter().any(|e| e["field"] == field))
+}
+
+async fn ranking(app: &TestApp, r: &Ranked) -> Value {
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/rounds/{}/ranking", r.round),
+            Some(&r.officer),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+/// `(proposal id, line)` in rank order.
+fn lines(v: &Value) -> Vec<(i64, String)> {
+    v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["proposal_id"].as_i64().unwrap(),
+                r["line"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn entry(app: &TestApp, r: &Ranked, pid: i64, body: Value) -> (StatusCode, Value) {
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/proposals/{pid}/decision"),
+        Some(&r.officer),
+        Some(body),
+    )
+    .await
+}
+
+async fn end_notice(app: &TestApp, round: i64) {
+    let at = yichuang::db::now() - Duration::minutes(1);
+    app.db(move |c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE notices SET ends_at = $1 WHERE round_id = $2")
+            .bind::<diesel::sql_types::Timestamp, _>(at)
+            .bind::<diesel::sql_types::BigInt, _>(round)
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+}
+
+fn objection(pid: i64) -> Value {
+    json!({
+        "proposal_id": pid,
+        "name": "王芳",
+        "email": "wangfang@example.com",
+        "phone": "13900000000",
+        "reason": "该机构负责人同时在另一获资助项目中任职，存在重复申报问题。",
+    })
+}
+
+/// Beijing dates from `from` on that the test's calendar makes working days, by the plain
+/// rule: Monday to Friday unless a holiday, and the listed make-up days.
+fn nth_working_day(
+    from: NaiveDate,
+    n: usize,
+    holidays: &[NaiveDate],
+    workdays: &[NaiveDate],
+) -> NaiveDate {
+    let mut d = from;
+    let mut left = n;
+    loop {
+        d = d.succ_opt().unwrap();
+        let weekend = matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+        let working = workdays.contains(&d) || (!weekend && !holidays.contains(&d));
+        if working {
+            left -= 1;
+            if left == 0 {
+                return d;
+            }
+        }
+    }
+}
+
+async fn a_small_round_goes_from_the_line_to_the_award(b: Backend) {
+    let app = spawn(b).await;
+    // Budget 12万; four 5万 proposals scored 90, 80, 70, 50: the first two fit, the third is
+    // waitlisted, the fourth is below the threshold of 60.
+    let r = ranked_round(&app, 12_000_000, &[90, 80, 70, 50], 5).await;
+    let (p0, p1, p2, p3) = (r.pids[0], r.pids[1], r.pids[2], r.pids[3]);
+    let v = ranking(&app, &r).await;
+    assert_eq!(
+        lines(&v),
+        vec![
+            (p0, "funded".into()),
+            (p1, "funded".into()),
+            (p2, "waitlisted".into()),
+            (p3, "not_fundable".into())
+        ]
+    );
+
+    // Nothing can be adjusted, and nobody can object, while the review runs.
+    let (s, v) = entry(
+        &app,
+        &r,
+        p1,
+        json!({"reduced": "3万", "reduce_reason": "压缩宣传费用"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/rounds/{}/objections", r.round),
+            None,
+            objection(p0),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/close-review", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // 核减 needs an amount below the request and a reason; moving the line needs a reason.
+    let (s, v) = entry(
+        &app,
+        &r,
+        p1,
+        json!({"reduced": "6万", "reduce_reason": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "reduced"), "{v}");
+    let (s, v) = entry(&app, &r, p1, json!({"reduced": "3万"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "reduce_reason"), "{v}");
+    let (s, v) = entry(&app, &r, p2, json!({"line_override": "forced_in"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "override_reason"), "{v}");
+    let (s, v) = entry(
+        &app,
+        &r,
+        p1,
+        json!({"reduced": "3万", "reduce_reason": "宣传费用偏高，核减2万元"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = ranking(&app, &r).await;
+    assert_eq!(v["used_fen"], 8_000_000);
+    assert_eq!(v["rows"][1]["amount_fen"], 3_000_000);
+    assert_eq!(lines(&v)[2].1, "waitlisted", "4万 left is short of 5万");
+
+    // Forcing the third in funds it first; the reduced second no longer fits (5+5+3 > 12).
+    let (s, v) = entry(
+        &app,
+        &r,
+        p2,
+        json!({"line_override": "forced_in", "override_reason": "填补区域服务空白"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = ranking(&app, &r).await;
+    assert_eq!(
+        lines(&v)[..3],
+        [
+            (p0, "funded".into()),
+            (p1, "waitlisted".into()),
+            (p2, "funded".into())
+        ]
+    );
+    assert!(app
+        .audit_actions("proposal", p2)
+        .await
+        .contains(&"decision.adjusted".to_string()));
+    let (s, _) = entry(&app, &r, p2, json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Category budgets: only the round's categories, never above the total.
+    let path = format!("/api/v1/rounds/{}/category-budgets", r.round);
+    let put = |body: Value| app.api(reqwest::Method::PUT, &path, Some(&r.officer), Some(body));
+    let (s, v) = put(json!({"budgets": [{"category": "为老服务", "budget": "20万"}, {"category": "不存在", "budget": "1万"}]})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        has_error(&v, "budget.0") && has_error(&v, "budget.1"),
+        "{v}"
+    );
+    let (s, _) = put(json!({"budgets": [{"category": "为老服务", "budget": "12万"}]})).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // The admin's calendar: the weekdays of the next three weeks are holidays, the first
+    // weekend after tomorrow is two make-up working days (调休).
+    let today = yichuang::db::today();
+    let holidays: Vec<NaiveDate> = (1..=21)
+        .map(|k| today + Duration::days(k))
+        .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+        .collect();
+    let sat = (2..=8)
+        .map(|k| today + Duration::days(k))
+        .find(|d| d.weekday() == Weekday::Sat)
+        .unwrap();
+    let workdays = vec![sat, sat + Duration::days(1)];
+    let mut text: String = holidays
+        .iter()
+        .map(|d| format!("{d} holiday 测试假期\n"))
+        .collect();
+    for d in &workdays {
+        text.push_str(&format!("{d} workday 测试调休\n"));
+    }
+    let admin = app.admin_token().await;
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            "/api/v1/admin/holidays",
+            Some(&admin),
+            Some(json!({"text": text})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/notice", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let last = nth_working_day(today, 7, &holidays, &workdays);
+    assert!(
+        last > today + Duration::days(21),
+        "the notice runs past the holidays"
+    );
+    assert_eq!(
+        v["ends_at"].as_str().unwrap(),
+        format!("{last}T16:00:00"),
+        "24:00 Beijing time of the 7th working day"
+    );
+    let (_, body) = app
+        .get(&format!("/api/v1/rounds/{}/notice", r.round), None)
+        .await;
+    let public: Vec<i64> = body["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["proposal_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        public,
+        vec![p0, p1],
+        "the public sees the list, not the waitlist"
+    );
+    assert!(app
+        .last_email_to("ngo0@example.org")
+        .await
+        .subject
+        .contains("公示"));
+
+    // Objections: only against listed proposals, with a valid contact; finalising waits.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/objections", r.round),
+            None,
+            objection(p2),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "proposal_id"), "{v}");
+    let mut bad = objection(p0);
+    bad["email"] = json!("not-an-email");
+    bad["reason"] = json!("短");
+    let (s, v) = app
+        .post(&format!("/api/v1/rounds/{}/objections", r.round), None, bad)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "email") && has_error(&v, "reason"), "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/objections", r.round),
+            None,
+            objection(p0),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let oid = v["id"].as_i64().unwrap();
+    assert!(app
+        .last_email_to("wangfang@example.com")
+        .await
+        .subject
+        .contains("已收到"));
+    assert!(app
+        .last_email_to("officer@gusu.gov.cn")
+        .await
+        .subject
+        .contains("异议"));
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/finalise", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("notice_running")),
+        "{v}"
+    );
+
+    // Upheld: the first proposal leaves the list and the waitlisted third comes in.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/objections/{oid}/answer"),
+            Some(&r.officer),
+            json!({"upheld": true, "response": " "}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/objections/{oid}/answer"),
+            Some(&r.officer),
+            json!({"upheld": true, "response": "经核查，该机构存在重复申报，撤销拟资助。"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/objections/{oid}/answer"),
+            Some(&r.officer),
+            json!({"upheld": false, "response": "再答一次"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "answered once");
+    let answer = app.last_email_to("wangfang@example.com").await;
+    assert!(
+        answer.subject.contains("成立") && answer.body_text.contains("重复申报"),
+        "{}",
+        answer.body_text
+    );
+    assert!(app
+        .last_email_to("ngo0@example.org")
+        .await
+        .subject
+        .contains("撤销"));
+    assert!(app
+        .last_email_to("ngo2@example.org")
+        .await
+        .subject
+        .contains("递补"));
+    let (_, body) = app
+        .get(
+            &format!("/api/v1/rounds/{}/notice", r.round),
+            Some(&r.officer),
+        )
+        .await;
+    let states: Vec<(i64, String, bool)> = body["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["proposal_id"].as_i64().unwrap(),
+                a["state"].as_str().unwrap().to_string(),
+                a["substitute"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            (p0, "removed".into(), false),
+            (p1, "funded".into(), false),
+            (p2, "funded".into(), true),
+            (p3, "not_fundable".into(), false)
+        ]
+    );
+
+    // After the notice: projects for the second (3万, reduced) and the third (5万).
+    end_notice(&app, r.round).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/finalise", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["projects"].as_array().unwrap().len(), 2);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/rounds/{}/objections", r.round),
+            None,
+            objection(p1),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "no objections after the award");
+
+    let (_, list) = app
+        .get(
+            &format!("/api/v1/projects?round_id={}", r.round),
+            Some(&r.officer),
+        )
+        .await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["proposal_id"], p1);
+    assert_eq!(list[0]["grant_fen"], 3_000_000);
+    assert!(list[0]["agreement_no"]
+        .as_str()
+        .unwrap()
+        .starts_with("XY-2027-"));
+    let project = list[0]["id"].as_i64().unwrap();
+    let (_, detail) = app
+        .get(&format!("/api/v1/projects/{project}"), Some(&r.members[1]))
+        .await;
+    let amounts: Vec<i64> = detail["tranches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["amount_fen"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, vec![1_500_000, 900_000, 600_000]);
+    let (s, _) = app
+        .get(&format!("/api/v1/projects/{project}"), Some(&r.members[0]))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another org's project");
+    let (_, mine) = app.get("/api/v1/projects", Some(&r.members[2])).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+
+    // The award notice and the agreement, in Chinese, with the reduced grant.
+    for (doc, needle) in [("award-notice", "立项通知书"), ("agreement", "协议")] {
+        let res = app
+            .client
+            .get(app.url(&format!("/api/v1/projects/{project}/{doc}.pdf")))
+            .bearer_auth(&r.members[1])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let text = pdf_text(&res.bytes().await.unwrap());
+        let compact: String = text.split_whitespace().collect();
+        for want in [
+            needle,
+            list[0]["agreement_no"].as_str().unwrap(),
+            "社区服务项目1",
+            "叁万元整",
+        ] {
+            assert!(compact.contains(want), "{doc} lacks {want}: {text}");
+        }
+    }
+
+    // Every applicant hears the outcome.
+    let awarded = app.last_email_to("ngo1@example.org").await;
+    assert!(awarded.subject.contains("已立项"), "{}", awarded.subject);
+    assert!(awarded
+        .body_text
+        .contains(&format!("/projects/{project}/agreement.pdf")));
+    let not = app.last_email_to("ngo3@example.org").await;
+    assert!(not.subject.contains("评审结果"), "{}", not.subject);
+    for want in [
+        "最终得分 50",
+        "排名 4/4",
+        "未达到资助分数线",
+        "专家 1：意见3",
+    ] {
+        assert!(
+            not.body_text.contains(want),
+            "lacks {want}: {}",
+            not.body_text
+        );
+    }
+    assert!(
+        !not.body_text.contains("Staff Member"),
+        "reviewers stay anonymous"
+    );
+    let removed = app.last_email_to("ngo0@example.org").await;
+    assert!(removed.body_text.contains("撤销"), "{}", removed.body_text);
+    assert!(app
+        .audit_actions("round", r.round)
+        .await
+        .contains(&"round.awarded".to_string()));
+}
+dual!(a_small_round_goes_from_the_line_to_the_award);
