@@ -10,11 +10,13 @@ use crate::error::FieldErrors;
 use crate::i18n::Msg;
 
 str_enum!(
-    /// Where a ranked proposal stands on the published list.
+    /// Where a ranked proposal stands on the published list (`excluded`: moved below the
+    /// line by the officer with a reason, never filled back in).
     AwardState {
         Funded = "funded",
         Waitlisted = "waitlisted",
         NotFundable = "not_fundable",
+        Excluded = "excluded",
         Removed = "removed",
     }
 );
@@ -190,6 +192,7 @@ mod tests {
             line(5, AwardState::Waitlisted, 25, "a"),
             line(6, AwardState::Waitlisted, 5, "a"),
             line(7, AwardState::NotFundable, 1, "a"),
+            line(8, AwardState::Excluded, 1, "a"),
         ];
         assert_eq!(
             fill_from_waitlist(&lines, Fen::from_yuan(100), &[]),

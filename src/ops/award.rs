@@ -245,7 +245,13 @@ pub fn publish_notice(
                     requested_fen: r.requested_fen,
                     amount_fen: r.amount_fen,
                     reduce_reason: r.reduce_reason.as_deref(),
-                    state: r.line,
+                    state: if r.line == "waitlisted"
+                        && r.line_override.as_deref() == Some("forced_out")
+                    {
+                        AwardState::Excluded.as_str()
+                    } else {
+                        r.line
+                    },
                 },
             )?;
         }
@@ -563,6 +569,7 @@ pub fn finalise(
                 let outcome = match a.state.as_str() {
                     "waitlisted" => "email.not_awarded.outcome_waitlisted",
                     "removed" => "email.not_awarded.outcome_removed",
+                    "excluded" => "email.not_awarded.outcome_excluded",
                     _ => "email.not_awarded.outcome_not_fundable",
                 };
                 let link = format!("{}/proposals/{}", s.base_url, a.proposal_id);

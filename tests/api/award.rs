@@ -665,3 +665,289 @@ async fn a_small_round_goes_from_the_line_to_the_award(b: Backend) {
         .contains(&"round.awarded".to_string()));
 }
 dual!(a_small_round_goes_from_the_line_to_the_award);
+
+/// The whole round at the size of a real district round: 30 proposals, 8 reviewers with
+/// 5 reviews per proposal, through the API and the pages, from the ranking to the award.
+async fn a_round_of_thirty_proposals_and_eight_reviewers_is_awarded(b: Backend) {
+    let app = spawn(b).await;
+    // Totals 95, 94, …, 66: all fundable. 100万 buys twenty 5万 grants.
+    let totals: Vec<i32> = (0..30).map(|i| 95 - i).collect();
+    let r = ranked_round(&app, 100_000_000, &totals, 8).await;
+    let (_, assignments) = app
+        .get(
+            &format!("/api/v1/rounds/{}/assignments", r.round),
+            Some(&r.officer),
+        )
+        .await;
+    assert!(!assignments.to_string().is_empty());
+    let v = ranking(&app, &r).await;
+    let order: Vec<i64> = lines(&v).iter().map(|l| l.0).collect();
+    assert_eq!(order, r.pids, "ranked by score");
+    assert!(v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["review_count"] == 5));
+    assert_eq!(lines(&v).iter().filter(|l| l.1 == "funded").count(), 20);
+    assert_eq!(v["used_fen"], 100_000_000);
+    let loads: Vec<i64> = v["reviewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(loads.len(), 8);
+    assert!(
+        loads.iter().max().unwrap() - loads.iter().min().unwrap() <= 1,
+        "{loads:?}"
+    );
+
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/close-review", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // A reviewer can no longer change a score.
+    let (_, mine) = app.get("/api/v1/reviews", Some(&r.reviewers[0])).await;
+    let rid = mine[0]["review_id"].as_i64().unwrap();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/reviews/{rid}/reopen"),
+            Some(&r.officer),
+            json!({"reason": "复核"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // 核减 the first to 4万; move the second below the line: the 21st comes in.
+    let (s, v) = entry(
+        &app,
+        &r,
+        r.pids[0],
+        json!({"reduced": "40000", "reduce_reason": "设备租赁费不予支持"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = entry(
+        &app,
+        &r,
+        r.pids[1],
+        json!({"line_override": "forced_out", "override_reason": "与已资助项目服务内容重复"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = ranking(&app, &r).await;
+    let funded: Vec<i64> = lines(&v)
+        .iter()
+        .filter(|l| l.1 == "funded")
+        .map(|l| l.0)
+        .collect();
+    assert_eq!(funded.len(), 20);
+    assert!(!funded.contains(&r.pids[1]) && funded.contains(&r.pids[20]));
+    assert_eq!(v["used_fen"], 99_000_000);
+    assert_eq!(v["remaining_fen"], 1_000_000);
+
+    // The decision page shows the same, and publishes the notice.
+    let officer = app.browser();
+    officer
+        .login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = officer
+        .get_text(&app, &format!("/rounds/{}/decision", r.round))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("¥990,000.00") && page.contains("设备租赁费不予支持"),
+        "used and the reason"
+    );
+    let res = officer
+        .post_form(&app, &format!("/rounds/{}/decision/publish", r.round), &[])
+        .await;
+    assert_eq!(
+        crate::helpers::location(&res),
+        format!("/rounds/{}/notice", r.round)
+    );
+    let (s, page) = officer
+        .get_text(&app, &format!("/rounds/{}/notice", r.round))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        page.matches("badge eligible").count(),
+        20,
+        "twenty on the list"
+    );
+
+    // Anyone files objections on the public page; one is upheld, one rejected.
+    let public = app.browser();
+    let (s, page) = public
+        .get_text(&app, &format!("/notices/{}", r.round))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("社区服务项目0") && !page.contains("社区服务项目1<"),
+        "the excluded one is not listed"
+    );
+    let p2 = r.pids[2].to_string();
+    let res = public
+        .post_form(
+            &app,
+            &format!("/notices/{}/objections", r.round),
+            &[
+                ("proposal_id", &p2),
+                ("name", "王芳"),
+                ("email", "bad"),
+                ("phone", ""),
+                ("reason", "该项目与去年资助项目内容完全相同。"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("该项目与去年资助项目内容完全相同。"),
+        "what was typed is kept"
+    );
+    let res = public
+        .post_form(
+            &app,
+            &format!("/notices/{}/objections", r.round),
+            &[
+                ("proposal_id", &p2),
+                ("name", "王芳"),
+                ("email", "wangfang@example.com"),
+                ("phone", ""),
+                ("reason", "该项目与去年资助项目内容完全相同。"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/objections", r.round),
+            None,
+            objection(r.pids[3]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, objections) = app
+        .get(
+            &format!("/api/v1/rounds/{}/objections", r.round),
+            Some(&r.officer),
+        )
+        .await;
+    let ids: Vec<(i64, i64)> = objections
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["id"].as_i64().unwrap(),
+                o["proposal_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let res = officer
+        .post_form(
+            &app,
+            &format!("/objections/{}/answer", ids[0].0),
+            &[
+                ("outcome", "upheld"),
+                ("response", "经核查属实，撤销拟资助。"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/objections/{}/answer", ids[1].0),
+            Some(&r.officer),
+            json!({"upheld": false, "response": "经核查，该项目申报材料真实。"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // The excluded second stays out; the 22nd (first waitlisted that fits) comes in.
+    let (_, notice) = app
+        .get(
+            &format!("/api/v1/rounds/{}/notice", r.round),
+            Some(&r.officer),
+        )
+        .await;
+    let state = |pid: i64| {
+        notice["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["proposal_id"] == pid)
+            .map(|a| a["state"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(state(r.pids[1]), "excluded");
+    assert_eq!(state(r.pids[2]), "removed");
+    assert_eq!(state(r.pids[21]), "funded");
+    assert_eq!(state(r.pids[22]), "waitlisted");
+
+    end_notice(&app, r.round).await;
+    let res = officer
+        .post_form(&app, &format!("/rounds/{}/finalise", r.round), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, projects) = app
+        .get(
+            &format!("/api/v1/projects?round_id={}", r.round),
+            Some(&r.officer),
+        )
+        .await;
+    let projects = projects.as_array().unwrap();
+    assert_eq!(projects.len(), 20);
+    let total: i64 = projects
+        .iter()
+        .map(|p| p["grant_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 99_000_000, "4万 + 19 × 5万, within the budget");
+    let mut numbers: Vec<&str> = projects
+        .iter()
+        .map(|p| p["agreement_no"].as_str().unwrap())
+        .collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 20, "agreement numbers are unique");
+    for p in projects {
+        let (_, d) = app
+            .get(&format!("/api/v1/projects/{}", p["id"]), Some(&r.officer))
+            .await;
+        let sum: i64 = d["tranches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["amount_fen"].as_i64().unwrap())
+            .sum();
+        assert_eq!(sum, p["grant_fen"].as_i64().unwrap());
+    }
+    let (s, page) = officer.get_text(&app, "/projects").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page.matches("/projects/").count() >= 20, true);
+
+    // All thirty applicants hear: twenty awarded, ten not (with score and rank).
+    let mut awarded = 0;
+    for i in 0..30 {
+        let m = app.last_email_to(&format!("ngo{i}@example.org")).await;
+        if m.kind == "awarded" {
+            awarded += 1;
+        } else {
+            assert_eq!(m.kind, "not_awarded", "ngo{i}");
+            assert!(m.body_text.contains("/30"), "{}", m.body_text);
+        }
+    }
+    assert_eq!(awarded, 20);
+    let waitlisted = app.last_email_to("ngo29@example.org").await.body_text;
+    assert!(
+        waitlisted.contains("候补") && waitlisted.contains("最终得分 66"),
+        "{waitlisted}"
+    );
+}
+dual!(a_round_of_thirty_proposals_and_eight_reviewers_is_awarded);
