@@ -296,6 +296,23 @@ pub struct ProposalView {
     /// Matching funds by source: (label key, amount).
     pub matching_sources: Vec<(&'static str, String)>,
     pub history: Vec<AuditRow>,
+    /// Where it stands once the list is published (公示) or awarded.
+    pub outcome: Option<Outcome>,
+}
+
+/// The published result of a proposal.
+pub struct Outcome {
+    pub state: String,
+    pub substitute: bool,
+    pub rank: i32,
+    pub ranked: usize,
+    pub score: String,
+    pub amount_fen: i64,
+    pub reduce_reason: Option<String>,
+    pub awarded: bool,
+    pub project_id: Option<i64>,
+    /// Reviewers' overall comments without their names, after the award.
+    pub comments: Vec<String>,
 }
 
 impl ProposalView {
@@ -347,7 +364,33 @@ fn load_view(
             round.status(),
             crate::domain::round::RoundStatus::Open | crate::domain::round::RoundStatus::Screening
         );
+    let outcome = {
+        let list = crate::db::awards::awards(c, round.id)?;
+        match list.iter().find(|a| a.proposal_id == id) {
+            Some(a) => {
+                let awarded = round.status() == crate::domain::round::RoundStatus::Awarded;
+                Some(Outcome {
+                    state: a.state.clone(),
+                    substitute: a.substitute,
+                    rank: a.rank,
+                    ranked: list.len(),
+                    score: super::reviews::tenths_text(a.final_tenths),
+                    amount_fen: a.amount_fen,
+                    reduce_reason: a.reduce_reason.clone(),
+                    awarded,
+                    project_id: crate::db::awards::project_of_proposal(c, id)?,
+                    comments: if awarded {
+                        crate::db::reviews::anonymous_comments(c, id)?
+                    } else {
+                        Vec::new()
+                    },
+                })
+            }
+            None => None,
+        }
+    };
     Ok(ProposalView {
+        outcome,
         matching_sources: content
             .matching_by_source()
             .into_iter()

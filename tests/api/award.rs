@@ -663,6 +663,28 @@ async fn a_small_round_goes_from_the_line_to_the_award(b: Backend) {
         .audit_actions("round", r.round)
         .await
         .contains(&"round.awarded".to_string()));
+
+    // The applicants' pages show the same.
+    let ngo3 = app.browser();
+    ngo3.login(&app, "ngo3@example.org", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = ngo3.get_text(&app, &format!("/proposals/{p3}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("4/4") && page.contains("意见3"),
+        "score, rank and comments"
+    );
+    assert!(!page.contains("Staff Member"));
+    let ngo1 = app.browser();
+    ngo1.login(&app, "ngo1@example.org", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = ngo1.get_text(&app, &format!("/projects/{project}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(list[0]["agreement_no"].as_str().unwrap()) && page.contains("¥15,000.00")
+    );
+    let (s, _) = ngo3.get_text(&app, &format!("/projects/{project}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 }
 dual!(a_small_round_goes_from_the_line_to_the_award);
 
