@@ -6,6 +6,7 @@ pub mod awards;
 pub mod calendar;
 pub mod orgs;
 pub mod outbox;
+pub mod projects;
 pub mod proposals;
 pub mod reviews;
 pub mod rounds;

@@ -373,6 +373,7 @@ diesel::table! {
         ends_on -> Date,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        agreement_signed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -385,6 +386,7 @@ diesel::table! {
         condition -> Text,
         amount_fen -> BigInt,
         status -> Text,
+        released_at -> Nullable<Timestamp>,
     }
 }
 
@@ -396,6 +398,61 @@ diesel::joinable!(projects -> rounds (round_id));
 diesel::joinable!(tranches -> projects (project_id));
 diesel::joinable!(decision_entries -> proposals (proposal_id));
 diesel::joinable!(notices -> rounds (round_id));
+
+diesel::table! {
+    project_files (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        report_id -> Nullable<BigInt>,
+        kind -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        content -> Binary,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        kind -> Text,
+        milestone_index -> Nullable<Integer>,
+        period_start -> Date,
+        period_end -> Date,
+        due_on -> Date,
+        status -> Text,
+        content_json -> Text,
+        version -> Integer,
+        submitted_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        return_comment -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        tranche_id -> BigInt,
+        paid_on -> Date,
+        voucher_no -> Text,
+        amount_fen -> BigInt,
+        recorded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(project_files -> projects (project_id));
+diesel::joinable!(reports -> projects (project_id));
+diesel::joinable!(payments -> tranches (tranche_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     bureaus,
@@ -424,4 +481,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     objections,
     projects,
     tranches,
+    project_files,
+    reports,
+    payments,
 );

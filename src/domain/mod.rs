@@ -28,6 +28,7 @@ pub mod calendar;
 pub mod money;
 pub mod org;
 pub mod proposal;
+pub mod report;
 pub mod review;
 pub mod round;
 pub mod uscc;

@@ -7,7 +7,8 @@ use chrono::NaiveDateTime;
 use crate::auth::policy::{self, Action, Actor};
 use crate::config::Settings;
 use crate::db::audit::{self, Change};
-use crate::db::awards::{self, AwardRow, Entry, NewAward, NewObjection, NewProject, Notice};
+use crate::db::awards::{self, AwardRow, Entry, NewAward, NewObjection, Notice};
+use crate::db::projects::NewProject;
 use crate::db::rounds::{self, RoundRow};
 use crate::db::{self, calendar, now, outbox, proposals, reviews, users, DbConn};
 use crate::domain::award::{self, AwardState, ListedLine, ObjectionInput, ObjectionStatus};
@@ -596,9 +597,11 @@ pub fn finalise(
                 today,
                 rules.project_months,
             );
-            let agreement_no =
-                award::agreement_number(round.year, awards::next_agreement_seq(c, round.year)?);
-            let project_id = awards::insert_project(
+            let agreement_no = award::agreement_number(
+                round.year,
+                crate::db::projects::next_agreement_seq(c, round.year)?,
+            );
+            let project_id = crate::db::projects::insert_project(
                 c,
                 &NewProject {
                     round_id,
@@ -618,7 +621,7 @@ pub fn finalise(
                 .zip(split_by_bp(Fen(a.amount_fen), &shares))
                 .enumerate()
             {
-                awards::insert_tranche(
+                crate::db::projects::insert_tranche(
                     c,
                     project_id,
                     i as i32 + 1,
@@ -669,8 +672,8 @@ pub fn find_visible_project(
     conn: &mut DbConn,
     actor: &Actor,
     id: i64,
-) -> Result<awards::ProjectRow, AppError> {
-    let p = awards::project(conn, id)?;
+) -> Result<crate::db::projects::ProjectRow, AppError> {
+    let p = crate::db::projects::project(conn, id)?;
     policy::require(
         actor,
         Action::ViewProposal {

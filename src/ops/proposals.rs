@@ -150,7 +150,7 @@ pub fn org_facts(conn: &mut DbConn, p: &ProposalRow, r: &RoundRow) -> Result<Org
         other_submissions: proposals::count_submitted(conn, r.id, p.org_id, p.id)?,
         has_registration_certificate: proposals::has_org_certificate(conn, p.org_id, p.id)?,
         previous_winner: match rounds::previous_awarded(conn, r.bureau_id, r.id)? {
-            Some(prev) => crate::db::awards::funded_orgs(conn, prev)?.contains(&p.org_id),
+            Some(prev) => crate::db::projects::funded_orgs(conn, prev)?.contains(&p.org_id),
             None => false,
         },
     })

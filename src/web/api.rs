@@ -1824,21 +1824,21 @@ pub struct ProjectQuery {
 }
 
 /// Projects the caller may see: an NGO its own, an officer the bureau's, an admin all.
-#[utoipa::path(get, path = "/api/v1/projects", params(ProjectQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::awards::ProjectRow>)))]
+#[utoipa::path(get, path = "/api/v1/projects", params(ProjectQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ProjectRow>)))]
 async fn list_projects(
     user: ApiUser,
     state: web::Data<AppState>,
     q: web::Query<ProjectQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = super::awards::project_filter(&user.0, q.round_id)?;
-    let rows = db::run(&state.pool, move |c| crate::db::awards::projects(c, &f)).await?;
+    let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
     Ok(HttpResponse::Ok().json(rows))
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ProjectDetail {
-    project: crate::db::awards::ProjectRow,
-    tranches: Vec<crate::db::awards::TrancheRow>,
+    project: crate::db::projects::ProjectRow,
+    tranches: Vec<crate::db::projects::TrancheRow>,
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])), responses((status = 200, body = ProjectDetail), (status = 403), (status = 404)))]
@@ -1851,7 +1851,7 @@ async fn get_project(
     let out = db::run(&state.pool, move |c| {
         Ok(ProjectDetail {
             project: ops::award::find_visible_project(c, &user.0, id)?,
-            tranches: crate::db::awards::tranches(c, id)?,
+            tranches: crate::db::projects::tranches(c, id)?,
         })
     })
     .await?;

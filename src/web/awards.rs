@@ -11,9 +11,8 @@ use super::reviews::tenths_text;
 use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
-use crate::db::awards::{
-    self, AwardRow, Entry, Notice, ObjectionRow, ProjectFilter, ProjectRow, TrancheRow,
-};
+use crate::db::awards::{self, AwardRow, Entry, Notice, ObjectionRow};
+use crate::db::projects::{ProjectFilter, ProjectRow, TrancheRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, orgs, proposals};
 use crate::domain::account::Role;
@@ -273,7 +272,7 @@ async fn officer_notice(
         let notice = awards::notice(c, id)?.ok_or(AppError::NotFound)?;
         let list = awards::awards(c, id)?;
         let objections = awards::objections(c, id)?;
-        let projects = awards::projects(
+        let projects = crate::db::projects::projects(
             c,
             &ProjectFilter {
                 round_id: Some(id),
@@ -545,7 +544,7 @@ async fn projects(
     q: web::Query<ProjectsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = project_filter(ctx.user()?, q.round)?;
-    let rows = db::run(&state.pool, move |c| awards::projects(c, &f)).await?;
+    let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
     let total_fen = rows.iter().map(|p| p.grant_fen).sum();
     render(&ProjectsPage {
         ctx,
@@ -583,7 +582,7 @@ async fn project(
         } else {
             vec![]
         };
-        Ok((p, awards::tranches(c, id)?, history))
+        Ok((p, crate::db::projects::tranches(c, id)?, history))
     })
     .await?;
     render(&ProjectPage {
@@ -636,7 +635,7 @@ pub fn award_doc_data(
         reduce_reason: award.reduce_reason.clone(),
         final_tenths: award.final_tenths,
         rank: award.rank,
-        tranches: awards::tranches(c, id)?,
+        tranches: crate::db::projects::tranches(c, id)?,
         issued_on: crate::domain::calendar::utc_to_beijing(p.created_at).date(),
         contact: format!("{} {}", content.project_lead, content.project_lead_phone),
         org,

@@ -378,7 +378,7 @@ fn load_view(
                     amount_fen: a.amount_fen,
                     reduce_reason: a.reduce_reason.clone(),
                     awarded,
-                    project_id: crate::db::awards::project_of_proposal(c, id)?,
+                    project_id: crate::db::projects::project_of_proposal(c, id)?,
                     comments: if awarded {
                         crate::db::reviews::anonymous_comments(c, id)?
                     } else {
