@@ -4,8 +4,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{counters, organizations, projects, rounds, tranches};
+use super::schema::{
+    counters, organizations, payments, project_files, projects, reports, rounds, tranches,
+};
 use super::{now, DbConn};
+use crate::domain::report::{ReportContent, ReportStatus};
 use crate::error::AppError;
 
 /// The next agreement number of a year (never reused).
@@ -211,4 +214,425 @@ pub fn funded_orgs(conn: &mut DbConn, round_id: i64) -> Result<Vec<i64>, AppErro
         .select(projects::org_id)
         .distinct()
         .load(conn)?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Execution: the signed agreement, tranches and payments
+// ---------------------------------------------------------------------------------------
+
+pub fn agreement_signed_at(conn: &mut DbConn, id: i64) -> Result<Option<NaiveDateTime>, AppError> {
+    Ok(projects::table
+        .find(id)
+        .select(projects::agreement_signed_at)
+        .first(conn)?)
+}
+
+pub fn mark_agreement_signed(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
+    diesel::update(projects::table.find(id))
+        .set((
+            projects::agreement_signed_at.eq(Some(now())),
+            projects::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_tranche_status(
+    conn: &mut DbConn,
+    tranche_id: i64,
+    from: &str,
+    to: &str,
+) -> Result<bool, AppError> {
+    let n = diesel::update(
+        tranches::table
+            .find(tranche_id)
+            .filter(tranches::status.eq(from)),
+    )
+    .set(tranches::status.eq(to))
+    .execute(conn)?;
+    if n == 1 && to == "releasable" {
+        diesel::update(tranches::table.find(tranche_id))
+            .set(tranches::released_at.eq(Some(now())))
+            .execute(conn)?;
+    }
+    Ok(n == 1)
+}
+
+pub fn tranche(conn: &mut DbConn, id: i64) -> Result<(i64, TrancheRow), AppError> {
+    let (project_id, row): (i64, TrancheRow) = tranches::table
+        .find(id)
+        .select((
+            tranches::project_id,
+            (
+                tranches::id,
+                tranches::seq,
+                tranches::share_bp,
+                tranches::condition,
+                tranches::amount_fen,
+                tranches::status,
+            ),
+        ))
+        .first(conn)?;
+    Ok((project_id, row))
+}
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct PaymentRow {
+    pub id: i64,
+    pub tranche_id: i64,
+    pub paid_on: NaiveDate,
+    pub voucher_no: String,
+    pub amount_fen: i64,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn payments(conn: &mut DbConn, project_id: i64) -> Result<Vec<PaymentRow>, AppError> {
+    Ok(payments::table
+        .filter(payments::project_id.eq(project_id))
+        .order(payments::id)
+        .select((
+            payments::id,
+            payments::tranche_id,
+            payments::paid_on,
+            payments::voucher_no,
+            payments::amount_fen,
+            payments::created_at,
+        ))
+        .load(conn)?)
+}
+
+pub struct NewPayment<'a> {
+    pub project_id: i64,
+    pub tranche_id: i64,
+    pub paid_on: NaiveDate,
+    pub voucher_no: &'a str,
+    pub amount_fen: i64,
+    pub recorded_by: i64,
+}
+
+pub fn insert_payment(conn: &mut DbConn, p: &NewPayment) -> Result<i64, AppError> {
+    Ok(diesel::insert_into(payments::table)
+        .values((
+            payments::project_id.eq(p.project_id),
+            payments::tranche_id.eq(p.tranche_id),
+            payments::paid_on.eq(p.paid_on),
+            payments::voucher_no.eq(p.voucher_no),
+            payments::amount_fen.eq(p.amount_fen),
+            payments::recorded_by.eq(p.recorded_by),
+            payments::created_at.eq(now()),
+        ))
+        .returning(payments::id)
+        .get_result(conn)?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct FileMeta {
+    pub id: i64,
+    pub report_id: Option<i64>,
+    /// `signed_agreement` or `evidence`.
+    pub kind: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub uploaded_at: NaiveDateTime,
+}
+
+pub struct NewFile<'a> {
+    pub project_id: i64,
+    pub report_id: Option<i64>,
+    pub kind: &'a str,
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub sha256: &'a str,
+    pub content: &'a [u8],
+    pub uploaded_by: i64,
+}
+
+pub fn insert_file(conn: &mut DbConn, f: &NewFile) -> Result<i64, AppError> {
+    Ok(diesel::insert_into(project_files::table)
+        .values((
+            project_files::project_id.eq(f.project_id),
+            project_files::report_id.eq(f.report_id),
+            project_files::kind.eq(f.kind),
+            project_files::filename.eq(f.filename),
+            project_files::content_type.eq(f.content_type),
+            project_files::size_bytes.eq(f.content.len() as i64),
+            project_files::sha256.eq(f.sha256),
+            project_files::content.eq(f.content),
+            project_files::uploaded_by.eq(f.uploaded_by),
+            project_files::uploaded_at.eq(now()),
+        ))
+        .returning(project_files::id)
+        .get_result(conn)?)
+}
+
+pub fn files(conn: &mut DbConn, project_id: i64) -> Result<Vec<FileMeta>, AppError> {
+    Ok(project_files::table
+        .filter(project_files::project_id.eq(project_id))
+        .order(project_files::id)
+        .select((
+            project_files::id,
+            project_files::report_id,
+            project_files::kind,
+            project_files::filename,
+            project_files::content_type,
+            project_files::size_bytes,
+            project_files::uploaded_at,
+        ))
+        .load(conn)?)
+}
+
+/// A file of a project: (meta, bytes).
+pub fn file(conn: &mut DbConn, project_id: i64, id: i64) -> Result<(FileMeta, Vec<u8>), AppError> {
+    let (id, report_id, kind, filename, content_type, size_bytes, uploaded_at, content) =
+        project_files::table
+            .filter(project_files::project_id.eq(project_id))
+            .filter(project_files::id.eq(id))
+            .select((
+                project_files::id,
+                project_files::report_id,
+                project_files::kind,
+                project_files::filename,
+                project_files::content_type,
+                project_files::size_bytes,
+                project_files::uploaded_at,
+                project_files::content,
+            ))
+            .first::<(
+                i64,
+                Option<i64>,
+                String,
+                String,
+                String,
+                i64,
+                NaiveDateTime,
+                Vec<u8>,
+            )>(conn)?;
+    Ok((
+        FileMeta {
+            id,
+            report_id,
+            kind,
+            filename,
+            content_type,
+            size_bytes,
+            uploaded_at,
+        },
+        content,
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Reports
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct ReportRow {
+    pub id: i64,
+    pub project_id: i64,
+    /// `milestone` or `monthly`.
+    pub kind: String,
+    /// For a milestone report: which milestone of the plan (0-based).
+    pub milestone_index: Option<i32>,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub due_on: NaiveDate,
+    /// `draft`, `submitted`, `returned` or `accepted`.
+    pub status: String,
+    pub content_json: String,
+    pub version: i32,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub reviewed_at: Option<NaiveDateTime>,
+    pub return_comment: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ReportRow {
+    pub fn status(&self) -> ReportStatus {
+        ReportStatus::parse(&self.status).unwrap_or(ReportStatus::Draft)
+    }
+    pub fn content(&self) -> ReportContent {
+        serde_json::from_str(&self.content_json).unwrap_or_default()
+    }
+}
+
+type ReportCols = (
+    reports::id,
+    reports::project_id,
+    reports::kind,
+    reports::milestone_index,
+    reports::period_start,
+    reports::period_end,
+    reports::due_on,
+    reports::status,
+    reports::content_json,
+    reports::version,
+    reports::submitted_at,
+    reports::reviewed_at,
+    reports::return_comment,
+    reports::created_at,
+    reports::updated_at,
+);
+const REPORT_COLS: ReportCols = (
+    reports::id,
+    reports::project_id,
+    reports::kind,
+    reports::milestone_index,
+    reports::period_start,
+    reports::period_end,
+    reports::due_on,
+    reports::status,
+    reports::content_json,
+    reports::version,
+    reports::submitted_at,
+    reports::reviewed_at,
+    reports::return_comment,
+    reports::created_at,
+    reports::updated_at,
+);
+
+pub fn report(conn: &mut DbConn, id: i64) -> Result<ReportRow, AppError> {
+    Ok(reports::table.find(id).select(REPORT_COLS).first(conn)?)
+}
+
+/// The reports of a project in time order.
+pub fn reports(conn: &mut DbConn, project_id: i64) -> Result<Vec<ReportRow>, AppError> {
+    Ok(reports::table
+        .filter(reports::project_id.eq(project_id))
+        .order((reports::period_end, reports::id))
+        .select(REPORT_COLS)
+        .load(conn)?)
+}
+
+/// The reports of many projects (dashboards), in time order per project.
+pub fn reports_of(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<ReportRow>, AppError> {
+    Ok(reports::table
+        .filter(reports::project_id.eq_any(project_ids))
+        .order((reports::project_id, reports::period_end, reports::id))
+        .select(REPORT_COLS)
+        .load(conn)?)
+}
+
+pub struct NewReport<'a> {
+    pub project_id: i64,
+    pub kind: &'a str,
+    pub milestone_index: Option<i32>,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub due_on: NaiveDate,
+    pub content: &'a ReportContent,
+    pub created_by: i64,
+}
+
+pub fn insert_report(conn: &mut DbConn, r: &NewReport) -> Result<i64, AppError> {
+    let at = now();
+    Ok(diesel::insert_into(reports::table)
+        .values((
+            reports::project_id.eq(r.project_id),
+            reports::kind.eq(r.kind),
+            reports::milestone_index.eq(r.milestone_index),
+            reports::period_start.eq(r.period_start),
+            reports::period_end.eq(r.period_end),
+            reports::due_on.eq(r.due_on),
+            reports::status.eq(ReportStatus::Draft.as_str()),
+            reports::content_json.eq(serde_json::to_string(r.content).expect("serializes")),
+            reports::version.eq(1),
+            reports::created_by.eq(r.created_by),
+            reports::created_at.eq(at),
+            reports::updated_at.eq(at),
+        ))
+        .returning(reports::id)
+        .get_result(conn)?)
+}
+
+/// Saves a report's content if its version is still `version`; false on a conflict.
+pub fn save_report(
+    conn: &mut DbConn,
+    id: i64,
+    version: i32,
+    content: &ReportContent,
+) -> Result<bool, AppError> {
+    let n = diesel::update(reports::table.find(id).filter(reports::version.eq(version)))
+        .set((
+            reports::content_json.eq(serde_json::to_string(content).expect("serializes")),
+            reports::version.eq(reports::version + 1),
+            reports::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Moves a report from `from` to `to` (with the officer's comment when returned).
+pub fn set_report_status(
+    conn: &mut DbConn,
+    id: i64,
+    from: ReportStatus,
+    to: ReportStatus,
+    by: i64,
+    comment: Option<&str>,
+) -> Result<bool, AppError> {
+    let at = now();
+    let n = diesel::update(
+        reports::table
+            .find(id)
+            .filter(reports::status.eq(from.as_str())),
+    )
+    .set((
+        reports::status.eq(to.as_str()),
+        reports::version.eq(reports::version + 1),
+        reports::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if n == 1 {
+        match to {
+            ReportStatus::Submitted => {
+                diesel::update(reports::table.find(id))
+                    .set(reports::submitted_at.eq(Some(at)))
+                    .execute(conn)?;
+            }
+            ReportStatus::Accepted | ReportStatus::Returned => {
+                diesel::update(reports::table.find(id))
+                    .set((
+                        reports::reviewed_by.eq(Some(by)),
+                        reports::reviewed_at.eq(Some(at)),
+                        reports::return_comment.eq(comment),
+                    ))
+                    .execute(conn)?;
+            }
+            ReportStatus::Draft => {}
+        }
+    }
+    Ok(n == 1)
+}
+
+/// Active projects of rounds in execution (for the reminders).
+pub fn active_projects(conn: &mut DbConn) -> Result<Vec<ProjectRow>, AppError> {
+    Ok(projects::table
+        .inner_join(organizations::table)
+        .inner_join(rounds::table)
+        .filter(projects::status.eq("active"))
+        .select(PROJECT_COLS)
+        .order(projects::id)
+        .load(conn)?)
+}
+
+/// Payments per project: (project id, paid total).
+pub fn paid_totals(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<(i64, i64)>, AppError> {
+    let rows: Vec<(i64, i64)> = payments::table
+        .filter(payments::project_id.eq_any(project_ids))
+        .select((payments::project_id, payments::amount_fen))
+        .load(conn)?;
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for (p, a) in rows {
+        match out.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, t)) => *t += a,
+            None => out.push((p, a)),
+        }
+    }
+    Ok(out)
 }

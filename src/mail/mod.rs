@@ -572,6 +572,109 @@ pub fn not_awarded(
     notice(to, "not_awarded", &args, extra, link, base_url)
 }
 
+/// The signed agreement was recorded; the first tranche can be paid.
+pub fn agreement_recorded(
+    to: &Recipient,
+    agreement_no: &str,
+    title: &str,
+    released: usize,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("title", title.to_string()),
+        ("released", released.to_string()),
+    ];
+    notice(to, "agreement_recorded", &args, vec![], link, base_url)
+}
+
+/// A payment of a tranche was recorded.
+pub fn payment_recorded(
+    to: &Recipient,
+    agreement_no: &str,
+    seq: i32,
+    amount: &str,
+    paid_on: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("seq", seq.to_string()),
+        ("amount", amount.to_string()),
+        ("paid_on", paid_on.to_string()),
+    ];
+    notice(to, "payment_recorded", &args, vec![], link, base_url)
+}
+
+/// A progress report was submitted, to the bureau's officers.
+pub fn report_submitted(
+    to: &Recipient,
+    agreement_no: &str,
+    org: &str,
+    period_end: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("org", org.to_string()),
+        ("period_end", period_end.to_string()),
+    ];
+    notice(to, "report_submitted", &args, vec![], link, base_url)
+}
+
+/// A progress report was accepted, or returned with comments.
+pub fn report_reviewed(
+    to: &Recipient,
+    agreement_no: &str,
+    period_end: &str,
+    accepted: bool,
+    comment: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let kind = if accepted {
+        "report_accepted"
+    } else {
+        "report_returned"
+    };
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("period_end", period_end.to_string()),
+    ];
+    let extra = if comment.is_empty() {
+        vec![]
+    } else {
+        vec![tf(to.lang, "email.comment", &[("comment", comment.into())])]
+    };
+    notice(to, kind, &args, extra, link, base_url)
+}
+
+/// A milestone report is due soon, or overdue.
+pub fn report_reminder(
+    to: &Recipient,
+    agreement_no: &str,
+    milestone: &str,
+    due: &str,
+    overdue: bool,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let kind = if overdue {
+        "report_overdue"
+    } else {
+        "report_due_soon"
+    };
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("milestone", milestone.to_string()),
+        ("due", due.to_string()),
+    ];
+    notice(to, kind, &args, vec![], link, base_url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

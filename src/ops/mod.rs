@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod award;
 pub mod decision;
+pub mod execution;
 pub mod orgs;
 pub mod proposals;
 pub mod reviews;

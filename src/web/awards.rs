@@ -40,7 +40,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/notices/{id}", web::get().to(public_notice))
         .route("/notices/{id}/objections", web::post().to(file_objection))
         .route("/projects", web::get().to(projects))
-        .route("/projects/{id}", web::get().to(project))
         .route(
             "/projects/{id}/award-notice.pdf",
             web::get().to(award_notice_pdf),
@@ -551,50 +550,6 @@ async fn projects(
         rows,
         total_fen,
     })
-}
-
-#[derive(Template)]
-#[template(path = "awards/project.html")]
-struct ProjectPage {
-    ctx: PageCtx,
-    p: ProjectRow,
-    tranches: Vec<TrancheRow>,
-    history: Vec<crate::db::audit::AuditRow>,
-}
-
-impl ProjectPage {
-    pub fn share(&self, bp: &i64) -> String {
-        format!("{}%", *bp as f64 / 100.0)
-    }
-}
-
-async fn project(
-    ctx: PageCtx,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let actor = ctx.user()?.clone();
-    let id = id.into_inner();
-    let (p, tranches, history) = db::run(&state.pool, move |c| {
-        let p = ops::award::find_visible_project(c, &actor, id)?;
-        let history = if ctx_is_staff(&actor) {
-            crate::db::audit::for_entity(c, "project", id, 100)?
-        } else {
-            vec![]
-        };
-        Ok((p, crate::db::projects::tranches(c, id)?, history))
-    })
-    .await?;
-    render(&ProjectPage {
-        ctx,
-        p,
-        tranches,
-        history,
-    })
-}
-
-fn ctx_is_staff(a: &Actor) -> bool {
-    matches!(a.role, Role::Admin | Role::Officer)
 }
 
 /// Everything the award notice and the agreement say, owned.

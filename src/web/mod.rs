@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod awards;
 pub mod orgs;
+pub mod projects;
 pub mod proposals;
 pub mod reviews;
 pub mod rounds;
@@ -194,6 +195,10 @@ impl PageCtx {
     }
     pub fn opt_time(&self, t: &Option<NaiveDateTime>) -> String {
         fmt_opt_time(t)
+    }
+    /// Today's date in Beijing, for date inputs.
+    pub fn today(&self) -> String {
+        crate::db::today().to_string()
     }
     /// Fen as `¥1,234.00`.
     pub fn money(&self, fen: &i64) -> String {
@@ -459,6 +464,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(screening::routes)
         .configure(reviews::routes)
         .configure(awards::routes)
+        .configure(projects::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
 }

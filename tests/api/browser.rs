@@ -395,3 +395,282 @@ async fn an_ngo_writes_a_proposal_and_gets_the_receipt(b: Backend) {
     c.close().await.unwrap();
 }
 dual!(an_ngo_writes_a_proposal_and_gets_the_receipt);
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn value_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+async fn exists(c: &Client, css: &str) -> bool {
+    !c.find_all(Locator::Css(css)).await.unwrap().is_empty()
+}
+
+async fn sign_in(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(c, "f-email", email).await;
+    fill(c, "f-password", PASSWORD).await;
+    submit(c, "/login").await;
+    assert!(
+        exists(c, "form[action='/logout']").await,
+        "{email} is signed in: {}",
+        page_text(c).await
+    );
+}
+
+async fn a_reviewer_scores_and_the_officer_decides_and_publishes_the_notice(b: Backend) {
+    use yichuang::domain::account::Role;
+    let app: TestApp = spawn(b).await;
+    // Budget 12万; three 5万 proposals scored 90, 80, 70 by three experts: the first two fit.
+    let r = crate::award::ranked_round(&app, 12_000_000, &[90, 80, 70], 3).await;
+    let (round, p0, p1, p2) = (r.round, r.pids[0], r.pids[1], r.pids[2]);
+    // A fourth expert is assigned the second proposal by hand and reviews it in the browser.
+    let expert = app.staff(Role::Reviewer, "expert3@univ.edu.cn", None).await;
+    let (_, me) = app.get("/api/v1/me", Some(&expert)).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{p1}/reviewers"),
+            Some(&r.officer),
+            serde_json::json!({"reviewer_id": me["id"]}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{v}");
+    let (_, mine) = app.get("/api/v1/reviews", Some(&expert)).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    let rid = mine[0]["review_id"].as_i64().unwrap();
+
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+
+    // The reviewer finds the assignment.
+    sign_in(&c, &app, "expert3@univ.edu.cn").await;
+    nav_click(&c, Locator::Css("header a[href='/reviews']")).await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/reviews");
+    assert!(page_text(&c).await.contains("待接受"));
+    nav_click(&c, Locator::Css(&format!("a[href='/reviews/{rid}']"))).await;
+    assert_eq!(text_of(&c, "#review-status").await, "待接受");
+    assert!(page_text(&c).await.contains("社区服务项目1"));
+    // Blind until accepted: no proposal text, no scoring form.
+    assert!(!exists(&c, "#proposal").await && !exists(&c, "#scoring").await);
+    assert!(!page_text(&c).await.contains("独居者缺少日常照料"));
+    nav_click(&c, Locator::Id("accept-review")).await;
+    let text = page_text(&c).await;
+    assert!(text.contains("已接受评审任务"), "{text}");
+    assert!(
+        text.contains("独居者缺少日常照料"),
+        "the proposal is readable"
+    );
+    assert_eq!(text_of(&c, "#review-status").await, "已接受");
+
+    // Every criterion of the rubric: 16/20/16/12/8/8 = 80, the first typed off the step.
+    let n = c
+        .find_all(Locator::Css("#scoring input[name^='score_']"))
+        .await
+        .unwrap()
+        .len();
+    let scores = ["16", "20", "16", "12", "8", "8"];
+    assert_eq!(n, scores.len(), "the default rubric has six criteria");
+    for (i, s) in scores.iter().enumerate() {
+        type_named(&c, &format!("score_{i}"), if i == 0 { "17.3" } else { s }).await;
+    }
+    type_named(&c, "comment_1", "实施方案具体可行").await;
+    fill(&c, "f-overall_comment", "需求分析扎实，建议资助。").await;
+    c.find(Locator::Css("input[name='recommendation'][value='fund']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    nav_click(&c, Locator::Css("button[name='action'][value='save']")).await;
+    assert_eq!(
+        text_of(&c, "td.has-error p.error").await,
+        "得分以 0.5 分为步长。"
+    );
+    assert!(exists(&c, "td.has-error input[name='score_0']").await);
+    assert_eq!(
+        c.find_all(Locator::Css("td.has-error"))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "only the bad score is marked"
+    );
+    assert_eq!(value_of(&c, "input[name='score_0']").await, "17.3");
+    for (i, s) in scores.iter().enumerate().skip(1) {
+        assert_eq!(
+            value_of(&c, &format!("input[name='score_{i}']")).await,
+            *s,
+            "score {i} kept"
+        );
+    }
+    assert_eq!(
+        value_of(&c, "input[name='comment_1']").await,
+        "实施方案具体可行"
+    );
+    assert_eq!(
+        value_of(&c, "#f-overall_comment").await,
+        "需求分析扎实，建议资助。"
+    );
+    assert!(c
+        .find(Locator::Css("input[name='recommendation'][value='fund']"))
+        .await
+        .unwrap()
+        .is_selected()
+        .await
+        .unwrap());
+    type_named(&c, "score_0", "16").await;
+    nav_click(&c, Locator::Css("button[name='action'][value='save']")).await;
+    let text = page_text(&c).await;
+    assert!(text.contains("已保存"), "{text}");
+    assert!(!exists(&c, ".has-error").await, "{text}");
+    assert!(text_of(&c, "#review-total").await.contains("80"));
+    assert_eq!(text_of(&c, "#review-status").await, "已接受");
+    nav_click(&c, Locator::Id("submit-review")).await;
+    let text = page_text(&c).await;
+    assert!(text.contains("评分已提交。"), "{text}");
+    assert!(text.contains("评分已提交并锁定"), "{text}");
+    assert_eq!(text_of(&c, "#review-status").await, "已提交");
+    assert!(
+        !exists(&c, "#submit-review").await,
+        "nothing left to submit"
+    );
+    assert!(c
+        .find(Locator::Css("input[name='score_0']"))
+        .await
+        .unwrap()
+        .attr("disabled")
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(value_of(&c, "input[name='score_0']").await, "16");
+    nav_click(&c, Locator::Css("form[action='/logout'] button")).await;
+
+    // The officer closes the review.
+    sign_in(&c, &app, "officer@gusu.gov.cn").await;
+    c.goto(&app.url(&format!("/rounds/{round}/decision")))
+        .await
+        .unwrap();
+    let ranking = text_of(&c, "#ranking").await;
+    for i in 0..3 {
+        assert!(ranking.contains(&format!("社区服务项目{i}")), "{ranking}");
+    }
+    assert!(
+        !exists(&c, "a.adjust").await,
+        "no adjusting during the review"
+    );
+    assert_eq!(text_of(&c, "#budget-used").await, "¥100,000.00");
+    nav_click(&c, Locator::Id("close-review")).await;
+    assert!(page_text(&c).await.contains("评审已结束"));
+    assert!(!exists(&c, "#close-review").await);
+
+    // 核减 the first: the reason is required, the typed amount stays.
+    nav_click(
+        &c,
+        Locator::Css(&format!("a.adjust[href='/rounds/{round}/decision/{p0}']")),
+    )
+    .await;
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        format!("/rounds/{round}/decision/{p0}")
+    );
+    fill(&c, "f-reduced", "3万").await;
+    nav_click(&c, Locator::Id("save-adjust")).await;
+    assert!(
+        exists(&c, "#e-reduce_reason").await,
+        "field error on the reason: {}",
+        page_text(&c).await
+    );
+    assert!(exists(&c, ".field.has-error #f-reduce_reason").await);
+    assert_eq!(value_of(&c, "#f-reduced").await, "3万");
+    fill(&c, "f-reduce_reason", "宣传费用偏高，核减2万元").await;
+    nav_click(&c, Locator::Id("save-adjust")).await;
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        format!("/rounds/{round}/decision")
+    );
+    assert!(page_text(&c).await.contains("已保存"));
+    assert_eq!(text_of(&c, "#budget-used").await, "¥80,000.00");
+    assert_eq!(text_of(&c, "#budget-remaining").await, "¥40,000.00");
+    assert!(text_of(&c, "#ranking").await.contains("核减"));
+
+    // Publishing the notice.
+    nav_click(&c, Locator::Id("publish-notice")).await;
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        format!("/rounds/{round}/notice")
+    );
+    assert!(page_text(&c).await.contains("拟资助名单已公示"));
+    let awards = text_of(&c, "#award-list").await;
+    assert!(
+        awards.contains("社区服务项目0") && awards.contains("社区服务项目1"),
+        "{awards}"
+    );
+    assert!(text_of(&c, &format!("#award-{p0}"))
+        .await
+        .contains("¥30,000.00"));
+    nav_click(&c, Locator::Css("form[action='/logout'] button")).await;
+
+    // Anyone reads the public notice and may object to a funded proposal.
+    c.goto(&app.url(&format!("/notices/{round}")))
+        .await
+        .unwrap();
+    let list = text_of(&c, "#notice-list").await;
+    assert!(
+        list.contains("社区服务项目0") && list.contains("社区服务项目1"),
+        "{list}"
+    );
+    assert!(
+        !list.contains("社区服务项目2"),
+        "the waitlist is not listed"
+    );
+    assert!(list.contains("¥30,000.00"), "{list}");
+    let options: Vec<String> = {
+        let mut out = Vec::new();
+        for o in c
+            .find_all(Locator::Css("#f-proposal_id option"))
+            .await
+            .unwrap()
+        {
+            out.push(o.attr("value").await.unwrap().unwrap_or_default());
+        }
+        out
+    };
+    assert_eq!(options, vec![String::new(), p0.to_string(), p1.to_string()]);
+    assert!(!options.contains(&p2.to_string()));
+    c.find(Locator::Id("f-proposal_id"))
+        .await
+        .unwrap()
+        .select_by_value(&p1.to_string())
+        .await
+        .unwrap();
+    fill(&c, "f-name", "王芳").await;
+    fill(&c, "f-email", "wangfang@example.com").await;
+    fill(&c, "f-phone", "13900000000").await;
+    fill(
+        &c,
+        "f-reason",
+        "该机构负责人同时在另一获资助项目中任职，存在重复申报问题。",
+    )
+    .await;
+    nav_click(&c, Locator::Id("file-objection")).await;
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        format!("/notices/{round}")
+    );
+    assert!(page_text(&c).await.contains("异议已提交"));
+    c.close().await.unwrap();
+}
+dual!(a_reviewer_scores_and_the_officer_decides_and_publishes_the_notice);

@@ -1,0 +1,819 @@
+//! Pages of project execution: the project with plan against actual, tranches and
+//! payments, the signed agreement, reports with evidence, and the officer's review.
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{file_download, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::policy::{Action, Actor};
+use crate::db::audit::AuditRow;
+use crate::db::projects::{self, FileMeta, PaymentRow, ProjectRow, ReportRow, TrancheRow};
+use crate::db::{self, audit};
+use crate::domain::money::Fen;
+use crate::domain::proposal::ProposalContent;
+use crate::domain::report::{BeneficiaryGroup, GroupCount, ReportContent, SpendLine};
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::Msg;
+use crate::ops;
+use crate::ops::execution::{PaymentInput, ReportTarget};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/projects/{id}", web::get().to(project))
+        .route("/projects/{id}/agreement", web::post().to(upload_agreement))
+        .route("/projects/{id}/files/{fid}", web::get().to(download_file))
+        .route("/projects/{id}/reports", web::post().to(start_report))
+        .route("/tranches/{id}/payments", web::post().to(pay))
+        .route("/reports/{id}", web::get().to(report_page))
+        .route("/reports/{id}", web::post().to(save_report))
+        .route("/reports/{id}/submit", web::post().to(submit_report))
+        .route("/reports/{id}/review", web::post().to(review_report))
+        .route("/reports/{id}/evidence", web::post().to(upload_evidence));
+}
+
+/// One milestone of the plan against its report.
+pub struct MilestoneRow {
+    pub index: usize,
+    pub due: chrono::NaiveDate,
+    pub title: String,
+    pub target: i64,
+    pub report: Option<(i64, String)>,
+    pub actual_unique: Option<i64>,
+    pub overdue: bool,
+}
+
+/// One line of the budget against spending.
+pub struct SpendRow {
+    pub item: String,
+    pub category: String,
+    pub source: String,
+    pub budget_fen: i64,
+    pub spent_fen: i64,
+    pub over: bool,
+}
+
+/// Everything the project page shows.
+pub struct ProjectView {
+    pub p: ProjectRow,
+    pub plan: ProposalContent,
+    pub tranches: Vec<TrancheRow>,
+    pub payments: Vec<PaymentRow>,
+    pub files: Vec<FileMeta>,
+    pub reports: Vec<ReportRow>,
+    pub milestones: Vec<MilestoneRow>,
+    /// (group label, planned unique, actual unique, actual person-times)
+    pub groups: Vec<(String, i64, i64, i64)>,
+    pub spending: Vec<SpendRow>,
+    pub paid_fen: i64,
+    pub spent_grant_fen: i64,
+    pub spent_matching_fen: i64,
+    pub agreement_signed: Option<chrono::NaiveDateTime>,
+    pub months: Vec<(i32, u32)>,
+    pub beneficiaries_svg: String,
+    pub spending_svg: String,
+    pub history: Vec<AuditRow>,
+}
+
+/// The figures of the latest filed report (the project's cumulative totals so far).
+pub fn latest_filed(reports: &[ReportRow]) -> Option<ReportContent> {
+    reports
+        .iter()
+        .filter(|r| r.status().filed())
+        .max_by_key(|r| (r.period_end, r.id))
+        .map(ReportRow::content)
+}
+
+pub fn load_project(
+    c: &mut db::DbConn,
+    actor: &Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+) -> Result<ProjectView, AppError> {
+    let (p, plan) = ops::execution::load(c, actor, id)?;
+    let tranches = projects::tranches(c, id)?;
+    let payments = projects::payments(c, id)?;
+    let files = projects::files(c, id)?;
+    let reports = projects::reports(c, id)?;
+    let latest = latest_filed(&reports).unwrap_or_default();
+    let today = db::today();
+    let milestones = ops::execution::milestones(&plan)
+        .into_iter()
+        .map(|(index, due, title, target)| {
+            let r = reports
+                .iter()
+                .find(|r| r.milestone_index == Some(index as i32));
+            let filed = r.is_some_and(|r| r.status().filed());
+            MilestoneRow {
+                index,
+                due,
+                title,
+                target,
+                report: r.map(|r| (r.id, r.status.clone())),
+                actual_unique: r
+                    .filter(|r| r.status().filed())
+                    .map(|r| r.content().unique_total()),
+                overdue: !filed && due < today,
+            }
+        })
+        .collect();
+    let t = |k: &str| crate::i18n::t(lang, k).to_string();
+    let groups = BeneficiaryGroup::ALL
+        .iter()
+        .map(|g| {
+            let label = t(g.label_key());
+            let zh = crate::i18n::t(crate::i18n::Lang::Zh, g.label_key());
+            let planned = plan
+                .beneficiaries
+                .iter()
+                .filter(|b| b.category == zh || b.category == g.as_str())
+                .map(|b| b.unique_people)
+                .sum();
+            let times = latest
+                .beneficiaries
+                .iter()
+                .filter(|b| b.group == g.as_str())
+                .map(|b| b.person_times)
+                .sum();
+            (label, planned, latest.unique_of(g.as_str()), times)
+        })
+        .collect();
+    let spending: Vec<SpendRow> = plan
+        .budget
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let spent = latest.spent_on(i);
+            SpendRow {
+                item: l.item.clone(),
+                category: t(l.category.label_key()),
+                source: t(l.source.label_key()),
+                budget_fen: l.amount.0,
+                spent_fen: spent.0,
+                over: spent > l.amount,
+            }
+        })
+        .collect();
+    let (spent_grant, spent_matching) = latest.spent_by_source(&plan.budget);
+    let filed: Vec<&ReportRow> = reports.iter().filter(|r| r.status().filed()).collect();
+    let x: Vec<String> = filed.iter().map(|r| r.period_end.to_string()).collect();
+    let beneficiaries_svg = crate::charts::line_chart(
+        &t("project.chart_beneficiaries"),
+        &x,
+        &[
+            crate::charts::Series {
+                name: t("project.unique"),
+                points: filed
+                    .iter()
+                    .map(|r| (r.period_end.to_string(), r.content().unique_total()))
+                    .collect(),
+            },
+            crate::charts::Series {
+                name: t("project.person_times"),
+                points: filed
+                    .iter()
+                    .map(|r| (r.period_end.to_string(), r.content().person_times_total()))
+                    .collect(),
+            },
+        ],
+        640,
+        280,
+    );
+    let spending_svg = crate::charts::planned_vs_actual(
+        &t("project.chart_spending"),
+        &spending
+            .iter()
+            .map(|s| (s.item.clone(), s.budget_fen, s.spent_fen))
+            .collect::<Vec<_>>(),
+        &t("project.budget"),
+        &t("project.spent"),
+        true,
+        640,
+        (80 + 36 * spending.len() as u32).max(200),
+    );
+    let staff = policy_staff(actor, &p);
+    Ok(ProjectView {
+        paid_fen: payments.iter().map(|x| x.amount_fen).sum(),
+        spent_grant_fen: spent_grant.0,
+        spent_matching_fen: spent_matching.0,
+        agreement_signed: projects::agreement_signed_at(c, id)?,
+        months: ops::execution::report_months(&p),
+        history: if staff {
+            audit::for_entity(c, "project", id, 100)?
+        } else {
+            Vec::new()
+        },
+        tranches,
+        payments,
+        files,
+        reports,
+        milestones,
+        groups,
+        spending,
+        beneficiaries_svg,
+        spending_svg,
+        plan,
+        p,
+    })
+}
+
+fn policy_staff(actor: &Actor, p: &ProjectRow) -> bool {
+    crate::auth::policy::allows(actor, Action::ManageRounds(p.bureau_id))
+}
+
+#[derive(Template)]
+#[template(path = "projects/show.html")]
+struct ProjectPage {
+    ctx: PageCtx,
+    v: ProjectView,
+    errors: FormErrors,
+    /// Which tranche the errors belong to.
+    error_tranche: Option<i64>,
+    officer: bool,
+    member: bool,
+}
+
+impl ProjectPage {
+    pub fn share(&self, bp: &i64) -> String {
+        format!("{}%", *bp as f64 / 100.0)
+    }
+    pub fn errs_for(&self, tranche: &i64) -> bool {
+        self.error_tranche == Some(*tranche)
+    }
+    pub fn paid_text(&self, tranche: &i64) -> String {
+        Fen(self.paid_on(*tranche)).to_string()
+    }
+    fn paid_on(&self, tranche: i64) -> i64 {
+        self.v
+            .payments
+            .iter()
+            .filter(|p| p.tranche_id == tranche)
+            .map(|p| p.amount_fen)
+            .sum()
+    }
+    pub fn left_on(&self, t: &TrancheRow) -> String {
+        Fen(t.amount_fen - self.paid_on(t.id)).yuan_input()
+    }
+}
+
+async fn show_project(
+    ctx: PageCtx,
+    state: &AppState,
+    id: i64,
+    errors: FieldErrors,
+    error_tranche: Option<i64>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let lang = ctx.lang();
+    let a = actor.clone();
+    let v = db::run(&state.pool, move |c| load_project(c, &a, id, lang)).await?;
+    let officer = crate::auth::policy::allows(&actor, Action::ManageRounds(v.p.bureau_id));
+    let member = crate::auth::policy::allows(&actor, Action::EditProposal(v.p.org_id));
+    let errors = ctx.errors(&errors);
+    render_status(
+        status,
+        &ProjectPage {
+            ctx,
+            v,
+            errors,
+            error_tranche,
+            officer,
+            member,
+        },
+    )
+}
+
+async fn project(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    show_project(
+        ctx,
+        &state,
+        id.into_inner(),
+        FieldErrors::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn upload_agreement(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let up = match super::orgs::read_upload(payload, state.settings.upload_max_bytes).await {
+        Ok(up) => up,
+        Err(AppError::Validation(e)) => {
+            return show_project(ctx, &state, id, e, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => return Err(e),
+    };
+    csrf::check(&req, up.csrf.as_deref())?;
+    let s = state.settings.clone();
+    match db::run(&state.pool, move |c| {
+        ops::execution::record_agreement(c, &s, &actor, id, &up.filename, &up.bytes)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash(
+            &format!("/projects/{id}"),
+            "flash.agreement_recorded",
+        )),
+        Err(AppError::Validation(e)) => {
+            show_project(ctx, &state, id, e, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn download_file(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    file_response(&state, ctx.user()?.clone(), path.0, path.1).await
+}
+
+/// Serves a project file to those who may see the project.
+pub async fn file_response(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    fid: i64,
+) -> Result<HttpResponse, AppError> {
+    let (meta, bytes) = db::run(&state.pool, move |c| {
+        ops::execution::load(c, &actor, id)?;
+        projects::file(c, id, fid)
+    })
+    .await?;
+    Ok(file_download(
+        meta.content_type.clone(),
+        "file",
+        &meta.filename,
+        bytes,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    #[serde(default)]
+    milestone: Option<usize>,
+    /// `YYYY-MM`
+    #[serde(default)]
+    month: Option<String>,
+}
+
+/// `YYYY-MM` as (year, month).
+pub fn parse_month(s: &str) -> Option<(i32, u32)> {
+    let (y, m) = s.trim().split_once('-')?;
+    let (y, m) = (y.parse().ok()?, m.parse().ok()?);
+    (1..=12).contains(&m).then_some((y, m))
+}
+
+pub fn target_of(milestone: Option<usize>, month: Option<&str>) -> Result<ReportTarget, AppError> {
+    match (milestone, month) {
+        (Some(i), _) => Ok(ReportTarget::Milestone(i)),
+        (None, Some(m)) => parse_month(m)
+            .map(|(y, m)| ReportTarget::Month(y, m))
+            .ok_or_else(|| FieldErrors::single("month", "field.choice_invalid")),
+        (None, None) => Err(FieldErrors::single("milestone", "field.required")),
+    }
+}
+
+async fn start_report(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<StartForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let target = target_of(
+        f.0.milestone,
+        f.0.month.as_deref().filter(|m| !m.is_empty()),
+    )?;
+    let rid = db::run(&state.pool, move |c| {
+        ops::execution::start_report(c, &actor, id, target)
+    })
+    .await?;
+    Ok(super::see_other(&format!("/reports/{rid}")))
+}
+
+#[derive(Deserialize)]
+pub struct PayForm {
+    #[serde(default)]
+    paid_on: String,
+    #[serde(default)]
+    voucher_no: String,
+    #[serde(default)]
+    amount: String,
+}
+
+async fn pay(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<PayForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let tid = id.into_inner();
+    let input = PaymentInput {
+        paid_on: f.0.paid_on,
+        voucher_no: f.0.voucher_no,
+        amount: f.0.amount,
+    };
+    let s = state.settings.clone();
+    let project = db::run(&state.pool, move |c| Ok(projects::tranche(c, tid)?.0)).await?;
+    match db::run(&state.pool, move |c| {
+        ops::execution::record_payment(c, &s, &actor, tid, &input)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash(
+            &format!("/projects/{project}#tranches"),
+            "flash.payment_recorded",
+        )),
+        Err(AppError::Validation(e)) => {
+            show_project(
+                ctx,
+                &state,
+                project,
+                e,
+                Some(tid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reports
+// ---------------------------------------------------------------------------------------
+
+/// Posted or stored values of the report form by field name.
+#[derive(Debug, Clone, Default)]
+pub struct Vals(pub HashMap<String, String>);
+
+impl Vals {
+    pub fn v(&self, key: &str) -> &str {
+        self.0.get(key).map(String::as_str).unwrap_or("")
+    }
+    pub fn from_content(c: &ReportContent, budget_lines: usize) -> Vals {
+        let mut m = HashMap::new();
+        m.insert("activities".into(), c.activities.to_string());
+        m.insert("volunteer_times".into(), c.volunteer_times.to_string());
+        m.insert("volunteer_hours".into(), c.volunteer_hours.to_string());
+        m.insert("narrative".into(), c.narrative.clone());
+        for g in BeneficiaryGroup::ALL {
+            let row = c.beneficiaries.iter().find(|b| b.group == g.as_str());
+            m.insert(
+                format!("g_{}_unique", g.as_str()),
+                row.map(|b| b.unique_people).unwrap_or(0).to_string(),
+            );
+            m.insert(
+                format!("g_{}_times", g.as_str()),
+                row.map(|b| b.person_times).unwrap_or(0).to_string(),
+            );
+        }
+        for i in 0..budget_lines {
+            let s = c.spending.iter().find(|s| s.line == i);
+            m.insert(
+                format!("s_{i}_spent"),
+                s.map(|s| s.spent.yuan_input())
+                    .unwrap_or_else(|| "0".into()),
+            );
+            m.insert(
+                format!("s_{i}_reason"),
+                s.map(|s| s.over_reason.clone()).unwrap_or_default(),
+            );
+        }
+        Vals(m)
+    }
+}
+
+/// Reads the report form: every group and every budget line, in order, so that the
+/// domain's `beneficiaries.N` and `spending.N` errors land on the right rows.
+pub fn parse_report_form(vals: &Vals, budget_lines: usize) -> Result<ReportContent, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let mut int = |field: &str| -> i64 {
+        let raw = vals.v(field).trim();
+        if raw.is_empty() {
+            return 0;
+        }
+        raw.parse::<i64>().unwrap_or_else(|_| {
+            e.add(field, Msg::new("field.integer_invalid"));
+            0
+        })
+    };
+    let activities = int("activities");
+    let volunteer_times = int("volunteer_times");
+    let volunteer_hours = int("volunteer_hours");
+    let beneficiaries: Vec<GroupCount> = BeneficiaryGroup::ALL
+        .iter()
+        .map(|g| GroupCount {
+            group: g.as_str().to_string(),
+            unique_people: int(&format!("g_{}_unique", g.as_str())),
+            person_times: int(&format!("g_{}_times", g.as_str())),
+        })
+        .collect();
+    let mut spending = Vec::new();
+    for i in 0..budget_lines {
+        let raw = vals.v(&format!("s_{i}_spent"));
+        let spent = if raw.trim().is_empty() {
+            Fen::ZERO
+        } else {
+            match Fen::parse_yuan(raw) {
+                Ok(f) => f,
+                Err(m) => {
+                    e.add(format!("spending.{i}"), Msg::new(m.key()));
+                    Fen::ZERO
+                }
+            }
+        };
+        spending.push(SpendLine {
+            line: i,
+            spent,
+            over_reason: vals.v(&format!("s_{i}_reason")).trim().to_string(),
+        });
+    }
+    e.into_result().map_err(|err| match err {
+        AppError::Validation(f) => f,
+        _ => FieldErrors::new(),
+    })?;
+    Ok(ReportContent {
+        activities,
+        beneficiaries,
+        volunteer_times,
+        volunteer_hours,
+        spending,
+        narrative: vals.v("narrative").to_string(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "projects/report.html")]
+struct ReportPage {
+    ctx: PageCtx,
+    r: ReportRow,
+    p: ProjectRow,
+    plan: ProposalContent,
+    vals: Vals,
+    errors: FormErrors,
+    files: Vec<FileMeta>,
+    groups: Vec<(String, String)>,
+    can_edit: bool,
+    officer: bool,
+    /// What would stop the submission now (label, message).
+    problems: Vec<String>,
+}
+
+impl ReportPage {
+    pub fn err(&self, field: &str) -> String {
+        self.errors.get(field).to_string()
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.errors.has(field)
+    }
+}
+
+async fn show_report(
+    ctx: PageCtx,
+    state: &AppState,
+    id: i64,
+    posted: Option<Vals>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let lang = ctx.lang();
+    let a = actor.clone();
+    let (r, p, plan, files, problems) = db::run(&state.pool, move |c| {
+        let (r, p, plan) = ops::execution::find_report(c, &a, id)?;
+        let files: Vec<FileMeta> = projects::files(c, p.id)?
+            .into_iter()
+            .filter(|f| f.report_id == Some(id))
+            .collect();
+        let problems = if r.status().editable() {
+            ops::execution::submission_problems(c, &r, &p, &plan)?
+                .0
+                .iter()
+                .map(|e| e.msg.render(lang))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok((r, p, plan, files, problems))
+    })
+    .await?;
+    let member = crate::auth::policy::allows(&actor, Action::EditProposal(p.org_id));
+    let officer = crate::auth::policy::allows(&actor, Action::ManageRounds(p.bureau_id));
+    let vals = posted.unwrap_or_else(|| Vals::from_content(&r.content(), plan.budget.len()));
+    let groups = BeneficiaryGroup::ALL
+        .iter()
+        .map(|g| (g.as_str().to_string(), ctx.t(g.label_key()).to_string()))
+        .collect();
+    let errors = ctx.errors(&errors);
+    render_status(
+        status,
+        &ReportPage {
+            can_edit: member && r.status().editable() && p.status == "active",
+            ctx,
+            r,
+            p,
+            plan,
+            vals,
+            errors,
+            files,
+            groups,
+            officer,
+            problems,
+        },
+    )
+}
+
+async fn report_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    show_report(
+        ctx,
+        &state,
+        id.into_inner(),
+        None,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn save_report(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let vals = Vals(f.0.into_iter().collect());
+    let lines = db::run(&state.pool, {
+        let a = actor.clone();
+        move |c| Ok(ops::execution::find_report(c, &a, id)?.2.budget.len())
+    })
+    .await?;
+    let version: i32 = vals.v("version").parse().unwrap_or(0);
+    let content = match parse_report_form(&vals, lines) {
+        Ok(c) => c,
+        Err(e) => {
+            return show_report(
+                ctx,
+                &state,
+                id,
+                Some(vals),
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    let submit = vals.v("then") == "submit";
+    let s = state.settings.clone();
+    let result = db::run(&state.pool, move |c| {
+        ops::execution::save_report(c, &actor, id, version, &content)?;
+        if submit {
+            ops::execution::submit_report(c, &s, &actor, id)?;
+        }
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(see_other_flash(
+            &format!("/reports/{id}"),
+            if submit {
+                "flash.report_submitted"
+            } else {
+                "flash.saved"
+            },
+        )),
+        Err(AppError::Validation(e)) => {
+            // Saved already when only the submission failed: show what is stored now.
+            show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn submit_report(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _f: CsrfForm<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let s = state.settings.clone();
+    match db::run(&state.pool, move |c| {
+        ops::execution::submit_report(c, &s, &actor, id)
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other_flash(
+            &format!("/reports/{id}"),
+            "flash.report_submitted",
+        )),
+        Err(AppError::Validation(e)) => {
+            show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn review_report(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<ReviewForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let accept = match f.0.outcome.as_str() {
+        "accept" => true,
+        "return" => false,
+        _ => return Err(FieldErrors::single("outcome", "field.choice_invalid")),
+    };
+    let s = state.settings.clone();
+    let comment = f.0.comment;
+    match db::run(&state.pool, move |c| {
+        ops::execution::review_report(c, &s, &actor, id, accept, &comment)
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other_flash(
+            &format!("/reports/{id}"),
+            if accept {
+                "flash.report_accepted"
+            } else {
+                "flash.report_returned"
+            },
+        )),
+        Err(AppError::Validation(e)) => {
+            show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn upload_evidence(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let up = match super::orgs::read_upload(payload, state.settings.upload_max_bytes).await {
+        Ok(up) => up,
+        Err(AppError::Validation(e)) => {
+            return show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => return Err(e),
+    };
+    csrf::check(&req, up.csrf.as_deref())?;
+    match db::run(&state.pool, move |c| {
+        ops::execution::upload_evidence(c, &actor, id, &up.filename, &up.bytes)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash(
+            &format!("/reports/{id}#evidence"),
+            "flash.document_uploaded",
+        )),
+        Err(AppError::Validation(e)) => {
+            show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
