@@ -62,6 +62,20 @@ pub async fn review_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow:
     .await?
 }
 
+/// Queues due milestone-report reminders.
+pub async fn report_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow::Result<usize> {
+    let p = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = p.get()?;
+        crate::ops::execution::send_report_reminders(&mut conn, &settings)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?
+}
+
+/// How often the report reminders are looked for (they are per day, not per second).
+const REPORT_REMINDER_EVERY: Duration = Duration::from_secs(60);
+
 /// Runs the worker loop until the process ends.
 pub fn spawn_worker(
     pool: DbPool,
@@ -71,6 +85,7 @@ pub fn spawn_worker(
     tracing::info!(transport = %transport.describe(), "email worker started");
     Ok(tokio::spawn(async move {
         let interval = Duration::from_millis(settings.worker_interval_ms.max(100));
+        let mut reports_checked: Option<std::time::Instant> = None;
         loop {
             match close_due_rounds(&pool).await {
                 Ok(n) if n > 0 => tracing::info!(rounds = n, "rounds closed for applications"),
@@ -79,6 +94,14 @@ pub fn spawn_worker(
             }
             if let Err(e) = review_reminders(&pool, settings.clone()).await {
                 tracing::error!(error = %e, "review reminders failed");
+            }
+            if reports_checked.is_none_or(|t| t.elapsed() >= REPORT_REMINDER_EVERY) {
+                reports_checked = Some(std::time::Instant::now());
+                match report_reminders(&pool, settings.clone()).await {
+                    Ok(n) if n > 0 => tracing::info!(reminders = n, "report reminders queued"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "report reminders failed"),
+                }
             }
             match send_due(&pool, &transport, &settings.mail_from).await {
                 Ok(n) if n > 0 => tracing::info!(sent = n, "emails sent"),

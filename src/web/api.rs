@@ -159,6 +159,16 @@ pub fn scope() -> actix_web::Scope {
             "/projects/{id}/agreement.pdf",
             web::get().to(project_agreement),
         )
+        .route("/projects/{id}/agreement", web::post().to(record_agreement))
+        .route("/projects/{id}/files/{fid}", web::get().to(project_file))
+        .route("/tranches/{id}/payments", web::post().to(record_payment))
+        .route("/projects/{id}/reports", web::get().to(list_reports))
+        .route("/projects/{id}/reports", web::post().to(start_report))
+        .route("/reports/{id}", web::get().to(get_report))
+        .route("/reports/{id}", web::put().to(save_report))
+        .route("/reports/{id}/submit", web::post().to(submit_report))
+        .route("/reports/{id}/review", web::post().to(review_report))
+        .route("/reports/{id}/evidence", web::post().to(upload_evidence))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -1839,6 +1849,11 @@ async fn list_projects(
 pub struct ProjectDetail {
     project: crate::db::projects::ProjectRow,
     tranches: Vec<crate::db::projects::TrancheRow>,
+    payments: Vec<crate::db::projects::PaymentRow>,
+    files: Vec<crate::db::projects::FileMeta>,
+    agreement_signed_at: Option<chrono::NaiveDateTime>,
+    /// Cumulative figures of the latest filed report.
+    latest: crate::domain::report::ReportContent,
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])), responses((status = 200, body = ProjectDetail), (status = 403), (status = 404)))]
@@ -1849,9 +1864,15 @@ async fn get_project(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let out = db::run(&state.pool, move |c| {
+        let project = ops::award::find_visible_project(c, &user.0, id)?;
+        let reports = crate::db::projects::reports(c, id)?;
         Ok(ProjectDetail {
-            project: ops::award::find_visible_project(c, &user.0, id)?,
+            project,
             tranches: crate::db::projects::tranches(c, id)?,
+            payments: crate::db::projects::payments(c, id)?,
+            files: crate::db::projects::files(c, id)?,
+            agreement_signed_at: crate::db::projects::agreement_signed_at(c, id)?,
+            latest: super::projects::latest_filed(&reports).unwrap_or_default(),
         })
     })
     .await?;
@@ -1878,6 +1899,213 @@ async fn project_agreement(
     super::awards::award_pdf_response(&state, user.0, id.into_inner(), true).await
 }
 
+/// Record the signed agreement (multipart `file`: PDF, PNG or JPEG); the first tranche
+/// becomes releasable.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/agreement", tag = "projects", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
+async fn record_agreement(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let s = state.settings.clone();
+    let fid = db::run(&state.pool, move |c| {
+        ops::execution::record_agreement(c, &s, &user.0, id, &up.filename, &up.bytes)
+    })
+    .await?;
+    Ok(created(fid))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/files/{fid}", tag = "projects", security(("bearer" = [])), responses((status = 200), (status = 404)))]
+async fn project_file(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, fid) = path.into_inner();
+    super::projects::file_response(&state, user.0, id, fid).await
+}
+
+/// Record a payment on a releasable tranche (never above what is left of the tranche or
+/// of the grant).
+#[utoipa::path(post, path = "/api/v1/tranches/{id}/payments", request_body = ops::execution::PaymentInput, tag = "projects", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+async fn record_payment(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ops::execution::PaymentInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    let pid = db::run(&state.pool, move |c| {
+        ops::execution::record_payment(c, &s, &user.0, id, &input)
+    })
+    .await?;
+    Ok(created(pid))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/reports", tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ReportRow>)))]
+async fn list_reports(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let rows = db::run(&state.pool, move |c| {
+        ops::execution::load(c, &user.0, id)?;
+        crate::db::projects::reports(c, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StartReport {
+    /// The milestone of the plan (index in the proposal's milestones).
+    milestone: Option<usize>,
+    /// Or a month, `YYYY-MM`, for a monthly report.
+    month: Option<String>,
+}
+
+/// Start the report of a milestone or a month (or get the existing one), pre-filled with
+/// the cumulative figures of the last filed report.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/reports", request_body = StartReport, tag = "reports", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 409)))]
+async fn start_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<StartReport>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let b = body.into_inner();
+    let target = super::projects::target_of(b.milestone, b.month.as_deref())?;
+    let rid = db::run(&state.pool, move |c| {
+        ops::execution::start_report(c, &user.0, id, target)
+    })
+    .await?;
+    Ok(created(rid))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportDetail {
+    report: crate::db::projects::ReportRow,
+    content: crate::domain::report::ReportContent,
+    files: Vec<crate::db::projects::FileMeta>,
+    /// What would stop its submission now (field, code).
+    problems: Vec<(String, String)>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports", security(("bearer" = [])), responses((status = 200, body = ReportDetail), (status = 403)))]
+async fn get_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let out = db::run(&state.pool, move |c| {
+        let (r, p, plan) = ops::execution::find_report(c, &user.0, id)?;
+        let problems = if r.status().editable() {
+            ops::execution::submission_problems(c, &r, &p, &plan)?
+                .0
+                .iter()
+                .map(|e| (e.field.clone(), e.msg.key.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(ReportDetail {
+            content: r.content(),
+            files: crate::db::projects::files(c, p.id)?
+                .into_iter()
+                .filter(|f| f.report_id == Some(id))
+                .collect(),
+            report: r,
+            problems,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SaveReport {
+    version: i32,
+    content: crate::domain::report::ReportContent,
+}
+
+/// Save a draft (or a returned report); checked in full on submission.
+#[utoipa::path(put, path = "/api/v1/reports/{id}", request_body = SaveReport, tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn save_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<SaveReport>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let version = db::run(&state.pool, move |c| {
+        ops::execution::save_report(c, &user.0, id, b.version, &b.content)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "version": version })))
+}
+
+/// Submit a report: every check at once, field by field.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/submit", tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn submit_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::execution::submit_report(c, &s, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReviewReport {
+    accept: bool,
+    /// Required when returning.
+    #[serde(default)]
+    comment: String,
+}
+
+/// Accept a submitted report, or return it with comments.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/review", request_body = ReviewReport, tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn review_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ReviewReport>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::execution::review_report(c, &s, &user.0, id, b.accept, &b.comment)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Attach evidence to an editable report (multipart `file`: photo, sign-in sheet or PDF).
+#[utoipa::path(post, path = "/api/v1/reports/{id}/evidence", tag = "reports", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+async fn upload_evidence(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let fid = db::run(&state.pool, move |c| {
+        ops::execution::upload_evidence(c, &user.0, id, &up.filename, &up.bytes)
+    })
+    .await?;
+    Ok(created(fid))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
@@ -1890,7 +2118,9 @@ async fn project_agreement(
           submissions_xlsx, submissions_csv, get_profile, put_profile, list_reviews, get_review, accept_review, decline_review,
           start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review, ranking, ranking_xlsx, ranking_pdf, get_holidays, put_holidays,
           close_review, put_decision_entry, put_category_budgets, publish_notice, get_notice, file_objection, list_objections,
-          answer_objection, finalise_round, list_projects, get_project, project_award_notice, project_agreement),
+          answer_objection, finalise_round, list_projects, get_project, project_award_notice, project_agreement,
+          record_agreement, project_file, record_payment, list_reports, start_report, get_report, save_report, submit_report,
+          review_report, upload_evidence),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
