@@ -47,6 +47,17 @@ pub async fn ranked_round(
     totals: &[i32],
     reviewers: usize,
 ) -> Ranked {
+    ranked_round_with(app, budget_fen, totals, reviewers, |_| {}).await
+}
+
+/// [`ranked_round`] with each proposal's content changed by `tweak` first.
+pub async fn ranked_round_with(
+    app: &TestApp,
+    budget_fen: i64,
+    totals: &[i32],
+    reviewers: usize,
+    tweak: impl Fn(&mut Value),
+) -> Ranked {
     let officer = app.officer().await;
     let mut r = round_json("2027年姑苏区公益创投大赛");
     r["total_budget_fen"] = json!(budget_fen);
@@ -81,6 +92,7 @@ pub async fn ranked_round(
         let pid = v["id"].as_i64().unwrap();
         let mut c = content();
         c["title"] = json!(format!("社区服务项目{i}"));
+        tweak(&mut c);
         let (s, v) = app
             .api(
                 reqwest::Method::PUT,
@@ -217,7 +229,7 @@ async fn entry(app: &TestApp, r: &Ranked, pid: i64, body: Value) -> (StatusCode,
     .await
 }
 
-async fn end_notice(app: &TestApp, round: i64) {
+pub async fn end_notice(app: &TestApp, round: i64) {
     let at = yichuang::db::now() - Duration::minutes(1);
     app.db(move |c| {
         use diesel::RunQueryDsl;

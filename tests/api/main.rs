@@ -6,6 +6,7 @@ mod accounts;
 mod award;
 mod browser;
 mod cli;
+mod execution;
 mod orgs;
 mod platform;
 mod proposals;

@@ -1,0 +1,574 @@
+//! Project execution: the signed agreement and tranches, payments, milestone reports with
+//! their checks, the officer's review, evidence, reminders, dashboards and the public page.
+
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::award::{end_notice, ranked_round_with};
+use crate::dual;
+use crate::helpers::{spawn, Backend, TestApp};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
+];
+
+/// An awarded round with two 5万 projects (two milestones each); returns the officer, the
+/// two members and the project ids (in rank order).
+pub struct Awarded {
+    pub officer: String,
+    pub members: Vec<String>,
+    pub round: i64,
+    pub projects: Vec<i64>,
+}
+
+pub async fn awarded(app: &TestApp) -> Awarded {
+    let r = ranked_round_with(app, 12_000_000, &[90, 80], 5, |c| {
+        let start = (Utc::now() + Duration::days(45)).date_naive();
+        c["milestones"] = json!([
+            {"due": start + Duration::days(120), "title": "中期", "deliverable": "中期报告", "target_beneficiaries": 60},
+            {"due": start + Duration::days(300), "title": "末期", "deliverable": "结项报告", "target_beneficiaries": 120},
+        ]);
+    })
+    .await;
+    for step in ["close-review", "notice"] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/rounds/{}/{step}", r.round),
+                Some(&r.officer),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    end_notice(app, r.round).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/finalise", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let projects = v["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_i64().unwrap())
+        .collect();
+    Awarded {
+        officer: r.officer,
+        members: r.members,
+        round: r.round,
+        projects,
+    }
+}
+
+async fn upload(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    name: &str,
+    bytes: &[u8],
+) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+    );
+    let r = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+fn has_error(v: &Value, field: &str) -> bool {
+    v["errors"]
+        .as_array()
+        .is_some_and(|e| e.iter().any(|e| e["field"] == field))
+}
+
+async fn detail(app: &TestApp, token: &str, project: i64) -> Value {
+    let (s, v) = app
+        .get(&format!("/api/v1/projects/{project}"), Some(token))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+/// A report body: elderly `unique`/`times`, `activity` yuan on the first budget line.
+fn report(unique: i64, times: i64, activity_yuan: i64, narrative: &str) -> Value {
+    json!({
+        "activities": 6,
+        "beneficiaries": [{"group": "elderly", "unique_people": unique, "person_times": times},
+                          {"group": "disabled", "unique_people": 5, "person_times": 10}],
+        "volunteer_times": 30,
+        "volunteer_hours": 90,
+        "spending": [{"line": 0, "spent": activity_yuan * 100, "over_reason": ""},
+                     {"line": 1, "spent": 500_000, "over_reason": ""}],
+        "narrative": narrative,
+    })
+}
+
+async fn put_report(app: &TestApp, token: &str, id: i64, content: Value) -> (StatusCode, Value) {
+    let (_, cur) = app.get(&format!("/api/v1/reports/{id}"), Some(token)).await;
+    let version = cur["report"]["version"].as_i64().unwrap_or(1);
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/reports/{id}"),
+        Some(token),
+        Some(json!({"version": version, "content": content})),
+    )
+    .await
+}
+
+async fn a_project_is_paid_reports_and_is_reviewed(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    let (project, other) = (a.projects[0], a.projects[1]);
+    let (ngo, stranger) = (&a.members[0], &a.members[1]);
+
+    // The schedule: 50/30/20 of 5万, nothing payable before the agreement is signed.
+    let d = detail(&app, ngo, project).await;
+    let tranches: Vec<(i64, i64, String)> = d["tranches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_i64().unwrap(),
+                t["amount_fen"].as_i64().unwrap(),
+                t["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tranches
+            .iter()
+            .map(|t| (t.1, t.2.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (2_500_000, "pending"),
+            (1_500_000, "pending"),
+            (1_000_000, "pending")
+        ]
+    );
+    let first = tranches[0].0;
+    let today = yichuang::db::today().to_string();
+    let pay = |amount: &str, date: &str| json!({"paid_on": date, "voucher_no": "记-2027-031", "amount": amount});
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(&a.officer),
+            pay("25000", &today),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_releasable")),
+        "{v}"
+    );
+
+    // Only the officer records the signed agreement, and only a real document.
+    let (s, _) = upload(
+        &app,
+        &format!("/api/v1/projects/{project}/agreement"),
+        ngo,
+        "协议.pdf",
+        PDF,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = upload(
+        &app,
+        &format!("/api/v1/projects/{project}/agreement"),
+        &a.officer,
+        "协议.txt",
+        b"not a pdf",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "file"), "{v}");
+    let (s, _) = upload(
+        &app,
+        &format!("/api/v1/projects/{project}/agreement"),
+        &a.officer,
+        "协议.pdf",
+        PDF,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert!(app
+        .last_email_to("ngo0@example.org")
+        .await
+        .subject
+        .contains("协议已登记"));
+    let d = detail(&app, ngo, project).await;
+    assert_eq!(d["tranches"][0]["status"], "releasable");
+    assert_eq!(
+        d["tranches"][1]["status"], "pending",
+        "the mid-term tranche waits for its evaluation"
+    );
+    assert!(d["agreement_signed_at"].is_string());
+
+    // Payments: within the tranche, not in the future; the tranche is paid when complete.
+    let tomorrow = (yichuang::db::today() + Duration::days(1)).to_string();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(&a.officer),
+            pay("30000", &today),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "amount"), "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(&a.officer),
+            json!({"paid_on": tomorrow, "voucher_no": "", "amount": "abc"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        has_error(&v, "paid_on") && has_error(&v, "voucher_no") && has_error(&v, "amount"),
+        "{v}"
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(ngo),
+            pay("20000", &today),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(&a.officer),
+            pay("20000", &today),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        detail(&app, ngo, project).await["tranches"][0]["status"],
+        "releasable"
+    );
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(&a.officer),
+            pay("5000", &today),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let d = detail(&app, ngo, project).await;
+    assert_eq!(d["tranches"][0]["status"], "paid");
+    assert_eq!(d["payments"].as_array().unwrap().len(), 2);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(&a.officer),
+            pay("1", &today),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "a paid tranche takes no more");
+    let paid_mail = app.last_email_to("ngo0@example.org").await;
+    assert!(
+        paid_mail.subject.contains("第 1 期") && paid_mail.body_text.contains("¥5,000.00"),
+        "{}",
+        paid_mail.body_text
+    );
+
+    // The first milestone report: drafts may be wrong, submission checks everything.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/projects/{project}/reports"),
+            Some(ngo),
+            json!({"milestone": 0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let r1 = v["id"].as_i64().unwrap();
+    let (s, again) = app
+        .post(
+            &format!("/api/v1/projects/{project}/reports"),
+            Some(ngo),
+            json!({"milestone": 0}),
+        )
+        .await;
+    assert_eq!(
+        (s, again["id"].as_i64()),
+        (StatusCode::CREATED, Some(r1)),
+        "one report per milestone"
+    );
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/projects/{other}/reports"),
+            Some(ngo),
+            json!({"milestone": 0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another org's project");
+    let (s, _) = put_report(&app, stranger, r1, report(40, 120, 10_000, "x")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = put_report(&app, ngo, r1, report(150, 120, 33_500, "")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/reports/{r1}/submit"),
+            Some(ngo),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["beneficiaries.0", "spending.0", "narrative"] {
+        assert!(has_error(&v, field), "{field}: {v}");
+    }
+    let mut fixed = report(40, 120, 33_000, "开展入户探访 6 次，助餐配送 120 人次。");
+    let (s, v) = put_report(&app, ngo, r1, fixed.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/reports/{r1}/submit"),
+            Some(ngo),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "3万 line overspent by 10% needs a reason"
+    );
+    assert!(has_error(&v, "spending.0"), "{v}");
+    fixed["spending"][0]["over_reason"] = json!("物价上涨，活动物料增加");
+    put_report(&app, ngo, r1, fixed.clone()).await;
+    let (s, _) = upload(
+        &app,
+        &format!("/api/v1/reports/{r1}/evidence"),
+        ngo,
+        "签到表.png",
+        PNG,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = upload(
+        &app,
+        &format!("/api/v1/reports/{r1}/evidence"),
+        ngo,
+        "x.exe",
+        b"MZ....",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/reports/{r1}/submit"),
+            Some(ngo),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(app
+        .last_email_to("officer@gusu.gov.cn")
+        .await
+        .subject
+        .contains("进度报告"));
+    let (s, _) = put_report(&app, ngo, r1, fixed.clone()).await;
+    assert_eq!(s, StatusCode::CONFLICT, "a submitted report is frozen");
+
+    // Returned with comments, corrected, accepted.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/reports/{r1}/review"),
+            Some(&a.officer),
+            json!({"accept": false}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "comment"), "{v}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/reports/{r1}/review"),
+            Some(ngo),
+            json!({"accept": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/reports/{r1}/review"),
+            Some(&a.officer),
+            json!({"accept": false, "comment": "请补充签到表原件扫描件"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let returned = app.last_email_to("ngo0@example.org").await;
+    assert!(
+        returned.subject.contains("退回") && returned.body_text.contains("签到表原件"),
+        "{}",
+        returned.body_text
+    );
+    fixed["narrative"] = json!("开展入户探访 6 次，助餐配送 120 人次；已补充签到表。");
+    let (s, v) = put_report(&app, ngo, r1, fixed.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/reports/{r1}/submit"),
+            Some(ngo),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/reports/{r1}/review"),
+            Some(&a.officer),
+            json!({"accept": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/reports/{r1}/review"),
+            Some(&a.officer),
+            json!({"accept": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "accepted once");
+
+    // The second report starts from the first one's totals, which never go down.
+    let (_, v) = app
+        .post(
+            &format!("/api/v1/projects/{project}/reports"),
+            Some(ngo),
+            json!({"milestone": 1}),
+        )
+        .await;
+    let r2 = v["id"].as_i64().unwrap();
+    let (_, v) = app.get(&format!("/api/v1/reports/{r2}"), Some(ngo)).await;
+    assert_eq!(
+        v["content"]["beneficiaries"][0]["unique_people"], 40,
+        "carried over"
+    );
+    assert_eq!(v["content"]["narrative"], "");
+    let (s, _) = put_report(&app, ngo, r2, report(30, 150, 33_000, "末期")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/reports/{r2}/submit"),
+            Some(ngo),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "beneficiaries.0"), "{v}");
+    let mut second = report(110, 400, 33_000, "完成全部服务，举办结项分享会。");
+    second["spending"][0]["over_reason"] = json!("物价上涨，活动物料增加");
+    second["spending"][1]["spent"] = json!(1_500_000);
+    put_report(&app, ngo, r2, second).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/reports/{r2}/submit"),
+            Some(ngo),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/reports/{r2}/review"),
+            Some(&a.officer),
+            json!({"accept": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    let d = detail(&app, &a.officer, project).await;
+    assert_eq!(d["latest"]["beneficiaries"][0]["unique_people"], 110);
+    let (_, list) = app
+        .get(&format!("/api/v1/projects/{project}/reports"), Some(ngo))
+        .await;
+    let states: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["accepted", "accepted"]);
+    assert!(app
+        .audit_actions("report", r1)
+        .await
+        .contains(&"report.returned".to_string()));
+
+    // The project page shows plan against actual with the charts.
+    let page = app.browser();
+    page.login(&app, "ngo0@example.org", crate::helpers::PASSWORD)
+        .await;
+    let (s, html) = page.get_text(&app, &format!("/projects/{project}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("<svg") && html.contains("¥25,000.00") && html.contains("签到表.png"),
+        "page"
+    );
+    assert_eq!(a.round > 0, true);
+}
+dual!(a_project_is_paid_reports_and_is_reviewed);
+
+async fn report_reminders_go_out_once(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    let project = a.projects[0];
+    // Move the plan: the first milestone was due two days ago, the second is in three days.
+    let today = yichuang::db::today();
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use yichuang::db::schema::{projects, proposals};
+        let pid: i64 = projects::table
+            .find(project)
+            .select(projects::proposal_id)
+            .first(c)
+            .unwrap();
+        let json: String = proposals::table
+            .find(pid)
+            .select(proposals::content_json)
+            .first(c)
+            .unwrap();
+        let mut v: Value = serde_json::from_str(&json).unwrap();
+        v["milestones"][0]["due"] = json!(today - Duration::days(2));
+        v["milestones"][1]["due"] = json!(today + Duration::days(3));
+        diesel::update(proposals::table.find(pid))
+            .set(proposals::content_json.eq(v.to_string()))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let settings = app.settings.clone();
+    let send = || {
+        let s = settings.clone();
+        app.db(move |c| yichuang::ops::execution::send_report_reminders(c, &s).unwrap())
+    };
+    assert_eq!(send().await, 2);
+    assert_eq!(send().await, 0, "each reminder once");
+    let kinds: Vec<String> = app
+        .emails_to("ngo0@example.org")
+        .await
+        .into_iter()
+        .map(|m| m.kind)
+        .filter(|k| k.starts_with("report_"))
+        .collect();
+    assert_eq!(kinds, vec!["report_overdue", "report_due_soon"]);
+    // A filed report stops the reminders for its milestone.
+    assert!(app
+        .emails_to("ngo1@example.org")
+        .await
+        .iter()
+        .all(|m| !m.kind.starts_with("report_")));
+}
+dual!(report_reminders_go_out_once);
