@@ -447,3 +447,11 @@ pub fn set_screening(
         .execute(conn)?;
     Ok(())
 }
+
+/// The content of many proposals at once: (id, content JSON).
+pub fn contents(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(proposals::table
+        .filter(proposals::id.eq_any(ids))
+        .select((proposals::id, proposals::content_json))
+        .load(conn)?)
+}

@@ -608,3 +608,132 @@ mod tests {
         assert!(check_payment(TrancheStatus::Releasable, t, t, Fen::ZERO, g, Fen::ZERO).is_ok());
     }
 }
+
+/// Where one project stands, from its plan and its latest filed report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ProjectFigures {
+    pub paid: Fen,
+    pub spent_grant: Fen,
+    pub spent_matching: Fen,
+    pub unique_people: i64,
+    pub person_times: i64,
+    /// Milestones past due without a filed report.
+    pub overdue_reports: usize,
+    /// Budget lines spent above their budget.
+    pub overspent_lines: usize,
+}
+
+impl ProjectFigures {
+    /// Needs the officer's attention.
+    pub fn at_risk(&self) -> bool {
+        self.overdue_reports > 0 || self.overspent_lines > 0
+    }
+}
+
+/// The figures of a project: `latest` is its latest filed report (if any), `milestones` the
+/// plan's due dates with whether each has a filed report.
+pub fn project_figures(
+    budget: &[BudgetLine],
+    latest: Option<&ReportContent>,
+    milestones: &[(NaiveDate, bool)],
+    paid: Fen,
+    today: NaiveDate,
+) -> ProjectFigures {
+    let empty = ReportContent::default();
+    let r = latest.unwrap_or(&empty);
+    let (spent_grant, spent_matching) = r.spent_by_source(budget);
+    ProjectFigures {
+        paid,
+        spent_grant,
+        spent_matching,
+        unique_people: r.unique_total(),
+        person_times: r.person_times_total(),
+        overdue_reports: milestones
+            .iter()
+            .filter(|(due, filed)| !filed && *due < today)
+            .count(),
+        overspent_lines: budget
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| r.spent_on(*i) > l.amount)
+            .count(),
+    }
+}
+
+#[cfg(test)]
+mod figure_tests {
+    use super::*;
+    use crate::domain::proposal::BudgetCategory;
+
+    #[test]
+    fn figures_add_up_and_flag_risks() {
+        let budget = vec![
+            BudgetLine {
+                category: BudgetCategory::Activity,
+                item: "a".into(),
+                amount: Fen(1000),
+                source: FundingSource::Grant,
+            },
+            BudgetLine {
+                category: BudgetCategory::Activity,
+                item: "b".into(),
+                amount: Fen(500),
+                source: FundingSource::Donation,
+            },
+        ];
+        let r = ReportContent {
+            beneficiaries: vec![
+                GroupCount {
+                    group: "elderly".into(),
+                    unique_people: 10,
+                    person_times: 30,
+                },
+                GroupCount {
+                    group: "women".into(),
+                    unique_people: 5,
+                    person_times: 5,
+                },
+            ],
+            spending: vec![
+                SpendLine {
+                    line: 0,
+                    spent: Fen(1050),
+                    over_reason: "x".into(),
+                },
+                SpendLine {
+                    line: 1,
+                    spent: Fen(200),
+                    over_reason: String::new(),
+                },
+            ],
+            ..ReportContent::default()
+        };
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let f = project_figures(
+            &budget,
+            Some(&r),
+            &[
+                (d("2027-03-01"), true),
+                (d("2027-06-01"), false),
+                (d("2027-09-01"), false),
+            ],
+            Fen(700),
+            d("2027-07-01"),
+        );
+        assert_eq!(
+            f,
+            ProjectFigures {
+                paid: Fen(700),
+                spent_grant: Fen(1050),
+                spent_matching: Fen(200),
+                unique_people: 15,
+                person_times: 35,
+                overdue_reports: 1,
+                overspent_lines: 1,
+            }
+        );
+        assert!(f.at_risk());
+        let none = project_figures(&budget, None, &[], Fen::ZERO, d("2027-07-01"));
+        assert!(!none.at_risk() && none.unique_people == 0);
+    }
+}

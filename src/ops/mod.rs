@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod award;
+pub mod dashboard;
 pub mod decision;
 pub mod execution;
 pub mod orgs;

@@ -169,6 +169,15 @@ pub fn scope() -> actix_web::Scope {
         .route("/reports/{id}/submit", web::post().to(submit_report))
         .route("/reports/{id}/review", web::post().to(review_report))
         .route("/reports/{id}/evidence", web::post().to(upload_evidence))
+        .route("/rounds/{id}/dashboard", web::get().to(round_dashboard))
+        .route("/dashboard/projects", web::get().to(bureau_dashboard))
+        .route("/rounds/{id}/ledger.xlsx", web::get().to(ledger_xlsx))
+        .route("/rounds/{id}/ledger.csv", web::get().to(ledger_csv))
+        .route(
+            "/rounds/{id}/beneficiaries.csv",
+            web::get().to(beneficiaries_csv),
+        )
+        .route("/results/{id}", web::get().to(public_results))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -2106,6 +2115,97 @@ async fn upload_evidence(
     Ok(created(fid))
 }
 
+/// Totals (grants, payments, spending, beneficiaries by group) and projects at risk of a
+/// round.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/dashboard", tag = "projects", security(("bearer" = [])), responses((status = 200, body = ops::dashboard::Dashboard), (status = 403)))]
+async fn round_dashboard(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let d = db::run(&state.pool, move |c| {
+        ops::dashboard::for_round(c, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+/// The same for every project of the officer's bureau.
+#[utoipa::path(get, path = "/api/v1/dashboard/projects", tag = "projects", security(("bearer" = [])), responses((status = 200, body = ops::dashboard::Dashboard), (status = 403)))]
+async fn bureau_dashboard(
+    user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let d = db::run(&state.pool, move |c| ops::dashboard::for_bureau(c, &user.0)).await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+/// The project ledger (项目台账) of a round as xlsx.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ledger.xlsx", tag = "projects", security(("bearer" = [])), responses((status = 200)))]
+async fn ledger_xlsx(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::projects::export_response(
+        &state,
+        user.0,
+        id.into_inner(),
+        lang_of(&req),
+        super::projects::Export::LedgerXlsx,
+    )
+    .await
+}
+
+/// The project ledger of a round as CSV (UTF-8 with a BOM).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ledger.csv", tag = "projects", security(("bearer" = [])), responses((status = 200)))]
+async fn ledger_csv(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::projects::export_response(
+        &state,
+        user.0,
+        id.into_inner(),
+        lang_of(&req),
+        super::projects::Export::LedgerCsv,
+    )
+    .await
+}
+
+/// Beneficiary totals by group of a round as CSV.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/beneficiaries.csv", tag = "projects", security(("bearer" = [])), responses((status = 200)))]
+async fn beneficiaries_csv(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::projects::export_response(
+        &state,
+        user.0,
+        id.into_inner(),
+        lang_of(&req),
+        super::projects::Export::BeneficiariesCsv,
+    )
+    .await
+}
+
+/// The funded projects of a round with grants and people served so far (no sign-in).
+#[utoipa::path(get, path = "/api/v1/results/{id}", tag = "projects", responses((status = 200, body = Vec<ops::dashboard::PublicProject>), (status = 404)))]
+async fn public_results(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (_, rows) = db::run(&state.pool, move |c| ops::dashboard::public_results(c, id)).await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
@@ -2120,7 +2220,8 @@ async fn upload_evidence(
           close_review, put_decision_entry, put_category_budgets, publish_notice, get_notice, file_objection, list_objections,
           answer_objection, finalise_round, list_projects, get_project, project_award_notice, project_agreement,
           record_agreement, project_file, record_payment, list_reports, start_report, get_report, save_report, submit_report,
-          review_report, upload_evidence),
+          review_report, upload_evidence, round_dashboard, bureau_dashboard, ledger_xlsx, ledger_csv, beneficiaries_csv,
+          public_results),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

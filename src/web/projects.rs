@@ -33,7 +33,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/reports/{id}", web::post().to(save_report))
         .route("/reports/{id}/submit", web::post().to(submit_report))
         .route("/reports/{id}/review", web::post().to(review_report))
-        .route("/reports/{id}/evidence", web::post().to(upload_evidence));
+        .route("/reports/{id}/evidence", web::post().to(upload_evidence))
+        .route("/rounds/{id}/dashboard", web::get().to(round_dashboard))
+        .route("/dashboard/projects", web::get().to(bureau_dashboard))
+        .route("/rounds/{id}/ledger.xlsx", web::get().to(ledger_xlsx))
+        .route("/rounds/{id}/ledger.csv", web::get().to(ledger_csv))
+        .route(
+            "/rounds/{id}/beneficiaries.csv",
+            web::get().to(beneficiaries_csv),
+        )
+        .route("/results/{id}", web::get().to(public_results));
 }
 
 /// One milestone of the plan against its report.
@@ -816,4 +825,286 @@ async fn upload_evidence(
         }
         Err(e) => Err(e),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dashboards, exports and public results
+// ---------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "projects/dashboard.html")]
+struct DashboardPage {
+    ctx: PageCtx,
+    title: String,
+    round_id: Option<i64>,
+    d: ops::dashboard::Dashboard,
+    groups_svg: String,
+}
+
+fn groups_chart(d: &ops::dashboard::Dashboard, lang: crate::i18n::Lang) -> String {
+    let t = |k: &str| crate::i18n::t(lang, k).to_string();
+    crate::charts::planned_vs_actual(
+        &t("dashboard.chart_groups"),
+        &d.groups
+            .iter()
+            .map(|g| {
+                let key = BeneficiaryGroup::parse(&g.group)
+                    .map(|b| b.label_key())
+                    .unwrap_or("BeneficiaryGroup.other");
+                (t(key), g.person_times, g.unique_people)
+            })
+            .collect::<Vec<_>>(),
+        &t("project.person_times"),
+        &t("project.unique"),
+        false,
+        640,
+        340,
+    )
+}
+
+async fn round_dashboard(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let (title, d) = db::run(&state.pool, move |c| {
+        let d = ops::dashboard::for_round(c, &actor, id)?;
+        Ok((crate::db::rounds::find(c, id)?.title, d))
+    })
+    .await?;
+    let groups_svg = groups_chart(&d, ctx.lang());
+    super::render(&DashboardPage {
+        ctx,
+        title,
+        round_id: Some(id),
+        d,
+        groups_svg,
+    })
+}
+
+async fn bureau_dashboard(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let d = db::run(&state.pool, move |c| ops::dashboard::for_bureau(c, &actor)).await?;
+    let groups_svg = groups_chart(&d, ctx.lang());
+    let title = ctx.t("dashboard.bureau").to_string();
+    super::render(&DashboardPage {
+        ctx,
+        title,
+        round_id: None,
+        d,
+        groups_svg,
+    })
+}
+
+fn yuan(fen: i64) -> String {
+    Fen(fen).yuan_input()
+}
+
+/// The project ledger (项目台账) as a table in the reader's language.
+pub fn ledger_table(
+    d: &ops::dashboard::Dashboard,
+    lang: crate::i18n::Lang,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let t = |k: &str| crate::i18n::t(lang, k).to_string();
+    let header = [
+        "project.agreement_no",
+        "proposal.org",
+        "proposal.title",
+        "proposal.category",
+        "dashboard.grant_yuan",
+        "dashboard.paid_yuan",
+        "dashboard.spent_grant_yuan",
+        "dashboard.spent_matching_yuan",
+        "project.unique",
+        "project.person_times",
+        "dashboard.overdue_reports",
+        "dashboard.overspent_lines",
+        "field.status",
+    ]
+    .iter()
+    .map(|k| t(k))
+    .collect();
+    let rows = d
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.project.agreement_no.clone(),
+                l.project.org_name.clone(),
+                l.project.title.clone(),
+                l.project.category.clone(),
+                yuan(l.project.grant_fen),
+                yuan(l.figures.paid.0),
+                yuan(l.figures.spent_grant.0),
+                yuan(l.figures.spent_matching.0),
+                l.figures.unique_people.to_string(),
+                l.figures.person_times.to_string(),
+                l.figures.overdue_reports.to_string(),
+                l.figures.overspent_lines.to_string(),
+                t(&format!("project_status.{}", l.project.status)),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Beneficiary totals by group.
+pub fn beneficiary_table(
+    d: &ops::dashboard::Dashboard,
+    lang: crate::i18n::Lang,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let t = |k: &str| crate::i18n::t(lang, k).to_string();
+    let header = vec![
+        t("project.group"),
+        t("project.unique"),
+        t("project.person_times"),
+    ];
+    let mut rows: Vec<Vec<String>> = d
+        .groups
+        .iter()
+        .map(|g| {
+            let key = BeneficiaryGroup::parse(&g.group)
+                .map(|b| b.label_key())
+                .unwrap_or("BeneficiaryGroup.other");
+            vec![
+                t(key),
+                g.unique_people.to_string(),
+                g.person_times.to_string(),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        t("dashboard.total"),
+        d.totals.unique_people.to_string(),
+        d.totals.person_times.to_string(),
+    ]);
+    (header, rows)
+}
+
+/// Which export of a round's dashboard.
+#[derive(Clone, Copy)]
+pub enum Export {
+    LedgerXlsx,
+    LedgerCsv,
+    BeneficiariesCsv,
+}
+
+pub async fn export_response(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+    which: Export,
+) -> Result<HttpResponse, AppError> {
+    let d = db::run(&state.pool, move |c| {
+        ops::dashboard::for_round(c, &actor, id)
+    })
+    .await?;
+    let t = |k: &str| crate::i18n::t(lang, k).to_string();
+    match which {
+        Export::LedgerXlsx => {
+            let (h, rows) = ledger_table(&d, lang);
+            let bytes = super::screening::to_xlsx(&t("dashboard.ledger"), &h, &rows)?;
+            Ok(super::screening::attachment(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                &format!("{}-{id}.xlsx", t("dashboard.ledger")),
+            ))
+        }
+        Export::LedgerCsv => {
+            let (h, rows) = ledger_table(&d, lang);
+            Ok(super::screening::attachment(
+                super::screening::to_csv(&h, &rows)?,
+                "text/csv; charset=utf-8",
+                &format!("{}-{id}.csv", t("dashboard.ledger")),
+            ))
+        }
+        Export::BeneficiariesCsv => {
+            let (h, rows) = beneficiary_table(&d, lang);
+            Ok(super::screening::attachment(
+                super::screening::to_csv(&h, &rows)?,
+                "text/csv; charset=utf-8",
+                &format!("{}-{id}.csv", t("dashboard.beneficiaries")),
+            ))
+        }
+    }
+}
+
+async fn ledger_xlsx(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    export_response(
+        &state,
+        ctx.user()?.clone(),
+        id.into_inner(),
+        ctx.lang(),
+        Export::LedgerXlsx,
+    )
+    .await
+}
+
+async fn ledger_csv(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    export_response(
+        &state,
+        ctx.user()?.clone(),
+        id.into_inner(),
+        ctx.lang(),
+        Export::LedgerCsv,
+    )
+    .await
+}
+
+async fn beneficiaries_csv(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    export_response(
+        &state,
+        ctx.user()?.clone(),
+        id.into_inner(),
+        ctx.lang(),
+        Export::BeneficiariesCsv,
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "projects/results.html")]
+struct ResultsPage {
+    ctx: PageCtx,
+    round: crate::db::rounds::RoundRow,
+    rows: Vec<ops::dashboard::PublicProject>,
+    total_fen: i64,
+    total_unique: i64,
+}
+
+async fn public_results(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (round, rows) =
+        db::run(&state.pool, move |c| ops::dashboard::public_results(c, id)).await?;
+    let total_fen = rows.iter().map(|r| r.grant_fen).sum();
+    let total_unique = rows.iter().map(|r| r.unique_people).sum();
+    super::render(&ResultsPage {
+        ctx,
+        round,
+        rows,
+        total_fen,
+        total_unique,
+    })
 }

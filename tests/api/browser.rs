@@ -674,3 +674,231 @@ async fn a_reviewer_scores_and_the_officer_decides_and_publishes_the_notice(b: B
     c.close().await.unwrap();
 }
 dual!(a_reviewer_scores_and_the_officer_decides_and_publishes_the_notice);
+
+/// The HTTP status of the page now shown (Chromium reports it for the navigation).
+async fn page_status(c: &Client) -> i64 {
+    c.execute(
+        "return performance.getEntriesByType('navigation')[0].responseStatus;",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_i64()
+    .unwrap_or(0)
+}
+
+/// The cells of the row of `table` whose first cell reads `first`.
+async fn row_cells(c: &Client, table: &str, first: &str) -> Vec<String> {
+    for tr in c
+        .find_all(Locator::Css(&format!("{table} tbody tr")))
+        .await
+        .unwrap()
+    {
+        let mut cells = Vec::new();
+        for td in tr.find_all(Locator::Css("td")).await.unwrap() {
+            cells.push(td.text().await.unwrap().trim().to_string());
+        }
+        if cells.first().map(String::as_str) == Some(first) {
+            return cells;
+        }
+    }
+    panic!("no row {first} in {table}: {}", text_of(c, table).await)
+}
+
+async fn an_ngo_reports_with_evidence_and_the_officer_returns_then_accepts(b: Backend) {
+    let app: TestApp = spawn(b).await;
+    let a = crate::execution::awarded(&app).await;
+    let project = a.projects[0];
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+
+    // The NGO starts the first milestone's report from the project page.
+    sign_in(&c, &app, "ngo0@example.org").await;
+    c.goto(&app.url(&format!("/projects/{project}")))
+        .await
+        .unwrap();
+    nav_click(&c, Locator::Css("#milestone-0 button.new-report")).await;
+    let report_path = c.current_url().await.unwrap().path().to_string();
+    assert!(report_path.starts_with("/reports/"), "{report_path}");
+    assert_eq!(text_of(&c, "#report-status").await, "草稿");
+
+    // More people than person-times: the submission fails at the elderly row, nothing lost.
+    type_named(&c, "activities", "6").await;
+    type_named(&c, "volunteer_times", "30").await;
+    type_named(&c, "volunteer_hours", "90").await;
+    type_named(&c, "g_elderly_unique", "150").await;
+    type_named(&c, "g_elderly_times", "120").await;
+    nav_click(&c, Locator::Id("submit-report")).await;
+    assert_eq!(page_status(&c).await, 422);
+    assert_eq!(c.current_url().await.unwrap().path(), report_path);
+    assert_eq!(text_of(&c, "#report-status").await, "草稿");
+    assert!(exists(&c, ".error-summary").await);
+    assert_eq!(
+        text_of(&c, "tr.has-error input[name='g_elderly_times'] + p.error").await,
+        "受益人数不能多于服务人次。",
+        "the error is on the elderly row"
+    );
+    assert_eq!(
+        c.find_all(Locator::Css("tr.has-error"))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "only the elderly row is marked"
+    );
+    assert!(
+        exists(&c, "#e-narrative").await,
+        "the narrative is required"
+    );
+    assert_eq!(value_of(&c, "input[name='g_elderly_unique']").await, "150");
+    assert_eq!(value_of(&c, "input[name='g_elderly_times']").await, "120");
+    assert_eq!(value_of(&c, "input[name='activities']").await, "6");
+
+    // Fixed, with spending and a narrative, saved before the evidence goes up.
+    type_named(&c, "g_elderly_unique", "40").await;
+    type_named(&c, "g_elderly_times", "120").await;
+    type_named(&c, "s_0_spent", "10000").await;
+    fill(&c, "f-narrative", "开展入户探访 6 次，助餐配送 120 人次。").await;
+    nav_click(&c, Locator::Id("save-report")).await;
+    assert_eq!(page_status(&c).await, 200);
+    assert!(page_text(&c).await.contains("已保存。"));
+    assert!(!exists(&c, ".has-error").await, "{}", page_text(&c).await);
+    assert_eq!(value_of(&c, "input[name='g_elderly_unique']").await, "40");
+    assert_eq!(value_of(&c, "input[name='s_0_spent']").await, "10000");
+
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("签到表.png");
+    std::fs::write(
+        &png,
+        [
+            0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
+        ],
+    )
+    .unwrap();
+    c.find(Locator::Id("f-file"))
+        .await
+        .unwrap()
+        .send_keys(png.to_str().unwrap())
+        .await
+        .unwrap();
+    nav_click(&c, Locator::Id("upload-evidence")).await;
+    let text = page_text(&c).await;
+    assert!(text.contains("文件已上传。"), "{text}");
+    assert!(
+        text_of(&c, "#evidence + ul").await.contains("签到表.png"),
+        "{text}"
+    );
+    assert_eq!(
+        value_of(&c, "#f-narrative").await,
+        "开展入户探访 6 次，助餐配送 120 人次。",
+        "the saved report is still there"
+    );
+
+    nav_click(&c, Locator::Id("submit-report")).await;
+    assert!(
+        page_text(&c)
+            .await
+            .contains("报告已提交，等待主管部门审核。"),
+        "{}",
+        page_text(&c).await
+    );
+    assert_eq!(text_of(&c, "#report-status").await, "已提交");
+    assert!(
+        !exists(&c, "#submit-report").await && !exists(&c, "#upload-evidence").await,
+        "a submitted report is frozen"
+    );
+    nav_click(&c, Locator::Css("form[action='/logout'] button")).await;
+
+    // The officer returns it: a comment is required.
+    sign_in(&c, &app, "officer@gusu.gov.cn").await;
+    c.goto(&app.url(&report_path)).await.unwrap();
+    assert_eq!(text_of(&c, "#report-status").await, "已提交");
+    assert!(text_of(&c, "#evidence + ul").await.contains("签到表.png"));
+    c.find(Locator::Css("input[name='outcome'][value='return']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    nav_click(&c, Locator::Id("review-report")).await;
+    assert_eq!(page_status(&c).await, 422);
+    assert_eq!(text_of(&c, "#e-comment").await, "此项必填。");
+    assert!(exists(&c, ".field.has-error #f-comment").await);
+    assert_eq!(text_of(&c, "#report-status").await, "已提交");
+    c.find(Locator::Css("input[name='outcome'][value='return']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&c, "f-comment", "请补充签到表原件扫描件").await;
+    nav_click(&c, Locator::Id("review-report")).await;
+    assert!(page_text(&c).await.contains("报告已退回修改。"));
+    assert_eq!(text_of(&c, "#report-status").await, "已退回");
+    assert!(!exists(&c, "#review").await, "nothing left to review");
+    nav_click(&c, Locator::Css("form[action='/logout'] button")).await;
+
+    // The NGO reads the comment, corrects and submits again.
+    sign_in(&c, &app, "ngo0@example.org").await;
+    c.goto(&app.url(&report_path)).await.unwrap();
+    assert_eq!(text_of(&c, "#report-status").await, "已退回");
+    assert!(text_of(&c, "#return-comment")
+        .await
+        .contains("请补充签到表原件扫描件"));
+    assert_eq!(value_of(&c, "input[name='g_elderly_unique']").await, "40");
+    fill(
+        &c,
+        "f-narrative",
+        "开展入户探访 6 次，助餐配送 120 人次；已补充签到表。",
+    )
+    .await;
+    nav_click(&c, Locator::Id("submit-report")).await;
+    assert!(
+        page_text(&c)
+            .await
+            .contains("报告已提交，等待主管部门审核。"),
+        "{}",
+        page_text(&c).await
+    );
+    assert_eq!(text_of(&c, "#report-status").await, "已提交");
+    nav_click(&c, Locator::Css("form[action='/logout'] button")).await;
+
+    // The officer accepts; the project page shows the report and its figures.
+    sign_in(&c, &app, "officer@gusu.gov.cn").await;
+    c.goto(&app.url(&report_path)).await.unwrap();
+    assert_eq!(
+        value_of(&c, "#f-narrative").await,
+        "开展入户探访 6 次，助餐配送 120 人次；已补充签到表。"
+    );
+    c.find(Locator::Css("input[name='outcome'][value='accept']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    nav_click(&c, Locator::Id("review-report")).await;
+    assert!(page_text(&c).await.contains("报告已审核通过。"));
+    assert_eq!(text_of(&c, "#report-status").await, "已通过");
+
+    c.goto(&app.url(&format!("/projects/{project}")))
+        .await
+        .unwrap();
+    let reports = c.find_all(Locator::Css("#reports tbody tr")).await.unwrap();
+    assert_eq!(reports.len(), 1, "{}", text_of(&c, "#reports").await);
+    assert_eq!(text_of(&c, "#reports tbody tr .badge").await, "已通过");
+    assert_eq!(
+        text_of(&c, "#milestone-0 .badge").await,
+        "已通过",
+        "the milestone links its report"
+    );
+    let elderly = row_cells(&c, "#groups", "老年人").await;
+    assert_eq!(
+        (elderly[2].as_str(), elderly[3].as_str()),
+        ("40", "120"),
+        "{elderly:?}"
+    );
+    assert_eq!(text_of(&c, "#spent").await, "¥10,000.00");
+    assert!(text_of(&c, "#files").await.contains("签到表.png"));
+    c.close().await.unwrap();
+}
+dual!(an_ngo_reports_with_evidence_and_the_officer_returns_then_accepts);

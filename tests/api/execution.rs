@@ -572,3 +572,228 @@ async fn report_reminders_go_out_once(b: Backend) {
         .all(|m| !m.kind.starts_with("report_")));
 }
 dual!(report_reminders_go_out_once);
+
+async fn dashboards_exports_and_the_public_page_add_up(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    let (p0, p1) = (a.projects[0], a.projects[1]);
+    let ngo = &a.members[0];
+
+    // Project 0: signed, the first tranche (2.5万) paid, one report filed.
+    upload(
+        &app,
+        &format!("/api/v1/projects/{p0}/agreement"),
+        &a.officer,
+        "协议.pdf",
+        PDF,
+    )
+    .await;
+    let d = detail(&app, ngo, p0).await;
+    let first = d["tranches"][0]["id"].as_i64().unwrap();
+    let today = yichuang::db::today().to_string();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(&a.officer),
+            json!({"paid_on": today, "voucher_no": "记-001", "amount": "2.5万"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, v) = app
+        .post(
+            &format!("/api/v1/projects/{p0}/reports"),
+            Some(ngo),
+            json!({"milestone": 0}),
+        )
+        .await;
+    let r = v["id"].as_i64().unwrap();
+    let mut body = report(40, 120, 10_000, "开展活动。");
+    body["spending"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"line": 3, "spent": 200_000, "over_reason": ""}));
+    put_report(&app, ngo, r, body).await;
+    let (s, v) = app
+        .post(&format!("/api/v1/reports/{r}/submit"), Some(ngo), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Project 1: a draft only (not counted), and its first milestone is overdue.
+    let (_, v) = app
+        .post(
+            &format!("/api/v1/projects/{p1}/reports"),
+            Some(&a.members[1]),
+            json!({"milestone": 0}),
+        )
+        .await;
+    let draft = v["id"].as_i64().unwrap();
+    put_report(&app, &a.members[1], draft, report(999, 999, 1, "草稿")).await;
+    let due = yichuang::db::today() - Duration::days(1);
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use yichuang::db::schema::{projects, proposals};
+        let pid: i64 = projects::table
+            .find(p1)
+            .select(projects::proposal_id)
+            .first(c)
+            .unwrap();
+        let json: String = proposals::table
+            .find(pid)
+            .select(proposals::content_json)
+            .first(c)
+            .unwrap();
+        let mut v: Value = serde_json::from_str(&json).unwrap();
+        v["milestones"][0]["due"] = json!(due);
+        diesel::update(proposals::table.find(pid))
+            .set(proposals::content_json.eq(v.to_string()))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+
+    // By hand: grants 5万 + 5万; paid 2.5万; grant spent 1万 + 5千; matching 2千;
+    // 40 elderly (120 times) + 5 disabled (10 times); project 1 at risk.
+    let (s, d) = app
+        .get(
+            &format!("/api/v1/rounds/{}/dashboard", a.round),
+            Some(&a.officer),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let t = &d["totals"];
+    assert_eq!(
+        (
+            t["projects"].as_i64(),
+            t["grant_fen"].as_i64(),
+            t["paid_fen"].as_i64(),
+            t["spent_grant_fen"].as_i64(),
+            t["spent_matching_fen"].as_i64(),
+            t["unique_people"].as_i64(),
+            t["person_times"].as_i64(),
+            t["at_risk"].as_i64()
+        ),
+        (
+            Some(2),
+            Some(10_000_000),
+            Some(2_500_000),
+            Some(1_500_000),
+            Some(200_000),
+            Some(45),
+            Some(130),
+            Some(1)
+        )
+    );
+    let groups: Vec<(String, i64, i64)> = d["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["unique_people"].as_i64().unwrap() > 0)
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap().to_string(),
+                g["unique_people"].as_i64().unwrap(),
+                g["person_times"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        vec![("elderly".into(), 40, 120), ("disabled".into(), 5, 10)]
+    );
+    let risky: Vec<i64> = d["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["at_risk"].as_bool().unwrap())
+        .map(|l| l["project"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(risky, vec![p1]);
+    let (s, _) = app
+        .get(&format!("/api/v1/rounds/{}/dashboard", a.round), Some(ngo))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, bureau) = app
+        .get("/api/v1/dashboard/projects", Some(&a.officer))
+        .await;
+    assert_eq!(bureau["totals"]["grant_fen"], 10_000_000);
+
+    // Exports carry the same figures.
+    let get = |path: String| {
+        app.client
+            .get(app.url(&path))
+            .bearer_auth(&a.officer)
+            .send()
+    };
+    let csv = get(format!("/api/v1/rounds/{}/beneficiaries.csv", a.round))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("老年人,40,120") && csv.contains("合计,45,130"),
+        "{csv}"
+    );
+    let ledger = get(format!("/api/v1/rounds/{}/ledger.csv", a.round))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line0 = ledger
+        .lines()
+        .find(|l| l.contains("社区服务项目0"))
+        .unwrap();
+    assert!(
+        line0.contains(",50000,25000,15000,2000,45,130,0,0,"),
+        "{line0}"
+    );
+    let line1 = ledger
+        .lines()
+        .find(|l| l.contains("社区服务项目1"))
+        .unwrap();
+    assert!(line1.contains(",50000,0,0,0,0,0,1,0,"), "{line1}");
+    let xlsx = get(format!("/api/v1/rounds/{}/ledger.xlsx", a.round))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let strings = crate::helpers::xlsx_strings(&xlsx);
+    assert!(
+        strings.contains("社区服务项目1") && strings.contains("25000"),
+        "{strings}"
+    );
+
+    // The public sees the projects and the people served, without signing in.
+    let (s, v) = app.get(&format!("/api/v1/results/{}", a.round), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let served: Vec<i64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["unique_people"].as_i64().unwrap())
+        .collect();
+    assert_eq!(served, vec![45, 0]);
+    let (s, html) = app
+        .browser()
+        .get_text(&app, &format!("/results/{}", a.round))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("社区服务项目0") && html.contains("¥100,000.00"),
+        "public page"
+    );
+    let officer = app.browser();
+    officer
+        .login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
+        .await;
+    let (s, html) = officer
+        .get_text(&app, &format!("/rounds/{}/dashboard", a.round))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("id=\"at-risk\">1<") && html.contains("<svg"),
+        "dashboard page"
+    );
+}
+dual!(dashboards_exports_and_the_public_page_add_up);
