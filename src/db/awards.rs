@@ -159,11 +159,11 @@ pub fn mark_finalised(conn: &mut DbConn, round_id: i64) -> Result<(), AppError> 
     Ok(())
 }
 
-/// Rounds on notice or awarded, newest first: (round id, title, bureau id, ends at).
-pub fn public_notices(
-    conn: &mut DbConn,
-    limit: i64,
-) -> Result<Vec<(i64, String, i64, NaiveDateTime, String)>, AppError> {
+/// A round on notice or awarded: (round id, title, bureau id, notice ends at, round status).
+pub type NoticeListItem = (i64, String, i64, NaiveDateTime, String);
+
+/// Rounds on notice or awarded, newest first.
+pub fn public_notices(conn: &mut DbConn, limit: i64) -> Result<Vec<NoticeListItem>, AppError> {
     Ok(notices::table
         .inner_join(rounds::table)
         .order(notices::starts_at.desc())
