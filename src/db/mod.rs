@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod awards;
 pub mod calendar;
+pub mod evaluations;
 pub mod orgs;
 pub mod outbox;
 pub mod projects;

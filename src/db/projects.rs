@@ -344,6 +344,7 @@ pub struct FileMeta {
 pub struct NewFile<'a> {
     pub project_id: i64,
     pub report_id: Option<i64>,
+    pub evaluation_id: Option<i64>,
     pub kind: &'a str,
     pub filename: &'a str,
     pub content_type: &'a str,
@@ -357,6 +358,7 @@ pub fn insert_file(conn: &mut DbConn, f: &NewFile) -> Result<i64, AppError> {
         .values((
             project_files::project_id.eq(f.project_id),
             project_files::report_id.eq(f.report_id),
+            project_files::evaluation_id.eq(f.evaluation_id),
             project_files::kind.eq(f.kind),
             project_files::filename.eq(f.filename),
             project_files::content_type.eq(f.content_type),
@@ -368,6 +370,23 @@ pub fn insert_file(conn: &mut DbConn, f: &NewFile) -> Result<i64, AppError> {
         ))
         .returning(project_files::id)
         .get_result(conn)?)
+}
+
+/// The files of an evaluation (the agency's report).
+pub fn evaluation_files(conn: &mut DbConn, evaluation_id: i64) -> Result<Vec<FileMeta>, AppError> {
+    Ok(project_files::table
+        .filter(project_files::evaluation_id.eq(evaluation_id))
+        .order(project_files::id)
+        .select((
+            project_files::id,
+            project_files::report_id,
+            project_files::kind,
+            project_files::filename,
+            project_files::content_type,
+            project_files::size_bytes,
+            project_files::uploaded_at,
+        ))
+        .load(conn)?)
 }
 
 pub fn files(conn: &mut DbConn, project_id: i64) -> Result<Vec<FileMeta>, AppError> {
@@ -635,4 +654,47 @@ pub fn paid_totals(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<(i64, i
         }
     }
     Ok(out)
+}
+
+/// Sets a project's status (and the rectification deadline, renewal and final grade when
+/// given).
+pub fn set_project_outcome(
+    conn: &mut DbConn,
+    id: i64,
+    status: &str,
+    rectify_until: Option<NaiveDate>,
+    renewal: Option<&str>,
+    final_grade: Option<&str>,
+) -> Result<(), AppError> {
+    diesel::update(projects::table.find(id))
+        .set((
+            projects::status.eq(status),
+            projects::rectify_until.eq(rectify_until),
+            projects::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if renewal.is_some() || final_grade.is_some() {
+        diesel::update(projects::table.find(id))
+            .set((
+                projects::renewal.eq(renewal),
+                projects::final_grade.eq(final_grade),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// (rectify until, renewal, final grade) of a project.
+pub fn outcome(
+    conn: &mut DbConn,
+    id: i64,
+) -> Result<(Option<NaiveDate>, Option<String>, Option<String>), AppError> {
+    Ok(projects::table
+        .find(id)
+        .select((
+            projects::rectify_until,
+            projects::renewal,
+            projects::final_grade,
+        ))
+        .first(conn)?)
 }

@@ -374,6 +374,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         agreement_signed_at -> Nullable<Timestamp>,
+        rectify_until -> Nullable<Date>,
+        renewal -> Nullable<Text>,
+        final_grade -> Nullable<Text>,
     }
 }
 
@@ -412,6 +415,7 @@ diesel::table! {
         content -> Binary,
         uploaded_by -> BigInt,
         uploaded_at -> Timestamp,
+        evaluation_id -> Nullable<BigInt>,
     }
 }
 
@@ -454,6 +458,34 @@ diesel::joinable!(project_files -> projects (project_id));
 diesel::joinable!(reports -> projects (project_id));
 diesel::joinable!(payments -> tranches (tranche_id));
 
+diesel::table! {
+    evaluations (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        stage -> Text,
+        reevaluation -> Bool,
+        agency_org_id -> BigInt,
+        evaluator_id -> BigInt,
+        due_on -> Date,
+        status -> Text,
+        content_json -> Text,
+        version -> Integer,
+        total_tenths -> Nullable<Integer>,
+        grade -> Nullable<Text>,
+        consequence -> Nullable<Text>,
+        renewal -> Nullable<Text>,
+        override_reason -> Nullable<Text>,
+        return_comment -> Nullable<Text>,
+        assigned_by -> BigInt,
+        submitted_at -> Nullable<Timestamp>,
+        accepted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(evaluations -> projects (project_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     bureaus,
     users,
@@ -484,4 +516,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     project_files,
     reports,
     payments,
+    evaluations,
 );

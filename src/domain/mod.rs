@@ -3,10 +3,10 @@
 /// A closed set of values stored and sent as snake_case strings, with the locale key of its
 /// label (`TypeName.value`).
 macro_rules! str_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        pub enum $name { $(#[serde(rename = $s)] $variant),+ }
+        pub enum $name { $($(#[$vm])* #[serde(rename = $s)] $variant),+ }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             pub fn as_str(self) -> &'static str { match self { $($name::$variant => $s),+ } }
@@ -25,6 +25,7 @@ pub mod account;
 pub mod assignment;
 pub mod award;
 pub mod calendar;
+pub mod evaluation;
 pub mod money;
 pub mod org;
 pub mod proposal;

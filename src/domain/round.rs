@@ -92,6 +92,14 @@ pub struct RoundRules {
     /// Public notice (公示) length in working days.
     pub notice_working_days: i32,
     pub project_months: i32,
+    /// A failed final evaluation bars the organization from the bureau's rounds for this
+    /// many months.
+    #[serde(default = "default_fail_bar_months")]
+    pub fail_bar_months: i32,
+}
+
+fn default_fail_bar_months() -> i32 {
+    12
 }
 
 fn criteria(items: &[(&str, i32)]) -> Vec<Criterion> {
@@ -194,6 +202,7 @@ impl Default for RoundRules {
             ],
             notice_working_days: 7,
             project_months: 12,
+            fail_bar_months: default_fail_bar_months(),
         }
     }
 }
@@ -318,6 +327,12 @@ pub fn check_rules(r: &RoundRules, e: &mut FieldErrors) {
         e.add(
             "project_months",
             Msg::new("field.number_range").arg("min", 1).arg("max", 60),
+        );
+    }
+    if !(0..=60).contains(&r.fail_bar_months) {
+        e.add(
+            "fail_bar_months",
+            Msg::new("field.number_range").arg("min", 0).arg("max", 60),
         );
     }
 }

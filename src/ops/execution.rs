@@ -139,6 +139,7 @@ pub fn record_agreement(
             &NewFile {
                 project_id,
                 report_id: None,
+                evaluation_id: None,
                 kind: "signed_agreement",
                 filename: &filename,
                 content_type,
@@ -633,6 +634,7 @@ pub fn upload_evidence(
             &NewFile {
                 project_id: p.id,
                 report_id: Some(r.id),
+                evaluation_id: None,
                 kind: "evidence",
                 filename: &filename,
                 content_type,

@@ -15,6 +15,7 @@
 //! is a few tens of KB even though the font file is ~10 MB.
 
 pub mod award;
+pub mod evaluation;
 pub mod guide;
 pub mod proposal;
 

@@ -145,6 +145,8 @@ pub struct RoundForm {
     pub review_due: String,
     pub notice_working_days: String,
     pub project_months: String,
+    #[serde(default)]
+    pub fail_bar_months: String,
 }
 
 fn criteria_text(c: &[Criterion]) -> String {
@@ -218,6 +220,7 @@ impl RoundForm {
             review_due: local_input(core.review_due),
             notice_working_days: r.notice_working_days.to_string(),
             project_months: r.project_months.to_string(),
+            fail_bar_months: r.fail_bar_months.to_string(),
         }
     }
 
@@ -249,6 +252,11 @@ impl RoundForm {
         let divergence_gap = int("divergence_gap", &self.divergence_gap);
         let notice_working_days = int("notice_working_days", &self.notice_working_days);
         let project_months = int("project_months", &self.project_months);
+        let fail_bar_months = if self.fail_bar_months.trim().is_empty() {
+            12
+        } else {
+            int("fail_bar_months", &self.fail_bar_months)
+        };
 
         let mut money = |field: &str, s: &str| -> Fen {
             if s.trim().is_empty() {
@@ -404,6 +412,7 @@ impl RoundForm {
                 .collect(),
             notice_working_days,
             project_months,
+            fail_bar_months,
         };
         Ok((core, rules))
     }

@@ -1,0 +1,277 @@
+//! Queries of the evaluation aggregate: assignments of agencies and evaluators to
+//! projects, the filings, and their acceptance.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{evaluations, organizations, projects, users};
+use super::{now, DbConn};
+use crate::domain::evaluation::{EvaluationContent, EvaluationStatus, Stage};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct EvaluationRow {
+    pub id: i64,
+    pub project_id: i64,
+    /// `midterm` or `final`.
+    pub stage: String,
+    /// A re-evaluation after rectification.
+    pub reevaluation: bool,
+    pub agency_org_id: i64,
+    pub evaluator_id: i64,
+    pub due_on: NaiveDate,
+    /// `assigned`, `submitted`, `returned` or `accepted`.
+    pub status: String,
+    pub content_json: String,
+    pub version: i32,
+    pub total_tenths: Option<i32>,
+    pub grade: Option<String>,
+    pub consequence: Option<String>,
+    pub renewal: Option<String>,
+    pub override_reason: Option<String>,
+    pub return_comment: Option<String>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub accepted_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub agency_name: String,
+    pub evaluator_name: String,
+}
+
+impl EvaluationRow {
+    pub fn status(&self) -> EvaluationStatus {
+        EvaluationStatus::parse(&self.status).unwrap_or(EvaluationStatus::Assigned)
+    }
+    pub fn stage(&self) -> Stage {
+        Stage::parse(&self.stage).unwrap_or(Stage::Midterm)
+    }
+    pub fn content(&self) -> EvaluationContent {
+        serde_json::from_str(&self.content_json).unwrap_or_default()
+    }
+}
+
+type Cols = (
+    evaluations::id,
+    evaluations::project_id,
+    evaluations::stage,
+    evaluations::reevaluation,
+    evaluations::agency_org_id,
+    evaluations::evaluator_id,
+    evaluations::due_on,
+    evaluations::status,
+    evaluations::content_json,
+    evaluations::version,
+    evaluations::total_tenths,
+    evaluations::grade,
+    evaluations::consequence,
+    evaluations::renewal,
+    evaluations::override_reason,
+    evaluations::return_comment,
+    evaluations::submitted_at,
+    evaluations::accepted_at,
+    evaluations::created_at,
+    organizations::name,
+    users::name,
+);
+const COLS: Cols = (
+    evaluations::id,
+    evaluations::project_id,
+    evaluations::stage,
+    evaluations::reevaluation,
+    evaluations::agency_org_id,
+    evaluations::evaluator_id,
+    evaluations::due_on,
+    evaluations::status,
+    evaluations::content_json,
+    evaluations::version,
+    evaluations::total_tenths,
+    evaluations::grade,
+    evaluations::consequence,
+    evaluations::renewal,
+    evaluations::override_reason,
+    evaluations::return_comment,
+    evaluations::submitted_at,
+    evaluations::accepted_at,
+    evaluations::created_at,
+    organizations::name,
+    users::name,
+);
+
+pub fn find(conn: &mut DbConn, id: i64) -> Result<EvaluationRow, AppError> {
+    Ok(evaluations::table
+        .inner_join(organizations::table.on(organizations::id.eq(evaluations::agency_org_id)))
+        .inner_join(users::table.on(users::id.eq(evaluations::evaluator_id)))
+        .filter(evaluations::id.eq(id))
+        .select(COLS)
+        .first(conn)?)
+}
+
+pub fn for_project(conn: &mut DbConn, project_id: i64) -> Result<Vec<EvaluationRow>, AppError> {
+    Ok(evaluations::table
+        .inner_join(organizations::table.on(organizations::id.eq(evaluations::agency_org_id)))
+        .inner_join(users::table.on(users::id.eq(evaluations::evaluator_id)))
+        .filter(evaluations::project_id.eq(project_id))
+        .order(evaluations::id)
+        .select(COLS)
+        .load(conn)?)
+}
+
+/// An evaluator's assignments, newest first, with the project's agreement number and title.
+pub fn for_evaluator(
+    conn: &mut DbConn,
+    evaluator_id: i64,
+) -> Result<Vec<(EvaluationRow, String, String)>, AppError> {
+    let rows: Vec<EvaluationRow> = evaluations::table
+        .inner_join(organizations::table.on(organizations::id.eq(evaluations::agency_org_id)))
+        .inner_join(users::table.on(users::id.eq(evaluations::evaluator_id)))
+        .filter(evaluations::evaluator_id.eq(evaluator_id))
+        .order(evaluations::id.desc())
+        .select(COLS)
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.project_id).collect();
+    let names: Vec<(i64, String, String)> = projects::table
+        .filter(projects::id.eq_any(&ids))
+        .select((projects::id, projects::agreement_no, projects::title))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (a, t) = names
+                .iter()
+                .find(|(id, _, _)| *id == r.project_id)
+                .map(|(_, a, t)| (a.clone(), t.clone()))
+                .unwrap_or_default();
+            (r, a, t)
+        })
+        .collect())
+}
+
+pub struct NewEvaluation {
+    pub project_id: i64,
+    pub stage: Stage,
+    pub reevaluation: bool,
+    pub agency_org_id: i64,
+    pub evaluator_id: i64,
+    pub due_on: NaiveDate,
+    pub assigned_by: i64,
+    pub content: EvaluationContent,
+}
+
+pub fn insert(conn: &mut DbConn, e: &NewEvaluation) -> Result<i64, AppError> {
+    let at = now();
+    Ok(diesel::insert_into(evaluations::table)
+        .values((
+            evaluations::project_id.eq(e.project_id),
+            evaluations::stage.eq(e.stage.as_str()),
+            evaluations::reevaluation.eq(e.reevaluation),
+            evaluations::agency_org_id.eq(e.agency_org_id),
+            evaluations::evaluator_id.eq(e.evaluator_id),
+            evaluations::due_on.eq(e.due_on),
+            evaluations::status.eq(EvaluationStatus::Assigned.as_str()),
+            evaluations::content_json.eq(serde_json::to_string(&e.content).expect("serializes")),
+            evaluations::version.eq(1),
+            evaluations::assigned_by.eq(e.assigned_by),
+            evaluations::created_at.eq(at),
+            evaluations::updated_at.eq(at),
+        ))
+        .returning(evaluations::id)
+        .get_result(conn)?)
+}
+
+/// Saves the filing if the version is still `version`; false on a conflict.
+pub fn save(
+    conn: &mut DbConn,
+    id: i64,
+    version: i32,
+    content: &EvaluationContent,
+) -> Result<bool, AppError> {
+    let n = diesel::update(
+        evaluations::table
+            .find(id)
+            .filter(evaluations::version.eq(version)),
+    )
+    .set((
+        evaluations::content_json.eq(serde_json::to_string(content).expect("serializes")),
+        evaluations::version.eq(evaluations::version + 1),
+        evaluations::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Moves an evaluation from `from` to `to`; false when it was no longer in `from`.
+pub fn transition(
+    conn: &mut DbConn,
+    id: i64,
+    from: EvaluationStatus,
+    to: EvaluationStatus,
+) -> Result<bool, AppError> {
+    let at = now();
+    let n = diesel::update(
+        evaluations::table
+            .find(id)
+            .filter(evaluations::status.eq(from.as_str())),
+    )
+    .set((
+        evaluations::status.eq(to.as_str()),
+        evaluations::version.eq(evaluations::version + 1),
+        evaluations::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if n == 1 && to == EvaluationStatus::Submitted {
+        diesel::update(evaluations::table.find(id))
+            .set(evaluations::submitted_at.eq(Some(at)))
+            .execute(conn)?;
+    }
+    Ok(n == 1)
+}
+
+pub fn set_return_comment(conn: &mut DbConn, id: i64, comment: &str) -> Result<(), AppError> {
+    diesel::update(evaluations::table.find(id))
+        .set(evaluations::return_comment.eq(Some(comment)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records the outcome of an accepted evaluation.
+pub fn set_outcome(
+    conn: &mut DbConn,
+    id: i64,
+    total_tenths: i32,
+    grade: &str,
+    consequence: &str,
+    renewal: &str,
+    override_reason: Option<&str>,
+) -> Result<(), AppError> {
+    diesel::update(evaluations::table.find(id))
+        .set((
+            evaluations::total_tenths.eq(Some(total_tenths)),
+            evaluations::grade.eq(Some(grade)),
+            evaluations::consequence.eq(Some(consequence)),
+            evaluations::renewal.eq(Some(renewal)),
+            evaluations::override_reason.eq(override_reason),
+            evaluations::accepted_at.eq(Some(now())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Open evaluations (assigned or returned) due before `by`: (id, evaluator, project id,
+/// due).
+pub fn open_before(
+    conn: &mut DbConn,
+    by: NaiveDate,
+) -> Result<Vec<(i64, i64, i64, NaiveDate)>, AppError> {
+    Ok(evaluations::table
+        .filter(evaluations::due_on.le(by))
+        .filter(evaluations::status.eq_any([
+            EvaluationStatus::Assigned.as_str(),
+            EvaluationStatus::Returned.as_str(),
+        ]))
+        .select((
+            evaluations::id,
+            evaluations::evaluator_id,
+            evaluations::project_id,
+            evaluations::due_on,
+        ))
+        .load(conn)?)
+}
