@@ -275,3 +275,56 @@ pub fn open_before(
         ))
         .load(conn)?)
 }
+
+/// The evaluator is assigned to an evaluation of the project.
+pub fn evaluates_project(
+    conn: &mut DbConn,
+    evaluator_id: i64,
+    project_id: i64,
+) -> Result<bool, AppError> {
+    let n: i64 = evaluations::table
+        .filter(evaluations::evaluator_id.eq(evaluator_id))
+        .filter(evaluations::project_id.eq(project_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// The evaluator is assigned to an evaluation of the project of this proposal.
+pub fn evaluates_proposal(
+    conn: &mut DbConn,
+    evaluator_id: i64,
+    proposal_id: i64,
+) -> Result<bool, AppError> {
+    let n: i64 = evaluations::table
+        .inner_join(projects::table)
+        .filter(evaluations::evaluator_id.eq(evaluator_id))
+        .filter(projects::proposal_id.eq(proposal_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Active evaluators with their agency: (user id, name, agency org id, agency name).
+pub fn evaluators(conn: &mut DbConn) -> Result<Vec<(i64, String, i64, String)>, AppError> {
+    let rows: Vec<(i64, String, Option<i64>)> = users::table
+        .filter(users::role.eq("evaluator"))
+        .filter(users::status.eq("active"))
+        .order(users::id)
+        .select((users::id, users::name, users::org_id))
+        .load(conn)?;
+    let org_ids: Vec<i64> = rows.iter().filter_map(|r| r.2).collect();
+    let orgs: Vec<(i64, String)> = organizations::table
+        .filter(organizations::id.eq_any(&org_ids))
+        .filter(organizations::kind.eq("agency"))
+        .select((organizations::id, organizations::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, name, org)| {
+            let org = org?;
+            let (_, agency) = orgs.iter().find(|(o, _)| *o == org)?;
+            Some((id, name, org, agency.clone()))
+        })
+        .collect())
+}

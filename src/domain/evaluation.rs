@@ -28,7 +28,10 @@ str_enum!(
 impl EvaluationStatus {
     /// The evaluator may edit it.
     pub fn editable(self) -> bool {
-        matches!(self, EvaluationStatus::Assigned | EvaluationStatus::Returned)
+        matches!(
+            self,
+            EvaluationStatus::Assigned | EvaluationStatus::Returned
+        )
     }
 }
 
@@ -112,7 +115,11 @@ impl EvaluationContent {
 
 /// Checks a filing for submission, field by field (`scores.N`, `verified.N`,
 /// `satisfaction_pct`, `findings`, `recommendation`, `file`).
-pub fn check_filing(c: &EvaluationContent, rubric: &[Criterion], has_report_file: bool) -> FieldErrors {
+pub fn check_filing(
+    c: &EvaluationContent,
+    rubric: &[Criterion],
+    has_report_file: bool,
+) -> FieldErrors {
     let mut e = FieldErrors::new();
     if c.scores.len() != rubric.len() {
         e.add(
@@ -323,7 +330,10 @@ mod tests {
             .iter()
             .map(|t| band_of(*t, &bands).unwrap().1.name.as_str())
             .collect();
-        assert_eq!(names, ["优秀", "优秀", "良好", "良好", "合格", "不合格", "不合格"]);
+        assert_eq!(
+            names,
+            ["优秀", "优秀", "良好", "良好", "合格", "不合格", "不合格"]
+        );
         let mut c = EvaluationContent {
             scores: vec![IndicatorScore {
                 score: Some(950),

@@ -675,6 +675,130 @@ pub fn report_reminder(
     notice(to, kind, &args, vec![], link, base_url)
 }
 
+/// An evaluation was assigned to an evaluator.
+pub fn evaluation_assigned(
+    to: &Recipient,
+    agreement_no: &str,
+    title: &str,
+    stage: &str,
+    due: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("title", title.to_string()),
+        ("stage", stage.to_string()),
+        ("due", due.to_string()),
+    ];
+    notice(to, "evaluation_assigned", &args, vec![], link, base_url)
+}
+
+/// An evaluation was filed, to the bureau's officers.
+pub fn evaluation_submitted(
+    to: &Recipient,
+    agreement_no: &str,
+    agency: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("agency", agency.to_string()),
+    ];
+    notice(to, "evaluation_submitted", &args, vec![], link, base_url)
+}
+
+/// An evaluation was returned to the evaluator.
+pub fn evaluation_returned(
+    to: &Recipient,
+    agreement_no: &str,
+    comment: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let extra = vec![tf(to.lang, "email.comment", &[("comment", comment.into())])];
+    notice(
+        to,
+        "evaluation_returned",
+        &[("agreement_no", agreement_no.to_string())],
+        extra,
+        link,
+        base_url,
+    )
+}
+
+/// An evaluation was accepted, to the evaluator.
+pub fn evaluation_accepted(
+    to: &Recipient,
+    agreement_no: &str,
+    grade: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("grade", grade.to_string()),
+    ];
+    notice(to, "evaluation_accepted", &args, vec![], link, base_url)
+}
+
+/// The result of an evaluation and what follows, to the NGO.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluation_result(
+    to: &Recipient,
+    agreement_no: &str,
+    stage: &str,
+    grade: &str,
+    score: &str,
+    consequence: &str,
+    override_reason: Option<&str>,
+    rectify_until: Option<&str>,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("stage", stage.to_string()),
+        ("grade", grade.to_string()),
+        ("score", score.to_string()),
+        ("consequence", consequence.to_string()),
+    ];
+    let mut extra = Vec::new();
+    if let Some(d) = rectify_until {
+        extra.push(tf(
+            to.lang,
+            "email.evaluation_result.rectify_until",
+            &[("date", d.into())],
+        ));
+    }
+    if let Some(r) = override_reason {
+        extra.push(tf(to.lang, "email.reason", &[("reason", r.into())]));
+    }
+    notice(to, "evaluation_result", &args, extra, link, base_url)
+}
+
+/// An evaluation is due soon, or overdue.
+pub fn evaluation_reminder(
+    to: &Recipient,
+    agreement_no: &str,
+    due: &str,
+    overdue: bool,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let kind = if overdue {
+        "evaluation_overdue"
+    } else {
+        "evaluation_due_soon"
+    };
+    let args = [
+        ("agreement_no", agreement_no.to_string()),
+        ("due", due.to_string()),
+    ];
+    notice(to, kind, &args, vec![], link, base_url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

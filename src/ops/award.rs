@@ -674,12 +674,16 @@ pub fn find_visible_project(
     id: i64,
 ) -> Result<crate::db::projects::ProjectRow, AppError> {
     let p = crate::db::projects::project(conn, id)?;
-    policy::require(
+    let allowed = policy::allows(
         actor,
         Action::ViewProposal {
             org: p.org_id,
             bureau: p.bureau_id,
         },
-    )?;
+    ) || (actor.role == crate::domain::account::Role::Evaluator
+        && crate::db::evaluations::evaluates_project(conn, actor.id, id)?);
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
     Ok(p)
 }

@@ -82,30 +82,39 @@ fn check_file(bytes: &[u8]) -> Result<&'static str, AppError> {
     Ok(content_type.expect("checked"))
 }
 
-/// What the tranche conditions know of a project today. Evaluations (mid-term, final)
-/// arrive with the evaluation module; until then their tranches stay pending.
+/// What the tranche conditions know of a project today: the signed agreement and the
+/// accepted evaluations that passed.
 fn tranche_facts(c: &mut DbConn, project_id: i64) -> Result<TrancheFacts, AppError> {
+    let accepted =
+        |stage: &str, consequence: &str, all: &[crate::db::evaluations::EvaluationRow]| {
+            all.iter().any(|e| {
+                e.stage == stage
+                    && e.status == "accepted"
+                    && e.consequence.as_deref() == Some(consequence)
+            })
+        };
+    let all = crate::db::evaluations::for_project(c, project_id)?;
     Ok(TrancheFacts {
         agreement_signed: projects::agreement_signed_at(c, project_id)?.is_some(),
-        midterm_passed: false,
-        final_passed: false,
+        midterm_passed: accepted("midterm", "release_midterm", &all),
+        final_passed: accepted("final", "complete", &all),
     })
 }
 
-/// Makes every pending tranche whose condition now holds releasable; returns their numbers.
+/// Makes every pending (or withheld) tranche whose condition now holds releasable; returns
+/// their numbers.
 pub fn refresh_tranches(c: &mut DbConn, project_id: i64) -> Result<Vec<i32>, AppError> {
     let facts = tranche_facts(c, project_id)?;
     let mut released = Vec::new();
     for t in projects::tranches(c, project_id)? {
         let cond = TrancheCondition::parse(&t.condition).unwrap_or(TrancheCondition::AfterFinal);
-        if t.status == TrancheStatus::Pending.as_str()
+        let waiting = [
+            TrancheStatus::Pending.as_str(),
+            TrancheStatus::Withheld.as_str(),
+        ];
+        if waiting.contains(&t.status.as_str())
             && report::condition_holds(cond, facts)
-            && projects::set_tranche_status(
-                c,
-                t.id,
-                TrancheStatus::Pending.as_str(),
-                TrancheStatus::Releasable.as_str(),
-            )?
+            && projects::set_tranche_status(c, t.id, &t.status, TrancheStatus::Releasable.as_str())?
         {
             audit::append(
                 c,

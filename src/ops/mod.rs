@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod award;
 pub mod dashboard;
 pub mod decision;
+pub mod evaluation;
 pub mod execution;
 pub mod orgs;
 pub mod proposals;

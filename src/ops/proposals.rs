@@ -22,13 +22,18 @@ pub fn find_visible(
 ) -> Result<(ProposalRow, RoundRow), AppError> {
     let p = proposals::find(conn, id)?;
     let r = rounds::find(conn, p.round_id)?;
-    policy::require(
-        actor,
-        Action::ViewProposal {
-            org: p.org_id,
-            bureau: r.bureau_id,
-        },
-    )?;
+    // Evaluators read the proposals of the projects they evaluate.
+    let evaluator = actor.role == crate::domain::account::Role::Evaluator
+        && crate::db::evaluations::evaluates_proposal(conn, actor.id, id)?;
+    if !evaluator {
+        policy::require(
+            actor,
+            Action::ViewProposal {
+                org: p.org_id,
+                bureau: r.bureau_id,
+            },
+        )?;
+    }
     Ok((p, r))
 }
 

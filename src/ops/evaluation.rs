@@ -1,0 +1,658 @@
+//! Third-party evaluation (DESIGN §2.6): assigning an unrelated agency and its evaluator,
+//! the evaluator's filing, and the officer's acceptance, which applies the rule engine's
+//! consequence (or an override with a written reason) to tranches, the project and bars.
+
+use chrono::{Duration, Months, NaiveDate};
+use sha2::{Digest, Sha256};
+
+use crate::auth::policy::{self, Action, Actor};
+use crate::config::Settings;
+use crate::db::audit::{self, Change};
+use crate::db::evaluations::{self, EvaluationRow, NewEvaluation};
+use crate::db::projects::{self, NewFile, ProjectRow};
+use crate::db::{self, orgs, outbox, reviews, today, users, DbConn};
+use crate::domain::account::Role;
+use crate::domain::evaluation::{
+    self, Consequence, EvaluationContent, EvaluationStatus, IndicatorScore, Parties, Renewal, Stage,
+};
+use crate::domain::org::OrgKind;
+use crate::domain::report::TrancheStatus;
+use crate::domain::round::TrancheCondition;
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::Msg;
+use crate::mail::{self, Recipient};
+
+/// Days given for rectification when the officer names no deadline.
+pub const RECTIFY_DAYS: i64 = 30;
+
+/// What the officer types to assign an evaluation.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct AssignInput {
+    /// `midterm` or `final`.
+    pub stage: String,
+    pub evaluator_id: Option<i64>,
+    /// `YYYY-MM-DD`.
+    pub due_on: String,
+}
+
+fn email_org(
+    c: &mut DbConn,
+    org_id: i64,
+    make: impl Fn(&Recipient) -> mail::Outgoing,
+) -> Result<(), AppError> {
+    for m in users::members(c, org_id)? {
+        if m.status == "active" {
+            outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
+        }
+    }
+    Ok(())
+}
+
+fn stage_label(stage: Stage, re: bool) -> &'static str {
+    match (stage, re) {
+        (Stage::Midterm, false) => "evaluation.stage_midterm",
+        (Stage::Midterm, true) => "evaluation.stage_midterm_re",
+        (Stage::Final, false) => "evaluation.stage_final",
+        (Stage::Final, true) => "evaluation.stage_final_re",
+    }
+}
+
+/// Assigns an agency's evaluator to a project's mid-term or final evaluation. A related
+/// agency (same USCC, same legal representative, or an affiliation the evaluator declared)
+/// is refused. After a rectification the same stage is evaluated again.
+pub fn assign(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    project_id: i64,
+    input: &AssignInput,
+) -> Result<i64, AppError> {
+    let p = projects::project(conn, project_id)?;
+    policy::require(actor, Action::ManageRounds(p.bureau_id))?;
+    if !matches!(p.status.as_str(), "active" | "rectifying") {
+        return Err(AppError::conflict("error.project_not_active"));
+    }
+    let mut e = FieldErrors::new();
+    let stage = Stage::parse(&input.stage);
+    if stage.is_none() {
+        e.add("stage", Msg::new("field.choice_invalid"));
+    }
+    let due_on = NaiveDate::parse_from_str(input.due_on.trim(), "%Y-%m-%d").ok();
+    match due_on {
+        None => e.add("due_on", Msg::new("field.date_invalid")),
+        Some(d) if d < today() => e.add("due_on", Msg::new("field.date_past")),
+        Some(_) => {}
+    }
+    let evaluator = match input.evaluator_id {
+        None => {
+            e.add("evaluator_id", Msg::new("field.required"));
+            None
+        }
+        Some(id) => {
+            let u = users::find(conn, id).ok();
+            match u {
+                Some(u)
+                    if u.role() == Role::Evaluator
+                        && u.status == "active"
+                        && u.org_id.is_some() =>
+                {
+                    Some(u)
+                }
+                _ => {
+                    e.add("evaluator_id", Msg::new("evaluation.not_an_evaluator"));
+                    None
+                }
+            }
+        }
+    };
+    e.into_result()?;
+    let (stage, due_on, evaluator) = (
+        stage.expect("checked"),
+        due_on.expect("checked"),
+        evaluator.expect("checked"),
+    );
+    let agency = orgs::find(conn, evaluator.org_id.expect("checked"))?;
+    if agency.kind() != OrgKind::Agency {
+        return Err(FieldErrors::single(
+            "evaluator_id",
+            "evaluation.not_an_evaluator",
+        ));
+    }
+    let ngo = orgs::find(conn, p.org_id)?;
+    let profile = reviews::profile(conn, evaluator.id)?;
+    if evaluation::related(
+        &Parties {
+            agency_uscc: agency.uscc.as_deref(),
+            agency_legal_rep: &agency.legal_rep,
+            ngo_name: &ngo.name,
+            ngo_uscc: ngo.uscc.as_deref(),
+            ngo_legal_rep: &ngo.legal_rep,
+            affiliations: &profile.affiliations,
+        },
+        today(),
+    ) {
+        return Err(FieldErrors::single("evaluator_id", "evaluation.related"));
+    }
+    let existing = evaluations::for_project(conn, project_id)?;
+    let same_stage: Vec<&EvaluationRow> = existing.iter().filter(|x| x.stage() == stage).collect();
+    if same_stage
+        .iter()
+        .any(|x| x.status() != EvaluationStatus::Accepted)
+    {
+        return Err(AppError::conflict("error.evaluation_open"));
+    }
+    let reevaluation = match same_stage.last() {
+        None => false,
+        Some(last)
+            if last.consequence.as_deref() == Some(Consequence::Rectify.as_str())
+                && p.status == "rectifying" =>
+        {
+            true
+        }
+        Some(_) => return Err(AppError::conflict("error.evaluation_done")),
+    };
+    let rubric = crate::db::rounds::find(conn, p.round_id)?
+        .rules()
+        .evaluation_criteria;
+    let content = EvaluationContent {
+        scores: rubric.iter().map(|_| IndicatorScore::default()).collect(),
+        ..EvaluationContent::default()
+    };
+    db::write_tx(conn, |c| {
+        let id = evaluations::insert(
+            c,
+            &NewEvaluation {
+                project_id,
+                stage,
+                reevaluation,
+                agency_org_id: agency.id,
+                evaluator_id: evaluator.id,
+                due_on,
+                assigned_by: actor.id,
+                content: content.clone(),
+            },
+        )?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "evaluation.assigned", "project", project_id).after(
+                serde_json::json!({"evaluation_id": id, "stage": stage.as_str(), "reevaluation": reevaluation,
+                                   "agency": agency.name, "evaluator_id": evaluator.id, "due_on": due_on}),
+            ),
+        )?;
+        let to = Recipient::new(&evaluator.email, &evaluator.name, &evaluator.locale);
+        outbox::enqueue(
+            c,
+            &mail::evaluation_assigned(
+                &to,
+                &p.agreement_no,
+                &p.title,
+                crate::i18n::t(to.lang, stage_label(stage, reevaluation)),
+                &due_on.to_string(),
+                &format!("{}/evaluations/{id}", s.base_url),
+                &s.base_url,
+            ),
+        )?;
+        Ok(id)
+    })
+}
+
+/// An evaluation the actor may read: its evaluator, the bureau's officers, and the NGO once
+/// it is accepted.
+pub fn find_visible(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+) -> Result<(EvaluationRow, ProjectRow), AppError> {
+    let ev = evaluations::find(conn, id)?;
+    let p = projects::project(conn, ev.project_id)?;
+    let officer = policy::allows(actor, Action::ManageRounds(p.bureau_id));
+    let own = actor.role == Role::Evaluator && actor.id == ev.evaluator_id;
+    let ngo = policy::allows(actor, Action::EditProposal(p.org_id))
+        && ev.status() == EvaluationStatus::Accepted;
+    if !(officer || own || ngo) {
+        return Err(AppError::Forbidden);
+    }
+    Ok((ev, p))
+}
+
+fn find_own_editable(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+) -> Result<(EvaluationRow, ProjectRow), AppError> {
+    let (ev, p) = find_visible(conn, actor, id)?;
+    if !(actor.role == Role::Evaluator && actor.id == ev.evaluator_id) {
+        return Err(AppError::Forbidden);
+    }
+    if !ev.status().editable() {
+        return Err(AppError::conflict("error.evaluation_frozen"));
+    }
+    Ok((ev, p))
+}
+
+/// Saves the evaluator's draft; checked in full on submission.
+pub fn save(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    version: i32,
+    content: &EvaluationContent,
+) -> Result<i32, AppError> {
+    find_own_editable(conn, actor, id)?;
+    if content.findings.chars().count() > 20_000
+        || content.scores.len() > 50
+        || content.verified.len() > 20
+    {
+        return Err(FieldErrors::single("findings", "field.too_many_lines"));
+    }
+    db::write_tx(conn, |c| {
+        if !evaluations::save(c, id, version, content)? {
+            return Err(AppError::conflict("error.edit_conflict"));
+        }
+        Ok(version + 1)
+    })
+}
+
+/// Attaches the agency's report (PDF).
+pub fn upload_report(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<i64, AppError> {
+    let (ev, p) = find_own_editable(conn, actor, id)?;
+    if bytes.is_empty() {
+        return Err(FieldErrors::single("file", "field.file_required"));
+    }
+    if super::orgs::sniff_document(bytes) != Some("application/pdf") {
+        return Err(FieldErrors::single("file", "evaluation.report_pdf"));
+    }
+    let filename = super::orgs::clean_filename(filename);
+    db::write_tx(conn, |c| {
+        let fid = projects::insert_file(
+            c,
+            &NewFile {
+                project_id: p.id,
+                report_id: None,
+                evaluation_id: Some(ev.id),
+                kind: "evaluation_report",
+                filename: &filename,
+                content_type: "application/pdf",
+                sha256: &hex::encode(Sha256::digest(bytes)),
+                content: bytes,
+                uploaded_by: actor.id,
+            },
+        )?;
+        audit::append(
+            c,
+            Change::new(
+                Some(actor),
+                "evaluation.report_uploaded",
+                "evaluation",
+                ev.id,
+            )
+            .after(serde_json::json!({"file_id": fid, "filename": filename})),
+        )?;
+        Ok(fid)
+    })
+}
+
+/// Problems that would stop the filing now.
+pub fn filing_problems(
+    conn: &mut DbConn,
+    ev: &EvaluationRow,
+    p: &ProjectRow,
+) -> Result<FieldErrors, AppError> {
+    let rubric = crate::db::rounds::find(conn, p.round_id)?
+        .rules()
+        .evaluation_criteria;
+    let has_file = !projects::evaluation_files(conn, ev.id)?.is_empty();
+    Ok(evaluation::check_filing(&ev.content(), &rubric, has_file))
+}
+
+/// Submits the filing after checking it in full; the bureau's officers are emailed.
+pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let (ev, p) = find_own_editable(conn, actor, id)?;
+    filing_problems(conn, &ev, &p)?.into_result()?;
+    db::write_tx(conn, |c| {
+        if !evaluations::transition(c, id, ev.status(), EvaluationStatus::Submitted)? {
+            return Err(AppError::conflict("error.evaluation_frozen"));
+        }
+        audit::append(
+            c,
+            Change::new(Some(actor), "evaluation.submitted", "evaluation", id)
+                .after(serde_json::json!({"total_tenths": ev.content().total_tenths()})),
+        )?;
+        let link = format!("{}/evaluations/{id}", s.base_url);
+        for o in users::bureau_officers(c, p.bureau_id)? {
+            let to = Recipient::new(&o.email, &o.name, &o.locale);
+            outbox::enqueue(
+                c,
+                &mail::evaluation_submitted(
+                    &to,
+                    &p.agreement_no,
+                    &ev.agency_name,
+                    &link,
+                    &s.base_url,
+                ),
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// The officer's decision on a submitted evaluation.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct ReviewInput {
+    pub accept: bool,
+    /// Required when returning.
+    #[serde(default)]
+    pub comment: String,
+    /// A consequence other than the rule engine's (needs `override_reason`).
+    #[serde(default)]
+    pub override_consequence: Option<String>,
+    #[serde(default)]
+    pub override_reason: String,
+    /// Deadline of a rectification, `YYYY-MM-DD` (default: 30 days).
+    #[serde(default)]
+    pub rectify_until: String,
+}
+
+/// What the rule engine decides for an evaluation as filed.
+pub fn proposed(
+    ev: &EvaluationRow,
+    bands: &[crate::domain::round::GradeBand],
+) -> Option<(String, Consequence, Renewal)> {
+    let c = ev.content();
+    let (i, band) = evaluation::grade(&c, bands)?;
+    let (cons, renewal) = evaluation::consequence(ev.stage(), ev.reevaluation, i, band);
+    Some((band.name.clone(), cons, renewal))
+}
+
+/// Accepts (applying the consequence) or returns a submitted evaluation.
+pub fn review(
+    conn: &mut DbConn,
+    s: &Settings,
+    actor: &Actor,
+    id: i64,
+    input: &ReviewInput,
+) -> Result<Consequence, AppError> {
+    let (ev, p) = find_visible(conn, actor, id)?;
+    policy::require(actor, Action::ManageRounds(p.bureau_id))?;
+    if ev.status() != EvaluationStatus::Submitted {
+        return Err(AppError::conflict("error.evaluation_not_submitted"));
+    }
+    let round = crate::db::rounds::find(conn, p.round_id)?;
+    let rules = round.rules();
+    let evaluator = users::find(conn, ev.evaluator_id)?;
+    let to_evaluator = Recipient::new(&evaluator.email, &evaluator.name, &evaluator.locale);
+    let link = format!("{}/evaluations/{id}", s.base_url);
+    if !input.accept {
+        let comment = input.comment.trim();
+        if comment.is_empty() {
+            return Err(FieldErrors::single("comment", "field.required"));
+        }
+        return db::write_tx(conn, |c| {
+            if !evaluations::transition(
+                c,
+                id,
+                EvaluationStatus::Submitted,
+                EvaluationStatus::Returned,
+            )? {
+                return Err(AppError::conflict("error.evaluation_not_submitted"));
+            }
+            evaluations::set_return_comment(c, id, comment)?;
+            audit::append(
+                c,
+                Change::new(Some(actor), "evaluation.returned", "evaluation", id).reason(comment),
+            )?;
+            outbox::enqueue(
+                c,
+                &mail::evaluation_returned(
+                    &to_evaluator,
+                    &p.agreement_no,
+                    comment,
+                    &link,
+                    &s.base_url,
+                ),
+            )?;
+            Ok(Consequence::Rectify)
+        })
+        .map(|_| Consequence::Rectify);
+    }
+    let (grade, engine, renewal) = proposed(&ev, &rules.grade_bands)
+        .ok_or_else(|| AppError::Unexpected("no grade bands".into()))?;
+    let mut e = FieldErrors::new();
+    let chosen = match input.override_consequence.as_deref().map(str::trim) {
+        None | Some("") => engine,
+        Some(o) => match Consequence::parse(o) {
+            Some(c) if evaluation::allowed_at(ev.stage()).contains(&c) => {
+                if c != engine && input.override_reason.trim().is_empty() {
+                    e.add("override_reason", Msg::new("decision.reason_required"));
+                }
+                c
+            }
+            _ => {
+                e.add("override_consequence", Msg::new("field.choice_invalid"));
+                engine
+            }
+        },
+    };
+    let rectify_until = if input.rectify_until.trim().is_empty() {
+        today() + Duration::days(RECTIFY_DAYS)
+    } else {
+        match NaiveDate::parse_from_str(input.rectify_until.trim(), "%Y-%m-%d") {
+            Ok(d) if d > today() => d,
+            Ok(_) => {
+                e.add("rectify_until", Msg::new("field.date_past"));
+                today()
+            }
+            Err(_) => {
+                e.add("rectify_until", Msg::new("field.date_invalid"));
+                today()
+            }
+        }
+    };
+    e.into_result()?;
+    let overridden = (chosen != engine).then(|| input.override_reason.trim().to_string());
+    let renewal = if chosen == Consequence::Complete {
+        renewal
+    } else {
+        Renewal::NoRenewal
+    };
+    let total = ev.content().total_tenths();
+    let stage_condition = match ev.stage() {
+        Stage::Midterm => TrancheCondition::AfterMidterm,
+        Stage::Final => TrancheCondition::AfterFinal,
+    };
+    db::write_tx(conn, |c| {
+        if !evaluations::transition(
+            c,
+            id,
+            EvaluationStatus::Submitted,
+            EvaluationStatus::Accepted,
+        )? {
+            return Err(AppError::conflict("error.evaluation_not_submitted"));
+        }
+        evaluations::set_outcome(
+            c,
+            id,
+            total,
+            &grade,
+            chosen.as_str(),
+            renewal.as_str(),
+            overridden.as_deref(),
+        )?;
+        let tranches = projects::tranches(c, p.id)?;
+        let set_stage_tranches = |c: &mut DbConn, to: TrancheStatus| -> Result<(), AppError> {
+            for t in tranches
+                .iter()
+                .filter(|t| t.condition == stage_condition.as_str())
+            {
+                for from in [
+                    TrancheStatus::Pending,
+                    TrancheStatus::Releasable,
+                    TrancheStatus::Withheld,
+                ] {
+                    if from != to {
+                        projects::set_tranche_status(c, t.id, from.as_str(), to.as_str())?;
+                    }
+                }
+            }
+            Ok(())
+        };
+        match chosen {
+            Consequence::ReleaseMidterm => {
+                projects::set_project_outcome(c, p.id, "active", None, None, None)?;
+            }
+            Consequence::Rectify => {
+                set_stage_tranches(c, TrancheStatus::Withheld)?;
+                projects::set_project_outcome(
+                    c,
+                    p.id,
+                    "rectifying",
+                    Some(rectify_until),
+                    None,
+                    None,
+                )?;
+            }
+            Consequence::Terminate => {
+                for t in &tranches {
+                    for from in [
+                        TrancheStatus::Pending,
+                        TrancheStatus::Releasable,
+                        TrancheStatus::Withheld,
+                    ] {
+                        projects::set_tranche_status(
+                            c,
+                            t.id,
+                            from.as_str(),
+                            TrancheStatus::Cancelled.as_str(),
+                        )?;
+                    }
+                }
+                projects::set_project_outcome(c, p.id, "terminated", None, None, None)?;
+            }
+            Consequence::Complete => {
+                projects::set_project_outcome(
+                    c,
+                    p.id,
+                    "completed",
+                    None,
+                    Some(renewal.as_str()),
+                    Some(&grade),
+                )?;
+            }
+            Consequence::WithholdAndBar => {
+                set_stage_tranches(c, TrancheStatus::Withheld)?;
+                projects::set_project_outcome(
+                    c,
+                    p.id,
+                    "failed",
+                    None,
+                    Some(Renewal::NoRenewal.as_str()),
+                    Some(&grade),
+                )?;
+                let until = today()
+                    .checked_add_months(Months::new(rules.fail_bar_months.max(0) as u32))
+                    .unwrap_or_else(today);
+                let reason = crate::i18n::t(crate::i18n::Lang::Zh, "evaluation.bar_reason");
+                let bar =
+                    orgs::insert_bar(c, p.org_id, p.bureau_id, until, reason, Some(actor.id))?;
+                audit::append(
+                    c,
+                    Change::new(Some(actor), "org.barred", "org", p.org_id)
+                        .reason(reason)
+                        .after(serde_json::json!({"bar_id": bar, "bureau_id": p.bureau_id, "until": until})),
+                )?;
+            }
+        }
+        // Pending tranches whose condition now holds become releasable (the mid-term one
+        // after a pass, the last one on completion).
+        super::execution::refresh_tranches(c, p.id)?;
+        let mut change = Change::new(Some(actor), "evaluation.accepted", "evaluation", id).after(
+            serde_json::json!({"project_id": p.id, "total_tenths": total, "grade": grade, "engine": engine.as_str(),
+                               "consequence": chosen.as_str(), "renewal": renewal.as_str()}),
+        );
+        if let Some(r) = &overridden {
+            change = change.reason(r);
+        }
+        audit::append(c, change)?;
+        audit::append(
+            c,
+            Change::new(
+                Some(actor),
+                &format!("project.{}", chosen.as_str()),
+                "project",
+                p.id,
+            )
+            .after(serde_json::json!({"evaluation_id": id, "grade": grade})),
+        )?;
+        let project_link = format!("{}/projects/{}", s.base_url, p.id);
+        let score = crate::web::reviews::tenths_text(total);
+        email_org(c, p.org_id, |to| {
+            mail::evaluation_result(
+                to,
+                &p.agreement_no,
+                crate::i18n::t(to.lang, stage_label(ev.stage(), ev.reevaluation)),
+                &grade,
+                &score,
+                crate::i18n::t(to.lang, chosen.label_key()),
+                overridden.as_deref(),
+                (chosen == Consequence::Rectify)
+                    .then(|| rectify_until.to_string())
+                    .as_deref(),
+                &project_link,
+                &s.base_url,
+            )
+        })?;
+        outbox::enqueue(
+            c,
+            &mail::evaluation_accepted(&to_evaluator, &p.agreement_no, &grade, &link, &s.base_url),
+        )?;
+        Ok(chosen)
+    })
+}
+
+/// Reminds evaluators once before the due date and once when overdue.
+pub fn send_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
+    let day = today();
+    let mut sent = 0;
+    for (id, evaluator, project_id, due) in evaluations::open_before(conn, day + Duration::days(3))?
+    {
+        let overdue = due < day;
+        let key = format!(
+            "{}:{id}",
+            if overdue {
+                "evaluation_overdue"
+            } else {
+                "evaluation_due_soon"
+            }
+        );
+        let queued = db::write_tx(conn, |c| {
+            if !reviews::mark_reminder(c, &key)? {
+                return Ok(false);
+            }
+            let u = users::find(c, evaluator)?;
+            let p = projects::project(c, project_id)?;
+            let to = Recipient::new(&u.email, &u.name, &u.locale);
+            outbox::enqueue(
+                c,
+                &mail::evaluation_reminder(
+                    &to,
+                    &p.agreement_no,
+                    &due.to_string(),
+                    overdue,
+                    &format!("{}/evaluations/{id}", s.base_url),
+                    &s.base_url,
+                ),
+            )?;
+            Ok(true)
+        })?;
+        if queued {
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
