@@ -62,13 +62,16 @@ pub async fn review_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow:
     .await?
 }
 
-/// Queues due milestone-report reminders.
+/// Queues due milestone-report and evaluation reminders.
 pub async fn report_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow::Result<usize> {
     let p = pool.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = p.get()?;
-        crate::ops::execution::send_report_reminders(&mut conn, &settings)
-            .map_err(|e| anyhow::anyhow!("{e}"))
+        let reports = crate::ops::execution::send_report_reminders(&mut conn, &settings)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let evaluations = crate::ops::evaluation::send_reminders(&mut conn, &settings)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(reports + evaluations)
     })
     .await?
 }

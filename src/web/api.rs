@@ -178,6 +178,29 @@ pub fn scope() -> actix_web::Scope {
             web::get().to(beneficiaries_csv),
         )
         .route("/results/{id}", web::get().to(public_results))
+        .route(
+            "/projects/{id}/evaluations",
+            web::post().to(assign_evaluation),
+        )
+        .route(
+            "/projects/{id}/evaluations",
+            web::get().to(project_evaluations),
+        )
+        .route("/evaluations", web::get().to(my_evaluations))
+        .route("/evaluations/{id}", web::get().to(get_evaluation))
+        .route("/evaluations/{id}", web::put().to(save_evaluation))
+        .route(
+            "/evaluations/{id}/report",
+            web::post().to(upload_evaluation_report),
+        )
+        .route(
+            "/evaluations/{id}/submit",
+            web::post().to(submit_evaluation),
+        )
+        .route(
+            "/evaluations/{id}/review",
+            web::post().to(review_evaluation),
+        )
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -2206,6 +2229,169 @@ async fn public_results(
     Ok(HttpResponse::Ok().json(rows))
 }
 
+/// Assign an unrelated agency's evaluator to the mid-term or final evaluation (after a
+/// rectification: the re-evaluation of that stage).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/evaluations", request_body = ops::evaluation::AssignInput, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+async fn assign_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ops::evaluation::AssignInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    let eid = db::run(&state.pool, move |c| {
+        ops::evaluation::assign(c, &s, &user.0, id, &input)
+    })
+    .await?;
+    Ok(created(eid))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/evaluations", tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>)))]
+async fn project_evaluations(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let rows = db::run(&state.pool, move |c| {
+        let p = ops::award::find_visible_project(c, &user.0, id)?;
+        let officer = policy::allows(&user.0, Action::ManageRounds(p.bureau_id));
+        Ok(crate::db::evaluations::for_project(c, id)?
+            .into_iter()
+            .filter(|e| officer || e.status == "accepted" || e.evaluator_id == user.0.id)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// The evaluator's assignments.
+#[utoipa::path(get, path = "/api/v1/evaluations", tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>)))]
+async fn my_evaluations(
+    user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if user.0.role != crate::domain::account::Role::Evaluator {
+        return Err(AppError::Forbidden);
+    }
+    let rows = db::run(&state.pool, move |c| {
+        crate::db::evaluations::for_evaluator(c, user.0.id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(|(r, _, _)| r).collect::<Vec<_>>()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EvaluationDetail {
+    evaluation: crate::db::evaluations::EvaluationRow,
+    content: crate::domain::evaluation::EvaluationContent,
+    files: Vec<crate::db::projects::FileMeta>,
+    /// What the rule engine decides as filed: (grade, consequence, renewal).
+    proposed: Option<(String, String, String)>,
+    /// What would stop the filing now (field, code).
+    problems: Vec<(String, String)>,
+}
+
+#[utoipa::path(get, path = "/api/v1/evaluations/{id}", tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = EvaluationDetail), (status = 403)))]
+async fn get_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let out = db::run(&state.pool, move |c| {
+        let (ev, p) = ops::evaluation::find_visible(c, &user.0, id)?;
+        let rules = crate::db::rounds::find(c, p.round_id)?.rules();
+        let problems = if ev.status().editable() {
+            ops::evaluation::filing_problems(c, &ev, &p)?
+                .0
+                .iter()
+                .map(|e| (e.field.clone(), e.msg.key.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(EvaluationDetail {
+            proposed: ops::evaluation::proposed(&ev, &rules.grade_bands)
+                .map(|(g, c, r)| (g, c.as_str().to_string(), r.as_str().to_string())),
+            content: ev.content(),
+            files: crate::db::projects::evaluation_files(c, id)?,
+            evaluation: ev,
+            problems,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SaveEvaluation {
+    version: i32,
+    content: crate::domain::evaluation::EvaluationContent,
+}
+
+#[utoipa::path(put, path = "/api/v1/evaluations/{id}", request_body = SaveEvaluation, tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 403), (status = 409)))]
+async fn save_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<SaveEvaluation>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let version = db::run(&state.pool, move |c| {
+        ops::evaluation::save(c, &user.0, id, b.version, &b.content)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "version": version })))
+}
+
+/// Attach the agency's evaluation report (multipart `file`, PDF).
+#[utoipa::path(post, path = "/api/v1/evaluations/{id}/report", tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 422)))]
+async fn upload_evaluation_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let fid = db::run(&state.pool, move |c| {
+        ops::evaluation::upload_report(c, &user.0, id, &up.filename, &up.bytes)
+    })
+    .await?;
+    Ok(created(fid))
+}
+
+#[utoipa::path(post, path = "/api/v1/evaluations/{id}/submit", tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn submit_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::evaluation::submit(c, &s, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Accept (the consequence is applied; an override needs a reason) or return an evaluation.
+#[utoipa::path(post, path = "/api/v1/evaluations/{id}/review", request_body = ops::evaluation::ReviewInput, tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+async fn review_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ops::evaluation::ReviewInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    let c = db::run(&state.pool, move |c| {
+        ops::evaluation::review(c, &s, &user.0, id, &input)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "consequence": c.as_str() })))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
@@ -2221,7 +2407,8 @@ async fn public_results(
           answer_objection, finalise_round, list_projects, get_project, project_award_notice, project_agreement,
           record_agreement, project_file, record_payment, list_reports, start_report, get_report, save_report, submit_report,
           review_report, upload_evidence, round_dashboard, bureau_dashboard, ledger_xlsx, ledger_csv, beneficiaries_csv,
-          public_results),
+          public_results, assign_evaluation, project_evaluations, my_evaluations, get_evaluation, save_evaluation,
+          upload_evaluation_report, submit_evaluation, review_evaluation),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

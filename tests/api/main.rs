@@ -6,6 +6,7 @@ mod accounts;
 mod award;
 mod browser;
 mod cli;
+mod evaluation;
 mod execution;
 mod orgs;
 mod platform;

@@ -1,0 +1,507 @@
+//! Third-party evaluation: assigning unrelated agencies, filing, the officer's acceptance and
+//! its consequences on tranches, the project and bars.
+
+use chrono::Duration;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::dual;
+use crate::execution::awarded;
+use crate::helpers::{org_json, spawn, Backend, TestApp, PASSWORD};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/// An agency with an evaluator; returns (evaluator user id, evaluator token).
+async fn agency(
+    app: &TestApp,
+    officer: &str,
+    serial: u32,
+    legal_rep: &str,
+    email: &str,
+) -> (i64, String) {
+    let mut body = org_json(serial);
+    body["kind"] = json!("agency");
+    body["name"] = json!(format!("评估中心{serial}"));
+    body["legal_rep"] = json!(legal_rep);
+    let (s, v) = app.post("/api/v1/orgs", Some(officer), body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let org = v["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            "/api/v1/users",
+            Some(officer),
+            json!({"email": email, "name": "评估员", "role": "evaluator", "org_id": org}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = app.token_from_email(email, "/invite/accept").await;
+    let (_, v) = app
+        .post(
+            "/api/v1/auth/invitations/accept",
+            None,
+            json!({"token": token, "name": "评估员", "password": PASSWORD}),
+        )
+        .await;
+    let token = v["token"].as_str().unwrap().to_string();
+    let (_, me) = app.get("/api/v1/me", Some(&token)).await;
+    (me["id"].as_i64().unwrap(), token)
+}
+
+/// Indicator scores (tenths) of the default evaluation rubric (15/35/20/20/10) adding up to
+/// `total` points.
+fn scores(total: i32) -> Vec<Value> {
+    let max = [150, 350, 200, 200, 100];
+    let mut s: Vec<i32> = max.iter().map(|m| m * total / 100 / 5 * 5).collect();
+    let mut left = total * 10 - s.iter().sum::<i32>();
+    for (i, m) in max.iter().enumerate() {
+        let add = left.min(m - s[i]);
+        s[i] += add;
+        left -= add;
+    }
+    s.iter()
+        .map(|v| json!({"score": v, "comment": "良好"}))
+        .collect()
+}
+
+fn has_error(v: &Value, field: &str) -> bool {
+    v["errors"]
+        .as_array()
+        .is_some_and(|e| e.iter().any(|e| e["field"] == field))
+}
+
+async fn assign(
+    app: &TestApp,
+    officer: &str,
+    project: i64,
+    stage: &str,
+    evaluator: i64,
+) -> (StatusCode, Value) {
+    let due = (yichuang::db::today() + Duration::days(20)).to_string();
+    app.post(
+        &format!("/api/v1/projects/{project}/evaluations"),
+        Some(officer),
+        json!({"stage": stage, "evaluator_id": evaluator, "due_on": due}),
+    )
+    .await
+}
+
+/// The evaluator files a complete evaluation totalling `total` and submits it.
+async fn file(app: &TestApp, token: &str, id: i64, total: i32) {
+    let (_, cur) = app
+        .get(&format!("/api/v1/evaluations/{id}"), Some(token))
+        .await;
+    let version = cur["evaluation"]["version"].as_i64().unwrap();
+    let content = json!({
+        "scores": scores(total),
+        "verified": [{"group": "elderly", "unique_people": 35}],
+        "satisfaction_pct": 92,
+        "findings": "服务记录完整，受益人回访满意。",
+        "recommendation": "renew",
+        "materials_late": false,
+    });
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/evaluations/{id}"),
+            Some(token),
+            Some(json!({"version": version, "content": content})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    if cur["files"].as_array().unwrap().is_empty() {
+        let (s, v) = upload(
+            app,
+            &format!("/api/v1/evaluations/{id}/report"),
+            token,
+            "评估报告.pdf",
+            PDF,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/evaluations/{id}/submit"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+async fn upload(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    name: &str,
+    bytes: &[u8],
+) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+    );
+    let r = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn accept(app: &TestApp, officer: &str, id: i64, body: Value) -> (StatusCode, Value) {
+    app.post(
+        &format!("/api/v1/evaluations/{id}/review"),
+        Some(officer),
+        body,
+    )
+    .await
+}
+
+async fn tranche_states(app: &TestApp, token: &str, project: i64) -> Vec<String> {
+    let (_, d) = app
+        .get(&format!("/api/v1/projects/{project}"), Some(token))
+        .await;
+    d["tranches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn project_status(app: &TestApp, token: &str, project: i64) -> String {
+    let (_, d) = app
+        .get(&format!("/api/v1/projects/{project}"), Some(token))
+        .await;
+    d["project"]["status"].as_str().unwrap().to_string()
+}
+
+async fn sign(app: &TestApp, officer: &str, project: i64) {
+    let (s, _) = upload(
+        app,
+        &format!("/api/v1/projects/{project}/agreement"),
+        officer,
+        "协议.pdf",
+        PDF,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+}
+
+async fn projects_pass_or_rectify_through_their_evaluations(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    let (p0, p1) = (a.projects[0], a.projects[1]);
+    let o = &a.officer;
+    sign(&app, o, p0).await;
+    sign(&app, o, p1).await;
+    // Every test org has 王芳 as legal representative: an agency led by her is related.
+    let (related, _) = agency(&app, o, 61, "王芳", "rel@pinggu.cn").await;
+    let (eva, eva_token) = agency(&app, o, 62, "张评", "eva@pinggu.cn").await;
+    let (other, other_token) = agency(&app, o, 63, "李核", "other@pinggu.cn").await;
+    let (s, v) = assign(&app, o, p0, "midterm", related).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "evaluator_id"), "{v}");
+    let (s, _) = assign(&app, &a.members[0], p0, "midterm", eva).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = assign(&app, o, p0, "midterm", eva).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let m0 = v["id"].as_i64().unwrap();
+    let (s, _) = assign(&app, o, p0, "midterm", other).await;
+    assert_eq!(s, StatusCode::CONFLICT, "one open evaluation per stage");
+    assert!(app
+        .last_email_to("eva@pinggu.cn")
+        .await
+        .subject
+        .contains("中期评估"));
+
+    // The evaluator reads the project (proposal, reports) but nobody else's evaluation.
+    let (s, _) = app
+        .get(&format!("/api/v1/projects/{p0}"), Some(&eva_token))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .get(&format!("/api/v1/projects/{p1}"), Some(&eva_token))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .get(&format!("/api/v1/evaluations/{m0}"), Some(&other_token))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .get(&format!("/api/v1/evaluations/{m0}"), Some(&a.members[0]))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the NGO sees it once accepted");
+
+    // A bad filing is refused field by field; a non-PDF report too.
+    let mut bad = scores(80);
+    bad[0] = json!({"score": 153, "comment": ""});
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/evaluations/{m0}"),
+            Some(&eva_token),
+            Some(json!({"version": 1, "content": {"scores": bad, "satisfaction_pct": 120}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/evaluations/{m0}/submit"),
+            Some(&eva_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    for f in [
+        "scores.0",
+        "satisfaction_pct",
+        "findings",
+        "recommendation",
+        "file",
+    ] {
+        assert!(has_error(&v, f), "{f}: {v}");
+    }
+    let (s, _) = upload(
+        &app,
+        &format!("/api/v1/evaluations/{m0}/report"),
+        &eva_token,
+        "x.png",
+        &[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Mid-term 85 passes: the second tranche can be paid.
+    file(&app, &eva_token, m0, 85).await;
+    let (s, v) = accept(&app, o, m0, json!({"accept": true})).await;
+    assert_eq!(
+        (s, v["consequence"].as_str()),
+        (StatusCode::OK, Some("release_midterm")),
+        "{v}"
+    );
+    let (s, _) = accept(&app, o, m0, json!({"accept": true})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "accepted once");
+    let (s, _) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/evaluations/{m0}"),
+            Some(&eva_token),
+            Some(json!({"version": 9, "content": {}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "no filing after acceptance");
+    assert_eq!(
+        tranche_states(&app, &a.members[0], p0).await,
+        ["releasable", "releasable", "pending"]
+    );
+    let (s, v) = app
+        .get(&format!("/api/v1/evaluations/{m0}"), Some(&a.members[0]))
+        .await;
+    assert_eq!(
+        (s, v["evaluation"]["grade"].as_str()),
+        (StatusCode::OK, Some("良好"))
+    );
+    assert!(app
+        .last_email_to("ngo0@example.org")
+        .await
+        .subject
+        .contains("良好"));
+
+    // Final 95 (优秀): completed, the last tranche can be paid, renewal by fast track.
+    let (s, v) = assign(&app, o, p0, "final", eva).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let f0 = v["id"].as_i64().unwrap();
+    file(&app, &eva_token, f0, 95).await;
+    let (s, v) = accept(&app, o, f0, json!({"accept": true})).await;
+    assert_eq!(v["consequence"], "complete", "{s} {v}");
+    assert_eq!(project_status(&app, o, p0).await, "completed");
+    assert_eq!(
+        tranche_states(&app, o, p0).await,
+        ["releasable", "releasable", "releasable"]
+    );
+    let (_, evs) = app
+        .get(
+            &format!("/api/v1/projects/{p0}/evaluations"),
+            Some(&a.members[0]),
+        )
+        .await;
+    assert_eq!(evs[1]["renewal"], "fast_track");
+    let (s, _) = assign(&app, o, p0, "final", other).await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "a completed project is not evaluated again"
+    );
+
+    // Project 1 fails the mid-term (50): rectification, the tranche withheld; the
+    // re-evaluation (75) passes and releases it.
+    let (_, v) = assign(&app, o, p1, "midterm", eva).await;
+    let m1 = v["id"].as_i64().unwrap();
+    file(&app, &eva_token, m1, 50).await;
+    let (s, v) = accept(&app, o, m1, json!({"accept": false})).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "returning needs a comment: {v}"
+    );
+    let (s, _) = accept(
+        &app,
+        o,
+        m1,
+        json!({"accept": false, "comment": "请补充财务凭证核查"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(app
+        .last_email_to("eva@pinggu.cn")
+        .await
+        .subject
+        .contains("退回"));
+    file(&app, &eva_token, m1, 50).await;
+    let (_, v) = accept(&app, o, m1, json!({"accept": true})).await;
+    assert_eq!(v["consequence"], "rectify", "{v}");
+    assert_eq!(project_status(&app, o, p1).await, "rectifying");
+    assert_eq!(
+        tranche_states(&app, o, p1).await,
+        ["releasable", "withheld", "pending"]
+    );
+    let result = app.last_email_to("ngo1@example.org").await;
+    assert!(result.body_text.contains("整改"), "{}", result.body_text);
+    let (s, v) = assign(&app, o, p1, "midterm", other).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let r1 = v["id"].as_i64().unwrap();
+    let (_, v) = app.get(&format!("/api/v1/evaluations/{r1}"), Some(o)).await;
+    assert_eq!(v["evaluation"]["reevaluation"], true);
+    file(&app, &other_token, r1, 75).await;
+    let (_, v) = accept(&app, o, r1, json!({"accept": true})).await;
+    assert_eq!(v["consequence"], "release_midterm", "{v}");
+    assert_eq!(project_status(&app, o, p1).await, "active");
+    assert_eq!(
+        tranche_states(&app, o, p1).await,
+        ["releasable", "releasable", "pending"]
+    );
+}
+dual!(projects_pass_or_rectify_through_their_evaluations);
+
+async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    let (p0, p1) = (a.projects[0], a.projects[1]);
+    let o = &a.officer;
+    sign(&app, o, p0).await;
+    sign(&app, o, p1).await;
+    let (eva, eva_token) = agency(&app, o, 62, "张评", "eva@pinggu.cn").await;
+
+    // An override needs a reason, and must fit the stage.
+    let (_, v) = assign(&app, o, p1, "midterm", eva).await;
+    let m1 = v["id"].as_i64().unwrap();
+    file(&app, &eva_token, m1, 55).await;
+    let (s, v) = accept(
+        &app,
+        o,
+        m1,
+        json!({"accept": true, "override_consequence": "release_midterm"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "override_reason"), "{v}");
+    let (s, v) = accept(
+        &app,
+        o,
+        m1,
+        json!({"accept": true, "override_consequence": "complete", "override_reason": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "override_consequence"), "{v}");
+    let (s, v) = accept(&app, o, m1, json!({"accept": true, "override_consequence": "release_midterm", "override_reason": "受疫情影响，活动延期，经研究不予整改"})).await;
+    assert_eq!(
+        (s, v["consequence"].as_str()),
+        (StatusCode::OK, Some("release_midterm")),
+        "{v}"
+    );
+    assert!(app
+        .audit_actions("evaluation", m1)
+        .await
+        .contains(&"evaluation.accepted".to_string()));
+    assert!(app
+        .last_email_to("ngo1@example.org")
+        .await
+        .body_text
+        .contains("不予整改"));
+
+    // Final 40 (late materials would also fail): the last tranche withheld, the org barred.
+    let (_, v) = assign(&app, o, p0, "midterm", eva).await;
+    let m0 = v["id"].as_i64().unwrap();
+    file(&app, &eva_token, m0, 70).await;
+    accept(&app, o, m0, json!({"accept": true})).await;
+    let (_, v) = assign(&app, o, p0, "final", eva).await;
+    let f0 = v["id"].as_i64().unwrap();
+    file(&app, &eva_token, f0, 40).await;
+    let (_, v) = accept(&app, o, f0, json!({"accept": true})).await;
+    assert_eq!(v["consequence"], "withhold_and_bar", "{v}");
+    assert_eq!(project_status(&app, o, p0).await, "failed");
+    assert_eq!(
+        tranche_states(&app, o, p0).await,
+        ["releasable", "releasable", "withheld"]
+    );
+
+    // The barred org cannot submit to the bureau's next round.
+    let next = crate::rounds::open_round(&app, o, "2028年公益创投").await;
+    let ngo = &a.members[0];
+    let (_, v) = app
+        .post(
+            &format!("/api/v1/calls/{next}/proposals"),
+            Some(ngo),
+            json!({}),
+        )
+        .await;
+    let pid = v["id"].as_i64().unwrap();
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/proposals/{pid}"),
+        Some(ngo),
+        Some(json!({"version": 1, "content": crate::proposals::content()})),
+    )
+    .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{pid}/submit"),
+            Some(ngo),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v.to_string().contains("org_barred"), "{v}");
+
+    // Reminders to evaluators go out once.
+    let (_, v) = assign(&app, o, p1, "final", eva).await;
+    let f1 = v["id"].as_i64().unwrap();
+    let soon = yichuang::db::today() + Duration::days(2);
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use yichuang::db::schema::evaluations;
+        diesel::update(evaluations::table.find(f1))
+            .set(evaluations::due_on.eq(soon))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let settings = app.settings.clone();
+    let send = || {
+        let s = settings.clone();
+        app.db(move |c| yichuang::ops::evaluation::send_reminders(c, &s).unwrap())
+    };
+    assert_eq!(send().await, 1);
+    assert_eq!(send().await, 0);
+    assert_eq!(
+        app.last_email_to("eva@pinggu.cn").await.kind,
+        "evaluation_due_soon"
+    );
+}
+dual!(a_failed_final_withholds_and_bars_and_overrides_need_reasons);
