@@ -201,6 +201,14 @@ pub fn scope() -> actix_web::Scope {
             "/evaluations/{id}/review",
             web::post().to(review_evaluation),
         )
+        .route(
+            "/evaluations/{id}/summary.pdf",
+            web::get().to(evaluation_summary_pdf),
+        )
+        .route(
+            "/projects/{id}/certificate.pdf",
+            web::get().to(completion_certificate_pdf),
+        )
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -2392,6 +2400,26 @@ async fn review_evaluation(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "consequence": c.as_str() })))
 }
 
+/// The evaluation summary (评估报告摘要) of an accepted evaluation as a PDF.
+#[utoipa::path(get, path = "/api/v1/evaluations/{id}/summary.pdf", tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
+async fn evaluation_summary_pdf(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::evaluations::summary_response(&state, user.0, id.into_inner()).await
+}
+
+/// The completion certificate (结项证明) of a completed project as a PDF.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/certificate.pdf", tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
+async fn completion_certificate_pdf(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::evaluations::certificate_response(&state, user.0, id.into_inner()).await
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
@@ -2408,7 +2436,7 @@ async fn review_evaluation(
           record_agreement, project_file, record_payment, list_reports, start_report, get_report, save_report, submit_report,
           review_report, upload_evidence, round_dashboard, bureau_dashboard, ledger_xlsx, ledger_csv, beneficiaries_csv,
           public_results, assign_evaluation, project_evaluations, my_evaluations, get_evaluation, save_evaluation,
-          upload_evaluation_report, submit_evaluation, review_evaluation),
+          upload_evaluation_report, submit_evaluation, review_evaluation, evaluation_summary_pdf, completion_certificate_pdf),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

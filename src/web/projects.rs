@@ -86,6 +86,11 @@ pub struct ProjectView {
     pub beneficiaries_svg: String,
     pub spending_svg: String,
     pub history: Vec<AuditRow>,
+    pub evaluations: Vec<crate::db::evaluations::EvaluationRow>,
+    /// For the officer: evaluators to assign (id, name, agency id, agency name).
+    pub evaluators: Vec<(i64, String, i64, String)>,
+    /// (rectify until, renewal, final grade)
+    pub outcome: (Option<chrono::NaiveDate>, Option<String>, Option<String>),
 }
 
 /// The figures of the latest filed report (the project's cumulative totals so far).
@@ -205,7 +210,20 @@ pub fn load_project(
         (80 + 36 * spending.len() as u32).max(200),
     );
     let staff = policy_staff(actor, &p);
+    let evaluations = crate::db::evaluations::for_project(c, id)?
+        .into_iter()
+        .filter(|e| staff || e.status == "accepted" || e.evaluator_id == actor.id)
+        .collect();
+    let evaluators = if staff {
+        crate::db::evaluations::evaluators(c)?
+    } else {
+        Vec::new()
+    };
+    let outcome = projects::outcome(c, id)?;
     Ok(ProjectView {
+        evaluations,
+        evaluators,
+        outcome,
         paid_fen: payments.iter().map(|x| x.amount_fen).sum(),
         spent_grant_fen: spent_grant.0,
         spent_matching_fen: spent_matching.0,

@@ -338,6 +338,45 @@ async fn projects_pass_or_rectify_through_their_evaluations(b: Backend) {
         "a completed project is not evaluated again"
     );
 
+    // The summary and the completion certificate, in Chinese.
+    for (path, wants) in [
+        (
+            format!("/api/v1/evaluations/{f0}/summary.pdf"),
+            vec!["优秀", "评估中心62"],
+        ),
+        (
+            format!("/api/v1/projects/{p0}/certificate.pdf"),
+            vec!["结项证明", "优秀", "社区服务项目0"],
+        ),
+    ] {
+        let res = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(&a.members[0])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let text: String = crate::helpers::pdf_text(&res.bytes().await.unwrap())
+            .split_whitespace()
+            .collect();
+        for w in wants {
+            assert!(text.contains(w), "{path} lacks {w}: {text}");
+        }
+    }
+    let (s, _) = app
+        .get(&format!("/api/v1/projects/{p1}/certificate.pdf"), Some(o))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "not completed");
+    let officer = app.browser();
+    officer.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    let (s, html) = officer.get_text(&app, &format!("/projects/{p0}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("certificate.pdf") && html.contains("id=\"evaluation-list\""),
+        "project page"
+    );
+
     // Project 1 fails the mid-term (50): rectification, the tranche withheld; the
     // re-evaluation (75) passes and releases it.
     let (_, v) = assign(&app, o, p1, "midterm", eva).await;
@@ -503,5 +542,41 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
         app.last_email_to("eva@pinggu.cn").await.kind,
         "evaluation_due_soon"
     );
+
+    // The evaluator's page keeps what was typed when a score is off the 0.5 step.
+    let page = app.browser();
+    page.login(&app, "eva@pinggu.cn", PASSWORD).await;
+    let (s, html) = page.get_text(&app, &format!("/evaluations/{f1}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("服务成效"), "indicators listed");
+    let res = page
+        .post_form(
+            &app,
+            &format!("/evaluations/{f1}"),
+            &[
+                ("version", "1"),
+                ("score_0", "13.3"),
+                ("findings", "记录完整"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("13.3") && body.contains("记录完整"),
+        "typed values kept"
+    );
+    let res = page
+        .post_form(
+            &app,
+            &format!("/evaluations/{f1}"),
+            &[
+                ("version", "1"),
+                ("score_0", "13.5"),
+                ("findings", "记录完整"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 dual!(a_failed_final_withholds_and_bars_and_overrides_need_reasons);

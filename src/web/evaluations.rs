@@ -1,0 +1,654 @@
+//! Pages of third-party evaluation: the evaluator's list and filing, the officer's review
+//! with the rule engine's proposal, and the evaluation summary and completion PDFs.
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::projects::Vals;
+use super::reviews::tenths_text;
+use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::policy::{Action, Actor};
+use crate::db::evaluations::{self, EvaluationRow};
+use crate::db::projects::{self, FileMeta, ProjectRow};
+use crate::db::{self, orgs};
+use crate::domain::evaluation::{
+    Consequence, EvaluationContent, IndicatorScore, Recommendation, Stage, VerifiedCount,
+};
+use crate::domain::money::Fen;
+use crate::domain::report::BeneficiaryGroup;
+use crate::domain::round::Criterion;
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::{t, Lang, Msg};
+use crate::ops;
+use crate::ops::evaluation::{AssignInput, ReviewInput};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/projects/{id}/evaluations", web::post().to(assign))
+        .route(
+            "/projects/{id}/certificate.pdf",
+            web::get().to(certificate_pdf),
+        )
+        .route("/evaluations", web::get().to(list))
+        .route("/evaluations/{id}", web::get().to(page))
+        .route("/evaluations/{id}", web::post().to(save))
+        .route("/evaluations/{id}/report", web::post().to(upload_report))
+        .route("/evaluations/{id}/review", web::post().to(review))
+        .route("/evaluations/{id}/summary.pdf", web::get().to(summary_pdf));
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    stage: String,
+    #[serde(default)]
+    evaluator_id: String,
+    #[serde(default)]
+    due_on: String,
+}
+
+async fn assign(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<AssignForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let input = AssignInput {
+        stage: f.0.stage,
+        evaluator_id: f.0.evaluator_id.trim().parse().ok(),
+        due_on: f.0.due_on,
+    };
+    let s = state.settings.clone();
+    db::run(&state.pool, move |c| {
+        ops::evaluation::assign(c, &s, &actor, id, &input)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/projects/{id}#evaluations"),
+        "flash.evaluation_assigned",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "evaluations/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    rows: Vec<(EvaluationRow, String, String)>,
+}
+
+async fn list(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    if actor.role != crate::domain::account::Role::Evaluator {
+        return Err(AppError::Forbidden);
+    }
+    let rows = db::run(&state.pool, move |c| {
+        evaluations::for_evaluator(c, actor.id)
+    })
+    .await?;
+    render(&ListPage { ctx, rows })
+}
+
+/// One indicator on the page: (name, max points).
+type Indicator = (String, i32);
+
+#[derive(Template)]
+#[template(path = "evaluations/show.html")]
+struct EvalPage {
+    ctx: PageCtx,
+    ev: EvaluationRow,
+    p: ProjectRow,
+    content: EvaluationContent,
+    indicators: Vec<Indicator>,
+    /// (group code, label, reported unique people)
+    groups: Vec<(String, String, i64)>,
+    files: Vec<FileMeta>,
+    vals: Vals,
+    errors: FormErrors,
+    can_edit: bool,
+    officer: bool,
+    proposed: Option<(String, String, String)>,
+    consequences: Vec<(String, String)>,
+    problems: Vec<String>,
+}
+
+impl EvalPage {
+    pub fn pts(&self, t: &i32) -> String {
+        tenths_text(*t)
+    }
+    pub fn total_text(&self) -> String {
+        tenths_text(self.content.total_tenths())
+    }
+    pub fn err(&self, field: &str) -> String {
+        self.errors.get(field).to_string()
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.errors.has(field)
+    }
+}
+
+fn vals_from(c: &EvaluationContent) -> Vals {
+    let mut m = HashMap::new();
+    for (i, s) in c.scores.iter().enumerate() {
+        m.insert(
+            format!("score_{i}"),
+            s.score.map(tenths_text).unwrap_or_default(),
+        );
+        m.insert(format!("comment_{i}"), s.comment.clone());
+    }
+    for g in BeneficiaryGroup::ALL {
+        let v = c.verified_of(g.as_str());
+        m.insert(format!("verified_{}", g.as_str()), v.to_string());
+    }
+    m.insert(
+        "satisfaction_pct".into(),
+        c.satisfaction_pct
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+    );
+    m.insert("findings".into(), c.findings.clone());
+    m.insert(
+        "recommendation".into(),
+        c.recommendation
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+    );
+    if c.materials_late {
+        m.insert("materials_late".into(), "on".into());
+    }
+    Vals(m)
+}
+
+/// Reads the filing form; fields that cannot be read are field errors.
+fn parse_form(v: &Vals, rubric: &[Criterion]) -> Result<EvaluationContent, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let scores = rubric
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let raw = v.v(&format!("score_{i}"));
+            let score = if raw.trim().is_empty() {
+                None
+            } else {
+                match crate::domain::review::parse_score(raw, c.max_points) {
+                    Ok(s) => Some(s),
+                    Err(err) => {
+                        e.add(
+                            format!("scores.{i}"),
+                            Msg::new(err.key()).arg("max", c.max_points),
+                        );
+                        None
+                    }
+                }
+            };
+            IndicatorScore {
+                score,
+                comment: v.v(&format!("comment_{i}")).trim().to_string(),
+            }
+        })
+        .collect();
+    let verified = BeneficiaryGroup::ALL
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            let raw = v.v(&format!("verified_{}", g.as_str())).trim().to_string();
+            if raw.is_empty() {
+                return None;
+            }
+            match raw.parse::<i64>() {
+                Ok(n) => Some(VerifiedCount {
+                    group: g.as_str().to_string(),
+                    unique_people: n,
+                }),
+                Err(_) => {
+                    e.add(format!("verified.{i}"), Msg::new("field.integer_invalid"));
+                    None
+                }
+            }
+        })
+        .collect();
+    let satisfaction_pct = match v.v("satisfaction_pct").trim() {
+        "" => None,
+        s => match s.trim_end_matches('%').parse::<i32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                e.add("satisfaction_pct", Msg::new("field.integer_invalid"));
+                None
+            }
+        },
+    };
+    let recommendation = match v.v("recommendation") {
+        "" => None,
+        r => match Recommendation::parse(r) {
+            Some(r) => Some(r),
+            None => {
+                e.add("recommendation", Msg::new("field.choice_invalid"));
+                None
+            }
+        },
+    };
+    if !e.is_empty() {
+        return Err(e);
+    }
+    Ok(EvaluationContent {
+        scores,
+        verified,
+        satisfaction_pct,
+        findings: v.v("findings").trim().to_string(),
+        recommendation,
+        materials_late: !v.v("materials_late").is_empty(),
+    })
+}
+
+async fn show(
+    ctx: PageCtx,
+    state: &AppState,
+    id: i64,
+    posted: Option<Vals>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let lang = ctx.lang();
+    let a = actor.clone();
+    let (ev, p, rules, files, latest, problems) = db::run(&state.pool, move |c| {
+        let (ev, p) = ops::evaluation::find_visible(c, &a, id)?;
+        let rules = crate::db::rounds::find(c, p.round_id)?.rules();
+        let files = projects::evaluation_files(c, id)?;
+        let latest =
+            super::projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
+        let own = a.id == ev.evaluator_id;
+        let problems = if own && ev.status().editable() {
+            ops::evaluation::filing_problems(c, &ev, &p)?
+                .0
+                .iter()
+                .map(|e| e.msg.render(lang))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok((ev, p, rules, files, latest, problems))
+    })
+    .await?;
+    let officer = crate::auth::policy::allows(&actor, Action::ManageRounds(p.bureau_id));
+    let can_edit = actor.id == ev.evaluator_id && ev.status().editable();
+    let content = ev.content();
+    let vals = posted.unwrap_or_else(|| vals_from(&content));
+    let proposed = ops::evaluation::proposed(&ev, &rules.grade_bands).map(|(g, c, r)| {
+        (
+            g,
+            t(lang, c.label_key()).to_string(),
+            t(lang, r.label_key()).to_string(),
+        )
+    });
+    let consequences = crate::domain::evaluation::allowed_at(ev.stage())
+        .iter()
+        .map(|c| (c.as_str().to_string(), t(lang, c.label_key()).to_string()))
+        .collect();
+    let groups = BeneficiaryGroup::ALL
+        .iter()
+        .map(|g| {
+            (
+                g.as_str().to_string(),
+                t(lang, g.label_key()).to_string(),
+                latest.unique_of(g.as_str()),
+            )
+        })
+        .collect();
+    let indicators = rules
+        .evaluation_criteria
+        .iter()
+        .map(|c| (c.name.clone(), c.max_points))
+        .collect();
+    let errors = ctx.errors(&errors);
+    render_status(
+        status,
+        &EvalPage {
+            ctx,
+            ev,
+            p,
+            content,
+            indicators,
+            groups,
+            files,
+            vals,
+            errors,
+            can_edit,
+            officer,
+            proposed,
+            consequences,
+            problems,
+        },
+    )
+}
+
+async fn page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    show(
+        ctx,
+        &state,
+        id.into_inner(),
+        None,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn save(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let vals = Vals(f.0.into_iter().collect());
+    let a = actor.clone();
+    let rubric = db::run(&state.pool, move |c| {
+        let (_, p) = ops::evaluation::find_visible(c, &a, id)?;
+        Ok(crate::db::rounds::find(c, p.round_id)?
+            .rules()
+            .evaluation_criteria)
+    })
+    .await?;
+    let content = match parse_form(&vals, &rubric) {
+        Ok(c) => c,
+        Err(e) => {
+            return show(
+                ctx,
+                &state,
+                id,
+                Some(vals),
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    let version: i32 = vals.v("version").parse().unwrap_or(0);
+    let submit = vals.v("then") == "submit";
+    let s = state.settings.clone();
+    match db::run(&state.pool, move |c| {
+        ops::evaluation::save(c, &actor, id, version, &content)?;
+        if submit {
+            ops::evaluation::submit(c, &s, &actor, id)?;
+        }
+        Ok(())
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other_flash(
+            &format!("/evaluations/{id}"),
+            if submit {
+                "flash.evaluation_submitted"
+            } else {
+                "flash.saved"
+            },
+        )),
+        Err(AppError::Validation(e)) => {
+            show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn upload_report(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let up = match super::orgs::read_upload(payload, state.settings.upload_max_bytes).await {
+        Ok(up) => up,
+        Err(AppError::Validation(e)) => {
+            return show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => return Err(e),
+    };
+    csrf::check(&req, up.csrf.as_deref())?;
+    match db::run(&state.pool, move |c| {
+        ops::evaluation::upload_report(c, &actor, id, &up.filename, &up.bytes)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash(
+            &format!("/evaluations/{id}#report"),
+            "flash.document_uploaded",
+        )),
+        Err(AppError::Validation(e)) => {
+            show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    override_consequence: String,
+    #[serde(default)]
+    override_reason: String,
+    #[serde(default)]
+    rectify_until: String,
+}
+
+async fn review(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<ReviewForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let accept = match f.0.outcome.as_str() {
+        "accept" => true,
+        "return" => false,
+        _ => return Err(FieldErrors::single("outcome", "field.choice_invalid")),
+    };
+    let input = ReviewInput {
+        accept,
+        comment: f.0.comment,
+        override_consequence: Some(f.0.override_consequence).filter(|o| !o.is_empty()),
+        override_reason: f.0.override_reason,
+        rectify_until: f.0.rectify_until,
+    };
+    let s = state.settings.clone();
+    match db::run(&state.pool, move |c| {
+        ops::evaluation::review(c, &s, &actor, id, &input)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash(
+            &format!("/evaluations/{id}"),
+            if accept {
+                "flash.evaluation_accepted"
+            } else {
+                "flash.evaluation_returned"
+            },
+        )),
+        Err(AppError::Validation(e)) => {
+            show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn footer() -> String {
+    format!("益创 · 生成于 {}", super::fmt_time(db::now()))
+}
+
+async fn summary_pdf(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    summary_response(&state, actor, id).await
+}
+
+/// The evaluation summary (评估报告摘要) as a PDF, once accepted.
+pub async fn summary_response(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+) -> Result<HttpResponse, AppError> {
+    let (ev, p, rules, bureau, latest) = db::run(&state.pool, move |c| {
+        let (ev, p) = ops::evaluation::find_visible(c, &actor, id)?;
+        let round = crate::db::rounds::find(c, p.round_id)?;
+        let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
+        let latest =
+            super::projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
+        Ok((ev, p, round.rules(), bureau, latest))
+    })
+    .await?;
+    if ev.status != "accepted" {
+        return Err(AppError::conflict("error.evaluation_not_accepted"));
+    }
+    let name = format!("评估报告摘要-{}-{}.pdf", p.agreement_no, ev.id);
+    pdf_response(name, move || {
+        use crate::pdf::evaluation::{
+            evaluation_summary, EvaluationDocInput, GroupLine, IndicatorLine,
+        };
+        let zh = Lang::Zh;
+        let c = ev.content();
+        let stage_key = match (ev.stage(), ev.reevaluation) {
+            (Stage::Midterm, false) => "evaluation.stage_midterm",
+            (Stage::Midterm, true) => "evaluation.stage_midterm_re",
+            (Stage::Final, false) => "evaluation.stage_final",
+            (Stage::Final, true) => "evaluation.stage_final_re",
+        };
+        let consequence = ev
+            .consequence
+            .as_deref()
+            .and_then(Consequence::parse)
+            .map(|c| t(zh, c.label_key()))
+            .unwrap_or("—");
+        evaluation_summary(&EvaluationDocInput {
+            agreement_no: &p.agreement_no,
+            project_title: &p.title,
+            org_name: &p.org_name,
+            bureau: &bureau,
+            round_title: &p.round_title,
+            stage: t(zh, stage_key),
+            agency: &ev.agency_name,
+            evaluator: &ev.evaluator_name,
+            indicators: rules
+                .evaluation_criteria
+                .iter()
+                .zip(c.scores.iter())
+                .map(|(cr, s)| IndicatorLine {
+                    name: cr.name.clone(),
+                    max_points: cr.max_points,
+                    score_tenths: s.score.unwrap_or(0),
+                    comment: s.comment.clone(),
+                })
+                .collect(),
+            total_tenths: c.total_tenths(),
+            grade: ev.grade.as_deref().unwrap_or("—"),
+            satisfaction_pct: c.satisfaction_pct,
+            groups: BeneficiaryGroup::ALL
+                .iter()
+                .filter(|g| latest.unique_of(g.as_str()) > 0 || c.verified_of(g.as_str()) > 0)
+                .map(|g| GroupLine {
+                    group: t(zh, g.label_key()).to_string(),
+                    reported: latest.unique_of(g.as_str()),
+                    verified: c.verified_of(g.as_str()),
+                })
+                .collect(),
+            findings: &c.findings,
+            recommendation: c
+                .recommendation
+                .map(|r| t(zh, r.label_key()))
+                .unwrap_or("—"),
+            consequence,
+            override_reason: ev.override_reason.as_deref(),
+            accepted_on: ev
+                .accepted_at
+                .map(|a| crate::domain::calendar::utc_to_beijing(a).date()),
+            generated: footer(),
+        })
+    })
+    .await
+}
+
+async fn certificate_pdf(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    certificate_response(&state, ctx.user()?.clone(), id.into_inner()).await
+}
+
+/// The completion certificate (结项证明) of a completed project as a PDF.
+pub async fn certificate_response(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+) -> Result<HttpResponse, AppError> {
+    let (p, bureau, uscc, paid, latest, final_eval) = db::run(&state.pool, move |c| {
+        let p = ops::award::find_visible_project(c, &actor, id)?;
+        if p.status != "completed" {
+            return Err(AppError::conflict("error.project_not_completed"));
+        }
+        let round = crate::db::rounds::find(c, p.round_id)?;
+        let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
+        let uscc = orgs::find(c, p.org_id)?.uscc.unwrap_or_default();
+        let paid: i64 = projects::payments(c, id)?
+            .iter()
+            .map(|x| x.amount_fen)
+            .sum();
+        let latest = super::projects::latest_filed(&projects::reports(c, id)?).unwrap_or_default();
+        let final_eval = evaluations::for_project(c, id)?
+            .into_iter()
+            .rfind(|e| e.stage == "final" && e.status == "accepted")
+            .ok_or(AppError::NotFound)?;
+        Ok((p, bureau, uscc, paid, latest, final_eval))
+    })
+    .await?;
+    let name = format!("结项证明-{}.pdf", p.agreement_no);
+    pdf_response(name, move || {
+        let number = format!("JX-{}", p.agreement_no.trim_start_matches("XY-"));
+        let issued = final_eval
+            .accepted_at
+            .map(|a| crate::domain::calendar::utc_to_beijing(a).date())
+            .unwrap_or_else(db::today);
+        crate::pdf::evaluation::completion_certificate(&crate::pdf::evaluation::CompletionInput {
+            certificate_no: &number,
+            agreement_no: &p.agreement_no,
+            bureau: &bureau,
+            round_title: &p.round_title,
+            org_name: &p.org_name,
+            org_uscc: &uscc,
+            project_title: &p.title,
+            starts_on: p.starts_on,
+            ends_on: p.ends_on,
+            grant: Fen(p.grant_fen),
+            paid: Fen(paid),
+            unique_people: latest.unique_total(),
+            person_times: latest.person_times_total(),
+            final_grade: final_eval.grade.as_deref().unwrap_or("—"),
+            final_score_tenths: final_eval.total_tenths.unwrap_or(0),
+            issued_on: issued,
+            generated: footer(),
+        })
+    })
+    .await
+}
