@@ -455,3 +455,41 @@ pub fn contents(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, Ap
         .select((proposals::id, proposals::content_json))
         .load(conn)?)
 }
+
+/// A proposal's renewal: (the project it continues, its track).
+pub fn renewal(conn: &mut DbConn, id: i64) -> Result<(Option<i64>, Option<String>), AppError> {
+    Ok(proposals::table
+        .find(id)
+        .select((proposals::renewal_of, proposals::renewal_track))
+        .first(conn)?)
+}
+
+pub fn set_renewal(
+    conn: &mut DbConn,
+    id: i64,
+    project_id: i64,
+    track: &str,
+) -> Result<(), AppError> {
+    diesel::update(proposals::table.find(id))
+        .set((
+            proposals::renewal_of.eq(Some(project_id)),
+            proposals::renewal_track.eq(Some(track)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The renewal proposal of a project in a round, if one was started.
+pub fn renewal_in_round(
+    conn: &mut DbConn,
+    project_id: i64,
+    round_id: i64,
+) -> Result<Option<i64>, AppError> {
+    Ok(proposals::table
+        .filter(proposals::renewal_of.eq(project_id))
+        .filter(proposals::round_id.eq(round_id))
+        .filter(proposals::status.ne("withdrawn"))
+        .select(proposals::id)
+        .first(conn)
+        .optional()?)
+}

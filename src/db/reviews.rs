@@ -237,6 +237,12 @@ pub fn eligible_proposals(
         .inner_join(organizations::table)
         .filter(proposals::round_id.eq(round_id))
         .filter(proposals::status.eq(ProposalStatus::Eligible.as_str()))
+        // Fast-track renewals skip expert review: they go to the officer's approval.
+        .filter(
+            proposals::renewal_track
+                .is_null()
+                .or(proposals::renewal_track.ne("fast_track")),
+        )
         .order(proposals::id)
         .select((
             proposals::id,
@@ -355,6 +361,9 @@ pub struct RankFacts {
     pub submitted_at: Option<NaiveDateTime>,
     pub org_name: String,
     pub org_grade: Option<String>,
+    /// A renewal: the project it continues, and its track (`fast_track` or `normal`).
+    pub renewal_of: Option<i64>,
+    pub renewal_track: Option<String>,
 }
 
 pub fn rank_facts(conn: &mut DbConn, round_id: i64) -> Result<Vec<RankFacts>, AppError> {
@@ -372,6 +381,8 @@ pub fn rank_facts(conn: &mut DbConn, round_id: i64) -> Result<Vec<RankFacts>, Ap
             proposals::submitted_at,
             organizations::name,
             organizations::grade,
+            proposals::renewal_of,
+            proposals::renewal_track,
         ))
         .load(conn)?)
 }

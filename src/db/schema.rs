@@ -204,6 +204,8 @@ diesel::table! {
         created_by -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        renewal_of -> Nullable<BigInt>,
+        renewal_track -> Nullable<Text>,
     }
 }
 

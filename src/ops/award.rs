@@ -247,7 +247,9 @@ pub fn publish_notice(
                     amount_fen: r.amount_fen,
                     reduce_reason: r.reduce_reason.as_deref(),
                     state: if r.line == "waitlisted"
-                        && r.line_override.as_deref() == Some("forced_out")
+                        && (r.line_override.as_deref() == Some("forced_out")
+                            || (r.renewal_track.as_deref() == Some("fast_track")
+                                && r.line_override.as_deref() != Some("forced_in")))
                     {
                         AwardState::Excluded.as_str()
                     } else {

@@ -31,6 +31,9 @@ pub struct RankedRow {
     /// The officer moved the line for this proposal: `forced_in` or `forced_out`.
     pub line_override: Option<String>,
     pub override_reason: Option<String>,
+    /// A renewal (续期): `fast_track` (no review; funded once the officer moves it above the
+    /// line) or `normal`.
+    pub renewal_track: Option<String>,
     pub review_count: usize,
     /// By the round's aggregation rule, in tenths of a point.
     pub final_tenths: i32,
@@ -133,8 +136,40 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
     let entries = awards::entries(conn, round_id)?;
     let entry = |id: i64| entries.iter().find(|e| e.proposal_id == id);
     let cat_budgets = awards::category_budgets(conn, round_id)?;
-    let scores =
+    let mut scores =
         review::aggregate_round(&rules, &data).map_err(|e| AppError::Unexpected(e.to_string()))?;
+    // Fast-track renewals are not reviewed: they rank by their project's final evaluation
+    // and are funded only once the officer approves them (moves them above the line).
+    for f in facts
+        .iter()
+        .filter(|f| f.renewal_track.as_deref() == Some("fast_track"))
+    {
+        let tenths = match f.renewal_of {
+            Some(project) => super::renewal::final_result(conn, project)?
+                .map(|(t, _)| t)
+                .unwrap_or(0),
+            None => 0,
+        };
+        scores.retain(|s| s.proposal_id != f.id);
+        scores.push(ProposalScore {
+            proposal_id: f.id,
+            review_count: 0,
+            final_tenths: tenths,
+            mean_tenths: tenths,
+            trimmed_mean_tenths: tenths,
+            normalised_tenths: tenths,
+            normalised_display: f64::from(tenths),
+            criterion_avg_tenths: Vec::new(),
+            tie_break_tenths: None,
+            spread_tenths: 0,
+            divergent: false,
+        });
+    }
+    let fast_track = |id: i64| {
+        facts
+            .iter()
+            .any(|f| f.id == id && f.renewal_track.as_deref() == Some("fast_track"))
+    };
     let scored = |id: i64| scores.iter().find(|s| s.proposal_id == id);
     let awaiting_reviews = facts.iter().filter(|f| scored(f.id).is_none()).count();
     let mut inputs: Vec<RankInput> = facts
@@ -170,7 +205,8 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
             category: fact(r.proposal_id).category.clone(),
             manual: entry(r.proposal_id)
                 .and_then(|e| e.line_override.as_deref())
-                .and_then(parse_override),
+                .and_then(parse_override)
+                .or_else(|| fast_track(r.proposal_id).then_some(LineOverride::ForcedOut)),
         })
         .collect();
     let budgets: Vec<(String, Fen)> = cat_budgets
@@ -206,6 +242,7 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
                 reduce_reason: e.and_then(|e| e.reduce_reason.clone()),
                 line_override: e.and_then(|e| e.line_override.clone()),
                 override_reason: e.and_then(|e| e.override_reason.clone()),
+                renewal_track: f.renewal_track.clone(),
                 review_count: s.review_count,
                 final_tenths: s.final_tenths,
                 mean_tenths: s.mean_tenths,

@@ -10,6 +10,7 @@ pub mod evaluation;
 pub mod execution;
 pub mod orgs;
 pub mod proposals;
+pub mod renewal;
 pub mod reviews;
 pub mod rounds;
 pub mod screening;

@@ -209,6 +209,7 @@ pub fn scope() -> actix_web::Scope {
             "/projects/{id}/certificate.pdf",
             web::get().to(completion_certificate_pdf),
         )
+        .route("/projects/{id}/renewal", web::post().to(start_renewal))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -2420,6 +2421,28 @@ async fn completion_certificate_pdf(
     super::evaluations::certificate_response(&state, user.0, id.into_inner()).await
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct StartRenewal {
+    round_id: i64,
+}
+
+/// Start (or get) the renewal proposal (续期) of a completed project in a later open round
+/// of its bureau, pre-filled from the project.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/renewal", request_body = StartRenewal, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 409)))]
+async fn start_renewal(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<StartRenewal>,
+) -> Result<HttpResponse, AppError> {
+    let (id, round) = (id.into_inner(), body.into_inner().round_id);
+    let pid = db::run(&state.pool, move |c| {
+        ops::renewal::start(c, &user.0, id, round)
+    })
+    .await?;
+    Ok(created(pid))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
@@ -2436,7 +2459,8 @@ async fn completion_certificate_pdf(
           record_agreement, project_file, record_payment, list_reports, start_report, get_report, save_report, submit_report,
           review_report, upload_evidence, round_dashboard, bureau_dashboard, ledger_xlsx, ledger_csv, beneficiaries_csv,
           public_results, assign_evaluation, project_evaluations, my_evaluations, get_evaluation, save_evaluation,
-          upload_evaluation_report, submit_evaluation, review_evaluation, evaluation_summary_pdf, completion_certificate_pdf),
+          upload_evaluation_report, submit_evaluation, review_evaluation, evaluation_summary_pdf, completion_certificate_pdf,
+          start_renewal),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

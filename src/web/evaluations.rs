@@ -30,6 +30,7 @@ use crate::ops::evaluation::{AssignInput, ReviewInput};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/projects/{id}/evaluations", web::post().to(assign))
+        .route("/projects/{id}/renewal", web::post().to(start_renewal))
         .route(
             "/projects/{id}/certificate.pdf",
             web::get().to(certificate_pdf),
@@ -651,4 +652,33 @@ pub async fn certificate_response(
         })
     })
     .await
+}
+
+#[derive(Deserialize)]
+pub struct RenewalForm {
+    #[serde(default)]
+    round_id: String,
+}
+
+async fn start_renewal(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<RenewalForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let round: i64 =
+        f.0.round_id
+            .trim()
+            .parse()
+            .map_err(|_| FieldErrors::single("round_id", "field.choice_invalid"))?;
+    let pid = db::run(&state.pool, move |c| {
+        ops::renewal::start(c, &actor, id, round)
+    })
+    .await?;
+    Ok(see_other_flash(
+        &format!("/proposals/{pid}"),
+        "flash.renewal_started",
+    ))
 }

@@ -91,6 +91,9 @@ pub struct ProjectView {
     pub evaluators: Vec<(i64, String, i64, String)>,
     /// (rectify until, renewal, final grade)
     pub outcome: (Option<chrono::NaiveDate>, Option<String>, Option<String>),
+    /// For the NGO of a completed project that may renew: the bureau's open rounds (id,
+    /// title).
+    pub renewal_rounds: Vec<(i64, String)>,
 }
 
 /// The figures of the latest filed report (the project's cumulative totals so far).
@@ -220,7 +223,18 @@ pub fn load_project(
         Vec::new()
     };
     let outcome = projects::outcome(c, id)?;
+    let member = crate::auth::policy::allows(actor, Action::EditProposal(p.org_id));
+    let renewal_rounds = if member && ops::renewal::renewal_of(c, id)?.is_some() {
+        crate::db::rounds::for_bureau(c, p.bureau_id)?
+            .into_iter()
+            .filter(|r| r.id != p.round_id && r.accepting(db::now()))
+            .map(|r| (r.id, r.title))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ProjectView {
+        renewal_rounds,
         evaluations,
         evaluators,
         outcome,

@@ -211,6 +211,8 @@ pub struct ReviewView {
     pub content: Option<ProposalContent>,
     /// The round's review criteria.
     pub rubric: Vec<crate::domain::round::Criterion>,
+    /// A renewal: the previous project's final grade and score, for the reviewer.
+    pub renewal: Option<(String, String)>,
 }
 
 /// The scoring form: what is saved, or what was just typed.
@@ -339,7 +341,14 @@ pub fn load_review(c: &mut db::DbConn, actor: &Actor, id: i64) -> Result<ReviewV
             | crate::domain::assignment::ReviewStatus::Submitted
     );
     let rubric = round.rules().review_criteria;
+    let renewal = match proposals::renewal(c, proposal.id)? {
+        (Some(project), Some(_)) => {
+            ops::renewal::final_result(c, project)?.map(|(t, g)| (g, tenths_text(t)))
+        }
+        _ => None,
+    };
     Ok(ReviewView {
+        renewal,
         content: open.then(|| proposal.content()),
         review,
         proposal,

@@ -902,3 +902,287 @@ async fn an_ngo_reports_with_evidence_and_the_officer_returns_then_accepts(b: Ba
     c.close().await.unwrap();
 }
 dual!(an_ngo_reports_with_evidence_and_the_officer_returns_then_accepts);
+
+/// Records the signed agreement of `project` through the API (as in evaluation.rs).
+async fn sign_agreement(app: &TestApp, officer: &str, project: i64) {
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(pdf).file_name("协议.pdf"),
+    );
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/projects/{project}/agreement")))
+        .bearer_auth(officer)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+}
+
+/// An evaluation agency (legal representative `legal_rep`) with an evaluator who accepted the
+/// invitation with PASSWORD; returns the evaluator's user id.
+async fn agency_evaluator(
+    app: &TestApp,
+    officer: &str,
+    serial: u32,
+    legal_rep: &str,
+    email: &str,
+) -> i64 {
+    use serde_json::json;
+    let mut body = crate::helpers::org_json(serial);
+    body["kind"] = json!("agency");
+    body["name"] = json!(format!("评估中心{serial}"));
+    body["legal_rep"] = json!(legal_rep);
+    let (s, v) = app.post("/api/v1/orgs", Some(officer), body).await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{v}");
+    let org = v["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            "/api/v1/users",
+            Some(officer),
+            json!({"email": email, "name": "评估员", "role": "evaluator", "org_id": org}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{v}");
+    let token = app.token_from_email(email, "/invite/accept").await;
+    let (s, v) = app
+        .post(
+            "/api/v1/auth/invitations/accept",
+            None,
+            json!({"token": token, "name": "评估员", "password": PASSWORD}),
+        )
+        .await;
+    assert!(s.is_success(), "{v}");
+    let token = v["token"].as_str().unwrap().to_string();
+    let (_, me) = app.get("/api/v1/me", Some(&token)).await;
+    me["id"].as_i64().unwrap()
+}
+
+async fn an_evaluator_files_the_midterm_and_the_officer_accepts_it(b: Backend) {
+    let app: TestApp = spawn(b).await;
+    let a = crate::execution::awarded(&app).await;
+    let project = a.projects[0];
+    let officer = &a.officer;
+    sign_agreement(&app, officer, project).await;
+    let evaluator = agency_evaluator(&app, officer, 62, "张评", "eva@pinggu.cn").await;
+    let due = (yichuang::db::today() + chrono::Duration::days(20)).to_string();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/projects/{project}/evaluations"),
+            Some(officer),
+            serde_json::json!({"stage": "midterm", "evaluator_id": evaluator, "due_on": due}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{v}");
+    let eid = v["id"].as_i64().unwrap();
+    let eval_path = format!("/evaluations/{eid}");
+
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+
+    // The evaluator finds the assignment in the list.
+    sign_in(&c, &app, "eva@pinggu.cn").await;
+    nav_click(&c, Locator::Css("header a[href='/evaluations']")).await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/evaluations");
+    let list = text_of(&c, "#evaluations").await;
+    assert!(list.contains("中期") && list.contains("待评估"), "{list}");
+    nav_click(
+        &c,
+        Locator::Css(&format!("#evaluations a[href='{eval_path}']")),
+    )
+    .await;
+    assert_eq!(c.current_url().await.unwrap().path(), eval_path);
+    assert_eq!(text_of(&c, "#evaluation-status").await, "待评估");
+    assert_eq!(
+        text_of(&c, &format!("a[href='/projects/{project}']")).await,
+        "社区服务项目0",
+        "the project is linked"
+    );
+    let indicators = text_of(&c, "#indicators").await;
+    for name in [
+        "项目管理",
+        "服务成效",
+        "财务管理",
+        "社会影响与满意度",
+        "创新与可持续",
+    ] {
+        assert!(indicators.contains(name), "{indicators}");
+    }
+
+    // The first score is off the 0.5 step: the page comes back with everything typed.
+    // 13.5 + 30 + 17 + 17 + 8.5 = 86 once fixed.
+    let scores = ["13.5", "30", "17", "17", "8.5"];
+    assert_eq!(
+        c.find_all(Locator::Css("#indicators input[name^='score_']"))
+            .await
+            .unwrap()
+            .len(),
+        scores.len(),
+        "the default rubric has five indicators"
+    );
+    for (i, s) in scores.iter().enumerate() {
+        type_named(&c, &format!("score_{i}"), if i == 0 { "13.3" } else { s }).await;
+        type_named(&c, &format!("comment_{i}"), &format!("评语{i}")).await;
+    }
+    type_named(&c, "verified_elderly", "35").await;
+    fill(&c, "f-satisfaction_pct", "92").await;
+    fill(&c, "f-findings", "服务记录完整，受益人回访满意。").await;
+    c.find(Locator::Id("f-recommendation"))
+        .await
+        .unwrap()
+        .select_by_value("renew")
+        .await
+        .unwrap();
+    nav_click(&c, Locator::Id("save-evaluation")).await;
+    assert_eq!(page_status(&c).await, 422);
+    assert_eq!(c.current_url().await.unwrap().path(), eval_path);
+    assert!(exists(&c, ".error-summary").await);
+    assert!(exists(&c, "#indicators tr.has-error input[name='score_0']").await);
+    assert_eq!(
+        text_of(&c, "#indicators tr.has-error p.error").await,
+        "得分以 0.5 分为步长。"
+    );
+    assert_eq!(
+        c.find_all(Locator::Css("tr.has-error"))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "only the first indicator is marked"
+    );
+    assert_eq!(value_of(&c, "input[name='score_0']").await, "13.3");
+    for (i, s) in scores.iter().enumerate() {
+        if i > 0 {
+            assert_eq!(
+                value_of(&c, &format!("input[name='score_{i}']")).await,
+                *s,
+                "score {i} kept"
+            );
+        }
+        assert_eq!(
+            value_of(&c, &format!("input[name='comment_{i}']")).await,
+            format!("评语{i}"),
+            "comment {i} kept"
+        );
+    }
+    assert_eq!(value_of(&c, "input[name='verified_elderly']").await, "35");
+    assert_eq!(value_of(&c, "#f-satisfaction_pct").await, "92");
+    assert_eq!(
+        value_of(&c, "#f-findings").await,
+        "服务记录完整，受益人回访满意。"
+    );
+    assert_eq!(value_of(&c, "#f-recommendation").await, "renew");
+    assert_eq!(text_of(&c, "#evaluation-status").await, "待评估");
+
+    // Fixed and saved; the report is still missing before submitting.
+    type_named(&c, "score_0", "13.5").await;
+    nav_click(&c, Locator::Id("save-evaluation")).await;
+    assert_eq!(page_status(&c).await, 200);
+    let text = page_text(&c).await;
+    assert!(text.contains("已保存。"), "{text}");
+    assert!(!exists(&c, ".has-error").await, "{text}");
+    for (i, s) in scores.iter().enumerate() {
+        assert_eq!(
+            value_of(&c, &format!("input[name='score_{i}']")).await,
+            *s,
+            "score {i} saved"
+        );
+    }
+    assert_eq!(value_of(&c, "input[name='verified_elderly']").await, "35");
+    assert_eq!(value_of(&c, "#f-recommendation").await, "renew");
+    assert!(
+        text_of(&c, ".checklist")
+            .await
+            .contains("请上传评估报告（PDF）。"),
+        "{text}"
+    );
+
+    // The report PDF goes up.
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("评估报告.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").unwrap();
+    c.find(Locator::Id("f-file"))
+        .await
+        .unwrap()
+        .send_keys(pdf.to_str().unwrap())
+        .await
+        .unwrap();
+    nav_click(&c, Locator::Id("upload-report")).await;
+    let text = page_text(&c).await;
+    assert!(text.contains("文件已上传。"), "{text}");
+    assert!(
+        text_of(&c, "#report + ul").await.contains("评估报告.pdf"),
+        "{text}"
+    );
+    assert!(!exists(&c, ".checklist").await, "nothing missing: {text}");
+    assert_eq!(
+        value_of(&c, "#f-findings").await,
+        "服务记录完整，受益人回访满意。",
+        "the saved filing is still there"
+    );
+
+    nav_click(&c, Locator::Id("submit-evaluation")).await;
+    let text = page_text(&c).await;
+    assert!(
+        text.contains("评估结果已提交，等待主管部门审核。"),
+        "{text}"
+    );
+    assert_eq!(text_of(&c, "#evaluation-status").await, "待审核");
+    assert!(
+        !exists(&c, "#submit-evaluation").await && !exists(&c, "#upload-report").await,
+        "a submitted evaluation is frozen"
+    );
+    assert_eq!(value_of(&c, "input[name='score_0']").await, "13.5");
+    nav_click(&c, Locator::Css("form[action='/logout'] button")).await;
+
+    // The officer sees the rule engine's proposal and accepts it.
+    sign_in(&c, &app, "officer@gusu.gov.cn").await;
+    c.goto(&app.url(&eval_path)).await.unwrap();
+    assert_eq!(text_of(&c, "#evaluation-status").await, "待审核");
+    assert!(text_of(&c, "#report + ul").await.contains("评估报告.pdf"));
+    let proposed = text_of(&c, "#proposed").await;
+    assert!(
+        proposed.contains("良好")
+            && proposed.contains("86")
+            && proposed.contains("第二期资金可拨付"),
+        "{proposed}"
+    );
+    assert!(
+        c.find(Locator::Css(
+            "#review input[name='outcome'][value='accept']"
+        ))
+        .await
+        .unwrap()
+        .is_selected()
+        .await
+        .unwrap(),
+        "accepting is the default"
+    );
+    nav_click(&c, Locator::Id("review-evaluation")).await;
+    let text = page_text(&c).await;
+    assert!(text.contains("评估结果已确认，处理措施已执行。"), "{text}");
+    assert_eq!(text_of(&c, "#grade").await, "良好");
+    assert!(text_of(&c, "#outcome").await.contains("第二期资金可拨付"));
+    assert_eq!(text_of(&c, "#evaluation-status").await, "已确认");
+    assert!(!exists(&c, "#review").await, "nothing left to review");
+
+    // The project page lists the evaluation and the second tranche can be paid.
+    c.goto(&app.url(&format!("/projects/{project}")))
+        .await
+        .unwrap();
+    let rows = c
+        .find_all(Locator::Css("#evaluation-list tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{}", text_of(&c, "#evaluation-list").await);
+    let row = rows[0].text().await.unwrap();
+    assert!(
+        row.contains("中期") && row.contains("已确认") && row.contains("良好"),
+        "{row}"
+    );
+    assert_eq!(text_of(&c, "#tranche-2 .badge").await, "可拨付");
+    c.close().await.unwrap();
+}
+dual!(an_evaluator_files_the_midterm_and_the_officer_accepts_it);

@@ -368,6 +368,132 @@ async fn projects_pass_or_rectify_through_their_evaluations(b: Backend) {
         .get(&format!("/api/v1/projects/{p1}/certificate.pdf"), Some(o))
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "not completed");
+
+    // Renewal: the completed 优秀 project renews by fast track in the bureau's next round;
+    // it skips review and is funded once the officer approves it.
+    let next = crate::rounds::open_round(&app, o, "2028年公益创投").await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/projects/{p0}/renewal"),
+            Some(&a.members[1]),
+            json!({"round_id": next}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another org's project");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/projects/{p0}/renewal"),
+            Some(&a.members[0]),
+            json!({"round_id": a.round}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "not in the project's own round");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/projects/{p0}/renewal"),
+            Some(&a.members[0]),
+            json!({"round_id": next}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let renewal = v["id"].as_i64().unwrap();
+    let (_, again) = app
+        .post(
+            &format!("/api/v1/projects/{p0}/renewal"),
+            Some(&a.members[0]),
+            json!({"round_id": next}),
+        )
+        .await;
+    assert_eq!(again["id"].as_i64(), Some(renewal), "one renewal per round");
+    let (_, d) = app
+        .get(&format!("/api/v1/proposals/{renewal}"), Some(&a.members[0]))
+        .await;
+    assert_eq!(d["content"]["title"], "社区服务项目0（续期）");
+    assert!(
+        d["content"]["summary"].as_str().unwrap().contains("优秀"),
+        "{d}"
+    );
+    let mut content = crate::proposals::content();
+    content["title"] = d["content"]["title"].clone();
+    content["summary"] = d["content"]["summary"].clone();
+    let version = d["proposal"]["version"].as_i64().unwrap();
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/proposals/{renewal}"),
+            Some(&a.members[0]),
+            Some(json!({"version": version, "content": content})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{renewal}/submit"),
+            Some(&a.members[0]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    crate::reviews::close_round(&app, o, next).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{renewal}/screening"),
+            Some(o),
+            json!({"decision": "eligible"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{next}/review/start"),
+            Some(o),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, assigned) = app
+        .get(&format!("/api/v1/rounds/{next}/assignments"), Some(o))
+        .await;
+    assert!(
+        !assigned.to_string().contains("\"review_id\""),
+        "no reviewer for a fast-track renewal: {assigned}"
+    );
+    let (_, rank) = app
+        .get(&format!("/api/v1/rounds/{next}/ranking"), Some(o))
+        .await;
+    let row = &rank["rows"][0];
+    assert_eq!(
+        (
+            row["renewal_track"].as_str(),
+            row["final_tenths"].as_i64(),
+            row["line"].as_str()
+        ),
+        (Some("fast_track"), Some(950), Some("waitlisted")),
+        "{rank}"
+    );
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{next}/close-review"),
+            Some(o),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/proposals/{renewal}/decision"),
+            Some(o),
+            Some(
+                json!({"line_override": "forced_in", "override_reason": "末期评估优秀，快速续期"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, rank) = app
+        .get(&format!("/api/v1/rounds/{next}/ranking"), Some(o))
+        .await;
+    assert_eq!(rank["rows"][0]["line"], "funded", "{rank}");
     let officer = app.browser();
     officer.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
     let (s, html) = officer.get_text(&app, &format!("/projects/{p0}")).await;
