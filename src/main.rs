@@ -1,4 +1,4 @@
-//! The `yichuang` command: serve (default), migrate, user add, audit verify, backup.
+//! The `yichuang` command: serve (default), migrate, user add, audit verify, backup, demo.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -47,6 +47,12 @@ enum Command {
     Backup {
         #[arg(long)]
         to: PathBuf,
+    },
+    /// Fill an empty database with a demo of the whole lifecycle, then serve.
+    Demo {
+        /// Port to listen on; overrides YICHUANG_PORT.
+        #[arg(long)]
+        port: Option<u16>,
     },
 }
 
@@ -187,6 +193,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(2))
                 }
             }
+        }
+        Some(Command::Demo { port }) => {
+            let s = settings(&cli, *port)?;
+            let listener = TcpListener::bind((s.bind.as_str(), s.port))
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", s.bind, s.port))?;
+            let demo = yichuang::demo::prepare(&s).await?;
+            let base = s.base_url.clone();
+            let started = yichuang::app::start(s, listener).await?;
+            demo.print(&base);
+            println!("yichuang listening on {base}");
+            started.server.await?;
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Backup { to }) => {
             let s = settings(&cli, None)?;

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    counters, organizations, payments, project_files, projects, reports, rounds, tranches,
+    counters, organizations, payments, project_files, projects, refunds, reports, rounds, tranches,
 };
 use super::{now, DbConn};
 use crate::domain::report::{ReportContent, ReportStatus};
@@ -684,11 +684,10 @@ pub fn set_project_outcome(
     Ok(())
 }
 
-/// (rectify until, renewal, final grade) of a project.
-pub fn outcome(
-    conn: &mut DbConn,
-    id: i64,
-) -> Result<(Option<NaiveDate>, Option<String>, Option<String>), AppError> {
+/// What the evaluations decided for a project: (rectify until, renewal, final grade).
+pub type Outcome = (Option<NaiveDate>, Option<String>, Option<String>);
+
+pub fn outcome(conn: &mut DbConn, id: i64) -> Result<Outcome, AppError> {
     Ok(projects::table
         .find(id)
         .select((
@@ -697,4 +696,49 @@ pub fn outcome(
             projects::final_grade,
         ))
         .first(conn)?)
+}
+
+/// A refund line: `owed` (set at termination) or `paid` (recorded by the officer).
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct RefundRow {
+    pub id: i64,
+    pub kind: String,
+    pub amount_fen: i64,
+    pub note: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn refunds(conn: &mut DbConn, project_id: i64) -> Result<Vec<RefundRow>, AppError> {
+    Ok(refunds::table
+        .filter(refunds::project_id.eq(project_id))
+        .order(refunds::id)
+        .select((
+            refunds::id,
+            refunds::kind,
+            refunds::amount_fen,
+            refunds::note,
+            refunds::created_at,
+        ))
+        .load(conn)?)
+}
+
+pub fn insert_refund(
+    conn: &mut DbConn,
+    project_id: i64,
+    kind: &str,
+    amount_fen: i64,
+    note: &str,
+    by: Option<i64>,
+) -> Result<i64, AppError> {
+    Ok(diesel::insert_into(refunds::table)
+        .values((
+            refunds::project_id.eq(project_id),
+            refunds::kind.eq(kind),
+            refunds::amount_fen.eq(amount_fen),
+            refunds::note.eq(note),
+            refunds::recorded_by.eq(by),
+            refunds::created_at.eq(now()),
+        ))
+        .returning(refunds::id)
+        .get_result(conn)?)
 }

@@ -488,6 +488,18 @@ diesel::table! {
 
 diesel::joinable!(evaluations -> projects (project_id));
 
+diesel::table! {
+    refunds (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        kind -> Text,
+        amount_fen -> BigInt,
+        note -> Text,
+        recorded_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     bureaus,
     users,
@@ -519,4 +531,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     payments,
     evaluations,
+    refunds,
 );

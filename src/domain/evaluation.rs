@@ -138,12 +138,14 @@ pub fn check_filing(
             }
         }
     }
-    for (i, v) in c.verified.iter().enumerate() {
+    // Keyed by group (`verified.elderly`), so the page and the API agree on the row.
+    for v in &c.verified {
+        let field = format!("verified.{}", v.group);
         if v.unique_people < 0 {
-            e.add(format!("verified.{i}"), Msg::new("field.count_negative"));
+            e.add(field.clone(), Msg::new("field.count_negative"));
         }
         if super::report::BeneficiaryGroup::parse(&v.group).is_none() {
-            e.add(format!("verified.{i}"), Msg::new("field.choice_invalid"));
+            e.add(field, Msg::new("field.choice_invalid"));
         }
     }
     match c.satisfaction_pct {
@@ -172,14 +174,14 @@ pub fn band_of(total_tenths: i32, bands: &[GradeBand]) -> Option<(usize, &GradeB
         .iter()
         .enumerate()
         .find(|(_, b)| i64::from(total_tenths) >= i64::from(b.min_score) * 10)
-        .or_else(|| bands.iter().enumerate().last())
+        .or_else(|| bands.iter().enumerate().next_back())
 }
 
 /// The grade of an evaluation: its band, or the lowest band when the NGO's materials were
 /// late or missing.
 pub fn grade<'a>(c: &EvaluationContent, bands: &'a [GradeBand]) -> Option<(usize, &'a GradeBand)> {
     if c.materials_late {
-        return bands.iter().enumerate().last();
+        return bands.iter().enumerate().next_back();
     }
     band_of(c.total_tenths(), bands)
 }
@@ -378,7 +380,7 @@ mod tests {
         for f in [
             "scores.0",
             "scores.1",
-            "verified.0",
+            "verified.elderly",
             "satisfaction_pct",
             "findings",
             "recommendation",

@@ -660,6 +660,24 @@ pub fn project_figures(
     }
 }
 
+/// What a terminated project owes back (追回): the grant paid but not spent on the
+/// budget, never below zero.
+pub fn refund_owed(paid: Fen, spent_grant: Fen) -> Fen {
+    Fen((paid.0 - spent_grant.0).max(0))
+}
+
+/// Checks a refund payment against what is still outstanding.
+pub fn check_refund(amount: Fen, owed: Fen, refunded: Fen) -> Result<(), Msg> {
+    let left = Fen(owed.0 - refunded.0);
+    if amount.0 <= 0 {
+        return Err(Msg::new("tranche.amount_positive"));
+    }
+    if amount > left {
+        return Err(Msg::new("refund.over").arg("left", left));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod figure_tests {
     use super::*;
@@ -735,5 +753,14 @@ mod figure_tests {
         assert!(f.at_risk());
         let none = project_figures(&budget, None, &[], Fen::ZERO, d("2027-07-01"));
         assert!(!none.at_risk() && none.unique_people == 0);
+    }
+
+    #[test]
+    fn refunds_are_the_unspent_grant() {
+        assert_eq!(refund_owed(Fen(25_000), Fen(10_000)), Fen(15_000));
+        assert_eq!(refund_owed(Fen(10_000), Fen(12_000)), Fen::ZERO);
+        assert!(check_refund(Fen(5_000), Fen(15_000), Fen(10_000)).is_ok());
+        assert!(check_refund(Fen(5_001), Fen(15_000), Fen(10_000)).is_err());
+        assert!(check_refund(Fen(0), Fen(15_000), Fen(0)).is_err());
     }
 }

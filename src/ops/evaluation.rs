@@ -15,6 +15,7 @@ use crate::domain::account::Role;
 use crate::domain::evaluation::{
     self, Consequence, EvaluationContent, EvaluationStatus, IndicatorScore, Parties, Renewal, Stage,
 };
+use crate::domain::money::Fen;
 use crate::domain::org::OrgKind;
 use crate::domain::report::TrancheStatus;
 use crate::domain::round::TrancheCondition;
@@ -533,6 +534,19 @@ pub fn review(
                     }
                 }
                 projects::set_project_outcome(c, p.id, "terminated", None, None, None)?;
+                let paid = Fen(projects::payments(c, p.id)?
+                    .iter()
+                    .map(|x| x.amount_fen)
+                    .sum());
+                let plan = crate::db::proposals::find(c, p.proposal_id)?.content();
+                let latest = crate::web::projects::latest_filed(&projects::reports(c, p.id)?)
+                    .unwrap_or_default();
+                let (spent, _) = latest.spent_by_source(&plan.budget);
+                let owed = crate::domain::report::refund_owed(paid, spent);
+                if owed.0 > 0 {
+                    let note = crate::i18n::t(crate::i18n::Lang::Zh, "refund.owed_note");
+                    projects::insert_refund(c, p.id, "owed", owed.0, note, Some(actor.id))?;
+                }
             }
             Consequence::Complete => {
                 projects::set_project_outcome(
@@ -655,4 +669,64 @@ pub fn send_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError
         }
     }
     Ok(sent)
+}
+
+/// A refund received from a terminated project, as typed by the officer.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct RefundInput {
+    /// Yuan.
+    pub amount: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Records a refund received (追回) against what the project owes.
+pub fn record_refund(
+    conn: &mut DbConn,
+    actor: &Actor,
+    project_id: i64,
+    input: &RefundInput,
+) -> Result<i64, AppError> {
+    let p = projects::project(conn, project_id)?;
+    policy::require(actor, Action::ManageRounds(p.bureau_id))?;
+    let amount =
+        Fen::parse_yuan(&input.amount).map_err(|m| FieldErrors::single("amount", m.key()))?;
+    db::write_tx(conn, |c| {
+        let lines = projects::refunds(c, project_id)?;
+        let sum = |kind: &str| {
+            Fen(lines
+                .iter()
+                .filter(|r| r.kind == kind)
+                .map(|r| r.amount_fen)
+                .sum())
+        };
+        let owed = sum("owed");
+        if owed.0 == 0 {
+            return Err(AppError::conflict("error.nothing_owed"));
+        }
+        crate::domain::report::check_refund(amount, owed, sum("paid")).map_err(|m| {
+            let mut e = FieldErrors::new();
+            e.add("amount", m);
+            AppError::Validation(e)
+        })?;
+        let id = projects::insert_refund(
+            c,
+            project_id,
+            "paid",
+            amount.0,
+            input.note.trim(),
+            Some(actor.id),
+        )?;
+        audit::append(
+            c,
+            Change::new(
+                Some(actor),
+                "project.refund_received",
+                "project",
+                project_id,
+            )
+            .after(serde_json::json!({"amount_fen": amount.0, "note": input.note.trim()})),
+        )?;
+        Ok(id)
+    })
 }

@@ -210,6 +210,7 @@ pub fn scope() -> actix_web::Scope {
             web::get().to(completion_certificate_pdf),
         )
         .route("/projects/{id}/renewal", web::post().to(start_renewal))
+        .route("/projects/{id}/refunds", web::post().to(record_refund))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
@@ -1893,6 +1894,8 @@ pub struct ProjectDetail {
     payments: Vec<crate::db::projects::PaymentRow>,
     files: Vec<crate::db::projects::FileMeta>,
     agreement_signed_at: Option<chrono::NaiveDateTime>,
+    /// Refunds owed (at termination) and received.
+    refunds: Vec<crate::db::projects::RefundRow>,
     /// Cumulative figures of the latest filed report.
     latest: crate::domain::report::ReportContent,
 }
@@ -1913,6 +1916,7 @@ async fn get_project(
             payments: crate::db::projects::payments(c, id)?,
             files: crate::db::projects::files(c, id)?,
             agreement_signed_at: crate::db::projects::agreement_signed_at(c, id)?,
+            refunds: crate::db::projects::refunds(c, id)?,
             latest: super::projects::latest_filed(&reports).unwrap_or_default(),
         })
     })
@@ -2443,6 +2447,22 @@ async fn start_renewal(
     Ok(created(pid))
 }
 
+/// Record a refund (追回) received from a terminated project, within what it owes.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/refunds", request_body = ops::evaluation::RefundInput, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+async fn record_refund(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ops::evaluation::RefundInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let rid = db::run(&state.pool, move |c| {
+        ops::evaluation::record_refund(c, &user.0, id, &input)
+    })
+    .await?;
+    Ok(created(rid))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
@@ -2460,7 +2480,7 @@ async fn start_renewal(
           review_report, upload_evidence, round_dashboard, bureau_dashboard, ledger_xlsx, ledger_csv, beneficiaries_csv,
           public_results, assign_evaluation, project_evaluations, my_evaluations, get_evaluation, save_evaluation,
           upload_evaluation_report, submit_evaluation, review_evaluation, evaluation_summary_pdf, completion_certificate_pdf,
-          start_renewal),
+          start_renewal, record_refund),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

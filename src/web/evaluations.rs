@@ -196,8 +196,7 @@ fn parse_form(v: &Vals, rubric: &[Criterion]) -> Result<EvaluationContent, Field
         .collect();
     let verified = BeneficiaryGroup::ALL
         .iter()
-        .enumerate()
-        .filter_map(|(i, g)| {
+        .filter_map(|g| {
             let raw = v.v(&format!("verified_{}", g.as_str())).trim().to_string();
             if raw.is_empty() {
                 return None;
@@ -208,7 +207,10 @@ fn parse_form(v: &Vals, rubric: &[Criterion]) -> Result<EvaluationContent, Field
                     unique_people: n,
                 }),
                 Err(_) => {
-                    e.add(format!("verified.{i}"), Msg::new("field.integer_invalid"));
+                    e.add(
+                        format!("verified.{}", g.as_str()),
+                        Msg::new("field.integer_invalid"),
+                    );
                     None
                 }
             }

@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/projects/{id}/files/{fid}", web::get().to(download_file))
         .route("/projects/{id}/reports", web::post().to(start_report))
         .route("/tranches/{id}/payments", web::post().to(pay))
+        .route("/projects/{id}/refunds", web::post().to(refund))
         .route("/reports/{id}", web::get().to(report_page))
         .route("/reports/{id}", web::post().to(save_report))
         .route("/reports/{id}/submit", web::post().to(submit_report))
@@ -94,6 +95,23 @@ pub struct ProjectView {
     /// For the NGO of a completed project that may renew: the bureau's open rounds (id,
     /// title).
     pub renewal_rounds: Vec<(i64, String)>,
+    pub refunds: Vec<crate::db::projects::RefundRow>,
+}
+
+impl ProjectView {
+    fn refund_sum(&self, kind: &str) -> i64 {
+        self.refunds
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.amount_fen)
+            .sum()
+    }
+    pub fn refund_outstanding(&self) -> bool {
+        self.refund_sum("paid") < self.refund_sum("owed")
+    }
+    pub fn refund_text(&self, kind: &str) -> String {
+        Fen(self.refund_sum(kind)).to_string()
+    }
 }
 
 /// The figures of the latest filed report (the project's cumulative totals so far).
@@ -234,6 +252,7 @@ pub fn load_project(
         Vec::new()
     };
     Ok(ProjectView {
+        refunds: projects::refunds(c, id)?,
         renewal_rounds,
         evaluations,
         evaluators,
@@ -1139,4 +1158,40 @@ async fn public_results(
         total_fen,
         total_unique,
     })
+}
+
+#[derive(Deserialize)]
+pub struct RefundForm {
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn refund(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<RefundForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let input = ops::evaluation::RefundInput {
+        amount: f.0.amount,
+        note: f.0.note,
+    };
+    match db::run(&state.pool, move |c| {
+        ops::evaluation::record_refund(c, &actor, id, &input)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other_flash(
+            &format!("/projects/{id}#refunds"),
+            "flash.saved",
+        )),
+        Err(AppError::Validation(e)) => {
+            show_project(ctx, &state, id, e, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
 }

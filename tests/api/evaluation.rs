@@ -704,5 +704,64 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // An override can end a project: unpaid tranches are cancelled and the unspent grant
+    // (2.5万 paid, nothing spent) is owed back; refunds are recorded within it.
+    let first = {
+        let (_, d) = app.get(&format!("/api/v1/projects/{p1}"), Some(o)).await;
+        d["tranches"][0]["id"].as_i64().unwrap()
+    };
+    let today = yichuang::db::today().to_string();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(o),
+            json!({"paid_on": today, "voucher_no": "记-9", "amount": "25000"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/projects/{p1}/refunds"),
+            Some(o),
+            json!({"amount": "1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "nothing owed yet");
+    file(&app, &eva_token, f1, 70).await;
+    let (_, v) = accept(&app, o, f1, json!({"accept": true, "override_consequence": "terminate", "override_reason": "机构擅自变更服务内容"})).await;
+    assert_eq!(v["consequence"], "terminate", "{v}");
+    assert_eq!(project_status(&app, o, p1).await, "terminated");
+    assert_eq!(
+        tranche_states(&app, o, p1).await,
+        ["paid", "cancelled", "cancelled"]
+    );
+    let (_, d) = app.get(&format!("/api/v1/projects/{p1}"), Some(o)).await;
+    assert_eq!(d["refunds"][0]["amount_fen"], 2_500_000, "{d}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/projects/{p1}/refunds"),
+            Some(o),
+            json!({"amount": "30000"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(has_error(&v, "amount"), "{v}");
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/projects/{p1}/refunds"),
+            Some(&a.members[1]),
+            json!({"amount": "100"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/projects/{p1}/refunds"),
+            Some(o),
+            json!({"amount": "10000", "note": "首笔退回"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 dual!(a_failed_final_withholds_and_bars_and_overrides_need_reasons);
