@@ -2125,6 +2125,23 @@ impl<'a> Seeder<'a> {
                     .execute(self.c)?;
             }
         }
+        // The completed 优秀 project renews by fast track: a draft pre-filled from it.
+        if let Some(o) = self
+            .story
+            .iter()
+            .find(|(_, r)| *r == Role3::Completed)
+            .map(|(o, _)| *o)
+        {
+            let member = self.ngos[o].member.clone();
+            let org_id = member.org_id.expect("a member of the org");
+            use schema::projects;
+            let project: i64 = projects::table
+                .filter(projects::org_id.eq(org_id))
+                .filter(projects::status.eq("completed"))
+                .select(projects::id)
+                .first(self.c)?;
+            ops::renewal::start(self.c, &member, project, round).step("start a renewal")?;
+        }
         use schema::rounds;
         let opens = bj(self.day(-5), 9);
         diesel::update(rounds::table.find(round))
@@ -2327,6 +2344,14 @@ mod tests {
         assert_eq!(
             count(c, "SELECT COUNT(*) AS n FROM projects WHERE status = 'completed' AND final_grade = '优秀' AND renewal = 'fast_track'"),
             1
+        );
+        assert_eq!(
+            count(
+                c,
+                "SELECT COUNT(*) AS n FROM proposals WHERE renewal_track = 'fast_track'"
+            ),
+            1,
+            "the completed project's renewal is drafted"
         );
         // Reviews: five submitted per ranked proposal, one declined, one objection each way.
         assert_eq!(

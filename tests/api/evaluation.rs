@@ -765,3 +765,94 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
     assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 dual!(a_failed_final_withholds_and_bars_and_overrides_need_reasons);
+
+async fn a_normal_renewal_is_reviewed_with_its_grade_shown(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    let (p0, o) = (a.projects[0], &a.officer);
+    sign(&app, o, p0).await;
+    let (eva, eva_token) = agency(&app, o, 62, "张评", "eva@pinggu.cn").await;
+    for (stage, total) in [("midterm", 85), ("final", 85)] {
+        let (_, v) = assign(&app, o, p0, stage, eva).await;
+        let id = v["id"].as_i64().unwrap();
+        file(&app, &eva_token, id, total).await;
+        accept(&app, o, id, json!({"accept": true})).await;
+    }
+    let (_, evs) = app
+        .get(&format!("/api/v1/projects/{p0}/evaluations"), Some(o))
+        .await;
+    assert_eq!(evs[1]["renewal"], "normal", "良好 renews through review");
+    let next = crate::rounds::open_round(&app, o, "2028年公益创投").await;
+    let ngo = &a.members[0];
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/projects/{p0}/renewal"),
+            Some(ngo),
+            json!({"round_id": next}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let renewal = v["id"].as_i64().unwrap();
+    let (_, d) = app
+        .get(&format!("/api/v1/proposals/{renewal}"), Some(ngo))
+        .await;
+    let mut content = crate::proposals::content();
+    content["title"] = d["content"]["title"].clone();
+    let version = d["proposal"]["version"].as_i64().unwrap();
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/proposals/{renewal}"),
+        Some(ngo),
+        Some(json!({"version": version, "content": content})),
+    )
+    .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{renewal}/submit"),
+            Some(ngo),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    crate::reviews::close_round(&app, o, next).await;
+    app.post(
+        &format!("/api/v1/proposals/{renewal}/screening"),
+        Some(o),
+        json!({"decision": "eligible"}),
+    )
+    .await;
+    for step in ["review/start", "review/auto-assign"] {
+        let (s, v) = app
+            .post(&format!("/api/v1/rounds/{next}/{step}"), Some(o), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    // A reviewer of the renewal sees that it is one, with the previous final grade.
+    let reviewer = app.browser();
+    let mut seen = false;
+    for i in 0..5 {
+        let email = format!("expert{i}@univ.edu.cn");
+        let token = app.token(&email, PASSWORD).await;
+        let (_, list) = app.get("/api/v1/reviews", Some(&token)).await;
+        let Some(item) = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["proposal_id"] == renewal)
+        else {
+            continue;
+        };
+        let rid = item["review_id"].as_i64().unwrap();
+        reviewer.login(&app, &email, PASSWORD).await;
+        let (s, html) = reviewer.get_text(&app, &format!("/reviews/{rid}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            html.contains("id=\"renewal\"") && html.contains("良好"),
+            "renewal badge"
+        );
+        seen = true;
+        break;
+    }
+    assert!(seen, "the normal renewal is assigned to reviewers");
+}
+dual!(a_normal_renewal_is_reviewed_with_its_grade_shown);
