@@ -742,3 +742,12 @@ pub fn insert_refund(
         .returning(refunds::id)
         .get_result(conn)?)
 }
+
+/// The figures of the latest filed report (the project's cumulative totals so far).
+pub fn latest_filed(reports: &[ReportRow]) -> Option<ReportContent> {
+    reports
+        .iter()
+        .filter(|r| r.status().filed())
+        .max_by_key(|r| (r.period_end, r.id))
+        .map(ReportRow::content)
+}

@@ -539,8 +539,8 @@ pub fn review(
                     .map(|x| x.amount_fen)
                     .sum());
                 let plan = crate::db::proposals::find(c, p.proposal_id)?.content();
-                let latest = crate::web::projects::latest_filed(&projects::reports(c, p.id)?)
-                    .unwrap_or_default();
+                let latest =
+                    projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
                 let (spent, _) = latest.spent_by_source(&plan.budget);
                 let owed = crate::domain::report::refund_owed(paid, spent);
                 if owed.0 > 0 {

@@ -51,8 +51,7 @@ pub fn start(
     }
     let id = super::proposals::start(conn, actor, round_id)?;
     let old = proposals::find(conn, p.proposal_id)?.content();
-    let latest = crate::web::projects::latest_filed(&projects::reports(conn, project_id)?)
-        .unwrap_or_default();
+    let latest = projects::latest_filed(&projects::reports(conn, project_id)?).unwrap_or_default();
     let grade = final_result(conn, project_id)?
         .map(|(_, g)| g)
         .unwrap_or_default();

@@ -1917,7 +1917,7 @@ async fn get_project(
             files: crate::db::projects::files(c, id)?,
             agreement_signed_at: crate::db::projects::agreement_signed_at(c, id)?,
             refunds: crate::db::projects::refunds(c, id)?,
-            latest: super::projects::latest_filed(&reports).unwrap_or_default(),
+            latest: crate::db::projects::latest_filed(&reports).unwrap_or_default(),
         })
     })
     .await?;

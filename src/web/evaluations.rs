@@ -264,8 +264,7 @@ async fn show(
         let (ev, p) = ops::evaluation::find_visible(c, &a, id)?;
         let rules = crate::db::rounds::find(c, p.round_id)?.rules();
         let files = projects::evaluation_files(c, id)?;
-        let latest =
-            super::projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
+        let latest = projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
         let own = a.id == ev.evaluator_id;
         let problems = if own && ev.status().editable() {
             ops::evaluation::filing_problems(c, &ev, &p)?
@@ -517,8 +516,7 @@ pub async fn summary_response(
         let (ev, p) = ops::evaluation::find_visible(c, &actor, id)?;
         let round = crate::db::rounds::find(c, p.round_id)?;
         let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
-        let latest =
-            super::projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
+        let latest = projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
         Ok((ev, p, round.rules(), bureau, latest))
     })
     .await?;
@@ -618,7 +616,7 @@ pub async fn certificate_response(
             .iter()
             .map(|x| x.amount_fen)
             .sum();
-        let latest = super::projects::latest_filed(&projects::reports(c, id)?).unwrap_or_default();
+        let latest = projects::latest_filed(&projects::reports(c, id)?).unwrap_or_default();
         let final_eval = evaluations::for_project(c, id)?
             .into_iter()
             .rfind(|e| e.stage == "final" && e.status == "accepted")

@@ -114,15 +114,6 @@ impl ProjectView {
     }
 }
 
-/// The figures of the latest filed report (the project's cumulative totals so far).
-pub fn latest_filed(reports: &[ReportRow]) -> Option<ReportContent> {
-    reports
-        .iter()
-        .filter(|r| r.status().filed())
-        .max_by_key(|r| (r.period_end, r.id))
-        .map(ReportRow::content)
-}
-
 pub fn load_project(
     c: &mut db::DbConn,
     actor: &Actor,
@@ -134,7 +125,7 @@ pub fn load_project(
     let payments = projects::payments(c, id)?;
     let files = projects::files(c, id)?;
     let reports = projects::reports(c, id)?;
-    let latest = latest_filed(&reports).unwrap_or_default();
+    let latest = projects::latest_filed(&reports).unwrap_or_default();
     let today = db::today();
     let milestones = ops::execution::milestones(&plan)
         .into_iter()
