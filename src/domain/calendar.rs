@@ -155,6 +155,11 @@ pub fn utc_to_beijing(utc: NaiveDateTime) -> NaiveDateTime {
 /// Example (2026 calendar): published Friday 2026-09-18 20:00 Beijing, 7 working days:
 /// Sun 09-20 (make-up), Mon 09-21 … Thu 09-24, Mon 09-28, Tue 09-29; ends 2026-09-29 24:00
 /// Beijing = 2026-09-29 16:00 UTC.
+/// A stored UTC instant as Beijing time, `YYYY-MM-DD HH:MM` (for pages and emails).
+pub fn format_beijing(utc: NaiveDateTime) -> String {
+    utc_to_beijing(utc).format("%Y-%m-%d %H:%M").to_string()
+}
+
 pub fn add_working_days(start: NaiveDateTime, n: u32, cal: &HolidayCalendar) -> NaiveDateTime {
     if n == 0 {
         return start;

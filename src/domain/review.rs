@@ -502,6 +502,15 @@ pub fn rank(items: &mut [RankInput]) {
     items.sort_by(rank_cmp);
 }
 
+/// Tenths as points: `175` → `17.5`, `180` → `18`.
+pub fn tenths_text(t: i32) -> String {
+    if t % 10 == 0 {
+        (t / 10).to_string()
+    } else {
+        format!("{}.{}", t / 10, (t % 10).abs())
+    }
+}
+
 /// Fundable: the final score (tenths) is at or above the round's threshold (whole points).
 pub fn is_fundable(final_tenths: i32, threshold_points: i32) -> bool {
     i64::from(final_tenths) >= i64::from(threshold_points) * 10

@@ -13,13 +13,13 @@ use crate::db::rounds::{self, RoundRow};
 use crate::db::{self, calendar, now, outbox, proposals, reviews, users, DbConn};
 use crate::domain::award::{self, AwardState, ListedLine, ObjectionInput, ObjectionStatus};
 use crate::domain::calendar::add_working_days;
+use crate::domain::calendar::format_beijing as fmt_time;
 use crate::domain::money::{split_by_bp, Fen};
 use crate::domain::proposal::ProposalStatus;
 use crate::domain::round::RoundStatus;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail::{self, Recipient};
-use crate::web::fmt_time;
 
 use super::decision;
 
@@ -581,7 +581,7 @@ pub fn finalise(
                         to,
                         &number,
                         &a.title,
-                        &crate::web::reviews::tenths_text(a.final_tenths),
+                        &crate::domain::review::tenths_text(a.final_tenths),
                         &format!("{}/{total}", a.rank),
                         outcome,
                         &comments,

@@ -604,7 +604,7 @@ pub fn review(
             .after(serde_json::json!({"evaluation_id": id, "grade": grade})),
         )?;
         let project_link = format!("{}/projects/{}", s.base_url, p.id);
-        let score = crate::web::reviews::tenths_text(total);
+        let score = crate::domain::review::tenths_text(total);
         email_org(c, p.org_id, |to| {
             mail::evaluation_result(
                 to,

@@ -374,7 +374,7 @@ pub fn send_review_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, A
                 &mail::review_reminder(
                     &to,
                     &round_title,
-                    &crate::web::fmt_time(review_due),
+                    &crate::domain::calendar::format_beijing(review_due),
                     overdue,
                     &link,
                     &s.base_url,

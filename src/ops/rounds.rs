@@ -109,7 +109,7 @@ pub fn publish(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Resul
         let link = format!("{}/calls/{id}", s.base_url);
         let closes = after
             .closes_at
-            .map(crate::web::fmt_time)
+            .map(crate::domain::calendar::format_beijing)
             .unwrap_or_default();
         for m in crate::db::users::verified_ngo_members(c)? {
             let to = Recipient::new(&m.email, &m.name, &m.locale);
@@ -170,7 +170,7 @@ pub fn move_deadlines(
         if before.closes_at != after.closes_at {
             let closes = after
                 .closes_at
-                .map(crate::web::fmt_time)
+                .map(crate::domain::calendar::format_beijing)
                 .unwrap_or_default();
             let link = format!("{}/calls/{id}", s.base_url);
             for org in crate::db::proposals::org_ids_in_round(c, id)? {

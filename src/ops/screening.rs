@@ -150,7 +150,7 @@ fn apply(
                 &number,
                 &p.title,
                 comment,
-                &crate::web::fmt_time(*deadline),
+                &crate::domain::calendar::format_beijing(*deadline),
                 &link,
                 &s.base_url,
             ),

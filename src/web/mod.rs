@@ -25,7 +25,7 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{FixedOffset, NaiveDateTime, TimeZone};
+use chrono::NaiveDateTime;
 
 use crate::auth::csrf::{self, CsrfToken, CSRF_COOKIE};
 use crate::auth::extract::{session_user, SessionUser, SESSION_COOKIE};
@@ -49,10 +49,7 @@ pub struct AppState {
 
 /// Shows a stored UTC instant in Asia/Shanghai.
 pub fn fmt_time(t: NaiveDateTime) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    cst.from_utc_datetime(&t)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    crate::domain::calendar::format_beijing(t)
 }
 
 pub fn fmt_opt_time(t: &Option<NaiveDateTime>) -> String {

@@ -321,14 +321,7 @@ impl ScoreForm {
     }
 }
 
-/// Tenths as points: `175` → `17.5`, `180` → `18`.
-pub fn tenths_text(t: i32) -> String {
-    if t % 10 == 0 {
-        (t / 10).to_string()
-    } else {
-        format!("{}.{}", t / 10, (t % 10).abs())
-    }
-}
+pub use crate::domain::review::tenths_text;
 
 pub fn load_review(c: &mut db::DbConn, actor: &Actor, id: i64) -> Result<ReviewView, AppError> {
     let review = ops::reviews::find_own(c, actor, id)?;
