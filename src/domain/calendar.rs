@@ -160,6 +160,18 @@ pub fn format_beijing(utc: NaiveDateTime) -> String {
     utc_to_beijing(utc).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A deadline as Beijing time, with midnight written as 24:00 of the day before
+/// (`2026-09-29 24:00`), the way a notice's last day is read.
+pub fn format_deadline(utc: NaiveDateTime) -> String {
+    let local = utc_to_beijing(utc);
+    if local.time() == chrono::NaiveTime::MIN {
+        let day = local.date().pred_opt().unwrap_or(local.date());
+        format!("{day} 24:00")
+    } else {
+        local.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
 pub fn add_working_days(start: NaiveDateTime, n: u32, cal: &HolidayCalendar) -> NaiveDateTime {
     if n == 0 {
         return start;
@@ -479,6 +491,18 @@ pub fn china_default_text() -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+
+    #[test]
+    fn midnight_deadlines_read_as_24_00_of_the_day_before() {
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        assert_eq!(format_deadline(t("2026-09-29 16:00")), "2026-09-29 24:00");
+        assert_eq!(format_deadline(t("2026-09-29 09:30")), "2026-09-29 17:30");
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use crate::db::rounds::{self, RoundRow};
 use crate::db::{self, calendar, now, outbox, proposals, reviews, users, DbConn};
 use crate::domain::award::{self, AwardState, ListedLine, ObjectionInput, ObjectionStatus};
 use crate::domain::calendar::add_working_days;
-use crate::domain::calendar::format_beijing as fmt_time;
 use crate::domain::money::{split_by_bp, Fen};
 use crate::domain::proposal::ProposalStatus;
 use crate::domain::round::RoundStatus;
@@ -269,7 +268,7 @@ pub fn publish_notice(
                 }),
             ),
         )?;
-        let ends_text = fmt_time(ends);
+        let ends_text = crate::domain::calendar::format_deadline(ends);
         for row in awards::awards(c, round_id)? {
             if row.state != AwardState::Funded.as_str() {
                 continue;
@@ -546,9 +545,10 @@ pub fn finalise(
     let round = managed_in(conn, actor, round_id, RoundStatus::Notice)?;
     let notice = awards::notice(conn, round_id)?.ok_or(AppError::NotFound)?;
     if now() < notice.ends_at {
-        return Err(AppError::Conflict(
-            Msg::new("error.notice_running").arg("ends", fmt_time(notice.ends_at)),
-        ));
+        return Err(AppError::Conflict(Msg::new("error.notice_running").arg(
+            "ends",
+            crate::domain::calendar::format_deadline(notice.ends_at),
+        )));
     }
     let open = awards::count_open_objections(conn, round_id)?;
     if open > 0 {

@@ -191,6 +191,10 @@ impl PageCtx {
     pub fn time(&self, t: &NaiveDateTime) -> String {
         fmt_time(*t)
     }
+    /// A deadline: midnight shows as 24:00 of the day before.
+    pub fn deadline(&self, t: &NaiveDateTime) -> String {
+        crate::domain::calendar::format_deadline(*t)
+    }
     pub fn opt_time(&self, t: &Option<NaiveDateTime>) -> String {
         fmt_opt_time(t)
     }
