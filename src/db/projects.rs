@@ -372,20 +372,31 @@ pub fn insert_file(conn: &mut DbConn, f: &NewFile) -> Result<i64, AppError> {
         .get_result(conn)?)
 }
 
+type FileCols = (
+    project_files::id,
+    project_files::report_id,
+    project_files::kind,
+    project_files::filename,
+    project_files::content_type,
+    project_files::size_bytes,
+    project_files::uploaded_at,
+);
+const FILE_COLS: FileCols = (
+    project_files::id,
+    project_files::report_id,
+    project_files::kind,
+    project_files::filename,
+    project_files::content_type,
+    project_files::size_bytes,
+    project_files::uploaded_at,
+);
+
 /// The files of an evaluation (the agency's report).
 pub fn evaluation_files(conn: &mut DbConn, evaluation_id: i64) -> Result<Vec<FileMeta>, AppError> {
     Ok(project_files::table
         .filter(project_files::evaluation_id.eq(evaluation_id))
         .order(project_files::id)
-        .select((
-            project_files::id,
-            project_files::report_id,
-            project_files::kind,
-            project_files::filename,
-            project_files::content_type,
-            project_files::size_bytes,
-            project_files::uploaded_at,
-        ))
+        .select(FILE_COLS)
         .load(conn)?)
 }
 
@@ -393,15 +404,7 @@ pub fn files(conn: &mut DbConn, project_id: i64) -> Result<Vec<FileMeta>, AppErr
     Ok(project_files::table
         .filter(project_files::project_id.eq(project_id))
         .order(project_files::id)
-        .select((
-            project_files::id,
-            project_files::report_id,
-            project_files::kind,
-            project_files::filename,
-            project_files::content_type,
-            project_files::size_bytes,
-            project_files::uploaded_at,
-        ))
+        .select(FILE_COLS)
         .load(conn)?)
 }
 
