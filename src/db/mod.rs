@@ -222,3 +222,23 @@ impl<T> Paged<T> {
         ((self.total + self.per_page - 1) / self.per_page).max(1)
     }
 }
+
+/// The next value of a named counter (1 for a new one); inside the caller's transaction, so
+/// numbers are never reused.
+pub fn next_in_counter(conn: &mut DbConn, name: &str) -> Result<i64, AppError> {
+    use schema::counters;
+    let bumped: Option<i64> = diesel::update(counters::table.find(name))
+        .set(counters::value.eq(counters::value + 1))
+        .returning(counters::value)
+        .get_result(conn)
+        .optional()?;
+    match bumped {
+        Some(v) => Ok(v),
+        None => {
+            diesel::insert_into(counters::table)
+                .values((counters::name.eq(name), counters::value.eq(1i64)))
+                .execute(conn)?;
+            Ok(1)
+        }
+    }
+}

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    counters, organizations, payments, project_files, projects, refunds, reports, rounds, tranches,
+    organizations, payments, project_files, projects, refunds, reports, rounds, tranches,
 };
 use super::{now, DbConn};
 use crate::domain::report::{ReportContent, ReportStatus};
@@ -13,21 +13,7 @@ use crate::error::AppError;
 
 /// The next agreement number of a year (never reused).
 pub fn next_agreement_seq(conn: &mut DbConn, year: i32) -> Result<i64, AppError> {
-    let name = format!("agreement:{year}");
-    let bumped: Option<i64> = diesel::update(counters::table.find(&name))
-        .set(counters::value.eq(counters::value + 1))
-        .returning(counters::value)
-        .get_result(conn)
-        .optional()?;
-    match bumped {
-        Some(v) => Ok(v),
-        None => {
-            diesel::insert_into(counters::table)
-                .values((counters::name.eq(&name), counters::value.eq(1i64)))
-                .execute(conn)?;
-            Ok(1)
-        }
-    }
+    super::next_in_counter(conn, &format!("agreement:{year}"))
 }
 
 pub struct NewProject<'a> {

@@ -3,9 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{
-    counters, org_documents, organizations, proposal_attachments, proposals, rounds,
-};
+use super::schema::{org_documents, organizations, proposal_attachments, proposals, rounds};
 use super::{now, DbConn};
 use crate::domain::proposal::{ProposalContent, ProposalStatus};
 use crate::error::AppError;
@@ -156,21 +154,7 @@ pub fn count_submitted(
 
 /// The next number in a year's sequence (one row per year in `counters`).
 pub fn next_number(conn: &mut DbConn, year: i32) -> Result<i64, AppError> {
-    let name = format!("proposal:{year}");
-    let bumped: Option<i64> = diesel::update(counters::table.find(&name))
-        .set(counters::value.eq(counters::value + 1))
-        .returning(counters::value)
-        .get_result(conn)
-        .optional()?;
-    match bumped {
-        Some(v) => Ok(v),
-        None => {
-            diesel::insert_into(counters::table)
-                .values((counters::name.eq(&name), counters::value.eq(1i64)))
-                .execute(conn)?;
-            Ok(1)
-        }
-    }
+    super::next_in_counter(conn, &format!("proposal:{year}"))
 }
 
 /// A row of a proposal list, with its round's and org's names.

@@ -10,7 +10,7 @@ use crate::db::audit::{self, Change};
 use crate::db::awards::{self, AwardRow, Entry, NewAward, NewObjection, Notice};
 use crate::db::projects::NewProject;
 use crate::db::rounds::{self, RoundRow};
-use crate::db::{self, calendar, now, outbox, proposals, reviews, users, DbConn};
+use crate::db::{self, calendar, now, outbox, proposals, reviews, DbConn};
 use crate::domain::award::{self, AwardState, ListedLine, ObjectionInput, ObjectionStatus};
 use crate::domain::calendar::add_working_days;
 use crate::domain::money::{split_by_bp, Fen};
@@ -33,20 +33,6 @@ fn managed_in(
         return Err(AppError::conflict("error.round_wrong_state"));
     }
     Ok(round)
-}
-
-/// Sends `make(recipient)` to every active member of an organization.
-fn email_members(
-    c: &mut DbConn,
-    org_id: i64,
-    make: impl Fn(&Recipient) -> mail::Outgoing,
-) -> Result<(), AppError> {
-    for m in users::members(c, org_id)? {
-        if m.status == "active" {
-            outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
-        }
-    }
-    Ok(())
 }
 
 /// Ends the review: every eligible proposal must have at least one submitted review.
@@ -275,7 +261,7 @@ pub fn publish_notice(
             }
             let link = format!("{}/notices/{round_id}", s.base_url);
             let number = row.number.clone().unwrap_or_default();
-            email_members(c, row.org_id, |to| {
+            super::email_org(c, row.org_id, |to| {
                 mail::proposal_on_notice(
                     to,
                     &number,
@@ -359,13 +345,9 @@ pub fn file_objection(
             &mail::objection_received(&to, &number, &round.title, &public, &s.base_url),
         )?;
         let link = format!("{}/rounds/{round_id}/notice", s.base_url);
-        for o in users::bureau_officers(c, round.bureau_id)? {
-            let to = Recipient::new(&o.email, &o.name, &o.locale);
-            outbox::enqueue(
-                c,
-                &mail::objection_filed(&to, &number, &round.title, &link, &s.base_url),
-            )?;
-        }
+        super::email_officers(c, round.bureau_id, |to| {
+            mail::objection_filed(to, &number, &round.title, &link, &s.base_url)
+        })?;
         Ok(id)
     })
 }
@@ -411,7 +393,7 @@ fn remove_and_fill(
     let link = |id: i64| format!("{}/proposals/{id}", s.base_url);
     if let Some(gone) = list.iter().find(|a| a.proposal_id == proposal_id) {
         let number = gone.number.clone().unwrap_or_default();
-        email_members(c, gone.org_id, |to| {
+        super::email_org(c, gone.org_id, |to| {
             mail::award_changed(
                 to,
                 &number,
@@ -441,7 +423,7 @@ fn remove_and_fill(
             .find(|a| a.proposal_id == *id)
             .expect("filled from the list");
         let number = a.number.clone().unwrap_or_default();
-        email_members(c, a.org_id, |to| {
+        super::email_org(c, a.org_id, |to| {
             mail::award_changed(
                 to,
                 &number,
@@ -576,7 +558,7 @@ pub fn finalise(
                     _ => "email.not_awarded.outcome_not_fundable",
                 };
                 let link = format!("{}/proposals/{}", s.base_url, a.proposal_id);
-                email_members(c, a.org_id, |to| {
+                super::email_org(c, a.org_id, |to| {
                     mail::not_awarded(
                         to,
                         &number,
@@ -645,7 +627,7 @@ pub fn finalise(
                 ),
             )?;
             let base = format!("{}/projects/{project_id}", s.base_url);
-            email_members(c, a.org_id, |to| {
+            super::email_org(c, a.org_id, |to| {
                 mail::awarded(
                     to,
                     &number,

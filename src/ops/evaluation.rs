@@ -36,19 +36,6 @@ pub struct AssignInput {
     pub due_on: String,
 }
 
-fn email_org(
-    c: &mut DbConn,
-    org_id: i64,
-    make: impl Fn(&Recipient) -> mail::Outgoing,
-) -> Result<(), AppError> {
-    for m in users::members(c, org_id)? {
-        if m.status == "active" {
-            outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
-        }
-    }
-    Ok(())
-}
-
 fn stage_label(stage: Stage, re: bool) -> &'static str {
     match (stage, re) {
         (Stage::Midterm, false) => "evaluation.stage_midterm",
@@ -326,20 +313,9 @@ pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result
                 .after(serde_json::json!({"total_tenths": ev.content().total_tenths()})),
         )?;
         let link = format!("{}/evaluations/{id}", s.base_url);
-        for o in users::bureau_officers(c, p.bureau_id)? {
-            let to = Recipient::new(&o.email, &o.name, &o.locale);
-            outbox::enqueue(
-                c,
-                &mail::evaluation_submitted(
-                    &to,
-                    &p.agreement_no,
-                    &ev.agency_name,
-                    &link,
-                    &s.base_url,
-                ),
-            )?;
-        }
-        Ok(())
+        super::email_officers(c, p.bureau_id, |to| {
+            mail::evaluation_submitted(to, &p.agreement_no, &ev.agency_name, &link, &s.base_url)
+        })
     })
 }
 
@@ -605,7 +581,7 @@ pub fn review(
         )?;
         let project_link = format!("{}/projects/{}", s.base_url, p.id);
         let score = crate::domain::review::tenths_text(total);
-        email_org(c, p.org_id, |to| {
+        super::email_org(c, p.org_id, |to| {
             mail::evaluation_result(
                 to,
                 &p.agreement_no,

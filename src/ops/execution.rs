@@ -8,7 +8,7 @@ use crate::auth::policy::{self, Action, Actor};
 use crate::config::Settings;
 use crate::db::audit::{self, Change};
 use crate::db::projects::{self, NewFile, NewPayment, NewReport, ProjectRow, ReportRow};
-use crate::db::{self, outbox, proposals, reviews, today, users, DbConn};
+use crate::db::{self, proposals, reviews, today, DbConn};
 use crate::domain::money::Fen;
 use crate::domain::proposal::ProposalContent;
 use crate::domain::report::{
@@ -17,7 +17,7 @@ use crate::domain::report::{
 use crate::domain::round::TrancheCondition;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
-use crate::mail::{self, Recipient};
+use crate::mail;
 
 /// A project the actor may read, with its proposal's content (plan and budget).
 pub fn load(
@@ -41,30 +41,6 @@ fn require_member(actor: &Actor, p: &ProjectRow) -> Result<(), AppError> {
 fn require_active(p: &ProjectRow) -> Result<(), AppError> {
     if p.status != "active" {
         return Err(AppError::conflict("error.project_not_active"));
-    }
-    Ok(())
-}
-
-fn email_org(
-    c: &mut DbConn,
-    org_id: i64,
-    make: impl Fn(&Recipient) -> mail::Outgoing,
-) -> Result<(), AppError> {
-    for m in users::members(c, org_id)? {
-        if m.status == "active" {
-            outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
-        }
-    }
-    Ok(())
-}
-
-fn email_officers(
-    c: &mut DbConn,
-    bureau_id: i64,
-    make: impl Fn(&Recipient) -> mail::Outgoing,
-) -> Result<(), AppError> {
-    for o in users::bureau_officers(c, bureau_id)? {
-        outbox::enqueue(c, &make(&Recipient::new(&o.email, &o.name, &o.locale)))?;
     }
     Ok(())
 }
@@ -174,7 +150,7 @@ pub fn record_agreement(
         let released = refresh_tranches(c, project_id)?;
         if first {
             let link = format!("{}/projects/{project_id}", s.base_url);
-            email_org(c, p.org_id, |to| {
+            super::email_org(c, p.org_id, |to| {
                 mail::agreement_recorded(
                     to,
                     &p.agreement_no,
@@ -291,7 +267,7 @@ pub fn record_payment(
             ),
         )?;
         let link = format!("{}/projects/{project_id}", s.base_url);
-        email_org(c, p.org_id, |to| {
+        super::email_org(c, p.org_id, |to| {
             mail::payment_recorded(
                 to,
                 &p.agreement_no,
@@ -555,7 +531,7 @@ pub fn submit_report(
                 .after(serde_json::json!({"project_id": p.id, "content": r.content()})),
         )?;
         let link = format!("{}/reports/{id}", s.base_url);
-        email_officers(c, p.bureau_id, |to| {
+        super::email_officers(c, p.bureau_id, |to| {
             mail::report_submitted(
                 to,
                 &p.agreement_no,
@@ -612,7 +588,7 @@ pub fn review_report(
         }
         audit::append(c, change)?;
         let link = format!("{}/reports/{id}", s.base_url);
-        email_org(c, p.org_id, |to| {
+        super::email_org(c, p.org_id, |to| {
             mail::report_reviewed(
                 to,
                 &p.agreement_no,
@@ -696,7 +672,7 @@ pub fn send_report_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, A
                     return Ok(false);
                 }
                 let link = format!("{}/projects/{}", s.base_url, p.id);
-                email_org(c, p.org_id, |to| {
+                super::email_org(c, p.org_id, |to| {
                     mail::report_reminder(
                         to,
                         &p.agreement_no,

@@ -14,3 +14,33 @@ pub mod renewal;
 pub mod reviews;
 pub mod rounds;
 pub mod screening;
+
+use crate::db::{outbox, users, DbConn};
+use crate::error::AppError;
+use crate::mail::{Outgoing, Recipient};
+
+/// Queues `make(recipient)` for every active member of an organization.
+fn email_org(
+    c: &mut DbConn,
+    org_id: i64,
+    make: impl Fn(&Recipient) -> Outgoing,
+) -> Result<(), AppError> {
+    for m in users::members(c, org_id)? {
+        if m.status == "active" {
+            outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Queues `make(recipient)` for every active officer of a bureau.
+fn email_officers(
+    c: &mut DbConn,
+    bureau_id: i64,
+    make: impl Fn(&Recipient) -> Outgoing,
+) -> Result<(), AppError> {
+    for o in users::bureau_officers(c, bureau_id)? {
+        outbox::enqueue(c, &make(&Recipient::new(&o.email, &o.name, &o.locale)))?;
+    }
+    Ok(())
+}

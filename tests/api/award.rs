@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use yichuang::domain::account::Role;
 
 use crate::dual;
-use crate::helpers::{pdf_text, spawn, Backend, TestApp};
+use crate::helpers::{has_error, pdf_text, spawn, Backend, TestApp};
 use crate::proposals::{content, eligible_ngo};
 use crate::reviews::close_round;
 use crate::rounds::round_json;
@@ -184,13 +184,6 @@ pub async fn ranked_round_with(
         members,
         reviewers: experts,
     }
-}
-
-/// The problem document names `field`.
-fn has_error(v: &Value, field: &str) -> bool {
-    v["errors"]
-        .as_array()
-        .is_some_and(|e| e.iter().any(|e| e["field"] == field))
 }
 
 async fn ranking(app: &TestApp, r: &Ranked) -> Value {

@@ -7,9 +7,7 @@ use serde_json::{json, Value};
 
 use crate::dual;
 use crate::execution::awarded;
-use crate::helpers::{org_json, spawn, Backend, TestApp, PASSWORD};
-
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+use crate::helpers::{has_error, org_json, spawn, Backend, TestApp, PASSWORD, PDF};
 
 /// An agency with an evaluator; returns (evaluator user id, evaluator token).
 async fn agency(
@@ -63,12 +61,6 @@ fn scores(total: i32) -> Vec<Value> {
         .collect()
 }
 
-fn has_error(v: &Value, field: &str) -> bool {
-    v["errors"]
-        .as_array()
-        .is_some_and(|e| e.iter().any(|e| e["field"] == field))
-}
-
 async fn assign(
     app: &TestApp,
     officer: &str,
@@ -109,14 +101,14 @@ async fn file(app: &TestApp, token: &str, id: i64, total: i32) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     if cur["files"].as_array().unwrap().is_empty() {
-        let (s, v) = upload(
-            app,
-            &format!("/api/v1/evaluations/{id}/report"),
-            token,
-            "评估报告.pdf",
-            PDF,
-        )
-        .await;
+        let (s, v) = app
+            .upload(
+                &format!("/api/v1/evaluations/{id}/report"),
+                token,
+                "评估报告.pdf",
+                PDF,
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
     let (s, v) = app
@@ -127,29 +119,6 @@ async fn file(app: &TestApp, token: &str, id: i64, total: i32) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-}
-
-async fn upload(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    name: &str,
-    bytes: &[u8],
-) -> (StatusCode, Value) {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
-    );
-    let r = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn accept(app: &TestApp, officer: &str, id: i64, body: Value) -> (StatusCode, Value) {
@@ -181,14 +150,14 @@ async fn project_status(app: &TestApp, token: &str, project: i64) -> String {
 }
 
 async fn sign(app: &TestApp, officer: &str, project: i64) {
-    let (s, _) = upload(
-        app,
-        &format!("/api/v1/projects/{project}/agreement"),
-        officer,
-        "协议.pdf",
-        PDF,
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &format!("/api/v1/projects/{project}/agreement"),
+            officer,
+            "协议.pdf",
+            PDF,
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
 }
 
@@ -266,14 +235,14 @@ async fn projects_pass_or_rectify_through_their_evaluations(b: Backend) {
     ] {
         assert!(has_error(&v, f), "{f}: {v}");
     }
-    let (s, _) = upload(
-        &app,
-        &format!("/api/v1/evaluations/{m0}/report"),
-        &eva_token,
-        "x.png",
-        &[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0],
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &format!("/api/v1/evaluations/{m0}/report"),
+            &eva_token,
+            "x.png",
+            &[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0],
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Mid-term 85 passes: the second tranche can be paid.

@@ -7,9 +7,8 @@ use serde_json::{json, Value};
 
 use crate::award::{end_notice, ranked_round_with};
 use crate::dual;
-use crate::helpers::{spawn, Backend, TestApp};
+use crate::helpers::{has_error, spawn, Backend, TestApp, PDF};
 
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
 ];
@@ -63,35 +62,6 @@ pub async fn awarded(app: &TestApp) -> Awarded {
         round: r.round,
         projects,
     }
-}
-
-async fn upload(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    name: &str,
-    bytes: &[u8],
-) -> (StatusCode, Value) {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
-    );
-    let r = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
-fn has_error(v: &Value, field: &str) -> bool {
-    v["errors"]
-        .as_array()
-        .is_some_and(|e| e.iter().any(|e| e["field"] == field))
 }
 
 async fn detail(app: &TestApp, token: &str, project: i64) -> Value {
@@ -176,33 +146,33 @@ async fn a_project_is_paid_reports_and_is_reviewed(b: Backend) {
     );
 
     // Only the officer records the signed agreement, and only a real document.
-    let (s, _) = upload(
-        &app,
-        &format!("/api/v1/projects/{project}/agreement"),
-        ngo,
-        "协议.pdf",
-        PDF,
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &format!("/api/v1/projects/{project}/agreement"),
+            ngo,
+            "协议.pdf",
+            PDF,
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, v) = upload(
-        &app,
-        &format!("/api/v1/projects/{project}/agreement"),
-        &a.officer,
-        "协议.txt",
-        b"not a pdf",
-    )
-    .await;
+    let (s, v) = app
+        .upload(
+            &format!("/api/v1/projects/{project}/agreement"),
+            &a.officer,
+            "协议.txt",
+            b"not a pdf",
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(has_error(&v, "file"), "{v}");
-    let (s, _) = upload(
-        &app,
-        &format!("/api/v1/projects/{project}/agreement"),
-        &a.officer,
-        "协议.pdf",
-        PDF,
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &format!("/api/v1/projects/{project}/agreement"),
+            &a.officer,
+            "协议.pdf",
+            PDF,
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     assert!(app
         .last_email_to("ngo0@example.org")
@@ -349,23 +319,23 @@ async fn a_project_is_paid_reports_and_is_reviewed(b: Backend) {
     assert!(has_error(&v, "spending.0"), "{v}");
     fixed["spending"][0]["over_reason"] = json!("物价上涨，活动物料增加");
     put_report(&app, ngo, r1, fixed.clone()).await;
-    let (s, _) = upload(
-        &app,
-        &format!("/api/v1/reports/{r1}/evidence"),
-        ngo,
-        "签到表.png",
-        PNG,
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &format!("/api/v1/reports/{r1}/evidence"),
+            ngo,
+            "签到表.png",
+            PNG,
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, _) = upload(
-        &app,
-        &format!("/api/v1/reports/{r1}/evidence"),
-        ngo,
-        "x.exe",
-        b"MZ....",
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &format!("/api/v1/reports/{r1}/evidence"),
+            ngo,
+            "x.exe",
+            b"MZ....",
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, v) = app
         .post(
@@ -579,8 +549,7 @@ async fn dashboards_exports_and_the_public_page_add_up(b: Backend) {
     let ngo = &a.members[0];
 
     // Project 0: signed, the first tranche (2.5万) paid, one report filed.
-    upload(
-        &app,
+    app.upload(
         &format!("/api/v1/projects/{p0}/agreement"),
         &a.officer,
         "协议.pdf",

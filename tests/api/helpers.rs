@@ -35,6 +35,16 @@ macro_rules! dual {
 }
 
 pub const PASSWORD: &str = "Lantern-River-Quiet-42";
+
+/// The smallest file the server takes for a PDF.
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/// The problem document names `field` among its errors.
+pub fn has_error(v: &Value, field: &str) -> bool {
+    v["errors"]
+        .as_array()
+        .is_some_and(|e| e.iter().any(|e| e["field"] == field))
+}
 pub const NEW_PASSWORD: &str = "Orchard-Compass-Velvet-77";
 
 /// A USCC of a civil-affairs social service organization with a correct check character.
@@ -250,6 +260,30 @@ impl TestApp {
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
         self.api(reqwest::Method::GET, path, token, None).await
+    }
+
+    /// Posts one file as the multipart field `file`.
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, Value) {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+        let r = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn token(&self, email: &str, password: &str) -> String {
