@@ -806,7 +806,8 @@ async fn org_history(
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "admin", security(("bearer" = [])), responses((status = 200, body = Verification)))]
 async fn verify_audit(user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::ViewAudit)?;
-    Ok(HttpResponse::Ok().json(db::run(&state.pool, audit::verify).await?))
+    let key = audit::AuditKey::new(state.settings.audit_key.expose());
+    Ok(HttpResponse::Ok().json(db::run(&state.pool, move |c| audit::verify(c, &key)).await?))
 }
 
 /// A round's settings. Money in fen, times in RFC 3339 (stored in UTC).
