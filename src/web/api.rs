@@ -1872,6 +1872,7 @@ async fn finalise_round(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProjectQuery {
     round_id: Option<i64>,
 }
