@@ -49,8 +49,7 @@ async fn open(settings: &Settings, check_key: bool) -> anyhow::Result<DbPool> {
         if ran > 0 {
             tracing::info!(migrations = ran, "database schema updated");
         }
-        let opened =
-            db::audit::open_chain(&mut conn, &key).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let opened = db::audit::open_chain(&mut conn, &key).map_err(|e| anyhow::anyhow!("{e}"))?;
         if let db::audit::Opened::Sealed { legacy_entries } = opened {
             if legacy_entries > 0 {
                 tracing::warn!(

@@ -248,11 +248,14 @@ pub fn append(conn: &mut DbConn, c: Change<'_>) -> Result<(), AppError> {
 /// hash is the head's: a keyed entry never vouches for unkeyed entries written after the
 /// key existed.
 fn append_entry(conn: &mut DbConn, c: Change<'_>, sealing: bool) -> Result<(), AppError> {
-    let (seq, prev, chain_id): (i64, String, String) =
-        diesel::update(audit_head::table.find(1i64))
-            .set(audit_head::entries.eq(audit_head::entries + 1))
-            .returning((audit_head::entries, audit_head::last_hash, audit_head::chain_id))
-            .get_result(conn)?;
+    let (seq, prev, chain_id): (i64, String, String) = diesel::update(audit_head::table.find(1i64))
+        .set(audit_head::entries.eq(audit_head::entries + 1))
+        .returning((
+            audit_head::entries,
+            audit_head::last_hash,
+            audit_head::chain_id,
+        ))
+        .get_result(conn)?;
     let key = key_of_chain(&chain_id)?;
     if seq > 1 && !sealing {
         let before: Option<(String, String)> = audit_log::table
@@ -329,7 +332,11 @@ pub fn open_chain(conn: &mut DbConn, key: &AuditKey) -> Result<Opened, AppError>
     super::write_tx(conn, |c| {
         let (chain_id, entries, last): (String, i64, String) = audit_head::table
             .find(1i64)
-            .select((audit_head::chain_id, audit_head::entries, audit_head::last_hash))
+            .select((
+                audit_head::chain_id,
+                audit_head::entries,
+                audit_head::last_hash,
+            ))
             .first(c)?;
         if !chain_id.is_empty() {
             register(&chain_id, key);
@@ -594,10 +601,17 @@ mod tests {
     fn the_keyed_hash_depends_on_the_key_and_the_chain() {
         let f = fields("", 1, "org.verified", Some("{}"));
         let keyed = f.keyed_hash(&key(), "chain");
-        assert_ne!(keyed, f.legacy_hash(), "a plain SHA-256 chain does not verify");
         assert_ne!(
             keyed,
-            f.keyed_hash(&AuditKey::new("another-key-another-key-another-key"), "chain")
+            f.legacy_hash(),
+            "a plain SHA-256 chain does not verify"
+        );
+        assert_ne!(
+            keyed,
+            f.keyed_hash(
+                &AuditKey::new("another-key-another-key-another-key"),
+                "chain"
+            )
         );
         assert_ne!(keyed, f.keyed_hash(&key(), "other chain"));
         assert_eq!(format!("{:?}", key()), "AuditKey(***)");

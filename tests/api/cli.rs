@@ -129,7 +129,11 @@ async fn some_entries(app: &TestApp) -> String {
     let admin = app.admin_token().await;
     app.officer().await;
     let (s, v) = app
-        .post("/api/v1/bureaus", Some(&admin), json!({"name": "吴中区民政局"}))
+        .post(
+            "/api/v1/bureaus",
+            Some(&admin),
+            json!({"name": "吴中区民政局"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     admin
@@ -209,7 +213,10 @@ async fn audit_verify_needs_the_key_and_counts_what_it_verified(b: Backend) {
     assert_eq!(intact.legacy_entries, 0);
     let n = intact.entries;
     assert!(n >= 5, "{intact:?}");
-    assert!(app.settings.data_dir.join("audit_key").exists(), "generated once");
+    assert!(
+        app.settings.data_dir.join("audit_key").exists(),
+        "generated once"
+    );
     let o = yichuang(&app, &["audit", "verify"]);
     assert!(o.status.success(), "{}", stdout(&o));
     assert!(
@@ -274,7 +281,11 @@ async fn audit_verify_needs_the_key_and_counts_what_it_verified(b: Backend) {
     assert!(why.contains("no keyed entry"), "{why}");
     // The next write does not vouch for the rewritten log.
     let (s, _) = app
-        .post("/api/v1/bureaus", Some(&admin), json!({"name": "相城区民政局"}))
+        .post(
+            "/api/v1/bureaus",
+            Some(&admin),
+            json!({"name": "相城区民政局"}),
+        )
         .await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(verify(&app).await.first_broken.is_some());
@@ -294,7 +305,9 @@ async fn audit_verify_needs_the_key_and_counts_what_it_verified(b: Backend) {
     let o = yichuang(&app, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(
-        stdout(&o).contains("BROKEN at entry 4: entry 4 is missing (next is 5) (3 entries verified before it)"),
+        stdout(&o).contains(
+            "BROKEN at entry 4: entry 4 is missing (next is 5) (3 entries verified before it)"
+        ),
         "{}",
         stdout(&o)
     );
@@ -316,7 +329,10 @@ async fn unkeyed_entries_are_sealed_once_and_then_protected(b: Backend) {
     })
     .await;
     let n = verify(&app).await;
-    assert!(n.first_broken.is_some(), "nothing keyed vouches for them yet");
+    assert!(
+        n.first_broken.is_some(),
+        "nothing keyed vouches for them yet"
+    );
     let legacy = app
         .db(|c| audit_log::table.count().get_result::<i64>(c).unwrap())
         .await;
@@ -344,12 +360,22 @@ async fn unkeyed_entries_are_sealed_once_and_then_protected(b: Backend) {
                 .unwrap()
         })
         .await;
-    assert_eq!((seal.action.as_str(), seal.scheme.as_str()), ("audit.keyed", audit::KEYED));
-    assert!(seal.after_json.unwrap().contains(&format!("\"legacy_entries\":{legacy}")));
+    assert_eq!(
+        (seal.action.as_str(), seal.scheme.as_str()),
+        ("audit.keyed", audit::KEYED)
+    );
+    assert!(seal
+        .after_json
+        .unwrap()
+        .contains(&format!("\"legacy_entries\":{legacy}")));
 
     // Writing goes on, keyed.
     let (s, v) = app
-        .post("/api/v1/bureaus", Some(&admin), json!({"name": "相城区民政局"}))
+        .post(
+            "/api/v1/bureaus",
+            Some(&admin),
+            json!({"name": "相城区民政局"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let v = verify(&app).await;

@@ -800,7 +800,11 @@ async fn admins_read_projects_read_only_and_every_read_is_audited(b: Backend) {
     for id in &a.projects {
         assert!(listed.contains(id), "{listed:?}");
     }
-    assert_eq!(admin_views(&app, project).await, 0, "listing is not opening");
+    assert_eq!(
+        admin_views(&app, project).await,
+        0,
+        "listing is not opening"
+    );
 
     // The detail agrees with the list, and the read is recorded.
     let d = detail(&app, &admin, project).await;
@@ -819,7 +823,10 @@ async fn admins_read_projects_read_only_and_every_read_is_audited(b: Backend) {
         .await;
     let (s, html) = page.get_text(&app, &format!("/projects/{project}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(!html.contains("<form method=\"post\" action=\"/projects/"), "{html}");
+    assert!(
+        !html.contains("<form method=\"post\" action=\"/projects/"),
+        "{html}"
+    );
     assert!(!html.contains("action=\"/tranches/"), "no payment form");
     assert_eq!(admin_views(&app, project).await, 3);
 

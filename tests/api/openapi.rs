@@ -31,7 +31,9 @@ fn declared(doc: &Value, params: Option<&Value>, place: &str) -> Vec<String> {
     let mut out = Vec::new();
     for p in params.and_then(Value::as_array).into_iter().flatten() {
         let p = match p["$ref"].as_str() {
-            Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap_or(&Value::Null),
+            Some(r) => doc
+                .pointer(r.trim_start_matches('#'))
+                .unwrap_or(&Value::Null),
             None => p,
         };
         if p["in"] == place {
@@ -62,14 +64,19 @@ fn problems(doc: &Value) -> Vec<String> {
             }
             let extra: Vec<_> = declared_set.difference(&template).collect();
             if !extra.is_empty() {
-                problems.push(format!("{name}: declares path parameters not in its path: {extra:?}"));
+                problems.push(format!(
+                    "{name}: declares path parameters not in its path: {extra:?}"
+                ));
             }
             if in_path.len() != declared_set.len() {
                 problems.push(format!("{name}: a path parameter is declared twice"));
             }
             for p in op["parameters"].as_array().into_iter().flatten() {
                 if p["in"] == "path" && p["required"] != true {
-                    problems.push(format!("{name}: path parameter {} is not required", p["name"]));
+                    problems.push(format!(
+                        "{name}: path parameter {} is not required",
+                        p["name"]
+                    ));
                 }
             }
             match op["operationId"].as_str() {
@@ -139,12 +146,18 @@ async fn the_openapi_document_declares_every_path_parameter_and_route() {
 
     // Query parameters of the list filters are declared as such.
     let projects = &doc["paths"]["/api/v1/projects"]["get"];
-    assert_eq!(declared(&doc, projects.get("parameters"), "query"), ["round_id"]);
+    assert_eq!(
+        declared(&doc, projects.get("parameters"), "query"),
+        ["round_id"]
+    );
     let submissions = &doc["paths"]["/api/v1/rounds/{id}/submissions"]["get"];
     assert!(!declared(&doc, submissions.get("parameters"), "query").is_empty());
 
     let registered = registered_routes();
-    assert!(registered.len() > 100, "the scope was parsed: {registered:?}");
+    assert!(
+        registered.len() > 100,
+        "the scope was parsed: {registered:?}"
+    );
     let documented = documented_routes(&doc);
     let undocumented: Vec<_> = registered
         .iter()
@@ -175,8 +188,16 @@ fn the_document_check_names_every_offender() {
         }
     });
     let p = problems(&doc);
-    assert!(p.iter().any(|l| l.starts_with("GET /a/{id}") && l.contains("\"id\"")), "{p:?}");
-    assert!(p.iter().any(|l| l.starts_with("POST /b/{id}/c/{cid}") && l.contains("\"cid\"")), "{p:?}");
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with("GET /a/{id}") && l.contains("\"id\"")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with("POST /b/{id}/c/{cid}") && l.contains("\"cid\"")),
+        "{p:?}"
+    );
     assert!(!p.iter().any(|l| l.starts_with("PUT /a/{id}")), "{p:?}");
     assert!(p.iter().any(|l| l.contains("operationId one")), "{p:?}");
     assert_eq!(p.len(), 3, "{p:?}");
