@@ -19,13 +19,27 @@ pub struct Started {
     pub first_admin: Option<(String, String)>,
 }
 
-/// Opens the database and brings its schema up to date.
+/// Opens the database, brings its schema up to date and loads the audit key for its chain
+/// (sealing unkeyed entries on the first start with a key). Refuses to go on with a key other
+/// than the one that signed the newest audit entry: instances sharing a database must share
+/// `audit_key`.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {
+    open(settings, true).await
+}
+
+/// [`open_database`] that does not refuse another audit key: for `yichuang audit verify`,
+/// which reports the entries that do not match it.
+pub async fn open_database_to_verify(settings: &Settings) -> anyhow::Result<DbPool> {
+    open(settings, false).await
+}
+
+async fn open(settings: &Settings, check_key: bool) -> anyhow::Result<DbPool> {
     if db::Backend::of_url(settings.database_url.expose()) == db::Backend::Sqlite {
         std::fs::create_dir_all(&settings.data_dir)?;
     }
     let url = settings.database_url.expose().to_string();
     let size = settings.db_pool_size;
+    let key = db::audit::AuditKey::new(settings.audit_key.expose());
     tokio::task::spawn_blocking(move || -> anyhow::Result<DbPool> {
         let pool = db::build_pool(&url, size)?;
         let mut conn = pool
@@ -34,6 +48,25 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {
         let ran = db::run_migrations(&mut conn)?;
         if ran > 0 {
             tracing::info!(migrations = ran, "database schema updated");
+        }
+        let opened = db::audit::open_chain(&mut conn, &key).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let db::audit::Opened::Sealed { legacy_entries } = opened {
+            if legacy_entries > 0 {
+                tracing::warn!(
+                    legacy_entries,
+                    "the audit chain is keyed from now on; its unkeyed entries were sealed \
+                     (expected once per installation: if you see this again, the audit log \
+                     was rewritten)"
+                );
+            }
+        }
+        if check_key
+            && !db::audit::key_matches(&mut conn, &key).map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            anyhow::bail!(
+                "YICHUANG_AUDIT_KEY is not the key of the newest audit entry: every instance \
+                 on one database must use the same audit key (run `yichuang audit verify`)"
+            );
         }
         Ok(pool)
     })

@@ -47,6 +47,11 @@ pub struct Settings {
     /// HMAC key for session tokens. Empty: generated once and kept in `<data_dir>/jwt_secret`
     /// (set it explicitly when several instances share one database).
     pub jwt_secret: Secret,
+    /// HMAC key of the audit hash chain (`YICHUANG_AUDIT_KEY`, at least 32 characters). Keep
+    /// it outside the database and its backups: whoever holds it can rewrite the audit log
+    /// undetected. Empty: generated once and kept in `<data_dir>/audit_key` (set it
+    /// explicitly when several instances share one database; they must all use the same key).
+    pub audit_key: Secret,
     pub session_hours: i64,
     /// Mark cookies `Secure` (serve over HTTPS).
     pub secure_cookies: bool,
@@ -75,6 +80,7 @@ impl Default for Settings {
             smtp_url: Secret::default(),
             mail_from: "益创 Yichuang <noreply@yichuang.localhost>".into(),
             jwt_secret: Secret::default(),
+            audit_key: Secret::default(),
             session_hours: 12,
             secure_cookies: false,
             trust_proxy: false,
@@ -115,10 +121,16 @@ impl Settings {
         }
         self.base_url = self.base_url.trim_end_matches('/').to_string();
         if self.jwt_secret.expose().is_empty() {
-            self.jwt_secret = Secret::new(load_or_create_secret(&self.data_dir)?);
+            self.jwt_secret = Secret::new(load_or_create_secret(&self.data_dir, "jwt_secret")?);
         }
         if self.jwt_secret.expose().len() < 32 {
             anyhow::bail!("YICHUANG_JWT_SECRET must be at least 32 characters");
+        }
+        if self.audit_key.expose().is_empty() {
+            self.audit_key = Secret::new(load_or_create_secret(&self.data_dir, "audit_key")?);
+        }
+        if self.audit_key.expose().len() < 32 {
+            anyhow::bail!("YICHUANG_AUDIT_KEY must be at least 32 characters");
         }
         Ok(self)
     }
@@ -128,9 +140,11 @@ impl Settings {
     }
 }
 
-fn load_or_create_secret(dir: &Path) -> anyhow::Result<String> {
+/// The secret kept in the file `<dir>/<name>`, created (readable by the owner only) if it is
+/// missing or too short.
+fn load_or_create_secret(dir: &Path, name: &str) -> anyhow::Result<String> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join("jwt_secret");
+    let path = dir.join(name);
     if let Ok(s) = std::fs::read_to_string(&path) {
         let s = s.trim().to_string();
         if s.len() >= 32 {

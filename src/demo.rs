@@ -2293,6 +2293,8 @@ mod tests {
         let pool = db::build_pool(&url, 2).unwrap();
         let mut conn = pool.get().unwrap();
         db::run_migrations(&mut conn).unwrap();
+        let key = db::audit::AuditKey::new("demo-audit-key-demo-audit-key-0123");
+        db::audit::open_chain(&mut conn, &key).unwrap();
         let summary = seed(&mut conn, &settings).unwrap();
         let c = &mut conn;
 
@@ -2454,7 +2456,7 @@ mod tests {
             0
         );
         // The audit chain is intact, and a second run refuses.
-        let v = db::audit::verify(c).unwrap();
+        let v = db::audit::verify(c, &key).unwrap();
         assert!(v.first_broken.is_none(), "{:?}", v.first_broken);
         let again = seed(c, &settings).unwrap_err().to_string();
         assert!(again.contains("already holds data"), "{again}");

@@ -74,7 +74,8 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain and report the first broken link.
+    /// Check the keyed hash chain (with YICHUANG_AUDIT_KEY) and report the first broken
+    /// link; prints the entry count and head hash to keep elsewhere.
     Verify,
 }
 
@@ -177,12 +178,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: AuditCommand::Verify,
         }) => {
             let s = settings(&cli, None)?;
-            let pool = yichuang::app::open_database(&s).await?;
+            let pool = yichuang::app::open_database_to_verify(&s).await?;
             let mut conn = pool.get()?;
-            let v = db::audit::verify(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let key = db::audit::AuditKey::new(s.audit_key.expose());
+            let v = db::audit::verify(&mut conn, &key).map_err(|e| anyhow::anyhow!("{e}"))?;
             match v.first_broken {
                 None => {
-                    println!("audit chain intact: {} entries", v.entries);
+                    println!(
+                        "audit chain intact: {} entries ({} unkeyed from before the key, sealed)\nhead: {}",
+                        v.entries, v.legacy_entries, v.head
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Some((seq, why)) => {

@@ -51,6 +51,13 @@ pub enum Action {
     },
     /// Work on a review assigned to this reviewer.
     OwnReview(i64),
+    /// Read a project of `org` in a round of `bureau`: its members and the bureau's
+    /// officers; admins too, read-only and audited (`ops::award::find_visible_project`).
+    /// Evaluators assigned to it are decided with the database, by the same function.
+    ViewProject {
+        org: i64,
+        bureau: i64,
+    },
 }
 
 fn is_member(actor: &Actor, org: OrgRef) -> bool {
@@ -85,6 +92,9 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             allows(actor, Action::EditProposal(org)) || allows(actor, Action::ManageRounds(bureau))
         }
         Action::OwnReview(reviewer) => actor.role == Role::Reviewer && actor.id == reviewer,
+        Action::ViewProject { org, bureau } => {
+            actor.role == Role::Admin || allows(actor, Action::ViewProposal { org, bureau })
+        }
     }
 }
 
@@ -231,6 +241,24 @@ mod tests {
             &actor(Role::Evaluator, Some(10)),
             Action::EditProposal(10)
         ));
+    }
+
+    #[test]
+    fn admins_read_every_project_but_run_none() {
+        let project = Action::ViewProject { org: 10, bureau: 3 };
+        let admin = actor(Role::Admin, None);
+        assert!(allows(&admin, project));
+        assert!(!allows(&admin, Action::ManageRounds(3)));
+        assert!(!allows(&admin, Action::EditProposal(10)));
+        assert!(allows(&actor(Role::Ngo, Some(10)), project));
+        assert!(!allows(&actor(Role::Ngo, Some(11)), project));
+        let mut officer = actor(Role::Officer, None);
+        officer.bureau_id = Some(3);
+        assert!(allows(&officer, project));
+        officer.bureau_id = Some(4);
+        assert!(!allows(&officer, project));
+        assert!(!allows(&actor(Role::Reviewer, None), project));
+        assert!(!allows(&actor(Role::Evaluator, Some(20)), project));
     }
 
     #[test]

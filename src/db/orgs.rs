@@ -274,6 +274,7 @@ pub fn set_credit(
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgFilter {
     pub kind: Option<String>,
     pub status: Option<String>,

@@ -317,6 +317,7 @@ pub fn attachment(
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SubmissionFilter {
     pub status: Option<String>,
     pub category: Option<String>,

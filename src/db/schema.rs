@@ -114,6 +114,7 @@ diesel::table! {
         id -> BigInt,
         last_hash -> Text,
         entries -> BigInt,
+        chain_id -> Text,
     }
 }
 
@@ -132,6 +133,7 @@ diesel::table! {
         after_json -> Nullable<Text>,
         prev_hash -> Text,
         hash -> Text,
+        scheme -> Text,
     }
 }
 

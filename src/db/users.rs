@@ -177,6 +177,7 @@ pub struct UserListItem {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserFilter {
     pub role: Option<String>,
     pub status: Option<String>,

@@ -11,6 +11,7 @@ use crate::db::awards::{self, AwardRow, Entry, NewAward, NewObjection, Notice};
 use crate::db::projects::NewProject;
 use crate::db::rounds::{self, RoundRow};
 use crate::db::{self, calendar, now, outbox, proposals, reviews, DbConn};
+use crate::domain::account::Role;
 use crate::domain::award::{self, AwardState, ListedLine, ObjectionInput, ObjectionStatus};
 use crate::domain::calendar::add_working_days;
 use crate::domain::money::{split_by_bp, Fen};
@@ -651,7 +652,9 @@ pub fn finalise(
     })
 }
 
-/// A project, if the actor may read it (its org's members and its bureau's officers).
+/// A project, if the actor may read it: its org's members, its bureau's officers, the
+/// evaluators assigned to it, and admins read-only. Every read by an admin is recorded in
+/// the audit log (`project.viewed_by_admin`), so an admin's look is never silent.
 pub fn find_visible_project(
     conn: &mut DbConn,
     actor: &Actor,
@@ -660,14 +663,22 @@ pub fn find_visible_project(
     let p = crate::db::projects::project(conn, id)?;
     let allowed = policy::allows(
         actor,
-        Action::ViewProposal {
+        Action::ViewProject {
             org: p.org_id,
             bureau: p.bureau_id,
         },
-    ) || (actor.role == crate::domain::account::Role::Evaluator
+    ) || (actor.role == Role::Evaluator
         && crate::db::evaluations::evaluates_project(conn, actor.id, id)?);
     if !allowed {
         return Err(AppError::Forbidden);
+    }
+    if actor.role == Role::Admin {
+        db::write_tx(conn, |c| {
+            audit::append(
+                c,
+                Change::new(Some(actor), "project.viewed_by_admin", "project", id),
+            )
+        })?;
     }
     Ok(p)
 }

@@ -287,10 +287,11 @@ async fn audit_page(
     policy::require(ctx.user()?, Action::ViewAudit)?;
     let req = db::PageReq::new(q.page, Some(50));
     let verify = q.verify.is_some();
+    let key = audit::AuditKey::new(state.settings.audit_key.expose());
     let (rows, total, verification) = db::run(&state.pool, move |c| {
         let (rows, total) = audit::recent(c, req.per_page, req.offset())?;
         let v = if verify {
-            Some(audit::verify(c)?)
+            Some(audit::verify(c, &key)?)
         } else {
             None
         };

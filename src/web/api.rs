@@ -465,7 +465,7 @@ pub struct StatusBody {
 }
 
 /// Disable (ending every session) or re-enable an account.
-#[utoipa::path(post, path = "/api/v1/users/{id}/status", request_body = StatusBody, tag = "admin", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/status", params(("id" = i64, Path, description = "Id of the user")), request_body = StatusBody, tag = "admin", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn set_user_status(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -566,7 +566,7 @@ pub struct OrgDetail {
     bars: Vec<crate::db::orgs::Bar>,
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", security(("bearer" = [])), responses((status = 200, body = OrgDetail), (status = 403), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", params(("id" = i64, Path, description = "Id of the organization")), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = OrgDetail), (status = 403), (status = 404)))]
 async fn get_org(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -603,7 +603,7 @@ pub struct OrgUpdate {
 }
 
 /// Edit the registration (the whole of it); an NGO's edit goes back for verification.
-#[utoipa::path(put, path = "/api/v1/orgs/{id}", request_body = OrgUpdate, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(put, path = "/api/v1/orgs/{id}", params(("id" = i64, Path, description = "Id of the organization")), request_body = OrgUpdate, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn update_org(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -619,7 +619,7 @@ async fn update_org(
     Ok(ok())
 }
 
-#[utoipa::path(post, path = "/api/v1/orgs/{id}/verify", tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/verify", params(("id" = i64, Path, description = "Id of the organization")), tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn verify_org(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -639,7 +639,7 @@ pub struct ReasonBody {
     reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/orgs/{id}/reject", request_body = ReasonBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/reject", params(("id" = i64, Path, description = "Id of the organization")), request_body = ReasonBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn reject_org(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -661,7 +661,7 @@ pub struct NoteBody {
 }
 
 /// Accept a code that fails the check character, after seeing the certificate.
-#[utoipa::path(post, path = "/api/v1/orgs/{id}/accept-uscc", request_body = NoteBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/accept-uscc", params(("id" = i64, Path, description = "Id of the organization")), request_body = NoteBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn accept_uscc(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -684,7 +684,7 @@ pub struct CreditBody {
     note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/orgs/{id}/credit", request_body = CreditBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/credit", params(("id" = i64, Path, description = "Id of the organization")), request_body = CreditBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 422)))]
 async fn set_credit(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -713,7 +713,7 @@ pub struct BarBody {
 }
 
 /// Bar the organization from the officer's bureau's rounds until a date, with a reason.
-#[utoipa::path(post, path = "/api/v1/orgs/{id}/bars", request_body = BarBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 403), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/bars", params(("id" = i64, Path, description = "Id of the organization")), request_body = BarBody, tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 403), (status = 422)))]
 async fn bar_org(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -735,7 +735,7 @@ pub struct MemberBody {
 }
 
 /// Invite a colleague into the organization.
-#[utoipa::path(post, path = "/api/v1/orgs/{id}/members", request_body = MemberBody, tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/members", params(("id" = i64, Path, description = "Id of the organization")), request_body = MemberBody, tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
 async fn invite_member(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -757,7 +757,7 @@ async fn invite_member(
 }
 
 /// Upload a document (multipart: `kind`, `file`; PDF, PNG or JPEG by content).
-#[utoipa::path(post, path = "/api/v1/orgs/{id}/documents", tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/documents", params(("id" = i64, Path, description = "Id of the organization")), tag = "orgs", security(("bearer" = [])), responses((status = 201), (status = 422)))]
 async fn upload_document(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -773,7 +773,7 @@ async fn upload_document(
     Ok(created(doc))
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/documents/{doc}", tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/documents/{doc}", params(("id" = i64, Path, description = "Id of the organization"), ("doc" = i64, Path, description = "Id of the registration document")), tag = "orgs", security(("bearer" = [])), responses((status = 200), (status = 404)))]
 async fn download_document(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -784,7 +784,7 @@ async fn download_document(
 }
 
 /// The organization's audit trail, newest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/history", tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<AuditRow>)))]
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/history", params(("id" = i64, Path, description = "Id of the organization")), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<AuditRow>)))]
 async fn org_history(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -806,7 +806,8 @@ async fn org_history(
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "admin", security(("bearer" = [])), responses((status = 200, body = Verification)))]
 async fn verify_audit(user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::ViewAudit)?;
-    Ok(HttpResponse::Ok().json(db::run(&state.pool, audit::verify).await?))
+    let key = audit::AuditKey::new(state.settings.audit_key.expose());
+    Ok(HttpResponse::Ok().json(db::run(&state.pool, move |c| audit::verify(c, &key)).await?))
 }
 
 /// A round's settings. Money in fen, times in RFC 3339 (stored in UTC).
@@ -922,7 +923,7 @@ async fn create_round(
 }
 
 /// A round of the officer's bureau, with what still keeps a draft from opening.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}", tag = "rounds", security(("bearer" = [])), responses((status = 200, body = RoundDetail), (status = 403), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}", params(("id" = i64, Path, description = "Id of the round")), tag = "rounds", security(("bearer" = [])), responses((status = 200, body = RoundDetail), (status = 403), (status = 404)))]
 async fn get_round(
     req: HttpRequest,
     user: ApiUser,
@@ -939,7 +940,7 @@ async fn get_round(
 }
 
 /// Replace a draft's settings.
-#[utoipa::path(put, path = "/api/v1/rounds/{id}", request_body = RoundInput, tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(put, path = "/api/v1/rounds/{id}", params(("id" = i64, Path, description = "Id of the round")), request_body = RoundInput, tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn update_round(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -960,7 +961,7 @@ async fn update_round(
 }
 
 /// Open the round for applications (checks the whole configuration; freezes the rules).
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/publish", tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/publish", params(("id" = i64, Path, description = "Id of the round")), tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn publish_round(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -982,7 +983,7 @@ pub struct DeadlinesBody {
 }
 
 /// Move the deadlines of a published round, with a reason.
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/deadlines", request_body = DeadlinesBody, tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/deadlines", params(("id" = i64, Path, description = "Id of the round")), request_body = DeadlinesBody, tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn move_deadlines(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1017,7 +1018,7 @@ async fn list_calls(
     Ok(HttpResponse::Ok().json(calls))
 }
 
-#[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "public", responses((status = 200, body = RoundDetail), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/calls/{id}", params(("id" = i64, Path, description = "Id of the round (call for proposals)")), tag = "public", responses((status = 200, body = RoundDetail), (status = 404)))]
 async fn get_call(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -1028,7 +1029,7 @@ async fn get_call(
 }
 
 /// The application guide as a PDF (language from `Accept-Language`).
-#[utoipa::path(get, path = "/api/v1/calls/{id}/guide.pdf", tag = "public", responses((status = 200, content_type = "application/pdf"), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/calls/{id}/guide.pdf", params(("id" = i64, Path, description = "Id of the round (call for proposals)")), tag = "public", responses((status = 200, content_type = "application/pdf"), (status = 404)))]
 async fn call_guide(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -1038,7 +1039,7 @@ async fn call_guide(
 }
 
 /// Start a draft proposal in an open round (NGO member of a verified organization).
-#[utoipa::path(post, path = "/api/v1/calls/{id}/proposals", tag = "proposals", security(("bearer" = [])), responses((status = 201), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/calls/{id}/proposals", params(("id" = i64, Path, description = "Id of the round (call for proposals)")), tag = "proposals", security(("bearer" = [])), responses((status = 201), (status = 409)))]
 async fn start_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1075,7 +1076,7 @@ pub struct ProposalDetail {
     flagged_budget_lines: Vec<usize>,
 }
 
-#[utoipa::path(get, path = "/api/v1/proposals/{id}", tag = "proposals", security(("bearer" = [])), responses((status = 200, body = ProposalDetail), (status = 403), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/proposals/{id}", params(("id" = i64, Path, description = "Id of the proposal")), tag = "proposals", security(("bearer" = [])), responses((status = 200, body = ProposalDetail), (status = 403), (status = 404)))]
 async fn get_proposal(
     req: HttpRequest,
     user: ApiUser,
@@ -1116,7 +1117,7 @@ pub struct ProposalSave {
 }
 
 /// Save a draft (or a proposal returned for correction): the whole content.
-#[utoipa::path(put, path = "/api/v1/proposals/{id}", request_body = ProposalSave, tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(put, path = "/api/v1/proposals/{id}", params(("id" = i64, Path, description = "Id of the proposal")), request_body = ProposalSave, tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn save_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1133,7 +1134,7 @@ async fn save_proposal(
 
 /// Submit: every rule is checked at once; answers with the proposal's number. Submitting an
 /// already submitted proposal again returns the same number and changes nothing.
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/submit", tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/submit", params(("id" = i64, Path, description = "Id of the proposal")), tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn submit_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1153,7 +1154,7 @@ pub struct WithdrawBody {
     reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/withdraw", request_body = WithdrawBody, tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/withdraw", params(("id" = i64, Path, description = "Id of the proposal")), request_body = WithdrawBody, tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn withdraw_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1170,7 +1171,7 @@ async fn withdraw_proposal(
 }
 
 /// Attach a document (multipart: `kind`, `file`; PDF, PNG or JPEG by content).
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/attachments", tag = "proposals", security(("bearer" = [])), responses((status = 201), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/attachments", params(("id" = i64, Path, description = "Id of the proposal")), tag = "proposals", security(("bearer" = [])), responses((status = 201), (status = 422)))]
 async fn upload_attachment(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1186,7 +1187,7 @@ async fn upload_attachment(
     Ok(created(aid))
 }
 
-#[utoipa::path(get, path = "/api/v1/proposals/{id}/attachments/{aid}", tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/attachments/{aid}", params(("id" = i64, Path, description = "Id of the proposal"), ("aid" = i64, Path, description = "Id of the proposal attachment")), tag = "proposals", security(("bearer" = [])), responses((status = 200), (status = 404)))]
 async fn download_attachment(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1197,7 +1198,7 @@ async fn download_attachment(
 }
 
 /// The proposal (申报书) as a PDF.
-#[utoipa::path(get, path = "/api/v1/proposals/{id}/pdf", tag = "proposals", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/pdf", params(("id" = i64, Path, description = "Id of the proposal")), tag = "proposals", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
 async fn proposal_pdf(
     req: HttpRequest,
     user: ApiUser,
@@ -1216,7 +1217,7 @@ pub struct CheckLine {
 }
 
 /// The automatic screening checklist of a proposal (officers of its bureau).
-#[utoipa::path(get, path = "/api/v1/proposals/{id}/checklist", tag = "screening", security(("bearer" = [])), responses((status = 200, body = Vec<CheckLine>)))]
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/checklist", params(("id" = i64, Path, description = "Id of the proposal")), tag = "screening", security(("bearer" = [])), responses((status = 200, body = Vec<CheckLine>)))]
 async fn proposal_checklist(
     req: HttpRequest,
     user: ApiUser,
@@ -1244,7 +1245,7 @@ async fn proposal_checklist(
 
 /// Record a screening decision: `eligible`, `ineligible` (with `reason`) or `return` (with
 /// `comment` and `return_deadline`).
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/screening", request_body = DecisionInput, tag = "screening", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/screening", params(("id" = i64, Path, description = "Id of the proposal")), request_body = DecisionInput, tag = "screening", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn screen_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1268,7 +1269,7 @@ pub struct BulkDecision {
 }
 
 /// The same decision for several proposals of the round: all of them or none.
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/screening", request_body = BulkDecision, tag = "screening", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/screening", params(("id" = i64, Path, description = "Id of the round")), request_body = BulkDecision, tag = "screening", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn screen_many(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1285,7 +1286,7 @@ async fn screen_many(
 }
 
 /// The round's submissions, with filters.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/submissions", params(SubmissionFilter), tag = "screening", security(("bearer" = [])), responses((status = 200, body = Paged<ProposalListItem>)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/submissions", params(("id" = i64, Path, description = "Id of the round"), SubmissionFilter), tag = "screening", security(("bearer" = [])), responses((status = 200, body = Paged<ProposalListItem>)))]
 async fn list_submissions(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1301,7 +1302,7 @@ async fn list_submissions(
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/submissions.xlsx", tag = "screening", security(("bearer" = [])), responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/submissions.xlsx", params(("id" = i64, Path, description = "Id of the round")), tag = "screening", security(("bearer" = [])), responses((status = 200)))]
 async fn submissions_xlsx(
     req: HttpRequest,
     user: ApiUser,
@@ -1311,7 +1312,7 @@ async fn submissions_xlsx(
     super::screening::xlsx_response(&state, user.0, id.into_inner(), lang_of(&req)).await
 }
 
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/submissions.csv", tag = "screening", security(("bearer" = [])), responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/submissions.csv", params(("id" = i64, Path, description = "Id of the round")), tag = "screening", security(("bearer" = [])), responses((status = 200)))]
 async fn submissions_csv(
     req: HttpRequest,
     user: ApiUser,
@@ -1379,7 +1380,7 @@ pub struct ReviewDetail {
 }
 
 /// One of the reviewer's reviews; the proposal's content only after accepting.
-#[utoipa::path(get, path = "/api/v1/reviews/{id}", tag = "review", security(("bearer" = [])), responses((status = 200, body = ReviewDetail), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/reviews/{id}", params(("id" = i64, Path, description = "Id of the review assignment")), tag = "review", security(("bearer" = [])), responses((status = 200, body = ReviewDetail), (status = 403)))]
 async fn get_review(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1402,7 +1403,7 @@ async fn get_review(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/accept", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/accept", params(("id" = i64, Path, description = "Id of the review assignment")), tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn accept_review(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1419,7 +1420,7 @@ pub struct DeclineBody {
 }
 
 /// Decline with a conflict declaration; the slot opens for another reviewer.
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/decline", request_body = DeclineBody, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/decline", params(("id" = i64, Path, description = "Id of the review assignment")), request_body = DeclineBody, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn decline_review(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1441,7 +1442,7 @@ pub struct ReviewSave {
 }
 
 /// Save scores (tenths of a point, 0..max on the 0.5 step) and comments; drafts may be incomplete.
-#[utoipa::path(put, path = "/api/v1/reviews/{id}", request_body = ReviewSave, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(put, path = "/api/v1/reviews/{id}", params(("id" = i64, Path, description = "Id of the review assignment")), request_body = ReviewSave, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn save_review(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1457,7 +1458,7 @@ async fn save_review(
 }
 
 /// Submit the review: every score, the overall comment and a recommendation are required; it locks.
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/submit", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/submit", params(("id" = i64, Path, description = "Id of the review assignment")), tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn submit_review(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1474,7 +1475,7 @@ pub struct ReopenBody {
 }
 
 /// An officer reopens a submitted review, with a reason.
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/reopen", request_body = ReopenBody, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/reopen", params(("id" = i64, Path, description = "Id of the review assignment")), request_body = ReopenBody, tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn reopen_review(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1495,7 +1496,7 @@ async fn reopen_review(
 
 /// The ranking from the submitted reviews, with raw and normalised scores, divergence flags
 /// and the proposed funding line within the budget.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking", tag = "review", security(("bearer" = [])), responses((status = 200, body = crate::ops::decision::DecisionView), (status = 409)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking", params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200, body = crate::ops::decision::DecisionView), (status = 409)))]
 async fn ranking(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1537,7 +1538,7 @@ async fn put_holidays(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "days": n })))
 }
 
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking.xlsx", tag = "review", security(("bearer" = [])), responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking.xlsx", params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200)))]
 async fn ranking_xlsx(
     req: HttpRequest,
     user: ApiUser,
@@ -1547,7 +1548,7 @@ async fn ranking_xlsx(
     super::reviews::ranking_xlsx_response(&state, user.0, id.into_inner(), lang_of(&req)).await
 }
 
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking.pdf", tag = "review", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking.pdf", params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
 async fn ranking_pdf(
     req: HttpRequest,
     user: ApiUser,
@@ -1558,7 +1559,7 @@ async fn ranking_pdf(
 }
 
 /// Move a screened round to expert review.
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/review/start", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/review/start", params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn start_review(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1573,7 +1574,7 @@ async fn start_review(
 }
 
 /// Fill every open slot, load-balanced, conflicts excluded.
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/review/auto-assign", tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/review/auto-assign", params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn auto_assign(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1599,7 +1600,7 @@ pub struct AssignmentRow {
 }
 
 /// The assignment board: each eligible proposal with its reviewers and open slots.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/assignments", tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<AssignmentRow>)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/assignments", params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<AssignmentRow>)))]
 async fn assignments(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1631,7 +1632,7 @@ pub struct AssignBody {
 }
 
 /// Assign one reviewer by hand (refused on a known conflict).
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/reviewers", request_body = AssignBody, tag = "review", security(("bearer" = [])), responses((status = 201), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/reviewers", params(("id" = i64, Path, description = "Id of the proposal")), request_body = AssignBody, tag = "review", security(("bearer" = [])), responses((status = 201), (status = 409)))]
 async fn assign_reviewer(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1669,7 +1670,7 @@ impl utoipa::Modify for BearerScheme {
 }
 
 /// End the review: every eligible proposal must have a submitted review; scores freeze.
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/close-review", tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/close-review", params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409)))]
 async fn close_review(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1685,7 +1686,7 @@ async fn close_review(
 
 /// Reduce a proposal's grant (核减) and/or move it across the funding line, each with a
 /// written reason. Empty fields put it back as ranked.
-#[utoipa::path(put, path = "/api/v1/proposals/{id}/decision", request_body = ops::award::EntryInput, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(put, path = "/api/v1/proposals/{id}/decision", params(("id" = i64, Path, description = "Id of the proposal")), request_body = ops::award::EntryInput, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn put_decision_entry(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1713,7 +1714,7 @@ pub struct CategoryBudgets {
 }
 
 /// Replace the round's category budgets (errors name `budget.N`).
-#[utoipa::path(put, path = "/api/v1/rounds/{id}/category-budgets", request_body = CategoryBudgets, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(put, path = "/api/v1/rounds/{id}/category-budgets", params(("id" = i64, Path, description = "Id of the round")), request_body = CategoryBudgets, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn put_category_budgets(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1741,7 +1742,7 @@ pub struct NoticePublished {
 }
 
 /// Publish the funding line for public notice (公示).
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/notice", tag = "award", security(("bearer" = [])), responses((status = 200, body = NoticePublished), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/notice", params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200, body = NoticePublished), (status = 409)))]
 async fn publish_notice(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1769,7 +1770,7 @@ pub struct PublicNotice {
 }
 
 /// The public notice of a round (no sign-in needed).
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/notice", tag = "award", responses((status = 200, body = PublicNotice), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/notice", params(("id" = i64, Path, description = "Id of the round")), tag = "award", responses((status = 200, body = PublicNotice), (status = 404)))]
 async fn get_notice(
     user: Option<ApiUser>,
     state: web::Data<AppState>,
@@ -1800,7 +1801,7 @@ async fn get_notice(
 }
 
 /// File an objection (异议) against a listed proposal while the notice runs (no sign-in).
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/objections", request_body = crate::domain::award::ObjectionInput, tag = "award", responses((status = 201), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/objections", params(("id" = i64, Path, description = "Id of the round")), request_body = crate::domain::award::ObjectionInput, tag = "award", responses((status = 201), (status = 409), (status = 422)))]
 async fn file_objection(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -1817,7 +1818,7 @@ async fn file_objection(
 }
 
 /// The objections of a round, for its officers.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/objections", tag = "award", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::awards::ObjectionRow>)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/objections", params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::awards::ObjectionRow>)))]
 async fn list_objections(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1834,7 +1835,7 @@ async fn list_objections(
 
 /// Answer an objection: upheld (the proposal leaves the list and the waitlist moves up) or
 /// rejected, with a response emailed to the objector.
-#[utoipa::path(post, path = "/api/v1/objections/{id}/answer", request_body = ops::award::AnswerInput, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/objections/{id}/answer", params(("id" = i64, Path, description = "Id of the objection")), request_body = ops::award::AnswerInput, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn answer_objection(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1856,7 +1857,7 @@ pub struct Finalised {
 
 /// Award the round after the notice: projects, agreement numbers, tranche schedules and an
 /// email to every applicant.
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/finalise", tag = "award", security(("bearer" = [])), responses((status = 200, body = Finalised), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/finalise", params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200, body = Finalised), (status = 409)))]
 async fn finalise_round(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1871,6 +1872,7 @@ async fn finalise_round(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProjectQuery {
     round_id: Option<i64>,
 }
@@ -1900,7 +1902,7 @@ pub struct ProjectDetail {
     latest: crate::domain::report::ReportContent,
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])), responses((status = 200, body = ProjectDetail), (status = 403), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/projects/{id}", params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = ProjectDetail), (status = 403), (status = 404)))]
 async fn get_project(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1925,7 +1927,7 @@ async fn get_project(
 }
 
 /// The award notice (立项通知书) as a PDF.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/award-notice.pdf", tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+#[utoipa::path(get, path = "/api/v1/projects/{id}/award-notice.pdf", params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
 async fn project_award_notice(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1935,7 +1937,7 @@ async fn project_award_notice(
 }
 
 /// The grant agreement (项目协议书) as a PDF.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/agreement.pdf", tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+#[utoipa::path(get, path = "/api/v1/projects/{id}/agreement.pdf", params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
 async fn project_agreement(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1946,7 +1948,7 @@ async fn project_agreement(
 
 /// Record the signed agreement (multipart `file`: PDF, PNG or JPEG); the first tranche
 /// becomes releasable.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/agreement", tag = "projects", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/projects/{id}/agreement", params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
 async fn record_agreement(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1963,7 +1965,7 @@ async fn record_agreement(
     Ok(created(fid))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{id}/files/{fid}", tag = "projects", security(("bearer" = [])), responses((status = 200), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/projects/{id}/files/{fid}", params(("id" = i64, Path, description = "Id of the project"), ("fid" = i64, Path, description = "Id of the project file")), tag = "projects", security(("bearer" = [])), responses((status = 200), (status = 404)))]
 async fn project_file(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1975,7 +1977,7 @@ async fn project_file(
 
 /// Record a payment on a releasable tranche (never above what is left of the tranche or
 /// of the grant).
-#[utoipa::path(post, path = "/api/v1/tranches/{id}/payments", request_body = ops::execution::PaymentInput, tag = "projects", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/tranches/{id}/payments", params(("id" = i64, Path, description = "Id of the payment tranche")), request_body = ops::execution::PaymentInput, tag = "projects", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
 async fn record_payment(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1990,7 +1992,7 @@ async fn record_payment(
     Ok(created(pid))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{id}/reports", tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ReportRow>)))]
+#[utoipa::path(get, path = "/api/v1/projects/{id}/reports", params(("id" = i64, Path, description = "Id of the project")), tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ReportRow>)))]
 async fn list_reports(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2015,7 +2017,7 @@ pub struct StartReport {
 
 /// Start the report of a milestone or a month (or get the existing one), pre-filled with
 /// the cumulative figures of the last filed report.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/reports", request_body = StartReport, tag = "reports", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/projects/{id}/reports", params(("id" = i64, Path, description = "Id of the project")), request_body = StartReport, tag = "reports", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 409)))]
 async fn start_report(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2041,7 +2043,7 @@ pub struct ReportDetail {
     problems: Vec<(String, String)>,
 }
 
-#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports", security(("bearer" = [])), responses((status = 200, body = ReportDetail), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/reports/{id}", params(("id" = i64, Path, description = "Id of the progress report")), tag = "reports", security(("bearer" = [])), responses((status = 200, body = ReportDetail), (status = 403)))]
 async fn get_report(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2080,7 +2082,7 @@ pub struct SaveReport {
 }
 
 /// Save a draft (or a returned report); checked in full on submission.
-#[utoipa::path(put, path = "/api/v1/reports/{id}", request_body = SaveReport, tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(put, path = "/api/v1/reports/{id}", params(("id" = i64, Path, description = "Id of the progress report")), request_body = SaveReport, tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn save_report(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2096,7 +2098,7 @@ async fn save_report(
 }
 
 /// Submit a report: every check at once, field by field.
-#[utoipa::path(post, path = "/api/v1/reports/{id}/submit", tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/reports/{id}/submit", params(("id" = i64, Path, description = "Id of the progress report")), tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn submit_report(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2119,7 +2121,7 @@ pub struct ReviewReport {
 }
 
 /// Accept a submitted report, or return it with comments.
-#[utoipa::path(post, path = "/api/v1/reports/{id}/review", request_body = ReviewReport, tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/reports/{id}/review", params(("id" = i64, Path, description = "Id of the progress report")), request_body = ReviewReport, tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn review_report(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2135,7 +2137,7 @@ async fn review_report(
 }
 
 /// Attach evidence to an editable report (multipart `file`: photo, sign-in sheet or PDF).
-#[utoipa::path(post, path = "/api/v1/reports/{id}/evidence", tag = "reports", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/reports/{id}/evidence", params(("id" = i64, Path, description = "Id of the progress report")), tag = "reports", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
 async fn upload_evidence(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2153,7 +2155,7 @@ async fn upload_evidence(
 
 /// Totals (grants, payments, spending, beneficiaries by group) and projects at risk of a
 /// round.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/dashboard", tag = "projects", security(("bearer" = [])), responses((status = 200, body = ops::dashboard::Dashboard), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/dashboard", params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = ops::dashboard::Dashboard), (status = 403)))]
 async fn round_dashboard(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2178,7 +2180,7 @@ async fn bureau_dashboard(
 }
 
 /// The project ledger (项目台账) of a round as xlsx.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/ledger.xlsx", tag = "projects", security(("bearer" = [])), responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ledger.xlsx", params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200)))]
 async fn ledger_xlsx(
     req: HttpRequest,
     user: ApiUser,
@@ -2196,7 +2198,7 @@ async fn ledger_xlsx(
 }
 
 /// The project ledger of a round as CSV (UTF-8 with a BOM).
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/ledger.csv", tag = "projects", security(("bearer" = [])), responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ledger.csv", params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200)))]
 async fn ledger_csv(
     req: HttpRequest,
     user: ApiUser,
@@ -2214,7 +2216,7 @@ async fn ledger_csv(
 }
 
 /// Beneficiary totals by group of a round as CSV.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/beneficiaries.csv", tag = "projects", security(("bearer" = [])), responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/beneficiaries.csv", params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200)))]
 async fn beneficiaries_csv(
     req: HttpRequest,
     user: ApiUser,
@@ -2232,7 +2234,7 @@ async fn beneficiaries_csv(
 }
 
 /// The funded projects of a round with grants and people served so far (no sign-in).
-#[utoipa::path(get, path = "/api/v1/results/{id}", tag = "projects", responses((status = 200, body = Vec<ops::dashboard::PublicProject>), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/results/{id}", params(("id" = i64, Path, description = "Id of the finalised round")), tag = "projects", responses((status = 200, body = Vec<ops::dashboard::PublicProject>), (status = 404)))]
 async fn public_results(
     state: web::Data<AppState>,
     id: web::Path<i64>,
@@ -2244,7 +2246,7 @@ async fn public_results(
 
 /// Assign an unrelated agency's evaluator to the mid-term or final evaluation (after a
 /// rectification: the re-evaluation of that stage).
-#[utoipa::path(post, path = "/api/v1/projects/{id}/evaluations", request_body = ops::evaluation::AssignInput, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/projects/{id}/evaluations", params(("id" = i64, Path, description = "Id of the project")), request_body = ops::evaluation::AssignInput, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
 async fn assign_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2259,7 +2261,7 @@ async fn assign_evaluation(
     Ok(created(eid))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{id}/evaluations", tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>)))]
+#[utoipa::path(get, path = "/api/v1/projects/{id}/evaluations", params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>)))]
 async fn project_evaluations(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2305,7 +2307,7 @@ pub struct EvaluationDetail {
     problems: Vec<(String, String)>,
 }
 
-#[utoipa::path(get, path = "/api/v1/evaluations/{id}", tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = EvaluationDetail), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/evaluations/{id}", params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = EvaluationDetail), (status = 403)))]
 async fn get_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2343,7 +2345,7 @@ pub struct SaveEvaluation {
     content: crate::domain::evaluation::EvaluationContent,
 }
 
-#[utoipa::path(put, path = "/api/v1/evaluations/{id}", request_body = SaveEvaluation, tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 403), (status = 409)))]
+#[utoipa::path(put, path = "/api/v1/evaluations/{id}", params(("id" = i64, Path, description = "Id of the evaluation")), request_body = SaveEvaluation, tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 403), (status = 409)))]
 async fn save_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2359,7 +2361,7 @@ async fn save_evaluation(
 }
 
 /// Attach the agency's evaluation report (multipart `file`, PDF).
-#[utoipa::path(post, path = "/api/v1/evaluations/{id}/report", tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/evaluations/{id}/report", params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 422)))]
 async fn upload_evaluation_report(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2375,7 +2377,7 @@ async fn upload_evaluation_report(
     Ok(created(fid))
 }
 
-#[utoipa::path(post, path = "/api/v1/evaluations/{id}/submit", tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/evaluations/{id}/submit", params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn submit_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2390,7 +2392,7 @@ async fn submit_evaluation(
 }
 
 /// Accept (the consequence is applied; an override needs a reason) or return an evaluation.
-#[utoipa::path(post, path = "/api/v1/evaluations/{id}/review", request_body = ops::evaluation::ReviewInput, tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/evaluations/{id}/review", params(("id" = i64, Path, description = "Id of the evaluation")), request_body = ops::evaluation::ReviewInput, tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
 async fn review_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2406,7 +2408,7 @@ async fn review_evaluation(
 }
 
 /// The evaluation summary (评估报告摘要) of an accepted evaluation as a PDF.
-#[utoipa::path(get, path = "/api/v1/evaluations/{id}/summary.pdf", tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
+#[utoipa::path(get, path = "/api/v1/evaluations/{id}/summary.pdf", params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
 async fn evaluation_summary_pdf(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2416,7 +2418,7 @@ async fn evaluation_summary_pdf(
 }
 
 /// The completion certificate (结项证明) of a completed project as a PDF.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/certificate.pdf", tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
+#[utoipa::path(get, path = "/api/v1/projects/{id}/certificate.pdf", params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
 async fn completion_certificate_pdf(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2432,7 +2434,7 @@ pub struct StartRenewal {
 
 /// Start (or get) the renewal proposal (续期) of a completed project in a later open round
 /// of its bureau, pre-filled from the project.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/renewal", request_body = StartRenewal, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/projects/{id}/renewal", params(("id" = i64, Path, description = "Id of the project")), request_body = StartRenewal, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 409)))]
 async fn start_renewal(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2448,7 +2450,7 @@ async fn start_renewal(
 }
 
 /// Record a refund (追回) received from a terminated project, within what it owes.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/refunds", request_body = ops::evaluation::RefundInput, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/projects/{id}/refunds", params(("id" = i64, Path, description = "Id of the project")), request_body = ops::evaluation::RefundInput, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
 async fn record_refund(
     user: ApiUser,
     state: web::Data<AppState>,

@@ -765,3 +765,112 @@ async fn dashboards_exports_and_the_public_page_add_up(b: Backend) {
     );
 }
 dual!(dashboards_exports_and_the_public_page_add_up);
+
+/// How many times the admin opened `project`, as the audit log says (each entry is theirs).
+async fn admin_views(app: &TestApp, project: i64) -> usize {
+    let email = app.admin.0.clone();
+    app.db(move |c| {
+        yichuang::db::audit::for_entity(c, "project", project, 100)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.action == "project.viewed_by_admin")
+            .inspect(|r| assert_eq!(r.actor_label, email))
+            .count()
+    })
+    .await
+}
+
+/// Admins list every project, so they may open each one: read-only, and every read is in the
+/// audit log under their name.
+async fn admins_read_projects_read_only_and_every_read_is_audited(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    let admin = app.admin_token().await;
+    let project = a.projects[0];
+    assert_eq!(admin_views(&app, project).await, 0);
+
+    let (s, list) = app.get("/api/v1/projects", Some(&admin)).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let listed: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    for id in &a.projects {
+        assert!(listed.contains(id), "{listed:?}");
+    }
+    assert_eq!(
+        admin_views(&app, project).await,
+        0,
+        "listing is not opening"
+    );
+
+    // The detail agrees with the list, and the read is recorded.
+    let d = detail(&app, &admin, project).await;
+    assert_eq!(d["project"]["id"], project);
+    assert_eq!(d["tranches"].as_array().unwrap().len(), 3);
+    assert_eq!(admin_views(&app, project).await, 1);
+    let (s, _) = app
+        .get(&format!("/api/v1/projects/{project}/reports"), Some(&admin))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(admin_views(&app, project).await, 2);
+
+    // The page too, without any of the officer's or the member's forms.
+    let page = app.browser();
+    page.login(&app, &app.admin.0, crate::helpers::PASSWORD)
+        .await;
+    let (s, html) = page.get_text(&app, &format!("/projects/{project}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !html.contains("<form method=\"post\" action=\"/projects/"),
+        "{html}"
+    );
+    assert!(!html.contains("action=\"/tranches/"), "no payment form");
+    assert_eq!(admin_views(&app, project).await, 3);
+
+    // Writes stay forbidden.
+    let (s, _) = app
+        .upload(
+            &format!("/api/v1/projects/{project}/agreement"),
+            &admin,
+            "协议.pdf",
+            PDF,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let tranche = d["tranches"][0]["id"].as_i64().unwrap();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/tranches/{tranche}/payments"),
+            Some(&admin),
+            json!({"paid_on": yichuang::db::today().to_string(), "voucher_no": "记-1", "amount": "100"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/projects/{project}/reports"),
+            Some(&admin),
+            json!({"milestone": 0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, d) = app
+        .get(&format!("/api/v1/projects/{project}"), Some(&a.officer))
+        .await;
+    assert!(d["agreement_signed_at"].is_null());
+    assert!(d["payments"].as_array().unwrap().is_empty());
+
+    // Others still see only their own.
+    let (s, _) = app
+        .get(&format!("/api/v1/projects/{project}"), Some(&a.members[1]))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let (s, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["first_broken"].is_null(), "{v}");
+}
+dual!(admins_read_projects_read_only_and_every_read_is_audited);
