@@ -449,7 +449,17 @@ pub fn set_status(
             Change::new(Some(actor), action, "user", id)
                 .before(before.audit_json())
                 .after(after.audit_json()),
-        )
+        )?;
+        if status == UserStatus::Disabled {
+            let ended = crate::db::sessions::revoke_all(c, id, None, now())?;
+            audit::append(
+                c,
+                Change::new(Some(actor), "user.sessions_ended", "user", id)
+                    .reason("account disabled")
+                    .after(serde_json::json!({ "ended": ended })),
+            )?;
+        }
+        Ok(())
     })
 }
 

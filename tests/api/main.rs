@@ -14,3 +14,4 @@ mod proposals;
 mod reviews;
 mod rounds;
 mod screening;
+mod sessions;
