@@ -91,7 +91,11 @@ async fn signing_out_everywhere_keeps_this_device_or_none(b: Backend) {
     let (s, page) = laptop.get_text(&app, "/account/sessions").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(page.matches("/end\"").count(), 3, "{page}");
-    assert_eq!(page.matches(r#"class="badge active">本设备"#).count(), 1, "{page}");
+    assert_eq!(
+        page.matches(r#"class="badge active">本设备"#).count(),
+        1,
+        "{page}"
+    );
     assert!(page.contains("127.0.0.1"));
 
     // Sign out the others from the page: this device stays.
