@@ -449,3 +449,52 @@ async fn ended_sessions_are_purged_after_some_days(b: Backend) {
     assert_eq!(me_status(&app, &old).await, StatusCode::UNAUTHORIZED);
 }
 dual!(ended_sessions_are_purged_after_some_days);
+
+async fn last_use_is_recorded_at_most_every_few_minutes(b: Backend) {
+    let app = spawn(b).await;
+    let token = app.ngo_member("seen@example.org").await;
+    let id = sessions_of(&app, &token).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let last_seen = |id: String| {
+        move |c: &mut yichuang::db::DbConn| {
+            use diesel::prelude::*;
+            use yichuang::db::schema::sessions;
+            sessions::table
+                .find(id)
+                .select(sessions::last_seen_at)
+                .first::<chrono::NaiveDateTime>(c)
+                .unwrap()
+        }
+    };
+    // Used a minute ago: a request does not write.
+    let minute_ago = yichuang::db::now() - chrono::Duration::minutes(1);
+    let hour_ago = minute_ago - chrono::Duration::minutes(59);
+    let i = id.clone();
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use yichuang::db::schema::sessions;
+        diesel::update(sessions::table.find(i))
+            .set(sessions::last_seen_at.eq(minute_ago))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    assert_eq!(me_status(&app, &token).await, StatusCode::OK);
+    assert_eq!(app.db(last_seen(id.clone())).await, minute_ago);
+    // Used an hour ago: the request records itself.
+    let i = id.clone();
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use yichuang::db::schema::sessions;
+        diesel::update(sessions::table.find(i))
+            .set(sessions::last_seen_at.eq(hour_ago))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    assert_eq!(me_status(&app, &token).await, StatusCode::OK);
+    assert!(app.db(last_seen(id)).await > minute_ago);
+}
+dual!(last_use_is_recorded_at_most_every_few_minutes);
