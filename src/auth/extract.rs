@@ -1,6 +1,7 @@
 //! Request extractors: the signed-in person of a page (session cookie) or of an API call
-//! (bearer token). Both check the token's version against the account, so a password
-//! change or a deactivation ends every earlier session.
+//! (bearer token). A token is good only while its server-side session is live (not signed
+//! out, not expired) and its version matches the account's, so signing out, a password
+//! change or a deactivation ends it at once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,38 +10,57 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::policy::Actor;
-use crate::db::{self, users};
+use crate::db::{self, sessions};
 use crate::domain::account::UserStatus;
+use crate::domain::session::{needs_touch, touch_after};
 use crate::error::AppError;
 use crate::web::AppState;
 
 pub const SESSION_COOKIE: &str = "yc_session";
 
-/// The account behind a token, if the token is valid and still current.
-pub async fn actor_for_token(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<(Actor, bool)>, AppError> {
+/// Who a valid token speaks for, and through which session.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub must_change_password: bool,
+    /// The session id (the token's `jti`).
+    pub session_id: String,
+}
+
+/// The account behind a token, if the token is valid and its session still live: one query
+/// (sessions joined with users), plus an update of `last_seen_at` every few minutes.
+pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Caller>, AppError> {
     let Some(claims) = state.jwt.verify(token) else {
         return Ok(None);
     };
     let Ok(id) = claims.sub.parse::<i64>() else {
         return Ok(None);
     };
-    let user = db::run(&state.pool, move |c| match users::find(c, id) {
-        Ok(u) => Ok(Some(u)),
-        Err(AppError::NotFound) => Ok(None),
-        Err(e) => Err(e),
+    let jti = claims.jti.clone();
+    let found = db::run(&state.pool, move |c| {
+        let at = db::now();
+        let found = sessions::live_with_user(c, &jti, at)?;
+        if let Some((_, last_seen)) = &found {
+            if needs_touch(*last_seen, at) {
+                sessions::touch(c, &jti, at, at - touch_after())?;
+            }
+        }
+        Ok(found.map(|(u, _)| u))
     })
     .await?;
-    Ok(user
-        .filter(|u| u.token_version == claims.ver && u.status() == UserStatus::Active)
-        .map(|u| (u.actor(), u.must_change_password)))
+    Ok(found
+        .filter(|u| u.id == id && u.token_version == claims.ver && u.status() == UserStatus::Active)
+        .map(|u| Caller {
+            actor: u.actor(),
+            must_change_password: u.must_change_password,
+            session_id: claims.jti,
+        }))
 }
 
-/// The signed-in person of a page request, if any (cached in the request's extensions).
+/// The signed-in person of a page request, if any (cached in the request's extensions):
+/// the person, whether the one-time password must still be changed, and the session id.
 #[derive(Clone)]
-pub struct SessionUser(pub Option<Actor>, pub bool);
+pub struct SessionUser(pub Option<Actor>, pub bool, pub Option<String>);
 
 pub async fn session_user(req: &HttpRequest) -> Result<SessionUser, AppError> {
     if let Some(s) = req.extensions().get::<SessionUser>() {
@@ -54,11 +74,46 @@ pub async fn session_user(req: &HttpRequest) -> Result<SessionUser, AppError> {
         None => None,
     };
     let s = match found {
-        Some((a, must_change)) => SessionUser(Some(a), must_change),
-        None => SessionUser(None, false),
+        Some(c) => SessionUser(Some(c.actor), c.must_change_password, Some(c.session_id)),
+        None => SessionUser(None, false, None),
     };
     req.extensions_mut().insert(s.clone());
     Ok(s)
+}
+
+/// The session id of a page request whose signed-in person was already looked up (by
+/// `PageCtx` or a CSRF-checked form).
+pub fn page_session_id(req: &HttpRequest) -> Option<String> {
+    req.extensions()
+        .get::<SessionUser>()
+        .and_then(|s| s.2.clone())
+}
+
+async fn bearer_caller(req: &HttpRequest) -> Result<Caller, AppError> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok());
+    let token = header
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(AppError::Unauthorized)?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Unexpected("no state".into()))?;
+    let caller = actor_for_token(state, token)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    // A one-time password must be replaced before anything else.
+    if caller.must_change_password
+        && !matches!(
+            req.path(),
+            "/api/v1/me" | "/api/v1/me/password" | "/api/v1/auth/logout"
+        )
+    {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    Ok(caller)
 }
 
 /// The caller of an API endpoint, from `Authorization: Bearer <token>`; 401 otherwise.
@@ -70,26 +125,20 @@ impl FromRequest for ApiUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
-            let header = req
-                .headers()
-                .get(actix_web::http::header::AUTHORIZATION)
-                .and_then(|h| h.to_str().ok());
-            let token = header
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .map(str::trim)
-                .ok_or(AppError::Unauthorized)?;
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::Unexpected("no state".into()))?;
-            let (actor, must_change) = actor_for_token(state, token)
-                .await?
-                .ok_or(AppError::Unauthorized)?;
-            // A one-time password must be replaced before anything else.
-            if must_change && !matches!(req.path(), "/api/v1/me" | "/api/v1/me/password") {
-                return Err(AppError::PasswordChangeRequired);
-            }
-            Ok(ApiUser(actor))
-        })
+        Box::pin(async move { Ok(ApiUser(bearer_caller(&req).await?.actor)) })
+    }
+}
+
+/// The caller of an API endpoint with the session its token belongs to (sign-out and the
+/// list of sessions need it).
+pub struct ApiSession(pub Caller);
+
+impl FromRequest for ApiSession {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(ApiSession(bearer_caller(&req).await?)) })
     }
 }

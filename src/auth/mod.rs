@@ -4,6 +4,7 @@
 pub mod csrf;
 pub mod extract;
 pub mod policy;
+pub mod sessions;
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -67,6 +68,8 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// The server-side session this token belongs to (`sessions.id`).
+    pub jti: String,
 }
 
 pub struct Jwt {
@@ -90,11 +93,13 @@ impl Jwt {
         }
     }
 
+    /// Signs a token for the session `jti`; returns it with its expiry (UTC).
     pub fn issue(
         &self,
         user_id: i64,
         ver: i32,
         role: Role,
+        jti: &str,
     ) -> anyhow::Result<(String, NaiveDateTime)> {
         let now = Utc::now().timestamp();
         let claims = Claims {
@@ -103,6 +108,7 @@ impl Jwt {
             role,
             iat: now,
             exp: now + self.ttl_secs,
+            jti: jti.to_string(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         let exp = chrono::DateTime::from_timestamp(claims.exp, 0)
@@ -138,16 +144,19 @@ mod tests {
     #[test]
     fn tokens_round_trip() {
         let jwt = Jwt::new(SECRET, 1);
-        let (t, _) = jwt.issue(7, 3, Role::Ngo).unwrap();
+        let (t, _) = jwt.issue(7, 3, Role::Ngo, "session-1").unwrap();
         let c = jwt.verify(&t).unwrap();
-        assert_eq!((c.sub.as_str(), c.ver, c.role), ("7", 3, Role::Ngo));
+        assert_eq!(
+            (c.sub.as_str(), c.ver, c.role, c.jti.as_str()),
+            ("7", 3, Role::Ngo, "session-1")
+        );
     }
 
     #[test]
     fn wrong_key_expired_and_unsigned_tokens_are_refused() {
         let jwt = Jwt::new(SECRET, 1);
         let (t, _) = Jwt::new("another-secret-another-secret-xx", 1)
-            .issue(7, 0, Role::Admin)
+            .issue(7, 0, Role::Admin, "s")
             .unwrap();
         assert!(jwt.verify(&t).is_none(), "wrong key");
 
@@ -155,24 +164,24 @@ mod tests {
             ttl_secs: -1,
             ..Jwt::new(SECRET, 1)
         };
-        let (t, _) = expired.issue(7, 0, Role::Admin).unwrap();
+        let (t, _) = expired.issue(7, 0, Role::Admin, "s").unwrap();
         assert!(jwt.verify(&t).is_none(), "expired by one second, no leeway");
 
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let exp = Utc::now().timestamp() + 3600;
         let body = b64.encode(format!(
-            r#"{{"sub":"1","ver":0,"role":"admin","iat":0,"exp":{exp}}}"#
+            r#"{{"sub":"1","ver":0,"role":"admin","iat":0,"exp":{exp},"jti":"s"}}"#
         ));
         assert!(
             jwt.verify(&format!("{header}.{body}.")).is_none(),
             "alg none"
         );
 
-        let (t, _) = jwt.issue(7, 0, Role::Ngo).unwrap();
+        let (t, _) = jwt.issue(7, 0, Role::Ngo, "s").unwrap();
         let parts: Vec<&str> = t.split('.').collect();
         let forged = b64.encode(format!(
-            r#"{{"sub":"7","ver":0,"role":"admin","iat":0,"exp":{exp}}}"#
+            r#"{{"sub":"7","ver":0,"role":"admin","iat":0,"exp":{exp},"jti":"s"}}"#
         ));
         assert!(
             jwt.verify(&format!("{}.{}.{}", parts[0], forged, parts[2]))

@@ -12,6 +12,7 @@ pub mod proposals;
 pub mod reviews;
 pub mod rounds;
 pub mod schema;
+pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

@@ -535,3 +535,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     evaluations,
     refunds,
 );
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        user_agent -> Text,
+        client_addr -> Text,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(sessions, users);

@@ -112,7 +112,8 @@ pub fn count(conn: &mut DbConn) -> Result<i64, AppError> {
     Ok(users::table.count().get_result(conn)?)
 }
 
-/// Sets a new password and revokes every token issued before.
+/// Sets a new password and revokes every token and session issued before (the caller starts
+/// a fresh session for the device that made the change).
 pub fn set_password(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), AppError> {
     diesel::update(users::table.find(id))
         .set((
@@ -122,6 +123,7 @@ pub fn set_password(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), AppErr
             users::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    super::sessions::revoke_all(conn, id, None, now())?;
     Ok(())
 }
 

@@ -32,4 +32,5 @@ pub mod proposal;
 pub mod report;
 pub mod review;
 pub mod round;
+pub mod session;
 pub mod uscc;

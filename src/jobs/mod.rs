@@ -1,5 +1,5 @@
-//! The background worker: sends the outbox, closes rounds at their deadline and reminds
-//! reviewers. Safe to run in several instances at once.
+//! The background worker: sends the outbox, closes rounds at their deadline, reminds
+//! reviewers and purges ended sessions. Safe to run in several instances at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +79,19 @@ pub async fn report_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow:
 /// How often the report reminders are looked for (they are per day, not per second).
 const REPORT_REMINDER_EVERY: Duration = Duration::from_secs(60);
 
+/// Deletes sessions that ended (expired or signed out) some days ago.
+pub async fn purge_sessions(pool: &DbPool) -> anyhow::Result<usize> {
+    let p = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = p.get()?;
+        crate::ops::sessions::purge(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?
+}
+
+/// How often ended sessions are purged.
+const SESSION_PURGE_EVERY: Duration = Duration::from_secs(600);
+
 /// Runs the worker loop until the process ends.
 pub fn spawn_worker(
     pool: DbPool,
@@ -89,6 +102,7 @@ pub fn spawn_worker(
     Ok(tokio::spawn(async move {
         let interval = Duration::from_millis(settings.worker_interval_ms.max(100));
         let mut reports_checked: Option<std::time::Instant> = None;
+        let mut sessions_purged: Option<std::time::Instant> = None;
         loop {
             match close_due_rounds(&pool).await {
                 Ok(n) if n > 0 => tracing::info!(rounds = n, "rounds closed for applications"),
@@ -104,6 +118,14 @@ pub fn spawn_worker(
                     Ok(n) if n > 0 => tracing::info!(reminders = n, "report reminders queued"),
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "report reminders failed"),
+                }
+            }
+            if sessions_purged.is_none_or(|t| t.elapsed() >= SESSION_PURGE_EVERY) {
+                sessions_purged = Some(std::time::Instant::now());
+                match purge_sessions(&pool).await {
+                    Ok(n) if n > 0 => tracing::info!(sessions = n, "ended sessions purged"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "purging sessions failed"),
                 }
             }
             match send_due(&pool, &transport, &settings.mail_from).await {

@@ -437,6 +437,17 @@ pub fn set_status(
         return Err(AppError::conflict("error.invite_not_accepted"));
     }
     db::write_tx(conn, |c| {
+        if status == UserStatus::Disabled {
+            // Every session of the account ends with it (the token version bump below
+            // would refuse them too; the rows say so plainly, for the list and the audit).
+            let ended = crate::db::sessions::revoke_all(c, id, None, now())?;
+            audit::append(
+                c,
+                Change::new(Some(actor), "user.sessions_ended", "user", id)
+                    .reason("account disabled")
+                    .after(serde_json::json!({ "ended": ended })),
+            )?;
+        }
         users::set_status(c, id, status)?;
         let after = users::find(c, id)?;
         let action = if status == UserStatus::Disabled {

@@ -14,6 +14,7 @@ pub mod renewal;
 pub mod reviews;
 pub mod rounds;
 pub mod screening;
+pub mod sessions;
 
 use crate::db::{outbox, users, DbConn};
 use crate::error::AppError;

@@ -2,7 +2,7 @@
 //! invitations, password change, language.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -11,10 +11,11 @@ use super::{
     FormErrors, PageCtx,
 };
 use crate::auth::csrf::CsrfForm;
-use crate::auth::extract::SESSION_COOKIE;
+use crate::auth::extract::{page_session_id, SessionUser, SESSION_COOKIE};
 use crate::db::{self, orgs, users};
 use crate::domain::account::Role;
 use crate::domain::org::{OrgKind, OrgStatus};
+use crate::domain::session::SessionKind;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Lang;
 use crate::ops;
@@ -36,6 +37,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/invite/accept", web::post().to(accept_invite))
         .route("/account/password", web::get().to(password_page))
         .route("/account/password", web::post().to(change_password))
+        .route("/account/sessions", web::get().to(sessions_page))
+        .route(
+            "/account/sessions/end-others",
+            web::post().to(end_other_sessions),
+        )
+        .route(
+            "/account/sessions/end-all",
+            web::post().to(end_all_sessions),
+        )
+        .route("/account/sessions/{id}/end", web::post().to(end_session))
         .route("/lang/{code}", web::get().to(set_lang));
 }
 
@@ -146,18 +157,12 @@ async fn login(
     .await;
     match result {
         Ok(user) => {
-            let (token, _) = state
-                .jwt
-                .issue(user.id, user.token_version, user.role())
-                .map_err(|e| AppError::Unexpected(e.to_string()))?;
-            let mut res = if user.must_change_password {
+            let res = if user.must_change_password {
                 see_other_flash("/account/password", "flash.change_one_time_password")
             } else {
                 see_other(&safe_next(f.next.as_deref()))
             };
-            res.add_cookie(&session_cookie(&state.settings, &token))
-                .map_err(|e| AppError::Unexpected(e.to_string()))?;
-            Ok(res)
+            sign_in(&state, &req, &user, res).await
         }
         Err(
             e @ (AppError::InvalidCredentials
@@ -183,14 +188,44 @@ async fn login(
 #[derive(Deserialize)]
 pub struct Empty {}
 
-async fn logout(_form: CsrfForm<Empty>) -> HttpResponse {
-    let mut res = see_other("/");
+/// Starts a page session for `user` and sets its cookie on `res`.
+async fn sign_in(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &users::UserRow,
+    mut res: HttpResponse,
+) -> Result<HttpResponse, AppError> {
+    let issued = crate::auth::sessions::start(state, req, user, SessionKind::Page).await?;
+    res.add_cookie(&session_cookie(&state.settings, &issued.token))
+        .map_err(|e| AppError::Unexpected(e.to_string()))?;
+    Ok(res)
+}
+
+/// Removes the session cookie from the browser.
+fn forget_session(res: &mut HttpResponse) {
     let mut c = actix_web::cookie::Cookie::build(SESSION_COOKIE, "")
         .path("/")
         .finish();
     c.make_removal();
     let _ = res.add_cookie(&c);
-    res
+}
+
+/// Signs out this device: its session ends, other devices stay signed in.
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _form: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let session = req.extensions().get::<SessionUser>().cloned();
+    if let Some(SessionUser(Some(actor), _, Some(id))) = session {
+        db::run(&state.pool, move |c| {
+            ops::sessions::sign_out(c, &actor, &id)
+        })
+        .await?;
+    }
+    let mut res = see_other("/");
+    forget_session(&mut res);
+    Ok(res)
 }
 
 #[derive(Deserialize, Default)]
@@ -272,25 +307,20 @@ pub struct TokenQuery {
 
 async fn verify_email(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     match db::run(&state.pool, move |c| ops::accounts::verify_email(c, &token)).await {
         Ok(user) => {
-            let (jwt, _) = state
-                .jwt
-                .issue(user.id, user.token_version, user.role())
-                .map_err(|e| AppError::Unexpected(e.to_string()))?;
             let target = if user.role() == Role::Ngo && user.org_id.is_none() {
                 "/orgs/new"
             } else {
                 "/dashboard"
             };
-            let mut res = see_other_flash(target, "flash.email_verified");
-            res.add_cookie(&session_cookie(&state.settings, &jwt))
-                .map_err(|e| AppError::Unexpected(e.to_string()))?;
-            Ok(res)
+            let res = see_other_flash(target, "flash.email_verified");
+            sign_in(&state, &req, &user, res).await
         }
         Err(AppError::BadRequest(_)) => render_status(
             StatusCode::BAD_REQUEST,
@@ -487,6 +517,7 @@ pub struct AcceptForm {
 
 async fn accept_invite(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     form: CsrfForm<AcceptForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -499,14 +530,8 @@ async fn accept_invite(
     .await
     {
         Ok(user) => {
-            let (jwt, _) = state
-                .jwt
-                .issue(user.id, user.token_version, user.role())
-                .map_err(|e| AppError::Unexpected(e.to_string()))?;
-            let mut res = see_other_flash("/dashboard", "flash.welcome");
-            res.add_cookie(&session_cookie(&state.settings, &jwt))
-                .map_err(|e| AppError::Unexpected(e.to_string()))?;
-            Ok(res)
+            let res = see_other_flash("/dashboard", "flash.welcome");
+            sign_in(&state, &req, &user, res).await
         }
         Err(AppError::Validation(e)) => {
             let t = f.token.clone();
@@ -561,6 +586,7 @@ pub struct PasswordForm {
 
 async fn change_password(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     form: CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -573,15 +599,10 @@ async fn change_password(
     .await
     {
         Ok(user) => {
-            // The old session ended with the change; this one starts fresh.
-            let (jwt, _) = state
-                .jwt
-                .issue(user.id, user.token_version, user.role())
-                .map_err(|e| AppError::Unexpected(e.to_string()))?;
-            let mut res = see_other_flash("/dashboard", "flash.password_changed");
-            res.add_cookie(&session_cookie(&state.settings, &jwt))
-                .map_err(|e| AppError::Unexpected(e.to_string()))?;
-            Ok(res)
+            // Every session ended with the change (other devices are signed out); this
+            // device starts a fresh one.
+            let res = see_other_flash("/dashboard", "flash.password_changed");
+            sign_in(&state, &req, &user, res).await
         }
         Err(AppError::Validation(e)) => {
             let errors = ctx.errors(&e);
@@ -592,6 +613,83 @@ async fn change_password(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Template)]
+#[template(path = "account/sessions.html")]
+struct SessionsPage {
+    ctx: PageCtx,
+    sessions: Vec<db::sessions::SessionInfo>,
+}
+
+/// The signed-in devices of the person, with a way to sign out each or all of them.
+async fn sessions_page(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let current = page_session_id(&req);
+    let sessions = db::run(&state.pool, move |c| {
+        ops::sessions::list(c, &actor, current.as_deref())
+    })
+    .await?;
+    render(&SessionsPage { ctx, sessions })
+}
+
+/// Signs out one session from the list; signing out this one is signing out.
+async fn end_session(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    _form: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let id = id.into_inner();
+    let this_device = page_session_id(&req).as_deref() == Some(id.as_str());
+    db::run(&state.pool, move |c| ops::sessions::end_one(c, &actor, &id)).await?;
+    if this_device {
+        let mut res = see_other("/login");
+        forget_session(&mut res);
+        return Ok(res);
+    }
+    Ok(see_other_flash("/account/sessions", "flash.session_ended"))
+}
+
+/// Signs out every other device; this one stays signed in.
+async fn end_other_sessions(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _form: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let current = page_session_id(&req);
+    db::run(&state.pool, move |c| {
+        ops::sessions::end_all(c, &actor, current.as_deref())
+    })
+    .await?;
+    Ok(see_other_flash(
+        "/account/sessions",
+        "flash.other_sessions_ended",
+    ))
+}
+
+/// Signs out every device, this one included.
+async fn end_all_sessions(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    _form: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    db::run(&state.pool, move |c| {
+        ops::sessions::end_all(c, &actor, None)
+    })
+    .await?;
+    let mut res = see_other_flash("/login", "flash.all_sessions_ended");
+    forget_session(&mut res);
+    Ok(res)
 }
 
 async fn set_lang(

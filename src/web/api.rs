@@ -8,13 +8,14 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::screening::DecisionInput;
 use super::AppState;
-use crate::auth::extract::ApiUser;
+use crate::auth::extract::{ApiSession, ApiUser};
 use crate::auth::policy::{self, Action, Actor};
 use crate::db::audit::{AuditRow, Verification};
 use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
 use crate::db::proposals::{AttachmentMeta, ProposalListItem, ProposalRow, SubmissionFilter};
 use crate::db::reviews::{AssignedItem, Profile, ReviewRow};
 use crate::db::rounds::RoundRow;
+use crate::db::sessions::SessionInfo;
 use crate::db::users::{Bureau, UserFilter, UserListItem};
 use crate::db::{self, audit, orgs, users, Paged};
 use crate::domain::account::UserStatus;
@@ -22,6 +23,7 @@ use crate::domain::money::Fen;
 use crate::domain::org::{OrgInput, OrgKind};
 use crate::domain::proposal::ProposalContent;
 use crate::domain::round::{RoundCore, RoundRules, RoundStatus};
+use crate::domain::session::SessionKind;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::{Lang, Msg};
 use crate::ops;
@@ -49,6 +51,10 @@ pub fn scope() -> actix_web::Scope {
         .route("/auth/invitations/accept", web::post().to(accept_invite))
         .route("/me", web::get().to(me))
         .route("/me/password", web::post().to(change_password))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/me/sessions", web::get().to(my_sessions))
+        .route("/me/sessions", web::delete().to(end_my_sessions))
+        .route("/me/sessions/{id}", web::delete().to(end_my_session))
         .route("/users", web::get().to(list_users))
         .route("/users", web::post().to(invite_user))
         .route("/users/{id}/status", web::post().to(set_user_status))
@@ -263,15 +269,17 @@ pub struct TokenResponse {
     expires_at: chrono::NaiveDateTime,
 }
 
-fn issue(state: &AppState, user: &crate::db::users::UserRow) -> Result<HttpResponse, AppError> {
-    let (token, expires_at) = state
-        .jwt
-        .issue(user.id, user.token_version, user.role())
-        .map_err(|e| AppError::Unexpected(e.to_string()))?;
+/// Starts an API session for `user` and answers with its bearer token.
+async fn issue(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &crate::db::users::UserRow,
+) -> Result<HttpResponse, AppError> {
+    let issued = crate::auth::sessions::start(state, req, user, SessionKind::Api).await?;
     Ok(HttpResponse::Ok().json(TokenResponse {
-        token,
+        token: issued.token,
         token_type: "Bearer",
-        expires_at,
+        expires_at: issued.expires_at,
     }))
 }
 
@@ -290,7 +298,7 @@ async fn token(
         ops::accounts::login(c, &settings, &b.email, &b.password, &client)
     })
     .await?;
-    issue(&state, &user)
+    issue(&state, &req, &user).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -331,12 +339,13 @@ pub struct TokenBody {
 /// Confirm an email address with the token from the link; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", request_body = TokenBody, tag = "auth", responses((status = 200, body = TokenResponse), (status = 400)))]
 async fn verify_email(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<TokenBody>,
 ) -> Result<HttpResponse, AppError> {
     let t = body.into_inner().token;
     let user = db::run(&state.pool, move |c| ops::accounts::verify_email(c, &t)).await?;
-    issue(&state, &user)
+    issue(&state, &req, &user).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -390,6 +399,7 @@ pub struct AcceptBody {
 /// Accept an invitation: set name and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/invitations/accept", request_body = AcceptBody, tag = "auth", responses((status = 200, body = TokenResponse), (status = 400), (status = 422)))]
 async fn accept_invite(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<AcceptBody>,
 ) -> Result<HttpResponse, AppError> {
@@ -399,7 +409,7 @@ async fn accept_invite(
         ops::accounts::accept_invite(c, &settings, &b.token, &b.name, &b.password)
     })
     .await?;
-    issue(&state, &user)
+    issue(&state, &req, &user).await
 }
 
 /// The signed-in account.
@@ -417,6 +427,7 @@ pub struct PasswordBody {
 /// Change the password; every earlier token stops working, a new one is returned.
 #[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordBody, tag = "auth", security(("bearer" = [])), responses((status = 200, body = TokenResponse), (status = 422)))]
 async fn change_password(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     body: web::Json<PasswordBody>,
@@ -427,7 +438,84 @@ async fn change_password(
         ops::accounts::change_password(c, &settings, &user.0, &b.current_password, &b.new_password)
     })
     .await?;
-    issue(&state, &u)
+    issue(&state, &req, &u).await
+}
+
+/// Sign out: the bearer token's session ends; the account's other sessions stay.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "signed out"), (status = 401)))]
+async fn logout(caller: ApiSession, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let c = caller.0;
+    db::run(&state.pool, move |conn| {
+        ops::sessions::sign_out(conn, &c.actor, &c.session_id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The account's live sessions (signed-in browsers and API tokens); `current` marks this one.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionInfo>), (status = 401)))]
+async fn my_sessions(
+    caller: ApiSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let c = caller.0;
+    let list = db::run(&state.pool, move |conn| {
+        ops::sessions::list(conn, &c.actor, Some(&c.session_id))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndSessionsQuery {
+    /// `true` ends this token's session too; by default it stays signed in.
+    #[serde(default)]
+    include_current: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EndedSessions {
+    /// How many sessions ended.
+    ended: usize,
+}
+
+/// Sign out everywhere: every other session of the account ends (with `include_current=true`,
+/// this one too).
+#[utoipa::path(delete, path = "/api/v1/me/sessions", params(EndSessionsQuery), tag = "auth",
+    security(("bearer" = [])), responses((status = 200, body = EndedSessions), (status = 401)))]
+async fn end_my_sessions(
+    caller: ApiSession,
+    state: web::Data<AppState>,
+    q: web::Query<EndSessionsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let c = caller.0;
+    let keep = (!q.include_current).then_some(c.session_id);
+    let ended = db::run(&state.pool, move |conn| {
+        ops::sessions::end_all(conn, &c.actor, keep.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(EndedSessions { ended }))
+}
+
+/// Sign out one session of the account, e.g. a lost device.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The session id, from `GET /api/v1/me/sessions`.")),
+    responses((status = 204, description = "signed out"), (status = 401), (status = 404, description = "no live session of yours with that id")))]
+async fn end_my_session(
+    caller: ApiSession,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let c = caller.0;
+    let id = id.into_inner();
+    db::run(&state.pool, move |conn| {
+        ops::sessions::end_one(conn, &c.actor, &id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// People (admin).
@@ -2469,6 +2557,7 @@ async fn record_refund(
 #[openapi(
     info(title = "益创 Yichuang API", description = "Public-benefit venture grant management (公益创投资助管理). Errors are application/problem+json with a stable `code` and per-field `errors`."),
     paths(token, signup, verify_email, forgot, reset, accept_invite, me, change_password, list_users, invite_user, set_user_status,
+          logout, my_sessions, end_my_sessions, end_my_session,
           list_bureaus, create_bureau, list_orgs, create_org, get_org, update_org, verify_org, reject_org, accept_uscc, set_credit,
           invite_member, bar_org, upload_document, download_document, org_history, verify_audit,
           list_rounds, create_round, get_round, update_round, publish_round, move_deadlines, list_calls, get_call, call_guide,

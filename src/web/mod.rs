@@ -138,7 +138,7 @@ impl PageCtx {
         PageCtx {
             tr: Tr(lang),
             user: session.0,
-            csrf: csrf::token(req),
+            csrf: csrf::token(req, session.2.as_deref()),
             flash,
             path: req.path().to_string(),
             must_change_password: session.1,
@@ -329,7 +329,7 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
         .extensions()
         .get::<SessionUser>()
         .cloned()
-        .unwrap_or(SessionUser(None, false));
+        .unwrap_or(SessionUser(None, false, None));
     let lang = lang_of(req, session.0.as_ref());
     if req.path().starts_with("/api/") {
         let mut res = HttpResponse::build(status)
@@ -385,7 +385,6 @@ pub async fn page_layer(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let had_csrf = req.cookie(CSRF_COOKIE).is_some();
     let had_flash = req.cookie(FLASH_COOKIE).is_some();
     let res = next.call(req).await?.map_into_boxed_body();
     let http_req = res.request().clone();
@@ -402,8 +401,13 @@ pub async fn page_layer(
         .app_data::<web::Data<AppState>>()
         .map(|s| s.settings.secure_cookies)
         .unwrap_or(false);
-    if !had_csrf {
-        if let Some(CsrfToken(t)) = http_req.extensions().get::<CsrfToken>().cloned() {
+    {
+        // A browser without a (well-formed) anonymous id gets one.
+        let new_cookie = http_req
+            .extensions()
+            .get::<CsrfToken>()
+            .and_then(|t| t.new_cookie.clone());
+        if let Some(t) = new_cookie {
             let c = Cookie::build(CSRF_COOKIE, t)
                 .path("/")
                 .http_only(true)

@@ -1186,3 +1186,38 @@ async fn an_evaluator_files_the_midterm_and_the_officer_accepts_it(b: Backend) {
     c.close().await.unwrap();
 }
 dual!(an_evaluator_files_the_midterm_and_the_officer_accepts_it);
+
+async fn signing_out_ends_the_session_cookie(b: Backend) {
+    let app = spawn(b).await;
+    app.ngo_member("leave@example.org").await;
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+    sign_in(&c, &app, "leave@example.org").await;
+    let old = c.get_named_cookie("yc_session").await.unwrap();
+
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    submit(&c, "/logout").await;
+    assert!(!exists(&c, "form[action='/logout']").await, "signed out");
+
+    // The old cookie, replayed outside the browser, opens nothing.
+    let r = app
+        .browser()
+        .client
+        .get(app.url("/dashboard"))
+        .header("cookie", format!("yc_session={}", old.value()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(crate::helpers::location(&r).starts_with("/login"));
+
+    // Nor when the browser is given it back.
+    c.add_cookie(old.clone()).await.unwrap();
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/login", "{url}");
+    assert!(exists(&c, "form[action='/login']").await);
+    assert!(!exists(&c, "form[action='/logout']").await);
+    c.close().await.unwrap();
+}
+dual!(signing_out_ends_the_session_cookie);

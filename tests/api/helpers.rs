@@ -420,14 +420,16 @@ impl Browser {
         (r.status(), r.text().await.unwrap())
     }
 
-    /// Posts a form with the CSRF token this browser holds (fetching a page first if needed).
+    /// The CSRF token of this browser's forms, read from a page the way a browser gets it
+    /// (it is bound to the session when signed in, to the `yc_csrf` cookie otherwise).
+    pub async fn csrf(&self, app: &TestApp) -> String {
+        let (_, page) = self.get_text(app, "/signup").await;
+        csrf_of(&page)
+    }
+
+    /// Posts a form with the CSRF token of this browser's current session.
     pub async fn post_form(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Response {
-        if self.cookie(&app.addr, "yc_csrf").is_none() {
-            self.get(app, "/login").await;
-        }
-        let csrf = self
-            .cookie(&app.addr, "yc_csrf")
-            .expect("csrf cookie set by the first page");
+        let csrf = self.csrf(app).await;
         let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
         form.extend_from_slice(fields);
         self.client
@@ -442,6 +444,16 @@ impl Browser {
         self.post_form(app, "/login", &[("email", email), ("password", password)])
             .await
     }
+}
+
+/// The CSRF token of the first form of a page.
+pub fn csrf_of(page: &str) -> String {
+    let marker = r#"name="_csrf" value=""#;
+    let start = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF field in: {page}"))
+        + marker.len();
+    page[start..].split('"').next().unwrap().to_string()
 }
 
 pub fn location(r: &Response) -> String {

@@ -15,3 +15,4 @@ mod proposals;
 mod reviews;
 mod rounds;
 mod screening;
+mod sessions;
