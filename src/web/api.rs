@@ -1,12 +1,12 @@
 //! The JSON API under `/api/v1`: the same operations as the pages, with bearer tokens,
 //! `application/problem+json` errors and an OpenAPI document generated from this code.
 
-use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::screening::DecisionInput;
+use super::upload::{MultipartBody, Sender};
 use super::AppState;
 use crate::auth::extract::ApiUser;
 use crate::auth::policy::{self, Action, Actor};
@@ -762,10 +762,12 @@ async fn upload_document(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let doc = db::run(&state.pool, move |c| {
         ops::orgs::upload_document(c, &user.0, id, &up.kind, &up.filename, &up.bytes)
     })
@@ -1175,10 +1177,12 @@ async fn upload_attachment(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let aid = db::run(&state.pool, move |c| {
         ops::proposals::upload_attachment(c, &user.0, id, &up.kind, &up.filename, &up.bytes)
     })
@@ -1951,10 +1955,12 @@ async fn record_agreement(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let s = state.settings.clone();
     let fid = db::run(&state.pool, move |c| {
         ops::execution::record_agreement(c, &s, &user.0, id, &up.filename, &up.bytes)
@@ -2140,10 +2146,12 @@ async fn upload_evidence(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let fid = db::run(&state.pool, move |c| {
         ops::execution::upload_evidence(c, &user.0, id, &up.filename, &up.bytes)
     })
@@ -2364,10 +2372,12 @@ async fn upload_evaluation_report(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let fid = db::run(&state.pool, move |c| {
         ops::evaluation::upload_report(c, &user.0, id, &up.filename, &up.bytes)
     })

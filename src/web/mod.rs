@@ -12,6 +12,7 @@ pub mod proposals;
 pub mod reviews;
 pub mod rounds;
 pub mod screening;
+pub mod upload;
 
 use std::collections::HashMap;
 use std::future::Future;
