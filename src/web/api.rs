@@ -31,9 +31,14 @@ pub fn scope() -> actix_web::Scope {
     web::scope("/api/v1")
         .app_data(
             web::JsonConfig::default()
-                .limit(256 * 1024)
-                .error_handler(|err, _| {
-                    AppError::BadRequest(Msg::new("error.malformed_json").arg("detail", err)).into()
+                .limit(crate::domain::limits::JSON_BODY_MAX_BYTES)
+                .error_handler(|err, _| match err {
+                    actix_web::error::JsonPayloadError::Overflow { .. }
+                    | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
+                        AppError::PayloadTooLarge.into()
+                    }
+                    err => AppError::BadRequest(Msg::new("error.malformed_json").arg("detail", err))
+                        .into(),
                 }),
         )
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
