@@ -216,3 +216,132 @@ async fn a_page_upload_with_a_wrong_csrf_token_is_refused_before_its_file(b: Bac
     assert_eq!(document_count(&app, &member, org).await, 1);
 }
 dual!(a_page_upload_with_a_wrong_csrf_token_is_refused_before_its_file);
+
+/// A signed-in NGO member's browser and the page of a new draft proposal.
+async fn draft_on_page(app: &TestApp, email: &str, serial: u32) -> (crate::helpers::Browser, i64) {
+    let officer = app.officer().await;
+    let round = crate::rounds::open_round(app, &officer, "批次").await;
+    crate::proposals::eligible_ngo(app, &officer, email, serial).await;
+    let web = app.browser();
+    web.login(app, email, PASSWORD).await;
+    let r = web
+        .post_form(app, &format!("/calls/{round}/proposals"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id = crate::helpers::location(&r)
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (web, id)
+}
+
+async fn an_over_long_title_and_summary_are_named_and_the_typed_text_kept(b: Backend) {
+    let app = spawn_with(b, |_| {}).await;
+    let (web, id) = draft_on_page(&app, "long@example.org", 51).await;
+
+    // Every limit is stated before anyone types.
+    let (_, page) = web.get_text(&app, &format!("/proposals/{id}")).await;
+    assert!(
+        page.contains(r#"name="title" type="text" value="" maxlength="100""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"name="summary" rows="4" maxlength="2000""#));
+    assert!(page.contains(r#"name="need_analysis" rows="6" maxlength="10000""#));
+    assert!(page.contains("最多 2,000 字"));
+    assert!(page.contains("最多 10,000 字"));
+
+    let title = "长".repeat(101);
+    let summary = "述".repeat(2001);
+    let r = web
+        .post_form(
+            &app,
+            &format!("/proposals/{id}/sections/basics"),
+            &[
+                ("version", "1"),
+                ("title", &title),
+                ("summary", &summary),
+                ("project_lead", "王芳"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(r#"<p class="error" id="e-title">不能超过 100 个字符。"#), "{page}");
+    assert!(page.contains(r#"<p class="error" id="e-summary">不能超过 2000 个字符。"#));
+    assert!(page.contains(&format!(r#"value="{title}""#)), "the title is kept");
+    assert!(page.contains(&format!(">{summary}</textarea>")), "the summary is kept");
+    assert!(page.contains(r#"value="王芳""#), "the other fields are kept");
+
+    // A typed line break counts once, as the browser counts it.
+    let lines = "行\r\n".repeat(999) + "尾";
+    let r = web
+        .post_form(
+            &app,
+            &format!("/proposals/{id}/sections/basics"),
+            &[("version", "1"), ("summary", &lines)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // The API names the field the same way.
+    let member = app.token("long@example.org", PASSWORD).await;
+    let (_, v) = app.get(&format!("/api/v1/proposals/{id}"), Some(&member)).await;
+    let r = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/proposals/{id}"),
+            Some(&member),
+            Some(serde_json::json!({
+                "version": v["proposal"]["version"],
+                "content": {"title": title, "team": "队".repeat(5001)}
+            })),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.1);
+    assert!(crate::helpers::has_error(&r.1, "title"), "{}", r.1);
+    assert!(crate::helpers::has_error(&r.1, "team"), "{}", r.1);
+}
+dual!(an_over_long_title_and_summary_are_named_and_the_typed_text_kept);
+
+async fn an_over_size_form_gets_a_readable_413_page(b: Backend) {
+    let app = spawn_with(b, |_| {}).await;
+    let (web, id) = draft_on_page(&app, "huge@example.org", 52).await;
+    let huge = "x".repeat(yichuang::domain::limits::FORM_BODY_MAX_BYTES + 1);
+    let r = web
+        .client
+        .post(app.url(&format!("/proposals/{id}/sections/basics")))
+        .header("Referer", app.url(&format!("/proposals/{id}")))
+        .form(&[("version", "1"), ("summary", huge.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("表单内容过多，未能提交"), "{page}");
+    assert!(page.contains("后退"), "it says how to go back with the text");
+    assert!(
+        page.contains(&format!(r#"href="/proposals/{id}" id="reopen-form""#)),
+        "{page}"
+    );
+
+    // Under /api the same limit answers problem+json.
+    let member = app.token("huge@example.org", PASSWORD).await;
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/proposals/{id}")))
+        .bearer_auth(&member)
+        .json(&serde_json::json!({"version": 1, "content": {"summary": huge}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "payload_too_large");
+}
+dual!(an_over_size_form_gets_a_readable_413_page);
