@@ -3,8 +3,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::uscc::{Uscc, UsccError};
 use super::limits;
+use super::uscc::{Uscc, UsccError};
 use crate::error::FieldErrors;
 use crate::i18n::Msg;
 
@@ -229,19 +229,34 @@ pub fn validate(
         }
     }
     let sponsor_org = if filed {
-        Some(required(&mut e, "sponsor_org", &input.sponsor_org, limits::ORG_NAME))
+        Some(required(
+            &mut e,
+            "sponsor_org",
+            &input.sponsor_org,
+            limits::ORG_NAME,
+        ))
     } else {
         None
     };
 
     let registered_on = date(&mut e, "registered_on", &input.registered_on, today, !filed);
-    let reg_authority = required(&mut e, "reg_authority", &input.reg_authority, limits::ORG_NAME);
+    let reg_authority = required(
+        &mut e,
+        "reg_authority",
+        &input.reg_authority,
+        limits::ORG_NAME,
+    );
     let legal_rep = if filed {
         optional(&mut e, "legal_rep", &input.legal_rep, limits::PERSON_NAME)
     } else {
         required(&mut e, "legal_rep", &input.legal_rep, limits::PERSON_NAME)
     };
-    let contact_name = required(&mut e, "contact_name", &input.contact_name, limits::PERSON_NAME);
+    let contact_name = required(
+        &mut e,
+        "contact_name",
+        &input.contact_name,
+        limits::PERSON_NAME,
+    );
     let contact_phone = required(&mut e, "contact_phone", &input.contact_phone, limits::PHONE);
     if !contact_phone.is_empty() && !valid_phone(&contact_phone) {
         e.add("contact_phone", Msg::new("field.phone_invalid"));
@@ -279,7 +294,12 @@ pub fn validate(
     }
 
     let bank_name = optional(&mut e, "bank_name", &input.bank_name, limits::ORG_NAME);
-    let bank_account_name = optional(&mut e, "bank_account_name", &input.bank_account_name, limits::ORG_NAME);
+    let bank_account_name = optional(
+        &mut e,
+        "bank_account_name",
+        &input.bank_account_name,
+        limits::ORG_NAME,
+    );
     let bank_account_no: String = input
         .bank_account_no
         .chars()

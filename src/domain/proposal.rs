@@ -206,7 +206,11 @@ pub fn check_lengths(c: &ProposalContent, e: &mut FieldErrors) {
         ("category", &c.category, limits::ROW_TEXT),
         ("title", &c.title, limits::TITLE),
         ("summary", &c.summary, limits::SUMMARY),
-        ("need_analysis", &c.need_analysis, limits::PROPOSAL_NARRATIVE),
+        (
+            "need_analysis",
+            &c.need_analysis,
+            limits::PROPOSAL_NARRATIVE,
+        ),
         ("target_group", &c.target_group, limits::DESCRIPTION),
         ("service_area", &c.service_area, limits::DESCRIPTION),
         ("activities", &c.activities, limits::PROPOSAL_NARRATIVE),
@@ -223,7 +227,10 @@ pub fn check_lengths(c: &ProposalContent, e: &mut FieldErrors) {
     }
     let long = |v: &String| limits::char_len(v) > limits::ROW_TEXT;
     for (group, too_long) in [
-        ("beneficiaries", c.beneficiaries.iter().any(|b| long(&b.category))),
+        (
+            "beneficiaries",
+            c.beneficiaries.iter().any(|b| long(&b.category)),
+        ),
         (
             "milestones",
             c.milestones

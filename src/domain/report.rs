@@ -284,7 +284,10 @@ pub fn check_report(c: &ReportContent, f: &ReportFrame) -> FieldErrors {
             continue;
         }
         if super::limits::char_len(&s.over_reason) > super::limits::ROW_TEXT {
-            e.add(field.clone(), super::limits::too_long(super::limits::ROW_TEXT));
+            e.add(
+                field.clone(),
+                super::limits::too_long(super::limits::ROW_TEXT),
+            );
         } else if s.spent > overspend_cap(line.amount) {
             e.add(
                 field.clone(),

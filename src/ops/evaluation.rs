@@ -229,9 +229,7 @@ pub fn save(
 ) -> Result<i32, AppError> {
     find_own_editable(conn, actor, id)?;
     limits::within("findings", &content.findings, limits::REPORT_NARRATIVE)?;
-    if content.scores.len() > 50
-        || content.verified.len() > 20
-    {
+    if content.scores.len() > 50 || content.verified.len() > 20 {
         return Err(FieldErrors::single("findings", "field.too_many_lines"));
     }
     db::write_tx(conn, |c| {

@@ -29,11 +29,18 @@ pub fn save_profile(conn: &mut DbConn, actor: &Actor, p: &Profile) -> Result<(),
                 Msg::new("field.affiliation_line").arg("line", i + 1),
             );
         }
-        if [&a.org_name, &a.role, a.uscc.as_ref().unwrap_or(&String::new())]
-            .iter()
-            .any(|v| crate::domain::limits::char_len(v) > crate::domain::limits::ROW_TEXT)
+        if [
+            &a.org_name,
+            &a.role,
+            a.uscc.as_ref().unwrap_or(&String::new()),
+        ]
+        .iter()
+        .any(|v| crate::domain::limits::char_len(v) > crate::domain::limits::ROW_TEXT)
         {
-            e.add("affiliations", crate::domain::limits::too_long(crate::domain::limits::ROW_TEXT));
+            e.add(
+                "affiliations",
+                crate::domain::limits::too_long(crate::domain::limits::ROW_TEXT),
+            );
         }
     }
     e.into_result()?;

@@ -37,8 +37,10 @@ pub fn scope() -> actix_web::Scope {
                     | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
                         AppError::PayloadTooLarge.into()
                     }
-                    err => AppError::BadRequest(Msg::new("error.malformed_json").arg("detail", err))
-                        .into(),
+                    err => {
+                        AppError::BadRequest(Msg::new("error.malformed_json").arg("detail", err))
+                            .into()
+                    }
                 }),
         )
         .app_data(web::QueryConfig::default().error_handler(|err, _| {

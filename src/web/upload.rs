@@ -132,7 +132,11 @@ impl MultipartBody {
                     .unwrap_or("")
                     .to_string();
             }
-            let max = if is_file { max_file } else { MAX_TEXT_PART_BYTES };
+            let max = if is_file {
+                max_file
+            } else {
+                MAX_TEXT_PART_BYTES
+            };
             let mut data = Vec::new();
             while let Some(chunk) = field.next().await {
                 let chunk = chunk.map_err(failed)?;

@@ -13,10 +13,8 @@ use crate::helpers::{spawn_with, Backend, TestApp, PASSWORD, PDF};
 const BOUNDARY: &str = "yc-test-boundary-7d3f";
 
 fn text_part(name: &str, value: &str) -> Vec<u8> {
-    format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-    )
-    .into_bytes()
+    format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+        .into_bytes()
 }
 
 fn file_head() -> Vec<u8> {
@@ -268,11 +266,23 @@ async fn an_over_long_title_and_summary_are_named_and_the_typed_text_kept(b: Bac
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
-    assert!(page.contains(r#"<p class="error" id="e-title">不能超过 100 个字符。"#), "{page}");
+    assert!(
+        page.contains(r#"<p class="error" id="e-title">不能超过 100 个字符。"#),
+        "{page}"
+    );
     assert!(page.contains(r#"<p class="error" id="e-summary">不能超过 2000 个字符。"#));
-    assert!(page.contains(&format!(r#"value="{title}""#)), "the title is kept");
-    assert!(page.contains(&format!(">{summary}</textarea>")), "the summary is kept");
-    assert!(page.contains(r#"value="王芳""#), "the other fields are kept");
+    assert!(
+        page.contains(&format!(r#"value="{title}""#)),
+        "the title is kept"
+    );
+    assert!(
+        page.contains(&format!(">{summary}</textarea>")),
+        "the summary is kept"
+    );
+    assert!(
+        page.contains(r#"value="王芳""#),
+        "the other fields are kept"
+    );
 
     // A typed line break counts once, as the browser counts it.
     let lines = "行\r\n".repeat(999) + "尾";
@@ -287,7 +297,9 @@ async fn an_over_long_title_and_summary_are_named_and_the_typed_text_kept(b: Bac
 
     // The API names the field the same way.
     let member = app.token("long@example.org", PASSWORD).await;
-    let (_, v) = app.get(&format!("/api/v1/proposals/{id}"), Some(&member)).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/proposals/{id}"), Some(&member))
+        .await;
     let r = app
         .api(
             reqwest::Method::PUT,
@@ -324,7 +336,10 @@ async fn an_over_size_form_gets_a_readable_413_page(b: Backend) {
         .starts_with("text/html"));
     let page = r.text().await.unwrap();
     assert!(page.contains("表单内容过多，未能提交"), "{page}");
-    assert!(page.contains("后退"), "it says how to go back with the text");
+    assert!(
+        page.contains("后退"),
+        "it says how to go back with the text"
+    );
     assert!(
         page.contains(&format!(r#"href="/proposals/{id}" id="reopen-form""#)),
         "{page}"
