@@ -229,6 +229,9 @@ pub fn save(
 ) -> Result<i32, AppError> {
     find_own_editable(conn, actor, id)?;
     limits::within("findings", &content.findings, limits::REPORT_NARRATIVE)?;
+    for s in &content.scores {
+        limits::within("scores", &s.comment, limits::REVIEW_COMMENT)?;
+    }
     if content.scores.len() > 50 || content.verified.len() > 20 {
         return Err(FieldErrors::single("findings", "field.too_many_lines"));
     }
