@@ -9,6 +9,7 @@ use actix_web::{web, App, HttpServer};
 use crate::auth::Jwt;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
+use crate::domain::limits;
 use crate::web::AppState;
 
 pub struct Started {
@@ -97,7 +98,10 @@ pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::FormConfig::default().limit(256 * 1024))
+            // Urlencoded forms (read as bytes by `CsrfForm`): well above any form's field
+            // limits, so only abuse meets it (a readable 413 page).
+            .app_data(web::FormConfig::default().limit(limits::FORM_BODY_MAX_BYTES))
+            .app_data(web::PayloadConfig::default().limit(limits::FORM_BODY_MAX_BYTES))
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 crate::error::AppError::BadRequest(
                     crate::i18n::Msg::new("error.malformed_query").arg("detail", err),

@@ -1,5 +1,6 @@
 //! Accounts: roles, statuses, and the rules for emails, names and passwords.
 
+use super::limits;
 use crate::error::FieldErrors;
 use crate::i18n::Msg;
 
@@ -81,7 +82,7 @@ pub fn parse_email(input: &str) -> Result<String, Msg> {
     if s.is_empty() {
         return Err(Msg::new("field.required"));
     }
-    if s.len() > 254 || !email_address::EmailAddress::is_valid(&s) || !s.contains('.') {
+    if s.len() > limits::EMAIL || !email_address::EmailAddress::is_valid(&s) || !s.contains('.') {
         return Err(Msg::new("field.email_invalid"));
     }
     Ok(s)
@@ -93,8 +94,8 @@ pub fn parse_name(input: &str) -> Result<String, Msg> {
     if s.is_empty() {
         return Err(Msg::new("field.required"));
     }
-    if s.chars().count() > 60 {
-        return Err(Msg::new("field.too_long").arg("max", 60));
+    if limits::char_len(s) > limits::PERSON_NAME {
+        return Err(limits::too_long(limits::PERSON_NAME));
     }
     Ok(s.to_string())
 }

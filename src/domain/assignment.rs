@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
+use super::limits;
+
 str_enum!(
     /// The life of one review.
     ReviewStatus {
@@ -77,13 +79,19 @@ pub fn check_review_content(
             None if complete => e.add(format!("scores[{i}]"), Msg::new("field.required")),
             None => {}
         }
-        if s.comment.chars().count() > 2000 {
-            e.add(
-                format!("comments[{i}]"),
-                Msg::new("field.too_long").arg("max", 2000),
-            );
-        }
+        limits::check(
+            &mut e,
+            &format!("comments[{i}]"),
+            &s.comment,
+            limits::REVIEW_COMMENT,
+        );
     }
+    limits::check(
+        &mut e,
+        "overall_comment",
+        &c.overall_comment,
+        limits::REVIEW_COMMENT,
+    );
     if complete && c.overall_comment.trim().is_empty() {
         e.add("overall_comment", Msg::new("field.required"));
     }

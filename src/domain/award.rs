@@ -4,6 +4,7 @@
 use chrono::{Months, NaiveDate};
 
 use super::account::{parse_email, parse_name};
+use super::limits;
 use super::money::Fen;
 use super::review::{funding_line, LineInput, LineOverride};
 use crate::error::FieldErrors;
@@ -49,7 +50,7 @@ pub struct ValidObjection {
 }
 
 pub const OBJECTION_REASON_MIN: usize = 10;
-pub const OBJECTION_REASON_MAX: usize = 4000;
+pub const OBJECTION_REASON_MAX: usize = limits::OBJECTION_REASON;
 
 /// Checks an objection field by field; `listed` are the proposals on the list.
 pub fn check_objection(i: &ObjectionInput, listed: &[i64]) -> Result<ValidObjection, FieldErrors> {
@@ -74,9 +75,7 @@ pub fn check_objection(i: &ObjectionInput, listed: &[i64]) -> Result<ValidObject
         String::new()
     });
     let phone = i.phone.trim().to_string();
-    if phone.chars().count() > 40 {
-        e.add("phone", Msg::new("field.too_long").arg("max", 40));
-    }
+    limits::check(&mut e, "phone", &phone, limits::PHONE);
     let reason = i.reason.trim().to_string();
     let n = reason.chars().count();
     if n == 0 {

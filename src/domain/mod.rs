@@ -26,6 +26,7 @@ pub mod assignment;
 pub mod award;
 pub mod calendar;
 pub mod evaluation;
+pub mod limits;
 pub mod money;
 pub mod org;
 pub mod proposal;

@@ -3,6 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::limits;
 use super::uscc::{Uscc, UsccError};
 use crate::error::FieldErrors;
 use crate::i18n::Msg;
@@ -121,16 +122,16 @@ fn required(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> S
     let v = value.trim();
     if v.is_empty() {
         errors.add(field, Msg::new("field.required"));
-    } else if v.chars().count() > max {
-        errors.add(field, Msg::new("field.too_long").arg("max", max));
+    } else if limits::char_len(v) > max {
+        errors.add(field, limits::too_long(max));
     }
     v.to_string()
 }
 
 fn optional(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> String {
     let v = value.trim();
-    if v.chars().count() > max {
-        errors.add(field, Msg::new("field.too_long").arg("max", max));
+    if limits::char_len(v) > max {
+        errors.add(field, limits::too_long(max));
     }
     v.to_string()
 }
@@ -178,7 +179,7 @@ pub fn validate(
     today: NaiveDate,
 ) -> Result<ValidOrg, FieldErrors> {
     let mut e = FieldErrors::new();
-    let name = required(&mut e, "name", &input.name, 100);
+    let name = required(&mut e, "name", &input.name, limits::ORG_NAME);
     let reg_type = match RegType::parse(&input.reg_type) {
         Some(t) if t.allowed_for(kind) => Some(t),
         Some(_) => {
@@ -228,20 +229,35 @@ pub fn validate(
         }
     }
     let sponsor_org = if filed {
-        Some(required(&mut e, "sponsor_org", &input.sponsor_org, 100))
+        Some(required(
+            &mut e,
+            "sponsor_org",
+            &input.sponsor_org,
+            limits::ORG_NAME,
+        ))
     } else {
         None
     };
 
     let registered_on = date(&mut e, "registered_on", &input.registered_on, today, !filed);
-    let reg_authority = required(&mut e, "reg_authority", &input.reg_authority, 100);
+    let reg_authority = required(
+        &mut e,
+        "reg_authority",
+        &input.reg_authority,
+        limits::ORG_NAME,
+    );
     let legal_rep = if filed {
-        optional(&mut e, "legal_rep", &input.legal_rep, 40)
+        optional(&mut e, "legal_rep", &input.legal_rep, limits::PERSON_NAME)
     } else {
-        required(&mut e, "legal_rep", &input.legal_rep, 40)
+        required(&mut e, "legal_rep", &input.legal_rep, limits::PERSON_NAME)
     };
-    let contact_name = required(&mut e, "contact_name", &input.contact_name, 40);
-    let contact_phone = required(&mut e, "contact_phone", &input.contact_phone, 30);
+    let contact_name = required(
+        &mut e,
+        "contact_name",
+        &input.contact_name,
+        limits::PERSON_NAME,
+    );
+    let contact_phone = required(&mut e, "contact_phone", &input.contact_phone, limits::PHONE);
     if !contact_phone.is_empty() && !valid_phone(&contact_phone) {
         e.add("contact_phone", Msg::new("field.phone_invalid"));
     }
@@ -252,9 +268,9 @@ pub fn validate(
             String::new()
         }
     };
-    let address = required(&mut e, "address", &input.address, 200);
-    let district = required(&mut e, "district", &input.district, 60);
-    let street = optional(&mut e, "street", &input.street, 60);
+    let address = required(&mut e, "address", &input.address, limits::ADDRESS);
+    let district = required(&mut e, "district", &input.district, limits::PLACE);
+    let street = optional(&mut e, "street", &input.street, limits::PLACE);
 
     let grade = match input.grade.trim() {
         "" => None,
@@ -277,8 +293,13 @@ pub fn validate(
         e.add("grade", Msg::new("field.required"));
     }
 
-    let bank_name = optional(&mut e, "bank_name", &input.bank_name, 100);
-    let bank_account_name = optional(&mut e, "bank_account_name", &input.bank_account_name, 100);
+    let bank_name = optional(&mut e, "bank_name", &input.bank_name, limits::ORG_NAME);
+    let bank_account_name = optional(
+        &mut e,
+        "bank_account_name",
+        &input.bank_account_name,
+        limits::ORG_NAME,
+    );
     let bank_account_no: String = input
         .bank_account_no
         .chars()

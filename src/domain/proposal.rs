@@ -2,6 +2,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
+use super::limits;
 use super::money::Fen;
 use super::org::{Inspection, OrgStatus, RegType};
 use super::round::{registered_long_enough, RoundCore, RoundRules, RoundStatus};
@@ -199,6 +200,51 @@ fn required(e: &mut FieldErrors, field: &str, v: &str) {
     }
 }
 
+/// The length of every text, checked on each save and again on submission.
+pub fn check_lengths(c: &ProposalContent, e: &mut FieldErrors) {
+    for (f, v, max) in [
+        ("category", &c.category, limits::ROW_TEXT),
+        ("title", &c.title, limits::TITLE),
+        ("summary", &c.summary, limits::SUMMARY),
+        (
+            "need_analysis",
+            &c.need_analysis,
+            limits::PROPOSAL_NARRATIVE,
+        ),
+        ("target_group", &c.target_group, limits::DESCRIPTION),
+        ("service_area", &c.service_area, limits::DESCRIPTION),
+        ("activities", &c.activities, limits::PROPOSAL_NARRATIVE),
+        ("team", &c.team, limits::TEAM),
+        ("project_lead", &c.project_lead, limits::PERSON_NAME),
+        ("project_lead_phone", &c.project_lead_phone, limits::PHONE),
+        (
+            "indirect_beneficiaries",
+            &c.indirect_beneficiaries,
+            limits::DESCRIPTION,
+        ),
+    ] {
+        limits::check(e, f, v, max);
+    }
+    let long = |v: &String| limits::char_len(v) > limits::ROW_TEXT;
+    for (group, too_long) in [
+        (
+            "beneficiaries",
+            c.beneficiaries.iter().any(|b| long(&b.category)),
+        ),
+        (
+            "milestones",
+            c.milestones
+                .iter()
+                .any(|m| long(&m.title) || long(&m.deliverable)),
+        ),
+        ("budget", c.budget.iter().any(|l| long(&l.item))),
+    ] {
+        if too_long {
+            e.add(group, limits::too_long(limits::ROW_TEXT));
+        }
+    }
+}
+
 /// The content rules: every field present, numbers consistent, money within the round's
 /// limits, dates inside the project period.
 pub fn check_content(
@@ -225,9 +271,7 @@ pub fn check_content(
     ] {
         required(e, f, v);
     }
-    if c.title.chars().count() > 100 {
-        e.add("title", Msg::new("field.too_long").arg("max", 100));
-    }
+    check_lengths(c, e);
     if !c.project_lead_phone.trim().is_empty() && !super::org::valid_phone(&c.project_lead_phone) {
         e.add("project_lead_phone", Msg::new("field.phone_invalid"));
     }

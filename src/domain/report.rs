@@ -283,7 +283,12 @@ pub fn check_report(c: &ReportContent, f: &ReportFrame) -> FieldErrors {
             e.add(field.clone(), Msg::new("field.money_negative"));
             continue;
         }
-        if s.spent > overspend_cap(line.amount) {
+        if super::limits::char_len(&s.over_reason) > super::limits::ROW_TEXT {
+            e.add(
+                field.clone(),
+                super::limits::too_long(super::limits::ROW_TEXT),
+            );
+        } else if s.spent > overspend_cap(line.amount) {
             e.add(
                 field.clone(),
                 Msg::new("report.overspent").arg("cap", overspend_cap(line.amount)),

@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
+use super::limits;
 use super::money::Fen;
 use super::org::RegType;
 use crate::error::FieldErrors;
@@ -361,15 +362,13 @@ fn check_bands(bands: &[GradeBand], e: &mut FieldErrors) {
 pub fn check_core(c: &RoundCore, e: &mut FieldErrors) {
     if c.title.trim().is_empty() {
         e.add("title", Msg::new("field.required"));
-    } else if c.title.chars().count() > 100 {
-        e.add("title", Msg::new("field.too_long").arg("max", 100));
+    } else {
+        limits::check(e, "title", &c.title, limits::TITLE);
     }
     if !(2000..=2100).contains(&c.year) {
         e.add("year", Msg::new("field.year_invalid"));
     }
-    if c.description.chars().count() > 20_000 {
-        e.add("description", Msg::new("field.too_long").arg("max", 20_000));
-    }
+    limits::check(e, "description", &c.description, limits::LONG_TEXT);
     if c.min_grant > c.max_grant {
         e.add("min_grant", Msg::new("field.min_over_max"));
     }

@@ -554,6 +554,7 @@ pub fn set_locale(conn: &mut DbConn, actor: &Actor, lang: Lang) -> Result<(), Ap
 /// The admin replaces the working-day calendar with the pasted text; every bad line is named.
 pub fn save_calendar(conn: &mut DbConn, actor: &Actor, text: &str) -> Result<usize, AppError> {
     policy::require(actor, Action::ManageUsers)?;
+    crate::domain::limits::within("calendar", text, crate::domain::limits::CALENDAR_TEXT)?;
     let entries = crate::domain::calendar::parse_entries(text).map_err(|errs| {
         let mut e = FieldErrors::new();
         for err in errs {

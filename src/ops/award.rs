@@ -14,6 +14,7 @@ use crate::db::{self, calendar, now, outbox, proposals, reviews, DbConn};
 use crate::domain::account::Role;
 use crate::domain::award::{self, AwardState, ListedLine, ObjectionInput, ObjectionStatus};
 use crate::domain::calendar::add_working_days;
+use crate::domain::limits;
 use crate::domain::money::{split_by_bp, Fen};
 use crate::domain::proposal::ProposalStatus;
 use crate::domain::round::RoundStatus;
@@ -92,6 +93,7 @@ fn check_entry(i: &EntryInput, proposal_id: i64, requested: Fen) -> Result<Entry
         if i.reduce_reason.trim().is_empty() {
             e.add("reduce_reason", Msg::new("decision.reason_required"));
         }
+        limits::check(&mut e, "reduce_reason", &i.reduce_reason, limits::REASON);
         out.reduce_reason = Some(i.reduce_reason.trim().to_string());
     }
     match i.line_override.trim() {
@@ -101,6 +103,12 @@ fn check_entry(i: &EntryInput, proposal_id: i64, requested: Fen) -> Result<Entry
             if i.override_reason.trim().is_empty() {
                 e.add("override_reason", Msg::new("decision.reason_required"));
             }
+            limits::check(
+                &mut e,
+                "override_reason",
+                &i.override_reason,
+                limits::REASON,
+            );
             out.override_reason = Some(i.override_reason.trim().to_string());
         }
         _ => e.add("line_override", Msg::new("field.choice_invalid")),
@@ -479,6 +487,7 @@ pub fn answer_objection(
     if response.is_empty() {
         return Err(FieldErrors::single("response", "field.required"));
     }
+    limits::within("response", response, limits::REASON)?;
     let status = if input.upheld {
         ObjectionStatus::Upheld
     } else {

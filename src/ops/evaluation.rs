@@ -15,6 +15,7 @@ use crate::domain::account::Role;
 use crate::domain::evaluation::{
     self, Consequence, EvaluationContent, EvaluationStatus, IndicatorScore, Parties, Renewal, Stage,
 };
+use crate::domain::limits;
 use crate::domain::money::Fen;
 use crate::domain::org::OrgKind;
 use crate::domain::report::TrancheStatus;
@@ -227,10 +228,11 @@ pub fn save(
     content: &EvaluationContent,
 ) -> Result<i32, AppError> {
     find_own_editable(conn, actor, id)?;
-    if content.findings.chars().count() > 20_000
-        || content.scores.len() > 50
-        || content.verified.len() > 20
-    {
+    limits::within("findings", &content.findings, limits::REPORT_NARRATIVE)?;
+    for s in &content.scores {
+        limits::within("scores", &s.comment, limits::REVIEW_COMMENT)?;
+    }
+    if content.scores.len() > 50 || content.verified.len() > 20 {
         return Err(FieldErrors::single("findings", "field.too_many_lines"));
     }
     db::write_tx(conn, |c| {
@@ -370,6 +372,7 @@ pub fn review(
         if comment.is_empty() {
             return Err(FieldErrors::single("comment", "field.required"));
         }
+        limits::within("comment", comment, limits::REASON)?;
         return db::write_tx(conn, |c| {
             if !evaluations::transition(
                 c,
@@ -401,6 +404,12 @@ pub fn review(
     let (grade, engine, renewal) = proposed(&ev, &rules.grade_bands)
         .ok_or_else(|| AppError::Unexpected("no grade bands".into()))?;
     let mut e = FieldErrors::new();
+    limits::check(
+        &mut e,
+        "override_reason",
+        &input.override_reason,
+        limits::REASON,
+    );
     let chosen = match input.override_consequence.as_deref().map(str::trim) {
         None | Some("") => engine,
         Some(o) => match Consequence::parse(o) {
@@ -665,6 +674,7 @@ pub fn record_refund(
 ) -> Result<i64, AppError> {
     let p = projects::project(conn, project_id)?;
     policy::require(actor, Action::ManageRounds(p.bureau_id))?;
+    limits::within("note", &input.note, limits::REASON)?;
     let amount =
         Fen::parse_yuan(&input.amount).map_err(|m| FieldErrors::single("amount", m.key()))?;
     db::write_tx(conn, |c| {

@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::db::audit::{self, Change};
 use crate::db::projects::{self, NewFile, NewPayment, NewReport, ProjectRow, ReportRow};
 use crate::db::{self, proposals, reviews, today, DbConn};
+use crate::domain::limits;
 use crate::domain::money::Fen;
 use crate::domain::proposal::ProposalContent;
 use crate::domain::report::{
@@ -197,8 +198,8 @@ pub fn record_payment(
     let voucher = input.voucher_no.trim();
     if voucher.is_empty() {
         e.add("voucher_no", Msg::new("field.required"));
-    } else if voucher.chars().count() > 60 {
-        e.add("voucher_no", Msg::new("field.too_long").arg("max", 60));
+    } else {
+        limits::check(&mut e, "voucher_no", voucher, limits::VOUCHER_NO);
     }
     let amount = match Fen::parse_yuan(&input.amount) {
         Ok(f) => Some(f),
@@ -467,9 +468,12 @@ pub fn save_report(
 ) -> Result<i32, AppError> {
     let (_, _, plan) = find_editable(conn, actor, id)?;
     let mut e = FieldErrors::new();
-    if content.narrative.chars().count() > 20_000 {
-        e.add("narrative", Msg::new("field.too_long").arg("max", 20_000));
-    }
+    limits::check(
+        &mut e,
+        "narrative",
+        &content.narrative,
+        limits::REPORT_NARRATIVE,
+    );
     if content.beneficiaries.len() > 20 || content.spending.len() > plan.budget.len().max(1) * 2 {
         e.add("spending", Msg::new("field.too_many_lines"));
     }
@@ -562,6 +566,7 @@ pub fn review_report(
     if !accept && comment.is_empty() {
         return Err(FieldErrors::single("comment", "field.required"));
     }
+    limits::within("comment", comment, limits::REASON)?;
     let to_status = if accept {
         ReportStatus::Accepted
     } else {

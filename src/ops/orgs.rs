@@ -136,14 +136,7 @@ fn required_text(field: &str, text: &str, max: usize) -> Result<String, AppError
     if t.is_empty() {
         return Err(FieldErrors::single(field, "field.required"));
     }
-    if t.chars().count() > max {
-        let mut e = FieldErrors::new();
-        e.add(
-            field,
-            crate::i18n::Msg::new("field.too_long").arg("max", max),
-        );
-        return Err(AppError::Validation(e));
-    }
+    crate::domain::limits::within(field, t, max)?;
     Ok(t.to_string())
 }
 
@@ -156,7 +149,7 @@ pub fn reject(
     reason: &str,
 ) -> Result<(), AppError> {
     policy::require(actor, Action::SuperviseOrgs)?;
-    let reason = required_text("reason", reason, 1000)?;
+    let reason = required_text("reason", reason, crate::domain::limits::REASON)?;
     let before = orgs::find(conn, id)?;
     if before.status() != OrgStatus::Pending {
         return Err(AppError::conflict("error.org_not_pending"));
@@ -180,7 +173,7 @@ pub fn reject(
 /// An officer accepts a code that fails the check character after seeing the certificate.
 pub fn accept_uscc(conn: &mut DbConn, actor: &Actor, id: i64, note: &str) -> Result<(), AppError> {
     policy::require(actor, Action::SuperviseOrgs)?;
-    let note = required_text("note", note, 1000)?;
+    let note = required_text("note", note, crate::domain::limits::REASON)?;
     let before = orgs::find(conn, id)?;
     if !before.uscc_needs_override() {
         return Err(AppError::conflict("error.uscc_no_override_needed"));
@@ -212,14 +205,7 @@ pub fn set_credit(
     if (org_flag || rep_flag) && note.is_empty() {
         return Err(FieldErrors::single("note", "field.credit_note_required"));
     }
-    if note.chars().count() > 1000 {
-        let mut e = FieldErrors::new();
-        e.add(
-            "note",
-            crate::i18n::Msg::new("field.too_long").arg("max", 1000),
-        );
-        return Err(AppError::Validation(e));
-    }
+    crate::domain::limits::within("note", note, crate::domain::limits::REASON)?;
     let before = orgs::find(conn, id)?;
     db::write_tx(conn, |c| {
         orgs::set_credit(c, id, org_flag, rep_flag, note)?;
@@ -257,6 +243,7 @@ pub fn bar(
     if reason.trim().is_empty() {
         e.add("bar_reason", crate::i18n::Msg::new("field.required"));
     }
+    crate::domain::limits::check(&mut e, "bar_reason", reason, crate::domain::limits::REASON);
     e.into_result()?;
     let until = until.expect("checked");
     let org = orgs::find(conn, id)?;

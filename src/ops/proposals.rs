@@ -113,17 +113,7 @@ fn check_shape(c: &ProposalContent) -> Result<(), AppError> {
     {
         e.add("beneficiaries", Msg::new("field.count_negative"));
     }
-    for (f, v, max) in [
-        ("title", &c.title, 100usize),
-        ("summary", &c.summary, 2000),
-        ("need_analysis", &c.need_analysis, 10_000),
-        ("activities", &c.activities, 10_000),
-        ("team", &c.team, 5000),
-    ] {
-        if v.chars().count() > max {
-            e.add(f, Msg::new("field.too_long").arg("max", max));
-        }
-    }
+    crate::domain::proposal::check_lengths(c, &mut e);
     if c.budget.len() > 200 || c.milestones.len() > 100 || c.beneficiaries.len() > 50 {
         e.add("budget", Msg::new("field.too_many_lines"));
     }
@@ -251,6 +241,7 @@ pub fn withdraw(
 ) -> Result<(), AppError> {
     let (p, r) = find_visible(conn, actor, id)?;
     policy::require(actor, Action::EditProposal(p.org_id))?;
+    crate::domain::limits::within("reason", reason.trim(), crate::domain::limits::REASON)?;
     if !p.status().withdrawable()
         || matches!(r.status(), RoundStatus::Awarded | RoundStatus::Closed)
     {

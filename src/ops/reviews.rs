@@ -29,6 +29,19 @@ pub fn save_profile(conn: &mut DbConn, actor: &Actor, p: &Profile) -> Result<(),
                 Msg::new("field.affiliation_line").arg("line", i + 1),
             );
         }
+        if [
+            &a.org_name,
+            &a.role,
+            a.uscc.as_ref().unwrap_or(&String::new()),
+        ]
+        .iter()
+        .any(|v| crate::domain::limits::char_len(v) > crate::domain::limits::ROW_TEXT)
+        {
+            e.add(
+                "affiliations",
+                crate::domain::limits::too_long(crate::domain::limits::ROW_TEXT),
+            );
+        }
     }
     e.into_result()?;
     db::write_tx(conn, |c| {
@@ -242,6 +255,7 @@ pub fn decline(conn: &mut DbConn, actor: &Actor, id: i64, note: &str) -> Result<
     if note.trim().is_empty() {
         return Err(FieldErrors::single("conflict_note", "field.required"));
     }
+    crate::domain::limits::within("conflict_note", note.trim(), crate::domain::limits::REASON)?;
     db::write_tx(conn, |c| {
         reviews::transition(
             c,
@@ -318,6 +332,7 @@ pub fn reopen(
     if reason.trim().is_empty() {
         return Err(FieldErrors::single("reason", "field.required"));
     }
+    crate::domain::limits::within("reason", reason.trim(), crate::domain::limits::REASON)?;
     if round.status() != RoundStatus::Reviewing {
         return Err(AppError::conflict("error.round_wrong_state"));
     }

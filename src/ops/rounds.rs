@@ -139,6 +139,12 @@ pub fn move_deadlines(
     if reason.trim().is_empty() {
         e.add("reason", Msg::new("field.required"));
     }
+    crate::domain::limits::check(
+        &mut e,
+        "reason",
+        reason.trim(),
+        crate::domain::limits::REASON,
+    );
     match status {
         RoundStatus::Open => {
             if closes_at <= now() {

@@ -37,11 +37,23 @@ impl Decision {
                 if reason.trim().is_empty() {
                     e.add("reason", Msg::new("field.required"));
                 }
+                crate::domain::limits::check(
+                    &mut e,
+                    "reason",
+                    reason.trim(),
+                    crate::domain::limits::REASON,
+                );
             }
             Decision::Return { comment, deadline } => {
                 if comment.trim().is_empty() {
                     e.add("comment", Msg::new("field.required"));
                 }
+                crate::domain::limits::check(
+                    &mut e,
+                    "comment",
+                    comment.trim(),
+                    crate::domain::limits::REASON,
+                );
                 if *deadline <= now() {
                     e.add("return_deadline", Msg::new("field.date_past"));
                 }

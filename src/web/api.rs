@@ -1,12 +1,12 @@
 //! The JSON API under `/api/v1`: the same operations as the pages, with bearer tokens,
 //! `application/problem+json` errors and an OpenAPI document generated from this code.
 
-use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::screening::DecisionInput;
+use super::upload::{MultipartBody, Sender};
 use super::AppState;
 use crate::auth::extract::{ApiSession, ApiUser};
 use crate::auth::policy::{self, Action, Actor};
@@ -33,9 +33,16 @@ pub fn scope() -> actix_web::Scope {
     web::scope("/api/v1")
         .app_data(
             web::JsonConfig::default()
-                .limit(256 * 1024)
-                .error_handler(|err, _| {
-                    AppError::BadRequest(Msg::new("error.malformed_json").arg("detail", err)).into()
+                .limit(crate::domain::limits::JSON_BODY_MAX_BYTES)
+                .error_handler(|err, _| match err {
+                    actix_web::error::JsonPayloadError::Overflow { .. }
+                    | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
+                        AppError::PayloadTooLarge.into()
+                    }
+                    err => {
+                        AppError::BadRequest(Msg::new("error.malformed_json").arg("detail", err))
+                            .into()
+                    }
                 }),
         )
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
@@ -850,10 +857,12 @@ async fn upload_document(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let doc = db::run(&state.pool, move |c| {
         ops::orgs::upload_document(c, &user.0, id, &up.kind, &up.filename, &up.bytes)
     })
@@ -1264,10 +1273,12 @@ async fn upload_attachment(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let aid = db::run(&state.pool, move |c| {
         ops::proposals::upload_attachment(c, &user.0, id, &up.kind, &up.filename, &up.bytes)
     })
@@ -2041,10 +2052,12 @@ async fn record_agreement(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let s = state.settings.clone();
     let fid = db::run(&state.pool, move |c| {
         ops::execution::record_agreement(c, &s, &user.0, id, &up.filename, &up.bytes)
@@ -2230,10 +2243,12 @@ async fn upload_evidence(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let fid = db::run(&state.pool, move |c| {
         ops::execution::upload_evidence(c, &user.0, id, &up.filename, &up.bytes)
     })
@@ -2454,10 +2469,12 @@ async fn upload_evaluation_report(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let up = super::orgs::read_upload(payload, state.settings.upload_max_bytes).await?;
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
     let fid = db::run(&state.pool, move |c| {
         ops::evaluation::upload_report(c, &user.0, id, &up.filename, &up.bytes)
     })

@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use actix_multipart::Multipart;
+use super::upload::{MultipartBody, Sender};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::projects::Vals;
 use super::reviews::tenths_text;
 use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
-use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{Action, Actor};
 use crate::db::evaluations::{self, EvaluationRow};
 use crate::db::projects::{self, FileMeta, ProjectRow};
@@ -406,21 +406,20 @@ async fn save(
 
 async fn upload_report(
     ctx: PageCtx,
-    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
-    let up = match super::orgs::read_upload(payload, state.settings.upload_max_bytes).await {
+    let max = state.settings.upload_max_bytes;
+    let up = match payload.read(max, Sender::Page).await {
         Ok(up) => up,
-        Err(AppError::Validation(e)) => {
-            return show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        Err(e) => {
+            let (e, status) = super::upload::shown_on_form(e, max)?;
+            return show(ctx, &state, id, None, e, status).await;
         }
-        Err(e) => return Err(e),
     };
-    csrf::check(&req, up.csrf.as_deref())?;
     match db::run(&state.pool, move |c| {
         ops::evaluation::upload_report(c, &actor, id, &up.filename, &up.bytes)
     })

@@ -12,6 +12,7 @@ pub mod proposals;
 pub mod reviews;
 pub mod rounds;
 pub mod screening;
+pub mod upload;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -211,6 +212,20 @@ impl PageCtx {
             .map(|r| self.t(r.label_key()))
             .unwrap_or("")
     }
+    /// The length limit shown beside a field, e.g. “最多 2,000 字”.
+    pub fn max_chars(&self, max: &usize) -> String {
+        let digits = max.to_string();
+        let mut grouped = String::new();
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(d);
+        }
+        crate::i18n::Msg::new("form.max_chars")
+            .arg("max", grouped)
+            .render(self.lang())
+    }
     /// `key.value` translated, e.g. `status.pending`.
     pub fn label(&self, prefix: &str, value: &str) -> &'static str {
         self.t(&format!("{prefix}.{value}"))
@@ -322,6 +337,8 @@ struct ErrorPage {
     ctx: PageCtx,
     status: u16,
     message: String,
+    /// For a form over the body limit: the page it came from, to reopen.
+    too_large_from: Option<String>,
 }
 
 fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> HttpResponse {
@@ -366,10 +383,19 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
         _ => {}
     }
     let ctx = PageCtx::build(req, session);
+    let too_large_from = matches!(err, AppError::PayloadTooLarge).then(|| {
+        req.headers()
+            .get(header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .and_then(|r| url::Url::parse(r).ok())
+            .map(|u| safe_next(Some(u.path())))
+            .unwrap_or_else(|| "/dashboard".to_string())
+    });
     let page = ErrorPage {
         message: err.message(lang),
         status: status.as_u16(),
         ctx,
+        too_large_from,
     };
     match page.render() {
         Ok(body) => HttpResponse::build(status)

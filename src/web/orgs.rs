@@ -1,15 +1,14 @@
 //! Pages of organizations: registration, profile, documents, members, and the officers'
 //! verification.
 
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
-use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::upload::{self, MultipartBody, Sender};
 use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
-use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{self, Action};
 use crate::db::audit::AuditRow;
 use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
@@ -554,73 +553,22 @@ async fn invite_member(
     .await
 }
 
-/// An uploaded file with its form fields.
-#[derive(Default)]
-pub struct Upload {
-    pub csrf: Option<String>,
-    pub kind: String,
-    pub filename: String,
-    pub bytes: Vec<u8>,
-}
-
-/// Reads a multipart upload, refusing (by field) a file larger than `max` without
-/// buffering the rest.
-pub async fn read_upload(mut payload: Multipart, max: usize) -> Result<Upload, AppError> {
-    let mut up = Upload::default();
-    while let Some(item) = payload.next().await {
-        let mut field = item.map_err(|_| AppError::bad_request("error.malformed_form"))?;
-        let name = field.name().unwrap_or("").to_string();
-        if name == "file" {
-            up.filename = field
-                .content_disposition()
-                .and_then(|cd| cd.get_filename())
-                .unwrap_or("")
-                .to_string();
-        }
-        let mut data = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| AppError::bad_request("error.malformed_form"))?;
-            if data.len() + chunk.len() > max {
-                let mut e = FieldErrors::new();
-                e.add(
-                    if name == "file" {
-                        "file"
-                    } else {
-                        name.as_str()
-                    },
-                    Msg::new("field.file_too_large").arg("max_mb", max / (1024 * 1024)),
-                );
-                return Err(AppError::Validation(e));
-            }
-            data.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "_csrf" => up.csrf = Some(String::from_utf8_lossy(&data).to_string()),
-            "kind" => up.kind = String::from_utf8_lossy(&data).trim().to_string(),
-            "file" => up.bytes = data,
-            _ => {}
-        }
-    }
-    Ok(up)
-}
-
 async fn upload(
     ctx: PageCtx,
-    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
-    let up = match read_upload(payload, state.settings.upload_max_bytes).await {
+    let max = state.settings.upload_max_bytes;
+    let up = match payload.read(max, Sender::Page).await {
         Ok(up) => up,
-        Err(AppError::Validation(e)) => {
-            return show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        Err(e) => {
+            let (e, status) = upload::shown_on_form(e, max)?;
+            return show_with(ctx, &state, id, e, status).await;
         }
-        Err(e) => return Err(e),
     };
-    csrf::check(&req, up.csrf.as_deref())?;
     act(ctx, state, id, "flash.document_uploaded", move |c| {
         ops::orgs::upload_document(c, &actor, id, &up.kind, &up.filename, &up.bytes).map(|_| ())
     })

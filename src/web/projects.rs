@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 
-use actix_multipart::Multipart;
+use super::upload::{MultipartBody, Sender};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{file_download, render_status, see_other_flash, AppState, FormErrors, PageCtx};
-use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{Action, Actor};
 use crate::db::audit::AuditRow;
 use crate::db::projects::{self, FileMeta, PaymentRow, ProjectRow, ReportRow, TrancheRow};
@@ -357,21 +357,20 @@ async fn project(
 
 async fn upload_agreement(
     ctx: PageCtx,
-    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
-    let up = match super::orgs::read_upload(payload, state.settings.upload_max_bytes).await {
+    let max = state.settings.upload_max_bytes;
+    let up = match payload.read(max, Sender::Page).await {
         Ok(up) => up,
-        Err(AppError::Validation(e)) => {
-            return show_project(ctx, &state, id, e, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        Err(e) => {
+            let (e, status) = super::upload::shown_on_form(e, max)?;
+            return show_project(ctx, &state, id, e, None, status).await;
         }
-        Err(e) => return Err(e),
     };
-    csrf::check(&req, up.csrf.as_deref())?;
     let s = state.settings.clone();
     match db::run(&state.pool, move |c| {
         ops::execution::record_agreement(c, &s, &actor, id, &up.filename, &up.bytes)
@@ -838,21 +837,20 @@ async fn review_report(
 
 async fn upload_evidence(
     ctx: PageCtx,
-    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    payload: Multipart,
+    payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
-    let up = match super::orgs::read_upload(payload, state.settings.upload_max_bytes).await {
+    let max = state.settings.upload_max_bytes;
+    let up = match payload.read(max, Sender::Page).await {
         Ok(up) => up,
-        Err(AppError::Validation(e)) => {
-            return show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
+        Err(e) => {
+            let (e, status) = super::upload::shown_on_form(e, max)?;
+            return show_report(ctx, &state, id, None, e, status).await;
         }
-        Err(e) => return Err(e),
     };
-    csrf::check(&req, up.csrf.as_deref())?;
     match db::run(&state.pool, move |c| {
         ops::execution::upload_evidence(c, &actor, id, &up.filename, &up.bytes)
     })

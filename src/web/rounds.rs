@@ -227,6 +227,14 @@ impl RoundForm {
     /// Reads the form; every unreadable field is reported.
     pub fn parse(&self) -> Result<(RoundCore, RoundRules), FieldErrors> {
         let mut e = FieldErrors::new();
+        for (field, text) in [
+            ("categories", &self.categories),
+            ("review_criteria", &self.review_criteria),
+            ("evaluation_criteria", &self.evaluation_criteria),
+            ("grade_bands", &self.grade_bands),
+        ] {
+            crate::domain::limits::check(&mut e, field, text, crate::domain::limits::RULE_LINES);
+        }
         let mut int = |field: &str, s: &str| -> i32 {
             match s.trim().parse::<i32>() {
                 Ok(v) => v,
@@ -930,6 +938,37 @@ mod tests {
         ] {
             assert!(e.has(f), "{f}: {e:?}");
         }
+    }
+
+    #[test]
+    fn over_long_rule_lists_are_named() {
+        let long = "为老服务\n".repeat(crate::domain::limits::RULE_LINES / 4);
+        let form = RoundForm {
+            categories: long.clone(),
+            grade_bands: long,
+            ..RoundForm::from_round(
+                &RoundCore {
+                    title: "x".into(),
+                    year: 2027,
+                    description: String::new(),
+                    total_budget: Fen::ZERO,
+                    min_grant: Fen::ZERO,
+                    max_grant: Fen::ZERO,
+                    opens_at: None,
+                    closes_at: None,
+                    review_due: None,
+                },
+                &RoundRules::default(),
+                1,
+            )
+        };
+        let e = form.parse().unwrap_err();
+        assert!(e.has("categories"), "{e:?}");
+        assert!(e
+            .0
+            .iter()
+            .any(|x| x.field == "categories" && x.msg.key == "field.too_long"));
+        assert!(!e.has("review_criteria"), "{e:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Integration tests: the whole app over HTTP, once on SQLite and once on PostgreSQL.
 
 mod helpers;
+mod limits;
 
 mod accounts;
 mod award;

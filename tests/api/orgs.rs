@@ -352,7 +352,7 @@ async fn documents_are_checked_by_content_and_size(b: Backend) {
     );
     // Too large.
     let mut big = PDF.to_vec();
-    big.resize(300 * 1024, b' ');
+    big.resize(210 * 1024, b' ');
     let r = upload(big, "big.pdf").await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let v: serde_json::Value = r.json().await.unwrap();
