@@ -1,11 +1,81 @@
-//! Login throttling, kept in the database so that every instance sees the same counts.
+//! Abuse limits, kept in the database so that every instance on one PostgreSQL sees the same
+//! counts: a fixed-window counter per key ([`hit`]) for anything a stranger can trigger
+//! (sign-up, password reset, objections, ...), and the login lock after repeated failures.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
 
 use super::schema::login_throttle as lt;
+use super::schema::rate_limits as rl;
 use super::DbConn;
 use crate::error::AppError;
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = Integer)]
+    hits: i32,
+    #[diesel(sql_type = Timestamp)]
+    window_started_at: NaiveDateTime,
+}
+
+/// Counts one hit on `key` in a fixed window of `window` that starts at the key's first hit;
+/// refuses with [`AppError::RateLimited`] once more than `max` hits fall in the window, with
+/// the seconds until the window ends. Refused hits count too (they never extend the window).
+///
+/// One atomic `INSERT ... ON CONFLICT DO UPDATE` on both backends: two instances inserting
+/// the same new key at once both count, neither fails, and an outer PostgreSQL transaction
+/// is never poisoned by a unique violation.
+pub fn hit(
+    conn: &mut DbConn,
+    key: &str,
+    now: NaiveDateTime,
+    max: i32,
+    window: Duration,
+) -> Result<(), AppError> {
+    let expired_before = now - window;
+    let row: Counted = diesel::sql_query(
+        "INSERT INTO rate_limits (key, hits, window_started_at) VALUES ($1, 1, $2) \
+         ON CONFLICT (key) DO UPDATE SET \
+           hits = CASE WHEN rate_limits.window_started_at <= $3 THEN 1 \
+                       ELSE rate_limits.hits + 1 END, \
+           window_started_at = CASE WHEN rate_limits.window_started_at <= $4 THEN $5 \
+                                    ELSE rate_limits.window_started_at END \
+         RETURNING hits, window_started_at",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Timestamp, _>(now)
+    .bind::<Timestamp, _>(expired_before)
+    .bind::<Timestamp, _>(expired_before)
+    .bind::<Timestamp, _>(now)
+    .get_result(conn)?;
+    if row.hits > max.max(0) {
+        let ends = row.window_started_at + window;
+        let secs = (ends - now).num_seconds().max(1);
+        return Err(AppError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    Ok(())
+}
+
+/// Counts a hit on every `(key, max)`; the first refusal wins (later keys are not counted).
+pub fn hit_all(
+    conn: &mut DbConn,
+    limits: &[(String, i32)],
+    now: NaiveDateTime,
+    window: Duration,
+) -> Result<(), AppError> {
+    for (key, max) in limits {
+        hit(conn, key, now, *max, window)?;
+    }
+    Ok(())
+}
+
+/// Forgets counters whose window ended before `before`; returns how many.
+pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, AppError> {
+    Ok(diesel::delete(rl::table.filter(rl::window_started_at.lt(before))).execute(conn)?)
+}
 
 /// The latest `locked_until` among `keys` that is still in the future.
 pub fn locked_until(
