@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod award;
+mod limits;
 mod browser;
 mod cli;
 mod evaluation;
