@@ -188,7 +188,9 @@ pub fn parse_trusted_proxies(list: &[String]) -> anyhow::Result<Vec<ipnet::IpNet
         .map(|e| {
             e.parse::<ipnet::IpNet>()
                 .or_else(|_| e.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| anyhow::anyhow!("trusted_proxies: {e:?} is not an IP address or CIDR range"))
+                .map_err(|_| {
+                    anyhow::anyhow!("trusted_proxies: {e:?} is not an IP address or CIDR range")
+                })
         })
         .collect()
 }

@@ -122,13 +122,14 @@ pub fn normalized_email(email: &str) -> String {
     }
 }
 
-/// A reason as compared for duplicates: runs of whitespace as one space, lower-case.
+/// A reason as compared for duplicates: without whitespace (Chinese text has no spaces to
+/// keep), lower-case.
 fn normalized_reason(reason: &str) -> String {
     reason
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// What decides whether two objections are duplicates.
@@ -266,7 +267,10 @@ mod tests {
             duplicate_groups(&items),
             vec![(1, 3), (1, 3), (1, 3), (4, 1), (5, 1)]
         );
-        assert_eq!(normalized_email(" Li.Ming+x@Example.org"), "li.ming@example.org");
+        assert_eq!(
+            normalized_email(" Li.Ming+x@Example.org"),
+            "li.ming@example.org"
+        );
         assert!(duplicate_groups(&[]).is_empty());
     }
 

@@ -121,7 +121,9 @@ pub fn spawn_worker(
                     Err(e) => tracing::error!(error = %e, "report reminders failed"),
                 }
                 match housekeeping(&pool).await {
-                    Ok(n) if n > 0 => tracing::info!(objections = n, "unconfirmed objections purged"),
+                    Ok(n) if n > 0 => {
+                        tracing::info!(objections = n, "unconfirmed objections purged")
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "housekeeping failed"),
                 }

@@ -386,8 +386,9 @@ pub fn confirm_objection(
         s.rate_window(),
     )?;
     let filed_after = now() - chrono::Duration::hours(award::OBJECTION_CONFIRM_HOURS);
-    let o = awards::unconfirmed_by_token(conn, &crate::auth::hash_token(token.trim()), filed_after)?
-        .ok_or_else(|| AppError::bad_request("error.token_invalid"))?;
+    let o =
+        awards::unconfirmed_by_token(conn, &crate::auth::hash_token(token.trim()), filed_after)?
+            .ok_or_else(|| AppError::bad_request("error.token_invalid"))?;
     let round = rounds::find(conn, o.round_id)?;
     if round.status() != RoundStatus::Notice {
         return Err(AppError::conflict("error.notice_closed"));

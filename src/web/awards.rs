@@ -285,10 +285,7 @@ async fn officer_notice(
     .await?;
     let (round, notice, list, objections, projects) = page;
     let running = round.status() == RoundStatus::Notice && db::now() < notice.ends_at;
-    let open_objections = objections
-        .iter()
-        .filter(|o| o.row.status == "open")
-        .count();
+    let open_objections = objections.iter().filter(|o| o.row.status == "open").count();
     let used_fen = list
         .iter()
         .filter(|a| a.state == "funded")
@@ -556,13 +553,15 @@ async fn confirm_page(
     let token = q.into_inner().token;
     let t = token.clone();
     let found = db::run(&state.pool, move |c| {
-        let after = db::now()
-            - chrono::Duration::hours(crate::domain::award::OBJECTION_CONFIRM_HOURS);
+        let after =
+            db::now() - chrono::Duration::hours(crate::domain::award::OBJECTION_CONFIRM_HOURS);
         let Some(o) = awards::unconfirmed_by_token(c, &crate::auth::hash_token(t.trim()), after)?
         else {
             return Ok(None);
         };
-        let number = proposals::find(c, o.proposal_id)?.number.unwrap_or_default();
+        let number = proposals::find(c, o.proposal_id)?
+            .number
+            .unwrap_or_default();
         let round = crate::db::rounds::find(c, o.round_id)?;
         Ok(Some((number, round.title)))
     })

@@ -543,7 +543,12 @@ mod tests {
 
     #[test]
     fn without_trust_proxy_the_peer_is_the_client() {
-        let got = client_ip(Some(ip("127.0.0.1")), &["6.6.6.6"], false, &default_trusted());
+        let got = client_ip(
+            Some(ip("127.0.0.1")),
+            &["6.6.6.6"],
+            false,
+            &default_trusted(),
+        );
         assert_eq!(got, Some(ip("127.0.0.1")));
     }
 
@@ -613,7 +618,12 @@ mod tests {
         );
         assert_eq!(got, Some(ip("10.0.0.2")));
         // An IPv4 peer seen as IPv6-mapped is the same address.
-        let got = client_ip(Some(ip("::ffff:127.0.0.1")), &["203.0.113.1"], true, &default_trusted());
+        let got = client_ip(
+            Some(ip("::ffff:127.0.0.1")),
+            &["203.0.113.1"],
+            true,
+            &default_trusted(),
+        );
         assert_eq!(got, Some(ip("203.0.113.1")));
     }
 }

@@ -121,9 +121,7 @@ async fn signup_reports_every_bad_field_and_keeps_what_was_typed(b: Backend) {
         )
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    let count = app
-        .db(|c| yichuang::db::users::count(c).unwrap())
-        .await;
+    let count = app.db(|c| yichuang::db::users::count(c).unwrap()).await;
     assert_eq!(count, 2, "the admin and the one member");
 }
 dual!(signup_reports_every_bad_field_and_keeps_what_was_typed);

@@ -4,11 +4,11 @@ mod helpers;
 
 mod accounts;
 mod award;
-mod limits;
 mod browser;
 mod cli;
 mod evaluation;
 mod execution;
+mod limits;
 mod orgs;
 mod platform;
 mod proposals;
