@@ -100,11 +100,8 @@ pub fn client_ip(
     trust_proxy: bool,
     trusted: &[ipnet::IpNet],
 ) -> Option<std::net::IpAddr> {
-    let peer = peer.map(|p| p.to_canonical());
+    let mut current = peer?.to_canonical();
     let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
-    let Some(mut current) = peer else {
-        return None;
-    };
     if !trust_proxy || !is_trusted(&current) {
         return Some(current);
     }

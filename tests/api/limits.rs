@@ -571,3 +571,89 @@ async fn the_rate_limit_counts_concurrent_hits_from_several_instances(b: Backend
     assert!(passed.is_ok());
 }
 dual!(the_rate_limit_counts_concurrent_hits_from_several_instances);
+
+async fn sign_ups_and_verification_resends_are_limited(b: Backend) {
+    let app = spawn_with(b, |s| {
+        s.account_mail_limit_per_client = 7;
+        s.login_max_failures = 2;
+    })
+    .await;
+    let signup = |email: &str| json!({"email": email, "name": "李明", "password": PASSWORD});
+    // An unconfirmed sign-up signing in with the right password gets a fresh link, within
+    // the recipient's limit: the sign-up and four resends.
+    let (s, _) = app
+        .post("/api/v1/auth/signup", None, signup("pending@example.org"))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    for _ in 0..4 {
+        let (s, v) = app
+            .post(
+                "/api/v1/auth/token",
+                None,
+                json!({"email": "pending@example.org", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": "pending@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    retry_after(&res);
+    assert_eq!(app.emails_to("pending@example.org").await.len(), 5);
+
+    // Five counted for this client address; two more sign-ups pass, the next is refused,
+    // from the API and from the page.
+    for e in ["one@example.org", "two@example.org"] {
+        let (s, _) = app.post("/api/v1/auth/signup", None, signup(e)).await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&signup("three@example.org"))
+        .send()
+        .await
+        .unwrap();
+    retry_after(&res);
+    let web = app.browser();
+    let res = web
+        .post_form(
+            &app,
+            "/signup",
+            &[
+                ("email", "four@example.org"),
+                ("name", "李明"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    retry_after(&res);
+    assert!(app.emails_to("three@example.org").await.is_empty());
+    assert!(app.emails_to("four@example.org").await.is_empty());
+
+    // The login lock answers 429 with Retry-After too, on the API and on the page.
+    for _ in 0..2 {
+        app.post(
+            "/api/v1/auth/token",
+            None,
+            json!({"email": "one@example.org", "password": "wrong-wrong-wrong"}),
+        )
+        .await;
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": "one@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let secs = retry_after(&res);
+    assert!(secs <= 15 * 60, "{secs}");
+    let res = web.login(&app, "one@example.org", PASSWORD).await;
+    retry_after(&res);
+}
+dual!(sign_ups_and_verification_resends_are_limited);
