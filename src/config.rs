@@ -57,7 +57,9 @@ pub struct Settings {
     /// With `trust_proxy`: the addresses of your own proxies and load balancers, as IPs or
     /// CIDR ranges (`["10.0.0.0/8", "192.0.2.7"]`; in the environment
     /// `YICHUANG_TRUSTED_PROXIES='["10.0.0.0/8"]'`). Empty (the default) trusts loopback and
-    /// the private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7, fe80::/10).
+    /// the private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7, fe80::/10): right
+    /// when the clients reach the proxy from the internet; when clients sit in a private network
+    /// themselves, list only the proxies, or those clients could name any address.
     pub trusted_proxies: Vec<String>,
     pub db_pool_size: u32,
     /// HTTP worker threads; 0 means one per core.
@@ -69,7 +71,9 @@ pub struct Settings {
     pub login_max_failures: i32,
     pub login_lock_minutes: i64,
     pub upload_max_bytes: usize,
-    /// The window of the abuse limits below, in minutes (each limit counts per window).
+    /// The window of the abuse limits below, in minutes: each counts requests in a fixed
+    /// window that starts at a key's first request. The counts live in the database, so every
+    /// instance shares them; a refusal is a 429 with `Retry-After`. A limit of 0 refuses all.
     pub rate_window_minutes: i64,
     /// Objections one client address may file per window.
     pub objection_limit_per_client: i32,
@@ -212,4 +216,24 @@ fn load_or_create_secret(dir: &Path) -> anyhow::Result<String> {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_come_from_the_environment_as_a_list() {
+        std::env::set_var(
+            "YICHUANGTESTRL_TRUSTED_PROXIES",
+            r#"["10.0.0.0/8", "192.0.2.7"]"#,
+        );
+        let s: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Env::prefixed("YICHUANGTESTRL_"))
+            .extract()
+            .unwrap();
+        assert_eq!(s.trusted_proxies, vec!["10.0.0.0/8", "192.0.2.7"]);
+        let nets = parse_trusted_proxies(&s.trusted_proxies).unwrap();
+        assert!(nets[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().unwrap()));
+    }
 }
