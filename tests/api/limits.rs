@@ -569,6 +569,33 @@ async fn the_rate_limit_counts_concurrent_hits_from_several_instances(b: Backend
         })
         .await;
     assert!(passed.is_ok());
+
+    // The login lock counts the same way: 20 failures at once on a new key, a lock at 15.
+    let fail = || {
+        let pool = app.pool.clone();
+        std::thread::spawn(move || {
+            let mut locks = 0;
+            for _ in 0..10 {
+                let mut c = pool.get().unwrap();
+                let locked = yichuang::db::throttle::record_failure(
+                    &mut c,
+                    "acct:race@example.org",
+                    yichuang::db::now(),
+                    15,
+                    Duration::minutes(15),
+                )
+                .unwrap();
+                locks += usize::from(locked.is_some());
+            }
+            locks
+        })
+    };
+    let (a, b2) = (fail(), fail());
+    assert_eq!(
+        a.join().unwrap() + b2.join().unwrap(),
+        1,
+        "one lock at the 15th"
+    );
 }
 dual!(the_rate_limit_counts_concurrent_hits_from_several_instances);
 
