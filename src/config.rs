@@ -55,8 +55,17 @@ pub struct Settings {
     pub session_hours: i64,
     /// Mark cookies `Secure` (serve over HTTPS).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted load balancer only).
+    /// Take the client address from `X-Forwarded-For` (behind a trusted load balancer only):
+    /// the right-most hop that is not one of `trusted_proxies`, so a client cannot choose its
+    /// own address by sending the header itself.
     pub trust_proxy: bool,
+    /// With `trust_proxy`: the addresses of your own proxies and load balancers, as IPs or
+    /// CIDR ranges (`["10.0.0.0/8", "192.0.2.7"]`; in the environment
+    /// `YICHUANG_TRUSTED_PROXIES='["10.0.0.0/8"]'`). Empty (the default) trusts loopback and
+    /// the private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7, fe80::/10): right
+    /// when the clients reach the proxy from the internet; when clients sit in a private network
+    /// themselves, list only the proxies, or those clients could name any address.
+    pub trusted_proxies: Vec<String>,
     pub db_pool_size: u32,
     /// HTTP worker threads; 0 means one per core.
     pub http_workers: usize,
@@ -67,6 +76,24 @@ pub struct Settings {
     pub login_max_failures: i32,
     pub login_lock_minutes: i64,
     pub upload_max_bytes: usize,
+    /// The window of the abuse limits below, in minutes: each counts requests in a fixed
+    /// window that starts at a key's first request. The counts live in the database, so every
+    /// instance shares them; a refusal is a 429 with `Retry-After`. A limit of 0 refuses all.
+    pub rate_window_minutes: i64,
+    /// Objections one client address may file per window.
+    pub objection_limit_per_client: i32,
+    /// Objections one email address may file per window, from any client address.
+    pub objection_limit_per_email: i32,
+    /// Objection confirmations one client address may try per window.
+    pub objection_confirm_limit_per_client: i32,
+    /// Account emails (sign-up, password reset, verification resend) one client address may
+    /// ask for per window.
+    pub account_mail_limit_per_client: i32,
+    /// Account emails one address may receive per window, whoever asks.
+    pub account_mail_limit_per_recipient: i32,
+    /// Parsed `trusted_proxies` (filled by [`Settings::finish`]).
+    #[serde(skip)]
+    pub trusted_nets: Vec<ipnet::IpNet>,
 }
 
 impl Default for Settings {
@@ -84,6 +111,7 @@ impl Default for Settings {
             session_hours: 12,
             secure_cookies: false,
             trust_proxy: false,
+            trusted_proxies: Vec::new(),
             db_pool_size: 16,
             http_workers: 0,
             worker: true,
@@ -91,6 +119,13 @@ impl Default for Settings {
             login_max_failures: 5,
             login_lock_minutes: 15,
             upload_max_bytes: 10 * 1024 * 1024,
+            rate_window_minutes: 60,
+            objection_limit_per_client: 5,
+            objection_limit_per_email: 5,
+            objection_confirm_limit_per_client: 20,
+            account_mail_limit_per_client: 20,
+            account_mail_limit_per_recipient: 5,
+            trusted_nets: Vec::new(),
         }
     }
 }
@@ -132,12 +167,48 @@ impl Settings {
         if self.audit_key.expose().len() < 32 {
             anyhow::bail!("YICHUANG_AUDIT_KEY must be at least 32 characters");
         }
+        self.trusted_nets = parse_trusted_proxies(&self.trusted_proxies)?;
         Ok(self)
+    }
+
+    /// The window of the abuse limits.
+    pub fn rate_window(&self) -> chrono::Duration {
+        chrono::Duration::minutes(self.rate_window_minutes.max(1))
     }
 
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
     }
+}
+
+/// The trusted proxies as networks; an empty list means loopback and the private ranges.
+pub fn parse_trusted_proxies(list: &[String]) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    const DEFAULT: [&str; 9] = [
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "fc00::/7",
+        "fe80::/10",
+        "::ffff:127.0.0.0/104",
+    ];
+    let entries: Vec<&str> = if list.is_empty() {
+        DEFAULT.to_vec()
+    } else {
+        list.iter().map(|s| s.trim()).collect()
+    };
+    entries
+        .into_iter()
+        .map(|e| {
+            e.parse::<ipnet::IpNet>()
+                .or_else(|_| e.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!("trusted_proxies: {e:?} is not an IP address or CIDR range")
+                })
+        })
+        .collect()
 }
 
 /// The secret kept in the file `<dir>/<name>`, created (readable by the owner only) if it is
@@ -159,4 +230,24 @@ fn load_or_create_secret(dir: &Path, name: &str) -> anyhow::Result<String> {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_come_from_the_environment_as_a_list() {
+        std::env::set_var(
+            "YICHUANGTESTRL_TRUSTED_PROXIES",
+            r#"["10.0.0.0/8", "192.0.2.7"]"#,
+        );
+        let s: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Env::prefixed("YICHUANGTESTRL_"))
+            .extract()
+            .unwrap();
+        assert_eq!(s.trusted_proxies, vec!["10.0.0.0/8", "192.0.2.7"]);
+        let nets = parse_trusted_proxies(&s.trusted_proxies).unwrap();
+        assert!(nets[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().unwrap()));
+    }
 }

@@ -1514,7 +1514,7 @@ impl<'a> Seeder<'a> {
         ];
         for (pos, name, email, reason, upheld, response) in objections {
             let Some(pid) = listed.get(pos) else { continue };
-            let id = ops::award::file_objection(
+            let filed = ops::award::file_objection(
                 self.c,
                 self.s,
                 round,
@@ -1526,8 +1526,13 @@ impl<'a> Seeder<'a> {
                     reason: reason.into(),
                 },
                 "zh-CN",
+                "demo",
             )
             .step("objection")?;
+            // Its author follows the emailed link.
+            let id = ops::award::confirm_objection(self.c, self.s, &filed.token, "zh-CN", "demo")
+                .step("confirm an objection")?
+                .id;
             ops::award::answer_objection(
                 self.c,
                 self.s,
@@ -1699,6 +1704,7 @@ impl<'a> Seeder<'a> {
             diesel::update(objections::table.find(id))
                 .set((
                     objections::created_at.eq(filed),
+                    objections::confirmed_at.eq(Some(filed + Duration::hours(1))),
                     objections::answered_at.eq(Some(filed + Duration::days(3))),
                 ))
                 .execute(self.c)?;

@@ -77,6 +77,9 @@ pub enum AppError {
     Conflict(Msg),
     #[error("too many attempts")]
     TooManyAttempts { until: NaiveDateTime },
+    /// An abuse limit was reached (sign-up, reset, objections, ...): 429 with `Retry-After`.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: i64 },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unexpected: {0}")]
@@ -104,6 +107,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(m) => short_code(m.key, "conflict"),
             AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Unexpected(_) => "internal_error",
         }
@@ -125,8 +129,32 @@ impl AppError {
             AppError::TooManyAttempts { until } => Msg::new("error.too_many_attempts")
                 .arg("until", crate::web::fmt_time(*until))
                 .render(lang),
+            AppError::RateLimited { retry_after_secs } => Msg::new("error.rate_limited")
+                .arg("minutes", (retry_after_secs + 59) / 60)
+                .render(lang),
             AppError::PayloadTooLarge => Msg::new("error.payload_too_large").render(lang),
             AppError::Unexpected(_) => Msg::new("error.internal").render(lang),
+        }
+    }
+
+    /// Seconds a client should wait before trying again (the `Retry-After` header of a 429).
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            AppError::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            AppError::TooManyAttempts { until } => {
+                Some((*until - crate::db::now()).num_seconds().max(1))
+            }
+            _ => None,
+        }
+    }
+
+    /// Adds the headers that belong to this error (`Retry-After`) to a response built for it.
+    pub fn add_headers(&self, res: &mut HttpResponse) {
+        if let Some(secs) = self.retry_after_secs() {
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, v);
+            }
         }
     }
 
@@ -138,6 +166,9 @@ impl AppError {
             "status": self.status_code().as_u16(),
             "code": self.code(),
         });
+        if let Some(secs) = self.retry_after_secs() {
+            body["retry_after"] = secs.into();
+        }
         if let AppError::Validation(fields) = self {
             body["errors"] = fields
                 .0
@@ -168,7 +199,9 @@ impl ResponseError for AppError {
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. } | AppError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -181,6 +214,7 @@ impl ResponseError for AppError {
         let mut res = HttpResponse::build(self.status_code())
             .content_type("application/problem+json")
             .body(self.problem(Lang::default()).to_string());
+        self.add_headers(&mut res);
         // Kept for the middleware that localizes the body or renders an HTML page.
         res.extensions_mut().insert(self.clone());
         res

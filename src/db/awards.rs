@@ -290,6 +290,8 @@ pub struct ObjectionRow {
     pub response: Option<String>,
     pub answered_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// When its author confirmed it from the emailed link; until then it counts nowhere.
+    pub confirmed_at: Option<NaiveDateTime>,
 }
 
 pub struct NewObjection<'a> {
@@ -299,6 +301,8 @@ pub struct NewObjection<'a> {
     pub email: &'a str,
     pub phone: &'a str,
     pub reason: &'a str,
+    /// The hash of the one-time confirmation token mailed to `email`.
+    pub confirm_token_hash: &'a str,
 }
 
 pub fn insert_objection(conn: &mut DbConn, o: &NewObjection) -> Result<i64, AppError> {
@@ -312,6 +316,8 @@ pub fn insert_objection(conn: &mut DbConn, o: &NewObjection) -> Result<i64, AppE
             objections::reason.eq(o.reason),
             objections::status.eq("open"),
             objections::created_at.eq(now()),
+            objections::confirm_token_hash.eq(Some(o.confirm_token_hash)),
+            objections::confirmed_at.eq(None::<NaiveDateTime>),
         ))
         .returning(objections::id)
         .get_result(conn)?)
@@ -329,6 +335,7 @@ type ObjectionCols = (
     objections::response,
     objections::answered_at,
     objections::created_at,
+    objections::confirmed_at,
 );
 const OBJECTION_COLS: ObjectionCols = (
     objections::id,
@@ -342,29 +349,80 @@ const OBJECTION_COLS: ObjectionCols = (
     objections::response,
     objections::answered_at,
     objections::created_at,
+    objections::confirmed_at,
 );
 
+/// A confirmed objection (an unconfirmed one is not found).
 pub fn objection(conn: &mut DbConn, id: i64) -> Result<ObjectionRow, AppError> {
     Ok(objections::table
         .find(id)
+        .filter(objections::confirmed_at.is_not_null())
         .select(OBJECTION_COLS)
         .first(conn)?)
 }
 
+/// The confirmed objections of a round.
 pub fn objections(conn: &mut DbConn, round_id: i64) -> Result<Vec<ObjectionRow>, AppError> {
     Ok(objections::table
         .filter(objections::round_id.eq(round_id))
+        .filter(objections::confirmed_at.is_not_null())
         .order(objections::id)
         .select(OBJECTION_COLS)
         .load(conn)?)
 }
 
+/// Confirmed objections not answered yet: they hold up the award.
 pub fn count_open_objections(conn: &mut DbConn, round_id: i64) -> Result<i64, AppError> {
     Ok(objections::table
         .filter(objections::round_id.eq(round_id))
         .filter(objections::status.eq("open"))
+        .filter(objections::confirmed_at.is_not_null())
         .count()
         .get_result(conn)?)
+}
+
+/// The unconfirmed objection whose confirmation token hashes to `token_hash`, if it was
+/// filed after `filed_after`.
+pub fn unconfirmed_by_token(
+    conn: &mut DbConn,
+    token_hash: &str,
+    filed_after: NaiveDateTime,
+) -> Result<Option<ObjectionRow>, AppError> {
+    Ok(objections::table
+        .filter(objections::confirm_token_hash.eq(token_hash))
+        .filter(objections::confirmed_at.is_null())
+        .filter(objections::created_at.gt(filed_after))
+        .select(OBJECTION_COLS)
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks an objection confirmed and voids its token; false when it already was.
+pub fn confirm_objection(conn: &mut DbConn, id: i64) -> Result<bool, AppError> {
+    let n = diesel::update(
+        objections::table
+            .find(id)
+            .filter(objections::confirmed_at.is_null()),
+    )
+    .set((
+        objections::confirmed_at.eq(Some(now())),
+        objections::confirm_token_hash.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Deletes the objections never confirmed and filed before `before`; returns how many.
+pub fn purge_unconfirmed_objections(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+) -> Result<usize, AppError> {
+    Ok(diesel::delete(
+        objections::table
+            .filter(objections::confirmed_at.is_null())
+            .filter(objections::created_at.lt(before)),
+    )
+    .execute(conn)?)
 }
 
 /// Answers an open objection; false when it was already answered.

@@ -110,6 +110,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        hits -> Integer,
+        window_started_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_head (id) {
         id -> BigInt,
         last_hash -> Text,
@@ -359,6 +367,8 @@ diesel::table! {
         answered_by -> Nullable<BigInt>,
         answered_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        confirm_token_hash -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -510,6 +520,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     org_documents,
     tokens,
     login_throttle,
+    rate_limits,
     audit_head,
     audit_log,
     outbox,

@@ -104,6 +104,83 @@ pub fn check_objection(i: &ObjectionInput, listed: &[i64]) -> Result<ValidObject
     }
 }
 
+/// Hours within which the author of an objection must confirm it from the emailed link;
+/// unconfirmed objections count nowhere and are deleted after that.
+pub const OBJECTION_CONFIRM_HOURS: i64 = 24;
+
+/// An email address as compared for duplicates and limits: trimmed, lower-case, without a
+/// `+tag` in the local part (`Li.Ming+x@Example.org` is `li.ming@example.org`).
+pub fn normalized_email(email: &str) -> String {
+    let e = email.trim().to_lowercase();
+    match e.rsplit_once('@') {
+        Some((local, domain)) => {
+            let local = local.split('+').next().unwrap_or(local);
+            format!("{local}@{domain}")
+        }
+        None => e,
+    }
+}
+
+/// A reason as compared for duplicates: without whitespace (Chinese text has no spaces to
+/// keep), lower-case.
+fn normalized_reason(reason: &str) -> String {
+    reason
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// What decides whether two objections are duplicates.
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectionKey<'a> {
+    pub id: i64,
+    pub proposal_id: i64,
+    pub email: &'a str,
+    pub reason: &'a str,
+}
+
+/// Groups duplicate objections: two are in one group when they share the normalized email,
+/// or the proposal and the reason text; groups are closed under both (A–B by email and B–C by
+/// reason put A, B and C together). Returns, for each input in order, the smallest id of its
+/// group and the group's size.
+pub fn duplicate_groups(items: &[ObjectionKey]) -> Vec<(i64, usize)> {
+    use std::collections::HashMap;
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut parent: Vec<usize> = (0..items.len()).collect();
+    let mut by_email: HashMap<String, usize> = HashMap::new();
+    let mut by_reason: HashMap<(i64, String), usize> = HashMap::new();
+    for (i, o) in items.iter().enumerate() {
+        let firsts = [
+            *by_email.entry(normalized_email(o.email)).or_insert(i),
+            *by_reason
+                .entry((o.proposal_id, normalized_reason(o.reason)))
+                .or_insert(i),
+        ];
+        for f in firsts {
+            let (a, b) = (root(&mut parent, i), root(&mut parent, f));
+            if a != b {
+                parent[a] = b;
+            }
+        }
+    }
+    let mut first_id: HashMap<usize, i64> = HashMap::new();
+    let mut size: HashMap<usize, usize> = HashMap::new();
+    let roots: Vec<usize> = (0..items.len()).map(|i| root(&mut parent, i)).collect();
+    for (i, r) in roots.iter().enumerate() {
+        let id = first_id.entry(*r).or_insert(items[i].id);
+        *id = (*id).min(items[i].id);
+        *size.entry(*r).or_insert(0) += 1;
+    }
+    roots.iter().map(|r| (first_id[r], size[r])).collect()
+}
+
 /// One line of the published list, for [`fill_from_waitlist`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedLine {
@@ -168,6 +245,34 @@ pub fn project_period(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn duplicates_group_by_email_or_by_proposal_and_reason() {
+        use super::{duplicate_groups, normalized_email, ObjectionKey};
+        let k = |id, proposal_id, email, reason| ObjectionKey {
+            id,
+            proposal_id,
+            email,
+            reason,
+        };
+        let items = [
+            k(1, 10, "a@x.org", "重复申报，内容相同"),
+            k(2, 11, "A+spam@X.org ", "另一个理由足够长"),
+            k(3, 10, "b@x.org", "重复申报，  内容相同"),
+            k(4, 12, "c@x.org", "重复申报，内容相同"),
+            k(5, 12, "d@x.org", "完全不同的理由写在这里"),
+        ];
+        // 1–2 by email, 1–3 by proposal and reason; 4 has the reason but another proposal.
+        assert_eq!(
+            duplicate_groups(&items),
+            vec![(1, 3), (1, 3), (1, 3), (4, 1), (5, 1)]
+        );
+        assert_eq!(
+            normalized_email(" Li.Ming+x@Example.org"),
+            "li.ming@example.org"
+        );
+        assert!(duplicate_groups(&[]).is_empty());
+    }
+
     use super::*;
 
     fn line(id: i64, state: AwardState, yuan: i64, cat: &str) -> ListedLine {

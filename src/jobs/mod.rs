@@ -76,6 +76,21 @@ pub async fn report_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow:
     .await?
 }
 
+/// Deletes objections never confirmed in time and abuse-limit counters whose window ended a
+/// day ago; returns how many objections went.
+pub async fn housekeeping(pool: &DbPool) -> anyhow::Result<usize> {
+    let p = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = p.get()?;
+        let purged = crate::ops::award::purge_unconfirmed_objections(&mut conn)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::db::throttle::purge(&mut conn, db::now() - chrono::Duration::days(1))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(purged)
+    })
+    .await?
+}
+
 /// How often the report reminders are looked for (they are per day, not per second).
 const REPORT_REMINDER_EVERY: Duration = Duration::from_secs(60);
 
@@ -118,6 +133,13 @@ pub fn spawn_worker(
                     Ok(n) if n > 0 => tracing::info!(reminders = n, "report reminders queued"),
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "report reminders failed"),
+                }
+                match housekeeping(&pool).await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(objections = n, "unconfirmed objections purged")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "housekeeping failed"),
                 }
             }
             if sessions_purged.is_none_or(|t| t.elapsed() >= SESSION_PURGE_EVERY) {

@@ -157,6 +157,36 @@ fn notice(
     build(to, kind, args, body)
 }
 
+/// Someone signed up with the address of an existing account: a password-reset link for an
+/// active account (`reset_link`), else the sign-in page.
+pub fn account_exists(to: &Recipient, reset_link: Option<&str>, base_url: &str) -> Outgoing {
+    let (line, link) = match reset_link {
+        Some(l) => ("email.account_exists.reset", l.to_string()),
+        None => ("email.account_exists.sign_in", format!("{base_url}/login")),
+    };
+    notice(
+        to,
+        "account_exists",
+        &[],
+        vec![tf(to.lang, line, &[])],
+        &link,
+        base_url,
+    )
+}
+
+/// The link that makes a filed objection count, to the person who filed it.
+pub fn objection_confirm(
+    to: &Recipient,
+    number: &str,
+    round: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    let args = [("number", number.to_string()), ("round", round.to_string())];
+    let extra = vec![tf(to.lang, "email.objection_confirm.expires", &[])];
+    notice(to, "objection_confirm", &args, extra, link, base_url)
+}
+
 pub fn password_changed(to: &Recipient, base_url: &str) -> Outgoing {
     notice(
         to,

@@ -25,7 +25,35 @@ fn recipient(u: &UserRow) -> Recipient {
     Recipient::new(&u.email, &u.name, &u.locale)
 }
 
-/// An NGO member signs up; a verification link goes out by email.
+/// Counts an account email (sign-up, reset, verification resend) asked for by `client` and
+/// sent to `to` against the abuse limits; 429 once either is spent.
+fn account_mail_limits(
+    conn: &mut DbConn,
+    s: &Settings,
+    client: &str,
+    to: &str,
+) -> Result<(), AppError> {
+    throttle::hit_all(
+        conn,
+        &[
+            (
+                format!("account_mail:client:{client}"),
+                s.account_mail_limit_per_client,
+            ),
+            (
+                format!("account_mail:to:{}", to.trim().to_lowercase()),
+                s.account_mail_limit_per_recipient,
+            ),
+        ],
+        now(),
+        s.rate_window(),
+    )
+}
+
+/// An NGO member signs up; a verification link goes out by email. The answer and the work are
+/// the same when the address already has an account: that account's owner gets an email
+/// instead (a password-reset link, or a fresh verification link for an unconfirmed sign-up),
+/// so sign-up never tells a stranger which addresses are registered.
 pub fn signup(
     conn: &mut DbConn,
     s: &Settings,
@@ -33,13 +61,21 @@ pub fn signup(
     name: &str,
     password: &str,
     lang: Lang,
-) -> Result<i64, AppError> {
+    client: &str,
+) -> Result<(), AppError> {
     let acct = validate_signup(email, name, password).map_err(AppError::Validation)?;
-    if users::email_taken(conn, &acct.email)? {
-        return Err(FieldErrors::single("email", "field.email_taken"));
-    }
+    account_mail_limits(conn, s, client, &acct.email)?;
+    // Hashed either way, so both answers take the same time.
     let hash = hash_password(password).map_err(unexpected)?;
+    let existing = users::find_by_email(conn, &acct.email)?;
     db::write_tx(conn, |c| {
+        if let Some(user) = existing {
+            existing_account_email(c, s, &user)?;
+            return audit::append(
+                c,
+                Change::new(None, "user.signup_repeated", "user", user.id),
+            );
+        }
         let at = now();
         let id = users::insert(
             c,
@@ -69,9 +105,28 @@ pub fn signup(
         audit::append(
             c,
             Change::new(None, "user.signed_up", "user", id).after(user.audit_json()),
-        )?;
-        Ok(id)
+        )
     })
+}
+
+/// Someone signed up with the address of an existing account: its owner hears about it. An
+/// active account gets a password-reset link, an unconfirmed sign-up a fresh verification
+/// link, any other (disabled, invitation not accepted) a pointer to the sign-in page.
+fn existing_account_email(c: &mut DbConn, s: &Settings, user: &UserRow) -> Result<(), AppError> {
+    let to = recipient(user);
+    match (user.status(), user.password_hash.is_some()) {
+        (UserStatus::Pending, true) => {
+            let token = tokens::create(c, Purpose::VerifyEmail, user.id)?;
+            let link = format!("{}/verify-email?token={token}", s.base_url);
+            outbox::enqueue(c, &mail::verify_email(&to, &link, &s.base_url))
+        }
+        (UserStatus::Active, _) => {
+            let token = tokens::create(c, Purpose::ResetPassword, user.id)?;
+            let link = format!("{}/password/reset?token={token}", s.base_url);
+            outbox::enqueue(c, &mail::account_exists(&to, Some(&link), &s.base_url))
+        }
+        _ => outbox::enqueue(c, &mail::account_exists(&to, None, &s.base_url)),
+    }
 }
 
 /// Follows the sign-up link: the account becomes active.
@@ -136,8 +191,9 @@ pub fn login(
     match user.status() {
         UserStatus::Pending => {
             // The right password of an unconfirmed sign-up: send a fresh link, the old one
-            // may be lost or expired.
+            // may be lost or expired (within the account-email limits).
             db::write_tx(conn, |c| {
+                account_mail_limits(c, s, client, &user.email)?;
                 let token = tokens::create(c, Purpose::VerifyEmail, user.id)?;
                 let link = format!("{}/verify-email?token={token}", s.base_url);
                 outbox::enqueue(
@@ -155,23 +211,26 @@ pub fn login(
 }
 
 /// Sends a reset link if the address belongs to an active account; says nothing otherwise.
+/// Either way the same single transaction runs (the abuse limits of `client` and of the
+/// address are counted in it), so neither the answer nor its timing tells whether the
+/// address has an account.
 pub fn request_password_reset(
     conn: &mut DbConn,
     s: &Settings,
     email: &str,
+    client: &str,
 ) -> Result<(), AppError> {
     let email = parse_email(email).map_err(|m| {
         let mut e = FieldErrors::new();
         e.add("email", m);
         AppError::Validation(e)
     })?;
-    let Some(user) = users::find_by_email(conn, &email)? else {
-        return Ok(());
-    };
-    if user.status() != UserStatus::Active {
-        return Ok(());
-    }
+    let user = users::find_by_email(conn, &email)?;
     db::write_tx(conn, |c| {
+        account_mail_limits(c, s, client, &email)?;
+        let Some(user) = user.filter(|u| u.status() == UserStatus::Active) else {
+            return Ok(());
+        };
         let token = tokens::create(c, Purpose::ResetPassword, user.id)?;
         let link = format!("{}/password/reset?token={token}", s.base_url);
         outbox::enqueue(

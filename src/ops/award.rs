@@ -7,10 +7,10 @@ use chrono::NaiveDateTime;
 use crate::auth::policy::{self, Action, Actor};
 use crate::config::Settings;
 use crate::db::audit::{self, Change};
-use crate::db::awards::{self, AwardRow, Entry, NewAward, NewObjection, Notice};
+use crate::db::awards::{self, AwardRow, Entry, NewAward, NewObjection, Notice, ObjectionRow};
 use crate::db::projects::NewProject;
 use crate::db::rounds::{self, RoundRow};
-use crate::db::{self, calendar, now, outbox, proposals, reviews, DbConn};
+use crate::db::{self, calendar, now, outbox, proposals, reviews, throttle, DbConn};
 use crate::domain::account::Role;
 use crate::domain::award::{self, AwardState, ListedLine, ObjectionInput, ObjectionStatus};
 use crate::domain::calendar::add_working_days;
@@ -300,14 +300,25 @@ fn notice_open(notice: &Notice, round: &RoundRow) -> bool {
     round.status() == RoundStatus::Notice && now() < notice.ends_at
 }
 
-/// Anyone files an objection against a proposal on the list while the notice runs.
+/// A filed objection and the raw token of its confirmation link (only ever mailed).
+#[derive(Debug, Clone)]
+pub struct FiledObjection {
+    pub id: i64,
+    pub token: String,
+}
+
+/// Anyone files an objection against a proposal on the list while the notice runs. It counts
+/// (reaches the officers, holds up the award) only once its author confirms it from the link
+/// emailed to the address given, within [`award::OBJECTION_CONFIRM_HOURS`]. Filing is limited
+/// per client address and per email address.
 pub fn file_objection(
     conn: &mut DbConn,
     s: &Settings,
     round_id: i64,
     input: &ObjectionInput,
     lang: &str,
-) -> Result<i64, AppError> {
+    client: &str,
+) -> Result<FiledObjection, AppError> {
     let round = rounds::find(conn, round_id)?;
     let Some(notice) = awards::notice(conn, round_id)? else {
         return Err(AppError::conflict("error.notice_closed"));
@@ -328,6 +339,22 @@ pub fn file_objection(
         .and_then(|a| a.number.clone())
         .unwrap_or_default();
     db::write_tx(conn, |c| {
+        throttle::hit_all(
+            c,
+            &[
+                (
+                    format!("objection:client:{client}"),
+                    s.objection_limit_per_client,
+                ),
+                (
+                    format!("objection:email:{}", award::normalized_email(&v.email)),
+                    s.objection_limit_per_email,
+                ),
+            ],
+            now(),
+            s.rate_window(),
+        )?;
+        let token = crate::auth::random_token();
         let id = awards::insert_objection(
             c,
             &NewObjection {
@@ -337,28 +364,125 @@ pub fn file_objection(
                 email: &v.email,
                 phone: &v.phone,
                 reason: &v.reason,
+                confirm_token_hash: &crate::auth::hash_token(&token),
             },
         )?;
+        let link = format!("{}/objections/confirm?token={token}", s.base_url);
+        let to = Recipient::new(&v.email, &v.name, lang);
+        outbox::enqueue(
+            c,
+            &mail::objection_confirm(&to, &number, &round.title, &link, &s.base_url),
+        )?;
+        Ok(FiledObjection { id, token })
+    })
+}
+
+/// The author confirms an objection from the emailed link: from now on it holds up the award,
+/// the officers hear of it and its author gets a receipt. An unknown, used or expired token
+/// is a 400; attempts are limited per client address.
+pub fn confirm_objection(
+    conn: &mut DbConn,
+    s: &Settings,
+    token: &str,
+    lang: &str,
+    client: &str,
+) -> Result<ObjectionRow, AppError> {
+    throttle::hit(
+        conn,
+        &format!("objection_confirm:client:{client}"),
+        now(),
+        s.objection_confirm_limit_per_client,
+        s.rate_window(),
+    )?;
+    let filed_after = now() - chrono::Duration::hours(award::OBJECTION_CONFIRM_HOURS);
+    let o =
+        awards::unconfirmed_by_token(conn, &crate::auth::hash_token(token.trim()), filed_after)?
+            .ok_or_else(|| AppError::bad_request("error.token_invalid"))?;
+    let round = rounds::find(conn, o.round_id)?;
+    if round.status() != RoundStatus::Notice {
+        return Err(AppError::conflict("error.notice_closed"));
+    }
+    let number = proposals::find(conn, o.proposal_id)?
+        .number
+        .unwrap_or_default();
+    db::write_tx(conn, |c| {
+        if !awards::confirm_objection(c, o.id)? {
+            return Err(AppError::bad_request("error.token_invalid"));
+        }
         audit::append(
             c,
-            Change::new(None, "objection.filed", "objection", id).after(serde_json::json!({
-                "round_id": round_id,
-                "proposal_id": v.proposal_id,
-                "name": v.name,
+            Change::new(None, "objection.filed", "objection", o.id).after(serde_json::json!({
+                "round_id": o.round_id,
+                "proposal_id": o.proposal_id,
+                "name": o.name,
             })),
         )?;
-        let public = format!("{}/notices/{round_id}", s.base_url);
-        let to = Recipient::new(&v.email, &v.name, lang);
+        let public = format!("{}/notices/{}", s.base_url, o.round_id);
+        let to = Recipient::new(&o.email, &o.name, lang);
         outbox::enqueue(
             c,
             &mail::objection_received(&to, &number, &round.title, &public, &s.base_url),
         )?;
-        let link = format!("{}/rounds/{round_id}/notice", s.base_url);
+        let link = format!("{}/rounds/{}/notice", s.base_url, o.round_id);
         super::email_officers(c, round.bureau_id, |to| {
             mail::objection_filed(to, &number, &round.title, &link, &s.base_url)
         })?;
-        Ok(id)
+        awards::objection(c, o.id)
     })
+}
+
+/// Deletes objections never confirmed within [`award::OBJECTION_CONFIRM_HOURS`] (worker).
+pub fn purge_unconfirmed_objections(conn: &mut DbConn) -> Result<usize, AppError> {
+    let before = now() - chrono::Duration::hours(award::OBJECTION_CONFIRM_HOURS);
+    db::write_tx(conn, |c| awards::purge_unconfirmed_objections(c, before))
+}
+
+/// A confirmed objection with the duplicates the officer should read together: the same
+/// (normalized) email, or the same proposal with the same reason.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ObjectionItem {
+    #[serde(flatten)]
+    pub row: ObjectionRow,
+    /// The id of the first objection of its group of duplicates (its own id when alone).
+    pub group: i64,
+    /// How many objections the group holds (1 when there is no duplicate).
+    pub group_size: i64,
+}
+
+/// The confirmed objections of a round for its officers, duplicates side by side (ordered by
+/// group, then by filing).
+pub fn objections_for_officer(
+    conn: &mut DbConn,
+    actor: &Actor,
+    round_id: i64,
+) -> Result<Vec<ObjectionItem>, AppError> {
+    super::rounds::find_managed(conn, actor, round_id)?;
+    Ok(group_objections(awards::objections(conn, round_id)?))
+}
+
+/// Pairs each objection with its group of duplicates, ordered by group, then by id.
+pub fn group_objections(rows: Vec<ObjectionRow>) -> Vec<ObjectionItem> {
+    let keys: Vec<award::ObjectionKey> = rows
+        .iter()
+        .map(|o| award::ObjectionKey {
+            id: o.id,
+            proposal_id: o.proposal_id,
+            email: &o.email,
+            reason: &o.reason,
+        })
+        .collect();
+    let groups = award::duplicate_groups(&keys);
+    let mut items: Vec<ObjectionItem> = rows
+        .into_iter()
+        .zip(groups)
+        .map(|(row, (group, size))| ObjectionItem {
+            row,
+            group,
+            group_size: size as i64,
+        })
+        .collect();
+    items.sort_by_key(|i| (i.group, i.row.id));
+    items
 }
 
 /// Takes a funded proposal off the list and brings in, in rank order, each waitlisted one

@@ -148,7 +148,7 @@ async fn login(
     form: CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let f = form.0;
-    let client = super::client_addr(&req, state.settings.trust_proxy);
+    let client = super::client_addr(&req, &state.settings);
     let settings = state.settings.clone();
     let (email, password) = (f.email.clone(), f.password.clone());
     let result = db::run(&state.pool, move |c| {
@@ -171,7 +171,7 @@ async fn login(
         ) => {
             let status = actix_web::ResponseError::status_code(&e);
             let error = e.message(ctx.lang());
-            render_status(
+            let mut res = render_status(
                 status,
                 &LoginPage {
                     ctx,
@@ -179,7 +179,9 @@ async fn login(
                     next: safe_next(f.next.as_deref()),
                     error,
                 },
-            )
+            )?;
+            e.add_headers(&mut res);
+            Ok(res)
         }
         Err(e) => Err(e),
     }
@@ -266,15 +268,17 @@ async fn signup_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
 
 async fn signup(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     form: CsrfForm<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
     let f = form.0;
     let settings = state.settings.clone();
     let lang = ctx.lang();
+    let client = super::client_addr(&req, &state.settings);
     let (email, name, password) = (f.email.clone(), f.name.clone(), f.password.clone());
     match db::run(&state.pool, move |c| {
-        ops::accounts::signup(c, &settings, &email, &name, &password, lang)
+        ops::accounts::signup(c, &settings, &email, &name, &password, lang, &client)
     })
     .await
     {
@@ -358,14 +362,16 @@ async fn forgot_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
 
 async fn forgot(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     form: CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, AppError> {
     let email = form.0.email;
     let settings = state.settings.clone();
+    let client = super::client_addr(&req, &state.settings);
     let e2 = email.clone();
     match db::run(&state.pool, move |c| {
-        ops::accounts::request_password_reset(c, &settings, &e2)
+        ops::accounts::request_password_reset(c, &settings, &e2, &client)
     })
     .await
     {

@@ -161,6 +161,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/rounds/{id}/objections", web::post().to(file_objection))
         .route("/rounds/{id}/objections", web::get().to(list_objections))
         .route("/objections/{id}/answer", web::post().to(answer_objection))
+        .route("/objections/confirm", web::post().to(confirm_objection))
         .route("/rounds/{id}/finalise", web::post().to(finalise_round))
         .route("/projects", web::get().to(list_projects))
         .route("/projects/{id}", web::get().to(get_project))
@@ -298,7 +299,7 @@ async fn token(
     state: web::Data<AppState>,
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let client = super::client_addr(&req, state.settings.trust_proxy);
+    let client = super::client_addr(&req, &state.settings);
     let settings = state.settings.clone();
     let b = body.into_inner();
     let user = db::run(&state.pool, move |c| {
@@ -317,8 +318,10 @@ pub struct SignupRequest {
     locale: Option<String>,
 }
 
-/// Sign up as an NGO member; a verification link is emailed.
-#[utoipa::path(post, path = "/api/v1/auth/signup", request_body = SignupRequest, tag = "auth", responses((status = 201), (status = 422)))]
+/// Sign up as an NGO member; a verification link is emailed. The answer is the same whether or
+/// not the address already has an account (its owner is emailed instead); limited per client
+/// address and per recipient (429 with `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/auth/signup", request_body = SignupRequest, tag = "auth", responses((status = 202), (status = 422), (status = 429)))]
 async fn signup(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -331,11 +334,12 @@ async fn signup(
         .and_then(Lang::parse)
         .unwrap_or_else(|| lang_of(&req));
     let settings = state.settings.clone();
-    let id = db::run(&state.pool, move |c| {
-        ops::accounts::signup(c, &settings, &b.email, &b.name, &b.password, lang)
+    let client = super::client_addr(&req, &state.settings);
+    db::run(&state.pool, move |c| {
+        ops::accounts::signup(c, &settings, &b.email, &b.name, &b.password, lang, &client)
     })
     .await?;
-    Ok(created(id))
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "ok": true })))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -360,16 +364,19 @@ pub struct EmailBody {
     email: String,
 }
 
-/// Ask for a password-reset link (answers the same whether or not the address has an account).
-#[utoipa::path(post, path = "/api/v1/auth/password/forgot", request_body = EmailBody, tag = "auth", responses((status = 202)))]
+/// Ask for a password-reset link (answers the same whether or not the address has an account;
+/// limited per client address and per recipient: 429 with `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/auth/password/forgot", request_body = EmailBody, tag = "auth", responses((status = 202), (status = 429)))]
 async fn forgot(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<EmailBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
+    let client = super::client_addr(&req, &state.settings);
     let e = body.into_inner().email;
     db::run(&state.pool, move |c| {
-        ops::accounts::request_password_reset(c, &settings, &e)
+        ops::accounts::request_password_reset(c, &settings, &e, &client)
     })
     .await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "ok": true })))
@@ -1899,8 +1906,20 @@ async fn get_notice(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// File an objection (异议) against a listed proposal while the notice runs (no sign-in).
-#[utoipa::path(post, path = "/api/v1/rounds/{id}/objections", params(("id" = i64, Path, description = "Id of the round")), request_body = crate::domain::award::ObjectionInput, tag = "award", responses((status = 201), (status = 409), (status = 422)))]
+#[derive(Serialize, ToSchema)]
+pub struct ObjectionFiled {
+    id: i64,
+    /// Always false here: the objection counts once confirmed from the emailed link.
+    confirmed: bool,
+    /// "Check your email to confirm", in the request's language.
+    message: String,
+}
+
+/// File an objection (异议) against a listed proposal while the notice runs (no sign-in). It
+/// counts only once confirmed from the link emailed to its author within 24 hours; filing is
+/// limited per client address and per email address (429 with `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/objections", params(("id" = i64, Path, description = "Id of the round")), request_body = crate::domain::award::ObjectionInput, tag = "award",
+    responses((status = 202, body = ObjectionFiled), (status = 409), (status = 422), (status = 429, description = "too many objections from this address or email")))]
 async fn file_objection(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -1908,16 +1927,51 @@ async fn file_objection(
     body: web::Json<crate::domain::award::ObjectionInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
-    let lang = lang_of(&req).code();
-    let oid = db::run(&state.pool, move |c| {
-        ops::award::file_objection(c, &s, id, &input, lang)
+    let lang = lang_of(&req);
+    let client = super::client_addr(&req, &state.settings);
+    let filed = db::run(&state.pool, move |c| {
+        ops::award::file_objection(c, &s, id, &input, lang.code(), &client)
     })
     .await?;
-    Ok(created(oid))
+    Ok(HttpResponse::Accepted().json(ObjectionFiled {
+        id: filed.id,
+        confirmed: false,
+        message: Msg::new("flash.objection_check_email").render(lang),
+    }))
 }
 
-/// The objections of a round, for its officers.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/objections", params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::awards::ObjectionRow>)))]
+#[derive(Serialize, ToSchema)]
+pub struct ObjectionConfirmed {
+    id: i64,
+    round_id: i64,
+}
+
+/// Confirm an objection with the token from the emailed link: it now reaches the officers and
+/// holds up the award. 400 for an unknown, used or expired (24 hours) token.
+#[utoipa::path(post, path = "/api/v1/objections/confirm", request_body = TokenBody, tag = "award",
+    responses((status = 200, body = ObjectionConfirmed), (status = 400), (status = 409), (status = 429)))]
+async fn confirm_objection(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<TokenBody>,
+) -> Result<HttpResponse, AppError> {
+    let (t, s) = (body.into_inner().token, state.settings.clone());
+    let lang = lang_of(&req);
+    let client = super::client_addr(&req, &state.settings);
+    let o = db::run(&state.pool, move |c| {
+        ops::award::confirm_objection(c, &s, &t, lang.code(), &client)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ObjectionConfirmed {
+        id: o.id,
+        round_id: o.round_id,
+    }))
+}
+
+/// The confirmed objections of a round, for its officers; duplicates (the same email, or the
+/// same proposal and reason) come together with their group and its size.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/objections", params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ops::award::ObjectionItem>)))]
 async fn list_objections(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -1925,8 +1979,7 @@ async fn list_objections(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |c| {
-        ops::rounds::find_managed(c, &user.0, id)?;
-        crate::db::awards::objections(c, id)
+        ops::award::objections_for_officer(c, &user.0, id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows))
@@ -2582,7 +2635,7 @@ async fn record_refund(
           download_attachment, proposal_pdf, proposal_checklist, screen_proposal, screen_many, list_submissions,
           submissions_xlsx, submissions_csv, get_profile, put_profile, list_reviews, get_review, accept_review, decline_review,
           start_review, auto_assign, assignments, assign_reviewer, save_review, submit_review, reopen_review, ranking, ranking_xlsx, ranking_pdf, get_holidays, put_holidays,
-          close_review, put_decision_entry, put_category_budgets, publish_notice, get_notice, file_objection, list_objections,
+          close_review, put_decision_entry, put_category_budgets, publish_notice, get_notice, file_objection, confirm_objection, list_objections,
           answer_objection, finalise_round, list_projects, get_project, project_award_notice, project_agreement,
           record_agreement, project_file, record_payment, list_reports, start_report, get_report, save_report, submit_report,
           review_report, upload_evidence, round_dashboard, bureau_dashboard, ledger_xlsx, ledger_csv, beneficiaries_csv,

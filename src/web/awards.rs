@@ -3,7 +3,7 @@
 //! officer's notice page, finalising, and projects with their award notice and agreement.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -11,7 +11,7 @@ use super::reviews::tenths_text;
 use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
-use crate::db::awards::{self, AwardRow, Entry, Notice, ObjectionRow};
+use crate::db::awards::{self, AwardRow, Entry, Notice};
 use crate::db::projects::{ProjectFilter, ProjectRow, TrancheRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, orgs, proposals};
@@ -21,7 +21,7 @@ use crate::domain::money::Fen;
 use crate::domain::round::{RoundStatus, TrancheCondition};
 use crate::error::AppError;
 use crate::ops;
-use crate::ops::award::{AnswerInput, EntryInput};
+use crate::ops::award::{AnswerInput, EntryInput, ObjectionItem};
 use crate::pdf::award::{AwardDocInput, TrancheLine};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -36,6 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/rounds/{id}/notice", web::get().to(officer_notice))
         .route("/rounds/{id}/finalise", web::post().to(finalise))
         .route("/objections/{id}/answer", web::post().to(answer))
+        .route("/objections/confirm", web::get().to(confirm_page))
+        .route("/objections/confirm", web::post().to(confirm))
         .route("/notices", web::get().to(notices))
         .route("/notices/{id}", web::get().to(public_notice))
         .route("/notices/{id}/objections", web::post().to(file_objection))
@@ -239,7 +241,7 @@ struct OfficerNoticePage {
     round: RoundRow,
     notice: Notice,
     list: Vec<AwardRow>,
-    objections: Vec<ObjectionRow>,
+    objections: Vec<ObjectionItem>,
     projects: Vec<ProjectRow>,
     running: bool,
     open_objections: usize,
@@ -270,7 +272,7 @@ async fn officer_notice(
         let round = ops::rounds::find_managed(c, &actor, id)?;
         let notice = awards::notice(c, id)?.ok_or(AppError::NotFound)?;
         let list = awards::awards(c, id)?;
-        let objections = awards::objections(c, id)?;
+        let objections = ops::award::group_objections(awards::objections(c, id)?);
         let projects = crate::db::projects::projects(
             c,
             &ProjectFilter {
@@ -283,7 +285,7 @@ async fn officer_notice(
     .await?;
     let (round, notice, list, objections, projects) = page;
     let running = round.status() == RoundStatus::Notice && db::now() < notice.ends_at;
-    let open_objections = objections.iter().filter(|o| o.status == "open").count();
+    let open_objections = objections.iter().filter(|o| o.row.status == "open").count();
     let used_fen = list
         .iter()
         .filter(|a| a.state == "funded")
@@ -461,6 +463,7 @@ async fn public_notice(
 
 async fn file_objection(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     f: CsrfForm<ObjectionForm>,
@@ -475,14 +478,15 @@ async fn file_objection(
         reason: form.reason.clone(),
     };
     let (s, lang) = (state.settings.clone(), ctx.lang().code());
+    let client = super::client_addr(&req, &state.settings);
     match db::run(&state.pool, move |c| {
-        ops::award::file_objection(c, &s, id, &input, lang)
+        ops::award::file_objection(c, &s, id, &input, lang, &client)
     })
     .await
     {
         Ok(_) => Ok(see_other_flash(
             &format!("/notices/{id}"),
-            "flash.objection_filed",
+            "flash.objection_check_email",
         )),
         Err(AppError::Validation(e)) => {
             let (round, bureau, notice, list) = load_public(&state, id).await?;
@@ -501,6 +505,97 @@ async fn file_objection(
                 },
             )
         }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct TokenForm {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Template)]
+#[template(path = "awards/confirm.html")]
+struct ConfirmPage {
+    ctx: PageCtx,
+    token: String,
+    number: String,
+    round_title: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/notice.html")]
+struct InvalidLinkPage {
+    ctx: PageCtx,
+    title_key: &'static str,
+    body_key: &'static str,
+}
+
+fn invalid_link(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    render_status(
+        StatusCode::BAD_REQUEST,
+        &InvalidLinkPage {
+            ctx,
+            title_key: "token.invalid_title",
+            body_key: "token.invalid_body",
+        },
+    )
+}
+
+/// The page behind the emailed link: it only shows a button, so a mail scanner that follows
+/// links does not confirm anything.
+async fn confirm_page(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: web::Query<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let token = q.into_inner().token;
+    let t = token.clone();
+    let found = db::run(&state.pool, move |c| {
+        let after =
+            db::now() - chrono::Duration::hours(crate::domain::award::OBJECTION_CONFIRM_HOURS);
+        let Some(o) = awards::unconfirmed_by_token(c, &crate::auth::hash_token(t.trim()), after)?
+        else {
+            return Ok(None);
+        };
+        let number = proposals::find(c, o.proposal_id)?
+            .number
+            .unwrap_or_default();
+        let round = crate::db::rounds::find(c, o.round_id)?;
+        Ok(Some((number, round.title)))
+    })
+    .await?;
+    match found {
+        Some((number, round_title)) => render(&ConfirmPage {
+            ctx,
+            token,
+            number,
+            round_title,
+        }),
+        None => invalid_link(ctx),
+    }
+}
+
+async fn confirm(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    f: CsrfForm<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let (s, lang) = (state.settings.clone(), ctx.lang().code());
+    let client = super::client_addr(&req, &state.settings);
+    let token = f.0.token;
+    match db::run(&state.pool, move |c| {
+        ops::award::confirm_objection(c, &s, &token, lang, &client)
+    })
+    .await
+    {
+        Ok(o) => Ok(see_other_flash(
+            &format!("/notices/{}", o.round_id),
+            "flash.objection_confirmed",
+        )),
+        Err(AppError::BadRequest(_)) => invalid_link(ctx),
         Err(e) => Err(e),
     }
 }

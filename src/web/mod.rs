@@ -57,22 +57,72 @@ pub fn fmt_opt_time(t: &Option<NaiveDateTime>) -> String {
     t.map(fmt_time).unwrap_or_default()
 }
 
-/// The client address used for login throttling.
-pub fn client_addr(req: &HttpRequest, trust_proxy: bool) -> String {
-    let info = req.connection_info();
-    let addr = if trust_proxy {
-        info.realip_remote_addr()
-    } else {
-        info.peer_addr()
-    };
-    addr.map(|a| {
-        a.rsplit_once(':')
-            .map(|(h, _)| h)
-            .unwrap_or(a)
-            .trim_matches(['[', ']'])
-            .to_string()
-    })
+/// The client address counted by the login throttle and the abuse limits (see [`client_ip`]).
+pub fn client_addr(req: &HttpRequest, settings: &Settings) -> String {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    client_ip(
+        peer,
+        &forwarded,
+        settings.trust_proxy,
+        &settings.trusted_nets,
+    )
+    .map(|ip| ip.to_string())
     .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// One `X-Forwarded-For` entry: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or `[2001:db8::1]:80`.
+fn parse_hop(hop: &str) -> Option<std::net::IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            hop.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .and_then(|h| h.parse().ok())
+        })
+        .map(|ip: std::net::IpAddr| ip.to_canonical())
+}
+
+/// The client's address. Without `trust_proxy` it is the connection's peer. With it, and only
+/// when the peer is itself a trusted proxy, `X-Forwarded-For` is read from the right (each
+/// proxy appends the address it saw) and the first hop that is not a trusted proxy is the
+/// client: entries a client writes itself sit to the left of it and are never chosen. When
+/// every hop is trusted the left-most one is; an unreadable hop stops the walk at the last
+/// trusted address seen.
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    forwarded_for: &[&str],
+    trust_proxy: bool,
+    trusted: &[ipnet::IpNet],
+) -> Option<std::net::IpAddr> {
+    let mut current = peer?.to_canonical();
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !trust_proxy || !is_trusted(&current) {
+        return Some(current);
+    }
+    let hops = forwarded_for
+        .iter()
+        .flat_map(|h| h.split(','))
+        .filter(|h| !h.trim().is_empty())
+        .collect::<Vec<_>>();
+    for hop in hops.into_iter().rev() {
+        match parse_hop(hop) {
+            Some(ip) => {
+                current = ip;
+                if !is_trusted(&ip) {
+                    return Some(ip);
+                }
+            }
+            None => return Some(current),
+        }
+    }
+    Some(current)
 }
 
 fn lang_of(req: &HttpRequest, user: Option<&Actor>) -> Lang {
@@ -358,6 +408,7 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
                 header::HeaderValue::from_static("Bearer"),
             );
         }
+        err.add_headers(&mut res);
         return res;
     }
     match err {
@@ -397,12 +448,14 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
         ctx,
         too_large_from,
     };
-    match page.render() {
+    let mut res = match page.render() {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(body),
         Err(_) => HttpResponse::build(status).body(err.message(lang)),
-    }
+    };
+    err.add_headers(&mut res);
+    res
 }
 
 /// Sets the CSRF cookie, clears a shown notice, and renders errors in the reader's language
@@ -500,4 +553,104 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(evaluations::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn default_trusted() -> Vec<ipnet::IpNet> {
+        crate::config::parse_trusted_proxies(&[]).unwrap()
+    }
+
+    #[test]
+    fn without_trust_proxy_the_peer_is_the_client() {
+        let got = client_ip(
+            Some(ip("127.0.0.1")),
+            &["6.6.6.6"],
+            false,
+            &default_trusted(),
+        );
+        assert_eq!(got, Some(ip("127.0.0.1")));
+    }
+
+    #[test]
+    fn spoofed_left_entries_are_ignored() {
+        // The client sent `X-Forwarded-For: 6.6.6.6`; our proxy appended what it saw.
+        let got = client_ip(
+            Some(ip("10.0.0.2")),
+            &["6.6.6.6, 203.0.113.9"],
+            true,
+            &default_trusted(),
+        );
+        assert_eq!(got, Some(ip("203.0.113.9")));
+        // Two proxies of ours, and the header split over two lines.
+        let got = client_ip(
+            Some(ip("10.0.0.2")),
+            &["1.1.1.1, 203.0.113.9", "10.0.0.7"],
+            true,
+            &default_trusted(),
+        );
+        assert_eq!(got, Some(ip("203.0.113.9")));
+    }
+
+    #[test]
+    fn an_untrusted_peer_cannot_forward_for_anyone() {
+        let got = client_ip(
+            Some(ip("198.51.100.4")),
+            &["203.0.113.9"],
+            true,
+            &default_trusted(),
+        );
+        assert_eq!(got, Some(ip("198.51.100.4")));
+    }
+
+    #[test]
+    fn configured_proxies_replace_the_default_ranges() {
+        let trusted =
+            crate::config::parse_trusted_proxies(&["192.0.2.0/24".into(), "2001:db8::1".into()])
+                .unwrap();
+        // A private address is a client when it is not in the list.
+        let got = client_ip(Some(ip("192.0.2.5")), &["10.1.1.1"], true, &trusted);
+        assert_eq!(got, Some(ip("10.1.1.1")));
+        let got = client_ip(
+            Some(ip("2001:db8::1")),
+            &["[2001:db8::99]:4711, 192.0.2.8:80"],
+            true,
+            &trusted,
+        );
+        assert_eq!(got, Some(ip("2001:db8::99")));
+        assert!(crate::config::parse_trusted_proxies(&["not-an-ip".into()]).is_err());
+    }
+
+    #[test]
+    fn all_trusted_hops_give_the_left_most_and_garbage_stops_the_walk() {
+        let got = client_ip(
+            Some(ip("127.0.0.1")),
+            &["10.0.0.3, 10.0.0.2"],
+            true,
+            &default_trusted(),
+        );
+        assert_eq!(got, Some(ip("10.0.0.3")));
+        let got = client_ip(
+            Some(ip("127.0.0.1")),
+            &["6.6.6.6, bogus, 10.0.0.2"],
+            true,
+            &default_trusted(),
+        );
+        assert_eq!(got, Some(ip("10.0.0.2")));
+        // An IPv4 peer seen as IPv6-mapped is the same address.
+        let got = client_ip(
+            Some(ip("::ffff:127.0.0.1")),
+            &["203.0.113.1"],
+            true,
+            &default_trusted(),
+        );
+        assert_eq!(got, Some(ip("203.0.113.1")));
+    }
 }

@@ -470,8 +470,16 @@ async fn a_small_round_goes_from_the_line_to_the_award(b: Backend) {
             objection(p0),
         )
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let oid = v["id"].as_i64().unwrap();
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["confirmed"], false);
+    assert!(v["message"].as_str().unwrap().contains("请查收邮件"), "{v}");
+    assert!(app
+        .last_email_to("wangfang@example.com")
+        .await
+        .subject
+        .contains("请确认"));
+    let oid = app.confirm_objection("wangfang@example.com").await;
+    assert_eq!(oid, v["id"].as_i64().unwrap());
     assert!(app
         .last_email_to("wangfang@example.com")
         .await
@@ -851,6 +859,7 @@ async fn a_round_of_thirty_proposals_and_eight_reviewers_is_awarded(b: Backend) 
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.confirm_objection("wangfang@example.com").await;
     let (s, v) = app
         .post(
             &format!("/api/v1/rounds/{}/objections", r.round),
@@ -858,7 +867,8 @@ async fn a_round_of_thirty_proposals_and_eight_reviewers_is_awarded(b: Backend) 
             objection(r.pids[3]),
         )
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    app.confirm_objection("wangfang@example.com").await;
     let (_, objections) = app
         .get(
             &format!("/api/v1/rounds/{}/objections", r.round),

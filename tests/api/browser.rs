@@ -670,7 +670,20 @@ async fn a_reviewer_scores_and_the_officer_decides_and_publishes_the_notice(b: B
         c.current_url().await.unwrap().path(),
         format!("/notices/{round}")
     );
-    assert!(page_text(&c).await.contains("异议已提交"));
+    assert!(page_text(&c).await.contains("请查收邮件"));
+    // The link in the email shows a button; pressing it confirms the objection.
+    let token = app
+        .token_from_email("wangfang@example.com", "/objections/confirm")
+        .await;
+    c.goto(&app.url(&format!("/objections/confirm?token={token}")))
+        .await
+        .unwrap();
+    nav_click(&c, Locator::Id("confirm-objection")).await;
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        format!("/notices/{round}")
+    );
+    assert!(page_text(&c).await.contains("异议已确认"));
     c.close().await.unwrap();
 }
 dual!(a_reviewer_scores_and_the_officer_decides_and_publishes_the_notice);

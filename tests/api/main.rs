@@ -1,14 +1,15 @@
 //! Integration tests: the whole app over HTTP, once on SQLite and once on PostgreSQL.
 
 mod helpers;
-mod limits;
 
+mod abuse;
 mod accounts;
 mod award;
 mod browser;
 mod cli;
 mod evaluation;
 mod execution;
+mod limits;
 mod openapi;
 mod orgs;
 mod platform;
