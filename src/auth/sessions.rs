@@ -18,7 +18,7 @@ pub fn client_of(req: &HttpRequest, state: &AppState) -> Client {
             .get(actix_web::http::header::USER_AGENT)
             .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
             .unwrap_or_default(),
-        addr: crate::web::client_addr(req, state.settings.trust_proxy),
+        addr: crate::web::client_addr(req, &state.settings),
     }
 }
 

@@ -169,10 +169,11 @@ async fn a_page_upload_with_a_wrong_csrf_token_is_refused_before_its_file(b: Bac
     let browser = app.browser();
     browser.login(&app, "forged@example.org", PASSWORD).await;
     let session = browser.cookie(&app.addr, "yc_session").unwrap();
-    let csrf = browser.cookie(&app.addr, "yc_csrf").unwrap();
+    let csrf_cookie = browser.cookie(&app.addr, "yc_csrf").unwrap();
+    let csrf = browser.csrf(&app).await;
     let head = |len: usize| {
         format!(
-            "POST /orgs/{org}/documents HTTP/1.1\r\nHost: {}\r\nCookie: yc_session={session}; yc_csrf={csrf}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len}\r\n\r\n",
+            "POST /orgs/{org}/documents HTTP/1.1\r\nHost: {}\r\nCookie: yc_session={session}; yc_csrf={csrf_cookie}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len}\r\n\r\n",
             app.addr.trim_start_matches("http://")
         )
     };
