@@ -133,7 +133,7 @@ impl PageCtx {
         let flash = req
             .cookie(FLASH_COOKIE)
             .map(|c| c.value().to_string())
-            .filter(|k| k.starts_with("flash.") && k.len() < 64)
+            .filter(|k| k.starts_with("flash.") && crate::i18n::has_key(k))
             .map(|k| crate::i18n::t(lang, &k).to_string());
         PageCtx {
             tr: Tr(lang),
@@ -144,7 +144,7 @@ impl PageCtx {
             must_change_password: session.1,
         }
     }
-    pub fn t(&self, key: &str) -> &'static str {
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
         self.tr.t(key)
     }
     pub fn lang(&self) -> Lang {
@@ -212,8 +212,8 @@ impl PageCtx {
             .unwrap_or("")
     }
     /// `key.value` translated, e.g. `status.pending`.
-    pub fn label(&self, prefix: &str, value: &str) -> &'static str {
-        self.t(&format!("{prefix}.{value}"))
+    pub fn label(&self, prefix: &str, value: &str) -> String {
+        self.t(&format!("{prefix}.{value}")).to_string()
     }
 }
 
