@@ -166,6 +166,16 @@ mod tests {
         assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9"), Some(Lang::Zh));
         assert_eq!(Lang::from_accept_language("de"), None);
     }
+
+    #[test]
+    fn a_missing_key_is_borrowed_not_leaked() {
+        let key = String::from("flash.no_such_key_8f3a");
+        let shown = t(Lang::En, &key);
+        assert_eq!(shown, key);
+        assert!(std::ptr::eq(shown, key.as_str()), "the key itself comes back");
+        assert!(!has_key(&key));
+        assert!(has_key("error.not_found"));
+    }
 }
 
 /// A translator handed to templates: `{{ tr.t("key") }}`.
@@ -181,15 +191,5 @@ impl Tr {
     }
     pub fn is_en(&self) -> bool {
         self.0 == Lang::En
-    }
-
-    #[test]
-    fn a_missing_key_is_borrowed_not_leaked() {
-        let key = String::from("flash.no_such_key_8f3a");
-        let shown = t(Lang::En, &key);
-        assert_eq!(shown, key);
-        assert!(std::ptr::eq(shown, key.as_str()), "the key itself comes back");
-        assert!(!has_key(&key));
-        assert!(has_key("error.not_found"));
     }
 }

@@ -370,6 +370,13 @@ pub fn check_core(c: &RoundCore, e: &mut FieldErrors) {
     if c.description.chars().count() > 20_000 {
         e.add("description", Msg::new("field.too_long").arg("max", 20_000));
     }
+    for (field, v) in [
+        ("total_budget", c.total_budget),
+        ("min_grant", c.min_grant),
+        ("max_grant", c.max_grant),
+    ] {
+        super::money::check_field(e, field, v);
+    }
     if c.min_grant > c.max_grant {
         e.add("min_grant", Msg::new("field.min_over_max"));
     }

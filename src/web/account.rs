@@ -1,6 +1,7 @@
 //! Pages of accounts: home, dashboard, sign-in, sign-up, email verification, password reset,
 //! invitations, password change, language.
 
+use super::input::Query;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -118,7 +119,7 @@ struct LoginPage {
     error: String,
 }
 
-async fn login_page(ctx: PageCtx, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+async fn login_page(ctx: PageCtx, q: Query<NextQuery>) -> Result<HttpResponse, AppError> {
     if ctx.user.is_some() {
         return Ok(see_other(&safe_next(q.next.as_deref())));
     }
@@ -273,7 +274,7 @@ pub struct TokenQuery {
 async fn verify_email(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<TokenQuery>,
+    q: Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     match db::run(&state.pool, move |c| ops::accounts::verify_email(c, &token)).await {
@@ -366,7 +367,7 @@ struct ResetPage {
 async fn reset_page(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<TokenQuery>,
+    q: Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     let t = token.clone();
@@ -450,7 +451,7 @@ struct InvitePage {
 async fn invite_page(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<TokenQuery>,
+    q: Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     let t = token.clone();

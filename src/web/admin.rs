@@ -1,5 +1,6 @@
 //! Staff pages: people (list, invitations, deactivation), bureaus, the audit trail.
 
+use super::input::Query;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -42,7 +43,7 @@ struct UsersPage {
 async fn users_page(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<UserFilter>,
+    q: Query<UserFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::ManageUsers)?;
     let filter = q.into_inner();
@@ -282,7 +283,7 @@ struct AuditPage {
 async fn audit_page(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<AuditQuery>,
+    q: Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::ViewAudit)?;
     let req = db::PageReq::new(q.page, Some(50));

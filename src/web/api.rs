@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: the same operations as the pages, with bearer tokens,
 //! `application/problem+json` errors and an OpenAPI document generated from this code.
 
+use super::input::{Json, Query};
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -281,7 +282,7 @@ fn issue(state: &AppState, user: &crate::db::users::UserRow) -> Result<HttpRespo
 async fn token(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<TokenRequest>,
+    body: Json<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let client = super::client_addr(&req, state.settings.trust_proxy);
     let settings = state.settings.clone();
@@ -307,7 +308,7 @@ pub struct SignupRequest {
 async fn signup(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<SignupRequest>,
+    body: Json<SignupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
     let lang = b
@@ -332,7 +333,7 @@ pub struct TokenBody {
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", request_body = TokenBody, tag = "auth", responses((status = 200, body = TokenResponse), (status = 400)))]
 async fn verify_email(
     state: web::Data<AppState>,
-    body: web::Json<TokenBody>,
+    body: Json<TokenBody>,
 ) -> Result<HttpResponse, AppError> {
     let t = body.into_inner().token;
     let user = db::run(&state.pool, move |c| ops::accounts::verify_email(c, &t)).await?;
@@ -348,7 +349,7 @@ pub struct EmailBody {
 #[utoipa::path(post, path = "/api/v1/auth/password/forgot", request_body = EmailBody, tag = "auth", responses((status = 202)))]
 async fn forgot(
     state: web::Data<AppState>,
-    body: web::Json<EmailBody>,
+    body: Json<EmailBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let e = body.into_inner().email;
@@ -369,7 +370,7 @@ pub struct ResetBody {
 #[utoipa::path(post, path = "/api/v1/auth/password/reset", request_body = ResetBody, tag = "auth", responses((status = 200), (status = 400), (status = 422)))]
 async fn reset(
     state: web::Data<AppState>,
-    body: web::Json<ResetBody>,
+    body: Json<ResetBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -391,7 +392,7 @@ pub struct AcceptBody {
 #[utoipa::path(post, path = "/api/v1/auth/invitations/accept", request_body = AcceptBody, tag = "auth", responses((status = 200, body = TokenResponse), (status = 400), (status = 422)))]
 async fn accept_invite(
     state: web::Data<AppState>,
-    body: web::Json<AcceptBody>,
+    body: Json<AcceptBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -419,7 +420,7 @@ pub struct PasswordBody {
 async fn change_password(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<PasswordBody>,
+    body: Json<PasswordBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -435,7 +436,7 @@ async fn change_password(
 async fn list_users(
     user: ApiUser,
     state: web::Data<AppState>,
-    q: web::Query<UserFilter>,
+    q: Query<UserFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::ManageUsers)?;
     let f = q.into_inner();
@@ -447,7 +448,7 @@ async fn list_users(
 async fn invite_user(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<InviteInput>,
+    body: Json<InviteInput>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -470,7 +471,7 @@ async fn set_user_status(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<StatusBody>,
+    body: Json<StatusBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, status) = (id.into_inner(), body.into_inner().status);
     if status == UserStatus::Pending {
@@ -500,7 +501,7 @@ pub struct NameBody {
 async fn create_bureau(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<NameBody>,
+    body: Json<NameBody>,
 ) -> Result<HttpResponse, AppError> {
     let n = body.into_inner().name;
     let id = db::run(&state.pool, move |c| {
@@ -515,7 +516,7 @@ async fn create_bureau(
 async fn list_orgs(
     user: ApiUser,
     state: web::Data<AppState>,
-    q: web::Query<OrgFilter>,
+    q: Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::SuperviseOrgs)?;
     let f = q.into_inner();
@@ -536,7 +537,7 @@ pub struct OrgCreate {
 async fn create_org(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<OrgCreate>,
+    body: Json<OrgCreate>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -608,7 +609,7 @@ async fn update_org(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<OrgUpdate>,
+    body: Json<OrgUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let (id, b) = (id.into_inner(), body.into_inner());
@@ -644,7 +645,7 @@ async fn reject_org(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReasonBody>,
+    body: Json<ReasonBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let (id, reason) = (id.into_inner(), body.into_inner().reason);
@@ -666,7 +667,7 @@ async fn accept_uscc(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<NoteBody>,
+    body: Json<NoteBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, note) = (id.into_inner(), body.into_inner().note);
     db::run(&state.pool, move |c| {
@@ -689,7 +690,7 @@ async fn set_credit(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<CreditBody>,
+    body: Json<CreditBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     db::run(&state.pool, move |c| {
@@ -718,7 +719,7 @@ async fn bar_org(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<BarBody>,
+    body: Json<BarBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b, settings) = (id.into_inner(), body.into_inner(), state.settings.clone());
     db::run(&state.pool, move |c| {
@@ -740,7 +741,7 @@ async fn invite_member(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<MemberBody>,
+    body: Json<MemberBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let (id, b) = (id.into_inner(), body.into_inner());
@@ -844,11 +845,7 @@ impl RoundInput {
             ("min_grant_fen", self.min_grant_fen),
             ("max_grant_fen", self.max_grant_fen),
         ] {
-            if v < 0 {
-                e.add(field, Msg::new("field.money_negative"));
-            } else if v > crate::domain::money::MAX_FEN {
-                e.add(field, Msg::new("field.money_too_large"));
-            }
+            crate::domain::money::check_field(&mut e, field, Fen(v));
         }
         e.into_result()?;
         let core = RoundCore {
@@ -911,7 +908,7 @@ async fn list_rounds(user: ApiUser, state: web::Data<AppState>) -> Result<HttpRe
 async fn create_round(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<RoundInput>,
+    body: Json<RoundInput>,
 ) -> Result<HttpResponse, AppError> {
     let (core, rules) = body.into_inner().into_parts()?;
     let id = db::run(&state.pool, move |c| {
@@ -944,7 +941,7 @@ async fn update_round(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<RoundInput>,
+    body: Json<RoundInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let body = body.into_inner();
@@ -987,7 +984,7 @@ async fn move_deadlines(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<DeadlinesBody>,
+    body: Json<DeadlinesBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     let settings = state.settings.clone();
@@ -1121,7 +1118,7 @@ async fn save_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ProposalSave>,
+    body: Json<ProposalSave>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     db::run(&state.pool, move |c| {
@@ -1158,7 +1155,7 @@ async fn withdraw_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<WithdrawBody>,
+    body: Json<WithdrawBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, reason) = (id.into_inner(), body.into_inner().reason);
     let s = state.settings.clone();
@@ -1249,7 +1246,7 @@ async fn screen_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<DecisionInput>,
+    body: Json<DecisionInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, settings) = (id.into_inner(), state.settings.clone());
     let d = body.into_inner().decision()?;
@@ -1273,7 +1270,7 @@ async fn screen_many(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<BulkDecision>,
+    body: Json<BulkDecision>,
 ) -> Result<HttpResponse, AppError> {
     let (id, settings, b) = (id.into_inner(), state.settings.clone(), body.into_inner());
     let d = b.decision.decision()?;
@@ -1290,7 +1287,7 @@ async fn list_submissions(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    q: web::Query<SubmissionFilter>,
+    q: Query<SubmissionFilter>,
 ) -> Result<HttpResponse, AppError> {
     let (id, f) = (id.into_inner(), q.into_inner());
     let list = db::run(&state.pool, move |c| {
@@ -1339,7 +1336,7 @@ async fn get_profile(user: ApiUser, state: web::Data<AppState>) -> Result<HttpRe
 async fn put_profile(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<Profile>,
+    body: Json<Profile>,
 ) -> Result<HttpResponse, AppError> {
     let p = body.into_inner();
     db::run(&state.pool, move |c| {
@@ -1424,7 +1421,7 @@ async fn decline_review(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<DeclineBody>,
+    body: Json<DeclineBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, note) = (id.into_inner(), body.into_inner().conflict_note);
     db::run(&state.pool, move |c| {
@@ -1446,7 +1443,7 @@ async fn save_review(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReviewSave>,
+    body: Json<ReviewSave>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     db::run(&state.pool, move |c| {
@@ -1479,7 +1476,7 @@ async fn reopen_review(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReopenBody>,
+    body: Json<ReopenBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, reason, settings) = (
         id.into_inner(),
@@ -1527,7 +1524,7 @@ async fn get_holidays(user: ApiUser, state: web::Data<AppState>) -> Result<HttpR
 async fn put_holidays(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<CalendarText>,
+    body: Json<CalendarText>,
 ) -> Result<HttpResponse, AppError> {
     let text = body.into_inner().text;
     let n = db::run(&state.pool, move |c| {
@@ -1636,7 +1633,7 @@ async fn assign_reviewer(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<AssignBody>,
+    body: Json<AssignBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, rid, settings) = (
         id.into_inner(),
@@ -1690,7 +1687,7 @@ async fn put_decision_entry(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::award::EntryInput>,
+    body: Json<ops::award::EntryInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input) = (id.into_inner(), body.into_inner());
     db::run(&state.pool, move |c| {
@@ -1718,7 +1715,7 @@ async fn put_category_budgets(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<CategoryBudgets>,
+    body: Json<CategoryBudgets>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let pairs: Vec<(String, String)> = body
@@ -1805,7 +1802,7 @@ async fn file_objection(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<crate::domain::award::ObjectionInput>,
+    body: Json<crate::domain::award::ObjectionInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     let lang = lang_of(&req).code();
@@ -1839,7 +1836,7 @@ async fn answer_objection(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::award::AnswerInput>,
+    body: Json<ops::award::AnswerInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     db::run(&state.pool, move |c| {
@@ -1880,7 +1877,7 @@ pub struct ProjectQuery {
 async fn list_projects(
     user: ApiUser,
     state: web::Data<AppState>,
-    q: web::Query<ProjectQuery>,
+    q: Query<ProjectQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = super::awards::project_filter(&user.0, q.round_id)?;
     let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
@@ -1980,7 +1977,7 @@ async fn record_payment(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::execution::PaymentInput>,
+    body: Json<ops::execution::PaymentInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     let pid = db::run(&state.pool, move |c| {
@@ -2020,7 +2017,7 @@ async fn start_report(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<StartReport>,
+    body: Json<StartReport>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let b = body.into_inner();
@@ -2085,7 +2082,7 @@ async fn save_report(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<SaveReport>,
+    body: Json<SaveReport>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     let version = db::run(&state.pool, move |c| {
@@ -2124,7 +2121,7 @@ async fn review_report(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReviewReport>,
+    body: Json<ReviewReport>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     db::run(&state.pool, move |c| {
@@ -2249,7 +2246,7 @@ async fn assign_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::evaluation::AssignInput>,
+    body: Json<ops::evaluation::AssignInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     let eid = db::run(&state.pool, move |c| {
@@ -2348,7 +2345,7 @@ async fn save_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<SaveEvaluation>,
+    body: Json<SaveEvaluation>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     let version = db::run(&state.pool, move |c| {
@@ -2395,7 +2392,7 @@ async fn review_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::evaluation::ReviewInput>,
+    body: Json<ops::evaluation::ReviewInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     let c = db::run(&state.pool, move |c| {
@@ -2437,7 +2434,7 @@ async fn start_renewal(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<StartRenewal>,
+    body: Json<StartRenewal>,
 ) -> Result<HttpResponse, AppError> {
     let (id, round) = (id.into_inner(), body.into_inner().round_id);
     let pid = db::run(&state.pool, move |c| {
@@ -2453,7 +2450,7 @@ async fn record_refund(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::evaluation::RefundInput>,
+    body: Json<ops::evaluation::RefundInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input) = (id.into_inner(), body.into_inner());
     let rid = db::run(&state.pool, move |c| {

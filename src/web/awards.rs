@@ -2,6 +2,7 @@
 //! the line, category budgets, publishing), the public notice (公示) with objections, the
 //! officer's notice page, finalising, and projects with their award notice and agreement.
 
+use super::input::Query;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -287,8 +288,9 @@ async fn officer_notice(
     let used_fen = list
         .iter()
         .filter(|a| a.state == "funded")
-        .map(|a| a.amount_fen)
-        .sum();
+        .map(|a| Fen(a.amount_fen))
+        .sum::<Fen>()
+        .0;
     render(&OfficerNoticePage {
         ctx,
         round,
@@ -540,11 +542,11 @@ pub struct ProjectsQuery {
 async fn projects(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<ProjectsQuery>,
+    q: Query<ProjectsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = project_filter(ctx.user()?, q.round)?;
     let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
-    let total_fen = rows.iter().map(|p| p.grant_fen).sum();
+    let total_fen = rows.iter().map(|p| Fen(p.grant_fen)).sum::<Fen>().0;
     render(&ProjectsPage {
         ctx,
         rows,

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod awards;
 pub mod evaluations;
+pub mod input;
 pub mod orgs;
 pub mod projects;
 pub mod proposals;
@@ -322,6 +323,8 @@ struct ErrorPage {
     ctx: PageCtx,
     status: u16,
     message: String,
+    /// (field, message) of a validation error no form showed.
+    fields: Vec<(String, String)>,
 }
 
 fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> HttpResponse {
@@ -366,7 +369,16 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
         _ => {}
     }
     let ctx = PageCtx::build(req, session);
+    let fields = match err {
+        AppError::Validation(e) => e
+            .0
+            .iter()
+            .map(|f| (f.field.clone(), f.msg.render(lang)))
+            .collect(),
+        _ => Vec::new(),
+    };
     let page = ErrorPage {
+        fields,
         message: err.message(lang),
         status: status.as_u16(),
         ctx,

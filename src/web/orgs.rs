@@ -1,6 +1,7 @@
 //! Pages of organizations: registration, profile, documents, members, and the officers'
 //! verification.
 
+use super::input::Query;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -204,7 +205,7 @@ pub struct KindQuery {
     kind: Option<String>,
 }
 
-async fn new_page(ctx: PageCtx, q: web::Query<KindQuery>) -> Result<HttpResponse, AppError> {
+async fn new_page(ctx: PageCtx, q: Query<KindQuery>) -> Result<HttpResponse, AppError> {
     let kind = q
         .kind
         .as_deref()
@@ -601,6 +602,10 @@ pub async fn read_upload(mut payload: Multipart, max: usize) -> Result<Upload, A
             _ => {}
         }
     }
+    let mut e = FieldErrors::new();
+    crate::domain::chars::check(&mut e, "kind", &up.kind);
+    crate::domain::chars::check(&mut e, "file", &up.filename);
+    e.into_result()?;
     Ok(up)
 }
 
@@ -669,7 +674,7 @@ struct ListPage {
 async fn list(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<OrgFilter>,
+    q: Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::SuperviseOrgs)?;
     let filter = q.into_inner();

@@ -1,6 +1,7 @@
 //! Pages of screening (形式审查): the officer's submission list with filters, the checklist
 //! and decisions on a proposal, bulk decisions, and exports to xlsx and CSV.
 
+use super::input::Query;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -114,7 +115,7 @@ async fn list(
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    q: web::Query<SubmissionFilter>,
+    q: Query<SubmissionFilter>,
 ) -> Result<HttpResponse, AppError> {
     list_with(
         ctx,
