@@ -172,7 +172,10 @@ mod tests {
         let key = String::from("flash.no_such_key_8f3a");
         let shown = t(Lang::En, &key);
         assert_eq!(shown, key);
-        assert!(std::ptr::eq(shown, key.as_str()), "the key itself comes back");
+        assert!(
+            std::ptr::eq(shown, key.as_str()),
+            "the key itself comes back"
+        );
         assert!(!has_key(&key));
         assert!(has_key("error.not_found"));
     }

@@ -217,7 +217,8 @@ mod tests {
             "yichuang@2026",
             "YICHUANG-2026",
             "益创益创2026!!",
-            "公益创投2026abc",
+            "公益创投2026!!",
+            "gongyichuangtou2026",
         ] {
             assert!(check_password(weak, &[]).is_err(), "{weak}");
         }

@@ -370,11 +370,11 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
     }
     let ctx = PageCtx::build(req, session);
     let fields = match err {
-        AppError::Validation(e) => e
-            .0
-            .iter()
-            .map(|f| (f.field.clone(), f.msg.render(lang)))
-            .collect(),
+        AppError::Validation(e) => {
+            e.0.iter()
+                .map(|f| (f.field.clone(), f.msg.render(lang)))
+                .collect()
+        }
         _ => Vec::new(),
     };
     let page = ErrorPage {

@@ -604,7 +604,6 @@ pub async fn read_upload(mut payload: Multipart, max: usize) -> Result<Upload, A
     }
     let mut e = FieldErrors::new();
     crate::domain::chars::check(&mut e, "kind", &up.kind);
-    crate::domain::chars::check(&mut e, "file", &up.filename);
     e.into_result()?;
     Ok(up)
 }

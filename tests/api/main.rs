@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod evaluation;
 mod execution;
+mod input;
 mod orgs;
 mod platform;
 mod proposals;
