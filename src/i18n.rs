@@ -80,7 +80,7 @@ fn tables() -> &'static (Table, Table) {
 
 /// The string for `key` in `lang`, falling back to Chinese, then to the key itself (borrowed:
 /// a missing key never allocates, so a client naming keys at will cannot grow memory).
-pub fn t<'a>(lang: Lang, key: &'a str) -> &'a str {
+pub fn t(lang: Lang, key: &str) -> &str {
     let (zh, en) = tables();
     let primary = if lang == Lang::En { en } else { zh };
     primary
