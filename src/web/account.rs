@@ -1,12 +1,12 @@
 //! Pages of accounts: home, dashboard, sign-in, sign-up, email verification, password reset,
 //! invitations, password change, language.
 
-use super::input::Query;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::input::Query;
 use super::{
     render, render_status, safe_next, see_other, see_other_flash, session_cookie, AppState,
     FormErrors, PageCtx,

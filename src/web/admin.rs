@@ -1,11 +1,11 @@
 //! Staff pages: people (list, invitations, deactivation), bureaus, the audit trail.
 
-use super::input::Query;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::input::Query;
 use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{self, Action};

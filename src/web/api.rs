@@ -1,12 +1,12 @@
 //! The JSON API under `/api/v1`: the same operations as the pages, with bearer tokens,
 //! `application/problem+json` errors and an OpenAPI document generated from this code.
 
-use super::input::{Json, Query};
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::input::{Json, Query};
 use super::screening::DecisionInput;
 use super::AppState;
 use crate::auth::extract::ApiUser;

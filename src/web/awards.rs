@@ -2,12 +2,12 @@
 //! the line, category budgets, publishing), the public notice (公示) with objections, the
 //! officer's notice page, finalising, and projects with their award notice and agreement.
 
-use super::input::Query;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::input::Query;
 use super::reviews::tenths_text;
 use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;

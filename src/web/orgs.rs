@@ -1,7 +1,6 @@
 //! Pages of organizations: registration, profile, documents, members, and the officers'
 //! verification.
 
-use super::input::Query;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -9,6 +8,7 @@ use askama::Template;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::input::Query;
 use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::policy::{self, Action};

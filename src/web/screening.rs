@@ -1,7 +1,6 @@
 //! Pages of screening (形式审查): the officer's submission list with filters, the checklist
 //! and decisions on a proposal, bulk decisions, and exports to xlsx and CSV.
 
-use super::input::Query;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -9,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::input::Query;
 use super::{render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
