@@ -229,9 +229,22 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 AppError::conflict("error.duplicate")
             }
+            Error::DatabaseError(_, info) if is_character_error(info.message()) => {
+                AppError::bad_request("error.bad_characters")
+            }
             other => AppError::Unexpected(format!("database: {other}")),
         }
     }
+}
+
+/// PostgreSQL refusing the characters of a value (SQLSTATE 22021 `invalid byte sequence`, as
+/// for U+0000 in text, and 22P05 `unsupported Unicode escape sequence`, as for `\u0000` in
+/// JSON): the client sent them, so it is a bad request, never a server error. The extractors
+/// refuse such input first; this is the second line of defence.
+fn is_character_error(message: &str) -> bool {
+    message.contains("invalid byte sequence")
+        || message.contains("unsupported Unicode escape sequence")
+        || message.contains("character with byte sequence")
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

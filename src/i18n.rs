@@ -78,8 +78,9 @@ fn tables() -> &'static (Table, Table) {
     })
 }
 
-/// The string for `key` in `lang`, falling back to Chinese, then to the key itself.
-pub fn t(lang: Lang, key: &str) -> &'static str {
+/// The string for `key` in `lang`, falling back to Chinese, then to the key itself (borrowed:
+/// a missing key never allocates, so a client naming keys at will cannot grow memory).
+pub fn t(lang: Lang, key: &str) -> &str {
     let (zh, en) = tables();
     let primary = if lang == Lang::En { en } else { zh };
     primary
@@ -88,7 +89,7 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         .map(|s| s.as_str())
         .unwrap_or_else(|| {
             tracing::warn!(key, "missing translation");
-            Box::leak(key.to_string().into_boxed_str())
+            key
         })
 }
 
@@ -99,6 +100,12 @@ pub fn tf(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
         s = s.replace(&format!("{{{name}}}"), value);
     }
     s
+}
+
+/// The key is in the locale tables (any language).
+pub fn has_key(key: &str) -> bool {
+    let (zh, en) = tables();
+    zh.contains_key(key) || en.contains_key(key)
 }
 
 /// A message to show a person: a locale key and its arguments, rendered in their language.
@@ -159,6 +166,19 @@ mod tests {
         assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9"), Some(Lang::Zh));
         assert_eq!(Lang::from_accept_language("de"), None);
     }
+
+    #[test]
+    fn a_missing_key_is_borrowed_not_leaked() {
+        let key = String::from("flash.no_such_key_8f3a");
+        let shown = t(Lang::En, &key);
+        assert_eq!(shown, key);
+        assert!(
+            std::ptr::eq(shown, key.as_str()),
+            "the key itself comes back"
+        );
+        assert!(!has_key(&key));
+        assert!(has_key("error.not_found"));
+    }
 }
 
 /// A translator handed to templates: `{{ tr.t("key") }}`.
@@ -166,7 +186,7 @@ mod tests {
 pub struct Tr(pub Lang);
 
 impl Tr {
-    pub fn t(&self, key: &str) -> &'static str {
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
         t(self.0, key)
     }
     pub fn lang(&self) -> &'static str {

@@ -186,6 +186,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             let t: TokenOnly = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|_| AppError::bad_request("error.malformed_form"))?;
             check(&req, t.csrf.as_deref())?;
+            crate::web::input::check_urlencoded(&bytes)?;
             let value = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|_| AppError::bad_request("error.malformed_form"))?;
             Ok(CsrfForm(value))

@@ -638,7 +638,7 @@ pub fn paid_totals(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<(i64, i
     let mut out: Vec<(i64, i64)> = Vec::new();
     for (p, a) in rows {
         match out.iter_mut().find(|(q, _)| *q == p) {
-            Some((_, t)) => *t += a,
+            Some((_, t)) => *t = t.saturating_add(a),
             None => out.push((p, a)),
         }
     }

@@ -102,9 +102,23 @@ pub fn parse_name(input: &str) -> Result<String, Msg> {
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// Words anyone can guess about this site: the product's name in both scripts and what it
+/// is. Every password check counts them as known words, with the bureau names of the
+/// installation and the person's own email (and its local part) and name.
+pub const SITE_WORDS: &[&str] = &[
+    "益创",
+    "yichuang",
+    "Yichuang",
+    "公益创投",
+    "gongyichuangtou",
+    "公益",
+    "创投",
+];
+
 /// Password rule: at least 10 characters, at most 128, and not guessable (zxcvbn score ≥ 3,
-/// counting the person's email and name as known words).
-pub fn check_password(password: &str, user_inputs: &[&str]) -> Result<(), Msg> {
+/// counting `SITE_WORDS` and `known` — the person's email and name, the bureau names — as
+/// known words; an email also lends its local part).
+pub fn check_password(password: &str, known: &[&str]) -> Result<(), Msg> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
         return Err(Msg::new("field.password_short").arg("min", MIN_PASSWORD_CHARS));
@@ -112,11 +126,36 @@ pub fn check_password(password: &str, user_inputs: &[&str]) -> Result<(), Msg> {
     if n > 128 {
         return Err(Msg::new("field.too_long").arg("max", 128));
     }
-    let score = zxcvbn::zxcvbn(password, user_inputs).score();
-    if (score as u8) < 3 {
+    let mut inputs: Vec<&str> = SITE_WORDS.to_vec();
+    for word in known.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+        inputs.push(word);
+        if let Some((local, _)) = word.split_once('@') {
+            inputs.push(local);
+        }
+    }
+    let score = zxcvbn::zxcvbn(password, &inputs).score();
+    if (score as u8) < 3 || only_known_words(password, &inputs) {
         return Err(Msg::new("field.password_weak"));
     }
     Ok(())
+}
+
+/// The password is nothing but known words (any case, repeated) with digits and punctuation,
+/// like `益创益创2026!!`: it holds a known word, and no letter of its own is left once the
+/// words are taken out.
+fn only_known_words(password: &str, words: &[&str]) -> bool {
+    let mut words: Vec<String> = words
+        .iter()
+        .map(|w| w.to_lowercase())
+        .filter(|w| w.chars().count() >= 2)
+        .collect();
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let lower = password.to_lowercase();
+    let mut rest = lower.clone();
+    for w in &words {
+        rest = rest.replace(w.as_str(), "");
+    }
+    rest != lower && !rest.chars().any(char::is_alphabetic)
 }
 
 /// Validated sign-up / invitation-acceptance input.
@@ -125,17 +164,22 @@ pub struct NewAccount {
     pub name: String,
 }
 
-pub fn validate_signup(email: &str, name: &str, password: &str) -> Result<NewAccount, FieldErrors> {
+/// `site_words`: the installation's own words (bureau names) for the password check.
+pub fn validate_signup(
+    email: &str,
+    name: &str,
+    password: &str,
+    site_words: &[String],
+) -> Result<NewAccount, FieldErrors> {
     let mut errors = FieldErrors::new();
     let email = parse_email(email).map_err(|m| errors.add("email", m)).ok();
     let name = parse_name(name).map_err(|m| errors.add("name", m)).ok();
-    if let Err(m) = check_password(
-        password,
-        &[
-            email.as_deref().unwrap_or(""),
-            name.as_deref().unwrap_or(""),
-        ],
-    ) {
+    let mut known = vec![
+        email.as_deref().unwrap_or(""),
+        name.as_deref().unwrap_or(""),
+    ];
+    known.extend(site_words.iter().map(String::as_str));
+    if let Err(m) = check_password(password, &known) {
         errors.add("password", m);
     }
     match (email, name) {
@@ -168,8 +212,29 @@ mod tests {
     }
 
     #[test]
+    fn the_site_and_the_person_are_known_words() {
+        for weak in [
+            "Yichuang2026!",
+            "yichuang@2026",
+            "YICHUANG-2026",
+            "益创益创2026!!",
+            "公益创投2026!!",
+            "gongyichuangtou2026",
+        ] {
+            assert!(check_password(weak, &[]).is_err(), "{weak}");
+        }
+        let bureau = "姑苏区民政局";
+        assert!(check_password("姑苏区民政局2026", &[bureau]).is_err());
+        assert!(check_password("Qorvexlintu#2026", &[]).is_ok());
+        assert!(check_password("Qorvexlintu#2026", &["qorvexlintu@example.org"]).is_err());
+        assert!(check_password("Qorvexlintu#2026", &["Qorvexlintu"]).is_err());
+        assert!(check_password("8273649182736451", &[]).is_ok());
+        assert!(check_password("湖畔-sunrise-Teapot-42", &[bureau, "li@example.org"]).is_ok());
+    }
+
+    #[test]
     fn signup_reports_every_field() {
-        let e = validate_signup("bad", "", "123").err().unwrap();
+        let e = validate_signup("bad", "", "123", &[]).err().unwrap();
         assert!(e.has("email") && e.has("name") && e.has("password"));
     }
 

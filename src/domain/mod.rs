@@ -25,6 +25,7 @@ pub mod account;
 pub mod assignment;
 pub mod award;
 pub mod calendar;
+pub mod chars;
 pub mod evaluation;
 pub mod limits;
 pub mod money;

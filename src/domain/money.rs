@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use crate::error::FieldErrors;
+use crate::i18n::Msg;
+
 /// An amount of money in fen (1 yuan = 100 fen). Never negative where it is a price, a
 /// budget or a grant; arithmetic is checked.
 #[derive(
@@ -41,7 +44,12 @@ impl MoneyError {
     }
 }
 
-/// The largest amount accepted from a person: one hundred million yuan.
+/// The product's money maximum: the largest amount accepted anywhere (a budget line, a
+/// grant, a round's budget, a payment, a refund), one hundred million yuan (1亿元 = 10^10
+/// fen). A district civil-affairs bureau's whole yearly venture-philanthropy budget is in the
+/// millions of yuan and a single grant in the tens of thousands, so nothing real comes near
+/// it, while sums of even 10^8 such amounts stay far inside `i64` (9.2 × 10^18): no total of
+/// accepted amounts can overflow.
 pub const MAX_FEN: i64 = 100_000_000 * 100;
 
 impl Fen {
@@ -113,13 +121,35 @@ impl Fen {
         Ok(Fen(fen))
     }
 
+    /// An amount a person may give: `0..=MAX_FEN`.
+    pub fn check(self) -> Result<Fen, MoneyError> {
+        if self.0 < 0 {
+            Err(MoneyError::Negative)
+        } else if self.0 > MAX_FEN {
+            Err(MoneyError::TooLarge)
+        } else {
+            Ok(self)
+        }
+    }
+
+    /// `self + other`, clamped to the `i64` range instead of wrapping.
+    pub fn saturating_add(self, other: Fen) -> Fen {
+        Fen(self.0.saturating_add(other.0))
+    }
+
+    /// `self - other`, clamped to the `i64` range instead of wrapping.
+    pub fn saturating_sub(self, other: Fen) -> Fen {
+        Fen(self.0.saturating_sub(other.0))
+    }
+
     pub fn checked_add(self, other: Fen) -> Option<Fen> {
         self.0.checked_add(other.0).map(Fen)
     }
 
     /// `self × bp / 10000`, rounded down (bp = basis points, 1% = 100).
     pub fn share_bp(self, bp: i64) -> Fen {
-        Fen(((self.0 as i128 * bp as i128) / 10_000) as i64)
+        let v = (i128::from(self.0) * i128::from(bp)) / 10_000;
+        Fen(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
     }
 
     /// The amount as yuan for forms: `50000` or `50000.5`.
@@ -151,13 +181,36 @@ impl fmt::Display for Fen {
     }
 }
 
+/// Totals never wrap: the amounts are added as `i128` and the total is clamped to the `i64`
+/// range. Accepted amounts are at most `MAX_FEN`, so a real total is exact; a clamped one is
+/// far above `MAX_FEN`, where every range check refuses it.
+impl std::iter::Sum for Fen {
+    fn sum<I: Iterator<Item = Fen>>(iter: I) -> Fen {
+        let total: i128 = iter.map(|f| i128::from(f.0)).sum();
+        Fen(total.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+    }
+}
+
+impl<'a> std::iter::Sum<&'a Fen> for Fen {
+    fn sum<I: Iterator<Item = &'a Fen>>(iter: I) -> Fen {
+        iter.copied().sum()
+    }
+}
+
+/// Adds the error for `field` when `amount` is not one a person may give (`Fen::check`).
+pub fn check_field(e: &mut FieldErrors, field: &str, amount: Fen) {
+    if let Err(err) = amount.check() {
+        e.add(field, Msg::new(err.key()));
+    }
+}
+
 /// Splits `total` by shares in basis points that sum to 10000: each part is rounded down and
 /// the remainder goes to the last part, so the parts always sum exactly to the total.
 pub fn split_by_bp(total: Fen, shares_bp: &[i64]) -> Vec<Fen> {
     let mut parts: Vec<Fen> = shares_bp.iter().map(|bp| total.share_bp(*bp)).collect();
-    let sum: i64 = parts.iter().map(|p| p.0).sum();
+    let sum: Fen = parts.iter().sum();
     if let Some(last) = parts.last_mut() {
-        last.0 += total.0 - sum;
+        *last = last.saturating_add(total.saturating_sub(sum));
     }
     parts
 }
@@ -189,6 +242,17 @@ mod tests {
     }
 
     #[test]
+    fn the_overflow_finding_never_wraps() {
+        let lines = [Fen(i64::MAX), Fen(i64::MAX), Fen(2)];
+        let total: Fen = lines.iter().sum();
+        assert_eq!(total, Fen(i64::MAX));
+        assert_eq!(total.check(), Err(MoneyError::TooLarge));
+        assert_eq!(Fen(i64::MAX).check(), Err(MoneyError::TooLarge));
+        assert_eq!(Fen(MAX_FEN).check(), Ok(Fen(MAX_FEN)));
+        assert_eq!(Fen(-1).check(), Err(MoneyError::Negative));
+    }
+
+    #[test]
     fn displays_with_grouping() {
         assert_eq!(Fen(5_000_000).to_string(), "¥50,000.00");
         assert_eq!(Fen(123_456_789).to_string(), "¥1,234,567.89");
@@ -208,6 +272,28 @@ mod tests {
         fn input_round_trips(fen in 0i64..MAX_FEN) {
             prop_assert_eq!(Fen::parse_yuan(&Fen(fen).yuan_input()), Ok(Fen(fen)));
             prop_assert_eq!(Fen::parse_yuan(&Fen(fen).to_string()), Ok(Fen(fen)));
+        }
+
+        #[test]
+        fn sums_never_wrap(amounts in proptest::collection::vec(any::<i64>(), 0..20)) {
+            let exact: i128 = amounts.iter().map(|a| i128::from(*a)).sum();
+            let total: Fen = amounts.iter().map(|a| Fen(*a)).sum();
+            if exact > i128::from(i64::MAX) {
+                prop_assert_eq!(total, Fen(i64::MAX));
+            } else if exact < i128::from(i64::MIN) {
+                prop_assert_eq!(total, Fen(i64::MIN));
+            } else {
+                prop_assert_eq!(i128::from(total.0), exact);
+            }
+            if exact > i128::from(MAX_FEN) {
+                prop_assert_eq!(total.check(), Err(MoneyError::TooLarge));
+            }
+        }
+
+        #[test]
+        fn accepted_amounts_sum_exactly(amounts in proptest::collection::vec(0..=MAX_FEN, 0..200)) {
+            let total: Fen = amounts.iter().map(|a| Fen(*a)).sum();
+            prop_assert_eq!(i128::from(total.0), amounts.iter().map(|a| i128::from(*a)).sum::<i128>());
         }
 
         #[test]

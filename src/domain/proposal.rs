@@ -105,27 +105,45 @@ pub struct ProposalContent {
 }
 
 impl ProposalContent {
+    /// Totals never wrap (see `Fen`'s `Sum`).
     pub fn total_budget(&self) -> Fen {
-        Fen(self.budget.iter().map(|l| l.amount.0).sum())
+        self.budget.iter().map(|l| l.amount).sum()
     }
     pub fn grant_lines_total(&self) -> Fen {
-        Fen(self
-            .budget
+        self.budget
             .iter()
             .filter(|l| l.source == FundingSource::Grant)
-            .map(|l| l.amount.0)
-            .sum())
+            .map(|l| l.amount)
+            .sum()
     }
     pub fn matching_total(&self) -> Fen {
-        Fen(self.total_budget().0 - self.grant_lines_total().0)
+        self.budget
+            .iter()
+            .filter(|l| l.source != FundingSource::Grant)
+            .map(|l| l.amount)
+            .sum()
     }
     fn grant_in(&self, cat: BudgetCategory) -> Fen {
-        Fen(self
-            .budget
+        self.budget
             .iter()
             .filter(|l| l.source == FundingSource::Grant && l.category == cat)
-            .map(|l| l.amount.0)
-            .sum())
+            .map(|l| l.amount)
+            .sum()
+    }
+    /// Every amount a person may give (`Fen::check`), named: `requested_grant`, or `budget`
+    /// with the row. Checked on every save, drafts included.
+    pub fn check_amounts(&self, e: &mut FieldErrors) {
+        super::money::check_field(e, "requested_grant", self.requested_grant);
+        for (i, l) in self.budget.iter().enumerate() {
+            if l.amount.check().is_err() {
+                e.add(
+                    "budget",
+                    Msg::new("field.budget_line_money")
+                        .arg("line", i + 1)
+                        .arg("max", Fen(super::money::MAX_FEN)),
+                );
+            }
+        }
     }
     /// Matching funds by source.
     pub fn matching_by_source(&self) -> Vec<(FundingSource, Fen)> {
@@ -135,12 +153,11 @@ impl ProposalContent {
             .map(|s| {
                 (
                     *s,
-                    Fen(self
-                        .budget
+                    self.budget
                         .iter()
                         .filter(|l| l.source == *s)
-                        .map(|l| l.amount.0)
-                        .sum()),
+                        .map(|l| l.amount)
+                        .sum::<Fen>(),
                 )
             })
             .filter(|(_, f)| f.0 > 0)
@@ -351,13 +368,15 @@ pub fn check_content(
         e.add("budget", Msg::new("field.required"));
     }
     for (i, l) in c.budget.iter().enumerate() {
-        if l.item.trim().is_empty() || l.amount.0 <= 0 {
+        if l.item.trim().is_empty() || l.amount.0 <= 0 || l.amount.check().is_err() {
             e.add("budget", Msg::new("field.budget_line").arg("line", i + 1));
         }
     }
     let grant = c.requested_grant;
     if grant.0 <= 0 {
         e.add("requested_grant", Msg::new("field.required"));
+    } else if let Err(err) = grant.check() {
+        e.add("requested_grant", Msg::new(err.key()));
     } else {
         if grant < core.min_grant || grant > core.max_grant {
             e.add(

@@ -110,25 +110,24 @@ impl ReportContent {
             .sum()
     }
     pub fn spent_on(&self, line: usize) -> Fen {
-        Fen(self
-            .spending
+        self.spending
             .iter()
             .filter(|s| s.line == line)
-            .map(|s| s.spent.0)
-            .sum())
+            .map(|s| s.spent)
+            .sum()
     }
     /// Spending from the grant and from matching funds.
     pub fn spent_by_source(&self, budget: &[BudgetLine]) -> (Fen, Fen) {
-        let mut grant = 0;
-        let mut matching = 0;
+        let mut grant = Fen::ZERO;
+        let mut matching = Fen::ZERO;
         for s in &self.spending {
             match budget.get(s.line).map(|l| l.source) {
-                Some(FundingSource::Grant) => grant += s.spent.0,
-                Some(_) => matching += s.spent.0,
+                Some(FundingSource::Grant) => grant = grant.saturating_add(s.spent),
+                Some(_) => matching = matching.saturating_add(s.spent),
                 None => {}
             }
         }
-        (Fen(grant), Fen(matching))
+        (grant, matching)
     }
 }
 
@@ -137,7 +136,7 @@ pub const OVERSPEND_TOLERANCE_BP: i64 = 1000;
 
 /// The most a line may show: its budget plus 10%.
 pub fn overspend_cap(budget: Fen) -> Fen {
-    Fen(budget.0 + budget.0 * OVERSPEND_TOLERANCE_BP / 10_000)
+    budget.saturating_add(budget.share_bp(OVERSPEND_TOLERANCE_BP))
 }
 
 /// What a report is checked against.
@@ -279,8 +278,8 @@ pub fn check_report(c: &ReportContent, f: &ReportFrame) -> FieldErrors {
         if c.spending[..i].iter().any(|o| o.line == s.line) {
             e.add(field.clone(), Msg::new("field.round_duplicate_line"));
         }
-        if s.spent.0 < 0 {
-            e.add(field.clone(), Msg::new("field.money_negative"));
+        if let Err(err) = s.spent.check() {
+            e.add(field.clone(), Msg::new(err.key()));
             continue;
         }
         if super::limits::char_len(&s.over_reason) > super::limits::ROW_TEXT {
@@ -386,11 +385,11 @@ pub fn check_payment(
     if amount.0 <= 0 {
         return Err(PaymentProblem::NotPositive);
     }
-    let left_tranche = Fen(tranche.0 - paid_on_tranche.0);
+    let left_tranche = tranche.saturating_sub(paid_on_tranche);
     if amount > left_tranche {
         return Err(PaymentProblem::OverTranche { left: left_tranche });
     }
-    let left_grant = Fen(grant.0 - paid_on_project.0);
+    let left_grant = grant.saturating_sub(paid_on_project);
     if amount > left_grant {
         return Err(PaymentProblem::OverGrant { left: left_grant });
     }
@@ -668,12 +667,12 @@ pub fn project_figures(
 /// What a terminated project owes back (追回): the grant paid but not spent on the
 /// budget, never below zero.
 pub fn refund_owed(paid: Fen, spent_grant: Fen) -> Fen {
-    Fen((paid.0 - spent_grant.0).max(0))
+    paid.saturating_sub(spent_grant).max(Fen::ZERO)
 }
 
 /// Checks a refund payment against what is still outstanding.
 pub fn check_refund(amount: Fen, owed: Fen, refunded: Fen) -> Result<(), Msg> {
-    let left = Fen(owed.0 - refunded.0);
+    let left = owed.saturating_sub(refunded);
     if amount.0 <= 0 {
         return Err(Msg::new("tranche.amount_positive"));
     }

@@ -369,6 +369,13 @@ pub fn check_core(c: &RoundCore, e: &mut FieldErrors) {
         e.add("year", Msg::new("field.year_invalid"));
     }
     limits::check(e, "description", &c.description, limits::LONG_TEXT);
+    for (field, v) in [
+        ("total_budget", c.total_budget),
+        ("min_grant", c.min_grant),
+        ("max_grant", c.max_grant),
+    ] {
+        super::money::check_field(e, field, v);
+    }
     if c.min_grant > c.max_grant {
         e.add("min_grant", Msg::new("field.min_over_max"));
     }

@@ -63,7 +63,8 @@ pub fn signup(
     lang: Lang,
     client: &str,
 ) -> Result<(), AppError> {
-    let acct = validate_signup(email, name, password).map_err(AppError::Validation)?;
+    let words = site_words(conn)?;
+    let acct = validate_signup(email, name, password, &words).map_err(AppError::Validation)?;
     account_mail_limits(conn, s, client, &acct.email)?;
     // Hashed either way, so both answers take the same time.
     let hash = hash_password(password).map_err(unexpected)?;
@@ -244,8 +245,31 @@ pub fn request_password_reset(
     })
 }
 
-fn password_errors(password: &str, user: &UserRow, field: &str) -> Result<(), AppError> {
-    check_password(password, &[&user.email, &user.name]).map_err(|m| {
+/// The installation's own words a password must not be built from: the bureau names (the
+/// product's name is in `domain::account::SITE_WORDS`).
+fn site_words(conn: &mut DbConn) -> Result<Vec<String>, AppError> {
+    Ok(users::bureaus(conn)?.into_iter().map(|b| b.name).collect())
+}
+
+/// The strength check for `user`'s new password, naming `field`; the current password may
+/// not be chosen again.
+fn password_errors(
+    conn: &mut DbConn,
+    password: &str,
+    user: &UserRow,
+    field: &str,
+) -> Result<(), AppError> {
+    if user
+        .password_hash
+        .as_deref()
+        .is_some_and(|h| verify_password(password, h))
+    {
+        return Err(FieldErrors::single(field, "field.password_same"));
+    }
+    let words = site_words(conn)?;
+    let mut known = vec![user.email.as_str(), user.name.as_str()];
+    known.extend(words.iter().map(String::as_str));
+    check_password(password, &known).map_err(|m| {
         let mut e = FieldErrors::new();
         e.add(field, m);
         AppError::Validation(e)
@@ -261,7 +285,7 @@ pub fn reset_password(
 ) -> Result<UserRow, AppError> {
     let id = tokens::peek(conn, Purpose::ResetPassword, token)?;
     let user = users::find(conn, id)?;
-    password_errors(password, &user, "password")?;
+    password_errors(conn, password, &user, "password")?;
     let hash = hash_password(password).map_err(unexpected)?;
     db::write_tx(conn, |c| {
         let id = tokens::consume(c, Purpose::ResetPassword, token)?;
@@ -293,7 +317,10 @@ pub fn accept_invite(
     let user = invitation(conn, token)?;
     let mut errors = FieldErrors::new();
     let name = parse_name(name).map_err(|m| errors.add("name", m)).ok();
-    if let Err(m) = check_password(password, &[&user.email, name.as_deref().unwrap_or("")]) {
+    let words = site_words(conn)?;
+    let mut known = vec![user.email.as_str(), name.as_deref().unwrap_or("")];
+    known.extend(words.iter().map(String::as_str));
+    if let Err(m) = check_password(password, &known) {
         errors.add("password", m);
     }
     errors.into_result()?;
@@ -334,10 +361,7 @@ pub fn change_password(
             "field.password_wrong",
         ));
     }
-    password_errors(new, &user, "new_password")?;
-    if current == new {
-        return Err(FieldErrors::single("new_password", "field.password_same"));
-    }
+    password_errors(conn, new, &user, "new_password")?;
     let hash = hash_password(new).map_err(unexpected)?;
     db::write_tx(conn, |c| {
         users::set_password(c, user.id, &hash)?;

@@ -121,10 +121,12 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
             }
         }
         totals.projects += 1;
-        totals.grant_fen += p.grant_fen;
-        totals.paid_fen += figures.paid.0;
-        totals.spent_grant_fen += figures.spent_grant.0;
-        totals.spent_matching_fen += figures.spent_matching.0;
+        totals.grant_fen = totals.grant_fen.saturating_add(p.grant_fen);
+        totals.paid_fen = totals.paid_fen.saturating_add(figures.paid.0);
+        totals.spent_grant_fen = totals.spent_grant_fen.saturating_add(figures.spent_grant.0);
+        totals.spent_matching_fen = totals
+            .spent_matching_fen
+            .saturating_add(figures.spent_matching.0);
         totals.unique_people += figures.unique_people;
         totals.person_times += figures.person_times;
         let at_risk = figures.at_risk();

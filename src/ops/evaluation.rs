@@ -519,10 +519,10 @@ pub fn review(
                     }
                 }
                 projects::set_project_outcome(c, p.id, "terminated", None, None, None)?;
-                let paid = Fen(projects::payments(c, p.id)?
+                let paid: Fen = projects::payments(c, p.id)?
                     .iter()
-                    .map(|x| x.amount_fen)
-                    .sum());
+                    .map(|x| Fen(x.amount_fen))
+                    .sum();
                 let plan = crate::db::proposals::find(c, p.proposal_id)?.content();
                 let latest =
                     projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
@@ -680,11 +680,11 @@ pub fn record_refund(
     db::write_tx(conn, |c| {
         let lines = projects::refunds(c, project_id)?;
         let sum = |kind: &str| {
-            Fen(lines
+            lines
                 .iter()
                 .filter(|r| r.kind == kind)
-                .map(|r| r.amount_fen)
-                .sum())
+                .map(|r| Fen(r.amount_fen))
+                .sum::<Fen>()
         };
         let owed = sum("owed");
         if owed.0 == 0 {

@@ -213,12 +213,12 @@ pub fn record_payment(
     db::write_tx(conn, |c| {
         let (_, t) = projects::tranche(c, tranche_id)?;
         let payments = projects::payments(c, project_id)?;
-        let on_tranche = Fen(payments
+        let on_tranche: Fen = payments
             .iter()
             .filter(|x| x.tranche_id == tranche_id)
-            .map(|x| x.amount_fen)
-            .sum());
-        let on_project = Fen(payments.iter().map(|x| x.amount_fen).sum());
+            .map(|x| Fen(x.amount_fen))
+            .sum();
+        let on_project: Fen = payments.iter().map(|x| Fen(x.amount_fen)).sum();
         report::check_payment(
             TrancheStatus::parse(&t.status).unwrap_or(TrancheStatus::Pending),
             amount,
@@ -252,7 +252,7 @@ pub fn record_payment(
                 recorded_by: actor.id,
             },
         )?;
-        let fully = on_tranche.0 + amount.0 == t.amount_fen;
+        let fully = on_tranche.saturating_add(amount) == Fen(t.amount_fen);
         if fully {
             projects::set_tranche_status(
                 c,
@@ -476,6 +476,9 @@ pub fn save_report(
     );
     if content.beneficiaries.len() > 20 || content.spending.len() > plan.budget.len().max(1) * 2 {
         e.add("spending", Msg::new("field.too_many_lines"));
+    }
+    for (i, line) in content.spending.iter().enumerate() {
+        crate::domain::money::check_field(&mut e, &format!("spending.{i}"), line.spent);
     }
     e.into_result()?;
     db::write_tx(conn, |c| {

@@ -100,12 +100,7 @@ pub fn save(
 /// What even a draft must respect: numbers that are numbers, text that fits.
 fn check_shape(c: &ProposalContent) -> Result<(), AppError> {
     let mut e = FieldErrors::new();
-    if c.requested_grant.0 < 0 {
-        e.add("requested_grant", Msg::new("field.money_negative"));
-    }
-    if c.budget.iter().any(|l| l.amount.0 < 0) {
-        e.add("budget", Msg::new("field.money_negative"));
-    }
+    c.check_amounts(&mut e);
     if c.beneficiaries
         .iter()
         .any(|b| b.unique_people < 0 || b.person_times < 0)

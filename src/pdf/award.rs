@@ -246,7 +246,7 @@ fn tranche_block(a: &AwardDocInput) -> Block {
         })
         .collect();
     let share: i64 = a.tranches.iter().map(|t| t.share_bp).sum();
-    let total: i64 = a.tranches.iter().map(|t| t.amount.0).sum();
+    let total: i64 = a.tranches.iter().map(|t| t.amount).sum::<Fen>().0;
     rows.push(vec![
         "合计".into(),
         pct(share),

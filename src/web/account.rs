@@ -6,6 +6,7 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::input::Query;
 use super::{
     render, render_status, safe_next, see_other, see_other_flash, session_cookie, AppState,
     FormErrors, PageCtx,
@@ -129,7 +130,7 @@ struct LoginPage {
     error: String,
 }
 
-async fn login_page(ctx: PageCtx, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+async fn login_page(ctx: PageCtx, q: Query<NextQuery>) -> Result<HttpResponse, AppError> {
     if ctx.user.is_some() {
         return Ok(see_other(&safe_next(q.next.as_deref())));
     }
@@ -313,7 +314,7 @@ async fn verify_email(
     ctx: PageCtx,
     req: HttpRequest,
     state: web::Data<AppState>,
-    q: web::Query<TokenQuery>,
+    q: Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     match db::run(&state.pool, move |c| ops::accounts::verify_email(c, &token)).await {
@@ -402,7 +403,7 @@ struct ResetPage {
 async fn reset_page(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<TokenQuery>,
+    q: Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     let t = token.clone();
@@ -486,7 +487,7 @@ struct InvitePage {
 async fn invite_page(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<TokenQuery>,
+    q: Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     let t = token.clone();

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::input::Query;
 use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{self, Action};
@@ -42,7 +43,7 @@ struct UsersPage {
 async fn users_page(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<UserFilter>,
+    q: Query<UserFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::ManageUsers)?;
     let filter = q.into_inner();
@@ -282,7 +283,7 @@ struct AuditPage {
 async fn audit_page(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<AuditQuery>,
+    q: Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::ViewAudit)?;
     let req = db::PageReq::new(q.page, Some(50));

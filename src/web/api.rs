@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::input::{Json, Query};
 use super::screening::DecisionInput;
 use super::upload::{MultipartBody, Sender};
 use super::AppState;
@@ -297,7 +298,7 @@ async fn issue(
 async fn token(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<TokenRequest>,
+    body: Json<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let client = super::client_addr(&req, &state.settings);
     let settings = state.settings.clone();
@@ -325,7 +326,7 @@ pub struct SignupRequest {
 async fn signup(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<SignupRequest>,
+    body: Json<SignupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
     let lang = b
@@ -352,7 +353,7 @@ pub struct TokenBody {
 async fn verify_email(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<TokenBody>,
+    body: Json<TokenBody>,
 ) -> Result<HttpResponse, AppError> {
     let t = body.into_inner().token;
     let user = db::run(&state.pool, move |c| ops::accounts::verify_email(c, &t)).await?;
@@ -370,7 +371,7 @@ pub struct EmailBody {
 async fn forgot(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<EmailBody>,
+    body: Json<EmailBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let client = super::client_addr(&req, &state.settings);
@@ -392,7 +393,7 @@ pub struct ResetBody {
 #[utoipa::path(post, path = "/api/v1/auth/password/reset", request_body = ResetBody, tag = "auth", responses((status = 200), (status = 400), (status = 422)))]
 async fn reset(
     state: web::Data<AppState>,
-    body: web::Json<ResetBody>,
+    body: Json<ResetBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -415,7 +416,7 @@ pub struct AcceptBody {
 async fn accept_invite(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<AcceptBody>,
+    body: Json<AcceptBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -444,7 +445,7 @@ async fn change_password(
     req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<PasswordBody>,
+    body: Json<PasswordBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -503,7 +504,7 @@ pub struct EndedSessions {
 async fn end_my_sessions(
     caller: ApiSession,
     state: web::Data<AppState>,
-    q: web::Query<EndSessionsQuery>,
+    q: Query<EndSessionsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let c = caller.0;
     let keep = (!q.include_current).then_some(c.session_id);
@@ -537,7 +538,7 @@ async fn end_my_session(
 async fn list_users(
     user: ApiUser,
     state: web::Data<AppState>,
-    q: web::Query<UserFilter>,
+    q: Query<UserFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::ManageUsers)?;
     let f = q.into_inner();
@@ -549,7 +550,7 @@ async fn list_users(
 async fn invite_user(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<InviteInput>,
+    body: Json<InviteInput>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -572,7 +573,7 @@ async fn set_user_status(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<StatusBody>,
+    body: Json<StatusBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, status) = (id.into_inner(), body.into_inner().status);
     if status == UserStatus::Pending {
@@ -602,7 +603,7 @@ pub struct NameBody {
 async fn create_bureau(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<NameBody>,
+    body: Json<NameBody>,
 ) -> Result<HttpResponse, AppError> {
     let n = body.into_inner().name;
     let id = db::run(&state.pool, move |c| {
@@ -617,7 +618,7 @@ async fn create_bureau(
 async fn list_orgs(
     user: ApiUser,
     state: web::Data<AppState>,
-    q: web::Query<OrgFilter>,
+    q: Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::SuperviseOrgs)?;
     let f = q.into_inner();
@@ -638,7 +639,7 @@ pub struct OrgCreate {
 async fn create_org(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<OrgCreate>,
+    body: Json<OrgCreate>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let b = body.into_inner();
@@ -710,7 +711,7 @@ async fn update_org(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<OrgUpdate>,
+    body: Json<OrgUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let (id, b) = (id.into_inner(), body.into_inner());
@@ -746,7 +747,7 @@ async fn reject_org(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReasonBody>,
+    body: Json<ReasonBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let (id, reason) = (id.into_inner(), body.into_inner().reason);
@@ -768,7 +769,7 @@ async fn accept_uscc(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<NoteBody>,
+    body: Json<NoteBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, note) = (id.into_inner(), body.into_inner().note);
     db::run(&state.pool, move |c| {
@@ -791,7 +792,7 @@ async fn set_credit(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<CreditBody>,
+    body: Json<CreditBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     db::run(&state.pool, move |c| {
@@ -820,7 +821,7 @@ async fn bar_org(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<BarBody>,
+    body: Json<BarBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b, settings) = (id.into_inner(), body.into_inner(), state.settings.clone());
     db::run(&state.pool, move |c| {
@@ -842,7 +843,7 @@ async fn invite_member(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<MemberBody>,
+    body: Json<MemberBody>,
 ) -> Result<HttpResponse, AppError> {
     let settings = state.settings.clone();
     let (id, b) = (id.into_inner(), body.into_inner());
@@ -949,11 +950,7 @@ impl RoundInput {
             ("min_grant_fen", self.min_grant_fen),
             ("max_grant_fen", self.max_grant_fen),
         ] {
-            if v < 0 {
-                e.add(field, Msg::new("field.money_negative"));
-            } else if v > crate::domain::money::MAX_FEN {
-                e.add(field, Msg::new("field.money_too_large"));
-            }
+            crate::domain::money::check_field(&mut e, field, Fen(v));
         }
         e.into_result()?;
         let core = RoundCore {
@@ -1016,7 +1013,7 @@ async fn list_rounds(user: ApiUser, state: web::Data<AppState>) -> Result<HttpRe
 async fn create_round(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<RoundInput>,
+    body: Json<RoundInput>,
 ) -> Result<HttpResponse, AppError> {
     let (core, rules) = body.into_inner().into_parts()?;
     let id = db::run(&state.pool, move |c| {
@@ -1049,7 +1046,7 @@ async fn update_round(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<RoundInput>,
+    body: Json<RoundInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let body = body.into_inner();
@@ -1092,7 +1089,7 @@ async fn move_deadlines(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<DeadlinesBody>,
+    body: Json<DeadlinesBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     let settings = state.settings.clone();
@@ -1226,7 +1223,7 @@ async fn save_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ProposalSave>,
+    body: Json<ProposalSave>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     db::run(&state.pool, move |c| {
@@ -1263,7 +1260,7 @@ async fn withdraw_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<WithdrawBody>,
+    body: Json<WithdrawBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, reason) = (id.into_inner(), body.into_inner().reason);
     let s = state.settings.clone();
@@ -1356,7 +1353,7 @@ async fn screen_proposal(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<DecisionInput>,
+    body: Json<DecisionInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, settings) = (id.into_inner(), state.settings.clone());
     let d = body.into_inner().decision()?;
@@ -1380,7 +1377,7 @@ async fn screen_many(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<BulkDecision>,
+    body: Json<BulkDecision>,
 ) -> Result<HttpResponse, AppError> {
     let (id, settings, b) = (id.into_inner(), state.settings.clone(), body.into_inner());
     let d = b.decision.decision()?;
@@ -1397,7 +1394,7 @@ async fn list_submissions(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    q: web::Query<SubmissionFilter>,
+    q: Query<SubmissionFilter>,
 ) -> Result<HttpResponse, AppError> {
     let (id, f) = (id.into_inner(), q.into_inner());
     let list = db::run(&state.pool, move |c| {
@@ -1446,7 +1443,7 @@ async fn get_profile(user: ApiUser, state: web::Data<AppState>) -> Result<HttpRe
 async fn put_profile(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<Profile>,
+    body: Json<Profile>,
 ) -> Result<HttpResponse, AppError> {
     let p = body.into_inner();
     db::run(&state.pool, move |c| {
@@ -1531,7 +1528,7 @@ async fn decline_review(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<DeclineBody>,
+    body: Json<DeclineBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, note) = (id.into_inner(), body.into_inner().conflict_note);
     db::run(&state.pool, move |c| {
@@ -1553,7 +1550,7 @@ async fn save_review(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReviewSave>,
+    body: Json<ReviewSave>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     db::run(&state.pool, move |c| {
@@ -1586,7 +1583,7 @@ async fn reopen_review(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReopenBody>,
+    body: Json<ReopenBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, reason, settings) = (
         id.into_inner(),
@@ -1634,7 +1631,7 @@ async fn get_holidays(user: ApiUser, state: web::Data<AppState>) -> Result<HttpR
 async fn put_holidays(
     user: ApiUser,
     state: web::Data<AppState>,
-    body: web::Json<CalendarText>,
+    body: Json<CalendarText>,
 ) -> Result<HttpResponse, AppError> {
     let text = body.into_inner().text;
     let n = db::run(&state.pool, move |c| {
@@ -1743,7 +1740,7 @@ async fn assign_reviewer(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<AssignBody>,
+    body: Json<AssignBody>,
 ) -> Result<HttpResponse, AppError> {
     let (id, rid, settings) = (
         id.into_inner(),
@@ -1797,7 +1794,7 @@ async fn put_decision_entry(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::award::EntryInput>,
+    body: Json<ops::award::EntryInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input) = (id.into_inner(), body.into_inner());
     db::run(&state.pool, move |c| {
@@ -1825,7 +1822,7 @@ async fn put_category_budgets(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<CategoryBudgets>,
+    body: Json<CategoryBudgets>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let pairs: Vec<(String, String)> = body
@@ -1924,7 +1921,7 @@ async fn file_objection(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<crate::domain::award::ObjectionInput>,
+    body: Json<crate::domain::award::ObjectionInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     let lang = lang_of(&req);
@@ -1953,7 +1950,7 @@ pub struct ObjectionConfirmed {
 async fn confirm_objection(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<TokenBody>,
+    body: Json<TokenBody>,
 ) -> Result<HttpResponse, AppError> {
     let (t, s) = (body.into_inner().token, state.settings.clone());
     let lang = lang_of(&req);
@@ -1992,7 +1989,7 @@ async fn answer_objection(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::award::AnswerInput>,
+    body: Json<ops::award::AnswerInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     db::run(&state.pool, move |c| {
@@ -2034,7 +2031,7 @@ pub struct ProjectQuery {
 async fn list_projects(
     user: ApiUser,
     state: web::Data<AppState>,
-    q: web::Query<ProjectQuery>,
+    q: Query<ProjectQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = super::awards::project_filter(&user.0, q.round_id)?;
     let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
@@ -2136,7 +2133,7 @@ async fn record_payment(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::execution::PaymentInput>,
+    body: Json<ops::execution::PaymentInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     let pid = db::run(&state.pool, move |c| {
@@ -2176,7 +2173,7 @@ async fn start_report(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<StartReport>,
+    body: Json<StartReport>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let b = body.into_inner();
@@ -2241,7 +2238,7 @@ async fn save_report(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<SaveReport>,
+    body: Json<SaveReport>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     let version = db::run(&state.pool, move |c| {
@@ -2280,7 +2277,7 @@ async fn review_report(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReviewReport>,
+    body: Json<ReviewReport>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     db::run(&state.pool, move |c| {
@@ -2407,7 +2404,7 @@ async fn assign_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::evaluation::AssignInput>,
+    body: Json<ops::evaluation::AssignInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     let eid = db::run(&state.pool, move |c| {
@@ -2506,7 +2503,7 @@ async fn save_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<SaveEvaluation>,
+    body: Json<SaveEvaluation>,
 ) -> Result<HttpResponse, AppError> {
     let (id, b) = (id.into_inner(), body.into_inner());
     let version = db::run(&state.pool, move |c| {
@@ -2555,7 +2552,7 @@ async fn review_evaluation(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::evaluation::ReviewInput>,
+    body: Json<ops::evaluation::ReviewInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
     let c = db::run(&state.pool, move |c| {
@@ -2597,7 +2594,7 @@ async fn start_renewal(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<StartRenewal>,
+    body: Json<StartRenewal>,
 ) -> Result<HttpResponse, AppError> {
     let (id, round) = (id.into_inner(), body.into_inner().round_id);
     let pid = db::run(&state.pool, move |c| {
@@ -2613,7 +2610,7 @@ async fn record_refund(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ops::evaluation::RefundInput>,
+    body: Json<ops::evaluation::RefundInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, input) = (id.into_inner(), body.into_inner());
     let rid = db::run(&state.pool, move |c| {

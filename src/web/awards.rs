@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::input::Query;
 use super::reviews::tenths_text;
 use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
@@ -289,8 +290,9 @@ async fn officer_notice(
     let used_fen = list
         .iter()
         .filter(|a| a.state == "funded")
-        .map(|a| a.amount_fen)
-        .sum();
+        .map(|a| Fen(a.amount_fen))
+        .sum::<Fen>()
+        .0;
     render(&OfficerNoticePage {
         ctx,
         round,
@@ -548,7 +550,7 @@ fn invalid_link(ctx: PageCtx) -> Result<HttpResponse, AppError> {
 async fn confirm_page(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<TokenForm>,
+    q: Query<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     let t = token.clone();
@@ -635,11 +637,11 @@ pub struct ProjectsQuery {
 async fn projects(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<ProjectsQuery>,
+    q: Query<ProjectsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = project_filter(ctx.user()?, q.round)?;
     let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
-    let total_fen = rows.iter().map(|p| p.grant_fen).sum();
+    let total_fen = rows.iter().map(|p| Fen(p.grant_fen)).sum::<Fen>().0;
     render(&ProjectsPage {
         ctx,
         rows,

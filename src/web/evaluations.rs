@@ -613,8 +613,9 @@ pub async fn certificate_response(
         let uscc = orgs::find(c, p.org_id)?.uscc.unwrap_or_default();
         let paid: i64 = projects::payments(c, id)?
             .iter()
-            .map(|x| x.amount_fen)
-            .sum();
+            .map(|x| Fen(x.amount_fen))
+            .sum::<Fen>()
+            .0;
         let latest = projects::latest_filed(&projects::reports(c, id)?).unwrap_or_default();
         let final_eval = evaluations::for_project(c, id)?
             .into_iter()

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod awards;
 pub mod evaluations;
+pub mod input;
 pub mod orgs;
 pub mod projects;
 pub mod proposals;
@@ -184,7 +185,7 @@ impl PageCtx {
         let flash = req
             .cookie(FLASH_COOKIE)
             .map(|c| c.value().to_string())
-            .filter(|k| k.starts_with("flash.") && k.len() < 64)
+            .filter(|k| k.starts_with("flash.") && crate::i18n::has_key(k))
             .map(|k| crate::i18n::t(lang, &k).to_string());
         PageCtx {
             tr: Tr(lang),
@@ -195,7 +196,7 @@ impl PageCtx {
             must_change_password: session.1,
         }
     }
-    pub fn t(&self, key: &str) -> &'static str {
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
         self.tr.t(key)
     }
     pub fn lang(&self) -> Lang {
@@ -277,8 +278,8 @@ impl PageCtx {
             .render(self.lang())
     }
     /// `key.value` translated, e.g. `status.pending`.
-    pub fn label(&self, prefix: &str, value: &str) -> &'static str {
-        self.t(&format!("{prefix}.{value}"))
+    pub fn label(&self, prefix: &str, value: &str) -> String {
+        self.t(&format!("{prefix}.{value}")).to_string()
     }
 }
 
@@ -389,6 +390,8 @@ struct ErrorPage {
     message: String,
     /// For a form over the body limit: the page it came from, to reopen.
     too_large_from: Option<String>,
+    /// (field, message) of a validation error no form showed.
+    fields: Vec<(String, String)>,
 }
 
 fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> HttpResponse {
@@ -442,7 +445,16 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
             .map(|u| safe_next(Some(u.path())))
             .unwrap_or_else(|| "/dashboard".to_string())
     });
+    let fields = match err {
+        AppError::Validation(e) => {
+            e.0.iter()
+                .map(|f| (f.field.clone(), f.msg.render(lang)))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let page = ErrorPage {
+        fields,
         message: err.message(lang),
         status: status.as_u16(),
         ctx,

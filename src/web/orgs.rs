@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::upload::{self, MultipartBody, Sender};
+use super::input::Query;
 use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{self, Action};
@@ -203,7 +204,7 @@ pub struct KindQuery {
     kind: Option<String>,
 }
 
-async fn new_page(ctx: PageCtx, q: web::Query<KindQuery>) -> Result<HttpResponse, AppError> {
+async fn new_page(ctx: PageCtx, q: Query<KindQuery>) -> Result<HttpResponse, AppError> {
     let kind = q
         .kind
         .as_deref()
@@ -617,7 +618,7 @@ struct ListPage {
 async fn list(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    q: web::Query<OrgFilter>,
+    q: Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::SuperviseOrgs)?;
     let filter = q.into_inner();

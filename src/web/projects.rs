@@ -103,8 +103,9 @@ impl ProjectView {
         self.refunds
             .iter()
             .filter(|r| r.kind == kind)
-            .map(|r| r.amount_fen)
-            .sum()
+            .map(|r| Fen(r.amount_fen))
+            .sum::<Fen>()
+            .0
     }
     pub fn refund_outstanding(&self) -> bool {
         self.refund_sum("paid") < self.refund_sum("owed")
@@ -248,7 +249,7 @@ pub fn load_project(
         evaluations,
         evaluators,
         outcome,
-        paid_fen: payments.iter().map(|x| x.amount_fen).sum(),
+        paid_fen: payments.iter().map(|x| Fen(x.amount_fen)).sum::<Fen>().0,
         spent_grant_fen: spent_grant.0,
         spent_matching_fen: spent_matching.0,
         agreement_signed: projects::agreement_signed_at(c, id)?,
@@ -303,11 +304,12 @@ impl ProjectPage {
             .payments
             .iter()
             .filter(|p| p.tranche_id == tranche)
-            .map(|p| p.amount_fen)
-            .sum()
+            .map(|p| Fen(p.amount_fen))
+            .sum::<Fen>()
+            .0
     }
     pub fn left_on(&self, t: &TrancheRow) -> String {
-        Fen(t.amount_fen - self.paid_on(t.id)).yuan_input()
+        Fen(t.amount_fen.saturating_sub(self.paid_on(t.id))).yuan_input()
     }
 }
 
@@ -1138,7 +1140,7 @@ async fn public_results(
     let id = id.into_inner();
     let (round, rows) =
         db::run(&state.pool, move |c| ops::dashboard::public_results(c, id)).await?;
-    let total_fen = rows.iter().map(|r| r.grant_fen).sum();
+    let total_fen = rows.iter().map(|r| Fen(r.grant_fen)).sum::<Fen>().0;
     let total_unique = rows.iter().map(|r| r.unique_people).sum();
     super::render(&ResultsPage {
         ctx,

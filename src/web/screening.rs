@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::input::Query;
 use super::{render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
@@ -114,7 +115,7 @@ async fn list(
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    q: web::Query<SubmissionFilter>,
+    q: Query<SubmissionFilter>,
 ) -> Result<HttpResponse, AppError> {
     list_with(
         ctx,

@@ -162,6 +162,9 @@ impl MultipartBody {
         if !csrf_ok {
             return Err(AppError::CsrfFailed);
         }
+        let mut e = FieldErrors::new();
+        crate::domain::chars::check(&mut e, "kind", &up.kind);
+        e.into_result()?;
         Ok(up)
     }
 }

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod evaluation;
 mod execution;
+mod input;
 mod limits;
 mod openapi;
 mod orgs;
