@@ -6,8 +6,8 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::upload::{self, MultipartBody, Sender};
 use super::input::Query;
+use super::upload::{self, MultipartBody, Sender};
 use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{self, Action};
