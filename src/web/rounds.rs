@@ -875,6 +875,22 @@ async fn guide_pdf(
 mod tests {
     use super::*;
 
+    /// The form of an empty round with the default rules.
+    fn blank_form() -> RoundForm {
+        let core = RoundCore {
+            title: "x".into(),
+            year: 2027,
+            description: String::new(),
+            total_budget: Fen::ZERO,
+            min_grant: Fen::ZERO,
+            max_grant: Fen::ZERO,
+            opens_at: None,
+            closes_at: None,
+            review_due: None,
+        };
+        RoundForm::from_round(&core, &RoundRules::default(), 1)
+    }
+
     #[test]
     fn the_default_form_reads_back_as_the_defaults() {
         let core = RoundCore {
@@ -910,21 +926,7 @@ mod tests {
             grade_bands: "优秀 90\n坏行".into(),
             closes_at: "明天".into(),
             aggregation: "median".into(),
-            ..RoundForm::from_round(
-                &RoundCore {
-                    title: "x".into(),
-                    year: 2027,
-                    description: String::new(),
-                    total_budget: Fen::ZERO,
-                    min_grant: Fen::ZERO,
-                    max_grant: Fen::ZERO,
-                    opens_at: None,
-                    closes_at: None,
-                    review_due: None,
-                },
-                &RoundRules::default(),
-                1,
-            )
+            ..blank_form()
         };
         let e = form.parse().unwrap_err();
         for f in [
@@ -946,21 +948,7 @@ mod tests {
         let form = RoundForm {
             categories: long.clone(),
             grade_bands: long,
-            ..RoundForm::from_round(
-                &RoundCore {
-                    title: "x".into(),
-                    year: 2027,
-                    description: String::new(),
-                    total_budget: Fen::ZERO,
-                    min_grant: Fen::ZERO,
-                    max_grant: Fen::ZERO,
-                    opens_at: None,
-                    closes_at: None,
-                    review_due: None,
-                },
-                &RoundRules::default(),
-                1,
-            )
+            ..blank_form()
         };
         let e = form.parse().unwrap_err();
         assert!(e.has("categories"), "{e:?}");
