@@ -114,6 +114,7 @@ pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<
             )
             .wrap(from_fn(crate::web::page_layer))
             .wrap(Compress::default())
+            .wrap(from_fn(crate::telemetry::request_layer))
             .configure(crate::web::routes)
     })
     .listen(listener)?;

@@ -169,6 +169,7 @@ pub fn login(
         }
     };
     if !ok {
+        crate::telemetry::record_login_failure();
         let lock = Duration::minutes(s.login_lock_minutes);
         let locked = db::write_tx(conn, |c| {
             let at = now();
