@@ -152,22 +152,25 @@ pub async fn request_layer(
         .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
-    let http_req = req.request().clone();
+    // The request is not cloned before routing (routing needs it unshared): its route and
+    // user are read from the response.
     let span = tracing::info_span!("request", request_id = %id);
     let result = next.call(req).instrument(span).await;
-    let status = match &result {
-        Ok(res) => res.status(),
-        Err(e) => e.as_response_error().status_code(),
+    let (status, route, user) = match &result {
+        Ok(res) => (
+            res.status(),
+            res.request().match_pattern(),
+            user_id(res.request()),
+        ),
+        Err(e) => (e.as_response_error().status_code(), None, None),
     };
     let line = RequestLine {
         method,
-        route: http_req
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_string()),
+        route: route.unwrap_or_else(|| "unmatched".to_string()),
         status: status.as_u16(),
         latency: started.elapsed(),
         request_id: id.clone(),
-        user_id: user_id(&http_req),
+        user_id: user,
     };
     line.record();
     line.emit();
@@ -307,13 +310,20 @@ pub async fn metrics_endpoint(
                 .body("metrics token required\n"));
         }
     }
+    let stats = db::run(&state.pool, db::outbox::pending_stats).await?;
     let handle = handle();
+    // The gauges are process-wide: several apps in one process (the tests) each set them
+    // and render before another may.
+    static SCRAPE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = SCRAPE.lock().unwrap_or_else(|e| e.into_inner());
     let pool_state = state.pool.state();
     metrics::gauge!("yichuang_db_pool_connections").set(pool_state.connections as f64);
     metrics::gauge!("yichuang_db_pool_idle_connections").set(pool_state.idle_connections as f64);
-    metrics::gauge!("yichuang_db_pool_in_use_connections")
-        .set(pool_state.connections.saturating_sub(pool_state.idle_connections) as f64);
-    let stats = db::run(&state.pool, db::outbox::pending_stats).await?;
+    metrics::gauge!("yichuang_db_pool_in_use_connections").set(
+        pool_state
+            .connections
+            .saturating_sub(pool_state.idle_connections) as f64,
+    );
     metrics::gauge!("yichuang_outbox_pending_messages").set(stats.pending as f64);
     let age = stats
         .oldest
@@ -321,10 +331,11 @@ pub async fn metrics_endpoint(
         .unwrap_or(0.0);
     metrics::gauge!("yichuang_outbox_oldest_pending_age_seconds").set(age);
     handle.run_upkeep();
+    let body = handle.render();
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(handle.render()))
+        .body(body))
 }
 
 #[cfg(test)]
@@ -390,6 +401,19 @@ mod tests {
         assert_eq!(f["request_id"], "req-42");
         assert_eq!(f["user_id"], 7);
         assert!((f["latency_ms"].as_f64().unwrap() - 12.0).abs() < 0.001);
+    }
+
+    #[tokio::test]
+    async fn the_worker_loop_records_its_pass_and_lag() {
+        let handle = handle();
+        worker_rest(Instant::now(), Duration::from_millis(1)).await;
+        handle.run_upkeep();
+        let text = handle.render();
+        assert!(
+            text.contains("yichuang_worker_pass_seconds_count "),
+            "{text}"
+        );
+        assert!(text.contains("yichuang_worker_lag_seconds "), "{text}");
     }
 
     #[test]

@@ -560,7 +560,10 @@ async fn style() -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(api::healthz))
         .route("/readyz", web::get().to(api::readyz))
-        .route("/metrics", web::get().to(crate::telemetry::metrics_endpoint))
+        .route(
+            "/metrics",
+            web::get().to(crate::telemetry::metrics_endpoint),
+        )
         .route("/assets/style.css", web::get().to(style))
         .service(api::scope())
         .configure(account::routes)
