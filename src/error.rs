@@ -271,3 +271,40 @@ impl From<diesel::r2d2::PoolError> for AppError {
         AppError::unexpected("database pool", &e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection refused")]
+    struct Root;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot reach the database")]
+    struct Outer(#[source] Root);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("timed out: connection refused")]
+    struct Repeats(#[source] Root);
+
+    fn detail(e: AppError) -> String {
+        match e {
+            AppError::Unexpected(d) => d,
+            other => panic!("not unexpected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unexpected_error_keeps_its_whole_cause_chain() {
+        assert_eq!(
+            detail(AppError::unexpected("database pool", &Outer(Root))),
+            "database pool: cannot reach the database: connection refused"
+        );
+        // A cause its error already quotes is not said twice.
+        assert_eq!(
+            detail(AppError::unexpected("database pool", &Repeats(Root))),
+            "database pool: timed out: connection refused"
+        );
+    }
+}
