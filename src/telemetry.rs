@@ -129,6 +129,26 @@ impl RequestLine {
     }
 }
 
+/// The standard methods by name; anything a client invents is `other`, so the label's values
+/// stay few.
+fn method_label(m: &actix_web::http::Method) -> String {
+    use actix_web::http::Method;
+    let known = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ];
+    if known.contains(m) {
+        m.as_str().to_string()
+    } else {
+        "other".to_string()
+    }
+}
+
 fn user_id(req: &HttpRequest) -> Option<i64> {
     let ext = req.extensions();
     ext.get::<SessionUser>()
@@ -151,7 +171,7 @@ pub async fn request_layer(
         .and_then(accept_request_id)
         .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     // The request is not cloned before routing (routing needs it unshared): its route and
     // user are read from the response.
     let span = tracing::info_span!("request", request_id = %id);
@@ -414,6 +434,13 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("yichuang_worker_lag_seconds "), "{text}");
+    }
+
+    #[test]
+    fn invented_methods_are_labelled_other() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::POST), "POST");
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
     }
 
     #[test]
