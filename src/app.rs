@@ -78,6 +78,8 @@ async fn open(settings: &Settings, check_key: bool) -> anyhow::Result<DbPool> {
 pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<Started> {
     // One TLS crypto provider for SMTP (and anything else using rustls in this process).
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The metrics recorder, before anything records (the worker's first pass).
+    crate::telemetry::handle();
     let settings = Arc::new(settings);
     let pool = open_database(&settings).await?;
     let p = pool.clone();
@@ -114,6 +116,7 @@ pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<
             )
             .wrap(from_fn(crate::web::page_layer))
             .wrap(Compress::default())
+            .wrap(from_fn(crate::telemetry::request_layer))
             .configure(crate::web::routes)
     })
     .listen(listener)?;

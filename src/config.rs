@@ -91,6 +91,12 @@ pub struct Settings {
     pub account_mail_limit_per_client: i32,
     /// Account emails one address may receive per window, whoever asks.
     pub account_mail_limit_per_recipient: i32,
+    /// `text` (default) or `json` (one JSON object per line, for log shippers):
+    /// `YICHUANG_LOG_FORMAT=json`.
+    pub log_format: crate::telemetry::LogFormat,
+    /// Bearer token required by `GET /metrics` (`YICHUANG_METRICS_TOKEN`). Empty (the
+    /// default): `/metrics` is open to whoever reaches the bind address.
+    pub metrics_token: Secret,
     /// Parsed `trusted_proxies` (filled by [`Settings::finish`]).
     #[serde(skip)]
     pub trusted_nets: Vec<ipnet::IpNet>,
@@ -125,6 +131,8 @@ impl Default for Settings {
             objection_confirm_limit_per_client: 20,
             account_mail_limit_per_client: 20,
             account_mail_limit_per_recipient: 5,
+            log_format: crate::telemetry::LogFormat::Text,
+            metrics_token: Secret::default(),
             trusted_nets: Vec::new(),
         }
     }

@@ -94,6 +94,23 @@ impl AppError {
         AppError::BadRequest(Msg::new(key))
     }
 
+    /// An unexpected error with its whole cause chain (`context: error: cause: ...`), so the
+    /// one log line written when it is answered says everything that is known.
+    pub fn unexpected(context: &str, e: &(dyn std::error::Error + 'static)) -> Self {
+        let mut detail = format!("{context}: {e}");
+        let mut source = e.source();
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            // Many errors repeat their source in their own message; say it once.
+            if !detail.ends_with(&cause_text) {
+                detail.push_str(": ");
+                detail.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+        AppError::Unexpected(detail)
+    }
+
     /// The stable machine-readable code, part of the API contract.
     pub fn code(&self) -> &'static str {
         match self {
@@ -208,6 +225,8 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        // Logged once, here, where the error is answered: inside the request's span, so the
+        // line carries its request id.
         if let AppError::Unexpected(detail) = self {
             tracing::error!(%detail, "unexpected error");
         }
@@ -232,7 +251,7 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(_, info) if is_character_error(info.message()) => {
                 AppError::bad_request("error.bad_characters")
             }
-            other => AppError::Unexpected(format!("database: {other}")),
+            other => AppError::unexpected("database", &other),
         }
     }
 }
@@ -249,6 +268,43 @@ fn is_character_error(message: &str) -> bool {
 
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        AppError::Unexpected(format!("database pool: {e}"))
+        AppError::unexpected("database pool", &e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection refused")]
+    struct Root;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot reach the database")]
+    struct Outer(#[source] Root);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("timed out: connection refused")]
+    struct Repeats(#[source] Root);
+
+    fn detail(e: AppError) -> String {
+        match e {
+            AppError::Unexpected(d) => d,
+            other => panic!("not unexpected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unexpected_error_keeps_its_whole_cause_chain() {
+        assert_eq!(
+            detail(AppError::unexpected("database pool", &Outer(Root))),
+            "database pool: cannot reach the database: connection refused"
+        );
+        // A cause its error already quotes is not said twice.
+        assert_eq!(
+            detail(AppError::unexpected("database pool", &Repeats(Root))),
+            "database pool: timed out: connection refused"
+        );
     }
 }

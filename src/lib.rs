@@ -13,4 +13,5 @@ pub mod jobs;
 pub mod mail;
 pub mod ops;
 pub mod pdf;
+pub mod telemetry;
 pub mod web;

@@ -80,12 +80,10 @@ enum AuditCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("YICHUANG_LOG")
-                .unwrap_or_else(|_| "info,actix_server=warn".into()),
-        )
-        .init();
+    // The log format is a setting; an unreadable configuration logs as text, and the same
+    // error is reported when the command loads its settings.
+    let format = Settings::load().map(|s| s.log_format).unwrap_or_default();
+    yichuang::telemetry::init_logging(format);
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

@@ -113,6 +113,8 @@ async fn bearer_caller(req: &HttpRequest) -> Result<Caller, AppError> {
     {
         return Err(AppError::PasswordChangeRequired);
     }
+    // For the request's log line.
+    req.extensions_mut().insert(caller.clone());
     Ok(caller)
 }
 

@@ -182,9 +182,10 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| AppError::Unexpected(format!("database unavailable: {e}")))?;
+        let waiting = std::time::Instant::now();
+        let conn = pool.get();
+        crate::telemetry::record_pool_wait(waiting.elapsed());
+        let mut conn = conn.map_err(|e| AppError::unexpected("database unavailable", &e))?;
         f(&mut conn)
     })
     .await

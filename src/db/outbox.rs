@@ -169,6 +169,23 @@ pub fn to_address(conn: &mut DbConn, email: &str) -> Result<Vec<OutboxRow>, AppE
         .load(conn)?)
 }
 
+/// The outbox queue as `/metrics` shows it: waiting messages and the oldest one's creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingStats {
+    pub pending: i64,
+    pub oldest: Option<NaiveDateTime>,
+}
+
+/// One query: how many messages wait to be sent, and since when.
+pub fn pending_stats(conn: &mut DbConn) -> Result<PendingStats, AppError> {
+    use diesel::dsl::{count_star, min};
+    let (pending, oldest) = outbox::table
+        .filter(outbox::status.eq("pending"))
+        .select((count_star(), min(outbox::created_at)))
+        .first::<(i64, Option<NaiveDateTime>)>(conn)?;
+    Ok(PendingStats { pending, oldest })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

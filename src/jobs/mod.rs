@@ -119,6 +119,7 @@ pub fn spawn_worker(
         let mut reports_checked: Option<std::time::Instant> = None;
         let mut sessions_purged: Option<std::time::Instant> = None;
         loop {
+            let pass_started = std::time::Instant::now();
             match close_due_rounds(&pool).await {
                 Ok(n) if n > 0 => tracing::info!(rounds = n, "rounds closed for applications"),
                 Ok(_) => {}
@@ -155,7 +156,7 @@ pub fn spawn_worker(
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "email worker error"),
             }
-            tokio::time::sleep(interval).await;
+            crate::telemetry::worker_rest(pass_started, interval).await;
         }
     }))
 }

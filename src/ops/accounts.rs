@@ -54,6 +54,7 @@ fn account_mail_limits(
 /// the same when the address already has an account: that account's owner gets an email
 /// instead (a password-reset link, or a fresh verification link for an unconfirmed sign-up),
 /// so sign-up never tells a stranger which addresses are registered.
+#[tracing::instrument(skip_all)]
 pub fn signup(
     conn: &mut DbConn,
     s: &Settings,
@@ -131,6 +132,7 @@ fn existing_account_email(c: &mut DbConn, s: &Settings, user: &UserRow) -> Resul
 }
 
 /// Follows the sign-up link: the account becomes active.
+#[tracing::instrument(skip_all)]
 pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<UserRow, AppError> {
     db::write_tx(conn, |c| {
         let id = tokens::consume(c, Purpose::VerifyEmail, token)?;
@@ -146,6 +148,7 @@ pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<UserRow, AppError>
 
 /// Checks credentials with throttling: after `login_max_failures` failures for the account or
 /// the client address within the lock period, both are locked for that period.
+#[tracing::instrument(skip_all)]
 pub fn login(
     conn: &mut DbConn,
     s: &Settings,
@@ -169,6 +172,7 @@ pub fn login(
         }
     };
     if !ok {
+        crate::telemetry::record_login_failure();
         let lock = Duration::minutes(s.login_lock_minutes);
         let locked = db::write_tx(conn, |c| {
             let at = now();
@@ -215,6 +219,7 @@ pub fn login(
 /// Either way the same single transaction runs (the abuse limits of `client` and of the
 /// address are counted in it), so neither the answer nor its timing tells whether the
 /// address has an account.
+#[tracing::instrument(skip_all)]
 pub fn request_password_reset(
     conn: &mut DbConn,
     s: &Settings,
@@ -277,6 +282,7 @@ fn password_errors(
 }
 
 /// Sets a new password from a reset link; every earlier session ends.
+#[tracing::instrument(skip_all)]
 pub fn reset_password(
     conn: &mut DbConn,
     s: &Settings,
@@ -301,12 +307,14 @@ pub fn reset_password(
 }
 
 /// The person named in an invitation, for the acceptance page.
+#[tracing::instrument(skip_all)]
 pub fn invitation(conn: &mut DbConn, token: &str) -> Result<UserRow, AppError> {
     let id = tokens::peek(conn, Purpose::Invite, token)?;
     users::find(conn, id)
 }
 
 /// Accepts an invitation: sets name and password; the account becomes active.
+#[tracing::instrument(skip_all)]
 pub fn accept_invite(
     conn: &mut DbConn,
     s: &Settings,
@@ -343,6 +351,7 @@ pub fn accept_invite(
 }
 
 /// A signed-in person changes their password; other sessions end.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn change_password(
     conn: &mut DbConn,
     s: &Settings,
@@ -391,6 +400,7 @@ pub struct InviteInput {
 
 /// Invites a person. Staff invitations take a role; `into_org` invites a colleague into an
 /// organization with the role its members have.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn invite(
     conn: &mut DbConn,
     s: &Settings,
@@ -505,6 +515,7 @@ pub fn invite(
 }
 
 /// Disables or re-enables an account (admin). Disabling ends every session at once.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn set_status(
     conn: &mut DbConn,
     actor: &Actor,
@@ -547,6 +558,7 @@ pub fn set_status(
     })
 }
 
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn create_bureau(conn: &mut DbConn, actor: &Actor, name: &str) -> Result<i64, AppError> {
     policy::require(actor, Action::ManageUsers)?;
     let name = parse_name(name).map_err(|m| {
@@ -567,6 +579,7 @@ pub fn create_bureau(conn: &mut DbConn, actor: &Actor, name: &str) -> Result<i64
 
 /// An account created from the command line (or the first admin): active, with a one-time
 /// password that must be changed at first sign-in. Returns the password.
+#[tracing::instrument(skip_all)]
 pub fn create_with_password(
     conn: &mut DbConn,
     role: Role,
@@ -620,6 +633,7 @@ pub fn create_with_password(
 }
 
 /// On an empty database, creates the first admin and returns its login.
+#[tracing::instrument(skip_all)]
 pub fn bootstrap_admin(conn: &mut DbConn) -> Result<Option<(String, String)>, AppError> {
     if users::count(conn)? > 0 {
         return Ok(None);
@@ -630,11 +644,13 @@ pub fn bootstrap_admin(conn: &mut DbConn) -> Result<Option<(String, String)>, Ap
 }
 
 /// Remembers the language a person chose.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn set_locale(conn: &mut DbConn, actor: &Actor, lang: Lang) -> Result<(), AppError> {
     users::set_locale(conn, actor.id, lang.code())
 }
 
 /// The admin replaces the working-day calendar with the pasted text; every bad line is named.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn save_calendar(conn: &mut DbConn, actor: &Actor, text: &str) -> Result<usize, AppError> {
     policy::require(actor, Action::ManageUsers)?;
     crate::domain::limits::within("calendar", text, crate::domain::limits::CALENDAR_TEXT)?;

@@ -39,6 +39,7 @@ fn managed_in(
 
 /// Ends the review: every eligible proposal must have at least one submitted review.
 /// Reviews still open are no longer accepted; the scores are final for the decision.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn close_review(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<(), AppError> {
     managed_in(conn, actor, round_id, RoundStatus::Reviewing)?;
     let view = decision::compute(conn, actor, round_id)?;
@@ -123,6 +124,7 @@ fn entry_json(e: &Option<Entry>) -> serde_json::Value {
 
 /// Reduces a proposal's grant (核减) or moves it across the line, each with a written
 /// reason; an empty input puts it back as ranked.
+#[tracing::instrument(skip_all, fields(user = actor.id, proposal_id))]
 pub fn save_entry(
     conn: &mut DbConn,
     actor: &Actor,
@@ -156,6 +158,7 @@ pub fn save_entry(
 }
 
 /// Sets the budgets of categories (yuan; blank: no budget of its own).
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn set_category_budgets(
     conn: &mut DbConn,
     actor: &Actor,
@@ -206,6 +209,7 @@ pub fn set_category_budgets(
 
 /// Publishes the funding line for public notice: the ranking is frozen as published and the
 /// notice runs for the round's number of working days (holiday calendar included).
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn publish_notice(
     conn: &mut DbConn,
     s: &Settings,
@@ -287,6 +291,7 @@ pub fn publish_notice(
 }
 
 /// A round's notice and its published list, for anyone: only rounds on notice or awarded.
+#[tracing::instrument(skip_all, fields(round_id))]
 pub fn public_notice(
     conn: &mut DbConn,
     round_id: i64,
@@ -311,6 +316,7 @@ pub struct FiledObjection {
 /// (reaches the officers, holds up the award) only once its author confirms it from the link
 /// emailed to the address given, within [`award::OBJECTION_CONFIRM_HOURS`]. Filing is limited
 /// per client address and per email address.
+#[tracing::instrument(skip_all, fields(round_id))]
 pub fn file_objection(
     conn: &mut DbConn,
     s: &Settings,
@@ -380,6 +386,7 @@ pub fn file_objection(
 /// The author confirms an objection from the emailed link: from now on it holds up the award,
 /// the officers hear of it and its author gets a receipt. An unknown, used or expired token
 /// is a 400; attempts are limited per client address.
+#[tracing::instrument(skip_all)]
 pub fn confirm_objection(
     conn: &mut DbConn,
     s: &Settings,
@@ -432,6 +439,7 @@ pub fn confirm_objection(
 }
 
 /// Deletes objections never confirmed within [`award::OBJECTION_CONFIRM_HOURS`] (worker).
+#[tracing::instrument(skip_all)]
 pub fn purge_unconfirmed_objections(conn: &mut DbConn) -> Result<usize, AppError> {
     let before = now() - chrono::Duration::hours(award::OBJECTION_CONFIRM_HOURS);
     db::write_tx(conn, |c| awards::purge_unconfirmed_objections(c, before))
@@ -451,6 +459,7 @@ pub struct ObjectionItem {
 
 /// The confirmed objections of a round for its officers, duplicates side by side (ordered by
 /// group, then by filing).
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn objections_for_officer(
     conn: &mut DbConn,
     actor: &Actor,
@@ -572,6 +581,7 @@ fn remove_and_fill(
 }
 
 /// A funded proposal withdrawn during the notice leaves the list like an upheld objection.
+#[tracing::instrument(skip_all, fields(user = actor.id, proposal_id))]
 pub fn withdrawn_during_notice(
     c: &mut DbConn,
     s: &Settings,
@@ -595,6 +605,7 @@ pub struct AnswerInput {
 
 /// Answers an objection (upheld or rejected) with a response emailed to the objector. An
 /// upheld objection takes the proposal off the list and lets the waitlist in.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn answer_objection(
     conn: &mut DbConn,
     s: &Settings,
@@ -652,6 +663,7 @@ pub fn answer_objection(
 /// Ends the notice: a project per funded proposal, with its agreement number and tranche
 /// schedule, and an email to every ranked applicant. Not while the notice runs or an
 /// objection is open.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn finalise(
     conn: &mut DbConn,
     s: &Settings,
@@ -788,6 +800,7 @@ pub fn finalise(
 /// A project, if the actor may read it: its org's members, its bureau's officers, the
 /// evaluators assigned to it, and admins read-only. Every read by an admin is recorded in
 /// the audit log (`project.viewed_by_admin`), so an admin's look is never silent.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn find_visible_project(
     conn: &mut DbConn,
     actor: &Actor,

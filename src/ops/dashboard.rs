@@ -59,6 +59,7 @@ fn latest_by_project(reports: &[ReportRow]) -> Vec<(i64, ReportContent)> {
 }
 
 /// Builds the dashboard of the given projects in a fixed number of queries.
+#[tracing::instrument(skip_all)]
 pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppError> {
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
     let proposal_ids: Vec<i64> = rows.iter().map(|p| p.proposal_id).collect();
@@ -148,6 +149,7 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
 }
 
 /// The dashboard of one round, for its bureau's officers.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn for_round(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Dashboard, AppError> {
     super::rounds::find_managed(conn, actor, round_id)?;
     let rows = projects::projects(
@@ -161,6 +163,7 @@ pub fn for_round(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Dash
 }
 
 /// The dashboard of every project of the officer's bureau.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn for_bureau(conn: &mut DbConn, actor: &Actor) -> Result<Dashboard, AppError> {
     let bureau = actor.bureau_id.ok_or(AppError::Forbidden)?;
     policy::require(actor, Action::ManageRounds(bureau))?;
@@ -188,6 +191,7 @@ pub struct PublicProject {
     pub person_times: i64,
 }
 
+#[tracing::instrument(skip_all, fields(round_id))]
 pub fn public_results(
     conn: &mut DbConn,
     round_id: i64,

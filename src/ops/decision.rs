@@ -103,6 +103,7 @@ fn grade(s: &Option<String>) -> Option<Grade> {
 }
 
 /// Computes the ranking and the proposed funding line of a round in review or later.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<DecisionView, AppError> {
     let round = super::rounds::find_managed(conn, actor, round_id)?;
     if matches!(

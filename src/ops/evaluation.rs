@@ -49,6 +49,7 @@ fn stage_label(stage: Stage, re: bool) -> &'static str {
 /// Assigns an agency's evaluator to a project's mid-term or final evaluation. A related
 /// agency (same USCC, same legal representative, or an affiliation the evaluator declared)
 /// is refused. After a rectification the same stage is evaluated again.
+#[tracing::instrument(skip_all, fields(user = actor.id, project_id))]
 pub fn assign(
     conn: &mut DbConn,
     s: &Settings,
@@ -187,6 +188,7 @@ pub fn assign(
 
 /// An evaluation the actor may read: its evaluator, the bureau's officers, and the NGO once
 /// it is accepted.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn find_visible(
     conn: &mut DbConn,
     actor: &Actor,
@@ -220,6 +222,7 @@ fn find_own_editable(
 }
 
 /// Saves the evaluator's draft; checked in full on submission.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn save(
     conn: &mut DbConn,
     actor: &Actor,
@@ -244,6 +247,7 @@ pub fn save(
 }
 
 /// Attaches the agency's report (PDF).
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn upload_report(
     conn: &mut DbConn,
     actor: &Actor,
@@ -289,6 +293,7 @@ pub fn upload_report(
 }
 
 /// Problems that would stop the filing now.
+#[tracing::instrument(skip_all)]
 pub fn filing_problems(
     conn: &mut DbConn,
     ev: &EvaluationRow,
@@ -302,6 +307,7 @@ pub fn filing_problems(
 }
 
 /// Submits the filing after checking it in full; the bureau's officers are emailed.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result<(), AppError> {
     let (ev, p) = find_own_editable(conn, actor, id)?;
     filing_problems(conn, &ev, &p)?.into_result()?;
@@ -350,6 +356,7 @@ pub fn proposed(
 }
 
 /// Accepts (applying the consequence) or returns a submitted evaluation.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn review(
     conn: &mut DbConn,
     s: &Settings,
@@ -615,6 +622,7 @@ pub fn review(
 }
 
 /// Reminds evaluators once before the due date and once when overdue.
+#[tracing::instrument(skip_all)]
 pub fn send_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
     let day = today();
     let mut sent = 0;
@@ -666,6 +674,7 @@ pub struct RefundInput {
 }
 
 /// Records a refund received (追回) against what the project owes.
+#[tracing::instrument(skip_all, fields(user = actor.id, project_id))]
 pub fn record_refund(
     conn: &mut DbConn,
     actor: &Actor,

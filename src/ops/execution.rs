@@ -21,6 +21,7 @@ use crate::i18n::Msg;
 use crate::mail;
 
 /// A project the actor may read, with its proposal's content (plan and budget).
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn load(
     conn: &mut DbConn,
     actor: &Actor,
@@ -80,6 +81,7 @@ fn tranche_facts(c: &mut DbConn, project_id: i64) -> Result<TrancheFacts, AppErr
 
 /// Makes every pending (or withheld) tranche whose condition now holds releasable; returns
 /// their numbers.
+#[tracing::instrument(skip_all, fields(project_id))]
 pub fn refresh_tranches(c: &mut DbConn, project_id: i64) -> Result<Vec<i32>, AppError> {
     let facts = tranche_facts(c, project_id)?;
     let mut released = Vec::new();
@@ -106,6 +108,7 @@ pub fn refresh_tranches(c: &mut DbConn, project_id: i64) -> Result<Vec<i32>, App
 
 /// The officer records the signed agreement (its scan): the first tranche becomes
 /// releasable.
+#[tracing::instrument(skip_all, fields(user = actor.id, project_id))]
 pub fn record_agreement(
     conn: &mut DbConn,
     s: &Settings,
@@ -178,6 +181,7 @@ pub struct PaymentInput {
 }
 
 /// Records a payment on a releasable tranche; the tranche is paid when its whole amount is.
+#[tracing::instrument(skip_all, fields(user = actor.id, tranche_id))]
 pub fn record_payment(
     conn: &mut DbConn,
     s: &Settings,
@@ -390,6 +394,7 @@ fn neighbours(
 
 /// Starts (or returns the existing) report of a milestone or a month, pre-filled with the
 /// cumulative figures of the last filed report.
+#[tracing::instrument(skip_all, fields(user = actor.id, project_id))]
 pub fn start_report(
     conn: &mut DbConn,
     actor: &Actor,
@@ -434,6 +439,7 @@ pub fn start_report(
 }
 
 /// A report the actor may read, with its project and plan.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn find_report(
     conn: &mut DbConn,
     actor: &Actor,
@@ -459,6 +465,7 @@ fn find_editable(
 }
 
 /// Saves a draft (or a returned report); checked in full only on submission.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn save_report(
     conn: &mut DbConn,
     actor: &Actor,
@@ -490,6 +497,7 @@ pub fn save_report(
 }
 
 /// Problems that would stop the report's submission now, field by field.
+#[tracing::instrument(skip_all)]
 pub fn submission_problems(
     conn: &mut DbConn,
     r: &ReportRow,
@@ -515,6 +523,7 @@ pub fn submission_problems(
 }
 
 /// Submits a report after checking it in full; the bureau's officers are emailed.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn submit_report(
     conn: &mut DbConn,
     s: &Settings,
@@ -552,6 +561,7 @@ pub fn submit_report(
 }
 
 /// The officer accepts a submitted report, or returns it with comments.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn review_report(
     conn: &mut DbConn,
     s: &Settings,
@@ -611,6 +621,7 @@ pub fn review_report(
 }
 
 /// Attaches evidence (photos, sign-in sheets 签到表, PDFs) to an editable report.
+#[tracing::instrument(skip_all, fields(user = actor.id, report_id))]
 pub fn upload_evidence(
     conn: &mut DbConn,
     actor: &Actor,
@@ -650,6 +661,7 @@ pub const REPORT_REMIND_DAYS: i64 = 7;
 
 /// Reminds NGOs of milestone reports once before they are due and once when overdue;
 /// returns how many reminders were queued. Safe from every instance (one key per reminder).
+#[tracing::instrument(skip_all)]
 pub fn send_report_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
     let day = today();
     let mut sent = 0;

@@ -42,6 +42,7 @@ fn notify_members(
 
 /// Registers an organization. An NGO member registers their own (awaiting verification);
 /// staff register evaluation agencies, verified at once.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn register(
     conn: &mut DbConn,
     s: &Settings,
@@ -72,6 +73,7 @@ pub fn register(
 
 /// Saves an edit; `version` is the one the editor started from. An NGO's edit goes back to
 /// the officers for verification.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn update(
     conn: &mut DbConn,
     s: &Settings,
@@ -107,6 +109,7 @@ pub fn update(
 }
 
 /// An officer verifies a registration awaiting verification.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn verify(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result<(), AppError> {
     policy::require(actor, Action::SuperviseOrgs)?;
     let before = orgs::find(conn, id)?;
@@ -141,6 +144,7 @@ fn required_text(field: &str, text: &str, max: usize) -> Result<String, AppError
 }
 
 /// An officer rejects a registration, with a reason the NGO reads.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn reject(
     conn: &mut DbConn,
     s: &Settings,
@@ -171,6 +175,7 @@ pub fn reject(
 }
 
 /// An officer accepts a code that fails the check character after seeing the certificate.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn accept_uscc(conn: &mut DbConn, actor: &Actor, id: i64, note: &str) -> Result<(), AppError> {
     policy::require(actor, Action::SuperviseOrgs)?;
     let note = required_text("note", note, crate::domain::limits::REASON)?;
@@ -192,6 +197,7 @@ pub fn accept_uscc(conn: &mut DbConn, actor: &Actor, id: i64, note: &str) -> Res
 }
 
 /// Sets or clears the bad-credit flags (on the organization, on its legal representative).
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn set_credit(
     conn: &mut DbConn,
     actor: &Actor,
@@ -221,6 +227,7 @@ pub fn set_credit(
 }
 
 /// An officer bars an organization from the bureau's rounds until a date, with a reason.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn bar(
     conn: &mut DbConn,
     s: &Settings,
@@ -305,6 +312,7 @@ pub fn clean_filename(filename: &str) -> String {
     }
 }
 
+#[tracing::instrument(skip_all, fields(user = actor.id, org_id))]
 pub fn upload_document(
     conn: &mut DbConn,
     actor: &Actor,

@@ -15,6 +15,7 @@ use crate::i18n::Msg;
 use crate::mail::{self, Recipient};
 
 /// The proposal and its round, if the actor may read it.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn find_visible(
     conn: &mut DbConn,
     actor: &Actor,
@@ -51,6 +52,7 @@ fn find_editable(
 }
 
 /// Starts a draft in an open round for the member's verified organization.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn start(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<i64, AppError> {
     let org_id = actor
         .org_id
@@ -77,6 +79,7 @@ pub fn start(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<i64, App
 
 /// Saves the whole content (a page saves one section on top of the rest); `version` is the
 /// one the editor started from.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn save(
     conn: &mut DbConn,
     actor: &Actor,
@@ -116,6 +119,7 @@ fn check_shape(c: &ProposalContent) -> Result<(), AppError> {
 }
 
 /// Gathers what the eligibility rules need to know about the organization.
+#[tracing::instrument(skip_all)]
 pub fn org_facts(conn: &mut DbConn, p: &ProposalRow, r: &RoundRow) -> Result<OrgFacts, AppError> {
     let org = orgs::find(conn, p.org_id)?;
     let inspections = orgs::inspections(conn, p.org_id)?
@@ -147,6 +151,7 @@ pub fn org_facts(conn: &mut DbConn, p: &ProposalRow, r: &RoundRow) -> Result<Org
 }
 
 /// Everything that would stop a submission now, field by field.
+#[tracing::instrument(skip_all)]
 pub fn submission_problems(
     conn: &mut DbConn,
     p: &ProposalRow,
@@ -169,6 +174,7 @@ pub fn submission_problems(
 
 /// Submits: checks everything at once, numbers it, freezes it and emails a receipt to the
 /// organization's members. Submitting again what is already submitted changes nothing.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result<String, AppError> {
     let (p, r) = find_visible(conn, actor, id)?;
     policy::require(actor, Action::EditProposal(p.org_id))?;
@@ -227,6 +233,7 @@ pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result
 }
 
 /// Withdraws a proposal before the award.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn withdraw(
     conn: &mut DbConn,
     s: &Settings,
@@ -262,6 +269,7 @@ pub const ATTACHMENT_KINDS: &[&str] = &[
     "other",
 ];
 
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn upload_attachment(
     conn: &mut DbConn,
     actor: &Actor,

@@ -11,6 +11,7 @@ use crate::domain::evaluation::Renewal;
 use crate::error::AppError;
 
 /// The renewal a completed project may ask for, if any.
+#[tracing::instrument(skip_all, fields(project_id))]
 pub fn renewal_of(conn: &mut DbConn, project_id: i64) -> Result<Option<Renewal>, AppError> {
     let p = projects::project(conn, project_id)?;
     if p.status != "completed" {
@@ -24,6 +25,7 @@ pub fn renewal_of(conn: &mut DbConn, project_id: i64) -> Result<Option<Renewal>,
 }
 
 /// The final evaluation's score (tenths) and grade of a project.
+#[tracing::instrument(skip_all, fields(project_id))]
 pub fn final_result(conn: &mut DbConn, project_id: i64) -> Result<Option<(i32, String)>, AppError> {
     Ok(evaluations::for_project(conn, project_id)?
         .into_iter()
@@ -32,6 +34,7 @@ pub fn final_result(conn: &mut DbConn, project_id: i64) -> Result<Option<(i32, S
 }
 
 /// Starts (or returns) the renewal proposal of a project in an open round of its bureau.
+#[tracing::instrument(skip_all, fields(user = actor.id, project_id, round_id))]
 pub fn start(
     conn: &mut DbConn,
     actor: &Actor,

@@ -17,6 +17,7 @@ use crate::i18n::Msg;
 use crate::mail::{self, Recipient};
 
 /// A reviewer keeps their own expertise and affiliations up to date.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn save_profile(conn: &mut DbConn, actor: &Actor, p: &Profile) -> Result<(), AppError> {
     if actor.role != Role::Reviewer {
         return Err(AppError::Forbidden);
@@ -55,6 +56,7 @@ pub fn save_profile(conn: &mut DbConn, actor: &Actor, p: &Profile) -> Result<(),
 }
 
 /// Opens expert review once screening is done (no proposal still awaits a decision).
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn start_review(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<(), AppError> {
     let r = super::rounds::find_managed(conn, actor, round_id)?;
     if r.status() != RoundStatus::Screening {
@@ -115,6 +117,7 @@ fn notify_assigned(
 /// Fills every open slot of the round's eligible proposals; returns how many reviews were
 /// assigned. Reviewers with a known conflict, or who already hold or declined a review of
 /// the proposal, are never picked.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn auto_assign(
     conn: &mut DbConn,
     s: &Settings,
@@ -195,6 +198,7 @@ pub fn auto_assign(
 }
 
 /// Assigns one reviewer by hand; a known conflict or a repeat is refused.
+#[tracing::instrument(skip_all, fields(user = actor.id, proposal_id, reviewer_id))]
 pub fn assign(
     conn: &mut DbConn,
     s: &Settings,
@@ -235,12 +239,14 @@ pub fn assign(
 }
 
 /// The reviewer's own review.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn find_own(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<ReviewRow, AppError> {
     let rv = reviews::find(conn, id)?;
     policy::require(actor, Action::OwnReview(rv.reviewer_id))?;
     Ok(rv)
 }
 
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn accept(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<(), AppError> {
     find_own(conn, actor, id)?;
     db::write_tx(conn, |c| {
@@ -250,6 +256,7 @@ pub fn accept(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<(), AppError>
 }
 
 /// Declines with a conflict declaration; the slot opens for another reviewer.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn decline(conn: &mut DbConn, actor: &Actor, id: i64, note: &str) -> Result<(), AppError> {
     find_own(conn, actor, id)?;
     if note.trim().is_empty() {
@@ -272,6 +279,7 @@ pub fn decline(conn: &mut DbConn, actor: &Actor, id: i64, note: &str) -> Result<
 }
 
 /// Saves the reviewer's work in progress (any given score must already be valid).
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn save(
     conn: &mut DbConn,
     actor: &Actor,
@@ -297,6 +305,7 @@ pub fn save(
 
 /// Submits the review: every score, the overall comment and the recommendation are
 /// required; a submitted review is locked.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn submit(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<(), AppError> {
     let rv = find_own(conn, actor, id)?;
     if rv.status() == ReviewStatus::Submitted {
@@ -320,6 +329,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<(), AppError>
 }
 
 /// An officer reopens a submitted review, with a reason the reviewer reads.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn reopen(
     conn: &mut DbConn,
     s: &Settings,
@@ -363,6 +373,7 @@ pub const REMIND_BEFORE_DAYS: i64 = 3;
 /// Reminds reviewers of open reviews once before the deadline and once when it has passed;
 /// returns how many reminders were queued. Safe to run from every instance: each reminder
 /// key is written once, in the transaction that queues its email.
+#[tracing::instrument(skip_all)]
 pub fn send_review_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
     let at = now();
     let due = reviews::open_before(conn, at + chrono::Duration::days(REMIND_BEFORE_DAYS))?;

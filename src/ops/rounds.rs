@@ -19,6 +19,7 @@ fn bureau_of(actor: &Actor) -> Result<i64, AppError> {
 }
 
 /// The round, if the actor runs its bureau's rounds.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn find_managed(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<RoundRow, AppError> {
     let r = rounds::find(conn, id)?;
     policy::require(actor, Action::ManageRounds(r.bureau_id))?;
@@ -43,6 +44,7 @@ fn draft_errors(core: &RoundCore) -> Result<(), AppError> {
 }
 
 /// Starts a draft round for the officer's bureau. A draft may be incomplete.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn create(
     conn: &mut DbConn,
     actor: &Actor,
@@ -63,6 +65,7 @@ pub fn create(
 }
 
 /// Saves a draft's settings; once open, the rules are frozen.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
@@ -90,6 +93,7 @@ pub fn update(
 
 /// Opens the round for applications after checking the whole configuration, and tells
 /// the members of verified NGOs.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn publish(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result<(), AppError> {
     let before = find_managed(conn, actor, id)?;
     if before.status() != RoundStatus::Draft {
@@ -124,6 +128,7 @@ pub fn publish(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Resul
 
 /// Moves the deadlines of a published round, with a reason kept in the audit trail. The
 /// application deadline moves only while the round is open.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn move_deadlines(
     conn: &mut DbConn,
     s: &Settings,
@@ -203,6 +208,7 @@ pub fn move_deadlines(
 }
 
 /// Moves every open round whose deadline passed to screening; returns how many moved.
+#[tracing::instrument(skip_all)]
 pub fn close_due(conn: &mut DbConn) -> Result<usize, AppError> {
     let due = rounds::due_to_close(conn, now())?;
     for id in &due {

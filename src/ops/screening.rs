@@ -84,6 +84,7 @@ fn screenable_round(
 }
 
 /// The automatic checklist of a proposal for the officer.
+#[tracing::instrument(skip_all)]
 pub fn checklist(
     conn: &mut DbConn,
     p: &ProposalRow,
@@ -173,6 +174,7 @@ fn apply(
 }
 
 /// Decides one proposal.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn decide(
     conn: &mut DbConn,
     s: &Settings,
@@ -187,6 +189,7 @@ pub fn decide(
 }
 
 /// Decides several proposals of one round at once: all of them or none.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn decide_many(
     conn: &mut DbConn,
     s: &Settings,

@@ -18,7 +18,7 @@ pub struct Client {
 }
 
 /// Records a new session `id` of `user_id` that ends at `expires_at`.
-#[tracing::instrument(skip(conn, id, client))]
+#[tracing::instrument(skip_all, fields(user = user_id))]
 pub fn start(
     conn: &mut DbConn,
     user_id: i64,
@@ -46,6 +46,7 @@ pub fn start(
 }
 
 /// The signed-in person's live sessions; `current` is the asking one.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn list(
     conn: &mut DbConn,
     actor: &Actor,
@@ -55,7 +56,7 @@ pub fn list(
 }
 
 /// Signs out the session of this request (this device only).
-#[tracing::instrument(skip(conn, current), fields(user = actor.id))]
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn sign_out(conn: &mut DbConn, actor: &Actor, current: &str) -> Result<(), AppError> {
     sessions::revoke(conn, actor.id, current, now())?;
     Ok(())
@@ -63,7 +64,7 @@ pub fn sign_out(conn: &mut DbConn, actor: &Actor, current: &str) -> Result<(), A
 
 /// Signs out one of the person's own sessions, chosen from the list; 404 if it is not
 /// theirs or already ended.
-#[tracing::instrument(skip(conn, id), fields(user = actor.id))]
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn end_one(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<(), AppError> {
     db::write_tx(conn, |c| {
         if !sessions::revoke(c, actor.id, id, now())? {
@@ -78,7 +79,7 @@ pub fn end_one(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<(), AppErro
 
 /// Signs out every session of the person but `keep` (this device), or every one with
 /// `None`; returns how many ended.
-#[tracing::instrument(skip(conn, keep), fields(user = actor.id))]
+#[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn end_all(conn: &mut DbConn, actor: &Actor, keep: Option<&str>) -> Result<usize, AppError> {
     db::write_tx(conn, |c| {
         let n = sessions::revoke_all(c, actor.id, keep, now())?;
@@ -92,6 +93,7 @@ pub fn end_all(conn: &mut DbConn, actor: &Actor, keep: Option<&str>) -> Result<u
 }
 
 /// Deletes sessions that ended (expired or revoked) more than a few days ago.
+#[tracing::instrument(skip_all)]
 pub fn purge(conn: &mut DbConn) -> Result<usize, AppError> {
     sessions::purge_ended(conn, now() - keep_ended())
 }

@@ -392,6 +392,8 @@ struct ErrorPage {
     too_large_from: Option<String>,
     /// (field, message) of a validation error no form showed.
     fields: Vec<(String, String)>,
+    /// The request's id, to quote to whoever reads the logs.
+    request_id: Option<String>,
 }
 
 fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> HttpResponse {
@@ -401,10 +403,15 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
         .cloned()
         .unwrap_or(SessionUser(None, false, None));
     let lang = lang_of(req, session.0.as_ref());
+    let request_id = crate::telemetry::RequestId::of(req);
     if req.path().starts_with("/api/") {
+        let mut body = err.problem(lang);
+        if let Some(id) = &request_id {
+            body["request_id"] = id.clone().into();
+        }
         let mut res = HttpResponse::build(status)
             .content_type("application/problem+json")
-            .body(err.problem(lang).to_string());
+            .body(body.to_string());
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -459,6 +466,7 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
         status: status.as_u16(),
         ctx,
         too_large_from,
+        request_id,
     };
     let mut res = match page.render() {
         Ok(body) => HttpResponse::build(status)
@@ -552,6 +560,10 @@ async fn style() -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(api::healthz))
         .route("/readyz", web::get().to(api::readyz))
+        .route(
+            "/metrics",
+            web::get().to(crate::telemetry::metrics_endpoint),
+        )
         .route("/assets/style.css", web::get().to(style))
         .service(api::scope())
         .configure(account::routes)

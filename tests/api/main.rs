@@ -12,6 +12,7 @@ mod execution;
 mod input;
 mod limits;
 mod openapi;
+mod ops_metrics;
 mod orgs;
 mod platform;
 mod proposals;
