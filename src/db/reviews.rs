@@ -414,6 +414,25 @@ pub fn open_before(
         .collect())
 }
 
+/// Which of `keys` are recorded as sent reminders: one read, so the worker can skip what
+/// went out before without opening a write transaction.
+pub fn reminders_sent(
+    conn: &mut DbConn,
+    keys: &[String],
+) -> Result<std::collections::HashSet<String>, AppError> {
+    use super::schema::reminders;
+    let mut sent = std::collections::HashSet::new();
+    // Bounded lists keep each statement well under SQLite's bind-variable limit.
+    for chunk in keys.chunks(500) {
+        let found: Vec<String> = reminders::table
+            .filter(reminders::key.eq_any(chunk))
+            .select(reminders::key)
+            .load(conn)?;
+        sent.extend(found);
+    }
+    Ok(sent)
+}
+
 /// Records a reminder as sent; false when it already was.
 pub fn mark_reminder(conn: &mut DbConn, key: &str) -> Result<bool, AppError> {
     use super::schema::reminders;

@@ -107,6 +107,117 @@ pub async fn purge_sessions(pool: &DbPool) -> anyhow::Result<usize> {
 /// How often ended sessions are purged.
 const SESSION_PURGE_EVERY: Duration = Duration::from_secs(600);
 
+/// Which tasks one worker step runs besides closing rounds, review reminders and sending the
+/// outbox (which run in every step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tasks {
+    /// Milestone-report and evaluation reminders, and housekeeping.
+    pub reports_and_housekeeping: bool,
+    /// Purging ended sessions.
+    pub sessions: bool,
+}
+
+impl Tasks {
+    /// Everything (what tests and a one-off run want).
+    pub const ALL: Tasks = Tasks {
+        reports_and_housekeeping: true,
+        sessions: true,
+    };
+}
+
+/// What one worker step did. A failing task is logged and listed in `errors`; the step goes
+/// on with the next task.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepReport {
+    pub rounds_closed: usize,
+    pub review_reminders: usize,
+    /// Milestone-report and evaluation reminders queued.
+    pub report_reminders: usize,
+    pub objections_purged: usize,
+    pub sessions_purged: usize,
+    pub emails_sent: usize,
+    pub errors: Vec<String>,
+}
+
+/// One pass of the worker: closes rounds whose deadline passed, queues the reminders that are
+/// due, runs the `tasks` asked for, then sends what the outbox holds. The worker loop calls it
+/// every `worker_interval_ms`; tests call it to advance the worker one step.
+pub async fn step(
+    pool: &DbPool,
+    settings: &Arc<Settings>,
+    transport: &Transport,
+    tasks: Tasks,
+) -> StepReport {
+    let mut report = StepReport::default();
+    let mut errors = Vec::new();
+    match close_due_rounds(pool).await {
+        Ok(n) => {
+            if n > 0 {
+                tracing::info!(rounds = n, "rounds closed for applications");
+            }
+            report.rounds_closed = n;
+        }
+        Err(e) => errors.push(failed("closing rounds", e)),
+    }
+    match review_reminders(pool, settings.clone()).await {
+        Ok(n) => {
+            if n > 0 {
+                tracing::info!(reminders = n, "review reminders queued");
+            }
+            report.review_reminders = n;
+        }
+        Err(e) => errors.push(failed("review reminders", e)),
+    }
+    if tasks.reports_and_housekeeping {
+        match report_reminders(pool, settings.clone()).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(reminders = n, "report reminders queued");
+                }
+                report.report_reminders = n;
+            }
+            Err(e) => errors.push(failed("report reminders", e)),
+        }
+        match housekeeping(pool).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(objections = n, "unconfirmed objections purged");
+                }
+                report.objections_purged = n;
+            }
+            Err(e) => errors.push(failed("housekeeping", e)),
+        }
+    }
+    if tasks.sessions {
+        match purge_sessions(pool).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(sessions = n, "ended sessions purged");
+                }
+                report.sessions_purged = n;
+            }
+            Err(e) => errors.push(failed("purging sessions", e)),
+        }
+    }
+    match send_due(pool, transport, &settings.mail_from).await {
+        Ok(n) => {
+            if n > 0 {
+                tracing::info!(sent = n, "emails sent");
+            }
+            report.emails_sent = n;
+        }
+        Err(e) => errors.push(failed("sending emails", e)),
+    }
+    report.errors = errors;
+    report
+}
+
+/// Logs a failed task and describes it for the step's report.
+fn failed(what: &str, e: anyhow::Error) -> String {
+    tracing::error!(error = %e, "{what} failed");
+    format!("{what}: {e:#}")
+}
+
 /// Runs the worker loop until the process ends.
 pub fn spawn_worker(
     pool: DbPool,
@@ -120,42 +231,18 @@ pub fn spawn_worker(
         let mut sessions_purged: Option<std::time::Instant> = None;
         loop {
             let pass_started = std::time::Instant::now();
-            match close_due_rounds(&pool).await {
-                Ok(n) if n > 0 => tracing::info!(rounds = n, "rounds closed for applications"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "closing rounds failed"),
-            }
-            if let Err(e) = review_reminders(&pool, settings.clone()).await {
-                tracing::error!(error = %e, "review reminders failed");
-            }
-            if reports_checked.is_none_or(|t| t.elapsed() >= REPORT_REMINDER_EVERY) {
+            let tasks = Tasks {
+                reports_and_housekeeping: reports_checked
+                    .is_none_or(|t| t.elapsed() >= REPORT_REMINDER_EVERY),
+                sessions: sessions_purged.is_none_or(|t| t.elapsed() >= SESSION_PURGE_EVERY),
+            };
+            if tasks.reports_and_housekeeping {
                 reports_checked = Some(std::time::Instant::now());
-                match report_reminders(&pool, settings.clone()).await {
-                    Ok(n) if n > 0 => tracing::info!(reminders = n, "report reminders queued"),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "report reminders failed"),
-                }
-                match housekeeping(&pool).await {
-                    Ok(n) if n > 0 => {
-                        tracing::info!(objections = n, "unconfirmed objections purged")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "housekeeping failed"),
-                }
             }
-            if sessions_purged.is_none_or(|t| t.elapsed() >= SESSION_PURGE_EVERY) {
+            if tasks.sessions {
                 sessions_purged = Some(std::time::Instant::now());
-                match purge_sessions(&pool).await {
-                    Ok(n) if n > 0 => tracing::info!(sessions = n, "ended sessions purged"),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "purging sessions failed"),
-                }
             }
-            match send_due(&pool, &transport, &settings.mail_from).await {
-                Ok(n) if n > 0 => tracing::info!(sent = n, "emails sent"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "email worker error"),
-            }
+            step(&pool, &settings, &transport, tasks).await;
             crate::telemetry::worker_rest(pass_started, interval).await;
         }
     }))

@@ -621,23 +621,40 @@ pub fn review(
     })
 }
 
-/// Reminds evaluators once before the due date and once when overdue.
+/// Reminds evaluators once before the due date and once when overdue. One read finds the
+/// reminders due and not yet recorded; a write transaction opens only for those (each key is
+/// recorded once, so several instances still send each reminder once).
 #[tracing::instrument(skip_all)]
 pub fn send_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
     let day = today();
-    let mut sent = 0;
-    for (id, evaluator, project_id, due) in evaluations::open_before(conn, day + Duration::days(3))?
-    {
-        let overdue = due < day;
-        let key = format!(
-            "{}:{id}",
-            if overdue {
+    let due: Vec<_> = evaluations::open_before(conn, day + Duration::days(3))?
+        .into_iter()
+        .map(|(id, evaluator, project_id, due)| {
+            let overdue = due < day;
+            let kind = if overdue {
                 "evaluation_overdue"
             } else {
                 "evaluation_due_soon"
-            }
-        );
+            };
+            (
+                format!("{kind}:{id}"),
+                id,
+                evaluator,
+                project_id,
+                due,
+                overdue,
+            )
+        })
+        .collect();
+    let keys: Vec<String> = due.iter().map(|d| d.0.clone()).collect();
+    let already = reviews::reminders_sent(conn, &keys)?;
+    let mut sent = 0;
+    for (key, id, evaluator, project_id, due, overdue) in due {
+        if already.contains(&key) {
+            continue;
+        }
         let queued = db::write_tx(conn, |c| {
+            // Another instance may have sent it since the read.
             if !reviews::mark_reminder(c, &key)? {
                 return Ok(false);
             }

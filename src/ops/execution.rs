@@ -660,54 +660,61 @@ pub fn upload_evidence(
 pub const REPORT_REMIND_DAYS: i64 = 7;
 
 /// Reminds NGOs of milestone reports once before they are due and once when overdue;
-/// returns how many reminders were queued. Safe from every instance (one key per reminder).
+/// returns how many reminders were queued. Reads find the reminders due and not yet recorded;
+/// a write transaction opens only for those. Safe from every instance (one key per reminder).
 #[tracing::instrument(skip_all)]
 pub fn send_report_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
     let day = today();
-    let mut sent = 0;
     let active = projects::active_projects(conn)?;
     let ids: Vec<i64> = active.iter().map(|p| p.id).collect();
     let all = projects::reports_of(conn, &ids)?;
-    for p in active {
+    let mut due = Vec::new();
+    for p in &active {
         let plan = proposals::find(conn, p.proposal_id)?.content();
-        for (i, due, title, _) in milestones(&plan) {
+        for (i, on, title, _) in milestones(&plan) {
             let filed = all.iter().any(|r| {
                 r.project_id == p.id && r.milestone_index == Some(i as i32) && r.status().filed()
             });
-            if filed || due - day > Duration::days(REMIND_BEFORE) {
+            if filed || on - day > Duration::days(REMIND_BEFORE) {
                 continue;
             }
-            let overdue = due < day;
-            let key = format!(
-                "{}:{}:{i}",
-                if overdue {
-                    "report_overdue"
-                } else {
-                    "report_due_soon"
-                },
-                p.id
-            );
-            let queued = db::write_tx(conn, |c| {
-                if !reviews::mark_reminder(c, &key)? {
-                    return Ok(false);
-                }
-                let link = format!("{}/projects/{}", s.base_url, p.id);
-                super::email_org(c, p.org_id, |to| {
-                    mail::report_reminder(
-                        to,
-                        &p.agreement_no,
-                        &title,
-                        &due.to_string(),
-                        overdue,
-                        &link,
-                        &s.base_url,
-                    )
-                })?;
-                Ok(true)
-            })?;
-            if queued {
-                sent += 1;
+            let overdue = on < day;
+            let kind = if overdue {
+                "report_overdue"
+            } else {
+                "report_due_soon"
+            };
+            due.push((format!("{kind}:{}:{i}", p.id), p, title, on, overdue));
+        }
+    }
+    let keys: Vec<String> = due.iter().map(|d| d.0.clone()).collect();
+    let already = reviews::reminders_sent(conn, &keys)?;
+    let mut sent = 0;
+    for (key, p, title, on, overdue) in due {
+        if already.contains(&key) {
+            continue;
+        }
+        let queued = db::write_tx(conn, |c| {
+            // Another instance may have sent it since the read.
+            if !reviews::mark_reminder(c, &key)? {
+                return Ok(false);
             }
+            let link = format!("{}/projects/{}", s.base_url, p.id);
+            super::email_org(c, p.org_id, |to| {
+                mail::report_reminder(
+                    to,
+                    &p.agreement_no,
+                    &title,
+                    &on.to_string(),
+                    overdue,
+                    &link,
+                    &s.base_url,
+                )
+            })?;
+            Ok(true)
+        })?;
+        if queued {
+            sent += 1;
         }
     }
     Ok(sent)

@@ -371,24 +371,40 @@ pub fn reopen(
 pub const REMIND_BEFORE_DAYS: i64 = 3;
 
 /// Reminds reviewers of open reviews once before the deadline and once when it has passed;
-/// returns how many reminders were queued. Safe to run from every instance: each reminder
-/// key is written once, in the transaction that queues its email.
+/// returns how many reminders were queued. One read finds the reminders due and not yet
+/// recorded; a write transaction opens only for those. Safe to run from every instance: each
+/// reminder key is written once, in the transaction that queues its email.
 #[tracing::instrument(skip_all)]
 pub fn send_review_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
     let at = now();
-    let due = reviews::open_before(conn, at + chrono::Duration::days(REMIND_BEFORE_DAYS))?;
-    let mut sent = 0;
-    for (id, reviewer, round_title, review_due) in due {
-        let overdue = review_due <= at;
-        let key = format!(
-            "{}:{id}",
-            if overdue {
+    let due: Vec<_> = reviews::open_before(conn, at + chrono::Duration::days(REMIND_BEFORE_DAYS))?
+        .into_iter()
+        .map(|(id, reviewer, round_title, review_due)| {
+            let overdue = review_due <= at;
+            let kind = if overdue {
                 "review_overdue"
             } else {
                 "review_due_soon"
-            }
-        );
+            };
+            (
+                format!("{kind}:{id}"),
+                id,
+                reviewer,
+                round_title,
+                review_due,
+                overdue,
+            )
+        })
+        .collect();
+    let keys: Vec<String> = due.iter().map(|d| d.0.clone()).collect();
+    let already = reviews::reminders_sent(conn, &keys)?;
+    let mut sent = 0;
+    for (key, id, reviewer, round_title, review_due, overdue) in due {
+        if already.contains(&key) {
+            continue;
+        }
         let queued = db::write_tx(conn, |c| {
+            // Another instance may have sent it since the read.
             if !reviews::mark_reminder(c, &key)? {
                 return Ok(false);
             }

@@ -1,6 +1,7 @@
 //! Browser tests in headless Chromium through WebDriver: what a person does with a mouse
 //! and a keyboard, without JavaScript of ours.
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -22,20 +23,40 @@ impl Drop for Driver {
     }
 }
 
-fn chromedriver() -> Driver {
+/// Starts chromedriver and waits until it says it listens.
+async fn chromedriver() -> Driver {
     let bin = std::env::var("YICHUANG_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_string());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(&bin)
+    let mut child = Command::new(&bin)
         .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("browser tests need chromedriver ({bin}): {e}. Install Debian's chromium and chromium-driver (scripts/test does)."));
-    Driver { child, port }
+    // chromedriver prints "ChromeDriver was started successfully on port N." once it accepts
+    // sessions; the reader keeps draining its output afterwards.
+    let stdout = child.stdout.take().unwrap();
+    let (ready, started) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut ready = Some(ready);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("started successfully") {
+                if let Some(r) = ready.take() {
+                    let _ = r.send(());
+                }
+            }
+        }
+    });
+    let driver = Driver { child, port };
+    match tokio::time::timeout(Duration::from_secs(30), started).await {
+        Ok(Ok(())) => driver,
+        _ => panic!("chromedriver ({bin}) did not start"),
+    }
 }
 
 async fn browser(driver: &Driver) -> Client {
@@ -55,19 +76,12 @@ async fn browser(driver: &Driver) -> Client {
     });
     let caps = caps.as_object().unwrap().clone();
     let url = format!("http://127.0.0.1:{}", driver.port);
-    for attempt in 0..50 {
-        match ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps.clone())
-            .connect(&url)
-            .await
-        {
-            Ok(c) => return c,
-            Err(e) if attempt == 49 => panic!("cannot start Chromium through chromedriver: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    unreachable!()
+    ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot start Chromium through chromedriver: {e}"))
 }
 
 async fn fill(c: &Client, id: &str, text: &str) {
@@ -90,17 +104,17 @@ async fn set_value(c: &Client, id: &str, value: &str) {
 
 /// Clicks something that loads a new page and waits until that page is there.
 async fn nav_click(c: &Client, what: Locator<'_>) {
-    let old = c.find(Locator::Css("html")).await.unwrap();
+    // The page that is left carries a mark; the next page's footer is one without it.
+    c.execute(
+        "document.documentElement.setAttribute('data-left', '1');",
+        vec![],
+    )
+    .await
+    .unwrap();
     c.find(what).await.unwrap().click().await.unwrap();
-    for _ in 0..200 {
-        if old.tag_name().await.is_err() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     c.wait()
         .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("footer"))
+        .for_element(Locator::Css("html:not([data-left]) footer"))
         .await
         .unwrap();
 }
@@ -121,7 +135,7 @@ async fn page_text(c: &Client) -> String {
 
 async fn signup_verify_register_and_get_verified(b: Backend) {
     let app: TestApp = spawn(b).await;
-    let driver = chromedriver();
+    let driver = chromedriver().await;
     let c = browser(&driver).await;
 
     // Sign up.
@@ -299,7 +313,7 @@ async fn an_ngo_writes_a_proposal_and_gets_the_receipt(b: Backend) {
     let officer = app.officer().await;
     let round = crate::rounds::open_round(&app, &officer, "2027年姑苏区公益创投大赛").await;
     crate::proposals::eligible_ngo(&app, &officer, "writer@linli.org.cn", 77).await;
-    let driver = chromedriver();
+    let driver = chromedriver().await;
     let c = browser(&driver).await;
 
     c.goto(&app.url("/login")).await.unwrap();
@@ -452,7 +466,7 @@ async fn a_reviewer_scores_and_the_officer_decides_and_publishes_the_notice(b: B
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     let rid = mine[0]["review_id"].as_i64().unwrap();
 
-    let driver = chromedriver();
+    let driver = chromedriver().await;
     let c = browser(&driver).await;
 
     // The reviewer finds the assignment.
@@ -722,7 +736,7 @@ async fn an_ngo_reports_with_evidence_and_the_officer_returns_then_accepts(b: Ba
     let app: TestApp = spawn(b).await;
     let a = crate::execution::awarded(&app).await;
     let project = a.projects[0];
-    let driver = chromedriver();
+    let driver = chromedriver().await;
     let c = browser(&driver).await;
 
     // The NGO starts the first milestone's report from the project page.
@@ -992,7 +1006,7 @@ async fn an_evaluator_files_the_midterm_and_the_officer_accepts_it(b: Backend) {
     let eid = v["id"].as_i64().unwrap();
     let eval_path = format!("/evaluations/{eid}");
 
-    let driver = chromedriver();
+    let driver = chromedriver().await;
     let c = browser(&driver).await;
 
     // The evaluator finds the assignment in the list.
@@ -1203,7 +1217,7 @@ dual!(an_evaluator_files_the_midterm_and_the_officer_accepts_it);
 async fn signing_out_ends_the_session_cookie(b: Backend) {
     let app = spawn(b).await;
     app.ngo_member("leave@example.org").await;
-    let driver = chromedriver();
+    let driver = chromedriver().await;
     let c = browser(&driver).await;
     sign_in(&c, &app, "leave@example.org").await;
     let old = c.get_named_cookie("yc_session").await.unwrap();

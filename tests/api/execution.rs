@@ -525,6 +525,14 @@ async fn report_reminders_go_out_once(b: Backend) {
     };
     assert_eq!(send().await, 2);
     assert_eq!(send().await, 0, "each reminder once");
+    // The check that finds nothing due opens no write transaction.
+    let s = settings.clone();
+    let again = app
+        .count_transactions(move |c| {
+            yichuang::ops::execution::send_report_reminders(c, &s).unwrap()
+        })
+        .await;
+    assert_eq!(again, (0, 0), "(queued, transactions)");
     let kinds: Vec<String> = app
         .emails_to("ngo0@example.org")
         .await

@@ -122,7 +122,9 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
         jwt_secret: Secret::new("test-secret-test-secret-test-secret-0123"),
         http_workers: 1,
         db_pool_size: 4,
-        worker_interval_ms: 100,
+        // Tests advance the worker themselves (`run_worker_step`), so no background pass
+        // decides what they see.
+        worker: false,
         // Tests sign many people up from one address; the limits have tests of their own.
         account_mail_limit_per_client: 10_000,
         ..Settings::default()
@@ -192,6 +194,47 @@ impl TestApp {
         tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap()))
             .await
             .unwrap()
+    }
+
+    /// Runs one pass of the background worker (rounds closed, reminders queued,
+    /// housekeeping, outbox sent) and returns what it did; a failing task fails the test.
+    pub async fn run_worker_step(&self) -> yichuang::jobs::StepReport {
+        let settings = Arc::new(self.settings.clone());
+        let transport = yichuang::mail::transport::Transport::from_settings(&settings).unwrap();
+        let report = yichuang::jobs::step(
+            &self.pool,
+            &settings,
+            &transport,
+            yichuang::jobs::Tasks::ALL,
+        )
+        .await;
+        assert!(report.errors.is_empty(), "worker step failed: {report:?}");
+        report
+    }
+
+    /// Runs `f` on a connection of its own and counts the transactions it begins.
+    pub async fn count_transactions<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut db::DbConn) -> T + Send + 'static,
+    ) -> (T, usize) {
+        use diesel::connection::{Connection, InstrumentationEvent};
+        use diesel::r2d2::ManageConnection;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let url = self.settings.database_url.expose().to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db::DbManager::new(&url).connect().unwrap();
+            let begun = Arc::new(AtomicUsize::new(0));
+            let counter = begun.clone();
+            conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                if matches!(event, InstrumentationEvent::BeginTransaction { .. }) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            let out = f(&mut conn);
+            (out, begun.load(Ordering::SeqCst))
+        })
+        .await
+        .unwrap()
     }
 
     pub async fn emails_to(&self, email: &str) -> Vec<db::outbox::OutboxRow> {

@@ -18,5 +18,6 @@ mod platform;
 mod proposals;
 mod reviews;
 mod rounds;
+mod schema;
 mod screening;
 mod sessions;

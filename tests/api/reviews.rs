@@ -10,7 +10,7 @@ use crate::helpers::{spawn, Backend, TestApp};
 use crate::proposals::{content, eligible_ngo};
 use crate::rounds::open_round;
 
-/// Moves the round past its deadline and waits for the worker to close it.
+/// Moves the round past its deadline and runs a worker step, which closes it.
 pub async fn close_round(app: &TestApp, officer: &str, round: i64) {
     crate::helpers::set_time(
         app,
@@ -20,16 +20,11 @@ pub async fn close_round(app: &TestApp, officer: &str, round: i64) {
         yichuang::db::now() - chrono::Duration::minutes(1),
     )
     .await;
-    for _ in 0..100 {
-        let (_, v) = app
-            .get(&format!("/api/v1/rounds/{round}"), Some(officer))
-            .await;
-        if v["round"]["status"] == "screening" {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the round did not close");
+    app.run_worker_step().await;
+    let (_, v) = app
+        .get(&format!("/api/v1/rounds/{round}"), Some(officer))
+        .await;
+    assert_eq!(v["round"]["status"], "screening", "the round did not close");
 }
 
 /// A round in review with one eligible proposal, `n` reviewers and the slots filled.
@@ -836,26 +831,26 @@ async fn count_mail(app: &TestApp, kind: &str) -> usize {
         .count()
 }
 
-async fn wait_for_mail(app: &TestApp, kind: &str) {
-    for _ in 0..100 {
-        if count_mail(app, kind).await > 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
 async fn reviewers_are_reminded_once_before_and_once_after_the_deadline(b: Backend) {
     let app = spawn(b).await;
     let InReview { round, .. } = one_proposal_in_review(&app, 700, 5).await;
     set_review_due(&app, round, 24 * 60).await;
-    wait_for_mail(&app, "review_due_soon").await;
-    // Several more worker passes send nothing new.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let remind = || {
+        let s = app.settings.clone();
+        app.count_transactions(move |c| {
+            yichuang::ops::reviews::send_review_reminders(c, &s).unwrap()
+        })
+    };
+    // One write transaction per reminder queued…
+    assert_eq!(remind().await, (5, 5), "(queued, transactions)");
+    assert_eq!(count_mail(&app, "review_due_soon").await, 1);
+    // …and none when the check finds that everything due went out already.
+    assert_eq!(remind().await, (0, 0), "(queued, transactions)");
+    assert_eq!(app.run_worker_step().await.review_reminders, 0);
     assert_eq!(count_mail(&app, "review_due_soon").await, 1);
     set_review_due(&app, round, -1).await;
-    wait_for_mail(&app, "review_overdue").await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.run_worker_step().await.review_reminders, 5);
+    assert_eq!(app.run_worker_step().await.review_reminders, 0);
     assert_eq!(count_mail(&app, "review_overdue").await, 1);
     assert_eq!(count_mail(&app, "review_due_soon").await, 1);
 }
