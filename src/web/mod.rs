@@ -585,11 +585,11 @@ mod tests {
     use std::net::IpAddr;
 
     fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
+        s.parse().expect("a test address")
     }
 
     fn default_trusted() -> Vec<ipnet::IpNet> {
-        crate::config::parse_trusted_proxies(&[]).unwrap()
+        crate::config::parse_trusted_proxies(&[]).expect("the default proxy list parses")
     }
 
     #[test]
@@ -638,7 +638,7 @@ mod tests {
     fn configured_proxies_replace_the_default_ranges() {
         let trusted =
             crate::config::parse_trusted_proxies(&["192.0.2.0/24".into(), "2001:db8::1".into()])
-                .unwrap();
+                .expect("valid proxies");
         // A private address is a client when it is not in the list.
         let got = client_ip(Some(ip("192.0.2.5")), &["10.1.1.1"], true, &trusted);
         assert_eq!(got, Some(ip("10.1.1.1")));

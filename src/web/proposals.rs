@@ -756,7 +756,7 @@ mod tests {
             ("l_amount_3", "2000"),
             ("l_source_3", "self"),
         ]);
-        apply_section(&mut c, "budget", &f).unwrap();
+        apply_section(&mut c, "budget", &f).expect("the budget section applies");
         assert_eq!(c.budget.len(), 2);
         assert_eq!(c.budget[0].amount, Fen::from_yuan(30_000));
         assert_eq!(c.budget[1].source, FundingSource::SelfFunded);

@@ -900,17 +900,17 @@ mod tests {
             total_budget: Fen::from_yuan(1_000_000),
             min_grant: Fen::from_yuan(5_000),
             max_grant: Fen(5_000_050),
-            opens_at: parse_local("2027-01-01T09:00").unwrap(),
-            closes_at: parse_local("2027-02-01T17:30").unwrap(),
+            opens_at: parse_local("2027-01-01T09:00").expect("a valid time"),
+            closes_at: parse_local("2027-02-01T17:30").expect("a valid time"),
             review_due: None,
         };
         let form = RoundForm::from_round(&core, &RoundRules::default(), 1);
-        let (c2, r2) = form.parse().unwrap();
+        let (c2, r2) = form.parse().expect("the default form reads back");
         assert_eq!(c2, core);
         assert_eq!(r2, RoundRules::default());
         assert_eq!(form.closes_at, "2027-02-01T17:30");
         assert_eq!(
-            core.closes_at.unwrap().to_string(),
+            core.closes_at.expect("a closing time").to_string(),
             "2027-02-01 09:30:00",
             "stored in UTC"
         );
