@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{organizations, proposals, reviewer_profiles, reviews, rounds, users};
-use super::{now, DbConn};
+use super::{now, DbConn, Json};
 use crate::domain::assignment::{Affiliation, ReviewStatus};
 use crate::domain::proposal::ProposalStatus;
 use crate::error::AppError;
@@ -105,9 +105,9 @@ pub struct ReviewRow {
     pub round_id: i64,
     pub proposal_id: i64,
     pub reviewer_id: i64,
-    pub status: String,
+    pub status: ReviewStatus,
     #[serde(skip)]
-    pub scores_json: String,
+    pub scores_json: Json<Vec<crate::domain::assignment::CriterionScore>>,
     pub overall_comment: String,
     pub recommendation: Option<String>,
     pub conflict_note: Option<String>,
@@ -119,13 +119,9 @@ pub struct ReviewRow {
 }
 
 impl ReviewRow {
-    pub fn status(&self) -> ReviewStatus {
-        ReviewStatus::parse(&self.status).unwrap_or(ReviewStatus::Assigned)
-    }
     /// The content, with one line per criterion of a rubric of `n` criteria.
     pub fn content(&self, n: usize) -> crate::domain::assignment::ReviewContent {
-        let mut criteria: Vec<crate::domain::assignment::CriterionScore> =
-            serde_json::from_str(&self.scores_json).unwrap_or_default();
+        let mut criteria = self.scores_json.0.clone();
         criteria.resize(n, Default::default());
         crate::domain::assignment::ReviewContent {
             criteria,
@@ -259,7 +255,7 @@ pub fn eligible_proposals(
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
 pub struct AssignedItem {
     pub review_id: i64,
-    pub status: String,
+    pub status: ReviewStatus,
     pub proposal_id: i64,
     pub number: Option<String>,
     pub title: String,

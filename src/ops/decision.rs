@@ -106,7 +106,7 @@ fn grade(s: &Option<String>) -> Option<Grade> {
 pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<DecisionView, AppError> {
     let round = super::rounds::find_managed(conn, actor, round_id)?;
     if matches!(
-        round.status(),
+        round.status,
         RoundStatus::Draft | RoundStatus::Open | RoundStatus::Screening
     ) {
         return Err(AppError::conflict("error.round_wrong_state"));
@@ -316,7 +316,7 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         })
         .collect();
     Ok(DecisionView {
-        round_status: round.status.clone(),
+        round_status: round.status.to_string(),
         rows,
         categories,
         problems,

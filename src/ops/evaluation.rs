@@ -81,8 +81,8 @@ pub fn assign(
             let u = users::find(conn, id).ok();
             match u {
                 Some(u)
-                    if u.role() == Role::Evaluator
-                        && u.status == "active"
+                    if u.role == Role::Evaluator
+                        && u.status == crate::domain::account::UserStatus::Active
                         && u.org_id.is_some() =>
                 {
                     Some(u)
@@ -101,7 +101,7 @@ pub fn assign(
         evaluator.expect("checked"),
     );
     let agency = orgs::find(conn, evaluator.org_id.expect("checked"))?;
-    if agency.kind() != OrgKind::Agency {
+    if agency.kind != OrgKind::Agency {
         return Err(FieldErrors::single(
             "evaluator_id",
             "evaluation.not_an_evaluator",
@@ -123,10 +123,10 @@ pub fn assign(
         return Err(FieldErrors::single("evaluator_id", "evaluation.related"));
     }
     let existing = evaluations::for_project(conn, project_id)?;
-    let same_stage: Vec<&EvaluationRow> = existing.iter().filter(|x| x.stage() == stage).collect();
+    let same_stage: Vec<&EvaluationRow> = existing.iter().filter(|x| x.stage == stage).collect();
     if same_stage
         .iter()
-        .any(|x| x.status() != EvaluationStatus::Accepted)
+        .any(|x| x.status != EvaluationStatus::Accepted)
     {
         return Err(AppError::conflict("error.evaluation_open"));
     }
@@ -134,7 +134,7 @@ pub fn assign(
         None => false,
         Some(last)
             if last.consequence.as_deref() == Some(Consequence::Rectify.as_str())
-                && p.status == "rectifying" =>
+                && p.status == crate::domain::project::ProjectStatus::Rectifying =>
         {
             true
         }
@@ -197,7 +197,7 @@ pub fn find_visible(
     let officer = policy::allows(actor, Action::ManageRounds(p.bureau_id));
     let own = actor.role == Role::Evaluator && actor.id == ev.evaluator_id;
     let ngo = policy::allows(actor, Action::EditProposal(p.org_id))
-        && ev.status() == EvaluationStatus::Accepted;
+        && ev.status == EvaluationStatus::Accepted;
     if !(officer || own || ngo) {
         return Err(AppError::Forbidden);
     }
@@ -213,7 +213,7 @@ fn find_own_editable(
     if !(actor.role == Role::Evaluator && actor.id == ev.evaluator_id) {
         return Err(AppError::Forbidden);
     }
-    if !ev.status().editable() {
+    if !ev.status.editable() {
         return Err(AppError::conflict("error.evaluation_frozen"));
     }
     Ok((ev, p))
@@ -306,7 +306,7 @@ pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result
     let (ev, p) = find_own_editable(conn, actor, id)?;
     filing_problems(conn, &ev, &p)?.into_result()?;
     db::write_tx(conn, |c| {
-        if !evaluations::transition(c, id, ev.status(), EvaluationStatus::Submitted)? {
+        if !evaluations::transition(c, id, ev.status, EvaluationStatus::Submitted)? {
             return Err(AppError::conflict("error.evaluation_frozen"));
         }
         audit::append(
@@ -345,7 +345,7 @@ pub fn proposed(
 ) -> Option<(String, Consequence, Renewal)> {
     let c = ev.content();
     let (i, band) = evaluation::grade(&c, bands)?;
-    let (cons, renewal) = evaluation::consequence(ev.stage(), ev.reevaluation, i, band);
+    let (cons, renewal) = evaluation::consequence(ev.stage, ev.reevaluation, i, band);
     Some((band.name.clone(), cons, renewal))
 }
 
@@ -359,7 +359,7 @@ pub fn review(
 ) -> Result<Consequence, AppError> {
     let (ev, p) = find_visible(conn, actor, id)?;
     policy::require(actor, Action::ManageRounds(p.bureau_id))?;
-    if ev.status() != EvaluationStatus::Submitted {
+    if ev.status != EvaluationStatus::Submitted {
         return Err(AppError::conflict("error.evaluation_not_submitted"));
     }
     let round = crate::db::rounds::find(conn, p.round_id)?;
@@ -413,7 +413,7 @@ pub fn review(
     let chosen = match input.override_consequence.as_deref().map(str::trim) {
         None | Some("") => engine,
         Some(o) => match Consequence::parse(o) {
-            Some(c) if evaluation::allowed_at(ev.stage()).contains(&c) => {
+            Some(c) if evaluation::allowed_at(ev.stage).contains(&c) => {
                 if c != engine && input.override_reason.trim().is_empty() {
                     e.add("override_reason", Msg::new("decision.reason_required"));
                 }
@@ -448,7 +448,7 @@ pub fn review(
         Renewal::NoRenewal
     };
     let total = ev.content().total_tenths();
-    let stage_condition = match ev.stage() {
+    let stage_condition = match ev.stage {
         Stage::Midterm => TrancheCondition::AfterMidterm,
         Stage::Final => TrancheCondition::AfterFinal,
     };
@@ -472,10 +472,7 @@ pub fn review(
         )?;
         let tranches = projects::tranches(c, p.id)?;
         let set_stage_tranches = |c: &mut DbConn, to: TrancheStatus| -> Result<(), AppError> {
-            for t in tranches
-                .iter()
-                .filter(|t| t.condition == stage_condition.as_str())
-            {
+            for t in tranches.iter().filter(|t| t.condition == stage_condition) {
                 for from in [
                     TrancheStatus::Pending,
                     TrancheStatus::Releasable,
@@ -594,7 +591,7 @@ pub fn review(
             mail::evaluation_result(
                 to,
                 &p.agreement_no,
-                crate::i18n::t(to.lang, stage_label(ev.stage(), ev.reevaluation)),
+                crate::i18n::t(to.lang, stage_label(ev.stage, ev.reevaluation)),
                 &grade,
                 &score,
                 crate::i18n::t(to.lang, chosen.label_key()),
