@@ -41,7 +41,7 @@ pub fn insert_project(conn: &mut DbConn, p: &NewProject) -> Result<i64, AppError
             projects::title.eq(p.title),
             projects::category.eq(p.category),
             projects::grant_fen.eq(p.grant_fen),
-            projects::status.eq("active"),
+            projects::status.eq(ProjectStatus::Active),
             projects::starts_on.eq(p.starts_on),
             projects::ends_on.eq(p.ends_on),
             projects::created_at.eq(at),
@@ -621,7 +621,7 @@ pub fn active_projects(conn: &mut DbConn) -> Result<Vec<ProjectRow>, AppError> {
     Ok(projects::table
         .inner_join(organizations::table)
         .inner_join(rounds::table)
-        .filter(projects::status.eq("active"))
+        .filter(projects::status.eq(ProjectStatus::Active))
         .select(PROJECT_COLS)
         .order(projects::id)
         .load(conn)?)
@@ -645,14 +645,21 @@ pub fn paid_totals(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<(i64, i
 
 /// Sets a project's status (and the rectification deadline, renewal and final grade when
 /// given).
+/// Moves a project to `status` (refused as a conflict when its life does not allow the move)
+/// and records what its evaluations decided.
 pub fn set_project_outcome(
     conn: &mut DbConn,
     id: i64,
-    status: &str,
+    status: ProjectStatus,
     rectify_until: Option<NaiveDate>,
     renewal: Option<&str>,
     final_grade: Option<&str>,
 ) -> Result<(), AppError> {
+    let current: ProjectStatus = projects::table
+        .find(id)
+        .select(projects::status)
+        .first(conn)?;
+    let status = current.transition(status)?;
     diesel::update(projects::table.find(id))
         .set((
             projects::status.eq(status),

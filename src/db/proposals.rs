@@ -431,7 +431,10 @@ pub fn set_screening(
 }
 
 /// The content of many proposals at once: (id, content JSON).
-pub fn contents(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
+pub fn contents(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<Vec<(i64, Json<ProposalContent>)>, AppError> {
     Ok(proposals::table
         .filter(proposals::id.eq_any(ids))
         .select((proposals::id, proposals::content_json))

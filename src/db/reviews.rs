@@ -5,7 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::{organizations, proposals, reviewer_profiles, reviews, rounds, users};
 use super::{now, DbConn, Json};
-use crate::domain::assignment::{Affiliation, ReviewStatus};
+use crate::domain::assignment::{Affiliation, CriterionScore, ReviewStatus};
+use crate::domain::account::{Role, UserStatus};
 use crate::domain::proposal::ProposalStatus;
 use crate::error::AppError;
 
@@ -17,7 +18,7 @@ pub struct Profile {
 }
 
 pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Profile, AppError> {
-    let row: Option<(String, String)> = reviewer_profiles::table
+    let row: Option<(String, Json<Vec<Affiliation>>)> = reviewer_profiles::table
         .find(user_id)
         .select((
             reviewer_profiles::expertise,
@@ -33,7 +34,7 @@ pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Profile, AppError> {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect(),
-            affiliations: serde_json::from_str(&a).unwrap_or_default(),
+            affiliations: a.0,
         },
         None => Profile::default(),
     })
@@ -65,12 +66,12 @@ pub fn save_profile(conn: &mut DbConn, user_id: i64, p: &Profile) -> Result<(), 
 /// Active reviewers with their profiles.
 pub fn reviewers(conn: &mut DbConn) -> Result<Vec<(i64, String, String, Profile)>, AppError> {
     let rows: Vec<(i64, String, String)> = users::table
-        .filter(users::role.eq("reviewer"))
-        .filter(users::status.eq("active"))
+        .filter(users::role.eq(Role::Reviewer))
+        .filter(users::status.eq(UserStatus::Active))
         .order(users::id)
         .select((users::id, users::name, users::email))
         .load(conn)?;
-    let profiles: Vec<(i64, String, String)> = reviewer_profiles::table
+    let profiles: Vec<(i64, String, Json<Vec<Affiliation>>)> = reviewer_profiles::table
         .select((
             reviewer_profiles::user_id,
             reviewer_profiles::expertise,
@@ -90,7 +91,7 @@ pub fn reviewers(conn: &mut DbConn) -> Result<Vec<(i64, String, String, Profile)
                         .filter(|s| !s.is_empty())
                         .map(String::from)
                         .collect(),
-                    affiliations: serde_json::from_str(a).unwrap_or_default(),
+                    affiliations: a.0.clone(),
                 })
                 .unwrap_or_default();
             (id, name, email, p)
@@ -333,7 +334,10 @@ pub fn set_submitted(conn: &mut DbConn, id: i64, submitted: bool) -> Result<(), 
 }
 
 /// Submitted reviews of a round: (proposal, reviewer, content).
-pub fn submitted(conn: &mut DbConn, round_id: i64) -> Result<Vec<(i64, i64, String)>, AppError> {
+pub fn submitted(
+    conn: &mut DbConn,
+    round_id: i64,
+) -> Result<Vec<(i64, i64, Json<Vec<CriterionScore>>)>, AppError> {
     Ok(reviews::table
         .filter(reviews::round_id.eq(round_id))
         .filter(reviews::status.eq(ReviewStatus::Submitted.as_str()))

@@ -64,7 +64,7 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
     let proposal_ids: Vec<i64> = rows.iter().map(|p| p.proposal_id).collect();
     let plans: Vec<(i64, ProposalContent)> = proposals::contents(conn, &proposal_ids)?
         .into_iter()
-        .map(|(id, json)| (id, serde_json::from_str(&json).unwrap_or_default()))
+        .map(|(id, json)| (id, json.0))
         .collect();
     let reports = projects::reports_of(conn, &ids)?;
     let latest = latest_by_project(&reports);

@@ -118,7 +118,7 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         .into_iter()
         .filter(|(pid, _, _)| facts.iter().any(|f| f.id == *pid))
         .map(|(pid, rid, json)| {
-            let criteria: Vec<CriterionScore> = serde_json::from_str(&json).unwrap_or_default();
+            let criteria: Vec<CriterionScore> = json.0;
             let per_criterion = criteria
                 .iter()
                 .take(n)

@@ -18,6 +18,7 @@ use crate::domain::evaluation::{
 use crate::domain::limits;
 use crate::domain::money::Fen;
 use crate::domain::org::OrgKind;
+use crate::domain::project::ProjectStatus;
 use crate::domain::report::TrancheStatus;
 use crate::domain::round::TrancheCondition;
 use crate::error::{AppError, FieldErrors};
@@ -58,7 +59,7 @@ pub fn assign(
 ) -> Result<i64, AppError> {
     let p = projects::project(conn, project_id)?;
     policy::require(actor, Action::ManageRounds(p.bureau_id))?;
-    if !matches!(p.status.as_str(), "active" | "rectifying") {
+    if !p.status.running() {
         return Err(AppError::conflict("error.project_not_active"));
     }
     let mut e = FieldErrors::new();
@@ -134,7 +135,7 @@ pub fn assign(
         None => false,
         Some(last)
             if last.consequence.as_deref() == Some(Consequence::Rectify.as_str())
-                && p.status == crate::domain::project::ProjectStatus::Rectifying =>
+                && p.status == ProjectStatus::Rectifying =>
         {
             true
         }
@@ -487,14 +488,14 @@ pub fn review(
         };
         match chosen {
             Consequence::ReleaseMidterm => {
-                projects::set_project_outcome(c, p.id, "active", None, None, None)?;
+                projects::set_project_outcome(c, p.id, ProjectStatus::Active, None, None, None)?;
             }
             Consequence::Rectify => {
                 set_stage_tranches(c, TrancheStatus::Withheld)?;
                 projects::set_project_outcome(
                     c,
                     p.id,
-                    "rectifying",
+                    ProjectStatus::Rectifying,
                     Some(rectify_until),
                     None,
                     None,
@@ -515,7 +516,7 @@ pub fn review(
                         )?;
                     }
                 }
-                projects::set_project_outcome(c, p.id, "terminated", None, None, None)?;
+                projects::set_project_outcome(c, p.id, ProjectStatus::Terminated, None, None, None)?;
                 let paid: Fen = projects::payments(c, p.id)?
                     .iter()
                     .map(|x| Fen(x.amount_fen))
@@ -534,7 +535,7 @@ pub fn review(
                 projects::set_project_outcome(
                     c,
                     p.id,
-                    "completed",
+                    ProjectStatus::Completed,
                     None,
                     Some(renewal.as_str()),
                     Some(&grade),
@@ -545,7 +546,7 @@ pub fn review(
                 projects::set_project_outcome(
                     c,
                     p.id,
-                    "failed",
+                    ProjectStatus::Failed,
                     None,
                     Some(Renewal::NoRenewal.as_str()),
                     Some(&grade),
