@@ -232,7 +232,10 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(_, info) if is_character_error(info.message()) => {
                 AppError::bad_request("error.bad_characters")
             }
-            other => AppError::Unexpected(format!("database: {other}")),
+            other => AppError::Unexpected(format!(
+                "database: {}",
+                crate::db::types::with_causes(&other)
+            )),
         }
     }
 }

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::{organizations, proposals, reviewer_profiles, reviews, rounds, users};
 use super::{now, DbConn, Json};
-use crate::domain::assignment::{Affiliation, CriterionScore, ReviewStatus};
 use crate::domain::account::{Role, UserStatus};
+use crate::domain::assignment::{Affiliation, CriterionScore, ReviewStatus};
 use crate::domain::proposal::ProposalStatus;
 use crate::error::AppError;
 

@@ -75,6 +75,19 @@ macro_rules! text_enum {
     )+};
 }
 
+/// An error and its causes, `: `-separated: diesel reports a column that did not decode as
+/// "Error deserializing field" and keeps the reason (which type, which value) as the cause.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 fn unknown(type_name: &str, value: &str) -> Box<dyn std::error::Error + Send + Sync> {
     format!("unknown {type_name} {value:?} stored").into()
 }
@@ -172,5 +185,153 @@ where
 impl<T: serde::Serialize> serde::Serialize for Json<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::db::DbConn;
+    use crate::domain::{account::Role, project::ProjectStatus, round::RoundStatus};
+
+    /// A connection of the app's own type (so the `MultiBackend` impls are the ones tested).
+    fn conn() -> DbConn {
+        DbConn::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap())
+    }
+
+    fn stored<T>(c: &mut DbConn, text: &str) -> QueryResult<T>
+    where
+        T: Queryable<Text, crate::db::MultiBackend> + 'static,
+        T: diesel::deserialize::FromSqlRow<Text, crate::db::MultiBackend>,
+    {
+        diesel::select(
+            diesel::dsl::sql::<Text>("CAST(")
+                .bind::<Text, _>(text.to_string())
+                .sql(" AS TEXT)"),
+        )
+        .get_result::<T>(c)
+    }
+
+    macro_rules! round_trips {
+        ($c:expr, $($t:ty),+) => {$(
+            for &v in <$t>::ALL {
+                let written: String = diesel::select(
+                    diesel::dsl::sql::<Text>("CAST(").bind::<Text, _>(v).sql(" AS TEXT)"),
+                )
+                .get_result($c)
+                .unwrap();
+                assert_eq!(written, v.as_str());
+                assert_eq!(stored::<$t>($c, v.as_str()).unwrap(), v);
+            }
+        )+};
+    }
+
+    #[test]
+    fn every_value_is_written_as_its_string_and_read_back() {
+        let c = &mut conn();
+        round_trips!(
+            c,
+            RoundStatus,
+            ProjectStatus,
+            crate::domain::proposal::ProposalStatus,
+            crate::domain::assignment::ReviewStatus,
+            crate::domain::evaluation::EvaluationStatus,
+            crate::domain::org::OrgStatus,
+            crate::domain::session::SessionKind
+        );
+        for &r in Role::ALL.iter() {
+            assert_eq!(stored::<Role>(c, r.as_str()).unwrap(), r);
+        }
+        let none: Option<RoundStatus> = diesel::select(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<Text>,
+        >("NULL"))
+        .get_result(c)
+        .unwrap();
+        assert_eq!(none, None);
+    }
+
+    #[test]
+    fn an_unknown_stored_value_is_an_error_naming_type_and_value() {
+        let c = &mut conn();
+        let err = with_causes(&stored::<RoundStatus>(c, "opne").map(|_| ()).unwrap_err());
+        assert!(err.contains("RoundStatus") && err.contains("opne"), "{err}");
+        // An unknown role is not silently an NGO member.
+        let err = with_causes(&stored::<Role>(c, "root").map(|_| ()).unwrap_err());
+        assert!(err.contains("Role") && err.contains("root"), "{err}");
+        let err = with_causes(
+            &stored::<Json<crate::domain::round::RoundRules>>(c, "{\"tranches\": 3}")
+                .map(|_| ())
+                .unwrap_err(),
+        );
+        assert!(err.contains("RoundRules"), "{err}");
+    }
+
+    /// Every key and value of `frozen` is in `now` (new fields may be added, none renamed,
+    /// removed or retyped).
+    fn keeps(frozen: &Value, now: &Value, path: &str) {
+        match (frozen, now) {
+            (Value::Object(f), Value::Object(n)) => {
+                for (k, v) in f {
+                    let got = n.get(k).unwrap_or_else(|| panic!("{path}.{k} is gone"));
+                    keeps(v, got, &format!("{path}.{k}"));
+                }
+            }
+            (Value::Array(f), Value::Array(n)) => {
+                assert_eq!(f.len(), n.len(), "{path} length");
+                for (i, (a, b)) in f.iter().zip(n).enumerate() {
+                    keeps(a, b, &format!("{path}[{i}]"));
+                }
+            }
+            _ => assert_eq!(frozen, now, "{path}"),
+        }
+    }
+
+    fn frozen<T: serde::de::DeserializeOwned + serde::Serialize>(name: &str, text: &str) {
+        let decoded: T = decode_json(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let frozen: Value = serde_json::from_str(text).unwrap();
+        keeps(&frozen, &serde_json::to_value(&decoded).unwrap(), name);
+    }
+
+    #[test]
+    fn the_stored_shapes_of_today_still_decode_whole() {
+        use crate::domain::{assignment, evaluation, proposal, report, round};
+        frozen::<round::RoundRules>(
+            "round_rules",
+            include_str!("../../tests/fixtures/json/round_rules.json"),
+        );
+        frozen::<proposal::ProposalContent>(
+            "proposal_content",
+            include_str!("../../tests/fixtures/json/proposal_content.json"),
+        );
+        frozen::<Vec<assignment::CriterionScore>>(
+            "review_scores",
+            include_str!("../../tests/fixtures/json/review_scores.json"),
+        );
+        frozen::<Vec<assignment::Affiliation>>(
+            "affiliations",
+            include_str!("../../tests/fixtures/json/affiliations.json"),
+        );
+        frozen::<report::ReportContent>(
+            "report_content",
+            include_str!("../../tests/fixtures/json/report_content.json"),
+        );
+        frozen::<evaluation::EvaluationContent>(
+            "evaluation_content",
+            include_str!("../../tests/fixtures/json/evaluation_content.json"),
+        );
+    }
+
+    #[test]
+    fn a_field_missing_from_stored_rules_takes_its_default_and_keeps_the_rest() {
+        let rules: crate::domain::round::RoundRules =
+            decode_json("{\"reviewers_per_proposal\": 3}").unwrap();
+        let defaults = crate::domain::round::RoundRules::default();
+        assert_eq!(rules.reviewers_per_proposal, 3);
+        assert_eq!(rules.review_criteria, defaults.review_criteria);
+        assert_eq!(rules.grade_bands, defaults.grade_bands);
     }
 }

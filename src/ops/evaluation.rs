@@ -516,7 +516,14 @@ pub fn review(
                         )?;
                     }
                 }
-                projects::set_project_outcome(c, p.id, ProjectStatus::Terminated, None, None, None)?;
+                projects::set_project_outcome(
+                    c,
+                    p.id,
+                    ProjectStatus::Terminated,
+                    None,
+                    None,
+                    None,
+                )?;
                 let paid: Fen = projects::payments(c, p.id)?
                     .iter()
                     .map(|x| Fen(x.amount_fen))
