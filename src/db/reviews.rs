@@ -333,11 +333,11 @@ pub fn set_submitted(conn: &mut DbConn, id: i64, submitted: bool) -> Result<(), 
     Ok(())
 }
 
+/// A submitted review's scores: (proposal id, reviewer id, scores per criterion).
+pub type SubmittedScores = (i64, i64, Json<Vec<CriterionScore>>);
+
 /// Submitted reviews of a round: (proposal, reviewer, content).
-pub fn submitted(
-    conn: &mut DbConn,
-    round_id: i64,
-) -> Result<Vec<(i64, i64, Json<Vec<CriterionScore>>)>, AppError> {
+pub fn submitted(conn: &mut DbConn, round_id: i64) -> Result<Vec<SubmittedScores>, AppError> {
     Ok(reviews::table
         .filter(reviews::round_id.eq(round_id))
         .filter(reviews::status.eq(ReviewStatus::Submitted.as_str()))
