@@ -8,7 +8,7 @@ use super::schema::{
     organizations, payments, project_files, projects, refunds, reports, rounds, tranches,
 };
 use super::{now, DbConn, Json};
-use crate::domain::project::ProjectStatus;
+use crate::domain::project::{ProjectStatus, RefundKind};
 use crate::domain::report::{ReportContent, ReportKind, ReportStatus, TrancheStatus};
 use crate::domain::round::TrancheCondition;
 use crate::error::AppError;
@@ -696,7 +696,7 @@ pub fn outcome(conn: &mut DbConn, id: i64) -> Result<Outcome, AppError> {
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
 pub struct RefundRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: RefundKind,
     pub amount_fen: i64,
     pub note: String,
     pub created_at: NaiveDateTime,
@@ -719,7 +719,7 @@ pub fn refunds(conn: &mut DbConn, project_id: i64) -> Result<Vec<RefundRow>, App
 pub fn insert_refund(
     conn: &mut DbConn,
     project_id: i64,
-    kind: &str,
+    kind: RefundKind,
     amount_fen: i64,
     note: &str,
     by: Option<i64>,

@@ -114,6 +114,7 @@ text_enum!(
     org::Grade,
     org::Inspection,
     project::ProjectStatus,
+    project::RefundKind,
     proposal::ProposalStatus,
     proposal::BudgetCategory,
     proposal::FundingSource,

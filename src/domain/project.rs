@@ -16,6 +16,11 @@ str_enum!(
     }
 );
 
+str_enum!(
+    /// A refund line: `owed` (set at termination) or `paid` (recorded by the officer).
+    RefundKind { Owed = "owed", Paid = "paid" }
+);
+
 impl ProjectStatus {
     /// The project still runs (reports and evaluations may be filed).
     pub fn running(self) -> bool {

@@ -18,7 +18,7 @@ use crate::domain::evaluation::{
 use crate::domain::limits;
 use crate::domain::money::Fen;
 use crate::domain::org::OrgKind;
-use crate::domain::project::ProjectStatus;
+use crate::domain::project::{ProjectStatus, RefundKind};
 use crate::domain::report::TrancheStatus;
 use crate::domain::round::TrancheCondition;
 use crate::error::{AppError, FieldErrors};
@@ -535,7 +535,14 @@ pub fn review(
                 let owed = crate::domain::report::refund_owed(paid, spent);
                 if owed.0 > 0 {
                     let note = crate::i18n::t(crate::i18n::Lang::Zh, "refund.owed_note");
-                    projects::insert_refund(c, p.id, "owed", owed.0, note, Some(actor.id))?;
+                    projects::insert_refund(
+                        c,
+                        p.id,
+                        RefundKind::Owed,
+                        owed.0,
+                        note,
+                        Some(actor.id),
+                    )?;
                 }
             }
             Consequence::Complete => {
@@ -684,18 +691,18 @@ pub fn record_refund(
         Fen::parse_yuan(&input.amount).map_err(|m| FieldErrors::single("amount", m.key()))?;
     db::write_tx(conn, |c| {
         let lines = projects::refunds(c, project_id)?;
-        let sum = |kind: &str| {
+        let sum = |kind: RefundKind| {
             lines
                 .iter()
                 .filter(|r| r.kind == kind)
                 .map(|r| Fen(r.amount_fen))
                 .sum::<Fen>()
         };
-        let owed = sum("owed");
+        let owed = sum(RefundKind::Owed);
         if owed.0 == 0 {
             return Err(AppError::conflict("error.nothing_owed"));
         }
-        crate::domain::report::check_refund(amount, owed, sum("paid")).map_err(|m| {
+        crate::domain::report::check_refund(amount, owed, sum(RefundKind::Paid)).map_err(|m| {
             let mut e = FieldErrors::new();
             e.add("amount", m);
             AppError::Validation(e)
@@ -703,7 +710,7 @@ pub fn record_refund(
         let id = projects::insert_refund(
             c,
             project_id,
-            "paid",
+            RefundKind::Paid,
             amount.0,
             input.note.trim(),
             Some(actor.id),

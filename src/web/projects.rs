@@ -102,7 +102,7 @@ impl ProjectView {
     fn refund_sum(&self, kind: &str) -> i64 {
         self.refunds
             .iter()
-            .filter(|r| r.kind == kind)
+            .filter(|r| r.kind.as_str() == kind)
             .map(|r| Fen(r.amount_fen))
             .sum::<Fen>()
             .0
