@@ -1369,7 +1369,7 @@ impl<'a> Seeder<'a> {
         let mut eligible: Vec<i64> = Vec::new();
         for id in by_id.keys() {
             let p = crate::db::proposals::find(self.c, *id).step("proposal")?;
-            if p.status == "submitted" {
+            if p.status == crate::domain::proposal::ProposalStatus::Submitted {
                 eligible.push(*id);
             }
         }
@@ -1391,7 +1391,7 @@ impl<'a> Seeder<'a> {
         if let Some(item) = crate::db::reviews::for_reviewer(self.c, decliner.id)
             .step("reviews")?
             .into_iter()
-            .find(|x| x.status == "assigned")
+            .find(|x| x.status == crate::domain::assignment::ReviewStatus::Assigned)
         {
             ops::reviews::decline(
                 self.c,
@@ -1408,7 +1408,10 @@ impl<'a> Seeder<'a> {
         let mut divergent_done = false;
         for (r_idx, reviewer) in self.reviewers.clone().into_iter().enumerate() {
             let items = crate::db::reviews::for_reviewer(self.c, reviewer.id).step("reviews")?;
-            for item in items.into_iter().filter(|x| x.status == "assigned") {
+            for item in items
+                .into_iter()
+                .filter(|x| x.status == crate::domain::assignment::ReviewStatus::Assigned)
+            {
                 let p_idx = by_id[&item.proposal_id];
                 let base = ROUND1[p_idx].4;
                 let noise = ((p_idx * 37 + r_idx * 61) % 17) as i32 * 5 - 40;
@@ -2449,7 +2452,9 @@ mod tests {
         let user = users::find_by_email(c, "ngo01@ngo.example")
             .unwrap()
             .unwrap();
-        assert!(!user.must_change_password && user.status == "active");
+        assert!(
+            !user.must_change_password && user.status == crate::domain::account::UserStatus::Active
+        );
         assert!(crate::auth::verify_password(
             DEMO_PASSWORD,
             user.password_hash.as_deref().unwrap()

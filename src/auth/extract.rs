@@ -49,7 +49,7 @@ pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Cal
     })
     .await?;
     Ok(found
-        .filter(|u| u.id == id && u.token_version == claims.ver && u.status() == UserStatus::Active)
+        .filter(|u| u.id == id && u.token_version == claims.ver && u.status == UserStatus::Active)
         .map(|u| Caller {
             actor: u.actor(),
             must_change_password: u.must_change_password,

@@ -10,6 +10,7 @@ use super::schema::{
     rounds,
 };
 use super::{now, DbConn};
+use crate::domain::award::ObjectionStatus;
 use crate::error::AppError;
 
 // ---------------------------------------------------------------------------------------
@@ -285,8 +286,7 @@ pub struct ObjectionRow {
     pub email: String,
     pub phone: String,
     pub reason: String,
-    /// `open`, `upheld` or `rejected`.
-    pub status: String,
+    pub status: ObjectionStatus,
     pub response: Option<String>,
     pub answered_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,

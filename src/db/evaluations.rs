@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{evaluations, organizations, projects, users};
-use super::{now, DbConn};
+use super::{now, DbConn, Json};
 use crate::domain::evaluation::{EvaluationContent, EvaluationStatus, Stage};
 use crate::error::AppError;
 
@@ -14,15 +14,16 @@ pub struct EvaluationRow {
     pub id: i64,
     pub project_id: i64,
     /// `midterm` or `final`.
-    pub stage: String,
+    pub stage: Stage,
     /// A re-evaluation after rectification.
     pub reevaluation: bool,
     pub agency_org_id: i64,
     pub evaluator_id: i64,
     pub due_on: NaiveDate,
     /// `assigned`, `submitted`, `returned` or `accepted`.
-    pub status: String,
-    pub content_json: String,
+    pub status: EvaluationStatus,
+    #[schema(value_type = Object)]
+    pub content_json: Json<EvaluationContent>,
     pub version: i32,
     pub total_tenths: Option<i32>,
     pub grade: Option<String>,
@@ -38,14 +39,8 @@ pub struct EvaluationRow {
 }
 
 impl EvaluationRow {
-    pub fn status(&self) -> EvaluationStatus {
-        EvaluationStatus::parse(&self.status).unwrap_or(EvaluationStatus::Assigned)
-    }
-    pub fn stage(&self) -> Stage {
-        Stage::parse(&self.stage).unwrap_or(Stage::Midterm)
-    }
     pub fn content(&self) -> EvaluationContent {
-        serde_json::from_str(&self.content_json).unwrap_or_default()
+        self.content_json.0.clone()
     }
 }
 

@@ -15,7 +15,10 @@ pub mod schema;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod types;
 pub mod users;
+
+pub use types::Json;
 
 use std::time::Duration;
 

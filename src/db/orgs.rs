@@ -14,7 +14,7 @@ use crate::error::AppError;
 #[diesel(table_name = organizations)]
 pub struct OrgRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub uscc: Option<String>,
     pub uscc_check_failed: bool,
@@ -35,7 +35,7 @@ pub struct OrgRow {
     pub bank_name: String,
     pub bank_account_name: String,
     pub bank_account_no: String,
-    pub status: String,
+    pub status: OrgStatus,
     pub status_reason: Option<String>,
     pub verified_at: Option<NaiveDateTime>,
     pub credit_flag_org: bool,
@@ -47,16 +47,10 @@ pub struct OrgRow {
 }
 
 impl OrgRow {
-    pub fn kind(&self) -> OrgKind {
-        OrgKind::parse(&self.kind).unwrap_or(OrgKind::Ngo)
-    }
-    pub fn status(&self) -> OrgStatus {
-        OrgStatus::parse(&self.status).unwrap_or(OrgStatus::Pending)
-    }
     pub fn as_ref(&self) -> OrgRef {
         OrgRef {
             id: self.id,
-            kind: self.kind(),
+            kind: self.kind,
         }
     }
     /// The code failed its check and no officer has accepted it yet.
@@ -287,12 +281,12 @@ pub struct OrgFilter {
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
 pub struct OrgListItem {
     pub id: i64,
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub uscc: Option<String>,
     pub reg_type: String,
     pub district: String,
-    pub status: String,
+    pub status: OrgStatus,
     pub uscc_check_failed: bool,
     pub credit_flag_org: bool,
     pub credit_flag_legal_rep: bool,

@@ -7,8 +7,10 @@ use diesel::prelude::*;
 use super::schema::{
     organizations, payments, project_files, projects, refunds, reports, rounds, tranches,
 };
-use super::{now, DbConn};
-use crate::domain::report::{ReportContent, ReportStatus};
+use super::{now, DbConn, Json};
+use crate::domain::project::{ProjectStatus, RefundKind};
+use crate::domain::report::{ReportContent, ReportKind, ReportStatus, TrancheStatus};
+use crate::domain::round::TrancheCondition;
 use crate::error::AppError;
 
 /// The next agreement number of a year (never reused).
@@ -39,7 +41,7 @@ pub fn insert_project(conn: &mut DbConn, p: &NewProject) -> Result<i64, AppError
             projects::title.eq(p.title),
             projects::category.eq(p.category),
             projects::grant_fen.eq(p.grant_fen),
-            projects::status.eq("active"),
+            projects::status.eq(ProjectStatus::Active),
             projects::starts_on.eq(p.starts_on),
             projects::ends_on.eq(p.ends_on),
             projects::created_at.eq(at),
@@ -80,7 +82,7 @@ pub struct ProjectRow {
     pub title: String,
     pub category: String,
     pub grant_fen: i64,
-    pub status: String,
+    pub status: ProjectStatus,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub created_at: NaiveDateTime,
@@ -173,9 +175,9 @@ pub struct TrancheRow {
     pub id: i64,
     pub seq: i32,
     pub share_bp: i64,
-    pub condition: String,
+    pub condition: TrancheCondition,
     pub amount_fen: i64,
-    pub status: String,
+    pub status: TrancheStatus,
 }
 
 pub fn tranches(conn: &mut DbConn, project_id: i64) -> Result<Vec<TrancheRow>, AppError> {
@@ -442,16 +444,15 @@ pub fn file(conn: &mut DbConn, project_id: i64, id: i64) -> Result<(FileMeta, Ve
 pub struct ReportRow {
     pub id: i64,
     pub project_id: i64,
-    /// `milestone` or `monthly`.
-    pub kind: String,
+    pub kind: ReportKind,
     /// For a milestone report: which milestone of the plan (0-based).
     pub milestone_index: Option<i32>,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub due_on: NaiveDate,
-    /// `draft`, `submitted`, `returned` or `accepted`.
-    pub status: String,
-    pub content_json: String,
+    pub status: ReportStatus,
+    #[schema(value_type = Object)]
+    pub content_json: Json<ReportContent>,
     pub version: i32,
     pub submitted_at: Option<NaiveDateTime>,
     pub reviewed_at: Option<NaiveDateTime>,
@@ -461,11 +462,8 @@ pub struct ReportRow {
 }
 
 impl ReportRow {
-    pub fn status(&self) -> ReportStatus {
-        ReportStatus::parse(&self.status).unwrap_or(ReportStatus::Draft)
-    }
     pub fn content(&self) -> ReportContent {
-        serde_json::from_str(&self.content_json).unwrap_or_default()
+        self.content_json.0.clone()
     }
 }
 
@@ -623,7 +621,7 @@ pub fn active_projects(conn: &mut DbConn) -> Result<Vec<ProjectRow>, AppError> {
     Ok(projects::table
         .inner_join(organizations::table)
         .inner_join(rounds::table)
-        .filter(projects::status.eq("active"))
+        .filter(projects::status.eq(ProjectStatus::Active))
         .select(PROJECT_COLS)
         .order(projects::id)
         .load(conn)?)
@@ -647,14 +645,21 @@ pub fn paid_totals(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<(i64, i
 
 /// Sets a project's status (and the rectification deadline, renewal and final grade when
 /// given).
+/// Moves a project to `status` (refused as a conflict when its life does not allow the move)
+/// and records what its evaluations decided.
 pub fn set_project_outcome(
     conn: &mut DbConn,
     id: i64,
-    status: &str,
+    status: ProjectStatus,
     rectify_until: Option<NaiveDate>,
     renewal: Option<&str>,
     final_grade: Option<&str>,
 ) -> Result<(), AppError> {
+    let current: ProjectStatus = projects::table
+        .find(id)
+        .select(projects::status)
+        .first(conn)?;
+    let status = current.transition(status)?;
     diesel::update(projects::table.find(id))
         .set((
             projects::status.eq(status),
@@ -691,7 +696,7 @@ pub fn outcome(conn: &mut DbConn, id: i64) -> Result<Outcome, AppError> {
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
 pub struct RefundRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: RefundKind,
     pub amount_fen: i64,
     pub note: String,
     pub created_at: NaiveDateTime,
@@ -714,7 +719,7 @@ pub fn refunds(conn: &mut DbConn, project_id: i64) -> Result<Vec<RefundRow>, App
 pub fn insert_refund(
     conn: &mut DbConn,
     project_id: i64,
-    kind: &str,
+    kind: RefundKind,
     amount_fen: i64,
     note: &str,
     by: Option<i64>,
@@ -736,7 +741,7 @@ pub fn insert_refund(
 pub fn latest_filed(reports: &[ReportRow]) -> Option<ReportContent> {
     reports
         .iter()
-        .filter(|r| r.status().filed())
+        .filter(|r| r.status.filed())
         .max_by_key(|r| (r.period_end, r.id))
         .map(ReportRow::content)
 }

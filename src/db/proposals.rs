@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{org_documents, organizations, proposal_attachments, proposals, rounds};
-use super::{now, DbConn};
+use super::{now, DbConn, Json};
 use crate::domain::proposal::{ProposalContent, ProposalStatus};
 use crate::error::AppError;
 
@@ -15,13 +15,13 @@ pub struct ProposalRow {
     pub round_id: i64,
     pub org_id: i64,
     pub number: Option<String>,
-    pub status: String,
+    pub status: ProposalStatus,
     pub category: String,
     pub title: String,
     pub requested_grant_fen: i64,
     pub total_budget_fen: i64,
     #[serde(skip)]
-    pub content_json: String,
+    pub content_json: Json<ProposalContent>,
     pub version: i32,
     pub submitted_at: Option<NaiveDateTime>,
     pub return_deadline: Option<NaiveDateTime>,
@@ -33,11 +33,8 @@ pub struct ProposalRow {
 }
 
 impl ProposalRow {
-    pub fn status(&self) -> ProposalStatus {
-        ProposalStatus::parse(&self.status).unwrap_or(ProposalStatus::Draft)
-    }
     pub fn content(&self) -> ProposalContent {
-        serde_json::from_str(&self.content_json).unwrap_or_default()
+        self.content_json.0.clone()
     }
     pub fn audit_json(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
@@ -166,7 +163,7 @@ pub struct ProposalListItem {
     pub org_id: i64,
     pub org_name: String,
     pub number: Option<String>,
-    pub status: String,
+    pub status: ProposalStatus,
     pub category: String,
     pub title: String,
     pub requested_grant_fen: i64,
@@ -434,7 +431,10 @@ pub fn set_screening(
 }
 
 /// The content of many proposals at once: (id, content JSON).
-pub fn contents(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
+pub fn contents(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<Vec<(i64, Json<ProposalContent>)>, AppError> {
     Ok(proposals::table
         .filter(proposals::id.eq_any(ids))
         .select((proposals::id, proposals::content_json))

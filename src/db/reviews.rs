@@ -4,8 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{organizations, proposals, reviewer_profiles, reviews, rounds, users};
-use super::{now, DbConn};
-use crate::domain::assignment::{Affiliation, ReviewStatus};
+use super::{now, DbConn, Json};
+use crate::domain::account::{Role, UserStatus};
+use crate::domain::assignment::{Affiliation, CriterionScore, ReviewStatus};
 use crate::domain::proposal::ProposalStatus;
 use crate::error::AppError;
 
@@ -17,7 +18,7 @@ pub struct Profile {
 }
 
 pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Profile, AppError> {
-    let row: Option<(String, String)> = reviewer_profiles::table
+    let row: Option<(String, Json<Vec<Affiliation>>)> = reviewer_profiles::table
         .find(user_id)
         .select((
             reviewer_profiles::expertise,
@@ -33,7 +34,7 @@ pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Profile, AppError> {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect(),
-            affiliations: serde_json::from_str(&a).unwrap_or_default(),
+            affiliations: a.0,
         },
         None => Profile::default(),
     })
@@ -65,12 +66,12 @@ pub fn save_profile(conn: &mut DbConn, user_id: i64, p: &Profile) -> Result<(), 
 /// Active reviewers with their profiles.
 pub fn reviewers(conn: &mut DbConn) -> Result<Vec<(i64, String, String, Profile)>, AppError> {
     let rows: Vec<(i64, String, String)> = users::table
-        .filter(users::role.eq("reviewer"))
-        .filter(users::status.eq("active"))
+        .filter(users::role.eq(Role::Reviewer))
+        .filter(users::status.eq(UserStatus::Active))
         .order(users::id)
         .select((users::id, users::name, users::email))
         .load(conn)?;
-    let profiles: Vec<(i64, String, String)> = reviewer_profiles::table
+    let profiles: Vec<(i64, String, Json<Vec<Affiliation>>)> = reviewer_profiles::table
         .select((
             reviewer_profiles::user_id,
             reviewer_profiles::expertise,
@@ -90,7 +91,7 @@ pub fn reviewers(conn: &mut DbConn) -> Result<Vec<(i64, String, String, Profile)
                         .filter(|s| !s.is_empty())
                         .map(String::from)
                         .collect(),
-                    affiliations: serde_json::from_str(a).unwrap_or_default(),
+                    affiliations: a.0.clone(),
                 })
                 .unwrap_or_default();
             (id, name, email, p)
@@ -105,9 +106,9 @@ pub struct ReviewRow {
     pub round_id: i64,
     pub proposal_id: i64,
     pub reviewer_id: i64,
-    pub status: String,
+    pub status: ReviewStatus,
     #[serde(skip)]
-    pub scores_json: String,
+    pub scores_json: Json<Vec<crate::domain::assignment::CriterionScore>>,
     pub overall_comment: String,
     pub recommendation: Option<String>,
     pub conflict_note: Option<String>,
@@ -119,13 +120,9 @@ pub struct ReviewRow {
 }
 
 impl ReviewRow {
-    pub fn status(&self) -> ReviewStatus {
-        ReviewStatus::parse(&self.status).unwrap_or(ReviewStatus::Assigned)
-    }
     /// The content, with one line per criterion of a rubric of `n` criteria.
     pub fn content(&self, n: usize) -> crate::domain::assignment::ReviewContent {
-        let mut criteria: Vec<crate::domain::assignment::CriterionScore> =
-            serde_json::from_str(&self.scores_json).unwrap_or_default();
+        let mut criteria = self.scores_json.0.clone();
         criteria.resize(n, Default::default());
         crate::domain::assignment::ReviewContent {
             criteria,
@@ -259,7 +256,7 @@ pub fn eligible_proposals(
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
 pub struct AssignedItem {
     pub review_id: i64,
-    pub status: String,
+    pub status: ReviewStatus,
     pub proposal_id: i64,
     pub number: Option<String>,
     pub title: String,
@@ -336,8 +333,11 @@ pub fn set_submitted(conn: &mut DbConn, id: i64, submitted: bool) -> Result<(), 
     Ok(())
 }
 
+/// A submitted review's scores: (proposal id, reviewer id, scores per criterion).
+pub type SubmittedScores = (i64, i64, Json<Vec<CriterionScore>>);
+
 /// Submitted reviews of a round: (proposal, reviewer, content).
-pub fn submitted(conn: &mut DbConn, round_id: i64) -> Result<Vec<(i64, i64, String)>, AppError> {
+pub fn submitted(conn: &mut DbConn, round_id: i64) -> Result<Vec<SubmittedScores>, AppError> {
     Ok(reviews::table
         .filter(reviews::round_id.eq(round_id))
         .filter(reviews::status.eq(ReviewStatus::Submitted.as_str()))

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{bureaus, rounds};
-use super::{now, DbConn};
+use super::{now, DbConn, Json};
 use crate::domain::money::Fen;
 use crate::domain::round::{RoundCore, RoundRules, RoundStatus};
 use crate::error::AppError;
@@ -17,7 +17,7 @@ pub struct RoundRow {
     pub title: String,
     pub year: i32,
     pub description: String,
-    pub status: String,
+    pub status: RoundStatus,
     pub total_budget_fen: i64,
     pub min_grant_fen: i64,
     pub max_grant_fen: i64,
@@ -25,7 +25,7 @@ pub struct RoundRow {
     pub closes_at: Option<NaiveDateTime>,
     pub review_due: Option<NaiveDateTime>,
     #[serde(skip)]
-    pub rules_json: String,
+    pub rules_json: Json<RoundRules>,
     pub version: i32,
     pub published_at: Option<NaiveDateTime>,
     pub created_by: i64,
@@ -34,12 +34,9 @@ pub struct RoundRow {
 }
 
 impl RoundRow {
-    pub fn status(&self) -> RoundStatus {
-        RoundStatus::parse(&self.status).unwrap_or(RoundStatus::Draft)
-    }
-    /// The rules; a row always holds rules that were valid JSON when written.
+    /// The rules.
     pub fn rules(&self) -> RoundRules {
-        serde_json::from_str(&self.rules_json).unwrap_or_default()
+        self.rules_json.0.clone()
     }
     pub fn core(&self) -> RoundCore {
         RoundCore {
@@ -56,7 +53,7 @@ impl RoundRow {
     }
     /// Open for applications at `at`.
     pub fn accepting(&self, at: NaiveDateTime) -> bool {
-        self.status() == RoundStatus::Open
+        self.status == RoundStatus::Open
             && self.opens_at.is_some_and(|o| o <= at)
             && self.closes_at.is_some_and(|c| at < c)
     }
@@ -224,7 +221,7 @@ pub fn public(conn: &mut DbConn, limit: i64) -> Result<Vec<(RoundRow, String)>, 
         .load(conn)?;
     let (mut open, rest): (Vec<_>, Vec<_>) = rows
         .into_iter()
-        .partition(|(r, _)| r.status() == RoundStatus::Open);
+        .partition(|(r, _)| r.status == RoundStatus::Open);
     open.sort_by_key(|(r, _)| r.closes_at);
     open.extend(rest);
     Ok(open)
@@ -240,7 +237,7 @@ pub fn bureau_name(conn: &mut DbConn, bureau_id: i64) -> Result<String, AppError
 /// Open rounds whose deadline has passed.
 pub fn due_to_close(conn: &mut DbConn, at: NaiveDateTime) -> Result<Vec<i64>, AppError> {
     Ok(rounds::table
-        .filter(rounds::status.eq(RoundStatus::Open.as_str()))
+        .filter(rounds::status.eq(RoundStatus::Open))
         .filter(rounds::closes_at.le(at))
         .select(rounds::id)
         .load(conn)?)
@@ -255,7 +252,7 @@ pub fn previous_awarded(
     Ok(rounds::table
         .filter(rounds::bureau_id.eq(bureau_id))
         .filter(rounds::id.lt(round_id))
-        .filter(rounds::status.eq_any(["awarded", "closed"]))
+        .filter(rounds::status.eq_any([RoundStatus::Awarded, RoundStatus::Closed]))
         .order(rounds::id.desc())
         .select(rounds::id)
         .first(conn)

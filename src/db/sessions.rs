@@ -35,7 +35,7 @@ pub struct SessionInfo {
     /// The session id (the token's `jti`).
     pub id: String,
     /// `page` (signed in on the website) or `api` (a bearer token).
-    pub kind: String,
+    pub kind: SessionKind,
     /// UTC.
     pub created_at: NaiveDateTime,
     /// UTC; updated at most every few minutes.
@@ -46,12 +46,6 @@ pub struct SessionInfo {
     pub client_addr: String,
     /// The session of the request that asked.
     pub current: bool,
-}
-
-impl SessionInfo {
-    pub fn kind(&self) -> SessionKind {
-        SessionKind::parse(&self.kind).unwrap_or(SessionKind::Page)
-    }
 }
 
 /// The account of a live session (unrevoked, unexpired) and when the session was last seen:
@@ -111,7 +105,7 @@ pub fn live_of_user(
         .order((sessions::last_seen_at.desc(), sessions::created_at.desc()))
         .load::<(
             String,
-            String,
+            SessionKind,
             NaiveDateTime,
             NaiveDateTime,
             NaiveDateTime,

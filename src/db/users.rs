@@ -15,10 +15,10 @@ pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     #[serde(skip)]
     pub password_hash: Option<String>,
-    pub status: String,
+    pub status: UserStatus,
     pub email_verified_at: Option<NaiveDateTime>,
     #[serde(skip)]
     pub token_version: i32,
@@ -31,18 +31,12 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Ngo)
-    }
-    pub fn status(&self) -> UserStatus {
-        UserStatus::parse(&self.status)
-    }
     pub fn actor(&self) -> Actor {
         Actor {
             id: self.id,
             email: self.email.clone(),
             name: self.name.clone(),
-            role: self.role(),
+            role: self.role,
             org_id: self.org_id,
             bureau_id: self.bureau_id,
             locale: self.locale.clone(),
@@ -171,8 +165,8 @@ pub struct UserListItem {
     pub id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    pub status: UserStatus,
     pub org_name: Option<String>,
     pub bureau_name: Option<String>,
     pub created_at: NaiveDateTime,

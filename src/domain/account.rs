@@ -67,12 +67,25 @@ impl UserStatus {
             UserStatus::Disabled => "disabled",
         }
     }
-    pub fn parse(s: &str) -> UserStatus {
-        match s {
-            "active" => UserStatus::Active,
-            "disabled" => UserStatus::Disabled,
-            _ => UserStatus::Pending,
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        match s.trim() {
+            "pending" => Some(UserStatus::Pending),
+            "active" => Some(UserStatus::Active),
+            "disabled" => Some(UserStatus::Disabled),
+            _ => None,
         }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

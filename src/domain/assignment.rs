@@ -33,6 +33,7 @@ str_enum!(
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
+#[serde(default)]
 pub struct CriterionScore {
     pub score: Option<i32>,
     #[serde(default)]
@@ -104,6 +105,7 @@ pub fn check_review_content(
 /// An organization a reviewer worked for or advised.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Affiliation {
+    #[serde(default)]
     pub org_name: String,
     #[serde(default)]
     pub uscc: Option<String>,

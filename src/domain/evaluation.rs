@@ -67,6 +67,7 @@ str_enum!(
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
+#[serde(default)]
 pub struct VerifiedCount {
     pub group: String,
     pub unique_people: i64,
@@ -76,6 +77,7 @@ pub struct VerifiedCount {
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
+#[serde(default)]
 pub struct IndicatorScore {
     pub score: Option<i32>,
     #[serde(default)]

@@ -18,6 +18,11 @@ macro_rules! str_enum {
                 match self { $($name::$variant => concat!(stringify!($name), ".", $s)),+ }
             }
         }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
     };
 }
 
@@ -30,6 +35,7 @@ pub mod evaluation;
 pub mod limits;
 pub mod money;
 pub mod org;
+pub mod project;
 pub mod proposal;
 pub mod report;
 pub mod review;

@@ -55,6 +55,7 @@ impl ProposalStatus {
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
+#[serde(default)]
 pub struct BeneficiaryLine {
     pub category: String,
     /// Unique people (受益人数).
@@ -66,15 +67,20 @@ pub struct BeneficiaryLine {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct MilestoneLine {
     pub due: NaiveDate,
+    #[serde(default)]
     pub title: String,
+    #[serde(default)]
     pub deliverable: String,
+    #[serde(default)]
     pub target_beneficiaries: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct BudgetLine {
     pub category: BudgetCategory,
+    #[serde(default)]
     pub item: String,
+    #[serde(default)]
     pub amount: Fen,
     pub source: FundingSource,
 }

@@ -58,6 +58,7 @@ str_enum!(
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
+#[serde(default)]
 pub struct GroupCount {
     pub group: String,
     /// New unique people served so far (受益人数).
@@ -70,6 +71,7 @@ pub struct GroupCount {
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
+#[serde(default)]
 pub struct SpendLine {
     /// Index into the proposal's budget lines (each line is grant or matching funds).
     pub line: usize,

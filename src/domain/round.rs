@@ -34,16 +34,21 @@ str_enum!(
 /// A scoring criterion and its maximum points.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Criterion {
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
     pub max_points: i32,
 }
 
 /// A grade band: totals at or above `min_score` get `name` (bands are checked top down).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct GradeBand {
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
     pub min_score: i32,
     /// The grade passes the evaluation.
+    #[serde(default)]
     pub pass: bool,
     /// The grade passes only after rectification (基本合格).
     #[serde(default)]
@@ -53,12 +58,14 @@ pub struct GradeBand {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct TrancheRule {
     /// Share of the grant in basis points (50% = 5000).
+    #[serde(default)]
     pub share_bp: i64,
     pub condition: TrancheCondition,
 }
 
 /// Everything about a round that is a rule rather than a name or a date. Stored as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct RoundRules {
     /// Service categories a proposal chooses from.
     pub categories: Vec<String>,

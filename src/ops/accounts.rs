@@ -116,7 +116,7 @@ pub fn signup(
 /// link, any other (disabled, invitation not accepted) a pointer to the sign-in page.
 fn existing_account_email(c: &mut DbConn, s: &Settings, user: &UserRow) -> Result<(), AppError> {
     let to = recipient(user);
-    match (user.status(), user.password_hash.is_some()) {
+    match (user.status, user.password_hash.is_some()) {
         (UserStatus::Pending, true) => {
             let token = tokens::create(c, Purpose::VerifyEmail, user.id)?;
             let link = format!("{}/verify-email?token={token}", s.base_url);
@@ -193,7 +193,7 @@ pub fn login(
         });
     }
     let user = user.expect("password matched a user");
-    match user.status() {
+    match user.status {
         UserStatus::Pending => {
             // The right password of an unconfirmed sign-up: send a fresh link, the old one
             // may be lost or expired (within the account-email limits).
@@ -234,7 +234,7 @@ pub fn request_password_reset(
     let user = users::find_by_email(conn, &email)?;
     db::write_tx(conn, |c| {
         account_mail_limits(c, s, client, &email)?;
-        let Some(user) = user.filter(|u| u.status() == UserStatus::Active) else {
+        let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
             return Ok(());
         };
         let token = tokens::create(c, Purpose::ResetPassword, user.id)?;
@@ -419,7 +419,7 @@ pub fn invite(
         Some(org_id) => {
             let org = orgs::find(conn, org_id)?;
             policy::require(actor, Action::InviteToOrg(org.as_ref()))?;
-            let role = if org.kind() == OrgKind::Ngo {
+            let role = if org.kind == OrgKind::Ngo {
                 Role::Ngo
             } else {
                 Role::Evaluator
@@ -440,7 +440,7 @@ pub fn invite(
                     _ => errors.add("bureau_id", Msg::new("field.bureau_required")),
                 },
                 Role::Evaluator => match input.org_id.map(|id| orgs::find(conn, id)).transpose() {
-                    Ok(Some(o)) if o.kind() == OrgKind::Agency => {
+                    Ok(Some(o)) if o.kind == OrgKind::Agency => {
                         policy::require(
                             actor,
                             Action::InviteToOrg(OrgRef {

@@ -31,7 +31,7 @@ fn managed_in(
     status: RoundStatus,
 ) -> Result<RoundRow, AppError> {
     let round = super::rounds::find_managed(conn, actor, round_id)?;
-    if round.status() != status {
+    if round.status != status {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
     Ok(round)
@@ -133,7 +133,7 @@ pub fn save_entry(
 ) -> Result<(), AppError> {
     let p = proposals::find(conn, proposal_id)?;
     let round = managed_in(conn, actor, p.round_id, RoundStatus::Deciding)?;
-    if p.status() != ProposalStatus::Eligible {
+    if p.status != ProposalStatus::Eligible {
         return Err(AppError::conflict("error.not_ranked"));
     }
     let entry = check_entry(input, proposal_id, Fen(p.requested_grant_fen))?;
@@ -302,7 +302,7 @@ pub fn public_notice(
 }
 
 fn notice_open(notice: &Notice, round: &RoundRow) -> bool {
-    round.status() == RoundStatus::Notice && now() < notice.ends_at
+    round.status == RoundStatus::Notice && now() < notice.ends_at
 }
 
 /// A filed objection and the raw token of its confirmation link (only ever mailed).
@@ -406,7 +406,7 @@ pub fn confirm_objection(
         awards::unconfirmed_by_token(conn, &crate::auth::hash_token(token.trim()), filed_after)?
             .ok_or_else(|| AppError::bad_request("error.token_invalid"))?;
     let round = rounds::find(conn, o.round_id)?;
-    if round.status() != RoundStatus::Notice {
+    if round.status != RoundStatus::Notice {
         return Err(AppError::conflict("error.notice_closed"));
     }
     let number = proposals::find(conn, o.proposal_id)?
@@ -590,7 +590,7 @@ pub fn withdrawn_during_notice(
     proposal_id: i64,
     why: &str,
 ) -> Result<(), AppError> {
-    if round.status() == RoundStatus::Notice {
+    if round.status == RoundStatus::Notice {
         remove_and_fill(c, s, Some(actor), round, proposal_id, why)?;
     }
     Ok(())
@@ -615,7 +615,7 @@ pub fn answer_objection(
 ) -> Result<(), AppError> {
     let o = awards::objection(conn, id)?;
     let round = managed_in(conn, actor, o.round_id, RoundStatus::Notice)?;
-    if o.status != ObjectionStatus::Open.as_str() {
+    if o.status != ObjectionStatus::Open {
         return Err(AppError::conflict("error.objection_answered"));
     }
     let response = input.response.trim();

@@ -48,7 +48,7 @@ pub struct Dashboard {
 /// The latest filed report of each project, by project id.
 fn latest_by_project(reports: &[ReportRow]) -> Vec<(i64, ReportContent)> {
     let mut out: Vec<(i64, &ReportRow)> = Vec::new();
-    for r in reports.iter().filter(|r| r.status().filed()) {
+    for r in reports.iter().filter(|r| r.status.filed()) {
         match out.iter_mut().find(|(p, _)| *p == r.project_id) {
             Some((_, cur)) if (r.period_end, r.id) > (cur.period_end, cur.id) => *cur = r,
             Some(_) => {}
@@ -65,7 +65,7 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
     let proposal_ids: Vec<i64> = rows.iter().map(|p| p.proposal_id).collect();
     let plans: Vec<(i64, ProposalContent)> = proposals::contents(conn, &proposal_ids)?
         .into_iter()
-        .map(|(id, json)| (id, serde_json::from_str(&json).unwrap_or_default()))
+        .map(|(id, json)| (id, json.0))
         .collect();
     let reports = projects::reports_of(conn, &ids)?;
     let latest = latest_by_project(&reports);
@@ -93,9 +93,7 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
             .into_iter()
             .map(|(i, due, _, _)| {
                 let filed = reports.iter().any(|r| {
-                    r.project_id == p.id
-                        && r.milestone_index == Some(i as i32)
-                        && r.status().filed()
+                    r.project_id == p.id && r.milestone_index == Some(i as i32) && r.status.filed()
                 });
                 (due, filed)
             })
@@ -218,7 +216,7 @@ pub fn public_results(
                 title: l.project.title,
                 category: l.project.category,
                 grant_fen: l.project.grant_fen,
-                status: l.project.status,
+                status: l.project.status.to_string(),
                 unique_people: l.figures.unique_people,
                 person_times: l.figures.person_times,
             })

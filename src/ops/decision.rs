@@ -107,7 +107,7 @@ fn grade(s: &Option<String>) -> Option<Grade> {
 pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<DecisionView, AppError> {
     let round = super::rounds::find_managed(conn, actor, round_id)?;
     if matches!(
-        round.status(),
+        round.status,
         RoundStatus::Draft | RoundStatus::Open | RoundStatus::Screening
     ) {
         return Err(AppError::conflict("error.round_wrong_state"));
@@ -119,7 +119,7 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         .into_iter()
         .filter(|(pid, _, _)| facts.iter().any(|f| f.id == *pid))
         .map(|(pid, rid, json)| {
-            let criteria: Vec<CriterionScore> = serde_json::from_str(&json).unwrap_or_default();
+            let criteria: Vec<CriterionScore> = json.0;
             let per_criterion = criteria
                 .iter()
                 .take(n)
@@ -317,7 +317,7 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         })
         .collect();
     Ok(DecisionView {
-        round_status: round.status.clone(),
+        round_status: round.status.to_string(),
         rows,
         categories,
         problems,

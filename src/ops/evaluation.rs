@@ -18,6 +18,7 @@ use crate::domain::evaluation::{
 use crate::domain::limits;
 use crate::domain::money::Fen;
 use crate::domain::org::OrgKind;
+use crate::domain::project::{ProjectStatus, RefundKind};
 use crate::domain::report::TrancheStatus;
 use crate::domain::round::TrancheCondition;
 use crate::error::{AppError, FieldErrors};
@@ -59,7 +60,7 @@ pub fn assign(
 ) -> Result<i64, AppError> {
     let p = projects::project(conn, project_id)?;
     policy::require(actor, Action::ManageRounds(p.bureau_id))?;
-    if !matches!(p.status.as_str(), "active" | "rectifying") {
+    if !p.status.running() {
         return Err(AppError::conflict("error.project_not_active"));
     }
     let mut e = FieldErrors::new();
@@ -82,8 +83,8 @@ pub fn assign(
             let u = users::find(conn, id).ok();
             match u {
                 Some(u)
-                    if u.role() == Role::Evaluator
-                        && u.status == "active"
+                    if u.role == Role::Evaluator
+                        && u.status == crate::domain::account::UserStatus::Active
                         && u.org_id.is_some() =>
                 {
                     Some(u)
@@ -102,7 +103,7 @@ pub fn assign(
         evaluator.expect("checked"),
     );
     let agency = orgs::find(conn, evaluator.org_id.expect("checked"))?;
-    if agency.kind() != OrgKind::Agency {
+    if agency.kind != OrgKind::Agency {
         return Err(FieldErrors::single(
             "evaluator_id",
             "evaluation.not_an_evaluator",
@@ -124,10 +125,10 @@ pub fn assign(
         return Err(FieldErrors::single("evaluator_id", "evaluation.related"));
     }
     let existing = evaluations::for_project(conn, project_id)?;
-    let same_stage: Vec<&EvaluationRow> = existing.iter().filter(|x| x.stage() == stage).collect();
+    let same_stage: Vec<&EvaluationRow> = existing.iter().filter(|x| x.stage == stage).collect();
     if same_stage
         .iter()
-        .any(|x| x.status() != EvaluationStatus::Accepted)
+        .any(|x| x.status != EvaluationStatus::Accepted)
     {
         return Err(AppError::conflict("error.evaluation_open"));
     }
@@ -135,7 +136,7 @@ pub fn assign(
         None => false,
         Some(last)
             if last.consequence.as_deref() == Some(Consequence::Rectify.as_str())
-                && p.status == "rectifying" =>
+                && p.status == ProjectStatus::Rectifying =>
         {
             true
         }
@@ -199,7 +200,7 @@ pub fn find_visible(
     let officer = policy::allows(actor, Action::ManageRounds(p.bureau_id));
     let own = actor.role == Role::Evaluator && actor.id == ev.evaluator_id;
     let ngo = policy::allows(actor, Action::EditProposal(p.org_id))
-        && ev.status() == EvaluationStatus::Accepted;
+        && ev.status == EvaluationStatus::Accepted;
     if !(officer || own || ngo) {
         return Err(AppError::Forbidden);
     }
@@ -215,7 +216,7 @@ fn find_own_editable(
     if !(actor.role == Role::Evaluator && actor.id == ev.evaluator_id) {
         return Err(AppError::Forbidden);
     }
-    if !ev.status().editable() {
+    if !ev.status.editable() {
         return Err(AppError::conflict("error.evaluation_frozen"));
     }
     Ok((ev, p))
@@ -312,7 +313,7 @@ pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result
     let (ev, p) = find_own_editable(conn, actor, id)?;
     filing_problems(conn, &ev, &p)?.into_result()?;
     db::write_tx(conn, |c| {
-        if !evaluations::transition(c, id, ev.status(), EvaluationStatus::Submitted)? {
+        if !evaluations::transition(c, id, ev.status, EvaluationStatus::Submitted)? {
             return Err(AppError::conflict("error.evaluation_frozen"));
         }
         audit::append(
@@ -351,7 +352,7 @@ pub fn proposed(
 ) -> Option<(String, Consequence, Renewal)> {
     let c = ev.content();
     let (i, band) = evaluation::grade(&c, bands)?;
-    let (cons, renewal) = evaluation::consequence(ev.stage(), ev.reevaluation, i, band);
+    let (cons, renewal) = evaluation::consequence(ev.stage, ev.reevaluation, i, band);
     Some((band.name.clone(), cons, renewal))
 }
 
@@ -366,7 +367,7 @@ pub fn review(
 ) -> Result<Consequence, AppError> {
     let (ev, p) = find_visible(conn, actor, id)?;
     policy::require(actor, Action::ManageRounds(p.bureau_id))?;
-    if ev.status() != EvaluationStatus::Submitted {
+    if ev.status != EvaluationStatus::Submitted {
         return Err(AppError::conflict("error.evaluation_not_submitted"));
     }
     let round = crate::db::rounds::find(conn, p.round_id)?;
@@ -420,7 +421,7 @@ pub fn review(
     let chosen = match input.override_consequence.as_deref().map(str::trim) {
         None | Some("") => engine,
         Some(o) => match Consequence::parse(o) {
-            Some(c) if evaluation::allowed_at(ev.stage()).contains(&c) => {
+            Some(c) if evaluation::allowed_at(ev.stage).contains(&c) => {
                 if c != engine && input.override_reason.trim().is_empty() {
                     e.add("override_reason", Msg::new("decision.reason_required"));
                 }
@@ -455,7 +456,7 @@ pub fn review(
         Renewal::NoRenewal
     };
     let total = ev.content().total_tenths();
-    let stage_condition = match ev.stage() {
+    let stage_condition = match ev.stage {
         Stage::Midterm => TrancheCondition::AfterMidterm,
         Stage::Final => TrancheCondition::AfterFinal,
     };
@@ -479,10 +480,7 @@ pub fn review(
         )?;
         let tranches = projects::tranches(c, p.id)?;
         let set_stage_tranches = |c: &mut DbConn, to: TrancheStatus| -> Result<(), AppError> {
-            for t in tranches
-                .iter()
-                .filter(|t| t.condition == stage_condition.as_str())
-            {
+            for t in tranches.iter().filter(|t| t.condition == stage_condition) {
                 for from in [
                     TrancheStatus::Pending,
                     TrancheStatus::Releasable,
@@ -497,14 +495,14 @@ pub fn review(
         };
         match chosen {
             Consequence::ReleaseMidterm => {
-                projects::set_project_outcome(c, p.id, "active", None, None, None)?;
+                projects::set_project_outcome(c, p.id, ProjectStatus::Active, None, None, None)?;
             }
             Consequence::Rectify => {
                 set_stage_tranches(c, TrancheStatus::Withheld)?;
                 projects::set_project_outcome(
                     c,
                     p.id,
-                    "rectifying",
+                    ProjectStatus::Rectifying,
                     Some(rectify_until),
                     None,
                     None,
@@ -525,7 +523,14 @@ pub fn review(
                         )?;
                     }
                 }
-                projects::set_project_outcome(c, p.id, "terminated", None, None, None)?;
+                projects::set_project_outcome(
+                    c,
+                    p.id,
+                    ProjectStatus::Terminated,
+                    None,
+                    None,
+                    None,
+                )?;
                 let paid: Fen = projects::payments(c, p.id)?
                     .iter()
                     .map(|x| Fen(x.amount_fen))
@@ -537,14 +542,21 @@ pub fn review(
                 let owed = crate::domain::report::refund_owed(paid, spent);
                 if owed.0 > 0 {
                     let note = crate::i18n::t(crate::i18n::Lang::Zh, "refund.owed_note");
-                    projects::insert_refund(c, p.id, "owed", owed.0, note, Some(actor.id))?;
+                    projects::insert_refund(
+                        c,
+                        p.id,
+                        RefundKind::Owed,
+                        owed.0,
+                        note,
+                        Some(actor.id),
+                    )?;
                 }
             }
             Consequence::Complete => {
                 projects::set_project_outcome(
                     c,
                     p.id,
-                    "completed",
+                    ProjectStatus::Completed,
                     None,
                     Some(renewal.as_str()),
                     Some(&grade),
@@ -555,7 +567,7 @@ pub fn review(
                 projects::set_project_outcome(
                     c,
                     p.id,
-                    "failed",
+                    ProjectStatus::Failed,
                     None,
                     Some(Renewal::NoRenewal.as_str()),
                     Some(&grade),
@@ -601,7 +613,7 @@ pub fn review(
             mail::evaluation_result(
                 to,
                 &p.agreement_no,
-                crate::i18n::t(to.lang, stage_label(ev.stage(), ev.reevaluation)),
+                crate::i18n::t(to.lang, stage_label(ev.stage, ev.reevaluation)),
                 &grade,
                 &score,
                 crate::i18n::t(to.lang, chosen.label_key()),
@@ -705,18 +717,18 @@ pub fn record_refund(
         Fen::parse_yuan(&input.amount).map_err(|m| FieldErrors::single("amount", m.key()))?;
     db::write_tx(conn, |c| {
         let lines = projects::refunds(c, project_id)?;
-        let sum = |kind: &str| {
+        let sum = |kind: RefundKind| {
             lines
                 .iter()
                 .filter(|r| r.kind == kind)
                 .map(|r| Fen(r.amount_fen))
                 .sum::<Fen>()
         };
-        let owed = sum("owed");
+        let owed = sum(RefundKind::Owed);
         if owed.0 == 0 {
             return Err(AppError::conflict("error.nothing_owed"));
         }
-        crate::domain::report::check_refund(amount, owed, sum("paid")).map_err(|m| {
+        crate::domain::report::check_refund(amount, owed, sum(RefundKind::Paid)).map_err(|m| {
             let mut e = FieldErrors::new();
             e.add("amount", m);
             AppError::Validation(e)
@@ -724,7 +736,7 @@ pub fn record_refund(
         let id = projects::insert_refund(
             c,
             project_id,
-            "paid",
+            RefundKind::Paid,
             amount.0,
             input.note.trim(),
             Some(actor.id),

@@ -15,7 +15,6 @@ use crate::domain::proposal::ProposalContent;
 use crate::domain::report::{
     self, ReportContent, ReportFrame, ReportKind, ReportStatus, TrancheFacts, TrancheStatus,
 };
-use crate::domain::round::TrancheCondition;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail;
@@ -41,7 +40,7 @@ fn require_member(actor: &Actor, p: &ProjectRow) -> Result<(), AppError> {
 }
 
 fn require_active(p: &ProjectRow) -> Result<(), AppError> {
-    if p.status != "active" {
+    if p.status != crate::domain::project::ProjectStatus::Active {
         return Err(AppError::conflict("error.project_not_active"));
     }
     Ok(())
@@ -66,8 +65,8 @@ fn tranche_facts(c: &mut DbConn, project_id: i64) -> Result<TrancheFacts, AppErr
     let accepted =
         |stage: &str, consequence: &str, all: &[crate::db::evaluations::EvaluationRow]| {
             all.iter().any(|e| {
-                e.stage == stage
-                    && e.status == "accepted"
+                e.stage.as_str() == stage
+                    && e.status == crate::domain::evaluation::EvaluationStatus::Accepted
                     && e.consequence.as_deref() == Some(consequence)
             })
         };
@@ -86,14 +85,19 @@ pub fn refresh_tranches(c: &mut DbConn, project_id: i64) -> Result<Vec<i32>, App
     let facts = tranche_facts(c, project_id)?;
     let mut released = Vec::new();
     for t in projects::tranches(c, project_id)? {
-        let cond = TrancheCondition::parse(&t.condition).unwrap_or(TrancheCondition::AfterFinal);
+        let cond = t.condition;
         let waiting = [
             TrancheStatus::Pending.as_str(),
             TrancheStatus::Withheld.as_str(),
         ];
         if waiting.contains(&t.status.as_str())
             && report::condition_holds(cond, facts)
-            && projects::set_tranche_status(c, t.id, &t.status, TrancheStatus::Releasable.as_str())?
+            && projects::set_tranche_status(
+                c,
+                t.id,
+                t.status.as_str(),
+                TrancheStatus::Releasable.as_str(),
+            )?
         {
             audit::append(
                 c,
@@ -224,7 +228,7 @@ pub fn record_payment(
             .sum();
         let on_project: Fen = payments.iter().map(|x| Fen(x.amount_fen)).sum();
         report::check_payment(
-            TrancheStatus::parse(&t.status).unwrap_or(TrancheStatus::Pending),
+            t.status,
             amount,
             Fen(t.amount_fen),
             on_tranche,
@@ -379,7 +383,7 @@ fn neighbours(
     id: i64,
     end: NaiveDate,
 ) -> (Option<ReportContent>, Option<ReportContent>) {
-    let filed = all.iter().filter(|r| r.id != id && r.status().filed());
+    let filed = all.iter().filter(|r| r.id != id && r.status.filed());
     let prev = filed
         .clone()
         .filter(|r| r.period_end <= end)
@@ -407,10 +411,7 @@ pub fn start_report(
     let (kind, milestone, start, end, due) = report_period(&p, &content, target)?;
     db::write_tx(conn, |c| {
         let all = projects::reports(c, project_id)?;
-        if let Some(r) = all
-            .iter()
-            .find(|r| r.kind == kind.as_str() && r.period_end == end)
-        {
+        if let Some(r) = all.iter().find(|r| r.kind == kind && r.period_end == end) {
             return Ok(r.id);
         }
         let (prev, _) = neighbours(&all, 0, end);
@@ -458,7 +459,7 @@ fn find_editable(
     let (r, p, content) = find_report(conn, actor, id)?;
     require_member(actor, &p)?;
     require_active(&p)?;
-    if !r.status().editable() {
+    if !r.status.editable() {
         return Err(AppError::conflict("error.report_frozen"));
     }
     Ok((r, p, content))
@@ -537,8 +538,7 @@ pub fn submit_report(
         if current.version != r.version {
             return Err(AppError::conflict("error.edit_conflict"));
         }
-        if !projects::set_report_status(c, id, r.status(), ReportStatus::Submitted, actor.id, None)?
-        {
+        if !projects::set_report_status(c, id, r.status, ReportStatus::Submitted, actor.id, None)? {
             return Err(AppError::conflict("error.report_frozen"));
         }
         audit::append(
@@ -572,7 +572,7 @@ pub fn review_report(
 ) -> Result<(), AppError> {
     let (r, p, _) = find_report(conn, actor, id)?;
     require_officer(actor, &p)?;
-    if r.status() != ReportStatus::Submitted {
+    if r.status != ReportStatus::Submitted {
         return Err(AppError::conflict("error.report_not_submitted"));
     }
     let comment = comment.trim();
@@ -673,7 +673,7 @@ pub fn send_report_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, A
         let plan = proposals::find(conn, p.proposal_id)?.content();
         for (i, on, title, _) in milestones(&plan) {
             let filed = all.iter().any(|r| {
-                r.project_id == p.id && r.milestone_index == Some(i as i32) && r.status().filed()
+                r.project_id == p.id && r.milestone_index == Some(i as i32) && r.status.filed()
             });
             if filed || on - day > Duration::days(REMIND_BEFORE) {
                 continue;

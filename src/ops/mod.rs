@@ -27,7 +27,7 @@ fn email_org(
     make: impl Fn(&Recipient) -> Outgoing,
 ) -> Result<(), AppError> {
     for m in users::members(c, org_id)? {
-        if m.status == "active" {
+        if m.status == crate::domain::account::UserStatus::Active {
             outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
         }
     }

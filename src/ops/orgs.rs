@@ -33,7 +33,7 @@ fn notify_members(
     make: impl Fn(&Recipient) -> mail::Outgoing,
 ) -> Result<(), AppError> {
     for m in users::members(c, org.id)? {
-        if m.status == "active" {
+        if m.status == crate::domain::account::UserStatus::Active {
             outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
         }
     }
@@ -64,7 +64,7 @@ pub fn register(
             c,
             Change::new(Some(actor), "org.registered", "organization", id).after(row.audit_json()),
         )?;
-        if row.status() == OrgStatus::Pending {
+        if row.status == OrgStatus::Pending {
             notify_officers(c, s, &row)?;
         }
         Ok(id)
@@ -85,13 +85,13 @@ pub fn update(
     let before = orgs::find(conn, id)?;
     policy::require(actor, Action::EditOrg(before.as_ref()))?;
     let valid =
-        org::validate(before.kind(), input, crate::db::today()).map_err(AppError::Validation)?;
+        org::validate(before.kind, input, crate::db::today()).map_err(AppError::Validation)?;
     db::write_tx(conn, |c| {
         let keep = before
             .uscc_override_by
             .filter(|_| before.uscc == valid.uscc);
         orgs::update(c, id, version, &valid, keep)?;
-        if before.kind() == OrgKind::Agency {
+        if before.kind == OrgKind::Agency {
             orgs::set_status(c, id, OrgStatus::Verified, None)?;
         }
         let after = orgs::find(c, id)?;
@@ -101,7 +101,7 @@ pub fn update(
                 .before(before.audit_json())
                 .after(after.audit_json()),
         )?;
-        if after.status() == OrgStatus::Pending {
+        if after.status == OrgStatus::Pending {
             notify_officers(c, s, &after)?;
         }
         Ok(())
@@ -113,7 +113,7 @@ pub fn update(
 pub fn verify(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result<(), AppError> {
     policy::require(actor, Action::SuperviseOrgs)?;
     let before = orgs::find(conn, id)?;
-    if before.status() != OrgStatus::Pending {
+    if before.status != OrgStatus::Pending {
         return Err(AppError::conflict("error.org_not_pending"));
     }
     if before.uscc_needs_override() {
@@ -155,7 +155,7 @@ pub fn reject(
     policy::require(actor, Action::SuperviseOrgs)?;
     let reason = required_text("reason", reason, crate::domain::limits::REASON)?;
     let before = orgs::find(conn, id)?;
-    if before.status() != OrgStatus::Pending {
+    if before.status != OrgStatus::Pending {
         return Err(AppError::conflict("error.org_not_pending"));
     }
     db::write_tx(conn, |c| {

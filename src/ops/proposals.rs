@@ -45,7 +45,7 @@ fn find_editable(
 ) -> Result<(ProposalRow, RoundRow), AppError> {
     let (p, r) = find_visible(conn, actor, id)?;
     policy::require(actor, Action::EditProposal(p.org_id))?;
-    if !p.status().editable() {
+    if !p.status.editable() {
         return Err(AppError::conflict("error.proposal_frozen"));
     }
     Ok((p, r))
@@ -59,7 +59,7 @@ pub fn start(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<i64, App
         .ok_or_else(|| AppError::conflict("error.no_org"))?;
     policy::require(actor, Action::EditProposal(org_id))?;
     let org = orgs::find(conn, org_id)?;
-    if org.kind() != OrgKind::Ngo || org.status() != OrgStatus::Verified {
+    if org.kind != OrgKind::Ngo || org.status != OrgStatus::Verified {
         return Err(AppError::conflict("error.org_not_verified"));
     }
     let round = rounds::find(conn, round_id)?;
@@ -127,7 +127,7 @@ pub fn org_facts(conn: &mut DbConn, p: &ProposalRow, r: &RoundRow) -> Result<Org
         .filter_map(|(y, res)| Inspection::parse(&res).map(|i| (y, i)))
         .collect();
     Ok(OrgFacts {
-        status: org.status(),
+        status: org.status,
         reg_type: crate::domain::org::RegType::parse(&org.reg_type)
             .unwrap_or(crate::domain::org::RegType::SocialService),
         registered_on: org.registered_on,
@@ -160,12 +160,12 @@ pub fn submission_problems(
     let facts = org_facts(conn, p, r)?;
     let content = p.content();
     let mut e = FieldErrors::new();
-    if p.status() == ProposalStatus::Returned {
+    if p.status == ProposalStatus::Returned {
         if p.return_deadline.is_none_or(|d| now() >= d) {
             e.add("deadline", Msg::new("field.return_deadline_passed"));
         }
     } else {
-        proposal::check_deadline(r.status(), &r.core(), now(), &mut e);
+        proposal::check_deadline(r.status, &r.core(), now(), &mut e);
     }
     proposal::check_org(&facts, &r.core(), &r.rules(), &mut e);
     proposal::check_content(&content, &r.core(), &r.rules(), &mut e);
@@ -178,17 +178,17 @@ pub fn submission_problems(
 pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result<String, AppError> {
     let (p, r) = find_visible(conn, actor, id)?;
     policy::require(actor, Action::EditProposal(p.org_id))?;
-    if p.status() == ProposalStatus::Submitted {
+    if p.status == ProposalStatus::Submitted {
         return Ok(p.number.unwrap_or_default());
     }
-    if !p.status().editable() {
+    if !p.status.editable() {
         return Err(AppError::conflict("error.proposal_frozen"));
     }
     submission_problems(conn, &p, &r)?.into_result()?;
     db::write_tx(conn, |c| {
         // Re-read inside the transaction: a double click waits here for the first one.
         let current = proposals::find(c, id)?;
-        if current.status() == ProposalStatus::Submitted {
+        if current.status == ProposalStatus::Submitted {
             return Ok(current.number.unwrap_or_default());
         }
         if current.version != p.version {
@@ -200,7 +200,7 @@ pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result
         };
         proposals::mark_submitted(c, id, &number)?;
         let after = proposals::find(c, id)?;
-        let action = if current.status() == ProposalStatus::Returned {
+        let action = if current.status == ProposalStatus::Returned {
             "proposal.resubmitted"
         } else {
             "proposal.submitted"
@@ -213,7 +213,7 @@ pub fn submit(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result
         )?;
         let link = format!("{}/proposals/{id}", s.base_url);
         for m in users::members(c, p.org_id)? {
-            if m.status == "active" {
+            if m.status == crate::domain::account::UserStatus::Active {
                 let to = Recipient::new(&m.email, &m.name, &m.locale);
                 outbox::enqueue(
                     c,
@@ -244,9 +244,7 @@ pub fn withdraw(
     let (p, r) = find_visible(conn, actor, id)?;
     policy::require(actor, Action::EditProposal(p.org_id))?;
     crate::domain::limits::within("reason", reason.trim(), crate::domain::limits::REASON)?;
-    if !p.status().withdrawable()
-        || matches!(r.status(), RoundStatus::Awarded | RoundStatus::Closed)
-    {
+    if !p.status.withdrawable() || matches!(r.status, RoundStatus::Awarded | RoundStatus::Closed) {
         return Err(AppError::conflict("error.proposal_not_withdrawable"));
     }
     db::write_tx(conn, |c| {

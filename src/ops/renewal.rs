@@ -14,7 +14,7 @@ use crate::error::AppError;
 #[tracing::instrument(skip_all, fields(project_id))]
 pub fn renewal_of(conn: &mut DbConn, project_id: i64) -> Result<Option<Renewal>, AppError> {
     let p = projects::project(conn, project_id)?;
-    if p.status != "completed" {
+    if p.status != crate::domain::project::ProjectStatus::Completed {
         return Ok(None);
     }
     let (_, renewal, _) = projects::outcome(conn, project_id)?;
@@ -29,7 +29,10 @@ pub fn renewal_of(conn: &mut DbConn, project_id: i64) -> Result<Option<Renewal>,
 pub fn final_result(conn: &mut DbConn, project_id: i64) -> Result<Option<(i32, String)>, AppError> {
     Ok(evaluations::for_project(conn, project_id)?
         .into_iter()
-        .rfind(|e| e.stage == "final" && e.status == "accepted")
+        .rfind(|e| {
+            e.stage == crate::domain::evaluation::Stage::Final
+                && e.status == crate::domain::evaluation::EvaluationStatus::Accepted
+        })
         .and_then(|e| Some((e.total_tenths?, e.grade?))))
 }
 

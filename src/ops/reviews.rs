@@ -59,7 +59,7 @@ pub fn save_profile(conn: &mut DbConn, actor: &Actor, p: &Profile) -> Result<(),
 #[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn start_review(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<(), AppError> {
     let r = super::rounds::find_managed(conn, actor, round_id)?;
-    if r.status() != RoundStatus::Screening {
+    if r.status != RoundStatus::Screening {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
     let waiting = crate::db::proposals::count_in_status(
@@ -87,7 +87,7 @@ fn reviewing_round(
     round_id: i64,
 ) -> Result<crate::db::rounds::RoundRow, AppError> {
     let r = super::rounds::find_managed(conn, actor, round_id)?;
-    if r.status() != RoundStatus::Reviewing {
+    if r.status != RoundStatus::Reviewing {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
     Ok(r)
@@ -208,7 +208,7 @@ pub fn assign(
 ) -> Result<i64, AppError> {
     let p = crate::db::proposals::find(conn, proposal_id)?;
     let r = reviewing_round(conn, actor, p.round_id)?;
-    if p.status() != ProposalStatus::Eligible {
+    if p.status != ProposalStatus::Eligible {
         return Err(AppError::conflict("error.not_eligible_for_review"));
     }
     let reviewer = reviews::reviewers(conn)?
@@ -288,7 +288,7 @@ pub fn save(
     content: &assignment::ReviewContent,
 ) -> Result<(), AppError> {
     let rv = find_own(conn, actor, id)?;
-    match rv.status() {
+    match rv.status {
         ReviewStatus::Accepted => {}
         ReviewStatus::Submitted => return Err(AppError::conflict("error.review_locked")),
         _ => return Err(AppError::conflict("error.review_wrong_state")),
@@ -308,14 +308,14 @@ pub fn save(
 #[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn submit(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<(), AppError> {
     let rv = find_own(conn, actor, id)?;
-    if rv.status() == ReviewStatus::Submitted {
+    if rv.status == ReviewStatus::Submitted {
         return Err(AppError::conflict("error.review_locked"));
     }
-    if rv.status() != ReviewStatus::Accepted {
+    if rv.status != ReviewStatus::Accepted {
         return Err(AppError::conflict("error.review_wrong_state"));
     }
     let round = crate::db::rounds::find(conn, rv.round_id)?;
-    if round.status() != RoundStatus::Reviewing {
+    if round.status != RoundStatus::Reviewing {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
     let rubric = round.rules().review_criteria;
@@ -343,7 +343,7 @@ pub fn reopen(
         return Err(FieldErrors::single("reason", "field.required"));
     }
     crate::domain::limits::within("reason", reason.trim(), crate::domain::limits::REASON)?;
-    if round.status() != RoundStatus::Reviewing {
+    if round.status != RoundStatus::Reviewing {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
     db::write_tx(conn, |c| {

@@ -75,7 +75,7 @@ pub fn update(
     rules: &RoundRules,
 ) -> Result<(), AppError> {
     let before = find_managed(conn, actor, id)?;
-    if before.status() != RoundStatus::Draft {
+    if before.status != RoundStatus::Draft {
         return Err(AppError::conflict("error.round_frozen"));
     }
     draft_errors(core)?;
@@ -96,7 +96,7 @@ pub fn update(
 #[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn publish(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Result<(), AppError> {
     let before = find_managed(conn, actor, id)?;
-    if before.status() != RoundStatus::Draft {
+    if before.status != RoundStatus::Draft {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
     publish_problems(&before.core(), &before.rules(), now()).into_result()?;
@@ -139,7 +139,7 @@ pub fn move_deadlines(
     reason: &str,
 ) -> Result<(), AppError> {
     let before = find_managed(conn, actor, id)?;
-    let status = before.status();
+    let status = before.status;
     let mut e = FieldErrors::new();
     if reason.trim().is_empty() {
         e.add("reason", Msg::new("field.required"));
@@ -186,7 +186,7 @@ pub fn move_deadlines(
             let link = format!("{}/calls/{id}", s.base_url);
             for org in crate::db::proposals::org_ids_in_round(c, id)? {
                 for m in crate::db::users::members(c, org)? {
-                    if m.status == "active" {
+                    if m.status == crate::domain::account::UserStatus::Active {
                         let to = Recipient::new(&m.email, &m.name, &m.locale);
                         outbox::enqueue(
                             c,

@@ -77,7 +77,7 @@ fn screenable_round(
     p: &ProposalRow,
 ) -> Result<RoundRow, AppError> {
     let r = super::rounds::find_managed(conn, actor, p.round_id)?;
-    if !matches!(r.status(), RoundStatus::Open | RoundStatus::Screening) {
+    if !matches!(r.status, RoundStatus::Open | RoundStatus::Screening) {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
     Ok(r)
@@ -107,7 +107,7 @@ fn apply(
     r: &RoundRow,
     d: &Decision,
 ) -> Result<(), AppError> {
-    if p.status() != ProposalStatus::Submitted {
+    if p.status != ProposalStatus::Submitted {
         return Err(AppError::Conflict(
             Msg::new("error.not_screenable").arg("number", p.number.clone().unwrap_or_default()),
         ));
@@ -133,7 +133,7 @@ fn apply(
     let number = p.number.clone().unwrap_or_default();
     let link = format!("{}/proposals/{}", s.base_url, p.id);
     for m in users::members(c, p.org_id)? {
-        if m.status != "active" {
+        if m.status != crate::domain::account::UserStatus::Active {
             continue;
         }
         let to = Recipient::new(&m.email, &m.name, &m.locale);

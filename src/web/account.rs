@@ -319,7 +319,7 @@ async fn verify_email(
     let token = q.into_inner().token;
     match db::run(&state.pool, move |c| ops::accounts::verify_email(c, &token)).await {
         Ok(user) => {
-            let target = if user.role() == Role::Ngo && user.org_id.is_none() {
+            let target = if user.role == Role::Ngo && user.org_id.is_none() {
                 "/orgs/new"
             } else {
                 "/dashboard"
@@ -497,7 +497,7 @@ async fn invite_page(
             token,
             email: u.email,
             name: u.name,
-            role: u.role,
+            role: u.role.to_string(),
             errors: FormErrors::default(),
         }),
         Err(AppError::BadRequest(_)) => render_status(
@@ -551,7 +551,7 @@ async fn accept_invite(
                     token: f.token,
                     email: u.email,
                     name: f.name,
-                    role: u.role,
+                    role: u.role.to_string(),
                     errors,
                 },
             )

@@ -685,7 +685,7 @@ async fn get_org(
             id: m.id,
             name: m.name,
             email: m.email,
-            status: m.status,
+            status: m.status.to_string(),
         })
         .collect();
     Ok(HttpResponse::Ok().json(OrgDetail {
@@ -978,7 +978,7 @@ pub struct RoundDetail {
 }
 
 fn round_detail(v: super::rounds::RoundView, lang: Lang) -> RoundDetail {
-    let problems = if v.round.status() == RoundStatus::Draft {
+    let problems = if v.round.status == RoundStatus::Draft {
         ops::rounds::publish_problems(&v.round.core(), &v.rules, crate::db::now())
             .0
             .iter()
@@ -1188,7 +1188,7 @@ async fn get_proposal(
     let lang = lang_of(&req);
     let d = db::run(&state.pool, move |c| {
         let (p, r) = ops::proposals::find_visible(c, &user.0, id)?;
-        let problems = if p.status().editable() {
+        let problems = if p.status.editable() {
             ops::proposals::submission_problems(c, &p, &r)?
                 .0
                 .iter()
@@ -1892,9 +1892,9 @@ async fn get_notice(
             .collect();
         Ok(PublicNotice {
             round_id: round.id,
-            open: round.status() == RoundStatus::Notice && db::now() < notice.ends_at,
+            open: round.status == RoundStatus::Notice && db::now() < notice.ends_at,
             round_title: round.title,
-            round_status: round.status,
+            round_status: round.status.to_string(),
             notice,
             list,
         })
@@ -2203,7 +2203,7 @@ async fn get_report(
     let id = id.into_inner();
     let out = db::run(&state.pool, move |c| {
         let (r, p, plan) = ops::execution::find_report(c, &user.0, id)?;
-        let problems = if r.status().editable() {
+        let problems = if r.status.editable() {
             ops::execution::submission_problems(c, &r, &p, &plan)?
                 .0
                 .iter()
@@ -2426,7 +2426,11 @@ async fn project_evaluations(
         let officer = policy::allows(&user.0, Action::ManageRounds(p.bureau_id));
         Ok(crate::db::evaluations::for_project(c, id)?
             .into_iter()
-            .filter(|e| officer || e.status == "accepted" || e.evaluator_id == user.0.id)
+            .filter(|e| {
+                officer
+                    || e.status == crate::domain::evaluation::EvaluationStatus::Accepted
+                    || e.evaluator_id == user.0.id
+            })
             .collect::<Vec<_>>())
     })
     .await?;
@@ -2470,7 +2474,7 @@ async fn get_evaluation(
     let out = db::run(&state.pool, move |c| {
         let (ev, p) = ops::evaluation::find_visible(c, &user.0, id)?;
         let rules = crate::db::rounds::find(c, p.round_id)?.rules();
-        let problems = if ev.status().editable() {
+        let problems = if ev.status.editable() {
             ops::evaluation::filing_problems(c, &ev, &p)?
                 .0
                 .iter()

@@ -285,8 +285,11 @@ async fn officer_notice(
     })
     .await?;
     let (round, notice, list, objections, projects) = page;
-    let running = round.status() == RoundStatus::Notice && db::now() < notice.ends_at;
-    let open_objections = objections.iter().filter(|o| o.row.status == "open").count();
+    let running = round.status == RoundStatus::Notice && db::now() < notice.ends_at;
+    let open_objections = objections
+        .iter()
+        .filter(|o| o.row.status == crate::domain::award::ObjectionStatus::Open)
+        .count();
     let used_fen = list
         .iter()
         .filter(|a| a.state == "funded")
@@ -450,7 +453,7 @@ async fn public_notice(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let (round, bureau, notice, list) = load_public(&state, id.into_inner()).await?;
-    let open = round.status() == RoundStatus::Notice && db::now() < notice.ends_at;
+    let open = round.status == RoundStatus::Notice && db::now() < notice.ends_at;
     render(&PublicNoticePage {
         ctx,
         round,
@@ -733,7 +736,7 @@ pub fn award_document(d: &AwardDocData, agreement: bool) -> crate::pdf::Document
             .map(|t| TrancheLine {
                 seq: t.seq,
                 share_bp: t.share_bp,
-                condition: condition_text(&t.condition),
+                condition: condition_text(t.condition.as_str()),
                 amount: Fen(t.amount_fen),
             })
             .collect(),

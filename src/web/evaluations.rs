@@ -266,7 +266,7 @@ async fn show(
         let files = projects::evaluation_files(c, id)?;
         let latest = projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
         let own = a.id == ev.evaluator_id;
-        let problems = if own && ev.status().editable() {
+        let problems = if own && ev.status.editable() {
             ops::evaluation::filing_problems(c, &ev, &p)?
                 .0
                 .iter()
@@ -279,7 +279,7 @@ async fn show(
     })
     .await?;
     let officer = crate::auth::policy::allows(&actor, Action::ManageRounds(p.bureau_id));
-    let can_edit = actor.id == ev.evaluator_id && ev.status().editable();
+    let can_edit = actor.id == ev.evaluator_id && ev.status.editable();
     let content = ev.content();
     let vals = posted.unwrap_or_else(|| vals_from(&content));
     let proposed = ops::evaluation::proposed(&ev, &rules.grade_bands).map(|(g, c, r)| {
@@ -289,7 +289,7 @@ async fn show(
             t(lang, r.label_key()).to_string(),
         )
     });
-    let consequences = crate::domain::evaluation::allowed_at(ev.stage())
+    let consequences = crate::domain::evaluation::allowed_at(ev.stage)
         .iter()
         .map(|c| (c.as_str().to_string(), t(lang, c.label_key()).to_string()))
         .collect();
@@ -519,7 +519,7 @@ pub async fn summary_response(
         Ok((ev, p, round.rules(), bureau, latest))
     })
     .await?;
-    if ev.status != "accepted" {
+    if ev.status != crate::domain::evaluation::EvaluationStatus::Accepted {
         return Err(AppError::conflict("error.evaluation_not_accepted"));
     }
     let name = format!("评估报告摘要-{}-{}.pdf", p.agreement_no, ev.id);
@@ -529,7 +529,7 @@ pub async fn summary_response(
         };
         let zh = Lang::Zh;
         let c = ev.content();
-        let stage_key = match (ev.stage(), ev.reevaluation) {
+        let stage_key = match (ev.stage, ev.reevaluation) {
             (Stage::Midterm, false) => "evaluation.stage_midterm",
             (Stage::Midterm, true) => "evaluation.stage_midterm_re",
             (Stage::Final, false) => "evaluation.stage_final",
@@ -605,7 +605,7 @@ pub async fn certificate_response(
 ) -> Result<HttpResponse, AppError> {
     let (p, bureau, uscc, paid, latest, final_eval) = db::run(&state.pool, move |c| {
         let p = ops::award::find_visible_project(c, &actor, id)?;
-        if p.status != "completed" {
+        if p.status != crate::domain::project::ProjectStatus::Completed {
             return Err(AppError::conflict("error.project_not_completed"));
         }
         let round = crate::db::rounds::find(c, p.round_id)?;
@@ -619,7 +619,10 @@ pub async fn certificate_response(
         let latest = projects::latest_filed(&projects::reports(c, id)?).unwrap_or_default();
         let final_eval = evaluations::for_project(c, id)?
             .into_iter()
-            .rfind(|e| e.stage == "final" && e.status == "accepted")
+            .rfind(|e| {
+                e.stage == crate::domain::evaluation::Stage::Final
+                    && e.status == crate::domain::evaluation::EvaluationStatus::Accepted
+            })
             .ok_or(AppError::NotFound)?;
         Ok((p, bureau, uscc, paid, latest, final_eval))
     })

@@ -124,7 +124,7 @@ impl OrgForm {
                 .unwrap_or_default()
         };
         OrgForm {
-            kind: o.kind.clone(),
+            kind: o.kind.to_string(),
             version: o.version.to_string(),
             name: o.name.clone(),
             reg_type: o.reg_type.clone(),

@@ -102,7 +102,7 @@ impl ProjectView {
     fn refund_sum(&self, kind: &str) -> i64 {
         self.refunds
             .iter()
-            .filter(|r| r.kind == kind)
+            .filter(|r| r.kind.as_str() == kind)
             .map(|r| Fen(r.amount_fen))
             .sum::<Fen>()
             .0
@@ -134,15 +134,15 @@ pub fn load_project(
             let r = reports
                 .iter()
                 .find(|r| r.milestone_index == Some(index as i32));
-            let filed = r.is_some_and(|r| r.status().filed());
+            let filed = r.is_some_and(|r| r.status.filed());
             MilestoneRow {
                 index,
                 due,
                 title,
                 target,
-                report: r.map(|r| (r.id, r.status.clone())),
+                report: r.map(|r| (r.id, r.status.to_string())),
                 actual_unique: r
-                    .filter(|r| r.status().filed())
+                    .filter(|r| r.status.filed())
                     .map(|r| r.content().unique_total()),
                 overdue: !filed && due < today,
             }
@@ -186,7 +186,7 @@ pub fn load_project(
         })
         .collect();
     let (spent_grant, spent_matching) = latest.spent_by_source(&plan.budget);
-    let filed: Vec<&ReportRow> = reports.iter().filter(|r| r.status().filed()).collect();
+    let filed: Vec<&ReportRow> = reports.iter().filter(|r| r.status.filed()).collect();
     let x: Vec<String> = filed.iter().map(|r| r.period_end.to_string()).collect();
     let beneficiaries_svg = crate::charts::line_chart(
         &t("project.chart_beneficiaries"),
@@ -225,7 +225,11 @@ pub fn load_project(
     let staff = policy_staff(actor, &p);
     let evaluations = crate::db::evaluations::for_project(c, id)?
         .into_iter()
-        .filter(|e| staff || e.status == "accepted" || e.evaluator_id == actor.id)
+        .filter(|e| {
+            staff
+                || e.status == crate::domain::evaluation::EvaluationStatus::Accepted
+                || e.evaluator_id == actor.id
+        })
         .collect();
     let evaluators = if staff {
         crate::db::evaluations::evaluators(c)?
@@ -659,7 +663,7 @@ async fn show_report(
             .into_iter()
             .filter(|f| f.report_id == Some(id))
             .collect();
-        let problems = if r.status().editable() {
+        let problems = if r.status.editable() {
             ops::execution::submission_problems(c, &r, &p, &plan)?
                 .0
                 .iter()
@@ -682,7 +686,9 @@ async fn show_report(
     render_status(
         status,
         &ReportPage {
-            can_edit: member && r.status().editable() && p.status == "active",
+            can_edit: member
+                && r.status.editable()
+                && p.status == crate::domain::project::ProjectStatus::Active,
             ctx,
             r,
             p,

@@ -320,7 +320,7 @@ impl ProposalView {
         Fen(*fen).to_string()
     }
     pub fn is(&self, status: &str) -> bool {
-        self.p.status == status
+        self.p.status.as_str() == status
     }
 }
 
@@ -333,7 +333,7 @@ fn load_view(
 ) -> Result<ProposalView, AppError> {
     let (p, round) = ops::proposals::find_visible(c, actor, id)?;
     let org_name = orgs::find(c, p.org_id)?.name;
-    let problems = if p.status().editable() {
+    let problems = if p.status.editable() {
         ops::proposals::submission_problems(c, &p, &round)?
             .0
             .iter()
@@ -344,7 +344,7 @@ fn load_view(
     };
     let content = p.content();
     let officer = policy::allows(actor, Action::ManageRounds(round.bureau_id));
-    let checklist = if officer && p.status() != ProposalStatus::Draft {
+    let checklist = if officer && p.status != ProposalStatus::Draft {
         ops::screening::checklist(c, &p, &round)?
             .into_iter()
             .map(|i| {
@@ -359,16 +359,16 @@ fn load_view(
         Vec::new()
     };
     let can_screen = officer
-        && p.status() == ProposalStatus::Submitted
+        && p.status == ProposalStatus::Submitted
         && matches!(
-            round.status(),
+            round.status,
             crate::domain::round::RoundStatus::Open | crate::domain::round::RoundStatus::Screening
         );
     let outcome = {
         let list = crate::db::awards::awards(c, round.id)?;
         match list.iter().find(|a| a.proposal_id == id) {
             Some(a) => {
-                let awarded = round.status() == crate::domain::round::RoundStatus::Awarded;
+                let awarded = round.status == crate::domain::round::RoundStatus::Awarded;
                 Some(Outcome {
                     state: a.state.clone(),
                     substitute: a.substitute,
@@ -458,7 +458,7 @@ pub async fn show_with(
         );
     }
     let can_edit =
-        policy::allows(&actor, Action::EditProposal(v.p.org_id)) && v.p.status().editable();
+        policy::allows(&actor, Action::EditProposal(v.p.org_id)) && v.p.status.editable();
     let page = ShowPage {
         errors: ctx.errors(&errors),
         ctx,
@@ -708,7 +708,7 @@ pub async fn pdf_response(
         crate::pdf::proposal::proposal(&crate::pdf::proposal::ProposalInput {
             lang,
             number: p.number.as_deref(),
-            status: crate::i18n::t(lang, p.status().label_key()),
+            status: crate::i18n::t(lang, p.status.label_key()),
             org: &org,
             round: &round.title,
             bureau: &bureau,

@@ -329,7 +329,7 @@ pub fn load_review(c: &mut db::DbConn, actor: &Actor, id: i64) -> Result<ReviewV
     let org_name = orgs::find(c, proposal.org_id)?.name;
     let round = crate::db::rounds::find(c, proposal.round_id)?;
     let open = matches!(
-        review.status(),
+        review.status,
         crate::domain::assignment::ReviewStatus::Accepted
             | crate::domain::assignment::ReviewStatus::Submitted
     );
@@ -735,7 +735,7 @@ async fn decision(
     let a2 = actor.clone();
     let round = db::run(&state.pool, move |c| ops::rounds::find_managed(c, &a2, id)).await?;
     if matches!(
-        round.status(),
+        round.status,
         crate::domain::round::RoundStatus::Notice | crate::domain::round::RoundStatus::Awarded
     ) {
         return Ok(super::see_other(&format!("/rounds/{id}/notice")));

@@ -450,7 +450,7 @@ impl RoundView {
         format!("{}%", percent_text(*bp))
     }
     pub fn is(&self, status: &str) -> bool {
-        self.round.status == status
+        self.round.status.as_str() == status
     }
     /// Whole days and hours left before the deadline, for the countdown.
     pub fn time_left(&self) -> Option<(i64, i64)> {
@@ -561,7 +561,7 @@ async fn edit_page(
         ops::rounds::find_managed(c, &actor, id)
     })
     .await?;
-    if r.status() != RoundStatus::Draft {
+    if r.status != RoundStatus::Draft {
         return Err(AppError::conflict("error.round_frozen"));
     }
     let form = RoundForm::from_round(&r.core(), &r.rules(), r.version);
@@ -663,7 +663,7 @@ async fn show_with(
         ))
     })
     .await?;
-    let problems = if v.round.status() == RoundStatus::Draft {
+    let problems = if v.round.status == RoundStatus::Draft {
         ops::rounds::publish_problems(&v.round.core(), &v.rules, now())
             .0
             .iter()
@@ -830,7 +830,7 @@ async fn call(
 pub async fn public_round(state: &AppState, id: i64) -> Result<RoundView, AppError> {
     db::run(&state.pool, move |c| {
         let r = rounds::find(c, id)?;
-        if r.status() == RoundStatus::Draft {
+        if r.status == RoundStatus::Draft {
             return Err(AppError::NotFound);
         }
         RoundView::load(c, r)

@@ -256,7 +256,7 @@ pub fn export_table(
                 c.total_budget().yuan_input(),
                 c.matching_total().yuan_input(),
                 super::fmt_opt_time(&p.submitted_at),
-                t(lang, p.status().label_key()).to_string(),
+                t(lang, p.status.label_key()).to_string(),
                 p.decision_reason
                     .clone()
                     .or(p.return_comment.clone())

@@ -430,3 +430,47 @@ async fn the_round_form_reports_bad_lines_and_keeps_what_was_typed(b: Backend) {
     );
 }
 dual!(the_round_form_reports_bad_lines_and_keeps_what_was_typed);
+
+async fn an_unknown_stored_status_or_unreadable_rules_are_errors_not_defaults(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let id = open_round(&app, &officer, "2027年姑苏区公益创投大赛").await;
+
+    // A status no version of the product wrote: reading the round fails, naming the type and
+    // the value, instead of showing the round as a draft.
+    let err = app
+        .db(move |c| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("UPDATE rounds SET status = 'opne' WHERE id = $1")
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .execute(c)
+                .unwrap();
+            yichuang::db::rounds::find(c, id).unwrap_err().to_string()
+        })
+        .await;
+    assert!(err.contains("RoundStatus") && err.contains("opne"), "{err}");
+    let (s, v) = app
+        .get(&format!("/api/v1/rounds/{id}"), Some(&officer))
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{v}");
+
+    // Rules that do not decode: an error, never the default rules.
+    let err = app
+        .db(move |c| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(
+                "UPDATE rounds SET status = 'open', rules_json = '{\"review_criteria\": 7}' WHERE id = $1",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(c)
+            .unwrap();
+            yichuang::db::rounds::find(c, id).unwrap_err().to_string()
+        })
+        .await;
+    assert!(err.contains("RoundRules"), "{err}");
+    let (s, v) = app
+        .get(&format!("/api/v1/rounds/{id}"), Some(&officer))
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{v}");
+}
+dual!(an_unknown_stored_status_or_unreadable_rules_are_errors_not_defaults);

@@ -1,0 +1,91 @@
+//! Projects (项目执行): the life of a funded project (DESIGN §2) and which moves it allows.
+
+use crate::error::AppError;
+use crate::i18n::Msg;
+
+str_enum!(
+    /// The life of a project: `active ◄─► rectifying ─► completed | terminated | failed`.
+    /// `failed` is a project whose final evaluation did not pass: it has ended, its last
+    /// tranche is withheld and its organization is barred (DESIGN §2.6).
+    ProjectStatus {
+        Active = "active",
+        Rectifying = "rectifying",
+        Completed = "completed",
+        Terminated = "terminated",
+        Failed = "failed",
+    }
+);
+
+str_enum!(
+    /// A refund line: `owed` (set at termination) or `paid` (recorded by the officer).
+    RefundKind { Owed = "owed", Paid = "paid" }
+);
+
+impl ProjectStatus {
+    /// The project still runs (reports and evaluations may be filed).
+    pub fn running(self) -> bool {
+        matches!(self, ProjectStatus::Active | ProjectStatus::Rectifying)
+    }
+
+    /// Whether a project may move from `self` to `to`. Ended projects never move; a running
+    /// one may go to rectification and back, or end in any way.
+    pub fn can_transition(self, to: ProjectStatus) -> bool {
+        use ProjectStatus::*;
+        matches!(
+            (self, to),
+            (Active, Active)
+                | (Active, Rectifying)
+                | (Rectifying, Active)
+                | (Rectifying, Rectifying)
+                | (Active | Rectifying, Completed | Terminated | Failed)
+        )
+    }
+
+    /// `to`, if the move is allowed; otherwise a conflict naming both states.
+    pub fn transition(self, to: ProjectStatus) -> Result<ProjectStatus, AppError> {
+        if self.can_transition(to) {
+            Ok(to)
+        } else {
+            Err(AppError::Conflict(
+                Msg::new("error.project_transition")
+                    .arg("from", self.as_str())
+                    .arg("to", to.as_str()),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProjectStatus::{self, *};
+
+    #[test]
+    fn the_transition_table_is_the_designs() {
+        let allowed = [
+            (Active, Active),
+            (Active, Rectifying),
+            (Active, Completed),
+            (Active, Terminated),
+            (Active, Failed),
+            (Rectifying, Active),
+            (Rectifying, Rectifying),
+            (Rectifying, Completed),
+            (Rectifying, Terminated),
+            (Rectifying, Failed),
+        ];
+        for &from in ProjectStatus::ALL {
+            for &to in ProjectStatus::ALL {
+                let expected = allowed.contains(&(from, to));
+                assert_eq!(from.can_transition(to), expected, "{from:?} -> {to:?}");
+                assert_eq!(from.transition(to).is_ok(), expected, "{from:?} -> {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_ended_project_is_a_conflict_to_move() {
+        let err = Completed.transition(Active).unwrap_err();
+        assert!(matches!(err, crate::error::AppError::Conflict(_)));
+        assert!(!Terminated.running() && !Failed.running() && Rectifying.running());
+    }
+}
