@@ -6,23 +6,14 @@ use chrono::Duration;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::award::{end_notice, ranked_round, Ranked};
+use crate::award::{end_notice, ranked_round, start_notice, Ranked};
 use crate::dual;
 use crate::helpers::{location, set_time, spawn, spawn_with, Backend, TestApp, PASSWORD};
 
 /// A round whose notice runs, with two proposals on the list.
 async fn on_notice(app: &TestApp) -> Ranked {
     let r = ranked_round(app, 12_000_000, &[90, 80], 5).await;
-    for step in ["close-review", "notice"] {
-        let (s, v) = app
-            .post(
-                &format!("/api/v1/rounds/{}/{step}", r.round),
-                Some(&r.officer),
-                json!({}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-    }
+    start_notice(app, &r).await;
     r
 }
 

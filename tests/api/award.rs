@@ -222,6 +222,20 @@ async fn entry(app: &TestApp, r: &Ranked, pid: i64, body: Value) -> (StatusCode,
     .await
 }
 
+/// Closes the review of a ranked round and publishes its notice.
+pub async fn start_notice(app: &TestApp, r: &Ranked) {
+    for step in ["close-review", "notice"] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/rounds/{}/{step}", r.round),
+                Some(&r.officer),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+}
+
 pub async fn end_notice(app: &TestApp, round: i64) {
     let at = yichuang::db::now() - Duration::minutes(1);
     app.db(move |c| {

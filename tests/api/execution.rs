@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::award::{end_notice, ranked_round_with};
+use crate::award::{end_notice, ranked_round_with, start_notice};
 use crate::dual;
 use crate::helpers::{has_error, spawn, Backend, TestApp, PDF};
 
@@ -31,16 +31,7 @@ pub async fn awarded(app: &TestApp) -> Awarded {
         ]);
     })
     .await;
-    for step in ["close-review", "notice"] {
-        let (s, v) = app
-            .post(
-                &format!("/api/v1/rounds/{}/{step}", r.round),
-                Some(&r.officer),
-                json!({}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-    }
+    start_notice(app, &r).await;
     end_notice(app, r.round).await;
     let (s, v) = app
         .post(

@@ -7,37 +7,12 @@ use serde_json::{json, Value};
 use crate::dual;
 use crate::helpers::{has_error, spawn, Backend, TestApp, PASSWORD};
 use crate::proposals::{content, eligible_ngo};
+use crate::proposals::{save, start as draft};
 use crate::rounds::open_round;
 
 /// The page names `field` in its list of field errors (or beside the form field).
 fn page_names(page: &str, field: &str) -> bool {
     page.contains(&format!(r#"data-field="{field}""#))
-}
-
-async fn draft(app: &TestApp, member: &str, round: i64) -> i64 {
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/calls/{round}/proposals"),
-            Some(member),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    v["id"].as_i64().unwrap()
-}
-
-async fn save(app: &TestApp, member: &str, id: i64, content: Value) -> (StatusCode, Value) {
-    let (_, v) = app
-        .get(&format!("/api/v1/proposals/{id}"), Some(member))
-        .await;
-    let version = v["proposal"]["version"].clone();
-    app.api(
-        reqwest::Method::PUT,
-        &format!("/api/v1/proposals/{id}"),
-        Some(member),
-        Some(json!({"version": version, "content": content})),
-    )
-    .await
 }
 
 async fn budget_lines_that_would_wrap_are_refused_and_never_submitted(b: Backend) {

@@ -63,7 +63,8 @@ pub fn content() -> Value {
     })
 }
 
-async fn start(app: &TestApp, member: &str, round: i64) -> i64 {
+/// A new empty draft of `member`'s organization in `round`.
+pub async fn start(app: &TestApp, member: &str, round: i64) -> i64 {
     let (s, v) = app
         .post(
             &format!("/api/v1/calls/{round}/proposals"),
@@ -75,7 +76,8 @@ async fn start(app: &TestApp, member: &str, round: i64) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
-async fn save(app: &TestApp, member: &str, id: i64, content: Value) -> (StatusCode, Value) {
+/// Saves `content` over the draft at its current version.
+pub async fn save(app: &TestApp, member: &str, id: i64, content: Value) -> (StatusCode, Value) {
     let (_, v) = app
         .get(&format!("/api/v1/proposals/{id}"), Some(member))
         .await;
