@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
 use super::schema::outbox;
 use super::{now, DbConn};
+use crate::domain::outbox::OutboxStatus;
 use crate::error::AppError;
 use crate::mail::Outgoing;
 
@@ -22,7 +23,7 @@ pub fn enqueue(conn: &mut DbConn, m: &Outgoing) -> Result<(), AppError> {
             outbox::subject.eq(&m.subject),
             outbox::body_text.eq(&m.body),
             outbox::kind.eq(m.kind),
-            outbox::status.eq("pending"),
+            outbox::status.eq(OutboxStatus::Pending),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(at),
             outbox::created_at.eq(at),
@@ -69,7 +70,7 @@ pub fn claim_due(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<C
         .load::<Claimed>(pg)?),
         DbConn::Sqlite(_) => {
             let ids: Vec<i64> = outbox::table
-                .filter(outbox::status.eq("pending"))
+                .filter(outbox::status.eq(OutboxStatus::Pending))
                 .filter(outbox::next_attempt_at.le(at))
                 .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at)))
                 .order(outbox::id)
@@ -100,7 +101,7 @@ pub fn claim_due(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<C
 pub fn mark_sent(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
     diesel::update(outbox::table.find(id))
         .set((
-            outbox::status.eq("sent"),
+            outbox::status.eq(OutboxStatus::Sent),
             outbox::sent_at.eq(Some(now())),
             outbox::locked_until.eq(None::<NaiveDateTime>),
         ))
@@ -116,9 +117,9 @@ pub fn backoff(attempts: i32) -> Duration {
 
 pub fn mark_failed(conn: &mut DbConn, id: i64, attempts: i32, error: &str) -> Result<(), AppError> {
     let status = if attempts >= MAX_ATTEMPTS {
-        "failed"
+        OutboxStatus::Failed
     } else {
-        "pending"
+        OutboxStatus::Pending
     };
     diesel::update(outbox::table.find(id))
         .set((
@@ -138,7 +139,7 @@ pub struct OutboxRow {
     pub subject: String,
     pub body_text: String,
     pub kind: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
 }
@@ -146,7 +147,7 @@ pub struct OutboxRow {
 /// Messages given up on after `MAX_ATTEMPTS`.
 pub fn count_failed(conn: &mut DbConn) -> Result<i64, AppError> {
     Ok(outbox::table
-        .filter(outbox::status.eq("failed"))
+        .filter(outbox::status.eq(OutboxStatus::Failed))
         .count()
         .get_result(conn)?)
 }
@@ -180,7 +181,7 @@ pub struct PendingStats {
 pub fn pending_stats(conn: &mut DbConn) -> Result<PendingStats, AppError> {
     use diesel::dsl::{count_star, min};
     let (pending, oldest) = outbox::table
-        .filter(outbox::status.eq("pending"))
+        .filter(outbox::status.eq(OutboxStatus::Pending))
         .select((count_star(), min(outbox::created_at)))
         .first::<(i64, Option<NaiveDateTime>)>(conn)?;
     Ok(PendingStats { pending, oldest })

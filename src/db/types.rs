@@ -80,7 +80,7 @@ fn unknown(type_name: &str, value: &str) -> Box<dyn std::error::Error + Send + S
 }
 
 use crate::domain::{
-    account, assignment, award, evaluation, org, project, proposal, report, round, session,
+    account, assignment, award, evaluation, org, outbox, project, proposal, report, round, session,
 };
 
 text_enum!(
@@ -100,6 +100,7 @@ text_enum!(
     org::OrgStatus,
     org::Grade,
     org::Inspection,
+    outbox::OutboxStatus,
     project::ProjectStatus,
     project::RefundKind,
     proposal::ProposalStatus,

@@ -35,6 +35,7 @@ pub mod evaluation;
 pub mod limits;
 pub mod money;
 pub mod org;
+pub mod outbox;
 pub mod project;
 pub mod proposal;
 pub mod report;

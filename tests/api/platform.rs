@@ -227,7 +227,8 @@ async fn the_worker_sends_the_outbox_over_smtp(b: Backend) {
     assert_eq!(app.run_worker_step().await.emails_sent, 1);
     let row = app.last_email_to("smtp@example.org").await;
     assert_eq!(
-        row.status, "sent",
+        row.status.as_str(),
+        "sent",
         "the worker marks the message sent: {row:?}"
     );
     let raw = got.lock().unwrap().join("\n");
@@ -260,7 +261,7 @@ async fn a_failing_smtp_server_is_retried_with_backoff(b: Backend) {
     // The next pass comes before the backoff ends: no new attempt.
     assert_eq!(app.run_worker_step().await.emails_sent, 0);
     let row = app.last_email_to("retry@example.org").await;
-    assert_eq!(row.status, "pending", "kept for a retry");
+    assert_eq!(row.status.as_str(), "pending", "kept for a retry");
     assert_eq!(row.attempts, 1, "the next attempt waits for the backoff");
     assert!(row.last_error.is_some());
 }
