@@ -110,6 +110,25 @@ pub fn for_project(conn: &mut DbConn, project_id: i64) -> Result<Vec<EvaluationR
         .load(conn)?)
 }
 
+/// The accepted final evaluations of the given projects, oldest first: (project id, total
+/// tenths, grade). The last one of a project is its final result.
+pub fn accepted_finals(
+    conn: &mut DbConn,
+    project_ids: &[i64],
+) -> Result<Vec<(i64, Option<i32>, Option<String>)>, AppError> {
+    Ok(evaluations::table
+        .filter(evaluations::project_id.eq_any(project_ids))
+        .filter(evaluations::stage.eq(Stage::Final.as_str()))
+        .filter(evaluations::status.eq(EvaluationStatus::Accepted.as_str()))
+        .order(evaluations::id)
+        .select((
+            evaluations::project_id,
+            evaluations::total_tenths,
+            evaluations::grade,
+        ))
+        .load(conn)?)
+}
+
 /// An evaluator's assignments, newest first, with the project's agreement number and title.
 pub fn for_evaluator(
     conn: &mut DbConn,

@@ -627,20 +627,18 @@ pub fn active_projects(conn: &mut DbConn) -> Result<Vec<ProjectRow>, AppError> {
         .load(conn)?)
 }
 
-/// Payments per project: (project id, paid total).
+/// Payments per project: (project id, paid total), by project id.
 pub fn paid_totals(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<(i64, i64)>, AppError> {
     let rows: Vec<(i64, i64)> = payments::table
         .filter(payments::project_id.eq_any(project_ids))
         .select((payments::project_id, payments::amount_fen))
         .load(conn)?;
-    let mut out: Vec<(i64, i64)> = Vec::new();
+    let mut out: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
     for (p, a) in rows {
-        match out.iter_mut().find(|(q, _)| *q == p) {
-            Some((_, t)) => *t = t.saturating_add(a),
-            None => out.push((p, a)),
-        }
+        let t = out.entry(p).or_insert(0);
+        *t = t.saturating_add(a);
     }
-    Ok(out)
+    Ok(out.into_iter().collect())
 }
 
 /// Sets a project's status (and the rectification deadline, renewal and final grade when

@@ -530,6 +530,17 @@ pub enum LineOverride {
     ForcedOut,
 }
 
+impl LineOverride {
+    /// `forced_in` / `forced_out` as stored; anything else is no override.
+    pub fn parse(s: &str) -> Option<LineOverride> {
+        match s {
+            "forced_in" => Some(LineOverride::ForcedIn),
+            "forced_out" => Some(LineOverride::ForcedOut),
+            _ => None,
+        }
+    }
+}
+
 /// One proposal on the decision page, in rank order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineInput {

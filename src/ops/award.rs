@@ -22,7 +22,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail::{self, Recipient};
 
-use super::decision;
+use crate::queries::decision;
 
 fn managed_in(
     conn: &mut DbConn,

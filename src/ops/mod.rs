@@ -4,8 +4,6 @@
 
 pub mod accounts;
 pub mod award;
-pub mod dashboard;
-pub mod decision;
 pub mod evaluation;
 pub mod execution;
 pub mod orgs;

@@ -1599,15 +1599,19 @@ async fn reopen_review(
 
 /// The ranking from the submitted reviews, with raw and normalised scores, divergence flags
 /// and the proposed funding line within the budget.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking", params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200, body = crate::ops::decision::DecisionView), (status = 409)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/ranking", params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200, body = crate::queries::decision::DecisionView), (status = 409)))]
 async fn ranking(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    Ok(HttpResponse::Ok()
-        .json(db::run(&state.pool, move |c| ops::decision::compute(c, &user.0, id)).await?))
+    Ok(HttpResponse::Ok().json(
+        db::run(&state.pool, move |c| {
+            crate::queries::decision::compute(c, &user.0, id)
+        })
+        .await?,
+    ))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -2308,7 +2312,7 @@ async fn upload_evidence(
 
 /// Totals (grants, payments, spending, beneficiaries by group) and projects at risk of a
 /// round.
-#[utoipa::path(get, path = "/api/v1/rounds/{id}/dashboard", params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = ops::dashboard::Dashboard), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/dashboard", params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::dashboard::Dashboard), (status = 403)))]
 async fn round_dashboard(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2316,19 +2320,22 @@ async fn round_dashboard(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let d = db::run(&state.pool, move |c| {
-        ops::dashboard::for_round(c, &user.0, id)
+        crate::queries::dashboard::for_round(c, &user.0, id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(d))
 }
 
 /// The same for every project of the officer's bureau.
-#[utoipa::path(get, path = "/api/v1/dashboard/projects", tag = "projects", security(("bearer" = [])), responses((status = 200, body = ops::dashboard::Dashboard), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/dashboard/projects", tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::dashboard::Dashboard), (status = 403)))]
 async fn bureau_dashboard(
     user: ApiUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let d = db::run(&state.pool, move |c| ops::dashboard::for_bureau(c, &user.0)).await?;
+    let d = db::run(&state.pool, move |c| {
+        crate::queries::dashboard::for_bureau(c, &user.0)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(d))
 }
 
@@ -2387,13 +2394,16 @@ async fn beneficiaries_csv(
 }
 
 /// The funded projects of a round with grants and people served so far (no sign-in).
-#[utoipa::path(get, path = "/api/v1/results/{id}", params(("id" = i64, Path, description = "Id of the finalised round")), tag = "projects", responses((status = 200, body = Vec<ops::dashboard::PublicProject>), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/results/{id}", params(("id" = i64, Path, description = "Id of the finalised round")), tag = "projects", responses((status = 200, body = Vec<crate::queries::dashboard::PublicProject>), (status = 404)))]
 async fn public_results(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (_, rows) = db::run(&state.pool, move |c| ops::dashboard::public_results(c, id)).await?;
+    let (_, rows) = db::run(&state.pool, move |c| {
+        crate::queries::dashboard::public_results(c, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(rows))
 }
 

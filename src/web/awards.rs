@@ -129,7 +129,7 @@ fn category_pairs(form: &[(String, String)]) -> Vec<(String, String)> {
 struct AdjustPage {
     ctx: PageCtx,
     round: RoundRow,
-    row: ops::decision::RankedRow,
+    row: crate::queries::decision::RankedRow,
     v: EntryInput,
     errors: FormErrors,
 }
@@ -160,8 +160,8 @@ fn load_adjust(
     actor: &Actor,
     round_id: i64,
     pid: i64,
-) -> Result<(RoundRow, ops::decision::RankedRow, Option<Entry>), AppError> {
-    let d = ops::decision::compute(c, actor, round_id)?;
+) -> Result<(RoundRow, crate::queries::decision::RankedRow, Option<Entry>), AppError> {
+    let d = crate::queries::decision::compute(c, actor, round_id)?;
     let row = d
         .rows
         .into_iter()

@@ -885,11 +885,11 @@ struct DashboardPage {
     ctx: PageCtx,
     title: String,
     round_id: Option<i64>,
-    d: ops::dashboard::Dashboard,
+    d: crate::queries::dashboard::Dashboard,
     groups_svg: String,
 }
 
-fn groups_chart(d: &ops::dashboard::Dashboard, lang: crate::i18n::Lang) -> String {
+fn groups_chart(d: &crate::queries::dashboard::Dashboard, lang: crate::i18n::Lang) -> String {
     let t = |k: &str| crate::i18n::t(lang, k).to_string();
     crate::charts::planned_vs_actual(
         &t("dashboard.chart_groups"),
@@ -918,7 +918,7 @@ async fn round_dashboard(
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
     let (title, d) = db::run(&state.pool, move |c| {
-        let d = ops::dashboard::for_round(c, &actor, id)?;
+        let d = crate::queries::dashboard::for_round(c, &actor, id)?;
         Ok((crate::db::rounds::find(c, id)?.title, d))
     })
     .await?;
@@ -937,7 +937,10 @@ async fn bureau_dashboard(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let d = db::run(&state.pool, move |c| ops::dashboard::for_bureau(c, &actor)).await?;
+    let d = db::run(&state.pool, move |c| {
+        crate::queries::dashboard::for_bureau(c, &actor)
+    })
+    .await?;
     let groups_svg = groups_chart(&d, ctx.lang());
     let title = ctx.t("dashboard.bureau").to_string();
     super::render(&DashboardPage {
@@ -955,7 +958,7 @@ fn yuan(fen: i64) -> String {
 
 /// The project ledger (项目台账) as a table in the reader's language.
 pub fn ledger_table(
-    d: &ops::dashboard::Dashboard,
+    d: &crate::queries::dashboard::Dashboard,
     lang: crate::i18n::Lang,
 ) -> (Vec<String>, Vec<Vec<String>>) {
     let t = |k: &str| crate::i18n::t(lang, k).to_string();
@@ -1003,7 +1006,7 @@ pub fn ledger_table(
 
 /// Beneficiary totals by group.
 pub fn beneficiary_table(
-    d: &ops::dashboard::Dashboard,
+    d: &crate::queries::dashboard::Dashboard,
     lang: crate::i18n::Lang,
 ) -> (Vec<String>, Vec<Vec<String>>) {
     let t = |k: &str| crate::i18n::t(lang, k).to_string();
@@ -1050,7 +1053,7 @@ pub async fn export_response(
     which: Export,
 ) -> Result<HttpResponse, AppError> {
     let d = db::run(&state.pool, move |c| {
-        ops::dashboard::for_round(c, &actor, id)
+        crate::queries::dashboard::for_round(c, &actor, id)
     })
     .await?;
     let t = |k: &str| crate::i18n::t(lang, k).to_string();
@@ -1133,7 +1136,7 @@ async fn beneficiaries_csv(
 struct ResultsPage {
     ctx: PageCtx,
     round: crate::db::rounds::RoundRow,
-    rows: Vec<ops::dashboard::PublicProject>,
+    rows: Vec<crate::queries::dashboard::PublicProject>,
     total_fen: i64,
     total_unique: i64,
 }
@@ -1144,8 +1147,10 @@ async fn public_results(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (round, rows) =
-        db::run(&state.pool, move |c| ops::dashboard::public_results(c, id)).await?;
+    let (round, rows) = db::run(&state.pool, move |c| {
+        crate::queries::dashboard::public_results(c, id)
+    })
+    .await?;
     let total_fen = rows.iter().map(|r| Fen(r.grant_fen)).sum::<Fen>().0;
     let total_unique = rows.iter().map(|r| r.unique_people).sum();
     super::render(&ResultsPage {

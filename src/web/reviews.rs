@@ -705,7 +705,7 @@ async fn assign(
 struct DecisionPage {
     ctx: PageCtx,
     round: RoundRow,
-    d: ops::decision::DecisionView,
+    d: crate::queries::decision::DecisionView,
 }
 
 impl DecisionPage {
@@ -740,13 +740,16 @@ async fn decision(
     ) {
         return Ok(super::see_other(&format!("/rounds/{id}/notice")));
     }
-    let d = db::run(&state.pool, move |c| ops::decision::compute(c, &actor, id)).await?;
+    let d = db::run(&state.pool, move |c| {
+        crate::queries::decision::compute(c, &actor, id)
+    })
+    .await?;
     render(&DecisionPage { ctx, round, d })
 }
 
 /// The ranking as a table in the reader's language (for xlsx and PDF).
 pub fn ranking_table(
-    d: &ops::decision::DecisionView,
+    d: &crate::queries::decision::DecisionView,
     lang: crate::i18n::Lang,
 ) -> (Vec<String>, Vec<Vec<String>>) {
     use crate::i18n::t;
@@ -801,7 +804,10 @@ pub async fn ranking_xlsx_response(
     id: i64,
     lang: crate::i18n::Lang,
 ) -> Result<HttpResponse, AppError> {
-    let d = db::run(&state.pool, move |c| ops::decision::compute(c, &actor, id)).await?;
+    let d = db::run(&state.pool, move |c| {
+        crate::queries::decision::compute(c, &actor, id)
+    })
+    .await?;
     let (header, rows) = ranking_table(&d, lang);
     let sheet = crate::i18n::t(lang, "decision.title").to_string();
     let bytes = web::block(move || super::screening::to_xlsx(&sheet, &header, &rows))
@@ -822,7 +828,7 @@ pub async fn ranking_pdf_response(
     lang: crate::i18n::Lang,
 ) -> Result<HttpResponse, AppError> {
     let (round, d) = db::run(&state.pool, move |c| {
-        let d = ops::decision::compute(c, &actor, id)?;
+        let d = crate::queries::decision::compute(c, &actor, id)?;
         Ok((crate::db::rounds::find(c, id)?, d))
     })
     .await?;

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use yichuang::domain::account::Role;
 
 use crate::dual;
-use crate::helpers::{has_error, pdf_text, spawn, Backend, TestApp};
+use crate::helpers::{has_error, pdf_text, spawn, table_rows, text_of, Backend, TestApp};
 use crate::proposals::{content, eligible_ngo};
 use crate::reviews::close_round;
 use crate::rounds::round_json;
@@ -1002,3 +1002,83 @@ async fn a_round_of_thirty_proposals_and_eight_reviewers_is_awarded(b: Backend) 
     );
 }
 dual!(a_round_of_thirty_proposals_and_eight_reviewers_is_awarded);
+
+/// The decision page and the ranking API show the same figures for a ranked round with a
+/// 核减: ranks, numbers, scores, amounts, the funding line and the budget used and left.
+async fn the_decision_page_and_the_ranking_api_show_the_same_figures(b: Backend) {
+    use yichuang::domain::money::Fen;
+    use yichuang::domain::review::tenths_text;
+    use yichuang::i18n::{t, Lang};
+    let app = spawn(b).await;
+    let r = ranked_round(&app, 12_000_000, &[90, 80, 70, 50], 5).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/close-review", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = entry(
+        &app,
+        &r,
+        r.pids[1],
+        json!({"reduced": "4万", "reduce_reason": "压缩宣传费用"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = ranking(&app, &r).await;
+    let ranked: Vec<(i64, String)> = r
+        .pids
+        .iter()
+        .zip(["funded", "funded", "waitlisted", "not_fundable"])
+        .map(|(p, l)| (*p, l.to_string()))
+        .collect();
+    assert_eq!(lines(&v), ranked);
+    assert_eq!(
+        (v["rows"][1]["amount_fen"].as_i64(), v["used_fen"].as_i64()),
+        (Some(4_000_000), Some(9_000_000))
+    );
+
+    let officer = app.browser();
+    officer
+        .login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = officer
+        .get_text(&app, &format!("/rounds/{}/decision", r.round))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let money = |v: &Value| Fen(v.as_i64().unwrap()).to_string();
+    let pts = |v: &Value| tenths_text(v.as_i64().unwrap() as i32);
+    assert_eq!(text_of(&page, "budget-used"), money(&v["used_fen"]));
+    assert_eq!(
+        text_of(&page, "budget-remaining"),
+        money(&v["remaining_fen"])
+    );
+    let rows = v["rows"].as_array().unwrap();
+    let cells = table_rows(&page, "ranking");
+    assert_eq!(cells.len(), rows.len(), "{page}");
+    for (row, c) in rows.iter().zip(&cells) {
+        assert_eq!(c[0], row["rank"].to_string(), "{c:?}");
+        assert_eq!(c[1], row["number"].as_str().unwrap_or_default(), "{c:?}");
+        assert!(c[2].starts_with(row["title"].as_str().unwrap()), "{c:?}");
+        assert_eq!(c[3], row["org_name"].as_str().unwrap(), "{c:?}");
+        assert_eq!(c[5], money(&row["requested_fen"]), "{c:?}");
+        assert!(c[6].starts_with(&money(&row["amount_fen"])), "{c:?}");
+        let scores = [
+            "final_tenths",
+            "mean_tenths",
+            "trimmed_mean_tenths",
+            "normalised_tenths",
+        ];
+        assert_eq!(
+            c[7..11].to_vec(),
+            scores.iter().map(|k| pts(&row[*k])).collect::<Vec<_>>(),
+            "{c:?}"
+        );
+        assert!(c[11].starts_with(&pts(&row["spread_tenths"])), "{c:?}");
+        let line = t(Lang::Zh, &format!("line.{}", row["line"].as_str().unwrap())).to_string();
+        assert!(c[12].starts_with(&line), "{c:?}");
+    }
+}
+dual!(the_decision_page_and_the_ranking_api_show_the_same_figures);

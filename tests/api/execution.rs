@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::award::{end_notice, ranked_round_with, start_notice};
 use crate::dual;
-use crate::helpers::{has_error, spawn, Backend, TestApp, PDF};
+use crate::helpers::{has_error, spawn, table_rows, text_of, Backend, TestApp, PDF};
 
 const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
@@ -764,6 +764,143 @@ async fn dashboards_exports_and_the_public_page_add_up(b: Backend) {
     );
 }
 dual!(dashboards_exports_and_the_public_page_add_up);
+
+/// The round dashboard page and its API show the same totals (grant, paid, spent, people)
+/// and the same unique people per group, project by project too.
+async fn the_dashboard_page_and_the_api_show_the_same_totals(b: Backend) {
+    use yichuang::domain::money::Fen;
+    use yichuang::domain::report::BeneficiaryGroup;
+    use yichuang::i18n::{t, Lang};
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    // Both projects signed and filed a first report; project 0 is paid its first tranche.
+    for (i, p) in a.projects.iter().enumerate() {
+        let member = &a.members[i];
+        app.upload(
+            &format!("/api/v1/projects/{p}/agreement"),
+            &a.officer,
+            "协议.pdf",
+            PDF,
+        )
+        .await;
+        let (_, v) = app
+            .post(
+                &format!("/api/v1/projects/{p}/reports"),
+                Some(member),
+                json!({"milestone": 0}),
+            )
+            .await;
+        let r = v["id"].as_i64().unwrap();
+        let people = 40 + 10 * i as i64;
+        put_report(
+            &app,
+            member,
+            r,
+            report(people, 3 * people, 10_000, "开展活动。"),
+        )
+        .await;
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/reports/{r}/submit"),
+                Some(member),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let p0 = a.projects[0];
+    let first = detail(&app, &a.members[0], p0).await["tranches"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tranches/{first}/payments"),
+            Some(&a.officer),
+            json!({"paid_on": yichuang::db::today().to_string(), "voucher_no": "记-001", "amount": "2.5万"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    let (s, d) = app
+        .get(
+            &format!("/api/v1/rounds/{}/dashboard", a.round),
+            Some(&a.officer),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let totals = &d["totals"];
+    assert_eq!(
+        (
+            totals["paid_fen"].as_i64(),
+            totals["unique_people"].as_i64()
+        ),
+        (Some(2_500_000), Some(40 + 50 + 2 * 5))
+    );
+    let officer = app.browser();
+    officer
+        .login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = officer
+        .get_text(&app, &format!("/rounds/{}/dashboard", a.round))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let money = |v: &Value| Fen(v.as_i64().unwrap()).to_string();
+    assert_eq!(
+        [
+            text_of(&page, "total-grant"),
+            text_of(&page, "total-paid"),
+            text_of(&page, "total-spent"),
+            text_of(&page, "total-unique"),
+        ],
+        [
+            money(&totals["grant_fen"]),
+            money(&totals["paid_fen"]),
+            money(&totals["spent_grant_fen"]),
+            totals["unique_people"].to_string(),
+        ]
+    );
+    let groups: Vec<Vec<String>> = d["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let key = BeneficiaryGroup::parse(g["group"].as_str().unwrap())
+                .unwrap()
+                .label_key();
+            vec![
+                t(Lang::Zh, key).to_string(),
+                g["unique_people"].to_string(),
+                g["person_times"].to_string(),
+            ]
+        })
+        .collect();
+    assert_eq!(table_rows(&page, "group-totals"), groups);
+    let ledger: Vec<Vec<String>> = d["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            vec![
+                l["project"]["agreement_no"].as_str().unwrap().to_string(),
+                l["project"]["org_name"].as_str().unwrap().to_string(),
+                l["project"]["title"].as_str().unwrap().to_string(),
+                money(&l["project"]["grant_fen"]),
+                money(&l["figures"]["paid"]),
+                money(&l["figures"]["spent_grant"]),
+                l["figures"]["unique_people"].to_string(),
+            ]
+        })
+        .collect();
+    let on_page: Vec<Vec<String>> = table_rows(&page, "ledger")
+        .into_iter()
+        .map(|mut c| {
+            c.truncate(7);
+            c
+        })
+        .collect();
+    assert_eq!(on_page, ledger);
+}
+dual!(the_dashboard_page_and_the_api_show_the_same_totals);
 
 /// How many times the admin opened `project`, as the audit log says (each entry is theirs).
 async fn admin_views(app: &TestApp, project: i64) -> usize {

@@ -512,6 +512,53 @@ pub fn csrf_of(page: &str) -> String {
     page[start..].split('"').next().unwrap().to_string()
 }
 
+/// The text of a page's HTML with the tags taken out and the spaces collapsed.
+fn plain(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The cells (as plain text) of each body row of the table with the given id.
+pub fn table_rows(page: &str, id: &str) -> Vec<Vec<String>> {
+    let start = page
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("no table {id} in: {page}"));
+    let table = &page[start..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let body = &table[table.find("<tbody>").unwrap()..];
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|c| plain(&format!("<td{c}")))
+                .collect()
+        })
+        .collect()
+}
+
+/// The plain text of the element with the given id (up to its first nested tag).
+pub fn text_of(page: &str, id: &str) -> String {
+    let marker = format!(r#"id="{id}">"#);
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no element {id} in: {page}"))
+        + marker.len();
+    page[start..].split('<').next().unwrap().trim().to_string()
+}
+
 pub fn location(r: &Response) -> String {
     r.headers()
         .get("location")

@@ -1,10 +1,13 @@
 //! The decision view (DESIGN §2.3–2.4): aggregated scores, the ranking and the proposed
 //! funding line within the budget, from the submitted reviews.
 
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+
 use crate::auth::policy::Actor;
-use crate::db::awards;
+use crate::db::awards::{self, Entry};
 use crate::db::reviews::{self, RankFacts};
-use crate::db::{users, DbConn};
+use crate::db::{evaluations, users, DbConn};
 use crate::domain::assignment::CriterionScore;
 use crate::domain::money::Fen;
 use crate::domain::org::Grade;
@@ -89,23 +92,40 @@ pub struct DecisionView {
     pub reviewers: Vec<ReviewerLine>,
 }
 
-/// `forced_in` / `forced_out` as stored.
-pub fn parse_override(s: &str) -> Option<LineOverride> {
-    match s {
-        "forced_in" => Some(LineOverride::ForcedIn),
-        "forced_out" => Some(LineOverride::ForcedOut),
-        _ => None,
-    }
-}
-
 fn grade(s: &Option<String>) -> Option<Grade> {
     s.as_deref().and_then(Grade::parse)
 }
 
-/// Computes the ranking and the proposed funding line of a round in review or later.
+/// An index by key that keeps the first item of each key, as a linear `find` would.
+fn first_by<K: Eq + Hash, V>(
+    items: impl IntoIterator<Item = V>,
+    key: impl Fn(&V) -> K,
+) -> HashMap<K, V> {
+    let mut out = HashMap::new();
+    for v in items {
+        out.entry(key(&v)).or_insert(v);
+    }
+    out
+}
+
+/// The final evaluation's score (tenths) of each project, for fast-track renewals: the last
+/// accepted final evaluation, when it carries both a total and a grade.
+fn final_tenths(conn: &mut DbConn, projects: &[i64]) -> Result<HashMap<i64, i32>, AppError> {
+    let mut last: HashMap<i64, Option<i32>> = HashMap::new();
+    for (project, total, grade) in evaluations::accepted_finals(conn, projects)? {
+        last.insert(project, total.filter(|_| grade.is_some()));
+    }
+    Ok(last
+        .into_iter()
+        .filter_map(|(p, t)| Some((p, t?)))
+        .collect())
+}
+
+/// Computes the ranking and the proposed funding line of a round in review or later, in a
+/// fixed number of queries.
 #[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<DecisionView, AppError> {
-    let round = super::rounds::find_managed(conn, actor, round_id)?;
+    let round = crate::ops::rounds::find_managed(conn, actor, round_id)?;
     if matches!(
         round.status,
         RoundStatus::Draft | RoundStatus::Open | RoundStatus::Screening
@@ -115,9 +135,10 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
     let rules = round.rules();
     let n = rules.review_criteria.len();
     let facts = reviews::rank_facts(conn, round_id)?;
+    let fact_by_id: HashMap<i64, &RankFacts> = first_by(&facts, |f| f.id);
     let data: Vec<(i64, ReviewScores)> = reviews::submitted(conn, round_id)?
         .into_iter()
-        .filter(|(pid, _, _)| facts.iter().any(|f| f.id == *pid))
+        .filter(|(pid, _, _)| fact_by_id.contains_key(pid))
         .map(|(pid, rid, json)| {
             let criteria: Vec<CriterionScore> = json.0;
             let per_criterion = criteria
@@ -135,48 +156,49 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         })
         .collect();
     let entries = awards::entries(conn, round_id)?;
-    let entry = |id: i64| entries.iter().find(|e| e.proposal_id == id);
+    let entry_by_id: HashMap<i64, &Entry> = first_by(&entries, |e| e.proposal_id);
+    let entry = |id: i64| entry_by_id.get(&id).copied();
     let cat_budgets = awards::category_budgets(conn, round_id)?;
-    let mut scores =
-        review::aggregate_round(&rules, &data).map_err(|e| AppError::Unexpected(e.to_string()))?;
+    let is_fast_track = |f: &RankFacts| f.renewal_track.as_deref() == Some("fast_track");
+    let mut scores: HashMap<i64, ProposalScore> = first_by(
+        review::aggregate_round(&rules, &data).map_err(|e| AppError::Unexpected(e.to_string()))?,
+        |s| s.proposal_id,
+    );
     // Fast-track renewals are not reviewed: they rank by their project's final evaluation
     // and are funded only once the officer approves them (moves them above the line).
-    for f in facts
+    let renewed: Vec<i64> = facts
         .iter()
-        .filter(|f| f.renewal_track.as_deref() == Some("fast_track"))
-    {
-        let tenths = match f.renewal_of {
-            Some(project) => super::renewal::final_result(conn, project)?
-                .map(|(t, _)| t)
-                .unwrap_or(0),
-            None => 0,
-        };
-        scores.retain(|s| s.proposal_id != f.id);
-        scores.push(ProposalScore {
-            proposal_id: f.id,
-            review_count: 0,
-            final_tenths: tenths,
-            mean_tenths: tenths,
-            trimmed_mean_tenths: tenths,
-            normalised_tenths: tenths,
-            normalised_display: f64::from(tenths),
-            criterion_avg_tenths: Vec::new(),
-            tie_break_tenths: None,
-            spread_tenths: 0,
-            divergent: false,
-        });
+        .filter(|f| is_fast_track(f))
+        .filter_map(|f| f.renewal_of)
+        .collect();
+    let finals = final_tenths(conn, &renewed)?;
+    for f in facts.iter().filter(|f| is_fast_track(f)) {
+        let tenths = f
+            .renewal_of
+            .and_then(|p| finals.get(&p).copied())
+            .unwrap_or(0);
+        scores.insert(
+            f.id,
+            ProposalScore {
+                proposal_id: f.id,
+                review_count: 0,
+                final_tenths: tenths,
+                mean_tenths: tenths,
+                trimmed_mean_tenths: tenths,
+                normalised_tenths: tenths,
+                normalised_display: f64::from(tenths),
+                criterion_avg_tenths: Vec::new(),
+                tie_break_tenths: None,
+                spread_tenths: 0,
+                divergent: false,
+            },
+        );
     }
-    let fast_track = |id: i64| {
-        facts
-            .iter()
-            .any(|f| f.id == id && f.renewal_track.as_deref() == Some("fast_track"))
-    };
-    let scored = |id: i64| scores.iter().find(|s| s.proposal_id == id);
-    let awaiting_reviews = facts.iter().filter(|f| scored(f.id).is_none()).count();
+    let awaiting_reviews = facts.iter().filter(|f| !scores.contains_key(&f.id)).count();
     let mut inputs: Vec<RankInput> = facts
         .iter()
         .filter_map(|f| {
-            let s: &ProposalScore = scored(f.id)?;
+            let s: &ProposalScore = scores.get(&f.id)?;
             Some(RankInput {
                 proposal_id: f.id,
                 final_tenths: s.final_tenths,
@@ -188,12 +210,7 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         })
         .collect();
     review::rank(&mut inputs);
-    let fact = |id: i64| -> &RankFacts {
-        facts
-            .iter()
-            .find(|f| f.id == id)
-            .expect("ranked from facts")
-    };
+    let fact = |id: i64| -> &RankFacts { fact_by_id.get(&id).expect("ranked from facts") };
     let line_inputs: Vec<LineInput> = inputs
         .iter()
         .map(|r| LineInput {
@@ -206,8 +223,8 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
             category: fact(r.proposal_id).category.clone(),
             manual: entry(r.proposal_id)
                 .and_then(|e| e.line_override.as_deref())
-                .and_then(parse_override)
-                .or_else(|| fast_track(r.proposal_id).then_some(LineOverride::ForcedOut)),
+                .and_then(LineOverride::parse)
+                .or_else(|| is_fast_track(fact(r.proposal_id)).then_some(LineOverride::ForcedOut)),
         })
         .collect();
     let budgets: Vec<(String, Fen)> = cat_budgets
@@ -215,6 +232,8 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         .map(|(c, b)| (c.clone(), Fen(*b)))
         .collect();
     let line = review::funding_line(&line_inputs, Fen(round.total_budget_fen), &budgets);
+    let funded: HashSet<i64> = line.funded.iter().copied().collect();
+    let waitlisted: HashSet<i64> = line.waitlisted.iter().copied().collect();
     let rows = inputs
         .iter()
         .zip(&line_inputs)
@@ -222,10 +241,10 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         .map(|(i, (r, li))| {
             let f = fact(r.proposal_id);
             let e = entry(r.proposal_id);
-            let s = scored(r.proposal_id).expect("ranked proposals are scored");
-            let place = if line.funded.contains(&r.proposal_id) {
+            let s = &scores[&r.proposal_id];
+            let place = if funded.contains(&r.proposal_id) {
                 "funded"
-            } else if line.waitlisted.contains(&r.proposal_id) {
+            } else if waitlisted.contains(&r.proposal_id) {
                 "waitlisted"
             } else {
                 "not_fundable"
@@ -257,40 +276,50 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         })
         .collect();
     let stats = review::reviewer_stats(&data);
-    let names = users::names(
-        conn,
-        &stats.iter().map(|s| s.reviewer_id).collect::<Vec<_>>(),
-    )?;
+    let names: HashMap<i64, String> = first_by(
+        users::names(
+            conn,
+            &stats.iter().map(|s| s.reviewer_id).collect::<Vec<_>>(),
+        )?,
+        |(id, _)| *id,
+    )
+    .into_iter()
+    .map(|(id, (_, name))| (id, name))
+    .collect();
     let reviewers = stats
         .into_iter()
         .map(|s| ReviewerLine {
-            name: names
-                .iter()
-                .find(|(id, _)| *id == s.reviewer_id)
-                .map(|(_, n)| n.clone())
-                .unwrap_or_default(),
+            name: names.get(&s.reviewer_id).cloned().unwrap_or_default(),
             count: s.count,
             mean_tenths: s.mean_tenths,
             spread_tenths: s.spread_tenths,
             leniency_tenths: s.leniency_tenths,
         })
         .collect();
+    let budget_of: HashMap<&str, i64> = first_by(
+        cat_budgets.iter().map(|(k, b)| (k.as_str(), *b)),
+        |(k, _)| *k,
+    )
+    .into_values()
+    .collect();
+    let used_of: HashMap<&str, i64> = first_by(
+        line.category_used.iter().map(|(k, f)| (k.as_str(), f.0)),
+        |(k, _)| *k,
+    )
+    .into_values()
+    .collect();
     let mut categories: Vec<CategoryLine> = rules
         .categories
         .iter()
         .map(|c| CategoryLine {
             category: c.clone(),
-            budget_fen: cat_budgets.iter().find(|(k, _)| k == c).map(|(_, b)| *b),
-            used_fen: line
-                .category_used
-                .iter()
-                .find(|(k, _)| k == c)
-                .map(|(_, f)| f.0)
-                .unwrap_or(0),
+            budget_fen: budget_of.get(c.as_str()).copied(),
+            used_fen: used_of.get(c.as_str()).copied().unwrap_or(0),
         })
         .collect();
+    let listed: HashSet<&str> = rules.categories.iter().map(String::as_str).collect();
     for (c, f) in &line.category_used {
-        if !categories.iter().any(|l| &l.category == c) {
+        if !listed.contains(c.as_str()) {
             categories.push(CategoryLine {
                 category: c.clone(),
                 budget_fen: None,

@@ -1,18 +1,59 @@
 //! What the bureau sees of its projects (DESIGN §2.5): totals of grants, payments, spending
 //! and beneficiaries by group, and the projects at risk — per round or for the bureau.
 
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+
 use crate::auth::policy::{self, Action, Actor};
 use crate::db::projects::{self, ProjectFilter, ProjectRow, ReportRow};
 use crate::db::{proposals, today, DbConn};
 use crate::domain::money::Fen;
+use crate::domain::project::ProjectStatus;
 use crate::domain::proposal::ProposalContent;
 use crate::domain::report::{self, BeneficiaryGroup, ProjectFigures, ReportContent};
 use crate::error::AppError;
 
+/// What the dashboard shows of a project.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DashboardProject {
+    pub id: i64,
+    pub round_id: i64,
+    pub round_title: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub agreement_no: String,
+    pub title: String,
+    pub category: String,
+    pub grant_fen: i64,
+    pub status: ProjectStatus,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+impl From<ProjectRow> for DashboardProject {
+    fn from(p: ProjectRow) -> Self {
+        DashboardProject {
+            id: p.id,
+            round_id: p.round_id,
+            round_title: p.round_title,
+            org_id: p.org_id,
+            org_name: p.org_name,
+            agreement_no: p.agreement_no,
+            title: p.title,
+            category: p.category,
+            grant_fen: p.grant_fen,
+            status: p.status,
+            starts_on: p.starts_on,
+            ends_on: p.ends_on,
+        }
+    }
+}
+
 /// One project on the dashboard.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ProjectLine {
-    pub project: ProjectRow,
+    pub project: DashboardProject,
     pub figures: ProjectFigures,
     pub at_risk: bool,
     /// Unique people per group, in [`BeneficiaryGroup::ALL`] order.
@@ -45,17 +86,41 @@ pub struct Dashboard {
     pub groups: Vec<GroupTotal>,
 }
 
-/// The latest filed report of each project, by project id.
-fn latest_by_project(reports: &[ReportRow]) -> Vec<(i64, ReportContent)> {
-    let mut out: Vec<(i64, &ReportRow)> = Vec::new();
-    for r in reports.iter().filter(|r| r.status.filed()) {
-        match out.iter_mut().find(|(p, _)| *p == r.project_id) {
-            Some((_, cur)) if (r.period_end, r.id) > (cur.period_end, cur.id) => *cur = r,
-            Some(_) => {}
-            None => out.push((r.project_id, r)),
+/// The filed reports of some projects, indexed: the latest of each project (by period end,
+/// then id) and which milestones have a filed report.
+#[derive(Debug, Default)]
+struct FiledReports<'a> {
+    latest: HashMap<i64, &'a ReportRow>,
+    milestones: HashSet<(i64, i32)>,
+}
+
+impl<'a> FiledReports<'a> {
+    /// One pass over the reports, in any order.
+    fn index(reports: &'a [ReportRow]) -> Self {
+        let mut out = FiledReports::default();
+        for r in reports.iter().filter(|r| r.status.filed()) {
+            out.latest
+                .entry(r.project_id)
+                .and_modify(|cur| {
+                    if (r.period_end, r.id) > (cur.period_end, cur.id) {
+                        *cur = r;
+                    }
+                })
+                .or_insert(r);
+            if let Some(i) = r.milestone_index {
+                out.milestones.insert((r.project_id, i));
+            }
         }
+        out
     }
-    out.into_iter().map(|(p, r)| (p, r.content())).collect()
+
+    fn latest(&self, project_id: i64) -> Option<&'a ReportContent> {
+        self.latest.get(&project_id).map(|r| &r.content_json.0)
+    }
+
+    fn milestone_filed(&self, project_id: i64, index: usize) -> bool {
+        i32::try_from(index).is_ok_and(|i| self.milestones.contains(&(project_id, i)))
+    }
 }
 
 /// Builds the dashboard of the given projects in a fixed number of queries.
@@ -63,13 +128,13 @@ fn latest_by_project(reports: &[ReportRow]) -> Vec<(i64, ReportContent)> {
 pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppError> {
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
     let proposal_ids: Vec<i64> = rows.iter().map(|p| p.proposal_id).collect();
-    let plans: Vec<(i64, ProposalContent)> = proposals::contents(conn, &proposal_ids)?
-        .into_iter()
-        .map(|(id, json)| (id, json.0))
-        .collect();
+    let mut plans: HashMap<i64, ProposalContent> = HashMap::new();
+    for (id, json) in proposals::contents(conn, &proposal_ids)? {
+        plans.entry(id).or_insert(json.0);
+    }
     let reports = projects::reports_of(conn, &ids)?;
-    let latest = latest_by_project(&reports);
-    let paid = projects::paid_totals(conn, &ids)?;
+    let filed = FiledReports::index(&reports);
+    let paid: HashMap<i64, i64> = projects::paid_totals(conn, &ids)?.into_iter().collect();
     let day = today();
     let empty = ProposalContent::default();
     let mut totals = Totals::default();
@@ -83,26 +148,13 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
         .collect();
     let mut lines = Vec::with_capacity(rows.len());
     for p in rows {
-        let plan = plans
-            .iter()
-            .find(|(id, _)| *id == p.proposal_id)
-            .map(|(_, c)| c)
-            .unwrap_or(&empty);
-        let last = latest.iter().find(|(id, _)| *id == p.id).map(|(_, c)| c);
-        let milestones: Vec<_> = super::execution::milestones(plan)
+        let plan = plans.get(&p.proposal_id).unwrap_or(&empty);
+        let last = filed.latest(p.id);
+        let milestones: Vec<_> = crate::ops::execution::milestones(plan)
             .into_iter()
-            .map(|(i, due, _, _)| {
-                let filed = reports.iter().any(|r| {
-                    r.project_id == p.id && r.milestone_index == Some(i as i32) && r.status.filed()
-                });
-                (due, filed)
-            })
+            .map(|(i, due, _, _)| (due, filed.milestone_filed(p.id, i)))
             .collect();
-        let paid_fen = paid
-            .iter()
-            .find(|(id, _)| *id == p.id)
-            .map(|(_, f)| *f)
-            .unwrap_or(0);
+        let paid_fen = paid.get(&p.id).copied().unwrap_or(0);
         let figures = report::project_figures(&plan.budget, last, &milestones, Fen(paid_fen), day);
         let per_group: Vec<i64> = BeneficiaryGroup::ALL
             .iter()
@@ -133,7 +185,7 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
             totals.at_risk += 1;
         }
         lines.push(ProjectLine {
-            project: p,
+            project: p.into(),
             figures,
             at_risk,
             groups: per_group,
@@ -149,7 +201,7 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
 /// The dashboard of one round, for its bureau's officers.
 #[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn for_round(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Dashboard, AppError> {
-    super::rounds::find_managed(conn, actor, round_id)?;
+    crate::ops::rounds::find_managed(conn, actor, round_id)?;
     let rows = projects::projects(
         conn,
         &ProjectFilter {
@@ -222,4 +274,82 @@ pub fn public_results(
             })
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Json;
+    use crate::domain::report::{GroupCount, ReportKind, ReportStatus};
+
+    fn report(
+        id: i64,
+        project_id: i64,
+        milestone: Option<i32>,
+        period_end: &str,
+        status: ReportStatus,
+        people: i64,
+    ) -> ReportRow {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let at = day("2026-01-01").and_hms_opt(0, 0, 0).unwrap();
+        ReportRow {
+            id,
+            project_id,
+            kind: if milestone.is_some() {
+                ReportKind::Milestone
+            } else {
+                ReportKind::Monthly
+            },
+            milestone_index: milestone,
+            period_start: day("2026-01-01"),
+            period_end: day(period_end),
+            due_on: day(period_end),
+            status,
+            content_json: Json(ReportContent {
+                beneficiaries: vec![GroupCount {
+                    group: "elderly".into(),
+                    unique_people: people,
+                    person_times: people,
+                }],
+                ..ReportContent::default()
+            }),
+            version: 1,
+            submitted_at: None,
+            reviewed_at: None,
+            return_comment: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn people(f: &FiledReports, project: i64) -> Option<i64> {
+        f.latest(project).map(|c| c.unique_of("elderly"))
+    }
+
+    #[test]
+    fn the_latest_filed_report_of_each_project_wins_whatever_the_order() {
+        use ReportStatus::*;
+        let mut reports = vec![
+            report(1, 10, Some(0), "2026-03-31", Accepted, 5),
+            report(2, 10, Some(1), "2026-06-30", Submitted, 9),
+            // A later draft and a returned report do not count.
+            report(3, 10, Some(2), "2026-09-30", Draft, 99),
+            report(4, 10, None, "2026-12-31", Returned, 98),
+            // Same period end: the higher id is the later one.
+            report(5, 20, None, "2026-04-30", Submitted, 1),
+            report(6, 20, None, "2026-04-30", Accepted, 2),
+            report(7, 30, Some(0), "2026-02-28", Draft, 7),
+        ];
+        for _ in 0..2 {
+            let f = FiledReports::index(&reports);
+            assert_eq!(people(&f, 10), Some(9));
+            assert_eq!(people(&f, 20), Some(2));
+            assert_eq!(people(&f, 30), None, "only a draft");
+            assert_eq!(people(&f, 40), None, "no report at all");
+            assert!(f.milestone_filed(10, 0) && f.milestone_filed(10, 1));
+            assert!(!f.milestone_filed(10, 2), "a draft is not filed");
+            assert!(!f.milestone_filed(20, 0) && !f.milestone_filed(30, 0));
+            reports.reverse();
+        }
+    }
 }
