@@ -110,12 +110,15 @@ pub fn for_project(conn: &mut DbConn, project_id: i64) -> Result<Vec<EvaluationR
         .load(conn)?)
 }
 
-/// The accepted final evaluations of the given projects, oldest first: (project id, total
-/// tenths, grade). The last one of a project is its final result.
+/// An accepted final evaluation: (project id, total tenths, grade).
+pub type AcceptedFinal = (i64, Option<i32>, Option<String>);
+
+/// The accepted final evaluations of the given projects, oldest first. The last one of a
+/// project is its final result.
 pub fn accepted_finals(
     conn: &mut DbConn,
     project_ids: &[i64],
-) -> Result<Vec<(i64, Option<i32>, Option<String>)>, AppError> {
+) -> Result<Vec<AcceptedFinal>, AppError> {
     Ok(evaluations::table
         .filter(evaluations::project_id.eq_any(project_ids))
         .filter(evaluations::stage.eq(Stage::Final.as_str()))
