@@ -47,7 +47,8 @@ mod screening;
 
 /// Every route of the API, each registered once: the handler's actix macro gives its method and
 /// path, its `#[utoipa::path]` documents it, and the scope collects the documented operations
-/// for [`document`]. Registration order is matching order (`/rounds/{id}/…` literals first).
+/// for [`document`]. Registration order is matching order: a path with a literal segment goes
+/// before a `{param}` path that would also match it.
 pub fn scope() -> utoipa_actix_web::scope::Scope<
     impl ServiceFactory<
         ServiceRequest,
