@@ -93,20 +93,78 @@ fn problems(doc: &Value) -> Vec<String> {
     problems
 }
 
-/// The routes registered in the API scope (`.route("/x", web::get()...)` in
-/// `src/web/api.rs`), as `GET /api/v1/x` with actix's `{name}` segments.
+/// The source of the API scope and of each area module whose handlers it registers.
+const API_SRC: &str = include_str!("../../src/web/api/mod.rs");
+const AREAS: [(&str, &str); 12] = [
+    ("admin", include_str!("../../src/web/api/admin.rs")),
+    ("auth", include_str!("../../src/web/api/auth.rs")),
+    ("award", include_str!("../../src/web/api/award.rs")),
+    ("calls", include_str!("../../src/web/api/calls.rs")),
+    (
+        "evaluations",
+        include_str!("../../src/web/api/evaluations.rs"),
+    ),
+    ("orgs", include_str!("../../src/web/api/orgs.rs")),
+    ("projects", include_str!("../../src/web/api/projects.rs")),
+    ("proposals", include_str!("../../src/web/api/proposals.rs")),
+    ("reports", include_str!("../../src/web/api/reports.rs")),
+    ("reviews", include_str!("../../src/web/api/reviews.rs")),
+    ("rounds", include_str!("../../src/web/api/rounds.rs")),
+    ("screening", include_str!("../../src/web/api/screening.rs")),
+];
+
+/// The first `"…"` literal of `s` and what follows it.
+fn quoted(s: &str) -> (&str, &str) {
+    let start = s.find('"').expect("a string literal") + 1;
+    let len = s[start..].find('"').expect("the end of the literal");
+    (&s[start..start + len], &s[start + len + 1..])
+}
+
+/// The method and path of the actix route macro (`#[get("/x")]`) on handler `name` of an area.
+fn handler_route(area: &str, name: &str) -> String {
+    let (_, src) = AREAS
+        .iter()
+        .find(|(a, _)| *a == area)
+        .unwrap_or_else(|| panic!("area module {area} is not in AREAS"));
+    let at = src
+        .find(&format!(" async fn {name}("))
+        .unwrap_or_else(|| panic!("handler {area}::{name} not found"));
+    let attr_line = src[..at].lines().rev().nth(1).unwrap_or_default();
+    let method: String = attr_line
+        .trim_start_matches("#[")
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
+    assert!(
+        ["get", "put", "post", "delete"].contains(&method.as_str()),
+        "{area}::{name} has no route macro right above it: {attr_line}"
+    );
+    format!("{} /api/v1{}", method.to_uppercase(), quoted(attr_line).0)
+}
+
+/// The routes registered in the API scope (`src/web/api/mod.rs`): each `.service(area::handler)`
+/// with its handler's route macro, and any plain `.route("/x", web::get()...)`, as `GET
+/// /api/v1/x` with actix's `{name}` segments.
 fn registered_routes() -> BTreeSet<String> {
-    let src = include_str!("../../src/web/api.rs");
-    let scope = &src[src.find("pub fn scope()").expect("the API scope")..];
+    let scope = &API_SRC[API_SRC.find("pub fn scope()").expect("the API scope")..];
     let scope = &scope[..scope.find("\n}\n").expect("end of the scope")];
     let mut out = BTreeSet::new();
     let mut rest = scope;
+    while let Some(at) = rest.find(".service(") {
+        rest = &rest[at + ".service(".len()..];
+        let target: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        let (area, name) = target
+            .split_once("::")
+            .unwrap_or_else(|| panic!("register handlers as area::handler: {target}"));
+        out.insert(handler_route(area, name));
+    }
+    let mut rest = scope;
     while let Some(at) = rest.find(".route(") {
         rest = &rest[at + ".route(".len()..];
-        let path_start = rest.find('"').unwrap() + 1;
-        let path_len = rest[path_start..].find('"').unwrap();
-        let path = &rest[path_start..path_start + path_len];
-        let after = &rest[path_start + path_len..];
+        let (path, after) = quoted(rest);
         let method_at = after.find("web::").unwrap() + "web::".len();
         let method: String = after[method_at..]
             .chars()

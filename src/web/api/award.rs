@@ -1,0 +1,261 @@
+use actix_web::{get, post, put};
+
+use super::*;
+
+/// End the review: every eligible proposal must have a submitted review; scores freeze.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409)))]
+#[post("/rounds/{id}/close-review")]
+pub(super) async fn close_review(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| {
+        ops::award::close_review(c, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Reduce a proposal's grant (核减) and/or move it across the funding line, each with a
+/// written reason. Empty fields put it back as ranked.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the proposal")), request_body = ops::award::EntryInput, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[put("/proposals/{id}/decision")]
+pub(super) async fn put_decision_entry(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<ops::award::EntryInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input) = (id.into_inner(), body.into_inner());
+    db::run(&state.pool, move |c| {
+        ops::award::save_entry(c, &user.0, id, &input)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CategoryBudget {
+    category: String,
+    /// Yuan, e.g. `200000` or `20万`; blank for no budget of its own.
+    budget: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CategoryBudgets {
+    budgets: Vec<CategoryBudget>,
+}
+
+/// Replace the round's category budgets (errors name `budget.N`).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), request_body = CategoryBudgets, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[put("/rounds/{id}/category-budgets")]
+pub(super) async fn put_category_budgets(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<CategoryBudgets>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let pairs: Vec<(String, String)> = body
+        .into_inner()
+        .budgets
+        .into_iter()
+        .map(|b| (b.category, b.budget))
+        .collect();
+    db::run(&state.pool, move |c| {
+        ops::award::set_category_budgets(c, &user.0, id, &pairs)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticePublished {
+    /// UTC; the notice runs this many working days (holiday calendar included).
+    ends_at: chrono::NaiveDateTime,
+}
+
+/// Publish the funding line for public notice (公示).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200, body = NoticePublished), (status = 409)))]
+#[post("/rounds/{id}/notice")]
+pub(super) async fn publish_notice(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    let ends_at = db::run(&state.pool, move |c| {
+        ops::award::publish_notice(c, &s, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(NoticePublished { ends_at }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicNotice {
+    round_id: i64,
+    round_title: String,
+    round_status: String,
+    notice: crate::db::awards::Notice,
+    /// Open for objections now.
+    open: bool,
+    /// Proposals on the list (`funded`, with substitutes) and those removed after an
+    /// upheld objection; officers of the bureau also see `waitlisted` and `not_fundable`.
+    list: Vec<crate::db::awards::AwardRow>,
+}
+
+/// The public notice of a round (no sign-in needed).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", responses((status = 200, body = PublicNotice), (status = 404)))]
+#[get("/rounds/{id}/notice")]
+pub(super) async fn get_notice(
+    user: Option<ApiUser>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let actor = user.map(|u| u.0);
+    let out = db::run(&state.pool, move |c| {
+        let (round, notice, list) = ops::award::public_notice(c, id)?;
+        let staff = actor
+            .as_ref()
+            .is_some_and(|a| policy::allows(a, Action::ManageRounds(round.bureau_id)));
+        let list = list
+            .into_iter()
+            .filter(|a| staff || a.state == "funded" || a.state == "removed")
+            .collect();
+        Ok(PublicNotice {
+            round_id: round.id,
+            open: round.status == RoundStatus::Notice && db::now() < notice.ends_at,
+            round_title: round.title,
+            round_status: round.status.to_string(),
+            notice,
+            list,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ObjectionFiled {
+    id: i64,
+    /// Always false here: the objection counts once confirmed from the emailed link.
+    confirmed: bool,
+    /// "Check your email to confirm", in the request's language.
+    message: String,
+}
+
+/// File an objection (异议) against a listed proposal while the notice runs (no sign-in). It
+/// counts only once confirmed from the link emailed to its author within 24 hours; filing is
+/// limited per client address and per email address (429 with `Retry-After`).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), request_body = crate::domain::award::ObjectionInput, tag = "award",
+    responses((status = 202, body = ObjectionFiled), (status = 409), (status = 422), (status = 429, description = "too many objections from this address or email")))]
+#[post("/rounds/{id}/objections")]
+pub(super) async fn file_objection(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<crate::domain::award::ObjectionInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    let lang = lang_of(&req);
+    let client = crate::web::client_addr(&req, &state.settings);
+    let filed = db::run(&state.pool, move |c| {
+        ops::award::file_objection(c, &s, id, &input, lang.code(), &client)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(ObjectionFiled {
+        id: filed.id,
+        confirmed: false,
+        message: Msg::new("flash.objection_check_email").render(lang),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ObjectionConfirmed {
+    id: i64,
+    round_id: i64,
+}
+
+/// Confirm an objection with the token from the emailed link: it now reaches the officers and
+/// holds up the award. 400 for an unknown, used or expired (24 hours) token.
+#[utoipa::path(request_body = TokenBody, tag = "award",
+    responses((status = 200, body = ObjectionConfirmed), (status = 400), (status = 409), (status = 429)))]
+#[post("/objections/confirm")]
+pub(super) async fn confirm_objection(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Json<TokenBody>,
+) -> Result<HttpResponse, AppError> {
+    let (t, s) = (body.into_inner().token, state.settings.clone());
+    let lang = lang_of(&req);
+    let client = crate::web::client_addr(&req, &state.settings);
+    let o = db::run(&state.pool, move |c| {
+        ops::award::confirm_objection(c, &s, &t, lang.code(), &client)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ObjectionConfirmed {
+        id: o.id,
+        round_id: o.round_id,
+    }))
+}
+
+/// The confirmed objections of a round, for its officers; duplicates (the same email, or the
+/// same proposal and reason) come together with their group and its size.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ops::award::ObjectionItem>)))]
+#[get("/rounds/{id}/objections")]
+pub(super) async fn list_objections(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let rows = db::run(&state.pool, move |c| {
+        ops::award::objections_for_officer(c, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Answer an objection: upheld (the proposal leaves the list and the waitlist moves up) or
+/// rejected, with a response emailed to the objector.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the objection")), request_body = ops::award::AnswerInput, tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[post("/objections/{id}/answer")]
+pub(super) async fn answer_objection(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<ops::award::AnswerInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::award::answer_objection(c, &s, &user.0, id, &input)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Finalised {
+    projects: Vec<i64>,
+}
+
+/// Award the round after the notice: projects, agreement numbers, tranche schedules and an
+/// email to every applicant.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200, body = Finalised), (status = 409)))]
+#[post("/rounds/{id}/finalise")]
+pub(super) async fn finalise_round(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    let projects = db::run(&state.pool, move |c| {
+        ops::award::finalise(c, &s, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Finalised { projects }))
+}

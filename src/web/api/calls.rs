@@ -1,0 +1,42 @@
+use actix_web::get;
+
+use super::rounds::{round_detail, RoundDetail};
+use super::*;
+
+/// Published rounds (open ones first); no sign-in needed.
+#[utoipa::path(tag = "public", responses((status = 200, body = Vec<RoundDetail>)))]
+#[get("/calls")]
+pub(super) async fn list_calls(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(&req);
+    let calls: Vec<RoundDetail> = crate::web::rounds::public_rounds(&state, 100)
+        .await?
+        .into_iter()
+        .map(|v| round_detail(v, lang))
+        .collect();
+    Ok(HttpResponse::Ok().json(calls))
+}
+
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round (call for proposals)")), tag = "public", responses((status = 200, body = RoundDetail), (status = 404)))]
+#[get("/calls/{id}")]
+pub(super) async fn get_call(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let v = crate::web::rounds::public_round(&state, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(round_detail(v, lang_of(&req))))
+}
+
+/// The application guide as a PDF (language from `Accept-Language`).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round (call for proposals)")), tag = "public", responses((status = 200, content_type = "application/pdf"), (status = 404)))]
+#[get("/calls/{id}/guide.pdf")]
+pub(super) async fn call_guide(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    crate::web::rounds::guide_response(&state, id.into_inner(), lang_of(&req)).await
+}

@@ -1,0 +1,242 @@
+use actix_web::{get, post, put};
+
+use super::*;
+
+/// Assign an unrelated agency's evaluator to the mid-term or final evaluation (after a
+/// rectification: the re-evaluation of that stage).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), request_body = ops::evaluation::AssignInput, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+#[post("/projects/{id}/evaluations")]
+pub(super) async fn assign_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<ops::evaluation::AssignInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    let eid = db::run(&state.pool, move |c| {
+        ops::evaluation::assign(c, &s, &user.0, id, &input)
+    })
+    .await?;
+    Ok(created(eid))
+}
+
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>)))]
+#[get("/projects/{id}/evaluations")]
+pub(super) async fn project_evaluations(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let rows = db::run(&state.pool, move |c| {
+        let p = ops::award::find_visible_project(c, &user.0, id)?;
+        let officer = policy::allows(&user.0, Action::ManageRounds(p.bureau_id));
+        Ok(crate::db::evaluations::for_project(c, id)?
+            .into_iter()
+            .filter(|e| {
+                officer
+                    || e.status == crate::domain::evaluation::EvaluationStatus::Accepted
+                    || e.evaluator_id == user.0.id
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// The evaluator's assignments.
+#[utoipa::path(tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>)))]
+#[get("/evaluations")]
+pub(super) async fn my_evaluations(
+    user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if user.0.role != crate::domain::account::Role::Evaluator {
+        return Err(AppError::Forbidden);
+    }
+    let rows = db::run(&state.pool, move |c| {
+        crate::db::evaluations::for_evaluator(c, user.0.id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(|(r, _, _)| r).collect::<Vec<_>>()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EvaluationDetail {
+    evaluation: crate::db::evaluations::EvaluationRow,
+    content: crate::domain::evaluation::EvaluationContent,
+    files: Vec<crate::db::projects::FileMeta>,
+    /// What the rule engine decides as filed: (grade, consequence, renewal).
+    proposed: Option<(String, String, String)>,
+    /// What would stop the filing now (field, code).
+    problems: Vec<(String, String)>,
+}
+
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = EvaluationDetail), (status = 403)))]
+#[get("/evaluations/{id}")]
+pub(super) async fn get_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let out = db::run(&state.pool, move |c| {
+        let (ev, p) = ops::evaluation::find_visible(c, &user.0, id)?;
+        let rules = crate::db::rounds::find(c, p.round_id)?.rules();
+        let problems = if ev.status.editable() {
+            ops::evaluation::filing_problems(c, &ev, &p)?
+                .0
+                .iter()
+                .map(|e| (e.field.clone(), e.msg.key.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(EvaluationDetail {
+            proposed: ops::evaluation::proposed(&ev, &rules.grade_bands)
+                .map(|(g, c, r)| (g, c.as_str().to_string(), r.as_str().to_string())),
+            content: ev.content(),
+            files: crate::db::projects::evaluation_files(c, id)?,
+            evaluation: ev,
+            problems,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SaveEvaluation {
+    version: i32,
+    content: crate::domain::evaluation::EvaluationContent,
+}
+
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), request_body = SaveEvaluation, tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 403), (status = 409)))]
+#[put("/evaluations/{id}")]
+pub(super) async fn save_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<SaveEvaluation>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let version = db::run(&state.pool, move |c| {
+        ops::evaluation::save(c, &user.0, id, b.version, &b.content)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "version": version })))
+}
+
+/// Attach the agency's evaluation report (multipart `file`, PDF).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 422)))]
+#[post("/evaluations/{id}/report")]
+pub(super) async fn upload_evaluation_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: MultipartBody,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
+    let fid = db::run(&state.pool, move |c| {
+        ops::evaluation::upload_report(c, &user.0, id, &up.filename, &up.bytes)
+    })
+    .await?;
+    Ok(created(fid))
+}
+
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[post("/evaluations/{id}/submit")]
+pub(super) async fn submit_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::evaluation::submit(c, &s, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Accept (the consequence is applied; an override needs a reason) or return an evaluation.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), request_body = ops::evaluation::ReviewInput, tag = "evaluations", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[post("/evaluations/{id}/review")]
+pub(super) async fn review_evaluation(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<ops::evaluation::ReviewInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    let c = db::run(&state.pool, move |c| {
+        ops::evaluation::review(c, &s, &user.0, id, &input)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "consequence": c.as_str() })))
+}
+
+/// The evaluation summary (评估报告摘要) of an accepted evaluation as a PDF.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
+#[get("/evaluations/{id}/summary.pdf")]
+pub(super) async fn evaluation_summary_pdf(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    crate::web::evaluations::summary_response(&state, user.0, id.into_inner()).await
+}
+
+/// The completion certificate (结项证明) of a completed project as a PDF.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
+#[get("/projects/{id}/certificate.pdf")]
+pub(super) async fn completion_certificate_pdf(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    crate::web::evaluations::certificate_response(&state, user.0, id.into_inner()).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StartRenewal {
+    round_id: i64,
+}
+
+/// Start (or get) the renewal proposal (续期) of a completed project in a later open round
+/// of its bureau, pre-filled from the project.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), request_body = StartRenewal, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 409)))]
+#[post("/projects/{id}/renewal")]
+pub(super) async fn start_renewal(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<StartRenewal>,
+) -> Result<HttpResponse, AppError> {
+    let (id, round) = (id.into_inner(), body.into_inner().round_id);
+    let pid = db::run(&state.pool, move |c| {
+        ops::renewal::start(c, &user.0, id, round)
+    })
+    .await?;
+    Ok(created(pid))
+}
+
+/// Record a refund (追回) received from a terminated project, within what it owes.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), request_body = ops::evaluation::RefundInput, tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+#[post("/projects/{id}/refunds")]
+pub(super) async fn record_refund(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<ops::evaluation::RefundInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let rid = db::run(&state.pool, move |c| {
+        ops::evaluation::record_refund(c, &user.0, id, &input)
+    })
+    .await?;
+    Ok(created(rid))
+}

@@ -1,0 +1,230 @@
+use actix_web::{get, post};
+
+use super::*;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectQuery {
+    round_id: Option<i64>,
+}
+
+/// Projects the caller may see: an NGO its own, an officer the bureau's, an admin all.
+#[utoipa::path(params(ProjectQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ProjectRow>)))]
+#[get("/projects")]
+pub(super) async fn list_projects(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    q: Query<ProjectQuery>,
+) -> Result<HttpResponse, AppError> {
+    let f = crate::web::awards::project_filter(&user.0, q.round_id)?;
+    let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectDetail {
+    project: crate::db::projects::ProjectRow,
+    tranches: Vec<crate::db::projects::TrancheRow>,
+    payments: Vec<crate::db::projects::PaymentRow>,
+    files: Vec<crate::db::projects::FileMeta>,
+    agreement_signed_at: Option<chrono::NaiveDateTime>,
+    /// Refunds owed (at termination) and received.
+    refunds: Vec<crate::db::projects::RefundRow>,
+    /// Cumulative figures of the latest filed report.
+    latest: crate::domain::report::ReportContent,
+}
+
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = ProjectDetail), (status = 403), (status = 404)))]
+#[get("/projects/{id}")]
+pub(super) async fn get_project(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let out = db::run(&state.pool, move |c| {
+        let project = ops::award::find_visible_project(c, &user.0, id)?;
+        let reports = crate::db::projects::reports(c, id)?;
+        Ok(ProjectDetail {
+            project,
+            tranches: crate::db::projects::tranches(c, id)?,
+            payments: crate::db::projects::payments(c, id)?,
+            files: crate::db::projects::files(c, id)?,
+            agreement_signed_at: crate::db::projects::agreement_signed_at(c, id)?,
+            refunds: crate::db::projects::refunds(c, id)?,
+            latest: crate::db::projects::latest_filed(&reports).unwrap_or_default(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The award notice (立项通知书) as a PDF.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+#[get("/projects/{id}/award-notice.pdf")]
+pub(super) async fn project_award_notice(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    crate::web::awards::award_pdf_response(&state, user.0, id.into_inner(), false).await
+}
+
+/// The grant agreement (项目协议书) as a PDF.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+#[get("/projects/{id}/agreement.pdf")]
+pub(super) async fn project_agreement(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    crate::web::awards::award_pdf_response(&state, user.0, id.into_inner(), true).await
+}
+
+/// Record the signed agreement (multipart `file`: PDF, PNG or JPEG); the first tranche
+/// becomes releasable.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
+#[post("/projects/{id}/agreement")]
+pub(super) async fn record_agreement(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: MultipartBody,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
+    let s = state.settings.clone();
+    let fid = db::run(&state.pool, move |c| {
+        ops::execution::record_agreement(c, &s, &user.0, id, &up.filename, &up.bytes)
+    })
+    .await?;
+    Ok(created(fid))
+}
+
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project"), ("fid" = i64, Path, description = "Id of the project file")), tag = "projects", security(("bearer" = [])), responses((status = 200), (status = 404)))]
+#[get("/projects/{id}/files/{fid}")]
+pub(super) async fn project_file(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, fid) = path.into_inner();
+    crate::web::projects::file_response(&state, user.0, id, fid).await
+}
+
+/// Record a payment on a releasable tranche (never above what is left of the tranche or
+/// of the grant).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the payment tranche")), request_body = ops::execution::PaymentInput, tag = "projects", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+#[post("/tranches/{id}/payments")]
+pub(super) async fn record_payment(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<ops::execution::PaymentInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    let pid = db::run(&state.pool, move |c| {
+        ops::execution::record_payment(c, &s, &user.0, id, &input)
+    })
+    .await?;
+    Ok(created(pid))
+}
+
+/// Totals (grants, payments, spending, beneficiaries by group) and projects at risk of a
+/// round.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::dashboard::Dashboard), (status = 403)))]
+#[get("/rounds/{id}/dashboard")]
+pub(super) async fn round_dashboard(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let d = db::run(&state.pool, move |c| {
+        crate::queries::dashboard::for_round(c, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+/// The same for every project of the officer's bureau.
+#[utoipa::path(tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::dashboard::Dashboard), (status = 403)))]
+#[get("/dashboard/projects")]
+pub(super) async fn bureau_dashboard(
+    user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let d = db::run(&state.pool, move |c| crate::queries::dashboard::for_bureau(c, &user.0)).await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+/// The project ledger (项目台账) of a round as xlsx.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200)))]
+#[get("/rounds/{id}/ledger.xlsx")]
+pub(super) async fn ledger_xlsx(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    crate::web::projects::export_response(
+        &state,
+        user.0,
+        id.into_inner(),
+        lang_of(&req),
+        crate::web::projects::Export::LedgerXlsx,
+    )
+    .await
+}
+
+/// The project ledger of a round as CSV (UTF-8 with a BOM).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200)))]
+#[get("/rounds/{id}/ledger.csv")]
+pub(super) async fn ledger_csv(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    crate::web::projects::export_response(
+        &state,
+        user.0,
+        id.into_inner(),
+        lang_of(&req),
+        crate::web::projects::Export::LedgerCsv,
+    )
+    .await
+}
+
+/// Beneficiary totals by group of a round as CSV.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200)))]
+#[get("/rounds/{id}/beneficiaries.csv")]
+pub(super) async fn beneficiaries_csv(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    crate::web::projects::export_response(
+        &state,
+        user.0,
+        id.into_inner(),
+        lang_of(&req),
+        crate::web::projects::Export::BeneficiariesCsv,
+    )
+    .await
+}
+
+/// The funded projects of a round with grants and people served so far (no sign-in).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the finalised round")), tag = "projects", responses((status = 200, body = Vec<crate::queries::dashboard::PublicProject>), (status = 404)))]
+#[get("/results/{id}")]
+pub(super) async fn public_results(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (_, rows) = db::run(&state.pool, move |c| crate::queries::dashboard::public_results(c, id)).await?;
+    Ok(HttpResponse::Ok().json(rows))
+}

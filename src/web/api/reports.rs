@@ -1,0 +1,173 @@
+use actix_web::{get, post, put};
+
+use super::*;
+
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ReportRow>)))]
+#[get("/projects/{id}/reports")]
+pub(super) async fn list_reports(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let rows = db::run(&state.pool, move |c| {
+        ops::execution::load(c, &user.0, id)?;
+        crate::db::projects::reports(c, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StartReport {
+    /// The milestone of the plan (index in the proposal's milestones).
+    milestone: Option<usize>,
+    /// Or a month, `YYYY-MM`, for a monthly report.
+    month: Option<String>,
+}
+
+/// Start the report of a milestone or a month (or get the existing one), pre-filled with
+/// the cumulative figures of the last filed report.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), request_body = StartReport, tag = "reports", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 409)))]
+#[post("/projects/{id}/reports")]
+pub(super) async fn start_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<StartReport>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let b = body.into_inner();
+    let target = crate::web::projects::target_of(b.milestone, b.month.as_deref())?;
+    let rid = db::run(&state.pool, move |c| {
+        ops::execution::start_report(c, &user.0, id, target)
+    })
+    .await?;
+    Ok(created(rid))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportDetail {
+    report: crate::db::projects::ReportRow,
+    content: crate::domain::report::ReportContent,
+    files: Vec<crate::db::projects::FileMeta>,
+    /// What would stop its submission now (field, code).
+    problems: Vec<(String, String)>,
+}
+
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the progress report")), tag = "reports", security(("bearer" = [])), responses((status = 200, body = ReportDetail), (status = 403)))]
+#[get("/reports/{id}")]
+pub(super) async fn get_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let out = db::run(&state.pool, move |c| {
+        let (r, p, plan) = ops::execution::find_report(c, &user.0, id)?;
+        let problems = if r.status.editable() {
+            ops::execution::submission_problems(c, &r, &p, &plan)?
+                .0
+                .iter()
+                .map(|e| (e.field.clone(), e.msg.key.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(ReportDetail {
+            content: r.content(),
+            files: crate::db::projects::files(c, p.id)?
+                .into_iter()
+                .filter(|f| f.report_id == Some(id))
+                .collect(),
+            report: r,
+            problems,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SaveReport {
+    version: i32,
+    content: crate::domain::report::ReportContent,
+}
+
+/// Save a draft (or a returned report); checked in full on submission.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the progress report")), request_body = SaveReport, tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[put("/reports/{id}")]
+pub(super) async fn save_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<SaveReport>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let version = db::run(&state.pool, move |c| {
+        ops::execution::save_report(c, &user.0, id, b.version, &b.content)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "version": version })))
+}
+
+/// Submit a report: every check at once, field by field.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the progress report")), tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[post("/reports/{id}/submit")]
+pub(super) async fn submit_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::execution::submit_report(c, &s, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReviewReport {
+    accept: bool,
+    /// Required when returning.
+    #[serde(default)]
+    comment: String,
+}
+
+/// Accept a submitted report, or return it with comments.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the progress report")), request_body = ReviewReport, tag = "reports", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[post("/reports/{id}/review")]
+pub(super) async fn review_report(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<ReviewReport>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b, s) = (id.into_inner(), body.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::execution::review_report(c, &s, &user.0, id, b.accept, &b.comment)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Attach evidence to an editable report (multipart `file`: photo, sign-in sheet or PDF).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the progress report")), tag = "reports", security(("bearer" = [])), responses((status = 201), (status = 409), (status = 422)))]
+#[post("/reports/{id}/evidence")]
+pub(super) async fn upload_evidence(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: MultipartBody,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let up = payload
+        .read(state.settings.upload_max_bytes, Sender::Bearer)
+        .await?;
+    let fid = db::run(&state.pool, move |c| {
+        ops::execution::upload_evidence(c, &user.0, id, &up.filename, &up.bytes)
+    })
+    .await?;
+    Ok(created(fid))
+}

@@ -1,0 +1,201 @@
+use actix_web::{get, post, put};
+
+use super::*;
+
+/// A round's settings. Money in fen, times in RFC 3339 (stored in UTC).
+#[derive(Deserialize, ToSchema)]
+pub struct RoundInput {
+    title: String,
+    year: i32,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    total_budget_fen: i64,
+    #[serde(default)]
+    min_grant_fen: i64,
+    #[serde(default)]
+    max_grant_fen: i64,
+    opens_at: Option<chrono::DateTime<chrono::Utc>>,
+    closes_at: Option<chrono::DateTime<chrono::Utc>>,
+    review_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// The defaults of DESIGN §2.1 when absent.
+    rules: Option<RoundRules>,
+    /// The version read (for PUT); a newer one on the server is a 409.
+    version: Option<i32>,
+}
+
+pub(super) fn utc(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<chrono::NaiveDateTime> {
+    use chrono::SubsecRound;
+    t.map(|t| t.naive_utc().trunc_subsecs(6))
+}
+
+impl RoundInput {
+    fn into_parts(self) -> Result<(RoundCore, RoundRules), AppError> {
+        let mut e = FieldErrors::new();
+        for (field, v) in [
+            ("total_budget_fen", self.total_budget_fen),
+            ("min_grant_fen", self.min_grant_fen),
+            ("max_grant_fen", self.max_grant_fen),
+        ] {
+            crate::domain::money::check_field(&mut e, field, Fen(v));
+        }
+        e.into_result()?;
+        let core = RoundCore {
+            title: self.title.trim().to_string(),
+            year: self.year,
+            description: self.description,
+            total_budget: Fen(self.total_budget_fen),
+            min_grant: Fen(self.min_grant_fen),
+            max_grant: Fen(self.max_grant_fen),
+            opens_at: utc(self.opens_at),
+            closes_at: utc(self.closes_at),
+            review_due: utc(self.review_due),
+        };
+        Ok((core, self.rules.unwrap_or_default()))
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoundDetail {
+    round: RoundRow,
+    rules: RoundRules,
+    bureau: String,
+    /// Why a draft cannot open yet (empty: it can).
+    publish_problems: Vec<serde_json::Value>,
+}
+
+pub(super) fn round_detail(v: crate::web::rounds::RoundView, lang: Lang) -> RoundDetail {
+    let problems = if v.round.status == RoundStatus::Draft {
+        ops::rounds::publish_problems(&v.round.core(), &v.rules, crate::db::now())
+            .0
+            .iter()
+            .map(|e| serde_json::json!({"field": e.field, "code": e.msg.key.rsplit('.').next(), "message": e.msg.render(lang)}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    RoundDetail {
+        round: v.round,
+        rules: v.rules,
+        bureau: v.bureau,
+        publish_problems: problems,
+    }
+}
+
+/// The rounds of the officer's bureau, newest first.
+#[utoipa::path(tag = "rounds", security(("bearer" = [])), responses((status = 200, body = Vec<RoundRow>)))]
+#[get("/rounds")]
+pub(super) async fn list_rounds(
+    user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let bureau = user.0.bureau_id.ok_or(AppError::Forbidden)?;
+    policy::require(&user.0, Action::ManageRounds(bureau))?;
+    Ok(HttpResponse::Ok().json(
+        db::run(&state.pool, move |c| {
+            crate::db::rounds::for_bureau(c, bureau)
+        })
+        .await?,
+    ))
+}
+
+/// Start a draft round for the officer's bureau.
+#[utoipa::path(request_body = RoundInput, tag = "rounds", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
+#[post("/rounds")]
+pub(super) async fn create_round(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    body: Json<RoundInput>,
+) -> Result<HttpResponse, AppError> {
+    let (core, rules) = body.into_inner().into_parts()?;
+    let id = db::run(&state.pool, move |c| {
+        ops::rounds::create(c, &user.0, &core, &rules)
+    })
+    .await?;
+    Ok(created(id))
+}
+
+/// A round of the officer's bureau, with what still keeps a draft from opening.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "rounds", security(("bearer" = [])), responses((status = 200, body = RoundDetail), (status = 403), (status = 404)))]
+#[get("/rounds/{id}")]
+pub(super) async fn get_round(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let v = db::run(&state.pool, move |c| {
+        let r = ops::rounds::find_managed(c, &user.0, id)?;
+        crate::web::rounds::RoundView::load(c, r)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(round_detail(v, lang_of(&req))))
+}
+
+/// Replace a draft's settings.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), request_body = RoundInput, tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[put("/rounds/{id}")]
+pub(super) async fn update_round(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<RoundInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let version = body
+        .version
+        .ok_or_else(|| FieldErrors::single("version", "field.required"))?;
+    let (core, rules) = body.into_parts()?;
+    db::run(&state.pool, move |c| {
+        ops::rounds::update(c, &user.0, id, version, &core, &rules)
+    })
+    .await?;
+    Ok(ok())
+}
+
+/// Open the round for applications (checks the whole configuration; freezes the rules).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[post("/rounds/{id}/publish")]
+pub(super) async fn publish_round(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, settings) = (id.into_inner(), state.settings.clone());
+    db::run(&state.pool, move |c| {
+        ops::rounds::publish(c, &settings, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeadlinesBody {
+    closes_at: chrono::DateTime<chrono::Utc>,
+    review_due: chrono::DateTime<chrono::Utc>,
+    reason: String,
+}
+
+/// Move the deadlines of a published round, with a reason.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), request_body = DeadlinesBody, tag = "rounds", security(("bearer" = [])), responses((status = 200), (status = 409), (status = 422)))]
+#[post("/rounds/{id}/deadlines")]
+pub(super) async fn move_deadlines(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<DeadlinesBody>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let settings = state.settings.clone();
+    let (closes, review) = (
+        utc(Some(b.closes_at)).expect("some"),
+        utc(Some(b.review_due)).expect("some"),
+    );
+    db::run(&state.pool, move |c| {
+        ops::rounds::move_deadlines(c, &settings, &user.0, id, closes, review, &b.reason)
+    })
+    .await?;
+    Ok(ok())
+}
