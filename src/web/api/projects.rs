@@ -156,7 +156,10 @@ pub(super) async fn bureau_dashboard(
     user: ApiUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let d = db::run(&state.pool, move |c| crate::queries::dashboard::for_bureau(c, &user.0)).await?;
+    let d = db::run(&state.pool, move |c| {
+        crate::queries::dashboard::for_bureau(c, &user.0)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(d))
 }
 
@@ -225,6 +228,9 @@ pub(super) async fn public_results(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (_, rows) = db::run(&state.pool, move |c| crate::queries::dashboard::public_results(c, id)).await?;
+    let (_, rows) = db::run(&state.pool, move |c| {
+        crate::queries::dashboard::public_results(c, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(rows))
 }

@@ -199,8 +199,12 @@ pub(super) async fn ranking(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    Ok(HttpResponse::Ok()
-        .json(db::run(&state.pool, move |c| crate::queries::decision::compute(c, &user.0, id)).await?))
+    Ok(HttpResponse::Ok().json(
+        db::run(&state.pool, move |c| {
+            crate::queries::decision::compute(c, &user.0, id)
+        })
+        .await?,
+    ))
 }
 
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200)))]
