@@ -2038,41 +2038,21 @@ async fn list_projects(
     Ok(HttpResponse::Ok().json(rows))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ProjectDetail {
-    project: crate::db::projects::ProjectRow,
-    tranches: Vec<crate::db::projects::TrancheRow>,
-    payments: Vec<crate::db::projects::PaymentRow>,
-    files: Vec<crate::db::projects::FileMeta>,
-    agreement_signed_at: Option<chrono::NaiveDateTime>,
-    /// Refunds owed (at termination) and received.
-    refunds: Vec<crate::db::projects::RefundRow>,
-    /// Cumulative figures of the latest filed report.
-    latest: crate::domain::report::ReportContent,
-}
-
-#[utoipa::path(get, path = "/api/v1/projects/{id}", params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = ProjectDetail), (status = 403), (status = 404)))]
+/// The project with plan against actual: tranches and what was paid on each, payments,
+/// files, milestones, beneficiary groups, budget lines, totals, refunds, the evaluations the
+/// caller may see, and the outcome; the figures of the project page.
+#[utoipa::path(get, path = "/api/v1/projects/{id}", params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::projects::ProjectDetail), (status = 403), (status = 404)))]
 async fn get_project(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let out = db::run(&state.pool, move |c| {
-        let project = ops::award::find_visible_project(c, &user.0, id)?;
-        let reports = crate::db::projects::reports(c, id)?;
-        Ok(ProjectDetail {
-            project,
-            tranches: crate::db::projects::tranches(c, id)?,
-            payments: crate::db::projects::payments(c, id)?,
-            files: crate::db::projects::files(c, id)?,
-            agreement_signed_at: crate::db::projects::agreement_signed_at(c, id)?,
-            refunds: crate::db::projects::refunds(c, id)?,
-            latest: crate::db::projects::latest_filed(&reports).unwrap_or_default(),
-        })
+    let v = db::run(&state.pool, move |c| {
+        crate::queries::projects::project(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(crate::queries::projects::ProjectDetail::from(&v)))
 }
 
 /// The award notice (立项通知书) as a PDF.
@@ -2414,7 +2394,9 @@ async fn assign_evaluation(
     Ok(created(eid))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{id}/evaluations", params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>)))]
+/// The evaluations of a project the caller may see: the bureau's officers all, an evaluator
+/// their own, everyone who reads the project the accepted ones.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/evaluations", params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::evaluations::EvaluationSummary>)))]
 async fn project_evaluations(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -2422,16 +2404,7 @@ async fn project_evaluations(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |c| {
-        let p = ops::award::find_visible_project(c, &user.0, id)?;
-        let officer = policy::allows(&user.0, Action::ManageRounds(p.bureau_id));
-        Ok(crate::db::evaluations::for_project(c, id)?
-            .into_iter()
-            .filter(|e| {
-                officer
-                    || e.status == crate::domain::evaluation::EvaluationStatus::Accepted
-                    || e.evaluator_id == user.0.id
-            })
-            .collect::<Vec<_>>())
+        crate::queries::evaluations::for_project(c, &user.0, id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows))
