@@ -7,12 +7,8 @@ use yichuang::domain::money::Fen;
 
 use crate::dual;
 use crate::evaluation::{accept, agency, assign, file, sign};
-use crate::execution::awarded;
+use crate::execution::{awarded, detail, put_report, PNG};
 use crate::helpers::{spawn, Backend, TestApp, PASSWORD};
-
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
-];
 
 /// The text of each cell of the table row with this id.
 fn row(html: &str, id: &str) -> Vec<String> {
@@ -60,23 +56,14 @@ async fn page_of(app: &TestApp, email: &str, project: i64) -> String {
     html
 }
 
-async fn detail(app: &TestApp, token: &str, project: i64) -> Value {
-    let (s, v) = app
-        .get(&format!("/api/v1/projects/{project}"), Some(token))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v
-}
-
 async fn page_and_api_show_the_same_figures(b: Backend) {
     let app = spawn(b).await;
     let a = awarded(&app).await;
     let (project, ngo, o) = (a.projects[0], &a.members[0], &a.officer);
     sign(&app, o, project).await;
-    let (_, d) = app
-        .get(&format!("/api/v1/projects/{project}"), Some(o))
-        .await;
-    let first = d["tranches"][0]["id"].as_i64().unwrap();
+    let first = detail(&app, o, project).await["tranches"][0]["id"]
+        .as_i64()
+        .unwrap();
     let today = yichuang::db::today().to_string();
     let (s, v) = app
         .post(
@@ -106,14 +93,7 @@ async fn page_and_api_show_the_same_figures(b: Backend) {
                      {"line": 3, "spent": 300_000, "over_reason": ""}],
         "narrative": "开展入户探访 6 次。",
     });
-    let (s, v) = app
-        .api(
-            reqwest::Method::PUT,
-            &format!("/api/v1/reports/{report}"),
-            Some(ngo),
-            Some(json!({"version": 1, "content": content})),
-        )
-        .await;
+    let (s, v) = put_report(&app, ngo, report, content).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, _) = app
         .upload(
