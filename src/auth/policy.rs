@@ -58,6 +58,15 @@ pub enum Action {
         org: i64,
         bureau: i64,
     },
+    /// Read an evaluation of a project of `bureau` that the actor may read already
+    /// (`ops::award::find_visible_project`): the bureau's officers and the evaluation's own
+    /// evaluator always; everyone else who reads the project (its NGO, admins, the
+    /// project's other evaluators) once it is accepted.
+    ViewEvaluation {
+        bureau: i64,
+        evaluator: i64,
+        accepted: bool,
+    },
 }
 
 fn is_member(actor: &Actor, org: OrgRef) -> bool {
@@ -94,6 +103,15 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         Action::OwnReview(reviewer) => actor.role == Role::Reviewer && actor.id == reviewer,
         Action::ViewProject { org, bureau } => {
             actor.role == Role::Admin || allows(actor, Action::ViewProposal { org, bureau })
+        }
+        Action::ViewEvaluation {
+            bureau,
+            evaluator,
+            accepted,
+        } => {
+            accepted
+                || allows(actor, Action::ManageRounds(bureau))
+                || (actor.role == Role::Evaluator && actor.id == evaluator)
         }
     }
 }
@@ -259,6 +277,36 @@ mod tests {
         assert!(!allows(&officer, project));
         assert!(!allows(&actor(Role::Reviewer, None), project));
         assert!(!allows(&actor(Role::Evaluator, Some(20)), project));
+    }
+
+    #[test]
+    fn an_evaluation_is_read_by_its_officers_and_evaluator_then_by_all_once_accepted() {
+        let open = |evaluator| Action::ViewEvaluation {
+            bureau: 3,
+            evaluator,
+            accepted: false,
+        };
+        let mut officer = actor(Role::Officer, None);
+        officer.bureau_id = Some(3);
+        assert!(allows(&officer, open(7)));
+        officer.bureau_id = Some(4);
+        assert!(!allows(&officer, open(7)), "another bureau");
+        let evaluator = actor(Role::Evaluator, Some(20)); // id 1
+        assert!(allows(&evaluator, open(1)));
+        assert!(!allows(&evaluator, open(7)), "someone else's");
+        assert!(
+            !allows(&actor(Role::Ngo, Some(10)), open(1)),
+            "id 1, not an evaluator"
+        );
+        assert!(!allows(&actor(Role::Admin, None), open(7)));
+        let accepted = Action::ViewEvaluation {
+            bureau: 3,
+            evaluator: 7,
+            accepted: true,
+        };
+        for r in [Role::Ngo, Role::Evaluator, Role::Admin] {
+            assert!(allows(&actor(r, Some(10)), accepted));
+        }
     }
 
     #[test]

@@ -42,6 +42,23 @@ impl EvaluationRow {
     pub fn content(&self) -> EvaluationContent {
         self.content_json.0.clone()
     }
+    pub fn accepted(&self) -> bool {
+        self.status == EvaluationStatus::Accepted
+    }
+}
+
+/// The accepted evaluation of a stage that stands, among a project's evaluations (in id
+/// order): the latest, as a re-evaluation replaces the one that asked for rectification.
+pub fn accepted_of(rows: &[EvaluationRow], stage: Stage) -> Option<&EvaluationRow> {
+    rows.iter().rfind(|e| e.stage == stage && e.accepted())
+}
+
+/// The accepted final evaluation of a project, if any.
+pub fn accepted_final(
+    conn: &mut DbConn,
+    project_id: i64,
+) -> Result<Option<EvaluationRow>, AppError> {
+    Ok(accepted_of(&for_project(conn, project_id)?, Stage::Final).cloned())
 }
 
 type Cols = (

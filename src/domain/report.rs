@@ -22,6 +22,23 @@ str_enum!(
     }
 );
 
+impl BeneficiaryGroup {
+    /// The group a planned beneficiary line of a proposal counts towards. The proposal form
+    /// takes the category as free text, and stored plans carry either the group's code or
+    /// its label (the Chinese one, as the demo writes it, or the English one); a category
+    /// that names no group counts towards none.
+    pub fn of_planned(category: &str) -> Option<BeneficiaryGroup> {
+        let c = category.trim();
+        BeneficiaryGroup::parse(c).or_else(|| {
+            BeneficiaryGroup::ALL.iter().copied().find(|g| {
+                [crate::i18n::Lang::Zh, crate::i18n::Lang::En]
+                    .iter()
+                    .any(|l| crate::i18n::t(*l, g.label_key()).eq_ignore_ascii_case(c))
+            })
+        })
+    }
+}
+
 str_enum!(
     /// A milestone report (per milestone of the plan) or an optional monthly report.
     ReportKind { Milestone = "milestone", Monthly = "monthly" }
@@ -688,6 +705,21 @@ pub fn check_refund(amount: Fen, owed: Fen, refunded: Fen) -> Result<(), Msg> {
 mod figure_tests {
     use super::*;
     use crate::domain::proposal::BudgetCategory;
+
+    #[test]
+    fn planned_categories_match_their_group_by_code_or_label() {
+        use BeneficiaryGroup as G;
+        assert_eq!(G::of_planned("elderly"), Some(G::Elderly));
+        assert_eq!(G::of_planned(" migrant_workers "), Some(G::MigrantWorkers));
+        assert_eq!(G::of_planned("老年人"), Some(G::Elderly));
+        assert_eq!(G::of_planned("儿童青少年"), Some(G::Youth));
+        assert_eq!(G::of_planned("外来务工人员"), Some(G::MigrantWorkers));
+        assert_eq!(G::of_planned("people with disabilities"), Some(G::Disabled));
+        assert_eq!(G::of_planned("其他"), Some(G::Other));
+        assert_eq!(G::of_planned("儿童"), None, "not a group's label");
+        assert_eq!(G::of_planned("Elderly people"), None);
+        assert_eq!(G::of_planned(""), None);
+    }
 
     #[test]
     fn figures_add_up_and_flag_risks() {

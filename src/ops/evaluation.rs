@@ -187,8 +187,7 @@ pub fn assign(
     })
 }
 
-/// An evaluation the actor may read: its evaluator, the bureau's officers, and the NGO once
-/// it is accepted.
+/// An evaluation the actor may read (`Action::ViewEvaluation`) of a project they may read.
 #[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn find_visible(
     conn: &mut DbConn,
@@ -196,12 +195,8 @@ pub fn find_visible(
     id: i64,
 ) -> Result<(EvaluationRow, ProjectRow), AppError> {
     let ev = evaluations::find(conn, id)?;
-    let p = projects::project(conn, ev.project_id)?;
-    let officer = policy::allows(actor, Action::ManageRounds(p.bureau_id));
-    let own = actor.role == Role::Evaluator && actor.id == ev.evaluator_id;
-    let ngo = policy::allows(actor, Action::EditProposal(p.org_id))
-        && ev.status == EvaluationStatus::Accepted;
-    if !(officer || own || ngo) {
+    let p = super::award::find_visible_project(conn, actor, ev.project_id)?;
+    if !crate::queries::evaluations::visible(actor, &p, &ev) {
         return Err(AppError::Forbidden);
     }
     Ok((ev, p))

@@ -62,19 +62,17 @@ fn check_file(bytes: &[u8]) -> Result<&'static str, AppError> {
 /// What the tranche conditions know of a project today: the signed agreement and the
 /// accepted evaluations that passed.
 fn tranche_facts(c: &mut DbConn, project_id: i64) -> Result<TrancheFacts, AppError> {
-    let accepted =
-        |stage: &str, consequence: &str, all: &[crate::db::evaluations::EvaluationRow]| {
-            all.iter().any(|e| {
-                e.stage.as_str() == stage
-                    && e.status == crate::domain::evaluation::EvaluationStatus::Accepted
-                    && e.consequence.as_deref() == Some(consequence)
-            })
-        };
+    use crate::db::evaluations::accepted_of;
+    use crate::domain::evaluation::{Consequence, Stage};
     let all = crate::db::evaluations::for_project(c, project_id)?;
+    let passed = |stage, consequence: Consequence| {
+        accepted_of(&all, stage)
+            .is_some_and(|e| e.consequence.as_deref() == Some(consequence.as_str()))
+    };
     Ok(TrancheFacts {
         agreement_signed: projects::agreement_signed_at(c, project_id)?.is_some(),
-        midterm_passed: accepted("midterm", "release_midterm", &all),
-        final_passed: accepted("final", "complete", &all),
+        midterm_passed: passed(Stage::Midterm, Consequence::ReleaseMidterm),
+        final_passed: passed(Stage::Final, Consequence::Complete),
     })
 }
 

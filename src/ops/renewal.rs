@@ -27,12 +27,7 @@ pub fn renewal_of(conn: &mut DbConn, project_id: i64) -> Result<Option<Renewal>,
 /// The final evaluation's score (tenths) and grade of a project.
 #[tracing::instrument(skip_all, fields(project_id))]
 pub fn final_result(conn: &mut DbConn, project_id: i64) -> Result<Option<(i32, String)>, AppError> {
-    Ok(evaluations::for_project(conn, project_id)?
-        .into_iter()
-        .rfind(|e| {
-            e.stage == crate::domain::evaluation::Stage::Final
-                && e.status == crate::domain::evaluation::EvaluationStatus::Accepted
-        })
+    Ok(evaluations::accepted_final(conn, project_id)?
         .and_then(|e| Some((e.total_tenths?, e.grade?))))
 }
 

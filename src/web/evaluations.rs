@@ -617,13 +617,7 @@ pub async fn certificate_response(
             .sum::<Fen>()
             .0;
         let latest = projects::latest_filed(&projects::reports(c, id)?).unwrap_or_default();
-        let final_eval = evaluations::for_project(c, id)?
-            .into_iter()
-            .rfind(|e| {
-                e.stage == crate::domain::evaluation::Stage::Final
-                    && e.status == crate::domain::evaluation::EvaluationStatus::Accepted
-            })
-            .ok_or(AppError::NotFound)?;
+        let final_eval = evaluations::accepted_final(c, id)?.ok_or(AppError::NotFound)?;
         Ok((p, bureau, uscc, paid, latest, final_eval))
     })
     .await?;

@@ -12,9 +12,8 @@ use serde::Deserialize;
 use super::{file_download, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{Action, Actor};
-use crate::db::audit::AuditRow;
-use crate::db::projects::{self, FileMeta, PaymentRow, ProjectRow, ReportRow, TrancheRow};
-use crate::db::{self, audit};
+use crate::db;
+use crate::db::projects::{self, FileMeta, ProjectRow, ReportRow};
 use crate::domain::money::Fen;
 use crate::domain::proposal::ProposalContent;
 use crate::domain::report::{BeneficiaryGroup, GroupCount, ReportContent, SpendLine};
@@ -22,6 +21,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::ops;
 use crate::ops::execution::{PaymentInput, ReportTarget};
+use crate::queries::projects::{ProgressPoint, ProjectView};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/projects/{id}", web::get().to(project))
@@ -46,241 +46,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/results/{id}", web::get().to(public_results));
 }
 
-/// One milestone of the plan against its report.
-pub struct MilestoneRow {
-    pub index: usize,
-    pub due: chrono::NaiveDate,
-    pub title: String,
-    pub target: i64,
-    pub report: Option<(i64, String)>,
-    pub actual_unique: Option<i64>,
-    pub overdue: bool,
-}
-
-/// One line of the budget against spending.
-pub struct SpendRow {
-    pub item: String,
-    pub category: String,
-    pub source: String,
-    pub budget_fen: i64,
-    pub spent_fen: i64,
-    pub over: bool,
-}
-
-/// Everything the project page shows.
-pub struct ProjectView {
-    pub p: ProjectRow,
-    pub plan: ProposalContent,
-    pub tranches: Vec<TrancheRow>,
-    pub payments: Vec<PaymentRow>,
-    pub files: Vec<FileMeta>,
-    pub reports: Vec<ReportRow>,
-    pub milestones: Vec<MilestoneRow>,
-    /// (group label, planned unique, actual unique, actual person-times)
-    pub groups: Vec<(String, i64, i64, i64)>,
-    pub spending: Vec<SpendRow>,
-    pub paid_fen: i64,
-    pub spent_grant_fen: i64,
-    pub spent_matching_fen: i64,
-    pub agreement_signed: Option<chrono::NaiveDateTime>,
-    pub months: Vec<(i32, u32)>,
-    pub beneficiaries_svg: String,
-    pub spending_svg: String,
-    pub history: Vec<AuditRow>,
-    pub evaluations: Vec<crate::db::evaluations::EvaluationRow>,
-    /// For the officer: evaluators to assign (id, name, agency id, agency name).
-    pub evaluators: Vec<(i64, String, i64, String)>,
-    /// (rectify until, renewal, final grade)
-    pub outcome: (Option<chrono::NaiveDate>, Option<String>, Option<String>),
-    /// For the NGO of a completed project that may renew: the bureau's open rounds (id,
-    /// title).
-    pub renewal_rounds: Vec<(i64, String)>,
-    pub refunds: Vec<crate::db::projects::RefundRow>,
-}
-
-impl ProjectView {
-    fn refund_sum(&self, kind: &str) -> i64 {
-        self.refunds
-            .iter()
-            .filter(|r| r.kind.as_str() == kind)
-            .map(|r| Fen(r.amount_fen))
-            .sum::<Fen>()
-            .0
-    }
-    pub fn refund_outstanding(&self) -> bool {
-        self.refund_sum("paid") < self.refund_sum("owed")
-    }
-    pub fn refund_text(&self, kind: &str) -> String {
-        Fen(self.refund_sum(kind)).to_string()
-    }
-}
-
-pub fn load_project(
-    c: &mut db::DbConn,
-    actor: &Actor,
-    id: i64,
-    lang: crate::i18n::Lang,
-) -> Result<ProjectView, AppError> {
-    let (p, plan) = ops::execution::load(c, actor, id)?;
-    let tranches = projects::tranches(c, id)?;
-    let payments = projects::payments(c, id)?;
-    let files = projects::files(c, id)?;
-    let reports = projects::reports(c, id)?;
-    let latest = projects::latest_filed(&reports).unwrap_or_default();
-    let today = db::today();
-    let milestones = ops::execution::milestones(&plan)
-        .into_iter()
-        .map(|(index, due, title, target)| {
-            let r = reports
-                .iter()
-                .find(|r| r.milestone_index == Some(index as i32));
-            let filed = r.is_some_and(|r| r.status.filed());
-            MilestoneRow {
-                index,
-                due,
-                title,
-                target,
-                report: r.map(|r| (r.id, r.status.to_string())),
-                actual_unique: r
-                    .filter(|r| r.status.filed())
-                    .map(|r| r.content().unique_total()),
-                overdue: !filed && due < today,
-            }
-        })
-        .collect();
-    let t = |k: &str| crate::i18n::t(lang, k).to_string();
-    let groups = BeneficiaryGroup::ALL
-        .iter()
-        .map(|g| {
-            let label = t(g.label_key());
-            let zh = crate::i18n::t(crate::i18n::Lang::Zh, g.label_key());
-            let planned = plan
-                .beneficiaries
-                .iter()
-                .filter(|b| b.category == zh || b.category == g.as_str())
-                .map(|b| b.unique_people)
-                .sum();
-            let times = latest
-                .beneficiaries
-                .iter()
-                .filter(|b| b.group == g.as_str())
-                .map(|b| b.person_times)
-                .sum();
-            (label, planned, latest.unique_of(g.as_str()), times)
-        })
-        .collect();
-    let spending: Vec<SpendRow> = plan
-        .budget
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let spent = latest.spent_on(i);
-            SpendRow {
-                item: l.item.clone(),
-                category: t(l.category.label_key()),
-                source: t(l.source.label_key()),
-                budget_fen: l.amount.0,
-                spent_fen: spent.0,
-                over: spent > l.amount,
-            }
-        })
-        .collect();
-    let (spent_grant, spent_matching) = latest.spent_by_source(&plan.budget);
-    let filed: Vec<&ReportRow> = reports.iter().filter(|r| r.status.filed()).collect();
-    let x: Vec<String> = filed.iter().map(|r| r.period_end.to_string()).collect();
-    let beneficiaries_svg = crate::charts::line_chart(
-        &t("project.chart_beneficiaries"),
-        &x,
-        &[
-            crate::charts::Series {
-                name: t("project.unique"),
-                points: filed
-                    .iter()
-                    .map(|r| (r.period_end.to_string(), r.content().unique_total()))
-                    .collect(),
-            },
-            crate::charts::Series {
-                name: t("project.person_times"),
-                points: filed
-                    .iter()
-                    .map(|r| (r.period_end.to_string(), r.content().person_times_total()))
-                    .collect(),
-            },
-        ],
-        640,
-        280,
-    );
-    let spending_svg = crate::charts::planned_vs_actual(
-        &t("project.chart_spending"),
-        &spending
-            .iter()
-            .map(|s| (s.item.clone(), s.budget_fen, s.spent_fen))
-            .collect::<Vec<_>>(),
-        &t("project.budget"),
-        &t("project.spent"),
-        true,
-        640,
-        (80 + 36 * spending.len() as u32).max(200),
-    );
-    let staff = policy_staff(actor, &p);
-    let evaluations = crate::db::evaluations::for_project(c, id)?
-        .into_iter()
-        .filter(|e| {
-            staff
-                || e.status == crate::domain::evaluation::EvaluationStatus::Accepted
-                || e.evaluator_id == actor.id
-        })
-        .collect();
-    let evaluators = if staff {
-        crate::db::evaluations::evaluators(c)?
-    } else {
-        Vec::new()
-    };
-    let outcome = projects::outcome(c, id)?;
-    let member = crate::auth::policy::allows(actor, Action::EditProposal(p.org_id));
-    let renewal_rounds = if member && ops::renewal::renewal_of(c, id)?.is_some() {
-        crate::db::rounds::for_bureau(c, p.bureau_id)?
-            .into_iter()
-            .filter(|r| r.id != p.round_id && r.accepting(db::now()))
-            .map(|r| (r.id, r.title))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(ProjectView {
-        refunds: projects::refunds(c, id)?,
-        renewal_rounds,
-        evaluations,
-        evaluators,
-        outcome,
-        paid_fen: payments.iter().map(|x| Fen(x.amount_fen)).sum::<Fen>().0,
-        spent_grant_fen: spent_grant.0,
-        spent_matching_fen: spent_matching.0,
-        agreement_signed: projects::agreement_signed_at(c, id)?,
-        months: ops::execution::report_months(&p),
-        history: if staff {
-            audit::for_entity(c, "project", id, 100)?
-        } else {
-            Vec::new()
-        },
-        tranches,
-        payments,
-        files,
-        reports,
-        milestones,
-        groups,
-        spending,
-        beneficiaries_svg,
-        spending_svg,
-        plan,
-        p,
-    })
-}
-
-fn policy_staff(actor: &Actor, p: &ProjectRow) -> bool {
-    crate::auth::policy::allows(actor, Action::ManageRounds(p.bureau_id))
-}
-
 #[derive(Template)]
 #[template(path = "projects/show.html")]
 struct ProjectPage {
@@ -289,8 +54,8 @@ struct ProjectPage {
     errors: FormErrors,
     /// Which tranche the errors belong to.
     error_tranche: Option<i64>,
-    officer: bool,
-    member: bool,
+    beneficiaries_svg: String,
+    spending_svg: String,
 }
 
 impl ProjectPage {
@@ -300,21 +65,52 @@ impl ProjectPage {
     pub fn errs_for(&self, tranche: &i64) -> bool {
         self.error_tranche == Some(*tranche)
     }
-    pub fn paid_text(&self, tranche: &i64) -> String {
-        Fen(self.paid_on(*tranche)).to_string()
-    }
-    fn paid_on(&self, tranche: i64) -> i64 {
-        self.v
-            .payments
+}
+
+/// The filed reports' people served, over time.
+fn beneficiaries_chart(v: &ProjectView, lang: crate::i18n::Lang) -> String {
+    let t = |k: &str| crate::i18n::t(lang, k).to_string();
+    let x: Vec<String> = v
+        .progress
+        .iter()
+        .map(|p| p.period_end.to_string())
+        .collect();
+    let series = |name: &str, value: fn(&ProgressPoint) -> i64| {
+        crate::charts::Series::new(
+            t(name),
+            v.progress
+                .iter()
+                .map(|p| (p.period_end.to_string(), value(p)))
+                .collect(),
+        )
+    };
+    crate::charts::line_chart(
+        &t("project.chart_beneficiaries"),
+        &x,
+        &[
+            series("project.unique", |p| p.unique),
+            series("project.person_times", |p| p.person_times),
+        ],
+        640,
+        280,
+    )
+}
+
+/// Each budget line against its spending.
+fn spending_chart(v: &ProjectView, lang: crate::i18n::Lang) -> String {
+    let t = |k: &str| crate::i18n::t(lang, k).to_string();
+    crate::charts::planned_vs_actual(
+        &t("project.chart_spending"),
+        &v.spending
             .iter()
-            .filter(|p| p.tranche_id == tranche)
-            .map(|p| Fen(p.amount_fen))
-            .sum::<Fen>()
-            .0
-    }
-    pub fn left_on(&self, t: &TrancheRow) -> String {
-        Fen(t.amount_fen.saturating_sub(self.paid_on(t.id))).yuan_input()
-    }
+            .map(|s| (s.item.clone(), s.budget.0, s.spent.0))
+            .collect::<Vec<_>>(),
+        &t("project.budget"),
+        &t("project.spent"),
+        true,
+        640,
+        (80 + 36 * v.spending.len() as u32).max(200),
+    )
 }
 
 async fn show_project(
@@ -326,11 +122,12 @@ async fn show_project(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let lang = ctx.lang();
-    let a = actor.clone();
-    let v = db::run(&state.pool, move |c| load_project(c, &a, id, lang)).await?;
-    let officer = crate::auth::policy::allows(&actor, Action::ManageRounds(v.p.bureau_id));
-    let member = crate::auth::policy::allows(&actor, Action::EditProposal(v.p.org_id));
+    let v = db::run(&state.pool, move |c| {
+        crate::queries::projects::project(c, &actor, id)
+    })
+    .await?;
+    let beneficiaries_svg = beneficiaries_chart(&v, ctx.lang());
+    let spending_svg = spending_chart(&v, ctx.lang());
     let errors = ctx.errors(&errors);
     render_status(
         status,
@@ -339,8 +136,8 @@ async fn show_project(
             v,
             errors,
             error_tranche,
-            officer,
-            member,
+            beneficiaries_svg,
+            spending_svg,
         },
     )
 }

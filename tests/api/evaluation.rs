@@ -10,7 +10,7 @@ use crate::execution::awarded;
 use crate::helpers::{has_error, org_json, spawn, Backend, TestApp, PASSWORD, PDF};
 
 /// An agency with an evaluator; returns (evaluator user id, evaluator token).
-async fn agency(
+pub async fn agency(
     app: &TestApp,
     officer: &str,
     serial: u32,
@@ -61,7 +61,7 @@ fn scores(total: i32) -> Vec<Value> {
         .collect()
 }
 
-async fn assign(
+pub async fn assign(
     app: &TestApp,
     officer: &str,
     project: i64,
@@ -78,7 +78,7 @@ async fn assign(
 }
 
 /// The evaluator files a complete evaluation totalling `total` and submits it.
-async fn file(app: &TestApp, token: &str, id: i64, total: i32) {
+pub async fn file(app: &TestApp, token: &str, id: i64, total: i32) {
     let (_, cur) = app
         .get(&format!("/api/v1/evaluations/{id}"), Some(token))
         .await;
@@ -121,7 +121,7 @@ async fn file(app: &TestApp, token: &str, id: i64, total: i32) {
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 
-async fn accept(app: &TestApp, officer: &str, id: i64, body: Value) -> (StatusCode, Value) {
+pub async fn accept(app: &TestApp, officer: &str, id: i64, body: Value) -> (StatusCode, Value) {
     app.post(
         &format!("/api/v1/evaluations/{id}/review"),
         Some(officer),
@@ -149,7 +149,7 @@ async fn project_status(app: &TestApp, token: &str, project: i64) -> String {
     d["project"]["status"].as_str().unwrap().to_string()
 }
 
-async fn sign(app: &TestApp, officer: &str, project: i64) {
+pub async fn sign(app: &TestApp, officer: &str, project: i64) {
     let (s, _) = app
         .upload(
             &format!("/api/v1/projects/{project}/agreement"),

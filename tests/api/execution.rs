@@ -9,7 +9,7 @@ use crate::award::{end_notice, ranked_round_with, start_notice};
 use crate::dual;
 use crate::helpers::{has_error, spawn, table_rows, text_of, Backend, TestApp, PDF};
 
-const PNG: &[u8] = &[
+pub const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
 ];
 
@@ -55,7 +55,7 @@ pub async fn awarded(app: &TestApp) -> Awarded {
     }
 }
 
-async fn detail(app: &TestApp, token: &str, project: i64) -> Value {
+pub async fn detail(app: &TestApp, token: &str, project: i64) -> Value {
     let (s, v) = app
         .get(&format!("/api/v1/projects/{project}"), Some(token))
         .await;
@@ -77,7 +77,12 @@ fn report(unique: i64, times: i64, activity_yuan: i64, narrative: &str) -> Value
     })
 }
 
-async fn put_report(app: &TestApp, token: &str, id: i64, content: Value) -> (StatusCode, Value) {
+pub async fn put_report(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    content: Value,
+) -> (StatusCode, Value) {
     let (_, cur) = app.get(&format!("/api/v1/reports/{id}"), Some(token)).await;
     let version = cur["report"]["version"].as_i64().unwrap_or(1);
     app.api(

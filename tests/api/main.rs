@@ -15,6 +15,7 @@ mod openapi;
 mod ops_metrics;
 mod orgs;
 mod platform;
+mod project_view;
 mod proposals;
 mod reviews;
 mod rounds;

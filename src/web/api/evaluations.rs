@@ -20,7 +20,9 @@ pub(super) async fn assign_evaluation(
     Ok(created(eid))
 }
 
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>)))]
+/// The evaluations of a project the caller may see: the bureau's officers all, an evaluator
+/// their own, everyone who reads the project the accepted ones.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::evaluations::EvaluationSummary>)))]
 #[get("/projects/{id}/evaluations")]
 pub(super) async fn project_evaluations(
     user: ApiUser,
@@ -29,16 +31,7 @@ pub(super) async fn project_evaluations(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |c| {
-        let p = ops::award::find_visible_project(c, &user.0, id)?;
-        let officer = policy::allows(&user.0, Action::ManageRounds(p.bureau_id));
-        Ok(crate::db::evaluations::for_project(c, id)?
-            .into_iter()
-            .filter(|e| {
-                officer
-                    || e.status == crate::domain::evaluation::EvaluationStatus::Accepted
-                    || e.evaluator_id == user.0.id
-            })
-            .collect::<Vec<_>>())
+        crate::queries::evaluations::for_project(c, &user.0, id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows))

@@ -21,20 +21,10 @@ pub(super) async fn list_projects(
     Ok(HttpResponse::Ok().json(rows))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ProjectDetail {
-    project: crate::db::projects::ProjectRow,
-    tranches: Vec<crate::db::projects::TrancheRow>,
-    payments: Vec<crate::db::projects::PaymentRow>,
-    files: Vec<crate::db::projects::FileMeta>,
-    agreement_signed_at: Option<chrono::NaiveDateTime>,
-    /// Refunds owed (at termination) and received.
-    refunds: Vec<crate::db::projects::RefundRow>,
-    /// Cumulative figures of the latest filed report.
-    latest: crate::domain::report::ReportContent,
-}
-
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = ProjectDetail), (status = 403), (status = 404)))]
+/// The project with plan against actual: tranches and what was paid on each, payments,
+/// files, milestones, beneficiary groups, budget lines, totals, refunds, the evaluations the
+/// caller may see, and the outcome; the figures of the project page.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::projects::ProjectDetail), (status = 403), (status = 404)))]
 #[get("/projects/{id}")]
 pub(super) async fn get_project(
     user: ApiUser,
@@ -42,21 +32,11 @@ pub(super) async fn get_project(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let out = db::run(&state.pool, move |c| {
-        let project = ops::award::find_visible_project(c, &user.0, id)?;
-        let reports = crate::db::projects::reports(c, id)?;
-        Ok(ProjectDetail {
-            project,
-            tranches: crate::db::projects::tranches(c, id)?,
-            payments: crate::db::projects::payments(c, id)?,
-            files: crate::db::projects::files(c, id)?,
-            agreement_signed_at: crate::db::projects::agreement_signed_at(c, id)?,
-            refunds: crate::db::projects::refunds(c, id)?,
-            latest: crate::db::projects::latest_filed(&reports).unwrap_or_default(),
-        })
+    let v = db::run(&state.pool, move |c| {
+        crate::queries::projects::project(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(crate::queries::projects::ProjectDetail::from(&v)))
 }
 
 /// The award notice (立项通知书) as a PDF.
