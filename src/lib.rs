@@ -13,5 +13,6 @@ pub mod jobs;
 pub mod mail;
 pub mod ops;
 pub mod pdf;
+pub mod queries;
 pub mod telemetry;
 pub mod web;

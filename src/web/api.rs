@@ -13,7 +13,7 @@ use crate::auth::extract::{ApiSession, ApiUser};
 use crate::auth::policy::{self, Action, Actor};
 use crate::db::audit::{AuditRow, Verification};
 use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
-use crate::db::proposals::{AttachmentMeta, ProposalListItem, ProposalRow, SubmissionFilter};
+use crate::db::proposals::{AttachmentMeta, ProposalListItem, SubmissionFilter};
 use crate::db::reviews::{AssignedItem, Profile, ReviewRow};
 use crate::db::rounds::RoundRow;
 use crate::db::sessions::SessionInfo;
@@ -22,7 +22,7 @@ use crate::db::{self, audit, orgs, users, Paged};
 use crate::domain::account::UserStatus;
 use crate::domain::money::Fen;
 use crate::domain::org::{OrgInput, OrgKind};
-use crate::domain::proposal::ProposalContent;
+use crate::domain::proposal::{ProposalContent, ProposalStatus};
 use crate::domain::round::{RoundCore, RoundRules, RoundStatus};
 use crate::domain::session::SessionKind;
 use crate::error::{AppError, FieldErrors};
@@ -943,16 +943,9 @@ fn utc(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<chrono::NaiveDateTime
 }
 
 impl RoundInput {
-    fn into_parts(self) -> Result<(RoundCore, RoundRules), AppError> {
-        let mut e = FieldErrors::new();
-        for (field, v) in [
-            ("total_budget_fen", self.total_budget_fen),
-            ("min_grant_fen", self.min_grant_fen),
-            ("max_grant_fen", self.max_grant_fen),
-        ] {
-            crate::domain::money::check_field(&mut e, field, Fen(v));
-        }
-        e.into_result()?;
+    /// The round as given; `ops::rounds` checks it (money bounds on every save, the rest
+    /// before publishing), the same as for the page's form.
+    fn into_parts(self) -> (RoundCore, RoundRules) {
         let core = RoundCore {
             title: self.title.trim().to_string(),
             year: self.year,
@@ -964,7 +957,7 @@ impl RoundInput {
             closes_at: utc(self.closes_at),
             review_due: utc(self.review_due),
         };
-        Ok((core, self.rules.unwrap_or_default()))
+        (core, self.rules.unwrap_or_default())
     }
 }
 
@@ -1015,7 +1008,7 @@ async fn create_round(
     state: web::Data<AppState>,
     body: Json<RoundInput>,
 ) -> Result<HttpResponse, AppError> {
-    let (core, rules) = body.into_inner().into_parts()?;
+    let (core, rules) = body.into_inner().into_parts();
     let id = db::run(&state.pool, move |c| {
         ops::rounds::create(c, &user.0, &core, &rules)
     })
@@ -1053,7 +1046,7 @@ async fn update_round(
     let version = body
         .version
         .ok_or_else(|| FieldErrors::single("version", "field.required"))?;
-    let (core, rules) = body.into_parts()?;
+    let (core, rules) = body.into_parts();
     db::run(&state.pool, move |c| {
         ops::rounds::update(c, &user.0, id, version, &core, &rules)
     })
@@ -1160,23 +1153,174 @@ async fn list_proposals(
     user: ApiUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let org = user.0.org_id.ok_or(AppError::Forbidden)?;
-    policy::require(&user.0, Action::EditProposal(org))?;
-    Ok(HttpResponse::Ok()
-        .json(db::run(&state.pool, move |c| crate::db::proposals::for_org(c, org)).await?))
+    Ok(HttpResponse::Ok().json(
+        db::run(&state.pool, move |c| {
+            crate::queries::proposals::list(c, &user.0)
+        })
+        .await?,
+    ))
 }
 
+/// A proposal's own facts (the content is beside it).
+#[derive(Serialize, ToSchema)]
+pub struct ProposalFacts {
+    id: i64,
+    round_id: i64,
+    org_id: i64,
+    /// Given on submission, e.g. `GY-2027-0042`.
+    number: Option<String>,
+    status: ProposalStatus,
+    category: String,
+    title: String,
+    requested_grant_fen: i64,
+    total_budget_fen: i64,
+    /// Send it back with a save (a newer one on the server is a 409).
+    version: i32,
+    submitted_at: Option<chrono::NaiveDateTime>,
+    /// Returned for correction (退回补正): the officer's comment and the deadline.
+    return_comment: Option<String>,
+    return_deadline: Option<chrono::NaiveDateTime>,
+    /// Why it was found ineligible or withdrawn by the bureau.
+    decision_reason: Option<String>,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+/// The round a proposal applies to.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalRound {
+    id: i64,
+    title: String,
+    status: RoundStatus,
+    closes_at: Option<chrono::NaiveDateTime>,
+}
+
+/// A field-level problem: the field, a stable code and the message in the caller's language.
+#[derive(Serialize, ToSchema)]
+pub struct FieldProblem {
+    field: String,
+    code: String,
+    message: String,
+}
+
+impl FieldProblem {
+    fn of(e: &crate::error::FieldError, lang: Lang) -> Self {
+        FieldProblem {
+            field: e.field.clone(),
+            code: e.code().to_string(),
+            message: e.msg.render(lang),
+        }
+    }
+}
+
+/// The published result (公示 or award) of a proposal.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalOutcome {
+    /// `funded`, `waitlisted`, `not_fundable` or `removed` (by an upheld objection).
+    state: String,
+    /// Came in from the waitlist after an upheld objection (递补).
+    substitute: bool,
+    rank: i32,
+    /// How many proposals the published list ranks.
+    ranked: usize,
+    /// The final score in tenths of a point.
+    score_tenths: i32,
+    /// The grant, when funded.
+    amount_fen: Option<i64>,
+    /// Why the grant is less than requested (核减), when funded.
+    reduce_reason: Option<String>,
+    /// The round is awarded: the result is final.
+    awarded: bool,
+    project_id: Option<i64>,
+    /// Reviewers' overall comments without their names, once awarded.
+    reviewer_comments: Vec<String>,
+}
+
+/// A proposal as its reader may see it: the same facts as the proposal page.
 #[derive(Serialize, ToSchema)]
 pub struct ProposalDetail {
-    proposal: ProposalRow,
+    proposal: ProposalFacts,
+    round: ProposalRound,
+    org_name: String,
     content: ProposalContent,
     attachments: Vec<AttachmentMeta>,
     /// What keeps an editable proposal from being submitted now (empty: nothing).
-    submission_problems: Vec<serde_json::Value>,
+    submission_problems: Vec<FieldProblem>,
     /// Budget lines (0-based) that look like items the grant may not pay for.
     flagged_budget_lines: Vec<usize>,
+    /// The automatic screening checklist: for the round's officers, once submitted.
+    checklist: Option<Vec<CheckLine>>,
+    /// The caller may screen it now (an officer of the round's bureau).
+    can_screen: bool,
+    /// The caller may change it now (a member of the organization).
+    can_edit: bool,
+    /// The caller may withdraw it now.
+    can_withdraw: bool,
+    /// Where it stands once the list is published or awarded.
+    outcome: Option<ProposalOutcome>,
 }
 
+impl ProposalDetail {
+    fn of(v: crate::queries::proposals::ProposalView, lang: Lang) -> Self {
+        let p = v.p;
+        ProposalDetail {
+            proposal: ProposalFacts {
+                id: p.id,
+                round_id: p.round_id,
+                org_id: p.org_id,
+                number: p.number,
+                status: p.status,
+                category: p.category,
+                title: p.title,
+                requested_grant_fen: p.requested_grant_fen,
+                total_budget_fen: p.total_budget_fen,
+                version: p.version,
+                submitted_at: p.submitted_at,
+                return_comment: p.return_comment,
+                return_deadline: p.return_deadline,
+                decision_reason: p.decision_reason,
+                created_at: p.created_at,
+                updated_at: p.updated_at,
+            },
+            round: ProposalRound {
+                id: v.round.id,
+                title: v.round.title,
+                status: v.round.status,
+                closes_at: v.round.closes_at,
+            },
+            org_name: v.org_name,
+            content: v.content,
+            attachments: v.attachments,
+            submission_problems: v
+                .problems
+                .iter()
+                .map(|e| FieldProblem::of(e, lang))
+                .collect(),
+            flagged_budget_lines: v.flagged,
+            checklist: v
+                .checklist
+                .map(|items| items.iter().map(|i| CheckLine::of(i, lang)).collect()),
+            can_screen: v.can_screen,
+            can_edit: v.can_edit,
+            can_withdraw: v.can_withdraw,
+            outcome: v.outcome.map(|o| ProposalOutcome {
+                state: o.state,
+                substitute: o.substitute,
+                rank: o.rank,
+                ranked: o.ranked,
+                score_tenths: o.final_tenths,
+                amount_fen: o.amount.map(|a| a.0),
+                reduce_reason: o.reduce_reason,
+                awarded: o.awarded,
+                project_id: o.project_id,
+                reviewer_comments: o.comments,
+            }),
+        }
+    }
+}
+
+/// A proposal: its content, what keeps it from being submitted, and what the caller may see
+/// of its screening and result.
 #[utoipa::path(get, path = "/api/v1/proposals/{id}", params(("id" = i64, Path, description = "Id of the proposal")), tag = "proposals", security(("bearer" = [])), responses((status = 200, body = ProposalDetail), (status = 403), (status = 404)))]
 async fn get_proposal(
     req: HttpRequest,
@@ -1185,29 +1329,11 @@ async fn get_proposal(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let lang = lang_of(&req);
-    let d = db::run(&state.pool, move |c| {
-        let (p, r) = ops::proposals::find_visible(c, &user.0, id)?;
-        let problems = if p.status.editable() {
-            ops::proposals::submission_problems(c, &p, &r)?
-                .0
-                .iter()
-                .map(|e| serde_json::json!({"field": e.field, "code": e.msg.key.rsplit('.').next(), "message": e.msg.render(lang)}))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let content = p.content();
-        Ok(ProposalDetail {
-            attachments: crate::db::proposals::attachments(c, id)?,
-            flagged_budget_lines: crate::domain::proposal::flagged_budget_lines(&content),
-            content,
-            proposal: p,
-            submission_problems: problems,
-        })
+    let v = db::run(&state.pool, move |c| {
+        crate::queries::proposals::proposal(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(d))
+    Ok(HttpResponse::Ok().json(ProposalDetail::of(v, lang_of(&req))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1319,6 +1445,17 @@ pub struct CheckLine {
     problems: Vec<String>,
 }
 
+impl CheckLine {
+    fn of(i: &crate::domain::proposal::CheckItem, lang: Lang) -> Self {
+        CheckLine {
+            key: i.key.trim_start_matches("check.").to_string(),
+            label: crate::i18n::t(lang, i.key).to_string(),
+            ok: i.ok,
+            problems: i.problems.iter().map(|m| m.render(lang)).collect(),
+        }
+    }
+}
+
 /// The automatic screening checklist of a proposal (officers of its bureau).
 #[utoipa::path(get, path = "/api/v1/proposals/{id}/checklist", params(("id" = i64, Path, description = "Id of the proposal")), tag = "screening", security(("bearer" = [])), responses((status = 200, body = Vec<CheckLine>)))]
 async fn proposal_checklist(
@@ -1334,15 +1471,7 @@ async fn proposal_checklist(
         ops::screening::checklist(c, &p, &r)
     })
     .await?;
-    let lines: Vec<CheckLine> = items
-        .into_iter()
-        .map(|i| CheckLine {
-            key: i.key.trim_start_matches("check.").to_string(),
-            label: crate::i18n::t(lang, i.key).to_string(),
-            ok: i.ok,
-            problems: i.problems.iter().map(|m| m.render(lang)).collect(),
-        })
-        .collect();
+    let lines: Vec<CheckLine> = items.iter().map(|i| CheckLine::of(i, lang)).collect();
     Ok(HttpResponse::Ok().json(lines))
 }
 
