@@ -554,6 +554,25 @@ mod tests {
     }
 
     #[test]
+    fn every_save_checks_each_amount_but_leaves_their_order_to_publishing() {
+        let mut c = core();
+        c.max_grant = c.total_budget.saturating_add(Fen(1));
+        assert!(
+            errors(|e| check_money(&c, e)).is_empty(),
+            "a draft may be incomplete"
+        );
+        c.total_budget = Fen(-1);
+        c.min_grant = Fen(super::super::money::MAX_FEN + 1);
+        assert_eq!(
+            errors(|e| check_money(&c, e)),
+            vec![
+                "total_budget:field.money_negative",
+                "min_grant:field.money_too_large"
+            ]
+        );
+    }
+
+    #[test]
     fn a_round_cannot_open_without_dates_or_after_it_closed() {
         let mut c = core();
         c.opens_at = None;
