@@ -14,6 +14,13 @@ pub struct FieldError {
     pub msg: Msg,
 }
 
+impl FieldError {
+    /// The stable code of the message: its locale key's last segment.
+    pub fn code(&self) -> &'static str {
+        short_code(self.msg.key, "invalid")
+    }
+}
+
 /// Field-level problems of one input, all collected before answering.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldErrors(pub Vec<FieldError>);
@@ -190,7 +197,7 @@ impl AppError {
             body["errors"] = fields
                 .0
                 .iter()
-                .map(|e| serde_json::json!({"field": e.field, "code": short_code(e.msg.key, "invalid"), "message": e.msg.render(lang)}))
+                .map(|e| serde_json::json!({"field": e.field, "code": e.code(), "message": e.msg.render(lang)}))
                 .collect();
         }
         body

@@ -40,6 +40,10 @@ impl ProposalStatus {
     pub fn editable(self) -> bool {
         matches!(self, ProposalStatus::Draft | ProposalStatus::Returned)
     }
+    /// It can be withdrawn now, in a round in state `round`: before the award.
+    pub fn withdrawable_in(self, round: RoundStatus) -> bool {
+        self.withdrawable() && !round.past_award()
+    }
     /// Before the award: it can be withdrawn.
     pub fn withdrawable(self) -> bool {
         matches!(

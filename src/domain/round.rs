@@ -22,6 +22,17 @@ str_enum!(
         Closed = "closed",
     }
 );
+impl RoundStatus {
+    /// Submitted proposals may be screened now.
+    pub fn screening(self) -> bool {
+        matches!(self, RoundStatus::Open | RoundStatus::Screening)
+    }
+    /// The award is done: nothing can be withdrawn any more.
+    pub fn past_award(self) -> bool {
+        matches!(self, RoundStatus::Awarded | RoundStatus::Closed)
+    }
+}
+
 str_enum!(
     /// How reviewers' totals become a proposal's score.
     Aggregation { TrimmedMean = "trimmed_mean", Mean = "mean", ZScore = "z_score" }
@@ -365,6 +376,20 @@ fn check_bands(bands: &[GradeBand], e: &mut FieldErrors) {
     }
 }
 
+/// The money bounds every save of a round checks, draft or not: the total budget and the
+/// per-project minimum and maximum grant are each an amount a person may give
+/// (`0..=MAX_FEN`). How they relate (min ≤ max ≤ budget) waits for publishing: a draft may be
+/// incomplete.
+pub fn check_money(c: &RoundCore, e: &mut FieldErrors) {
+    for (field, v) in [
+        ("total_budget", c.total_budget),
+        ("min_grant", c.min_grant),
+        ("max_grant", c.max_grant),
+    ] {
+        super::money::check_field(e, field, v);
+    }
+}
+
 /// Checks the named parts; `now` decides whether dates are in the past.
 pub fn check_core(c: &RoundCore, e: &mut FieldErrors) {
     if c.title.trim().is_empty() {
@@ -376,13 +401,7 @@ pub fn check_core(c: &RoundCore, e: &mut FieldErrors) {
         e.add("year", Msg::new("field.year_invalid"));
     }
     limits::check(e, "description", &c.description, limits::LONG_TEXT);
-    for (field, v) in [
-        ("total_budget", c.total_budget),
-        ("min_grant", c.min_grant),
-        ("max_grant", c.max_grant),
-    ] {
-        super::money::check_field(e, field, v);
-    }
+    check_money(c, e);
     if c.min_grant > c.max_grant {
         e.add("min_grant", Msg::new("field.min_over_max"));
     }
@@ -530,6 +549,25 @@ mod tests {
                 "min_grant:field.min_over_max",
                 "max_grant:field.max_over_budget",
                 "review_due:field.review_before_close"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_save_checks_each_amount_but_leaves_their_order_to_publishing() {
+        let mut c = core();
+        c.max_grant = c.total_budget.saturating_add(Fen(1));
+        assert!(
+            errors(|e| check_money(&c, e)).is_empty(),
+            "a draft may be incomplete"
+        );
+        c.total_budget = Fen(-1);
+        c.min_grant = Fen(super::super::money::MAX_FEN + 1);
+        assert_eq!(
+            errors(|e| check_money(&c, e)),
+            vec![
+                "total_budget:field.money_negative",
+                "min_grant:field.money_too_large"
             ]
         );
     }

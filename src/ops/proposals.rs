@@ -9,7 +9,6 @@ use crate::db::rounds::{self, RoundRow};
 use crate::db::{self, now, orgs, outbox, users, DbConn};
 use crate::domain::org::{Inspection, OrgKind, OrgStatus};
 use crate::domain::proposal::{self, OrgFacts, ProposalContent, ProposalStatus};
-use crate::domain::round::RoundStatus;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail::{self, Recipient};
@@ -244,7 +243,7 @@ pub fn withdraw(
     let (p, r) = find_visible(conn, actor, id)?;
     policy::require(actor, Action::EditProposal(p.org_id))?;
     crate::domain::limits::within("reason", reason.trim(), crate::domain::limits::REASON)?;
-    if !p.status.withdrawable() || matches!(r.status, RoundStatus::Awarded | RoundStatus::Closed) {
+    if !p.status.withdrawable_in(r.status) {
         return Err(AppError::conflict("error.proposal_not_withdrawable"));
     }
     db::write_tx(conn, |c| {

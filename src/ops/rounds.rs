@@ -35,11 +35,14 @@ pub fn publish_problems(core: &RoundCore, rules: &RoundRules, at: NaiveDateTime)
     e
 }
 
+/// What even a draft must get right: a title, and money bounds (the same for the page's
+/// form and the API).
 fn draft_errors(core: &RoundCore) -> Result<(), AppError> {
     let mut e = FieldErrors::new();
     if core.title.trim().is_empty() {
         e.add("title", Msg::new("field.required"));
     }
+    round::check_money(core, &mut e);
     e.into_result()
 }
 

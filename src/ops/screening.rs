@@ -10,7 +10,6 @@ use crate::db::proposals::{self, ProposalRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, now, outbox, users, DbConn};
 use crate::domain::proposal::{self, CheckItem, ProposalStatus};
-use crate::domain::round::RoundStatus;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail::{self, Recipient};
@@ -77,7 +76,7 @@ fn screenable_round(
     p: &ProposalRow,
 ) -> Result<RoundRow, AppError> {
     let r = super::rounds::find_managed(conn, actor, p.round_id)?;
-    if !matches!(r.status, RoundStatus::Open | RoundStatus::Screening) {
+    if !r.status.screening() {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
     Ok(r)

@@ -14,3 +14,4 @@ pub mod dashboard;
 pub mod decision;
 pub mod evaluations;
 pub mod projects;
+pub mod proposals;

@@ -219,9 +219,6 @@ impl PageCtx {
             .as_ref()
             .is_some_and(|u| policy::allows(u, action))
     }
-    pub fn can_edit_proposal(&self, org: &i64) -> bool {
-        self.can(Action::EditProposal(*org))
-    }
     pub fn is_staff(&self) -> bool {
         self.user
             .as_ref()

@@ -11,19 +11,17 @@ use serde::Deserialize;
 
 use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
-use crate::auth::policy::{self, Action, Actor};
-use crate::db::audit::AuditRow;
-use crate::db::proposals::{AttachmentMeta, ProposalListItem, ProposalRow};
-use crate::db::rounds::RoundRow;
-use crate::db::{self, audit, orgs, proposals};
+use crate::auth::policy::Actor;
+use crate::db::proposals::ProposalListItem;
+use crate::db::{self, orgs, proposals};
 use crate::domain::money::Fen;
-use crate::domain::proposal::ProposalStatus;
 use crate::domain::proposal::{
     BeneficiaryLine, BudgetCategory, BudgetLine, FundingSource, MilestoneLine, ProposalContent,
 };
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::ops;
+use crate::queries::{self, proposals::ProposalView};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/proposals", web::get().to(list))
@@ -278,151 +276,35 @@ pub fn apply_section(
     })
 }
 
-/// Everything the proposal page shows.
-pub struct ProposalView {
-    pub p: ProposalRow,
-    pub round: RoundRow,
-    pub org_name: String,
-    pub content: ProposalContent,
-    pub attachments: Vec<AttachmentMeta>,
-    pub problems: Vec<(String, String)>,
-    pub flagged: Vec<usize>,
-    /// The round's service categories.
-    pub categories: Vec<String>,
-    /// For the officer: the automatic checklist (label, passed, problems).
-    pub checklist: Vec<(String, bool, Vec<String>)>,
-    /// The officer may screen it now.
-    pub can_screen: bool,
-    /// Matching funds by source: (label key, amount).
-    pub matching_sources: Vec<(&'static str, String)>,
-    pub history: Vec<AuditRow>,
-    /// Where it stands once the list is published (公示) or awarded.
-    pub outcome: Option<Outcome>,
-}
-
-/// The published result of a proposal.
-pub struct Outcome {
-    pub state: String,
-    pub substitute: bool,
-    pub rank: i32,
-    pub ranked: usize,
-    pub score: String,
-    pub amount_fen: i64,
-    pub reduce_reason: Option<String>,
-    pub awarded: bool,
-    pub project_id: Option<i64>,
-    /// Reviewers' overall comments without their names, after the award.
-    pub comments: Vec<String>,
-}
-
-impl ProposalView {
-    pub fn money(&self, fen: &i64) -> String {
-        Fen(*fen).to_string()
-    }
-    pub fn is(&self, status: &str) -> bool {
-        self.p.status.as_str() == status
-    }
-}
-
-fn load_view(
-    c: &mut db::DbConn,
-    actor: &Actor,
-    id: i64,
-    lang: crate::i18n::Lang,
-    t: impl Fn(&str) -> String,
-) -> Result<ProposalView, AppError> {
-    let (p, round) = ops::proposals::find_visible(c, actor, id)?;
-    let org_name = orgs::find(c, p.org_id)?.name;
-    let problems = if p.status.editable() {
-        ops::proposals::submission_problems(c, &p, &round)?
-            .0
-            .iter()
-            .map(|e| (t(&format!("proposal.{}", e.field)), e.msg.render(lang)))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let content = p.content();
-    let officer = policy::allows(actor, Action::ManageRounds(round.bureau_id));
-    let checklist = if officer && p.status != ProposalStatus::Draft {
-        ops::screening::checklist(c, &p, &round)?
-            .into_iter()
-            .map(|i| {
-                (
-                    t(i.key),
-                    i.ok,
-                    i.problems.iter().map(|m| m.render(lang)).collect(),
-                )
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let can_screen = officer
-        && p.status == ProposalStatus::Submitted
-        && matches!(
-            round.status,
-            crate::domain::round::RoundStatus::Open | crate::domain::round::RoundStatus::Screening
-        );
-    let outcome = {
-        let list = crate::db::awards::awards(c, round.id)?;
-        match list.iter().find(|a| a.proposal_id == id) {
-            Some(a) => {
-                let awarded = round.status == crate::domain::round::RoundStatus::Awarded;
-                Some(Outcome {
-                    state: a.state.clone(),
-                    substitute: a.substitute,
-                    rank: a.rank,
-                    ranked: list.len(),
-                    score: super::reviews::tenths_text(a.final_tenths),
-                    amount_fen: a.amount_fen,
-                    reduce_reason: a.reduce_reason.clone(),
-                    awarded,
-                    project_id: crate::db::projects::project_of_proposal(c, id)?,
-                    comments: if awarded {
-                        crate::db::reviews::anonymous_comments(c, id)?
-                    } else {
-                        Vec::new()
-                    },
-                })
-            }
-            None => None,
-        }
-    };
-    Ok(ProposalView {
-        outcome,
-        matching_sources: content
-            .matching_by_source()
-            .into_iter()
-            .map(|(src, f)| (src.label_key(), f.to_string()))
-            .collect(),
-        checklist,
-        can_screen,
-        flagged: crate::domain::proposal::flagged_budget_lines(&content),
-        categories: round.rules().categories,
-        attachments: proposals::attachments(c, id)?,
-        history: audit::for_entity(c, "proposal", id, 50)?,
-        content,
-        org_name,
-        round,
-        problems,
-        p,
-    })
-}
-
+/// The proposal page: the view from `queries`, with its messages and labels in the
+/// reader's language.
 #[derive(Template)]
 #[template(path = "proposals/show.html")]
 struct ShowPage {
     ctx: PageCtx,
     v: ProposalView,
+    /// What keeps it from being submitted: (field label, message).
+    problems: Vec<(String, String)>,
+    /// The screening checklist: (label, passed, problems).
+    checklist: Vec<(String, bool, Vec<String>)>,
+    /// The round's service categories.
+    categories: Vec<String>,
     vals: Vals,
     errors: FormErrors,
-    can_edit: bool,
     budget_categories: &'static [BudgetCategory],
     sources: &'static [FundingSource],
     attachment_kinds: &'static [&'static str],
     /// An officer's decision being re-shown after an error.
     decision: super::screening::DecisionInput,
+}
+
+impl ShowPage {
+    fn money(&self, fen: &i64) -> String {
+        Fen(*fen).to_string()
+    }
+    fn score(&self, tenths: &i32) -> String {
+        crate::domain::review::tenths_text(*tenths)
+    }
 }
 
 pub async fn show_with(
@@ -435,9 +317,8 @@ pub async fn show_with(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let lang = ctx.lang();
-    let a = actor.clone();
     let v = db::run(&state.pool, move |c| {
-        load_view(c, &a, id, lang, |k| crate::i18n::t(lang, k).to_string())
+        queries::proposals::proposal(c, &actor, id)
     })
     .await?;
     let mut vals = vals_from(&v.content);
@@ -457,14 +338,36 @@ pub async fn show_with(
                 .filter(|(k, _)| k != "_csrf" && k != "version"),
         );
     }
-    let can_edit =
-        policy::allows(&actor, Action::EditProposal(v.p.org_id)) && v.p.status.editable();
+    let problems = v
+        .problems
+        .iter()
+        .map(|e| {
+            (
+                ctx.t(&format!("proposal.{}", e.field)).to_string(),
+                e.msg.render(lang),
+            )
+        })
+        .collect();
+    let checklist = v
+        .checklist
+        .iter()
+        .flatten()
+        .map(|i| {
+            (
+                ctx.t(i.key).to_string(),
+                i.ok,
+                i.problems.iter().map(|m| m.render(lang)).collect(),
+            )
+        })
+        .collect();
     let page = ShowPage {
         errors: ctx.errors(&errors),
+        categories: v.round.rules().categories,
+        problems,
+        checklist,
         ctx,
         v,
         vals,
-        can_edit,
         budget_categories: BudgetCategory::ALL,
         sources: FundingSource::ALL,
         attachment_kinds: ops::proposals::ATTACHMENT_KINDS,
@@ -498,9 +401,7 @@ struct ListPage {
 
 async fn list(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let org = actor.org_id.ok_or(AppError::Forbidden)?;
-    policy::require(&actor, Action::EditProposal(org))?;
-    let items = db::run(&state.pool, move |c| proposals::for_org(c, org)).await?;
+    let items = db::run(&state.pool, move |c| queries::proposals::list(c, &actor)).await?;
     render(&ListPage { ctx, items })
 }
 

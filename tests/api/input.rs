@@ -92,7 +92,7 @@ async fn budget_lines_that_would_wrap_are_refused_and_never_submitted(b: Backend
     round_body["total_budget_fen"] = json!(i64::MAX);
     let (s, v) = app.post("/api/v1/rounds", Some(&officer), round_body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(has_error(&v, "total_budget_fen"), "{v}");
+    assert!(has_error(&v, "total_budget"), "{v}");
 }
 dual!(budget_lines_that_would_wrap_are_refused_and_never_submitted);
 

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::dual;
-use crate::helpers::{location, spawn, spawn_with, Backend, TestApp, PASSWORD};
+use crate::helpers::{location, spawn, spawn_with, Backend, Browser, TestApp, PASSWORD};
 use crate::rounds::open_round;
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -676,3 +676,207 @@ async fn a_returned_proposal_cannot_come_back_after_its_deadline(b: Backend) {
     );
 }
 dual!(a_returned_proposal_cannot_come_back_after_its_deadline);
+
+/// The proposal page of `id` for the signed-in `web`, and the API's answer to `token`.
+async fn page_and_api(app: &TestApp, web: &Browser, token: &str, id: i64) -> (String, Value) {
+    let (s, page) = web.get_text(app, &format!("/proposals/{id}")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let (s, v) = app
+        .get(&format!("/api/v1/proposals/{id}"), Some(token))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    (page, v)
+}
+
+/// Text as a page shows it (escaped), to find the API's strings in a page.
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+/// The `<li>` items of the list that starts at `marker` in `page`.
+fn list_items(page: &str, marker: &str) -> usize {
+    page.split_once(marker).map_or(0, |(_, rest)| {
+        rest.split_once("</ul>")
+            .map_or(rest, |(list, _)| list)
+            .matches("<li")
+            .count()
+    })
+}
+
+async fn the_page_and_the_api_show_the_same_proposal_to_its_member_and_the_officer(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let round = open_round(&app, &officer, "2027年姑苏区公益创投大赛").await;
+    let (member, _) = eligible_ngo(&app, &officer, "same@example.org", 12).await;
+    let member_web = app.browser();
+    member_web.login(&app, "same@example.org", PASSWORD).await;
+    let officer_web = app.browser();
+    officer_web
+        .login(&app, "officer@gusu.gov.cn", PASSWORD)
+        .await;
+    let id = start(&app, &member, round).await;
+    let mut c = content();
+    c["title"] = json!("");
+    c["budget"][0]["item"] = json!("购置固定资产");
+    let (s, v) = save(&app, &member, id, c.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // A draft: its member sees the same problems, field by field, and the flagged line.
+    let (page, v) = page_and_api(&app, &member_web, &member, id).await;
+    let problems = v["submission_problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["field"] == "title" && p["code"] == "required"),
+        "{v}"
+    );
+    assert_eq!(list_items(&page, r#"id="problems""#), problems.len());
+    for p in problems {
+        assert!(
+            page.contains(&html(p["message"].as_str().unwrap())),
+            "{p} is on the page too"
+        );
+    }
+    assert_eq!(v["flagged_budget_lines"], json!([0]));
+    assert_eq!(page.matches("资助资金不得用于固定资产").count(), 1);
+    assert_eq!(v["can_edit"], true);
+    assert_eq!(v["org_name"], "姑苏区阳光社工服务中心12");
+    assert!(page.contains("姑苏区阳光社工服务中心12"));
+    // No checklist for a draft, not even for the officer; only the member edits it.
+    assert_eq!(v["checklist"], Value::Null);
+    assert!(!page.contains(r#"id="screening""#));
+    let (page, v) = page_and_api(&app, &officer_web, &officer, id).await;
+    assert_eq!(v["checklist"], Value::Null);
+    assert!(!page.contains(r#"id="screening""#));
+    assert_eq!(v["can_edit"], false);
+    assert!(!page.contains(r#"id="submit""#));
+
+    // Submitted: nothing in the way; the checklist is the bureau's alone.
+    c["title"] = json!("银龄互助·独居老人关爱计划");
+    let (s, v) = save(&app, &member, id, c).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (page, v) = page_and_api(&app, &member_web, &member, id).await;
+    assert_eq!(v["submission_problems"], json!([]));
+    assert_eq!(v["proposal"]["status"], "submitted");
+    assert!(page.contains(v["proposal"]["number"].as_str().unwrap()));
+    assert_eq!(v["checklist"], Value::Null, "{v}");
+    assert!(!page.contains(r#"id="screening""#));
+    assert_eq!(
+        (&v["can_screen"], &v["can_withdraw"]),
+        (&json!(false), &json!(true))
+    );
+    assert!(page.contains(r#"id="withdraw""#));
+    assert_eq!(v["outcome"], Value::Null);
+    assert!(!page.contains(r#"id="outcome""#));
+
+    let (page, v) = page_and_api(&app, &officer_web, &officer, id).await;
+    let checklist = v["checklist"].as_array().unwrap();
+    assert_eq!(
+        list_items(&page, r#"<ul class="checklist">"#),
+        checklist.len()
+    );
+    for line in checklist {
+        let mark = if line["ok"] == true { "✓" } else { "✗" };
+        let label = html(line["label"].as_str().unwrap());
+        assert!(page.contains(&format!("{mark} {label}")), "{line}");
+        for pr in line["problems"].as_array().unwrap() {
+            assert!(page.contains(&html(pr.as_str().unwrap())), "{pr}");
+        }
+    }
+    let forbidden = checklist
+        .iter()
+        .find(|l| l["key"] == "forbidden_items")
+        .unwrap();
+    assert_eq!(forbidden["ok"], false, "{forbidden}");
+    assert_eq!(
+        (&v["can_screen"], &v["can_withdraw"]),
+        (&json!(true), &json!(false))
+    );
+    assert!(page.contains(r#"id="screen-proposal""#));
+    assert!(!page.contains(r#"id="withdraw""#));
+}
+dual!(the_page_and_the_api_show_the_same_proposal_to_its_member_and_the_officer);
+
+async fn after_the_award_the_page_and_the_api_show_the_result_with_anonymous_comments(b: Backend) {
+    let app = spawn(b).await;
+    let r = crate::award::ranked_round(&app, 12_000_000, &[90, 50], 3).await;
+    let (funded, below) = (r.pids[0], r.pids[1]);
+    let mut webs = Vec::new();
+    for email in [
+        "ngo0@example.org",
+        "ngo1@example.org",
+        "officer@gusu.gov.cn",
+    ] {
+        let web = app.browser();
+        web.login(&app, email, PASSWORD).await;
+        webs.push(web);
+    }
+    crate::award::start_notice(&app, &r).await;
+
+    // During the notice (公示): the line and the score, but no comments yet.
+    let (page, v) = page_and_api(&app, &webs[0], &r.members[0], funded).await;
+    let o = &v["outcome"];
+    assert_eq!(
+        (&o["state"], &o["rank"], &o["ranked"], &o["score_tenths"]),
+        (&json!("funded"), &json!(1), &json!(2), &json!(900)),
+        "{v}"
+    );
+    assert_eq!(
+        (&o["amount_fen"], &o["awarded"]),
+        (&json!(5_000_000), &json!(false))
+    );
+    assert_eq!(o["reviewer_comments"], json!([]));
+    assert!(page.contains(r#"id="outcome""#));
+    assert!(page.contains("<strong>90</strong>") && page.contains("1/2"));
+    assert!(page.contains("<strong>¥50,000.00</strong>"));
+    assert!(!page.contains("意见0"));
+
+    crate::award::end_notice(&app, r.round).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/finalise", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // Awarded: the member and the officer see the project and the reviewers' comments,
+    // without the reviewers.
+    for (web, token) in [(&webs[0], &r.members[0]), (&webs[2], &r.officer)] {
+        let (page, v) = page_and_api(&app, web, token, funded).await;
+        let o = &v["outcome"];
+        assert_eq!(o["awarded"], true, "{v}");
+        assert_eq!(o["reviewer_comments"], json!(["意见0", "意见0", "意见0"]));
+        let project = o["project_id"].as_i64().unwrap();
+        assert!(page.contains(&format!(r#"href="/projects/{project}""#)));
+        assert_eq!(page.matches("<li>意见0</li>").count(), 3);
+        for expert in ["expert0@univ.edu.cn", "expert1@univ.edu.cn"] {
+            assert!(!page.contains(expert) && !v.to_string().contains(expert));
+        }
+    }
+    // Below the threshold: no grant and no project, but the comments.
+    let (page, v) = page_and_api(&app, &webs[1], &r.members[1], below).await;
+    let o = &v["outcome"];
+    assert_eq!(
+        (&o["state"], &o["amount_fen"], &o["project_id"]),
+        (&json!("not_fundable"), &Value::Null, &Value::Null),
+        "{v}"
+    );
+    assert_eq!(o["reviewer_comments"], json!(["意见1", "意见1", "意见1"]));
+    assert_eq!(page.matches("<li>意见1</li>").count(), 3);
+    assert!(!page.contains(r#"<a class="button" href="/projects/"#));
+}
+dual!(after_the_award_the_page_and_the_api_show_the_result_with_anonymous_comments);

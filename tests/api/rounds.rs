@@ -170,7 +170,7 @@ async fn publishing_checks_the_whole_configuration(b: Backend) {
     let (s, v) = app.post("/api/v1/rounds", Some(&officer), bad).await;
     assert_eq!(
         (s, v["errors"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("total_budget_fen"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("total_budget"))
     );
     let (s, v) = app
         .post(
@@ -346,21 +346,15 @@ async fn the_public_sees_open_calls_and_a_chinese_guide_pdf(b: Backend) {
 }
 dual!(the_public_sees_open_calls_and_a_chinese_guide_pdf);
 
-async fn the_round_form_reports_bad_lines_and_keeps_what_was_typed(b: Backend) {
-    let app = spawn(b).await;
-    app.officer().await;
-    let web = app.browser();
-    web.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
-    let (s, page) = web.get_text(&app, "/rounds/new").await;
-    assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("需求分析 20"), "defaults are pre-filled");
-    let fields = [
+/// The page's round form, complete and valid, with `changes` made to it.
+fn round_form<'a>(changes: &[(&'static str, &'a str)]) -> Vec<(&'static str, &'a str)> {
+    let mut fields: Vec<(&'static str, &'a str)> = vec![
         ("title", "2027年微创投"),
         ("year", "2027"),
         ("description", "指南"),
         ("total_budget", "50万"),
         ("min_grant", "5000"),
-        ("max_grant", "两万"),
+        ("max_grant", "2万"),
         ("max_grant_share", "80"),
         ("personnel_max", "30"),
         ("admin_max", "10"),
@@ -369,7 +363,7 @@ async fn the_round_form_reports_bad_lines_and_keeps_what_was_typed(b: Backend) {
         ("min_registered_months", "12"),
         ("inspection_years", "2"),
         ("max_proposals_per_org", "2"),
-        ("review_criteria", "需求分析 50\n项目设计"),
+        ("review_criteria", "需求分析 50\n项目设计 50"),
         ("reviewers_per_proposal", "5"),
         ("aggregation", "trimmed_mean"),
         ("fundable_threshold", "60"),
@@ -384,6 +378,27 @@ async fn the_round_form_reports_bad_lines_and_keeps_what_was_typed(b: Backend) {
         ("notice_working_days", "7"),
         ("project_months", "12"),
     ];
+    for (k, v) in changes {
+        match fields.iter_mut().find(|(f, _)| f == k) {
+            Some(slot) => slot.1 = *v,
+            None => fields.push((*k, *v)),
+        }
+    }
+    fields
+}
+
+async fn the_round_form_reports_bad_lines_and_keeps_what_was_typed(b: Backend) {
+    let app = spawn(b).await;
+    app.officer().await;
+    let web = app.browser();
+    web.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    let (s, page) = web.get_text(&app, "/rounds/new").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("需求分析 20"), "defaults are pre-filled");
+    let fields = round_form(&[
+        ("max_grant", "两万"),
+        ("review_criteria", "需求分析 50\n项目设计"),
+    ]);
     let r = web.post_form(&app, "/rounds", &fields).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
@@ -397,16 +412,7 @@ async fn the_round_form_reports_bad_lines_and_keeps_what_was_typed(b: Backend) {
         "typed values kept"
     );
 
-    let mut fixed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, *v)).collect();
-    for (k, v) in fixed.iter_mut() {
-        if *k == "max_grant" {
-            *v = "2万";
-        }
-        if *k == "review_criteria" {
-            *v = "需求分析 50\n项目设计 50";
-        }
-    }
-    let r = web.post_form(&app, "/rounds", &fixed).await;
+    let r = web.post_form(&app, "/rounds", &round_form(&[])).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let round_page = location(&r);
     let (_, page) = web.get_text(&app, &round_page).await;
@@ -430,6 +436,80 @@ async fn the_round_form_reports_bad_lines_and_keeps_what_was_typed(b: Backend) {
     );
 }
 dual!(the_round_form_reports_bad_lines_and_keeps_what_was_typed);
+
+async fn the_round_form_refuses_the_money_the_api_refuses(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let web = app.browser();
+    web.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    let (s, v) = app
+        .post("/api/v1/rounds", Some(&officer), round_json("草稿"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let draft = v["id"].as_i64().unwrap();
+    let (_, v) = app
+        .get(&format!("/api/v1/rounds/{draft}"), Some(&officer))
+        .await;
+    let version = v["round"]["version"].as_i64().unwrap();
+    let version_text = version.to_string();
+    let too_much = yichuang::domain::money::MAX_FEN + 1;
+    // Negative, and one fen above the product's maximum (1亿元), on each money field.
+    for (field, fen, typed) in [
+        ("total_budget", -1, "-0.01"),
+        ("min_grant", too_much, "100000000.01"),
+        ("max_grant", too_much, "10000.0001万"),
+    ] {
+        // The API refuses it on create and on save of a draft, naming the field.
+        let mut body = round_json("金额越界");
+        body[format!("{field}_fen")] = json!(fen);
+        let (s, v) = app
+            .post("/api/v1/rounds", Some(&officer), body.clone())
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], field, "{v}");
+        let message = v["errors"][0]["message"].as_str().unwrap().to_string();
+        body["version"] = json!(version);
+        let (s, v) = app
+            .api(
+                reqwest::Method::PUT,
+                &format!("/api/v1/rounds/{draft}"),
+                Some(&officer),
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], field, "{v}");
+        // The page's form refuses it too, with the same message on the same field.
+        let shown = format!(r#"<p class="error" id="e-{field}">"#);
+        for (path, extra) in [
+            ("/rounds".to_string(), None),
+            (
+                format!("/rounds/{draft}/edit"),
+                Some(("version", version_text.as_str())),
+            ),
+        ] {
+            let mut form = round_form(&[(field, typed)]);
+            form.extend(extra);
+            let r = web.post_form(&app, &path, &form).await;
+            assert_eq!(
+                r.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path} {typed}"
+            );
+            let page = r.text().await.unwrap();
+            let at = page.find(&shown).map(|i| &page[i + shown.len()..]);
+            let (shown_message, _) = at
+                .and_then(|rest| rest.split_once("</p>"))
+                .unwrap_or_else(|| panic!("{field} is not named on {path} for {typed}"));
+            assert_eq!(shown_message, message, "{path} {typed}");
+        }
+    }
+    let (_, v) = app
+        .get(&format!("/api/v1/rounds/{draft}"), Some(&officer))
+        .await;
+    assert_eq!(v["round"]["version"], version, "nothing was saved");
+}
+dual!(the_round_form_refuses_the_money_the_api_refuses);
 
 async fn an_unknown_stored_status_or_unreadable_rules_are_errors_not_defaults(b: Backend) {
     let app = spawn(b).await;

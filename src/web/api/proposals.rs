@@ -1,5 +1,6 @@
 use actix_web::{get, post, put};
 
+use super::screening::CheckLine;
 use super::*;
 
 /// Start a draft proposal in an open round (NGO member of a verified organization).
@@ -25,23 +26,174 @@ pub(super) async fn list_proposals(
     user: ApiUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let org = user.0.org_id.ok_or(AppError::Forbidden)?;
-    policy::require(&user.0, Action::EditProposal(org))?;
-    Ok(HttpResponse::Ok()
-        .json(db::run(&state.pool, move |c| crate::db::proposals::for_org(c, org)).await?))
+    Ok(HttpResponse::Ok().json(
+        db::run(&state.pool, move |c| {
+            crate::queries::proposals::list(c, &user.0)
+        })
+        .await?,
+    ))
 }
 
+/// A proposal's own facts (the content is beside it).
+#[derive(Serialize, ToSchema)]
+pub struct ProposalFacts {
+    id: i64,
+    round_id: i64,
+    org_id: i64,
+    /// Given on submission, e.g. `GY-2027-0042`.
+    number: Option<String>,
+    status: ProposalStatus,
+    category: String,
+    title: String,
+    requested_grant_fen: i64,
+    total_budget_fen: i64,
+    /// Send it back with a save (a newer one on the server is a 409).
+    version: i32,
+    submitted_at: Option<chrono::NaiveDateTime>,
+    /// Returned for correction (退回补正): the officer's comment and the deadline.
+    return_comment: Option<String>,
+    return_deadline: Option<chrono::NaiveDateTime>,
+    /// Why it was found ineligible or withdrawn by the bureau.
+    decision_reason: Option<String>,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+/// The round a proposal applies to.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalRound {
+    id: i64,
+    title: String,
+    status: RoundStatus,
+    closes_at: Option<chrono::NaiveDateTime>,
+}
+
+/// A field-level problem: the field, a stable code and the message in the caller's language.
+#[derive(Serialize, ToSchema)]
+pub struct FieldProblem {
+    field: String,
+    code: String,
+    message: String,
+}
+
+impl FieldProblem {
+    fn of(e: &crate::error::FieldError, lang: Lang) -> Self {
+        FieldProblem {
+            field: e.field.clone(),
+            code: e.code().to_string(),
+            message: e.msg.render(lang),
+        }
+    }
+}
+
+/// The published result (公示 or award) of a proposal.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalOutcome {
+    /// `funded`, `waitlisted`, `not_fundable` or `removed` (by an upheld objection).
+    state: String,
+    /// Came in from the waitlist after an upheld objection (递补).
+    substitute: bool,
+    rank: i32,
+    /// How many proposals the published list ranks.
+    ranked: usize,
+    /// The final score in tenths of a point.
+    score_tenths: i32,
+    /// The grant, when funded.
+    amount_fen: Option<i64>,
+    /// Why the grant is less than requested (核减), when funded.
+    reduce_reason: Option<String>,
+    /// The round is awarded: the result is final.
+    awarded: bool,
+    project_id: Option<i64>,
+    /// Reviewers' overall comments without their names, once awarded.
+    reviewer_comments: Vec<String>,
+}
+
+/// A proposal as its reader may see it: the same facts as the proposal page.
 #[derive(Serialize, ToSchema)]
 pub struct ProposalDetail {
-    proposal: ProposalRow,
+    proposal: ProposalFacts,
+    round: ProposalRound,
+    org_name: String,
     content: ProposalContent,
     attachments: Vec<AttachmentMeta>,
     /// What keeps an editable proposal from being submitted now (empty: nothing).
-    submission_problems: Vec<serde_json::Value>,
+    submission_problems: Vec<FieldProblem>,
     /// Budget lines (0-based) that look like items the grant may not pay for.
     flagged_budget_lines: Vec<usize>,
+    /// The automatic screening checklist: for the round's officers, once submitted.
+    checklist: Option<Vec<CheckLine>>,
+    /// The caller may screen it now (an officer of the round's bureau).
+    can_screen: bool,
+    /// The caller may change it now (a member of the organization).
+    can_edit: bool,
+    /// The caller may withdraw it now.
+    can_withdraw: bool,
+    /// Where it stands once the list is published or awarded.
+    outcome: Option<ProposalOutcome>,
 }
 
+impl ProposalDetail {
+    fn of(v: crate::queries::proposals::ProposalView, lang: Lang) -> Self {
+        let p = v.p;
+        ProposalDetail {
+            proposal: ProposalFacts {
+                id: p.id,
+                round_id: p.round_id,
+                org_id: p.org_id,
+                number: p.number,
+                status: p.status,
+                category: p.category,
+                title: p.title,
+                requested_grant_fen: p.requested_grant_fen,
+                total_budget_fen: p.total_budget_fen,
+                version: p.version,
+                submitted_at: p.submitted_at,
+                return_comment: p.return_comment,
+                return_deadline: p.return_deadline,
+                decision_reason: p.decision_reason,
+                created_at: p.created_at,
+                updated_at: p.updated_at,
+            },
+            round: ProposalRound {
+                id: v.round.id,
+                title: v.round.title,
+                status: v.round.status,
+                closes_at: v.round.closes_at,
+            },
+            org_name: v.org_name,
+            content: v.content,
+            attachments: v.attachments,
+            submission_problems: v
+                .problems
+                .iter()
+                .map(|e| FieldProblem::of(e, lang))
+                .collect(),
+            flagged_budget_lines: v.flagged,
+            checklist: v
+                .checklist
+                .map(|items| items.iter().map(|i| CheckLine::of(i, lang)).collect()),
+            can_screen: v.can_screen,
+            can_edit: v.can_edit,
+            can_withdraw: v.can_withdraw,
+            outcome: v.outcome.map(|o| ProposalOutcome {
+                state: o.state,
+                substitute: o.substitute,
+                rank: o.rank,
+                ranked: o.ranked,
+                score_tenths: o.final_tenths,
+                amount_fen: o.amount.map(|a| a.0),
+                reduce_reason: o.reduce_reason,
+                awarded: o.awarded,
+                project_id: o.project_id,
+                reviewer_comments: o.comments,
+            }),
+        }
+    }
+}
+
+/// A proposal: its content, what keeps it from being submitted, and what the caller may see
+/// of its screening and result.
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the proposal")), tag = "proposals", security(("bearer" = [])), responses((status = 200, body = ProposalDetail), (status = 403), (status = 404)))]
 #[get("/proposals/{id}")]
 pub(super) async fn get_proposal(
@@ -51,29 +203,11 @@ pub(super) async fn get_proposal(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let lang = lang_of(&req);
-    let d = db::run(&state.pool, move |c| {
-        let (p, r) = ops::proposals::find_visible(c, &user.0, id)?;
-        let problems = if p.status.editable() {
-            ops::proposals::submission_problems(c, &p, &r)?
-                .0
-                .iter()
-                .map(|e| serde_json::json!({"field": e.field, "code": e.msg.key.rsplit('.').next(), "message": e.msg.render(lang)}))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let content = p.content();
-        Ok(ProposalDetail {
-            attachments: crate::db::proposals::attachments(c, id)?,
-            flagged_budget_lines: crate::domain::proposal::flagged_budget_lines(&content),
-            content,
-            proposal: p,
-            submission_problems: problems,
-        })
+    let v = db::run(&state.pool, move |c| {
+        crate::queries::proposals::proposal(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(d))
+    Ok(HttpResponse::Ok().json(ProposalDetail::of(v, lang_of(&req))))
 }
 
 #[derive(Deserialize, ToSchema)]

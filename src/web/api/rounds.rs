@@ -30,16 +30,9 @@ pub(super) fn utc(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<chrono::Na
 }
 
 impl RoundInput {
-    fn into_parts(self) -> Result<(RoundCore, RoundRules), AppError> {
-        let mut e = FieldErrors::new();
-        for (field, v) in [
-            ("total_budget_fen", self.total_budget_fen),
-            ("min_grant_fen", self.min_grant_fen),
-            ("max_grant_fen", self.max_grant_fen),
-        ] {
-            crate::domain::money::check_field(&mut e, field, Fen(v));
-        }
-        e.into_result()?;
+    /// The round as given; `ops::rounds` checks it (money bounds on every save, the rest
+    /// before publishing), the same as for the page's form.
+    fn into_parts(self) -> (RoundCore, RoundRules) {
         let core = RoundCore {
             title: self.title.trim().to_string(),
             year: self.year,
@@ -51,7 +44,7 @@ impl RoundInput {
             closes_at: utc(self.closes_at),
             review_due: utc(self.review_due),
         };
-        Ok((core, self.rules.unwrap_or_default()))
+        (core, self.rules.unwrap_or_default())
     }
 }
 
@@ -107,7 +100,7 @@ pub(super) async fn create_round(
     state: web::Data<AppState>,
     body: Json<RoundInput>,
 ) -> Result<HttpResponse, AppError> {
-    let (core, rules) = body.into_inner().into_parts()?;
+    let (core, rules) = body.into_inner().into_parts();
     let id = db::run(&state.pool, move |c| {
         ops::rounds::create(c, &user.0, &core, &rules)
     })
@@ -147,7 +140,7 @@ pub(super) async fn update_round(
     let version = body
         .version
         .ok_or_else(|| FieldErrors::single("version", "field.required"))?;
-    let (core, rules) = body.into_parts()?;
+    let (core, rules) = body.into_parts();
     db::run(&state.pool, move |c| {
         ops::rounds::update(c, &user.0, id, version, &core, &rules)
     })

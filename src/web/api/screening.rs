@@ -10,6 +10,17 @@ pub struct CheckLine {
     problems: Vec<String>,
 }
 
+impl CheckLine {
+    pub(super) fn of(i: &crate::domain::proposal::CheckItem, lang: Lang) -> Self {
+        CheckLine {
+            key: i.key.trim_start_matches("check.").to_string(),
+            label: crate::i18n::t(lang, i.key).to_string(),
+            ok: i.ok,
+            problems: i.problems.iter().map(|m| m.render(lang)).collect(),
+        }
+    }
+}
+
 /// The automatic screening checklist of a proposal (officers of its bureau).
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the proposal")), tag = "screening", security(("bearer" = [])), responses((status = 200, body = Vec<CheckLine>)))]
 #[get("/proposals/{id}/checklist")]
@@ -26,15 +37,7 @@ pub(super) async fn proposal_checklist(
         ops::screening::checklist(c, &p, &r)
     })
     .await?;
-    let lines: Vec<CheckLine> = items
-        .into_iter()
-        .map(|i| CheckLine {
-            key: i.key.trim_start_matches("check.").to_string(),
-            label: crate::i18n::t(lang, i.key).to_string(),
-            ok: i.ok,
-            problems: i.problems.iter().map(|m| m.render(lang)).collect(),
-        })
-        .collect();
+    let lines: Vec<CheckLine> = items.iter().map(|i| CheckLine::of(i, lang)).collect();
     Ok(HttpResponse::Ok().json(lines))
 }
 
