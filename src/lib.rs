@@ -5,7 +5,6 @@ pub mod auth;
 pub mod charts;
 pub mod config;
 pub mod db;
-pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod i18n;

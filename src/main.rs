@@ -9,6 +9,8 @@ use yichuang::config::Settings;
 use yichuang::db;
 use yichuang::domain::account::Role;
 
+mod cli;
+
 #[derive(Parser)]
 #[command(
     name = "yichuang",
@@ -201,7 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let s = settings(&cli, *port)?;
             let listener = TcpListener::bind((s.bind.as_str(), s.port))
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", s.bind, s.port))?;
-            let demo = yichuang::demo::prepare(&s).await?;
+            let demo = cli::demo::prepare(&s).await?;
             let base = s.base_url.clone();
             let started = yichuang::app::start(s, listener).await?;
             demo.print(&base);

@@ -60,6 +60,11 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
+    pub const ALL: [UserStatus; 3] = [
+        UserStatus::Pending,
+        UserStatus::Active,
+        UserStatus::Disabled,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             UserStatus::Pending => "pending",

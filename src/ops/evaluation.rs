@@ -575,7 +575,7 @@ pub fn review(
                     orgs::insert_bar(c, p.org_id, p.bureau_id, until, reason, Some(actor.id))?;
                 audit::append(
                     c,
-                    Change::new(Some(actor), "org.barred", "org", p.org_id)
+                    Change::new(Some(actor), "org.barred", "organization", p.org_id)
                         .reason(reason)
                         .after(serde_json::json!({"bar_id": bar, "bureau_id": p.bureau_id, "until": until})),
                 )?;

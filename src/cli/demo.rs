@@ -15,27 +15,27 @@ use anyhow::anyhow;
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::auth::policy::Actor;
-use crate::config::Settings;
-use crate::db::audit::{self, Change};
-use crate::db::schema;
-use crate::db::{self, users, DbConn};
-use crate::domain::account::Role;
-use crate::domain::assignment::{CriterionScore, Recommendation as ReviewAdvice, ReviewContent};
-use crate::domain::evaluation::{
+use yichuang::auth::policy::Actor;
+use yichuang::config::Settings;
+use yichuang::db::audit::{self, Change};
+use yichuang::db::schema;
+use yichuang::db::{self, users, DbConn};
+use yichuang::domain::account::Role;
+use yichuang::domain::assignment::{CriterionScore, Recommendation as ReviewAdvice, ReviewContent};
+use yichuang::domain::evaluation::{
     EvaluationContent, IndicatorScore, Recommendation as RenewalAdvice, Stage, VerifiedCount,
 };
-use crate::domain::money::Fen;
-use crate::domain::org::{InspectionInput, OrgInput, OrgKind};
-use crate::domain::proposal::{
+use yichuang::domain::money::Fen;
+use yichuang::domain::org::{InspectionInput, OrgInput, OrgKind};
+use yichuang::domain::proposal::{
     BeneficiaryLine, BudgetCategory, BudgetLine, FundingSource, MilestoneLine, ProposalContent,
 };
-use crate::domain::report::{GroupCount, ReportContent, SpendLine};
-use crate::domain::round::{RoundCore, RoundRules};
-use crate::error::AppError;
-use crate::i18n::Lang;
-use crate::ops;
-use crate::ops::execution::ReportTarget;
+use yichuang::domain::report::{GroupCount, ReportContent, SpendLine};
+use yichuang::domain::round::{RoundCore, RoundRules};
+use yichuang::error::AppError;
+use yichuang::i18n::Lang;
+use yichuang::ops;
+use yichuang::ops::execution::ReportTarget;
 
 /// The password of every demo account. It passes the password rules, and no demo account
 /// has to change it at the first sign-in.
@@ -94,7 +94,7 @@ fn pad(s: &str, width: usize) -> String {
 /// Opens (and migrates) the configured database, refuses one that already holds data, and
 /// fills it. Blocking work runs off the async executor.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<Summary> {
-    let pool = crate::app::open_database(settings).await?;
+    let pool = yichuang::app::open_database(settings).await?;
     let s = settings.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Summary> {
         let mut conn = pool.get()?;
@@ -585,12 +585,12 @@ fn ngo_uscc(reg: &str, serial: u32) -> String {
         _ => '2',
     };
     let body = format!("5{t}320508MJ{serial:07}");
-    let c = crate::domain::uscc::check_char(body.as_bytes()).expect("valid alphabet");
+    let c = yichuang::domain::uscc::check_char(body.as_bytes()).expect("valid alphabet");
     format!("{body}{c}")
 }
 
 fn uscc_with(body: &str) -> String {
-    let c = crate::domain::uscc::check_char(body.as_bytes()).expect("valid alphabet");
+    let c = yichuang::domain::uscc::check_char(body.as_bytes()).expect("valid alphabet");
     format!("{body}{c}")
 }
 
@@ -672,8 +672,8 @@ fn proposal_content(
         requested_grant: grant,
         beneficiaries: vec![BeneficiaryLine {
             // The group's Chinese label, so that plan and reports line up on the dashboards.
-            category: crate::domain::report::BeneficiaryGroup::parse(k.group)
-                .map(|g| crate::i18n::t(Lang::Zh, g.label_key()).to_string())
+            category: yichuang::domain::report::BeneficiaryGroup::parse(k.group)
+                .map(|g| yichuang::i18n::t(Lang::Zh, g.label_key()).to_string())
                 .unwrap_or_else(|| k.beneficiary.to_string()),
             unique_people: unique,
             person_times: times,
@@ -912,7 +912,7 @@ impl<'a> Seeder<'a> {
             c,
             s,
             today: db::today(),
-            hash: crate::auth::hash_password(DEMO_PASSWORD)?,
+            hash: yichuang::auth::hash_password(DEMO_PASSWORD)?,
             admin: None,
             officer: None,
             ngos: Vec::new(),
@@ -1030,7 +1030,7 @@ impl<'a> Seeder<'a> {
             let r = self.account(Role::Reviewer, &email, name, None)?;
             let affiliations = if i == 4 {
                 // 张伟 supervises one NGO's social workers: a known conflict.
-                vec![crate::domain::assignment::Affiliation {
+                vec![yichuang::domain::assignment::Affiliation {
                     org_name: ORGS[8].name.to_string(),
                     uscc: None,
                     role: "项目督导".to_string(),
@@ -1042,7 +1042,7 @@ impl<'a> Seeder<'a> {
             ops::reviews::save_profile(
                 self.c,
                 &r,
-                &crate::db::reviews::Profile {
+                &yichuang::db::reviews::Profile {
                     expertise: expertise.iter().map(|s| s.to_string()).collect(),
                     affiliations,
                 },
@@ -1285,7 +1285,7 @@ impl<'a> Seeder<'a> {
     ) -> anyhow::Result<i64> {
         let member = self.ngos[org_index].member.clone();
         let id = ops::proposals::start(self.c, &member, round).step("start a proposal")?;
-        let version = crate::db::proposals::find(self.c, id)
+        let version = yichuang::db::proposals::find(self.c, id)
             .step("proposal")?
             .version;
         ops::proposals::save(self.c, &member, id, version, content)
@@ -1349,7 +1349,7 @@ impl<'a> Seeder<'a> {
         )
         .step("return a proposal")?;
         let member = self.ngos[ROUND1[RETURNED].0].member.clone();
-        let p = crate::db::proposals::find(self.c, returned).step("proposal")?;
+        let p = yichuang::db::proposals::find(self.c, returned).step("proposal")?;
         let mut fixed = p.content();
         fixed.budget[0].item = "活动物料（折页500份×2元、场地布置12场×1500元等）".into();
         ops::proposals::save(self.c, &member, returned, p.version, &fixed).step("fix")?;
@@ -1368,8 +1368,8 @@ impl<'a> Seeder<'a> {
         }
         let mut eligible: Vec<i64> = Vec::new();
         for id in by_id.keys() {
-            let p = crate::db::proposals::find(self.c, *id).step("proposal")?;
-            if p.status == crate::domain::proposal::ProposalStatus::Submitted {
+            let p = yichuang::db::proposals::find(self.c, *id).step("proposal")?;
+            if p.status == yichuang::domain::proposal::ProposalStatus::Submitted {
                 eligible.push(*id);
             }
         }
@@ -1388,10 +1388,10 @@ impl<'a> Seeder<'a> {
         ops::reviews::start_review(self.c, &officer, round).step("start the review")?;
         ops::reviews::auto_assign(self.c, self.s, &officer, round).step("assign")?;
         let decliner = self.reviewers[1].clone();
-        if let Some(item) = crate::db::reviews::for_reviewer(self.c, decliner.id)
+        if let Some(item) = yichuang::db::reviews::for_reviewer(self.c, decliner.id)
             .step("reviews")?
             .into_iter()
-            .find(|x| x.status == crate::domain::assignment::ReviewStatus::Assigned)
+            .find(|x| x.status == yichuang::domain::assignment::ReviewStatus::Assigned)
         {
             ops::reviews::decline(
                 self.c,
@@ -1407,10 +1407,10 @@ impl<'a> Seeder<'a> {
         const BIAS: [i32; 8] = [30, -20, 0, 50, -40, 10, -10, 20];
         let mut divergent_done = false;
         for (r_idx, reviewer) in self.reviewers.clone().into_iter().enumerate() {
-            let items = crate::db::reviews::for_reviewer(self.c, reviewer.id).step("reviews")?;
+            let items = yichuang::db::reviews::for_reviewer(self.c, reviewer.id).step("reviews")?;
             for item in items
                 .into_iter()
-                .filter(|x| x.status == crate::domain::assignment::ReviewStatus::Assigned)
+                .filter(|x| x.status == yichuang::domain::assignment::ReviewStatus::Assigned)
             {
                 let p_idx = by_id[&item.proposal_id];
                 let base = ROUND1[p_idx].4;
@@ -1453,7 +1453,7 @@ impl<'a> Seeder<'a> {
                     }),
                 };
                 ops::reviews::accept(self.c, &reviewer, item.review_id).step("accept")?;
-                let version = crate::db::reviews::find(self.c, item.review_id)
+                let version = yichuang::db::reviews::find(self.c, item.review_id)
                     .step("review")?
                     .version;
                 ops::reviews::save(self.c, &reviewer, item.review_id, version, &content)
@@ -1491,7 +1491,7 @@ impl<'a> Seeder<'a> {
         ops::award::publish_notice(self.c, self.s, &officer, round).step("publish the notice")?;
 
         // Two objections from the public: one rejected, one upheld (the waitlist moves up).
-        let list = crate::db::awards::awards(self.c, round).step("notice list")?;
+        let list = yichuang::db::awards::awards(self.c, round).step("notice list")?;
         let listed: Vec<i64> = list
             .iter()
             .filter(|a| a.state == "funded")
@@ -1521,7 +1521,7 @@ impl<'a> Seeder<'a> {
                 self.c,
                 self.s,
                 round,
-                &crate::domain::award::ObjectionInput {
+                &yichuang::domain::award::ObjectionInput {
                     proposal_id: Some(*pid),
                     name: name.into(),
                     email: email.into(),
@@ -1554,7 +1554,7 @@ impl<'a> Seeder<'a> {
         diesel::update(schema::notices::table.find(round))
             .set(schema::notices::ends_at.eq(db::now() - Duration::minutes(1)))
             .execute(self.c)?;
-        let list = crate::db::awards::awards(self.c, round).step("notice list")?;
+        let list = yichuang::db::awards::awards(self.c, round).step("notice list")?;
         let funded: Vec<i64> = list
             .iter()
             .filter(|a| a.state == "funded")
@@ -1571,7 +1571,7 @@ impl<'a> Seeder<'a> {
             .ok_or_else(|| anyhow!("demo: too few funded"))?;
         let start = self.day(PROJECT_START);
         for id in by_id.keys() {
-            let p = crate::db::proposals::find(self.c, *id).step("proposal")?;
+            let p = yichuang::db::proposals::find(self.c, *id).step("proposal")?;
             let mut content = p.content();
             let months = if *id == completed || *id == barred {
                 8
@@ -1591,8 +1591,8 @@ impl<'a> Seeder<'a> {
 
         let mut out = Vec::new();
         for pid in created {
-            let p = crate::db::projects::project(self.c, pid).step("project")?;
-            let content = crate::db::proposals::find(self.c, p.proposal_id)
+            let p = yichuang::db::projects::project(self.c, pid).step("project")?;
+            let content = yichuang::db::proposals::find(self.c, p.proposal_id)
                 .step("proposal")?
                 .content();
             let spec = by_id[&p.proposal_id];
@@ -1654,7 +1654,7 @@ impl<'a> Seeder<'a> {
         let screened = bj(self.day(R1_CLOSES + 9), 16);
         for (n, (id, _)) in ids.iter().enumerate() {
             let created = opens + Duration::days(3) + Duration::hours(n as i64 * 15);
-            let p = crate::db::proposals::find(self.c, *id).step("proposal")?;
+            let p = yichuang::db::proposals::find(self.c, *id).step("proposal")?;
             diesel::update(proposals::table.find(*id))
                 .set((
                     proposals::created_at.eq(created),
@@ -1759,7 +1759,7 @@ impl<'a> Seeder<'a> {
     /// Pays tranche `seq` in parts (percent of the tranche, date).
     fn pay(&mut self, p: &Proj, seq: i32, parts: &[(i64, NaiveDate)]) -> anyhow::Result<()> {
         let officer = self.officer();
-        let t = crate::db::projects::tranches(self.c, p.id)
+        let t = yichuang::db::projects::tranches(self.c, p.id)
             .step("tranches")?
             .into_iter()
             .find(|t| t.seq == seq)
@@ -1802,7 +1802,7 @@ impl<'a> Seeder<'a> {
         if end == ReportEnd::ReturnedThenAccepted {
             content.narrative = "按计划开展了各项活动。".into();
         }
-        let version = crate::db::projects::report(self.c, id)
+        let version = yichuang::db::projects::report(self.c, id)
             .step("report")?
             .version;
         ops::execution::save_report(self.c, &member, id, version, &content)
@@ -1835,7 +1835,7 @@ impl<'a> Seeder<'a> {
                 "{}（已补充：各场活动时间、地点、参与人数明细及签到表。）",
                 REPORT_NARRATIVES[k]
             );
-            let version = crate::db::projects::report(self.c, id)
+            let version = yichuang::db::projects::report(self.c, id)
                 .step("report")?
                 .version;
             ops::execution::save_report(self.c, &member, id, version, &content)
@@ -1915,7 +1915,7 @@ impl<'a> Seeder<'a> {
             * if stage == Stage::Final { 100 } else { 64 }
             / 100;
         let content = evaluation_content(total, reported, CATS[p.cat].group, p.id as usize);
-        let version = crate::db::evaluations::find(self.c, id)
+        let version = yichuang::db::evaluations::find(self.c, id)
             .step("evaluation")?
             .version;
         ops::evaluation::save(self.c, &ev, id, version, &content).step("file an evaluation")?;
@@ -2239,7 +2239,7 @@ enum Role3 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
+    use yichuang::config::Secret;
 
     fn count(c: &mut DbConn, sql: &str) -> i64 {
         #[derive(QueryableByName)]
@@ -2263,7 +2263,7 @@ mod tests {
             ("eval1@agency.example", "陈静"),
         ] {
             assert!(
-                crate::domain::account::check_password(DEMO_PASSWORD, &[email, name]).is_ok(),
+                yichuang::domain::account::check_password(DEMO_PASSWORD, &[email, name]).is_ok(),
                 "{email}"
             );
         }
@@ -2274,13 +2274,13 @@ mod tests {
         for (i, o) in ORGS.iter().enumerate() {
             let code = ngo_uscc(o.reg, 5_100_000 + i as u32 * 48_271);
             assert!(
-                crate::domain::uscc::Uscc::parse(&code).is_ok(),
+                yichuang::domain::uscc::Uscc::parse(&code).is_ok(),
                 "{code} of {}",
                 o.name
             );
         }
         assert_eq!(
-            crate::ops::orgs::sniff_document(&demo_pdf("x")),
+            yichuang::ops::orgs::sniff_document(&demo_pdf("x")),
             Some("application/pdf")
         );
         let s = split_scores(835, &[200, 250, 200, 150, 100, 100], 7);
@@ -2453,9 +2453,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(
-            !user.must_change_password && user.status == crate::domain::account::UserStatus::Active
+            !user.must_change_password
+                && user.status == yichuang::domain::account::UserStatus::Active
         );
-        assert!(crate::auth::verify_password(
+        assert!(yichuang::auth::verify_password(
             DEMO_PASSWORD,
             user.password_hash.as_deref().unwrap()
         ));

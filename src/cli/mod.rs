@@ -1,0 +1,3 @@
+//! Code only the `yichuang` command runs, kept out of the library.
+
+pub mod demo;
