@@ -7,6 +7,7 @@ use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpServer};
 
 use crate::auth::Jwt;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::domain::limits;
@@ -18,6 +19,8 @@ pub struct Started {
     pub port: u16,
     /// Email and one-time password of the admin created on an empty database.
     pub first_admin: Option<(String, String)>,
+    /// The clock the app reads the time from.
+    pub clock: Clock,
 }
 
 /// Opens the database, brings its schema up to date and loads the audit key for its chain
@@ -74,8 +77,19 @@ async fn open(settings: &Settings, check_key: bool) -> anyhow::Result<DbPool> {
     .await?
 }
 
-/// Starts serving on `listener`; the returned server runs when awaited (or spawned).
+/// Starts serving on `listener` on the system clock; the returned server runs when awaited
+/// (or spawned).
 pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<Started> {
+    start_with_clock(settings, listener, Clock::system()).await
+}
+
+/// [`start`] with the app (its requests, database work and worker) reading the time from
+/// `clock`: tests start it on a movable clock and move it.
+pub async fn start_with_clock(
+    settings: Settings,
+    listener: TcpListener,
+    clock: Clock,
+) -> anyhow::Result<Started> {
     // One TLS crypto provider for SMTP (and anything else using rustls in this process).
     let _ = rustls::crypto::ring::default_provider().install_default();
     // The metrics recorder, before anything records (the worker's first pass).
@@ -83,19 +97,22 @@ pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<
     let settings = Arc::new(settings);
     let pool = open_database(&settings).await?;
     let p = pool.clone();
+    let c = clock.clone();
     let first_admin = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut conn = p.get()?;
-        crate::ops::accounts::bootstrap_admin(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))
+        c.enter(|| crate::ops::accounts::bootstrap_admin(&mut conn))
+            .map_err(|e| anyhow::anyhow!("{e}"))
     })
     .await??;
     if settings.worker {
-        crate::jobs::spawn_worker(pool.clone(), settings.clone())?;
+        crate::jobs::spawn_worker(pool.clone(), settings.clone(), clock.clone())?;
     }
     let port = listener.local_addr()?.port();
     let state = web::Data::new(AppState {
         pool: pool.clone(),
         jwt: Jwt::new(settings.jwt_secret.expose(), settings.session_hours),
         settings: settings.clone(),
+        clock: clock.clone(),
     });
     let mut server = HttpServer::new(move || {
         App::new()
@@ -117,6 +134,7 @@ pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<
             .wrap(from_fn(crate::web::page_layer))
             .wrap(Compress::default())
             .wrap(from_fn(crate::telemetry::request_layer))
+            .wrap(from_fn(crate::web::clock_layer))
             .configure(crate::web::routes)
     })
     .listen(listener)?;
@@ -128,5 +146,6 @@ pub async fn start(settings: Settings, listener: TcpListener) -> anyhow::Result<
         pool,
         port,
         first_admin,
+        clock,
     })
 }

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod charts;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;

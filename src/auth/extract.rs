@@ -30,7 +30,7 @@ pub struct Caller {
 /// The account behind a token, if the token is valid and its session still live: one query
 /// (sessions joined with users), plus an update of `last_seen_at` every few minutes.
 pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Caller>, AppError> {
-    let Some(claims) = state.jwt.verify(token) else {
+    let Some(claims) = state.jwt.verify(token, state.clock.now()) else {
         return Ok(None);
     };
     let Ok(id) = claims.sub.parse::<i64>() else {

@@ -9,7 +9,7 @@ pub mod sessions;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -82,8 +82,10 @@ pub struct Jwt {
 impl Jwt {
     pub fn new(secret: &str, ttl_hours: i64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
+        // The library would check `exp` against the system time; `verify` checks it against
+        // the app's clock instead.
+        validation.validate_exp = false;
         validation.leeway = 0;
-        validation.validate_exp = true;
         validation.set_required_spec_claims(&["exp", "sub"]);
         Jwt {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
@@ -93,15 +95,16 @@ impl Jwt {
         }
     }
 
-    /// Signs a token for the session `jti`; returns it with its expiry (UTC).
+    /// Signs a token for the session `jti`, issued at `now` (UTC); returns it with its expiry.
     pub fn issue(
         &self,
         user_id: i64,
         ver: i32,
         role: Role,
         jti: &str,
+        now: NaiveDateTime,
     ) -> anyhow::Result<(String, NaiveDateTime)> {
-        let now = Utc::now().timestamp();
+        let now = now.and_utc().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             ver,
@@ -117,11 +120,13 @@ impl Jwt {
         Ok((token, exp))
     }
 
-    /// The claims of a well-signed, unexpired HS256 token; anything else is `None`.
-    pub fn verify(&self, token: &str) -> Option<Claims> {
+    /// The claims of a well-signed HS256 token that has not expired at `now` (UTC); anything
+    /// else is `None`.
+    pub fn verify(&self, token: &str, now: NaiveDateTime) -> Option<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
             .map(|d| d.claims)
+            .filter(|c| now.and_utc().timestamp() < c.exp)
     }
 }
 
@@ -129,6 +134,11 @@ impl Jwt {
 mod tests {
     use super::*;
     use base64::Engine;
+    use chrono::Utc;
+
+    fn now() -> NaiveDateTime {
+        Utc::now().naive_utc()
+    }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
@@ -144,8 +154,8 @@ mod tests {
     #[test]
     fn tokens_round_trip() {
         let jwt = Jwt::new(SECRET, 1);
-        let (t, _) = jwt.issue(7, 3, Role::Ngo, "session-1").unwrap();
-        let c = jwt.verify(&t).unwrap();
+        let (t, _) = jwt.issue(7, 3, Role::Ngo, "session-1", now()).unwrap();
+        let c = jwt.verify(&t, now()).unwrap();
         assert_eq!(
             (c.sub.as_str(), c.ver, c.role, c.jti.as_str()),
             ("7", 3, Role::Ngo, "session-1")
@@ -153,19 +163,34 @@ mod tests {
     }
 
     #[test]
+    fn a_token_expires_by_the_time_it_is_verified_at() {
+        let jwt = Jwt::new(SECRET, 1);
+        let issued = now();
+        let (t, exp) = jwt.issue(7, 3, Role::Ngo, "s", issued).unwrap();
+        assert!(jwt.verify(&t, exp - chrono::Duration::seconds(1)).is_some());
+        assert!(jwt.verify(&t, exp).is_none(), "expired at its expiry");
+        assert!(jwt
+            .verify(&t, issued + chrono::Duration::days(11))
+            .is_none());
+    }
+
+    #[test]
     fn wrong_key_expired_and_unsigned_tokens_are_refused() {
         let jwt = Jwt::new(SECRET, 1);
         let (t, _) = Jwt::new("another-secret-another-secret-xx", 1)
-            .issue(7, 0, Role::Admin, "s")
+            .issue(7, 0, Role::Admin, "s", now())
             .unwrap();
-        assert!(jwt.verify(&t).is_none(), "wrong key");
+        assert!(jwt.verify(&t, now()).is_none(), "wrong key");
 
         let expired = Jwt {
             ttl_secs: -1,
             ..Jwt::new(SECRET, 1)
         };
-        let (t, _) = expired.issue(7, 0, Role::Admin, "s").unwrap();
-        assert!(jwt.verify(&t).is_none(), "expired by one second, no leeway");
+        let (t, _) = expired.issue(7, 0, Role::Admin, "s", now()).unwrap();
+        assert!(
+            jwt.verify(&t, now()).is_none(),
+            "expired by one second, no leeway"
+        );
 
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
@@ -174,17 +199,17 @@ mod tests {
             r#"{{"sub":"1","ver":0,"role":"admin","iat":0,"exp":{exp},"jti":"s"}}"#
         ));
         assert!(
-            jwt.verify(&format!("{header}.{body}.")).is_none(),
+            jwt.verify(&format!("{header}.{body}."), now()).is_none(),
             "alg none"
         );
 
-        let (t, _) = jwt.issue(7, 0, Role::Ngo, "s").unwrap();
+        let (t, _) = jwt.issue(7, 0, Role::Ngo, "s", now()).unwrap();
         let parts: Vec<&str> = t.split('.').collect();
         let forged = b64.encode(format!(
             r#"{{"sub":"7","ver":0,"role":"admin","iat":0,"exp":{exp},"jti":"s"}}"#
         ));
         assert!(
-            jwt.verify(&format!("{}.{}.{}", parts[0], forged, parts[2]))
+            jwt.verify(&format!("{}.{}.{}", parts[0], forged, parts[2]), now())
                 .is_none(),
             "tampered body"
         );

@@ -38,7 +38,13 @@ pub async fn start(
     let jti = super::random_token();
     let (token, expires_at) = state
         .jwt
-        .issue(user.id, user.token_version, user.role, &jti)
+        .issue(
+            user.id,
+            user.token_version,
+            user.role,
+            &jti,
+            state.clock.now(),
+        )
         .map_err(|e| AppError::Unexpected(e.to_string()))?;
     let client = client_of(req, state);
     let user_id = user.id;

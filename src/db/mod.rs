@@ -22,12 +22,13 @@ pub use types::Json;
 
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, SubsecRound, Utc};
+use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::clock::Clock;
 use crate::error::AppError;
 
 diesel::define_sql_function! {
@@ -152,14 +153,15 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// The current instant as stored: UTC, truncated to microseconds (both backends keep that).
+/// The current instant as stored (UTC, truncated to microseconds) on the clock installed for
+/// the running code (see [`crate::clock`]).
 pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
+    Clock::current().now()
 }
 
 /// Today's date in Beijing, where every deadline and date of the product is read.
 pub fn today() -> chrono::NaiveDate {
-    crate::domain::calendar::utc_to_beijing(now()).date()
+    Clock::current().today()
 }
 
 /// Runs `f` as one write transaction. On SQLite the write lock is taken first (a write to
@@ -177,19 +179,23 @@ where
     })
 }
 
-/// Runs blocking database work off the async executor, on actix's blocking pool.
+/// Runs blocking database work off the async executor, on actix's blocking pool, with the
+/// caller's clock installed.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
 {
     let pool = pool.clone();
+    let clock = Clock::current();
     actix_web::web::block(move || {
-        let waiting = std::time::Instant::now();
-        let conn = pool.get();
-        crate::telemetry::record_pool_wait(waiting.elapsed());
-        let mut conn = conn.map_err(|e| AppError::unexpected("database unavailable", &e))?;
-        f(&mut conn)
+        clock.enter(|| {
+            let waiting = std::time::Instant::now();
+            let conn = pool.get();
+            crate::telemetry::record_pool_wait(waiting.elapsed());
+            let mut conn = conn.map_err(|e| AppError::unexpected("database unavailable", &e))?;
+            f(&mut conn)
+        })
     })
     .await
     .map_err(|e| AppError::Unexpected(format!("blocking task failed: {e}")))?

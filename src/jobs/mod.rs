@@ -1,39 +1,54 @@
 //! The background worker: sends the outbox, closes rounds at their deadline, reminds
 //! reviewers and purges ended sessions. Safe to run in several instances at once.
+//!
+//! Every task reads the time from the clock installed for it ([`Clock::scope`]); [`step`]
+//! installs the app's. The worker's rest between passes is elapsed time and stays on the
+//! system's `Instant`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db::{self, DbConn, DbPool};
+use crate::error::AppError;
 use crate::mail::transport::Transport;
+
+/// Runs `f` on a pooled connection off the async executor, with the current clock installed.
+async fn blocking<T, F>(pool: &DbPool, f: F) -> anyhow::Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    let clock = Clock::current();
+    tokio::task::spawn_blocking(move || {
+        clock.enter(|| {
+            let mut conn = pool.get()?;
+            f(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))
+        })
+    })
+    .await?
+}
 
 /// Sends what is due once; returns how many messages were sent.
 pub async fn send_due(pool: &DbPool, transport: &Transport, from: &str) -> anyhow::Result<usize> {
-    let p = pool.clone();
-    let claimed = tokio::task::spawn_blocking(move || {
-        let mut conn = p.get()?;
-        db::outbox::claim_due(&mut conn, 20, chrono::Duration::minutes(5))
-            .map_err(|e| anyhow::anyhow!("{e}"))
+    let claimed = blocking(pool, |c| {
+        db::outbox::claim_due(c, 20, chrono::Duration::minutes(5))
     })
-    .await??;
+    .await?;
     let mut sent = 0;
     for m in claimed {
         let result = transport.send(from, &m).await;
-        let p = pool.clone();
         let ok = result.is_ok();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            let mut conn = p.get()?;
-            match result {
-                Ok(()) => db::outbox::mark_sent(&mut conn, m.id),
-                Err(e) => {
-                    tracing::warn!(id = m.id, attempts = m.attempts, error = %e, "email not sent; will retry");
-                    db::outbox::mark_failed(&mut conn, m.id, m.attempts, &e)
-                }
+        blocking(pool, move |c| match result {
+            Ok(()) => db::outbox::mark_sent(c, m.id),
+            Err(e) => {
+                tracing::warn!(id = m.id, attempts = m.attempts, error = %e, "email not sent; will retry");
+                db::outbox::mark_failed(c, m.id, m.attempts, &e)
             }
-            .map_err(|e| anyhow::anyhow!("{e}"))
         })
-        .await??;
+        .await?;
         if ok {
             sent += 1;
         }
@@ -43,52 +58,36 @@ pub async fn send_due(pool: &DbPool, transport: &Transport, from: &str) -> anyho
 
 /// Moves rounds whose application deadline passed to screening.
 pub async fn close_due_rounds(pool: &DbPool) -> anyhow::Result<usize> {
-    let p = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = p.get()?;
-        crate::ops::rounds::close_due(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))
-    })
-    .await?
+    blocking(pool, crate::ops::rounds::close_due).await
 }
 
 /// Queues due review reminders.
 pub async fn review_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow::Result<usize> {
-    let p = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = p.get()?;
-        crate::ops::reviews::send_review_reminders(&mut conn, &settings)
-            .map_err(|e| anyhow::anyhow!("{e}"))
+    blocking(pool, move |c| {
+        crate::ops::reviews::send_review_reminders(c, &settings)
     })
-    .await?
+    .await
 }
 
 /// Queues due milestone-report and evaluation reminders.
 pub async fn report_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow::Result<usize> {
-    let p = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = p.get()?;
-        let reports = crate::ops::execution::send_report_reminders(&mut conn, &settings)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let evaluations = crate::ops::evaluation::send_reminders(&mut conn, &settings)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    blocking(pool, move |c| {
+        let reports = crate::ops::execution::send_report_reminders(c, &settings)?;
+        let evaluations = crate::ops::evaluation::send_reminders(c, &settings)?;
         Ok(reports + evaluations)
     })
-    .await?
+    .await
 }
 
 /// Deletes objections never confirmed in time and abuse-limit counters whose window ended a
 /// day ago; returns how many objections went.
 pub async fn housekeeping(pool: &DbPool) -> anyhow::Result<usize> {
-    let p = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = p.get()?;
-        let purged = crate::ops::award::purge_unconfirmed_objections(&mut conn)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        crate::db::throttle::purge(&mut conn, db::now() - chrono::Duration::days(1))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    blocking(pool, |c| {
+        let purged = crate::ops::award::purge_unconfirmed_objections(c)?;
+        crate::db::throttle::purge(c, db::now() - chrono::Duration::days(1))?;
         Ok(purged)
     })
-    .await?
+    .await
 }
 
 /// How often the report reminders are looked for (they are per day, not per second).
@@ -96,12 +95,7 @@ const REPORT_REMINDER_EVERY: Duration = Duration::from_secs(60);
 
 /// Deletes sessions that ended (expired or signed out) some days ago.
 pub async fn purge_sessions(pool: &DbPool) -> anyhow::Result<usize> {
-    let p = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = p.get()?;
-        crate::ops::sessions::purge(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))
-    })
-    .await?
+    blocking(pool, crate::ops::sessions::purge).await
 }
 
 /// How often ended sessions are purged.
@@ -141,8 +135,21 @@ pub struct StepReport {
 
 /// One pass of the worker: closes rounds whose deadline passed, queues the reminders that are
 /// due, runs the `tasks` asked for, then sends what the outbox holds. The worker loop calls it
-/// every `worker_interval_ms`; tests call it to advance the worker one step.
+/// every `worker_interval_ms`; tests call it to advance the worker one step. The tasks read
+/// the time from `clock`.
 pub async fn step(
+    pool: &DbPool,
+    settings: &Arc<Settings>,
+    transport: &Transport,
+    clock: &Clock,
+    tasks: Tasks,
+) -> StepReport {
+    clock
+        .scope(run_tasks(pool, settings, transport, tasks))
+        .await
+}
+
+async fn run_tasks(
     pool: &DbPool,
     settings: &Arc<Settings>,
     transport: &Transport,
@@ -222,6 +229,7 @@ fn failed(what: &str, e: anyhow::Error) -> String {
 pub fn spawn_worker(
     pool: DbPool,
     settings: Arc<Settings>,
+    clock: Clock,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let transport = Transport::from_settings(&settings)?;
     tracing::info!(transport = %transport.describe(), "email worker started");
@@ -242,7 +250,7 @@ pub fn spawn_worker(
             if tasks.sessions {
                 sessions_purged = Some(std::time::Instant::now());
             }
-            step(&pool, &settings, &transport, tasks).await;
+            step(&pool, &settings, &transport, &clock, tasks).await;
             crate::telemetry::worker_rest(pass_started, interval).await;
         }
     }))

@@ -33,6 +33,7 @@ use crate::auth::csrf::{self, CsrfToken, CSRF_COOKIE};
 use crate::auth::extract::{session_user, SessionUser, SESSION_COOKIE};
 use crate::auth::policy::{self, Action, Actor};
 use crate::auth::Jwt;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::account::Role;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
     pub jwt: Jwt,
+    /// Where the app reads the time: the system clock, or a test's movable one.
+    pub clock: Clock,
 }
 
 /// Shows a stored UTC instant in Asia/Shanghai.
@@ -473,6 +476,19 @@ fn error_response(req: &HttpRequest, err: &AppError, status: StatusCode) -> Http
     };
     err.add_headers(&mut res);
     res
+}
+
+/// Installs the app's clock for the whole request, so that `db::now()` in handlers and in the
+/// database work they run reads it.
+pub async fn clock_layer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let clock = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.clock.clone())
+        .unwrap_or_default();
+    clock.scope(next.call(req)).await
 }
 
 /// Sets the CSRF cookie, clears a shown notice, and renders errors in the reader's language

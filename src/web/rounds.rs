@@ -489,7 +489,7 @@ async fn new_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
     let bureau = actor.bureau_id.ok_or(AppError::Forbidden)?;
     crate::auth::policy::require(actor, crate::auth::policy::Action::ManageRounds(bureau))?;
     use chrono::Datelike;
-    let year = (chrono::Utc::now() + Duration::hours(CST_HOURS)).year();
+    let year = crate::db::today().year();
     let core = RoundCore {
         title: String::new(),
         year,

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::award::{end_notice, ranked_round, start_notice, Ranked};
 use crate::dual;
-use crate::helpers::{location, set_time, spawn, spawn_with, Backend, TestApp, PASSWORD};
+use crate::helpers::{location, spawn, spawn_with, Backend, TestApp, PASSWORD};
 
 /// A round whose notice runs, with two proposals on the list.
 async fn on_notice(app: &TestApp) -> Ranked {
@@ -72,6 +72,29 @@ async fn objections_are_counted_only_once_their_author_confirms_them(b: Backend)
     let r = on_notice(&app).await;
     let (p0, p1) = (r.pids[0], r.pids[1]);
     let officer_mails = app.emails_to("officer@gusu.gov.cn").await.len();
+
+    // An objection left unconfirmed while a day and an hour pass.
+    app.post(
+        &format!("/api/v1/rounds/{}/objections", r.round),
+        None,
+        objection(p1, "late@example.com", REASON),
+    )
+    .await;
+    let late_token = app
+        .token_from_email("late@example.com", "/objections/confirm")
+        .await;
+    let late: i64 = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use yichuang::db::schema::objections::dsl::*;
+            objections
+                .filter(email.eq("late@example.com"))
+                .select(id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    app.clock.advance(Duration::hours(25));
 
     // Filed but not confirmed: the answer says to check the email; nobody else hears of it.
     let (s, v) = app
@@ -186,34 +209,6 @@ async fn objections_are_counted_only_once_their_author_confirms_them(b: Backend)
     assert_eq!(page.matches("疑似重复").count(), 3, "{page}");
 
     // An unconfirmed objection older than a day cannot be confirmed, and the worker deletes it.
-    app.post(
-        &format!("/api/v1/rounds/{}/objections", r.round),
-        None,
-        objection(p1, "late@example.com", REASON),
-    )
-    .await;
-    let late_token = app
-        .token_from_email("late@example.com", "/objections/confirm")
-        .await;
-    let late: i64 = app
-        .db(|c| {
-            use diesel::prelude::*;
-            use yichuang::db::schema::objections::dsl::*;
-            objections
-                .filter(email.eq("late@example.com"))
-                .select(id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
-    set_time(
-        &app,
-        "objections",
-        "created_at",
-        late,
-        yichuang::db::now() - Duration::hours(25),
-    )
-    .await;
     let (s, page) = public
         .get_text(&app, &format!("/objections/confirm?token={late_token}"))
         .await;
@@ -230,7 +225,10 @@ async fn objections_are_counted_only_once_their_author_confirms_them(b: Backend)
         (s, v["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("token_invalid"))
     );
-    yichuang::jobs::housekeeping(&app.pool).await.unwrap();
+    app.clock
+        .scope(yichuang::jobs::housekeeping(&app.pool))
+        .await
+        .unwrap();
     let left: Vec<i64> = app
         .db(|c| {
             use diesel::prelude::*;
@@ -513,18 +511,13 @@ async fn the_rate_limit_counts_concurrent_hits_from_several_instances(b: Backend
     // Two threads with their own connections stand for two instances; the key is new, so
     // both race to insert it.
     let run = |max: i32, key: &'static str| {
-        let pool = app.pool.clone();
+        let (pool, clock) = (app.pool.clone(), app.clock.clone());
         std::thread::spawn(move || {
             let mut ok = 0;
             for _ in 0..10 {
                 let mut c = pool.get().unwrap();
-                match yichuang::db::throttle::hit(
-                    &mut c,
-                    key,
-                    yichuang::db::now(),
-                    max,
-                    Duration::hours(1),
-                ) {
+                match yichuang::db::throttle::hit(&mut c, key, clock.now(), max, Duration::hours(1))
+                {
                     Ok(()) => ok += 1,
                     Err(yichuang::error::AppError::RateLimited { retry_after_secs }) => {
                         assert!((1..=3600).contains(&retry_after_secs))
@@ -563,7 +556,7 @@ async fn the_rate_limit_counts_concurrent_hits_from_several_instances(b: Backend
 
     // The login lock counts the same way: 20 failures at once on a new key, a lock at 15.
     let fail = || {
-        let pool = app.pool.clone();
+        let (pool, clock) = (app.pool.clone(), app.clock.clone());
         std::thread::spawn(move || {
             let mut locks = 0;
             for _ in 0..10 {
@@ -571,7 +564,7 @@ async fn the_rate_limit_counts_concurrent_hits_from_several_instances(b: Backend
                 let locked = yichuang::db::throttle::record_failure(
                     &mut c,
                     "acct:race@example.org",
-                    yichuang::db::now(),
+                    clock.now(),
                     15,
                     Duration::minutes(15),
                 )

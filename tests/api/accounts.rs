@@ -184,13 +184,13 @@ async fn bad_tokens_are_refused(b: Backend) {
     assert_eq!(v["email"], "tok@example.org");
 
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let exp = chrono::Utc::now().timestamp() + 3600;
+    let exp = app.clock.now().and_utc().timestamp() + 3600;
     let claims = b64.encode(format!(
         r#"{{"sub":"1","ver":0,"role":"admin","iat":0,"exp":{exp},"jti":"x"}}"#
     ));
     let none = format!("{}.{claims}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#));
     let other_key = yichuang::auth::Jwt::new("some-other-secret-some-other-secret", 1)
-        .issue(1, 0, Role::Admin, "x")
+        .issue(1, 0, Role::Admin, "x", app.clock.now())
         .unwrap()
         .0;
     let parts: Vec<&str> = good.split('.').collect();
@@ -198,7 +198,9 @@ async fn bad_tokens_are_refused(b: Backend) {
     let expired = {
         let mut jwt = yichuang::auth::Jwt::new(app.settings.jwt_secret.expose(), 1);
         jwt.ttl_secs = -5;
-        jwt.issue(1, 0, Role::Admin, "x").unwrap().0
+        jwt.issue(1, 0, Role::Admin, "x", app.clock.now())
+            .unwrap()
+            .0
     };
     for (what, t) in [
         ("alg none", none),

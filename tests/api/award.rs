@@ -59,7 +59,7 @@ pub async fn ranked_round_with(
     tweak: impl Fn(&mut Value),
 ) -> Ranked {
     let officer = app.officer().await;
-    let mut r = round_json("2027年姑苏区公益创投大赛");
+    let mut r = round_json(app, "2027年姑苏区公益创投大赛");
     r["total_budget_fen"] = json!(budget_fen);
     let (s, v) = app.post("/api/v1/rounds", Some(&officer), r).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -90,7 +90,7 @@ pub async fn ranked_round_with(
             )
             .await;
         let pid = v["id"].as_i64().unwrap();
-        let mut c = content();
+        let mut c = content(app);
         c["title"] = json!(format!("社区服务项目{i}"));
         tweak(&mut c);
         let (s, v) = app
@@ -236,17 +236,20 @@ pub async fn start_notice(app: &TestApp, r: &Ranked) {
     }
 }
 
+/// Moves the clock past the end of the round's notice.
 pub async fn end_notice(app: &TestApp, round: i64) {
-    let at = yichuang::db::now() - Duration::minutes(1);
-    app.db(move |c| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("UPDATE notices SET ends_at = $1 WHERE round_id = $2")
-            .bind::<diesel::sql_types::Timestamp, _>(at)
-            .bind::<diesel::sql_types::BigInt, _>(round)
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    let ends_at = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use yichuang::db::schema::notices;
+            notices::table
+                .filter(notices::round_id.eq(round))
+                .select(notices::ends_at)
+                .first::<chrono::NaiveDateTime>(c)
+                .unwrap()
+        })
+        .await;
+    app.clock.set(ends_at + Duration::minutes(1));
 }
 
 fn objection(pid: i64) -> Value {
@@ -393,7 +396,7 @@ async fn a_small_round_goes_from_the_line_to_the_award(b: Backend) {
 
     // The admin's calendar: the weekdays of the next three weeks are holidays, the first
     // weekend after tomorrow is two make-up working days (调休).
-    let today = yichuang::db::today();
+    let today = app.clock.today();
     let holidays: Vec<NaiveDate> = (1..=21)
         .map(|k| today + Duration::days(k))
         .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))

@@ -958,7 +958,7 @@ async fn agency_evaluator(
     email: &str,
 ) -> i64 {
     use serde_json::json;
-    let mut body = crate::helpers::org_json(serial);
+    let mut body = crate::helpers::org_json(app, serial);
     body["kind"] = json!("agency");
     body["name"] = json!(format!("评估中心{serial}"));
     body["legal_rep"] = json!(legal_rep);
@@ -994,7 +994,7 @@ async fn an_evaluator_files_the_midterm_and_the_officer_accepts_it(b: Backend) {
     let officer = &a.officer;
     sign_agreement(&app, officer, project).await;
     let evaluator = agency_evaluator(&app, officer, 62, "张评", "eva@pinggu.cn").await;
-    let due = (yichuang::db::today() + chrono::Duration::days(20)).to_string();
+    let due = (app.clock.today() + chrono::Duration::days(20)).to_string();
     let (s, v) = app
         .post(
             &format!("/api/v1/projects/{project}/evaluations"),

@@ -17,7 +17,7 @@ pub async fn agency(
     legal_rep: &str,
     email: &str,
 ) -> (i64, String) {
-    let mut body = org_json(serial);
+    let mut body = org_json(app, serial);
     body["kind"] = json!("agency");
     body["name"] = json!(format!("评估中心{serial}"));
     body["legal_rep"] = json!(legal_rep);
@@ -68,7 +68,7 @@ pub async fn assign(
     stage: &str,
     evaluator: i64,
 ) -> (StatusCode, Value) {
-    let due = (yichuang::db::today() + Duration::days(20)).to_string();
+    let due = (app.clock.today() + Duration::days(20)).to_string();
     app.post(
         &format!("/api/v1/projects/{project}/evaluations"),
         Some(officer),
@@ -382,7 +382,7 @@ async fn projects_pass_or_rectify_through_their_evaluations(b: Backend) {
         d["content"]["summary"].as_str().unwrap().contains("优秀"),
         "{d}"
     );
-    let mut content = crate::proposals::content();
+    let mut content = crate::proposals::content(&app);
     content["title"] = d["content"]["title"].clone();
     content["summary"] = d["content"]["summary"].clone();
     let version = d["proposal"]["version"].as_i64().unwrap();
@@ -600,7 +600,7 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
         reqwest::Method::PUT,
         &format!("/api/v1/proposals/{pid}"),
         Some(ngo),
-        Some(json!({"version": 1, "content": crate::proposals::content()})),
+        Some(json!({"version": 1, "content": crate::proposals::content(&app)})),
     )
     .await;
     let (s, v) = app
@@ -616,16 +616,20 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
     // Reminders to evaluators go out once.
     let (_, v) = assign(&app, o, p1, "final", eva).await;
     let f1 = v["id"].as_i64().unwrap();
-    let soon = yichuang::db::today() + Duration::days(2);
-    app.db(move |c| {
-        use diesel::prelude::*;
-        use yichuang::db::schema::evaluations;
-        diesel::update(evaluations::table.find(f1))
-            .set(evaluations::due_on.eq(soon))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    // Two days before it is due.
+    let due_on = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use yichuang::db::schema::evaluations;
+            evaluations::table
+                .find(f1)
+                .select(evaluations::due_on)
+                .first::<chrono::NaiveDate>(c)
+                .unwrap()
+        })
+        .await;
+    let days = (due_on - Duration::days(2) - app.clock.today()).num_days();
+    app.clock.advance(Duration::days(days));
     let settings = app.settings.clone();
     let send = || {
         let s = settings.clone();
@@ -685,7 +689,7 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
         let (_, d) = app.get(&format!("/api/v1/projects/{p1}"), Some(o)).await;
         d["tranches"][0]["id"].as_i64().unwrap()
     };
-    let today = yichuang::db::today().to_string();
+    let today = app.clock.today().to_string();
     let (s, v) = app
         .post(
             &format!("/api/v1/tranches/{first}/payments"),
@@ -770,7 +774,7 @@ async fn a_normal_renewal_is_reviewed_with_its_grade_shown(b: Backend) {
     let (_, d) = app
         .get(&format!("/api/v1/proposals/{renewal}"), Some(ngo))
         .await;
-    let mut content = crate::proposals::content();
+    let mut content = crate::proposals::content(&app);
     content["title"] = d["content"]["title"].clone();
     let version = d["proposal"]["version"].as_i64().unwrap();
     app.api(

@@ -126,7 +126,7 @@ async fn a_project_is_paid_reports_and_is_reviewed(b: Backend) {
         ]
     );
     let first = tranches[0].0;
-    let today = yichuang::db::today().to_string();
+    let today = app.clock.today().to_string();
     let pay = |amount: &str, date: &str| json!({"paid_on": date, "voucher_no": "记-2027-031", "amount": amount});
     let (s, v) = app
         .post(
@@ -184,7 +184,7 @@ async fn a_project_is_paid_reports_and_is_reviewed(b: Backend) {
     assert!(d["agreement_signed_at"].is_string());
 
     // Payments: within the tranche, not in the future; the tranche is paid when complete.
-    let tomorrow = (yichuang::db::today() + Duration::days(1)).to_string();
+    let tomorrow = (app.clock.today() + Duration::days(1)).to_string();
     let (s, v) = app
         .post(
             &format!("/api/v1/tranches/{first}/payments"),
@@ -491,7 +491,7 @@ async fn report_reminders_go_out_once(b: Backend) {
     let a = awarded(&app).await;
     let project = a.projects[0];
     // Move the plan: the first milestone was due two days ago, the second is in three days.
-    let today = yichuang::db::today();
+    let today = app.clock.today();
     app.db(move |c| {
         use diesel::prelude::*;
         use yichuang::db::schema::{projects, proposals};
@@ -562,7 +562,7 @@ async fn dashboards_exports_and_the_public_page_add_up(b: Backend) {
     .await;
     let d = detail(&app, ngo, p0).await;
     let first = d["tranches"][0]["id"].as_i64().unwrap();
-    let today = yichuang::db::today().to_string();
+    let today = app.clock.today().to_string();
     let (s, v) = app
         .post(
             &format!("/api/v1/tranches/{first}/payments"),
@@ -599,7 +599,7 @@ async fn dashboards_exports_and_the_public_page_add_up(b: Backend) {
         .await;
     let draft = v["id"].as_i64().unwrap();
     put_report(&app, &a.members[1], draft, report(999, 999, 1, "草稿")).await;
-    let due = yichuang::db::today() - Duration::days(1);
+    let due = app.clock.today() - Duration::days(1);
     app.db(move |c| {
         use diesel::prelude::*;
         use yichuang::db::schema::{projects, proposals};
@@ -986,7 +986,7 @@ async fn admins_read_projects_read_only_and_every_read_is_audited(b: Backend) {
         .post(
             &format!("/api/v1/tranches/{tranche}/payments"),
             Some(&admin),
-            json!({"paid_on": yichuang::db::today().to_string(), "voucher_no": "记-1", "amount": "100"}),
+            json!({"paid_on": app.clock.today().to_string(), "voucher_no": "记-1", "amount": "100"}),
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);

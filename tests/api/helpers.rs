@@ -7,6 +7,7 @@ use std::sync::Arc;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{redirect, Response, StatusCode};
 use serde_json::{json, Value};
+use yichuang::clock::Clock;
 use yichuang::config::{Secret, Settings};
 use yichuang::db::{self, DbPool};
 use yichuang::domain::account::Role;
@@ -65,6 +66,9 @@ pub struct TestApp {
     pub settings: Settings,
     pub client: reqwest::Client,
     pub admin: (String, String),
+    /// The app's clock: tests move it (`app.clock.advance(..)`) to reach deadlines and
+    /// expiries; database work through [`TestApp::db`] reads it too.
+    pub clock: Clock,
     pg_db: Option<String>,
     _dir: tempfile::TempDir,
 }
@@ -120,6 +124,9 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
         port,
         base_url: format!("http://127.0.0.1:{port}"),
         jwt_secret: Secret::new("test-secret-test-secret-test-secret-0123"),
+        // A year: tests move the clock on by weeks and keep their sign-ins. Expiry has a
+        // test of its own, with the usual length.
+        session_hours: 24 * 366,
         http_workers: 1,
         db_pool_size: 4,
         // Tests advance the worker themselves (`run_worker_step`), so no background pass
@@ -131,7 +138,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
     };
     tweak(&mut settings);
     let settings = settings.finish().unwrap();
-    let started = yichuang::app::start(settings.clone(), listener)
+    let started = yichuang::app::start_with_clock(settings.clone(), listener, Clock::movable())
         .await
         .expect("app starts");
     actix_rt::spawn(started.server);
@@ -144,6 +151,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
         admin: started
             .first_admin
             .expect("fresh database creates an admin"),
+        clock: started.clock,
         pg_db,
         _dir: dir,
     }
@@ -185,13 +193,14 @@ impl TestApp {
         }
     }
 
-    /// Blocking database work for assertions.
+    /// Blocking database work for assertions, on the app's clock.
     pub async fn db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut db::DbConn) -> T + Send + 'static,
     ) -> T {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap()))
+        let clock = self.clock.clone();
+        tokio::task::spawn_blocking(move || clock.enter(|| f(&mut pool.get().unwrap())))
             .await
             .unwrap()
     }
@@ -205,6 +214,7 @@ impl TestApp {
             &self.pool,
             &settings,
             &transport,
+            &self.clock,
             yichuang::jobs::Tasks::ALL,
         )
         .await;
@@ -221,6 +231,7 @@ impl TestApp {
         use diesel::r2d2::ManageConnection;
         use std::sync::atomic::{AtomicUsize, Ordering};
         let url = self.settings.database_url.expose().to_string();
+        let clock = self.clock.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = db::DbManager::new(&url).connect().unwrap();
             let begun = Arc::new(AtomicUsize::new(0));
@@ -230,7 +241,7 @@ impl TestApp {
                     counter.fetch_add(1, Ordering::SeqCst);
                 }
             });
-            let out = f(&mut conn);
+            let out = clock.enter(|| f(&mut conn));
             (out, begun.load(Ordering::SeqCst))
         })
         .await
@@ -422,7 +433,7 @@ impl TestApp {
     /// Registers (and, with `officer`, verifies) an NGO for a member; returns its id.
     pub async fn ngo_org(&self, member: &str, serial: u32, officer: Option<&str>) -> i64 {
         let (s, v) = self
-            .post("/api/v1/orgs", Some(member), org_json(serial))
+            .post("/api/v1/orgs", Some(member), org_json(self, serial))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let id = v["id"].as_i64().unwrap();
@@ -436,7 +447,11 @@ impl TestApp {
     }
 }
 
-pub fn org_json(serial: u32) -> Value {
+/// An organization's registration, with its annual inspections qualified up to this year on
+/// the app's clock (so that it stays eligible when a test moves the clock into the next year).
+pub fn org_json(app: &TestApp, serial: u32) -> Value {
+    use chrono::Datelike;
+    let y = app.clock.today().year();
     json!({
         "name": format!("姑苏区阳光社工服务中心{serial}"),
         "reg_type": "social_service",
@@ -452,7 +467,11 @@ pub fn org_json(serial: u32) -> Value {
         "street": "平江街道",
         "grade": "4A",
         "grade_date": "2024-06-30",
-        "inspections": [{"year": 2025, "result": "qualified"}, {"year": 2024, "result": "qualified"}]
+        "inspections": [
+            {"year": y, "result": "qualified"},
+            {"year": y - 1, "result": "qualified"},
+            {"year": y - 2, "result": "qualified"}
+        ]
     })
 }
 
@@ -564,25 +583,6 @@ pub fn location(r: &Response) -> String {
         .get("location")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
-}
-
-/// Sets a timestamp column of one row, to move a deadline into the past or the near future.
-pub async fn set_time(
-    app: &TestApp,
-    table: &'static str,
-    column: &'static str,
-    id: i64,
-    at: chrono::NaiveDateTime,
-) {
-    app.db(move |c| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query(format!("UPDATE {table} SET {column} = $1 WHERE id = $2"))
-            .bind::<diesel::sql_types::Timestamp, _>(at)
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .execute(c)
-            .unwrap();
-    })
-    .await;
 }
 
 /// The text of a PDF, as `pdftotext` (poppler-utils) extracts it.

@@ -23,7 +23,7 @@ async fn budget_lines_that_would_wrap_are_refused_and_never_submitted(b: Backend
     let id = draft(&app, &member, round).await;
 
     // The finding: i64::MAX + i64::MAX + 2 wraps to 0 in a release build.
-    let mut c = content();
+    let mut c = content(&app);
     c["requested_grant"] = json!(0);
     c["budget"] = json!([
         {"category": "activity", "item": "甲", "amount": i64::MAX, "source": "grant"},
@@ -44,7 +44,7 @@ async fn budget_lines_that_would_wrap_are_refused_and_never_submitted(b: Backend
     assert!(rows[0].contains("预算第 1 行"), "{v}");
 
     // A requested grant above the maximum is named too.
-    let mut c2 = content();
+    let mut c2 = content(&app);
     c2["requested_grant"] = json!(i64::MAX);
     let (s, v) = save(&app, &member, id, c2).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -88,7 +88,7 @@ async fn budget_lines_that_would_wrap_are_refused_and_never_submitted(b: Backend
     assert!(r.text().await.unwrap().contains("预算第 1 行"));
 
     // A round's money above the maximum is a field error on the API.
-    let mut round_body = crate::rounds::round_json("过大的批次");
+    let mut round_body = crate::rounds::round_json(&app, "过大的批次");
     round_body["total_budget_fen"] = json!(i64::MAX);
     let (s, v) = app.post("/api/v1/rounds", Some(&officer), round_body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -201,7 +201,7 @@ async fn nul_and_control_characters_are_field_errors_never_500(b: Backend) {
     let round = open_round(&app, &officer, "字符批次").await;
     let (member, org) = eligible_ngo(&app, &officer, "chars@example.org", 32).await;
     let id = draft(&app, &member, round).await;
-    let mut c = content();
+    let mut c = content(&app);
     c["title"] = json!("标题\u{0}");
     c["activities"] = json!("第一行\r\n第二行\t完");
     let (s, v) = save(&app, &member, id, c.clone()).await;

@@ -16,9 +16,10 @@ async fn an_ngo_registers_and_an_officer_verifies_it(b: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["org"]["status"], "pending");
     assert_eq!(v["org"]["grade"], "4A");
+    let y = chrono::Datelike::year(&app.clock.today());
     assert_eq!(
         v["inspections"],
-        json!([[2025, "qualified"], [2024, "qualified"]])
+        json!([[y, "qualified"], [y - 1, "qualified"], [y - 2, "qualified"]])
     );
     assert_eq!(
         app.last_email_to("officer@gusu.gov.cn").await.kind,
@@ -78,7 +79,9 @@ async fn an_ngo_registers_and_an_officer_verifies_it(b: Backend) {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = app.post("/api/v1/orgs", Some(&member), org_json(2)).await;
+    let (s, _) = app
+        .post("/api/v1/orgs", Some(&member), org_json(&app, 2))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 dual!(an_ngo_registers_and_an_officer_verifies_it);
@@ -87,7 +90,7 @@ async fn a_wrong_code_is_a_field_error_unless_an_officer_accepts_it(b: Backend) 
     let app = spawn(b).await;
     let officer = app.officer().await;
     let member = app.ngo_member("pilot@example.org").await;
-    let mut body = org_json(7);
+    let mut body = org_json(&app, 7);
     let good = uscc(7);
     let last = good.chars().last().unwrap();
     let bad = format!("{}{}", &good[..17], if last == '0' { '1' } else { '0' });
@@ -147,7 +150,7 @@ async fn a_wrong_code_is_a_field_error_unless_an_officer_accepts_it(b: Backend) 
 
     // An edit that keeps the code keeps the acceptance; a new code needs a new one.
     let (_, v) = app.get(&format!("/api/v1/orgs/{id}"), Some(&member)).await;
-    let mut edit = org_json(7);
+    let mut edit = org_json(&app, 7);
     edit["uscc"] = json!(bad);
     edit["uscc_manual_check"] = json!(true);
     edit["legal_rep"] = json!("王芳芳");
@@ -172,7 +175,7 @@ async fn a_wrong_code_is_a_field_error_unless_an_officer_accepts_it(b: Backend) 
 
     // The same code cannot be registered twice.
     let other = app.ngo_member("other@example.org").await;
-    let mut dup = org_json(8);
+    let mut dup = org_json(&app, 8);
     dup["uscc"] = json!(bad);
     dup["uscc_manual_check"] = json!(true);
     let (s, v) = app.post("/api/v1/orgs", Some(&other), dup).await;
@@ -214,7 +217,7 @@ async fn rejection_needs_a_reason_and_the_ngo_can_resubmit(b: Backend) {
     // Resubmission with the version read; a stale version is a conflict.
     let (_, v) = app.get(&format!("/api/v1/orgs/{id}"), Some(&member)).await;
     let version = v["org"]["version"].as_i64().unwrap();
-    let mut body = org_json(3);
+    let mut body = org_json(&app, 3);
     body["version"] = json!(version);
     body["legal_rep"] = json!("王芳芳");
     let (s, v) = app
@@ -254,7 +257,7 @@ async fn organizations_are_private_to_members_and_staff(b: Backend) {
     app.ngo_org(&bb, 12, None).await;
     let (s, _) = app.get(&format!("/api/v1/orgs/{org_a}"), Some(&bb)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let mut edit = org_json(11);
+    let mut edit = org_json(&app, 11);
     edit["version"] = json!(2);
     let (s, _) = app
         .api(
@@ -435,7 +438,7 @@ dual!(members_invite_colleagues_into_their_organization);
 async fn staff_register_agencies_with_evaluator_members(b: Backend) {
     let app = spawn(b).await;
     let officer = app.officer().await;
-    let mut body = org_json(51);
+    let mut body = org_json(&app, 51);
     body["kind"] = json!("agency");
     body["name"] = json!("苏州社会组织评估中心");
     let (s, v) = app.post("/api/v1/orgs", Some(&officer), body).await;
@@ -468,7 +471,7 @@ async fn staff_register_agencies_with_evaluator_members(b: Backend) {
     );
     // An NGO member cannot register an agency.
     let member = app.ngo_member("n@example.org").await;
-    let mut body = org_json(52);
+    let mut body = org_json(&app, 52);
     body["kind"] = json!("agency");
     assert_eq!(
         app.post("/api/v1/orgs", Some(&member), body).await.0,

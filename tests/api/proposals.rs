@@ -1,6 +1,6 @@
 //! Proposals: drafts, submission rules, numbering, receipts, PDFs, withdrawal, privacy.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -32,9 +32,9 @@ pub async fn eligible_ngo(app: &TestApp, officer: &str, email: &str, serial: u32
     (member, org)
 }
 
-/// Content that passes every rule of a default round closing in 30 days.
-pub fn content() -> Value {
-    let start = (Utc::now() + Duration::days(45)).date_naive();
+/// Content that passes every rule of a default round closing in 30 days on the app's clock.
+pub fn content(app: &TestApp) -> Value {
+    let start = app.clock.today() + Duration::days(45);
     let end = start + Duration::days(330);
     let mid = start + Duration::days(150);
     json!({
@@ -107,7 +107,7 @@ async fn a_draft_is_fixed_submitted_numbered_and_receipted(b: Backend) {
     );
 
     // Saved with a budget that does not add up: the draft keeps it, submission refuses it.
-    let mut c = content();
+    let mut c = content(&app);
     c["requested_grant"] = json!(6_000_000);
     c["beneficiaries"][0]["unique_people"] = json!(2000);
     let (s, v) = save(&app, &member, id, c).await;
@@ -143,7 +143,7 @@ async fn a_draft_is_fixed_submitted_numbered_and_receipted(b: Backend) {
         .await;
     assert_eq!(d["proposal"]["status"], "draft", "nothing changed");
 
-    let (s, _) = save(&app, &member, id, content()).await;
+    let (s, _) = save(&app, &member, id, content(&app)).await;
     assert_eq!(s, StatusCode::OK);
     let (s, v) = app
         .post(
@@ -176,7 +176,7 @@ async fn a_draft_is_fixed_submitted_numbered_and_receipted(b: Backend) {
     assert!(receipts[0].subject.contains("GY-2027-0001"));
 
     // Frozen.
-    let (s, v) = save(&app, &member, id, content()).await;
+    let (s, v) = save(&app, &member, id, content(&app)).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (StatusCode::CONFLICT, Some("proposal_frozen"))
@@ -223,9 +223,9 @@ async fn two_editors_never_overwrite_each_other(b: Backend) {
         .get(&format!("/api/v1/proposals/{id}"), Some(&member))
         .await;
     let version = v["proposal"]["version"].clone();
-    let mut mine = content();
+    let mut mine = content(&app);
     mine["title"] = json!("我的标题");
-    let mut theirs = content();
+    let mut theirs = content(&app);
     theirs["title"] = json!("同事的标题");
     let (s, _) = app
         .api(
@@ -261,15 +261,12 @@ async fn after_the_deadline_the_server_refuses_the_submission(b: Backend) {
     let round = open_round(&app, &officer, "批次").await;
     let (member, _) = eligible_ngo(&app, &officer, "late@example.org", 3).await;
     let id = start(&app, &member, round).await;
-    save(&app, &member, id, content()).await;
-    crate::helpers::set_time(
-        &app,
-        "rounds",
-        "closes_at",
-        round,
-        yichuang::db::now() - Duration::seconds(1),
-    )
-    .await;
+    save(&app, &member, id, content(&app)).await;
+    let closes_at = crate::reviews::round_row(&app, round)
+        .await
+        .closes_at
+        .unwrap();
+    app.clock.set(closes_at + Duration::seconds(1));
     let (s, v) = app
         .post(
             &format!("/api/v1/proposals/{id}/submit"),
@@ -316,7 +313,7 @@ async fn proposals_are_private_to_the_org_and_its_bureau(b: Backend) {
             .0,
         StatusCode::FORBIDDEN
     );
-    let put = json!({"version": 1, "content": content()});
+    let put = json!({"version": 1, "content": content(&app)});
     let (s, _) = app
         .api(
             reqwest::Method::PUT,
@@ -384,7 +381,7 @@ async fn only_eligible_organizations_within_the_limit_may_submit(b: Backend) {
     let bare = app.ngo_member("bare@example.org").await;
     app.ngo_org(&bare, 7, Some(&officer)).await;
     let id = start(&app, &bare, round).await;
-    save(&app, &bare, id, content()).await;
+    save(&app, &bare, id, content(&app)).await;
     let (s, v) = app
         .post(
             &format!("/api/v1/proposals/{id}/submit"),
@@ -431,7 +428,7 @@ async fn only_eligible_organizations_within_the_limit_may_submit(b: Backend) {
     let mut ids = Vec::new();
     for _ in 0..3 {
         let id = start(&app, &member, round).await;
-        save(&app, &member, id, content()).await;
+        save(&app, &member, id, content(&app)).await;
         ids.push(id);
     }
     assert_eq!(
@@ -558,7 +555,7 @@ async fn a_barred_organization_cannot_submit_to_that_bureau(b: Backend) {
     let round = open_round(&app, &officer, "批次").await;
     let (member, org) = eligible_ngo(&app, &officer, "barred@example.org", 10).await;
     let id = start(&app, &member, round).await;
-    save(&app, &member, id, content()).await;
+    save(&app, &member, id, content(&app)).await;
 
     let (s, v) = app
         .post(
@@ -634,14 +631,14 @@ async fn a_returned_proposal_cannot_come_back_after_its_deadline(b: Backend) {
     let round = open_round(&app, &officer, "批次").await;
     let (member, _) = eligible_ngo(&app, &officer, "slow@example.org", 11).await;
     let id = start(&app, &member, round).await;
-    save(&app, &member, id, content()).await;
+    save(&app, &member, id, content(&app)).await;
     app.post(
         &format!("/api/v1/proposals/{id}/submit"),
         Some(&member),
         json!({}),
     )
     .await;
-    let deadline = (Utc::now() + Duration::hours(8) + Duration::days(2))
+    let deadline = (app.clock.now() + Duration::hours(8) + Duration::days(2))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let (s, _) = app
@@ -652,14 +649,19 @@ async fn a_returned_proposal_cannot_come_back_after_its_deadline(b: Backend) {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    crate::helpers::set_time(
-        &app,
-        "proposals",
-        "return_deadline",
-        id,
-        yichuang::db::now() - Duration::minutes(1),
-    )
-    .await;
+    let deadline = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use yichuang::db::schema::proposals;
+            proposals::table
+                .find(id)
+                .select(proposals::return_deadline)
+                .first::<Option<chrono::NaiveDateTime>>(c)
+                .unwrap()
+                .unwrap()
+        })
+        .await;
+    app.clock.set(deadline + Duration::minutes(1));
     let (s, v) = app
         .post(
             &format!("/api/v1/proposals/{id}/submit"),

@@ -10,16 +10,16 @@ use crate::helpers::{spawn, Backend, TestApp};
 use crate::proposals::{content, eligible_ngo};
 use crate::rounds::open_round;
 
-/// Moves the round past its deadline and runs a worker step, which closes it.
+/// The round as stored (its deadlines).
+pub async fn round_row(app: &TestApp, round: i64) -> yichuang::db::rounds::RoundRow {
+    app.db(move |c| yichuang::db::rounds::find(c, round).unwrap())
+        .await
+}
+
+/// Moves the clock past the round's deadline and runs a worker step, which closes it.
 pub async fn close_round(app: &TestApp, officer: &str, round: i64) {
-    crate::helpers::set_time(
-        app,
-        "rounds",
-        "closes_at",
-        round,
-        yichuang::db::now() - chrono::Duration::minutes(1),
-    )
-    .await;
+    let closes_at = round_row(app, round).await.closes_at.unwrap();
+    app.clock.set(closes_at + chrono::Duration::minutes(1));
     app.run_worker_step().await;
     let (_, v) = app
         .get(&format!("/api/v1/rounds/{round}"), Some(officer))
@@ -51,7 +51,7 @@ async fn one_proposal_in_review(app: &TestApp, serial: u32, n: usize) -> InRevie
         reqwest::Method::PUT,
         &format!("/api/v1/proposals/{pid}"),
         Some(&member),
-        Some(json!({"version": 1, "content": content()})),
+        Some(json!({"version": 1, "content": content(app)})),
     )
     .await;
     app.post(
@@ -117,7 +117,7 @@ async fn reviewers_are_assigned_evenly_without_conflicts(b: Backend) {
             reqwest::Method::PUT,
             &format!("/api/v1/proposals/{id}"),
             Some(&member),
-            Some(json!({"version": 1, "content": content()})),
+            Some(json!({"version": 1, "content": content(&app)})),
         )
         .await;
         let (s, v) = app
@@ -641,7 +641,7 @@ async fn the_ranking_aggregates_flags_divergence_and_draws_the_line(b: Backend) 
             )
             .await;
         let pid = v["id"].as_i64().unwrap();
-        let mut c = content();
+        let mut c = content(&app);
         c["title"] = json!(format!("项目{i}"));
         app.api(
             reqwest::Method::PUT,
@@ -812,15 +812,10 @@ async fn the_ranking_aggregates_flags_divergence_and_draws_the_line(b: Backend) 
 }
 dual!(the_ranking_aggregates_flags_divergence_and_draws_the_line);
 
-async fn set_review_due(app: &TestApp, round: i64, minutes: i64) {
-    crate::helpers::set_time(
-        app,
-        "rounds",
-        "review_due",
-        round,
-        yichuang::db::now() + chrono::Duration::minutes(minutes),
-    )
-    .await;
+/// Moves the clock to `minutes` before the round's review deadline (after it when negative).
+async fn review_due_in(app: &TestApp, round: i64, minutes: i64) {
+    let due = round_row(app, round).await.review_due.unwrap();
+    app.clock.set(due - chrono::Duration::minutes(minutes));
 }
 
 async fn count_mail(app: &TestApp, kind: &str) -> usize {
@@ -834,7 +829,7 @@ async fn count_mail(app: &TestApp, kind: &str) -> usize {
 async fn reviewers_are_reminded_once_before_and_once_after_the_deadline(b: Backend) {
     let app = spawn(b).await;
     let InReview { round, .. } = one_proposal_in_review(&app, 700, 5).await;
-    set_review_due(&app, round, 24 * 60).await;
+    review_due_in(&app, round, 24 * 60).await;
     let remind = || {
         let s = app.settings.clone();
         app.count_transactions(move |c| {
@@ -848,7 +843,7 @@ async fn reviewers_are_reminded_once_before_and_once_after_the_deadline(b: Backe
     assert_eq!(remind().await, (0, 0), "(queued, transactions)");
     assert_eq!(app.run_worker_step().await.review_reminders, 0);
     assert_eq!(count_mail(&app, "review_due_soon").await, 1);
-    set_review_due(&app, round, -1).await;
+    review_due_in(&app, round, -1).await;
     assert_eq!(app.run_worker_step().await.review_reminders, 5);
     assert_eq!(app.run_worker_step().await.review_reminders, 0);
     assert_eq!(count_mail(&app, "review_overdue").await, 1);

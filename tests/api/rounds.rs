@@ -1,14 +1,15 @@
 //! Funding rounds: drafts, publishing, the frozen rules, deadlines, the public calls.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::dual;
 use crate::helpers::{location, spawn, Backend, TestApp, PASSWORD};
 
-pub fn round_json(title: &str) -> Value {
-    let now = Utc::now();
+/// A round opened an hour ago on the app's clock, closing in 30 days, reviewed within 60.
+pub fn round_json(app: &TestApp, title: &str) -> Value {
+    let now = app.clock.now().and_utc();
     json!({
         "title": title,
         "year": 2027,
@@ -25,7 +26,7 @@ pub fn round_json(title: &str) -> Value {
 /// An open round of the officer's bureau; returns its id.
 pub async fn open_round(app: &TestApp, officer: &str, title: &str) -> i64 {
     let (s, v) = app
-        .post("/api/v1/rounds", Some(officer), round_json(title))
+        .post("/api/v1/rounds", Some(officer), round_json(app, title))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_i64().unwrap();
@@ -50,7 +51,7 @@ async fn an_officer_drafts_and_publishes_a_round_which_freezes_its_rules(b: Back
         .post(
             "/api/v1/rounds",
             Some(&officer),
-            round_json("2027年姑苏区公益创投大赛"),
+            round_json(&app, "2027年姑苏区公益创投大赛"),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -93,7 +94,7 @@ async fn an_officer_drafts_and_publishes_a_round_which_freezes_its_rules(b: Back
     );
 
     // Frozen: no more edits, no second publish.
-    let mut edit = round_json("改名");
+    let mut edit = round_json(&app, "改名");
     edit["version"] = v["round"]["version"].clone();
     let (s, v) = app
         .api(
@@ -128,7 +129,7 @@ dual!(an_officer_drafts_and_publishes_a_round_which_freezes_its_rules);
 async fn publishing_checks_the_whole_configuration(b: Backend) {
     let app = spawn(b).await;
     let officer = app.officer().await;
-    let mut body = round_json("不完整的批次");
+    let mut body = round_json(&app, "不完整的批次");
     body["opens_at"] = Value::Null;
     body["max_grant_fen"] = json!(200_000_000);
     let mut rules: Value =
@@ -165,7 +166,7 @@ async fn publishing_checks_the_whole_configuration(b: Backend) {
     assert_eq!(v["publish_problems"].as_array().unwrap().len(), 4);
 
     // Bad money is refused outright.
-    let mut bad = round_json("负数");
+    let mut bad = round_json(&app, "负数");
     bad["total_budget_fen"] = json!(-1);
     let (s, v) = app.post("/api/v1/rounds", Some(&officer), bad).await;
     assert_eq!(
@@ -198,7 +199,7 @@ async fn officers_see_only_their_bureaus_rounds(b: Backend) {
         )
         .await;
     let (_, v) = app
-        .post("/api/v1/rounds", Some(&gusu), round_json("姑苏批次"))
+        .post("/api/v1/rounds", Some(&gusu), round_json(&app, "姑苏批次"))
         .await;
     let id = v["id"].as_i64().unwrap();
     assert_eq!(
@@ -221,7 +222,7 @@ async fn officers_see_only_their_bureaus_rounds(b: Backend) {
     assert_eq!(v, json!([]));
     let ngo = app.ngo_member("n@example.org").await;
     assert_eq!(
-        app.post("/api/v1/rounds", Some(&ngo), round_json("x"))
+        app.post("/api/v1/rounds", Some(&ngo), round_json(&app, "x"))
             .await
             .0,
         StatusCode::FORBIDDEN
@@ -241,8 +242,8 @@ async fn deadlines_move_with_a_reason_and_rounds_close_by_themselves(b: Backend)
         json!({}),
     )
     .await;
-    let later = Utc::now() + Duration::days(40);
-    let review = Utc::now() + Duration::days(70);
+    let later = app.clock.now().and_utc() + Duration::days(40);
+    let review = app.clock.now().and_utc() + Duration::days(70);
     let (s, v) = app
         .post(&format!("/api/v1/rounds/{id}/deadlines"), Some(&officer), json!({"closes_at": later.to_rfc3339(), "review_due": review.to_rfc3339(), "reason": ""}))
         .await;
@@ -269,14 +270,7 @@ async fn deadlines_move_with_a_reason_and_rounds_close_by_themselves(b: Backend)
     );
 
     // The deadline passes: the worker moves the round to screening.
-    crate::helpers::set_time(
-        &app,
-        "rounds",
-        "closes_at",
-        id,
-        yichuang::db::now() - Duration::minutes(1),
-    )
-    .await;
+    app.clock.set(later.naive_utc() + Duration::minutes(1));
     assert_eq!(app.run_worker_step().await.rounds_closed, 1);
     let status = app
         .get(&format!("/api/v1/rounds/{id}"), Some(&officer))
@@ -288,8 +282,9 @@ async fn deadlines_move_with_a_reason_and_rounds_close_by_themselves(b: Backend)
     assert_eq!(app.run_worker_step().await.rounds_closed, 0);
     assert_eq!(app.audit_actions("round", id).await[0], "round.closed");
     // Now only the review deadline may move.
+    let even_later = later + Duration::days(5);
     let (s, v) = app
-        .post(&format!("/api/v1/rounds/{id}/deadlines"), Some(&officer), json!({"closes_at": later.to_rfc3339(), "review_due": review.to_rfc3339(), "reason": "再延期"}))
+        .post(&format!("/api/v1/rounds/{id}/deadlines"), Some(&officer), json!({"closes_at": even_later.to_rfc3339(), "review_due": review.to_rfc3339(), "reason": "再延期"}))
         .await;
     assert_eq!(
         (s, v["errors"][0]["field"].as_str()),
@@ -305,7 +300,7 @@ async fn the_public_sees_open_calls_and_a_chinese_guide_pdf(b: Backend) {
     app.post(
         "/api/v1/rounds",
         Some(&officer),
-        round_json("还在起草的批次"),
+        round_json(&app, "还在起草的批次"),
     )
     .await;
     let web = app.browser();

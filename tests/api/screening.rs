@@ -28,7 +28,7 @@ async fn round_with_submissions(
             )
             .await;
         let id = v["id"].as_i64().unwrap();
-        let mut c = content();
+        let mut c = content(app);
         c["title"] = json!(format!("社区项目{i}"));
         let (s, v) = app
             .api(
@@ -162,7 +162,7 @@ async fn officers_screen_with_reasons_and_returns_come_back_corrected(b: Backend
         .get(&format!("/api/v1/proposals/{id}"), Some(member))
         .await;
     assert_eq!(v["proposal"]["status"], "returned");
-    let mut c = content();
+    let mut c = content(&app);
     c["summary"] = json!("已补充配套资金证明。");
     let (s, v) = app
         .api(

@@ -1,11 +1,14 @@
 //! Sessions: signing out ends one session, "sign out everywhere", the list of signed-in
 //! devices, deactivation, and CSRF tokens bound to the session.
 
+use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::dual;
-use crate::helpers::{csrf_of, location, spawn, Backend, TestApp, NEW_PASSWORD, PASSWORD};
+use crate::helpers::{
+    csrf_of, location, spawn, spawn_with, Backend, TestApp, NEW_PASSWORD, PASSWORD,
+};
 
 /// A page request that carries only `cookie` (a replayed or planted cookie header).
 async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
@@ -402,53 +405,43 @@ async fn a_planted_csrf_cookie_is_refused(b: Backend) {
 }
 dual!(a_planted_csrf_cookie_is_refused);
 
-async fn ended_sessions_are_purged_after_some_days(b: Backend) {
-    let app = spawn(b).await;
+async fn sessions_expire_and_ended_ones_are_purged_after_some_days(b: Backend) {
+    // Sessions of the usual length, so that they expire as the clock moves.
+    let app = spawn_with(b, |s| s.session_hours = 12).await;
     let email = "purge@example.org";
-    let keep = app.ngo_member(email).await;
+    let revoked = app.ngo_member(email).await;
     let old = app.token(email, PASSWORD).await;
-    let revoked = app.token(email, PASSWORD).await;
     app.post("/api/v1/auth/logout", Some(&revoked), json!({}))
         .await;
     let id = user_id(&app, email).await;
-    // Move two sessions' ends into the past: one expired, one revoked, ten days ago.
-    let ids: Vec<String> = sessions_of(&app, &old)
-        .await
-        .iter()
-        .filter(|s| s["current"] == true)
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect();
-    // One transaction, so that the background worker's own purge cannot interleave.
-    let purged = app
-        .db(move |c| {
-            yichuang::db::write_tx(c, |c| {
-                use diesel::prelude::*;
-                use yichuang::db::schema::sessions;
-                let long_ago = yichuang::db::now() - chrono::Duration::days(10);
-                diesel::update(sessions::table.filter(sessions::id.eq(&ids[0])))
-                    .set(sessions::expires_at.eq(long_ago))
-                    .execute(c)
-                    .unwrap();
-                diesel::update(sessions::table.filter(sessions::revoked_at.is_not_null()))
-                    .set(sessions::revoked_at.eq(Some(long_ago)))
-                    .execute(c)
-                    .unwrap();
-                let purged = yichuang::ops::sessions::purge(c).unwrap();
-                let left: i64 = sessions::table
-                    .filter(sessions::user_id.eq(id))
-                    .count()
-                    .get_result(c)
-                    .unwrap();
-                Ok((purged, left))
-            })
-            .unwrap()
+    let purge = || app.db(|c| yichuang::ops::sessions::purge(c).unwrap());
+    let left = || {
+        app.db(move |c| {
+            use diesel::prelude::*;
+            use yichuang::db::schema::sessions;
+            sessions::table
+                .filter(sessions::user_id.eq(id))
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
         })
-        .await;
-    assert_eq!(purged, (2, 1));
+    };
+    app.clock.advance(Duration::hours(11));
+    assert_eq!(me_status(&app, &old).await, StatusCode::OK);
+    // Past its twelve hours the session has expired; ended, but not for long, it is kept.
+    app.clock.advance(Duration::hours(2));
+    assert_eq!(me_status(&app, &old).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(purge().await, 0);
+    assert_eq!(left().await, 2);
+    // Ten days on both ended sessions go; one started since stays.
+    app.clock.advance(Duration::days(10));
+    let keep = app.token(email, PASSWORD).await;
+    assert_eq!(purge().await, 2);
+    assert_eq!(left().await, 1);
     assert_eq!(me_status(&app, &keep).await, StatusCode::OK);
     assert_eq!(me_status(&app, &old).await, StatusCode::UNAUTHORIZED);
 }
-dual!(ended_sessions_are_purged_after_some_days);
+dual!(sessions_expire_and_ended_ones_are_purged_after_some_days);
 
 async fn last_use_is_recorded_at_most_every_few_minutes(b: Backend) {
     let app = spawn(b).await;
@@ -457,8 +450,9 @@ async fn last_use_is_recorded_at_most_every_few_minutes(b: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let last_seen = |id: String| {
-        move |c: &mut yichuang::db::DbConn| {
+    let last_seen = || {
+        let id = id.clone();
+        app.db(move |c| {
             use diesel::prelude::*;
             use yichuang::db::schema::sessions;
             sessions::table
@@ -466,35 +460,16 @@ async fn last_use_is_recorded_at_most_every_few_minutes(b: Backend) {
                 .select(sessions::last_seen_at)
                 .first::<chrono::NaiveDateTime>(c)
                 .unwrap()
-        }
+        })
     };
-    // Used a minute ago: a request does not write.
-    let minute_ago = yichuang::db::now() - chrono::Duration::minutes(1);
-    let hour_ago = minute_ago - chrono::Duration::minutes(59);
-    let i = id.clone();
-    app.db(move |c| {
-        use diesel::prelude::*;
-        use yichuang::db::schema::sessions;
-        diesel::update(sessions::table.find(i))
-            .set(sessions::last_seen_at.eq(minute_ago))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    let first = last_seen().await;
+    // Used a minute later: a request does not write.
+    app.clock.advance(Duration::minutes(1));
     assert_eq!(me_status(&app, &token).await, StatusCode::OK);
-    assert_eq!(app.db(last_seen(id.clone())).await, minute_ago);
-    // Used an hour ago: the request records itself.
-    let i = id.clone();
-    app.db(move |c| {
-        use diesel::prelude::*;
-        use yichuang::db::schema::sessions;
-        diesel::update(sessions::table.find(i))
-            .set(sessions::last_seen_at.eq(hour_ago))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    assert_eq!(last_seen().await, first);
+    // An hour later: the request records itself.
+    app.clock.advance(Duration::hours(1));
     assert_eq!(me_status(&app, &token).await, StatusCode::OK);
-    assert!(app.db(last_seen(id)).await > minute_ago);
+    assert!(last_seen().await >= first + Duration::hours(1));
 }
 dual!(last_use_is_recorded_at_most_every_few_minutes);
