@@ -721,7 +721,7 @@ async fn the_page_and_the_api_show_the_same_proposal_to_its_member_and_the_offic
         .login(&app, "officer@gusu.gov.cn", PASSWORD)
         .await;
     let id = start(&app, &member, round).await;
-    let mut c = content();
+    let mut c = content(&app);
     c["title"] = json!("");
     c["budget"][0]["item"] = json!("购置固定资产");
     let (s, v) = save(&app, &member, id, c.clone()).await;

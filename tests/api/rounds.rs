@@ -438,7 +438,7 @@ async fn the_round_form_refuses_the_money_the_api_refuses(b: Backend) {
     let web = app.browser();
     web.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
     let (s, v) = app
-        .post("/api/v1/rounds", Some(&officer), round_json("草稿"))
+        .post("/api/v1/rounds", Some(&officer), round_json(&app, "草稿"))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let draft = v["id"].as_i64().unwrap();
@@ -455,7 +455,7 @@ async fn the_round_form_refuses_the_money_the_api_refuses(b: Backend) {
         ("max_grant", too_much, "10000.0001万"),
     ] {
         // The API refuses it on create and on save of a draft, naming the field.
-        let mut body = round_json("金额越界");
+        let mut body = round_json(&app, "金额越界");
         body[format!("{field}_fen")] = json!(fen);
         let (s, v) = app
             .post("/api/v1/rounds", Some(&officer), body.clone())
