@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::schema::{org_documents, org_inspections, organizations};
 use super::{now, DbConn, PageReq, Paged};
 use crate::auth::policy::OrgRef;
-use crate::domain::org::{OrgKind, OrgStatus, ValidOrg};
+use crate::domain::org::{DocKind, OrgKind, OrgStatus, ValidOrg};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
@@ -391,7 +391,7 @@ pub fn agencies(conn: &mut DbConn) -> Result<Vec<(i64, String)>, AppError> {
 pub struct DocumentMeta {
     pub id: i64,
     pub org_id: i64,
-    pub kind: String,
+    pub kind: DocKind,
     pub filename: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -401,7 +401,7 @@ pub struct DocumentMeta {
 
 pub struct NewDocument<'a> {
     pub org_id: i64,
-    pub kind: &'a str,
+    pub kind: DocKind,
     pub filename: &'a str,
     pub content_type: &'a str,
     pub content: &'a [u8],

@@ -8,7 +8,7 @@ use super::schema::{
     organizations, payments, project_files, projects, refunds, reports, rounds, tranches,
 };
 use super::{now, DbConn, Json};
-use crate::domain::project::{ProjectStatus, RefundKind};
+use crate::domain::project::{ProjectFileKind, ProjectStatus, RefundKind};
 use crate::domain::report::{ReportContent, ReportKind, ReportStatus, TrancheStatus};
 use crate::domain::round::TrancheCondition;
 use crate::error::AppError;
@@ -321,8 +321,7 @@ pub fn insert_payment(conn: &mut DbConn, p: &NewPayment) -> Result<i64, AppError
 pub struct FileMeta {
     pub id: i64,
     pub report_id: Option<i64>,
-    /// `signed_agreement` or `evidence`.
-    pub kind: String,
+    pub kind: ProjectFileKind,
     pub filename: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -333,7 +332,7 @@ pub struct NewFile<'a> {
     pub project_id: i64,
     pub report_id: Option<i64>,
     pub evaluation_id: Option<i64>,
-    pub kind: &'a str,
+    pub kind: ProjectFileKind,
     pub filename: &'a str,
     pub content_type: &'a str,
     pub sha256: &'a str,
@@ -415,7 +414,7 @@ pub fn file(conn: &mut DbConn, project_id: i64, id: i64) -> Result<(FileMeta, Ve
             .first::<(
                 i64,
                 Option<i64>,
-                String,
+                ProjectFileKind,
                 String,
                 String,
                 i64,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{org_documents, organizations, proposal_attachments, proposals, rounds};
 use super::{now, DbConn, Json};
+use crate::domain::org::DocKind;
 use crate::domain::proposal::{ProposalContent, ProposalStatus};
 use crate::error::AppError;
 
@@ -226,12 +227,12 @@ pub fn has_org_certificate(
 ) -> Result<bool, AppError> {
     let on_org: i64 = org_documents::table
         .filter(org_documents::org_id.eq(org_id))
-        .filter(org_documents::kind.eq("registration_certificate"))
+        .filter(org_documents::kind.eq(DocKind::RegistrationCertificate))
         .count()
         .get_result(conn)?;
     let on_proposal: i64 = proposal_attachments::table
         .filter(proposal_attachments::proposal_id.eq(proposal_id))
-        .filter(proposal_attachments::kind.eq("registration_certificate"))
+        .filter(proposal_attachments::kind.eq(DocKind::RegistrationCertificate))
         .count()
         .get_result(conn)?;
     Ok(on_org + on_proposal > 0)
@@ -241,7 +242,7 @@ pub fn has_org_certificate(
 pub struct AttachmentMeta {
     pub id: i64,
     pub proposal_id: i64,
-    pub kind: String,
+    pub kind: DocKind,
     pub filename: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -251,7 +252,7 @@ pub struct AttachmentMeta {
 pub fn insert_attachment(
     conn: &mut DbConn,
     proposal_id: i64,
-    kind: &str,
+    kind: DocKind,
     filename: &str,
     content_type: &str,
     content: &[u8],

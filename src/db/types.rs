@@ -100,9 +100,11 @@ text_enum!(
     org::OrgStatus,
     org::Grade,
     org::Inspection,
+    org::DocKind,
     outbox::OutboxStatus,
     project::ProjectStatus,
     project::RefundKind,
+    project::ProjectFileKind,
     proposal::ProposalStatus,
     proposal::BudgetCategory,
     proposal::FundingSource,
@@ -230,7 +232,9 @@ mod tests {
             crate::domain::assignment::ReviewStatus,
             crate::domain::evaluation::EvaluationStatus,
             crate::domain::org::OrgStatus,
-            crate::domain::session::SessionKind
+            crate::domain::session::SessionKind,
+            crate::domain::org::DocKind,
+            crate::domain::project::ProjectFileKind
         );
         for &r in Role::ALL.iter() {
             assert_eq!(stored::<Role>(c, r.as_str()).unwrap(), r);

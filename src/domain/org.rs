@@ -9,6 +9,17 @@ use crate::error::FieldErrors;
 use crate::i18n::Msg;
 
 str_enum!(
+    /// What an uploaded document of an organization or a proposal is (labels: `doc_kind.*`).
+    DocKind {
+        RegistrationCertificate = "registration_certificate",
+        AnnualInspection = "annual_inspection",
+        GradeCertificate = "grade_certificate",
+        PriorResults = "prior_results",
+        Other = "other",
+    }
+);
+
+str_enum!(
     /// An NGO applying for grants, or a third-party evaluation agency.
     OrgKind { Ngo = "ngo", Agency = "agency" }
 );

@@ -4,6 +4,15 @@ use crate::error::AppError;
 use crate::i18n::Msg;
 
 str_enum!(
+    /// What a file of a project is (labels: `project_file.*`).
+    ProjectFileKind {
+        SignedAgreement = "signed_agreement",
+        Evidence = "evidence",
+        EvaluationReport = "evaluation_report",
+    }
+);
+
+str_enum!(
     /// The life of a project: `active ◄─► rectifying ─► completed | terminated | failed`.
     /// `failed` is a project whose final evaluation did not pass: it has ended, its last
     /// tranche is withheld and its organization is barred (DESIGN §2.6).

@@ -195,12 +195,15 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
         ("decision", values(&["forced_in", "forced_out"])),
         (
             "doc_kind",
-            values(crate::ops::orgs::DOCUMENT_KINDS)
-                .into_iter()
-                .chain(values(crate::ops::proposals::ATTACHMENT_KINDS))
+            org::DocKind::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "project_file",
+            project::ProjectFileKind::ALL
+                .iter()
+                .map(|v| v.as_str())
                 .collect(),
         ),
-        ("project_file", values(&["signed_agreement", "evidence"])),
         (
             "line_problem",
             values(&[

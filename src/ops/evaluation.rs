@@ -266,7 +266,7 @@ pub fn upload_report(
                 project_id: p.id,
                 report_id: None,
                 evaluation_id: Some(ev.id),
-                kind: "evaluation_report",
+                kind: crate::domain::project::ProjectFileKind::EvaluationReport,
                 filename: &filename,
                 content_type: "application/pdf",
                 sha256: &hex::encode(Sha256::digest(bytes)),

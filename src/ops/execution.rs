@@ -11,6 +11,7 @@ use crate::db::projects::{self, NewFile, NewPayment, NewReport, ProjectRow, Repo
 use crate::db::{self, proposals, reviews, today, DbConn};
 use crate::domain::limits;
 use crate::domain::money::Fen;
+use crate::domain::project::ProjectFileKind;
 use crate::domain::proposal::ProposalContent;
 use crate::domain::report::{
     self, ReportContent, ReportFrame, ReportKind, ReportStatus, TrancheFacts, TrancheStatus,
@@ -131,7 +132,7 @@ pub fn record_agreement(
                 project_id,
                 report_id: None,
                 evaluation_id: None,
-                kind: "signed_agreement",
+                kind: ProjectFileKind::SignedAgreement,
                 filename: &filename,
                 content_type,
                 sha256: &hex::encode(Sha256::digest(bytes)),
@@ -637,7 +638,7 @@ pub fn upload_evidence(
                 project_id: p.id,
                 report_id: Some(r.id),
                 evaluation_id: None,
-                kind: "evidence",
+                kind: ProjectFileKind::Evidence,
                 filename: &filename,
                 content_type,
                 sha256: &hex::encode(Sha256::digest(bytes)),

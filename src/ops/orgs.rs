@@ -7,7 +7,7 @@ use crate::db::audit::{self, Change};
 use crate::db::orgs::{self, NewDocument, OrgRow};
 use crate::db::{self, outbox, users, DbConn};
 use crate::domain::account::Role;
-use crate::domain::org::{self, OrgInput, OrgKind, OrgStatus};
+use crate::domain::org::{self, DocKind, OrgInput, OrgKind, OrgStatus};
 use crate::error::{AppError, FieldErrors};
 use crate::mail::{self, Recipient};
 
@@ -278,11 +278,11 @@ pub fn bar(
 }
 
 /// Document kinds an organization keeps on file.
-pub const DOCUMENT_KINDS: &[&str] = &[
-    "registration_certificate",
-    "annual_inspection",
-    "grade_certificate",
-    "other",
+pub const DOCUMENT_KINDS: &[DocKind] = &[
+    DocKind::RegistrationCertificate,
+    DocKind::AnnualInspection,
+    DocKind::GradeCertificate,
+    DocKind::Other,
 ];
 
 /// The content types accepted, decided by the bytes, not the file name.
@@ -324,7 +324,8 @@ pub fn upload_document(
     let org = orgs::find(conn, org_id)?;
     policy::require(actor, Action::EditOrg(org.as_ref()))?;
     let mut e = FieldErrors::new();
-    if !DOCUMENT_KINDS.contains(&kind) {
+    let kind = DocKind::parse(kind).filter(|k| DOCUMENT_KINDS.contains(k));
+    if kind.is_none() {
         e.add("kind", crate::i18n::Msg::new("field.choice_invalid"));
     }
     let content_type = sniff_document(bytes);
@@ -340,7 +341,7 @@ pub fn upload_document(
             c,
             &NewDocument {
                 org_id,
-                kind,
+                kind: kind.expect("checked"),
                 filename: &filename,
                 content_type: content_type.expect("checked"),
                 content: bytes,

@@ -7,7 +7,7 @@ use crate::db::audit::{self, Change};
 use crate::db::proposals::{self, ProposalRow};
 use crate::db::rounds::{self, RoundRow};
 use crate::db::{self, now, orgs, outbox, users, DbConn};
-use crate::domain::org::{Inspection, OrgKind, OrgStatus};
+use crate::domain::org::{DocKind, Inspection, OrgKind, OrgStatus};
 use crate::domain::proposal::{self, OrgFacts, ProposalContent, ProposalStatus};
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
@@ -259,11 +259,11 @@ pub fn withdraw(
 }
 
 /// Attachment kinds a proposal carries.
-pub const ATTACHMENT_KINDS: &[&str] = &[
-    "registration_certificate",
-    "annual_inspection",
-    "prior_results",
-    "other",
+pub const ATTACHMENT_KINDS: &[DocKind] = &[
+    DocKind::RegistrationCertificate,
+    DocKind::AnnualInspection,
+    DocKind::PriorResults,
+    DocKind::Other,
 ];
 
 #[tracing::instrument(skip_all, fields(user = actor.id, id))]
@@ -277,7 +277,8 @@ pub fn upload_attachment(
 ) -> Result<i64, AppError> {
     let (_, _) = find_editable(conn, actor, id)?;
     let mut e = FieldErrors::new();
-    if !ATTACHMENT_KINDS.contains(&kind) {
+    let kind = DocKind::parse(kind).filter(|k| ATTACHMENT_KINDS.contains(k));
+    if kind.is_none() {
         e.add("kind", Msg::new("field.choice_invalid"));
     }
     let content_type = super::orgs::sniff_document(bytes);
@@ -292,7 +293,7 @@ pub fn upload_attachment(
         let aid = proposals::insert_attachment(
             c,
             id,
-            kind,
+            kind.expect("checked"),
             &filename,
             content_type.expect("checked"),
             bytes,

@@ -339,7 +339,7 @@ struct ShowPage {
     /// An officer of a bureau: may bar the organization from its rounds.
     can_bar: bool,
     errors: FormErrors,
-    doc_kinds: &'static [&'static str],
+    doc_kinds: &'static [crate::domain::org::DocKind],
 }
 
 async fn show_with(

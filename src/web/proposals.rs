@@ -293,7 +293,7 @@ struct ShowPage {
     errors: FormErrors,
     budget_categories: &'static [BudgetCategory],
     sources: &'static [FundingSource],
-    attachment_kinds: &'static [&'static str],
+    attachment_kinds: Vec<&'static str>,
     /// An officer's decision being re-shown after an error.
     decision: super::screening::DecisionInput,
 }
@@ -370,7 +370,10 @@ pub async fn show_with(
         vals,
         budget_categories: BudgetCategory::ALL,
         sources: FundingSource::ALL,
-        attachment_kinds: ops::proposals::ATTACHMENT_KINDS,
+        attachment_kinds: ops::proposals::ATTACHMENT_KINDS
+            .iter()
+            .map(|k| k.as_str())
+            .collect(),
         decision: super::screening::DecisionInput::default(),
     };
     render_status(status, &page)

@@ -390,6 +390,40 @@ async fn documents_are_checked_by_content_and_size(b: Backend) {
 }
 dual!(documents_are_checked_by_content_and_size);
 
+async fn a_document_of_an_unknown_kind_is_a_field_error(b: Backend) {
+    let app = spawn(b).await;
+    let member = app.ngo_member("kinds@example.org").await;
+    let id = app.ngo_org(&member, 32, None).await;
+    // `prior_results` is a proposal attachment, not an organization document.
+    for kind in ["passport", "prior_results"] {
+        let form = reqwest::multipart::Form::new().text("kind", kind).part(
+            "file",
+            reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("a.pdf"),
+        );
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/orgs/{id}/documents")))
+            .bearer_auth(&member)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(
+            (
+                v["errors"][0]["field"].as_str(),
+                v["errors"][0]["code"].as_str()
+            ),
+            (Some("kind"), Some("choice_invalid")),
+            "{kind}: {v}"
+        );
+    }
+    let (_, v) = app.get(&format!("/api/v1/orgs/{id}"), Some(&member)).await;
+    assert_eq!(v["documents"], serde_json::json!([]));
+}
+dual!(a_document_of_an_unknown_kind_is_a_field_error);
+
 async fn spawn_small_uploads(b: Backend) -> crate::helpers::TestApp {
     crate::helpers::spawn_with(b, |s| s.upload_max_bytes = 200 * 1024).await
 }
