@@ -332,8 +332,8 @@ pub struct FileDetail {
     pub id: i64,
     /// The report it is evidence of.
     pub report_id: Option<i64>,
-    /// `signed_agreement` or `evidence`.
-    pub kind: String,
+    /// `signed_agreement`, `evidence` or `evaluation_report`.
+    pub kind: crate::domain::project::ProjectFileKind,
     pub filename: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -479,7 +479,7 @@ impl From<&ProjectView> for ProjectDetail {
                 .map(|f| FileDetail {
                     id: f.id,
                     report_id: f.report_id,
-                    kind: f.kind.clone(),
+                    kind: f.kind,
                     filename: f.filename.clone(),
                     content_type: f.content_type.clone(),
                     size_bytes: f.size_bytes,
