@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::input::Query;
-use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{form_done, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{self, Action};
 use crate::db::audit::{AuditRow, Verification};
@@ -194,17 +194,14 @@ async fn invite(
     } else {
         "/dashboard"
     };
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::accounts::invite(c, &settings, &actor, &input, None)
     })
+    .await;
+    form_done(done, back, "flash.invited", async |e, status| {
+        invite_form(ctx, &state, form, e, status).await
+    })
     .await
-    {
-        Ok(_) => Ok(see_other_flash(back, "flash.invited")),
-        Err(AppError::Validation(e)) => {
-            invite_form(ctx, &state, form, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 #[derive(Template)]
@@ -241,27 +238,24 @@ async fn create_bureau(
     let actor = ctx.user()?.clone();
     let name = f.0.name;
     let n = name.clone();
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::accounts::create_bureau(c, &actor, &n)
     })
+    .await;
+    form_done(done, "/admin/bureaus", "flash.saved", async |e, status| {
+        let bureaus = db::run(&state.pool, users::bureaus).await?;
+        let errors = ctx.errors(&e);
+        render_status(
+            status,
+            &BureausPage {
+                ctx,
+                bureaus,
+                name,
+                errors,
+            },
+        )
+    })
     .await
-    {
-        Ok(_) => Ok(see_other_flash("/admin/bureaus", "flash.saved")),
-        Err(AppError::Validation(e)) => {
-            let bureaus = db::run(&state.pool, users::bureaus).await?;
-            let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &BureausPage {
-                    ctx,
-                    bureaus,
-                    name,
-                    errors,
-                },
-            )
-        }
-        Err(e) => Err(e),
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -342,19 +336,13 @@ async fn save_holidays(
     let actor = ctx.user()?.clone();
     let text = f.0.text;
     let t2 = text.clone();
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::accounts::save_calendar(c, &actor, &t2)
     })
+    .await;
+    form_done(done, "/admin/holidays", "flash.saved", async |e, status| {
+        let errors = e.0.iter().map(|x| x.msg.render(ctx.lang())).collect();
+        render_status(status, &HolidaysPage { ctx, text, errors })
+    })
     .await
-    {
-        Ok(_) => Ok(see_other_flash("/admin/holidays", "flash.saved")),
-        Err(AppError::Validation(e)) => {
-            let errors = e.0.iter().map(|x| x.msg.render(ctx.lang())).collect();
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &HolidaysPage { ctx, text, errors },
-            )
-        }
-        Err(e) => Err(e),
-    }
 }

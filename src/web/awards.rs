@@ -9,7 +9,9 @@ use serde::Deserialize;
 
 use super::input::Query;
 use super::reviews::tenths_text;
-use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{
+    form_done, pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx,
+};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
 use crate::db::awards::{self, AwardRow, Entry, Notice};
@@ -203,25 +205,24 @@ async fn save_adjust(
     let input = f.0;
     let i2 = input.clone();
     let a2 = actor.clone();
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         let p = proposals::find(c, pid)?;
         if p.round_id != rid {
             return Err(AppError::NotFound);
         }
         ops::award::save_entry(c, &a2, pid, &i2)
     })
-    .await
-    {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/rounds/{rid}/decision"),
-            "flash.saved",
-        )),
-        Err(AppError::Validation(e)) => {
+    .await;
+    form_done(
+        done,
+        format!("/rounds/{rid}/decision"),
+        "flash.saved",
+        async |e, status| {
             let (round, row, _) =
                 db::run(&state.pool, move |c| load_adjust(c, &actor, rid, pid)).await?;
             let errors = ctx.errors(&e);
             render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 &AdjustPage {
                     ctx,
                     round,
@@ -230,9 +231,9 @@ async fn save_adjust(
                     errors,
                 },
             )
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -484,20 +485,19 @@ async fn file_objection(
     };
     let (s, lang) = (state.settings.clone(), ctx.lang().code());
     let client = super::client_addr(&req, &state.settings);
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::award::file_objection(c, &s, id, &input, lang, &client)
     })
-    .await
-    {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/notices/{id}"),
-            "flash.objection_check_email",
-        )),
-        Err(AppError::Validation(e)) => {
+    .await;
+    form_done(
+        done,
+        format!("/notices/{id}"),
+        "flash.objection_check_email",
+        async |e, status| {
             let (round, bureau, notice, list) = load_public(&state, id).await?;
             let errors = ctx.errors(&e);
             render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 &PublicNoticePage {
                     ctx,
                     round,
@@ -509,9 +509,9 @@ async fn file_objection(
                     errors,
                 },
             )
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]

@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use super::projects::Vals;
 use super::reviews::tenths_text;
-use super::{pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{
+    form_done, pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx,
+};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{Action, Actor};
 use crate::db::evaluations::{self, EvaluationRow};
@@ -380,28 +382,25 @@ async fn save(
     let version: i32 = vals.v("version").parse().unwrap_or(0);
     let submit = vals.v("then") == "submit";
     let s = state.settings.clone();
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::evaluation::save(c, &actor, id, version, &content)?;
         if submit {
             ops::evaluation::submit(c, &s, &actor, id)?;
         }
         Ok(())
     })
+    .await;
+    form_done(
+        done,
+        format!("/evaluations/{id}"),
+        if submit {
+            "flash.evaluation_submitted"
+        } else {
+            "flash.saved"
+        },
+        async |e, status| show(ctx, &state, id, None, e, status).await,
+    )
     .await
-    {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/evaluations/{id}"),
-            if submit {
-                "flash.evaluation_submitted"
-            } else {
-                "flash.saved"
-            },
-        )),
-        Err(AppError::Validation(e)) => {
-            show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 async fn upload_report(
@@ -420,20 +419,17 @@ async fn upload_report(
             return show(ctx, &state, id, None, e, status).await;
         }
     };
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::evaluation::upload_report(c, &actor, id, &up.filename, &up.bytes)
     })
+    .await;
+    form_done(
+        done,
+        format!("/evaluations/{id}#report"),
+        "flash.document_uploaded",
+        async |e, status| show(ctx, &state, id, None, e, status).await,
+    )
     .await
-    {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/evaluations/{id}#report"),
-            "flash.document_uploaded",
-        )),
-        Err(AppError::Validation(e)) => {
-            show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 #[derive(Deserialize)]
@@ -471,24 +467,21 @@ async fn review(
         rectify_until: f.0.rectify_until,
     };
     let s = state.settings.clone();
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::evaluation::review(c, &s, &actor, id, &input)
     })
+    .await;
+    form_done(
+        done,
+        format!("/evaluations/{id}"),
+        if accept {
+            "flash.evaluation_accepted"
+        } else {
+            "flash.evaluation_returned"
+        },
+        async |e, status| show(ctx, &state, id, None, e, status).await,
+    )
     .await
-    {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/evaluations/{id}"),
-            if accept {
-                "flash.evaluation_accepted"
-            } else {
-                "flash.evaluation_returned"
-            },
-        )),
-        Err(AppError::Validation(e)) => {
-            show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 fn footer() -> String {

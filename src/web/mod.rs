@@ -364,6 +364,65 @@ pub fn see_other_flash(location: &str, flash_key: &str) -> HttpResponse {
     res
 }
 
+/// Where a form goes once its operation succeeded: a fixed address, or one made from what
+/// the operation returned (e.g. the id of what it created).
+pub trait FormTarget<T> {
+    fn location(self, done: T) -> String;
+}
+
+impl<T> FormTarget<T> for &str {
+    fn location(self, _: T) -> String {
+        self.to_string()
+    }
+}
+
+impl<T> FormTarget<T> for String {
+    fn location(self, _: T) -> String {
+        self
+    }
+}
+
+impl<T, F: FnOnce(T) -> String> FormTarget<T> for F {
+    fn location(self, done: T) -> String {
+        self(done)
+    }
+}
+
+/// How a form's POST ends once its operation ran: success redirects (303) to `to` with the
+/// notice `flash_key`; field errors re-render the form through `again` with those errors
+/// and 422 (it shows them beside the values typed); any other error propagates.
+pub async fn form_done<T>(
+    done: Result<T, AppError>,
+    to: impl FormTarget<T>,
+    flash_key: &str,
+    again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
+    match done {
+        Ok(v) => Ok(see_other_flash(&to.location(v), flash_key)),
+        Err(AppError::Validation(e)) => again(e, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// [`form_done`] for a form that carries the version it was read at: an edit that lost the
+/// race (`error.edit_conflict`) re-renders the form too, the conflict shown beside `version`,
+/// with 409.
+pub async fn versioned_form_done<T>(
+    done: Result<T, AppError>,
+    to: impl FormTarget<T>,
+    flash_key: &str,
+    again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
+    match done {
+        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
+            let mut e = FieldErrors::new();
+            e.add("version", m);
+            again(e, StatusCode::CONFLICT).await
+        }
+        done => form_done(done, to, flash_key, again).await,
+    }
+}
+
 /// A safe local redirect target (no scheme, no host).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {

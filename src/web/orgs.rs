@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::input::Query;
 use super::upload::{self, MultipartBody, Sender};
-use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{form_done, render, render_status, versioned_form_done, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{self, Action};
 use crate::db::audit::AuditRow;
@@ -226,24 +226,20 @@ async fn create(
     let actor = ctx.user()?.clone();
     let form = form.0;
     let (input, kind, settings) = (form.input(), form.kind(), state.settings.clone());
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::orgs::register(c, &settings, &actor, kind, &input)
     })
-    .await
-    {
-        Ok(id) => Ok(see_other_flash(
-            &format!("/orgs/{id}"),
-            "flash.org_registered",
-        )),
-        Err(AppError::Validation(e)) => {
+    .await;
+    form_done(
+        done,
+        |id: i64| format!("/orgs/{id}"),
+        "flash.org_registered",
+        async |e, status| {
             let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage::new(ctx, form, errors, None),
-            )
-        }
-        Err(e) => Err(e),
-    }
+            render_status(status, &FormPage::new(ctx, form, errors, None))
+        },
+    )
+    .await
 }
 
 async fn edit_page(
@@ -281,30 +277,20 @@ async fn update(
         .parse()
         .map_err(|_| AppError::bad_request("error.malformed_form"))?;
     let (input, settings) = (form.input(), state.settings.clone());
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::orgs::update(c, &settings, &actor, id, version, &input)
     })
+    .await;
+    versioned_form_done(
+        done,
+        format!("/orgs/{id}"),
+        "flash.org_updated",
+        async |e, status| {
+            let errors = ctx.errors(&e);
+            render_status(status, &FormPage::new(ctx, form, errors, Some(id)))
+        },
+    )
     .await
-    {
-        Ok(()) => Ok(see_other_flash(&format!("/orgs/{id}"), "flash.org_updated")),
-        Err(AppError::Validation(e)) => {
-            let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage::new(ctx, form, errors, Some(id)),
-            )
-        }
-        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
-            let mut e = FieldErrors::new();
-            e.add("version", m);
-            let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::CONFLICT,
-                &FormPage::new(ctx, form, errors, Some(id)),
-            )
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// Everything the profile page shows, loaded in one go.
@@ -394,13 +380,11 @@ async fn act<F>(
 where
     F: FnOnce(&mut db::DbConn) -> Result<(), AppError> + Send + 'static,
 {
-    match db::run(&state.pool, f).await {
-        Ok(()) => Ok(see_other_flash(&format!("/orgs/{id}"), flash)),
-        Err(AppError::Validation(e)) => {
-            show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
+    let done = db::run(&state.pool, f).await;
+    form_done(done, format!("/orgs/{id}"), flash, async |e, status| {
+        show_with(ctx, &state, id, e, status).await
+    })
+    .await
 }
 
 async fn verify(

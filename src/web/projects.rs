@@ -9,7 +9,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{file_download, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{file_download, form_done, render_status, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{Action, Actor};
 use crate::db;
@@ -175,20 +175,17 @@ async fn upload_agreement(
         }
     };
     let s = state.settings.clone();
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::execution::record_agreement(c, &s, &actor, id, &up.filename, &up.bytes)
     })
+    .await;
+    form_done(
+        done,
+        format!("/projects/{id}"),
+        "flash.agreement_recorded",
+        async |e, status| show_project(ctx, &state, id, e, None, status).await,
+    )
     .await
-    {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/projects/{id}"),
-            "flash.agreement_recorded",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_project(ctx, &state, id, e, None, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 async fn download_file(
@@ -289,28 +286,17 @@ async fn pay(
     };
     let s = state.settings.clone();
     let project = db::run(&state.pool, move |c| Ok(projects::tranche(c, tid)?.0)).await?;
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::execution::record_payment(c, &s, &actor, tid, &input)
     })
+    .await;
+    form_done(
+        done,
+        format!("/projects/{project}#tranches"),
+        "flash.payment_recorded",
+        async |e, status| show_project(ctx, &state, project, e, Some(tid), status).await,
+    )
     .await
-    {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/projects/{project}#tranches"),
-            "flash.payment_recorded",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_project(
-                ctx,
-                &state,
-                project,
-                e,
-                Some(tid),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -555,21 +541,20 @@ async fn save_report(
         Ok(())
     })
     .await;
-    match result {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/reports/{id}"),
-            if submit {
-                "flash.report_submitted"
-            } else {
-                "flash.saved"
-            },
-        )),
-        Err(AppError::Validation(e)) => {
+    form_done(
+        result,
+        format!("/reports/{id}"),
+        if submit {
+            "flash.report_submitted"
+        } else {
+            "flash.saved"
+        },
+        async |e, status| {
             // Saved already when only the submission failed: show what is stored now.
-            show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
+            show_report(ctx, &state, id, None, e, status).await
+        },
+    )
+    .await
 }
 
 async fn submit_report(
@@ -581,20 +566,17 @@ async fn submit_report(
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
     let s = state.settings.clone();
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::execution::submit_report(c, &s, &actor, id)
     })
+    .await;
+    form_done(
+        done,
+        format!("/reports/{id}"),
+        "flash.report_submitted",
+        async |e, status| show_report(ctx, &state, id, None, e, status).await,
+    )
     .await
-    {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/reports/{id}"),
-            "flash.report_submitted",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 #[derive(Deserialize)]
@@ -620,24 +602,21 @@ async fn review_report(
     };
     let s = state.settings.clone();
     let comment = f.0.comment;
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::execution::review_report(c, &s, &actor, id, accept, &comment)
     })
+    .await;
+    form_done(
+        done,
+        format!("/reports/{id}"),
+        if accept {
+            "flash.report_accepted"
+        } else {
+            "flash.report_returned"
+        },
+        async |e, status| show_report(ctx, &state, id, None, e, status).await,
+    )
     .await
-    {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/reports/{id}"),
-            if accept {
-                "flash.report_accepted"
-            } else {
-                "flash.report_returned"
-            },
-        )),
-        Err(AppError::Validation(e)) => {
-            show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 async fn upload_evidence(
@@ -656,20 +635,17 @@ async fn upload_evidence(
             return show_report(ctx, &state, id, None, e, status).await;
         }
     };
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::execution::upload_evidence(c, &actor, id, &up.filename, &up.bytes)
     })
+    .await;
+    form_done(
+        done,
+        format!("/reports/{id}#evidence"),
+        "flash.document_uploaded",
+        async |e, status| show_report(ctx, &state, id, None, e, status).await,
+    )
     .await
-    {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/reports/{id}#evidence"),
-            "flash.document_uploaded",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_report(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -979,18 +955,15 @@ async fn refund(
         amount: f.0.amount,
         note: f.0.note,
     };
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::evaluation::record_refund(c, &actor, id, &input)
     })
+    .await;
+    form_done(
+        done,
+        format!("/projects/{id}#refunds"),
+        "flash.saved",
+        async |e, status| show_project(ctx, &state, id, e, None, status).await,
+    )
     .await
-    {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/projects/{id}#refunds"),
-            "flash.saved",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_project(ctx, &state, id, e, None, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }

@@ -9,7 +9,10 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{
+    form_done, render, render_status, see_other_flash, versioned_form_done, AppState, FormErrors,
+    PageCtx,
+};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
 use crate::db::proposals::ProposalListItem;
@@ -450,37 +453,11 @@ async fn save_section(
         ops::proposals::save(c, &actor, id, version, &content)
     })
     .await;
-    match result {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/proposals/{id}#{section}"),
-            "flash.section_saved",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_with(
-                ctx,
-                &state,
-                id,
-                Some((section, form)),
-                e,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
-            let mut e = FieldErrors::new();
-            e.add("version", m);
-            show_with(
-                ctx,
-                &state,
-                id,
-                Some((section, form)),
-                e,
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let to = format!("/proposals/{id}#{section}");
+    versioned_form_done(result, to, "flash.section_saved", async |e, status| {
+        show_with(ctx, &state, id, Some((section, form)), e, status).await
+    })
+    .await
 }
 
 async fn submit(
@@ -491,20 +468,17 @@ async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, settings) = (id.into_inner(), state.settings.clone());
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::proposals::submit(c, &settings, &actor, id)
     })
+    .await;
+    form_done(
+        done,
+        format!("/proposals/{id}"),
+        "flash.proposal_submitted",
+        async |e, status| show_with(ctx, &state, id, None, e, status).await,
+    )
     .await
-    {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/proposals/{id}"),
-            "flash.proposal_submitted",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_with(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -548,20 +522,17 @@ async fn upload(
             return show_with(ctx, &state, id, None, e, status).await;
         }
     };
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::proposals::upload_attachment(c, &actor, id, &up.kind, &up.filename, &up.bytes)
     })
+    .await;
+    form_done(
+        done,
+        format!("/proposals/{id}#attachments"),
+        "flash.document_uploaded",
+        async |e, status| show_with(ctx, &state, id, None, e, status).await,
+    )
     .await
-    {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/proposals/{id}#attachments"),
-            "flash.document_uploaded",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_with(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// Serves an attachment to those who may read the proposal.

@@ -8,7 +8,10 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{
+    form_done, render, render_status, see_other_flash, versioned_form_done, AppState, FormErrors,
+    PageCtx,
+};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
 use crate::db::proposals::ProposalRow;
@@ -166,23 +169,25 @@ async fn save_profile(
         }
         Err(e) => Err(AppError::Validation(e)),
     };
-    match result {
-        Ok(()) => Ok(see_other_flash("/reviewer/profile", "flash.saved")),
-        Err(AppError::Validation(e)) => {
+    form_done(
+        result,
+        "/reviewer/profile",
+        "flash.saved",
+        async |e, status| {
             let a = ctx.user()?.clone();
             let p = db::run(&state.pool, move |c| reviews::profile(c, a.id)).await?;
             let errors = ctx.errors(&e);
             render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 &ProfilePage {
                     form: ProfileForm::from(&p),
                     ctx,
                     errors,
                 },
             )
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -429,17 +434,17 @@ async fn decline(
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
     let note = f.0.conflict_note;
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::reviews::decline(c, &actor, id, &note)
     })
+    .await;
+    form_done(
+        done,
+        "/reviews",
+        "flash.review_declined",
+        async |e, status| review_with(ctx, &state, id, None, e, status).await,
+    )
     .await
-    {
-        Ok(()) => Ok(see_other_flash("/reviews", "flash.review_declined")),
-        Err(AppError::Validation(e)) => {
-            review_with(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 async fn save_scores(
@@ -469,33 +474,18 @@ async fn save_scores(
         Ok(())
     })
     .await;
-    match result {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/reviews/{id}"),
-            if submit {
-                "flash.review_submitted"
-            } else {
-                "flash.saved"
-            },
-        )),
-        Err(AppError::Validation(e)) => {
-            review_with(
-                ctx,
-                &state,
-                id,
-                Some(posted),
-                e,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
-            let mut e = FieldErrors::new();
-            e.add("version", m);
-            review_with(ctx, &state, id, Some(posted), e, StatusCode::CONFLICT).await
-        }
-        Err(e) => Err(e),
-    }
+    let flash = if submit {
+        "flash.review_submitted"
+    } else {
+        "flash.saved"
+    };
+    versioned_form_done(
+        result,
+        format!("/reviews/{id}"),
+        flash,
+        async |e, status| review_with(ctx, &state, id, Some(posted), e, status).await,
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]

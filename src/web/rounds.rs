@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
-use super::{render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{form_done, render, render_status, versioned_form_done, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::db::audit::AuditRow;
 use crate::db::rounds::RoundRow;
@@ -528,15 +528,14 @@ async fn create(
         }
         Err(e) => Err(AppError::Validation(e)),
     };
-    match result {
-        Ok(id) => Ok(see_other_flash(
-            &format!("/rounds/{id}"),
-            "flash.round_saved",
-        )),
-        Err(AppError::Validation(e)) => {
+    form_done(
+        result,
+        |id: i64| format!("/rounds/{id}"),
+        "flash.round_saved",
+        async |e, status| {
             let errors = ctx.errors(&e);
             render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 &FormPage {
                     ctx,
                     form,
@@ -545,9 +544,9 @@ async fn create(
                     aggregations: Aggregation::ALL,
                 },
             )
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 async fn edit_page(
@@ -597,15 +596,14 @@ async fn update(
         }
         Err(e) => Err(AppError::Validation(e)),
     };
-    match result {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/rounds/{id}"),
-            "flash.round_saved",
-        )),
-        Err(AppError::Validation(e)) => {
+    versioned_form_done(
+        result,
+        format!("/rounds/{id}"),
+        "flash.round_saved",
+        async |e, status| {
             let errors = ctx.errors(&e);
             render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 &FormPage {
                     ctx,
                     form,
@@ -614,24 +612,9 @@ async fn update(
                     aggregations: Aggregation::ALL,
                 },
             )
-        }
-        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
-            let mut e = FieldErrors::new();
-            e.add("version", m);
-            let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::CONFLICT,
-                &FormPage {
-                    ctx,
-                    form,
-                    errors,
-                    round_id: Some(id),
-                    aggregations: Aggregation::ALL,
-                },
-            )
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -712,20 +695,17 @@ async fn publish(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, settings) = (id.into_inner(), state.settings.clone());
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::rounds::publish(c, &settings, &actor, id)
     })
+    .await;
+    form_done(
+        done,
+        format!("/rounds/{id}"),
+        "flash.round_published",
+        async |e, status| show_with(ctx, &state, id, e, status).await,
+    )
     .await
-    {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/rounds/{id}"),
-            "flash.round_published",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -771,16 +751,13 @@ async fn deadlines(
             Err(AppError::Validation(e))
         }
     };
-    match result {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/rounds/{id}"),
-            "flash.deadlines_moved",
-        )),
-        Err(AppError::Validation(e)) => {
-            show_with(ctx, &state, id, e, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e),
-    }
+    form_done(
+        result,
+        format!("/rounds/{id}"),
+        "flash.deadlines_moved",
+        async |e, status| show_with(ctx, &state, id, e, status).await,
+    )
+    .await
 }
 
 #[derive(Template)]

@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::input::Query;
-use super::{render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{form_done, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
 use crate::db::proposals::{ProposalListItem, SubmissionFilter};
@@ -208,17 +208,13 @@ async fn screen(
         ops::screening::decide(c, &settings, &actor, id, &d)
     })
     .await;
-    match result {
-        Ok(()) => Ok(see_other_flash(
-            &format!("/proposals/{id}"),
-            "flash.screened",
-        )),
-        Err(AppError::Validation(e)) => {
-            super::proposals::show_with(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY)
-                .await
-        }
-        Err(e) => Err(e),
-    }
+    form_done(
+        result,
+        format!("/proposals/{id}"),
+        "flash.screened",
+        async |e, status| super::proposals::show_with(ctx, &state, id, None, e, status).await,
+    )
+    .await
 }
 
 /// The export table: a header and one row per proposal, in the reader's language.
