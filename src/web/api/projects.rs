@@ -9,16 +9,24 @@ pub struct ProjectQuery {
 }
 
 /// Projects the caller may see: an NGO its own, an officer the bureau's, an admin all.
-#[utoipa::path(params(ProjectQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ProjectRow>)))]
+/// Paged in id order (see `PageQuery`): the body is the page's rows; `X-Total-Count` and `Link`
+/// give the total and the other pages.
+#[utoipa::path(params(ProjectQuery, PageQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ProjectRow>, headers(("X-Total-Count" = i64, description = "Projects over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/projects")]
 pub(super) async fn list_projects(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     q: Query<ProjectQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = crate::web::awards::project_filter(&user.0, q.round_id)?;
-    let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
-    Ok(HttpResponse::Ok().json(rows))
+    let page = page.req()?;
+    let (list, _) = db::run(&state.pool, move |c| {
+        crate::db::projects::projects_page(c, &f, page)
+    })
+    .await?;
+    Ok(json_page(&req, &list))
 }
 
 /// The project with plan against actual: tranches and what was paid on each, payments,
