@@ -117,3 +117,72 @@ async fn the_projects_list_pages_with_links_and_a_total(b: Backend) {
     );
 }
 dual!(the_projects_list_pages_with_links_and_a_total);
+
+async fn the_public_results_api_pages(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/results/{}?per_page=1&page=2", a.round)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-total-count"], "2");
+    let link = r.headers()["link"].to_str().unwrap().to_string();
+    assert!(link.contains("page=1>; rel=\"prev\""), "{link}");
+    let v: Value = r.json().await.unwrap();
+    let (_, all) = app.get(&format!("/api/v1/results/{}", a.round), None).await;
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["agreement_no"], all[1]["agreement_no"], "{all}");
+}
+dual!(the_public_results_api_pages);
+
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The main list queries read an index on PostgreSQL (sequential scans off, since the test
+/// tables are tiny): no list walks a whole table.
+#[actix_rt::test]
+async fn postgres_list_queries_use_an_index() {
+    use diesel::connection::SimpleConnection;
+    use diesel::RunQueryDsl;
+    use yichuang::db::DbConn;
+    let app = spawn(Backend::Postgres).await;
+    let plans = app
+        .db(|c| {
+            let DbConn::Pg(pg) = c else {
+                panic!("a PostgreSQL connection")
+            };
+            pg.batch_execute("SET enable_seqscan = off").unwrap();
+            let lists = [
+                "SELECT projects.id FROM projects JOIN organizations ON organizations.id = projects.org_id \
+                 JOIN rounds ON rounds.id = projects.round_id WHERE projects.round_id = 1 \
+                 ORDER BY projects.id LIMIT 50 OFFSET 50",
+                "SELECT projects.id FROM projects WHERE projects.org_id = 1 ORDER BY projects.id LIMIT 50",
+                "SELECT rounds.id FROM rounds WHERE rounds.bureau_id = 1 ORDER BY rounds.id",
+                "SELECT id FROM proposals WHERE round_id = 1 AND status = 'submitted' ORDER BY id LIMIT 50",
+                "SELECT id FROM reviews WHERE reviewer_id = 1 AND status = 'assigned'",
+                "SELECT id FROM reviews WHERE round_id = 1 AND status = 'submitted'",
+                "SELECT id FROM organizations ORDER BY id DESC LIMIT 50 OFFSET 100",
+            ];
+            lists
+                .iter()
+                .map(|q| {
+                    let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN {q}")).load(pg).unwrap();
+                    let plan: Vec<String> = plan.into_iter().map(|l| l.line).collect();
+                    (q.to_string(), plan.join("\n"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+    for (q, plan) in plans {
+        assert!(
+            plan.contains("Index") && !plan.contains("Seq Scan"),
+            "{q}\n{plan}"
+        );
+    }
+}
