@@ -201,7 +201,7 @@ where
     .map_err(|e| AppError::Unexpected(format!("blocking task failed: {e}")))?
 }
 
-/// A page of a list: `page` starts at 1.
+/// A page of a list: `page` starts at 1; `per_page` is 50 unless asked, at most 200.
 #[derive(Debug, Clone, Copy)]
 pub struct PageReq {
     pub page: i64,
@@ -209,10 +209,15 @@ pub struct PageReq {
 }
 
 impl PageReq {
+    pub const DEFAULT_PER_PAGE: i64 = 50;
+    pub const MAX_PER_PAGE: i64 = 200;
+
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
         PageReq {
             page: page.unwrap_or(1).max(1),
-            per_page: per_page.unwrap_or(25).clamp(1, 200),
+            per_page: per_page
+                .unwrap_or(Self::DEFAULT_PER_PAGE)
+                .clamp(1, Self::MAX_PER_PAGE),
         }
     }
     pub fn offset(&self) -> i64 {

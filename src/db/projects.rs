@@ -152,11 +152,26 @@ pub struct ProjectFilter {
 }
 
 pub fn projects(conn: &mut DbConn, f: &ProjectFilter) -> Result<Vec<ProjectRow>, AppError> {
+    Ok(filtered(f)
+        .select(PROJECT_COLS)
+        .order(projects::id)
+        .load(conn)?)
+}
+
+/// The projects matching a filter joined to their organization and round, unordered.
+fn filtered(
+    f: &ProjectFilter,
+) -> diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoin<
+        diesel::dsl::InnerJoin<projects::table, organizations::table>,
+        rounds::table,
+    >,
+    <DbConn as diesel::Connection>::Backend,
+> {
     let mut q = projects::table
         .inner_join(organizations::table)
         .inner_join(rounds::table)
-        .select(PROJECT_COLS)
-        .order(projects::id)
         .into_boxed();
     if let Some(r) = f.round_id {
         q = q.filter(projects::round_id.eq(r));
@@ -167,7 +182,29 @@ pub fn projects(conn: &mut DbConn, f: &ProjectFilter) -> Result<Vec<ProjectRow>,
     if let Some(b) = f.bureau_id {
         q = q.filter(rounds::bureau_id.eq(b));
     }
-    Ok(q.load(conn)?)
+    q
+}
+
+/// A page of projects in id order, with the grant over all the filter's projects.
+pub fn projects_page(
+    conn: &mut DbConn,
+    f: &ProjectFilter,
+    page: super::PageReq,
+) -> Result<(super::Paged<ProjectRow>, i64), AppError> {
+    let grants: Vec<i64> = filtered(f).select(projects::grant_fen).load(conn)?;
+    let items = filtered(f)
+        .select(PROJECT_COLS)
+        .order(projects::id)
+        .limit(page.per_page)
+        .offset(page.offset())
+        .load(conn)?;
+    let paged = super::Paged {
+        items,
+        total: grants.len() as i64,
+        page: page.page,
+        per_page: page.per_page,
+    };
+    Ok((paged, grants.into_iter().sum()))
 }
 
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]

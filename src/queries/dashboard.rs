@@ -257,23 +257,48 @@ pub fn public_results(
     if rows.is_empty() {
         return Err(AppError::NotFound);
     }
-    let d = build(conn, rows)?;
-    Ok((
-        round,
-        d.lines
-            .into_iter()
-            .map(|l| PublicProject {
-                agreement_no: l.project.agreement_no,
-                org_name: l.project.org_name,
-                title: l.project.title,
-                category: l.project.category,
-                grant_fen: l.project.grant_fen,
-                status: l.project.status.to_string(),
-                unique_people: l.figures.unique_people,
-                person_times: l.figures.person_times,
-            })
-            .collect(),
-    ))
+    Ok((round, public_lines(conn, rows)?))
+}
+
+/// A page of the public results: the page's projects are read in SQL and only their figures
+/// built. Not found when the round funded nothing.
+#[tracing::instrument(skip_all, fields(round_id))]
+pub fn public_results_page(
+    conn: &mut DbConn,
+    round_id: i64,
+    page: crate::db::PageReq,
+) -> Result<crate::db::Paged<PublicProject>, AppError> {
+    let filter = ProjectFilter {
+        round_id: Some(round_id),
+        ..ProjectFilter::default()
+    };
+    let (list, _) = projects::projects_page(conn, &filter, page)?;
+    if list.total == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(crate::db::Paged {
+        items: public_lines(conn, list.items)?,
+        total: list.total,
+        page: list.page,
+        per_page: list.per_page,
+    })
+}
+
+fn public_lines(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Vec<PublicProject>, AppError> {
+    Ok(build(conn, rows)?
+        .lines
+        .into_iter()
+        .map(|l| PublicProject {
+            agreement_no: l.project.agreement_no,
+            org_name: l.project.org_name,
+            title: l.project.title,
+            category: l.project.category,
+            grant_fen: l.project.grant_fen,
+            status: l.project.status.to_string(),
+            unique_people: l.figures.unique_people,
+            person_times: l.figures.person_times,
+        })
+        .collect())
 }
 
 #[cfg(test)]

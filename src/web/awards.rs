@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::input::Query;
+use super::paging::{PageQuery, Pager};
 use super::reviews::tenths_text;
 use super::{
     form_done, pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx,
@@ -629,6 +630,7 @@ pub fn project_filter(actor: &Actor, round_id: Option<i64>) -> Result<ProjectFil
 struct ProjectsPage {
     ctx: PageCtx,
     rows: Vec<ProjectRow>,
+    pager: Pager,
     total_fen: i64,
 }
 
@@ -639,15 +641,21 @@ pub struct ProjectsQuery {
 
 async fn projects(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     q: Query<ProjectsQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = project_filter(ctx.user()?, q.round)?;
-    let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
-    let total_fen = rows.iter().map(|p| Fen(p.grant_fen)).sum::<Fen>().0;
+    let page = page.req()?;
+    let (list, total_fen) = db::run(&state.pool, move |c| {
+        crate::db::projects::projects_page(c, &f, page)
+    })
+    .await?;
     render(&ProjectsPage {
         ctx,
-        rows,
+        pager: Pager::new(&req, &list),
+        rows: list.items,
         total_fen,
     })
 }

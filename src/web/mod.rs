@@ -8,6 +8,7 @@ pub mod awards;
 pub mod evaluations;
 pub mod input;
 pub mod orgs;
+pub mod paging;
 pub mod projects;
 pub mod proposals;
 pub mod reviews;

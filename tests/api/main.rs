@@ -14,6 +14,7 @@ mod limits;
 mod openapi;
 mod ops_metrics;
 mod orgs;
+mod paging;
 mod platform;
 mod project_view;
 mod proposals;

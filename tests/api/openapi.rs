@@ -202,11 +202,16 @@ async fn the_openapi_document_declares_every_path_parameter_and_route() {
         problems.join("\n")
     );
 
-    // Query parameters of the list filters are declared as such.
+    // Query parameters of the list filters and of paging are declared as such.
     let projects = &doc["paths"]["/api/v1/projects"]["get"];
     assert_eq!(
         declared(&doc, projects.get("parameters"), "query"),
-        ["round_id"]
+        ["round_id", "page", "per_page"]
+    );
+    let headers = &projects["responses"]["200"]["headers"];
+    assert!(
+        headers.get("Link").is_some() && headers.get("X-Total-Count").is_some(),
+        "{headers}"
     );
     let submissions = &doc["paths"]["/api/v1/rounds/{id}/submissions"]["get"];
     assert!(!declared(&doc, submissions.get("parameters"), "query").is_empty());

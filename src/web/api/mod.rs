@@ -8,6 +8,7 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_actix_web::OpenApiFactory;
 
 use super::input::{Json, Query};
+use super::paging::{json_page, PageQuery};
 use super::screening::DecisionInput;
 use super::upload::{MultipartBody, Sender};
 use super::AppState;

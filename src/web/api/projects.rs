@@ -9,16 +9,24 @@ pub struct ProjectQuery {
 }
 
 /// Projects the caller may see: an NGO its own, an officer the bureau's, an admin all.
-#[utoipa::path(params(ProjectQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ProjectRow>)))]
+/// Paged in id order (see `PageQuery`): the body is the page's rows; `X-Total-Count` and `Link`
+/// give the total and the other pages.
+#[utoipa::path(params(ProjectQuery, PageQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ProjectRow>, headers(("X-Total-Count" = i64, description = "Projects over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/projects")]
 pub(super) async fn list_projects(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     q: Query<ProjectQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = crate::web::awards::project_filter(&user.0, q.round_id)?;
-    let rows = db::run(&state.pool, move |c| crate::db::projects::projects(c, &f)).await?;
-    Ok(HttpResponse::Ok().json(rows))
+    let page = page.req()?;
+    let (list, _) = db::run(&state.pool, move |c| {
+        crate::db::projects::projects_page(c, &f, page)
+    })
+    .await?;
+    Ok(json_page(&req, &list))
 }
 
 /// The project with plan against actual: tranches and what was paid on each, payments,
@@ -200,17 +208,21 @@ pub(super) async fn beneficiaries_csv(
     .await
 }
 
-/// The funded projects of a round with grants and people served so far (no sign-in).
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the finalised round")), tag = "projects", responses((status = 200, body = Vec<crate::queries::dashboard::PublicProject>), (status = 404)))]
+/// The funded projects of a round with grants and people served so far (no sign-in), paged
+/// in id order with `X-Total-Count` and `Link`.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the finalised round"), PageQuery), tag = "projects", responses((status = 200, body = Vec<crate::queries::dashboard::PublicProject>, headers(("X-Total-Count" = i64, description = "Projects over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 404)))]
 #[get("/results/{id}")]
 pub(super) async fn public_results(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (_, rows) = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::public_results(c, id)
+    let page = page.req()?;
+    let list = db::run(&state.pool, move |c| {
+        crate::queries::dashboard::public_results_page(c, id, page)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(json_page(&req, &list))
 }

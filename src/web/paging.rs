@@ -1,0 +1,145 @@
+//! Offset paging shared by pages and the API: the `?page&per_page` query, the `Link`
+//! (RFC 8288) and `X-Total-Count` headers of an API list, and the pager under a page's table.
+//! Links keep every other parameter of the request (the list's filters and sort).
+
+use actix_web::{HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{PageReq, Paged};
+use crate::error::{AppError, FieldErrors};
+use crate::i18n::Msg;
+
+/// `?page` (from 1; below 1 reads as 1) and `?per_page` (default 50, at most 200; out of
+/// range is clamped). A value that is not a whole number is refused naming its field.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// The page, from 1 (default 1).
+    #[param(value_type = Option<i64>)]
+    page: Option<String>,
+    /// Rows per page (default 50, at most 200).
+    #[param(value_type = Option<i64>)]
+    per_page: Option<String>,
+}
+
+impl PageQuery {
+    pub fn req(&self) -> Result<PageReq, AppError> {
+        let mut e = FieldErrors::new();
+        let page = whole(&mut e, "page", self.page.as_deref());
+        let per_page = whole(&mut e, "per_page", self.per_page.as_deref());
+        e.into_result()?;
+        Ok(PageReq::new(page, per_page))
+    }
+}
+
+fn whole(e: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<i64> {
+    let v = v.map(str::trim).filter(|s| !s.is_empty())?;
+    match v.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            e.add(field, Msg::new("field.page_number"));
+            None
+        }
+    }
+}
+
+/// The request's path and query with `page` set to `page`.
+fn href(req: &HttpRequest, page: i64) -> String {
+    format!(
+        "{}?{}",
+        req.path(),
+        query_with_page(req.query_string(), page)
+    )
+}
+
+/// A query string with its `page` pairs replaced by `page=<page>` at the end.
+fn query_with_page(query: &str, page: i64) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if k != "page" {
+            out.append_pair(&k, &v);
+        }
+    }
+    out.append_pair("page", &page.to_string());
+    out.finish()
+}
+
+/// An API list: the body is the page's rows as a JSON array; `X-Total-Count` gives the number
+/// of rows over all pages and `Link` the first, previous, next and last pages.
+pub fn json_page<T: Serialize>(req: &HttpRequest, list: &Paged<T>) -> HttpResponse {
+    let pages = list.pages();
+    let mut links = vec![format!("<{}>; rel=\"first\"", href(req, 1))];
+    if list.page > 1 {
+        links.push(format!(
+            "<{}>; rel=\"prev\"",
+            href(req, (list.page - 1).min(pages))
+        ));
+    }
+    if list.page < pages {
+        links.push(format!("<{}>; rel=\"next\"", href(req, list.page + 1)));
+    }
+    links.push(format!("<{}>; rel=\"last\"", href(req, pages)));
+    HttpResponse::Ok()
+        .insert_header(("X-Total-Count", list.total.to_string()))
+        .insert_header(("Link", links.join(", ")))
+        .json(&list.items)
+}
+
+/// The pager under a page's table (`templates/pager.html`): the total, the page of pages and
+/// links to the previous and next pages that keep the request's filters.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    query: String,
+}
+
+impl Pager {
+    pub fn new<T>(req: &HttpRequest, list: &Paged<T>) -> Self {
+        Pager {
+            total: list.total,
+            page: list.page,
+            pages: list.pages(),
+            query: req.query_string().to_string(),
+        }
+    }
+    /// `?…&page=<page>` for a link.
+    pub fn href(&self, page: i64) -> String {
+        format!("?{}", query_with_page(&self.query, page))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_keeps_the_filters_and_replaces_the_page() {
+        assert_eq!(
+            query_with_page("round=3&page=2&q=a+b", 4),
+            "round=3&q=a+b&page=4"
+        );
+        assert_eq!(query_with_page("", 1), "page=1");
+    }
+
+    #[test]
+    fn a_page_number_that_is_not_a_number_names_its_field() {
+        let q = PageQuery {
+            page: Some("abc".into()),
+            per_page: Some("500".into()),
+        };
+        match q.req() {
+            Err(AppError::Validation(e)) => assert!(e.has("page") && !e.has("per_page")),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        let q = PageQuery {
+            page: Some("0".into()),
+            per_page: Some("500".into()),
+        };
+        let r = q.req().unwrap();
+        assert_eq!((r.page, r.per_page), (1, 200));
+        let r = PageQuery::default().req().unwrap();
+        assert_eq!((r.page, r.per_page), (1, 50));
+    }
+}
