@@ -55,6 +55,17 @@ enum Command {
         /// Port to listen on; overrides YICHUANG_PORT.
         #[arg(long)]
         port: Option<u16>,
+        /// How much data: district (the demo), city (+400 organizations, one round of 2,000
+        /// proposals × 5 reviews) or province (+5,000 organizations, 20,000 proposals in 5
+        /// rounds, 100,000 reviews, 8,000 projects, 100,000 reports).
+        #[arg(long, default_value = "district")]
+        size: String,
+        /// A custom size instead: orgs,rounds,proposals,reviews-per-proposal,projects,reports.
+        #[arg(long, hide = true)]
+        scale: Option<String>,
+        /// Seed and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
     },
 }
 
@@ -199,11 +210,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Some(Command::Demo { port }) => {
+        Some(Command::Demo {
+            port,
+            size,
+            scale,
+            seed_only,
+        }) => {
+            let scale = match scale {
+                Some(custom) => Some(cli::scale::Scale::parse(custom)?),
+                None => cli::scale::Scale::of_size(size)?,
+            };
             let s = settings(&cli, *port)?;
+            if *seed_only {
+                let demo = cli::demo::prepare(&s, scale).await?;
+                demo.print(&s.base_url);
+                return Ok(ExitCode::SUCCESS);
+            }
             let listener = TcpListener::bind((s.bind.as_str(), s.port))
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", s.bind, s.port))?;
-            let demo = cli::demo::prepare(&s).await?;
+            let demo = cli::demo::prepare(&s, scale).await?;
             let base = s.base_url.clone();
             let started = yichuang::app::start(s, listener).await?;
             demo.print(&base);

@@ -63,6 +63,15 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Counts what the database holds now.
+    fn count(&mut self, c: &mut DbConn) -> anyhow::Result<()> {
+        use schema::{organizations, projects, proposals};
+        self.organizations = organizations::table.count().get_result(c)?;
+        self.proposals = proposals::table.count().get_result(c)?;
+        self.projects = projects::table.count().get_result(c)?;
+        Ok(())
+    }
+
     /// Prints the accounts to try and where to open the app.
     pub fn print(&self, base_url: &str) {
         println!();
@@ -93,12 +102,23 @@ fn pad(s: &str, width: usize) -> String {
 
 /// Opens (and migrates) the configured database, refuses one that already holds data, and
 /// fills it. Blocking work runs off the async executor.
-pub async fn prepare(settings: &Settings) -> anyhow::Result<Summary> {
+/// With a `scale`, the district demo is then grown to that size.
+pub async fn prepare(
+    settings: &Settings,
+    scale: Option<super::scale::Scale>,
+) -> anyhow::Result<Summary> {
     let pool = yichuang::app::open_database(settings).await?;
     let s = settings.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Summary> {
         let mut conn = pool.get()?;
-        seed(&mut conn, &s)
+        let mut summary = seed(&mut conn, &s)?;
+        if let Some(scale) = scale {
+            let started = Instant::now();
+            super::scale::grow(&mut conn, &s, &scale)?;
+            summary.count(&mut conn)?;
+            summary.elapsed += started.elapsed();
+        }
+        Ok(summary)
     })
     .await?
 }
@@ -146,7 +166,7 @@ pub fn seed(conn: &mut DbConn, s: &Settings) -> anyhow::Result<Summary> {
 // Errors
 // ---------------------------------------------------------------------------------------
 
-fn describe(e: &AppError) -> String {
+pub(super) fn describe(e: &AppError) -> String {
     match e {
         AppError::Validation(f) => {
             f.0.iter()
@@ -174,12 +194,12 @@ impl<T> Step<T> for Result<T, AppError> {
 
 /// A registered NGO: name, registration type, 等级, legal representative, contact person,
 /// street, road, registration (year, month).
-struct OrgSpec {
-    name: &'static str,
-    reg: &'static str,
+pub(super) struct OrgSpec {
+    pub(super) name: &'static str,
+    pub(super) reg: &'static str,
     grade: &'static str,
     rep: &'static str,
-    contact: &'static str,
+    pub(super) contact: &'static str,
     street: &'static str,
     road: &'static str,
     since: (i32, u32),
@@ -213,7 +233,7 @@ const SG: &str = "social_group";
 const FD: &str = "foundation";
 
 #[rustfmt::skip]
-const ORGS: [OrgSpec; 30] = [
+pub(super) const ORGS: [OrgSpec; 30] = [
     org("姑苏区阳光社会工作服务中心", SS, "5A", "王芳", "李娜", "平江街道", "白塔东路", (2013, 4)),
     org("平江街道邻里互助会", SG, "3A", "沈国强", "陆敏", "平江街道", "大儒巷", (2016, 9)),
     org("苏州市姑苏区乐龄养老服务中心", SS, "4A", "顾建华", "钱丽", "金阊街道", "石路", (2014, 3)),
@@ -357,7 +377,7 @@ const CATS: [Cat; 8] = [
 type PSpec = (usize, usize, &'static str, i64, i32);
 
 #[rustfmt::skip]
-const ROUND1: [PSpec; 45] = [
+pub(super) const ROUND1: [PSpec; 45] = [
     (0, 0, "银龄互助·独居老人关爱计划", 80, 93),
     (0, 5, "微心愿——困难家庭精准帮扶项目", 50, 74),
     (1, 4, "楼道议事会——老旧小区居民自治能力建设", 60, 81),
@@ -535,6 +555,42 @@ fn split_scores(total: i32, max: &[i32], seed: usize) -> Vec<i32> {
     s
 }
 
+/// A review totalling `total` tenths of a point (criterion maxima `max` in tenths), with
+/// comments that fit the scores.
+pub(super) fn review_content(total: i32, max: &[i32], seed: usize) -> ReviewContent {
+    let scores = split_scores(total, max, seed);
+    ReviewContent {
+        criteria: scores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let ratio = s * 100 / max[i];
+                let band = if ratio >= 85 {
+                    0
+                } else if ratio >= 65 {
+                    1
+                } else {
+                    2
+                };
+                CriterionScore {
+                    score: Some(*s),
+                    comment: if (seed + i) % 3 == 0 {
+                        String::new()
+                    } else {
+                        CRITERION_COMMENTS[i][band].to_string()
+                    },
+                }
+            })
+            .collect(),
+        overall_comment: overall_comment(total, seed).to_string(),
+        recommendation: Some(match total {
+            t if t >= 750 => ReviewAdvice::Fund,
+            t if t >= 600 => ReviewAdvice::FundReduced,
+            _ => ReviewAdvice::DoNotFund,
+        }),
+    }
+}
+
 /// A small real PDF (one page with an ASCII line), for certificates, scans and reports.
 pub fn demo_pdf(text: &str) -> Vec<u8> {
     let text: String = text
@@ -578,7 +634,7 @@ pub fn demo_pdf(text: &str) -> Vec<u8> {
 }
 
 /// A civil-affairs USCC (department 5, type 1/2/3, 姑苏区) with a correct check character.
-fn ngo_uscc(reg: &str, serial: u32) -> String {
+pub(super) fn ngo_uscc(reg: &str, serial: u32) -> String {
     let t = match reg {
         SG => '1',
         FD => '3',
@@ -622,7 +678,7 @@ fn set_plan(c: &mut ProposalContent, start: NaiveDate, months: u32) {
 
 /// A complete proposal: texts from the category, a budget whose grant lines add up to the
 /// grant, within the caps, with enough matching funds.
-fn proposal_content(
+pub(super) fn proposal_content(
     spec_org: usize,
     cat: usize,
     title: &str,
@@ -736,7 +792,12 @@ fn proposal_content(
 }
 
 /// A milestone report's cumulative figures (`k` = 0, 1, 2).
-fn report_content(c: &ProposalContent, cat: usize, k: usize, narrative: &str) -> ReportContent {
+pub(super) fn report_content(
+    c: &ProposalContent,
+    cat: usize,
+    k: usize,
+    narrative: &str,
+) -> ReportContent {
     let unique = c
         .beneficiaries
         .first()
@@ -767,7 +828,7 @@ fn report_content(c: &ProposalContent, cat: usize, k: usize, narrative: &str) ->
     }
 }
 
-const REPORT_NARRATIVES: [&str; 3] = [
+pub(super) const REPORT_NARRATIVES: [&str; 3] = [
     "完成项目启动会和服务对象入户调研，建立服务档案，招募并培训志愿者；开展首批小组活动和社区宣传，服务对象参与积极。",
     "按计划开展小组活动、社区活动和个案服务，志愿者队伍稳定；根据服务对象反馈调整了活动时间和内容，中期目标基本达成。",
     "全部服务按计划完成，受益人数超过预期；完成满意度回访、财务决算和成效评估材料整理，形成可推广的服务手册。",
@@ -837,6 +898,72 @@ fn evaluation_content(
         findings: findings.to_string(),
         recommendation: Some(advice),
         materials_late: false,
+    }
+}
+
+/// The registration of demo organization `i` (made from `o`) as its member would fill it in.
+pub(super) fn registration(today: NaiveDate, i: usize, o: &OrgSpec, uscc: String) -> OrgInput {
+    // Inspections for the years every demo round asks about.
+    let last = (today + Duration::days(60)).year() - 1;
+    let inspections = (0..4)
+        .map(|k| InspectionInput {
+            year: last - k,
+            result: if i == 9 && k == 1 {
+                "basically_qualified".into()
+            } else {
+                "qualified".into()
+            },
+        })
+        .collect();
+    let graded = !o.grade.is_empty();
+    OrgInput {
+        name: o.name.to_string(),
+        reg_type: o.reg.to_string(),
+        uscc,
+        uscc_manual_check: false,
+        sponsor_org: String::new(),
+        registered_on: format!("{}-{:02}-{:02}", o.since.0, o.since.1, 3 + i % 25),
+        reg_authority: "苏州市姑苏区民政局".into(),
+        legal_rep: o.rep.to_string(),
+        contact_name: o.contact.to_string(),
+        contact_phone: format!("0512-65{:06}", 230_117 + i * 4_271),
+        contact_email: format!("contact{:02}@ngo.example", i + 1),
+        address: format!("苏州市姑苏区{}{}号", o.road, 12 + i * 7),
+        district: "姑苏区".into(),
+        street: o.street.to_string(),
+        grade: o.grade.to_string(),
+        grade_date: if graded {
+            (today - Duration::days(500 + i as i64 * 9)).to_string()
+        } else {
+            String::new()
+        },
+        bank_name: "中国工商银行苏州姑苏支行".into(),
+        bank_account_name: o.name.to_string(),
+        bank_account_no: format!("1102020{:012}", 310_000_000_000u64 + i as u64 * 7_919_011),
+        inspections,
+    }
+}
+
+/// A call of the demo bureau, open from an hour ago for 30 days.
+pub(super) fn round_core(title: String, year: i32, budget_wan: i64, max_wan: i64) -> RoundCore {
+    let now = db::now();
+    RoundCore {
+        title,
+        year,
+        description: format!(
+            "一、资助对象\n在姑苏区登记注册、成立满一年、近两年年检合格的社会团体、社会服务机构和基金会。\n\
+             二、资助方向\n为老服务、助残服务、青少年服务、困境儿童、社区治理、困难群体帮扶、环境保护等。\n\
+             三、资助标准\n单个项目资助2万—{max_wan}万元，资助资金不超过项目总预算的80%，人员费用不超过资助资金的30%，管理费不超过10%；不得用于购置固定资产、基础设施建设或向服务对象发放现金、礼品。\n\
+             四、评审方式\n形式审查、专家评审（去掉一个最高分和一个最低分后取平均分，60分以上方可资助）、公示7个工作日。\n\
+             五、资金拨付\n签订协议后拨付50%，中期评估合格后拨付30%，结项评估合格后拨付20%。\n\
+             六、咨询电话\n0512-65230000（{DEMO_BUREAU}社会组织管理科）"
+        ),
+        total_budget: Fen::from_yuan(budget_wan * 10_000),
+        min_grant: Fen::from_yuan(20_000),
+        max_grant: Fen::from_yuan(max_wan * 10_000),
+        opens_at: Some(now - Duration::hours(1)),
+        closes_at: Some(now + Duration::days(30)),
+        review_due: Some(now + Duration::days(60)),
     }
 }
 
@@ -958,17 +1085,15 @@ impl<'a> Seeder<'a> {
             );
         }
         self.backdate_registrations()?;
-        use schema::{organizations, projects as pj, proposals};
-        let organizations: i64 = organizations::table.count().get_result(self.c)?;
-        let proposals: i64 = proposals::table.count().get_result(self.c)?;
-        let projects: i64 = pj::table.count().get_result(self.c)?;
-        Ok(Summary {
+        let mut summary = Summary {
             logins: self.logins,
-            organizations,
-            proposals,
-            projects,
+            organizations: 0,
+            proposals: 0,
+            projects: 0,
             elapsed: StdDuration::ZERO,
-        })
+        };
+        summary.count(self.c)?;
+        Ok(summary)
     }
 
     // ----- accounts ---------------------------------------------------------------------
@@ -1063,45 +1188,7 @@ impl<'a> Seeder<'a> {
     // ----- organizations ----------------------------------------------------------------
 
     fn org_input(&self, i: usize, o: &OrgSpec, uscc: String) -> OrgInput {
-        // Inspections for the years every demo round asks about.
-        let last = (self.today + Duration::days(60)).year() - 1;
-        let inspections = (0..4)
-            .map(|k| InspectionInput {
-                year: last - k,
-                result: if i == 9 && k == 1 {
-                    "basically_qualified".into()
-                } else {
-                    "qualified".into()
-                },
-            })
-            .collect();
-        let graded = !o.grade.is_empty();
-        OrgInput {
-            name: o.name.to_string(),
-            reg_type: o.reg.to_string(),
-            uscc,
-            uscc_manual_check: false,
-            sponsor_org: String::new(),
-            registered_on: format!("{}-{:02}-{:02}", o.since.0, o.since.1, 3 + i % 25),
-            reg_authority: "苏州市姑苏区民政局".into(),
-            legal_rep: o.rep.to_string(),
-            contact_name: o.contact.to_string(),
-            contact_phone: format!("0512-65{:06}", 230_117 + i * 4_271),
-            contact_email: format!("contact{:02}@ngo.example", i + 1),
-            address: format!("苏州市姑苏区{}{}号", o.road, 12 + i * 7),
-            district: "姑苏区".into(),
-            street: o.street.to_string(),
-            grade: o.grade.to_string(),
-            grade_date: if graded {
-                (self.today - Duration::days(500 + i as i64 * 9)).to_string()
-            } else {
-                String::new()
-            },
-            bank_name: "中国工商银行苏州姑苏支行".into(),
-            bank_account_name: o.name.to_string(),
-            bank_account_no: format!("1102020{:012}", 310_000_000_000u64 + i as u64 * 7_919_011),
-            inspections,
-        }
+        registration(self.today, i, o, uscc)
     }
 
     fn organizations(&mut self) -> anyhow::Result<()> {
@@ -1245,28 +1332,6 @@ impl<'a> Seeder<'a> {
 
     // ----- rounds -----------------------------------------------------------------------
 
-    fn round_core(&self, title: String, year: i32, budget_wan: i64, max_wan: i64) -> RoundCore {
-        let now = db::now();
-        RoundCore {
-            title,
-            year,
-            description: format!(
-                "一、资助对象\n在姑苏区登记注册、成立满一年、近两年年检合格的社会团体、社会服务机构和基金会。\n\
-                 二、资助方向\n为老服务、助残服务、青少年服务、困境儿童、社区治理、困难群体帮扶、环境保护等。\n\
-                 三、资助标准\n单个项目资助2万—{max_wan}万元，资助资金不超过项目总预算的80%，人员费用不超过资助资金的30%，管理费不超过10%；不得用于购置固定资产、基础设施建设或向服务对象发放现金、礼品。\n\
-                 四、评审方式\n形式审查、专家评审（去掉一个最高分和一个最低分后取平均分，60分以上方可资助）、公示7个工作日。\n\
-                 五、资金拨付\n签订协议后拨付50%，中期评估合格后拨付30%，结项评估合格后拨付20%。\n\
-                 六、咨询电话\n0512-65230000（{DEMO_BUREAU}社会组织管理科）"
-            ),
-            total_budget: Fen::from_yuan(budget_wan * 10_000),
-            min_grant: Fen::from_yuan(20_000),
-            max_grant: Fen::from_yuan(max_wan * 10_000),
-            opens_at: Some(now - Duration::hours(1)),
-            closes_at: Some(now + Duration::days(30)),
-            review_due: Some(now + Duration::days(60)),
-        }
-    }
-
     fn open_round(&mut self, core: &RoundCore) -> anyhow::Result<i64> {
         let officer = self.officer();
         let id = ops::rounds::create(self.c, &officer, core, &RoundRules::default())
@@ -1301,7 +1366,7 @@ impl<'a> Seeder<'a> {
     fn first_round(&mut self) -> anyhow::Result<(i64, HashMap<i64, usize>)> {
         let officer = self.officer();
         let year = self.today.year() - 1;
-        let core = self.round_core(format!("{year}年度姑苏区公益创投大赛"), year, 120, 10);
+        let core = round_core(format!("{year}年度姑苏区公益创投大赛"), year, 120, 10);
         let round = self.open_round(&core)?;
         let start = self.day(45);
         let mut by_id = HashMap::new();
@@ -1421,37 +1486,7 @@ impl<'a> Seeder<'a> {
                     divergent_done = true;
                 }
                 let seed = p_idx * 7 + r_idx;
-                let scores = split_scores(total, &max, seed);
-                let content = ReviewContent {
-                    criteria: scores
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| {
-                            let ratio = s * 100 / max[i];
-                            let band = if ratio >= 85 {
-                                0
-                            } else if ratio >= 65 {
-                                1
-                            } else {
-                                2
-                            };
-                            CriterionScore {
-                                score: Some(*s),
-                                comment: if (seed + i) % 3 == 0 {
-                                    String::new()
-                                } else {
-                                    CRITERION_COMMENTS[i][band].to_string()
-                                },
-                            }
-                        })
-                        .collect(),
-                    overall_comment: overall_comment(total, seed).to_string(),
-                    recommendation: Some(match total {
-                        t if t >= 750 => ReviewAdvice::Fund,
-                        t if t >= 600 => ReviewAdvice::FundReduced,
-                        _ => ReviewAdvice::DoNotFund,
-                    }),
-                };
+                let content = review_content(total, &max, seed);
                 ops::reviews::accept(self.c, &reviewer, item.review_id).step("accept")?;
                 let version = yichuang::db::reviews::find(self.c, item.review_id)
                     .step("review")?
@@ -2093,7 +2128,7 @@ impl<'a> Seeder<'a> {
 
     fn second_round(&mut self) -> anyhow::Result<()> {
         let year = self.today.year();
-        let mut core = self.round_core(format!("{year}年度姑苏区公益创投大赛"), year, 100, 8);
+        let mut core = round_core(format!("{year}年度姑苏区公益创投大赛"), year, 100, 8);
         core.closes_at = Some(db::now() + Duration::days(40));
         core.review_due = Some(db::now() + Duration::days(70));
         let round = self.open_round(&core)?;

@@ -1,3 +1,4 @@
 //! Code only the `yichuang` command runs, kept out of the library.
 
 pub mod demo;
+pub mod scale;

@@ -416,3 +416,91 @@ async fn unkeyed_entries_are_sealed_once_and_then_protected(b: Backend) {
     assert_eq!((v.entries, v.first_broken.unwrap().0), (legacy, legacy + 1));
 }
 dual!(unkeyed_entries_are_sealed_once_and_then_protected);
+
+/// `yichuang demo --scale` (the sizes' little sibling) adds its rows on top of the district
+/// demo through the product's own tables, and queues no email for them.
+async fn the_demo_grows_to_a_custom_size(b: Backend) {
+    use yichuang::db::schema::{
+        organizations, outbox, projects, proposals, reports, reviews, rounds,
+    };
+    let app = spawn(b).await;
+    let o = yichuang(&app, &["demo", "--seed-only", "--scale", "12,2,20,3,4,9"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let counts = app
+        .db(|c| {
+            let added_rounds: Vec<(i64, String)> = rounds::table
+                .filter(rounds::title.like("%全市公益创投大赛%"))
+                .order(rounds::id)
+                .select((rounds::id, rounds::status))
+                .load(c)
+                .unwrap();
+            let ids: Vec<i64> = added_rounds.iter().map(|r| r.0).collect();
+            let orgs: i64 = organizations::table
+                .filter(organizations::contact_email.like("contact-%"))
+                .filter(organizations::status.eq("verified"))
+                .count()
+                .get_result(c)
+                .unwrap();
+            let eligible: i64 = proposals::table
+                .filter(proposals::round_id.eq_any(&ids))
+                .filter(proposals::status.eq("eligible"))
+                .count()
+                .get_result(c)
+                .unwrap();
+            let submitted_reviews: i64 = reviews::table
+                .filter(reviews::round_id.eq_any(&ids))
+                .filter(reviews::status.eq("submitted"))
+                .count()
+                .get_result(c)
+                .unwrap();
+            let project_ids: Vec<i64> = projects::table
+                .filter(projects::round_id.eq_any(&ids))
+                .select(projects::id)
+                .load(c)
+                .unwrap();
+            let report_states: Vec<String> = reports::table
+                .filter(reports::project_id.eq_any(&project_ids))
+                .order(reports::status)
+                .select(reports::status)
+                .load(c)
+                .unwrap();
+            let mails: i64 = outbox::table
+                .filter(outbox::to_email.like("ngo-%"))
+                .count()
+                .get_result(c)
+                .unwrap();
+            (
+                added_rounds.into_iter().map(|r| r.1).collect::<Vec<_>>(),
+                orgs,
+                eligible,
+                submitted_reviews,
+                project_ids.len(),
+                report_states,
+                mails,
+            )
+        })
+        .await;
+    let (states, orgs, eligible, submitted_reviews, projects_n, report_states, mails) = counts;
+    assert_eq!(states, ["awarded", "deciding"]);
+    assert_eq!(orgs, 12);
+    assert_eq!(eligible, 20);
+    assert_eq!(submitted_reviews, 20 * 3);
+    assert_eq!(projects_n, 4);
+    let accepted = report_states.iter().filter(|s| *s == "accepted").count();
+    let submitted = report_states.iter().filter(|s| *s == "submitted").count();
+    assert_eq!((accepted, submitted), (5, 4), "{report_states:?}");
+    assert_eq!(mails, 0);
+
+    // A member added by the scale-up signs in with the demo password.
+    let t = app
+        .token("ngo-00001@ngo.example", "demo-yichuang-2026")
+        .await;
+    let (_, me) = app.get("/api/v1/me", Some(&t)).await;
+    assert_eq!(me["role"], "ngo");
+
+    // A second run refuses the filled database.
+    let o = yichuang(&app, &["demo", "--seed-only", "--size", "city"]);
+    assert!(!o.status.success());
+    assert!(stdout(&o).contains("already holds data"), "{}", stdout(&o));
+}
+dual!(the_demo_grows_to_a_custom_size);
