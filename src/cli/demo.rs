@@ -574,7 +574,7 @@ pub(super) fn review_content(total: i32, max: &[i32], seed: usize) -> ReviewCont
                 };
                 CriterionScore {
                     score: Some(*s),
-                    comment: if (seed + i) % 3 == 0 {
+                    comment: if (seed + i).is_multiple_of(3) {
                         String::new()
                     } else {
                         CRITERION_COMMENTS[i][band].to_string()
