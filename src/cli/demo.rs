@@ -1472,7 +1472,7 @@ impl<'a> Seeder<'a> {
     ) -> anyhow::Result<Vec<(Proj, Role3)>> {
         let officer = self.officer();
         ops::award::close_review(self.c, &officer, round).step("close the review")?;
-        let view = crate::queries::decision::compute(self.c, &officer, round).step("ranking")?;
+        let view = yichuang::queries::decision::compute(self.c, &officer, round).step("ranking")?;
         let funded: Vec<_> = view.rows.iter().filter(|r| r.line == "funded").collect();
         if let Some(r) = funded.get(6) {
             let reduced = Fen(r.requested_fen - 1_000_000);

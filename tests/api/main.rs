@@ -17,6 +17,7 @@ mod orgs;
 mod platform;
 mod project_view;
 mod proposals;
+mod public_cache;
 mod reviews;
 mod rounds;
 mod schema;

@@ -204,13 +204,18 @@ pub(super) async fn beneficiaries_csv(
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the finalised round")), tag = "projects", responses((status = 200, body = Vec<crate::queries::dashboard::PublicProject>), (status = 404)))]
 #[get("/results/{id}")]
 pub(super) async fn public_results(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let (_, rows) = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::public_results(c, id)
+    let (id, pool) = (id.into_inner(), state.pool.clone());
+    let key = crate::web::public_cache::Key::new("results_api", Some(id), lang_of(&req));
+    crate::web::public_cache::json(&req, &state, key, || async move {
+        let (_, rows) = db::run(&pool, move |c| {
+            crate::queries::dashboard::public_results(c, id)
+        })
+        .await?;
+        crate::web::public_cache::to_json(&rows)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    .await
 }
