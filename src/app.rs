@@ -43,9 +43,10 @@ async fn open(settings: &Settings, check_key: bool) -> anyhow::Result<DbPool> {
     }
     let url = settings.database_url.expose().to_string();
     let size = settings.db_pool_size;
+    let timeout = std::time::Duration::from_millis(settings.db_pool_timeout_ms.max(1));
     let key = db::audit::AuditKey::new(settings.audit_key.expose());
     tokio::task::spawn_blocking(move || -> anyhow::Result<DbPool> {
-        let pool = db::build_pool(&url, size)?;
+        let pool = db::build_pool_with(&url, size, timeout)?;
         let mut conn = pool
             .get()
             .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", db::redact_url(&url)))?;
@@ -113,6 +114,9 @@ pub async fn start_with_clock(
         jwt: Jwt::new(settings.jwt_secret.expose(), settings.session_hours),
         settings: settings.clone(),
         clock: clock.clone(),
+        public_cache: crate::web::public_cache::PublicCache::new(std::time::Duration::from_millis(
+            settings.public_cache_check_ms,
+        )),
     });
     let mut server = HttpServer::new(move || {
         App::new()

@@ -67,6 +67,13 @@ pub struct Settings {
     /// themselves, list only the proxies, or those clients could name any address.
     pub trusted_proxies: Vec<String>,
     pub db_pool_size: u32,
+    /// How long a request waits for a free database connection before it is answered 503
+    /// with `Retry-After`.
+    pub db_pool_timeout_ms: u64,
+    /// How often (at most) an instance reads the public pages' version from the database to
+    /// learn whether another instance changed them; 0 reads it on every anonymous request.
+    /// A cached public page is at most this much older than the officer action that changed it.
+    pub public_cache_check_ms: u64,
     /// HTTP worker threads; 0 means one per core.
     pub http_workers: usize,
     /// Run the background worker (outbox sender) in this instance.
@@ -119,6 +126,8 @@ impl Default for Settings {
             trust_proxy: false,
             trusted_proxies: Vec::new(),
             db_pool_size: 16,
+            db_pool_timeout_ms: 10_000,
+            public_cache_check_ms: 1000,
             http_workers: 0,
             worker: true,
             worker_interval_ms: 2000,

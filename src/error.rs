@@ -89,6 +89,10 @@ pub enum AppError {
     RateLimited { retry_after_secs: i64 },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// No database connection came free in time (the pool is exhausted or the database is
+    /// unreachable): 503 with `Retry-After`, so clients and load balancers back off.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
     #[error("unexpected: {0}")]
     Unexpected(String),
 }
@@ -133,6 +137,7 @@ impl AppError {
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Unexpected(_) => "internal_error",
         }
     }
@@ -157,13 +162,16 @@ impl AppError {
                 .arg("minutes", (retry_after_secs + 59) / 60)
                 .render(lang),
             AppError::PayloadTooLarge => Msg::new("error.payload_too_large").render(lang),
+            AppError::Unavailable(_) => Msg::new("error.unavailable").render(lang),
             AppError::Unexpected(_) => Msg::new("error.internal").render(lang),
         }
     }
 
-    /// Seconds a client should wait before trying again (the `Retry-After` header of a 429).
+    /// Seconds a client should wait before trying again (the `Retry-After` header of a 429
+    /// or a 503).
     pub fn retry_after_secs(&self) -> Option<i64> {
         match self {
+            AppError::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECS),
             AppError::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),
             AppError::TooManyAttempts { until } => {
                 Some((*until - crate::db::now()).num_seconds().max(1))
@@ -227,6 +235,7 @@ impl ResponseError for AppError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -234,8 +243,10 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         // Logged once, here, where the error is answered: inside the request's span, so the
         // line carries its request id.
-        if let AppError::Unexpected(detail) = self {
-            tracing::error!(%detail, "unexpected error");
+        match self {
+            AppError::Unexpected(detail) => tracing::error!(%detail, "unexpected error"),
+            AppError::Unavailable(detail) => tracing::warn!(%detail, "service unavailable"),
+            _ => {}
         }
         let mut res = HttpResponse::build(self.status_code())
             .content_type("application/problem+json")
@@ -273,9 +284,14 @@ fn is_character_error(message: &str) -> bool {
         || message.contains("character with byte sequence")
 }
 
+/// How long a client is asked to wait after a 503.
+pub const UNAVAILABLE_RETRY_SECS: i64 = 5;
+
+/// r2d2 fails `get` only when no connection came free before the pool's timeout (every
+/// connection busy, or the database unreachable): the server is overloaded, not broken.
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        AppError::unexpected("database pool", &e)
+        AppError::Unavailable(format!("database pool: {e}"))
     }
 }
 
@@ -300,6 +316,17 @@ mod tests {
             AppError::Unexpected(d) => d,
             other => panic!("not unexpected: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_pool_timeout_is_a_503_with_retry_after() {
+        use actix_web::ResponseError;
+        let e = AppError::Unavailable("database pool: timed out waiting for connection".into());
+        let res = e.error_response();
+        assert_eq!(res.status().as_u16(), 503);
+        assert_eq!(res.headers().get("retry-after").unwrap(), "5");
+        assert_eq!(e.code(), "unavailable");
+        assert_eq!(e.problem(crate::i18n::Lang::default())["retry_after"], 5);
     }
 
     #[test]

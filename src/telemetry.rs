@@ -274,6 +274,10 @@ fn describe() {
         "How late the background worker's last pass started after its interval"
     );
     describe_counter!(
+        "yichuang_public_cache_total",
+        "Anonymous public pages served from the cache (hit), rendered (miss) or signed in (bypass)"
+    );
+    describe_counter!(
         "yichuang_login_failures_total",
         "Sign-ins refused for a wrong email or password"
     );

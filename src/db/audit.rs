@@ -256,6 +256,10 @@ fn append_entry(conn: &mut DbConn, c: Change<'_>, sealing: bool) -> Result<(), A
             audit_head::chain_id,
         ))
         .get_result(conn)?;
+    // After the head's row lock, which every audited write takes first: no lock-order cycle.
+    if super::public::changes_public_pages(c.action) {
+        super::public::bump(conn)?;
+    }
     let key = key_of_chain(&chain_id)?;
     if seq > 1 && !sealing {
         let before: Option<(String, String)> = audit_log::table

@@ -9,6 +9,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod projects;
 pub mod proposals;
+pub mod public;
 pub mod reviews;
 pub mod rounds;
 pub mod schema;
@@ -117,8 +118,17 @@ impl ManageConnection for DbManager {
     }
 }
 
-/// Builds the pool. SQLite gets a small pool (one writer at a time anyway).
+/// Builds the pool. SQLite gets a small pool (one writer at a time anyway). A request that
+/// waits [`POOL_TIMEOUT`] for a connection is answered 503 (see [`build_pool_with`]).
 pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
+    build_pool_with(url, max_size, POOL_TIMEOUT)
+}
+
+/// How long a request waits for a pooled connection by default.
+pub const POOL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// [`build_pool`] with the wait for a free connection given.
+pub fn build_pool_with(url: &str, max_size: u32, timeout: Duration) -> anyhow::Result<DbPool> {
     let manager = DbManager::new(url);
     let size = match manager.backend {
         Backend::Sqlite => max_size.min(8),
@@ -126,7 +136,7 @@ pub fn build_pool(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
     };
     let pool = Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(timeout)
         .build(manager)
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
     Ok(pool)
@@ -193,7 +203,7 @@ where
             let waiting = std::time::Instant::now();
             let conn = pool.get();
             crate::telemetry::record_pool_wait(waiting.elapsed());
-            let mut conn = conn.map_err(|e| AppError::unexpected("database unavailable", &e))?;
+            let mut conn = conn?;
             f(&mut conn)
         })
     })
@@ -211,10 +221,12 @@ pub struct PageReq {
 impl PageReq {
     pub const DEFAULT_PER_PAGE: i64 = 50;
     pub const MAX_PER_PAGE: i64 = 200;
+    /// Beyond any real list (and far from where `offset` could overflow).
+    pub const MAX_PAGE: i64 = 1_000_000;
 
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
         PageReq {
-            page: page.unwrap_or(1).max(1),
+            page: page.unwrap_or(1).clamp(1, Self::MAX_PAGE),
             per_page: per_page
                 .unwrap_or(Self::DEFAULT_PER_PAGE)
                 .clamp(1, Self::MAX_PER_PAGE),

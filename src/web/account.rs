@@ -58,10 +58,18 @@ struct HomePage {
     calls: Vec<super::rounds::RoundView>,
 }
 
-async fn home(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let mut calls = super::rounds::public_rounds(&state, 20).await?;
-    calls.retain(|v| v.is("open"));
-    render(&HomePage { ctx, calls })
+async fn home(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let st = state.clone();
+    super::public_cache::page(&req, &state, ctx, "home", None, |ctx| async move {
+        let mut calls = super::rounds::public_rounds(&st, 20).await?;
+        calls.retain(|v| v.is("open"));
+        super::render_string(&HomePage { ctx, calls })
+    })
+    .await
 }
 
 /// Figures a dashboard shows, by role.

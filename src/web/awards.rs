@@ -377,7 +377,19 @@ struct NoticesPage {
     rows: Vec<(i64, String, String, chrono::NaiveDateTime, String)>,
 }
 
-async fn notices(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+async fn notices(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let st = state.clone();
+    super::public_cache::page(&req, &state, ctx, "notices", None, |ctx| async move {
+        notices_page(ctx, &st).await
+    })
+    .await
+}
+
+async fn notices_page(ctx: PageCtx, state: &AppState) -> Result<String, AppError> {
     let rows = db::run(&state.pool, |c| {
         let list = awards::public_notices(c, 100)?;
         let mut out = Vec::with_capacity(list.len());
@@ -393,7 +405,7 @@ async fn notices(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpRespons
         Ok(out)
     })
     .await?;
-    render(&NoticesPage { ctx, rows })
+    super::render_string(&NoticesPage { ctx, rows })
 }
 
 #[derive(Template)]
@@ -450,22 +462,27 @@ async fn load_public(
 }
 
 async fn public_notice(
+    req: HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (round, bureau, notice, list) = load_public(&state, id.into_inner()).await?;
-    let open = round.status == RoundStatus::Notice && db::now() < notice.ends_at;
-    render(&PublicNoticePage {
-        ctx,
-        round,
-        bureau,
-        notice,
-        list,
-        open,
-        v: ObjectionForm::default(),
-        errors: FormErrors::default(),
+    let (id, st) = (id.into_inner(), state.clone());
+    super::public_cache::page(&req, &state, ctx, "notice", Some(id), |ctx| async move {
+        let (round, bureau, notice, list) = load_public(&st, id).await?;
+        let open = round.status == RoundStatus::Notice && db::now() < notice.ends_at;
+        super::render_string(&PublicNoticePage {
+            ctx,
+            round,
+            bureau,
+            notice,
+            list,
+            open,
+            v: ObjectionForm::default(),
+            errors: FormErrors::default(),
+        })
     })
+    .await
 }
 
 async fn file_objection(

@@ -11,6 +11,7 @@ pub mod orgs;
 pub mod paging;
 pub mod projects;
 pub mod proposals;
+pub mod public_cache;
 pub mod reviews;
 pub mod rounds;
 pub mod screening;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub jwt: Jwt,
     /// Where the app reads the time: the system clock, or a test's movable one.
     pub clock: Clock,
+    /// Rendered public pages (see [`public_cache`]).
+    pub public_cache: public_cache::PublicCache,
 }
 
 /// Shows a stored UTC instant in Asia/Shanghai.
@@ -301,10 +304,14 @@ pub fn render<T: Template>(t: &T) -> Result<HttpResponse, AppError> {
     render_status(StatusCode::OK, t)
 }
 
+/// A page's HTML, for a response built elsewhere (see [`public_cache`]).
+pub fn render_string<T: Template>(t: &T) -> Result<String, AppError> {
+    t.render()
+        .map_err(|e| AppError::Unexpected(format!("template: {e}")))
+}
+
 pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Result<HttpResponse, AppError> {
-    let body = t
-        .render()
-        .map_err(|e| AppError::Unexpected(format!("template: {e}")))?;
+    let body = render_string(t)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body))

@@ -67,22 +67,42 @@ fn query_with_page(query: &str, page: i64) -> String {
 /// An API list: the body is the page's rows as a JSON array; `X-Total-Count` gives the number
 /// of rows over all pages and `Link` the first, previous, next and last pages.
 pub fn json_page<T: Serialize>(req: &HttpRequest, list: &Paged<T>) -> HttpResponse {
-    let pages = list.pages();
+    let mut res = HttpResponse::Ok();
+    for h in list_headers(req, list.page, list.per_page, list.total) {
+        res.insert_header(h);
+    }
+    res.json(&list.items)
+}
+
+/// `x-total-count` and `link` (first, previous, next, last) of one page of a list.
+pub fn list_headers(
+    req: &HttpRequest,
+    page: i64,
+    per_page: i64,
+    total: i64,
+) -> [(&'static str, String); 2] {
+    let pages = Paged::<()> {
+        items: Vec::new(),
+        total,
+        page,
+        per_page,
+    }
+    .pages();
     let mut links = vec![format!("<{}>; rel=\"first\"", href(req, 1))];
-    if list.page > 1 {
+    if page > 1 {
         links.push(format!(
             "<{}>; rel=\"prev\"",
-            href(req, (list.page - 1).min(pages))
+            href(req, (page - 1).min(pages))
         ));
     }
-    if list.page < pages {
-        links.push(format!("<{}>; rel=\"next\"", href(req, list.page + 1)));
+    if page < pages {
+        links.push(format!("<{}>; rel=\"next\"", href(req, page + 1)));
     }
     links.push(format!("<{}>; rel=\"last\"", href(req, pages)));
-    HttpResponse::Ok()
-        .insert_header(("X-Total-Count", list.total.to_string()))
-        .insert_header(("Link", links.join(", ")))
-        .json(&list.items)
+    [
+        ("x-total-count", total.to_string()),
+        ("link", links.join(", ")),
+    ]
 }
 
 /// The pager under a page's table (`templates/pager.html`): the total, the page of pages and

@@ -1,7 +1,7 @@
 //! Pages of rounds: the officers' drafts, publishing and deadlines, and the public calls.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
@@ -782,9 +782,17 @@ pub async fn public_rounds(state: &AppState, limit: i64) -> Result<Vec<RoundView
     .await
 }
 
-async fn calls(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let calls = public_rounds(&state, 100).await?;
-    render(&CallsPage { ctx, calls })
+async fn calls(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let st = state.clone();
+    super::public_cache::page(&req, &state, ctx, "calls", None, |ctx| async move {
+        let calls = public_rounds(&st, 100).await?;
+        super::render_string(&CallsPage { ctx, calls })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -795,12 +803,17 @@ struct CallPage {
 }
 
 async fn call(
+    req: HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let v = public_round(&state, id.into_inner()).await?;
-    render(&CallPage { ctx, v })
+    let (id, st) = (id.into_inner(), state.clone());
+    super::public_cache::page(&req, &state, ctx, "call", Some(id), |ctx| async move {
+        let v = public_round(&st, id).await?;
+        super::render_string(&CallPage { ctx, v })
+    })
+    .await
 }
 
 /// A published round, for the public.

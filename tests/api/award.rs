@@ -252,7 +252,7 @@ pub async fn end_notice(app: &TestApp, round: i64) {
     app.clock.set(ends_at + Duration::minutes(1));
 }
 
-fn objection(pid: i64) -> Value {
+pub fn objection(pid: i64) -> Value {
     json!({
         "proposal_id": pid,
         "name": "王芳",

@@ -129,6 +129,9 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
         session_hours: 24 * 366,
         http_workers: 1,
         db_pool_size: 4,
+        // Public pages check their version on every request: a test reads a page right
+        // after the action that changed it. The interval has a test of its own.
+        public_cache_check_ms: 0,
         // Tests advance the worker themselves (`run_worker_step`), so no background pass
         // decides what they see.
         worker: false,

@@ -18,6 +18,7 @@ mod paging;
 mod platform;
 mod project_view;
 mod proposals;
+mod public_cache;
 mod reviews;
 mod rounds;
 mod schema;

@@ -135,8 +135,42 @@ async fn the_public_results_api_pages(b: Backend) {
     let (_, all) = app.get(&format!("/api/v1/results/{}", a.round), None).await;
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert_eq!(v[0]["agreement_no"], all[1]["agreement_no"], "{all}");
+    assert_eq!(
+        r_cache(&app, a.round, "per_page=1&page=2").await.0,
+        "bypass"
+    );
+
+    // The first pages at the default size are kept (the read of `all` above put it in the
+    // cache): a later read is a hit with the same body and the same list headers.
+    let first = r_cache(&app, a.round, "").await;
+    let again = r_cache(&app, a.round, "").await;
+    assert_eq!((first.0.as_str(), again.0.as_str()), ("hit", "hit"));
+    assert_eq!(first.1, again.1);
+    assert_eq!(again.1 .0, "2");
+    assert!(again.1 .1.contains("rel=\"last\""), "{:?}", again.1);
+    assert_eq!(again.2, first.2);
+    assert_eq!(again.2.as_array().map(Vec::len), Some(2));
 }
 dual!(the_public_results_api_pages);
+
+/// `X-Cache`, (`X-Total-Count`, `Link`) and the body of an anonymous read of the results.
+async fn r_cache(app: &TestApp, round: i64, query: &str) -> (String, (String, String), Value) {
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/results/{round}?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = |n: &str| {
+        r.headers()
+            .get(n)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let out = (h("x-cache"), (h("x-total-count"), h("link")));
+    (out.0, out.1, r.json().await.unwrap())
+}
 
 #[derive(diesel::QueryableByName)]
 struct PlanLine {

@@ -110,13 +110,34 @@ pub struct PublicNotice {
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", responses((status = 200, body = PublicNotice), (status = 404)))]
 #[get("/rounds/{id}/notice")]
 pub(super) async fn get_notice(
+    req: HttpRequest,
     user: Option<ApiUser>,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let actor = user.map(|u| u.0);
-    let out = db::run(&state.pool, move |c| {
+    match user {
+        // Staff see every line; what they get is theirs alone.
+        Some(u) => Ok(HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+            .json(public_notice(&state, id, Some(u.0)).await?)),
+        None => {
+            let key = crate::web::public_cache::Key::new("notice_api", Some(id), lang_of(&req));
+            let st = state.clone();
+            crate::web::public_cache::json(&req, &state, key, || async move {
+                crate::web::public_cache::to_json(&public_notice(&st, id, None).await?)
+            })
+            .await
+        }
+    }
+}
+
+async fn public_notice(
+    state: &AppState,
+    id: i64,
+    actor: Option<Actor>,
+) -> Result<PublicNotice, AppError> {
+    db::run(&state.pool, move |c| {
         let (round, notice, list) = ops::award::public_notice(c, id)?;
         let staff = actor
             .as_ref()
@@ -134,8 +155,7 @@ pub(super) async fn get_notice(
             list,
         })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(out))
+    .await
 }
 
 #[derive(Serialize, ToSchema)]

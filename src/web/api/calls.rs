@@ -2,6 +2,7 @@ use actix_web::get;
 
 use super::rounds::{round_detail, RoundDetail};
 use super::*;
+use crate::web::public_cache;
 
 /// Published rounds (open ones first); no sign-in needed.
 #[utoipa::path(tag = "public", responses((status = 200, body = Vec<RoundDetail>)))]
@@ -11,12 +12,17 @@ pub(super) async fn list_calls(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(&req);
-    let calls: Vec<RoundDetail> = crate::web::rounds::public_rounds(&state, 100)
-        .await?
-        .into_iter()
-        .map(|v| round_detail(v, lang))
-        .collect();
-    Ok(HttpResponse::Ok().json(calls))
+    let st = state.clone();
+    let key = public_cache::Key::new("calls_api", None, lang);
+    public_cache::json(&req, &state, key, || async move {
+        let calls: Vec<RoundDetail> = crate::web::rounds::public_rounds(&st, 100)
+            .await?
+            .into_iter()
+            .map(|v| round_detail(v, lang))
+            .collect();
+        public_cache::to_json(&calls)
+    })
+    .await
 }
 
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the round (call for proposals)")), tag = "public", responses((status = 200, body = RoundDetail), (status = 404)))]
@@ -26,8 +32,13 @@ pub(super) async fn get_call(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let v = crate::web::rounds::public_round(&state, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(round_detail(v, lang_of(&req))))
+    let (id, lang, st) = (id.into_inner(), lang_of(&req), state.clone());
+    let key = public_cache::Key::new("call_api", Some(id), lang);
+    public_cache::json(&req, &state, key, || async move {
+        let v = crate::web::rounds::public_round(&st, id).await?;
+        public_cache::to_json(&round_detail(v, lang))
+    })
+    .await
 }
 
 /// The application guide as a PDF (language from `Accept-Language`).

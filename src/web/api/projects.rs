@@ -218,11 +218,14 @@ pub(super) async fn public_results(
     id: web::Path<i64>,
     page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let page = page.req()?;
-    let list = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::public_results_page(c, id, page)
+    let (id, pool, page) = (id.into_inner(), state.pool.clone(), page.req()?);
+    let key = crate::web::public_cache::Key::new("results_api", Some(id), lang_of(&req));
+    crate::web::public_cache::json_page(&req, &state, key, page, || async move {
+        let list = db::run(&pool, move |c| {
+            crate::queries::dashboard::public_results_page(c, id, page)
+        })
+        .await?;
+        Ok((crate::web::public_cache::to_json(&list.items)?, list.total))
     })
-    .await?;
-    Ok(json_page(&req, &list))
+    .await
 }

@@ -1,0 +1,273 @@
+//! The public pages and their API twins come from an in-memory cache that a version in the
+//! database invalidates; a busy pool answers 503.
+
+use std::net::TcpListener;
+
+use reqwest::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, RETRY_AFTER};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::award::{objection, ranked_round, start_notice};
+use crate::dual;
+use crate::helpers::{csrf_of, spawn, spawn_with, table_rows, Backend, TestApp, PASSWORD};
+use crate::rounds::open_round;
+
+/// Another instance of the app on `app`'s database and clock, reading the public version at
+/// most every `check_ms`; returns its address.
+async fn second_instance(app: &TestApp, check_ms: u64) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut settings = app.settings.clone();
+    settings.port = port;
+    settings.public_cache_check_ms = check_ms;
+    let started = yichuang::app::start_with_clock(settings, listener, app.clock.clone())
+        .await
+        .expect("second instance starts");
+    actix_rt::spawn(started.server);
+    format!("http://127.0.0.1:{port}")
+}
+
+fn x_cache(r: &Response) -> &str {
+    r.headers()
+        .get("x-cache")
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("none")
+}
+
+fn header(r: &Response, name: reqwest::header::HeaderName) -> &str {
+    r.headers().get(name).unwrap().to_str().unwrap()
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> Response {
+    client.get(url).send().await.unwrap()
+}
+
+async fn anonymous_pages_come_from_the_cache_until_an_officer_acts_on_any_instance(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let id = open_round(&app, &officer, "第一批次").await;
+    let other = second_instance(&app, 0).await;
+    let anon = reqwest::Client::new();
+
+    // The call page: rendered once, then served from the cache, byte for byte.
+    let url = app.url(&format!("/calls/{id}"));
+    let first = get(&anon, &url).await;
+    assert_eq!((first.status(), x_cache(&first)), (StatusCode::OK, "miss"));
+    // A page without a form sets no cookie, so a shared cache may keep it.
+    assert!(!first.headers().contains_key("set-cookie"));
+    let second = get(&anon, &url).await;
+    assert_eq!((second.status(), x_cache(&second)), (StatusCode::OK, "hit"));
+    assert_eq!(header(&second, CACHE_CONTROL), "public, max-age=60");
+    assert!(second.headers().contains_key("last-modified"));
+    let etag = header(&second, ETAG).to_string();
+    assert_eq!(header(&first, ETAG), etag);
+    let (a, b2) = (first.text().await.unwrap(), second.text().await.unwrap());
+    assert!(a.contains("第一批次"));
+    assert_eq!(a, b2);
+    let r = anon
+        .get(&url)
+        .header(IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(header(&r, ETAG), etag);
+    assert!(r.bytes().await.unwrap().is_empty());
+    // Each language is its own entry.
+    let en = anon
+        .get(&url)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(x_cache(&en), "miss");
+    assert_ne!(header(&en, ETAG), etag);
+
+    // The API list, cached on the other instance.
+    let calls = format!("{other}/api/v1/calls");
+    let r = get(&anon, &calls).await;
+    assert_eq!(x_cache(&r), "miss");
+    let r = get(&anon, &calls).await;
+    assert_eq!(x_cache(&r), "hit");
+    let api_etag = header(&r, ETAG).to_string();
+    assert_eq!(
+        r.json::<Value>().await.unwrap().as_array().unwrap().len(),
+        1
+    );
+
+    // An officer publishes a round through the first instance: both instances show it next.
+    open_round(&app, &officer, "第二批次").await;
+    let r = anon
+        .get(&calls)
+        .header(IF_NONE_MATCH, &api_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status(), x_cache(&r)), (StatusCode::OK, "miss"));
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2, "{v}");
+    let r = get(&anon, &app.url("/calls")).await;
+    assert!(r.text().await.unwrap().contains("第二批次"));
+    let r = anon
+        .get(&url)
+        .header(IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status(), x_cache(&r)), (StatusCode::OK, "miss"));
+}
+dual!(anonymous_pages_come_from_the_cache_until_an_officer_acts_on_any_instance);
+
+async fn an_instance_reads_the_version_no_more_often_than_configured(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    open_round(&app, &officer, "第一批次").await;
+    // An hour between reads: this instance keeps what it read first.
+    let other = second_instance(&app, 3_600_000).await;
+    let anon = reqwest::Client::new();
+    let calls = format!("{other}/api/v1/calls");
+    assert_eq!(x_cache(&get(&anon, &calls).await), "miss");
+    open_round(&app, &officer, "第二批次").await;
+    let r = get(&anon, &calls).await;
+    assert_eq!(x_cache(&r), "hit");
+    assert_eq!(
+        r.json::<Value>().await.unwrap().as_array().unwrap().len(),
+        1
+    );
+    // The first instance reads on every request and shows the change at once.
+    let r = get(&anon, &app.url("/api/v1/calls")).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap().as_array().unwrap().len(),
+        2
+    );
+}
+dual!(an_instance_reads_the_version_no_more_often_than_configured);
+
+async fn a_signed_in_page_is_never_cached(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let id = open_round(&app, &officer, "第一批次").await;
+    app.ngo_member("ngo@example.org").await;
+    let web = app.browser();
+    // Cached for the anonymous reader first.
+    web.get(&app, &format!("/calls/{id}")).await;
+    assert_eq!(
+        x_cache(&web.get(&app, &format!("/calls/{id}")).await),
+        "hit"
+    );
+    web.login(&app, "ngo@example.org", PASSWORD).await;
+    for _ in 0..2 {
+        let r = web.get(&app, &format!("/calls/{id}")).await;
+        assert_eq!(x_cache(&r), "none");
+        assert_eq!(header(&r, CACHE_CONTROL), "private, no-store");
+        assert!(!r.headers().contains_key(ETAG));
+        let page = r.text().await.unwrap();
+        assert!(page.contains("action=\"/logout\""), "{page}");
+    }
+}
+dual!(a_signed_in_page_is_never_cached);
+
+async fn the_cached_notice_gives_each_browser_its_own_token_and_follows_an_upheld_objection(
+    b: Backend,
+) {
+    let app = spawn(b).await;
+    let r = ranked_round(&app, 12_000_000, &[90, 80, 70, 50], 3).await;
+    start_notice(&app, &r).await;
+    let path = format!("/notices/{}", r.round);
+    let (one, two) = (app.browser(), app.browser());
+    // Each browser's first page sets its CSRF cookie; that answer is the browser's alone.
+    let first = one.get(&app, &path).await;
+    assert_eq!(header(&first, CACHE_CONTROL), "private, max-age=60");
+    two.csrf(&app).await;
+    let a = one.get(&app, &path).await;
+    let b2 = two.get(&app, &path).await;
+    assert_eq!((x_cache(&a), x_cache(&b2)), ("hit", "hit"));
+    // A page carrying a form token stays in the browser.
+    assert_eq!(header(&b2, CACHE_CONTROL), "private, max-age=60");
+    assert_ne!(header(&a, ETAG), header(&b2, ETAG));
+    let (page_a, page_b) = (a.text().await.unwrap(), b2.text().await.unwrap());
+    assert_eq!(csrf_of(&page_a), one.csrf(&app).await);
+    assert_eq!(csrf_of(&page_b), two.csrf(&app).await);
+    assert_ne!(csrf_of(&page_a), csrf_of(&page_b));
+    let rows = table_rows(&page_b, "notice-list");
+    assert!(!page_b.contains("class=\"struck\""), "{rows:?}");
+
+    // The second browser files an objection with the token of the cached page.
+    let pid = r.pids[0].to_string();
+    let o = objection(r.pids[0]);
+    let res = two
+        .client
+        .post(app.url(&format!("/notices/{}/objections", r.round)))
+        .form(&[
+            ("_csrf", csrf_of(&page_b).as_str()),
+            ("proposal_id", pid.as_str()),
+            ("name", o["name"].as_str().unwrap()),
+            ("email", o["email"].as_str().unwrap()),
+            ("phone", o["phone"].as_str().unwrap()),
+            ("reason", o["reason"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let oid = app.confirm_objection("wangfang@example.com").await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/objections/{oid}/answer"),
+            Some(&r.officer),
+            json!({"upheld": true, "response": "经核查，该机构存在重复申报，撤销拟资助。"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The upheld objection strikes the line on the next anonymous view.
+    let a = one.get(&app, &path).await;
+    assert_eq!(x_cache(&a), "miss");
+    let page = a.text().await.unwrap();
+    assert!(page.contains("class=\"struck\""), "{page}");
+    let v: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/rounds/{}/notice", r.round)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        v["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["proposal_id"] == r.pids[0] && l["state"] == "removed"),
+        "{v}"
+    );
+}
+dual!(the_cached_notice_gives_each_browser_its_own_token_and_follows_an_upheld_objection);
+
+async fn a_busy_pool_answers_503_with_retry_after(b: Backend) {
+    let app = spawn_with(b, |s| {
+        s.db_pool_size = 1;
+        s.db_pool_timeout_ms = 300;
+    })
+    .await;
+    let pool = app.pool.clone();
+    // The pool's only connection is taken: no request can get one.
+    let held = tokio::task::spawn_blocking(move || pool.get().unwrap())
+        .await
+        .unwrap();
+    let anon = reqwest::Client::new();
+    let r = get(&anon, &app.url("/api/v1/calls")).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(header(&r, RETRY_AFTER), "5");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "unavailable", "{v}");
+    let r = get(&anon, &app.url("/calls")).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(header(&r, RETRY_AFTER), "5");
+    assert!(header(&r, reqwest::header::CONTENT_TYPE).starts_with("text/html"));
+    assert!(r.text().await.unwrap().contains("系统繁忙"));
+    drop(held);
+    let r = get(&anon, &app.url("/api/v1/calls")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+dual!(a_busy_pool_answers_503_with_retry_after);
