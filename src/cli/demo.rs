@@ -1529,7 +1529,7 @@ impl<'a> Seeder<'a> {
         let list = yichuang::db::awards::awards(self.c, round).step("notice list")?;
         let listed: Vec<i64> = list
             .iter()
-            .filter(|a| a.state == "funded")
+            .filter(|a| a.state == yichuang::domain::award::AwardState::Funded)
             .map(|a| a.proposal_id)
             .collect();
         let objections = [
@@ -1592,7 +1592,7 @@ impl<'a> Seeder<'a> {
         let list = yichuang::db::awards::awards(self.c, round).step("notice list")?;
         let funded: Vec<i64> = list
             .iter()
-            .filter(|a| a.state == "funded")
+            .filter(|a| a.state == yichuang::domain::award::AwardState::Funded)
             .map(|a| a.proposal_id)
             .collect();
         let completed = *funded

@@ -10,7 +10,7 @@ use super::schema::{
     rounds,
 };
 use super::{now, DbConn};
-use crate::domain::award::ObjectionStatus;
+use crate::domain::award::{AwardState, ObjectionStatus};
 use crate::error::AppError;
 
 // ---------------------------------------------------------------------------------------
@@ -188,8 +188,9 @@ pub struct AwardRow {
     pub requested_fen: i64,
     pub amount_fen: i64,
     pub reduce_reason: Option<String>,
-    /// `funded`, `waitlisted`, `not_fundable` or `removed` (by an upheld objection).
-    pub state: String,
+    /// `funded`, `waitlisted`, `not_fundable`, `excluded` or `removed` (by an upheld
+    /// objection).
+    pub state: AwardState,
     /// Came in from the waitlist after an upheld objection (递补).
     pub substitute: bool,
     pub number: Option<String>,
@@ -206,7 +207,7 @@ pub struct NewAward<'a> {
     pub requested_fen: i64,
     pub amount_fen: i64,
     pub reduce_reason: Option<&'a str>,
-    pub state: &'a str,
+    pub state: AwardState,
 }
 
 pub fn insert_award(conn: &mut DbConn, round_id: i64, a: &NewAward) -> Result<(), AppError> {
@@ -255,8 +256,8 @@ pub fn awards(conn: &mut DbConn, round_id: i64) -> Result<Vec<AwardRow>, AppErro
 pub fn set_award_state(
     conn: &mut DbConn,
     proposal_id: i64,
-    from: &str,
-    to: &str,
+    from: AwardState,
+    to: AwardState,
     substitute: bool,
 ) -> Result<bool, AppError> {
     let n = diesel::update(

@@ -249,9 +249,12 @@ pub fn publish_notice(
                             || (r.renewal_track.as_deref() == Some("fast_track")
                                 && r.line_override.as_deref() != Some("forced_in")))
                     {
-                        AwardState::Excluded.as_str()
+                        AwardState::Excluded
                     } else {
-                        r.line
+                        AwardState::parse(r.line).ok_or_else(|| {
+                            let e = std::io::Error::other(format!("unknown line {}", r.line));
+                            AppError::unexpected("decision line", &e)
+                        })?
                     },
                 },
             )?;
@@ -269,7 +272,7 @@ pub fn publish_notice(
         )?;
         let ends_text = crate::domain::calendar::format_deadline(ends);
         for row in awards::awards(c, round_id)? {
-            if row.state != AwardState::Funded.as_str() {
+            if row.state != AwardState::Funded {
                 continue;
             }
             let link = format!("{}/notices/{round_id}", s.base_url);
@@ -335,7 +338,7 @@ pub fn file_objection(
     let list = awards::awards(conn, round_id)?;
     let listed: Vec<i64> = list
         .iter()
-        .filter(|a| a.state == AwardState::Funded.as_str())
+        .filter(|a| a.state == AwardState::Funded)
         .map(|a| a.proposal_id)
         .collect();
     let v = award::check_objection(input, &listed).map_err(AppError::Validation)?;
@@ -507,8 +510,8 @@ fn remove_and_fill(
     if !awards::set_award_state(
         c,
         proposal_id,
-        AwardState::Funded.as_str(),
-        AwardState::Removed.as_str(),
+        AwardState::Funded,
+        AwardState::Removed,
         false,
     )? {
         return Ok(vec![]);
@@ -522,7 +525,7 @@ fn remove_and_fill(
         .iter()
         .map(|a| ListedLine {
             proposal_id: a.proposal_id,
-            state: AwardState::parse(&a.state).unwrap_or(AwardState::NotFundable),
+            state: a.state,
             amount: Fen(a.amount_fen),
             category: a.category.clone(),
         })
@@ -548,13 +551,7 @@ fn remove_and_fill(
         })?;
     }
     for id in &incoming {
-        awards::set_award_state(
-            c,
-            *id,
-            AwardState::Waitlisted.as_str(),
-            AwardState::Funded.as_str(),
-            true,
-        )?;
+        awards::set_award_state(c, *id, AwardState::Waitlisted, AwardState::Funded, true)?;
         audit::append(
             c,
             Change::new(actor, "award.substituted", "proposal", *id)
@@ -695,13 +692,15 @@ pub fn finalise(
         let mut created = Vec::new();
         for a in &list {
             let number = a.number.clone().unwrap_or_default();
-            if a.state != AwardState::Funded.as_str() {
+            if a.state != AwardState::Funded {
                 let comments = reviews::anonymous_comments(c, a.proposal_id)?;
-                let outcome = match a.state.as_str() {
-                    "waitlisted" => "email.not_awarded.outcome_waitlisted",
-                    "removed" => "email.not_awarded.outcome_removed",
-                    "excluded" => "email.not_awarded.outcome_excluded",
-                    _ => "email.not_awarded.outcome_not_fundable",
+                let outcome = match a.state {
+                    AwardState::Waitlisted => "email.not_awarded.outcome_waitlisted",
+                    AwardState::Removed => "email.not_awarded.outcome_removed",
+                    AwardState::Excluded => "email.not_awarded.outcome_excluded",
+                    AwardState::NotFundable | AwardState::Funded => {
+                        "email.not_awarded.outcome_not_fundable"
+                    }
                 };
                 let link = format!("{}/proposals/{}", s.base_url, a.proposal_id);
                 super::email_org(c, a.org_id, |to| {

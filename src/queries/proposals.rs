@@ -44,8 +44,8 @@ pub struct ProposalView {
 /// The published result of a proposal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    /// The line's state: `funded`, `waitlisted`, `not_fundable` or `removed`.
-    pub state: String,
+    /// The line's state on the published list.
+    pub state: crate::domain::award::AwardState,
     /// Came in from the waitlist after an upheld objection (递补).
     pub substitute: bool,
     pub rank: i32,
@@ -66,7 +66,7 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn funded(&self) -> bool {
-        self.state == "funded"
+        self.state == crate::domain::award::AwardState::Funded
     }
 }
 
@@ -113,9 +113,9 @@ fn outcome(c: &mut DbConn, round: &RoundRow, id: i64) -> Result<Option<Outcome>,
         return Ok(None);
     };
     let awarded = round.status.past_award();
-    let funded = a.state == "funded";
+    let funded = a.state == crate::domain::award::AwardState::Funded;
     Ok(Some(Outcome {
-        state: a.state.clone(),
+        state: a.state,
         substitute: a.substitute,
         rank: a.rank,
         ranked: list.len(),

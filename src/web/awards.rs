@@ -20,6 +20,7 @@ use crate::db::projects::{ProjectFilter, ProjectRow, TrancheRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, orgs, proposals};
 use crate::domain::account::Role;
+use crate::domain::award::AwardState;
 use crate::domain::award::ObjectionInput;
 use crate::domain::money::Fen;
 use crate::domain::round::{RoundStatus, TrancheCondition};
@@ -294,7 +295,7 @@ async fn officer_notice(
         .count();
     let used_fen = list
         .iter()
-        .filter(|a| a.state == "funded")
+        .filter(|a| a.state == AwardState::Funded)
         .map(|a| Fen(a.amount_fen))
         .sum::<Fen>()
         .0;
@@ -454,7 +455,7 @@ async fn load_public(
         let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
         let list = list
             .into_iter()
-            .filter(|a| a.state == "funded" || a.state == "removed")
+            .filter(|a| matches!(a.state, AwardState::Funded | AwardState::Removed))
             .collect();
         Ok((round, bureau, notice, list))
     })

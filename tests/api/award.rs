@@ -1085,3 +1085,37 @@ async fn the_decision_page_and_the_ranking_api_show_the_same_figures(b: Backend)
     }
 }
 dual!(the_decision_page_and_the_ranking_api_show_the_same_figures);
+
+/// A published line whose stored state is not one the product writes is an error on every
+/// read, never quietly shown as "not fundable" (or left out of the public list).
+async fn an_unknown_award_state_is_an_error_not_a_default(b: Backend) {
+    let app = spawn(b).await;
+    let r = ranked_round(&app, 12_000_000, &[90, 80], 3).await;
+    start_notice(&app, &r).await;
+    let (s, v) = app
+        .get(&format!("/api/v1/rounds/{}/notice", r.round), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let pid = r.pids[1];
+    app.db(move |c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE awards SET state = 'fundde' WHERE proposal_id = $1")
+            .bind::<diesel::sql_types::BigInt, _>(pid)
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    // Signed in, so that the cached public copy is not what answers.
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/rounds/{}/notice", r.round),
+            Some(&r.officer),
+        )
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{v}");
+    let (s, _) = app
+        .get(&format!("/api/v1/proposals/{pid}"), Some(&r.officer))
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+}
+dual!(an_unknown_award_state_is_an_error_not_a_default);

@@ -144,7 +144,14 @@ async fn public_notice(
             .is_some_and(|a| policy::allows(a, Action::ManageRounds(round.bureau_id)));
         let list = list
             .into_iter()
-            .filter(|a| staff || a.state == "funded" || a.state == "removed")
+            .filter(|a| {
+                staff
+                    || matches!(
+                        a.state,
+                        crate::domain::award::AwardState::Funded
+                            | crate::domain::award::AwardState::Removed
+                    )
+            })
             .collect();
         Ok(PublicNotice {
             round_id: round.id,

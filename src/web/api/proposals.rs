@@ -89,8 +89,9 @@ impl FieldProblem {
 /// The published result (公示 or award) of a proposal.
 #[derive(Serialize, ToSchema)]
 pub struct ProposalOutcome {
-    /// `funded`, `waitlisted`, `not_fundable` or `removed` (by an upheld objection).
-    state: String,
+    /// `funded`, `waitlisted`, `not_fundable`, `excluded` or `removed` (by an upheld
+    /// objection).
+    state: crate::domain::award::AwardState,
     /// Came in from the waitlist after an upheld objection (递补).
     substitute: bool,
     rank: i32,
