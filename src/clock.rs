@@ -72,7 +72,10 @@ impl Clock {
     /// # Panics
     /// On the system clock, which only the system moves.
     pub fn set(&self, at: NaiveDateTime) {
-        let offset = (at - Utc::now().naive_utc())
+        // The system time read as `now` reads it (whole microseconds), so that the offset is
+        // exact and `now` never reads a microsecond before `at`.
+        let system = Utc::now().naive_utc().trunc_subsecs(6);
+        let offset = (at - system)
             .num_microseconds()
             .expect("a clock is set within 290,000 years of now");
         self.offset().store(offset, Ordering::SeqCst);
