@@ -79,6 +79,9 @@ pub struct Settings {
     /// Run the background worker (outbox sender) in this instance.
     pub worker: bool,
     pub worker_interval_ms: u64,
+    /// The most emails the worker sends for one bureau in any rolling minute (messages of no
+    /// bureau count as one group); the rest wait for a later pass.
+    pub mail_per_minute_per_bureau: i64,
     /// Failed logins (per account and per client address) before a lock.
     pub login_max_failures: i32,
     pub login_lock_minutes: i64,
@@ -131,6 +134,7 @@ impl Default for Settings {
             http_workers: 0,
             worker: true,
             worker_interval_ms: 2000,
+            mail_per_minute_per_bureau: 120,
             login_max_failures: 5,
             login_lock_minutes: 15,
             upload_max_bytes: 10 * 1024 * 1024,
@@ -183,6 +187,9 @@ impl Settings {
         }
         if self.audit_key.expose().len() < 32 {
             anyhow::bail!("YICHUANG_AUDIT_KEY must be at least 32 characters");
+        }
+        if self.mail_per_minute_per_bureau < 1 {
+            anyhow::bail!("YICHUANG_MAIL_PER_MINUTE_PER_BUREAU must be at least 1");
         }
         self.trusted_nets = parse_trusted_proxies(&self.trusted_proxies)?;
         Ok(self)

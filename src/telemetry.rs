@@ -281,6 +281,18 @@ fn describe() {
         "yichuang_login_failures_total",
         "Sign-ins refused for a wrong email or password"
     );
+    describe_counter!(
+        "yichuang_document_renders_total",
+        "Issued documents rendered to PDF (once per version; later downloads are served stored)"
+    );
+    describe_counter!(
+        "yichuang_mail_digests_total",
+        "Reminder digests queued (one email listing several reminders for one recipient)"
+    );
+    describe_counter!(
+        "yichuang_mail_deferred_total",
+        "Due emails held back by a bureau's per-minute cap in a worker pass (counted per pass)"
+    );
 }
 
 /// Time spent waiting for a pooled database connection.
@@ -291,6 +303,21 @@ pub fn record_pool_wait(waited: Duration) {
 /// A sign-in refused for its credentials.
 pub fn record_login_failure() {
     metrics::counter!("yichuang_login_failures_total").increment(1);
+}
+
+/// An issued document rendered to PDF (its first download).
+pub fn record_document_render(kind: &'static str) {
+    metrics::counter!("yichuang_document_renders_total", "document" => kind).increment(1);
+}
+
+/// A reminder digest queued.
+pub fn record_mail_digest() {
+    metrics::counter!("yichuang_mail_digests_total").increment(1);
+}
+
+/// Due emails held back by the per-bureau cap in one worker pass.
+pub fn record_mail_deferred(n: usize) {
+    metrics::counter!("yichuang_mail_deferred_total").increment(n as u64);
 }
 
 /// Ends a pass of the worker that began at `pass_started`: records its duration, sleeps

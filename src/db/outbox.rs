@@ -27,6 +27,7 @@ pub fn enqueue(conn: &mut DbConn, m: &Outgoing) -> Result<(), AppError> {
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(at),
             outbox::created_at.eq(at),
+            outbox::bureau_id.eq(m.bureau_id),
         ))
         .execute(conn)?;
     Ok(())
@@ -50,52 +51,130 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-/// Claims up to `limit` due messages for `lease`, counting an attempt on each. On
-/// PostgreSQL rows are taken with `FOR UPDATE SKIP LOCKED`, so several instances never
-/// claim the same message; SQLite has a single writer.
+/// Claims up to `limit` due messages for `lease`, counting an attempt on each, with no cap
+/// per bureau (see [`claim_capped`]).
 pub fn claim_due(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<Claimed>, AppError> {
+    Ok(claim_capped(conn, limit, lease, i64::MAX)?.0)
+}
+
+/// The ids of due messages a pass may claim, oldest first: per bureau (a missing bureau is
+/// one group), messages sent in the last minute plus those claimed and not yet done count
+/// against `$3`. Binds: `$1` the start of the minute, `$2` now, `$3` the cap, `$4` the batch
+/// (each first used in that order, as SQLite numbers them).
+const CAPPED_DUE: &str = "\
+    WITH recent AS ( \
+        SELECT bureau, COUNT(*) AS n FROM ( \
+            SELECT COALESCE(bureau_id, 0) AS bureau FROM outbox WHERE sent_at > $1 \
+            UNION ALL \
+            SELECT COALESCE(bureau_id, 0) AS bureau FROM outbox \
+             WHERE status = 'pending' AND locked_until >= $2 \
+        ) busy GROUP BY bureau \
+    ), due AS ( \
+        SELECT id, COALESCE(bureau_id, 0) AS bureau, \
+               ROW_NUMBER() OVER (PARTITION BY COALESCE(bureau_id, 0) ORDER BY id) AS rn \
+          FROM outbox \
+         WHERE status = 'pending' AND next_attempt_at <= $2 \
+           AND (locked_until IS NULL OR locked_until < $2) \
+    ) \
+    SELECT due.id AS id, CASE WHEN due.rn + COALESCE(recent.n, 0) <= $3 THEN 1 ELSE 0 END AS allowed \
+      FROM due LEFT JOIN recent ON recent.bureau = due.bureau";
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Claims up to `limit` due messages for `lease`, counting an attempt on each, and at most
+/// `per_minute` per bureau in any rolling minute (what was sent in the last minute and what
+/// is claimed and not yet done count); the rest stay queued for a later pass. Returns the
+/// claimed messages and how many due messages the cap held back.
+///
+/// On PostgreSQL claims take a transaction-scoped advisory lock, so instances claim one at a
+/// time and the cap holds across them, and rows are taken with `FOR UPDATE SKIP LOCKED`, so
+/// several instances never claim the same message; SQLite has a single writer.
+pub fn claim_capped(
+    conn: &mut DbConn,
+    limit: i64,
+    lease: Duration,
+    per_minute: i64,
+) -> Result<(Vec<Claimed>, usize), AppError> {
     let at = now();
     let until = at + lease;
     super::write_tx(conn, |conn| {
-        match conn {
-        DbConn::Pg(pg) => Ok(diesel::sql_query(
-            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
-               AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, to_email, to_name, subject, body_text, kind, attempts",
-        )
-        .bind::<Timestamp, _>(until)
-        .bind::<Timestamp, _>(at)
-        .bind::<BigInt, _>(limit)
-        .load::<Claimed>(pg)?),
-        DbConn::Sqlite(_) => {
-            let ids: Vec<i64> = outbox::table
-                .filter(outbox::status.eq(OutboxStatus::Pending))
-                .filter(outbox::next_attempt_at.le(at))
-                .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at)))
-                .order(outbox::id)
-                .limit(limit)
-                .select(outbox::id)
-                .load(conn)?;
-            diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-                .set((outbox::locked_until.eq(Some(until)), outbox::attempts.eq(outbox::attempts + 1)))
-                .execute(conn)?;
-            Ok(outbox::table
-                .filter(outbox::id.eq_any(&ids))
-                .order(outbox::id)
-                .select((
-                    outbox::id,
-                    outbox::to_email,
-                    outbox::to_name,
-                    outbox::subject,
-                    outbox::body_text,
-                    outbox::kind,
-                    outbox::attempts,
-                ))
-                .load::<Claimed>(conn)?)
+        if let DbConn::Pg(pg) = conn {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<BigInt, _>(OUTBOX_CLAIM_LOCK)
+                .execute(pg)?;
         }
-    }
+        let window = at - Duration::minutes(1);
+        let ids: Vec<i64> = diesel::sql_query(format!(
+            "SELECT id FROM ({CAPPED_DUE}) c WHERE allowed = 1 ORDER BY id LIMIT $4"
+        ))
+        .bind::<Timestamp, _>(window)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(per_minute)
+        .bind::<BigInt, _>(limit)
+        .load::<Id>(conn)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        let deferred = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM ({CAPPED_DUE}) c WHERE allowed = 0"
+        ))
+        .bind::<Timestamp, _>(window)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(per_minute)
+        .get_result::<Count>(conn)?
+        .n as usize;
+        if ids.is_empty() {
+            return Ok((Vec::new(), deferred));
+        }
+        let mut claimed = match conn {
+            DbConn::Pg(pg) => diesel::sql_query(
+                "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE id = ANY($2) AND status = 'pending' \
+               AND (locked_until IS NULL OR locked_until < $3) ORDER BY id FOR UPDATE SKIP LOCKED) \
+             RETURNING id, to_email, to_name, subject, body_text, kind, attempts",
+            )
+            .bind::<Timestamp, _>(until)
+            .bind::<diesel::sql_types::Array<BigInt>, _>(&ids)
+            .bind::<Timestamp, _>(at)
+            .load::<Claimed>(pg)?,
+            DbConn::Sqlite(_) => {
+                diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+                    .set((
+                        outbox::locked_until.eq(Some(until)),
+                        outbox::attempts.eq(outbox::attempts + 1),
+                    ))
+                    .execute(conn)?;
+                outbox::table
+                    .filter(outbox::id.eq_any(&ids))
+                    .order(outbox::id)
+                    .select((
+                        outbox::id,
+                        outbox::to_email,
+                        outbox::to_name,
+                        outbox::subject,
+                        outbox::body_text,
+                        outbox::kind,
+                        outbox::attempts,
+                    ))
+                    .load::<Claimed>(conn)?
+            }
+        };
+        claimed.sort_by_key(|m| m.id);
+        Ok((claimed, deferred))
     })
+}
+
+/// The advisory lock key that serialises claims across instances on PostgreSQL.
+const OUTBOX_CLAIM_LOCK: i64 = 0x7963_6f75_7462;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 pub fn mark_sent(conn: &mut DbConn, id: i64) -> Result<(), AppError> {

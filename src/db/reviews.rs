@@ -387,31 +387,39 @@ pub fn rank_facts(conn: &mut DbConn, round_id: i64) -> Result<Vec<RankFacts>, Ap
         .load(conn)?)
 }
 
-/// Open reviews (assigned or accepted) of rounds in review whose deadline is before `by`:
-/// (review id, reviewer, round title, review due).
-pub fn open_before(
-    conn: &mut DbConn,
-    by: NaiveDateTime,
-) -> Result<Vec<(i64, i64, String, NaiveDateTime)>, AppError> {
-    let rows: Vec<(i64, i64, String, Option<NaiveDateTime>)> = reviews::table
+/// An open review of a round in review, for its reminder.
+#[derive(Debug, Clone, Queryable)]
+pub struct OpenReview {
+    pub id: i64,
+    pub reviewer_id: i64,
+    pub round_title: String,
+    pub bureau_id: i64,
+    pub proposal_title: String,
+    pub review_due: Option<NaiveDateTime>,
+}
+
+/// Open reviews (assigned or accepted) of rounds in review whose deadline is before `by`,
+/// in id order.
+pub fn open_before(conn: &mut DbConn, by: NaiveDateTime) -> Result<Vec<OpenReview>, AppError> {
+    Ok(reviews::table
         .inner_join(rounds::table)
+        .inner_join(proposals::table)
         .filter(rounds::status.eq("reviewing"))
         .filter(rounds::review_due.le(by))
         .filter(reviews::status.eq_any(vec![
             ReviewStatus::Assigned.as_str(),
             ReviewStatus::Accepted.as_str(),
         ]))
+        .order(reviews::id)
         .select((
             reviews::id,
             reviews::reviewer_id,
             rounds::title,
+            rounds::bureau_id,
+            proposals::title,
             rounds::review_due,
         ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(a, b, c, d)| d.map(|d| (a, b, c, d)))
-        .collect())
+        .load(conn)?)
 }
 
 /// Which of `keys` are recorded as sent reminders: one read, so the worker can skip what

@@ -160,6 +160,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        bureau_id -> Nullable<BigInt>,
     }
 }
 
@@ -563,3 +564,22 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(sessions, users);
+
+diesel::table! {
+    documents (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        kind -> Text,
+        version -> Integer,
+        filename -> Text,
+        source_json -> Text,
+        issued_at -> Timestamp,
+        content -> Nullable<Binary>,
+        sha256 -> Nullable<Text>,
+        size_bytes -> Nullable<BigInt>,
+        rendered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(documents -> projects (project_id));
+diesel::allow_tables_to_appear_in_same_query!(documents, projects);

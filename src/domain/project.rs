@@ -64,6 +64,30 @@ impl ProjectStatus {
     }
 }
 
+str_enum!(
+    /// A document the bureau issues for a project. What a version says is fixed when it is
+    /// issued; the award notice and the agreement are issued once (at finalising), the
+    /// completion certificate at completion and again, as a new version, when a payment
+    /// changes what it states.
+    DocumentKind {
+        AwardNotice = "award_notice",
+        Agreement = "agreement",
+        CompletionCertificate = "completion_certificate",
+    }
+);
+
+impl DocumentKind {
+    /// The download's file name, e.g. `立项通知书-XY-2026-0001.pdf`.
+    pub fn filename(self, agreement_no: &str) -> String {
+        let name = match self {
+            DocumentKind::AwardNotice => "立项通知书",
+            DocumentKind::Agreement => "项目协议书",
+            DocumentKind::CompletionCertificate => "结项证明",
+        };
+        format!("{name}-{agreement_no}.pdf")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ProjectStatus::{self, *};

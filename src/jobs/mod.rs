@@ -31,12 +31,27 @@ where
     .await?
 }
 
-/// Sends what is due once; returns how many messages were sent.
-pub async fn send_due(pool: &DbPool, transport: &Transport, from: &str) -> anyhow::Result<usize> {
-    let claimed = blocking(pool, |c| {
-        db::outbox::claim_due(c, 20, chrono::Duration::minutes(5))
+/// The most messages one pass claims and sends.
+pub const MAIL_BATCH: i64 = 20;
+
+/// Sends one batch of what is due, at most `mail_per_minute_per_bureau` per bureau in any
+/// rolling minute; what the cap holds back stays queued for a later pass. Returns how many
+/// messages were sent.
+pub async fn send_due(
+    pool: &DbPool,
+    transport: &Transport,
+    settings: &Settings,
+) -> anyhow::Result<usize> {
+    let cap = settings.mail_per_minute_per_bureau;
+    let (claimed, deferred) = blocking(pool, move |c| {
+        db::outbox::claim_capped(c, MAIL_BATCH, chrono::Duration::minutes(5), cap)
     })
     .await?;
+    if deferred > 0 {
+        tracing::info!(deferred, "emails held back by the per-bureau cap");
+        crate::telemetry::record_mail_deferred(deferred);
+    }
+    let from = settings.mail_from.as_str();
     let mut sent = 0;
     for m in claimed {
         let result = transport.send(from, &m).await;
@@ -206,7 +221,7 @@ async fn run_tasks(
             Err(e) => errors.push(failed("purging sessions", e)),
         }
     }
-    match send_due(pool, transport, &settings.mail_from).await {
+    match send_due(pool, transport, settings).await {
         Ok(n) => {
             if n > 0 {
                 tracing::info!(sent = n, "emails sent");

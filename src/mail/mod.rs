@@ -15,6 +15,18 @@ pub struct Outgoing {
     pub kind: &'static str,
     pub subject: String,
     pub body: String,
+    /// The bureau the message is sent for: the worker caps each bureau's sending rate
+    /// (`mail_per_minute_per_bureau`). `None` (account emails and the like) is capped as
+    /// one group of its own.
+    pub bureau_id: Option<i64>,
+}
+
+impl Outgoing {
+    /// The message, sent for `bureau_id`.
+    pub fn for_bureau(mut self, bureau_id: i64) -> Self {
+        self.bureau_id = Some(bureau_id);
+        self
+    }
 }
 
 /// Who gets a message, and in which language.
@@ -47,6 +59,7 @@ fn build(
         kind,
         subject: tf(to.lang, &format!("email.{kind}.subject"), subject_args),
         body: body.unwrap_or_else(|e| format!("(template error: {e})")),
+        bureau_id: None,
     }
 }
 
@@ -827,6 +840,52 @@ pub fn evaluation_reminder(
         ("due", due.to_string()),
     ];
     notice(to, kind, &args, vec![], link, base_url)
+}
+
+/// One reminder listed in a digest.
+#[derive(Debug, Clone)]
+pub struct DigestItem {
+    /// The locale key of what is due: `email.reminder_digest.review`, `.report` or
+    /// `.evaluation`.
+    pub what_key: &'static str,
+    /// What it is about, e.g. the proposal title or `XY-2026-0001 · 第一次活动`.
+    pub title: String,
+    pub due: String,
+    pub overdue: bool,
+    pub link: String,
+}
+
+/// Several reminders for one recipient in one email, one entry per item (what, title, due
+/// date, link).
+pub fn reminder_digest(to: &Recipient, items: &[DigestItem], base_url: &str) -> Outgoing {
+    let lines = items
+        .iter()
+        .map(|i| {
+            let key = if i.overdue {
+                "email.reminder_digest.item_overdue"
+            } else {
+                "email.reminder_digest.item_due_soon"
+            };
+            let line = tf(
+                to.lang,
+                key,
+                &[
+                    ("what", crate::i18n::t(to.lang, i.what_key).to_string()),
+                    ("title", i.title.clone()),
+                    ("due", i.due.clone()),
+                ],
+            );
+            format!("- {line}\n  {}", i.link)
+        })
+        .collect();
+    notice(
+        to,
+        "reminder_digest",
+        &[("count", items.len().to_string())],
+        lines,
+        base_url,
+        base_url,
+    )
 }
 
 #[cfg(test)]

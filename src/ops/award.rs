@@ -287,6 +287,7 @@ pub fn publish_notice(
                     &link,
                     &s.base_url,
                 )
+                .for_bureau(round.bureau_id)
             })?;
         }
         Ok(ends)
@@ -687,6 +688,7 @@ pub fn finalise(
     db::write_tx(conn, |c| {
         rounds::transition(c, round_id, RoundStatus::Notice, RoundStatus::Awarded)?;
         awards::mark_finalised(c, round_id)?;
+        let bureau = rounds::bureau_name(c, round.bureau_id)?;
         let list = awards::awards(c, round_id)?;
         let total = list.len();
         let mut created = Vec::new();
@@ -715,6 +717,7 @@ pub fn finalise(
                         &link,
                         &s.base_url,
                     )
+                    .for_bureau(round.bureau_id)
                 })?;
                 continue;
             }
@@ -759,6 +762,7 @@ pub fn finalise(
                     amount.0,
                 )?;
             }
+            super::documents::issue_award_documents(c, project_id, a, &bureau, round.year)?;
             audit::append(
                 c,
                 Change::new(Some(actor), "project.created", "project", project_id).after(
@@ -784,6 +788,7 @@ pub fn finalise(
                     &base,
                     &s.base_url,
                 )
+                .for_bureau(round.bureau_id)
             })?;
             created.push(project_id);
         }

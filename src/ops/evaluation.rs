@@ -624,17 +624,22 @@ pub fn review(
             c,
             &mail::evaluation_accepted(&to_evaluator, &p.agreement_no, &grade, &link, &s.base_url),
         )?;
+        if chosen == Consequence::Complete {
+            super::documents::issue_certificate(c, p.id)?;
+        }
         Ok(chosen)
     })
 }
 
-/// Reminds evaluators once before the due date and once when overdue. One read finds the
+/// Reminds evaluators once before the due date and once when overdue; an evaluator with
+/// several due gets one digest listing them ([`super::reminders::queue`]). One read finds the
 /// reminders due and not yet recorded; a write transaction opens only for those (each key is
 /// recorded once, so several instances still send each reminder once).
 #[tracing::instrument(skip_all)]
 pub fn send_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
+    use super::reminders::{Reminder, Who};
     let day = today();
-    let due: Vec<_> = evaluations::open_before(conn, day + Duration::days(3))?
+    let open: Vec<_> = evaluations::open_before(conn, day + Duration::days(3))?
         .into_iter()
         .map(|(id, evaluator, project_id, due)| {
             let overdue = due < day;
@@ -653,39 +658,41 @@ pub fn send_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError
             )
         })
         .collect();
-    let keys: Vec<String> = due.iter().map(|d| d.0.clone()).collect();
+    let keys: Vec<String> = open.iter().map(|d| d.0.clone()).collect();
     let already = reviews::reminders_sent(conn, &keys)?;
-    let mut sent = 0;
-    for (key, id, evaluator, project_id, due, overdue) in due {
+    let mut due = Vec::new();
+    for (key, id, evaluator, project_id, on, overdue) in open {
         if already.contains(&key) {
             continue;
         }
-        let queued = db::write_tx(conn, |c| {
-            // Another instance may have sent it since the read.
-            if !reviews::mark_reminder(c, &key)? {
-                return Ok(false);
-            }
-            let u = users::find(c, evaluator)?;
-            let p = projects::project(c, project_id)?;
-            let to = Recipient::new(&u.email, &u.name, &u.locale);
-            outbox::enqueue(
-                c,
-                &mail::evaluation_reminder(
-                    &to,
-                    &p.agreement_no,
-                    &due.to_string(),
+        let p = projects::project(conn, project_id)?;
+        let link = format!("{}/evaluations/{id}", s.base_url);
+        let base_url = s.base_url.clone();
+        let (agreement_no, single_link) = (p.agreement_no.clone(), link.clone());
+        due.push(Reminder {
+            key,
+            to: Who::User(evaluator),
+            bureau_id: p.bureau_id,
+            item: mail::DigestItem {
+                what_key: "email.reminder_digest.evaluation",
+                title: format!("{} · {}", p.agreement_no, p.title),
+                due: on.to_string(),
+                overdue,
+                link,
+            },
+            single: Box::new(move |to: &Recipient| {
+                mail::evaluation_reminder(
+                    to,
+                    &agreement_no,
+                    &on.to_string(),
                     overdue,
-                    &format!("{}/evaluations/{id}", s.base_url),
-                    &s.base_url,
-                ),
-            )?;
-            Ok(true)
-        })?;
-        if queued {
-            sent += 1;
-        }
+                    &single_link,
+                    &base_url,
+                )
+            }),
+        });
     }
-    Ok(sent)
+    super::reminders::queue(conn, s, due)
 }
 
 /// A refund received from a terminated project, as typed by the officer.

@@ -8,7 +8,7 @@ use crate::auth::policy::{self, Action, Actor};
 use crate::config::Settings;
 use crate::db::audit::{self, Change};
 use crate::db::projects::{self, NewFile, NewPayment, NewReport, ProjectRow, ReportRow};
-use crate::db::{self, proposals, reviews, today, DbConn};
+use crate::db::{self, proposals, today, DbConn};
 use crate::domain::limits;
 use crate::domain::money::Fen;
 use crate::domain::project::ProjectFileKind;
@@ -286,6 +286,10 @@ pub fn record_payment(
                 &s.base_url,
             )
         })?;
+        // The certificate of a completed project states what was paid: re-issue it.
+        if p.status == crate::domain::project::ProjectStatus::Completed {
+            super::documents::issue_certificate(c, project_id)?;
+        }
         Ok(pid)
     })
     .inspect(|_| {
@@ -659,22 +663,38 @@ pub fn upload_evidence(
 pub const REPORT_REMIND_DAYS: i64 = 7;
 
 /// Reminds NGOs of milestone reports once before they are due and once when overdue;
-/// returns how many reminders were queued. Reads find the reminders due and not yet recorded;
-/// a write transaction opens only for those. Safe from every instance (one key per reminder).
+/// returns how many reminders were queued. An organisation with several reports due gets one
+/// digest listing them ([`super::reminders::queue`]). Reads find the reminders due and not yet
+/// recorded; a write transaction opens only for those. Safe from every instance (one key per
+/// reminder).
 #[tracing::instrument(skip_all)]
 pub fn send_report_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
+    use super::reminders::{Reminder, Who};
     let day = today();
     let active = projects::active_projects(conn)?;
     let ids: Vec<i64> = active.iter().map(|p| p.id).collect();
-    let all = projects::reports_of(conn, &ids)?;
+    let filed: std::collections::HashSet<(i64, i32)> = projects::reports_of(conn, &ids)?
+        .into_iter()
+        .filter(|r| r.status.filed())
+        .filter_map(|r| r.milestone_index.map(|i| (r.project_id, i)))
+        .collect();
+    // The plans of every active project, read in a few queries.
+    let proposal_ids: Vec<i64> = active.iter().map(|p| p.proposal_id).collect();
+    let mut plans = std::collections::HashMap::new();
+    for chunk in proposal_ids.chunks(500) {
+        plans.extend(
+            proposals::contents(conn, chunk)?
+                .into_iter()
+                .map(|(id, plan)| (id, plan.0)),
+        );
+    }
     let mut due = Vec::new();
     for p in &active {
-        let plan = proposals::find(conn, p.proposal_id)?.content();
-        for (i, on, title, _) in milestones(&plan) {
-            let filed = all.iter().any(|r| {
-                r.project_id == p.id && r.milestone_index == Some(i as i32) && r.status.filed()
-            });
-            if filed || on - day > Duration::days(REMIND_BEFORE) {
+        let Some(plan) = plans.get(&p.proposal_id) else {
+            continue;
+        };
+        for (i, on, title, _) in milestones(plan) {
+            if filed.contains(&(p.id, i as i32)) || on - day > Duration::days(REMIND_BEFORE) {
                 continue;
             }
             let overdue = on < day;
@@ -683,40 +703,36 @@ pub fn send_report_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, A
             } else {
                 "report_due_soon"
             };
-            due.push((format!("{kind}:{}:{i}", p.id), p, title, on, overdue));
-        }
-    }
-    let keys: Vec<String> = due.iter().map(|d| d.0.clone()).collect();
-    let already = reviews::reminders_sent(conn, &keys)?;
-    let mut sent = 0;
-    for (key, p, title, on, overdue) in due {
-        if already.contains(&key) {
-            continue;
-        }
-        let queued = db::write_tx(conn, |c| {
-            // Another instance may have sent it since the read.
-            if !reviews::mark_reminder(c, &key)? {
-                return Ok(false);
-            }
             let link = format!("{}/projects/{}", s.base_url, p.id);
-            super::email_org(c, p.org_id, |to| {
-                mail::report_reminder(
-                    to,
-                    &p.agreement_no,
-                    &title,
-                    &on.to_string(),
+            let base_url = s.base_url.clone();
+            let (agreement_no, milestone, single_link) =
+                (p.agreement_no.clone(), title.clone(), link.clone());
+            due.push(Reminder {
+                key: format!("{kind}:{}:{i}", p.id),
+                to: Who::Org(p.org_id),
+                bureau_id: p.bureau_id,
+                item: mail::DigestItem {
+                    what_key: "email.reminder_digest.report",
+                    title: format!("{} · {title}", p.agreement_no),
+                    due: on.to_string(),
                     overdue,
-                    &link,
-                    &s.base_url,
-                )
-            })?;
-            Ok(true)
-        })?;
-        if queued {
-            sent += 1;
+                    link,
+                },
+                single: Box::new(move |to: &mail::Recipient| {
+                    mail::report_reminder(
+                        to,
+                        &agreement_no,
+                        &milestone,
+                        &on.to_string(),
+                        overdue,
+                        &single_link,
+                        &base_url,
+                    )
+                }),
+            });
         }
     }
-    Ok(sent)
+    super::reminders::queue(conn, s, due)
 }
 
 const REMIND_BEFORE: i64 = REPORT_REMIND_DAYS;

@@ -4,10 +4,12 @@
 
 pub mod accounts;
 pub mod award;
+pub mod documents;
 pub mod evaluation;
 pub mod execution;
 pub mod orgs;
 pub mod proposals;
+pub mod reminders;
 pub mod renewal;
 pub mod reviews;
 pub mod rounds;

@@ -371,60 +371,45 @@ pub fn reopen(
 pub const REMIND_BEFORE_DAYS: i64 = 3;
 
 /// Reminds reviewers of open reviews once before the deadline and once when it has passed;
-/// returns how many reminders were queued. One read finds the reminders due and not yet
-/// recorded; a write transaction opens only for those. Safe to run from every instance: each
-/// reminder key is written once, in the transaction that queues its email.
+/// returns how many reminders were queued. A reviewer with several reviews due gets one
+/// digest listing them ([`super::reminders::queue`]). One read finds the reminders due and
+/// not yet recorded; a write transaction opens only for those. Safe to run from every
+/// instance: each reminder key is written once, in the transaction that queues its email.
 #[tracing::instrument(skip_all)]
 pub fn send_review_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
+    use super::reminders::{Reminder, Who};
     let at = now();
-    let due: Vec<_> = reviews::open_before(conn, at + chrono::Duration::days(REMIND_BEFORE_DAYS))?
+    let due = reviews::open_before(conn, at + chrono::Duration::days(REMIND_BEFORE_DAYS))?
         .into_iter()
-        .map(|(id, reviewer, round_title, review_due)| {
+        .filter_map(|r| {
+            let review_due = r.review_due?;
             let overdue = review_due <= at;
             let kind = if overdue {
                 "review_overdue"
             } else {
                 "review_due_soon"
             };
-            (
-                format!("{kind}:{id}"),
-                id,
-                reviewer,
-                round_title,
-                review_due,
-                overdue,
-            )
+            let link = format!("{}/reviews/{}", s.base_url, r.id);
+            let due = crate::domain::calendar::format_beijing(review_due);
+            let base_url = s.base_url.clone();
+            let (round, single_due, single_link) =
+                (r.round_title.clone(), due.clone(), link.clone());
+            Some(Reminder {
+                key: format!("{kind}:{}", r.id),
+                to: Who::User(r.reviewer_id),
+                bureau_id: r.bureau_id,
+                item: mail::DigestItem {
+                    what_key: "email.reminder_digest.review",
+                    title: format!("{} · {}", r.round_title, r.proposal_title),
+                    due,
+                    overdue,
+                    link,
+                },
+                single: Box::new(move |to: &Recipient| {
+                    mail::review_reminder(to, &round, &single_due, overdue, &single_link, &base_url)
+                }),
+            })
         })
         .collect();
-    let keys: Vec<String> = due.iter().map(|d| d.0.clone()).collect();
-    let already = reviews::reminders_sent(conn, &keys)?;
-    let mut sent = 0;
-    for (key, id, reviewer, round_title, review_due, overdue) in due {
-        if already.contains(&key) {
-            continue;
-        }
-        let queued = db::write_tx(conn, |c| {
-            // Another instance may have sent it since the read.
-            if !reviews::mark_reminder(c, &key)? {
-                return Ok(false);
-            }
-            let u = users::find(c, reviewer)?;
-            let to = Recipient::new(&u.email, &u.name, &u.locale);
-            let link = format!("{}/reviews/{id}", s.base_url);
-            outbox::enqueue(
-                c,
-                &mail::review_reminder(
-                    &to,
-                    &round_title,
-                    &crate::domain::calendar::format_beijing(review_due),
-                    overdue,
-                    &link,
-                    &s.base_url,
-                ),
-            )?;
-            Ok(true)
-        })?;
-        sent += usize::from(queued);
-    }
-    Ok(sent)
+    super::reminders::queue(conn, s, due)
 }

@@ -122,7 +122,8 @@ pub fn publish(conn: &mut DbConn, s: &Settings, actor: &Actor, id: i64) -> Resul
             let to = Recipient::new(&m.email, &m.name, &m.locale);
             outbox::enqueue(
                 c,
-                &mail::round_opened(&to, &bureau, &after.title, &closes, &link, &s.base_url),
+                &mail::round_opened(&to, &bureau, &after.title, &closes, &link, &s.base_url)
+                    .for_bureau(after.bureau_id),
             )?;
         }
         Ok(())

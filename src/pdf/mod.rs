@@ -29,7 +29,7 @@ use printpdf::{
 };
 
 /// One element of a [`Document`], laid out top to bottom.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Block {
     /// Large centred document title (~18 pt).
     Title(String),
@@ -47,8 +47,9 @@ pub enum Block {
     },
 }
 
-/// A complete PDF document.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A complete PDF document. Issued documents are kept as JSON of this (`documents`), so
+/// what a version says is fixed when it is issued.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     /// PDF metadata title (shown by viewers in the window title). Not drawn on the page —
     /// add a [`Block::Title`] for a visible title.

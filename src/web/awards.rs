@@ -10,24 +10,22 @@ use serde::Deserialize;
 use super::input::Query;
 use super::paging::{PageQuery, Pager};
 use super::reviews::tenths_text;
-use super::{
-    form_done, pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx,
-};
+use super::{form_done, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
 use crate::db::awards::{self, AwardRow, Entry, Notice};
-use crate::db::projects::{ProjectFilter, ProjectRow, TrancheRow};
+use crate::db::projects::{ProjectFilter, ProjectRow};
 use crate::db::rounds::RoundRow;
-use crate::db::{self, orgs, proposals};
+use crate::db::{self, proposals};
 use crate::domain::account::Role;
 use crate::domain::award::AwardState;
 use crate::domain::award::ObjectionInput;
 use crate::domain::money::Fen;
-use crate::domain::round::{RoundStatus, TrancheCondition};
+use crate::domain::project::DocumentKind;
+use crate::domain::round::RoundStatus;
 use crate::error::AppError;
 use crate::ops;
 use crate::ops::award::{AnswerInput, EntryInput, ObjectionItem};
-use crate::pdf::award::{AwardDocInput, TrancheLine};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/rounds/{id}/decision/close", web::post().to(close_review))
@@ -678,132 +676,36 @@ async fn projects(
     })
 }
 
-/// Everything the award notice and the agreement say, owned.
-pub struct AwardDocData {
-    pub p: ProjectRow,
-    pub bureau: String,
-    pub round_year: i32,
-    pub org: crate::db::orgs::OrgRow,
-    pub proposal_number: String,
-    pub requested_fen: i64,
-    pub reduce_reason: Option<String>,
-    pub final_tenths: i32,
-    pub rank: i32,
-    pub tranches: Vec<TrancheRow>,
-    pub issued_on: chrono::NaiveDate,
-    pub contact: String,
-}
-
-pub fn award_doc_data(
-    c: &mut db::DbConn,
-    actor: &Actor,
-    id: i64,
-) -> Result<AwardDocData, AppError> {
-    let p = ops::award::find_visible_project(c, actor, id)?;
-    let round = crate::db::rounds::find(c, p.round_id)?;
-    let org = orgs::find(c, p.org_id)?;
-    let proposal = proposals::find(c, p.proposal_id)?;
-    let award = awards::awards(c, p.round_id)?
-        .into_iter()
-        .find(|a| a.proposal_id == p.proposal_id)
-        .ok_or(AppError::NotFound)?;
-    let content = proposal.content();
-    Ok(AwardDocData {
-        bureau: crate::db::rounds::bureau_name(c, round.bureau_id)?,
-        round_year: round.year,
-        proposal_number: proposal.number.clone().unwrap_or_default(),
-        requested_fen: award.requested_fen,
-        reduce_reason: award.reduce_reason.clone(),
-        final_tenths: award.final_tenths,
-        rank: award.rank,
-        tranches: crate::db::projects::tranches(c, id)?,
-        issued_on: crate::domain::calendar::utc_to_beijing(p.created_at).date(),
-        contact: format!("{} {}", content.project_lead, content.project_lead_phone),
-        org,
-        p,
-    })
-}
-
-fn condition_text(c: &str) -> String {
-    let key = TrancheCondition::parse(c)
-        .map(|c| c.label_key())
-        .unwrap_or("TrancheCondition.on_signing");
-    crate::i18n::t(crate::i18n::Lang::Zh, key).to_string()
-}
-
-/// Builds one of the two documents from the data.
-pub fn award_document(d: &AwardDocData, agreement: bool) -> crate::pdf::Document {
-    let input = AwardDocInput {
-        agreement_no: &d.p.agreement_no,
-        bureau: &d.bureau,
-        round_title: &d.p.round_title,
-        round_year: d.round_year,
-        org_name: &d.org.name,
-        org_uscc: d.org.uscc.as_deref().unwrap_or(""),
-        legal_rep: &d.org.legal_rep,
-        org_address: &d.org.address,
-        contact: &d.contact,
-        bank_name: &d.org.bank_name,
-        bank_account_name: &d.org.bank_account_name,
-        bank_account_no: &d.org.bank_account_no,
-        proposal_number: &d.proposal_number,
-        project_title: &d.p.title,
-        category: &d.p.category,
-        requested: Fen(d.requested_fen),
-        grant: Fen(d.p.grant_fen),
-        reduce_reason: d.reduce_reason.as_deref(),
-        final_score_tenths: d.final_tenths,
-        rank: d.rank,
-        starts_on: d.p.starts_on,
-        ends_on: d.p.ends_on,
-        tranches: d
-            .tranches
-            .iter()
-            .map(|t| TrancheLine {
-                seq: t.seq,
-                share_bp: t.share_bp,
-                condition: condition_text(t.condition.as_str()),
-                amount: Fen(t.amount_fen),
-            })
-            .collect(),
-        issued_on: d.issued_on,
-        generated: format!("益创 · 生成于 {}", super::fmt_time(db::now())),
-    };
-    if agreement {
-        crate::pdf::award::agreement(&input)
-    } else {
-        crate::pdf::award::award_notice(&input)
-    }
-}
-
-/// The award notice or the agreement of a project as a PDF download.
-pub async fn award_pdf_response(
-    state: &web::Data<AppState>,
-    actor: Actor,
-    id: i64,
-    agreement: bool,
-) -> Result<HttpResponse, AppError> {
-    let d = db::run(&state.pool, move |c| award_doc_data(c, &actor, id)).await?;
-    let name = if agreement {
-        format!("项目协议书-{}.pdf", d.p.agreement_no)
-    } else {
-        format!("立项通知书-{}.pdf", d.p.agreement_no)
-    };
-    pdf_response(name, move || award_document(&d, agreement)).await
-}
-
 async fn award_notice_pdf(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    award_pdf_response(&state, ctx.user()?.clone(), id.into_inner(), false).await
+    let actor = ctx.user()?.clone();
+    super::documents::document_response(
+        &state,
+        &req,
+        actor,
+        id.into_inner(),
+        DocumentKind::AwardNotice,
+    )
+    .await
 }
 
 async fn agreement_pdf(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    award_pdf_response(&state, ctx.user()?.clone(), id.into_inner(), true).await
+    let actor = ctx.user()?.clone();
+    super::documents::document_response(
+        &state,
+        &req,
+        actor,
+        id.into_inner(),
+        DocumentKind::Agreement,
+    )
+    .await
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::upload::{MultipartBody, Sender};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -16,13 +16,12 @@ use super::{
 };
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{Action, Actor};
+use crate::db;
 use crate::db::evaluations::{self, EvaluationRow};
 use crate::db::projects::{self, FileMeta, ProjectRow};
-use crate::db::{self, orgs};
 use crate::domain::evaluation::{
     Consequence, EvaluationContent, IndicatorScore, Recommendation, Stage, VerifiedCount,
 };
-use crate::domain::money::Fen;
 use crate::domain::report::BeneficiaryGroup;
 use crate::domain::round::Criterion;
 use crate::error::{AppError, FieldErrors};
@@ -584,63 +583,18 @@ pub async fn summary_response(
 
 async fn certificate_pdf(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    certificate_response(&state, ctx.user()?.clone(), id.into_inner()).await
-}
-
-/// The completion certificate (结项证明) of a completed project as a PDF.
-pub async fn certificate_response(
-    state: &AppState,
-    actor: Actor,
-    id: i64,
-) -> Result<HttpResponse, AppError> {
-    let (p, bureau, uscc, paid, latest, final_eval) = db::run(&state.pool, move |c| {
-        let p = ops::award::find_visible_project(c, &actor, id)?;
-        if p.status != crate::domain::project::ProjectStatus::Completed {
-            return Err(AppError::conflict("error.project_not_completed"));
-        }
-        let round = crate::db::rounds::find(c, p.round_id)?;
-        let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
-        let uscc = orgs::find(c, p.org_id)?.uscc.unwrap_or_default();
-        let paid: i64 = projects::payments(c, id)?
-            .iter()
-            .map(|x| Fen(x.amount_fen))
-            .sum::<Fen>()
-            .0;
-        let latest = projects::latest_filed(&projects::reports(c, id)?).unwrap_or_default();
-        let final_eval = evaluations::accepted_final(c, id)?.ok_or(AppError::NotFound)?;
-        Ok((p, bureau, uscc, paid, latest, final_eval))
-    })
-    .await?;
-    let name = format!("结项证明-{}.pdf", p.agreement_no);
-    pdf_response(name, move || {
-        let number = format!("JX-{}", p.agreement_no.trim_start_matches("XY-"));
-        let issued = final_eval
-            .accepted_at
-            .map(|a| crate::domain::calendar::utc_to_beijing(a).date())
-            .unwrap_or_else(db::today);
-        crate::pdf::evaluation::completion_certificate(&crate::pdf::evaluation::CompletionInput {
-            certificate_no: &number,
-            agreement_no: &p.agreement_no,
-            bureau: &bureau,
-            round_title: &p.round_title,
-            org_name: &p.org_name,
-            org_uscc: &uscc,
-            project_title: &p.title,
-            starts_on: p.starts_on,
-            ends_on: p.ends_on,
-            grant: Fen(p.grant_fen),
-            paid: Fen(paid),
-            unique_people: latest.unique_total(),
-            person_times: latest.person_times_total(),
-            final_grade: final_eval.grade.as_deref().unwrap_or("—"),
-            final_score_tenths: final_eval.total_tenths.unwrap_or(0),
-            issued_on: issued,
-            generated: footer(),
-        })
-    })
+    let actor = ctx.user()?.clone();
+    super::documents::document_response(
+        &state,
+        &req,
+        actor,
+        id.into_inner(),
+        crate::domain::project::DocumentKind::CompletionCertificate,
+    )
     .await
 }
 

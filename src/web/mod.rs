@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod awards;
+pub mod documents;
 pub mod evaluations;
 pub mod input;
 pub mod orgs;

@@ -338,6 +338,55 @@ async fn projects_pass_or_rectify_through_their_evaluations(b: Backend) {
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "not completed");
 
+    // The certificate states what was paid: a payment after completion issues a new version
+    // of it, and the first is kept.
+    use yichuang::domain::project::DocumentKind::CompletionCertificate;
+    let certificates = || {
+        app.db(move |c| yichuang::db::documents::versions(c, p0, CompletionCertificate).unwrap())
+    };
+    let before = certificates().await;
+    assert_eq!(before.len(), 1, "issued at completion");
+    assert!(
+        before[0].content.is_some(),
+        "rendered at its first download"
+    );
+    let (_, d) = app.get(&format!("/api/v1/projects/{p0}"), Some(o)).await;
+    let last = d["tranches"][2]["id"].as_i64().unwrap();
+    let last_fen = d["tranches"][2]["amount_fen"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/tranches/{last}/payments"),
+            Some(o),
+            json!({"paid_on": app.clock.today().to_string(), "voucher_no": "记-2028-001",
+                   "amount": format!("{}", last_fen / 100)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let after = certificates().await;
+    assert_eq!(after.len(), 2, "a new version");
+    assert_eq!(
+        after[0].sha256, before[0].sha256,
+        "the first is kept as it was"
+    );
+    assert!(after[1].content.is_none());
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/projects/{p0}/certificate.pdf")))
+        .bearer_auth(&a.members[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let pdf = res.bytes().await.unwrap();
+    let text: String = crate::helpers::pdf_text(&pdf).split_whitespace().collect();
+    let paid = yichuang::domain::money::Fen(last_fen).to_string();
+    assert!(text.contains(&format!("已拨付{paid}")), "{paid}: {text}");
+    assert_eq!(
+        certificates().await[1].content.as_deref(),
+        Some(pdf.as_ref()),
+        "the new version is served and kept"
+    );
+
     // Renewal: the completed 优秀 project renews by fast track in the bureau's next round;
     // it skips review and is funded once the officer approves it.
     let next = crate::rounds::open_round(&app, o, "2028年公益创投").await;

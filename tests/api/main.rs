@@ -7,6 +7,7 @@ mod accounts;
 mod award;
 mod browser;
 mod cli;
+mod documents;
 mod evaluation;
 mod execution;
 mod input;

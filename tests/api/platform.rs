@@ -277,6 +277,7 @@ async fn concurrent_workers_never_claim_the_same_message(b: Backend) {
                 kind: "test",
                 subject: "s".into(),
                 body: "b".into(),
+                bureau_id: None,
             };
             yichuang::db::outbox::enqueue(c, &m).unwrap();
         }

@@ -183,15 +183,24 @@ pub(super) async fn evaluation_summary_pdf(
     crate::web::evaluations::summary_response(&state, user.0, id.into_inner()).await
 }
 
-/// The completion certificate (结项证明) of a completed project as a PDF.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
+/// The completion certificate (结项证明) of a completed project as a PDF: the latest version
+/// issued (a payment recorded after completion issues a new one), with its SHA-256 as `ETag`.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 304), (status = 409)))]
 #[get("/projects/{id}/certificate.pdf")]
 pub(super) async fn completion_certificate_pdf(
     user: ApiUser,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    crate::web::evaluations::certificate_response(&state, user.0, id.into_inner()).await
+    crate::web::documents::document_response(
+        &state,
+        &req,
+        user.0,
+        id.into_inner(),
+        crate::domain::project::DocumentKind::CompletionCertificate,
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -47,26 +47,44 @@ pub(super) async fn get_project(
     Ok(HttpResponse::Ok().json(crate::queries::projects::ProjectDetail::from(&v)))
 }
 
-/// The award notice (立项通知书) as a PDF.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+/// The award notice (立项通知书) as a PDF: the stored document as issued, with its SHA-256
+/// as `ETag` (`If-None-Match` answers 304).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 304)))]
 #[get("/projects/{id}/award-notice.pdf")]
 pub(super) async fn project_award_notice(
     user: ApiUser,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    crate::web::awards::award_pdf_response(&state, user.0, id.into_inner(), false).await
+    crate::web::documents::document_response(
+        &state,
+        &req,
+        user.0,
+        id.into_inner(),
+        crate::domain::project::DocumentKind::AwardNotice,
+    )
+    .await
 }
 
-/// The grant agreement (项目协议书) as a PDF.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
+/// The grant agreement (项目协议书) as a PDF: the stored document as issued, with its SHA-256
+/// as `ETag` (`If-None-Match` answers 304).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "projects", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 304)))]
 #[get("/projects/{id}/agreement.pdf")]
 pub(super) async fn project_agreement(
     user: ApiUser,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    crate::web::awards::award_pdf_response(&state, user.0, id.into_inner(), true).await
+    crate::web::documents::document_response(
+        &state,
+        &req,
+        user.0,
+        id.into_inner(),
+        crate::domain::project::DocumentKind::Agreement,
+    )
+    .await
 }
 
 /// Record the signed agreement (multipart `file`: PDF, PNG or JPEG); the first tranche

@@ -1,0 +1,160 @@
+//! Issued documents of a project (立项通知书, 项目协议书, 结项证明): each version's laid-out
+//! text, fixed when it is issued, and its PDF once rendered, with the PDF's SHA-256.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use super::schema::documents;
+use super::{now, DbConn};
+use crate::domain::project::DocumentKind;
+use crate::error::AppError;
+
+/// The latest version of a document of a project.
+#[derive(Debug, Clone, Queryable)]
+pub struct DocumentRow {
+    pub id: i64,
+    pub version: i32,
+    pub filename: String,
+    /// The document as issued ([`crate::pdf::Document`] as JSON).
+    pub source_json: String,
+    /// The PDF, once rendered.
+    pub content: Option<Vec<u8>>,
+    pub sha256: Option<String>,
+}
+
+impl DocumentRow {
+    /// The stored PDF with its SHA-256, if it was rendered.
+    pub fn rendered(self) -> Option<(Vec<u8>, String)> {
+        self.content.zip(self.sha256)
+    }
+}
+
+/// A document about to be issued.
+pub struct NewDocument<'a> {
+    pub project_id: i64,
+    pub kind: DocumentKind,
+    pub filename: &'a str,
+    pub source_json: &'a str,
+}
+
+/// Issues a new version of a document (1 for the first), in the caller's transaction;
+/// returns the version.
+pub fn issue(conn: &mut DbConn, d: &NewDocument) -> Result<i32, AppError> {
+    let last: Option<i32> = documents::table
+        .filter(documents::project_id.eq(d.project_id))
+        .filter(documents::kind.eq(d.kind.as_str()))
+        .select(diesel::dsl::max(documents::version))
+        .first(conn)?;
+    let version = last.unwrap_or(0) + 1;
+    diesel::insert_into(documents::table)
+        .values((
+            documents::project_id.eq(d.project_id),
+            documents::kind.eq(d.kind.as_str()),
+            documents::version.eq(version),
+            documents::filename.eq(d.filename),
+            documents::source_json.eq(d.source_json),
+            documents::issued_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(version)
+}
+
+/// Issues version 1 of a document unless some version exists (a project issued before
+/// documents were kept). Two instances doing it at once end with one row.
+pub fn issue_first(conn: &mut DbConn, d: &NewDocument) -> Result<(), AppError> {
+    diesel::sql_query(
+        "INSERT INTO documents (project_id, kind, version, filename, source_json, issued_at) \
+         VALUES ($1, $2, 1, $3, $4, $5) ON CONFLICT (project_id, kind, version) DO NOTHING",
+    )
+    .bind::<BigInt, _>(d.project_id)
+    .bind::<Text, _>(d.kind.as_str())
+    .bind::<Text, _>(d.filename)
+    .bind::<Text, _>(d.source_json)
+    .bind::<Timestamp, _>(now())
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The latest version of a document, if one was issued.
+pub fn latest(
+    conn: &mut DbConn,
+    project_id: i64,
+    kind: DocumentKind,
+) -> Result<Option<DocumentRow>, AppError> {
+    Ok(documents::table
+        .filter(documents::project_id.eq(project_id))
+        .filter(documents::kind.eq(kind.as_str()))
+        .order(documents::version.desc())
+        .select((
+            documents::id,
+            documents::version,
+            documents::filename,
+            documents::source_json,
+            documents::content,
+            documents::sha256,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// Keeps the rendered PDF of a document version unless one is kept already, and returns the
+/// one kept: of two renders racing, the first stored wins and both callers serve it.
+pub fn store_rendered(
+    conn: &mut DbConn,
+    id: i64,
+    content: &[u8],
+    sha256: &str,
+) -> Result<(Vec<u8>, String), AppError> {
+    super::write_tx(conn, |c| {
+        diesel::update(
+            documents::table
+                .filter(documents::id.eq(id))
+                .filter(documents::content.is_null()),
+        )
+        .set((
+            documents::content.eq(Some(content)),
+            documents::sha256.eq(Some(sha256)),
+            documents::size_bytes.eq(Some(content.len() as i64)),
+            documents::rendered_at.eq(Some(now())),
+        ))
+        .execute(c)?;
+        let (content, sha256) = documents::table
+            .find(id)
+            .select((documents::content, documents::sha256))
+            .first::<(Option<Vec<u8>>, Option<String>)>(c)?;
+        content
+            .zip(sha256)
+            .ok_or_else(|| AppError::Unexpected(format!("document {id} has no content")))
+    })
+}
+
+/// One version of a document as kept (tests and audits).
+#[derive(Debug, Clone, Queryable)]
+pub struct StoredVersion {
+    pub version: i32,
+    pub sha256: Option<String>,
+    pub content: Option<Vec<u8>>,
+    pub issued_at: NaiveDateTime,
+    pub rendered_at: Option<NaiveDateTime>,
+}
+
+/// Every version of a document, oldest first.
+pub fn versions(
+    conn: &mut DbConn,
+    project_id: i64,
+    kind: DocumentKind,
+) -> Result<Vec<StoredVersion>, AppError> {
+    Ok(documents::table
+        .filter(documents::project_id.eq(project_id))
+        .filter(documents::kind.eq(kind.as_str()))
+        .order(documents::version)
+        .select((
+            documents::version,
+            documents::sha256,
+            documents::content,
+            documents::issued_at,
+            documents::rendered_at,
+        ))
+        .load(conn)?)
+}

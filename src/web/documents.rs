@@ -1,0 +1,78 @@
+//! Downloads of a project's issued documents (award notice, agreement, completion
+//! certificate), served from the stored PDF. The first download renders it from the document
+//! as issued, with no pooled connection held, and keeps it; every later one sends the same
+//! bytes. `ETag` is the PDF's SHA-256, so a browser revalidates with a 304.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use crate::auth::policy::Actor;
+use crate::db;
+use crate::domain::project::DocumentKind;
+use crate::error::AppError;
+use crate::ops;
+
+/// Whether `If-None-Match` names `etag` (or is `*`).
+fn not_modified(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+/// The latest version of document `kind` of project `id`, as the actor may read it.
+pub async fn document_response(
+    state: &AppState,
+    req: &HttpRequest,
+    actor: Actor,
+    id: i64,
+    kind: DocumentKind,
+) -> Result<HttpResponse, AppError> {
+    let doc = db::run(&state.pool, move |c| {
+        let p = ops::award::find_visible_project(c, &actor, id)?;
+        ops::documents::current(c, &p, kind)
+    })
+    .await?;
+    let filename = doc.filename.clone();
+    let (bytes, sha256) = match doc.clone().rendered() {
+        Some(stored) => stored,
+        None => {
+            let source = doc.source_json;
+            let bytes = web::block(move || {
+                let layout: crate::pdf::Document = serde_json::from_str(&source)
+                    .map_err(|e| AppError::Unexpected(format!("document layout: {e}")))?;
+                crate::pdf::render(&layout).map_err(|e| AppError::Unexpected(e.to_string()))
+            })
+            .await
+            .map_err(|e| AppError::Unexpected(e.to_string()))??;
+            crate::telemetry::record_document_render(kind.as_str());
+            let sha256 = hex::encode(Sha256::digest(&bytes));
+            let doc_id = doc.id;
+            db::run(&state.pool, move |c| {
+                db::documents::store_rendered(c, doc_id, &bytes, &sha256)
+            })
+            .await?
+        }
+    };
+    let etag = format!("\"{sha256}\"");
+    let cache = (header::CACHE_CONTROL, "private, no-cache");
+    if not_modified(req, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header(cache)
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((header::ETAG, etag))
+        .insert_header(cache)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{filename}\""),
+        ))
+        .body(bytes))
+}
