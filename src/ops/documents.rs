@@ -36,23 +36,27 @@ fn issued_footer() -> String {
     )
 }
 
+/// Keeps a document of `p`: a new version (in the issuing op's transaction), or with
+/// `first_only` version 1 unless some version exists.
 fn keep(
     c: &mut DbConn,
     p: &ProjectRow,
     kind: DocumentKind,
     doc: &Document,
+    first_only: bool,
 ) -> Result<(), AppError> {
     let source = serde_json::to_string(doc).map_err(|e| AppError::Unexpected(e.to_string()))?;
-    documents::issue(
-        c,
-        &NewDocument {
-            project_id: p.id,
-            kind,
-            filename: &kind.filename(&p.agreement_no),
-            source_json: &source,
-        },
-    )?;
-    Ok(())
+    let d = NewDocument {
+        project_id: p.id,
+        kind,
+        filename: &kind.filename(&p.agreement_no),
+        source_json: &source,
+    };
+    if first_only {
+        documents::issue_first(c, &d)
+    } else {
+        documents::issue(c, &d).map(|_| ())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ pub fn issue_award_documents(
     let p = projects::project(c, project_id)?;
     for kind in [DocumentKind::AwardNotice, DocumentKind::Agreement] {
         let doc = award_document(c, &p, award, bureau, round_year, kind)?;
-        keep(c, &p, kind, &doc)?;
+        keep(c, &p, kind, &doc, false)?;
     }
     Ok(())
 }
@@ -196,7 +200,7 @@ fn certificate_document(
 pub fn issue_certificate(c: &mut DbConn, project_id: i64) -> Result<(), AppError> {
     let p = projects::project(c, project_id)?;
     let doc = certificate_document(c, &p, Some(db::today()))?;
-    keep(c, &p, DocumentKind::CompletionCertificate, &doc)
+    keep(c, &p, DocumentKind::CompletionCertificate, &doc, false)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,15 +232,6 @@ pub fn current(
             award_document(c, p, &award, &bureau, round.year, kind)?
         }
     };
-    let source = serde_json::to_string(&doc).map_err(|e| AppError::Unexpected(e.to_string()))?;
-    documents::issue_first(
-        c,
-        &NewDocument {
-            project_id: p.id,
-            kind,
-            filename: &kind.filename(&p.agreement_no),
-            source_json: &source,
-        },
-    )?;
+    keep(c, p, kind, &doc, true)?;
     documents::latest(c, p.id, kind)?.ok_or(AppError::NotFound)
 }
