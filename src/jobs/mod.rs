@@ -36,12 +36,12 @@ pub const MAIL_BATCH: i64 = 20;
 
 /// Sends one batch of what is due, at most `mail_per_minute_per_bureau` per bureau in any
 /// rolling minute; what the cap holds back stays queued for a later pass. Returns how many
-/// messages were sent.
+/// messages were sent and how many due ones the cap held back.
 pub async fn send_due(
     pool: &DbPool,
     transport: &Transport,
     settings: &Settings,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, usize)> {
     let cap = settings.mail_per_minute_per_bureau;
     let (claimed, deferred) = blocking(pool, move |c| {
         db::outbox::claim_capped(c, MAIL_BATCH, chrono::Duration::minutes(5), cap)
@@ -68,7 +68,7 @@ pub async fn send_due(
             sent += 1;
         }
     }
-    Ok(sent)
+    Ok((sent, deferred))
 }
 
 /// Moves rounds whose application deadline passed to screening.
@@ -145,6 +145,8 @@ pub struct StepReport {
     pub objections_purged: usize,
     pub sessions_purged: usize,
     pub emails_sent: usize,
+    /// Due emails the per-bureau cap held back for a later pass.
+    pub emails_deferred: usize,
     pub errors: Vec<String>,
 }
 
@@ -222,11 +224,12 @@ async fn run_tasks(
         }
     }
     match send_due(pool, transport, settings).await {
-        Ok(n) => {
+        Ok((n, deferred)) => {
             if n > 0 {
                 tracing::info!(sent = n, "emails sent");
             }
             report.emails_sent = n;
+            report.emails_deferred = deferred;
         }
         Err(e) => errors.push(failed("sending emails", e)),
     }

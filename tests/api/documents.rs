@@ -265,9 +265,10 @@ async fn the_per_bureau_cap_spreads_sending_and_sends_each_once(b: Backend) {
             sent_of(app, "acct", 4).await.0,
         )
     };
-    app.run_worker_step().await;
+    let first = app.run_worker_step().await;
     // Each bureau (and the group of no bureau) gets at most three in the minute.
     assert_eq!(sent().await, (3, 2, 3));
+    assert_eq!(first.emails_deferred, 5 + 1, "{first:?}");
     // Later in the same minute: nothing more for a group at its cap.
     app.clock.advance(Duration::seconds(40));
     app.run_worker_step().await;
