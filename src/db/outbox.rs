@@ -59,8 +59,8 @@ pub fn claim_due(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<C
 
 /// The ids of due messages a pass may claim, oldest first: per bureau (a missing bureau is
 /// one group), messages sent in the last minute plus those claimed and not yet done count
-/// against `$3`. Binds: `$1` the start of the minute, `$2` now, `$3` the cap, `$4` the batch
-/// (each first used in that order, as SQLite numbers them).
+/// against `$3`. Binds: `$1` the start of the minute, `$2` now, `$3` the cap (each first used
+/// in that order, as SQLite numbers them); a query around it may add `$4`.
 const CAPPED_DUE: &str = "\
     WITH recent AS ( \
         SELECT bureau, COUNT(*) AS n FROM ( \
