@@ -1,6 +1,7 @@
 //! Pages of accounts: home, dashboard, sign-in, sign-up, email verification, password reset,
 //! invitations, password change, language.
 
+use super::filters;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;

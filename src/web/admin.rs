@@ -1,5 +1,6 @@
 //! Staff pages: people (list, invitations, deactivation), bureaus, the audit trail.
 
+use super::filters;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;

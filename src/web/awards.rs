@@ -2,6 +2,7 @@
 //! the line, category budgets, publishing), the public notice (公示) with objections, the
 //! officer's notice page, finalising, and projects with their award notice and agreement.
 
+use super::filters;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;

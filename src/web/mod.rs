@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod awards;
 pub mod evaluations;
+pub mod filters;
 pub mod input;
 pub mod orgs;
 pub mod paging;

@@ -1,6 +1,7 @@
 //! Pages of organizations: registration, profile, documents, members, and the officers'
 //! verification.
 
+use super::filters;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -131,7 +132,7 @@ impl OrgForm {
             uscc: o.uscc.clone().unwrap_or_default(),
             uscc_manual_check: o.uscc_check_failed.then(|| "on".to_string()),
             sponsor_org: o.sponsor_org.clone().unwrap_or_default(),
-            registered_on: o.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+            registered_on: super::filters::date_text(o.registered_on),
             reg_authority: o.reg_authority.clone(),
             legal_rep: o.legal_rep.clone(),
             contact_name: o.contact_name.clone(),
@@ -141,7 +142,7 @@ impl OrgForm {
             district: o.district.clone(),
             street: o.street.clone(),
             grade: o.grade.clone().unwrap_or_default(),
-            grade_date: o.grade_date.map(|d| d.to_string()).unwrap_or_default(),
+            grade_date: super::filters::date_text(o.grade_date),
             bank_name: o.bank_name.clone(),
             bank_account_name: o.bank_account_name.clone(),
             bank_account_no: o.bank_account_no.clone(),

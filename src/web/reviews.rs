@@ -1,6 +1,7 @@
 //! Pages of expert review: the reviewer's profile and assignments, accepting or declining,
 //! and the officer's assignment board.
 
+use super::filters;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -61,7 +62,7 @@ impl ProfileForm {
                     a.org_name.clone(),
                     a.uscc.clone().unwrap_or_default(),
                     a.role.clone(),
-                    a.until.map(|d| d.to_string()).unwrap_or_default(),
+                    super::filters::date_text(a.until),
                 ]
             })
             .collect();

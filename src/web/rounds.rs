@@ -1,5 +1,6 @@
 //! Pages of rounds: the officers' drafts, publishing and deadlines, and the public calls.
 
+use super::filters;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -166,13 +167,7 @@ impl RoundForm {
                 .map(|t| t.share_bp)
                 .sum::<i64>()
         };
-        let money = |f: Fen| {
-            if f.0 == 0 {
-                String::new()
-            } else {
-                f.yuan_input()
-            }
-        };
+        let money = super::filters::yuan_or_blank;
         RoundForm {
             version: version.to_string(),
             title: core.title.clone(),

@@ -1,6 +1,7 @@
 //! Pages of screening (形式审查): the officer's submission list with filters, the checklist
 //! and decisions on a proposal, bulk decisions, and exports to xlsx and CSV.
 
+use super::filters;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
