@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! {{ p.grant_fen|money }}            ¥50,000.00
-//! {{ c.budget_fen|yuan }}            50000.00 (a form field's value)
+//! {{ c.budget_fen|yuan }}            50000.5 (a form field's value)
 //! {{ a.created_at|time }}            2026-11-30 16:05 (Beijing)
 //! {{ round.closes_at|opt_time }}     the same, or nothing
 //! {{ notice.ends_at|deadline }}      2026-12-09 24:00 (midnight as the day before)
@@ -124,7 +124,7 @@ pub fn money(fen: impl Money, _: &dyn askama::Values) -> askama::Result<String> 
     Ok(fen.fen().to_string())
 }
 
-/// Money as a form field's value in yuan: `1234.00`.
+/// Money as a form field's value in yuan: `50000`, `50000.5`, `50000.25`.
 #[askama::filter_fn]
 pub fn yuan(fen: impl Money, _: &dyn askama::Values) -> askama::Result<String> {
     Ok(fen.fen().yuan_input())

@@ -62,10 +62,6 @@ pub fn fmt_time(t: NaiveDateTime) -> String {
     crate::domain::calendar::format_beijing(t)
 }
 
-pub fn fmt_opt_time(t: &Option<NaiveDateTime>) -> String {
-    t.map(fmt_time).unwrap_or_default()
-}
-
 /// The client address counted by the login throttle and the abuse limits (see [`client_ip`]).
 pub fn client_addr(req: &HttpRequest, settings: &Settings) -> String {
     let peer = req.peer_addr().map(|a| a.ip());
@@ -245,46 +241,15 @@ impl PageCtx {
     pub fn errors(&self, e: &FieldErrors) -> FormErrors {
         FormErrors::new(e, self.lang())
     }
-    pub fn time(&self, t: &NaiveDateTime) -> String {
-        fmt_time(*t)
-    }
-    /// A deadline: midnight shows as 24:00 of the day before.
-    pub fn deadline(&self, t: &NaiveDateTime) -> String {
-        crate::domain::calendar::format_deadline(*t)
-    }
-    pub fn opt_time(&self, t: &Option<NaiveDateTime>) -> String {
-        fmt_opt_time(t)
-    }
     /// Today's date in Beijing, for date inputs.
     pub fn today(&self) -> String {
         crate::db::today().to_string()
     }
-    /// Fen as `¥1,234.00`.
-    pub fn money(&self, fen: &i64) -> String {
-        crate::domain::money::Fen(*fen).to_string()
-    }
-    pub fn role_label(&self, role: &str) -> &'static str {
-        Role::parse(role)
-            .map(|r| self.t(r.label_key()))
-            .unwrap_or("")
-    }
     /// The length limit shown beside a field, e.g. “最多 2,000 字”.
     pub fn max_chars(&self, max: &usize) -> String {
-        let digits = max.to_string();
-        let mut grouped = String::new();
-        for (i, d) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(d);
-        }
         crate::i18n::Msg::new("form.max_chars")
-            .arg("max", grouped)
+            .arg("max", crate::domain::money::group_thousands(*max as u64))
             .render(self.lang())
-    }
-    /// `key.value` translated, e.g. `status.pending`.
-    pub fn label(&self, prefix: &str, value: &str) -> String {
-        self.t(&format!("{prefix}.{value}")).to_string()
     }
 }
 

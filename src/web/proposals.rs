@@ -294,9 +294,6 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn money(&self, fen: &i64) -> String {
-        Fen(*fen).to_string()
-    }
     fn score(&self, tenths: &i32) -> String {
         crate::domain::review::tenths_text(*tenths)
     }

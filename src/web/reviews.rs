@@ -703,9 +703,6 @@ impl DecisionPage {
     pub fn pts(&self, t: &i32) -> String {
         tenths_text(*t)
     }
-    pub fn yuan(&self, fen: &i64) -> String {
-        crate::domain::money::Fen(*fen).yuan_input()
-    }
     pub fn number_of(&self, pid: &i64) -> String {
         self.d
             .rows

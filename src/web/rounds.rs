@@ -438,9 +438,6 @@ impl RoundView {
             bureau,
         })
     }
-    pub fn money(&self, fen: &i64) -> String {
-        Fen(*fen).to_string()
-    }
     pub fn pct(&self, bp: &i64) -> String {
         format!("{}%", percent_text(*bp))
     }
@@ -839,8 +836,8 @@ pub async fn guide_response(
             total_budget: Fen(v.round.total_budget_fen),
             min_grant: Fen(v.round.min_grant_fen),
             max_grant: Fen(v.round.max_grant_fen),
-            opens_at: super::fmt_opt_time(&v.round.opens_at),
-            closes_at: super::fmt_opt_time(&v.round.closes_at),
+            opens_at: super::filters::time_text(&v.round.opens_at),
+            closes_at: super::filters::time_text(&v.round.closes_at),
             rules: &v.rules,
             generated: super::fmt_time(now()),
         })

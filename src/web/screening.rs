@@ -252,7 +252,7 @@ pub fn export_table(
                 Fen(p.requested_grant_fen).yuan_input(),
                 c.total_budget().yuan_input(),
                 c.matching_total().yuan_input(),
-                super::fmt_opt_time(&p.submitted_at),
+                super::filters::time_text(&p.submitted_at),
                 t(lang, p.status.label_key()).to_string(),
                 p.decision_reason
                     .clone()
