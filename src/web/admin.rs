@@ -1,11 +1,11 @@
 //! Staff pages: people (list, invitations, deactivation), bureaus, the audit trail.
 
-use super::filters;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::filters;
 use super::input::Query;
 use super::{form_done, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;

@@ -2,12 +2,12 @@
 //! the line, category budgets, publishing), the public notice (公示) with objections, the
 //! officer's notice page, finalising, and projects with their award notice and agreement.
 
-use super::filters;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::filters;
 use super::input::Query;
 use super::paging::{PageQuery, Pager};
 use super::reviews::tenths_text;

@@ -1,9 +1,9 @@
 //! Pages of third-party evaluation: the evaluator's list and filing, the officer's review
 //! with the rule engine's proposal, and the evaluation summary and completion PDFs.
 
-use super::filters;
 use std::collections::HashMap;
 
+use super::filters;
 use super::upload::{MultipartBody, Sender};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

@@ -41,7 +41,7 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::account::Role;
 use crate::error::{AppError, FieldErrors};
-use crate::i18n::{Lang, Tr};
+use crate::i18n::{Lang, Msg, Tr};
 
 pub const LANG_COOKIE: &str = "yc_lang";
 pub const FLASH_COOKIE: &str = "yc_flash";
@@ -371,8 +371,24 @@ pub async fn form_done<T>(
     flash_key: &str,
     again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
 ) -> Result<HttpResponse, AppError> {
+    form_then(
+        done,
+        async move |v| Ok(see_other_flash(&to.location(v), flash_key)),
+        again,
+    )
+    .await
+}
+
+/// The shape of [`form_done`] for a form whose success is more than a redirect with a notice
+/// (a page of its own, or signing the person in): `ok` answers the operation's result; field
+/// errors re-render the form through `again` with 422; any other error propagates.
+pub async fn form_then<T>(
+    done: Result<T, AppError>,
+    ok: impl AsyncFnOnce(T) -> Result<HttpResponse, AppError>,
+    again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
     match done {
-        Ok(v) => Ok(see_other_flash(&to.location(v), flash_key)),
+        Ok(v) => ok(v).await,
         Err(AppError::Validation(e)) => again(e, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(e) => Err(e),
     }
@@ -387,10 +403,37 @@ pub async fn versioned_form_done<T>(
     flash_key: &str,
     again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
 ) -> Result<HttpResponse, AppError> {
+    let lost_race = |m: &Msg| m.key == "error.edit_conflict";
+    conflict_shown(done, lost_race, "version", to, flash_key, again).await
+}
+
+/// [`form_done`] for a form whose operation may refuse what was chosen as a whole (a
+/// conflict, e.g. a selection in the wrong state): the form is re-rendered with the conflict
+/// beside `field`, with 409.
+pub async fn selection_form_done<T>(
+    done: Result<T, AppError>,
+    field: &str,
+    to: impl FormTarget<T>,
+    flash_key: &str,
+    again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
+    conflict_shown(done, |_| true, field, to, flash_key, again).await
+}
+
+/// [`form_done`], except that a conflict `shown` selects re-renders the form with 409 and the
+/// conflict beside `field`.
+async fn conflict_shown<T>(
+    done: Result<T, AppError>,
+    shown: impl Fn(&Msg) -> bool,
+    field: &str,
+    to: impl FormTarget<T>,
+    flash_key: &str,
+    again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
     match done {
-        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
+        Err(AppError::Conflict(m)) if shown(&m) => {
             let mut e = FieldErrors::new();
-            e.add("version", m);
+            e.add(field, m);
             again(e, StatusCode::CONFLICT).await
         }
         done => form_done(done, to, flash_key, again).await,

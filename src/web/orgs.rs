@@ -1,12 +1,12 @@
 //! Pages of organizations: registration, profile, documents, members, and the officers'
 //! verification.
 
-use super::filters;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::filters;
 use super::input::Query;
 use super::upload::{self, MultipartBody, Sender};
 use super::{form_done, render, render_status, versioned_form_done, AppState, FormErrors, PageCtx};

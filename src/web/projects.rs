@@ -1,9 +1,9 @@
 //! Pages of project execution: the project with plan against actual, tranches and
 //! payments, the signed agreement, reports with evidence, and the officer's review.
 
-use super::filters;
 use std::collections::HashMap;
 
+use super::filters;
 use super::upload::{MultipartBody, Sender};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

@@ -1,8 +1,8 @@
 //! Pages of proposals: the NGO's draft, section by section, submission, attachments, PDF.
 
-use super::filters;
 use std::collections::HashMap;
 
+use super::filters;
 use super::upload::{MultipartBody, Sender};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

@@ -1,7 +1,6 @@
 //! Pages of expert review: the reviewer's profile and assignments, accepting or declining,
 //! and the officer's assignment board.
 
-use super::filters;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -9,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::filters;
 use super::{
     form_done, render, render_status, see_other_flash, versioned_form_done, AppState, FormErrors,
     PageCtx,

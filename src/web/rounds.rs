@@ -1,12 +1,12 @@
 //! Pages of rounds: the officers' drafts, publishing and deadlines, and the public calls.
 
-use super::filters;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
+use super::filters;
 use super::{form_done, render, render_status, versioned_form_done, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::db::audit::AuditRow;
@@ -836,8 +836,8 @@ pub async fn guide_response(
             total_budget: Fen(v.round.total_budget_fen),
             min_grant: Fen(v.round.min_grant_fen),
             max_grant: Fen(v.round.max_grant_fen),
-            opens_at: super::filters::time_text(&v.round.opens_at),
-            closes_at: super::filters::time_text(&v.round.closes_at),
+            opens_at: super::filters::time_text(v.round.opens_at),
+            closes_at: super::filters::time_text(v.round.closes_at),
             rules: &v.rules,
             generated: super::fmt_time(now()),
         })
