@@ -618,22 +618,13 @@ fn round_up(v: i64, step: i64) -> i64 {
     (v + step - 1) / step * step
 }
 
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// "12,345" / "-12,345".
 pub fn format_count(v: i64) -> String {
     let sign = if v < 0 { "-" } else { "" };
-    format!("{sign}{}", group_thousands(v.unsigned_abs()))
+    format!(
+        "{sign}{}",
+        crate::domain::money::group_thousands(v.unsigned_abs())
+    )
 }
 
 /// Fen to yuan with integer arithmetic: 1234500 → "12,345", 1234567 → "12,345.67".
@@ -642,9 +633,12 @@ pub fn format_yuan(fen: i64) -> String {
     let abs = fen.unsigned_abs();
     let (yuan, cents) = (abs / 100, abs % 100);
     if cents == 0 {
-        format!("{sign}{}", group_thousands(yuan))
+        format!("{sign}{}", crate::domain::money::group_thousands(yuan))
     } else {
-        format!("{sign}{}.{cents:02}", group_thousands(yuan))
+        format!(
+            "{sign}{}.{cents:02}",
+            crate::domain::money::group_thousands(yuan)
+        )
     }
 }
 

@@ -1511,7 +1511,11 @@ impl<'a> Seeder<'a> {
         let officer = self.officer();
         ops::award::close_review(self.c, &officer, round).step("close the review")?;
         let view = yichuang::queries::decision::compute(self.c, &officer, round).step("ranking")?;
-        let funded: Vec<_> = view.rows.iter().filter(|r| r.line == "funded").collect();
+        let funded: Vec<_> = view
+            .rows
+            .iter()
+            .filter(|r| r.line == yichuang::domain::award::AwardState::Funded)
+            .collect();
         if let Some(r) = funded.get(6) {
             let reduced = Fen(r.requested_fen - 1_000_000);
             ops::award::save_entry(

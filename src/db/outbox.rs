@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
 use super::schema::outbox;
 use super::{now, DbConn};
-use crate::domain::outbox::OutboxStatus;
+use crate::domain::outbox::{MailKind, OutboxStatus};
 use crate::error::AppError;
 use crate::mail::Outgoing;
 
@@ -46,7 +46,7 @@ pub struct Claimed {
     #[diesel(sql_type = Text)]
     pub body_text: String,
     #[diesel(sql_type = Text)]
-    pub kind: String,
+    pub kind: MailKind,
     #[diesel(sql_type = Integer)]
     pub attempts: i32,
 }
@@ -217,7 +217,7 @@ pub struct OutboxRow {
     pub to_email: String,
     pub subject: String,
     pub body_text: String,
-    pub kind: String,
+    pub kind: MailKind,
     pub status: OutboxStatus,
     pub attempts: i32,
     pub last_error: Option<String>,

@@ -101,6 +101,7 @@ text_enum!(
     org::Grade,
     org::Inspection,
     org::DocKind,
+    outbox::MailKind,
     outbox::OutboxStatus,
     project::ProjectStatus,
     project::RefundKind,
@@ -234,7 +235,8 @@ mod tests {
             crate::domain::org::OrgStatus,
             crate::domain::session::SessionKind,
             crate::domain::org::DocKind,
-            crate::domain::project::ProjectFileKind
+            crate::domain::project::ProjectFileKind,
+            crate::domain::outbox::MailKind
         );
         for &r in Role::ALL.iter() {
             assert_eq!(stored::<Role>(c, r.as_str()).unwrap(), r);
@@ -261,6 +263,15 @@ mod tests {
         // An unknown role is not silently an NGO member.
         let err = with_causes(&stored::<Role>(c, "root").map(|_| ()).unwrap_err());
         assert!(err.contains("Role") && err.contains("root"), "{err}");
+        let err = with_causes(
+            &stored::<crate::domain::outbox::MailKind>(c, "newsletter")
+                .map(|_| ())
+                .unwrap_err(),
+        );
+        assert!(
+            err.contains("MailKind") && err.contains("newsletter"),
+            "{err}"
+        );
         let err = with_causes(
             &stored::<Json<crate::domain::round::RoundRules>>(c, "{\"tranches\": 3}")
                 .map(|_| ())

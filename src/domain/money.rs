@@ -163,20 +163,26 @@ impl Fen {
     }
 }
 
+/// A whole number with thousands separators: 1234567 → `1,234,567`.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl fmt::Display for Fen {
     /// `¥50,000.00`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let neg = self.0 < 0;
         let abs = self.0.unsigned_abs();
         let (yuan, fen) = (abs / 100, abs % 100);
-        let digits = yuan.to_string();
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
+        let grouped = group_thousands(yuan);
         write!(f, "{}¥{grouped}.{fen:02}", if neg { "-" } else { "" })
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::tables;
 use crate::domain::{
-    account, assignment, award, evaluation, org, project, proposal, report, round, session,
+    account, assignment, award, evaluation, org, outbox, project, proposal, report, round, session,
 };
 
 /// The files under `dir` (recursively) whose names end with one of `exts`, with their text.
@@ -251,11 +251,17 @@ fn every_key_in_use_is_in_both_locales() {
     for (prefix, values) in &sets {
         keys.extend(values.iter().map(|v| format!("{prefix}.{v}")));
     }
+    // Every email has a subject and a first line (the templates add only shared keys).
+    for kind in outbox::MailKind::ALL {
+        keys.extend([kind.subject_key(), kind.intro_key()]);
+    }
     // A sanity check that the scan finds the call forms at all.
     for known in [
         "nav.login",
         "field.required",
         "action.user.password_changed",
+        "email.awarded.subject",
+        "email.verify_email.intro",
     ] {
         assert!(keys.contains(known), "{known} not found by the scan");
     }

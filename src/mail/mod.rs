@@ -5,6 +5,7 @@ pub mod transport;
 
 use askama::Template;
 
+use crate::domain::outbox::MailKind;
 use crate::i18n::{tf, Lang, Tr};
 
 /// A message ready for the outbox.
@@ -12,7 +13,7 @@ use crate::i18n::{tf, Lang, Tr};
 pub struct Outgoing {
     pub to_email: String,
     pub to_name: String,
-    pub kind: &'static str,
+    pub kind: MailKind,
     pub subject: String,
     pub body: String,
     /// The bureau the message is sent for: the worker caps each bureau's sending rate
@@ -49,7 +50,7 @@ impl Recipient {
 
 fn build(
     to: &Recipient,
-    kind: &'static str,
+    kind: MailKind,
     subject_args: &[(&str, String)],
     body: Result<String, askama::Error>,
 ) -> Outgoing {
@@ -57,7 +58,7 @@ fn build(
         to_email: to.email.clone(),
         to_name: to.name.clone(),
         kind,
-        subject: tf(to.lang, &format!("email.{kind}.subject"), subject_args),
+        subject: tf(to.lang, &kind.subject_key(), subject_args),
         body: body.unwrap_or_else(|e| format!("(template error: {e})")),
         bureau_id: None,
     }
@@ -95,7 +96,7 @@ pub fn verify_email(to: &Recipient, link: &str, base_url: &str) -> Outgoing {
         base_url,
     }
     .render();
-    build(to, "verify_email", &[], body)
+    build(to, MailKind::VerifyEmail, &[], body)
 }
 
 /// An invitation to set a password and join (as staff, or into an organization).
@@ -133,7 +134,7 @@ pub fn invite(
         base_url,
     }
     .render();
-    build(to, "invite", &[], body)
+    build(to, MailKind::Invite, &[], body)
 }
 
 pub fn reset_password(to: &Recipient, link: &str, base_url: &str) -> Outgoing {
@@ -146,18 +147,18 @@ pub fn reset_password(to: &Recipient, link: &str, base_url: &str) -> Outgoing {
         base_url,
     }
     .render();
-    build(to, "reset_password", &[], body)
+    build(to, MailKind::ResetPassword, &[], body)
 }
 
 fn notice(
     to: &Recipient,
-    kind: &'static str,
+    kind: MailKind,
     args: &[(&str, String)],
     extra: Vec<String>,
     link: &str,
     base_url: &str,
 ) -> Outgoing {
-    let mut lines = vec![tf(to.lang, &format!("email.{kind}.intro"), args)];
+    let mut lines = vec![tf(to.lang, &kind.intro_key(), args)];
     lines.extend(extra);
     let body = NoticeEmail {
         tr: Tr(to.lang),
@@ -179,7 +180,7 @@ pub fn account_exists(to: &Recipient, reset_link: Option<&str>, base_url: &str) 
     };
     notice(
         to,
-        "account_exists",
+        MailKind::AccountExists,
         &[],
         vec![tf(to.lang, line, &[])],
         &link,
@@ -197,13 +198,13 @@ pub fn objection_confirm(
 ) -> Outgoing {
     let args = [("number", number.to_string()), ("round", round.to_string())];
     let extra = vec![tf(to.lang, "email.objection_confirm.expires", &[])];
-    notice(to, "objection_confirm", &args, extra, link, base_url)
+    notice(to, MailKind::ObjectionConfirm, &args, extra, link, base_url)
 }
 
 pub fn password_changed(to: &Recipient, base_url: &str) -> Outgoing {
     notice(
         to,
-        "password_changed",
+        MailKind::PasswordChanged,
         &[],
         vec![],
         &format!("{base_url}/password/forgot"),
@@ -214,7 +215,7 @@ pub fn password_changed(to: &Recipient, base_url: &str) -> Outgoing {
 pub fn org_submitted(to: &Recipient, org: &str, link: &str, base_url: &str) -> Outgoing {
     notice(
         to,
-        "org_submitted",
+        MailKind::OrgSubmitted,
         &[("org", org.into())],
         vec![],
         link,
@@ -225,7 +226,7 @@ pub fn org_submitted(to: &Recipient, org: &str, link: &str, base_url: &str) -> O
 pub fn org_verified(to: &Recipient, org: &str, link: &str, base_url: &str) -> Outgoing {
     notice(
         to,
-        "org_verified",
+        MailKind::OrgVerified,
         &[("org", org.into())],
         vec![],
         link,
@@ -243,7 +244,7 @@ pub fn org_rejected(
     let extra = vec![tf(to.lang, "email.reason", &[("reason", reason.into())])];
     notice(
         to,
-        "org_rejected",
+        MailKind::OrgRejected,
         &[("org", org.into())],
         extra,
         link,
@@ -267,7 +268,7 @@ pub fn round_opened(
     )];
     notice(
         to,
-        "round_opened",
+        MailKind::RoundOpened,
         &[("bureau", bureau.into()), ("title", title.into())],
         extra,
         link,
@@ -290,7 +291,7 @@ pub fn proposal_received(
         ("round", round.to_string()),
     ];
     let extra = vec![tf(to.lang, "email.proposal_received.next", &[])];
-    notice(to, "proposal_received", &args, extra, link, base_url)
+    notice(to, MailKind::ProposalReceived, &args, extra, link, base_url)
 }
 
 /// The screening outcome of a proposal.
@@ -311,9 +312,9 @@ pub fn proposal_screened(
         ("round", round.to_string()),
     ];
     let kind = if eligible {
-        "proposal_eligible"
+        MailKind::ProposalEligible
     } else {
-        "proposal_ineligible"
+        MailKind::ProposalIneligible
     };
     let extra = reason
         .map(|r| vec![tf(to.lang, "email.reason", &[("reason", r.into())])])
@@ -344,7 +345,7 @@ pub fn proposal_returned(
             &[("deadline", deadline.into())],
         ),
     ];
-    notice(to, "proposal_returned", &args, extra, link, base_url)
+    notice(to, MailKind::ProposalReturned, &args, extra, link, base_url)
 }
 
 /// The organization may not apply to a bureau's rounds until a date.
@@ -363,7 +364,7 @@ pub fn org_barred(
         ("until", until.to_string()),
     ];
     let extra = vec![tf(to.lang, "email.reason", &[("reason", reason.into())])];
-    notice(to, "org_barred", &args, extra, link, base_url)
+    notice(to, MailKind::OrgBarred, &args, extra, link, base_url)
 }
 
 /// A round's application deadline moved.
@@ -377,7 +378,7 @@ pub fn deadline_moved(
 ) -> Outgoing {
     let args = [("round", round.to_string()), ("closes", closes.to_string())];
     let extra = vec![tf(to.lang, "email.reason", &[("reason", reason.into())])];
-    notice(to, "deadline_moved", &args, extra, link, base_url)
+    notice(to, MailKind::DeadlineMoved, &args, extra, link, base_url)
 }
 
 /// Proposals were assigned to a reviewer.
@@ -390,7 +391,7 @@ pub fn reviews_assigned(
 ) -> Outgoing {
     notice(
         to,
-        "reviews_assigned",
+        MailKind::ReviewsAssigned,
         &[("count", count.to_string()), ("round", round.to_string())],
         vec![],
         link,
@@ -409,7 +410,7 @@ pub fn review_reopened(
     let extra = vec![tf(to.lang, "email.reason", &[("reason", reason.into())])];
     notice(
         to,
-        "review_reopened",
+        MailKind::ReviewReopened,
         &[("round", round.to_string())],
         extra,
         link,
@@ -427,9 +428,9 @@ pub fn review_reminder(
     base_url: &str,
 ) -> Outgoing {
     let kind = if overdue {
-        "review_overdue"
+        MailKind::ReviewOverdue
     } else {
-        "review_due_soon"
+        MailKind::ReviewDueSoon
     };
     notice(
         to,
@@ -457,7 +458,14 @@ pub fn proposal_on_notice(
         ("amount", amount.to_string()),
         ("ends", ends.to_string()),
     ];
-    notice(to, "proposal_on_notice", &args, vec![], link, base_url)
+    notice(
+        to,
+        MailKind::ProposalOnNotice,
+        &args,
+        vec![],
+        link,
+        base_url,
+    )
 }
 
 /// Receipt of an objection, to the person who filed it.
@@ -469,7 +477,14 @@ pub fn objection_received(
     base_url: &str,
 ) -> Outgoing {
     let args = [("number", number.to_string()), ("round", round.to_string())];
-    notice(to, "objection_received", &args, vec![], link, base_url)
+    notice(
+        to,
+        MailKind::ObjectionReceived,
+        &args,
+        vec![],
+        link,
+        base_url,
+    )
 }
 
 /// A new objection, to the officers of the round's bureau.
@@ -481,7 +496,7 @@ pub fn objection_filed(
     base_url: &str,
 ) -> Outgoing {
     let args = [("number", number.to_string()), ("round", round.to_string())];
-    notice(to, "objection_filed", &args, vec![], link, base_url)
+    notice(to, MailKind::ObjectionFiled, &args, vec![], link, base_url)
 }
 
 /// The answer to an objection, to the person who filed it.
@@ -494,9 +509,9 @@ pub fn objection_answered(
     base_url: &str,
 ) -> Outgoing {
     let kind = if upheld {
-        "objection_upheld"
+        MailKind::ObjectionUpheld
     } else {
-        "objection_rejected"
+        MailKind::ObjectionRejected
     };
     let extra = vec![tf(
         to.lang,
@@ -525,9 +540,9 @@ pub fn award_changed(
     base_url: &str,
 ) -> Outgoing {
     let kind = if removed {
-        "award_removed"
+        MailKind::AwardRemoved
     } else {
-        "award_substituted"
+        MailKind::AwardSubstituted
     };
     let args = [("number", number.to_string()), ("title", title.to_string())];
     let extra = if removed {
@@ -578,7 +593,7 @@ pub fn awarded(
         ),
         tf(to.lang, "email.awarded.next", &[]),
     ];
-    notice(to, "awarded", &args, extra, link, base_url)
+    notice(to, MailKind::Awarded, &args, extra, link, base_url)
 }
 
 /// The proposal was not funded: its score, its rank and the reviewers' comments, without
@@ -612,7 +627,7 @@ pub fn not_awarded(
             ));
         }
     }
-    notice(to, "not_awarded", &args, extra, link, base_url)
+    notice(to, MailKind::NotAwarded, &args, extra, link, base_url)
 }
 
 /// The signed agreement was recorded; the first tranche can be paid.
@@ -629,7 +644,14 @@ pub fn agreement_recorded(
         ("title", title.to_string()),
         ("released", released.to_string()),
     ];
-    notice(to, "agreement_recorded", &args, vec![], link, base_url)
+    notice(
+        to,
+        MailKind::AgreementRecorded,
+        &args,
+        vec![],
+        link,
+        base_url,
+    )
 }
 
 /// A payment of a tranche was recorded.
@@ -648,7 +670,7 @@ pub fn payment_recorded(
         ("amount", amount.to_string()),
         ("paid_on", paid_on.to_string()),
     ];
-    notice(to, "payment_recorded", &args, vec![], link, base_url)
+    notice(to, MailKind::PaymentRecorded, &args, vec![], link, base_url)
 }
 
 /// A progress report was submitted, to the bureau's officers.
@@ -665,7 +687,7 @@ pub fn report_submitted(
         ("org", org.to_string()),
         ("period_end", period_end.to_string()),
     ];
-    notice(to, "report_submitted", &args, vec![], link, base_url)
+    notice(to, MailKind::ReportSubmitted, &args, vec![], link, base_url)
 }
 
 /// A progress report was accepted, or returned with comments.
@@ -679,9 +701,9 @@ pub fn report_reviewed(
     base_url: &str,
 ) -> Outgoing {
     let kind = if accepted {
-        "report_accepted"
+        MailKind::ReportAccepted
     } else {
-        "report_returned"
+        MailKind::ReportReturned
     };
     let args = [
         ("agreement_no", agreement_no.to_string()),
@@ -706,9 +728,9 @@ pub fn report_reminder(
     base_url: &str,
 ) -> Outgoing {
     let kind = if overdue {
-        "report_overdue"
+        MailKind::ReportOverdue
     } else {
-        "report_due_soon"
+        MailKind::ReportDueSoon
     };
     let args = [
         ("agreement_no", agreement_no.to_string()),
@@ -734,7 +756,14 @@ pub fn evaluation_assigned(
         ("stage", stage.to_string()),
         ("due", due.to_string()),
     ];
-    notice(to, "evaluation_assigned", &args, vec![], link, base_url)
+    notice(
+        to,
+        MailKind::EvaluationAssigned,
+        &args,
+        vec![],
+        link,
+        base_url,
+    )
 }
 
 /// An evaluation was filed, to the bureau's officers.
@@ -749,7 +778,14 @@ pub fn evaluation_submitted(
         ("agreement_no", agreement_no.to_string()),
         ("agency", agency.to_string()),
     ];
-    notice(to, "evaluation_submitted", &args, vec![], link, base_url)
+    notice(
+        to,
+        MailKind::EvaluationSubmitted,
+        &args,
+        vec![],
+        link,
+        base_url,
+    )
 }
 
 /// An evaluation was returned to the evaluator.
@@ -763,7 +799,7 @@ pub fn evaluation_returned(
     let extra = vec![tf(to.lang, "email.comment", &[("comment", comment.into())])];
     notice(
         to,
-        "evaluation_returned",
+        MailKind::EvaluationReturned,
         &[("agreement_no", agreement_no.to_string())],
         extra,
         link,
@@ -783,7 +819,14 @@ pub fn evaluation_accepted(
         ("agreement_no", agreement_no.to_string()),
         ("grade", grade.to_string()),
     ];
-    notice(to, "evaluation_accepted", &args, vec![], link, base_url)
+    notice(
+        to,
+        MailKind::EvaluationAccepted,
+        &args,
+        vec![],
+        link,
+        base_url,
+    )
 }
 
 /// The result of an evaluation and what follows, to the NGO.
@@ -818,7 +861,7 @@ pub fn evaluation_result(
     if let Some(r) = override_reason {
         extra.push(tf(to.lang, "email.reason", &[("reason", r.into())]));
     }
-    notice(to, "evaluation_result", &args, extra, link, base_url)
+    notice(to, MailKind::EvaluationResult, &args, extra, link, base_url)
 }
 
 /// An evaluation is due soon, or overdue.
@@ -831,9 +874,9 @@ pub fn evaluation_reminder(
     base_url: &str,
 ) -> Outgoing {
     let kind = if overdue {
-        "evaluation_overdue"
+        MailKind::EvaluationOverdue
     } else {
-        "evaluation_due_soon"
+        MailKind::EvaluationDueSoon
     };
     let args = [
         ("agreement_no", agreement_no.to_string()),
@@ -880,7 +923,7 @@ pub fn reminder_digest(to: &Recipient, items: &[DigestItem], base_url: &str) -> 
         .collect();
     notice(
         to,
-        "reminder_digest",
+        MailKind::ReminderDigest,
         &[("count", items.len().to_string())],
         lines,
         base_url,

@@ -223,7 +223,7 @@ pub fn publish_notice(
             Msg::new("error.line_problems").arg("count", view.problems.len()),
         ));
     }
-    if !view.rows.iter().any(|r| r.line == "funded") {
+    if !view.rows.iter().any(|r| r.line == AwardState::Funded) {
         return Err(AppError::conflict("error.nothing_funded"));
     }
     let days = round.rules().notice_working_days.max(1);
@@ -244,17 +244,14 @@ pub fn publish_notice(
                     requested_fen: r.requested_fen,
                     amount_fen: r.amount_fen,
                     reduce_reason: r.reduce_reason.as_deref(),
-                    state: if r.line == "waitlisted"
+                    state: if r.line == AwardState::Waitlisted
                         && (r.line_override.as_deref() == Some("forced_out")
                             || (r.renewal_track.as_deref() == Some("fast_track")
                                 && r.line_override.as_deref() != Some("forced_in")))
                     {
                         AwardState::Excluded
                     } else {
-                        AwardState::parse(r.line).ok_or_else(|| {
-                            let e = std::io::Error::other(format!("unknown line {}", r.line));
-                            AppError::unexpected("decision line", &e)
-                        })?
+                        r.line
                     },
                 },
             )?;
@@ -265,7 +262,7 @@ pub fn publish_notice(
                 serde_json::json!({
                     "ends_at": ends,
                     "working_days": days,
-                    "funded": view.rows.iter().filter(|r| r.line == "funded").count(),
+                    "funded": view.rows.iter().filter(|r| r.line == AwardState::Funded).count(),
                     "used_fen": view.used_fen,
                 }),
             ),

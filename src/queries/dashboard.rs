@@ -236,7 +236,7 @@ pub struct PublicProject {
     pub title: String,
     pub category: String,
     pub grant_fen: i64,
-    pub status: String,
+    pub status: ProjectStatus,
     pub unique_people: i64,
     pub person_times: i64,
 }
@@ -294,7 +294,7 @@ fn public_lines(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Vec<PublicPr
             title: l.project.title,
             category: l.project.category,
             grant_fen: l.project.grant_fen,
-            status: l.project.status.to_string(),
+            status: l.project.status,
             unique_people: l.figures.unique_people,
             person_times: l.figures.person_times,
         })

@@ -9,6 +9,7 @@ use crate::db::awards::{self, Entry};
 use crate::db::reviews::{self, RankFacts};
 use crate::db::{evaluations, users, DbConn};
 use crate::domain::assignment::CriterionScore;
+use crate::domain::award::AwardState;
 use crate::domain::money::Fen;
 use crate::domain::org::Grade;
 use crate::domain::review::{
@@ -47,8 +48,9 @@ pub struct RankedRow {
     /// Reviews disagree by more than the round's gap: for panel discussion.
     pub divergent: bool,
     pub fundable: bool,
-    /// `funded`, `waitlisted` or `not_fundable`.
-    pub line: &'static str,
+    /// Where the proposed line puts it: `funded`, `waitlisted` or `not_fundable` (the
+    /// published list adds `excluded` and `removed`); labelled `line.<state>`.
+    pub line: AwardState,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -243,11 +245,11 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
             let e = entry(r.proposal_id);
             let s = &scores[&r.proposal_id];
             let place = if funded.contains(&r.proposal_id) {
-                "funded"
+                AwardState::Funded
             } else if waitlisted.contains(&r.proposal_id) {
-                "waitlisted"
+                AwardState::Waitlisted
             } else {
-                "not_fundable"
+                AwardState::NotFundable
             };
             RankedRow {
                 rank: i + 1,

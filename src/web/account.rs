@@ -6,10 +6,11 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::filters;
 use super::input::Query;
 use super::{
-    render, render_status, safe_next, see_other, see_other_flash, session_cookie, AppState,
-    FormErrors, PageCtx,
+    form_done, form_then, render, render_status, safe_next, see_other, see_other_flash,
+    session_cookie, AppState, FormErrors, PageCtx,
 };
 use crate::auth::csrf::CsrfForm;
 use crate::auth::extract::{page_session_id, SessionUser, SESSION_COOKIE};
@@ -17,7 +18,7 @@ use crate::db::{self, orgs, users};
 use crate::domain::account::Role;
 use crate::domain::org::{OrgKind, OrgStatus};
 use crate::domain::session::SessionKind;
-use crate::error::{AppError, FieldErrors};
+use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::ops;
 
@@ -266,6 +267,29 @@ struct NoticePage {
     body_key: &'static str,
 }
 
+/// A page that only says something, e.g. that a link was mailed.
+fn notice_page(
+    ctx: PageCtx,
+    title_key: &'static str,
+    body_key: &'static str,
+) -> Result<HttpResponse, AppError> {
+    render(&NoticePage {
+        ctx,
+        title_key,
+        body_key,
+    })
+}
+
+/// A link whose token is unknown, used or expired: 400 with a page that says so.
+fn invalid_token(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    let page = NoticePage {
+        ctx,
+        title_key: "token.invalid_title",
+        body_key: "token.invalid_body",
+    };
+    render_status(StatusCode::BAD_REQUEST, &page)
+}
+
 async fn signup_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
     render(&SignupPage {
         ctx,
@@ -286,30 +310,25 @@ async fn signup(
     let lang = ctx.lang();
     let client = super::client_addr(&req, &state.settings);
     let (email, name, password) = (f.email.clone(), f.name.clone(), f.password.clone());
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::accounts::signup(c, &settings, &email, &name, &password, lang, &client)
     })
+    .await;
+    let notice = ctx.clone();
+    form_then(
+        done,
+        async |_| notice_page(notice, "signup.done_title", "signup.done_body"),
+        async |e, status| {
+            let page = SignupPage {
+                errors: ctx.errors(&e),
+                ctx,
+                email: f.email,
+                name: f.name,
+            };
+            render_status(status, &page)
+        },
+    )
     .await
-    {
-        Ok(_) => render(&NoticePage {
-            ctx,
-            title_key: "signup.done_title",
-            body_key: "signup.done_body",
-        }),
-        Err(AppError::Validation(e)) => {
-            let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &SignupPage {
-                    ctx,
-                    email: f.email,
-                    name: f.name,
-                    errors,
-                },
-            )
-        }
-        Err(e) => Err(e),
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -335,14 +354,7 @@ async fn verify_email(
             let res = see_other_flash(target, "flash.email_verified");
             sign_in(&state, &req, &user, res).await
         }
-        Err(AppError::BadRequest(_)) => render_status(
-            StatusCode::BAD_REQUEST,
-            &NoticePage {
-                ctx,
-                title_key: "token.invalid_title",
-                body_key: "token.invalid_body",
-            },
-        ),
+        Err(AppError::BadRequest(_)) => invalid_token(ctx),
         Err(e) => Err(e),
     }
 }
@@ -379,25 +391,20 @@ async fn forgot(
     let settings = state.settings.clone();
     let client = super::client_addr(&req, &state.settings);
     let e2 = email.clone();
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::accounts::request_password_reset(c, &settings, &e2, &client)
     })
-    .await
-    {
-        Ok(()) => render(&NoticePage {
-            ctx,
-            title_key: "forgot.done_title",
-            body_key: "forgot.done_body",
-        }),
-        Err(AppError::Validation(e)) => {
+    .await;
+    let notice = ctx.clone();
+    form_then(
+        done,
+        async |()| notice_page(notice, "forgot.done_title", "forgot.done_body"),
+        async |e, status| {
             let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &ForgotPage { ctx, email, errors },
-            )
-        }
-        Err(e) => Err(e),
-    }
+            render_status(status, &ForgotPage { ctx, email, errors })
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -420,14 +427,7 @@ async fn reset_page(
     })
     .await?;
     if !valid {
-        return render_status(
-            StatusCode::BAD_REQUEST,
-            &NoticePage {
-                ctx,
-                title_key: "token.invalid_title",
-                body_key: "token.invalid_body",
-            },
-        );
+        return invalid_token(ctx);
     }
     render(&ResetPage {
         ctx,
@@ -452,33 +452,22 @@ async fn reset(
     let f = form.0;
     let settings = state.settings.clone();
     let (token, password) = (f.token.clone(), f.password);
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::accounts::reset_password(c, &settings, &token, &password)
     })
-    .await
-    {
-        Ok(_) => Ok(see_other_flash("/login", "flash.password_reset")),
-        Err(AppError::Validation(e)) => {
-            let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &ResetPage {
-                    ctx,
-                    token: f.token,
-                    errors,
-                },
-            )
-        }
-        Err(AppError::BadRequest(_)) => render_status(
-            StatusCode::BAD_REQUEST,
-            &NoticePage {
-                ctx,
-                title_key: "token.invalid_title",
-                body_key: "token.invalid_body",
-            },
-        ),
-        Err(e) => Err(e),
+    .await;
+    if matches!(done, Err(AppError::BadRequest(_))) {
+        return invalid_token(ctx);
     }
+    form_done(done, "/login", "flash.password_reset", async |e, status| {
+        let page = ResetPage {
+            errors: ctx.errors(&e),
+            ctx,
+            token: f.token,
+        };
+        render_status(status, &page)
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -508,14 +497,7 @@ async fn invite_page(
             role: u.role.to_string(),
             errors: FormErrors::default(),
         }),
-        Err(AppError::BadRequest(_)) => render_status(
-            StatusCode::BAD_REQUEST,
-            &NoticePage {
-                ctx,
-                title_key: "token.invalid_title",
-                body_key: "token.invalid_body",
-            },
-        ),
+        Err(AppError::BadRequest(_)) => invalid_token(ctx),
         Err(e) => Err(e),
     }
 }
@@ -539,41 +521,34 @@ async fn accept_invite(
     let f = form.0;
     let settings = state.settings.clone();
     let (token, name, password) = (f.token.clone(), f.name.clone(), f.password);
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::accounts::accept_invite(c, &settings, &token, &name, &password)
     })
-    .await
-    {
-        Ok(user) => {
+    .await;
+    if matches!(done, Err(AppError::BadRequest(_))) {
+        return invalid_token(ctx);
+    }
+    form_then(
+        done,
+        async |user| {
             let res = see_other_flash("/dashboard", "flash.welcome");
             sign_in(&state, &req, &user, res).await
-        }
-        Err(AppError::Validation(e)) => {
+        },
+        async |e, status| {
             let t = f.token.clone();
             let u = db::run(&state.pool, move |c| ops::accounts::invitation(c, &t)).await?;
-            let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &InvitePage {
-                    ctx,
-                    token: f.token,
-                    email: u.email,
-                    name: f.name,
-                    role: u.role.to_string(),
-                    errors,
-                },
-            )
-        }
-        Err(AppError::BadRequest(_)) => render_status(
-            StatusCode::BAD_REQUEST,
-            &NoticePage {
+            let page = InvitePage {
+                errors: ctx.errors(&e),
                 ctx,
-                title_key: "token.invalid_title",
-                body_key: "token.invalid_body",
-            },
-        ),
-        Err(e) => Err(e),
-    }
+                token: f.token,
+                email: u.email,
+                name: f.name,
+                role: u.role.to_string(),
+            };
+            render_status(status, &page)
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -608,26 +583,24 @@ async fn change_password(
     let actor = ctx.user_allowing_password_change()?.clone();
     let f = form.0;
     let settings = state.settings.clone();
-    match db::run(&state.pool, move |c| {
+    let done = db::run(&state.pool, move |c| {
         ops::accounts::change_password(c, &settings, &actor, &f.current_password, &f.new_password)
     })
-    .await
-    {
-        Ok(user) => {
+    .await;
+    form_then(
+        done,
+        async |user| {
             // Every session ended with the change (other devices are signed out); this
             // device starts a fresh one.
             let res = see_other_flash("/dashboard", "flash.password_changed");
             sign_in(&state, &req, &user, res).await
-        }
-        Err(AppError::Validation(e)) => {
+        },
+        async |e, status| {
             let errors = ctx.errors(&e);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &PasswordPage { ctx, errors },
-            )
-        }
-        Err(e) => Err(e),
-    }
+            render_status(status, &PasswordPage { ctx, errors })
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -739,6 +712,3 @@ async fn set_lang(
         .map_err(|e| AppError::Unexpected(e.to_string()))?;
     Ok(res)
 }
-
-#[allow(dead_code)]
-fn _unused(_: FieldErrors) {}

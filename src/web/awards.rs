@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::filters;
 use super::input::Query;
 use super::paging::{PageQuery, Pager};
 use super::reviews::tenths_text;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::filters;
 use super::upload::{MultipartBody, Sender};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};

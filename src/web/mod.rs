@@ -7,6 +7,7 @@ pub mod api;
 pub mod awards;
 pub mod documents;
 pub mod evaluations;
+pub mod filters;
 pub mod input;
 pub mod orgs;
 pub mod paging;
@@ -41,7 +42,7 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::account::Role;
 use crate::error::{AppError, FieldErrors};
-use crate::i18n::{Lang, Tr};
+use crate::i18n::{Lang, Msg, Tr};
 
 pub const LANG_COOKIE: &str = "yc_lang";
 pub const FLASH_COOKIE: &str = "yc_flash";
@@ -60,10 +61,6 @@ pub struct AppState {
 /// Shows a stored UTC instant in Asia/Shanghai.
 pub fn fmt_time(t: NaiveDateTime) -> String {
     crate::domain::calendar::format_beijing(t)
-}
-
-pub fn fmt_opt_time(t: &Option<NaiveDateTime>) -> String {
-    t.map(fmt_time).unwrap_or_default()
 }
 
 /// The client address counted by the login throttle and the abuse limits (see [`client_ip`]).
@@ -245,46 +242,15 @@ impl PageCtx {
     pub fn errors(&self, e: &FieldErrors) -> FormErrors {
         FormErrors::new(e, self.lang())
     }
-    pub fn time(&self, t: &NaiveDateTime) -> String {
-        fmt_time(*t)
-    }
-    /// A deadline: midnight shows as 24:00 of the day before.
-    pub fn deadline(&self, t: &NaiveDateTime) -> String {
-        crate::domain::calendar::format_deadline(*t)
-    }
-    pub fn opt_time(&self, t: &Option<NaiveDateTime>) -> String {
-        fmt_opt_time(t)
-    }
     /// Today's date in Beijing, for date inputs.
     pub fn today(&self) -> String {
         crate::db::today().to_string()
     }
-    /// Fen as `¥1,234.00`.
-    pub fn money(&self, fen: &i64) -> String {
-        crate::domain::money::Fen(*fen).to_string()
-    }
-    pub fn role_label(&self, role: &str) -> &'static str {
-        Role::parse(role)
-            .map(|r| self.t(r.label_key()))
-            .unwrap_or("")
-    }
     /// The length limit shown beside a field, e.g. “最多 2,000 字”.
     pub fn max_chars(&self, max: &usize) -> String {
-        let digits = max.to_string();
-        let mut grouped = String::new();
-        for (i, d) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(d);
-        }
         crate::i18n::Msg::new("form.max_chars")
-            .arg("max", grouped)
+            .arg("max", crate::domain::money::group_thousands(*max as u64))
             .render(self.lang())
-    }
-    /// `key.value` translated, e.g. `status.pending`.
-    pub fn label(&self, prefix: &str, value: &str) -> String {
-        self.t(&format!("{prefix}.{value}")).to_string()
     }
 }
 
@@ -406,8 +372,24 @@ pub async fn form_done<T>(
     flash_key: &str,
     again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
 ) -> Result<HttpResponse, AppError> {
+    form_then(
+        done,
+        async move |v| Ok(see_other_flash(&to.location(v), flash_key)),
+        again,
+    )
+    .await
+}
+
+/// The shape of [`form_done`] for a form whose success is more than a redirect with a notice
+/// (a page of its own, or signing the person in): `ok` answers the operation's result; field
+/// errors re-render the form through `again` with 422; any other error propagates.
+pub async fn form_then<T>(
+    done: Result<T, AppError>,
+    ok: impl AsyncFnOnce(T) -> Result<HttpResponse, AppError>,
+    again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
     match done {
-        Ok(v) => Ok(see_other_flash(&to.location(v), flash_key)),
+        Ok(v) => ok(v).await,
         Err(AppError::Validation(e)) => again(e, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(e) => Err(e),
     }
@@ -422,10 +404,37 @@ pub async fn versioned_form_done<T>(
     flash_key: &str,
     again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
 ) -> Result<HttpResponse, AppError> {
+    let lost_race = |m: &Msg| m.key == "error.edit_conflict";
+    conflict_shown(done, lost_race, "version", to, flash_key, again).await
+}
+
+/// [`form_done`] for a form whose operation may refuse what was chosen as a whole (a
+/// conflict, e.g. a selection in the wrong state): the form is re-rendered with the conflict
+/// beside `field`, with 409.
+pub async fn selection_form_done<T>(
+    done: Result<T, AppError>,
+    field: &str,
+    to: impl FormTarget<T>,
+    flash_key: &str,
+    again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
+    conflict_shown(done, |_| true, field, to, flash_key, again).await
+}
+
+/// [`form_done`], except that a conflict `shown` selects re-renders the form with 409 and the
+/// conflict beside `field`.
+async fn conflict_shown<T>(
+    done: Result<T, AppError>,
+    shown: impl Fn(&Msg) -> bool,
+    field: &str,
+    to: impl FormTarget<T>,
+    flash_key: &str,
+    again: impl AsyncFnOnce(FieldErrors, StatusCode) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
     match done {
-        Err(AppError::Conflict(m)) if m.key == "error.edit_conflict" => {
+        Err(AppError::Conflict(m)) if shown(&m) => {
             let mut e = FieldErrors::new();
-            e.add("version", m);
+            e.add(field, m);
             again(e, StatusCode::CONFLICT).await
         }
         done => form_done(done, to, flash_key, again).await,

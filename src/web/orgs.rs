@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::filters;
 use super::input::Query;
 use super::upload::{self, MultipartBody, Sender};
 use super::{form_done, render, render_status, versioned_form_done, AppState, FormErrors, PageCtx};
@@ -131,7 +132,7 @@ impl OrgForm {
             uscc: o.uscc.clone().unwrap_or_default(),
             uscc_manual_check: o.uscc_check_failed.then(|| "on".to_string()),
             sponsor_org: o.sponsor_org.clone().unwrap_or_default(),
-            registered_on: o.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+            registered_on: super::filters::date_text(o.registered_on),
             reg_authority: o.reg_authority.clone(),
             legal_rep: o.legal_rep.clone(),
             contact_name: o.contact_name.clone(),
@@ -141,7 +142,7 @@ impl OrgForm {
             district: o.district.clone(),
             street: o.street.clone(),
             grade: o.grade.clone().unwrap_or_default(),
-            grade_date: o.grade_date.map(|d| d.to_string()).unwrap_or_default(),
+            grade_date: super::filters::date_text(o.grade_date),
             bank_name: o.bank_name.clone(),
             bank_account_name: o.bank_account_name.clone(),
             bank_account_no: o.bank_account_no.clone(),

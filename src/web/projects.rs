@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::filters;
 use super::upload::{MultipartBody, Sender};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -725,10 +726,6 @@ async fn bureau_dashboard(
     })
 }
 
-fn yuan(fen: i64) -> String {
-    Fen(fen).yuan_input()
-}
-
 /// The project ledger (项目台账) as a table in the reader's language.
 pub fn ledger_table(
     d: &crate::queries::dashboard::Dashboard,
@@ -762,10 +759,10 @@ pub fn ledger_table(
                 l.project.org_name.clone(),
                 l.project.title.clone(),
                 l.project.category.clone(),
-                yuan(l.project.grant_fen),
-                yuan(l.figures.paid.0),
-                yuan(l.figures.spent_grant.0),
-                yuan(l.figures.spent_matching.0),
+                Fen(l.project.grant_fen).yuan_input(),
+                l.figures.paid.yuan_input(),
+                l.figures.spent_grant.yuan_input(),
+                l.figures.spent_matching.yuan_input(),
                 l.figures.unique_people.to_string(),
                 l.figures.person_times.to_string(),
                 l.figures.overdue_reports.to_string(),

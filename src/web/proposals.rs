@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::filters;
 use super::upload::{MultipartBody, Sender};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -95,18 +96,6 @@ fn row_indices(map: &HashMap<String, String>, group: &str) -> Vec<usize> {
     idx
 }
 
-fn date_text(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
-}
-
-fn money_text(f: Fen) -> String {
-    if f.0 == 0 {
-        String::new()
-    } else {
-        f.yuan_input()
-    }
-}
-
 pub fn vals_from(c: &ProposalContent) -> Vals {
     let mut m: HashMap<String, String> = HashMap::new();
     let mut put = |k: String, v: String| {
@@ -127,9 +116,12 @@ pub fn vals_from(c: &ProposalContent) -> Vals {
     ] {
         put(k.into(), v.clone());
     }
-    put("start_date".into(), date_text(c.start_date));
-    put("end_date".into(), date_text(c.end_date));
-    put("requested_grant".into(), money_text(c.requested_grant));
+    put("start_date".into(), filters::date_text(c.start_date));
+    put("end_date".into(), filters::date_text(c.end_date));
+    put(
+        "requested_grant".into(),
+        filters::yuan_or_blank(c.requested_grant),
+    );
     for (i, b) in c.beneficiaries.iter().enumerate() {
         put(format!("b_cat_{i}"), b.category.clone());
         put(format!("b_unique_{i}"), b.unique_people.to_string());
@@ -302,9 +294,6 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn money(&self, fen: &i64) -> String {
-        Fen(*fen).to_string()
-    }
     fn score(&self, tenths: &i32) -> String {
         crate::domain::review::tenths_text(*tenths)
     }

@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::filters;
 use super::{
     form_done, render, render_status, see_other_flash, versioned_form_done, AppState, FormErrors,
     PageCtx,
@@ -61,7 +62,7 @@ impl ProfileForm {
                     a.org_name.clone(),
                     a.uscc.clone().unwrap_or_default(),
                     a.role.clone(),
-                    a.until.map(|d| d.to_string()).unwrap_or_default(),
+                    super::filters::date_text(a.until),
                 ]
             })
             .collect();
@@ -701,9 +702,6 @@ struct DecisionPage {
 impl DecisionPage {
     pub fn pts(&self, t: &i32) -> String {
         tenths_text(*t)
-    }
-    pub fn yuan(&self, fen: &i64) -> String {
-        crate::domain::money::Fen(*fen).yuan_input()
     }
     pub fn number_of(&self, pid: &i64) -> String {
         self.d

@@ -6,6 +6,7 @@ use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
+use super::filters;
 use super::{form_done, render, render_status, versioned_form_done, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::db::audit::AuditRow;
@@ -166,13 +167,7 @@ impl RoundForm {
                 .map(|t| t.share_bp)
                 .sum::<i64>()
         };
-        let money = |f: Fen| {
-            if f.0 == 0 {
-                String::new()
-            } else {
-                f.yuan_input()
-            }
-        };
+        let money = super::filters::yuan_or_blank;
         RoundForm {
             version: version.to_string(),
             title: core.title.clone(),
@@ -442,9 +437,6 @@ impl RoundView {
             rules,
             bureau,
         })
-    }
-    pub fn money(&self, fen: &i64) -> String {
-        Fen(*fen).to_string()
     }
     pub fn pct(&self, bp: &i64) -> String {
         format!("{}%", percent_text(*bp))
@@ -844,8 +836,8 @@ pub async fn guide_response(
             total_budget: Fen(v.round.total_budget_fen),
             min_grant: Fen(v.round.min_grant_fen),
             max_grant: Fen(v.round.max_grant_fen),
-            opens_at: super::fmt_opt_time(&v.round.opens_at),
-            closes_at: super::fmt_opt_time(&v.round.closes_at),
+            opens_at: super::filters::time_text(v.round.opens_at),
+            closes_at: super::filters::time_text(v.round.closes_at),
             rules: &v.rules,
             generated: super::fmt_time(now()),
         })

@@ -8,8 +8,9 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::filters;
 use super::input::Query;
-use super::{form_done, render_status, see_other_flash, AppState, FormErrors, PageCtx};
+use super::{form_done, render_status, selection_form_done, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
 use crate::db::proposals::{ProposalListItem, SubmissionFilter};
@@ -157,39 +158,17 @@ async fn bulk(
         ops::screening::decide_many(c, &settings, &actor, id, &ids, &d)
     })
     .await;
-    match result {
-        Ok(_) => Ok(see_other_flash(
-            &format!("/rounds/{id}/submissions"),
-            "flash.screened",
-        )),
-        Err(AppError::Validation(e)) => {
-            list_with(
-                ctx,
-                &state,
-                id,
-                SubmissionFilter::default(),
-                e,
-                input,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(AppError::Conflict(m)) => {
-            let mut e = FieldErrors::new();
-            e.add("ids", m);
-            list_with(
-                ctx,
-                &state,
-                id,
-                SubmissionFilter::default(),
-                e,
-                input,
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    selection_form_done(
+        result,
+        "ids",
+        format!("/rounds/{id}/submissions"),
+        "flash.screened",
+        async |e, status| {
+            let filter = SubmissionFilter::default();
+            list_with(ctx, &state, id, filter, e, input, status).await
+        },
+    )
+    .await
 }
 
 async fn screen(
@@ -251,7 +230,7 @@ pub fn export_table(
                 Fen(p.requested_grant_fen).yuan_input(),
                 c.total_budget().yuan_input(),
                 c.matching_total().yuan_input(),
-                super::fmt_opt_time(&p.submitted_at),
+                super::filters::time_text(p.submitted_at),
                 t(lang, p.status.label_key()).to_string(),
                 p.decision_reason
                     .clone()

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::award::{end_notice, ranked_round, start_notice, Ranked};
 use crate::dual;
 use crate::helpers::{location, spawn, spawn_with, Backend, TestApp, PASSWORD};
+use yichuang::domain::outbox::MailKind;
 
 /// A round whose notice runs, with two proposals on the list.
 async fn on_notice(app: &TestApp) -> Ranked {
@@ -108,7 +109,7 @@ async fn objections_are_counted_only_once_their_author_confirms_them(b: Backend)
     assert!(v["message"].as_str().unwrap().contains("请查收邮件"), "{v}");
     let unconfirmed = v["id"].as_i64().unwrap();
     let mail = app.last_email_to("unconfirmed@example.com").await;
-    assert_eq!(mail.kind, "objection_confirm");
+    assert_eq!(mail.kind, MailKind::ObjectionConfirm);
     assert!(mail.body_text.contains("/objections/confirm?token="));
     assert!(officer_list(&app, &r).await.is_empty());
     assert_eq!(
@@ -427,7 +428,7 @@ async fn signup_and_reset_answer_alike_for_known_and_new_addresses(b: Backend) {
     let mails = app.emails_to("known@example.org").await;
     assert_eq!(mails.len(), known_before + 1);
     let mail = mails.last().unwrap();
-    assert_eq!(mail.kind, "account_exists");
+    assert_eq!(mail.kind, MailKind::AccountExists);
     assert!(mail.subject.contains("注册"), "{}", mail.subject);
     let token = app
         .token_from_email("known@example.org", "/password/reset")
@@ -442,14 +443,14 @@ async fn signup_and_reset_answer_alike_for_known_and_new_addresses(b: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         app.last_email_to("fresh@example.org").await.kind,
-        "verify_email"
+        MailKind::VerifyEmail
     );
     // An unconfirmed sign-up signing up again gets a fresh verification link.
     app.post("/api/v1/auth/signup", None, signup("fresh@example.org"))
         .await;
     let fresh = app.emails_to("fresh@example.org").await;
     assert_eq!(fresh.len(), 2);
-    assert!(fresh.iter().all(|m| m.kind == "verify_email"));
+    assert!(fresh.iter().all(|m| m.kind == MailKind::VerifyEmail));
 
     // Page sign-up: the same status and page.
     let web = app.browser();
@@ -500,7 +501,7 @@ async fn signup_and_reset_answer_alike_for_known_and_new_addresses(b: Backend) {
     assert_eq!(r1.text().await.unwrap(), r2.text().await.unwrap());
     assert_eq!(
         app.last_email_to("known@example.org").await.kind,
-        "reset_password"
+        MailKind::ResetPassword
     );
     assert!(app.emails_to("nobody@example.org").await.is_empty());
 }

@@ -6,6 +6,7 @@ use yichuang::domain::account::Role;
 
 use crate::dual;
 use crate::helpers::{location, spawn, spawn_with, Backend, NEW_PASSWORD, PASSWORD};
+use yichuang::domain::outbox::MailKind;
 
 async fn signup_sends_a_verification_link_that_activates_the_account(b: Backend) {
     let app = spawn(b).await;
@@ -35,7 +36,7 @@ async fn signup_sends_a_verification_link_that_activates_the_account(b: Backend)
     );
 
     let mail = app.last_email_to("li.ming@example.org").await;
-    assert_eq!(mail.kind, "verify_email");
+    assert_eq!(mail.kind, MailKind::VerifyEmail);
     assert!(mail.subject.contains("验证"), "{}", mail.subject);
     let token = app
         .token_from_email("li.ming@example.org", "/verify-email")
@@ -248,7 +249,7 @@ async fn a_password_change_or_deactivation_revokes_earlier_tokens(b: Backend) {
     assert!(location(&r).starts_with("/login?next="));
     assert_eq!(
         app.last_email_to("rev@example.org").await.kind,
-        "password_changed"
+        MailKind::PasswordChanged
     );
 
     // Deactivation ends the new token at once.
@@ -371,7 +372,7 @@ async fn staff_are_invited_by_email_within_their_powers(b: Backend) {
     let (s, v) = app.post("/api/v1/users", Some(&admin), json!({"email": "o@gusu.gov.cn", "name": "张科长", "role": "officer", "bureau_id": bureau})).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let mail = app.last_email_to("o@gusu.gov.cn").await;
-    assert_eq!(mail.kind, "invite");
+    assert_eq!(mail.kind, MailKind::Invite);
     assert!(
         mail.body_text.contains("民政局工作人员"),
         "{}",

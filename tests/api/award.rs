@@ -12,6 +12,7 @@ use crate::helpers::{has_error, pdf_text, spawn, table_rows, text_of, Backend, T
 use crate::proposals::{content, eligible_ngo};
 use crate::reviews::close_round;
 use crate::rounds::round_json;
+use yichuang::domain::outbox::MailKind;
 
 /// Criterion scores (tenths) of the default rubric (20/25/20/15/10/10) adding up to `total`
 /// points, each on the 0.5 step.
@@ -990,10 +991,10 @@ async fn a_round_of_thirty_proposals_and_eight_reviewers_is_awarded(b: Backend) 
     let mut awarded = 0;
     for i in 0..30 {
         let m = app.last_email_to(&format!("ngo{i}@example.org")).await;
-        if m.kind == "awarded" {
+        if m.kind == MailKind::Awarded {
             awarded += 1;
         } else {
-            assert_eq!(m.kind, "not_awarded", "ngo{i}");
+            assert_eq!(m.kind, MailKind::NotAwarded, "ngo{i}");
             assert!(m.body_text.contains("/30"), "{}", m.body_text);
         }
     }

@@ -9,6 +9,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::dual;
 use crate::helpers::{spawn, uscc, Backend, TestApp, PASSWORD};
+use yichuang::domain::outbox::MailKind;
 
 /// A chromedriver process on a free port, ended with the test.
 struct Driver {
@@ -269,7 +270,7 @@ async fn signup_verify_register_and_get_verified(b: Backend) {
     );
 
     let mail = app.last_email_to("chen@shequ.org.cn").await;
-    assert_eq!(mail.kind, "org_verified");
+    assert_eq!(mail.kind, MailKind::OrgVerified);
     c.close().await.unwrap();
 }
 dual!(signup_verify_register_and_get_verified);
@@ -404,7 +405,7 @@ async fn an_ngo_writes_a_proposal_and_gets_the_receipt(b: Backend) {
         "已提交"
     );
     let mail = app.last_email_to("writer@linli.org.cn").await;
-    assert_eq!(mail.kind, "proposal_received");
+    assert_eq!(mail.kind, MailKind::ProposalReceived);
     assert!(mail.body_text.contains("GY-2027-0001"));
     c.close().await.unwrap();
 }

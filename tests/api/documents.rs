@@ -6,6 +6,7 @@ use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use yichuang::domain::outbox::MailKind;
 use yichuang::domain::project::DocumentKind;
 
 use crate::dual;
@@ -184,11 +185,11 @@ async fn a_reminder_storm_is_one_digest_per_recipient(b: Backend) {
         .emails_to("ngo0@example.org")
         .await
         .into_iter()
-        .filter(|m| m.kind.starts_with("report_") || m.kind == "reminder_digest")
+        .filter(|m| m.kind.as_str().starts_with("report_") || m.kind == MailKind::ReminderDigest)
         .collect();
     assert_eq!(mails.len(), 1, "one email for seven reminders");
     let digest = &mails[0];
-    assert_eq!(digest.kind, "reminder_digest");
+    assert_eq!(digest.kind, MailKind::ReminderDigest);
     assert_eq!(digest.status.as_str(), "sent");
     assert!(digest.subject.contains('7'), "{}", digest.subject);
     let link = format!("/projects/{}", a.projects[0]);
@@ -212,11 +213,11 @@ async fn a_reminder_storm_is_one_digest_per_recipient(b: Backend) {
     // Each reminder was recorded: the next pass queues nothing.
     assert_eq!(app.run_worker_step().await.report_reminders, 0);
     // The other organisation had nothing due: no email.
-    assert!(app
-        .emails_to("ngo1@example.org")
-        .await
-        .iter()
-        .all(|m| !m.kind.starts_with("report_") && m.kind != "reminder_digest"));
+    assert!(app.emails_to("ngo1@example.org").await.iter().all(|m| !m
+        .kind
+        .as_str()
+        .starts_with("report_")
+        && m.kind != MailKind::ReminderDigest));
 }
 dual!(a_reminder_storm_is_one_digest_per_recipient);
 
@@ -227,7 +228,7 @@ async fn queue(app: &TestApp, prefix: &'static str, n: usize, bureau: Option<i64
             let m = yichuang::mail::Outgoing {
                 to_email: format!("{prefix}{i}@example.org"),
                 to_name: "Bulk".into(),
-                kind: "test",
+                kind: MailKind::PasswordChanged,
                 subject: "s".into(),
                 body: "b".into(),
                 bureau_id: bureau,

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::dual;
 use crate::execution::awarded;
 use crate::helpers::{has_error, org_json, spawn, Backend, TestApp, PASSWORD, PDF};
+use yichuang::domain::outbox::MailKind;
 
 /// An agency with an evaluator; returns (evaluator user id, evaluator token).
 pub async fn agency(
@@ -693,7 +694,7 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
     assert_eq!(again, (0, 0), "(queued, transactions)");
     assert_eq!(
         app.last_email_to("eva@pinggu.cn").await.kind,
-        "evaluation_due_soon"
+        MailKind::EvaluationDueSoon
     );
 
     // The evaluator's page keeps what was typed when a score is off the 0.5 step.

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::award::{end_notice, ranked_round_with, start_notice};
 use crate::dual;
 use crate::helpers::{has_error, spawn, table_rows, text_of, Backend, TestApp, PDF};
+use yichuang::domain::outbox::MailKind;
 
 pub const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
@@ -529,21 +530,21 @@ async fn report_reminders_go_out_once(b: Backend) {
         })
         .await;
     assert_eq!(again, (0, 0), "(queued, transactions)");
-    let kinds: Vec<String> = app
+    let kinds: Vec<MailKind> = app
         .emails_to("ngo0@example.org")
         .await
         .into_iter()
         .map(|m| m.kind)
-        .filter(|k| k.starts_with("report_") || k == "reminder_digest")
+        .filter(|k| k.as_str().starts_with("report_") || *k == MailKind::ReminderDigest)
         .collect();
     // Two reminders for one organisation in one pass: one digest listing both.
-    assert_eq!(kinds, vec!["reminder_digest"]);
+    assert_eq!(kinds, vec![MailKind::ReminderDigest]);
     // A filed report stops the reminders for its milestone.
-    assert!(app
-        .emails_to("ngo1@example.org")
-        .await
-        .iter()
-        .all(|m| !m.kind.starts_with("report_") && m.kind != "reminder_digest"));
+    assert!(app.emails_to("ngo1@example.org").await.iter().all(|m| !m
+        .kind
+        .as_str()
+        .starts_with("report_")
+        && m.kind != MailKind::ReminderDigest));
 }
 dual!(report_reminders_go_out_once);
 

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::dual;
 use crate::helpers::{org_json, spawn, uscc, Backend, PASSWORD};
+use yichuang::domain::outbox::MailKind;
 
 async fn an_ngo_registers_and_an_officer_verifies_it(b: Backend) {
     let app = spawn(b).await;
@@ -23,7 +24,7 @@ async fn an_ngo_registers_and_an_officer_verifies_it(b: Backend) {
     );
     assert_eq!(
         app.last_email_to("officer@gusu.gov.cn").await.kind,
-        "org_submitted"
+        MailKind::OrgSubmitted
     );
 
     // The officer's list shows it among those awaiting verification.
@@ -63,7 +64,7 @@ async fn an_ngo_registers_and_an_officer_verifies_it(b: Backend) {
         "verifying twice is a clear 409"
     );
     let mail = app.last_email_to("member@yangguang.org.cn").await;
-    assert_eq!(mail.kind, "org_verified");
+    assert_eq!(mail.kind, MailKind::OrgVerified);
     assert!(mail.subject.contains("已通过核验"));
     assert_eq!(
         app.audit_actions("organization", id).await,
@@ -211,7 +212,7 @@ async fn rejection_needs_a_reason_and_the_ngo_can_resubmit(b: Backend) {
         .await;
     assert_eq!(s, StatusCode::OK);
     let mail = app.last_email_to("rej@example.org").await;
-    assert_eq!(mail.kind, "org_rejected");
+    assert_eq!(mail.kind, MailKind::OrgRejected);
     assert!(mail.body_text.contains("登记证书扫描件不清晰"));
 
     // Resubmission with the version read; a stale version is a conflict.

@@ -274,7 +274,7 @@ async fn concurrent_workers_never_claim_the_same_message(b: Backend) {
             let m = yichuang::mail::Outgoing {
                 to_email: format!("bulk{i}@example.org"),
                 to_name: "Bulk".into(),
-                kind: "test",
+                kind: yichuang::domain::outbox::MailKind::PasswordChanged,
                 subject: "s".into(),
                 body: "b".into(),
                 bureau_id: None,

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use crate::dual;
 use crate::helpers::{location, spawn, spawn_with, Backend, Browser, TestApp, PASSWORD};
 use crate::rounds::open_round;
+use yichuang::domain::outbox::MailKind;
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
@@ -170,7 +171,7 @@ async fn a_draft_is_fixed_submitted_numbered_and_receipted(b: Backend) {
         .emails_to("applicant@linli.org.cn")
         .await
         .into_iter()
-        .filter(|m| m.kind == "proposal_received")
+        .filter(|m| m.kind == MailKind::ProposalReceived)
         .collect();
     assert_eq!(receipts.len(), 1);
     assert!(receipts[0].subject.contains("GY-2027-0001"));
@@ -607,7 +608,7 @@ async fn a_barred_organization_cannot_submit_to_that_bureau(b: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         app.last_email_to("barred@example.org").await.kind,
-        "org_barred"
+        MailKind::OrgBarred
     );
     let (s, v) = app
         .post(

@@ -9,6 +9,7 @@ use crate::dual;
 use crate::helpers::{spawn, Backend, TestApp};
 use crate::proposals::{content, eligible_ngo};
 use crate::rounds::open_round;
+use yichuang::domain::outbox::MailKind;
 
 /// The round as stored (its deadlines).
 pub async fn round_row(app: &TestApp, round: i64) -> yichuang::db::rounds::RoundRow {
@@ -219,7 +220,7 @@ async fn reviewers_are_assigned_evenly_without_conflicts(b: Backend) {
     );
     assert_eq!(
         app.last_email_to("expert1@univ.edu.cn").await.kind,
-        "reviews_assigned"
+        MailKind::ReviewsAssigned
     );
     let (_, board) = app
         .get(
@@ -524,7 +525,7 @@ async fn scores_are_checked_locked_on_submit_and_reopened_only_with_a_reason(b: 
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         app.last_email_to("expert0@univ.edu.cn").await.kind,
-        "review_reopened"
+        MailKind::ReviewReopened
     );
     let (_, v) = app.get(&format!("/api/v1/reviews/{rid}"), Some(me)).await;
     assert_eq!(v["review"]["status"], "accepted");
@@ -818,7 +819,7 @@ async fn review_due_in(app: &TestApp, round: i64, minutes: i64) {
     app.clock.set(due - chrono::Duration::minutes(minutes));
 }
 
-async fn count_mail(app: &TestApp, kind: &str) -> usize {
+async fn count_mail(app: &TestApp, kind: MailKind) -> usize {
     app.emails_to("expert0@univ.edu.cn")
         .await
         .into_iter()
@@ -838,15 +839,15 @@ async fn reviewers_are_reminded_once_before_and_once_after_the_deadline(b: Backe
     };
     // One write transaction per reminder queued…
     assert_eq!(remind().await, (5, 5), "(queued, transactions)");
-    assert_eq!(count_mail(&app, "review_due_soon").await, 1);
+    assert_eq!(count_mail(&app, MailKind::ReviewDueSoon).await, 1);
     // …and none when the check finds that everything due went out already.
     assert_eq!(remind().await, (0, 0), "(queued, transactions)");
     assert_eq!(app.run_worker_step().await.review_reminders, 0);
-    assert_eq!(count_mail(&app, "review_due_soon").await, 1);
+    assert_eq!(count_mail(&app, MailKind::ReviewDueSoon).await, 1);
     review_due_in(&app, round, -1).await;
     assert_eq!(app.run_worker_step().await.review_reminders, 5);
     assert_eq!(app.run_worker_step().await.review_reminders, 0);
-    assert_eq!(count_mail(&app, "review_overdue").await, 1);
-    assert_eq!(count_mail(&app, "review_due_soon").await, 1);
+    assert_eq!(count_mail(&app, MailKind::ReviewOverdue).await, 1);
+    assert_eq!(count_mail(&app, MailKind::ReviewDueSoon).await, 1);
 }
 dual!(reviewers_are_reminded_once_before_and_once_after_the_deadline);

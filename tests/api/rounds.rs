@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::dual;
 use crate::helpers::{location, spawn, Backend, TestApp, PASSWORD};
+use yichuang::domain::outbox::MailKind;
 
 /// A round opened an hour ago on the app's clock, closing in 30 days, reviewed within 60.
 pub fn round_json(app: &TestApp, title: &str) -> Value {
@@ -86,7 +87,7 @@ async fn an_officer_drafts_and_publishes_a_round_which_freezes_its_rules(b: Back
         .await;
     assert_eq!(v["round"]["status"], "open");
     let mail = app.last_email_to("ngo@example.org").await;
-    assert_eq!(mail.kind, "round_opened");
+    assert_eq!(mail.kind, MailKind::RoundOpened);
     assert!(
         mail.subject.contains("2027年姑苏区公益创投大赛"),
         "{}",
@@ -257,7 +258,8 @@ async fn deadlines_move_with_a_reason_and_rounds_close_by_themselves(b: Backend)
     assert_eq!(s, StatusCode::OK, "{v}");
     let mail = app.last_email_to("applicant@example.org").await;
     assert_eq!(
-        mail.kind, "deadline_moved",
+        mail.kind,
+        MailKind::DeadlineMoved,
         "applicants with a proposal hear of it"
     );
     assert!(mail.body_text.contains("春节假期顺延"));

@@ -8,6 +8,7 @@ use crate::dual;
 use crate::helpers::{spawn, Backend, TestApp, PASSWORD};
 use crate::proposals::{content, eligible_ngo};
 use crate::rounds::open_round;
+use yichuang::domain::outbox::MailKind;
 
 /// A round with `n` submitted proposals from different NGOs; returns (officer, round, [(member token, email, proposal)]).
 async fn round_with_submissions(
@@ -106,7 +107,7 @@ async fn officers_screen_with_reasons_and_returns_come_back_corrected(b: Backend
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         app.last_email_to(&subs[0].1).await.kind,
-        "proposal_eligible"
+        MailKind::ProposalEligible
     );
     let (s, v) = app
         .post(
@@ -142,7 +143,7 @@ async fn officers_screen_with_reasons_and_returns_come_back_corrected(b: Backend
         .await;
     assert_eq!(s, StatusCode::OK);
     let mail = app.last_email_to(&subs[1].1).await;
-    assert_eq!(mail.kind, "proposal_ineligible");
+    assert_eq!(mail.kind, MailKind::ProposalIneligible);
     assert!(mail.body_text.contains("服务区域不在本区"));
 
     // Returned for correction with a deadline; the applicant corrects and resubmits.
@@ -154,7 +155,7 @@ async fn officers_screen_with_reasons_and_returns_come_back_corrected(b: Backend
     let (s, _) = app.post(&format!("/api/v1/proposals/{}/screening", subs[2].2), Some(&officer), json!({"decision": "return", "comment": "请补充配套资金证明", "return_deadline": soon()})).await;
     assert_eq!(s, StatusCode::OK);
     let mail = app.last_email_to(&subs[2].1).await;
-    assert_eq!(mail.kind, "proposal_returned");
+    assert_eq!(mail.kind, MailKind::ProposalReturned);
     assert!(mail.body_text.contains("请补充配套资金证明"));
     let member = &subs[2].0;
     let id = subs[2].2;
