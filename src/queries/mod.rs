@@ -15,3 +15,4 @@ pub mod decision;
 pub mod evaluations;
 pub mod projects;
 pub mod proposals;
+pub mod reviews;

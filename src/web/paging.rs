@@ -30,6 +30,12 @@ impl PageQuery {
         e.into_result()?;
         Ok(PageReq::new(page, per_page))
     }
+
+    /// Whether the request names a page (a list whose default page is not the first, like the
+    /// ranking's, reads it).
+    pub fn names_page(&self) -> bool {
+        self.page.as_deref().is_some_and(|s| !s.trim().is_empty())
+    }
 }
 
 fn whole(e: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<i64> {
@@ -117,10 +123,21 @@ pub struct Pager {
 
 impl Pager {
     pub fn new<T>(req: &HttpRequest, list: &Paged<T>) -> Self {
+        Self::of(req, list.total, list.page, list.per_page)
+    }
+    /// The pager of page `page` of `total` rows, `per_page` a page.
+    pub fn of(req: &HttpRequest, total: i64, page: i64, per_page: i64) -> Self {
+        let pages = Paged::<()> {
+            items: Vec::new(),
+            total,
+            page,
+            per_page,
+        }
+        .pages();
         Pager {
-            total: list.total,
-            page: list.page,
-            pages: list.pages(),
+            total,
+            page,
+            pages,
             query: req.query_string().to_string(),
         }
     }
