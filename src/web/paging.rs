@@ -119,6 +119,8 @@ pub struct Pager {
     pub page: i64,
     pub pages: i64,
     query: String,
+    /// The path the links go to (empty: the page's own).
+    path: String,
 }
 
 impl Pager {
@@ -139,11 +141,20 @@ impl Pager {
             page,
             pages,
             query: req.query_string().to_string(),
+            path: String::new(),
+        }
+    }
+    /// The same pager with links to `path` (for a page rendered at another address, like a
+    /// form's answer).
+    pub fn at(self, path: impl Into<String>) -> Self {
+        Pager {
+            path: path.into(),
+            ..self
         }
     }
     /// `?…&page=<page>` for a link.
     pub fn href(&self, page: i64) -> String {
-        format!("?{}", query_with_page(&self.query, page))
+        format!("{}?{}", self.path, query_with_page(&self.query, page))
     }
 }
 
