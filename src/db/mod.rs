@@ -149,6 +149,10 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    if ran > 0 {
+        // Figures first stored by a migration that just ran: computed once, here.
+        projects::refresh_missing_figures(conn)?;
+    }
     Ok(ran)
 }
 

@@ -5,7 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    organizations, payments, project_files, projects, refunds, reports, rounds, tranches,
+    organizations, payments, project_files, project_groups, projects, proposals, refunds, reports,
+    rounds, tranches,
 };
 use super::{now, DbConn, Json};
 use crate::domain::project::{ProjectFileKind, ProjectStatus, RefundKind};
@@ -32,7 +33,7 @@ pub struct NewProject<'a> {
 
 pub fn insert_project(conn: &mut DbConn, p: &NewProject) -> Result<i64, AppError> {
     let at = now();
-    Ok(diesel::insert_into(projects::table)
+    let id: i64 = diesel::insert_into(projects::table)
         .values((
             projects::round_id.eq(p.round_id),
             projects::proposal_id.eq(p.proposal_id),
@@ -48,7 +49,9 @@ pub fn insert_project(conn: &mut DbConn, p: &NewProject) -> Result<i64, AppError
             projects::updated_at.eq(at),
         ))
         .returning(projects::id)
-        .get_result(conn)?)
+        .get_result(conn)?;
+    refresh_figures(conn, id)?;
+    Ok(id)
 }
 
 pub fn insert_tranche(
@@ -648,8 +651,186 @@ pub fn set_report_status(
             }
             ReportStatus::Draft => {}
         }
+        if from.filed() != to.filed() {
+            let project: i64 = reports::table
+                .find(id)
+                .select(reports::project_id)
+                .first(conn)?;
+            refresh_figures(conn, project)?;
+        }
     }
     Ok(n == 1)
+}
+
+/// What the dashboards total of a project, from its plan and its filed reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredFigures {
+    pub unique_people: i64,
+    pub person_times: i64,
+    pub spent_grant_fen: i64,
+    pub spent_matching_fen: i64,
+    pub overspent_lines: i32,
+    /// The earliest due date of a planned milestone without a filed report: the project has an
+    /// overdue report from the day after.
+    pub next_due_on: Option<NaiveDate>,
+    /// (group, unique people, person-times) of the known beneficiary groups reported.
+    pub groups: Vec<(String, i64, i64)>,
+}
+
+impl StoredFigures {
+    /// `latest`: the latest filed report; `filed_milestones`: the plan's milestone indexes
+    /// with a filed report.
+    pub fn of(
+        plan: &crate::domain::proposal::ProposalContent,
+        latest: Option<&ReportContent>,
+        filed_milestones: &std::collections::HashSet<i32>,
+    ) -> Self {
+        use crate::domain::report::BeneficiaryGroup;
+        let f = crate::domain::report::project_figures(
+            &plan.budget,
+            latest,
+            &[],
+            crate::domain::money::Fen::ZERO,
+            NaiveDate::MIN,
+        );
+        let next_due_on = plan
+            .milestones
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                i32::try_from(*i).map_or(true, |i| !filed_milestones.contains(&i))
+            })
+            .map(|(_, m)| m.due)
+            .min();
+        let groups = latest
+            .map(|c| {
+                BeneficiaryGroup::ALL
+                    .iter()
+                    .map(|g| {
+                        let g = g.as_str();
+                        let times = c
+                            .beneficiaries
+                            .iter()
+                            .filter(|b| b.group == g)
+                            .map(|b| b.person_times)
+                            .sum::<i64>();
+                        (g.to_string(), c.unique_of(g), times)
+                    })
+                    .filter(|(_, u, t)| *u != 0 || *t != 0)
+                    .collect()
+            })
+            .unwrap_or_default();
+        StoredFigures {
+            unique_people: f.unique_people,
+            person_times: f.person_times,
+            spent_grant_fen: f.spent_grant.0,
+            spent_matching_fen: f.spent_matching.0,
+            overspent_lines: i32::try_from(f.overspent_lines).unwrap_or(i32::MAX),
+            next_due_on,
+            groups,
+        }
+    }
+}
+
+/// Recomputes the stored figures of a project (after a report was filed or unfiled, or when
+/// the project is created), in the caller's transaction.
+pub fn refresh_figures(conn: &mut DbConn, project_id: i64) -> Result<(), AppError> {
+    let plan: Json<crate::domain::proposal::ProposalContent> = projects::table
+        .inner_join(proposals::table)
+        .filter(projects::id.eq(project_id))
+        .select(proposals::content_json)
+        .first(conn)?;
+    let filed = latest_filed_of(conn, &[project_id])?;
+    let milestones = filed_milestones(conn, &[project_id])?
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect();
+    let f = StoredFigures::of(
+        &plan.0,
+        filed.first().map(|r| &r.content_json.0),
+        &milestones,
+    );
+    diesel::update(projects::table.find(project_id))
+        .set((
+            projects::fig_unique_people.eq(f.unique_people),
+            projects::fig_person_times.eq(f.person_times),
+            projects::fig_spent_grant_fen.eq(f.spent_grant_fen),
+            projects::fig_spent_matching_fen.eq(f.spent_matching_fen),
+            projects::fig_overspent_lines.eq(f.overspent_lines),
+            projects::fig_next_due_on.eq(f.next_due_on),
+            projects::fig_version.eq(1),
+        ))
+        .execute(conn)?;
+    diesel::delete(project_groups::table.filter(project_groups::project_id.eq(project_id)))
+        .execute(conn)?;
+    for (g, unique, times) in &f.groups {
+        diesel::insert_into(project_groups::table)
+            .values((
+                project_groups::project_id.eq(project_id),
+                project_groups::grp.eq(g),
+                project_groups::unique_people.eq(unique),
+                project_groups::person_times.eq(times),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Computes the figures of the projects that have none yet (rows from before they were
+/// stored); returns how many. Run by the migrate step that adds them.
+pub fn refresh_missing_figures(conn: &mut DbConn) -> Result<usize, AppError> {
+    let ids: Vec<i64> = projects::table
+        .filter(projects::fig_version.eq(0))
+        .select(projects::id)
+        .load(conn)?;
+    for id in &ids {
+        conn.transaction(|c| refresh_figures(c, *id))?;
+    }
+    Ok(ids.len())
+}
+
+/// The latest filed report (by period end, then id) of each of some projects, chosen in SQL.
+pub fn latest_filed_of(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<ReportRow>, AppError> {
+    let later = diesel::alias!(reports as later);
+    let filed = [ReportStatus::Submitted.as_str(), ReportStatus::Accepted.as_str()];
+    Ok(reports::table
+        .filter(reports::project_id.eq_any(project_ids))
+        .filter(reports::status.eq_any(filed))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            later
+                .filter(later.field(reports::project_id).eq(reports::project_id))
+                .filter(later.field(reports::status).eq_any(filed))
+                .filter(
+                    later
+                        .field(reports::period_end)
+                        .gt(reports::period_end)
+                        .or(later
+                            .field(reports::period_end)
+                            .eq(reports::period_end)
+                            .and(later.field(reports::id).gt(reports::id))),
+                )
+                .select(later.field(reports::id)),
+        )))
+        .select(REPORT_COLS)
+        .load(conn)?)
+}
+
+/// The milestones with a filed report of some projects: (project, milestone index).
+pub fn filed_milestones(
+    conn: &mut DbConn,
+    project_ids: &[i64],
+) -> Result<Vec<(i64, i32)>, AppError> {
+    let filed = [ReportStatus::Submitted.as_str(), ReportStatus::Accepted.as_str()];
+    Ok(reports::table
+        .filter(reports::project_id.eq_any(project_ids))
+        .filter(reports::status.eq_any(filed))
+        .filter(reports::milestone_index.is_not_null())
+        .select((
+            reports::project_id,
+            reports::milestone_index.assume_not_null(),
+        ))
+        .distinct()
+        .load(conn)?)
 }
 
 /// Active projects of rounds in execution (for the reminders).
