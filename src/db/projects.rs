@@ -152,6 +152,7 @@ pub struct ProjectFilter {
     pub round_id: Option<i64>,
     pub org_id: Option<i64>,
     pub bureau_id: Option<i64>,
+    pub status: Option<ProjectStatus>,
 }
 
 pub fn projects(conn: &mut DbConn, f: &ProjectFilter) -> Result<Vec<ProjectRow>, AppError> {
@@ -185,7 +186,168 @@ fn filtered(
     if let Some(b) = f.bureau_id {
         q = q.filter(rounds::bureau_id.eq(b));
     }
+    if let Some(st) = f.status {
+        q = q.filter(projects::status.eq(st));
+    }
     q
+}
+
+/// The orders a project table may be sorted in (`?sort=`); ties and the default go by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProjectSort {
+    #[default]
+    Id,
+    AgreementNo,
+    Org,
+    GrantDesc,
+    EndsOn,
+    Status,
+}
+
+impl ProjectSort {
+    pub const ALL: &'static [(&'static str, ProjectSort)] = &[
+        ("id", ProjectSort::Id),
+        ("agreement_no", ProjectSort::AgreementNo),
+        ("org", ProjectSort::Org),
+        ("grant_desc", ProjectSort::GrantDesc),
+        ("ends_on", ProjectSort::EndsOn),
+        ("status", ProjectSort::Status),
+    ];
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
+    }
+}
+
+/// A page of the filter's projects in the given order.
+pub fn projects_sorted_page(
+    conn: &mut DbConn,
+    f: &ProjectFilter,
+    sort: ProjectSort,
+    page: super::PageReq,
+) -> Result<super::Paged<ProjectRow>, AppError> {
+    let total: i64 = filtered(f).count().get_result(conn)?;
+    let q = filtered(f).select(PROJECT_COLS);
+    let q = match sort {
+        ProjectSort::Id => q.order(projects::id),
+        ProjectSort::AgreementNo => q.order((projects::agreement_no, projects::id)),
+        ProjectSort::Org => q.order((organizations::name, projects::id)),
+        ProjectSort::GrantDesc => q.order((projects::grant_fen.desc(), projects::id)),
+        ProjectSort::EndsOn => q.order((projects::ends_on, projects::id)),
+        ProjectSort::Status => q.order((projects::status, projects::id)),
+    };
+    let items = q
+        .limit(page.per_page)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(super::Paged {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// The stored figures of the filter's projects added up in SQL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FigureTotals {
+    pub projects: i64,
+    pub grant_fen: i64,
+    pub paid_fen: i64,
+    pub spent_grant_fen: i64,
+    pub spent_matching_fen: i64,
+    pub unique_people: i64,
+    pub person_times: i64,
+    /// Projects with an overspent budget line or a milestone report overdue on `today`.
+    pub at_risk: i64,
+    /// (group, unique people, person-times) of every known group, in their order.
+    pub groups: Vec<(String, i64, i64)>,
+}
+
+/// `CAST(COALESCE(SUM(<col>), 0) AS BIGINT)`: the same integer type on both backends.
+fn sum_of(col: &str) -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
+    diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "CAST(COALESCE(SUM({col}), 0) AS BIGINT)"
+    ))
+}
+
+pub fn figure_totals(
+    conn: &mut DbConn,
+    f: &ProjectFilter,
+    today: NaiveDate,
+) -> Result<FigureTotals, AppError> {
+    let (projects, grant_fen, spent_grant_fen, spent_matching_fen, unique_people, person_times): (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    ) = filtered(f)
+        .select((
+            diesel::dsl::count_star(),
+            sum_of("projects.grant_fen"),
+            sum_of("projects.fig_spent_grant_fen"),
+            sum_of("projects.fig_spent_matching_fen"),
+            sum_of("projects.fig_unique_people"),
+            sum_of("projects.fig_person_times"),
+        ))
+        .get_result(conn)?;
+    let at_risk: i64 = filtered(f)
+        .filter(
+            projects::fig_overspent_lines
+                .gt(0)
+                .or(projects::fig_next_due_on.lt(today)),
+        )
+        .count()
+        .get_result(conn)?;
+    // The same filter on the projects joined to payments and to the group figures.
+    macro_rules! scoped {
+        ($from:expr) => {{
+            let mut q = $from.into_boxed();
+            if let Some(r) = f.round_id {
+                q = q.filter(projects::round_id.eq(r));
+            }
+            if let Some(o) = f.org_id {
+                q = q.filter(projects::org_id.eq(o));
+            }
+            if let Some(b) = f.bureau_id {
+                q = q.filter(rounds::bureau_id.eq(b));
+            }
+            if let Some(st) = f.status {
+                q = q.filter(projects::status.eq(st));
+            }
+            q
+        }};
+    }
+    let paid_fen: i64 = scoped!(payments::table
+        .inner_join(projects::table.on(projects::id.eq(payments::project_id)))
+        .inner_join(rounds::table.on(rounds::id.eq(projects::round_id))))
+        .select(sum_of("payments.amount_fen"))
+        .get_result(conn)?;
+    // One sum per known group (a fixed, short list): a grouped query cannot be boxed.
+    let mut groups = Vec::new();
+    for g in crate::domain::report::BeneficiaryGroup::ALL {
+        let (unique, times): (i64, i64) = scoped!(project_groups::table
+            .inner_join(projects::table.inner_join(rounds::table)))
+        .filter(project_groups::grp.eq(g.as_str()))
+        .select((
+            sum_of("project_groups.unique_people"),
+            sum_of("project_groups.person_times"),
+        ))
+        .get_result(conn)?;
+        groups.push((g.as_str().to_string(), unique, times));
+    }
+    Ok(FigureTotals {
+        projects,
+        grant_fen,
+        paid_fen,
+        spent_grant_fen,
+        spent_matching_fen,
+        unique_people,
+        person_times,
+        at_risk,
+        groups,
+    })
 }
 
 /// A page of projects in id order, with the grant over all the filter's projects.
@@ -194,7 +356,9 @@ pub fn projects_page(
     f: &ProjectFilter,
     page: super::PageReq,
 ) -> Result<(super::Paged<ProjectRow>, i64), AppError> {
-    let grants: Vec<i64> = filtered(f).select(projects::grant_fen).load(conn)?;
+    let (total, grant): (i64, i64) = filtered(f)
+        .select((diesel::dsl::count_star(), sum_of("projects.grant_fen")))
+        .get_result(conn)?;
     let items = filtered(f)
         .select(PROJECT_COLS)
         .order(projects::id)
@@ -203,11 +367,11 @@ pub fn projects_page(
         .load(conn)?;
     let paged = super::Paged {
         items,
-        total: grants.len() as i64,
+        total,
         page: page.page,
         per_page: page.per_page,
     };
-    Ok((paged, grants.into_iter().sum()))
+    Ok((paged, grant))
 }
 
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
