@@ -80,6 +80,34 @@ pub fn json_page<T: Serialize>(req: &HttpRequest, list: &Paged<T>) -> HttpRespon
     res.json(&list.items)
 }
 
+/// An API list whose body is the [`Paged`] object itself (`items`, `total`, `page`,
+/// `per_page`), with the same `X-Total-Count` and `Link` headers as [`json_page`].
+pub fn json_paged<T: Serialize>(req: &HttpRequest, list: &Paged<T>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    for h in list_headers(req, list.page, list.per_page, list.total) {
+        res.insert_header(h);
+    }
+    res.json(list)
+}
+
+/// [`json_page`] of a list that is short by nature (a project's reports, an account's
+/// sessions), read whole and paged here.
+pub fn json_slice<T: Serialize>(req: &HttpRequest, items: Vec<T>, p: PageReq) -> HttpResponse {
+    let total = items.len() as i64;
+    let start = usize::try_from(p.offset()).unwrap_or(usize::MAX);
+    let per = usize::try_from(p.per_page).unwrap_or(0);
+    let items = items.into_iter().skip(start).take(per).collect();
+    json_page(
+        req,
+        &Paged {
+            items,
+            total,
+            page: p.page,
+            per_page: p.per_page,
+        },
+    )
+}
+
 /// `x-total-count` and `link` (first, previous, next, last) of one page of a list.
 pub fn list_headers(
     req: &HttpRequest,

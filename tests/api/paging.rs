@@ -226,6 +226,14 @@ async fn postgres_list_queries_use_an_index() {
                  WHERE rounds.bureau_id = 1",
                 "SELECT SUM(project_groups.unique_people) FROM project_groups JOIN projects ON projects.id = project_groups.project_id \
                  WHERE projects.round_id = 1 AND project_groups.grp = 'elderly'",
+                // The screening list, the API's lists of rounds, proposals and evaluations.
+                "SELECT id FROM proposals WHERE round_id = 1 AND status <> 'draft' \
+                 ORDER BY submitted_at, id LIMIT 50 OFFSET 50",
+                "SELECT id FROM rounds WHERE bureau_id = 1 ORDER BY id DESC LIMIT 50",
+                "SELECT id FROM proposals WHERE org_id = 1 ORDER BY id DESC LIMIT 50",
+                "SELECT id FROM evaluations WHERE evaluator_id = 1 ORDER BY id DESC LIMIT 50",
+                "SELECT seq FROM audit_log WHERE entity_type = 'organization' AND entity_id = 1 \
+                 ORDER BY seq DESC LIMIT 50",
                 // The latest filed report of the shown projects.
                 "SELECT r.id FROM reports r WHERE r.project_id IN (1, 2) AND r.status IN ('submitted', 'accepted') \
                  AND NOT EXISTS (SELECT 1 FROM reports l WHERE l.project_id = r.project_id \
@@ -566,3 +574,49 @@ async fn the_dashboard_table_pages_and_the_totals_stay_whole(b: Backend) {
     );
 }
 dual!(the_dashboard_table_pages_and_the_totals_stay_whole);
+
+/// Every API list takes `?page&per_page` and answers one page with `X-Total-Count` and `Link`
+/// (lists whose body is a page object keep it, with the same headers).
+async fn every_api_list_pages_with_its_headers(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    crate::execution::file_first_reports(&app, &a).await;
+    let admin = app.admin_token().await;
+    let (round, p0, ngo) = (a.round, a.projects[0], a.members[0].clone());
+    let (_, mine) = app.get("/api/v1/proposals", Some(&ngo)).await;
+    let org = mine[0]["org_id"].as_i64().unwrap();
+    // (path, token, total at least, rows in the body)
+    let lists: Vec<(String, &str, i64, fn(&Value) -> usize)> = vec![
+        ("/api/v1/rounds".into(), &a.officer, 1, |v| v.as_array().unwrap().len()),
+        ("/api/v1/proposals".into(), &ngo, 1, |v| v.as_array().unwrap().len()),
+        (format!("/api/v1/rounds/{round}/submissions"), &a.officer, 2, |v| v["items"].as_array().unwrap().len()),
+        ("/api/v1/orgs".into(), &a.officer, 2, |v| v["items"].as_array().unwrap().len()),
+        ("/api/v1/users".into(), &admin, 3, |v| v["items"].as_array().unwrap().len()),
+        ("/api/v1/bureaus".into(), &admin, 1, |v| v.as_array().unwrap().len()),
+        ("/api/v1/me/sessions".into(), &ngo, 1, |v| v.as_array().unwrap().len()),
+        (format!("/api/v1/orgs/{org}/history"), &a.officer, 2, |v| v.as_array().unwrap().len()),
+        (format!("/api/v1/projects/{p0}/reports"), &ngo, 1, |v| v.as_array().unwrap().len()),
+        (format!("/api/v1/projects/{p0}/evaluations"), &a.officer, 0, |v| v.as_array().unwrap().len()),
+        (format!("/api/v1/rounds/{round}/objections"), &a.officer, 0, |v| v.as_array().unwrap().len()),
+        ("/api/v1/calls".into(), "", 1, |v| v.as_array().unwrap().len()),
+    ];
+    for (path, token, at_least, rows) in lists {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let (s, total, link, v) = get_paged(&app, &format!("{path}{sep}per_page=1"), token).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+        assert!(total >= at_least, "{path}: {total} rows, at least {at_least}");
+        assert_eq!(rows(&v), usize::from(total > 0), "{path}: one row a page: {v}");
+        assert!(link.contains("rel=\"last\""), "{path}: {link}");
+        assert_eq!(
+            link.contains("rel=\"next\""),
+            total > 1,
+            "{path}: a next page when there are more rows: {link}"
+        );
+        let (s, _, _, v) = get_paged(&app, &format!("{path}{sep}page=x"), token).await;
+        assert!(s.is_client_error(), "{path}: a bad page is refused: {v}");
+        let (s, total2, _, v) = get_paged(&app, &format!("{path}{sep}per_page=1&page=99999"), token).await;
+        assert_eq!((s, total2), (StatusCode::OK, total), "{path}: {v}");
+        assert_eq!(rows(&v), 0, "{path}: past the end is empty");
+    }
+}
+dual!(every_api_list_pages_with_its_headers);

@@ -234,21 +234,24 @@ pub(super) async fn confirm_objection(
 }
 
 /// The confirmed objections of a round, for its officers; duplicates (the same email, or the
-/// same proposal and reason) come together with their group and its size.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ops::award::ObjectionItem>)))]
+/// same proposal and reason) come together with their group and its size. Paged (`page`,
+/// `per_page`: 50 by default); the groups are found over all of them.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), PageQuery), tag = "award", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ops::award::ObjectionItem>, headers(("X-Total-Count" = i64, description = "Objections over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/rounds/{id}/objections")]
 pub(super) async fn list_objections(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
+    let (id, page) = (id.into_inner(), q.req()?);
     let rows = db::run(&state.pool, move |c| {
         ops::award::objections_for_officer(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(crate::web::paging::json_slice(&req, rows, page))
 }
 
 /// Answer an objection: upheld (the proposal leaves the list and the waitlist moves up) or

@@ -23,3 +23,4 @@ CREATE INDEX projects_round_status_idx ON projects (round_id, status, id);
 CREATE INDEX reports_filed_idx ON reports (project_id, status, period_end, id);
 CREATE INDEX reviews_reviewer_id_idx ON reviews (reviewer_id, id);
 CREATE INDEX proposals_round_submitted_idx ON proposals (round_id, submitted_at, id);
+CREATE INDEX evaluations_evaluator_id_idx ON evaluations (evaluator_id, id);

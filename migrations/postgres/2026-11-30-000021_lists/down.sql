@@ -1,3 +1,4 @@
+DROP INDEX evaluations_evaluator_id_idx;
 DROP INDEX proposals_round_submitted_idx;
 DROP INDEX reviews_reviewer_id_idx;
 DROP INDEX reports_filed_idx;
