@@ -322,7 +322,10 @@ pub fn funded_sum(conn: &mut DbConn, round_id: i64) -> Result<i64, AppError> {
 }
 
 /// The proposal numbers of some lines of a round's published ranking: (proposal, number).
-pub fn numbers(conn: &mut DbConn, proposal_ids: &[i64]) -> Result<Vec<(i64, Option<String>)>, AppError> {
+pub fn numbers(
+    conn: &mut DbConn,
+    proposal_ids: &[i64],
+) -> Result<Vec<(i64, Option<String>)>, AppError> {
     Ok(proposals::table
         .filter(proposals::id.eq_any(proposal_ids))
         .select((proposals::id, proposals::number))

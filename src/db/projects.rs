@@ -235,10 +235,7 @@ pub fn projects_sorted_page(
         ProjectSort::EndsOn => q.order((projects::ends_on, projects::id)),
         ProjectSort::Status => q.order((projects::status, projects::id)),
     };
-    let items = q
-        .limit(page.per_page)
-        .offset(page.offset())
-        .load(conn)?;
+    let items = q.limit(page.per_page).offset(page.offset()).load(conn)?;
     Ok(super::Paged {
         items,
         total,
@@ -322,19 +319,19 @@ pub fn figure_totals(
     let paid_fen: i64 = scoped!(payments::table
         .inner_join(projects::table.on(projects::id.eq(payments::project_id)))
         .inner_join(rounds::table.on(rounds::id.eq(projects::round_id))))
-        .select(sum_of("payments.amount_fen"))
-        .get_result(conn)?;
+    .select(sum_of("payments.amount_fen"))
+    .get_result(conn)?;
     // One sum per known group (a fixed, short list): a grouped query cannot be boxed.
     let mut groups = Vec::new();
     for g in crate::domain::report::BeneficiaryGroup::ALL {
-        let (unique, times): (i64, i64) = scoped!(project_groups::table
-            .inner_join(projects::table.inner_join(rounds::table)))
-        .filter(project_groups::grp.eq(g.as_str()))
-        .select((
-            sum_of("project_groups.unique_people"),
-            sum_of("project_groups.person_times"),
-        ))
-        .get_result(conn)?;
+        let (unique, times): (i64, i64) =
+            scoped!(project_groups::table.inner_join(projects::table.inner_join(rounds::table)))
+                .filter(project_groups::grp.eq(g.as_str()))
+                .select((
+                    sum_of("project_groups.unique_people"),
+                    sum_of("project_groups.person_times"),
+                ))
+                .get_result(conn)?;
         groups.push((g.as_str().to_string(), unique, times));
     }
     Ok(FigureTotals {
@@ -861,9 +858,7 @@ impl StoredFigures {
             .milestones
             .iter()
             .enumerate()
-            .filter(|(i, _)| {
-                i32::try_from(*i).map_or(true, |i| !filed_milestones.contains(&i))
-            })
+            .filter(|(i, _)| i32::try_from(*i).map_or(true, |i| !filed_milestones.contains(&i)))
             .map(|(_, m)| m.due)
             .min();
         let groups = latest
@@ -956,7 +951,10 @@ pub fn refresh_missing_figures(conn: &mut DbConn) -> Result<usize, AppError> {
 /// The latest filed report (by period end, then id) of each of some projects, chosen in SQL.
 pub fn latest_filed_of(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<ReportRow>, AppError> {
     let later = diesel::alias!(reports as later);
-    let filed = [ReportStatus::Submitted.as_str(), ReportStatus::Accepted.as_str()];
+    let filed = [
+        ReportStatus::Submitted.as_str(),
+        ReportStatus::Accepted.as_str(),
+    ];
     Ok(reports::table
         .filter(reports::project_id.eq_any(project_ids))
         .filter(reports::status.eq_any(filed))
@@ -984,7 +982,10 @@ pub fn filed_milestones(
     conn: &mut DbConn,
     project_ids: &[i64],
 ) -> Result<Vec<(i64, i32)>, AppError> {
-    let filed = [ReportStatus::Submitted.as_str(), ReportStatus::Accepted.as_str()];
+    let filed = [
+        ReportStatus::Submitted.as_str(),
+        ReportStatus::Accepted.as_str(),
+    ];
     Ok(reports::table
         .filter(reports::project_id.eq_any(project_ids))
         .filter(reports::status.eq_any(filed))

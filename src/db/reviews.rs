@@ -78,10 +78,8 @@ pub fn reviewers(conn: &mut DbConn) -> Result<Vec<(i64, String, String, Profile)
             reviewer_profiles::affiliations_json,
         ))
         .load(conn)?;
-    let profiles: std::collections::HashMap<i64, (String, Json<Vec<Affiliation>>)> = profiles
-        .into_iter()
-        .map(|(u, e, a)| (u, (e, a)))
-        .collect();
+    let profiles: std::collections::HashMap<i64, (String, Json<Vec<Affiliation>>)> =
+        profiles.into_iter().map(|(u, e, a)| (u, (e, a))).collect();
     Ok(rows
         .into_iter()
         .map(|(id, name, email)| {
@@ -339,7 +337,10 @@ pub fn round_counts(conn: &mut DbConn, round_id: i64) -> Result<Vec<(i64, String
 }
 
 /// How many reviews a reviewer holds, by status.
-pub fn reviewer_counts(conn: &mut DbConn, reviewer_id: i64) -> Result<Vec<(String, i64)>, AppError> {
+pub fn reviewer_counts(
+    conn: &mut DbConn,
+    reviewer_id: i64,
+) -> Result<Vec<(String, i64)>, AppError> {
     Ok(reviews::table
         .filter(reviews::reviewer_id.eq(reviewer_id))
         .group_by(reviews::status)

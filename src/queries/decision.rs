@@ -292,9 +292,7 @@ pub fn compute_rows(
     let line = review::funding_line(&line_inputs, Fen(round.total_budget_fen), &budgets);
     let funded: HashSet<i64> = line.funded.iter().copied().collect();
     let waitlisted: HashSet<i64> = line.waitlisted.iter().copied().collect();
-    let last_funded = inputs
-        .iter()
-        .rposition(|r| funded.contains(&r.proposal_id));
+    let last_funded = inputs.iter().rposition(|r| funded.contains(&r.proposal_id));
     let (start, end, page, per_page, line_page) = window(which, inputs.len(), last_funded);
     let rows = inputs
         .iter()
@@ -448,9 +446,15 @@ mod tests {
         assert_eq!(window(page(None, 50), 100, Some(99)), (50, 100, 2, 50, 2));
         // An explicit page is exactly that page, even the line's.
         assert_eq!(window(page(Some(1), 50), 120, Some(49)), (0, 50, 1, 50, 1));
-        assert_eq!(window(page(Some(3), 50), 120, Some(69)), (100, 120, 3, 50, 2));
+        assert_eq!(
+            window(page(Some(3), 50), 120, Some(69)),
+            (100, 120, 3, 50, 2)
+        );
         // Past the end: empty.
-        assert_eq!(window(page(Some(9), 50), 120, Some(69)), (120, 120, 9, 50, 2));
+        assert_eq!(
+            window(page(Some(9), 50), 120, Some(69)),
+            (120, 120, 9, 50, 2)
+        );
         assert_eq!(window(Rows::All, 120, Some(69)), (0, 120, 1, 120, 1));
         assert_eq!(window(Rows::All, 0, None), (0, 0, 1, 1, 1));
     }

@@ -524,10 +524,7 @@ async fn file_objection(
             n.open = true;
             let errors = ctx.errors(&e);
             let pager = Pager::new(&req, &n.list).at(format!("/notices/{id}"));
-            render_status(
-                status,
-                &PublicNoticePage::new(ctx, n, pager, form, errors),
-            )
+            render_status(status, &PublicNoticePage::new(ctx, n, pager, form, errors))
         },
     )
     .await

@@ -695,7 +695,12 @@ impl DashboardQuery {
     /// The table asked for; an unknown status or order is refused naming its field.
     pub fn table(&self) -> Result<crate::queries::dashboard::Table, AppError> {
         let mut e = FieldErrors::new();
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
         let status = given(&self.status).and_then(|s| {
             let st = crate::domain::project::ProjectStatus::parse(&s);
             if st.is_none() {

@@ -286,15 +286,25 @@ async fn the_ranking_shows_the_page_of_the_funding_line(b: Backend) {
 
     let (s, total, _, all) = get_paged(&app, &base, &r.officer).await;
     assert_eq!((s, total), (StatusCode::OK, 5), "{all}");
-    assert_eq!(ranks(&all), vec![1, 2, 3, 4, 5], "all on the default page of 50");
-    assert_eq!((all["per_page"].as_i64(), all["page"].as_i64()), (Some(50), Some(1)));
+    assert_eq!(
+        ranks(&all),
+        vec![1, 2, 3, 4, 5],
+        "all on the default page of 50"
+    );
+    assert_eq!(
+        (all["per_page"].as_i64(), all["page"].as_i64()),
+        (Some(50), Some(1))
+    );
 
     // Two a page: the line is on page 2 (ranks 3 and 4), the default.
     let (s, total, link, line) = get_paged(&app, &format!("{base}?per_page=2"), &r.officer).await;
     assert_eq!((s, total), (StatusCode::OK, 5));
     assert_eq!(ranks(&line), vec![3, 4], "{line}");
     assert_eq!(lines(&line), vec!["funded", "waitlisted"]);
-    assert_eq!((line["page"].as_i64(), line["line_page"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(
+        (line["page"].as_i64(), line["line_page"].as_i64()),
+        (Some(2), Some(2))
+    );
     assert!(
         link.contains("page=1>; rel=\"prev\"") && link.contains("page=3>; rel=\"next\""),
         "{link}"
@@ -337,15 +347,24 @@ async fn the_ranking_shows_the_page_of_the_funding_line(b: Backend) {
     );
     assert!(html.contains(" 5 · 2/3"), "{html}");
     assert!(html.contains("¥150,000.00"), "the used budget");
-    assert!(!html.contains("id=\"line-page\""), "already on the line's page");
+    assert!(
+        !html.contains("id=\"line-page\""),
+        "already on the line's page"
+    );
     let (_, html) = officer
-        .get_text(&app, &format!("/rounds/{}/decision?per_page=2&page=3", r.round))
+        .get_text(
+            &app,
+            &format!("/rounds/{}/decision?per_page=2&page=3", r.round),
+        )
         .await;
     assert_eq!(table_rows(&html, "ranking").len(), 1);
     assert!(html.contains("id=\"line-page\""), "a link back to the line");
     let xlsx = app
         .client
-        .get(app.url(&format!("/api/v1/rounds/{}/ranking.xlsx?per_page=1", r.round)))
+        .get(app.url(&format!(
+            "/api/v1/rounds/{}/ranking.xlsx?per_page=1",
+            r.round
+        )))
         .bearer_auth(&r.officer)
         .send()
         .await
@@ -388,12 +407,18 @@ async fn the_review_board_and_the_queue_page(b: Backend) {
         .login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
         .await;
     let (s, html) = officer
-        .get_text(&app, &format!("/rounds/{}/review?per_page=2&page=2", r.round))
+        .get_text(
+            &app,
+            &format!("/rounds/{}/review?per_page=2&page=2", r.round),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(table_rows(&html, "board").len(), 1, "{html}");
     assert!(html.contains(" 3 · 2/2"), "{html}");
-    assert!(html.contains("已完成评审 6/6"), "every review of the round: {html}");
+    assert!(
+        html.contains("已完成评审 6/6"),
+        "every review of the round: {html}"
+    );
 
     // The queue: three assignments, newest first.
     let (s, total, _, queue) = get_paged(&app, "/api/v1/reviews?per_page=2", &r.reviewers[0]).await;
@@ -405,7 +430,8 @@ async fn the_review_board_and_the_queue_page(b: Backend) {
         .map(|i| i["review_id"].as_i64().unwrap())
         .collect();
     assert!(ids.len() == 2 && ids[0] > ids[1], "{queue}");
-    let (_, _, _, rest) = get_paged(&app, "/api/v1/reviews?per_page=2&page=2", &r.reviewers[0]).await;
+    let (_, _, _, rest) =
+        get_paged(&app, "/api/v1/reviews?per_page=2&page=2", &r.reviewers[0]).await;
     assert_eq!(rest.as_array().map(Vec::len), Some(1));
     let reviewer = app.browser();
     reviewer
@@ -440,7 +466,12 @@ async fn the_notice_pages_its_list(b: Backend) {
                     .unwrap_or_default()
             };
             let (total, cache) = (h("x-total-count"), h("x-cache"));
-            (res.status(), total, cache, res.json::<Value>().await.unwrap())
+            (
+                res.status(),
+                total,
+                cache,
+                res.json::<Value>().await.unwrap(),
+            )
         }
     };
     let (s, total, _, v) = anon("").await;
@@ -449,7 +480,10 @@ async fn the_notice_pages_its_list(b: Backend) {
     assert_eq!(v["used_fen"].as_i64(), Some(15_000_000));
     let (_, total, _, second) = anon("per_page=2&page=2").await;
     assert_eq!(total, "3");
-    assert_eq!(second["list"][0]["proposal_id"], v["list"][2]["proposal_id"]);
+    assert_eq!(
+        second["list"][0]["proposal_id"],
+        v["list"][2]["proposal_id"]
+    );
     // Staff see every line.
     let (s, total, _, staff) = get_paged(&app, &format!("{api}?per_page=2"), &r.officer).await;
     assert_eq!((s, total), (StatusCode::OK, 5), "{staff}");
@@ -480,11 +514,19 @@ async fn the_notice_pages_its_list(b: Backend) {
     assert_eq!(table_rows(&p2, "notice-list").len(), 0, "{p2}");
     assert_eq!(read("page=2").await.1, "hit");
     let (s, c, small) = read("per_page=2&page=2").await;
-    assert_eq!((s, c.as_str()), (StatusCode::OK, ""), "another size is not cached");
+    assert_eq!(
+        (s, c.as_str()),
+        (StatusCode::OK, ""),
+        "another size is not cached"
+    );
     assert_eq!(table_rows(&small, "notice-list").len(), 1, "{small}");
     assert!(small.contains(" 3 · 2/2"), "{small}");
     let (s, _, far) = read("page=99999999999").await;
-    assert_eq!(s, StatusCode::OK, "a page past the end is bounded and empty");
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "a page past the end is bounded and empty"
+    );
     assert_eq!(table_rows(&far, "notice-list").len(), 0);
     let (s, _, _) = read("page=x").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -494,11 +536,17 @@ async fn the_notice_pages_its_list(b: Backend) {
         .login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
         .await;
     let (s, html) = officer
-        .get_text(&app, &format!("/rounds/{}/notice?per_page=2&page=3", r.round))
+        .get_text(
+            &app,
+            &format!("/rounds/{}/notice?per_page=2&page=3", r.round),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(table_rows(&html, "award-list").len(), 1, "{html}");
-    assert!(html.contains(" 5 · 3/3") && html.contains("¥150,000.00"), "{html}");
+    assert!(
+        html.contains(" 5 · 3/3") && html.contains("¥150,000.00"),
+        "{html}"
+    );
 }
 dual!(the_notice_pages_its_list);
 
@@ -532,20 +580,29 @@ async fn the_dashboard_table_pages_and_the_totals_stay_whole(b: Backend) {
         );
         assert!(t["unique_people"].as_i64().unwrap() > 0, "{t}");
 
-        let (_, total, link, one) = get_paged(&app, &format!("{base}?per_page=1&page=2"), &a.officer).await;
+        let (_, total, link, one) =
+            get_paged(&app, &format!("{base}?per_page=1&page=2"), &a.officer).await;
         assert_eq!(total, 2);
         assert_eq!(one["lines"].as_array().map(Vec::len), Some(1));
         assert_eq!(one["lines"][0]["project"]["id"], lines[1]["project"]["id"]);
-        assert_eq!(one["totals"], whole["totals"], "the totals of every project");
+        assert_eq!(
+            one["totals"], whole["totals"],
+            "the totals of every project"
+        );
         assert_eq!(one["groups"], whole["groups"]);
         assert!(link.contains("page=1>; rel=\"prev\""), "{link}");
 
-        let (_, total, _, none) = get_paged(&app, &format!("{base}?status=completed"), &a.officer).await;
+        let (_, total, _, none) =
+            get_paged(&app, &format!("{base}?status=completed"), &a.officer).await;
         assert_eq!(total, 0);
         assert_eq!(none["lines"].as_array().map(Vec::len), Some(0));
-        assert_eq!(none["totals"], whole["totals"], "the filter is the table's only");
+        assert_eq!(
+            none["totals"], whole["totals"],
+            "the filter is the table's only"
+        );
 
-        let (_, _, _, by_grant) = get_paged(&app, &format!("{base}?sort=grant_desc"), &a.officer).await;
+        let (_, _, _, by_grant) =
+            get_paged(&app, &format!("{base}?sort=grant_desc"), &a.officer).await;
         let grants: Vec<i64> = by_grant["lines"]
             .as_array()
             .unwrap()
@@ -553,9 +610,17 @@ async fn the_dashboard_table_pages_and_the_totals_stay_whole(b: Backend) {
             .map(|l| l["project"]["grant_fen"].as_i64().unwrap())
             .collect();
         assert!(grants.windows(2).all(|w| w[0] >= w[1]), "{grants:?}");
-        let (s, _, _, bad) = get_paged(&app, &format!("{base}?sort=password&status=gone"), &a.officer).await;
+        let (s, _, _, bad) = get_paged(
+            &app,
+            &format!("{base}?sort=password&status=gone"),
+            &a.officer,
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-        assert!(has_error(&bad, "sort") && has_error(&bad, "status"), "{bad}");
+        assert!(
+            has_error(&bad, "sort") && has_error(&bad, "status"),
+            "{bad}"
+        );
     }
     let officer = app.browser();
     officer
@@ -587,25 +652,65 @@ async fn every_api_list_pages_with_its_headers(b: Backend) {
     let org = mine[0]["org_id"].as_i64().unwrap();
     // (path, token, total at least, rows in the body)
     let lists: Vec<(String, &str, i64, fn(&Value) -> usize)> = vec![
-        ("/api/v1/rounds".into(), &a.officer, 1, |v| v.as_array().unwrap().len()),
-        ("/api/v1/proposals".into(), &ngo, 1, |v| v.as_array().unwrap().len()),
-        (format!("/api/v1/rounds/{round}/submissions"), &a.officer, 2, |v| v["items"].as_array().unwrap().len()),
-        ("/api/v1/orgs".into(), &a.officer, 2, |v| v["items"].as_array().unwrap().len()),
-        ("/api/v1/users".into(), &admin, 3, |v| v["items"].as_array().unwrap().len()),
-        ("/api/v1/bureaus".into(), &admin, 1, |v| v.as_array().unwrap().len()),
-        ("/api/v1/me/sessions".into(), &ngo, 1, |v| v.as_array().unwrap().len()),
-        (format!("/api/v1/orgs/{org}/history"), &a.officer, 2, |v| v.as_array().unwrap().len()),
-        (format!("/api/v1/projects/{p0}/reports"), &ngo, 1, |v| v.as_array().unwrap().len()),
-        (format!("/api/v1/projects/{p0}/evaluations"), &a.officer, 0, |v| v.as_array().unwrap().len()),
-        (format!("/api/v1/rounds/{round}/objections"), &a.officer, 0, |v| v.as_array().unwrap().len()),
-        ("/api/v1/calls".into(), "", 1, |v| v.as_array().unwrap().len()),
+        ("/api/v1/rounds".into(), &a.officer, 1, |v| {
+            v.as_array().unwrap().len()
+        }),
+        ("/api/v1/proposals".into(), &ngo, 1, |v| {
+            v.as_array().unwrap().len()
+        }),
+        (
+            format!("/api/v1/rounds/{round}/submissions"),
+            &a.officer,
+            2,
+            |v| v["items"].as_array().unwrap().len(),
+        ),
+        ("/api/v1/orgs".into(), &a.officer, 2, |v| {
+            v["items"].as_array().unwrap().len()
+        }),
+        ("/api/v1/users".into(), &admin, 3, |v| {
+            v["items"].as_array().unwrap().len()
+        }),
+        ("/api/v1/bureaus".into(), &admin, 1, |v| {
+            v.as_array().unwrap().len()
+        }),
+        ("/api/v1/me/sessions".into(), &ngo, 1, |v| {
+            v.as_array().unwrap().len()
+        }),
+        (format!("/api/v1/orgs/{org}/history"), &a.officer, 2, |v| {
+            v.as_array().unwrap().len()
+        }),
+        (format!("/api/v1/projects/{p0}/reports"), &ngo, 1, |v| {
+            v.as_array().unwrap().len()
+        }),
+        (
+            format!("/api/v1/projects/{p0}/evaluations"),
+            &a.officer,
+            0,
+            |v| v.as_array().unwrap().len(),
+        ),
+        (
+            format!("/api/v1/rounds/{round}/objections"),
+            &a.officer,
+            0,
+            |v| v.as_array().unwrap().len(),
+        ),
+        ("/api/v1/calls".into(), "", 1, |v| {
+            v.as_array().unwrap().len()
+        }),
     ];
     for (path, token, at_least, rows) in lists {
         let sep = if path.contains('?') { '&' } else { '?' };
         let (s, total, link, v) = get_paged(&app, &format!("{path}{sep}per_page=1"), token).await;
         assert_eq!(s, StatusCode::OK, "{path}: {v}");
-        assert!(total >= at_least, "{path}: {total} rows, at least {at_least}");
-        assert_eq!(rows(&v), usize::from(total > 0), "{path}: one row a page: {v}");
+        assert!(
+            total >= at_least,
+            "{path}: {total} rows, at least {at_least}"
+        );
+        assert_eq!(
+            rows(&v),
+            usize::from(total > 0),
+            "{path}: one row a page: {v}"
+        );
         assert!(link.contains("rel=\"last\""), "{path}: {link}");
         assert_eq!(
             link.contains("rel=\"next\""),
@@ -614,7 +719,8 @@ async fn every_api_list_pages_with_its_headers(b: Backend) {
         );
         let (s, _, _, v) = get_paged(&app, &format!("{path}{sep}page=x"), token).await;
         assert!(s.is_client_error(), "{path}: a bad page is refused: {v}");
-        let (s, total2, _, v) = get_paged(&app, &format!("{path}{sep}per_page=1&page=99999"), token).await;
+        let (s, total2, _, v) =
+            get_paged(&app, &format!("{path}{sep}per_page=1&page=99999"), token).await;
         assert_eq!((s, total2), (StatusCode::OK, total), "{path}: {v}");
         assert_eq!(rows(&v), 0, "{path}: past the end is empty");
     }
