@@ -229,7 +229,7 @@ pub fn insert_award(conn: &mut DbConn, round_id: i64, a: &NewAward) -> Result<()
 }
 
 /// The published ranking of a round, in rank order.
-const AWARD_COLS: (
+type AwardCols = (
     awards::proposal_id,
     awards::rank,
     awards::final_tenths,
@@ -243,7 +243,8 @@ const AWARD_COLS: (
     proposals::category,
     organizations::id,
     organizations::name,
-) = (
+);
+const AWARD_COLS: AwardCols = (
     awards::proposal_id,
     awards::rank,
     awards::final_tenths,

@@ -173,7 +173,7 @@ pub struct ProposalListItem {
 }
 
 /// The proposals of an organization, newest first.
-const LIST_COLS: (
+type ListCols = (
     proposals::id,
     proposals::round_id,
     rounds::title,
@@ -186,7 +186,8 @@ const LIST_COLS: (
     proposals::requested_grant_fen,
     proposals::submitted_at,
     proposals::updated_at,
-) = (
+);
+const LIST_COLS: ListCols = (
     proposals::id,
     proposals::round_id,
     rounds::title,

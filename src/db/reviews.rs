@@ -248,14 +248,15 @@ fn in_review(
         .into_boxed()
 }
 
-const ELIGIBLE_COLS: (
+type EligibleCols = (
     proposals::id,
     proposals::number,
     proposals::title,
     proposals::category,
     organizations::name,
     organizations::uscc,
-) = (
+);
+const ELIGIBLE_COLS: EligibleCols = (
     proposals::id,
     proposals::number,
     proposals::title,
@@ -362,7 +363,7 @@ pub struct AssignedItem {
     pub review_due: Option<NaiveDateTime>,
 }
 
-const ASSIGNED_COLS: (
+type AssignedCols = (
     reviews::id,
     reviews::status,
     proposals::id,
@@ -372,7 +373,8 @@ const ASSIGNED_COLS: (
     organizations::name,
     rounds::title,
     rounds::review_due,
-) = (
+);
+const ASSIGNED_COLS: AssignedCols = (
     reviews::id,
     reviews::status,
     proposals::id,

@@ -651,7 +651,8 @@ async fn every_api_list_pages_with_its_headers(b: Backend) {
     let (_, mine) = app.get("/api/v1/proposals", Some(&ngo)).await;
     let org = mine[0]["org_id"].as_i64().unwrap();
     // (path, token, total at least, rows in the body)
-    let lists: Vec<(String, &str, i64, fn(&Value) -> usize)> = vec![
+    type Rows = fn(&Value) -> usize;
+    let lists: Vec<(String, &str, i64, Rows)> = vec![
         ("/api/v1/rounds".into(), &a.officer, 1, |v| {
             v.as_array().unwrap().len()
         }),
