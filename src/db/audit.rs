@@ -434,12 +434,7 @@ pub fn for_entity_page(
         .offset(page.offset())
         .select(AuditRow::as_select())
         .load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
 /// The newest entries of the whole log.

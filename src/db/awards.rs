@@ -305,12 +305,7 @@ pub fn awards_page(
         .limit(page.per_page)
         .offset(page.offset())
         .load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
 /// The grant on the funded lines of a round's published ranking.

@@ -197,12 +197,7 @@ pub fn for_evaluator_page(
         .limit(page.per_page)
         .offset(page.offset())
         .load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
 pub struct NewEvaluation {

@@ -239,6 +239,15 @@ impl PageReq {
     pub fn offset(&self) -> i64 {
         (self.page - 1) * self.per_page
     }
+    /// This page of a list of `total` rows, holding `items`.
+    pub fn paged<T>(&self, items: Vec<T>, total: i64) -> Paged<T> {
+        Paged {
+            items,
+            total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]

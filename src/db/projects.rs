@@ -162,6 +162,26 @@ pub fn projects(conn: &mut DbConn, f: &ProjectFilter) -> Result<Vec<ProjectRow>,
         .load(conn)?)
 }
 
+/// A boxed query over projects joined to their round, narrowed to a [`ProjectFilter`].
+macro_rules! project_scope {
+    ($query:expr, $f:expr) => {{
+        let (mut q, f) = ($query.into_boxed(), $f);
+        if let Some(r) = f.round_id {
+            q = q.filter(projects::round_id.eq(r));
+        }
+        if let Some(o) = f.org_id {
+            q = q.filter(projects::org_id.eq(o));
+        }
+        if let Some(b) = f.bureau_id {
+            q = q.filter(rounds::bureau_id.eq(b));
+        }
+        if let Some(st) = f.status {
+            q = q.filter(projects::status.eq(st));
+        }
+        q
+    }};
+}
+
 /// The projects matching a filter joined to their organization and round, unordered.
 fn filtered(
     f: &ProjectFilter,
@@ -173,23 +193,12 @@ fn filtered(
     >,
     <DbConn as diesel::Connection>::Backend,
 > {
-    let mut q = projects::table
-        .inner_join(organizations::table)
-        .inner_join(rounds::table)
-        .into_boxed();
-    if let Some(r) = f.round_id {
-        q = q.filter(projects::round_id.eq(r));
-    }
-    if let Some(o) = f.org_id {
-        q = q.filter(projects::org_id.eq(o));
-    }
-    if let Some(b) = f.bureau_id {
-        q = q.filter(rounds::bureau_id.eq(b));
-    }
-    if let Some(st) = f.status {
-        q = q.filter(projects::status.eq(st));
-    }
-    q
+    project_scope!(
+        projects::table
+            .inner_join(organizations::table)
+            .inner_join(rounds::table),
+        f
+    )
 }
 
 /// The orders a project table may be sorted in (`?sort=`); ties and the default go by id.
@@ -236,28 +245,29 @@ pub fn projects_sorted_page(
         ProjectSort::Status => q.order((projects::status, projects::id)),
     };
     let items = q.limit(page.per_page).offset(page.offset()).load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
-/// The stored figures of the filter's projects added up in SQL.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FigureTotals {
-    pub projects: i64,
+/// The people served in one beneficiary group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct GroupTotal {
+    pub group: String,
+    pub unique_people: i64,
+    pub person_times: i64,
+}
+
+/// What a dashboard adds up over its projects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Totals {
+    pub projects: usize,
     pub grant_fen: i64,
     pub paid_fen: i64,
     pub spent_grant_fen: i64,
     pub spent_matching_fen: i64,
     pub unique_people: i64,
     pub person_times: i64,
-    /// Projects with an overspent budget line or a milestone report overdue on `today`.
-    pub at_risk: i64,
-    /// (group, unique people, person-times) of every known group, in their order.
-    pub groups: Vec<(String, i64, i64)>,
+    /// Projects with an overspent budget line or a milestone report overdue.
+    pub at_risk: usize,
 }
 
 /// `CAST(COALESCE(SUM(<col>), 0) AS BIGINT)`: the same integer type on both backends.
@@ -267,11 +277,13 @@ fn sum_of(col: &str) -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt
     ))
 }
 
+/// The stored figures of the filter's projects added up in SQL, with every known beneficiary
+/// group's in their order.
 pub fn figure_totals(
     conn: &mut DbConn,
     f: &ProjectFilter,
     today: NaiveDate,
-) -> Result<FigureTotals, AppError> {
+) -> Result<(Totals, Vec<GroupTotal>), AppError> {
     let (projects, grant_fen, spent_grant_fen, spent_matching_fen, unique_people, person_times): (
         i64,
         i64,
@@ -297,54 +309,45 @@ pub fn figure_totals(
         )
         .count()
         .get_result(conn)?;
-    // The same filter on the projects joined to payments and to the group figures.
-    macro_rules! scoped {
-        ($from:expr) => {{
-            let mut q = $from.into_boxed();
-            if let Some(r) = f.round_id {
-                q = q.filter(projects::round_id.eq(r));
-            }
-            if let Some(o) = f.org_id {
-                q = q.filter(projects::org_id.eq(o));
-            }
-            if let Some(b) = f.bureau_id {
-                q = q.filter(rounds::bureau_id.eq(b));
-            }
-            if let Some(st) = f.status {
-                q = q.filter(projects::status.eq(st));
-            }
-            q
-        }};
-    }
-    let paid_fen: i64 = scoped!(payments::table
-        .inner_join(projects::table.on(projects::id.eq(payments::project_id)))
-        .inner_join(rounds::table.on(rounds::id.eq(projects::round_id))))
+    let paid_fen: i64 = project_scope!(
+        payments::table
+            .inner_join(projects::table.on(projects::id.eq(payments::project_id)))
+            .inner_join(rounds::table.on(rounds::id.eq(projects::round_id))),
+        f
+    )
     .select(sum_of("payments.amount_fen"))
     .get_result(conn)?;
     // One sum per known group (a fixed, short list): a grouped query cannot be boxed.
     let mut groups = Vec::new();
     for g in crate::domain::report::BeneficiaryGroup::ALL {
-        let (unique, times): (i64, i64) =
-            scoped!(project_groups::table.inner_join(projects::table.inner_join(rounds::table)))
-                .filter(project_groups::grp.eq(g.as_str()))
-                .select((
-                    sum_of("project_groups.unique_people"),
-                    sum_of("project_groups.person_times"),
-                ))
-                .get_result(conn)?;
-        groups.push((g.as_str().to_string(), unique, times));
+        let (unique, times): (i64, i64) = project_scope!(
+            project_groups::table.inner_join(projects::table.inner_join(rounds::table)),
+            f
+        )
+        .filter(project_groups::grp.eq(g.as_str()))
+        .select((
+            sum_of("project_groups.unique_people"),
+            sum_of("project_groups.person_times"),
+        ))
+        .get_result(conn)?;
+        groups.push(GroupTotal {
+            group: g.as_str().to_string(),
+            unique_people: unique,
+            person_times: times,
+        });
     }
-    Ok(FigureTotals {
-        projects,
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    let totals = Totals {
+        projects: count(projects),
         grant_fen,
         paid_fen,
         spent_grant_fen,
         spent_matching_fen,
         unique_people,
         person_times,
-        at_risk,
-        groups,
-    })
+        at_risk: count(at_risk),
+    };
+    Ok((totals, groups))
 }
 
 /// A page of projects in id order, with the grant over all the filter's projects.

@@ -231,12 +231,7 @@ pub fn for_org_page(
         .limit(page.per_page)
         .offset(page.offset())
         .load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
 /// How many proposals of the round are in any of `statuses`.
@@ -412,12 +407,7 @@ pub fn submissions(
         .offset(page.offset())
         .select(LIST_COLS)
         .load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
 /// Every proposal of a round past the draft stage with its organization's code (export).

@@ -288,12 +288,7 @@ pub fn eligible_page(
         .limit(page.per_page)
         .offset(page.offset())
         .load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
 /// The reviews of some proposals in id order: (id, proposal, reviewer's name, status).
@@ -415,12 +410,7 @@ pub fn for_reviewer_page(
         .limit(page.per_page)
         .offset(page.offset())
         .load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
 /// Saves a review's content if `version` is current.

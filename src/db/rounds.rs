@@ -227,12 +227,7 @@ pub fn for_bureau_page(
         .limit(page.per_page)
         .offset(page.offset())
         .load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
 /// Published rounds the public may read, with their bureau's name, open ones first.

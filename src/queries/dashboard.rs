@@ -60,24 +60,7 @@ pub struct ProjectLine {
     pub groups: Vec<i64>,
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
-pub struct Totals {
-    pub projects: usize,
-    pub grant_fen: i64,
-    pub paid_fen: i64,
-    pub spent_grant_fen: i64,
-    pub spent_matching_fen: i64,
-    pub unique_people: i64,
-    pub person_times: i64,
-    pub at_risk: usize,
-}
-
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct GroupTotal {
-    pub group: String,
-    pub unique_people: i64,
-    pub person_times: i64,
-}
+pub use crate::db::projects::{GroupTotal, Totals};
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
@@ -235,7 +218,7 @@ pub fn page(
             }
         }
     };
-    let t = projects::figure_totals(conn, &filter, today())?;
+    let (totals, groups) = projects::figure_totals(conn, &filter, today())?;
     let list = projects::projects_sorted_page(
         conn,
         &ProjectFilter {
@@ -245,31 +228,13 @@ pub fn page(
         table.sort,
         page,
     )?;
-    let as_count = |n: i64| usize::try_from(n).unwrap_or(0);
     Ok(Dashboard {
         lines: lines_of(conn, list.items)?.0,
         total_lines: list.total,
         page: list.page,
         per_page: list.per_page,
-        totals: Totals {
-            projects: as_count(t.projects),
-            grant_fen: t.grant_fen,
-            paid_fen: t.paid_fen,
-            spent_grant_fen: t.spent_grant_fen,
-            spent_matching_fen: t.spent_matching_fen,
-            unique_people: t.unique_people,
-            person_times: t.person_times,
-            at_risk: as_count(t.at_risk),
-        },
-        groups: t
-            .groups
-            .into_iter()
-            .map(|(group, unique_people, person_times)| GroupTotal {
-                group,
-                unique_people,
-                person_times,
-            })
-            .collect(),
+        totals,
+        groups,
     })
 }
 

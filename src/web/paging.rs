@@ -96,16 +96,17 @@ pub fn json_slice<T: Serialize>(req: &HttpRequest, items: Vec<T>, p: PageReq) ->
     let total = items.len() as i64;
     let start = usize::try_from(p.offset()).unwrap_or(usize::MAX);
     let per = usize::try_from(p.per_page).unwrap_or(0);
-    let items = items.into_iter().skip(start).take(per).collect();
     json_page(
         req,
-        &Paged {
-            items,
-            total,
-            page: p.page,
-            per_page: p.per_page,
-        },
+        &p.paged(items.into_iter().skip(start).take(per).collect(), total),
     )
+}
+
+/// How many pages `total` rows make at `per_page` a page (at least one).
+fn pages_of(total: i64, per_page: i64) -> i64 {
+    PageReq::new(None, Some(per_page))
+        .paged(Vec::<()>::new(), total)
+        .pages()
 }
 
 /// `x-total-count` and `link` (first, previous, next, last) of one page of a list.
@@ -115,13 +116,7 @@ pub fn list_headers(
     per_page: i64,
     total: i64,
 ) -> [(&'static str, String); 2] {
-    let pages = Paged::<()> {
-        items: Vec::new(),
-        total,
-        page,
-        per_page,
-    }
-    .pages();
+    let pages = pages_of(total, per_page);
     let mut links = vec![format!("<{}>; rel=\"first\"", href(req, 1))];
     if page > 1 {
         links.push(format!(
@@ -157,13 +152,7 @@ impl Pager {
     }
     /// The pager of page `page` of `total` rows, `per_page` a page.
     pub fn of(req: &HttpRequest, total: i64, page: i64, per_page: i64) -> Self {
-        let pages = Paged::<()> {
-            items: Vec::new(),
-            total,
-            page,
-            per_page,
-        }
-        .pages();
+        let pages = pages_of(total, per_page);
         Pager {
             total,
             page,
