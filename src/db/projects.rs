@@ -951,13 +951,13 @@ pub fn refresh_missing_figures(conn: &mut DbConn) -> Result<usize, AppError> {
     Ok(ids.len())
 }
 
+/// The statuses of a filed report (see [`ReportStatus::filed`]).
+const FILED: [&str; 2] = ["submitted", "accepted"];
+
 /// The latest filed report (by period end, then id) of each of some projects, chosen in SQL.
 pub fn latest_filed_of(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<ReportRow>, AppError> {
     let later = diesel::alias!(reports as later);
-    let filed = [
-        ReportStatus::Submitted.as_str(),
-        ReportStatus::Accepted.as_str(),
-    ];
+    let filed = FILED;
     Ok(reports::table
         .filter(reports::project_id.eq_any(project_ids))
         .filter(reports::status.eq_any(filed))
@@ -985,10 +985,7 @@ pub fn filed_milestones(
     conn: &mut DbConn,
     project_ids: &[i64],
 ) -> Result<Vec<(i64, i32)>, AppError> {
-    let filed = [
-        ReportStatus::Submitted.as_str(),
-        ReportStatus::Accepted.as_str(),
-    ];
+    let filed = FILED;
     Ok(reports::table
         .filter(reports::project_id.eq_any(project_ids))
         .filter(reports::status.eq_any(filed))
@@ -1127,4 +1124,22 @@ pub fn latest_filed(reports: &[ReportRow]) -> Option<ReportContent> {
         .filter(|r| r.status.filed())
         .max_by_key(|r| (r.period_end, r.id))
         .map(ReportRow::content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_filed_statuses_are_those_whose_figures_count() {
+        let mut filed: Vec<&str> = ReportStatus::ALL
+            .iter()
+            .filter(|s| s.filed())
+            .map(|s| s.as_str())
+            .collect();
+        filed.sort_unstable();
+        let mut listed = FILED.to_vec();
+        listed.sort_unstable();
+        assert_eq!(filed, listed);
+    }
 }

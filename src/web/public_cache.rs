@@ -70,6 +70,11 @@ impl Key {
 /// cannot crowd the readers' pages out of the cache.
 const CACHED_LIST_PAGES: i64 = 20;
 
+/// Whether a page of a list is one of those kept.
+fn kept(p: &crate::db::PageReq) -> bool {
+    p.per_page == crate::db::PageReq::DEFAULT_PER_PAGE && p.page <= CACHED_LIST_PAGES
+}
+
 struct Entry {
     version: i64,
     minute: i64,
@@ -229,8 +234,7 @@ where
     F: FnOnce(PageCtx) -> Fut,
     Fut: Future<Output = Result<String, AppError>>,
 {
-    let key = (p.per_page == crate::db::PageReq::DEFAULT_PER_PAGE && p.page <= CACHED_LIST_PAGES)
-        .then(|| Key::new(page, id, ctx.lang()).paged(&p));
+    let key = kept(&p).then(|| Key::new(page, id, ctx.lang()).paged(&p));
     if key.is_none() {
         record(page, "bypass");
     }
@@ -317,7 +321,7 @@ where
 {
     let list_headers =
         |total: i64| crate::web::paging::list_headers(req, p.page, p.per_page, total);
-    if p.per_page != crate::db::PageReq::DEFAULT_PER_PAGE || p.page > CACHED_LIST_PAGES {
+    if !kept(&p) {
         record(key.page, "bypass");
         let (body, total) = render().await?;
         let mut res = HttpResponse::Ok();
