@@ -267,23 +267,29 @@ pub struct PublicProject {
     pub person_times: i64,
 }
 
+/// The public results page: the round, one page of its projects and the totals over all
+/// of them (added up in SQL). Not found when the round funded nothing.
 #[tracing::instrument(skip_all, fields(round_id))]
 pub fn public_results(
     conn: &mut DbConn,
     round_id: i64,
-) -> Result<(crate::db::rounds::RoundRow, Vec<PublicProject>), AppError> {
+    page: crate::db::PageReq,
+) -> Result<
+    (
+        crate::db::rounds::RoundRow,
+        crate::db::Paged<PublicProject>,
+        Totals,
+    ),
+    AppError,
+> {
     let round = crate::db::rounds::find(conn, round_id)?;
-    let rows = projects::projects(
-        conn,
-        &ProjectFilter {
-            round_id: Some(round_id),
-            ..ProjectFilter::default()
-        },
-    )?;
-    if rows.is_empty() {
-        return Err(AppError::NotFound);
-    }
-    Ok((round, public_lines(conn, rows)?))
+    let list = public_results_page(conn, round_id, page)?;
+    let filter = ProjectFilter {
+        round_id: Some(round_id),
+        ..ProjectFilter::default()
+    };
+    let (totals, _) = projects::figure_totals(conn, &filter, today())?;
+    Ok((round, list, totals))
 }
 
 /// A page of the public results: the page's projects are read in SQL and only their figures

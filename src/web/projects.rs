@@ -988,30 +988,49 @@ async fn beneficiaries_csv(
 struct ResultsPage {
     ctx: PageCtx,
     round: crate::db::rounds::RoundRow,
+    /// One page of the projects.
     rows: Vec<crate::queries::dashboard::PublicProject>,
+    pager: super::paging::Pager,
+    /// Over every project of the round.
+    projects: usize,
     total_fen: i64,
     total_unique: i64,
 }
 
+/// A round's public results (三务公开), one page of projects at a time (`?page&per_page`) with
+/// the totals over all; anonymous readers get the cached pages.
 async fn public_results(
+    req: actix_web::HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    page: super::input::Query<super::paging::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let (round, rows) = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::public_results(c, id)
-    })
-    .await?;
-    let total_fen = rows.iter().map(|r| Fen(r.grant_fen)).sum::<Fen>().0;
-    let total_unique = rows.iter().map(|r| r.unique_people).sum();
-    super::render(&ResultsPage {
+    let (id, st, page) = (id.into_inner(), state.clone(), page.req()?);
+    let pager_req = req.clone();
+    super::public_cache::paged_page(
+        &req,
+        &state,
         ctx,
-        round,
-        rows,
-        total_fen,
-        total_unique,
-    })
+        ("results", Some(id)),
+        page,
+        |ctx| async move {
+            let (round, list, totals) = db::run(&st.pool, move |c| {
+                crate::queries::dashboard::public_results(c, id, page)
+            })
+            .await?;
+            super::render_string(&ResultsPage {
+                ctx,
+                round,
+                pager: super::paging::Pager::new(&pager_req, &list),
+                rows: list.items,
+                projects: totals.projects,
+                total_fen: totals.grant_fen,
+                total_unique: totals.unique_people,
+            })
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -637,6 +637,24 @@ async fn the_dashboard_table_pages_and_the_totals_stay_whole(b: Backend) {
             .contains("href=\"?per_page=1&status=active&page=2\""),
         "the pager keeps the filter: {html}"
     );
+
+    // The public results page: one page of projects, the totals over all of them.
+    let public = app.browser();
+    let (s, html) = public
+        .get_text(&app, &format!("/results/{}?per_page=1&page=2", a.round))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(table_rows(&html, "results").len(), 1, "{html}");
+    assert!(
+        html.contains("id=\"projects-total\">2<")
+            && html.contains("¥100,000.00")
+            && html.contains(" 2 · 2/2"),
+        "{html}"
+    );
+    let (_, first) = public
+        .get_text(&app, &format!("/results/{}", a.round))
+        .await;
+    assert_eq!(table_rows(&first, "results").len(), 2);
 }
 dual!(the_dashboard_table_pages_and_the_totals_stay_whole);
 
