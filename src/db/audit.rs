@@ -414,6 +414,29 @@ pub fn for_entity(
         .load(conn)?)
 }
 
+/// A page of an entity's entries, newest first.
+pub fn for_entity_page(
+    conn: &mut DbConn,
+    entity_type: &str,
+    entity_id: i64,
+    page: super::PageReq,
+) -> Result<super::Paged<AuditRow>, AppError> {
+    let total: i64 = audit_log::table
+        .filter(audit_log::entity_type.eq(entity_type))
+        .filter(audit_log::entity_id.eq(entity_id))
+        .count()
+        .get_result(conn)?;
+    let items = audit_log::table
+        .filter(audit_log::entity_type.eq(entity_type))
+        .filter(audit_log::entity_id.eq(entity_id))
+        .order(audit_log::seq.desc())
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select(AuditRow::as_select())
+        .load(conn)?;
+    Ok(page.paged(items, total))
+}
+
 /// The newest entries of the whole log.
 pub fn recent(
     conn: &mut DbConn,

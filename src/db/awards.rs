@@ -229,26 +229,102 @@ pub fn insert_award(conn: &mut DbConn, round_id: i64, a: &NewAward) -> Result<()
 }
 
 /// The published ranking of a round, in rank order.
+type AwardCols = (
+    awards::proposal_id,
+    awards::rank,
+    awards::final_tenths,
+    awards::requested_fen,
+    awards::amount_fen,
+    awards::reduce_reason,
+    awards::state,
+    awards::substitute,
+    proposals::number,
+    proposals::title,
+    proposals::category,
+    organizations::id,
+    organizations::name,
+);
+const AWARD_COLS: AwardCols = (
+    awards::proposal_id,
+    awards::rank,
+    awards::final_tenths,
+    awards::requested_fen,
+    awards::amount_fen,
+    awards::reduce_reason,
+    awards::state,
+    awards::substitute,
+    proposals::number,
+    proposals::title,
+    proposals::category,
+    organizations::id,
+    organizations::name,
+);
+
 pub fn awards(conn: &mut DbConn, round_id: i64) -> Result<Vec<AwardRow>, AppError> {
     Ok(awards::table
         .inner_join(proposals::table.inner_join(organizations::table))
         .filter(awards::round_id.eq(round_id))
         .order(awards::rank)
-        .select((
-            awards::proposal_id,
-            awards::rank,
-            awards::final_tenths,
-            awards::requested_fen,
-            awards::amount_fen,
-            awards::reduce_reason,
-            awards::state,
-            awards::substitute,
-            proposals::number,
-            proposals::title,
-            proposals::category,
-            organizations::id,
-            organizations::name,
+        .select(AWARD_COLS)
+        .load(conn)?)
+}
+
+/// The lines of a round's published ranking in the given states (every state: `None`).
+fn awards_in(
+    round_id: i64,
+    states: Option<&[AwardState]>,
+) -> awards::BoxedQuery<'static, <DbConn as diesel::Connection>::Backend> {
+    let mut q = awards::table
+        .filter(awards::round_id.eq(round_id))
+        .into_boxed();
+    if let Some(states) = states {
+        q = q.filter(awards::state.eq_any(states.to_vec()));
+    }
+    q
+}
+
+/// A page of a round's published ranking in rank order, in the given states (every state:
+/// `None`).
+pub fn awards_page(
+    conn: &mut DbConn,
+    round_id: i64,
+    states: Option<&[AwardState]>,
+    page: super::PageReq,
+) -> Result<super::Paged<AwardRow>, AppError> {
+    let total: i64 = awards_in(round_id, states).count().get_result(conn)?;
+    let mut q = awards::table
+        .inner_join(proposals::table.inner_join(organizations::table))
+        .filter(awards::round_id.eq(round_id))
+        .into_boxed();
+    if let Some(states) = states {
+        q = q.filter(awards::state.eq_any(states.to_vec()));
+    }
+    let items = q
+        .order(awards::rank)
+        .select(AWARD_COLS)
+        .limit(page.per_page)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.paged(items, total))
+}
+
+/// The grant on the funded lines of a round's published ranking.
+pub fn funded_sum(conn: &mut DbConn, round_id: i64) -> Result<i64, AppError> {
+    Ok(awards_in(round_id, Some(&[AwardState::Funded]))
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(COALESCE(SUM(awards.amount_fen), 0) AS BIGINT)",
         ))
+        .get_result(conn)?)
+}
+
+/// The proposal numbers of some lines of a round's published ranking: (proposal, number).
+pub fn numbers(
+    conn: &mut DbConn,
+    proposal_ids: &[i64],
+) -> Result<Vec<(i64, Option<String>)>, AppError> {
+    Ok(proposals::table
+        .filter(proposals::id.eq_any(proposal_ids))
+        .select((proposals::id, proposals::number))
         .load(conn)?)
 }
 

@@ -162,21 +162,42 @@ pub fn for_evaluator(
         .select(COLS)
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.project_id).collect();
-    let names: Vec<(i64, String, String)> = projects::table
+    let names: std::collections::HashMap<i64, (String, String)> = projects::table
         .filter(projects::id.eq_any(&ids))
         .select((projects::id, projects::agreement_no, projects::title))
-        .load(conn)?;
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, a, t)| (id, (a, t)))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|r| {
-            let (a, t) = names
-                .iter()
-                .find(|(id, _, _)| *id == r.project_id)
-                .map(|(_, a, t)| (a.clone(), t.clone()))
-                .unwrap_or_default();
+            let (a, t) = names.get(&r.project_id).cloned().unwrap_or_default();
             (r, a, t)
         })
         .collect())
+}
+
+/// A page of an evaluator's assignments, newest first.
+pub fn for_evaluator_page(
+    conn: &mut DbConn,
+    evaluator_id: i64,
+    page: super::PageReq,
+) -> Result<super::Paged<EvaluationRow>, AppError> {
+    let total: i64 = evaluations::table
+        .filter(evaluations::evaluator_id.eq(evaluator_id))
+        .count()
+        .get_result(conn)?;
+    let items = evaluations::table
+        .inner_join(organizations::table.on(organizations::id.eq(evaluations::agency_org_id)))
+        .inner_join(users::table.on(users::id.eq(evaluations::evaluator_id)))
+        .filter(evaluations::evaluator_id.eq(evaluator_id))
+        .order(evaluations::id.desc())
+        .select(COLS)
+        .limit(page.per_page)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.paged(items, total))
 }
 
 pub struct NewEvaluation {

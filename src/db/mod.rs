@@ -150,6 +150,10 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    if ran > 0 {
+        // Figures first stored by a migration that just ran: computed once, here.
+        projects::refresh_missing_figures(conn)?;
+    }
     Ok(ran)
 }
 
@@ -235,6 +239,15 @@ impl PageReq {
     }
     pub fn offset(&self) -> i64 {
         (self.page - 1) * self.per_page
+    }
+    /// This page of a list of `total` rows, holding `items`.
+    pub fn paged<T>(&self, items: Vec<T>, total: i64) -> Paged<T> {
+        Paged {
+            items,
+            total,
+            page: self.page,
+            per_page: self.per_page,
+        }
     }
 }
 

@@ -5,7 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    organizations, payments, project_files, projects, refunds, reports, rounds, tranches,
+    organizations, payments, project_files, project_groups, projects, proposals, refunds, reports,
+    rounds, tranches,
 };
 use super::{now, DbConn, Json};
 use crate::domain::project::{ProjectFileKind, ProjectStatus, RefundKind};
@@ -32,7 +33,7 @@ pub struct NewProject<'a> {
 
 pub fn insert_project(conn: &mut DbConn, p: &NewProject) -> Result<i64, AppError> {
     let at = now();
-    Ok(diesel::insert_into(projects::table)
+    let id: i64 = diesel::insert_into(projects::table)
         .values((
             projects::round_id.eq(p.round_id),
             projects::proposal_id.eq(p.proposal_id),
@@ -48,7 +49,9 @@ pub fn insert_project(conn: &mut DbConn, p: &NewProject) -> Result<i64, AppError
             projects::updated_at.eq(at),
         ))
         .returning(projects::id)
-        .get_result(conn)?)
+        .get_result(conn)?;
+    refresh_figures(conn, id)?;
+    Ok(id)
 }
 
 pub fn insert_tranche(
@@ -149,6 +152,7 @@ pub struct ProjectFilter {
     pub round_id: Option<i64>,
     pub org_id: Option<i64>,
     pub bureau_id: Option<i64>,
+    pub status: Option<ProjectStatus>,
 }
 
 pub fn projects(conn: &mut DbConn, f: &ProjectFilter) -> Result<Vec<ProjectRow>, AppError> {
@@ -156,6 +160,26 @@ pub fn projects(conn: &mut DbConn, f: &ProjectFilter) -> Result<Vec<ProjectRow>,
         .select(PROJECT_COLS)
         .order(projects::id)
         .load(conn)?)
+}
+
+/// A boxed query over projects joined to their round, narrowed to a [`ProjectFilter`].
+macro_rules! project_scope {
+    ($query:expr, $f:expr) => {{
+        let (mut q, f) = ($query.into_boxed(), $f);
+        if let Some(r) = f.round_id {
+            q = q.filter(projects::round_id.eq(r));
+        }
+        if let Some(o) = f.org_id {
+            q = q.filter(projects::org_id.eq(o));
+        }
+        if let Some(b) = f.bureau_id {
+            q = q.filter(rounds::bureau_id.eq(b));
+        }
+        if let Some(st) = f.status {
+            q = q.filter(projects::status.eq(st));
+        }
+        q
+    }};
 }
 
 /// The projects matching a filter joined to their organization and round, unordered.
@@ -169,20 +193,161 @@ fn filtered(
     >,
     <DbConn as diesel::Connection>::Backend,
 > {
-    let mut q = projects::table
-        .inner_join(organizations::table)
-        .inner_join(rounds::table)
-        .into_boxed();
-    if let Some(r) = f.round_id {
-        q = q.filter(projects::round_id.eq(r));
+    project_scope!(
+        projects::table
+            .inner_join(organizations::table)
+            .inner_join(rounds::table),
+        f
+    )
+}
+
+/// The orders a project table may be sorted in (`?sort=`); ties and the default go by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProjectSort {
+    #[default]
+    Id,
+    AgreementNo,
+    Org,
+    GrantDesc,
+    EndsOn,
+    Status,
+}
+
+impl ProjectSort {
+    pub const ALL: &'static [(&'static str, ProjectSort)] = &[
+        ("id", ProjectSort::Id),
+        ("agreement_no", ProjectSort::AgreementNo),
+        ("org", ProjectSort::Org),
+        ("grant_desc", ProjectSort::GrantDesc),
+        ("ends_on", ProjectSort::EndsOn),
+        ("status", ProjectSort::Status),
+    ];
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
     }
-    if let Some(o) = f.org_id {
-        q = q.filter(projects::org_id.eq(o));
+}
+
+/// A page of the filter's projects in the given order.
+pub fn projects_sorted_page(
+    conn: &mut DbConn,
+    f: &ProjectFilter,
+    sort: ProjectSort,
+    page: super::PageReq,
+) -> Result<super::Paged<ProjectRow>, AppError> {
+    let total: i64 = filtered(f).count().get_result(conn)?;
+    let q = filtered(f).select(PROJECT_COLS);
+    let q = match sort {
+        ProjectSort::Id => q.order(projects::id),
+        ProjectSort::AgreementNo => q.order((projects::agreement_no, projects::id)),
+        ProjectSort::Org => q.order((organizations::name, projects::id)),
+        ProjectSort::GrantDesc => q.order((projects::grant_fen.desc(), projects::id)),
+        ProjectSort::EndsOn => q.order((projects::ends_on, projects::id)),
+        ProjectSort::Status => q.order((projects::status, projects::id)),
+    };
+    let items = q.limit(page.per_page).offset(page.offset()).load(conn)?;
+    Ok(page.paged(items, total))
+}
+
+/// The people served in one beneficiary group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct GroupTotal {
+    pub group: String,
+    pub unique_people: i64,
+    pub person_times: i64,
+}
+
+/// What a dashboard adds up over its projects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Totals {
+    pub projects: usize,
+    pub grant_fen: i64,
+    pub paid_fen: i64,
+    pub spent_grant_fen: i64,
+    pub spent_matching_fen: i64,
+    pub unique_people: i64,
+    pub person_times: i64,
+    /// Projects with an overspent budget line or a milestone report overdue.
+    pub at_risk: usize,
+}
+
+/// `CAST(COALESCE(SUM(<col>), 0) AS BIGINT)`: the same integer type on both backends.
+fn sum_of(col: &str) -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
+    diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "CAST(COALESCE(SUM({col}), 0) AS BIGINT)"
+    ))
+}
+
+/// The stored figures of the filter's projects added up in SQL, with every known beneficiary
+/// group's in their order.
+pub fn figure_totals(
+    conn: &mut DbConn,
+    f: &ProjectFilter,
+    today: NaiveDate,
+) -> Result<(Totals, Vec<GroupTotal>), AppError> {
+    let (projects, grant_fen, spent_grant_fen, spent_matching_fen, unique_people, person_times): (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    ) = filtered(f)
+        .select((
+            diesel::dsl::count_star(),
+            sum_of("projects.grant_fen"),
+            sum_of("projects.fig_spent_grant_fen"),
+            sum_of("projects.fig_spent_matching_fen"),
+            sum_of("projects.fig_unique_people"),
+            sum_of("projects.fig_person_times"),
+        ))
+        .get_result(conn)?;
+    let at_risk: i64 = filtered(f)
+        .filter(
+            projects::fig_overspent_lines
+                .gt(0)
+                .or(projects::fig_next_due_on.lt(today)),
+        )
+        .count()
+        .get_result(conn)?;
+    let paid_fen: i64 = project_scope!(
+        payments::table
+            .inner_join(projects::table.on(projects::id.eq(payments::project_id)))
+            .inner_join(rounds::table.on(rounds::id.eq(projects::round_id))),
+        f
+    )
+    .select(sum_of("payments.amount_fen"))
+    .get_result(conn)?;
+    // One sum per known group (a fixed, short list): a grouped query cannot be boxed.
+    let mut groups = Vec::new();
+    for g in crate::domain::report::BeneficiaryGroup::ALL {
+        let (unique, times): (i64, i64) = project_scope!(
+            project_groups::table.inner_join(projects::table.inner_join(rounds::table)),
+            f
+        )
+        .filter(project_groups::grp.eq(g.as_str()))
+        .select((
+            sum_of("project_groups.unique_people"),
+            sum_of("project_groups.person_times"),
+        ))
+        .get_result(conn)?;
+        groups.push(GroupTotal {
+            group: g.as_str().to_string(),
+            unique_people: unique,
+            person_times: times,
+        });
     }
-    if let Some(b) = f.bureau_id {
-        q = q.filter(rounds::bureau_id.eq(b));
-    }
-    q
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    let totals = Totals {
+        projects: count(projects),
+        grant_fen,
+        paid_fen,
+        spent_grant_fen,
+        spent_matching_fen,
+        unique_people,
+        person_times,
+        at_risk: count(at_risk),
+    };
+    Ok((totals, groups))
 }
 
 /// A page of projects in id order, with the grant over all the filter's projects.
@@ -191,7 +356,9 @@ pub fn projects_page(
     f: &ProjectFilter,
     page: super::PageReq,
 ) -> Result<(super::Paged<ProjectRow>, i64), AppError> {
-    let grants: Vec<i64> = filtered(f).select(projects::grant_fen).load(conn)?;
+    let (total, grant): (i64, i64) = filtered(f)
+        .select((diesel::dsl::count_star(), sum_of("projects.grant_fen")))
+        .get_result(conn)?;
     let items = filtered(f)
         .select(PROJECT_COLS)
         .order(projects::id)
@@ -200,11 +367,11 @@ pub fn projects_page(
         .load(conn)?;
     let paged = super::Paged {
         items,
-        total: grants.len() as i64,
+        total,
         page: page.page,
         per_page: page.per_page,
     };
-    Ok((paged, grants.into_iter().sum()))
+    Ok((paged, grant))
 }
 
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
@@ -648,8 +815,187 @@ pub fn set_report_status(
             }
             ReportStatus::Draft => {}
         }
+        if from.filed() != to.filed() {
+            let project: i64 = reports::table
+                .find(id)
+                .select(reports::project_id)
+                .first(conn)?;
+            refresh_figures(conn, project)?;
+        }
     }
     Ok(n == 1)
+}
+
+/// What the dashboards total of a project, from its plan and its filed reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredFigures {
+    pub unique_people: i64,
+    pub person_times: i64,
+    pub spent_grant_fen: i64,
+    pub spent_matching_fen: i64,
+    pub overspent_lines: i32,
+    /// The earliest due date of a planned milestone without a filed report: the project has an
+    /// overdue report from the day after.
+    pub next_due_on: Option<NaiveDate>,
+    /// (group, unique people, person-times) of the known beneficiary groups reported.
+    pub groups: Vec<(String, i64, i64)>,
+}
+
+impl StoredFigures {
+    /// `latest`: the latest filed report; `filed_milestones`: the plan's milestone indexes
+    /// with a filed report.
+    pub fn of(
+        plan: &crate::domain::proposal::ProposalContent,
+        latest: Option<&ReportContent>,
+        filed_milestones: &std::collections::HashSet<i32>,
+    ) -> Self {
+        use crate::domain::report::BeneficiaryGroup;
+        let f = crate::domain::report::project_figures(
+            &plan.budget,
+            latest,
+            &[],
+            crate::domain::money::Fen::ZERO,
+            NaiveDate::MIN,
+        );
+        let next_due_on = plan
+            .milestones
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i32::try_from(*i).map_or(true, |i| !filed_milestones.contains(&i)))
+            .map(|(_, m)| m.due)
+            .min();
+        let groups = latest
+            .map(|c| {
+                BeneficiaryGroup::ALL
+                    .iter()
+                    .map(|g| {
+                        let g = g.as_str();
+                        let times = c
+                            .beneficiaries
+                            .iter()
+                            .filter(|b| b.group == g)
+                            .map(|b| b.person_times)
+                            .sum::<i64>();
+                        (g.to_string(), c.unique_of(g), times)
+                    })
+                    .filter(|(_, u, t)| *u != 0 || *t != 0)
+                    .collect()
+            })
+            .unwrap_or_default();
+        StoredFigures {
+            unique_people: f.unique_people,
+            person_times: f.person_times,
+            spent_grant_fen: f.spent_grant.0,
+            spent_matching_fen: f.spent_matching.0,
+            overspent_lines: i32::try_from(f.overspent_lines).unwrap_or(i32::MAX),
+            next_due_on,
+            groups,
+        }
+    }
+}
+
+/// Recomputes the stored figures of a project (after a report was filed or unfiled, or when
+/// the project is created), in the caller's transaction.
+pub fn refresh_figures(conn: &mut DbConn, project_id: i64) -> Result<(), AppError> {
+    let plan: Json<crate::domain::proposal::ProposalContent> = projects::table
+        .inner_join(proposals::table)
+        .filter(projects::id.eq(project_id))
+        .select(proposals::content_json)
+        .first(conn)?;
+    let filed = latest_filed_of(conn, &[project_id])?;
+    let milestones = filed_milestones(conn, &[project_id])?
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect();
+    let f = StoredFigures::of(
+        &plan.0,
+        filed.first().map(|r| &r.content_json.0),
+        &milestones,
+    );
+    diesel::update(projects::table.find(project_id))
+        .set((
+            projects::fig_unique_people.eq(f.unique_people),
+            projects::fig_person_times.eq(f.person_times),
+            projects::fig_spent_grant_fen.eq(f.spent_grant_fen),
+            projects::fig_spent_matching_fen.eq(f.spent_matching_fen),
+            projects::fig_overspent_lines.eq(f.overspent_lines),
+            projects::fig_next_due_on.eq(f.next_due_on),
+            projects::fig_version.eq(1),
+        ))
+        .execute(conn)?;
+    diesel::delete(project_groups::table.filter(project_groups::project_id.eq(project_id)))
+        .execute(conn)?;
+    for (g, unique, times) in &f.groups {
+        diesel::insert_into(project_groups::table)
+            .values((
+                project_groups::project_id.eq(project_id),
+                project_groups::grp.eq(g),
+                project_groups::unique_people.eq(unique),
+                project_groups::person_times.eq(times),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Computes the figures of the projects that have none yet (rows from before they were
+/// stored); returns how many. Run by the migrate step that adds them.
+pub fn refresh_missing_figures(conn: &mut DbConn) -> Result<usize, AppError> {
+    let ids: Vec<i64> = projects::table
+        .filter(projects::fig_version.eq(0))
+        .select(projects::id)
+        .load(conn)?;
+    for id in &ids {
+        conn.transaction(|c| refresh_figures(c, *id))?;
+    }
+    Ok(ids.len())
+}
+
+/// The statuses of a filed report (see [`ReportStatus::filed`]).
+const FILED: [&str; 2] = ["submitted", "accepted"];
+
+/// The latest filed report (by period end, then id) of each of some projects, chosen in SQL.
+pub fn latest_filed_of(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<ReportRow>, AppError> {
+    let later = diesel::alias!(reports as later);
+    let filed = FILED;
+    Ok(reports::table
+        .filter(reports::project_id.eq_any(project_ids))
+        .filter(reports::status.eq_any(filed))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            later
+                .filter(later.field(reports::project_id).eq(reports::project_id))
+                .filter(later.field(reports::status).eq_any(filed))
+                .filter(
+                    later
+                        .field(reports::period_end)
+                        .gt(reports::period_end)
+                        .or(later
+                            .field(reports::period_end)
+                            .eq(reports::period_end)
+                            .and(later.field(reports::id).gt(reports::id))),
+                )
+                .select(later.field(reports::id)),
+        )))
+        .select(REPORT_COLS)
+        .load(conn)?)
+}
+
+/// The milestones with a filed report of some projects: (project, milestone index).
+pub fn filed_milestones(
+    conn: &mut DbConn,
+    project_ids: &[i64],
+) -> Result<Vec<(i64, i32)>, AppError> {
+    let filed = FILED;
+    Ok(reports::table
+        .filter(reports::project_id.eq_any(project_ids))
+        .filter(reports::status.eq_any(filed))
+        .filter(reports::milestone_index.is_not_null())
+        .select((
+            reports::project_id,
+            reports::milestone_index.assume_not_null(),
+        ))
+        .distinct()
+        .load(conn)?)
 }
 
 /// Active projects of rounds in execution (for the reminders).
@@ -778,4 +1124,22 @@ pub fn latest_filed(reports: &[ReportRow]) -> Option<ReportContent> {
         .filter(|r| r.status.filed())
         .max_by_key(|r| (r.period_end, r.id))
         .map(ReportRow::content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_filed_statuses_are_those_whose_figures_count() {
+        let mut filed: Vec<&str> = ReportStatus::ALL
+            .iter()
+            .filter(|s| s.filed())
+            .map(|s| s.as_str())
+            .collect();
+        filed.sort_unstable();
+        let mut listed = FILED.to_vec();
+        listed.sort_unstable();
+        assert_eq!(filed, listed);
+    }
 }

@@ -173,27 +173,65 @@ pub struct ProposalListItem {
 }
 
 /// The proposals of an organization, newest first.
+type ListCols = (
+    proposals::id,
+    proposals::round_id,
+    rounds::title,
+    proposals::org_id,
+    organizations::name,
+    proposals::number,
+    proposals::status,
+    proposals::category,
+    proposals::title,
+    proposals::requested_grant_fen,
+    proposals::submitted_at,
+    proposals::updated_at,
+);
+const LIST_COLS: ListCols = (
+    proposals::id,
+    proposals::round_id,
+    rounds::title,
+    proposals::org_id,
+    organizations::name,
+    proposals::number,
+    proposals::status,
+    proposals::category,
+    proposals::title,
+    proposals::requested_grant_fen,
+    proposals::submitted_at,
+    proposals::updated_at,
+);
+
 pub fn for_org(conn: &mut DbConn, org_id: i64) -> Result<Vec<ProposalListItem>, AppError> {
     Ok(proposals::table
         .inner_join(rounds::table)
         .inner_join(organizations::table)
         .filter(proposals::org_id.eq(org_id))
         .order(proposals::id.desc())
-        .select((
-            proposals::id,
-            proposals::round_id,
-            rounds::title,
-            proposals::org_id,
-            organizations::name,
-            proposals::number,
-            proposals::status,
-            proposals::category,
-            proposals::title,
-            proposals::requested_grant_fen,
-            proposals::submitted_at,
-            proposals::updated_at,
-        ))
+        .select(LIST_COLS)
         .load(conn)?)
+}
+
+/// A page of [`for_org`].
+pub fn for_org_page(
+    conn: &mut DbConn,
+    org_id: i64,
+    page: super::PageReq,
+) -> Result<super::Paged<ProposalListItem>, AppError> {
+    let total: i64 = proposals::table
+        .filter(proposals::org_id.eq(org_id))
+        .count()
+        .get_result(conn)?;
+    let items = proposals::table
+        .inner_join(rounds::table)
+        .inner_join(organizations::table)
+        .filter(proposals::org_id.eq(org_id))
+        .order(proposals::id.desc())
+        .select(LIST_COLS)
+        .limit(page.per_page)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.paged(items, total))
 }
 
 /// How many proposals of the round are in any of `statuses`.
@@ -367,27 +405,9 @@ pub fn submissions(
         .order((proposals::submitted_at.asc(), proposals::id.asc()))
         .limit(page.per_page)
         .offset(page.offset())
-        .select((
-            proposals::id,
-            proposals::round_id,
-            rounds::title,
-            proposals::org_id,
-            organizations::name,
-            proposals::number,
-            proposals::status,
-            proposals::category,
-            proposals::title,
-            proposals::requested_grant_fen,
-            proposals::submitted_at,
-            proposals::updated_at,
-        ))
+        .select(LIST_COLS)
         .load(conn)?;
-    Ok(super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page.paged(items, total))
 }
 
 /// Every proposal of a round past the draft stage with its organization's code (export).

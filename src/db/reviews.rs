@@ -78,13 +78,14 @@ pub fn reviewers(conn: &mut DbConn) -> Result<Vec<(i64, String, String, Profile)
             reviewer_profiles::affiliations_json,
         ))
         .load(conn)?;
+    let profiles: std::collections::HashMap<i64, (String, Json<Vec<Affiliation>>)> =
+        profiles.into_iter().map(|(u, e, a)| (u, (e, a))).collect();
     Ok(rows
         .into_iter()
         .map(|(id, name, email)| {
             let p = profiles
-                .iter()
-                .find(|(u, _, _)| *u == id)
-                .map(|(_, e, a)| Profile {
+                .get(&id)
+                .map(|(e, a)| Profile {
                     expertise: e
                         .split(',')
                         .map(str::trim)
@@ -226,11 +227,15 @@ pub struct EligibleProposal {
     pub org_uscc: Option<String>,
 }
 
-pub fn eligible_proposals(
-    conn: &mut DbConn,
+/// The proposals of a round that go to expert review, with their organization.
+fn in_review(
     round_id: i64,
-) -> Result<Vec<EligibleProposal>, AppError> {
-    Ok(proposals::table
+) -> diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoin<proposals::table, organizations::table>,
+    <DbConn as diesel::Connection>::Backend,
+> {
+    proposals::table
         .inner_join(organizations::table)
         .filter(proposals::round_id.eq(round_id))
         .filter(proposals::status.eq(ProposalStatus::Eligible.as_str()))
@@ -240,15 +245,102 @@ pub fn eligible_proposals(
                 .is_null()
                 .or(proposals::renewal_track.ne("fast_track")),
         )
+        .into_boxed()
+}
+
+type EligibleCols = (
+    proposals::id,
+    proposals::number,
+    proposals::title,
+    proposals::category,
+    organizations::name,
+    organizations::uscc,
+);
+const ELIGIBLE_COLS: EligibleCols = (
+    proposals::id,
+    proposals::number,
+    proposals::title,
+    proposals::category,
+    organizations::name,
+    organizations::uscc,
+);
+
+pub fn eligible_proposals(
+    conn: &mut DbConn,
+    round_id: i64,
+) -> Result<Vec<EligibleProposal>, AppError> {
+    Ok(in_review(round_id)
         .order(proposals::id)
+        .select(ELIGIBLE_COLS)
+        .load(conn)?)
+}
+
+/// A page of [`eligible_proposals`] in id order, with their number.
+pub fn eligible_page(
+    conn: &mut DbConn,
+    round_id: i64,
+    page: super::PageReq,
+) -> Result<super::Paged<EligibleProposal>, AppError> {
+    let total: i64 = in_review(round_id).count().get_result(conn)?;
+    let items = in_review(round_id)
+        .order(proposals::id)
+        .select(ELIGIBLE_COLS)
+        .limit(page.per_page)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.paged(items, total))
+}
+
+/// The reviews of some proposals in id order: (id, proposal, reviewer's name, status).
+pub fn of_proposals(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<Vec<(i64, i64, String, String)>, AppError> {
+    Ok(reviews::table
+        .inner_join(users::table.on(users::id.eq(reviews::reviewer_id)))
+        .filter(reviews::proposal_id.eq_any(ids))
+        .order(reviews::id)
         .select((
-            proposals::id,
-            proposals::number,
-            proposals::title,
-            proposals::category,
-            organizations::name,
-            organizations::uscc,
+            reviews::id,
+            reviews::proposal_id,
+            users::name,
+            reviews::status,
         ))
+        .load(conn)?)
+}
+
+/// The active reviewers (id, name) in id order.
+pub fn reviewer_names(conn: &mut DbConn) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(users::table
+        .filter(users::role.eq(Role::Reviewer))
+        .filter(users::status.eq(UserStatus::Active))
+        .order(users::id)
+        .select((users::id, users::name))
+        .load(conn)?)
+}
+
+/// How many of a round's reviews each reviewer holds, by status: (reviewer, status, count).
+pub fn round_counts(conn: &mut DbConn, round_id: i64) -> Result<Vec<(i64, String, i64)>, AppError> {
+    Ok(reviews::table
+        .filter(reviews::round_id.eq(round_id))
+        .group_by((reviews::reviewer_id, reviews::status))
+        .select((
+            reviews::reviewer_id,
+            reviews::status,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?)
+}
+
+/// How many reviews a reviewer holds, by status.
+pub fn reviewer_counts(
+    conn: &mut DbConn,
+    reviewer_id: i64,
+) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(reviews::table
+        .filter(reviews::reviewer_id.eq(reviewer_id))
+        .group_by(reviews::status)
+        .select((reviews::status, diesel::dsl::count_star()))
         .load(conn)?)
 }
 
@@ -266,24 +358,59 @@ pub struct AssignedItem {
     pub review_due: Option<NaiveDateTime>,
 }
 
+type AssignedCols = (
+    reviews::id,
+    reviews::status,
+    proposals::id,
+    proposals::number,
+    proposals::title,
+    proposals::category,
+    organizations::name,
+    rounds::title,
+    rounds::review_due,
+);
+const ASSIGNED_COLS: AssignedCols = (
+    reviews::id,
+    reviews::status,
+    proposals::id,
+    proposals::number,
+    proposals::title,
+    proposals::category,
+    organizations::name,
+    rounds::title,
+    rounds::review_due,
+);
+
 pub fn for_reviewer(conn: &mut DbConn, reviewer_id: i64) -> Result<Vec<AssignedItem>, AppError> {
     Ok(reviews::table
         .inner_join(proposals::table.inner_join(organizations::table))
         .inner_join(rounds::table)
         .filter(reviews::reviewer_id.eq(reviewer_id))
         .order(reviews::id.desc())
-        .select((
-            reviews::id,
-            reviews::status,
-            proposals::id,
-            proposals::number,
-            proposals::title,
-            proposals::category,
-            organizations::name,
-            rounds::title,
-            rounds::review_due,
-        ))
+        .select(ASSIGNED_COLS)
         .load(conn)?)
+}
+
+/// A page of a reviewer's assignments, newest first.
+pub fn for_reviewer_page(
+    conn: &mut DbConn,
+    reviewer_id: i64,
+    page: super::PageReq,
+) -> Result<super::Paged<AssignedItem>, AppError> {
+    let total: i64 = reviews::table
+        .filter(reviews::reviewer_id.eq(reviewer_id))
+        .count()
+        .get_result(conn)?;
+    let items = reviews::table
+        .inner_join(proposals::table.inner_join(organizations::table))
+        .inner_join(rounds::table)
+        .filter(reviews::reviewer_id.eq(reviewer_id))
+        .order(reviews::id.desc())
+        .select(ASSIGNED_COLS)
+        .limit(page.per_page)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.paged(items, total))
 }
 
 /// Saves a review's content if `version` is current.

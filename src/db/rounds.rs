@@ -210,6 +210,26 @@ pub fn for_bureau(conn: &mut DbConn, bureau_id: i64) -> Result<Vec<RoundRow>, Ap
         .load(conn)?)
 }
 
+/// A page of [`for_bureau`].
+pub fn for_bureau_page(
+    conn: &mut DbConn,
+    bureau_id: i64,
+    page: super::PageReq,
+) -> Result<super::Paged<RoundRow>, AppError> {
+    let total: i64 = rounds::table
+        .filter(rounds::bureau_id.eq(bureau_id))
+        .count()
+        .get_result(conn)?;
+    let items = rounds::table
+        .filter(rounds::bureau_id.eq(bureau_id))
+        .order(rounds::id.desc())
+        .select(RoundRow::as_select())
+        .limit(page.per_page)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok(page.paged(items, total))
+}
+
 /// Published rounds the public may read, with their bureau's name, open ones first.
 pub fn public(conn: &mut DbConn, limit: i64) -> Result<Vec<(RoundRow, String)>, AppError> {
     let rows: Vec<(RoundRow, String)> = rounds::table

@@ -392,6 +392,22 @@ diesel::table! {
         rectify_until -> Nullable<Date>,
         renewal -> Nullable<Text>,
         final_grade -> Nullable<Text>,
+        fig_unique_people -> BigInt,
+        fig_person_times -> BigInt,
+        fig_spent_grant_fen -> BigInt,
+        fig_spent_matching_fen -> BigInt,
+        fig_overspent_lines -> Integer,
+        fig_next_due_on -> Nullable<Date>,
+        fig_version -> Integer,
+    }
+}
+
+diesel::table! {
+    project_groups (project_id, grp) {
+        project_id -> BigInt,
+        grp -> Text,
+        unique_people -> BigInt,
+        person_times -> BigInt,
     }
 }
 
@@ -471,6 +487,7 @@ diesel::table! {
 
 diesel::joinable!(project_files -> projects (project_id));
 diesel::joinable!(reports -> projects (project_id));
+diesel::joinable!(project_groups -> projects (project_id));
 diesel::joinable!(payments -> tranches (tranche_id));
 
 diesel::table! {
@@ -540,6 +557,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     awards,
     objections,
     projects,
+    project_groups,
     tranches,
     project_files,
     reports,

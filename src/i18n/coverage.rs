@@ -157,6 +157,13 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
                 .collect(),
         ),
         (
+            "project_sort",
+            crate::db::projects::ProjectSort::ALL
+                .iter()
+                .map(|(k, _)| *k)
+                .collect(),
+        ),
+        (
             "refund",
             project::RefundKind::ALL
                 .iter()

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use crate::auth::policy::{self, Action, Actor};
 use crate::config::Settings;
 use crate::db::audit::{self, Change};
-use crate::db::awards::{self, AwardRow, Entry, NewAward, NewObjection, Notice, ObjectionRow};
+use crate::db::awards::{self, Entry, NewAward, NewObjection, Notice, ObjectionRow};
 use crate::db::projects::NewProject;
 use crate::db::rounds::{self, RoundRow};
 use crate::db::{self, calendar, now, outbox, proposals, reviews, throttle, DbConn};
@@ -289,17 +289,6 @@ pub fn publish_notice(
         }
         Ok(ends)
     })
-}
-
-/// A round's notice and its published list, for anyone: only rounds on notice or awarded.
-#[tracing::instrument(skip_all, fields(round_id))]
-pub fn public_notice(
-    conn: &mut DbConn,
-    round_id: i64,
-) -> Result<(RoundRow, Notice, Vec<AwardRow>), AppError> {
-    let round = rounds::find(conn, round_id)?;
-    let notice = awards::notice(conn, round_id)?.ok_or(AppError::NotFound)?;
-    Ok((round, notice, awards::awards(conn, round_id)?))
 }
 
 fn notice_open(notice: &Notice, round: &RoundRow) -> bool {

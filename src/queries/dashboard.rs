@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 
 use crate::auth::policy::{self, Action, Actor};
-use crate::db::projects::{self, ProjectFilter, ProjectRow, ReportRow};
+use crate::db::projects::{self, ProjectFilter, ProjectRow};
 use crate::db::{proposals, today, DbConn};
 use crate::domain::money::Fen;
 use crate::domain::project::ProjectStatus;
@@ -60,83 +60,77 @@ pub struct ProjectLine {
     pub groups: Vec<i64>,
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
-pub struct Totals {
-    pub projects: usize,
-    pub grant_fen: i64,
-    pub paid_fen: i64,
-    pub spent_grant_fen: i64,
-    pub spent_matching_fen: i64,
-    pub unique_people: i64,
-    pub person_times: i64,
-    pub at_risk: usize,
-}
-
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct GroupTotal {
-    pub group: String,
-    pub unique_people: i64,
-    pub person_times: i64,
-}
+pub use crate::db::projects::{GroupTotal, Totals};
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
+    /// One page of the project table (every project for an export).
     pub lines: Vec<ProjectLine>,
+    /// Projects in the table over all pages (with its status filter).
+    pub total_lines: i64,
+    pub page: i64,
+    pub per_page: i64,
+    /// Over every project of the round or bureau, whatever the table's page and filter.
     pub totals: Totals,
     pub groups: Vec<GroupTotal>,
 }
 
-/// The filed reports of some projects, indexed: the latest of each project (by period end,
-/// then id) and which milestones have a filed report.
-#[derive(Debug, Default)]
-struct FiledReports<'a> {
-    latest: HashMap<i64, &'a ReportRow>,
-    milestones: HashSet<(i64, i32)>,
-}
-
-impl<'a> FiledReports<'a> {
-    /// One pass over the reports, in any order.
-    fn index(reports: &'a [ReportRow]) -> Self {
-        let mut out = FiledReports::default();
-        for r in reports.iter().filter(|r| r.status.filed()) {
-            out.latest
-                .entry(r.project_id)
-                .and_modify(|cur| {
-                    if (r.period_end, r.id) > (cur.period_end, cur.id) {
-                        *cur = r;
-                    }
-                })
-                .or_insert(r);
-            if let Some(i) = r.milestone_index {
-                out.milestones.insert((r.project_id, i));
-            }
-        }
-        out
-    }
-
-    fn latest(&self, project_id: i64) -> Option<&'a ReportContent> {
-        self.latest.get(&project_id).map(|r| &r.content_json.0)
-    }
-
-    fn milestone_filed(&self, project_id: i64, index: usize) -> bool {
-        i32::try_from(index).is_ok_and(|i| self.milestones.contains(&(project_id, i)))
-    }
-}
-
-/// Builds the dashboard of the given projects in a fixed number of queries.
-#[tracing::instrument(skip_all)]
-pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppError> {
+/// The project lines of some projects with their figures, in a fixed number of queries: only
+/// the latest filed report of each project (chosen in SQL) is read.
+fn lines_of(
+    conn: &mut DbConn,
+    rows: Vec<ProjectRow>,
+) -> Result<(Vec<ProjectLine>, HashMap<i64, ReportContent>), AppError> {
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
     let proposal_ids: Vec<i64> = rows.iter().map(|p| p.proposal_id).collect();
     let mut plans: HashMap<i64, ProposalContent> = HashMap::new();
     for (id, json) in proposals::contents(conn, &proposal_ids)? {
         plans.entry(id).or_insert(json.0);
     }
-    let reports = projects::reports_of(conn, &ids)?;
-    let filed = FiledReports::index(&reports);
+    let latest: HashMap<i64, ReportContent> = projects::latest_filed_of(conn, &ids)?
+        .into_iter()
+        .map(|r| (r.project_id, r.content_json.0))
+        .collect();
+    let filed: HashSet<(i64, i32)> = projects::filed_milestones(conn, &ids)?
+        .into_iter()
+        .collect();
     let paid: HashMap<i64, i64> = projects::paid_totals(conn, &ids)?.into_iter().collect();
     let day = today();
     let empty = ProposalContent::default();
+    let lines = rows
+        .into_iter()
+        .map(|p| {
+            let plan = plans.get(&p.proposal_id).unwrap_or(&empty);
+            let last = latest.get(&p.id);
+            let milestones: Vec<_> = crate::ops::execution::milestones(plan)
+                .into_iter()
+                .map(|(i, due, _, _)| {
+                    let filed = i32::try_from(i).is_ok_and(|i| filed.contains(&(p.id, i)));
+                    (due, filed)
+                })
+                .collect();
+            let paid_fen = paid.get(&p.id).copied().unwrap_or(0);
+            let figures =
+                report::project_figures(&plan.budget, last, &milestones, Fen(paid_fen), day);
+            let groups = BeneficiaryGroup::ALL
+                .iter()
+                .map(|g| last.map(|c| c.unique_of(g.as_str())).unwrap_or(0))
+                .collect();
+            ProjectLine {
+                project: p.into(),
+                at_risk: figures.at_risk(),
+                figures,
+                groups,
+            }
+        })
+        .collect();
+    Ok((lines, latest))
+}
+
+/// Builds the dashboard of the given projects (every one a line) in a fixed number of queries.
+#[tracing::instrument(skip_all)]
+pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppError> {
+    let (lines, latest) = lines_of(conn, rows)?;
     let mut totals = Totals::default();
     let mut groups: Vec<GroupTotal> = BeneficiaryGroup::ALL
         .iter()
@@ -146,21 +140,8 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
             person_times: 0,
         })
         .collect();
-    let mut lines = Vec::with_capacity(rows.len());
-    for p in rows {
-        let plan = plans.get(&p.proposal_id).unwrap_or(&empty);
-        let last = filed.latest(p.id);
-        let milestones: Vec<_> = crate::ops::execution::milestones(plan)
-            .into_iter()
-            .map(|(i, due, _, _)| (due, filed.milestone_filed(p.id, i)))
-            .collect();
-        let paid_fen = paid.get(&p.id).copied().unwrap_or(0);
-        let figures = report::project_figures(&plan.budget, last, &milestones, Fen(paid_fen), day);
-        let per_group: Vec<i64> = BeneficiaryGroup::ALL
-            .iter()
-            .map(|g| last.map(|c| c.unique_of(g.as_str())).unwrap_or(0))
-            .collect();
-        if let Some(c) = last {
+    for l in &lines {
+        if let Some(c) = latest.get(&l.project.id) {
             for (g, t) in BeneficiaryGroup::ALL.iter().zip(groups.iter_mut()) {
                 t.unique_people += c.unique_of(g.as_str());
                 t.person_times += c
@@ -171,34 +152,94 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
                     .sum::<i64>();
             }
         }
+        let f = &l.figures;
         totals.projects += 1;
-        totals.grant_fen = totals.grant_fen.saturating_add(p.grant_fen);
-        totals.paid_fen = totals.paid_fen.saturating_add(figures.paid.0);
-        totals.spent_grant_fen = totals.spent_grant_fen.saturating_add(figures.spent_grant.0);
-        totals.spent_matching_fen = totals
-            .spent_matching_fen
-            .saturating_add(figures.spent_matching.0);
-        totals.unique_people += figures.unique_people;
-        totals.person_times += figures.person_times;
-        let at_risk = figures.at_risk();
-        if at_risk {
+        totals.grant_fen = totals.grant_fen.saturating_add(l.project.grant_fen);
+        totals.paid_fen = totals.paid_fen.saturating_add(f.paid.0);
+        totals.spent_grant_fen = totals.spent_grant_fen.saturating_add(f.spent_grant.0);
+        totals.spent_matching_fen = totals.spent_matching_fen.saturating_add(f.spent_matching.0);
+        totals.unique_people += f.unique_people;
+        totals.person_times += f.person_times;
+        if l.at_risk {
             totals.at_risk += 1;
         }
-        lines.push(ProjectLine {
-            project: p.into(),
-            figures,
-            at_risk,
-            groups: per_group,
-        });
     }
+    let n = lines.len() as i64;
     Ok(Dashboard {
         lines,
+        total_lines: n,
+        page: 1,
+        per_page: n.max(1),
         totals,
         groups,
     })
 }
 
-/// The dashboard of one round, for its bureau's officers.
+/// Whose projects a dashboard shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Round(i64),
+    /// Every round of the officer's bureau.
+    Bureau,
+}
+
+/// The project table's filter and order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Table {
+    pub status: Option<ProjectStatus>,
+    pub sort: projects::ProjectSort,
+}
+
+/// A dashboard as its page shows it: one page of the project table (filtered and sorted in
+/// SQL, figures built for its rows only) and the totals over every project of the round or
+/// bureau, added up in SQL from the stored figures.
+#[tracing::instrument(skip_all, fields(user = actor.id))]
+pub fn page(
+    conn: &mut DbConn,
+    actor: &Actor,
+    scope: Scope,
+    table: Table,
+    page: crate::db::PageReq,
+) -> Result<Dashboard, AppError> {
+    let filter = match scope {
+        Scope::Round(id) => {
+            crate::ops::rounds::find_managed(conn, actor, id)?;
+            ProjectFilter {
+                round_id: Some(id),
+                ..ProjectFilter::default()
+            }
+        }
+        Scope::Bureau => {
+            let bureau = actor.bureau_id.ok_or(AppError::Forbidden)?;
+            policy::require(actor, Action::ManageRounds(bureau))?;
+            ProjectFilter {
+                bureau_id: Some(bureau),
+                ..ProjectFilter::default()
+            }
+        }
+    };
+    let (totals, groups) = projects::figure_totals(conn, &filter, today())?;
+    let list = projects::projects_sorted_page(
+        conn,
+        &ProjectFilter {
+            status: table.status,
+            ..filter
+        },
+        table.sort,
+        page,
+    )?;
+    Ok(Dashboard {
+        lines: lines_of(conn, list.items)?.0,
+        total_lines: list.total,
+        page: list.page,
+        per_page: list.per_page,
+        totals,
+        groups,
+    })
+}
+
+/// The dashboard of one round with every project a line (the ledger exports), for its
+/// bureau's officers.
 #[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn for_round(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Dashboard, AppError> {
     crate::ops::rounds::find_managed(conn, actor, round_id)?;
@@ -206,21 +247,6 @@ pub fn for_round(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Dash
         conn,
         &ProjectFilter {
             round_id: Some(round_id),
-            ..ProjectFilter::default()
-        },
-    )?;
-    build(conn, rows)
-}
-
-/// The dashboard of every project of the officer's bureau.
-#[tracing::instrument(skip_all, fields(user = actor.id))]
-pub fn for_bureau(conn: &mut DbConn, actor: &Actor) -> Result<Dashboard, AppError> {
-    let bureau = actor.bureau_id.ok_or(AppError::Forbidden)?;
-    policy::require(actor, Action::ManageRounds(bureau))?;
-    let rows = projects::projects(
-        conn,
-        &ProjectFilter {
-            bureau_id: Some(bureau),
             ..ProjectFilter::default()
         },
     )?;
@@ -241,23 +267,29 @@ pub struct PublicProject {
     pub person_times: i64,
 }
 
+/// The public results page: the round, one page of its projects and the totals over all
+/// of them (added up in SQL). Not found when the round funded nothing.
 #[tracing::instrument(skip_all, fields(round_id))]
 pub fn public_results(
     conn: &mut DbConn,
     round_id: i64,
-) -> Result<(crate::db::rounds::RoundRow, Vec<PublicProject>), AppError> {
+    page: crate::db::PageReq,
+) -> Result<
+    (
+        crate::db::rounds::RoundRow,
+        crate::db::Paged<PublicProject>,
+        Totals,
+    ),
+    AppError,
+> {
     let round = crate::db::rounds::find(conn, round_id)?;
-    let rows = projects::projects(
-        conn,
-        &ProjectFilter {
-            round_id: Some(round_id),
-            ..ProjectFilter::default()
-        },
-    )?;
-    if rows.is_empty() {
-        return Err(AppError::NotFound);
-    }
-    Ok((round, public_lines(conn, rows)?))
+    let list = public_results_page(conn, round_id, page)?;
+    let filter = ProjectFilter {
+        round_id: Some(round_id),
+        ..ProjectFilter::default()
+    };
+    let (totals, _) = projects::figure_totals(conn, &filter, today())?;
+    Ok((round, list, totals))
 }
 
 /// A page of the public results: the page's projects are read in SQL and only their figures
@@ -299,82 +331,4 @@ fn public_lines(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Vec<PublicPr
             person_times: l.figures.person_times,
         })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::db::Json;
-    use crate::domain::report::{GroupCount, ReportKind, ReportStatus};
-
-    fn report(
-        id: i64,
-        project_id: i64,
-        milestone: Option<i32>,
-        period_end: &str,
-        status: ReportStatus,
-        people: i64,
-    ) -> ReportRow {
-        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let at = day("2026-01-01").and_hms_opt(0, 0, 0).unwrap();
-        ReportRow {
-            id,
-            project_id,
-            kind: if milestone.is_some() {
-                ReportKind::Milestone
-            } else {
-                ReportKind::Monthly
-            },
-            milestone_index: milestone,
-            period_start: day("2026-01-01"),
-            period_end: day(period_end),
-            due_on: day(period_end),
-            status,
-            content_json: Json(ReportContent {
-                beneficiaries: vec![GroupCount {
-                    group: "elderly".into(),
-                    unique_people: people,
-                    person_times: people,
-                }],
-                ..ReportContent::default()
-            }),
-            version: 1,
-            submitted_at: None,
-            reviewed_at: None,
-            return_comment: None,
-            created_at: at,
-            updated_at: at,
-        }
-    }
-
-    fn people(f: &FiledReports, project: i64) -> Option<i64> {
-        f.latest(project).map(|c| c.unique_of("elderly"))
-    }
-
-    #[test]
-    fn the_latest_filed_report_of_each_project_wins_whatever_the_order() {
-        use ReportStatus::*;
-        let mut reports = vec![
-            report(1, 10, Some(0), "2026-03-31", Accepted, 5),
-            report(2, 10, Some(1), "2026-06-30", Submitted, 9),
-            // A later draft and a returned report do not count.
-            report(3, 10, Some(2), "2026-09-30", Draft, 99),
-            report(4, 10, None, "2026-12-31", Returned, 98),
-            // Same period end: the higher id is the later one.
-            report(5, 20, None, "2026-04-30", Submitted, 1),
-            report(6, 20, None, "2026-04-30", Accepted, 2),
-            report(7, 30, Some(0), "2026-02-28", Draft, 7),
-        ];
-        for _ in 0..2 {
-            let f = FiledReports::index(&reports);
-            assert_eq!(people(&f, 10), Some(9));
-            assert_eq!(people(&f, 20), Some(2));
-            assert_eq!(people(&f, 30), None, "only a draft");
-            assert_eq!(people(&f, 40), None, "no report at all");
-            assert!(f.milestone_filed(10, 0) && f.milestone_filed(10, 1));
-            assert!(!f.milestone_filed(10, 2), "a draft is not filed");
-            assert!(!f.milestone_filed(20, 0) && !f.milestone_filed(30, 0));
-            reports.reverse();
-        }
-    }
 }

@@ -76,6 +76,8 @@ pub struct CategoryLine {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct LineProblem {
     pub proposal_id: i64,
+    /// The proposal's number (its title when it has none), for the message.
+    pub number: String,
     /// `forced_in_does_not_fit`, `forced_in_not_fundable` or `negative_amount`.
     pub kind: &'static str,
 }
@@ -83,7 +85,16 @@ pub struct LineProblem {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     pub round_status: String,
+    /// The rows of the page asked for (every row for an export); the ranking, the line and
+    /// every total below are over the whole round.
     pub rows: Vec<RankedRow>,
+    /// Ranked proposals over all pages.
+    pub total_rows: usize,
+    /// The page shown, from 1, and its size.
+    pub page: i64,
+    pub per_page: i64,
+    /// The page where the funding line falls (the last funded row): the default page.
+    pub line_page: i64,
     pub categories: Vec<CategoryLine>,
     pub problems: Vec<LineProblem>,
     pub budget_fen: i64,
@@ -123,10 +134,57 @@ fn final_tenths(conn: &mut DbConn, projects: &[i64]) -> Result<HashMap<i64, i32>
         .collect())
 }
 
+/// Which rows of the ranking a view carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Every row (the exports and the award).
+    All,
+    /// One page of `per_page` rows; without a page number, the page where the funding line
+    /// falls, with the first row below the line added when the line ends that page.
+    Page { page: Option<i64>, per_page: i64 },
+}
+
+/// The rows `[start, end)` of `n` ranked rows to show, the page number and its size, given
+/// the index of the last funded row.
+fn window(which: Rows, n: usize, last_funded: Option<usize>) -> (usize, usize, i64, i64, i64) {
+    let per_page = match which {
+        Rows::All => i64::try_from(n.max(1)).unwrap_or(i64::MAX),
+        Rows::Page { per_page, .. } => per_page.max(1),
+    };
+    let per = usize::try_from(per_page).unwrap_or(usize::MAX);
+    let line_page = last_funded.map_or(1, |i| i64::try_from(i / per).unwrap_or(0) + 1);
+    let page = match which {
+        Rows::All => 1,
+        Rows::Page { page: Some(p), .. } => p.max(1),
+        Rows::Page { page: None, .. } => line_page,
+    };
+    let start = usize::try_from(page - 1)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(per)
+        .min(n);
+    let mut end = start.saturating_add(per).min(n);
+    // The default page shows both sides of the line.
+    if matches!(which, Rows::Page { page: None, .. }) && last_funded == end.checked_sub(1) {
+        end = (end + 1).min(n);
+    }
+    (start, end, page, per_page, line_page)
+}
+
 /// Computes the ranking and the proposed funding line of a round in review or later, in a
-/// fixed number of queries.
-#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
+/// fixed number of queries, with every row.
 pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<DecisionView, AppError> {
+    compute_rows(conn, actor, round_id, Rows::All)
+}
+
+/// The ranking and the funding line computed over the whole round, carrying the rows
+/// `which` asks for: only those rows are built.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
+pub fn compute_rows(
+    conn: &mut DbConn,
+    actor: &Actor,
+    round_id: i64,
+    which: Rows,
+) -> Result<DecisionView, AppError> {
     let round = crate::ops::rounds::find_managed(conn, actor, round_id)?;
     if matches!(
         round.status,
@@ -236,10 +294,14 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
     let line = review::funding_line(&line_inputs, Fen(round.total_budget_fen), &budgets);
     let funded: HashSet<i64> = line.funded.iter().copied().collect();
     let waitlisted: HashSet<i64> = line.waitlisted.iter().copied().collect();
+    let last_funded = inputs.iter().rposition(|r| funded.contains(&r.proposal_id));
+    let (start, end, page, per_page, line_page) = window(which, inputs.len(), last_funded);
     let rows = inputs
         .iter()
         .zip(&line_inputs)
         .enumerate()
+        .skip(start)
+        .take(end - start)
         .map(|(i, (r, li))| {
             let f = fact(r.proposal_id);
             let e = entry(r.proposal_id);
@@ -329,27 +391,34 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
             });
         }
     }
+    let problem = |proposal_id: i64, kind: &'static str| LineProblem {
+        proposal_id,
+        number: fact_by_id
+            .get(&proposal_id)
+            .map(|f| f.number.clone().unwrap_or_else(|| f.title.clone()))
+            .unwrap_or_default(),
+        kind,
+    };
     let problems = line
         .errors
         .iter()
         .map(|e| match e {
-            LineError::ForcedInDoesNotFit { proposal_id, .. } => LineProblem {
-                proposal_id: *proposal_id,
-                kind: "forced_in_does_not_fit",
-            },
-            LineError::ForcedInNotFundable { proposal_id } => LineProblem {
-                proposal_id: *proposal_id,
-                kind: "forced_in_not_fundable",
-            },
-            LineError::NegativeAmount { proposal_id } => LineProblem {
-                proposal_id: *proposal_id,
-                kind: "negative_amount",
-            },
+            LineError::ForcedInDoesNotFit { proposal_id, .. } => {
+                problem(*proposal_id, "forced_in_does_not_fit")
+            }
+            LineError::ForcedInNotFundable { proposal_id } => {
+                problem(*proposal_id, "forced_in_not_fundable")
+            }
+            LineError::NegativeAmount { proposal_id } => problem(*proposal_id, "negative_amount"),
         })
         .collect();
     Ok(DecisionView {
         round_status: round.status.to_string(),
         rows,
+        total_rows: inputs.len(),
+        page,
+        per_page,
+        line_page,
         categories,
         problems,
         budget_fen: round.total_budget_fen,
@@ -358,4 +427,37 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         awaiting_reviews,
         reviewers,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(p: Option<i64>, per_page: i64) -> Rows {
+        Rows::Page { page: p, per_page }
+    }
+
+    #[test]
+    fn the_default_page_is_where_the_line_falls_with_both_sides_of_it() {
+        // 120 rows, 50 a page, rows 0..=69 funded: the line is on page 2.
+        assert_eq!(window(page(None, 50), 120, Some(69)), (50, 100, 2, 50, 2));
+        // The line ends page 1: the first row below it is shown too.
+        assert_eq!(window(page(None, 50), 120, Some(49)), (0, 51, 1, 50, 1));
+        // Nothing funded: page 1; the last row funded: nothing below to add.
+        assert_eq!(window(page(None, 50), 120, None), (0, 50, 1, 50, 1));
+        assert_eq!(window(page(None, 50), 100, Some(99)), (50, 100, 2, 50, 2));
+        // An explicit page is exactly that page, even the line's.
+        assert_eq!(window(page(Some(1), 50), 120, Some(49)), (0, 50, 1, 50, 1));
+        assert_eq!(
+            window(page(Some(3), 50), 120, Some(69)),
+            (100, 120, 3, 50, 2)
+        );
+        // Past the end: empty.
+        assert_eq!(
+            window(page(Some(9), 50), 120, Some(69)),
+            (120, 120, 9, 50, 2)
+        );
+        assert_eq!(window(Rows::All, 120, Some(69)), (0, 120, 1, 120, 1));
+        assert_eq!(window(Rows::All, 0, None), (0, 0, 1, 1, 1));
+    }
 }

@@ -13,5 +13,7 @@
 pub mod dashboard;
 pub mod decision;
 pub mod evaluations;
+pub mod notice;
 pub mod projects;
 pub mod proposals;
+pub mod reviews;

@@ -139,3 +139,14 @@ pub fn list(c: &mut DbConn, actor: &Actor) -> Result<Vec<ProposalListItem>, AppE
     policy::require(actor, Action::EditProposal(org))?;
     proposals::for_org(c, org)
 }
+
+/// A page of [`list`].
+pub fn list_page(
+    c: &mut DbConn,
+    actor: &Actor,
+    page: crate::db::PageReq,
+) -> Result<crate::db::Paged<ProposalListItem>, AppError> {
+    let org = actor.org_id.ok_or(AppError::Forbidden)?;
+    policy::require(actor, Action::EditProposal(org))?;
+    proposals::for_org_page(c, org, page)
+}

@@ -19,7 +19,6 @@ use crate::db::projects::{ProjectFilter, ProjectRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, proposals};
 use crate::domain::account::Role;
-use crate::domain::award::AwardState;
 use crate::domain::award::ObjectionInput;
 use crate::domain::money::Fen;
 use crate::domain::project::DocumentKind;
@@ -244,8 +243,10 @@ struct OfficerNoticePage {
     round: RoundRow,
     notice: Notice,
     list: Vec<AwardRow>,
+    pager: Pager,
     objections: Vec<ObjectionItem>,
-    projects: Vec<ProjectRow>,
+    numbers: std::collections::HashMap<i64, String>,
+    projects: crate::db::Paged<ProjectRow>,
     running: bool,
     open_objections: usize,
     used_fen: i64,
@@ -256,58 +257,36 @@ impl OfficerNoticePage {
         tenths_text(*t)
     }
     pub fn number_of(&self, pid: &i64) -> String {
-        self.list
-            .iter()
-            .find(|a| a.proposal_id == *pid)
-            .and_then(|a| a.number.clone())
-            .unwrap_or_default()
+        self.numbers.get(pid).cloned().unwrap_or_default()
     }
 }
 
 async fn officer_notice(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let id = id.into_inner();
-    let page = db::run(&state.pool, move |c| {
-        let round = ops::rounds::find_managed(c, &actor, id)?;
-        let notice = awards::notice(c, id)?.ok_or(AppError::NotFound)?;
-        let list = awards::awards(c, id)?;
-        let objections = ops::award::group_objections(awards::objections(c, id)?);
-        let projects = crate::db::projects::projects(
-            c,
-            &ProjectFilter {
-                round_id: Some(id),
-                ..ProjectFilter::default()
-            },
-        )?;
-        Ok((round, notice, list, objections, projects))
+    let (id, page) = (id.into_inner(), page.req()?);
+    let o = db::run(&state.pool, move |c| {
+        crate::queries::notice::officer_notice(c, &actor, id, page)
     })
     .await?;
-    let (round, notice, list, objections, projects) = page;
-    let running = round.status == RoundStatus::Notice && db::now() < notice.ends_at;
-    let open_objections = objections
-        .iter()
-        .filter(|o| o.row.status == crate::domain::award::ObjectionStatus::Open)
-        .count();
-    let used_fen = list
-        .iter()
-        .filter(|a| a.state == AwardState::Funded)
-        .map(|a| Fen(a.amount_fen))
-        .sum::<Fen>()
-        .0;
+    let v = o.view;
     render(&OfficerNoticePage {
         ctx,
-        round,
-        notice,
-        list,
-        objections,
-        projects,
-        running,
-        open_objections,
-        used_fen,
+        pager: Pager::new(&req, &v.list),
+        running: v.round.status == RoundStatus::Notice && db::now() < v.notice.ends_at,
+        round: v.round,
+        notice: v.notice,
+        list: v.list.items,
+        objections: o.objections,
+        numbers: o.numbers,
+        projects: o.projects,
+        open_objections: o.open_objections,
+        used_fen: v.used_fen,
     })
 }
 
@@ -415,14 +394,34 @@ struct PublicNoticePage {
     round: RoundRow,
     bureau: String,
     notice: Notice,
-    /// Funded (with substitutes) and removed lines: the public list.
+    /// One page of the funded (with substitutes) and removed lines: the public list.
     list: Vec<AwardRow>,
+    pager: Pager,
     open: bool,
     v: ObjectionForm,
     errors: FormErrors,
 }
 
 impl PublicNoticePage {
+    fn new(
+        ctx: PageCtx,
+        n: crate::queries::notice::NoticeView,
+        pager: Pager,
+        v: ObjectionForm,
+        errors: FormErrors,
+    ) -> Self {
+        PublicNoticePage {
+            ctx,
+            round: n.round,
+            bureau: n.bureau,
+            notice: n.notice,
+            list: n.list.items,
+            pager,
+            open: n.open,
+            v,
+            errors,
+        }
+    }
     pub fn pts(&self, t: &i32) -> String {
         tenths_text(*t)
     }
@@ -443,45 +442,52 @@ pub struct ObjectionForm {
     phone: String,
     #[serde(default)]
     reason: String,
+    /// The page of the list the form was on (its proposals are the ones to choose from).
+    #[serde(default)]
+    page: String,
 }
 
+/// The public notice with one page of its list, read without a reader (what anyone sees).
 async fn load_public(
     state: &web::Data<AppState>,
     id: i64,
-) -> Result<(RoundRow, String, Notice, Vec<AwardRow>), AppError> {
+    page: db::PageReq,
+) -> Result<crate::queries::notice::NoticeView, AppError> {
     db::run(&state.pool, move |c| {
-        let (round, notice, list) = ops::award::public_notice(c, id)?;
-        let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
-        let list = list
-            .into_iter()
-            .filter(|a| matches!(a.state, AwardState::Funded | AwardState::Removed))
-            .collect();
-        Ok((round, bureau, notice, list))
+        crate::queries::notice::notice(c, id, None, page)
     })
     .await
 }
 
+/// The public notice (公示), one page of its list at a time (`?page&per_page`). Anonymous
+/// readers get the cached pages; page numbers are bounded like every list's.
 async fn public_notice(
     req: HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, st) = (id.into_inner(), state.clone());
-    super::public_cache::page(&req, &state, ctx, "notice", Some(id), |ctx| async move {
-        let (round, bureau, notice, list) = load_public(&st, id).await?;
-        let open = round.status == RoundStatus::Notice && db::now() < notice.ends_at;
-        super::render_string(&PublicNoticePage {
-            ctx,
-            round,
-            bureau,
-            notice,
-            list,
-            open,
-            v: ObjectionForm::default(),
-            errors: FormErrors::default(),
-        })
-    })
+    let (id, st, page) = (id.into_inner(), state.clone(), page.req()?);
+    let pager_req = req.clone();
+    super::public_cache::paged_page(
+        &req,
+        &state,
+        ctx,
+        ("notice", Some(id)),
+        page,
+        |ctx| async move {
+            let n = load_public(&st, id, page).await?;
+            let pager = Pager::new(&pager_req, &n.list);
+            super::render_string(&PublicNoticePage::new(
+                ctx,
+                n,
+                pager,
+                ObjectionForm::default(),
+                FormErrors::default(),
+            ))
+        },
+    )
     .await
 }
 
@@ -512,21 +518,12 @@ async fn file_objection(
         format!("/notices/{id}"),
         "flash.objection_check_email",
         async |e, status| {
-            let (round, bureau, notice, list) = load_public(&state, id).await?;
+            let page = db::PageReq::new(form.page.trim().parse().ok(), None);
+            let mut n = load_public(&state, id, page).await?;
+            n.open = true;
             let errors = ctx.errors(&e);
-            render_status(
-                status,
-                &PublicNoticePage {
-                    ctx,
-                    round,
-                    bureau,
-                    notice,
-                    list,
-                    open: true,
-                    v: form,
-                    errors,
-                },
-            )
+            let pager = Pager::new(&req, &n.list).at(format!("/notices/{id}"));
+            render_status(status, &PublicNoticePage::new(ctx, n, pager, form, errors))
         },
     )
     .await

@@ -30,6 +30,12 @@ impl PageQuery {
         e.into_result()?;
         Ok(PageReq::new(page, per_page))
     }
+
+    /// Whether the request names a page (a list whose default page is not the first, like the
+    /// ranking's, reads it).
+    pub fn names_page(&self) -> bool {
+        self.page.as_deref().is_some_and(|s| !s.trim().is_empty())
+    }
 }
 
 fn whole(e: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<i64> {
@@ -74,6 +80,35 @@ pub fn json_page<T: Serialize>(req: &HttpRequest, list: &Paged<T>) -> HttpRespon
     res.json(&list.items)
 }
 
+/// An API list whose body is the [`Paged`] object itself (`items`, `total`, `page`,
+/// `per_page`), with the same `X-Total-Count` and `Link` headers as [`json_page`].
+pub fn json_paged<T: Serialize>(req: &HttpRequest, list: &Paged<T>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    for h in list_headers(req, list.page, list.per_page, list.total) {
+        res.insert_header(h);
+    }
+    res.json(list)
+}
+
+/// [`json_page`] of a list that is short by nature (a project's reports, an account's
+/// sessions), read whole and paged here.
+pub fn json_slice<T: Serialize>(req: &HttpRequest, items: Vec<T>, p: PageReq) -> HttpResponse {
+    let total = items.len() as i64;
+    let start = usize::try_from(p.offset()).unwrap_or(usize::MAX);
+    let per = usize::try_from(p.per_page).unwrap_or(0);
+    json_page(
+        req,
+        &p.paged(items.into_iter().skip(start).take(per).collect(), total),
+    )
+}
+
+/// How many pages `total` rows make at `per_page` a page (at least one).
+fn pages_of(total: i64, per_page: i64) -> i64 {
+    PageReq::new(None, Some(per_page))
+        .paged(Vec::<()>::new(), total)
+        .pages()
+}
+
 /// `x-total-count` and `link` (first, previous, next, last) of one page of a list.
 pub fn list_headers(
     req: &HttpRequest,
@@ -81,13 +116,7 @@ pub fn list_headers(
     per_page: i64,
     total: i64,
 ) -> [(&'static str, String); 2] {
-    let pages = Paged::<()> {
-        items: Vec::new(),
-        total,
-        page,
-        per_page,
-    }
-    .pages();
+    let pages = pages_of(total, per_page);
     let mut links = vec![format!("<{}>; rel=\"first\"", href(req, 1))];
     if page > 1 {
         links.push(format!(
@@ -113,20 +142,36 @@ pub struct Pager {
     pub page: i64,
     pub pages: i64,
     query: String,
+    /// The path the links go to (empty: the page's own).
+    path: String,
 }
 
 impl Pager {
     pub fn new<T>(req: &HttpRequest, list: &Paged<T>) -> Self {
+        Self::of(req, list.total, list.page, list.per_page)
+    }
+    /// The pager of page `page` of `total` rows, `per_page` a page.
+    pub fn of(req: &HttpRequest, total: i64, page: i64, per_page: i64) -> Self {
+        let pages = pages_of(total, per_page);
         Pager {
-            total: list.total,
-            page: list.page,
-            pages: list.pages(),
+            total,
+            page,
+            pages,
             query: req.query_string().to_string(),
+            path: String::new(),
+        }
+    }
+    /// The same pager with links to `path` (for a page rendered at another address, like a
+    /// form's answer).
+    pub fn at(self, path: impl Into<String>) -> Self {
+        Pager {
+            path: path.into(),
+            ..self
         }
     }
     /// `?…&page=<page>` for a link.
     pub fn href(&self, page: i64) -> String {
-        format!("?{}", query_with_page(&self.query, page))
+        format!("{}?{}", self.path, query_with_page(&self.query, page))
     }
 }
 

@@ -661,6 +661,67 @@ struct DashboardPage {
     round_id: Option<i64>,
     d: crate::queries::dashboard::Dashboard,
     groups_svg: String,
+    pager: super::paging::Pager,
+    /// The table's filter and order as asked (for the form).
+    q: DashboardQuery,
+}
+
+impl DashboardPage {
+    pub fn statuses(&self) -> &'static [crate::domain::project::ProjectStatus] {
+        crate::domain::project::ProjectStatus::ALL
+    }
+    pub fn sorts(&self) -> Vec<&'static str> {
+        projects::ProjectSort::ALL.iter().map(|(k, _)| *k).collect()
+    }
+    pub fn status_is(&self, s: &crate::domain::project::ProjectStatus) -> bool {
+        self.q.status.as_deref() == Some(s.as_str())
+    }
+    pub fn sort_is(&self, s: &&str) -> bool {
+        self.q.sort.as_deref().unwrap_or("id") == *s
+    }
+}
+
+/// The project table's `?status` (a project status) and `?sort` (`id`, `agreement_no`, `org`,
+/// `grant_desc`, `ends_on` or `status`) on a dashboard.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardQuery {
+    /// Only projects in this status (`active`, `rectifying`, `completed`, `terminated`).
+    pub status: Option<String>,
+    /// The table's order (default `id`).
+    pub sort: Option<String>,
+}
+
+impl DashboardQuery {
+    /// The table asked for; an unknown status or order is refused naming its field.
+    pub fn table(&self) -> Result<crate::queries::dashboard::Table, AppError> {
+        let mut e = FieldErrors::new();
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        let status = given(&self.status).and_then(|s| {
+            let st = crate::domain::project::ProjectStatus::parse(&s);
+            if st.is_none() {
+                e.add("status", Msg::new("field.choice_invalid"));
+            }
+            st
+        });
+        let sort = given(&self.sort).and_then(|s| {
+            let so = projects::ProjectSort::parse(&s);
+            if so.is_none() {
+                e.add("sort", Msg::new("field.choice_invalid"));
+            }
+            so
+        });
+        e.into_result()?;
+        Ok(crate::queries::dashboard::Table {
+            status,
+            sort: sort.unwrap_or_default(),
+        })
+    }
 }
 
 fn groups_chart(d: &crate::queries::dashboard::Dashboard, lang: crate::i18n::Lang) -> String {
@@ -684,46 +745,64 @@ fn groups_chart(d: &crate::queries::dashboard::Dashboard, lang: crate::i18n::Lan
     )
 }
 
-async fn round_dashboard(
+async fn dashboard_page(
     ctx: PageCtx,
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
-    id: web::Path<i64>,
+    scope: crate::queries::dashboard::Scope,
+    q: DashboardQuery,
+    page: db::PageReq,
 ) -> Result<HttpResponse, AppError> {
+    use crate::queries::dashboard::Scope;
     let actor = ctx.user()?.clone();
-    let id = id.into_inner();
+    let table = q.table()?;
     let (title, d) = db::run(&state.pool, move |c| {
-        let d = crate::queries::dashboard::for_round(c, &actor, id)?;
-        Ok((crate::db::rounds::find(c, id)?.title, d))
+        let d = crate::queries::dashboard::page(c, &actor, scope, table, page)?;
+        let title = match scope {
+            Scope::Round(id) => Some(crate::db::rounds::find(c, id)?.title),
+            Scope::Bureau => None,
+        };
+        Ok((title, d))
     })
     .await?;
     let groups_svg = groups_chart(&d, ctx.lang());
+    let title = title.unwrap_or_else(|| ctx.t("dashboard.bureau").to_string());
+    let pager = super::paging::Pager::of(&req, d.total_lines, d.page, d.per_page);
     super::render(&DashboardPage {
         ctx,
         title,
-        round_id: Some(id),
+        round_id: match scope {
+            Scope::Round(id) => Some(id),
+            Scope::Bureau => None,
+        },
         d,
         groups_svg,
+        pager,
+        q,
     })
+}
+
+async fn round_dashboard(
+    ctx: PageCtx,
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    q: super::input::Query<DashboardQuery>,
+    page: super::input::Query<super::paging::PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let scope = crate::queries::dashboard::Scope::Round(id.into_inner());
+    dashboard_page(ctx, req, state, scope, q.into_inner(), page.req()?).await
 }
 
 async fn bureau_dashboard(
     ctx: PageCtx,
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
+    q: super::input::Query<DashboardQuery>,
+    page: super::input::Query<super::paging::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = ctx.user()?.clone();
-    let d = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::for_bureau(c, &actor)
-    })
-    .await?;
-    let groups_svg = groups_chart(&d, ctx.lang());
-    let title = ctx.t("dashboard.bureau").to_string();
-    super::render(&DashboardPage {
-        ctx,
-        title,
-        round_id: None,
-        d,
-        groups_svg,
-    })
+    let scope = crate::queries::dashboard::Scope::Bureau;
+    dashboard_page(ctx, req, state, scope, q.into_inner(), page.req()?).await
 }
 
 /// The project ledger (项目台账) as a table in the reader's language.
@@ -906,30 +985,49 @@ async fn beneficiaries_csv(
 struct ResultsPage {
     ctx: PageCtx,
     round: crate::db::rounds::RoundRow,
+    /// One page of the projects.
     rows: Vec<crate::queries::dashboard::PublicProject>,
+    pager: super::paging::Pager,
+    /// Over every project of the round.
+    projects: usize,
     total_fen: i64,
     total_unique: i64,
 }
 
+/// A round's public results (三务公开), one page of projects at a time (`?page&per_page`) with
+/// the totals over all; anonymous readers get the cached pages.
 async fn public_results(
+    req: actix_web::HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    page: super::input::Query<super::paging::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let (round, rows) = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::public_results(c, id)
-    })
-    .await?;
-    let total_fen = rows.iter().map(|r| Fen(r.grant_fen)).sum::<Fen>().0;
-    let total_unique = rows.iter().map(|r| r.unique_people).sum();
-    super::render(&ResultsPage {
+    let (id, st, page) = (id.into_inner(), state.clone(), page.req()?);
+    let pager_req = req.clone();
+    super::public_cache::paged_page(
+        &req,
+        &state,
         ctx,
-        round,
-        rows,
-        total_fen,
-        total_unique,
-    })
+        ("results", Some(id)),
+        page,
+        |ctx| async move {
+            let (round, list, totals) = db::run(&st.pool, move |c| {
+                crate::queries::dashboard::public_results(c, id, page)
+            })
+            .await?;
+            super::render_string(&ResultsPage {
+                ctx,
+                round,
+                pager: super::paging::Pager::new(&pager_req, &list),
+                rows: list.items,
+                projects: totals.projects,
+                total_fen: totals.grant_fen,
+                total_unique: totals.unique_people,
+            })
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -70,6 +70,11 @@ impl Key {
 /// cannot crowd the readers' pages out of the cache.
 const CACHED_LIST_PAGES: i64 = 20;
 
+/// Whether a page of a list is one of those kept.
+fn kept(p: &crate::db::PageReq) -> bool {
+    p.per_page == crate::db::PageReq::DEFAULT_PER_PAGE && p.page <= CACHED_LIST_PAGES
+}
+
 struct Entry {
     version: i64,
     minute: i64,
@@ -202,7 +207,7 @@ fn record(page: &'static str, result: &'static str) {
 pub async fn page<F, Fut>(
     req: &HttpRequest,
     state: &AppState,
-    mut ctx: PageCtx,
+    ctx: PageCtx,
     page: &'static str,
     id: Option<i64>,
     render: F,
@@ -211,15 +216,55 @@ where
     F: FnOnce(PageCtx) -> Fut,
     Fut: Future<Output = Result<String, AppError>>,
 {
-    if ctx.user.is_some() || ctx.flash.is_some() {
-        record(page, "bypass");
-        let body = render(ctx).await?;
-        return Ok(HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "private, no-store"))
-            .body(body));
-    }
     let key = Key::new(page, id, ctx.lang());
+    keyed_page(req, state, ctx, Some(key), render).await
+}
+
+/// One page of a public HTML list, as [`page`]: the first pages at the default size are kept
+/// (each its own entry), any other page is rendered fresh for its reader and kept by no cache.
+pub async fn paged_page<F, Fut>(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: PageCtx,
+    (page, id): (&'static str, Option<i64>),
+    p: crate::db::PageReq,
+    render: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(PageCtx) -> Fut,
+    Fut: Future<Output = Result<String, AppError>>,
+{
+    let key = kept(&p).then(|| Key::new(page, id, ctx.lang()).paged(&p));
+    if key.is_none() {
+        record(page, "bypass");
+    }
+    keyed_page(req, state, ctx, key, render).await
+}
+
+async fn keyed_page<F, Fut>(
+    req: &HttpRequest,
+    state: &AppState,
+    mut ctx: PageCtx,
+    key: Option<Key>,
+    render: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(PageCtx) -> Fut,
+    Fut: Future<Output = Result<String, AppError>>,
+{
+    let key = match key {
+        Some(k) if ctx.user.is_none() && ctx.flash.is_none() => k,
+        other => {
+            if let Some(k) = other {
+                record(k.page, "bypass");
+            }
+            let body = render(ctx).await?;
+            return Ok(HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "private, no-store"))
+                .body(body));
+        }
+    };
     let token = std::mem::replace(&mut ctx.csrf, CSRF_PLACEHOLDER.to_string());
     let (entry, hit) = state
         .public_cache
@@ -276,7 +321,7 @@ where
 {
     let list_headers =
         |total: i64| crate::web::paging::list_headers(req, p.page, p.per_page, total);
-    if p.per_page != crate::db::PageReq::DEFAULT_PER_PAGE || p.page > CACHED_LIST_PAGES {
+    if !kept(&p) {
         record(key.page, "bypass");
         let (body, total) = render().await?;
         let mut res = HttpResponse::Ok();

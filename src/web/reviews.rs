@@ -196,15 +196,28 @@ async fn save_profile(
 struct ListPage {
     ctx: PageCtx,
     items: Vec<AssignedItem>,
+    progress: crate::queries::reviews::Progress,
+    pager: super::paging::Pager,
 }
 
-async fn my_reviews(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+async fn my_reviews(
+    ctx: PageCtx,
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    q: super::input::Query<super::paging::PageQuery>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    if !ctx.role_is("reviewer") {
-        return Err(AppError::Forbidden);
-    }
-    let items = db::run(&state.pool, move |c| reviews::for_reviewer(c, actor.id)).await?;
-    render(&ListPage { ctx, items })
+    let page = q.req()?;
+    let queue = db::run(&state.pool, move |c| {
+        crate::queries::reviews::queue(c, &actor, page)
+    })
+    .await?;
+    render(&ListPage {
+        ctx,
+        pager: super::paging::Pager::new(&req, &queue.items),
+        items: queue.items.items,
+        progress: queue.progress,
+    })
 }
 
 /// What a reviewer sees: before accepting, title, organization and category only.
@@ -514,114 +527,39 @@ async fn reopen(
     ))
 }
 
-/// The assignment board of a round.
-pub struct Board {
-    pub rows: Vec<BoardRow>,
-    /// Active reviewers (id, name), for manual assignment.
-    pub reviewers: Vec<(i64, String)>,
-    /// Reviews held per reviewer (name, count).
-    pub loads: Vec<(String, usize)>,
-}
-
-/// One proposal on the assignment board.
-pub struct BoardRow {
-    pub proposal_id: i64,
-    pub number: String,
-    pub title: String,
-    pub org_name: String,
-    pub category: String,
-    /// (review id, reviewer name, status)
-    pub reviewers: Vec<(i64, String, String)>,
-    pub open_slots: usize,
-}
-
 #[derive(Template)]
 #[template(path = "reviews/board.html")]
 struct BoardPage {
     ctx: PageCtx,
     round: RoundRow,
-    rows: Vec<BoardRow>,
+    rows: Vec<crate::queries::reviews::BoardRow>,
     reviewers: Vec<(i64, String)>,
-    loads: Vec<(String, usize)>,
-}
-
-pub fn load_board(c: &mut db::DbConn, round: &RoundRow) -> Result<Board, AppError> {
-    let per = round.rules().reviewers_per_proposal.max(1) as usize;
-    let pairs = reviews::pairs(c, round.id)?;
-    let ids = reviews::ids(c, round.id)?;
-    let reviewers = reviews::reviewers(c)?;
-    let name_of = |id: i64| {
-        reviewers
-            .iter()
-            .find(|r| r.0 == id)
-            .map(|r| r.1.clone())
-            .unwrap_or_else(|| format!("#{id}"))
-    };
-    let rows = reviews::eligible_proposals(c, round.id)?
-        .into_iter()
-        .map(|e| {
-            let pid = e.id;
-            let mine: Vec<(i64, String, String)> = ids
-                .iter()
-                .filter(|(_, p, _, _)| *p == pid)
-                .map(|(id, _, r, st)| (*id, name_of(*r), st.clone()))
-                .collect();
-            let holding = mine
-                .iter()
-                .filter(|(_, _, st)| st != "declined_conflict")
-                .count();
-            BoardRow {
-                proposal_id: pid,
-                number: e.number.unwrap_or_default(),
-                title: e.title,
-                org_name: e.org_name,
-                category: e.category,
-                reviewers: mine,
-                open_slots: per.saturating_sub(holding),
-            }
-        })
-        .collect();
-    let loads = reviewers
-        .iter()
-        .map(|(id, name, _, _)| {
-            (
-                name.clone(),
-                pairs
-                    .iter()
-                    .filter(|(_, r, st)| r == id && st != "declined_conflict")
-                    .count(),
-            )
-        })
-        .collect();
-    Ok(Board {
-        rows,
-        reviewers: reviewers
-            .iter()
-            .map(|(id, name, _, _)| (*id, name.clone()))
-            .collect(),
-        loads,
-    })
+    loads: Vec<(String, i64)>,
+    progress: crate::queries::reviews::Progress,
+    pager: super::paging::Pager,
 }
 
 async fn board(
     ctx: PageCtx,
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: super::input::Query<super::paging::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let id = id.into_inner();
-    let (round, b) = db::run(&state.pool, move |c| {
-        let r = ops::rounds::find_managed(c, &actor, id)?;
-        let b = load_board(c, &r)?;
-        Ok((r, b))
+    let (id, page) = (id.into_inner(), q.req()?);
+    let b = db::run(&state.pool, move |c| {
+        crate::queries::reviews::board(c, &actor, id, page)
     })
     .await?;
     render(&BoardPage {
         ctx,
-        round,
-        rows: b.rows,
+        pager: super::paging::Pager::new(&req, &b.rows),
+        round: b.round,
+        rows: b.rows.items,
         reviewers: b.reviewers,
         loads: b.loads,
+        progress: b.progress,
     })
 }
 
@@ -697,29 +635,41 @@ struct DecisionPage {
     ctx: PageCtx,
     round: RoundRow,
     d: crate::queries::decision::DecisionView,
+    pager: super::paging::Pager,
 }
 
 impl DecisionPage {
     pub fn pts(&self, t: &i32) -> String {
         tenths_text(*t)
     }
-    pub fn number_of(&self, pid: &i64) -> String {
-        self.d
-            .rows
-            .iter()
-            .find(|r| r.proposal_id == *pid)
-            .map(|r| r.number.clone().unwrap_or_else(|| r.title.clone()))
-            .unwrap_or_default()
+    /// The link to the page where the funding line falls.
+    pub fn line_href(&self) -> String {
+        self.pager.href(self.d.line_page)
     }
+}
+
+/// The rows of the ranking a page or API request asks for: `?page` (default: the page where
+/// the funding line falls) and `?per_page`.
+pub fn ranking_rows(
+    q: &super::paging::PageQuery,
+) -> Result<crate::queries::decision::Rows, AppError> {
+    let p = q.req()?;
+    Ok(crate::queries::decision::Rows::Page {
+        page: q.names_page().then_some(p.page),
+        per_page: p.per_page,
+    })
 }
 
 async fn decision(
     ctx: PageCtx,
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: super::input::Query<super::paging::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
+    let rows = ranking_rows(&q)?;
     let a2 = actor.clone();
     let round = db::run(&state.pool, move |c| ops::rounds::find_managed(c, &a2, id)).await?;
     if matches!(
@@ -729,10 +679,16 @@ async fn decision(
         return Ok(super::see_other(&format!("/rounds/{id}/notice")));
     }
     let d = db::run(&state.pool, move |c| {
-        crate::queries::decision::compute(c, &actor, id)
+        crate::queries::decision::compute_rows(c, &actor, id, rows)
     })
     .await?;
-    render(&DecisionPage { ctx, round, d })
+    let pager = super::paging::Pager::of(&req, d.total_rows as i64, d.page, d.per_page);
+    render(&DecisionPage {
+        ctx,
+        round,
+        d,
+        pager,
+    })
 }
 
 /// The ranking as a table in the reader's language (for xlsx and PDF).

@@ -216,6 +216,31 @@ async fn the_openapi_document_declares_every_path_parameter_and_route() {
     let submissions = &doc["paths"]["/api/v1/rounds/{id}/submissions"]["get"];
     assert!(!declared(&doc, submissions.get("parameters"), "query").is_empty());
 
+    // Every list pages: a GET answering an array (or carrying a total) declares `page` and
+    // `per_page` and documents `X-Total-Count` and `Link`. A proposal's checklist is its
+    // screening form, not a list.
+    let mut lists = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let Some(get) = ops.get("get") else { continue };
+        let ok = &get["responses"]["200"];
+        let array = ok["content"]["application/json"]["schema"]["type"] == "array";
+        let headers = &ok["headers"];
+        if !(array || headers.get("X-Total-Count").is_some()) || path.ends_with("/checklist") {
+            continue;
+        }
+        lists += 1;
+        let query = declared(&doc, get.get("parameters"), "query");
+        assert!(
+            query.iter().any(|q| q == "page") && query.iter().any(|q| q == "per_page"),
+            "{path} pages: {query:?}"
+        );
+        assert!(
+            headers.get("Link").is_some() && headers.get("X-Total-Count").is_some(),
+            "{path} documents its list headers: {headers}"
+        );
+    }
+    assert!(lists >= 15, "the lists were found: {lists}");
+
     let registered = registered_routes();
     assert!(
         registered.len() > 100,

@@ -2,17 +2,20 @@ use actix_web::{get, post, put};
 
 use super::*;
 
-/// People (admin).
-#[utoipa::path(params(UserFilter), tag = "admin", security(("bearer" = [])), responses((status = 200, body = Paged<UserListItem>)))]
+/// People (admin), one page (`page`, `per_page`: 50 by default) with its total; the same
+/// `X-Total-Count` and `Link` as every list.
+#[utoipa::path(params(UserFilter), tag = "admin", security(("bearer" = [])), responses((status = 200, body = Paged<UserListItem>, headers(("X-Total-Count" = i64, description = "People over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/users")]
 pub(super) async fn list_users(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     q: Query<UserFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::ManageUsers)?;
     let f = q.into_inner();
-    Ok(HttpResponse::Ok().json(db::run(&state.pool, move |c| users::list(c, &f)).await?))
+    let list = db::run(&state.pool, move |c| users::list(c, &f)).await?;
+    Ok(super::super::paging::json_paged(&req, &list))
 }
 
 /// Invite an officer (with `bureau_id`), reviewer, evaluator (with the agency's `org_id`) or admin.
@@ -58,13 +61,18 @@ pub(super) async fn set_user_status(
     Ok(ok())
 }
 
-#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<Bureau>)))]
+/// The bureaus, paged (`page`, `per_page`: 50 by default; a short list, read whole).
+#[utoipa::path(params(PageQuery), tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<Bureau>, headers(("X-Total-Count" = i64, description = "Bureaus over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/bureaus")]
 pub(super) async fn list_bureaus(
+    req: HttpRequest,
     _user: ApiUser,
     state: web::Data<AppState>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(db::run(&state.pool, users::bureaus).await?))
+    let page = q.req()?;
+    let list = db::run(&state.pool, users::bureaus).await?;
+    Ok(super::super::paging::json_slice(&req, list, page))
 }
 
 #[derive(Deserialize, ToSchema)]

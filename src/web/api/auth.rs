@@ -214,19 +214,23 @@ pub(super) async fn logout(
 }
 
 /// The account's live sessions (signed-in browsers and API tokens); `current` marks this one.
-#[utoipa::path(tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = Vec<SessionInfo>), (status = 401)))]
+/// Paged (`page`, `per_page`: 50 by default; a short list, read whole).
+#[utoipa::path(params(PageQuery), tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionInfo>, headers(("X-Total-Count" = i64, description = "Sessions over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 401)))]
 #[get("/me/sessions")]
 pub(super) async fn my_sessions(
+    req: HttpRequest,
     caller: ApiSession,
     state: web::Data<AppState>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let page = q.req()?;
     let c = caller.0;
     let list = db::run(&state.pool, move |conn| {
         ops::sessions::list(conn, &c.actor, Some(&c.session_id))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(super::super::paging::json_slice(&req, list, page))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

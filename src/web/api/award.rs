@@ -101,31 +101,46 @@ pub struct PublicNotice {
     notice: crate::db::awards::Notice,
     /// Open for objections now.
     open: bool,
-    /// Proposals on the list (`funded`, with substitutes) and those removed after an
-    /// upheld objection; officers of the bureau also see `waitlisted` and `not_fundable`.
+    /// One page of the list, in rank order: proposals on the list (`funded`, with
+    /// substitutes) and those removed after an upheld objection; officers of the bureau also
+    /// see `waitlisted` and `not_fundable`.
     list: Vec<crate::db::awards::AwardRow>,
+    /// Lines over all pages (as `X-Total-Count`).
+    total: i64,
+    /// The grant on the funded lines, over all pages.
+    used_fen: i64,
 }
 
-/// The public notice of a round (no sign-in needed).
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", responses((status = 200, body = PublicNotice), (status = 404)))]
+/// The public notice of a round (no sign-in needed), one page of its list at a time
+/// (`?page&per_page`, 50 by default); `X-Total-Count` and `Link` give the total and the other
+/// pages.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), PageQuery), tag = "award", responses((status = 200, body = PublicNotice, headers(("X-Total-Count" = i64, description = "Lines over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 404)))]
 #[get("/rounds/{id}/notice")]
 pub(super) async fn get_notice(
     req: HttpRequest,
     user: Option<ApiUser>,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
+    let (id, page) = (id.into_inner(), page.req()?);
     match user {
         // Staff see every line; what they get is theirs alone.
-        Some(u) => Ok(HttpResponse::Ok()
-            .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
-            .json(public_notice(&state, id, Some(u.0)).await?)),
+        Some(u) => {
+            let n = public_notice(&state, id, Some(u.0), page).await?;
+            let mut res = HttpResponse::Ok();
+            res.insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"));
+            for h in crate::web::paging::list_headers(&req, page.page, page.per_page, n.total) {
+                res.insert_header(h);
+            }
+            Ok(res.json(n))
+        }
         None => {
             let key = crate::web::public_cache::Key::new("notice_api", Some(id), lang_of(&req));
             let st = state.clone();
-            crate::web::public_cache::json(&req, &state, key, || async move {
-                crate::web::public_cache::to_json(&public_notice(&st, id, None).await?)
+            crate::web::public_cache::json_page(&req, &state, key, page, || async move {
+                let n = public_notice(&st, id, None, page).await?;
+                Ok((crate::web::public_cache::to_json(&n)?, n.total))
             })
             .await
         }
@@ -136,33 +151,22 @@ async fn public_notice(
     state: &AppState,
     id: i64,
     actor: Option<Actor>,
+    page: db::PageReq,
 ) -> Result<PublicNotice, AppError> {
-    db::run(&state.pool, move |c| {
-        let (round, notice, list) = ops::award::public_notice(c, id)?;
-        let staff = actor
-            .as_ref()
-            .is_some_and(|a| policy::allows(a, Action::ManageRounds(round.bureau_id)));
-        let list = list
-            .into_iter()
-            .filter(|a| {
-                staff
-                    || matches!(
-                        a.state,
-                        crate::domain::award::AwardState::Funded
-                            | crate::domain::award::AwardState::Removed
-                    )
-            })
-            .collect();
-        Ok(PublicNotice {
-            round_id: round.id,
-            open: round.status == RoundStatus::Notice && db::now() < notice.ends_at,
-            round_title: round.title,
-            round_status: round.status.to_string(),
-            notice,
-            list,
-        })
+    let n = db::run(&state.pool, move |c| {
+        crate::queries::notice::notice(c, id, actor.as_ref(), page)
     })
-    .await
+    .await?;
+    Ok(PublicNotice {
+        round_id: n.round.id,
+        open: n.open,
+        round_title: n.round.title,
+        round_status: n.round.status.to_string(),
+        notice: n.notice,
+        total: n.list.total,
+        list: n.list.items,
+        used_fen: n.used_fen,
+    })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -230,21 +234,24 @@ pub(super) async fn confirm_objection(
 }
 
 /// The confirmed objections of a round, for its officers; duplicates (the same email, or the
-/// same proposal and reason) come together with their group and its size.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ops::award::ObjectionItem>)))]
+/// same proposal and reason) come together with their group and its size. Paged (`page`,
+/// `per_page`: 50 by default); the groups are found over all of them.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), PageQuery), tag = "award", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ops::award::ObjectionItem>, headers(("X-Total-Count" = i64, description = "Objections over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/rounds/{id}/objections")]
 pub(super) async fn list_objections(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
+    let (id, page) = (id.into_inner(), q.req()?);
     let rows = db::run(&state.pool, move |c| {
         ops::award::objections_for_officer(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(crate::web::paging::json_slice(&req, rows, page))
 }
 
 /// Answer an objection: upheld (the proposal leaves the list and the waitlist moves up) or

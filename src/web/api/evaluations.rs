@@ -22,36 +22,42 @@ pub(super) async fn assign_evaluation(
 
 /// The evaluations of a project the caller may see: the bureau's officers all, an evaluator
 /// their own, everyone who reads the project the accepted ones.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::evaluations::EvaluationSummary>)))]
+/// Paged (`page`, `per_page`: 50 by default; a short list, read whole).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project"), PageQuery), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::evaluations::EvaluationSummary>, headers(("X-Total-Count" = i64, description = "Evaluations over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/projects/{id}/evaluations")]
 pub(super) async fn project_evaluations(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
+    let (id, page) = (id.into_inner(), q.req()?);
     let rows = db::run(&state.pool, move |c| {
         crate::queries::evaluations::for_project(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(crate::web::paging::json_slice(&req, rows, page))
 }
 
-/// The evaluator's assignments.
-#[utoipa::path(tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>)))]
+/// The evaluator's assignments, newest first, paged (`page`, `per_page`: 50 by default).
+#[utoipa::path(params(PageQuery), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>, headers(("X-Total-Count" = i64, description = "Evaluations over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/evaluations")]
 pub(super) async fn my_evaluations(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     if user.0.role != crate::domain::account::Role::Evaluator {
         return Err(AppError::Forbidden);
     }
+    let page = q.req()?;
     let rows = db::run(&state.pool, move |c| {
-        crate::db::evaluations::for_evaluator(c, user.0.id)
+        crate::db::evaluations::for_evaluator_page(c, user.0.id, page)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(|(r, _, _)| r).collect::<Vec<_>>()))
+    Ok(json_page(&req, &rows))
 }
 
 #[derive(Serialize, ToSchema)]

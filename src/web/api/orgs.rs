@@ -3,17 +3,20 @@ use actix_web::{get, post, put};
 use super::*;
 use crate::db::orgs;
 
-/// Organizations (officers and admins).
-#[utoipa::path(params(OrgFilter), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Paged<OrgListItem>)))]
+/// Organizations (officers and admins), one page (`page`, `per_page`: 50 by default) with its
+/// total; the same `X-Total-Count` and `Link` as every list.
+#[utoipa::path(params(OrgFilter), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Paged<OrgListItem>, headers(("X-Total-Count" = i64, description = "Organizations over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/orgs")]
 pub(super) async fn list_orgs(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     q: Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     policy::require(&user.0, Action::SuperviseOrgs)?;
     let f = q.into_inner();
-    Ok(HttpResponse::Ok().json(db::run(&state.pool, move |c| orgs::list(c, &f)).await?))
+    let list = db::run(&state.pool, move |c| orgs::list(c, &f)).await?;
+    Ok(super::super::paging::json_paged(&req, &list))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -290,22 +293,22 @@ pub(super) async fn download_document(
     crate::web::orgs::document_response(&state, user.0, id, doc).await
 }
 
-/// The organization's audit trail, newest first.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the organization")), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<AuditRow>)))]
+/// The organization's audit trail, newest first, paged (`page`, `per_page`: 50 by default).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the organization"), PageQuery), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<AuditRow>, headers(("X-Total-Count" = i64, description = "Entries over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/orgs/{id}/history")]
 pub(super) async fn org_history(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let (org, rows) = db::run(&state.pool, move |c| {
-        Ok((
-            orgs::find(c, id)?,
-            audit::for_entity(c, "organization", id, 200)?,
-        ))
+    let (id, page) = (id.into_inner(), q.req()?);
+    let org = db::run(&state.pool, move |c| orgs::find(c, id)).await?;
+    policy::require(&user.0, Action::ViewOrg(org.as_ref()))?;
+    let rows = db::run(&state.pool, move |c| {
+        audit::for_entity_page(c, "organization", id, page)
     })
     .await?;
-    policy::require(&user.0, Action::ViewOrg(org.as_ref()))?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(json_page(&req, &rows))
 }

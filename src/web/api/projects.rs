@@ -139,34 +139,55 @@ pub(super) async fn record_payment(
 }
 
 /// Totals (grants, payments, spending, beneficiaries by group) and projects at risk of a
-/// round.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::dashboard::Dashboard), (status = 403)))]
+/// round, over all its projects, with one page of its project table (`?page&per_page`, 50 by
+/// default; `?status` filters and `?sort` orders the table only). `X-Total-Count` and `Link`
+/// give the table's total and its other pages.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), crate::web::projects::DashboardQuery, PageQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::dashboard::Dashboard, headers(("X-Total-Count" = i64, description = "Projects in the table over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 403), (status = 422)))]
 #[get("/rounds/{id}/dashboard")]
 pub(super) async fn round_dashboard(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<crate::web::projects::DashboardQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let d = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::for_round(c, &user.0, id)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(d))
+    let scope = crate::queries::dashboard::Scope::Round(id.into_inner());
+    dashboard(&req, &state, user.0, scope, &q, &page).await
 }
 
 /// The same for every project of the officer's bureau.
-#[utoipa::path(tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::dashboard::Dashboard), (status = 403)))]
+#[utoipa::path(params(crate::web::projects::DashboardQuery, PageQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = crate::queries::dashboard::Dashboard, headers(("X-Total-Count" = i64, description = "Projects in the table over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 403), (status = 422)))]
 #[get("/dashboard/projects")]
 pub(super) async fn bureau_dashboard(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
+    q: Query<crate::web::projects::DashboardQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let scope = crate::queries::dashboard::Scope::Bureau;
+    dashboard(&req, &state, user.0, scope, &q, &page).await
+}
+
+async fn dashboard(
+    req: &HttpRequest,
+    state: &AppState,
+    actor: Actor,
+    scope: crate::queries::dashboard::Scope,
+    q: &crate::web::projects::DashboardQuery,
+    page: &PageQuery,
+) -> Result<HttpResponse, AppError> {
+    let (table, page) = (q.table()?, page.req()?);
     let d = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::for_bureau(c, &user.0)
+        crate::queries::dashboard::page(c, &actor, scope, table, page)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(d))
+    let mut res = HttpResponse::Ok();
+    for h in crate::web::paging::list_headers(req, d.page, d.per_page, d.total_lines) {
+        res.insert_header(h);
+    }
+    Ok(res.json(d))
 }
 
 /// The project ledger (项目台账) of a round as xlsx.

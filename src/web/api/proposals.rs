@@ -19,19 +19,22 @@ pub(super) async fn start_proposal(
     Ok(created(pid))
 }
 
-/// The proposals of the member's organization.
-#[utoipa::path(tag = "proposals", security(("bearer" = [])), responses((status = 200, body = Vec<ProposalListItem>)))]
+/// The proposals of the member's organization, newest first, paged (`page`, `per_page`: 50
+/// by default).
+#[utoipa::path(params(PageQuery), tag = "proposals", security(("bearer" = [])), responses((status = 200, body = Vec<ProposalListItem>, headers(("X-Total-Count" = i64, description = "Proposals over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/proposals")]
 pub(super) async fn list_proposals(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(
-        db::run(&state.pool, move |c| {
-            crate::queries::proposals::list(c, &user.0)
-        })
-        .await?,
-    ))
+    let page = q.req()?;
+    let list = db::run(&state.pool, move |c| {
+        crate::queries::proposals::list_page(c, &user.0, page)
+    })
+    .await?;
+    Ok(json_page(&req, &list))
 }
 
 /// A proposal's own facts (the content is beside it).

@@ -2,20 +2,24 @@ use actix_web::{get, post, put};
 
 use super::*;
 
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ReportRow>)))]
+/// The project's reports in time order, paged (`page`, `per_page`: 50 by default; a short
+/// list, read whole).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project"), PageQuery), tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ReportRow>, headers(("X-Total-Count" = i64, description = "Reports over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/projects/{id}/reports")]
 pub(super) async fn list_reports(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
+    let (id, page) = (id.into_inner(), q.req()?);
     let rows = db::run(&state.pool, move |c| {
         ops::execution::load(c, &user.0, id)?;
         crate::db::projects::reports(c, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(crate::web::paging::json_slice(&req, rows, page))
 }
 
 #[derive(Deserialize, ToSchema)]

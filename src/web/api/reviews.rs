@@ -35,22 +35,22 @@ pub(super) async fn put_profile(
     Ok(ok())
 }
 
-/// The reviewer's assignments.
-#[utoipa::path(tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<AssignedItem>)))]
+/// The reviewer's assignments, newest first, paged (`?page&per_page`, 50 by default): the body
+/// is the page's rows; `X-Total-Count` and `Link` give the total and the other pages.
+#[utoipa::path(params(PageQuery), tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<AssignedItem>, headers(("X-Total-Count" = i64, description = "Assignments over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/reviews")]
 pub(super) async fn list_reviews(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if user.0.role != crate::domain::account::Role::Reviewer {
-        return Err(AppError::Forbidden);
-    }
-    Ok(HttpResponse::Ok().json(
-        db::run(&state.pool, move |c| {
-            crate::db::reviews::for_reviewer(c, user.0.id)
-        })
-        .await?,
-    ))
+    let page = q.req()?;
+    let queue = db::run(&state.pool, move |c| {
+        crate::queries::reviews::queue(c, &user.0, page)
+    })
+    .await?;
+    Ok(json_page(&req, &queue.items))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -190,21 +190,30 @@ pub(super) async fn reopen_review(
 }
 
 /// The ranking from the submitted reviews, with raw and normalised scores, divergence flags
-/// and the proposed funding line within the budget.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200, body = crate::queries::decision::DecisionView), (status = 409)))]
+/// and the proposed funding line within the budget. The ranking, the line and the totals are
+/// over the whole round; `rows` is one page of it: `?page` (default: the page where the
+/// funding line falls, `line_page`, with the first row below the line added when the line
+/// ends it) and `?per_page` (default 50). `X-Total-Count` and `Link` as on every list.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), PageQuery), tag = "review", security(("bearer" = [])), responses((status = 200, body = crate::queries::decision::DecisionView, headers(("X-Total-Count" = i64, description = "Ranked proposals over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 409)))]
 #[get("/rounds/{id}/ranking")]
 pub(super) async fn ranking(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    Ok(HttpResponse::Ok().json(
-        db::run(&state.pool, move |c| {
-            crate::queries::decision::compute(c, &user.0, id)
-        })
-        .await?,
-    ))
+    let rows = crate::web::reviews::ranking_rows(&q)?;
+    let d = db::run(&state.pool, move |c| {
+        crate::queries::decision::compute_rows(c, &user.0, id, rows)
+    })
+    .await?;
+    let mut res = HttpResponse::Ok();
+    for h in crate::web::paging::list_headers(&req, d.page, d.per_page, d.total_rows as i64) {
+        res.insert_header(h);
+    }
+    Ok(res.json(&d))
 }
 
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200)))]
@@ -261,43 +270,24 @@ pub(super) async fn auto_assign(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "assigned": n })))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct AssignmentRow {
-    proposal_id: i64,
-    number: String,
-    title: String,
-    category: String,
-    /// (review id, reviewer name, status)
-    reviewers: Vec<(i64, String, String)>,
-    open_slots: usize,
-}
-
-/// The assignment board: each eligible proposal with its reviewers and open slots.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<AssignmentRow>)))]
+/// The assignment board: each eligible proposal with its reviewers and open slots, in id
+/// order, paged (`?page&per_page`, 50 by default): the body is the page's rows;
+/// `X-Total-Count` and `Link` give the total and the other pages.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), PageQuery), tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::reviews::BoardRow>, headers(("X-Total-Count" = i64, description = "Proposals in review over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/rounds/{id}/assignments")]
 pub(super) async fn assignments(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let rows = db::run(&state.pool, move |c| {
-        let r = ops::rounds::find_managed(c, &user.0, id)?;
-        Ok(crate::web::reviews::load_board(c, &r)?.rows)
+    let (id, page) = (id.into_inner(), q.req()?);
+    let b = db::run(&state.pool, move |c| {
+        crate::queries::reviews::board(c, &user.0, id, page)
     })
     .await?;
-    let out: Vec<AssignmentRow> = rows
-        .into_iter()
-        .map(|r| AssignmentRow {
-            proposal_id: r.proposal_id,
-            number: r.number,
-            title: r.title,
-            category: r.category,
-            reviewers: r.reviewers,
-            open_slots: r.open_slots,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(out))
+    Ok(json_page(&req, &b.rows))
 }
 
 #[derive(Deserialize, ToSchema)]

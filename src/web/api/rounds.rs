@@ -75,21 +75,23 @@ pub(super) fn round_detail(v: crate::web::rounds::RoundView, lang: Lang) -> Roun
     }
 }
 
-/// The rounds of the officer's bureau, newest first.
-#[utoipa::path(tag = "rounds", security(("bearer" = [])), responses((status = 200, body = Vec<RoundRow>)))]
+/// The rounds of the officer's bureau, newest first, paged (`page`, `per_page`: 50 by default).
+#[utoipa::path(params(PageQuery), tag = "rounds", security(("bearer" = [])), responses((status = 200, body = Vec<RoundRow>, headers(("X-Total-Count" = i64, description = "Rounds over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/rounds")]
 pub(super) async fn list_rounds(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let page = q.req()?;
     let bureau = user.0.bureau_id.ok_or(AppError::Forbidden)?;
     policy::require(&user.0, Action::ManageRounds(bureau))?;
-    Ok(HttpResponse::Ok().json(
-        db::run(&state.pool, move |c| {
-            crate::db::rounds::for_bureau(c, bureau)
-        })
-        .await?,
-    ))
+    let list = db::run(&state.pool, move |c| {
+        crate::db::rounds::for_bureau_page(c, bureau, page)
+    })
+    .await?;
+    Ok(json_page(&req, &list))
 }
 
 /// Start a draft round for the officer's bureau.

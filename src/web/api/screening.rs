@@ -85,10 +85,12 @@ pub(super) async fn screen_many(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "decided": n })))
 }
 
-/// The round's submissions, with filters.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), SubmissionFilter), tag = "screening", security(("bearer" = [])), responses((status = 200, body = Paged<ProposalListItem>)))]
+/// The round's submissions, with filters, one page (`page`, `per_page`: 50 by default) with
+/// its total; the same `X-Total-Count` and `Link` as every list.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), SubmissionFilter), tag = "screening", security(("bearer" = [])), responses((status = 200, body = Paged<ProposalListItem>, headers(("X-Total-Count" = i64, description = "Submissions over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/rounds/{id}/submissions")]
 pub(super) async fn list_submissions(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
@@ -100,7 +102,7 @@ pub(super) async fn list_submissions(
         crate::db::proposals::submissions(c, id, &f)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(super::super::paging::json_paged(&req, &list))
 }
 
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "screening", security(("bearer" = [])), responses((status = 200)))]

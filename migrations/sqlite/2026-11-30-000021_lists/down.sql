@@ -1,0 +1,15 @@
+DROP INDEX evaluations_evaluator_id_idx;
+DROP INDEX proposals_round_submitted_idx;
+DROP INDEX reviews_reviewer_id_idx;
+DROP INDEX reports_filed_idx;
+DROP INDEX projects_round_status_idx;
+DROP INDEX projects_status_idx;
+DROP INDEX projects_figures_idx;
+DROP TABLE project_groups;
+ALTER TABLE projects DROP COLUMN fig_version;
+ALTER TABLE projects DROP COLUMN fig_next_due_on;
+ALTER TABLE projects DROP COLUMN fig_overspent_lines;
+ALTER TABLE projects DROP COLUMN fig_spent_matching_fen;
+ALTER TABLE projects DROP COLUMN fig_spent_grant_fen;
+ALTER TABLE projects DROP COLUMN fig_person_times;
+ALTER TABLE projects DROP COLUMN fig_unique_people;

@@ -1,0 +1,108 @@
+//! The public notice (公示, DESIGN §2.4) of a round: one page of the published ranking read
+//! in SQL, and for the bureau's officers the objections and the projects it led to.
+
+use std::collections::HashMap;
+
+use crate::auth::policy::{self, Action, Actor};
+use crate::db::awards::{self, AwardRow, Notice};
+use crate::db::projects::{ProjectFilter, ProjectRow};
+use crate::db::rounds::RoundRow;
+use crate::db::{now, DbConn, PageReq, Paged};
+use crate::domain::award::{AwardState, ObjectionStatus};
+use crate::domain::round::RoundStatus;
+use crate::error::AppError;
+use crate::ops::award::ObjectionItem;
+
+/// What the public sees of the ranking: the funded lines (with substitutes) and those removed
+/// after an upheld objection.
+pub const PUBLIC_STATES: &[AwardState] = &[AwardState::Funded, AwardState::Removed];
+
+/// A round's notice with one page of its list.
+#[derive(Debug, Clone)]
+pub struct NoticeView {
+    pub round: RoundRow,
+    pub bureau: String,
+    pub notice: Notice,
+    /// Open for objections now.
+    pub open: bool,
+    /// Staff of the bureau: the list has every line, not only the public ones.
+    pub staff: bool,
+    pub list: Paged<AwardRow>,
+    /// The grant on the funded lines, over the whole list.
+    pub used_fen: i64,
+}
+
+/// The notice of a round with one page of its list: the public lines, or every line for the
+/// bureau's officers (`actor`). Not found before the notice is published.
+#[tracing::instrument(skip_all, fields(round_id))]
+pub fn notice(
+    conn: &mut DbConn,
+    round_id: i64,
+    actor: Option<&Actor>,
+    page: PageReq,
+) -> Result<NoticeView, AppError> {
+    let round = crate::db::rounds::find(conn, round_id)?;
+    let notice = awards::notice(conn, round_id)?.ok_or(AppError::NotFound)?;
+    let staff = actor.is_some_and(|a| policy::allows(a, Action::ManageRounds(round.bureau_id)));
+    let states = (!staff).then_some(PUBLIC_STATES);
+    let list = awards::awards_page(conn, round_id, states, page)?;
+    let used_fen = awards::funded_sum(conn, round_id)?;
+    let bureau = crate::db::rounds::bureau_name(conn, round.bureau_id)?;
+    Ok(NoticeView {
+        open: round.status == RoundStatus::Notice && now() < notice.ends_at,
+        round,
+        bureau,
+        notice,
+        staff,
+        list,
+        used_fen,
+    })
+}
+
+/// The officer's notice page: the notice with one page of every line, the confirmed
+/// objections (grouped by likely duplicates) with the numbers of the proposals they name, and
+/// the first page of the projects the round led to.
+pub struct OfficerNotice {
+    pub view: NoticeView,
+    pub objections: Vec<ObjectionItem>,
+    /// Proposal id → number, for the objections.
+    pub numbers: HashMap<i64, String>,
+    pub open_objections: usize,
+    pub projects: Paged<ProjectRow>,
+}
+
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
+pub fn officer_notice(
+    conn: &mut DbConn,
+    actor: &Actor,
+    round_id: i64,
+    page: PageReq,
+) -> Result<OfficerNotice, AppError> {
+    crate::ops::rounds::find_managed(conn, actor, round_id)?;
+    let view = notice(conn, round_id, Some(actor), page)?;
+    let objections = crate::ops::award::group_objections(awards::objections(conn, round_id)?);
+    let pids: Vec<i64> = objections.iter().map(|o| o.row.proposal_id).collect();
+    let numbers = awards::numbers(conn, &pids)?
+        .into_iter()
+        .map(|(id, n)| (id, n.unwrap_or_default()))
+        .collect();
+    let open_objections = objections
+        .iter()
+        .filter(|o| o.row.status == ObjectionStatus::Open)
+        .count();
+    let (projects, _) = crate::db::projects::projects_page(
+        conn,
+        &ProjectFilter {
+            round_id: Some(round_id),
+            ..ProjectFilter::default()
+        },
+        PageReq::new(None, None),
+    )?;
+    Ok(OfficerNotice {
+        view,
+        objections,
+        numbers,
+        open_objections,
+        projects,
+    })
+}

@@ -1,0 +1,165 @@
+//! The review lists (DESIGN §2.3): the officer's assignment board of a round and a
+//! reviewer's queue, each one page read in SQL with its totals counted in SQL.
+
+use std::collections::HashMap;
+
+use crate::auth::policy::Actor;
+use crate::db::reviews::{self, AssignedItem};
+use crate::db::rounds::RoundRow;
+use crate::db::{DbConn, PageReq, Paged};
+use crate::domain::account::Role;
+use crate::domain::assignment::ReviewStatus;
+use crate::error::AppError;
+
+/// One proposal on the assignment board.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct BoardRow {
+    pub proposal_id: i64,
+    pub number: String,
+    pub title: String,
+    pub org_name: String,
+    pub category: String,
+    /// (review id, reviewer name, status)
+    pub reviewers: Vec<(i64, String, String)>,
+    pub open_slots: usize,
+}
+
+/// Reviews held and submitted: the round's (or the reviewer's) progress.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    /// Submitted reviews.
+    pub submitted: i64,
+    /// Reviews held (every one but the declined).
+    pub held: i64,
+}
+
+impl Progress {
+    fn add(&mut self, status: &str, n: i64) {
+        if status != ReviewStatus::DeclinedConflict.as_str() {
+            self.held += n;
+        }
+        if status == ReviewStatus::Submitted.as_str() {
+            self.submitted += n;
+        }
+    }
+}
+
+/// The officer's assignment board of a round: one page of the proposals in review with their
+/// reviewers, and the whole round's reviewer loads and progress.
+pub struct Board {
+    pub round: RoundRow,
+    pub rows: Paged<BoardRow>,
+    /// Every active reviewer (id, name), for the assignment form.
+    pub reviewers: Vec<(i64, String)>,
+    /// Reviews held in the round per reviewer (name, count).
+    pub loads: Vec<(String, i64)>,
+    pub progress: Progress,
+}
+
+/// The board of a round the actor manages, in a fixed number of queries.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
+pub fn board(
+    conn: &mut DbConn,
+    actor: &Actor,
+    round_id: i64,
+    page: PageReq,
+) -> Result<Board, AppError> {
+    let round = crate::ops::rounds::find_managed(conn, actor, round_id)?;
+    let per = round.rules().reviewers_per_proposal.max(1) as usize;
+    let list = reviews::eligible_page(conn, round_id, page)?;
+    let ids: Vec<i64> = list.items.iter().map(|e| e.id).collect();
+    let mut held_by: HashMap<i64, Vec<(i64, String, String)>> = HashMap::new();
+    for (id, pid, name, status) in reviews::of_proposals(conn, &ids)? {
+        held_by.entry(pid).or_default().push((id, name, status));
+    }
+    let reviewers = reviews::reviewer_names(conn)?;
+    let mut progress = Progress::default();
+    let mut load_of: HashMap<i64, i64> = HashMap::new();
+    for (reviewer, status, n) in reviews::round_counts(conn, round_id)? {
+        progress.add(&status, n);
+        if status != ReviewStatus::DeclinedConflict.as_str() {
+            *load_of.entry(reviewer).or_default() += n;
+        }
+    }
+    let rows = Paged {
+        total: list.total,
+        page: list.page,
+        per_page: list.per_page,
+        items: list
+            .items
+            .into_iter()
+            .map(|e| {
+                let mine = held_by.remove(&e.id).unwrap_or_default();
+                let holding = mine
+                    .iter()
+                    .filter(|(_, _, st)| st != ReviewStatus::DeclinedConflict.as_str())
+                    .count();
+                BoardRow {
+                    proposal_id: e.id,
+                    number: e.number.unwrap_or_default(),
+                    title: e.title,
+                    org_name: e.org_name,
+                    category: e.category,
+                    reviewers: mine,
+                    open_slots: per.saturating_sub(holding),
+                }
+            })
+            .collect(),
+    };
+    let loads = reviewers
+        .iter()
+        .map(|(id, name)| (name.clone(), load_of.get(id).copied().unwrap_or(0)))
+        .collect();
+    Ok(Board {
+        round,
+        rows,
+        reviewers,
+        loads,
+        progress,
+    })
+}
+
+/// A reviewer's queue: one page of their assignments (newest first) and their progress over
+/// all of them.
+pub struct Queue {
+    pub items: Paged<AssignedItem>,
+    pub progress: Progress,
+}
+
+#[tracing::instrument(skip_all, fields(user = actor.id))]
+pub fn queue(conn: &mut DbConn, actor: &Actor, page: PageReq) -> Result<Queue, AppError> {
+    if actor.role != Role::Reviewer {
+        return Err(AppError::Forbidden);
+    }
+    let items = reviews::for_reviewer_page(conn, actor.id, page)?;
+    let mut progress = Progress::default();
+    for (status, n) in reviews::reviewer_counts(conn, actor.id)? {
+        progress.add(&status, n);
+    }
+    Ok(Queue { items, progress })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_counts_submitted_of_held_and_leaves_the_declined_out() {
+        let mut p = Progress::default();
+        for (st, n) in [
+            ("assigned", 3),
+            ("accepted", 2),
+            ("submitted", 4),
+            ("declined_conflict", 5),
+        ] {
+            p.add(st, n);
+        }
+        assert_eq!(
+            p,
+            Progress {
+                submitted: 4,
+                held: 9
+            }
+        );
+    }
+}
