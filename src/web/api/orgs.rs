@@ -1,7 +1,6 @@
 use actix_web::{get, post, put};
 
 use super::*;
-use crate::db::orgs;
 
 /// Organizations (officers and admins).
 #[utoipa::path(params(OrgFilter), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Paged<OrgListItem>)))]
@@ -11,9 +10,13 @@ pub(super) async fn list_orgs(
     state: web::Data<AppState>,
     q: Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
-    policy::require(&user.0, Action::SuperviseOrgs)?;
     let f = q.into_inner();
-    Ok(HttpResponse::Ok().json(db::run(&state.pool, move |c| orgs::list(c, &f)).await?))
+    Ok(HttpResponse::Ok().json(
+        db::run(&state.pool, move |c| {
+            crate::queries::orgs::list(c, &user.0, &f)
+        })
+        .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -44,19 +47,11 @@ pub(super) async fn create_org(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Member {
-    id: i64,
-    name: String,
-    email: String,
-    status: String,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct OrgDetail {
-    org: OrgRow,
+    org: crate::queries::orgs::OrgItem,
     inspections: Vec<(i32, String)>,
     documents: Vec<DocumentMeta>,
-    members: Vec<Member>,
+    members: Vec<crate::queries::orgs::Member>,
     /// Bars in force (the organization may not apply to that bureau's rounds until then).
     bars: Vec<crate::db::orgs::Bar>,
 }
@@ -69,23 +64,15 @@ pub(super) async fn get_org(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let v = db::run(&state.pool, move |c| crate::web::orgs::load_view(c, id)).await?;
-    policy::require(&user.0, Action::ViewOrg(v.org.as_ref()))?;
-    let members = v
-        .members
-        .into_iter()
-        .map(|m| Member {
-            id: m.id,
-            name: m.name,
-            email: m.email,
-            status: m.status.to_string(),
-        })
-        .collect();
+    let v = db::run(&state.pool, move |c| {
+        crate::queries::orgs::org(c, &user.0, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(OrgDetail {
-        org: v.org,
+        org: (&v.org).into(),
         inspections: v.inspections,
         documents: v.documents,
-        members,
+        members: v.members,
         bars: v.bars,
     }))
 }
@@ -291,7 +278,7 @@ pub(super) async fn download_document(
 }
 
 /// The organization's audit trail, newest first.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the organization")), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<AuditRow>)))]
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the organization")), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::audit::HistoryEntry>), (status = 403)))]
 #[get("/orgs/{id}/history")]
 pub(super) async fn org_history(
     user: ApiUser,
@@ -299,13 +286,9 @@ pub(super) async fn org_history(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (org, rows) = db::run(&state.pool, move |c| {
-        Ok((
-            orgs::find(c, id)?,
-            audit::for_entity(c, "organization", id, 200)?,
-        ))
+    let rows = db::run(&state.pool, move |c| {
+        crate::queries::orgs::history(c, &user.0, id)
     })
     .await?;
-    policy::require(&user.0, Action::ViewOrg(org.as_ref()))?;
     Ok(HttpResponse::Ok().json(rows))
 }

@@ -2,7 +2,7 @@ use actix_web::{get, post, put};
 
 use super::*;
 
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ReportRow>)))]
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project")), tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::projects::ReportItem>), (status = 403)))]
 #[get("/projects/{id}/reports")]
 pub(super) async fn list_reports(
     user: ApiUser,
@@ -11,8 +11,7 @@ pub(super) async fn list_reports(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |c| {
-        ops::execution::load(c, &user.0, id)?;
-        crate::db::projects::reports(c, id)
+        crate::queries::projects::reports(c, &user.0, id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows))
@@ -48,11 +47,27 @@ pub(super) async fn start_report(
 
 #[derive(Serialize, ToSchema)]
 pub struct ReportDetail {
-    report: crate::db::projects::ReportRow,
+    report: crate::queries::projects::ReportItem,
     content: crate::domain::report::ReportContent,
     files: Vec<crate::db::projects::FileMeta>,
     /// What would stop its submission now (field, code).
     problems: Vec<(String, String)>,
+}
+
+impl From<crate::queries::projects::ReportScreen> for ReportDetail {
+    fn from(r: crate::queries::projects::ReportScreen) -> Self {
+        ReportDetail {
+            report: (&r.report).into(),
+            content: r.report.content(),
+            files: r.files,
+            problems: r
+                .problems
+                .0
+                .iter()
+                .map(|e| (e.field.clone(), e.msg.key.to_string()))
+                .collect(),
+        }
+    }
 }
 
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the progress report")), tag = "reports", security(("bearer" = [])), responses((status = 200, body = ReportDetail), (status = 403)))]
@@ -63,29 +78,11 @@ pub(super) async fn get_report(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let out = db::run(&state.pool, move |c| {
-        let (r, p, plan) = ops::execution::find_report(c, &user.0, id)?;
-        let problems = if r.status.editable() {
-            ops::execution::submission_problems(c, &r, &p, &plan)?
-                .0
-                .iter()
-                .map(|e| (e.field.clone(), e.msg.key.to_string()))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok(ReportDetail {
-            content: r.content(),
-            files: crate::db::projects::files(c, p.id)?
-                .into_iter()
-                .filter(|f| f.report_id == Some(id))
-                .collect(),
-            report: r,
-            problems,
-        })
+    let r = db::run(&state.pool, move |c| {
+        crate::queries::projects::report(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(ReportDetail::from(r)))
 }
 
 #[derive(Deserialize, ToSchema)]

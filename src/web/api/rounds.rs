@@ -50,43 +50,48 @@ impl RoundInput {
 
 #[derive(Serialize, ToSchema)]
 pub struct RoundDetail {
-    round: RoundRow,
+    round: crate::queries::rounds::RoundItem,
     rules: RoundRules,
     bureau: String,
     /// Why a draft cannot open yet (empty: it can).
     publish_problems: Vec<serde_json::Value>,
 }
 
-pub(super) fn round_detail(v: crate::web::rounds::RoundView, lang: Lang) -> RoundDetail {
-    let problems = if v.round.status == RoundStatus::Draft {
-        ops::rounds::publish_problems(&v.round.core(), &v.rules, crate::db::now())
+fn detail(
+    round: &RoundRow,
+    rules: RoundRules,
+    bureau: String,
+    problems: &FieldErrors,
+    lang: Lang,
+) -> RoundDetail {
+    RoundDetail {
+        round: round.into(),
+        rules,
+        bureau,
+        publish_problems: problems
             .0
             .iter()
             .map(|e| serde_json::json!({"field": e.field, "code": e.msg.key.rsplit('.').next(), "message": e.msg.render(lang)}))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    RoundDetail {
-        round: v.round,
-        rules: v.rules,
-        bureau: v.bureau,
-        publish_problems: problems,
+            .collect(),
     }
 }
 
+/// A published round as the calls show it.
+pub(super) fn round_detail(v: crate::web::rounds::RoundView, lang: Lang) -> RoundDetail {
+    let problems = crate::queries::rounds::publish_problems(&v.round, &v.rules);
+    detail(&v.round, v.rules, v.bureau, &problems, lang)
+}
+
 /// The rounds of the officer's bureau, newest first.
-#[utoipa::path(tag = "rounds", security(("bearer" = [])), responses((status = 200, body = Vec<RoundRow>)))]
+#[utoipa::path(tag = "rounds", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::rounds::RoundItem>), (status = 403)))]
 #[get("/rounds")]
 pub(super) async fn list_rounds(
     user: ApiUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let bureau = user.0.bureau_id.ok_or(AppError::Forbidden)?;
-    policy::require(&user.0, Action::ManageRounds(bureau))?;
     Ok(HttpResponse::Ok().json(
         db::run(&state.pool, move |c| {
-            crate::db::rounds::for_bureau(c, bureau)
+            crate::queries::rounds::managed(c, &user.0)
         })
         .await?,
     ))
@@ -119,11 +124,16 @@ pub(super) async fn get_round(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let v = db::run(&state.pool, move |c| {
-        let r = ops::rounds::find_managed(c, &user.0, id)?;
-        crate::web::rounds::RoundView::load(c, r)
+        crate::queries::rounds::round(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(round_detail(v, lang_of(&req))))
+    Ok(HttpResponse::Ok().json(detail(
+        &v.round,
+        v.rules,
+        v.bureau,
+        &v.publish_problems,
+        lang_of(&req),
+    )))
 }
 
 /// Replace a draft's settings.
