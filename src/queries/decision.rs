@@ -13,7 +13,8 @@ use crate::domain::award::AwardState;
 use crate::domain::money::Fen;
 use crate::domain::org::Grade;
 use crate::domain::review::{
-    self, LineError, LineInput, LineOverride, ProposalScore, RankInput, ReviewScores,
+    self, LineError, LineInput, LineOverride, LineProblemKind, ProposalScore, RankInput,
+    ReviewScores,
 };
 use crate::domain::round::RoundStatus;
 use crate::error::AppError;
@@ -32,8 +33,8 @@ pub struct RankedRow {
     /// The grant on the line: the requested one, or the officer-reduced (核减) one.
     pub amount_fen: i64,
     pub reduce_reason: Option<String>,
-    /// The officer moved the line for this proposal: `forced_in` or `forced_out`.
-    pub line_override: Option<String>,
+    /// The officer moved the line for this proposal.
+    pub line_override: Option<LineOverride>,
     pub override_reason: Option<String>,
     /// A renewal (续期): `fast_track` (no review; funded once the officer moves it above the
     /// line) or `normal`.
@@ -76,8 +77,7 @@ pub struct CategoryLine {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct LineProblem {
     pub proposal_id: i64,
-    /// `forced_in_does_not_fit`, `forced_in_not_fundable` or `negative_amount`.
-    pub kind: &'static str,
+    pub kind: LineProblemKind,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -224,8 +224,7 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
                 .unwrap_or(r.requested),
             category: fact(r.proposal_id).category.clone(),
             manual: entry(r.proposal_id)
-                .and_then(|e| e.line_override.as_deref())
-                .and_then(LineOverride::parse)
+                .and_then(|e| e.line_override)
                 .or_else(|| is_fast_track(fact(r.proposal_id)).then_some(LineOverride::ForcedOut)),
         })
         .collect();
@@ -262,7 +261,7 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
                 requested_fen: f.requested_fen,
                 amount_fen: li.amount.0,
                 reduce_reason: e.and_then(|e| e.reduce_reason.clone()),
-                line_override: e.and_then(|e| e.line_override.clone()),
+                line_override: e.and_then(|e| e.line_override),
                 override_reason: e.and_then(|e| e.override_reason.clone()),
                 renewal_track: f.renewal_track.clone(),
                 review_count: s.review_count,
@@ -335,15 +334,15 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
         .map(|e| match e {
             LineError::ForcedInDoesNotFit { proposal_id, .. } => LineProblem {
                 proposal_id: *proposal_id,
-                kind: "forced_in_does_not_fit",
+                kind: LineProblemKind::ForcedInDoesNotFit,
             },
             LineError::ForcedInNotFundable { proposal_id } => LineProblem {
                 proposal_id: *proposal_id,
-                kind: "forced_in_not_fundable",
+                kind: LineProblemKind::ForcedInNotFundable,
             },
             LineError::NegativeAmount { proposal_id } => LineProblem {
                 proposal_id: *proposal_id,
-                kind: "negative_amount",
+                kind: LineProblemKind::NegativeAmount,
             },
         })
         .collect();
