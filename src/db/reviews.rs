@@ -238,7 +238,7 @@ pub fn eligible_proposals(
         .filter(
             proposals::renewal_track
                 .is_null()
-                .or(proposals::renewal_track.ne("fast_track")),
+                .or(proposals::renewal_track.ne(crate::domain::evaluation::Renewal::FastTrack)),
         )
         .order(proposals::id)
         .select((
@@ -363,7 +363,7 @@ pub struct RankFacts {
     pub org_grade: Option<String>,
     /// A renewal: the project it continues, and its track (`fast_track` or `normal`).
     pub renewal_of: Option<i64>,
-    pub renewal_track: Option<String>,
+    pub renewal_track: Option<crate::domain::evaluation::Renewal>,
 }
 
 pub fn rank_facts(conn: &mut DbConn, round_id: i64) -> Result<Vec<RankFacts>, AppError> {

@@ -247,7 +247,8 @@ pub fn publish_notice(
                     reduce_reason: r.reduce_reason.as_deref(),
                     state: if r.line == AwardState::Waitlisted
                         && (r.line_override == Some(LineOverride::ForcedOut)
-                            || (r.renewal_track.as_deref() == Some("fast_track")
+                            || (r.renewal_track
+                                == Some(crate::domain::evaluation::Renewal::FastTrack)
                                 && r.line_override != Some(LineOverride::ForcedIn)))
                     {
                         AwardState::Excluded

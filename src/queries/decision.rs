@@ -38,7 +38,7 @@ pub struct RankedRow {
     pub override_reason: Option<String>,
     /// A renewal (续期): `fast_track` (no review; funded once the officer moves it above the
     /// line) or `normal`.
-    pub renewal_track: Option<String>,
+    pub renewal_track: Option<crate::domain::evaluation::Renewal>,
     pub review_count: usize,
     /// By the round's aggregation rule, in tenths of a point.
     pub final_tenths: i32,
@@ -161,7 +161,8 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
     let entry_by_id: HashMap<i64, &Entry> = first_by(&entries, |e| e.proposal_id);
     let entry = |id: i64| entry_by_id.get(&id).copied();
     let cat_budgets = awards::category_budgets(conn, round_id)?;
-    let is_fast_track = |f: &RankFacts| f.renewal_track.as_deref() == Some("fast_track");
+    let is_fast_track =
+        |f: &RankFacts| f.renewal_track == Some(crate::domain::evaluation::Renewal::FastTrack);
     let mut scores: HashMap<i64, ProposalScore> = first_by(
         review::aggregate_round(&rules, &data).map_err(|e| AppError::Unexpected(e.to_string()))?,
         |s| s.proposal_id,
@@ -263,7 +264,7 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
                 reduce_reason: e.and_then(|e| e.reduce_reason.clone()),
                 line_override: e.and_then(|e| e.line_override),
                 override_reason: e.and_then(|e| e.override_reason.clone()),
-                renewal_track: f.renewal_track.clone(),
+                renewal_track: f.renewal_track,
                 review_count: s.review_count,
                 final_tenths: s.final_tenths,
                 mean_tenths: s.mean_tenths,
