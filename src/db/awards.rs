@@ -24,8 +24,7 @@ pub struct Entry {
     /// 核减: the reduced grant, below the requested one.
     pub reduced_fen: Option<i64>,
     pub reduce_reason: Option<String>,
-    /// `forced_in` or `forced_out`.
-    pub line_override: Option<String>,
+    pub line_override: Option<crate::domain::review::LineOverride>,
     pub override_reason: Option<String>,
 }
 

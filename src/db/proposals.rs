@@ -463,7 +463,10 @@ pub fn contents(
 }
 
 /// A proposal's renewal: (the project it continues, its track).
-pub fn renewal(conn: &mut DbConn, id: i64) -> Result<(Option<i64>, Option<String>), AppError> {
+pub fn renewal(
+    conn: &mut DbConn,
+    id: i64,
+) -> Result<(Option<i64>, Option<crate::domain::evaluation::Renewal>), AppError> {
     Ok(proposals::table
         .find(id)
         .select((proposals::renewal_of, proposals::renewal_track))
@@ -474,7 +477,7 @@ pub fn set_renewal(
     conn: &mut DbConn,
     id: i64,
     project_id: i64,
-    track: &str,
+    track: crate::domain::evaluation::Renewal,
 ) -> Result<(), AppError> {
     diesel::update(proposals::table.find(id))
         .set((

@@ -243,7 +243,7 @@ fn in_review(
         .filter(
             proposals::renewal_track
                 .is_null()
-                .or(proposals::renewal_track.ne("fast_track")),
+                .or(proposals::renewal_track.ne(crate::domain::evaluation::Renewal::FastTrack)),
         )
         .into_boxed()
 }
@@ -490,7 +490,7 @@ pub struct RankFacts {
     pub org_grade: Option<String>,
     /// A renewal: the project it continues, and its track (`fast_track` or `normal`).
     pub renewal_of: Option<i64>,
-    pub renewal_track: Option<String>,
+    pub renewal_track: Option<crate::domain::evaluation::Renewal>,
 }
 
 pub fn rank_facts(conn: &mut DbConn, round_id: i64) -> Result<Vec<RankFacts>, AppError> {

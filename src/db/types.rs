@@ -80,7 +80,8 @@ fn unknown(type_name: &str, value: &str) -> Box<dyn std::error::Error + Send + S
 }
 
 use crate::domain::{
-    account, assignment, award, evaluation, org, outbox, project, proposal, report, round, session,
+    account, assignment, award, evaluation, org, outbox, project, proposal, report, review, round,
+    session,
 };
 
 text_enum!(
@@ -109,6 +110,7 @@ text_enum!(
     proposal::ProposalStatus,
     proposal::BudgetCategory,
     proposal::FundingSource,
+    review::LineOverride,
     report::BeneficiaryGroup,
     report::ReportKind,
     report::ReportStatus,

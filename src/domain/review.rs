@@ -520,26 +520,26 @@ pub fn is_fundable(final_tenths: i32, threshold_points: i32) -> bool {
 // Funding line
 // ---------------------------------------------------------------------------------------
 
-/// An officer's decision to move the line for one proposal (made, with a written reason,
-/// elsewhere).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum LineOverride {
-    /// Fund it before the others, if it fits.
-    ForcedIn,
-    /// Do not fund it: it goes to the waitlist.
-    ForcedOut,
-}
-
-impl LineOverride {
-    /// `forced_in` / `forced_out` as stored; anything else is no override.
-    pub fn parse(s: &str) -> Option<LineOverride> {
-        match s {
-            "forced_in" => Some(LineOverride::ForcedIn),
-            "forced_out" => Some(LineOverride::ForcedOut),
-            _ => None,
-        }
+str_enum!(
+    /// An officer's decision to move the line for one proposal (made, with a written reason,
+    /// elsewhere); stored in `decision_entries.line_override`.
+    LineOverride {
+        /// Fund it before the others, if it fits.
+        ForcedIn = "forced_in",
+        /// Do not fund it: it goes to the waitlist.
+        ForcedOut = "forced_out",
     }
-}
+);
+
+str_enum!(
+    /// What is wrong with a proposal on the line (a [`LineError`] as the decision page and
+    /// the API name it).
+    LineProblemKind {
+        ForcedInDoesNotFit = "forced_in_does_not_fit",
+        ForcedInNotFundable = "forced_in_not_fundable",
+        NegativeAmount = "negative_amount",
+    }
+);
 
 /// One proposal on the decision page, in rank order.
 #[derive(Debug, Clone, PartialEq, Eq)]

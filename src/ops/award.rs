@@ -17,6 +17,7 @@ use crate::domain::calendar::add_working_days;
 use crate::domain::limits;
 use crate::domain::money::{split_by_bp, Fen};
 use crate::domain::proposal::ProposalStatus;
+use crate::domain::review::LineOverride;
 use crate::domain::round::RoundStatus;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
@@ -99,8 +100,8 @@ fn check_entry(i: &EntryInput, proposal_id: i64, requested: Fen) -> Result<Entry
     }
     match i.line_override.trim() {
         "" => {}
-        o @ ("forced_in" | "forced_out") => {
-            out.line_override = Some(o.to_string());
+        o if LineOverride::parse(o).is_some() => {
+            out.line_override = LineOverride::parse(o);
             if i.override_reason.trim().is_empty() {
                 e.add("override_reason", Msg::new("decision.reason_required"));
             }
@@ -245,9 +246,10 @@ pub fn publish_notice(
                     amount_fen: r.amount_fen,
                     reduce_reason: r.reduce_reason.as_deref(),
                     state: if r.line == AwardState::Waitlisted
-                        && (r.line_override.as_deref() == Some("forced_out")
-                            || (r.renewal_track.as_deref() == Some("fast_track")
-                                && r.line_override.as_deref() != Some("forced_in")))
+                        && (r.line_override == Some(LineOverride::ForcedOut)
+                            || (r.renewal_track
+                                == Some(crate::domain::evaluation::Renewal::FastTrack)
+                                && r.line_override != Some(LineOverride::ForcedIn)))
                     {
                         AwardState::Excluded
                     } else {

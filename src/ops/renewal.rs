@@ -72,7 +72,7 @@ pub fn start(
     );
     db::write_tx(conn, |c| {
         proposals::save_content(c, id, 1, &content)?;
-        proposals::set_renewal(c, id, project_id, track.as_str())?;
+        proposals::set_renewal(c, id, project_id, track)?;
         audit::append(
             c,
             Change::new(Some(actor), "proposal.renewal_started", "proposal", id)

@@ -13,7 +13,8 @@ use crate::domain::award::AwardState;
 use crate::domain::money::Fen;
 use crate::domain::org::Grade;
 use crate::domain::review::{
-    self, LineError, LineInput, LineOverride, ProposalScore, RankInput, ReviewScores,
+    self, LineError, LineInput, LineOverride, LineProblemKind, ProposalScore, RankInput,
+    ReviewScores,
 };
 use crate::domain::round::RoundStatus;
 use crate::error::AppError;
@@ -32,12 +33,12 @@ pub struct RankedRow {
     /// The grant on the line: the requested one, or the officer-reduced (核减) one.
     pub amount_fen: i64,
     pub reduce_reason: Option<String>,
-    /// The officer moved the line for this proposal: `forced_in` or `forced_out`.
-    pub line_override: Option<String>,
+    /// The officer moved the line for this proposal.
+    pub line_override: Option<LineOverride>,
     pub override_reason: Option<String>,
     /// A renewal (续期): `fast_track` (no review; funded once the officer moves it above the
     /// line) or `normal`.
-    pub renewal_track: Option<String>,
+    pub renewal_track: Option<crate::domain::evaluation::Renewal>,
     pub review_count: usize,
     /// By the round's aggregation rule, in tenths of a point.
     pub final_tenths: i32,
@@ -78,8 +79,7 @@ pub struct LineProblem {
     pub proposal_id: i64,
     /// The proposal's number (its title when it has none), for the message.
     pub number: String,
-    /// `forced_in_does_not_fit`, `forced_in_not_fundable` or `negative_amount`.
-    pub kind: &'static str,
+    pub kind: LineProblemKind,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -219,7 +219,8 @@ pub fn compute_rows(
     let entry_by_id: HashMap<i64, &Entry> = first_by(&entries, |e| e.proposal_id);
     let entry = |id: i64| entry_by_id.get(&id).copied();
     let cat_budgets = awards::category_budgets(conn, round_id)?;
-    let is_fast_track = |f: &RankFacts| f.renewal_track.as_deref() == Some("fast_track");
+    let is_fast_track =
+        |f: &RankFacts| f.renewal_track == Some(crate::domain::evaluation::Renewal::FastTrack);
     let mut scores: HashMap<i64, ProposalScore> = first_by(
         review::aggregate_round(&rules, &data).map_err(|e| AppError::Unexpected(e.to_string()))?,
         |s| s.proposal_id,
@@ -282,8 +283,7 @@ pub fn compute_rows(
                 .unwrap_or(r.requested),
             category: fact(r.proposal_id).category.clone(),
             manual: entry(r.proposal_id)
-                .and_then(|e| e.line_override.as_deref())
-                .and_then(LineOverride::parse)
+                .and_then(|e| e.line_override)
                 .or_else(|| is_fast_track(fact(r.proposal_id)).then_some(LineOverride::ForcedOut)),
         })
         .collect();
@@ -324,9 +324,9 @@ pub fn compute_rows(
                 requested_fen: f.requested_fen,
                 amount_fen: li.amount.0,
                 reduce_reason: e.and_then(|e| e.reduce_reason.clone()),
-                line_override: e.and_then(|e| e.line_override.clone()),
+                line_override: e.and_then(|e| e.line_override),
                 override_reason: e.and_then(|e| e.override_reason.clone()),
-                renewal_track: f.renewal_track.clone(),
+                renewal_track: f.renewal_track,
                 review_count: s.review_count,
                 final_tenths: s.final_tenths,
                 mean_tenths: s.mean_tenths,
@@ -391,7 +391,7 @@ pub fn compute_rows(
             });
         }
     }
-    let problem = |proposal_id: i64, kind: &'static str| LineProblem {
+    let problem = |proposal_id: i64, kind: LineProblemKind| LineProblem {
         proposal_id,
         number: fact_by_id
             .get(&proposal_id)
@@ -404,12 +404,14 @@ pub fn compute_rows(
         .iter()
         .map(|e| match e {
             LineError::ForcedInDoesNotFit { proposal_id, .. } => {
-                problem(*proposal_id, "forced_in_does_not_fit")
+                problem(*proposal_id, LineProblemKind::ForcedInDoesNotFit)
             }
             LineError::ForcedInNotFundable { proposal_id } => {
-                problem(*proposal_id, "forced_in_not_fundable")
+                problem(*proposal_id, LineProblemKind::ForcedInNotFundable)
             }
-            LineError::NegativeAmount { proposal_id } => problem(*proposal_id, "negative_amount"),
+            LineError::NegativeAmount { proposal_id } => {
+                problem(*proposal_id, LineProblemKind::NegativeAmount)
+            }
         })
         .collect();
     Ok(DecisionView {

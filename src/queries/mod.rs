@@ -10,10 +10,13 @@
 //! draw from, and they never embed database rows. All of it is blocking; handlers call it
 //! through `db::run` and render after the connection is back in the pool.
 
+pub mod audit;
 pub mod dashboard;
 pub mod decision;
 pub mod evaluations;
 pub mod notice;
+pub mod orgs;
 pub mod projects;
 pub mod proposals;
 pub mod reviews;
+pub mod rounds;

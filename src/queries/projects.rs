@@ -13,7 +13,9 @@ use crate::db::{self, DbConn};
 use crate::domain::money::Fen;
 use crate::domain::project::{ProjectStatus, RefundKind};
 use crate::domain::proposal::{BudgetCategory, FundingSource, ProposalContent};
-use crate::domain::report::{BeneficiaryGroup, ReportContent, ReportStatus, TrancheStatus};
+use crate::domain::report::{
+    BeneficiaryGroup, ReportContent, ReportKind, ReportStatus, TrancheStatus,
+};
 use crate::domain::round::TrancheCondition;
 use crate::error::AppError;
 use crate::ops;
@@ -557,4 +559,132 @@ impl From<&ProjectView> for ProjectDetail {
             },
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lists and progress reports
+// ---------------------------------------------------------------------------------------
+
+impl From<&ProjectRow> for ProjectFacts {
+    fn from(p: &ProjectRow) -> Self {
+        ProjectFacts {
+            id: p.id,
+            round_id: p.round_id,
+            round_title: p.round_title.clone(),
+            proposal_id: p.proposal_id,
+            org_id: p.org_id,
+            org_name: p.org_name.clone(),
+            bureau_id: p.bureau_id,
+            agreement_no: p.agreement_no.clone(),
+            title: p.title.clone(),
+            category: p.category.clone(),
+            grant_fen: p.grant_fen,
+            status: p.status,
+            starts_on: p.starts_on,
+            ends_on: p.ends_on,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// `GET /api/v1/projects`: one page of the projects filter `f` selects (the caller's own,
+/// see `web::awards::project_filter`), in id order.
+#[tracing::instrument(skip_all)]
+pub fn list(
+    c: &mut DbConn,
+    f: &projects::ProjectFilter,
+    page: db::PageReq,
+) -> Result<db::Paged<ProjectFacts>, AppError> {
+    let (rows, _) = projects::projects_page(c, f, page)?;
+    Ok(rows.map(|p| ProjectFacts::from(&p)))
+}
+
+/// A progress report as the API shows it: the row's facts without its stored content
+/// (which `GET /api/v1/reports/{id}` gives beside it as `content`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReportItem {
+    pub id: i64,
+    pub project_id: i64,
+    pub kind: ReportKind,
+    /// For a milestone report: which milestone of the plan (0-based).
+    pub milestone_index: Option<i32>,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub due_on: NaiveDate,
+    pub status: ReportStatus,
+    /// The version to send back when saving (a newer one on the server is a 409).
+    pub version: i32,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub reviewed_at: Option<NaiveDateTime>,
+    /// The officer's comment when returning it.
+    pub return_comment: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl From<&ReportRow> for ReportItem {
+    fn from(r: &ReportRow) -> Self {
+        ReportItem {
+            id: r.id,
+            project_id: r.project_id,
+            kind: r.kind,
+            milestone_index: r.milestone_index,
+            period_start: r.period_start,
+            period_end: r.period_end,
+            due_on: r.due_on,
+            status: r.status,
+            version: r.version,
+            submitted_at: r.submitted_at,
+            reviewed_at: r.reviewed_at,
+            return_comment: r.return_comment.clone(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// `GET /api/v1/projects/{id}/reports`: the progress reports of a project `actor` may read.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
+pub fn reports(c: &mut DbConn, actor: &Actor, id: i64) -> Result<Vec<ReportItem>, AppError> {
+    ops::execution::load(c, actor, id)?;
+    Ok(projects::reports(c, id)?
+        .iter()
+        .map(ReportItem::from)
+        .collect())
+}
+
+/// A progress report with what its screen needs (the report page and
+/// `GET /api/v1/reports/{id}`).
+#[derive(Debug, Clone)]
+pub struct ReportScreen {
+    pub report: ReportRow,
+    pub project: ProjectRow,
+    /// The plan of the proposal (milestones, budget lines).
+    pub plan: ProposalContent,
+    /// Its evidence.
+    pub files: Vec<FileMeta>,
+    /// What would stop its submission now (empty once it is no longer editable).
+    pub problems: crate::error::FieldErrors,
+}
+
+/// The progress report `id` if `actor` may read its project.
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
+pub fn report(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ReportScreen, AppError> {
+    let (r, p, plan) = ops::execution::find_report(c, actor, id)?;
+    let files = projects::files(c, p.id)?
+        .into_iter()
+        .filter(|f| f.report_id == Some(id))
+        .collect();
+    let problems = if r.status.editable() {
+        ops::execution::submission_problems(c, &r, &p, &plan)?
+    } else {
+        crate::error::FieldErrors::new()
+    };
+    Ok(ReportScreen {
+        report: r,
+        project: p,
+        plan,
+        files,
+        problems,
+    })
 }

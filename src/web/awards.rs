@@ -152,7 +152,7 @@ fn entry_values(e: &Option<Entry>) -> EntryInput {
             .map(|f| Fen(f).yuan_input())
             .unwrap_or_default(),
         reduce_reason: e.reduce_reason.clone().unwrap_or_default(),
-        line_override: e.line_override.clone().unwrap_or_default(),
+        line_override: e.line_override.map(|o| o.to_string()).unwrap_or_default(),
         override_reason: e.override_reason.clone().unwrap_or_default(),
     }
 }

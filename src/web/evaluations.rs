@@ -16,10 +16,10 @@ use super::{
     form_done, pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx,
 };
 use crate::auth::csrf::CsrfForm;
-use crate::auth::policy::{Action, Actor};
+use crate::auth::policy::Actor;
 use crate::db;
-use crate::db::evaluations::{self, EvaluationRow};
-use crate::db::projects::{self, FileMeta, ProjectRow};
+use crate::db::evaluations::EvaluationRow;
+use crate::db::projects::{FileMeta, ProjectRow};
 use crate::domain::evaluation::{
     Consequence, EvaluationContent, IndicatorScore, Recommendation, Stage, VerifiedCount,
 };
@@ -29,6 +29,8 @@ use crate::error::{AppError, FieldErrors};
 use crate::i18n::{t, Lang, Msg};
 use crate::ops;
 use crate::ops::evaluation::{AssignInput, ReviewInput};
+use crate::queries;
+use crate::queries::evaluations::{Assignment, Filing, Summary};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/projects/{id}/evaluations", web::post().to(assign))
@@ -83,16 +85,13 @@ async fn assign(
 #[template(path = "evaluations/list.html")]
 struct ListPage {
     ctx: PageCtx,
-    rows: Vec<(EvaluationRow, String, String)>,
+    rows: Vec<Assignment>,
 }
 
 async fn list(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    if actor.role != crate::domain::account::Role::Evaluator {
-        return Err(AppError::Forbidden);
-    }
     let rows = db::run(&state.pool, move |c| {
-        evaluations::for_evaluator(c, actor.id)
+        queries::evaluations::assignments(c, &actor)
     })
     .await?;
     render(&ListPage { ctx, rows })
@@ -261,30 +260,29 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let lang = ctx.lang();
-    let a = actor.clone();
-    let (ev, p, rules, files, latest, problems) = db::run(&state.pool, move |c| {
-        let (ev, p) = ops::evaluation::find_visible(c, &a, id)?;
-        let rules = crate::db::rounds::find(c, p.round_id)?.rules();
-        let files = projects::evaluation_files(c, id)?;
-        let latest = projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
-        let own = a.id == ev.evaluator_id;
-        let problems = if own && ev.status.editable() {
-            ops::evaluation::filing_problems(c, &ev, &p)?
-                .0
-                .iter()
-                .map(|e| e.msg.render(lang))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok((ev, p, rules, files, latest, problems))
+    let f = db::run(&state.pool, move |c| {
+        queries::evaluations::filing(c, &actor, id)
     })
     .await?;
-    let officer = crate::auth::policy::allows(&actor, Action::ManageRounds(p.bureau_id));
-    let can_edit = actor.id == ev.evaluator_id && ev.status.editable();
+    let Filing {
+        ev,
+        project: p,
+        rules,
+        files,
+        latest,
+        proposed,
+        problems,
+        can_edit,
+        officer,
+    } = f;
+    let problems = if can_edit {
+        problems.0.iter().map(|e| e.msg.render(lang)).collect()
+    } else {
+        Vec::new()
+    };
     let content = ev.content();
     let vals = posted.unwrap_or_else(|| vals_from(&content));
-    let proposed = ops::evaluation::proposed(&ev, &rules.grade_bands).map(|(g, c, r)| {
+    let proposed = proposed.map(|(g, c, r)| {
         (
             g,
             t(lang, c.label_key()).to_string(),
@@ -504,17 +502,16 @@ pub async fn summary_response(
     actor: Actor,
     id: i64,
 ) -> Result<HttpResponse, AppError> {
-    let (ev, p, rules, bureau, latest) = db::run(&state.pool, move |c| {
-        let (ev, p) = ops::evaluation::find_visible(c, &actor, id)?;
-        let round = crate::db::rounds::find(c, p.round_id)?;
-        let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
-        let latest = projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
-        Ok((ev, p, round.rules(), bureau, latest))
+    let Summary {
+        ev,
+        project: p,
+        rules,
+        bureau,
+        latest,
+    } = db::run(&state.pool, move |c| {
+        queries::evaluations::summary(c, &actor, id)
     })
     .await?;
-    if ev.status != crate::domain::evaluation::EvaluationStatus::Accepted {
-        return Err(AppError::conflict("error.evaluation_not_accepted"));
-    }
     let name = format!("评估报告摘要-{}-{}.pdf", p.agreement_no, ev.id);
     pdf_response(name, move || {
         use crate::pdf::evaluation::{

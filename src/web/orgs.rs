@@ -12,15 +12,15 @@ use super::upload::{self, MultipartBody, Sender};
 use super::{form_done, render, render_status, versioned_form_done, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{self, Action};
-use crate::db::audit::AuditRow;
-use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem, OrgRow};
-use crate::db::users::UserRow;
-use crate::db::{self, audit, orgs, users, Paged};
+use crate::db::orgs::{OrgFilter, OrgListItem, OrgRow};
+use crate::db::{self, Paged};
 use crate::domain::org::{Grade, Inspection, InspectionInput, OrgInput, OrgKind, RegType};
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::ops;
 use crate::ops::accounts::InviteInput;
+use crate::queries;
+use crate::queries::orgs::OrgView;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/orgs", web::get().to(list))
@@ -250,11 +250,7 @@ async fn edit_page(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
-    let (org, insp) = db::run(&state.pool, move |c| {
-        Ok((orgs::find(c, id)?, orgs::inspections(c, id)?))
-    })
-    .await?;
-    policy::require(&actor, Action::EditOrg(org.as_ref()))?;
+    let (org, insp) = db::run(&state.pool, move |c| queries::orgs::for_edit(c, &actor, id)).await?;
     render(&FormPage::new(
         ctx,
         OrgForm::from_row(&org, &insp),
@@ -294,37 +290,11 @@ async fn update(
     .await
 }
 
-/// Everything the profile page shows, loaded in one go.
-pub struct OrgView {
-    pub org: OrgRow,
-    pub inspections: Vec<(i32, String)>,
-    pub documents: Vec<DocumentMeta>,
-    pub members: Vec<UserRow>,
-    pub history: Vec<AuditRow>,
-    /// Bars in force.
-    pub bars: Vec<crate::db::orgs::Bar>,
-}
-
-pub fn load_view(c: &mut db::DbConn, id: i64) -> Result<OrgView, AppError> {
-    Ok(OrgView {
-        org: orgs::find(c, id)?,
-        inspections: orgs::inspections(c, id)?,
-        documents: orgs::documents(c, id)?,
-        members: users::members(c, id)?,
-        history: audit::for_entity(c, "organization", id, 50)?,
-        bars: orgs::bars(c, id, db::now().date())?,
-    })
-}
-
 #[derive(Template)]
 #[template(path = "orgs/show.html")]
 struct ShowPage {
     ctx: PageCtx,
     v: OrgView,
-    can_edit: bool,
-    can_supervise: bool,
-    /// An officer of a bureau: may bar the organization from its rounds.
-    can_bar: bool,
     errors: FormErrors,
     doc_kinds: &'static [crate::domain::org::DocKind],
 }
@@ -337,15 +307,9 @@ async fn show_with(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let v = db::run(&state.pool, move |c| load_view(c, id)).await?;
-    policy::require(&actor, Action::ViewOrg(v.org.as_ref()))?;
+    let v = db::run(&state.pool, move |c| queries::orgs::org(c, &actor, id)).await?;
     let errors = ctx.errors(&errors);
     let page = ShowPage {
-        can_edit: policy::allows(&actor, Action::EditOrg(v.org.as_ref())),
-        can_supervise: policy::allows(&actor, Action::SuperviseOrgs),
-        can_bar: actor
-            .bureau_id
-            .is_some_and(|b| policy::allows(&actor, Action::ManageRounds(b))),
         ctx,
         v,
         errors,
@@ -568,11 +532,10 @@ pub async fn document_response(
     id: i64,
     doc: i64,
 ) -> Result<HttpResponse, AppError> {
-    let (org, (meta, bytes)) = db::run(&state.pool, move |c| {
-        Ok((orgs::find(c, id)?, orgs::document(c, id, doc)?))
+    let (meta, bytes) = db::run(&state.pool, move |c| {
+        queries::orgs::document(c, &actor, id, doc)
     })
     .await?;
-    policy::require(&actor, Action::ViewOrg(org.as_ref()))?;
     Ok(super::file_download(
         meta.content_type,
         &format!("document-{}", meta.id),
@@ -605,10 +568,10 @@ async fn list(
     state: web::Data<AppState>,
     q: Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
-    policy::require(ctx.user()?, Action::SuperviseOrgs)?;
+    let actor = ctx.user()?.clone();
     let filter = q.into_inner();
     let f = filter.clone();
-    let list = db::run(&state.pool, move |c| orgs::list(c, &f)).await?;
+    let list = db::run(&state.pool, move |c| queries::orgs::list(c, &actor, &f)).await?;
     render(&ListPage {
         ctx,
         list,

@@ -441,24 +441,17 @@ async fn show_report(
     let actor = ctx.user()?.clone();
     let lang = ctx.lang();
     let a = actor.clone();
-    let (r, p, plan, files, problems) = db::run(&state.pool, move |c| {
-        let (r, p, plan) = ops::execution::find_report(c, &a, id)?;
-        let files: Vec<FileMeta> = projects::files(c, p.id)?
-            .into_iter()
-            .filter(|f| f.report_id == Some(id))
-            .collect();
-        let problems = if r.status.editable() {
-            ops::execution::submission_problems(c, &r, &p, &plan)?
-                .0
-                .iter()
-                .map(|e| e.msg.render(lang))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok((r, p, plan, files, problems))
+    let crate::queries::projects::ReportScreen {
+        report: r,
+        project: p,
+        plan,
+        files,
+        problems,
+    } = db::run(&state.pool, move |c| {
+        crate::queries::projects::report(c, &a, id)
     })
     .await?;
+    let problems: Vec<String> = problems.0.iter().map(|e| e.msg.render(lang)).collect();
     let member = crate::auth::policy::allows(&actor, Action::EditProposal(p.org_id));
     let officer = crate::auth::policy::allows(&actor, Action::ManageRounds(p.bureau_id));
     let vals = posted.unwrap_or_else(|| Vals::from_content(&r.content(), plan.budget.len()));

@@ -9,9 +9,8 @@ use serde::Deserialize;
 use super::filters;
 use super::{form_done, render, render_status, versioned_form_done, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
-use crate::db::audit::AuditRow;
 use crate::db::rounds::RoundRow;
-use crate::db::{self, audit, now, rounds};
+use crate::db::{self, now, rounds};
 use crate::domain::money::Fen;
 use crate::domain::org::RegType;
 use crate::domain::round::{
@@ -21,6 +20,7 @@ use crate::domain::round::{
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::ops;
+use crate::queries::audit::HistoryEntry;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/rounds", web::get().to(list))
@@ -455,14 +455,15 @@ impl RoundView {
 #[template(path = "rounds/list.html")]
 struct ListPage {
     ctx: PageCtx,
-    rounds: Vec<RoundRow>,
+    rounds: Vec<crate::queries::rounds::RoundItem>,
 }
 
 async fn list(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let bureau = actor.bureau_id.ok_or(AppError::Forbidden)?;
-    crate::auth::policy::require(&actor, crate::auth::policy::Action::ManageRounds(bureau))?;
-    let rounds = db::run(&state.pool, move |c| rounds::for_bureau(c, bureau)).await?;
+    let rounds = db::run(&state.pool, move |c| {
+        crate::queries::rounds::managed(c, &actor)
+    })
+    .await?;
     render(&ListPage { ctx, rounds })
 }
 
@@ -619,7 +620,7 @@ struct ShowPage {
     errors: FormErrors,
     closes_at: String,
     review_due: String,
-    history: Vec<AuditRow>,
+    history: Vec<HistoryEntry>,
 }
 
 async fn show_with(
@@ -630,28 +631,29 @@ async fn show_with(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let (v, history) = db::run(&state.pool, move |c| {
-        let r = ops::rounds::find_managed(c, &actor, id)?;
-        Ok((
-            RoundView::load(c, r)?,
-            audit::for_entity(c, "round", id, 50)?,
-        ))
+    let r = db::run(&state.pool, move |c| {
+        crate::queries::rounds::round(c, &actor, id)
     })
     .await?;
-    let problems = if v.round.status == RoundStatus::Draft {
-        ops::rounds::publish_problems(&v.round.core(), &v.rules, now())
-            .0
-            .iter()
-            .map(|e| {
-                (
-                    ctx.t(&format!("round.{}", e.field)).to_string(),
-                    e.msg.render(ctx.lang()),
-                )
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let problems = r
+        .publish_problems
+        .0
+        .iter()
+        .map(|e| {
+            (
+                ctx.t(&format!("round.{}", e.field)).to_string(),
+                e.msg.render(ctx.lang()),
+            )
+        })
+        .collect();
+    let (v, history) = (
+        RoundView {
+            round: r.round,
+            rules: r.rules,
+            bureau: r.bureau,
+        },
+        r.history,
+    );
     let page = ShowPage {
         closes_at: local_input(v.round.closes_at),
         review_due: local_input(v.round.review_due),

@@ -84,6 +84,9 @@ pub async fn file(app: &TestApp, token: &str, id: i64, total: i32) {
         .get(&format!("/api/v1/evaluations/{id}"), Some(token))
         .await;
     let version = cur["evaluation"]["version"].as_i64().unwrap();
+    // The stored content is given once, as `content`, not again inside the evaluation.
+    assert!(cur["evaluation"].get("content_json").is_none(), "{cur}");
+    assert!(cur["content"].is_object(), "{cur}");
     let content = json!({
         "scores": scores(total),
         "verified": [{"group": "elderly", "unique_people": 35}],

@@ -86,6 +86,7 @@ pub async fn put_report(
 ) -> (StatusCode, Value) {
     let (_, cur) = app.get(&format!("/api/v1/reports/{id}"), Some(token)).await;
     let version = cur["report"]["version"].as_i64().unwrap_or(1);
+    assert!(cur["report"].get("content_json").is_none(), "{cur}");
     app.api(
         reqwest::Method::PUT,
         &format!("/api/v1/reports/{id}"),

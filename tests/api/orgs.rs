@@ -148,6 +148,28 @@ async fn a_wrong_code_is_a_field_error_unless_an_officer_accepts_it(b: Backend) 
         .await;
     assert_eq!(history[1].action, "org.uscc_accepted");
     assert_eq!(history[1].reason.as_deref(), Some("已核对登记证书原件"));
+    // The API's history: what the entries say, their before and after as JSON values, and
+    // nothing of the chain's internals.
+    let (s, h) = app
+        .get(&format!("/api/v1/orgs/{id}/history"), Some(&officer))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[1]["action"], "org.uscc_accepted");
+    assert_eq!(h[1]["reason"], "已核对登记证书原件");
+    let created = h.as_array().unwrap().last().unwrap();
+    assert!(created["after"].is_object(), "{created}");
+    for key in ["before_json", "after_json", "hash", "prev_hash", "scheme"] {
+        assert!(created.get(key).is_none(), "{key} in {created}");
+    }
+    // The profile's members: who, never their credentials.
+    let (_, v) = app.get(&format!("/api/v1/orgs/{id}"), Some(&officer)).await;
+    let m = &v["members"][0];
+    assert_eq!(m["status"], "active", "{m}");
+    assert_eq!(
+        m.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["email", "id", "name", "status"],
+        "{m}"
+    );
 
     // An edit that keeps the code keeps the acceptance; a new code needs a new one.
     let (_, v) = app.get(&format!("/api/v1/orgs/{id}"), Some(&member)).await;

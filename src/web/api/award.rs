@@ -104,11 +104,52 @@ pub struct PublicNotice {
     /// One page of the list, in rank order: proposals on the list (`funded`, with
     /// substitutes) and those removed after an upheld objection; officers of the bureau also
     /// see `waitlisted` and `not_fundable`.
-    list: Vec<crate::db::awards::AwardRow>,
+    list: Vec<AwardLine>,
     /// Lines over all pages (as `X-Total-Count`).
     total: i64,
     /// The grant on the funded lines, over all pages.
     used_fen: i64,
+}
+
+/// One line of the published ranking.
+#[derive(Serialize, ToSchema)]
+pub struct AwardLine {
+    proposal_id: i64,
+    rank: i32,
+    final_tenths: i32,
+    requested_fen: i64,
+    amount_fen: i64,
+    reduce_reason: Option<String>,
+    /// `funded`, `waitlisted`, `not_fundable`, `excluded` or `removed` (by an upheld
+    /// objection).
+    state: crate::domain::award::AwardState,
+    /// Came in from the waitlist after an upheld objection (递补).
+    substitute: bool,
+    number: Option<String>,
+    title: String,
+    category: String,
+    org_id: i64,
+    org_name: String,
+}
+
+impl From<crate::db::awards::AwardRow> for AwardLine {
+    fn from(a: crate::db::awards::AwardRow) -> Self {
+        AwardLine {
+            proposal_id: a.proposal_id,
+            rank: a.rank,
+            final_tenths: a.final_tenths,
+            requested_fen: a.requested_fen,
+            amount_fen: a.amount_fen,
+            reduce_reason: a.reduce_reason,
+            state: a.state,
+            substitute: a.substitute,
+            number: a.number,
+            title: a.title,
+            category: a.category,
+            org_id: a.org_id,
+            org_name: a.org_name,
+        }
+    }
 }
 
 /// The public notice of a round (no sign-in needed), one page of its list at a time
@@ -164,7 +205,7 @@ async fn public_notice(
         round_status: n.round.status.to_string(),
         notice: n.notice,
         total: n.list.total,
-        list: n.list.items,
+        list: n.list.items.into_iter().map(AwardLine::from).collect(),
         used_fen: n.used_fen,
     })
 }

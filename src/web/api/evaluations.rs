@@ -41,7 +41,7 @@ pub(super) async fn project_evaluations(
 }
 
 /// The evaluator's assignments, newest first, paged (`page`, `per_page`: 50 by default).
-#[utoipa::path(params(PageQuery), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::evaluations::EvaluationRow>, headers(("X-Total-Count" = i64, description = "Evaluations over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
+#[utoipa::path(params(PageQuery), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::evaluations::EvaluationItem>, headers(("X-Total-Count" = i64, description = "Evaluations over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 403)))]
 #[get("/evaluations")]
 pub(super) async fn my_evaluations(
     req: HttpRequest,
@@ -57,18 +57,40 @@ pub(super) async fn my_evaluations(
         crate::db::evaluations::for_evaluator_page(c, user.0.id, page)
     })
     .await?;
-    Ok(json_page(&req, &rows))
+    Ok(json_page(
+        &req,
+        &rows.map(|e| crate::queries::evaluations::EvaluationItem::from(&e)),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct EvaluationDetail {
-    evaluation: crate::db::evaluations::EvaluationRow,
+    evaluation: crate::queries::evaluations::EvaluationItem,
     content: crate::domain::evaluation::EvaluationContent,
     files: Vec<crate::db::projects::FileMeta>,
     /// What the rule engine decides as filed: (grade, consequence, renewal).
     proposed: Option<(String, String, String)>,
     /// What would stop the filing now (field, code).
     problems: Vec<(String, String)>,
+}
+
+impl From<crate::queries::evaluations::Filing> for EvaluationDetail {
+    fn from(f: crate::queries::evaluations::Filing) -> Self {
+        EvaluationDetail {
+            evaluation: (&f.ev).into(),
+            content: f.ev.content(),
+            files: f.files,
+            proposed: f
+                .proposed
+                .map(|(g, c, r)| (g, c.as_str().to_string(), r.as_str().to_string())),
+            problems: f
+                .problems
+                .0
+                .iter()
+                .map(|e| (e.field.clone(), e.msg.key.to_string()))
+                .collect(),
+        }
+    }
 }
 
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = EvaluationDetail), (status = 403)))]
@@ -79,29 +101,11 @@ pub(super) async fn get_evaluation(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let out = db::run(&state.pool, move |c| {
-        let (ev, p) = ops::evaluation::find_visible(c, &user.0, id)?;
-        let rules = crate::db::rounds::find(c, p.round_id)?.rules();
-        let problems = if ev.status.editable() {
-            ops::evaluation::filing_problems(c, &ev, &p)?
-                .0
-                .iter()
-                .map(|e| (e.field.clone(), e.msg.key.to_string()))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok(EvaluationDetail {
-            proposed: ops::evaluation::proposed(&ev, &rules.grade_bands)
-                .map(|(g, c, r)| (g, c.as_str().to_string(), r.as_str().to_string())),
-            content: ev.content(),
-            files: crate::db::projects::evaluation_files(c, id)?,
-            evaluation: ev,
-            problems,
-        })
+    let f = db::run(&state.pool, move |c| {
+        crate::queries::evaluations::filing(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(EvaluationDetail::from(f)))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,7 +1,6 @@
 use actix_web::{get, post, put};
 
 use super::*;
-use crate::db::orgs;
 
 /// Organizations (officers and admins), one page (`page`, `per_page`: 50 by default) with its
 /// total; the same `X-Total-Count` and `Link` as every list.
@@ -13,9 +12,11 @@ pub(super) async fn list_orgs(
     state: web::Data<AppState>,
     q: Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
-    policy::require(&user.0, Action::SuperviseOrgs)?;
     let f = q.into_inner();
-    let list = db::run(&state.pool, move |c| orgs::list(c, &f)).await?;
+    let list = db::run(&state.pool, move |c| {
+        crate::queries::orgs::list(c, &user.0, &f)
+    })
+    .await?;
     Ok(super::super::paging::json_paged(&req, &list))
 }
 
@@ -47,19 +48,11 @@ pub(super) async fn create_org(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Member {
-    id: i64,
-    name: String,
-    email: String,
-    status: String,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct OrgDetail {
-    org: OrgRow,
+    org: crate::queries::orgs::OrgItem,
     inspections: Vec<(i32, String)>,
     documents: Vec<DocumentMeta>,
-    members: Vec<Member>,
+    members: Vec<crate::queries::orgs::Member>,
     /// Bars in force (the organization may not apply to that bureau's rounds until then).
     bars: Vec<crate::db::orgs::Bar>,
 }
@@ -72,23 +65,15 @@ pub(super) async fn get_org(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let v = db::run(&state.pool, move |c| crate::web::orgs::load_view(c, id)).await?;
-    policy::require(&user.0, Action::ViewOrg(v.org.as_ref()))?;
-    let members = v
-        .members
-        .into_iter()
-        .map(|m| Member {
-            id: m.id,
-            name: m.name,
-            email: m.email,
-            status: m.status.to_string(),
-        })
-        .collect();
+    let v = db::run(&state.pool, move |c| {
+        crate::queries::orgs::org(c, &user.0, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(OrgDetail {
-        org: v.org,
+        org: (&v.org).into(),
         inspections: v.inspections,
         documents: v.documents,
-        members,
+        members: v.members,
         bars: v.bars,
     }))
 }
@@ -294,7 +279,7 @@ pub(super) async fn download_document(
 }
 
 /// The organization's audit trail, newest first, paged (`page`, `per_page`: 50 by default).
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the organization"), PageQuery), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<AuditRow>, headers(("X-Total-Count" = i64, description = "Entries over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the organization"), PageQuery), tag = "orgs", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::audit::HistoryEntry>, headers(("X-Total-Count" = i64, description = "Entries over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 403)))]
 #[get("/orgs/{id}/history")]
 pub(super) async fn org_history(
     req: HttpRequest,
@@ -304,10 +289,8 @@ pub(super) async fn org_history(
     q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (id, page) = (id.into_inner(), q.req()?);
-    let org = db::run(&state.pool, move |c| orgs::find(c, id)).await?;
-    policy::require(&user.0, Action::ViewOrg(org.as_ref()))?;
     let rows = db::run(&state.pool, move |c| {
-        audit::for_entity_page(c, "organization", id, page)
+        crate::queries::orgs::history(c, &user.0, id, page)
     })
     .await?;
     Ok(json_page(&req, &rows))

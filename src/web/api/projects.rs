@@ -11,7 +11,7 @@ pub struct ProjectQuery {
 /// Projects the caller may see: an NGO its own, an officer the bureau's, an admin all.
 /// Paged in id order (see `PageQuery`): the body is the page's rows; `X-Total-Count` and `Link`
 /// give the total and the other pages.
-#[utoipa::path(params(ProjectQuery, PageQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ProjectRow>, headers(("X-Total-Count" = i64, description = "Projects over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
+#[utoipa::path(params(ProjectQuery, PageQuery), tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::projects::ProjectFacts>, headers(("X-Total-Count" = i64, description = "Projects over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/projects")]
 pub(super) async fn list_projects(
     req: HttpRequest,
@@ -22,8 +22,8 @@ pub(super) async fn list_projects(
 ) -> Result<HttpResponse, AppError> {
     let f = crate::web::awards::project_filter(&user.0, q.round_id)?;
     let page = page.req()?;
-    let (list, _) = db::run(&state.pool, move |c| {
-        crate::db::projects::projects_page(c, &f, page)
+    let list = db::run(&state.pool, move |c| {
+        crate::queries::projects::list(c, &f, page)
     })
     .await?;
     Ok(json_page(&req, &list))

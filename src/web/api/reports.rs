@@ -4,7 +4,7 @@ use super::*;
 
 /// The project's reports in time order, paged (`page`, `per_page`: 50 by default; a short
 /// list, read whole).
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the project"), PageQuery), tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::db::projects::ReportRow>, headers(("X-Total-Count" = i64, description = "Reports over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the project"), PageQuery), tag = "reports", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::projects::ReportItem>, headers(("X-Total-Count" = i64, description = "Reports over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 403)))]
 #[get("/projects/{id}/reports")]
 pub(super) async fn list_reports(
     req: HttpRequest,
@@ -15,8 +15,7 @@ pub(super) async fn list_reports(
 ) -> Result<HttpResponse, AppError> {
     let (id, page) = (id.into_inner(), q.req()?);
     let rows = db::run(&state.pool, move |c| {
-        ops::execution::load(c, &user.0, id)?;
-        crate::db::projects::reports(c, id)
+        crate::queries::projects::reports(c, &user.0, id)
     })
     .await?;
     Ok(crate::web::paging::json_slice(&req, rows, page))
@@ -52,11 +51,27 @@ pub(super) async fn start_report(
 
 #[derive(Serialize, ToSchema)]
 pub struct ReportDetail {
-    report: crate::db::projects::ReportRow,
+    report: crate::queries::projects::ReportItem,
     content: crate::domain::report::ReportContent,
     files: Vec<crate::db::projects::FileMeta>,
     /// What would stop its submission now (field, code).
     problems: Vec<(String, String)>,
+}
+
+impl From<crate::queries::projects::ReportScreen> for ReportDetail {
+    fn from(r: crate::queries::projects::ReportScreen) -> Self {
+        ReportDetail {
+            report: (&r.report).into(),
+            content: r.report.content(),
+            files: r.files,
+            problems: r
+                .problems
+                .0
+                .iter()
+                .map(|e| (e.field.clone(), e.msg.key.to_string()))
+                .collect(),
+        }
+    }
 }
 
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the progress report")), tag = "reports", security(("bearer" = [])), responses((status = 200, body = ReportDetail), (status = 403)))]
@@ -67,29 +82,11 @@ pub(super) async fn get_report(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let out = db::run(&state.pool, move |c| {
-        let (r, p, plan) = ops::execution::find_report(c, &user.0, id)?;
-        let problems = if r.status.editable() {
-            ops::execution::submission_problems(c, &r, &p, &plan)?
-                .0
-                .iter()
-                .map(|e| (e.field.clone(), e.msg.key.to_string()))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok(ReportDetail {
-            content: r.content(),
-            files: crate::db::projects::files(c, p.id)?
-                .into_iter()
-                .filter(|f| f.report_id == Some(id))
-                .collect(),
-            report: r,
-            problems,
-        })
+    let r = db::run(&state.pool, move |c| {
+        crate::queries::projects::report(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(ReportDetail::from(r)))
 }
 
 #[derive(Deserialize, ToSchema)]

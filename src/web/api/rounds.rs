@@ -50,33 +50,40 @@ impl RoundInput {
 
 #[derive(Serialize, ToSchema)]
 pub struct RoundDetail {
-    round: RoundRow,
+    round: crate::queries::rounds::RoundItem,
     rules: RoundRules,
     bureau: String,
     /// Why a draft cannot open yet (empty: it can).
     publish_problems: Vec<serde_json::Value>,
 }
 
-pub(super) fn round_detail(v: crate::web::rounds::RoundView, lang: Lang) -> RoundDetail {
-    let problems = if v.round.status == RoundStatus::Draft {
-        ops::rounds::publish_problems(&v.round.core(), &v.rules, crate::db::now())
+fn detail(
+    round: &RoundRow,
+    rules: RoundRules,
+    bureau: String,
+    problems: &FieldErrors,
+    lang: Lang,
+) -> RoundDetail {
+    RoundDetail {
+        round: round.into(),
+        rules,
+        bureau,
+        publish_problems: problems
             .0
             .iter()
             .map(|e| serde_json::json!({"field": e.field, "code": e.msg.key.rsplit('.').next(), "message": e.msg.render(lang)}))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    RoundDetail {
-        round: v.round,
-        rules: v.rules,
-        bureau: v.bureau,
-        publish_problems: problems,
+            .collect(),
     }
 }
 
+/// A published round as the calls show it.
+pub(super) fn round_detail(v: crate::web::rounds::RoundView, lang: Lang) -> RoundDetail {
+    let problems = crate::queries::rounds::publish_problems(&v.round, &v.rules);
+    detail(&v.round, v.rules, v.bureau, &problems, lang)
+}
+
 /// The rounds of the officer's bureau, newest first, paged (`page`, `per_page`: 50 by default).
-#[utoipa::path(params(PageQuery), tag = "rounds", security(("bearer" = [])), responses((status = 200, body = Vec<RoundRow>, headers(("X-Total-Count" = i64, description = "Rounds over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
+#[utoipa::path(params(PageQuery), tag = "rounds", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::rounds::RoundItem>, headers(("X-Total-Count" = i64, description = "Rounds over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 403)))]
 #[get("/rounds")]
 pub(super) async fn list_rounds(
     req: HttpRequest,
@@ -85,10 +92,8 @@ pub(super) async fn list_rounds(
     q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let page = q.req()?;
-    let bureau = user.0.bureau_id.ok_or(AppError::Forbidden)?;
-    policy::require(&user.0, Action::ManageRounds(bureau))?;
     let list = db::run(&state.pool, move |c| {
-        crate::db::rounds::for_bureau_page(c, bureau, page)
+        crate::queries::rounds::managed_page(c, &user.0, page)
     })
     .await?;
     Ok(json_page(&req, &list))
@@ -121,11 +126,16 @@ pub(super) async fn get_round(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let v = db::run(&state.pool, move |c| {
-        let r = ops::rounds::find_managed(c, &user.0, id)?;
-        crate::web::rounds::RoundView::load(c, r)
+        crate::queries::rounds::round(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(round_detail(v, lang_of(&req))))
+    Ok(HttpResponse::Ok().json(detail(
+        &v.round,
+        v.rules,
+        v.bureau,
+        &v.publish_problems,
+        lang_of(&req),
+    )))
 }
 
 /// Replace a draft's settings.
