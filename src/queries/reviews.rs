@@ -4,11 +4,14 @@
 use std::collections::HashMap;
 
 use crate::auth::policy::Actor;
-use crate::db::reviews::{self, AssignedItem};
+use crate::db::orgs;
+use crate::db::proposals::{self, ProposalRow};
+use crate::db::reviews::{self, AssignedItem, ReviewRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, PageReq, Paged};
 use crate::domain::account::Role;
 use crate::domain::assignment::ReviewStatus;
+use crate::domain::proposal::ProposalContent;
 use crate::error::AppError;
 
 /// One proposal on the assignment board.
@@ -161,5 +164,87 @@ mod tests {
                 held: 9
             }
         );
+    }
+}
+
+/// What a reviewer sees of one assignment (the review page and `GET /api/v1/reviews/{id}`):
+/// before accepting, title, organization and category only.
+pub struct ReviewView {
+    pub review: ReviewRow,
+    pub proposal: ProposalRow,
+    pub org_name: String,
+    pub round: RoundRow,
+    /// The full content, once accepted.
+    pub content: Option<ProposalContent>,
+    /// The round's review criteria.
+    pub rubric: Vec<crate::domain::round::Criterion>,
+    /// A renewal: the previous project's final grade and score, for the reviewer.
+    pub renewal: Option<(String, String)>,
+}
+
+/// Review assignment `id` as its reviewer sees it (only its reviewer may).
+#[tracing::instrument(skip_all, fields(user = actor.id, id))]
+pub fn review(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ReviewView, AppError> {
+    let review = crate::ops::reviews::find_own(c, actor, id)?;
+    let proposal = proposals::find(c, review.proposal_id)?;
+    let org_name = orgs::find(c, proposal.org_id)?.name;
+    let round = crate::db::rounds::find(c, proposal.round_id)?;
+    let open = matches!(
+        review.status,
+        ReviewStatus::Accepted | ReviewStatus::Submitted
+    );
+    let rubric = round.rules().review_criteria;
+    let renewal = match proposals::renewal(c, proposal.id)? {
+        (Some(project), Some(_)) => crate::ops::renewal::final_result(c, project)?
+            .map(|(t, g)| (g, crate::domain::review::tenths_text(t))),
+        _ => None,
+    };
+    Ok(ReviewView {
+        renewal,
+        content: open.then(|| proposal.content()),
+        review,
+        proposal,
+        org_name,
+        round,
+        rubric,
+    })
+}
+
+/// A review assignment as the API shows it (its scores are in [`ReviewView`]'s content).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReviewItem {
+    pub id: i64,
+    pub round_id: i64,
+    pub proposal_id: i64,
+    pub reviewer_id: i64,
+    pub status: ReviewStatus,
+    pub overall_comment: String,
+    pub recommendation: Option<String>,
+    pub conflict_note: Option<String>,
+    /// For optimistic locking: send it back with the scores.
+    pub version: i32,
+    pub assigned_by: Option<i64>,
+    pub assigned_at: chrono::NaiveDateTime,
+    pub submitted_at: Option<chrono::NaiveDateTime>,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl From<&ReviewRow> for ReviewItem {
+    fn from(r: &ReviewRow) -> Self {
+        ReviewItem {
+            id: r.id,
+            round_id: r.round_id,
+            proposal_id: r.proposal_id,
+            reviewer_id: r.reviewer_id,
+            status: r.status,
+            overall_comment: r.overall_comment.clone(),
+            recommendation: r.recommendation.clone(),
+            conflict_note: r.conflict_note.clone(),
+            version: r.version,
+            assigned_by: r.assigned_by,
+            assigned_at: r.assigned_at,
+            submitted_at: r.submitted_at,
+            updated_at: r.updated_at,
+        }
     }
 }

@@ -15,12 +15,10 @@ use super::{
 };
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::Actor;
-use crate::db::proposals::ProposalRow;
-use crate::db::reviews::{AssignedItem, Profile, ReviewRow};
+use crate::db::reviews::{AssignedItem, Profile};
 use crate::db::rounds::RoundRow;
-use crate::db::{self, orgs, proposals, reviews};
+use crate::db::{self, proposals, reviews};
 use crate::domain::assignment::Affiliation;
-use crate::domain::proposal::ProposalContent;
 use crate::domain::round::RoundRules;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
@@ -220,20 +218,6 @@ async fn my_reviews(
     })
 }
 
-/// What a reviewer sees: before accepting, title, organization and category only.
-pub struct ReviewView {
-    pub review: ReviewRow,
-    pub proposal: ProposalRow,
-    pub org_name: String,
-    pub round: RoundRow,
-    /// The full content, once accepted.
-    pub content: Option<ProposalContent>,
-    /// The round's review criteria.
-    pub rubric: Vec<crate::domain::round::Criterion>,
-    /// A renewal: the previous project's final grade and score, for the reviewer.
-    pub renewal: Option<(String, String)>,
-}
-
 /// The scoring form: what is saved, or what was just typed.
 #[derive(Debug, Clone, Default)]
 pub struct ScoreForm {
@@ -342,39 +326,11 @@ impl ScoreForm {
 
 pub use crate::domain::review::tenths_text;
 
-pub fn load_review(c: &mut db::DbConn, actor: &Actor, id: i64) -> Result<ReviewView, AppError> {
-    let review = ops::reviews::find_own(c, actor, id)?;
-    let proposal = proposals::find(c, review.proposal_id)?;
-    let org_name = orgs::find(c, proposal.org_id)?.name;
-    let round = crate::db::rounds::find(c, proposal.round_id)?;
-    let open = matches!(
-        review.status,
-        crate::domain::assignment::ReviewStatus::Accepted
-            | crate::domain::assignment::ReviewStatus::Submitted
-    );
-    let rubric = round.rules().review_criteria;
-    let renewal = match proposals::renewal(c, proposal.id)? {
-        (Some(project), Some(_)) => {
-            ops::renewal::final_result(c, project)?.map(|(t, g)| (g, tenths_text(t)))
-        }
-        _ => None,
-    };
-    Ok(ReviewView {
-        renewal,
-        content: open.then(|| proposal.content()),
-        review,
-        proposal,
-        org_name,
-        round,
-        rubric,
-    })
-}
-
 #[derive(Template)]
 #[template(path = "reviews/show.html")]
 struct ReviewPage {
     ctx: PageCtx,
-    v: ReviewView,
+    v: crate::queries::reviews::ReviewView,
     form: ScoreForm,
     errors: FormErrors,
 }
@@ -388,7 +344,10 @@ async fn review_with(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let v = db::run(&state.pool, move |c| load_review(c, &actor, id)).await?;
+    let v = db::run(&state.pool, move |c| {
+        crate::queries::reviews::review(c, &actor, id)
+    })
+    .await?;
     let form = posted.unwrap_or_else(|| ScoreForm::from_content(&v.review.content(v.rubric.len())));
     let errors = ctx.errors(&errors);
     render_status(
@@ -476,7 +435,10 @@ async fn save_scores(
         .ok_or_else(|| AppError::bad_request("error.malformed_form"))?;
     let submit = form.get("action").map(String::as_str) == Some("submit");
     let a = actor.clone();
-    let rubric = db::run(&state.pool, move |c| Ok(load_review(c, &a, id)?.rubric)).await?;
+    let rubric = db::run(&state.pool, move |c| {
+        Ok(crate::queries::reviews::review(c, &a, id)?.rubric)
+    })
+    .await?;
     let posted = ScoreForm::from_post(&form, rubric.len());
     let p2 = posted.clone();
     let result = db::run(&state.pool, move |c| {

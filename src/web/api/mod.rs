@@ -17,7 +17,7 @@ use crate::auth::policy::{self, Action, Actor};
 use crate::db::audit::Verification;
 use crate::db::orgs::{DocumentMeta, OrgFilter, OrgListItem};
 use crate::db::proposals::{AttachmentMeta, ProposalListItem, SubmissionFilter};
-use crate::db::reviews::{AssignedItem, Profile, ReviewRow};
+use crate::db::reviews::{AssignedItem, Profile};
 use crate::db::rounds::RoundRow;
 use crate::db::sessions::SessionInfo;
 use crate::db::users::{Bureau, UserFilter, UserListItem};

@@ -55,7 +55,7 @@ pub(super) async fn list_reviews(
 
 #[derive(Serialize, ToSchema)]
 pub struct ReviewDetail {
-    review: ReviewRow,
+    review: crate::queries::reviews::ReviewItem,
     proposal_number: Option<String>,
     title: String,
     category: String,
@@ -78,7 +78,7 @@ pub(super) async fn get_review(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let v = db::run(&state.pool, move |c| {
-        crate::web::reviews::load_review(c, &user.0, id)
+        crate::queries::reviews::review(c, &user.0, id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(ReviewDetail {
@@ -89,7 +89,7 @@ pub(super) async fn get_review(
         content: v.content,
         scores: v.review.content(v.rubric.len()),
         rubric: v.rubric,
-        review: v.review,
+        review: crate::queries::reviews::ReviewItem::from(&v.review),
     }))
 }
 
