@@ -204,9 +204,9 @@ mod tests {
     fn filters_format_money_times_dates_and_labels() {
         let utc = |d: u32, h: u32| {
             NaiveDate::from_ymd_opt(2026, 11, d)
-                .unwrap()
+                .expect("a sample date")
                 .and_hms_opt(h, 5, 0)
-                .unwrap()
+                .expect("a sample time")
         };
         let sample = |lang| Sample {
             fen: 123_456_789,
@@ -219,7 +219,9 @@ mod tests {
             lang,
             list: vec![Fen(5), Fen(-100)],
         };
-        let zh = sample(Lang::default()).render().unwrap();
+        let zh = sample(Lang::default())
+            .render()
+            .expect("the sample renders");
         let fields: Vec<&str> = zh.split('|').collect();
         assert_eq!(fields[0], "¥1,234,567.89");
         assert_eq!(fields[1], "1234567.89");
@@ -232,11 +234,11 @@ mod tests {
             crate::i18n::t(Lang::default(), "project_status.active")
         );
         assert_eq!(fields[7], "¥0.05-¥1.00");
-        let en = sample(Lang::En).render().unwrap();
+        let en = sample(Lang::En).render().expect("the sample renders");
         assert_eq!(
-            en.split('|').nth(6).unwrap(),
+            en.split('|').nth(6).expect("seven fields"),
             crate::i18n::t(Lang::En, "project_status.active")
         );
-        assert_ne!(fields[6], en.split('|').nth(6).unwrap());
+        assert_ne!(fields[6], en.split('|').nth(6).expect("seven fields"));
     }
 }

@@ -202,9 +202,9 @@ mod tests {
             page: Some("0".into()),
             per_page: Some("500".into()),
         };
-        let r = q.req().unwrap();
+        let r = q.req().expect("a valid page");
         assert_eq!((r.page, r.per_page), (1, 200));
-        let r = PageQuery::default().req().unwrap();
+        let r = PageQuery::default().req().expect("the default page");
         assert_eq!((r.page, r.per_page), (1, 50));
     }
 }

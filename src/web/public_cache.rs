@@ -459,7 +459,7 @@ mod tests {
         }
         // Version 2: the old entries are stale and make room.
         c.put(Key::new("calls", None, Lang::default()), entry(2, 1, "b"));
-        let e = c.entries.lock().unwrap();
+        let e = c.entries.lock().expect("cache lock");
         assert_eq!(e.map.len(), 1);
         assert_eq!(e.bytes, 1);
         drop(e);
@@ -467,6 +467,6 @@ mod tests {
         for i in 0..MAX_ENTRIES as i64 {
             c.put(Key::new("call", Some(i), Lang::default()), entry(2, 1, "a"));
         }
-        assert_eq!(c.entries.lock().unwrap().map.len(), MAX_ENTRIES);
+        assert_eq!(c.entries.lock().expect("cache lock").map.len(), MAX_ENTRIES);
     }
 }
