@@ -434,23 +434,7 @@ impl From<&ProjectView> for ProjectDetail {
     fn from(v: &ProjectView) -> Self {
         let p = &v.project;
         ProjectDetail {
-            project: ProjectFacts {
-                id: p.id,
-                round_id: p.round_id,
-                round_title: p.round_title.clone(),
-                proposal_id: p.proposal_id,
-                org_id: p.org_id,
-                org_name: p.org_name.clone(),
-                bureau_id: p.bureau_id,
-                agreement_no: p.agreement_no.clone(),
-                title: p.title.clone(),
-                category: p.category.clone(),
-                grant_fen: p.grant_fen,
-                status: p.status,
-                starts_on: p.starts_on,
-                ends_on: p.ends_on,
-                created_at: p.created_at,
-            },
+            project: ProjectFacts::from(p),
             tranches: v
                 .tranches
                 .iter()
