@@ -117,6 +117,7 @@ pub async fn start_with_clock(
         public_cache: crate::web::public_cache::PublicCache::new(std::time::Duration::from_millis(
             settings.public_cache_check_ms,
         )),
+        reads: Default::default(),
     });
     let mut server = HttpServer::new(move || {
         App::new()

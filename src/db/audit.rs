@@ -238,6 +238,18 @@ impl AuditRow {
     }
 }
 
+/// How many entries the log holds: moved by every audited change under the head's row lock,
+/// so it orders changes as they commit (the read side's data version, see
+/// [`crate::queries::cache`]). One primary-key read.
+pub fn head_entries(conn: &mut DbConn) -> Result<i64, AppError> {
+    Ok(audit_head::table
+        .find(1i64)
+        .select(audit_head::entries)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
 /// Appends an entry. Call inside the transaction of the change (see `db::write_tx`): the
 /// head row update serializes appenders on both backends.
 pub fn append(conn: &mut DbConn, c: Change<'_>) -> Result<(), AppError> {

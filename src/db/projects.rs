@@ -147,7 +147,7 @@ pub fn project_of_proposal(conn: &mut DbConn, proposal_id: i64) -> Result<Option
 }
 
 /// Projects filtered by round, org or bureau, newest first.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ProjectFilter {
     pub round_id: Option<i64>,
     pub org_id: Option<i64>,
@@ -227,14 +227,14 @@ impl ProjectSort {
     }
 }
 
-/// A page of the filter's projects in the given order.
-pub fn projects_sorted_page(
+/// One page of the filter's projects in the given order (the total is the caller's: see
+/// [`count_and_grant`]).
+pub fn sorted_rows(
     conn: &mut DbConn,
     f: &ProjectFilter,
     sort: ProjectSort,
     page: super::PageReq,
-) -> Result<super::Paged<ProjectRow>, AppError> {
-    let total: i64 = filtered(f).count().get_result(conn)?;
+) -> Result<Vec<ProjectRow>, AppError> {
     let q = filtered(f).select(PROJECT_COLS);
     let q = match sort {
         ProjectSort::Id => q.order(projects::id),
@@ -244,8 +244,14 @@ pub fn projects_sorted_page(
         ProjectSort::EndsOn => q.order((projects::ends_on, projects::id)),
         ProjectSort::Status => q.order((projects::status, projects::id)),
     };
-    let items = q.limit(page.per_page).offset(page.offset()).load(conn)?;
-    Ok(page.paged(items, total))
+    Ok(q.limit(page.per_page).offset(page.offset()).load(conn)?)
+}
+
+/// How many projects the filter selects and their grants added up.
+pub fn count_and_grant(conn: &mut DbConn, f: &ProjectFilter) -> Result<(i64, i64), AppError> {
+    Ok(filtered(f)
+        .select((diesel::dsl::count_star(), sum_of("projects.grant_fen")))
+        .get_result(conn)?)
 }
 
 /// The people served in one beneficiary group.
@@ -348,30 +354,6 @@ pub fn figure_totals(
         at_risk: count(at_risk),
     };
     Ok((totals, groups))
-}
-
-/// A page of projects in id order, with the grant over all the filter's projects.
-pub fn projects_page(
-    conn: &mut DbConn,
-    f: &ProjectFilter,
-    page: super::PageReq,
-) -> Result<(super::Paged<ProjectRow>, i64), AppError> {
-    let (total, grant): (i64, i64) = filtered(f)
-        .select((diesel::dsl::count_star(), sum_of("projects.grant_fen")))
-        .get_result(conn)?;
-    let items = filtered(f)
-        .select(PROJECT_COLS)
-        .order(projects::id)
-        .limit(page.per_page)
-        .offset(page.offset())
-        .load(conn)?;
-    let paged = super::Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    };
-    Ok((paged, grant))
 }
 
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]

@@ -196,6 +196,7 @@ pub struct Table {
 #[tracing::instrument(skip_all, fields(user = actor.id))]
 pub fn page(
     conn: &mut DbConn,
+    reads: &super::cache::ReadCache,
     actor: &Actor,
     scope: Scope,
     table: Table,
@@ -218,9 +219,10 @@ pub fn page(
             }
         }
     };
-    let (totals, groups) = projects::figure_totals(conn, &filter, today())?;
-    let list = projects::projects_sorted_page(
+    let (totals, groups) = (*reads.project_totals(conn, &filter, today())?).clone();
+    let (list, _) = super::projects::rows_page(
         conn,
+        reads,
         &ProjectFilter {
             status: table.status,
             ..filter
@@ -272,6 +274,7 @@ pub struct PublicProject {
 #[tracing::instrument(skip_all, fields(round_id))]
 pub fn public_results(
     conn: &mut DbConn,
+    reads: &super::cache::ReadCache,
     round_id: i64,
     page: crate::db::PageReq,
 ) -> Result<
@@ -283,12 +286,12 @@ pub fn public_results(
     AppError,
 > {
     let round = crate::db::rounds::find(conn, round_id)?;
-    let list = public_results_page(conn, round_id, page)?;
+    let list = public_results_page(conn, reads, round_id, page)?;
     let filter = ProjectFilter {
         round_id: Some(round_id),
         ..ProjectFilter::default()
     };
-    let (totals, _) = projects::figure_totals(conn, &filter, today())?;
+    let totals = reads.project_totals(conn, &filter, today())?.0.clone();
     Ok((round, list, totals))
 }
 
@@ -297,6 +300,7 @@ pub fn public_results(
 #[tracing::instrument(skip_all, fields(round_id))]
 pub fn public_results_page(
     conn: &mut DbConn,
+    reads: &super::cache::ReadCache,
     round_id: i64,
     page: crate::db::PageReq,
 ) -> Result<crate::db::Paged<PublicProject>, AppError> {
@@ -304,7 +308,8 @@ pub fn public_results_page(
         round_id: Some(round_id),
         ..ProjectFilter::default()
     };
-    let (list, _) = projects::projects_page(conn, &filter, page)?;
+    let (list, _) =
+        super::projects::rows_page(conn, reads, &filter, projects::ProjectSort::Id, page)?;
     if list.total == 0 {
         return Err(AppError::NotFound);
     }

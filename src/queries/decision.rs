@@ -176,15 +176,12 @@ pub fn compute(conn: &mut DbConn, actor: &Actor, round_id: i64) -> Result<Decisi
     compute_rows(conn, actor, round_id, Rows::All)
 }
 
-/// The ranking and the funding line computed over the whole round, carrying the rows
-/// `which` asks for: only those rows are built.
-#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
-pub fn compute_rows(
+/// The round an actor may decide on, in review or later.
+fn decidable(
     conn: &mut DbConn,
     actor: &Actor,
     round_id: i64,
-    which: Rows,
-) -> Result<DecisionView, AppError> {
+) -> Result<crate::db::rounds::RoundRow, AppError> {
     let round = crate::ops::rounds::find_managed(conn, actor, round_id)?;
     if matches!(
         round.status,
@@ -192,6 +189,98 @@ pub fn compute_rows(
     ) {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
+    Ok(round)
+}
+
+/// The ranking and the funding line computed over the whole round, carrying the rows
+/// `which` asks for. Computed afresh: for writes, which decide inside their transaction.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
+pub fn compute_rows(
+    conn: &mut DbConn,
+    actor: &Actor,
+    round_id: i64,
+    which: Rows,
+) -> Result<DecisionView, AppError> {
+    let round = decidable(conn, actor, round_id)?;
+    Ok(ranking(conn, &round)?.view(which))
+}
+
+/// As [`compute_rows`], from the ranking kept in `cache` while no change was made since it
+/// was computed (see [`super::cache`]): a page of a 20,000-proposal round costs its rows,
+/// not the round.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
+pub fn cached_rows(
+    conn: &mut DbConn,
+    cache: &super::cache::ReadCache,
+    actor: &Actor,
+    round_id: i64,
+    which: Rows,
+) -> Result<DecisionView, AppError> {
+    Ok(cached(conn, cache, actor, round_id)?.view(which))
+}
+
+/// The round's whole ranking, kept in `cache` (see [`cached_rows`]).
+pub fn cached(
+    conn: &mut DbConn,
+    cache: &super::cache::ReadCache,
+    actor: &Actor,
+    round_id: i64,
+) -> Result<std::sync::Arc<Ranking>, AppError> {
+    // The version first: what is read after it is at least as new.
+    let version = super::cache::data_version(conn)?;
+    let round = decidable(conn, actor, round_id)?;
+    cache
+        .rankings
+        .get_or_compute(&round_id, version, || ranking(conn, &round))
+}
+
+/// A round's whole ranking and proposed funding line, of which a view shows a window.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    round_status: String,
+    rows: Vec<RankedRow>,
+    last_funded: Option<usize>,
+    categories: Vec<CategoryLine>,
+    problems: Vec<LineProblem>,
+    budget_fen: i64,
+    used_fen: i64,
+    remaining_fen: i64,
+    awaiting_reviews: usize,
+    reviewers: Vec<ReviewerLine>,
+}
+
+impl Ranking {
+    /// One proposal's row, when it is ranked.
+    pub fn row(&self, proposal_id: i64) -> Option<&RankedRow> {
+        self.rows.iter().find(|r| r.proposal_id == proposal_id)
+    }
+
+    /// The view carrying the rows `which` asks for.
+    pub fn view(&self, which: Rows) -> DecisionView {
+        let (start, end, page, per_page, line_page) =
+            window(which, self.rows.len(), self.last_funded);
+        DecisionView {
+            round_status: self.round_status.clone(),
+            rows: self.rows[start..end].to_vec(),
+            total_rows: self.rows.len(),
+            page,
+            per_page,
+            line_page,
+            categories: self.categories.clone(),
+            problems: self.problems.clone(),
+            budget_fen: self.budget_fen,
+            used_fen: self.used_fen,
+            remaining_fen: self.remaining_fen,
+            awaiting_reviews: self.awaiting_reviews,
+            reviewers: self.reviewers.clone(),
+        }
+    }
+}
+
+/// Ranks a round's proposals and draws the proposed line, in a fixed number of queries.
+#[tracing::instrument(skip_all, fields(round_id = round.id))]
+fn ranking(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Ranking, AppError> {
+    let round_id = round.id;
     let rules = round.rules();
     let n = rules.review_criteria.len();
     let facts = reviews::rank_facts(conn, round_id)?;
@@ -295,13 +384,10 @@ pub fn compute_rows(
     let funded: HashSet<i64> = line.funded.iter().copied().collect();
     let waitlisted: HashSet<i64> = line.waitlisted.iter().copied().collect();
     let last_funded = inputs.iter().rposition(|r| funded.contains(&r.proposal_id));
-    let (start, end, page, per_page, line_page) = window(which, inputs.len(), last_funded);
     let rows = inputs
         .iter()
         .zip(&line_inputs)
         .enumerate()
-        .skip(start)
-        .take(end - start)
         .map(|(i, (r, li))| {
             let f = fact(r.proposal_id);
             let e = entry(r.proposal_id);
@@ -414,13 +500,10 @@ pub fn compute_rows(
             }
         })
         .collect();
-    Ok(DecisionView {
+    Ok(Ranking {
         round_status: round.status.to_string(),
         rows,
-        total_rows: inputs.len(),
-        page,
-        per_page,
-        line_page,
+        last_funded,
         categories,
         problems,
         budget_fen: round.total_budget_fen,

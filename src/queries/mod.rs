@@ -11,6 +11,7 @@
 //! through `db::run` and render after the connection is back in the pool.
 
 pub mod audit;
+pub mod cache;
 pub mod dashboard;
 pub mod decision;
 pub mod evaluations;

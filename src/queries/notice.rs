@@ -74,6 +74,7 @@ pub struct OfficerNotice {
 #[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn officer_notice(
     conn: &mut DbConn,
+    reads: &super::cache::ReadCache,
     actor: &Actor,
     round_id: i64,
     page: PageReq,
@@ -90,12 +91,14 @@ pub fn officer_notice(
         .iter()
         .filter(|o| o.row.status == ObjectionStatus::Open)
         .count();
-    let (projects, _) = crate::db::projects::projects_page(
+    let (projects, _) = super::projects::rows_page(
         conn,
+        reads,
         &ProjectFilter {
             round_id: Some(round_id),
             ..ProjectFilter::default()
         },
+        crate::db::projects::ProjectSort::Id,
         PageReq::new(None, None),
     )?;
     Ok(OfficerNotice {

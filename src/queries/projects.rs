@@ -571,15 +571,31 @@ impl From<&ProjectRow> for ProjectFacts {
     }
 }
 
+/// One page of the projects filter `f` selects in the order `sort`, with the grants over all
+/// of them; the count and the sum are kept between changes ([`super::cache`]), so a page costs
+/// its rows, not the table.
+pub fn rows_page(
+    c: &mut DbConn,
+    reads: &super::cache::ReadCache,
+    f: &projects::ProjectFilter,
+    sort: projects::ProjectSort,
+    page: db::PageReq,
+) -> Result<(db::Paged<ProjectRow>, i64), AppError> {
+    let (total, grant) = reads.project_count(c, f)?;
+    let items = projects::sorted_rows(c, f, sort, page)?;
+    Ok((page.paged(items, total), grant))
+}
+
 /// `GET /api/v1/projects`: one page of the projects filter `f` selects (the caller's own,
 /// see `web::awards::project_filter`), in id order.
 #[tracing::instrument(skip_all)]
 pub fn list(
     c: &mut DbConn,
+    reads: &super::cache::ReadCache,
     f: &projects::ProjectFilter,
     page: db::PageReq,
 ) -> Result<db::Paged<ProjectFacts>, AppError> {
-    let (rows, _) = projects::projects_page(c, f, page)?;
+    let (rows, _) = rows_page(c, reads, f, projects::ProjectSort::Id, page)?;
     Ok(rows.map(|p| ProjectFacts::from(&p)))
 }
 

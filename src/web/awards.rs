@@ -159,15 +159,14 @@ fn entry_values(e: &Option<Entry>) -> EntryInput {
 
 fn load_adjust(
     c: &mut db::DbConn,
+    reads: &crate::queries::cache::ReadCache,
     actor: &Actor,
     round_id: i64,
     pid: i64,
 ) -> Result<(RoundRow, crate::queries::decision::RankedRow, Option<Entry>), AppError> {
-    let d = crate::queries::decision::compute(c, actor, round_id)?;
-    let row = d
-        .rows
-        .into_iter()
-        .find(|r| r.proposal_id == pid)
+    let row = crate::queries::decision::cached(c, reads, actor, round_id)?
+        .row(pid)
+        .cloned()
         .ok_or(AppError::NotFound)?;
     Ok((
         crate::db::rounds::find(c, round_id)?,
@@ -183,8 +182,11 @@ async fn adjust_page(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (rid, pid) = path.into_inner();
-    let (round, row, entry) =
-        db::run(&state.pool, move |c| load_adjust(c, &actor, rid, pid)).await?;
+    let reads = state.reads.clone();
+    let (round, row, entry) = db::run(&state.pool, move |c| {
+        load_adjust(c, &reads, &actor, rid, pid)
+    })
+    .await?;
     render(&AdjustPage {
         v: entry_values(&entry),
         ctx,
@@ -218,8 +220,11 @@ async fn save_adjust(
         format!("/rounds/{rid}/decision"),
         "flash.saved",
         async |e, status| {
-            let (round, row, _) =
-                db::run(&state.pool, move |c| load_adjust(c, &actor, rid, pid)).await?;
+            let reads = state.reads.clone();
+            let (round, row, _) = db::run(&state.pool, move |c| {
+                load_adjust(c, &reads, &actor, rid, pid)
+            })
+            .await?;
             let errors = ctx.errors(&e);
             render_status(
                 status,
@@ -270,8 +275,9 @@ async fn officer_notice(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, page) = (id.into_inner(), page.req()?);
+    let reads = state.reads.clone();
     let o = db::run(&state.pool, move |c| {
-        crate::queries::notice::officer_notice(c, &actor, id, page)
+        crate::queries::notice::officer_notice(c, &reads, &actor, id, page)
     })
     .await?;
     let v = o.view;
@@ -662,8 +668,15 @@ async fn projects(
 ) -> Result<HttpResponse, AppError> {
     let f = project_filter(ctx.user()?, q.round)?;
     let page = page.req()?;
+    let reads = state.reads.clone();
     let (list, total_fen) = db::run(&state.pool, move |c| {
-        crate::db::projects::projects_page(c, &f, page)
+        crate::queries::projects::rows_page(
+            c,
+            &reads,
+            &f,
+            crate::db::projects::ProjectSort::Id,
+            page,
+        )
     })
     .await?;
     render(&ProjectsPage {

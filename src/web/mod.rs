@@ -56,6 +56,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Rendered public pages (see [`public_cache`]).
     pub public_cache: public_cache::PublicCache,
+    /// Rankings and totals kept while nothing changed (see [`crate::queries::cache`]).
+    pub reads: Arc<crate::queries::cache::ReadCache>,
 }
 
 /// Shows a stored UTC instant in Asia/Shanghai.

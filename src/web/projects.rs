@@ -749,8 +749,9 @@ async fn dashboard_page(
     use crate::queries::dashboard::Scope;
     let actor = ctx.user()?.clone();
     let table = q.table()?;
+    let reads = state.reads.clone();
     let (title, d) = db::run(&state.pool, move |c| {
-        let d = crate::queries::dashboard::page(c, &actor, scope, table, page)?;
+        let d = crate::queries::dashboard::page(c, &reads, &actor, scope, table, page)?;
         let title = match scope {
             Scope::Round(id) => Some(crate::db::rounds::find(c, id)?.title),
             Scope::Bureau => None,
@@ -1005,8 +1006,9 @@ async fn public_results(
         ("results", Some(id)),
         page,
         |ctx| async move {
+            let reads = st.reads.clone();
             let (round, list, totals) = db::run(&st.pool, move |c| {
-                crate::queries::dashboard::public_results(c, id, page)
+                crate::queries::dashboard::public_results(c, &reads, id, page)
             })
             .await?;
             super::render_string(&ResultsPage {

@@ -640,8 +640,9 @@ async fn decision(
     ) {
         return Ok(super::see_other(&format!("/rounds/{id}/notice")));
     }
+    let reads = state.reads.clone();
     let d = db::run(&state.pool, move |c| {
-        crate::queries::decision::compute_rows(c, &actor, id, rows)
+        crate::queries::decision::cached_rows(c, &reads, &actor, id, rows)
     })
     .await?;
     let pager = super::paging::Pager::of(&req, d.total_rows as i64, d.page, d.per_page);
@@ -710,8 +711,15 @@ pub async fn ranking_xlsx_response(
     id: i64,
     lang: crate::i18n::Lang,
 ) -> Result<HttpResponse, AppError> {
+    let reads = state.reads.clone();
     let d = db::run(&state.pool, move |c| {
-        crate::queries::decision::compute(c, &actor, id)
+        crate::queries::decision::cached_rows(
+            c,
+            &reads,
+            &actor,
+            id,
+            crate::queries::decision::Rows::All,
+        )
     })
     .await?;
     let (header, rows) = ranking_table(&d, lang);
@@ -733,8 +741,15 @@ pub async fn ranking_pdf_response(
     id: i64,
     lang: crate::i18n::Lang,
 ) -> Result<HttpResponse, AppError> {
+    let reads = state.reads.clone();
     let (round, d) = db::run(&state.pool, move |c| {
-        let d = crate::queries::decision::compute(c, &actor, id)?;
+        let d = crate::queries::decision::cached_rows(
+            c,
+            &reads,
+            &actor,
+            id,
+            crate::queries::decision::Rows::All,
+        )?;
         Ok((crate::db::rounds::find(c, id)?, d))
     })
     .await?;

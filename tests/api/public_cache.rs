@@ -7,7 +7,7 @@ use reqwest::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::award::{objection, ranked_round, start_notice};
+use crate::award::{end_notice, objection, ranked_round, start_notice};
 use crate::dual;
 use crate::helpers::{csrf_of, spawn, spawn_with, table_rows, Backend, TestApp, PASSWORD};
 use crate::rounds::open_round;
@@ -271,3 +271,85 @@ async fn a_busy_pool_answers_503_with_retry_after(b: Backend) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 dual!(a_busy_pool_answers_503_with_retry_after);
+
+/// A signed-in API read on the instance at `base`: status, body and `X-Total-Count`.
+async fn staff_get(base: &str, path: &str, token: &str) -> (StatusCode, Value, Option<i64>) {
+    let r = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let total = r
+        .headers()
+        .get("x-total-count")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    (r.status(), r.json().await.unwrap(), total)
+}
+
+async fn rankings_and_project_tables_kept_by_an_instance_follow_changes_made_on_another(
+    b: Backend,
+) {
+    let app = spawn(b).await;
+    // Budget 12万, four 5万 proposals scored 90, 80, 70, 50: two funded, one waitlisted.
+    let r = ranked_round(&app, 12_000_000, &[90, 80, 70, 50], 3).await;
+    let other = second_instance(&app, 0).await;
+    let ranking = format!("/api/v1/rounds/{}/ranking", r.round);
+    let post = |path: String, body: Value| {
+        let officer = r.officer.clone();
+        let app = &app;
+        async move { app.post(&path, Some(&officer), body).await }
+    };
+    let (s, v) = post(
+        format!("/api/v1/rounds/{}/close-review", r.round),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // The other instance ranks the round and keeps it: asked twice, the same answer.
+    let (s, first, total) = staff_get(&other, &ranking, &r.officer).await;
+    assert_eq!((s, total), (StatusCode::OK, Some(4)), "{first}");
+    assert_eq!(first["rows"][1]["amount_fen"], 5_000_000);
+    assert_eq!(first["used_fen"], 10_000_000);
+    assert_eq!(staff_get(&other, &ranking, &r.officer).await.1, first);
+
+    // A 核减 made on this instance shows on the other at once.
+    let (s, v) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/proposals/{}/decision", r.pids[1]),
+            Some(&r.officer),
+            Some(json!({"reduced": "3万", "reduce_reason": "宣传费用偏高，核减2万元"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, after, _) = staff_get(&other, &ranking, &r.officer).await;
+    assert_eq!(after["rows"][1]["amount_fen"], 3_000_000, "{after}");
+    assert_eq!(after["used_fen"], 8_000_000);
+    // A page of one row is cut from the kept ranking, with the totals of the whole round.
+    let (_, one, total) =
+        staff_get(&other, &format!("{ranking}?page=2&per_page=1"), &r.officer).await;
+    assert_eq!(total, Some(4));
+    assert_eq!(one["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(one["rows"][0]["proposal_id"], r.pids[1]);
+    assert_eq!(one["used_fen"], 8_000_000);
+
+    // The bureau's project table and dashboard totals, kept empty before the award, follow
+    // the award made on this instance.
+    let (s, v, total) = staff_get(&other, "/api/v1/projects", &r.officer).await;
+    assert_eq!((s, total), (StatusCode::OK, Some(0)), "{v}");
+    let (_, d, _) = staff_get(&other, "/api/v1/dashboard/projects", &r.officer).await;
+    assert_eq!(d["totals"]["projects"], 0, "{d}");
+    start_notice(&app, &r).await;
+    end_notice(&app, r.round).await;
+    let (s, v) = post(format!("/api/v1/rounds/{}/finalise", r.round), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v, total) = staff_get(&other, "/api/v1/projects", &r.officer).await;
+    assert_eq!(total, Some(2), "{v}");
+    let (_, d, total) = staff_get(&other, "/api/v1/dashboard/projects", &r.officer).await;
+    assert_eq!(total, Some(2));
+    assert_eq!(d["totals"]["projects"], 2, "{d}");
+    assert_eq!(d["totals"]["grant_fen"], 8_000_000, "{d}");
+}
+dual!(rankings_and_project_tables_kept_by_an_instance_follow_changes_made_on_another);

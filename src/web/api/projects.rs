@@ -22,8 +22,9 @@ pub(super) async fn list_projects(
 ) -> Result<HttpResponse, AppError> {
     let f = crate::web::awards::project_filter(&user.0, q.round_id)?;
     let page = page.req()?;
+    let reads = state.reads.clone();
     let list = db::run(&state.pool, move |c| {
-        crate::queries::projects::list(c, &f, page)
+        crate::queries::projects::list(c, &reads, &f, page)
     })
     .await?;
     Ok(json_page(&req, &list))
@@ -179,8 +180,9 @@ async fn dashboard(
     page: &PageQuery,
 ) -> Result<HttpResponse, AppError> {
     let (table, page) = (q.table()?, page.req()?);
+    let reads = state.reads.clone();
     let d = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::page(c, &actor, scope, table, page)
+        crate::queries::dashboard::page(c, &reads, &actor, scope, table, page)
     })
     .await?;
     let mut res = HttpResponse::Ok();
@@ -259,9 +261,10 @@ pub(super) async fn public_results(
 ) -> Result<HttpResponse, AppError> {
     let (id, pool, page) = (id.into_inner(), state.pool.clone(), page.req()?);
     let key = crate::web::public_cache::Key::new("results_api", Some(id), lang_of(&req));
+    let reads = state.reads.clone();
     crate::web::public_cache::json_page(&req, &state, key, page, || async move {
         let list = db::run(&pool, move |c| {
-            crate::queries::dashboard::public_results_page(c, id, page)
+            crate::queries::dashboard::public_results_page(c, &reads, id, page)
         })
         .await?;
         Ok((crate::web::public_cache::to_json(&list.items)?, list.total))

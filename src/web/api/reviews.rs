@@ -205,8 +205,9 @@ pub(super) async fn ranking(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let rows = crate::web::reviews::ranking_rows(&q)?;
+    let reads = state.reads.clone();
     let d = db::run(&state.pool, move |c| {
-        crate::queries::decision::compute_rows(c, &user.0, id, rows)
+        crate::queries::decision::cached_rows(c, &reads, &user.0, id, rows)
     })
     .await?;
     let mut res = HttpResponse::Ok();
