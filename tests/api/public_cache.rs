@@ -341,7 +341,8 @@ async fn rankings_and_project_tables_kept_by_an_instance_follow_changes_made_on_
     assert_eq!((s, total), (StatusCode::OK, Some(0)), "{v}");
     let (_, d, _) = staff_get(&other, "/api/v1/dashboard/projects", &r.officer).await;
     assert_eq!(d["totals"]["projects"], 0, "{d}");
-    start_notice(&app, &r).await;
+    let (s, v) = post(format!("/api/v1/rounds/{}/notice", r.round), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     end_notice(&app, r.round).await;
     let (s, v) = post(format!("/api/v1/rounds/{}/finalise", r.round), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
