@@ -363,45 +363,67 @@ pub struct SubmissionFilter {
     pub per_page: Option<i64>,
 }
 
-/// A round's proposals past the draft stage, for screening, oldest submission first.
-pub fn submissions(
+/// A round's proposals past the draft stage matching a filter, unordered.
+fn submission_scope(
+    round_id: i64,
+    f: &SubmissionFilter,
+) -> diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoin<
+        diesel::dsl::InnerJoin<proposals::table, rounds::table>,
+        organizations::table,
+    >,
+    <DbConn as diesel::Connection>::Backend,
+> {
+    let mut q = proposals::table
+        .inner_join(rounds::table)
+        .inner_join(organizations::table)
+        .filter(proposals::round_id.eq(round_id))
+        .filter(proposals::status.ne(ProposalStatus::Draft.as_str()))
+        .into_boxed();
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(proposals::status.eq(s.to_string()));
+    }
+    if let Some(c) = f.category.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(proposals::category.eq(c.to_string()));
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pat = format!(
+            "%{}%",
+            text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
+        );
+        q = q.filter(
+            super::lower(proposals::title)
+                .like(pat.clone())
+                .escape('\\')
+                .or(super::lower(organizations::name)
+                    .like(pat.clone())
+                    .escape('\\'))
+                .or(proposals::number.like(pat.to_uppercase()).escape('\\')),
+        );
+    }
+    q
+}
+
+/// How many of a round's proposals past the draft stage match a filter.
+pub fn submissions_count(
     conn: &mut DbConn,
     round_id: i64,
     f: &SubmissionFilter,
+) -> Result<i64, AppError> {
+    Ok(submission_scope(round_id, f).count().get_result(conn)?)
+}
+
+/// One page of a round's proposals past the draft stage matching a filter, for screening,
+/// oldest submission first (`total`: their count, see [`submissions_count`]).
+pub fn submissions_page(
+    conn: &mut DbConn,
+    round_id: i64,
+    f: &SubmissionFilter,
+    total: i64,
 ) -> Result<super::Paged<ProposalListItem>, AppError> {
     let page = super::PageReq::new(f.page, f.per_page);
-    let build = || {
-        let mut q = proposals::table
-            .inner_join(rounds::table)
-            .inner_join(organizations::table)
-            .filter(proposals::round_id.eq(round_id))
-            .filter(proposals::status.ne(ProposalStatus::Draft.as_str()))
-            .into_boxed();
-        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(proposals::status.eq(s.to_string()));
-        }
-        if let Some(c) = f.category.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(proposals::category.eq(c.to_string()));
-        }
-        if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let pat = format!(
-                "%{}%",
-                text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
-            );
-            q = q.filter(
-                super::lower(proposals::title)
-                    .like(pat.clone())
-                    .escape('\\')
-                    .or(super::lower(organizations::name)
-                        .like(pat.clone())
-                        .escape('\\'))
-                    .or(proposals::number.like(pat.to_uppercase()).escape('\\')),
-            );
-        }
-        q
-    };
-    let total: i64 = build().count().get_result(conn)?;
-    let items = build()
+    let items = submission_scope(round_id, f)
         .order((proposals::submitted_at.asc(), proposals::id.asc()))
         .limit(page.per_page)
         .offset(page.offset())

@@ -276,12 +276,18 @@ pub fn eligible_proposals(
 }
 
 /// A page of [`eligible_proposals`] in id order, with their number.
+/// How many of a round's proposals are in review.
+pub fn eligible_count(conn: &mut DbConn, round_id: i64) -> Result<i64, AppError> {
+    Ok(in_review(round_id).count().get_result(conn)?)
+}
+
+/// One page of a round's proposals in review (`total`: see [`eligible_count`]).
 pub fn eligible_page(
     conn: &mut DbConn,
     round_id: i64,
     page: super::PageReq,
+    total: i64,
 ) -> Result<super::Paged<EligibleProposal>, AppError> {
-    let total: i64 = in_review(round_id).count().get_result(conn)?;
     let items = in_review(round_id)
         .order(proposals::id)
         .select(ELIGIBLE_COLS)

@@ -171,6 +171,10 @@ pub struct ReadCache {
     totals: Versioned<(ProjectFilter, NaiveDate), FigureTotals>,
     /// How many projects a filter selects and their grants added up.
     counts: Versioned<ProjectFilter, (i64, i64)>,
+    /// A list's count, keyed by the list and its filter.
+    list_counts: Versioned<String, i64>,
+    /// A round's reviews by reviewer and status: (reviewer, status, count).
+    review_tallies: Versioned<i64, Vec<(i64, String, i64)>>,
 }
 
 impl Default for ReadCache {
@@ -179,6 +183,8 @@ impl Default for ReadCache {
             rankings: Versioned::new("ranking", MAX_ENTRIES),
             totals: Versioned::new("project_totals", MAX_ENTRIES * 8),
             counts: Versioned::new("project_count", MAX_ENTRIES * 8),
+            list_counts: Versioned::new("list_count", MAX_ENTRIES * 8),
+            review_tallies: Versioned::new("review_tallies", MAX_ENTRIES),
         }
     }
 }
@@ -194,6 +200,31 @@ impl ReadCache {
         let version = data_version(conn)?;
         self.totals.get_or_compute(&(f.clone(), day), version, || {
             projects::figure_totals(conn, f, day)
+        })
+    }
+
+    /// A list's count, kept under `key` (which names the list and its whole filter).
+    pub fn list_count(
+        &self,
+        conn: &mut DbConn,
+        key: String,
+        count: impl FnOnce(&mut DbConn) -> Result<i64, AppError>,
+    ) -> Result<i64, AppError> {
+        let version = data_version(conn)?;
+        Ok(*self
+            .list_counts
+            .get_or_compute(&key, version, || count(conn))?)
+    }
+
+    /// A round's reviews by reviewer and status, kept.
+    pub fn review_tallies(
+        &self,
+        conn: &mut DbConn,
+        round_id: i64,
+    ) -> Result<Arc<Vec<(i64, String, i64)>>, AppError> {
+        let version = data_version(conn)?;
+        self.review_tallies.get_or_compute(&round_id, version, || {
+            crate::db::reviews::round_counts(conn, round_id)
         })
     }
 

@@ -150,3 +150,29 @@ pub fn list_page(
     policy::require(actor, Action::EditProposal(org))?;
     proposals::for_org_page(c, org, page)
 }
+
+/// The screening list of a round the actor manages: the round and one page of its
+/// proposals past the draft stage matching the filter, with their count (kept between
+/// changes, see [`super::cache`]).
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
+pub fn submissions(
+    c: &mut DbConn,
+    reads: &super::cache::ReadCache,
+    actor: &Actor,
+    round_id: i64,
+    f: &proposals::SubmissionFilter,
+) -> Result<
+    (
+        crate::db::rounds::RoundRow,
+        crate::db::Paged<ProposalListItem>,
+    ),
+    AppError,
+> {
+    let round = crate::ops::rounds::find_managed(c, actor, round_id)?;
+    let key = format!(
+        "submissions:{round_id}:{:?}:{:?}:{:?}",
+        f.status, f.category, f.q
+    );
+    let total = reads.list_count(c, key, |c| proposals::submissions_count(c, round_id, f))?;
+    Ok((round, proposals::submissions_page(c, round_id, f, total)?))
+}

@@ -63,13 +63,17 @@ pub struct Board {
 #[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn board(
     conn: &mut DbConn,
+    reads: &super::cache::ReadCache,
     actor: &Actor,
     round_id: i64,
     page: PageReq,
 ) -> Result<Board, AppError> {
     let round = crate::ops::rounds::find_managed(conn, actor, round_id)?;
     let per = round.rules().reviewers_per_proposal.max(1) as usize;
-    let list = reviews::eligible_page(conn, round_id, page)?;
+    let total = reads.list_count(conn, format!("in_review:{round_id}"), |c| {
+        reviews::eligible_count(c, round_id)
+    })?;
+    let list = reviews::eligible_page(conn, round_id, page, total)?;
     let ids: Vec<i64> = list.items.iter().map(|e| e.id).collect();
     let mut held_by: HashMap<i64, Vec<(i64, String, String)>> = HashMap::new();
     for (id, pid, name, status) in reviews::of_proposals(conn, &ids)? {
@@ -78,10 +82,10 @@ pub fn board(
     let reviewers = reviews::reviewer_names(conn)?;
     let mut progress = Progress::default();
     let mut load_of: HashMap<i64, i64> = HashMap::new();
-    for (reviewer, status, n) in reviews::round_counts(conn, round_id)? {
-        progress.add(&status, n);
+    for (reviewer, status, n) in reads.review_tallies(conn, round_id)?.iter() {
+        progress.add(status, *n);
         if status != ReviewStatus::DeclinedConflict.as_str() {
-            *load_of.entry(reviewer).or_default() += n;
+            *load_of.entry(*reviewer).or_default() += n;
         }
     }
     let rows = Paged {

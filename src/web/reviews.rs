@@ -510,8 +510,9 @@ async fn board(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, page) = (id.into_inner(), q.req()?);
+    let reads = state.reads.clone();
     let b = db::run(&state.pool, move |c| {
-        crate::queries::reviews::board(c, &actor, id, page)
+        crate::queries::reviews::board(c, &reads, &actor, id, page)
     })
     .await?;
     render(&BoardPage {

@@ -94,9 +94,9 @@ async fn list_with(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let f = filter.clone();
+    let reads = state.reads.clone();
     let (round, list) = db::run(&state.pool, move |c| {
-        let r = ops::rounds::find_managed(c, &actor, id)?;
-        Ok((r, proposals::submissions(c, id, &f)?))
+        crate::queries::proposals::submissions(c, &reads, &actor, id, &f)
     })
     .await?;
     let page = ListPage {

@@ -284,8 +284,9 @@ pub(super) async fn assignments(
     q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (id, page) = (id.into_inner(), q.req()?);
+    let reads = state.reads.clone();
     let b = db::run(&state.pool, move |c| {
-        crate::queries::reviews::board(c, &user.0, id, page)
+        crate::queries::reviews::board(c, &reads, &user.0, id, page)
     })
     .await?;
     Ok(json_page(&req, &b.rows))

@@ -97,9 +97,9 @@ pub(super) async fn list_submissions(
     q: Query<SubmissionFilter>,
 ) -> Result<HttpResponse, AppError> {
     let (id, f) = (id.into_inner(), q.into_inner());
+    let reads = state.reads.clone();
     let list = db::run(&state.pool, move |c| {
-        ops::rounds::find_managed(c, &user.0, id)?;
-        crate::db::proposals::submissions(c, id, &f)
+        crate::queries::proposals::submissions(c, &reads, &user.0, id, &f).map(|(_, l)| l)
     })
     .await?;
     Ok(super::super::paging::json_paged(&req, &list))

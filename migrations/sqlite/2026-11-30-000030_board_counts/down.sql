@@ -1,0 +1,1 @@
+DROP INDEX reviews_round_reviewer_status_idx;
