@@ -23,8 +23,7 @@ use crate::i18n::Lang;
 use crate::ops;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/dashboard", web::get().to(dashboard))
+    cfg.route("/dashboard", web::get().to(dashboard))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
@@ -59,7 +58,7 @@ struct HomePage {
     calls: Vec<super::rounds::RoundView>,
 }
 
-async fn home(
+pub(super) async fn home(
     req: HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,

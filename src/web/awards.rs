@@ -27,6 +27,12 @@ use crate::error::AppError;
 use crate::ops;
 use crate::ops::award::{AnswerInput, EntryInput, ObjectionItem};
 
+/// The pages strangers read most (see [`super::routes`]).
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/notices", web::get().to(notices))
+        .route("/notices/{id}", web::get().to(public_notice));
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/rounds/{id}/decision/close", web::post().to(close_review))
         .route(
@@ -41,8 +47,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/objections/{id}/answer", web::post().to(answer))
         .route("/objections/confirm", web::get().to(confirm_page))
         .route("/objections/confirm", web::post().to(confirm))
-        .route("/notices", web::get().to(notices))
-        .route("/notices/{id}", web::get().to(public_notice))
         .route("/notices/{id}/objections", web::post().to(file_objection))
         .route("/projects", web::get().to(projects))
         .route(

@@ -658,6 +658,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/assets/style.css", web::get().to(style))
         .service(api::scope())
+        // What strangers read most, first: actix tries the routes in order, matching each
+        // dynamic pattern by regular expression, so a route at the end of the list pays for
+        // every pattern before it.
+        .route("/", web::get().to(account::home))
+        .configure(awards::public_routes)
+        .configure(rounds::public_routes)
+        .configure(projects::public_routes)
         .configure(account::routes)
         .configure(orgs::routes)
         .configure(rounds::routes)

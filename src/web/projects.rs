@@ -24,6 +24,11 @@ use crate::ops;
 use crate::ops::execution::{PaymentInput, ReportTarget};
 use crate::queries::projects::{ProgressPoint, ProjectView};
 
+/// The pages strangers read most (see [`super::routes`]).
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/results/{id}", web::get().to(public_results));
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/projects/{id}", web::get().to(project))
         .route("/projects/{id}/agreement", web::post().to(upload_agreement))
@@ -43,8 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/rounds/{id}/beneficiaries.csv",
             web::get().to(beneficiaries_csv),
-        )
-        .route("/results/{id}", web::get().to(public_results));
+        );
 }
 
 #[derive(Template)]

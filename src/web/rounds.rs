@@ -22,6 +22,12 @@ use crate::i18n::Msg;
 use crate::ops;
 use crate::queries::audit::HistoryEntry;
 
+/// The pages strangers read most (see [`super::routes`]).
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/calls", web::get().to(calls))
+        .route("/calls/{id}", web::get().to(call));
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/rounds", web::get().to(list))
         .route("/rounds", web::post().to(create))
@@ -31,8 +37,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/rounds/{id}/edit", web::post().to(update))
         .route("/rounds/{id}/publish", web::post().to(publish))
         .route("/rounds/{id}/deadlines", web::post().to(deadlines))
-        .route("/calls", web::get().to(calls))
-        .route("/calls/{id}", web::get().to(call))
         .route("/calls/{id}/guide.pdf", web::get().to(guide_pdf));
 }
 
