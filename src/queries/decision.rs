@@ -277,19 +277,80 @@ impl Ranking {
     }
 }
 
-/// Ranks a round's proposals and draws the proposed line, in a fixed number of queries.
+/// What a round's ranking is computed from.
+#[derive(Debug, Clone)]
+pub struct RankingInput {
+    pub status: RoundStatus,
+    pub rules: crate::domain::round::RoundRules,
+    pub total_budget_fen: i64,
+    /// The proposals in review, in id order.
+    pub facts: Vec<RankFacts>,
+    /// The submitted reviews in id order: (proposal, reviewer, scores per criterion).
+    pub reviews: Vec<(i64, i64, Vec<CriterionScore>)>,
+    pub entries: Vec<Entry>,
+    pub category_budgets: Vec<(String, i64)>,
+    /// The final evaluation's score (tenths) of the projects that fast-track renewals
+    /// continue.
+    pub finals: HashMap<i64, i32>,
+    pub reviewer_names: HashMap<i64, String>,
+}
+
+/// Loads what a round's ranking is computed from, in a fixed number of queries.
 #[tracing::instrument(skip_all, fields(round_id = round.id))]
-fn ranking(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Ranking, AppError> {
+fn load(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<RankingInput, AppError> {
     let round_id = round.id;
-    let rules = round.rules();
-    let n = rules.review_criteria.len();
     let facts = reviews::rank_facts(conn, round_id)?;
+    let reviews: Vec<(i64, i64, Vec<CriterionScore>)> = reviews::submitted(conn, round_id)?
+        .into_iter()
+        .map(|(pid, rid, json)| (pid, rid, json.0))
+        .collect();
+    let renewed: Vec<i64> = facts
+        .iter()
+        .filter(|f| f.renewal_track == Some(crate::domain::evaluation::Renewal::FastTrack))
+        .filter_map(|f| f.renewal_of)
+        .collect();
+    let mut reviewer_ids: Vec<i64> = reviews.iter().map(|(_, r, _)| *r).collect();
+    reviewer_ids.sort_unstable();
+    reviewer_ids.dedup();
+    Ok(RankingInput {
+        status: round.status,
+        rules: round.rules(),
+        total_budget_fen: round.total_budget_fen,
+        entries: awards::entries(conn, round_id)?,
+        category_budgets: awards::category_budgets(conn, round_id)?,
+        finals: final_tenths(conn, &renewed)?,
+        reviewer_names: users::names(conn, &reviewer_ids)?.into_iter().collect(),
+        facts,
+        reviews,
+    })
+}
+
+/// Ranks a round's proposals and draws the proposed line, in a fixed number of queries.
+fn ranking(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Ranking, AppError> {
+    rank(load(conn, round)?)
+}
+
+/// Ranks the proposals and draws the proposed line: aggregation, ranking and the line by
+/// the domain's rules, every lookup through a map.
+#[tracing::instrument(skip_all)]
+pub fn rank(input: RankingInput) -> Result<Ranking, AppError> {
+    let RankingInput {
+        status,
+        rules,
+        total_budget_fen,
+        facts,
+        reviews: submitted,
+        entries,
+        category_budgets: cat_budgets,
+        finals,
+        reviewer_names,
+    } = input;
+    let n = rules.review_criteria.len();
     let fact_by_id: HashMap<i64, &RankFacts> = first_by(&facts, |f| f.id);
-    let data: Vec<(i64, ReviewScores)> = reviews::submitted(conn, round_id)?
+    let data: Vec<(i64, ReviewScores)> = submitted
         .into_iter()
         .filter(|(pid, _, _)| fact_by_id.contains_key(pid))
-        .map(|(pid, rid, json)| {
-            let criteria: Vec<CriterionScore> = json.0;
+        .map(|(pid, rid, criteria)| {
             let per_criterion = criteria
                 .iter()
                 .take(n)
@@ -304,10 +365,8 @@ fn ranking(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Ran
             )
         })
         .collect();
-    let entries = awards::entries(conn, round_id)?;
     let entry_by_id: HashMap<i64, &Entry> = first_by(&entries, |e| e.proposal_id);
     let entry = |id: i64| entry_by_id.get(&id).copied();
-    let cat_budgets = awards::category_budgets(conn, round_id)?;
     let is_fast_track =
         |f: &RankFacts| f.renewal_track == Some(crate::domain::evaluation::Renewal::FastTrack);
     let mut scores: HashMap<i64, ProposalScore> = first_by(
@@ -316,12 +375,6 @@ fn ranking(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Ran
     );
     // Fast-track renewals are not reviewed: they rank by their project's final evaluation
     // and are funded only once the officer approves them (moves them above the line).
-    let renewed: Vec<i64> = facts
-        .iter()
-        .filter(|f| is_fast_track(f))
-        .filter_map(|f| f.renewal_of)
-        .collect();
-    let finals = final_tenths(conn, &renewed)?;
     for f in facts.iter().filter(|f| is_fast_track(f)) {
         let tenths = f
             .renewal_of
@@ -380,7 +433,7 @@ fn ranking(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Ran
         .iter()
         .map(|(c, b)| (c.clone(), Fen(*b)))
         .collect();
-    let line = review::funding_line(&line_inputs, Fen(round.total_budget_fen), &budgets);
+    let line = review::funding_line(&line_inputs, Fen(total_budget_fen), &budgets);
     let funded: HashSet<i64> = line.funded.iter().copied().collect();
     let waitlisted: HashSet<i64> = line.waitlisted.iter().copied().collect();
     let last_funded = inputs.iter().rposition(|r| funded.contains(&r.proposal_id));
@@ -426,20 +479,13 @@ fn ranking(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Ran
         })
         .collect();
     let stats = review::reviewer_stats(&data);
-    let names: HashMap<i64, String> = first_by(
-        users::names(
-            conn,
-            &stats.iter().map(|s| s.reviewer_id).collect::<Vec<_>>(),
-        )?,
-        |(id, _)| *id,
-    )
-    .into_iter()
-    .map(|(id, (_, name))| (id, name))
-    .collect();
     let reviewers = stats
         .into_iter()
         .map(|s| ReviewerLine {
-            name: names.get(&s.reviewer_id).cloned().unwrap_or_default(),
+            name: reviewer_names
+                .get(&s.reviewer_id)
+                .cloned()
+                .unwrap_or_default(),
             count: s.count,
             mean_tenths: s.mean_tenths,
             spread_tenths: s.spread_tenths,
@@ -501,12 +547,12 @@ fn ranking(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Ran
         })
         .collect();
     Ok(Ranking {
-        round_status: round.status.to_string(),
+        round_status: status.to_string(),
         rows,
         last_funded,
         categories,
         problems,
-        budget_fen: round.total_budget_fen,
+        budget_fen: total_budget_fen,
         used_fen: line.used.0,
         remaining_fen: line.remaining.0,
         awaiting_reviews,
