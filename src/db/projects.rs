@@ -33,9 +33,14 @@ pub struct NewProject<'a> {
 
 pub fn insert_project(conn: &mut DbConn, p: &NewProject) -> Result<i64, AppError> {
     let at = now();
+    let bureau_id: i64 = rounds::table
+        .find(p.round_id)
+        .select(rounds::bureau_id)
+        .first(conn)?;
     let id: i64 = diesel::insert_into(projects::table)
         .values((
             projects::round_id.eq(p.round_id),
+            projects::bureau_id.eq(bureau_id),
             projects::proposal_id.eq(p.proposal_id),
             projects::org_id.eq(p.org_id),
             projects::agreement_no.eq(p.agreement_no),
@@ -173,7 +178,7 @@ macro_rules! project_scope {
             q = q.filter(projects::org_id.eq(o));
         }
         if let Some(b) = f.bureau_id {
-            q = q.filter(rounds::bureau_id.eq(b));
+            q = q.filter(projects::bureau_id.eq(b));
         }
         if let Some(st) = f.status {
             q = q.filter(projects::status.eq(st));

@@ -399,6 +399,7 @@ diesel::table! {
         fig_overspent_lines -> Integer,
         fig_next_due_on -> Nullable<Date>,
         fig_version -> Integer,
+        bureau_id -> BigInt,
     }
 }
 

@@ -219,11 +219,13 @@ async fn postgres_list_queries_use_an_index() {
                 "SELECT SUM(amount_fen) FROM awards WHERE round_id = 1 AND state = 'funded'",
                 // The dashboards' table, filtered and sorted, and their totals.
                 "SELECT projects.id FROM projects JOIN rounds ON rounds.id = projects.round_id \
-                 WHERE rounds.bureau_id = 1 AND projects.status = 'active' ORDER BY projects.id LIMIT 50",
+                 WHERE projects.bureau_id = 1 AND projects.status = 'active' ORDER BY projects.id LIMIT 50",
+                "SELECT projects.id FROM projects JOIN rounds ON rounds.id = projects.round_id \
+                 WHERE projects.bureau_id = 1 ORDER BY projects.id LIMIT 50 OFFSET 50",
                 "SELECT projects.id FROM projects WHERE projects.round_id = 1 AND projects.status = 'active' \
                  ORDER BY projects.id LIMIT 50 OFFSET 50",
-                "SELECT COUNT(*), SUM(projects.fig_unique_people) FROM projects JOIN rounds ON rounds.id = projects.round_id \
-                 WHERE rounds.bureau_id = 1",
+                "SELECT COUNT(*), SUM(projects.fig_unique_people) FROM projects \
+                 WHERE projects.bureau_id = 1",
                 "SELECT SUM(project_groups.unique_people) FROM project_groups JOIN projects ON projects.id = project_groups.project_id \
                  WHERE projects.round_id = 1 AND project_groups.grp = 'elderly'",
                 // The screening list, the API's lists of rounds, proposals and evaluations.
