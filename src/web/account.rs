@@ -94,6 +94,7 @@ struct DashboardPage {
 
 async fn dashboard(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
+    let reads = state.reads.clone();
     let d = db::run(&state.pool, move |c| {
         let mut d = Dashboard::default();
         if let Some(org_id) = actor.org_id {
@@ -101,8 +102,14 @@ async fn dashboard(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpRespo
             d.members = users::members(c, org_id)?;
         }
         if matches!(actor.role, Role::Officer | Role::Admin) {
-            d.pending_orgs = orgs::count_by_status(c, OrgKind::Ngo, OrgStatus::Pending)?;
-            d.verified_orgs = orgs::count_by_status(c, OrgKind::Ngo, OrgStatus::Verified)?;
+            // Counted over every organization: kept between changes.
+            let mut count = |status: OrgStatus| {
+                reads.list_count(c, format!("orgs:ngo:{status}"), |c| {
+                    orgs::count_by_status(c, OrgKind::Ngo, status)
+                })
+            };
+            d.pending_orgs = count(OrgStatus::Pending)?;
+            d.verified_orgs = count(OrgStatus::Verified)?;
             d.pending_list = orgs::oldest_pending(c, 10)?;
         }
         if actor.role == Role::Admin {
