@@ -897,7 +897,7 @@ fn evaluation_content(
         satisfaction_pct: Some(if pass { 88 + (seed % 9) as i32 } else { 61 }),
         findings: findings.to_string(),
         recommendation: Some(advice),
-        materials_late: false,
+        members: Vec::new(),
     }
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{evaluations, organizations, projects, users};
 use super::{now, DbConn, Json};
-use crate::domain::evaluation::{EvaluationContent, EvaluationStatus, Stage};
+use crate::domain::evaluation::{EvaluationContent, EvaluationStatus, Lateness, Stage};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
@@ -34,6 +34,9 @@ pub struct EvaluationRow {
     pub submitted_at: Option<NaiveDateTime>,
     pub accepted_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// What late materials did to it, as the rule engine found it on acceptance.
+    #[schema(value_type = Option<Object>)]
+    pub lateness_json: Option<Json<Lateness>>,
     pub agency_name: String,
     pub evaluator_name: String,
 }
@@ -44,6 +47,10 @@ impl EvaluationRow {
     }
     pub fn accepted(&self) -> bool {
         self.status == EvaluationStatus::Accepted
+    }
+    /// The lateness recorded on acceptance.
+    pub fn lateness(&self) -> Option<Lateness> {
+        self.lateness_json.as_ref().map(|j| j.0.clone())
     }
 }
 
@@ -81,6 +88,7 @@ type Cols = (
     evaluations::submitted_at,
     evaluations::accepted_at,
     evaluations::created_at,
+    evaluations::lateness_json,
     organizations::name,
     users::name,
 );
@@ -104,6 +112,7 @@ const COLS: Cols = (
     evaluations::submitted_at,
     evaluations::accepted_at,
     evaluations::created_at,
+    evaluations::lateness_json,
     organizations::name,
     users::name,
 );
@@ -296,6 +305,7 @@ pub fn set_outcome(
     consequence: &str,
     renewal: &str,
     override_reason: Option<&str>,
+    lateness: &Lateness,
 ) -> Result<(), AppError> {
     diesel::update(evaluations::table.find(id))
         .set((
@@ -304,6 +314,8 @@ pub fn set_outcome(
             evaluations::consequence.eq(Some(consequence)),
             evaluations::renewal.eq(Some(renewal)),
             evaluations::override_reason.eq(override_reason),
+            evaluations::lateness_json
+                .eq(Some(serde_json::to_string(lateness).expect("serializes"))),
             evaluations::accepted_at.eq(Some(now())),
         ))
         .execute(conn)?;
