@@ -564,6 +564,56 @@ mod tests {
     }
 
     #[test]
+    fn score_steps_and_the_late_materials_rule_are_checked() {
+        // (review step, evaluation step, deduct tenths, grace days) → fields refused
+        let table: &[(i32, i32, i32, i32, &[&str])] = &[
+            (5, 1, 50, 0, &[]),
+            (1, 10, 0, 90, &[]),
+            (10, 5, 1000, 3, &[]),
+            (2, 1, 50, 0, &["review_score_step:field.score_step_choice"]),
+            (
+                5,
+                0,
+                50,
+                0,
+                &["evaluation_score_step:field.score_step_choice"],
+            ),
+            (5, 1, -1, 0, &["late_deduct:field.number_range"]),
+            (5, 1, 1001, 0, &["late_deduct:field.number_range"]),
+            (5, 1, 50, -1, &["late_grace_days:field.number_range"]),
+            (5, 1, 50, 91, &["late_grace_days:field.number_range"]),
+        ];
+        for (review, evaluation, deduct, grace, want) in table {
+            let r = RoundRules {
+                review_score_step: *review,
+                evaluation_score_step: *evaluation,
+                late_materials: LateMaterials {
+                    effect: LateEffect::Deduct,
+                    deduct_tenths: *deduct,
+                    grace_days: *grace,
+                },
+                ..RoundRules::default()
+            };
+            assert_eq!(
+                errors(|e| check_rules(&r, e)),
+                *want,
+                "{review} {evaluation} {deduct} {grace}"
+            );
+        }
+        // Stored rounds of before these settings read with the defaults.
+        let old: RoundRules = serde_json::from_str("{\"fail_bar_months\": 6}").unwrap();
+        assert_eq!(
+            (
+                old.review_score_step,
+                old.evaluation_score_step,
+                old.late_materials.clone()
+            ),
+            (5, 1, LateMaterials::default())
+        );
+        assert_eq!(old.late_materials.effect, LateEffect::Fail);
+    }
+
+    #[test]
     fn the_defaults_are_a_valid_round() {
         let r = RoundRules::default();
         assert_eq!(sum_points(&r.review_criteria), 100);
