@@ -296,26 +296,27 @@ pub fn set_return_comment(conn: &mut DbConn, id: i64, comment: &str) -> Result<(
     Ok(())
 }
 
+/// What an accepted evaluation comes to.
+pub struct Outcome<'a> {
+    pub total_tenths: i32,
+    pub grade: &'a str,
+    pub consequence: &'a str,
+    pub renewal: &'a str,
+    pub override_reason: Option<&'a str>,
+    pub lateness: &'a Lateness,
+}
+
 /// Records the outcome of an accepted evaluation.
-pub fn set_outcome(
-    conn: &mut DbConn,
-    id: i64,
-    total_tenths: i32,
-    grade: &str,
-    consequence: &str,
-    renewal: &str,
-    override_reason: Option<&str>,
-    lateness: &Lateness,
-) -> Result<(), AppError> {
+pub fn set_outcome(conn: &mut DbConn, id: i64, o: &Outcome) -> Result<(), AppError> {
     diesel::update(evaluations::table.find(id))
         .set((
-            evaluations::total_tenths.eq(Some(total_tenths)),
-            evaluations::grade.eq(Some(grade)),
-            evaluations::consequence.eq(Some(consequence)),
-            evaluations::renewal.eq(Some(renewal)),
-            evaluations::override_reason.eq(override_reason),
+            evaluations::total_tenths.eq(Some(o.total_tenths)),
+            evaluations::grade.eq(Some(o.grade)),
+            evaluations::consequence.eq(Some(o.consequence)),
+            evaluations::renewal.eq(Some(o.renewal)),
+            evaluations::override_reason.eq(o.override_reason),
             evaluations::lateness_json
-                .eq(Some(serde_json::to_string(lateness).expect("serializes"))),
+                .eq(Some(serde_json::to_string(o.lateness).expect("serializes"))),
             evaluations::accepted_at.eq(Some(now())),
         ))
         .execute(conn)?;

@@ -678,7 +678,8 @@ mod tests {
         };
         use LateEffect::*;
         // (rule, days late of each report, scored total) → (deduction, fails, total, grade)
-        let table: &[(LateMaterials, &[i64], i32, i32, bool, i32, &str)] = &[
+        type Row<'a> = (LateMaterials, &'a [i64], i32, i32, bool, i32, &'a str);
+        let table: &[Row] = &[
             // on time and on the due date: nothing, whatever the rule
             (rule(Fail, 50, 0), &[0], 950, 0, false, 950, "优秀"),
             (rule(Deduct, 50, 0), &[0, 0], 950, 0, false, 950, "优秀"),

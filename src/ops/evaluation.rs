@@ -544,12 +544,14 @@ pub fn review(
         evaluations::set_outcome(
             c,
             id,
-            total,
-            &grade,
-            chosen.as_str(),
-            renewal.as_str(),
-            overridden.as_deref(),
-            &late,
+            &evaluations::Outcome {
+                total_tenths: total,
+                grade: &grade,
+                consequence: chosen.as_str(),
+                renewal: renewal.as_str(),
+                override_reason: overridden.as_deref(),
+                lateness: &late,
+            },
         )?;
         let tranches = projects::tranches(c, p.id)?;
         let set_stage_tranches = |c: &mut DbConn, to: TrancheStatus| -> Result<(), AppError> {
