@@ -632,6 +632,45 @@ mod tests {
     }
 
     #[test]
+    fn evaluation_summary_of_a_late_panel_shows_sheets_deduction_and_bands() {
+        let mut e = sample();
+        e.members = vec![
+            MemberLine {
+                name: "张伟".into(),
+                scores: vec![130, 295, 172, 171, 85],
+                total_tenths: 853,
+            },
+            MemberLine {
+                name: "刘芳".into(),
+                scores: vec![131, 295, 172, 171, 85],
+                total_tenths: 854,
+            },
+        ];
+        e.scored_tenths = 854;
+        e.total_tenths = 829;
+        e.lateness = vec![
+            "中期报告：截止日期 2027-05-31，提交日期 2027-06-03，逾期天数 3".into(),
+            "1 份报告逾期（宽限 0 天）：扣 2.5 分".into(),
+        ];
+        let text = rendered_text(&evaluation_summary(&e));
+        assert_contains_all(
+            &text,
+            &[
+                "合计 100 85.4",
+                "评估小组评分",
+                "张伟 13.0 29.5 17.2 17.1 8.5 85.3",
+                "刘芳 13.1 29.5 17.2 17.1 8.5 85.4",
+                "总分取 2 名成员总分的平均值，四舍五入到 0.1 分：85.4 分。",
+                "材料逾期",
+                "逾期天数 3",
+                "扣 2.5 分",
+                "评估等级：良好（82.9 分）",
+                "优秀 ≥ 90.0，良好 80.0–89.9",
+            ],
+        );
+    }
+
+    #[test]
     fn evaluation_summary_before_scoring_with_override() {
         let mut e = sample();
         e.stage = "";
