@@ -897,7 +897,7 @@ fn evaluation_content(
         satisfaction_pct: Some(if pass { 88 + (seed % 9) as i32 } else { 61 }),
         findings: findings.to_string(),
         recommendation: Some(advice),
-        materials_late: false,
+        members: Vec::new(),
     }
 }
 
@@ -992,6 +992,27 @@ struct Proj {
     start: NaiveDate,
     end: NaiveDate,
     due: [NaiveDate; 3],
+}
+
+/// When an evaluation of the story was assigned, due, submitted and accepted.
+fn eval_dates(p: &Proj, stage: Stage) -> (NaiveDate, NaiveDate, NaiveDate, NaiveDate) {
+    if stage == Stage::Final {
+        let base = p.end;
+        (
+            base + Duration::days(1),
+            base + Duration::days(25),
+            base + Duration::days(12),
+            base + Duration::days(15),
+        )
+    } else {
+        let base = p.due[1];
+        (
+            base + Duration::days(3),
+            base + Duration::days(35),
+            base + Duration::days(28),
+            base + Duration::days(32),
+        )
+    }
 }
 
 /// How a report ends up.
@@ -1906,10 +1927,12 @@ impl<'a> Seeder<'a> {
         // When it happened.
         use schema::{project_files, reports};
         let pe = p.due[k];
+        // Filed two days before the milestone's due date: on time (a late report would fail
+        // the evaluation that covers it under the default rule).
         let submitted = if end == ReportEnd::Submitted {
             bj(self.day(-3), 16)
         } else {
-            bj(pe + Duration::days(5), 16)
+            bj(pe - Duration::days(2), 16)
         };
         let reviewed = matches!(end, ReportEnd::Accepted | ReportEnd::ReturnedThenAccepted)
             .then(|| bj(pe + Duration::days(9), 11));
@@ -1978,6 +2001,11 @@ impl<'a> Seeder<'a> {
         if end == EvalEnd::Submitted {
             return Ok(None);
         }
+        // The story's due date before the rule engine reads which reports it covers.
+        let (_, due, _, _) = eval_dates(p, stage);
+        diesel::update(schema::evaluations::table.find(id))
+            .set(schema::evaluations::due_on.eq(due))
+            .execute(self.c)?;
         ops::evaluation::review(
             self.c,
             self.s,
@@ -1990,26 +2018,7 @@ impl<'a> Seeder<'a> {
         )
         .step("accept an evaluation")?;
         // When it happened.
-        let base = if stage == Stage::Final {
-            p.end
-        } else {
-            p.due[1]
-        };
-        let (created, due, submitted, accepted) = if stage == Stage::Final {
-            (
-                base + Duration::days(1),
-                base + Duration::days(25),
-                base + Duration::days(12),
-                base + Duration::days(15),
-            )
-        } else {
-            (
-                base + Duration::days(3),
-                base + Duration::days(35),
-                base + Duration::days(28),
-                base + Duration::days(32),
-            )
-        };
+        let (created, due, submitted, accepted) = eval_dates(p, stage);
         use schema::{evaluations, org_bars, project_files, tranches};
         diesel::update(evaluations::table.find(id))
             .set((

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{evaluations, organizations, projects, users};
 use super::{now, DbConn, Json};
-use crate::domain::evaluation::{EvaluationContent, EvaluationStatus, Stage};
+use crate::domain::evaluation::{EvaluationContent, EvaluationStatus, Lateness, Stage};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
@@ -34,6 +34,9 @@ pub struct EvaluationRow {
     pub submitted_at: Option<NaiveDateTime>,
     pub accepted_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// What late materials did to it, as the rule engine found it on acceptance.
+    #[schema(value_type = Option<Object>)]
+    pub lateness_json: Option<Json<Lateness>>,
     pub agency_name: String,
     pub evaluator_name: String,
 }
@@ -44,6 +47,10 @@ impl EvaluationRow {
     }
     pub fn accepted(&self) -> bool {
         self.status == EvaluationStatus::Accepted
+    }
+    /// The lateness recorded on acceptance.
+    pub fn lateness(&self) -> Option<Lateness> {
+        self.lateness_json.as_ref().map(|j| j.0.clone())
     }
 }
 
@@ -81,6 +88,7 @@ type Cols = (
     evaluations::submitted_at,
     evaluations::accepted_at,
     evaluations::created_at,
+    evaluations::lateness_json,
     organizations::name,
     users::name,
 );
@@ -104,6 +112,7 @@ const COLS: Cols = (
     evaluations::submitted_at,
     evaluations::accepted_at,
     evaluations::created_at,
+    evaluations::lateness_json,
     organizations::name,
     users::name,
 );
@@ -287,23 +296,27 @@ pub fn set_return_comment(conn: &mut DbConn, id: i64, comment: &str) -> Result<(
     Ok(())
 }
 
+/// What an accepted evaluation comes to.
+pub struct Outcome<'a> {
+    pub total_tenths: i32,
+    pub grade: &'a str,
+    pub consequence: &'a str,
+    pub renewal: &'a str,
+    pub override_reason: Option<&'a str>,
+    pub lateness: &'a Lateness,
+}
+
 /// Records the outcome of an accepted evaluation.
-pub fn set_outcome(
-    conn: &mut DbConn,
-    id: i64,
-    total_tenths: i32,
-    grade: &str,
-    consequence: &str,
-    renewal: &str,
-    override_reason: Option<&str>,
-) -> Result<(), AppError> {
+pub fn set_outcome(conn: &mut DbConn, id: i64, o: &Outcome) -> Result<(), AppError> {
     diesel::update(evaluations::table.find(id))
         .set((
-            evaluations::total_tenths.eq(Some(total_tenths)),
-            evaluations::grade.eq(Some(grade)),
-            evaluations::consequence.eq(Some(consequence)),
-            evaluations::renewal.eq(Some(renewal)),
-            evaluations::override_reason.eq(override_reason),
+            evaluations::total_tenths.eq(Some(o.total_tenths)),
+            evaluations::grade.eq(Some(o.grade)),
+            evaluations::consequence.eq(Some(o.consequence)),
+            evaluations::renewal.eq(Some(o.renewal)),
+            evaluations::override_reason.eq(o.override_reason),
+            evaluations::lateness_json
+                .eq(Some(serde_json::to_string(o.lateness).expect("serializes"))),
             evaluations::accepted_at.eq(Some(now())),
         ))
         .execute(conn)?;

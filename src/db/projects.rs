@@ -644,6 +644,7 @@ pub struct ReportRow {
     #[schema(value_type = Object)]
     pub content_json: Json<ReportContent>,
     pub version: i32,
+    /// When it was first submitted (a resubmission after a return keeps it).
     pub submitted_at: Option<NaiveDateTime>,
     pub reviewed_at: Option<NaiveDateTime>,
     pub return_comment: Option<String>,
@@ -787,9 +788,15 @@ pub fn set_report_status(
     if n == 1 {
         match to {
             ReportStatus::Submitted => {
-                diesel::update(reports::table.find(id))
-                    .set(reports::submitted_at.eq(Some(at)))
-                    .execute(conn)?;
+                // The first submission stays: a report returned for correction and
+                // submitted again was still handed in when it first was (lateness).
+                diesel::update(
+                    reports::table
+                        .find(id)
+                        .filter(reports::submitted_at.is_null()),
+                )
+                .set(reports::submitted_at.eq(Some(at)))
+                .execute(conn)?;
             }
             ReportStatus::Accepted | ReportStatus::Returned => {
                 diesel::update(reports::table.find(id))

@@ -514,6 +514,7 @@ diesel::table! {
         accepted_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        lateness_json -> Nullable<Text>,
     }
 }
 

@@ -51,11 +51,13 @@ pub struct ReviewContent {
     pub recommendation: Option<Recommendation>,
 }
 
-/// Checks a review against the rubric: every given score in range and on the 0.5 step; with
-/// `complete`, every score, the overall comment and the recommendation are required too.
+/// Checks a review against the rubric: every given score in range and on the round's review
+/// step (tenths); with `complete`, every score, the overall comment and the recommendation
+/// are required too.
 pub fn check_review_content(
     c: &ReviewContent,
     rubric: &[crate::domain::round::Criterion],
+    step_tenths: i32,
     complete: bool,
 ) -> crate::error::FieldErrors {
     use crate::i18n::Msg;
@@ -70,10 +72,11 @@ pub fn check_review_content(
     for (i, (s, cr)) in c.criteria.iter().zip(rubric).enumerate() {
         match s.score {
             Some(v) => {
-                if let Err(err) = crate::domain::review::check_score(v, cr.max_points) {
+                if let Err(err) = crate::domain::review::check_score(v, cr.max_points, step_tenths)
+                {
                     e.add(
                         format!("scores[{i}]"),
-                        Msg::new(err.key()).arg("max", cr.max_points),
+                        crate::domain::review::score_msg(err, cr.max_points, step_tenths),
                     );
                 }
             }
@@ -259,12 +262,12 @@ mod tests {
             ..Default::default()
         };
         assert!(
-            check_review_content(&c, &rubric, false).is_empty(),
+            check_review_content(&c, &rubric, 5, false).is_empty(),
             "an empty draft is fine"
         );
         c.criteria[0].score = Some(205); // 20.5 of 20
         c.criteria[1].score = Some(173); // off the 0.5 step
-        let e = check_review_content(&c, &rubric, true);
+        let e = check_review_content(&c, &rubric, 5, true);
         let fields: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(
             fields,

@@ -70,16 +70,25 @@ impl ScoreError {
     }
 }
 
-/// Checks a score in tenths against its criterion: `0..=max_points × 10`, on the 0.5-point
-/// step (a multiple of 5 tenths).
-pub fn check_score(value_tenths: i32, max_points: i32) -> Result<(), ScoreError> {
+/// Checks a score in tenths against its criterion: `0..=max_points × 10`, on the round's
+/// step (`step_tenths`: 1, 5 or 10 tenths, i.e. 0.1, 0.5 or 1 point; anything below 1 is
+/// taken as 1).
+pub fn check_score(value_tenths: i32, max_points: i32, step_tenths: i32) -> Result<(), ScoreError> {
     if value_tenths < 0 || i64::from(value_tenths) > i64::from(max_points) * 10 {
         return Err(ScoreError::OutOfRange);
     }
-    if value_tenths % 5 != 0 {
+    if value_tenths % step_tenths.max(1) != 0 {
         return Err(ScoreError::Step);
     }
     Ok(())
+}
+
+/// The message of a refused score, with what it needs: the criterion's maximum and the step
+/// (as points: "评分须为 0.5 的整数倍").
+pub fn score_msg(err: ScoreError, max_points: i32, step_tenths: i32) -> crate::i18n::Msg {
+    crate::i18n::Msg::new(err.key())
+        .arg("max", max_points)
+        .arg("step", tenths_text(step_tenths))
 }
 
 /// Full-width digits and point (typed with a Chinese input method) as ASCII.
@@ -139,10 +148,10 @@ pub fn parse_tenths(input: &str) -> Result<i32, ScoreError> {
     Ok(whole * 10 + tenth)
 }
 
-/// [`parse_tenths`] then [`check_score`]: what a review form does with one field.
-pub fn parse_score(input: &str, max_points: i32) -> Result<i32, ScoreError> {
+/// [`parse_tenths`] then [`check_score`]: what a score form does with one field.
+pub fn parse_score(input: &str, max_points: i32, step_tenths: i32) -> Result<i32, ScoreError> {
     let v = parse_tenths(input)?;
-    check_score(v, max_points)?;
+    check_score(v, max_points, step_tenths)?;
     Ok(v)
 }
 
@@ -185,9 +194,11 @@ pub enum ReviewDataError {
     },
 }
 
-/// Checks one review against the rubric: one score per criterion, each by [`check_score`].
+/// Checks one review against the rubric: one score per criterion, each by [`check_score`] on
+/// the round's review step (tenths).
 pub fn check_review(
     criteria: &[Criterion],
+    step_tenths: i32,
     proposal_id: i64,
     review: &ReviewScores,
 ) -> Result<(), ReviewDataError> {
@@ -200,7 +211,7 @@ pub fn check_review(
         });
     }
     for (i, (v, c)) in review.per_criterion.iter().zip(criteria).enumerate() {
-        check_score(*v, c.max_points).map_err(|error| ReviewDataError::Score {
+        check_score(*v, c.max_points, step_tenths).map_err(|error| ReviewDataError::Score {
             proposal_id,
             reviewer_id: review.reviewer_id,
             criterion: i,
@@ -390,7 +401,7 @@ pub fn aggregate_round(
     let criteria = &rules.review_criteria;
     let mut seen = HashSet::with_capacity(reviews.len());
     for (pid, r) in reviews {
-        check_review(criteria, *pid, r)?;
+        check_review(criteria, rules.review_score_step, *pid, r)?;
         if !seen.insert((*pid, r.reviewer_id)) {
             return Err(ReviewDataError::Duplicate {
                 proposal_id: *pid,
@@ -833,13 +844,36 @@ mod tests {
     }
 
     #[test]
-    fn check_score_takes_half_points_within_range() {
-        assert_eq!(check_score(0, 20), Ok(()));
-        assert_eq!(check_score(175, 20), Ok(()));
-        assert_eq!(check_score(200, 20), Ok(()));
-        assert_eq!(check_score(205, 20), Err(ScoreError::OutOfRange));
-        assert_eq!(check_score(-5, 20), Err(ScoreError::OutOfRange));
-        assert_eq!(check_score(173, 20), Err(ScoreError::Step));
+    fn check_score_takes_the_rounds_step_within_range() {
+        // (value tenths, max points, step tenths) → result
+        let table: &[(i32, i32, i32, Result<(), ScoreError>)] = &[
+            (0, 20, 5, Ok(())),
+            (175, 20, 5, Ok(())),
+            (200, 20, 5, Ok(())),
+            (205, 20, 5, Err(ScoreError::OutOfRange)),
+            (-5, 20, 5, Err(ScoreError::OutOfRange)),
+            (173, 20, 5, Err(ScoreError::Step)),
+            (173, 20, 1, Ok(())),
+            (201, 20, 1, Err(ScoreError::OutOfRange)),
+            (-1, 20, 1, Err(ScoreError::OutOfRange)),
+            (170, 20, 10, Ok(())),
+            (175, 20, 10, Err(ScoreError::Step)),
+            (171, 20, 10, Err(ScoreError::Step)),
+            (873, 100, 1, Ok(())),
+        ];
+        for (v, max, step, want) in table {
+            assert_eq!(
+                check_score(*v, *max, *step),
+                *want,
+                "{v} / {max} step {step}"
+            );
+        }
+        let m = score_msg(ScoreError::Step, 20, 1);
+        assert_eq!(m.render(crate::i18n::Lang::Zh), "评分须为 0.1 的整数倍。");
+        assert_eq!(
+            score_msg(ScoreError::Step, 20, 5).render(crate::i18n::Lang::En),
+            "Scores must be a multiple of 0.5."
+        );
     }
 
     #[test]
@@ -865,9 +899,10 @@ mod tests {
         assert_eq!(parse_tenths("-1"), Err(ScoreError::OutOfRange));
         assert_eq!(parse_tenths("99999999999"), Err(ScoreError::OutOfRange));
         assert_eq!(parse_tenths("17.25"), Err(ScoreError::Step));
-        assert_eq!(parse_score("17.3", 20), Err(ScoreError::Step));
-        assert_eq!(parse_score("20.5", 20), Err(ScoreError::OutOfRange));
-        assert_eq!(parse_score("19.5", 20), Ok(195));
+        assert_eq!(parse_score("17.3", 20, 5), Err(ScoreError::Step));
+        assert_eq!(parse_score("17.3", 20, 1), Ok(173));
+        assert_eq!(parse_score("20.5", 20, 5), Err(ScoreError::OutOfRange));
+        assert_eq!(parse_score("19.5", 20, 5), Ok(195));
     }
 
     #[test]
@@ -1423,7 +1458,7 @@ mod tests {
             let tenths = v * 5;
             let typed = if tenths % 10 == 0 { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) };
             prop_assert_eq!(parse_tenths(&typed), Ok(tenths));
-            prop_assert_eq!(parse_score(&typed, 200).is_ok(), tenths <= 2000);
+            prop_assert_eq!(parse_score(&typed, 200, 5).is_ok(), tenths <= 2000);
         }
     }
 }

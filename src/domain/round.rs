@@ -115,10 +115,65 @@ pub struct RoundRules {
     /// many months.
     #[serde(default = "default_fail_bar_months")]
     pub fail_bar_months: i32,
+    /// What a milestone report filed after its due date does to the evaluation that covers
+    /// it (none, a deduction, or 不合格 after a grace period).
+    #[serde(default)]
+    pub late_materials: LateMaterials,
+    /// The step of a reviewer's criterion scores, in tenths (0.5 point = 5).
+    #[serde(default = "default_review_score_step")]
+    pub review_score_step: i32,
+    /// The step of an evaluator's indicator scores, in tenths (0.1 point = 1).
+    #[serde(default = "default_evaluation_score_step")]
+    pub evaluation_score_step: i32,
 }
 
 fn default_fail_bar_months() -> i32 {
     12
+}
+
+fn default_review_score_step() -> i32 {
+    5
+}
+
+fn default_evaluation_score_step() -> i32 {
+    1
+}
+
+/// The score steps a round may choose, in tenths: 0.1, 0.5 and 1 point.
+pub const SCORE_STEPS: [i32; 3] = [1, 5, 10];
+
+str_enum!(
+    /// What a late milestone report does to the evaluation that covers it.
+    LateEffect {
+        /// Nothing: lateness is only shown.
+        NoEffect = "none",
+        /// `deduct_tenths` off the total for every late report.
+        Deduct = "deduct",
+        /// The evaluation is graded in the lowest band (不合格, Ningbo Haishu practice).
+        Fail = "fail",
+    }
+);
+
+/// The round's rule on late materials (材料逾期). A report counts as late when it was filed
+/// (or, still unfiled, is) more than `grace_days` Beijing calendar days after its due date.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct LateMaterials {
+    pub effect: LateEffect,
+    /// Points (tenths) deducted per late report with `deduct`.
+    pub deduct_tenths: i32,
+    /// Days after the due date a report may still be filed without counting as late.
+    pub grace_days: i32,
+}
+
+impl Default for LateMaterials {
+    fn default() -> Self {
+        LateMaterials {
+            effect: LateEffect::Fail,
+            deduct_tenths: 50,
+            grace_days: 0,
+        }
+    }
 }
 
 fn criteria(items: &[(&str, i32)]) -> Vec<Criterion> {
@@ -222,6 +277,9 @@ impl Default for RoundRules {
             notice_working_days: 7,
             project_months: 12,
             fail_bar_months: default_fail_bar_months(),
+            late_materials: LateMaterials::default(),
+            review_score_step: default_review_score_step(),
+            evaluation_score_step: default_evaluation_score_step(),
         }
     }
 }
@@ -354,6 +412,26 @@ pub fn check_rules(r: &RoundRules, e: &mut FieldErrors) {
             Msg::new("field.number_range").arg("min", 0).arg("max", 60),
         );
     }
+    for (field, step) in [
+        ("review_score_step", r.review_score_step),
+        ("evaluation_score_step", r.evaluation_score_step),
+    ] {
+        if !SCORE_STEPS.contains(&step) {
+            e.add(field, Msg::new("field.score_step_choice"));
+        }
+    }
+    if !(0..=1000).contains(&r.late_materials.deduct_tenths) {
+        e.add(
+            "late_deduct",
+            Msg::new("field.number_range").arg("min", 0).arg("max", 100),
+        );
+    }
+    if !(0..=90).contains(&r.late_materials.grace_days) {
+        e.add(
+            "late_grace_days",
+            Msg::new("field.number_range").arg("min", 0).arg("max", 90),
+        );
+    }
 }
 
 fn check_bands(bands: &[GradeBand], e: &mut FieldErrors) {
@@ -483,6 +561,56 @@ mod tests {
         e.0.into_iter()
             .map(|x| format!("{}:{}", x.field, x.msg.key))
             .collect()
+    }
+
+    #[test]
+    fn score_steps_and_the_late_materials_rule_are_checked() {
+        // (review step, evaluation step, deduct tenths, grace days) → fields refused
+        let table: &[(i32, i32, i32, i32, &[&str])] = &[
+            (5, 1, 50, 0, &[]),
+            (1, 10, 0, 90, &[]),
+            (10, 5, 1000, 3, &[]),
+            (2, 1, 50, 0, &["review_score_step:field.score_step_choice"]),
+            (
+                5,
+                0,
+                50,
+                0,
+                &["evaluation_score_step:field.score_step_choice"],
+            ),
+            (5, 1, -1, 0, &["late_deduct:field.number_range"]),
+            (5, 1, 1001, 0, &["late_deduct:field.number_range"]),
+            (5, 1, 50, -1, &["late_grace_days:field.number_range"]),
+            (5, 1, 50, 91, &["late_grace_days:field.number_range"]),
+        ];
+        for (review, evaluation, deduct, grace, want) in table {
+            let r = RoundRules {
+                review_score_step: *review,
+                evaluation_score_step: *evaluation,
+                late_materials: LateMaterials {
+                    effect: LateEffect::Deduct,
+                    deduct_tenths: *deduct,
+                    grace_days: *grace,
+                },
+                ..RoundRules::default()
+            };
+            assert_eq!(
+                errors(|e| check_rules(&r, e)),
+                *want,
+                "{review} {evaluation} {deduct} {grace}"
+            );
+        }
+        // Stored rounds of before these settings read with the defaults.
+        let old: RoundRules = serde_json::from_str("{\"fail_bar_months\": 6}").unwrap();
+        assert_eq!(
+            (
+                old.review_score_step,
+                old.evaluation_score_step,
+                old.late_materials.clone()
+            ),
+            (5, 1, LateMaterials::default())
+        );
+        assert_eq!(old.late_materials.effect, LateEffect::Fail);
     }
 
     #[test]

@@ -13,14 +13,15 @@ use crate::db::projects::{self, NewFile, ProjectRow};
 use crate::db::{self, orgs, outbox, reviews, today, users, DbConn};
 use crate::domain::account::Role;
 use crate::domain::evaluation::{
-    self, Consequence, EvaluationContent, EvaluationStatus, IndicatorScore, Parties, Renewal, Stage,
+    self, Consequence, EvaluationContent, EvaluationStatus, IndicatorScore, Lateness, MaterialDue,
+    Parties, Renewal, Stage,
 };
 use crate::domain::limits;
 use crate::domain::money::Fen;
 use crate::domain::org::OrgKind;
 use crate::domain::project::{ProjectStatus, RefundKind};
-use crate::domain::report::TrancheStatus;
-use crate::domain::round::TrancheCondition;
+use crate::domain::report::{ReportKind, TrancheStatus};
+use crate::domain::round::{RoundRules, TrancheCondition};
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail::{self, Recipient};
@@ -234,6 +235,14 @@ pub fn save(
     if content.scores.len() > 50 || content.verified.len() > 20 {
         return Err(FieldErrors::single("findings", "field.too_many_lines"));
     }
+    if content.members.len() > evaluation::MAX_PANEL
+        || content.members.iter().any(|m| m.scores.len() > 50)
+    {
+        return Err(FieldErrors::single("members", "field.too_many_lines"));
+    }
+    for (i, m) in content.members.iter().enumerate() {
+        limits::within(&format!("members.{i}.name"), &m.name, limits::TITLE)?;
+    }
     db::write_tx(conn, |c| {
         if !evaluations::save(c, id, version, content)? {
             return Err(AppError::conflict("error.edit_conflict"));
@@ -295,11 +304,56 @@ pub fn filing_problems(
     ev: &EvaluationRow,
     p: &ProjectRow,
 ) -> Result<FieldErrors, AppError> {
-    let rubric = crate::db::rounds::find(conn, p.round_id)?
-        .rules()
-        .evaluation_criteria;
+    let rules = crate::db::rounds::find(conn, p.round_id)?.rules();
     let has_file = !projects::evaluation_files(conn, ev.id)?.is_empty();
-    Ok(evaluation::check_filing(&ev.content(), &rubric, has_file))
+    Ok(evaluation::check_filing(
+        &ev.content(),
+        &rules.evaluation_criteria,
+        rules.evaluation_score_step,
+        has_file,
+    ))
+}
+
+/// What late materials do to the evaluation: recorded on acceptance; until then derived from
+/// the milestone reports it covers ([`evaluation::covers`]), their due dates and when each was
+/// first submitted, by the round's rule, as of today (Beijing).
+#[tracing::instrument(skip_all)]
+pub fn lateness(
+    conn: &mut DbConn,
+    ev: &EvaluationRow,
+    p: &ProjectRow,
+    rules: &RoundRules,
+) -> Result<Lateness, AppError> {
+    if ev.accepted() {
+        return Ok(ev.lateness().unwrap_or_default());
+    }
+    let plan = crate::db::proposals::find(conn, p.proposal_id)?.content();
+    let reports = projects::reports(conn, p.id)?;
+    let midterm_due = match ev.stage {
+        Stage::Midterm => None,
+        Stage::Final => {
+            evaluations::accepted_of(&evaluations::for_project(conn, p.id)?, Stage::Midterm)
+                .map(|m| m.due_on)
+        }
+    };
+    let materials: Vec<MaterialDue> = super::execution::milestones(&plan)
+        .into_iter()
+        .filter(|(_, due, _, _)| evaluation::covers(ev.stage, *due, ev.due_on, midterm_due))
+        .map(|(i, due_on, title, _)| MaterialDue {
+            title,
+            due_on,
+            submitted_at: reports
+                .iter()
+                .filter(|r| r.kind == ReportKind::Milestone && r.milestone_index == Some(i as i32))
+                .filter_map(|r| r.submitted_at)
+                .min(),
+        })
+        .collect();
+    Ok(evaluation::lateness(
+        &rules.late_materials,
+        &materials,
+        today(),
+    ))
 }
 
 /// Submits the filing after checking it in full; the bureau's officers are emailed.
@@ -341,14 +395,31 @@ pub struct ReviewInput {
 }
 
 /// What the rule engine decides for an evaluation as filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposed {
+    pub grade: String,
+    /// The total the grade is read from (after any lateness deduction), tenths.
+    pub total_tenths: i32,
+    pub consequence: Consequence,
+    pub renewal: Renewal,
+}
+
+/// The rule engine's grade and consequence for an evaluation as filed, with its lateness.
 pub fn proposed(
     ev: &EvaluationRow,
     bands: &[crate::domain::round::GradeBand],
-) -> Option<(String, Consequence, Renewal)> {
+    late: &Lateness,
+) -> Option<Proposed> {
     let c = ev.content();
-    let (i, band) = evaluation::grade(&c, bands)?;
-    let (cons, renewal) = evaluation::consequence(ev.stage, ev.reevaluation, i, band);
-    Some((band.name.clone(), cons, renewal))
+    let g = evaluation::grade(&c, bands, late)?;
+    let (consequence, renewal) =
+        evaluation::consequence(ev.stage, ev.reevaluation, g.band_index, g.band);
+    Some(Proposed {
+        grade: g.band.name.clone(),
+        total_tenths: g.total_tenths,
+        consequence,
+        renewal,
+    })
 }
 
 /// Accepts (applying the consequence) or returns a submitted evaluation.
@@ -404,8 +475,15 @@ pub fn review(
         })
         .map(|_| Consequence::Rectify);
     }
-    let (grade, engine, renewal) = proposed(&ev, &rules.grade_bands)
+    let late = lateness(conn, &ev, &p, &rules)?;
+    let Proposed {
+        grade,
+        total_tenths: total,
+        consequence: engine,
+        renewal,
+    } = proposed(&ev, &rules.grade_bands, &late)
         .ok_or_else(|| AppError::Unexpected("no grade bands".into()))?;
+    let late_reason = late.reason().map(|m| m.render(crate::i18n::Lang::Zh));
     let mut e = FieldErrors::new();
     limits::check(
         &mut e,
@@ -450,7 +528,6 @@ pub fn review(
     } else {
         Renewal::NoRenewal
     };
-    let total = ev.content().total_tenths();
     let stage_condition = match ev.stage {
         Stage::Midterm => TrancheCondition::AfterMidterm,
         Stage::Final => TrancheCondition::AfterFinal,
@@ -467,11 +544,14 @@ pub fn review(
         evaluations::set_outcome(
             c,
             id,
-            total,
-            &grade,
-            chosen.as_str(),
-            renewal.as_str(),
-            overridden.as_deref(),
+            &evaluations::Outcome {
+                total_tenths: total,
+                grade: &grade,
+                consequence: chosen.as_str(),
+                renewal: renewal.as_str(),
+                override_reason: overridden.as_deref(),
+                lateness: &late,
+            },
         )?;
         let tranches = projects::tranches(c, p.id)?;
         let set_stage_tranches = |c: &mut DbConn, to: TrancheStatus| -> Result<(), AppError> {
@@ -586,7 +666,8 @@ pub fn review(
         super::execution::refresh_tranches(c, p.id)?;
         let mut change = Change::new(Some(actor), "evaluation.accepted", "evaluation", id).after(
             serde_json::json!({"project_id": p.id, "total_tenths": total, "grade": grade, "engine": engine.as_str(),
-                               "consequence": chosen.as_str(), "renewal": renewal.as_str()}),
+                               "consequence": chosen.as_str(), "renewal": renewal.as_str(),
+                               "lateness": late, "lateness_reason": late_reason}),
         );
         if let Some(r) = &overridden {
             change = change.reason(r);

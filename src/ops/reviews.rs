@@ -293,10 +293,14 @@ pub fn save(
         ReviewStatus::Submitted => return Err(AppError::conflict("error.review_locked")),
         _ => return Err(AppError::conflict("error.review_wrong_state")),
     }
-    let rubric = crate::db::rounds::find(conn, rv.round_id)?
-        .rules()
-        .review_criteria;
-    assignment::check_review_content(content, &rubric, false).into_result()?;
+    let rules = crate::db::rounds::find(conn, rv.round_id)?.rules();
+    assignment::check_review_content(
+        content,
+        &rules.review_criteria,
+        rules.review_score_step,
+        false,
+    )
+    .into_result()?;
     db::write_tx(conn, |c| {
         reviews::save_content(c, id, version, content)?;
         audit::append(c, Change::new(Some(actor), "review.saved", "review", id))
@@ -318,9 +322,11 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<(), AppError>
     if round.status != RoundStatus::Reviewing {
         return Err(AppError::conflict("error.round_wrong_state"));
     }
-    let rubric = round.rules().review_criteria;
+    let rules = round.rules();
+    let rubric = rules.review_criteria;
     let content = rv.content(rubric.len());
-    assignment::check_review_content(&content, &rubric, true).into_result()?;
+    assignment::check_review_content(&content, &rubric, rules.review_score_step, true)
+        .into_result()?;
     db::write_tx(conn, |c| {
         reviews::set_submitted(c, id, true)?;
         let total: i32 = content.criteria.iter().filter_map(|s| s.score).sum();

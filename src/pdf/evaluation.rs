@@ -25,6 +25,14 @@ pub struct IndicatorLine {
     pub comment: String,
 }
 
+/// One panel member's scores (tenths, one per indicator) and total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberLine {
+    pub name: String,
+    pub scores: Vec<i32>,
+    pub total_tenths: i32,
+}
+
 /// Beneficiaries of one category: as reported by the organisation and as verified by the
 /// evaluator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,10 +58,21 @@ pub struct EvaluationDocInput<'a> {
     /// The third-party agency (第三方评估机构).
     pub agency: &'a str,
     pub evaluator: &'a str,
-    /// Empty while no indicator has been scored.
+    /// Empty while no indicator has been scored. With a panel, each indicator's score is the
+    /// members' mean on it.
     pub indicators: Vec<IndicatorLine>,
-    /// Integer tenths: 853 => "85.3".
+    /// The panel's sheets (评估小组); empty when one evaluator scored.
+    pub members: Vec<MemberLine>,
+    /// The scores' total (with a panel the mean of the members' totals), integer tenths.
+    pub scored_tenths: i32,
+    /// The total the grade was read from (after any lateness deduction), integer tenths:
+    /// 853 => "85.3".
     pub total_tenths: i32,
+    /// The round's bands with their edges, e.g. "优秀 ≥ 90.0，良好 80.0–89.9，…".
+    pub bands: String,
+    /// Late reports (one line each) and what the round's rule did, e.g.
+    /// "1 份报告逾期（宽限 0 天）：按不合格处理"; empty when nothing was late.
+    pub lateness: Vec<String>,
     /// 优秀 / 良好 / 合格 / 不合格 …; "" while not graded.
     pub grade: &'a str,
     /// Beneficiary satisfaction in percent, if surveyed.
@@ -204,13 +223,42 @@ fn indicator_block(e: &EvaluationDocInput) -> Block {
     rows.push(vec![
         "合计".into(),
         max.to_string(),
-        score(e.total_tenths),
+        score(e.scored_tenths),
         String::new(),
     ]);
     Block::Table {
         header: vec!["指标".into(), "分值".into(), "得分".into(), "评语".into()],
         rows,
     }
+}
+
+/// The panel's sheets (成员, one column per indicator, 总分) and how the total is taken.
+fn member_blocks(e: &EvaluationDocInput) -> Vec<Block> {
+    if e.members.is_empty() {
+        return Vec::new();
+    }
+    let mut header = vec!["成员".to_string()];
+    header.extend(e.indicators.iter().map(|i| i.name.clone()));
+    header.push("总分".into());
+    let rows = e
+        .members
+        .iter()
+        .map(|m| {
+            let mut row = vec![or_dash(&m.name)];
+            row.extend(m.scores.iter().map(|t| score(*t)));
+            row.push(score(m.total_tenths));
+            row
+        })
+        .collect();
+    vec![
+        Block::Heading("评估小组评分".into()),
+        Block::Table { header, rows },
+        Block::Paragraph(format!(
+            "总分取 {} 名成员总分的平均值，四舍五入到 0.1 分：{} 分。",
+            e.members.len(),
+            score(e.scored_tenths)
+        )),
+    ]
 }
 
 fn group_row(label: &str, reported: i64, verified: i64) -> Vec<String> {
@@ -285,7 +333,19 @@ pub fn evaluation_summary(e: &EvaluationDocInput) -> Document {
         ]),
         Block::Heading("指标得分".into()),
         indicator_block(e),
+    ];
+    blocks.extend(member_blocks(e));
+    if !e.lateness.is_empty() {
+        blocks.push(Block::Heading("材料逾期".into()));
+        blocks.extend(e.lateness.iter().map(|l| Block::Paragraph(sentence(l))));
+    }
+    blocks.extend([
         Block::Paragraph(grade_line(e)),
+        Block::Paragraph(if e.bands.trim().is_empty() {
+            "等级划分：—".into()
+        } else {
+            format!("等级划分（按总分精确到 0.1 分）：{}", e.bands.trim())
+        }),
         Block::Paragraph(match e.satisfaction_pct {
             Some(p) => format!("服务对象满意度：{p}%"),
             None => "服务对象满意度：—（未开展满意度调查）".into(),
@@ -301,7 +361,7 @@ pub fn evaluation_summary(e: &EvaluationDocInput) -> Document {
         Block::Paragraph(or_dash(e.recommendation)),
         Block::Heading("评估结论的处理".into()),
         Block::Paragraph(or_dash(e.consequence)),
-    ];
+    ]);
     if let Some(reason) = e.override_reason.map(str::trim).filter(|r| !r.is_empty()) {
         blocks.push(Block::Paragraph(format!(
             "主管部门调整处理意见的理由：{}",
@@ -430,7 +490,11 @@ mod tests {
                 indicator("社会影响与满意度", 20, 171, ""),
                 indicator("创新与可持续", 10, 85, "引入社区志愿者结对"),
             ],
+            members: Vec::new(),
+            scored_tenths: 853,
             total_tenths: 853,
+            bands: "优秀 ≥ 90.0，良好 80.0–89.9，合格 60.0–79.9，不合格 < 60.0".into(),
+            lateness: Vec::new(),
             grade: "良好",
             satisfaction_pct: Some(92),
             groups: vec![
@@ -565,6 +629,45 @@ mod tests {
         .map(|h| flat.find(h).unwrap())
         .collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+
+    #[test]
+    fn evaluation_summary_of_a_late_panel_shows_sheets_deduction_and_bands() {
+        let mut e = sample();
+        e.members = vec![
+            MemberLine {
+                name: "张伟".into(),
+                scores: vec![130, 295, 172, 171, 85],
+                total_tenths: 853,
+            },
+            MemberLine {
+                name: "刘芳".into(),
+                scores: vec![131, 295, 172, 171, 85],
+                total_tenths: 854,
+            },
+        ];
+        e.scored_tenths = 854;
+        e.total_tenths = 829;
+        e.lateness = vec![
+            "中期报告：截止日期 2027-05-31，提交日期 2027-06-03，逾期天数 3".into(),
+            "1 份报告逾期（宽限 0 天）：扣 2.5 分".into(),
+        ];
+        let text = rendered_text(&evaluation_summary(&e));
+        assert_contains_all(
+            &text,
+            &[
+                "合计 100 85.4",
+                "评估小组评分",
+                "张伟 13.0 29.5 17.2 17.1 8.5 85.3",
+                "刘芳 13.1 29.5 17.2 17.1 8.5 85.4",
+                "总分取 2 名成员总分的平均值，四舍五入到 0.1 分：85.4 分。",
+                "材料逾期",
+                "逾期天数 3",
+                "扣 2.5 分",
+                "评估等级：良好（82.9 分）",
+                "优秀 ≥ 90.0，良好 80.0–89.9",
+            ],
+        );
     }
 
     #[test]

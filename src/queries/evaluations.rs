@@ -9,7 +9,7 @@ use crate::db::evaluations::{self, EvaluationRow};
 use crate::db::projects::{self, FileMeta, ProjectRow};
 use crate::db::DbConn;
 use crate::domain::account::Role;
-use crate::domain::evaluation::{Consequence, EvaluationStatus, Renewal, Stage};
+use crate::domain::evaluation::{EvaluationStatus, Lateness, Stage};
 use crate::domain::report::ReportContent;
 use crate::domain::round::RoundRules;
 use crate::error::{AppError, FieldErrors};
@@ -75,6 +75,8 @@ pub struct EvaluationSummary {
     pub consequence: Option<String>,
     /// The renewal it opened (`fast_track`, `normal`, `none`).
     pub renewal: Option<String>,
+    /// What late materials did to it, recorded on acceptance.
+    pub lateness: Option<Lateness>,
     pub submitted_at: Option<NaiveDateTime>,
     pub accepted_at: Option<NaiveDateTime>,
 }
@@ -96,6 +98,7 @@ impl From<&EvaluationRow> for EvaluationSummary {
             grade: e.grade.clone(),
             consequence: e.consequence.clone(),
             renewal: e.renewal.clone(),
+            lateness: e.lateness(),
             submitted_at: e.submitted_at,
             accepted_at: e.accepted_at,
         }
@@ -130,6 +133,8 @@ pub struct EvaluationItem {
     pub override_reason: Option<String>,
     /// The officer's comment when returning it.
     pub return_comment: Option<String>,
+    /// What late materials did to it, recorded on acceptance.
+    pub lateness: Option<Lateness>,
     pub submitted_at: Option<NaiveDateTime>,
     pub accepted_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
@@ -155,6 +160,7 @@ impl From<&EvaluationRow> for EvaluationItem {
             renewal: e.renewal.clone(),
             override_reason: e.override_reason.clone(),
             return_comment: e.return_comment.clone(),
+            lateness: e.lateness(),
             submitted_at: e.submitted_at,
             accepted_at: e.accepted_at,
             created_at: e.created_at,
@@ -197,8 +203,11 @@ pub struct Filing {
     pub files: Vec<FileMeta>,
     /// Cumulative figures of the project's latest filed report (what the evaluator verifies).
     pub latest: ReportContent,
-    /// What the rule engine decides as filed: grade, consequence and renewal.
-    pub proposed: Option<(String, Consequence, Renewal)>,
+    /// What the rule engine decides as filed: grade, total, consequence and renewal.
+    pub proposed: Option<crate::ops::evaluation::Proposed>,
+    /// The milestone reports it covers that were late, and what the round's rule does
+    /// (derived until acceptance, then as recorded).
+    pub lateness: Lateness,
     /// What would stop the filing now (empty once it is no longer editable).
     pub problems: FieldErrors,
     /// The actor is its evaluator and may still change it.
@@ -219,8 +228,10 @@ pub fn filing(c: &mut DbConn, actor: &Actor, id: i64) -> Result<Filing, AppError
     } else {
         FieldErrors::new()
     };
+    let lateness = crate::ops::evaluation::lateness(c, &ev, &p, &rules)?;
     Ok(Filing {
-        proposed: crate::ops::evaluation::proposed(&ev, &rules.grade_bands),
+        proposed: crate::ops::evaluation::proposed(&ev, &rules.grade_bands, &lateness),
+        lateness,
         officer: policy::allows(actor, Action::ManageRounds(p.bureau_id)),
         can_edit: actor.id == ev.evaluator_id && ev.status.editable(),
         ev,

@@ -182,6 +182,8 @@ pub struct ReviewView {
     pub content: Option<ProposalContent>,
     /// The round's review criteria.
     pub rubric: Vec<crate::domain::round::Criterion>,
+    /// The round's review score step (tenths).
+    pub score_step: i32,
     /// A renewal: the previous project's final grade and score, for the reviewer.
     pub renewal: Option<(String, String)>,
 }
@@ -197,7 +199,8 @@ pub fn review(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ReviewView, AppE
         review.status,
         ReviewStatus::Accepted | ReviewStatus::Submitted
     );
-    let rubric = round.rules().review_criteria;
+    let rules = round.rules();
+    let (rubric, score_step) = (rules.review_criteria, rules.review_score_step);
     let renewal = match proposals::renewal(c, proposal.id)? {
         (Some(project), Some(_)) => crate::ops::renewal::final_result(c, project)?
             .map(|(t, g)| (g, crate::domain::review::tenths_text(t))),
@@ -211,6 +214,7 @@ pub fn review(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ReviewView, AppE
         org_name,
         round,
         rubric,
+        score_step,
     })
 }
 

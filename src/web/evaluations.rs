@@ -21,7 +21,8 @@ use crate::db;
 use crate::db::evaluations::EvaluationRow;
 use crate::db::projects::{FileMeta, ProjectRow};
 use crate::domain::evaluation::{
-    Consequence, EvaluationContent, IndicatorScore, Recommendation, Stage, VerifiedCount,
+    Consequence, EvaluationContent, IndicatorScore, Lateness, MemberSheet, Recommendation, Stage,
+    VerifiedCount, MAX_PANEL,
 };
 use crate::domain::report::BeneficiaryGroup;
 use crate::domain::round::Criterion;
@@ -115,9 +116,20 @@ struct EvalPage {
     errors: FormErrors,
     can_edit: bool,
     officer: bool,
-    proposed: Option<(String, String, String)>,
+    /// The rule engine's (grade, total text, consequence, renewal).
+    proposed: Option<(String, String, String, String)>,
     consequences: Vec<(String, String)>,
     problems: Vec<String>,
+    /// Late covered reports and the round's rule (derived, or as recorded once accepted).
+    lateness: Lateness,
+    /// What the rule does about them, in the reader's language (none when nothing counts).
+    late_reason: Option<String>,
+    /// The grade bands with their edges ("优秀 ≥ 90.0，良好 80.0–89.9，…").
+    bands: String,
+    /// The evaluation score step, as people read it ("评分步长 0.1 分").
+    step: String,
+    /// How many panel rows the form shows.
+    panel_rows: usize,
 }
 
 impl EvalPage {
@@ -126,6 +138,10 @@ impl EvalPage {
     }
     pub fn total_text(&self) -> String {
         tenths_text(self.content.total_tenths())
+    }
+    /// A panel member's total, for display.
+    pub fn member_total(&self, m: &MemberSheet) -> String {
+        tenths_text(m.total_tenths())
     }
     pub fn err(&self, field: &str) -> String {
         self.errors.get(field).to_string()
@@ -161,40 +177,85 @@ fn vals_from(c: &EvaluationContent) -> Vals {
             .map(|r| r.as_str().to_string())
             .unwrap_or_default(),
     );
-    if c.materials_late {
-        m.insert("materials_late".into(), "on".into());
+    for (j, sheet) in c.members.iter().enumerate() {
+        m.insert(format!("member_name_{j}"), sheet.name.clone());
+        for (i, v) in sheet.scores.iter().enumerate() {
+            m.insert(
+                format!("member_{j}_score_{i}"),
+                v.map(tenths_text).unwrap_or_default(),
+            );
+        }
     }
     Vals(m)
 }
 
-/// Reads the filing form; fields that cannot be read are field errors.
-fn parse_form(v: &Vals, rubric: &[Criterion]) -> Result<EvaluationContent, FieldErrors> {
+/// Panel rows shown: the members filed and two blank ones (at least three, at most the
+/// largest panel).
+fn panel_rows(members: usize) -> usize {
+    (members + 2).clamp(3, MAX_PANEL)
+}
+
+/// Reads one typed score (points) on the round's step; a problem is a field error.
+fn typed_score(
+    e: &mut FieldErrors,
+    field: String,
+    raw: &str,
+    c: &Criterion,
+    step: i32,
+) -> Option<i32> {
+    if raw.trim().is_empty() {
+        return None;
+    }
+    match crate::domain::review::parse_score(raw, c.max_points, step) {
+        Ok(s) => Some(s),
+        Err(err) => {
+            e.add(
+                field,
+                crate::domain::review::score_msg(err, c.max_points, step),
+            );
+            None
+        }
+    }
+}
+
+/// Reads the filing form; fields that cannot be read are field errors. Panel rows left blank
+/// are dropped.
+fn parse_form(v: &Vals, rubric: &[Criterion], step: i32) -> Result<EvaluationContent, FieldErrors> {
     let mut e = FieldErrors::new();
     let scores = rubric
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            let raw = v.v(&format!("score_{i}"));
-            let score = if raw.trim().is_empty() {
-                None
-            } else {
-                match crate::domain::review::parse_score(raw, c.max_points) {
-                    Ok(s) => Some(s),
-                    Err(err) => {
-                        e.add(
-                            format!("scores.{i}"),
-                            Msg::new(err.key()).arg("max", c.max_points),
-                        );
-                        None
-                    }
-                }
-            };
-            IndicatorScore {
-                score,
-                comment: v.v(&format!("comment_{i}")).trim().to_string(),
-            }
+        .map(|(i, c)| IndicatorScore {
+            score: typed_score(
+                &mut e,
+                format!("scores.{i}"),
+                v.v(&format!("score_{i}")),
+                c,
+                step,
+            ),
+            comment: v.v(&format!("comment_{i}")).trim().to_string(),
         })
         .collect();
+    let mut members = Vec::new();
+    for j in 0..MAX_PANEL {
+        let name = v.v(&format!("member_name_{j}")).trim().to_string();
+        let raws: Vec<&str> = (0..rubric.len())
+            .map(|i| v.v(&format!("member_{j}_score_{i}")))
+            .collect();
+        if name.is_empty() && raws.iter().all(|r| r.trim().is_empty()) {
+            continue;
+        }
+        let at = members.len();
+        let scores = rubric
+            .iter()
+            .zip(&raws)
+            .enumerate()
+            .map(|(i, (c, raw))| {
+                typed_score(&mut e, format!("members.{at}.scores.{i}"), raw, c, step)
+            })
+            .collect();
+        members.push(MemberSheet { name, scores });
+    }
     let verified = BeneficiaryGroup::ALL
         .iter()
         .filter_map(|g| {
@@ -246,7 +307,7 @@ fn parse_form(v: &Vals, rubric: &[Criterion]) -> Result<EvaluationContent, Field
         satisfaction_pct,
         findings: v.v("findings").trim().to_string(),
         recommendation,
-        materials_late: !v.v("materials_late").is_empty(),
+        members,
     })
 }
 
@@ -271,6 +332,7 @@ async fn show(
         files,
         latest,
         proposed,
+        lateness,
         problems,
         can_edit,
         officer,
@@ -282,13 +344,19 @@ async fn show(
     };
     let content = ev.content();
     let vals = posted.unwrap_or_else(|| vals_from(&content));
-    let proposed = proposed.map(|(g, c, r)| {
+    let proposed = proposed.map(|p| {
         (
-            g,
-            t(lang, c.label_key()).to_string(),
-            t(lang, r.label_key()).to_string(),
+            p.grade,
+            tenths_text(p.total_tenths),
+            t(lang, p.consequence.label_key()).to_string(),
+            t(lang, p.renewal.label_key()).to_string(),
         )
     });
+    let late_reason = lateness.reason().map(|m| m.render(lang));
+    let bands = crate::domain::evaluation::bands_text(&rules.grade_bands);
+    let step = Msg::new("evaluation.score_step")
+        .arg("step", tenths_text(rules.evaluation_score_step))
+        .render(lang);
     let consequences = crate::domain::evaluation::allowed_at(ev.stage)
         .iter()
         .map(|c| (c.as_str().to_string(), t(lang, c.label_key()).to_string()))
@@ -309,6 +377,7 @@ async fn show(
         .map(|c| (c.name.clone(), c.max_points))
         .collect();
     let errors = ctx.errors(&errors);
+    let panel_rows = panel_rows(content.members.len());
     render_status(
         status,
         &EvalPage {
@@ -326,6 +395,11 @@ async fn show(
             proposed,
             consequences,
             problems,
+            lateness,
+            late_reason,
+            bands,
+            step,
+            panel_rows,
         },
     )
 }
@@ -356,14 +430,16 @@ async fn save(
     let id = id.into_inner();
     let vals = Vals(f.0.into_iter().collect());
     let a = actor.clone();
-    let rubric = db::run(&state.pool, move |c| {
+    let rules = db::run(&state.pool, move |c| {
         let (_, p) = ops::evaluation::find_visible(c, &a, id)?;
-        Ok(crate::db::rounds::find(c, p.round_id)?
-            .rules()
-            .evaluation_criteria)
+        Ok(crate::db::rounds::find(c, p.round_id)?.rules())
     })
     .await?;
-    let content = match parse_form(&vals, &rubric) {
+    let content = match parse_form(
+        &vals,
+        &rules.evaluation_criteria,
+        rules.evaluation_score_step,
+    ) {
         Ok(c) => c,
         Err(e) => {
             return show(
@@ -482,6 +558,37 @@ async fn review(
     .await
 }
 
+/// The late reports (one line each) and what the rule did, for the summary PDF.
+fn late_lines(l: &Lateness, lang: Lang) -> Vec<String> {
+    let mut out: Vec<String> = l
+        .reports
+        .iter()
+        .map(|r| {
+            let filed = r
+                .filed_on
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| t(lang, "evaluation.late_missing").to_string());
+            format!(
+                "{}：{} {}，{} {}，{} {}{}",
+                r.title,
+                t(lang, "evaluation.late_due"),
+                r.due_on,
+                t(lang, "evaluation.late_filed"),
+                filed,
+                t(lang, "evaluation.late_days"),
+                r.days_late,
+                if r.counted {
+                    String::new()
+                } else {
+                    format!("（{}）", t(lang, "evaluation.late_in_grace"))
+                }
+            )
+        })
+        .collect();
+    out.extend(l.reason().map(|m| m.render(lang)));
+    out
+}
+
 fn footer() -> String {
     format!("益创 · 生成于 {}", super::fmt_time(db::now()))
 }
@@ -515,7 +622,7 @@ pub async fn summary_response(
     let name = format!("评估报告摘要-{}-{}.pdf", p.agreement_no, ev.id);
     pdf_response(name, move || {
         use crate::pdf::evaluation::{
-            evaluation_summary, EvaluationDocInput, GroupLine, IndicatorLine,
+            evaluation_summary, EvaluationDocInput, GroupLine, IndicatorLine, MemberLine,
         };
         let zh = Lang::Zh;
         let c = ev.content();
@@ -544,14 +651,27 @@ pub async fn summary_response(
                 .evaluation_criteria
                 .iter()
                 .zip(c.scores.iter())
-                .map(|(cr, s)| IndicatorLine {
+                .enumerate()
+                .map(|(i, (cr, s))| IndicatorLine {
                     name: cr.name.clone(),
                     max_points: cr.max_points,
-                    score_tenths: s.score.unwrap_or(0),
+                    score_tenths: c.indicator_tenths(i).unwrap_or(0),
                     comment: s.comment.clone(),
                 })
                 .collect(),
-            total_tenths: c.total_tenths(),
+            members: c
+                .members
+                .iter()
+                .map(|m| MemberLine {
+                    name: m.name.clone(),
+                    scores: m.scores.iter().map(|v| v.unwrap_or(0)).collect(),
+                    total_tenths: m.total_tenths(),
+                })
+                .collect(),
+            scored_tenths: c.total_tenths(),
+            total_tenths: ev.total_tenths.unwrap_or_else(|| c.total_tenths()),
+            bands: crate::domain::evaluation::bands_text(&rules.grade_bands),
+            lateness: late_lines(&ev.lateness().unwrap_or_default(), zh),
             grade: ev.grade.as_deref().unwrap_or("—"),
             satisfaction_pct: c.satisfaction_pct,
             groups: BeneficiaryGroup::ALL

@@ -256,6 +256,7 @@ impl ScoreForm {
     pub fn content(
         &self,
         rubric: &[crate::domain::round::Criterion],
+        step: i32,
     ) -> Result<crate::domain::assignment::ReviewContent, FieldErrors> {
         use crate::domain::assignment::{CriterionScore, Recommendation, ReviewContent};
         let mut e = FieldErrors::new();
@@ -265,12 +266,12 @@ impl ScoreForm {
             let score = if raw.is_empty() {
                 None
             } else {
-                match crate::domain::review::parse_score(raw, cr.max_points) {
+                match crate::domain::review::parse_score(raw, cr.max_points, step) {
                     Ok(v) => Some(v),
                     Err(err) => {
                         e.add(
                             format!("scores[{i}]"),
-                            Msg::new(err.key()).arg("max", cr.max_points),
+                            crate::domain::review::score_msg(err, cr.max_points, step),
                         );
                         None
                     }
@@ -312,12 +313,12 @@ impl ScoreForm {
         self.comments.get(*i).map(|s| s.as_str()).unwrap_or("")
     }
     /// The total of the readable scores, for display.
-    pub fn total(&self, rubric: &[crate::domain::round::Criterion]) -> String {
+    pub fn total(&self, rubric: &[crate::domain::round::Criterion], step: &i32) -> String {
         let t: i32 = rubric
             .iter()
             .enumerate()
             .filter_map(|(i, cr)| {
-                crate::domain::review::parse_score(self.score(&i), cr.max_points).ok()
+                crate::domain::review::parse_score(self.score(&i), cr.max_points, *step).ok()
             })
             .sum();
         tenths_text(t)
@@ -435,14 +436,15 @@ async fn save_scores(
         .ok_or_else(|| AppError::bad_request("error.malformed_form"))?;
     let submit = form.get("action").map(String::as_str) == Some("submit");
     let a = actor.clone();
-    let rubric = db::run(&state.pool, move |c| {
-        Ok(crate::queries::reviews::review(c, &a, id)?.rubric)
+    let (rubric, step) = db::run(&state.pool, move |c| {
+        let v = crate::queries::reviews::review(c, &a, id)?;
+        Ok((v.rubric, v.score_step))
     })
     .await?;
     let posted = ScoreForm::from_post(&form, rubric.len());
     let p2 = posted.clone();
     let result = db::run(&state.pool, move |c| {
-        let content = p2.content(&rubric).map_err(AppError::Validation)?;
+        let content = p2.content(&rubric, step).map_err(AppError::Validation)?;
         ops::reviews::save(c, &actor, id, version, &content)?;
         if submit {
             ops::reviews::submit(c, &actor, id)?;

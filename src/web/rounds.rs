@@ -13,9 +13,10 @@ use crate::db::rounds::RoundRow;
 use crate::db::{self, now, rounds};
 use crate::domain::money::Fen;
 use crate::domain::org::RegType;
+use crate::domain::review::tenths_text;
 use crate::domain::round::{
-    Aggregation, Criterion, GradeBand, RoundCore, RoundRules, RoundStatus, TrancheCondition,
-    TrancheRule,
+    Aggregation, Criterion, GradeBand, LateEffect, LateMaterials, RoundCore, RoundRules,
+    RoundStatus, TrancheCondition, TrancheRule,
 };
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
@@ -152,6 +153,11 @@ pub struct RoundForm {
     pub project_months: String,
     #[serde(default)]
     pub fail_bar_months: String,
+    pub late_effect: String,
+    pub late_deduct: String,
+    pub late_grace_days: String,
+    pub review_score_step: String,
+    pub evaluation_score_step: String,
 }
 
 fn criteria_text(c: &[Criterion]) -> String {
@@ -220,6 +226,11 @@ impl RoundForm {
             notice_working_days: r.notice_working_days.to_string(),
             project_months: r.project_months.to_string(),
             fail_bar_months: r.fail_bar_months.to_string(),
+            late_effect: r.late_materials.effect.as_str().to_string(),
+            late_deduct: tenths_text(r.late_materials.deduct_tenths),
+            late_grace_days: r.late_materials.grace_days.to_string(),
+            review_score_step: tenths_text(r.review_score_step),
+            evaluation_score_step: tenths_text(r.evaluation_score_step),
         }
     }
 
@@ -263,6 +274,50 @@ impl RoundForm {
             12
         } else {
             int("fail_bar_months", &self.fail_bar_months)
+        };
+
+        let late_grace_days = if self.late_grace_days.trim().is_empty() {
+            LateMaterials::default().grace_days
+        } else {
+            int("late_grace_days", &self.late_grace_days)
+        };
+        // Points typed like scores ("5", "2.5"); a step is one of 0.1, 0.5 and 1. Left blank
+        // (a form of before these settings), the default.
+        let mut points = |field: &str, s: &str, default: i32| -> i32 {
+            if s.trim().is_empty() {
+                return default;
+            }
+            crate::domain::review::parse_tenths(s).unwrap_or_else(|err| {
+                e.add(
+                    field,
+                    Msg::new(err.key()).arg("max", 100).arg("step", "0.1"),
+                );
+                default
+            })
+        };
+        let late_deduct_tenths = points(
+            "late_deduct",
+            &self.late_deduct,
+            LateMaterials::default().deduct_tenths,
+        );
+        let defaults = RoundRules::default();
+        let review_score_step = points(
+            "review_score_step",
+            &self.review_score_step,
+            defaults.review_score_step,
+        );
+        let evaluation_score_step = points(
+            "evaluation_score_step",
+            &self.evaluation_score_step,
+            defaults.evaluation_score_step,
+        );
+        let late_effect = if self.late_effect.trim().is_empty() {
+            LateMaterials::default().effect
+        } else {
+            LateEffect::parse(&self.late_effect).unwrap_or_else(|| {
+                e.add("late_effect", Msg::new("field.choice_invalid"));
+                LateEffect::Fail
+            })
         };
 
         let mut money = |field: &str, s: &str| -> Fen {
@@ -420,6 +475,13 @@ impl RoundForm {
             notice_working_days,
             project_months,
             fail_bar_months,
+            late_materials: LateMaterials {
+                effect: late_effect,
+                deduct_tenths: late_deduct_tenths,
+                grace_days: late_grace_days,
+            },
+            review_score_step,
+            evaluation_score_step,
         };
         Ok((core, rules))
     }
@@ -447,6 +509,14 @@ impl RoundView {
     }
     pub fn is(&self, status: &str) -> bool {
         self.round.status.as_str() == status
+    }
+    /// Points from tenths ("0.5").
+    pub fn pts(&self, tenths: &i32) -> String {
+        tenths_text(*tenths)
+    }
+    /// The grade bands with their edges, applied to the exact total.
+    pub fn bands_text(&self) -> String {
+        crate::domain::evaluation::bands_text(&self.rules.grade_bands)
     }
     /// Whole days and hours left before the deadline, for the countdown.
     pub fn time_left(&self) -> Option<(i64, i64)> {

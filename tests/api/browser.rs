@@ -512,7 +512,7 @@ async fn a_reviewer_scores_and_the_officer_decides_and_publishes_the_notice(b: B
     nav_click(&c, Locator::Css("button[name='action'][value='save']")).await;
     assert_eq!(
         text_of(&c, "td.has-error p.error").await,
-        "得分以 0.5 分为步长。"
+        "评分须为 0.5 的整数倍。"
     );
     assert!(exists(&c, "td.has-error input[name='score_0']").await);
     assert_eq!(
@@ -1039,7 +1039,7 @@ async fn an_evaluator_files_the_midterm_and_the_officer_accepts_it(b: Backend) {
         assert!(indicators.contains(name), "{indicators}");
     }
 
-    // The first score is off the 0.5 step: the page comes back with everything typed.
+    // The first score is off the round's 0.1 step: the page comes back with everything typed.
     // 13.5 + 30 + 17 + 17 + 8.5 = 86 once fixed.
     let scores = ["13.5", "30", "17", "17", "8.5"];
     assert_eq!(
@@ -1051,7 +1051,7 @@ async fn an_evaluator_files_the_midterm_and_the_officer_accepts_it(b: Backend) {
         "the default rubric has five indicators"
     );
     for (i, s) in scores.iter().enumerate() {
-        type_named(&c, &format!("score_{i}"), if i == 0 { "13.3" } else { s }).await;
+        type_named(&c, &format!("score_{i}"), if i == 0 { "13.35" } else { s }).await;
         type_named(&c, &format!("comment_{i}"), &format!("评语{i}")).await;
     }
     type_named(&c, "verified_elderly", "35").await;
@@ -1070,7 +1070,7 @@ async fn an_evaluator_files_the_midterm_and_the_officer_accepts_it(b: Backend) {
     assert!(exists(&c, "#indicators tr.has-error input[name='score_0']").await);
     assert_eq!(
         text_of(&c, "#indicators tr.has-error p.error").await,
-        "得分以 0.5 分为步长。"
+        "评分须为 0.1 的整数倍。"
     );
     assert_eq!(
         c.find_all(Locator::Css("tr.has-error"))
@@ -1080,7 +1080,7 @@ async fn an_evaluator_files_the_midterm_and_the_officer_accepts_it(b: Backend) {
         1,
         "only the first indicator is marked"
     );
-    assert_eq!(value_of(&c, "input[name='score_0']").await, "13.3");
+    assert_eq!(value_of(&c, "input[name='score_0']").await, "13.35");
     for (i, s) in scores.iter().enumerate() {
         if i > 0 {
             assert_eq!(

@@ -93,7 +93,6 @@ pub async fn file(app: &TestApp, token: &str, id: i64, total: i32) {
         "satisfaction_pct": 92,
         "findings": "服务记录完整，受益人回访满意。",
         "recommendation": "renew",
-        "materials_late": false,
     });
     let (s, v) = app
         .api(
@@ -700,7 +699,8 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
         MailKind::EvaluationDueSoon
     );
 
-    // The evaluator's page keeps what was typed when a score is off the 0.5 step.
+    // The evaluator's page keeps what was typed when a score is off the round's step (0.1
+    // by default), and says which step.
     let page = app.browser();
     page.login(&app, "eva@pinggu.cn", PASSWORD).await;
     let (s, html) = page.get_text(&app, &format!("/evaluations/{f1}")).await;
@@ -712,7 +712,7 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
             &format!("/evaluations/{f1}"),
             &[
                 ("version", "1"),
-                ("score_0", "13.3"),
+                ("score_0", "13.35"),
                 ("findings", "记录完整"),
             ],
         )
@@ -720,16 +720,17 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
     assert!(
-        body.contains("13.3") && body.contains("记录完整"),
+        body.contains("13.35") && body.contains("记录完整"),
         "typed values kept"
     );
+    assert!(body.contains("评分须为 0.1 的整数倍"), "the step named");
     let res = page
         .post_form(
             &app,
             &format!("/evaluations/{f1}"),
             &[
                 ("version", "1"),
-                ("score_0", "13.5"),
+                ("score_0", "13.3"),
                 ("findings", "记录完整"),
             ],
         )

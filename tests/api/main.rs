@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod documents;
 mod evaluation;
+mod evaluation_rules;
 mod execution;
 mod input;
 mod limits;

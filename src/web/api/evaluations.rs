@@ -70,6 +70,17 @@ pub struct EvaluationDetail {
     files: Vec<crate::db::projects::FileMeta>,
     /// What the rule engine decides as filed: (grade, consequence, renewal).
     proposed: Option<(String, String, String)>,
+    /// The total (tenths) the proposed grade is read from: the scores' total (with a panel,
+    /// the mean of the members' totals, rounded half up) less any lateness deduction.
+    proposed_total_tenths: Option<i32>,
+    /// The milestone reports this evaluation covers that were late and what the round's rule
+    /// does about them (derived until acceptance, then as recorded).
+    lateness: crate::domain::evaluation::Lateness,
+    /// The round's grade bands with their edges in tenths: (name, lowest, highest; none for
+    /// the top band).
+    grade_bands: Vec<(String, i32, Option<i32>)>,
+    /// The round's evaluation score step (tenths).
+    score_step: i32,
     /// What would stop the filing now (field, code).
     problems: Vec<(String, String)>,
 }
@@ -80,9 +91,17 @@ impl From<crate::queries::evaluations::Filing> for EvaluationDetail {
             evaluation: (&f.ev).into(),
             content: f.ev.content(),
             files: f.files,
-            proposed: f
-                .proposed
-                .map(|(g, c, r)| (g, c.as_str().to_string(), r.as_str().to_string())),
+            proposed_total_tenths: f.proposed.as_ref().map(|p| p.total_tenths),
+            proposed: f.proposed.map(|p| {
+                (
+                    p.grade,
+                    p.consequence.as_str().to_string(),
+                    p.renewal.as_str().to_string(),
+                )
+            }),
+            lateness: f.lateness,
+            grade_bands: crate::domain::evaluation::band_edges(&f.rules.grade_bands),
+            score_step: f.rules.evaluation_score_step,
             problems: f
                 .problems
                 .0
