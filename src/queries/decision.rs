@@ -30,8 +30,11 @@ pub struct RankedRow {
     pub org_grade: Option<String>,
     pub category: String,
     pub requested_fen: i64,
-    /// The grant on the line: the requested one, or the officer-reduced (核减) one.
+    /// The grant on the line: the requested one, or the officer-reduced (核减) one, or what
+    /// was left for it under the partial funding rule (see `partial_of_fen`).
     pub amount_fen: i64,
+    /// Funded in part (the round's `partial` funding rule): the amount it was cut from.
+    pub partial_of_fen: Option<i64>,
     pub reduce_reason: Option<String>,
     /// The officer moved the line for this proposal.
     pub line_override: Option<LineOverride>,
@@ -85,6 +88,8 @@ pub struct LineProblem {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     pub round_status: String,
+    /// The round's rule for the first proposal that does not fit what is left of the budget.
+    pub funding_rule: review::FundingRule,
     /// The rows of the page asked for (every row for an export); the ranking, the line and
     /// every total below are over the whole round.
     pub rows: Vec<RankedRow>,
@@ -291,7 +296,14 @@ pub fn compute_rows(
         .iter()
         .map(|(c, b)| (c.clone(), Fen(*b)))
         .collect();
-    let line = review::funding_line(&line_inputs, Fen(round.total_budget_fen), &budgets);
+    let line = review::funding_line(
+        &line_inputs,
+        Fen(round.total_budget_fen),
+        &budgets,
+        rules.funding_rule,
+        Fen(round.min_grant_fen),
+    );
+    let partial: HashMap<i64, Fen> = line.partial.iter().copied().collect();
     let funded: HashSet<i64> = line.funded.iter().copied().collect();
     let waitlisted: HashSet<i64> = line.waitlisted.iter().copied().collect();
     let last_funded = inputs.iter().rposition(|r| funded.contains(&r.proposal_id));
@@ -322,7 +334,8 @@ pub fn compute_rows(
                 org_grade: f.org_grade.clone(),
                 category: f.category.clone(),
                 requested_fen: f.requested_fen,
-                amount_fen: li.amount.0,
+                amount_fen: partial.get(&r.proposal_id).unwrap_or(&li.amount).0,
+                partial_of_fen: partial.contains_key(&r.proposal_id).then_some(li.amount.0),
                 reduce_reason: e.and_then(|e| e.reduce_reason.clone()),
                 line_override: e.and_then(|e| e.line_override),
                 override_reason: e.and_then(|e| e.override_reason.clone()),
@@ -416,6 +429,7 @@ pub fn compute_rows(
         .collect();
     Ok(DecisionView {
         round_status: round.status.to_string(),
+        funding_rule: rules.funding_rule,
         rows,
         total_rows: inputs.len(),
         page,

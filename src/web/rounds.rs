@@ -14,8 +14,8 @@ use crate::db::{self, now, rounds};
 use crate::domain::money::Fen;
 use crate::domain::org::RegType;
 use crate::domain::round::{
-    Aggregation, Criterion, GradeBand, RoundCore, RoundRules, RoundStatus, TrancheCondition,
-    TrancheRule,
+    Aggregation, Criterion, FundingRule, GradeBand, RoundCore, RoundRules, RoundStatus,
+    TrancheCondition, TrancheRule,
 };
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
@@ -148,6 +148,8 @@ pub struct RoundForm {
     pub project_months: String,
     #[serde(default)]
     pub fail_bar_months: String,
+    pub funding_rule: String,
+    pub supplementary_notice_days: String,
 }
 
 fn criteria_text(c: &[Criterion]) -> String {
@@ -216,6 +218,8 @@ impl RoundForm {
             notice_working_days: r.notice_working_days.to_string(),
             project_months: r.project_months.to_string(),
             fail_bar_months: r.fail_bar_months.to_string(),
+            funding_rule: r.funding_rule.as_str().to_string(),
+            supplementary_notice_days: r.supplementary_notice_days.to_string(),
         }
     }
 
@@ -259,6 +263,12 @@ impl RoundForm {
             12
         } else {
             int("fail_bar_months", &self.fail_bar_months)
+        };
+        // Blank: off (a form from before the setting).
+        let supplementary_notice_days = if self.supplementary_notice_days.trim().is_empty() {
+            0
+        } else {
+            int("supplementary_notice_days", &self.supplementary_notice_days)
         };
 
         let mut money = |field: &str, s: &str| -> Fen {
@@ -360,6 +370,14 @@ impl RoundForm {
             e.add("aggregation", Msg::new("field.choice_invalid"));
             Aggregation::TrimmedMean
         });
+        let funding_rule = if self.funding_rule.trim().is_empty() {
+            FundingRule::default()
+        } else {
+            FundingRule::parse(&self.funding_rule).unwrap_or_else(|| {
+                e.add("funding_rule", Msg::new("field.choice_invalid"));
+                FundingRule::default()
+            })
+        };
         let allowed_reg_types = [
             (RegType::SocialGroup, &self.type_social_group),
             (RegType::SocialService, &self.type_social_service),
@@ -416,6 +434,8 @@ impl RoundForm {
             notice_working_days,
             project_months,
             fail_bar_months,
+            funding_rule,
+            supplementary_notice_days,
         };
         Ok((core, rules))
     }
@@ -475,6 +495,7 @@ struct FormPage {
     errors: FormErrors,
     round_id: Option<i64>,
     aggregations: &'static [Aggregation],
+    funding_rules: &'static [FundingRule],
 }
 
 async fn new_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
@@ -501,6 +522,7 @@ async fn new_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
         errors: FormErrors::default(),
         round_id: None,
         aggregations: Aggregation::ALL,
+        funding_rules: FundingRule::ALL,
     })
 }
 
@@ -535,6 +557,7 @@ async fn create(
                     errors,
                     round_id: None,
                     aggregations: Aggregation::ALL,
+                    funding_rules: FundingRule::ALL,
                 },
             )
         },
@@ -563,6 +586,7 @@ async fn edit_page(
         errors: FormErrors::default(),
         round_id: Some(id),
         aggregations: Aggregation::ALL,
+        funding_rules: FundingRule::ALL,
     })
 }
 
@@ -603,6 +627,7 @@ async fn update(
                     errors,
                     round_id: Some(id),
                     aggregations: Aggregation::ALL,
+                    funding_rules: FundingRule::ALL,
                 },
             )
         },
