@@ -935,6 +935,8 @@ mod tests {
             grade_bands: "优秀 90\n坏行".into(),
             closes_at: "明天".into(),
             aggregation: "median".into(),
+            funding_rule: "lottery".into(),
+            supplementary_notice_days: "三天".into(),
             ..blank_form()
         };
         let e = form.parse().unwrap_err();
@@ -946,6 +948,8 @@ mod tests {
             "grade_bands",
             "closes_at",
             "aggregation",
+            "funding_rule",
+            "supplementary_notice_days",
         ] {
             assert!(e.has(f), "{f}: {e:?}");
         }

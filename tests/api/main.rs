@@ -12,6 +12,7 @@ mod evaluation;
 mod execution;
 mod input;
 mod limits;
+mod line;
 mod openapi;
 mod ops_metrics;
 mod orgs;
