@@ -200,7 +200,7 @@ async fn a_round_draws_and_refills_its_line_by_its_rule(b: Backend, rule: &str) 
     );
     if rule == "partial" {
         assert!(
-            decision.contains("部分资助"),
+            decision.contains("returned partial"),
             "the partial grant is marked: {decision}"
         );
     }
@@ -253,6 +253,11 @@ async fn a_round_draws_and_refills_its_line_by_its_rule(b: Backend, rule: &str) 
     assert_eq!(listed(&n["list"]), funded, "{n}");
     let (_, public) = page(&app, &format!("/notices/{}", r.round)).await;
     assert!(public.contains(label), "{public}");
+    assert_eq!(
+        public.contains("returned partial"),
+        rule == "partial",
+        "the partial grant is marked on the notice: {public}"
+    );
 
     // An upheld objection against the first: the waitlist comes in by the rule.
     let oid = confirmed_objection(&app, r.round, p0, "wangfang@example.com").await;
