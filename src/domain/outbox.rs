@@ -43,6 +43,7 @@ str_enum!(
         AwardRemoved = "award_removed",
         AwardSubstituted = "award_substituted",
         SupplementaryNotice = "supplementary_notice",
+        AwardIncreased = "award_increased",
         Awarded = "awarded",
         NotAwarded = "not_awarded",
         AgreementRecorded = "agreement_recorded",

@@ -461,7 +461,8 @@ pub fn proposal_on_notice(
     )
 }
 
-/// A proposal on a notice: `[number, title, amount, ends]`.
+/// A proposal on a notice list: `[number, title, amount, ends]` (`ends` blank when the
+/// message names no end).
 fn listed_on_notice(
     kind: MailKind,
     to: &Recipient,
@@ -493,6 +494,25 @@ pub fn supplementary_notice(
         MailKind::SupplementaryNotice,
         to,
         [number, title, amount, ends],
+        link,
+        base_url,
+    )
+}
+
+/// A grant funded in part grows after a proposal above the waitlist left the list: its new
+/// amount.
+pub fn award_increased(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    amount: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    listed_on_notice(
+        MailKind::AwardIncreased,
+        to,
+        [number, title, amount, ""],
         link,
         base_url,
     )

@@ -598,6 +598,18 @@ fn remove_and_fill(
                         "replaces": proposal_id,
                     })),
             )?;
+            let number = a.number.clone().unwrap_or_default();
+            super::email_org(c, a.org_id, |to| {
+                mail::award_increased(
+                    to,
+                    &number,
+                    &a.title,
+                    &r.amount.to_string(),
+                    &link(r.proposal_id),
+                    &s.base_url,
+                )
+                .for_bureau(round.bureau_id)
+            })?;
             continue;
         }
         awards::set_award_state(

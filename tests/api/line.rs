@@ -300,6 +300,11 @@ async fn a_round_draws_and_refills_its_line_by_its_rule(b: Backend, rule: &str) 
         rule == "partial",
         "{p2_actions:?}"
     );
+    if rule == "partial" {
+        let mail = app.last_email_to("ngo2@example.org").await;
+        assert_eq!(mail.kind, MailKind::AwardIncreased);
+        assert!(mail.body_text.contains("50,000"), "{}", mail.body_text);
+    }
     // No supplementary notice: the newcomers get today's email, and the award follows the
     // main notice alone.
     let newcomer = if rule == "partial" { "ngo3" } else { "ngo2" };
