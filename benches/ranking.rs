@@ -149,9 +149,15 @@ fn decide(r: &Round) -> usize {
             }
         })
         .collect();
-    funding_line(&line, r.budget, &r.category_budgets)
-        .funded
-        .len()
+    funding_line(
+        &line,
+        r.budget,
+        &r.category_budgets,
+        r.rules.funding_rule,
+        Fen::ZERO,
+    )
+    .funded
+    .len()
 }
 
 fn bench_decision(c: &mut Criterion) {

@@ -92,6 +92,7 @@ fn round_input(proposals: i64) -> RankingInput {
     RankingInput {
         status: RoundStatus::Deciding,
         total_budget_fen: total / 4,
+        min_grant_fen: 0,
         facts,
         reviews,
         entries: Vec::new(),

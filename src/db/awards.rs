@@ -197,6 +197,12 @@ pub struct AwardRow {
     pub category: String,
     pub org_id: i64,
     pub org_name: String,
+    /// Funded in part under the round's `partial` funding rule: the amount it was cut from.
+    pub partial_of_fen: Option<i64>,
+    /// Brought onto the list while the round has a supplementary notice (补充公示): that
+    /// notice's start and end (UTC).
+    pub supplement_starts_at: Option<NaiveDateTime>,
+    pub supplement_ends_at: Option<NaiveDateTime>,
 }
 
 pub struct NewAward<'a> {
@@ -207,6 +213,7 @@ pub struct NewAward<'a> {
     pub amount_fen: i64,
     pub reduce_reason: Option<&'a str>,
     pub state: AwardState,
+    pub partial_of_fen: Option<i64>,
 }
 
 pub fn insert_award(conn: &mut DbConn, round_id: i64, a: &NewAward) -> Result<(), AppError> {
@@ -222,6 +229,7 @@ pub fn insert_award(conn: &mut DbConn, round_id: i64, a: &NewAward) -> Result<()
             awards::state.eq(a.state),
             awards::substitute.eq(false),
             awards::updated_at.eq(now()),
+            awards::partial_of_fen.eq(a.partial_of_fen),
         ))
         .execute(conn)?;
     Ok(())
@@ -242,6 +250,9 @@ type AwardCols = (
     proposals::category,
     organizations::id,
     organizations::name,
+    awards::partial_of_fen,
+    awards::supplement_starts_at,
+    awards::supplement_ends_at,
 );
 const AWARD_COLS: AwardCols = (
     awards::proposal_id,
@@ -257,6 +268,9 @@ const AWARD_COLS: AwardCols = (
     proposals::category,
     organizations::id,
     organizations::name,
+    awards::partial_of_fen,
+    awards::supplement_starts_at,
+    awards::supplement_ends_at,
 );
 
 pub fn awards(conn: &mut DbConn, round_id: i64) -> Result<Vec<AwardRow>, AppError> {
@@ -347,6 +361,57 @@ pub fn set_award_state(
     ))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Sets the grant of a published line (a refill under the partial funding rule).
+pub fn set_award_amount(
+    conn: &mut DbConn,
+    proposal_id: i64,
+    amount_fen: i64,
+    partial_of_fen: Option<i64>,
+) -> Result<(), AppError> {
+    diesel::update(awards::table.find(proposal_id))
+        .set((
+            awards::amount_fen.eq(amount_fen),
+            awards::partial_of_fen.eq(partial_of_fen),
+            awards::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Puts a line brought onto the list on a supplementary notice (补充公示).
+pub fn set_supplement(
+    conn: &mut DbConn,
+    proposal_id: i64,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+) -> Result<(), AppError> {
+    diesel::update(awards::table.find(proposal_id))
+        .set((
+            awards::supplement_starts_at.eq(Some(starts_at)),
+            awards::supplement_ends_at.eq(Some(ends_at)),
+            awards::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The lines of a round put on a supplementary notice, in the given states, in rank order.
+pub fn supplemented(
+    conn: &mut DbConn,
+    round_id: i64,
+    states: Option<&[AwardState]>,
+) -> Result<Vec<AwardRow>, AppError> {
+    let mut q = awards::table
+        .inner_join(proposals::table.inner_join(organizations::table))
+        .filter(awards::round_id.eq(round_id))
+        .filter(awards::supplement_ends_at.is_not_null())
+        .into_boxed();
+    if let Some(states) = states {
+        q = q.filter(awards::state.eq_any(states.to_vec()));
+    }
+    Ok(q.order(awards::rank).select(AWARD_COLS).load(conn)?)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -351,6 +351,9 @@ diesel::table! {
         state -> Text,
         substitute -> Bool,
         updated_at -> Timestamp,
+        partial_of_fen -> Nullable<BigInt>,
+        supplement_starts_at -> Nullable<Timestamp>,
+        supplement_ends_at -> Nullable<Timestamp>,
     }
 }
 

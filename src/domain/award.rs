@@ -1,12 +1,12 @@
 //! The award (DESIGN §2.4): the published ranking's states, objections (异议), filling the
 //! list from the waitlist after a removal, agreement numbers and project periods.
 
-use chrono::{Months, NaiveDate};
+use chrono::{Months, NaiveDate, NaiveDateTime};
 
 use super::account::{parse_email, parse_name};
 use super::limits;
 use super::money::Fen;
-use super::review::{funding_line, LineInput, LineOverride};
+use super::review::{funding_line, FundingRule, LineInput, LineOverride};
 use crate::error::FieldErrors;
 use crate::i18n::Msg;
 
@@ -188,33 +188,135 @@ pub struct ListedLine {
     pub state: AwardState,
     pub amount: Fen,
     pub category: String,
+    /// Funded in part under [`FundingRule::Partial`]: the amount it was cut from.
+    pub partial_of: Option<Fen>,
 }
 
-/// After a removal, the waitlisted proposals (in rank order, given as `lines`) that come in:
-/// each that fits in what the funded ones leave of the budget and of its category's budget,
-/// first come first. Funded proposals stay funded; the result never exceeds the budget.
+/// A line of the published list that [`fill_from_waitlist`] changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refill {
+    pub proposal_id: i64,
+    /// It was waitlisted and comes in (递补); otherwise it was funded in part and its grant
+    /// grows.
+    pub incoming: bool,
+    /// Its grant from now on.
+    pub amount: Fen,
+    /// Still funded in part: the amount it is cut from.
+    pub partial_of: Option<Fen>,
+}
+
+/// After a removal, the published list under the round's funding `rule`, as the line would
+/// put it with what the funded proposals leave of the budget and of each category's budget:
+/// a proposal funded in part is topped up first (up to its own amount) when it ranks above
+/// the waitlist, then the waitlisted ones come in, in rank order, as the rule lets them
+/// (skip-ahead: each that fits; strict: until the first that does not fit; partial: until
+/// the first that does not fit, which gets what is left when that is at least
+/// `min_partial`). Funded proposals stay funded, never with less; the result never exceeds a
+/// budget. Returns the lines that change, in rank order.
 pub fn fill_from_waitlist(
     lines: &[ListedLine],
     budget: Fen,
     category_budgets: &[(String, Fen)],
-) -> Vec<i64> {
-    let inputs: Vec<LineInput> = lines
+    rule: FundingRule,
+    min_partial: Fen,
+) -> Vec<Refill> {
+    let listed: Vec<&ListedLine> = lines
         .iter()
         .filter(|l| matches!(l.state, AwardState::Funded | AwardState::Waitlisted))
-        .map(|l| LineInput {
-            proposal_id: l.proposal_id,
-            fundable: true,
-            amount: l.amount,
-            category: l.category.clone(),
-            manual: (l.state == AwardState::Funded).then_some(LineOverride::ForcedIn),
-        })
         .collect();
-    let line = funding_line(&inputs, budget, category_budgets);
-    lines
+    // `grow`: proposals funded in part compete for more in their rank (else they keep what
+    // they have, forced in).
+    let run = |grow: bool| {
+        let inputs: Vec<LineInput> = listed
+            .iter()
+            .map(|l| {
+                let growing = grow && l.partial_of.is_some();
+                LineInput {
+                    proposal_id: l.proposal_id,
+                    fundable: true,
+                    amount: if growing {
+                        l.partial_of.unwrap_or(l.amount)
+                    } else {
+                        l.amount
+                    },
+                    category: l.category.clone(),
+                    manual: (l.state == AwardState::Funded && !growing)
+                        .then_some(LineOverride::ForcedIn),
+                }
+            })
+            .collect();
+        funding_line(&inputs, budget, category_budgets, rule, min_partial)
+    };
+    let amount_in = |line: &super::review::LineResult, l: &ListedLine| -> Option<Fen> {
+        if !line.funded.contains(&l.proposal_id) {
+            return None;
+        }
+        Some(
+            line.partial
+                .iter()
+                .find(|(id, _)| *id == l.proposal_id)
+                .map(|(_, f)| *f)
+                .unwrap_or_else(|| l.partial_of.unwrap_or(l.amount)),
+        )
+    };
+    let mut line = run(true);
+    let keeps_all = listed
         .iter()
-        .filter(|l| l.state == AwardState::Waitlisted && line.funded.contains(&l.proposal_id))
-        .map(|l| l.proposal_id)
+        .filter(|l| l.state == AwardState::Funded)
+        .all(|l| amount_in(&line, l).is_some_and(|a| a >= l.amount));
+    if !keeps_all {
+        line = run(false);
+    }
+    listed
+        .iter()
+        .filter_map(|l| {
+            let full = l.partial_of.unwrap_or(l.amount);
+            let amount = if l.state == AwardState::Funded && !keeps_all {
+                l.amount
+            } else {
+                amount_in(&line, l)?
+            };
+            let changed = l.state == AwardState::Waitlisted || amount != l.amount;
+            changed.then(|| Refill {
+                proposal_id: l.proposal_id,
+                incoming: l.state == AwardState::Waitlisted,
+                amount,
+                partial_of: (amount < full).then_some(full),
+            })
+        })
         .collect()
+}
+
+/// The proposals anyone may object to at `now`: while the main notice runs (until
+/// `main_ends`), every one on the list; after it, those brought onto the list whose own
+/// supplementary notice (补充公示) still runs. `lines`: (proposal, state, end of its
+/// supplementary notice).
+pub fn objection_targets(
+    main_ends: NaiveDateTime,
+    now: NaiveDateTime,
+    lines: impl IntoIterator<Item = (i64, AwardState, Option<NaiveDateTime>)>,
+) -> Vec<i64> {
+    lines
+        .into_iter()
+        .filter(|(_, state, supplement_ends)| {
+            *state == AwardState::Funded
+                && (now < main_ends || supplement_ends.is_some_and(|e| now < e))
+        })
+        .map(|(id, _, _)| id)
+        .collect()
+}
+
+/// When the award may be finalised: the end of the main notice, or the last end of the
+/// supplementary notices of the proposals on the list, whichever is later.
+pub fn notices_end(
+    main_ends: NaiveDateTime,
+    lines: impl IntoIterator<Item = (AwardState, Option<NaiveDateTime>)>,
+) -> NaiveDateTime {
+    lines
+        .into_iter()
+        .filter(|(state, _)| *state == AwardState::Funded)
+        .filter_map(|(_, e)| e)
+        .fold(main_ends, NaiveDateTime::max)
 }
 
 /// Agreement numbers look like `XY-2026-0001` (项目协议编号).
@@ -281,7 +383,26 @@ mod tests {
             state,
             amount: Fen::from_yuan(yuan),
             category: cat.into(),
+            partial_of: None,
         }
+    }
+
+    /// The ids that come in.
+    fn incoming(r: Vec<Refill>) -> Vec<i64> {
+        r.into_iter()
+            .filter(|r| r.incoming)
+            .map(|r| r.proposal_id)
+            .collect()
+    }
+
+    fn fill(lines: &[ListedLine], budget: i64, caps: &[(String, Fen)]) -> Vec<i64> {
+        incoming(fill_from_waitlist(
+            lines,
+            Fen::from_yuan(budget),
+            caps,
+            FundingRule::SkipAhead,
+            Fen::ZERO,
+        ))
     }
 
     #[test]
@@ -298,10 +419,7 @@ mod tests {
             line(7, AwardState::NotFundable, 1, "a"),
             line(8, AwardState::Excluded, 1, "a"),
         ];
-        assert_eq!(
-            fill_from_waitlist(&lines, Fen::from_yuan(100), &[]),
-            vec![5, 6]
-        );
+        assert_eq!(fill(&lines, 100, &[]), vec![5, 6]);
     }
 
     #[test]
@@ -312,10 +430,7 @@ mod tests {
             line(3, AwardState::Waitlisted, 30, "b"),
         ];
         let caps = vec![("a".to_string(), Fen::from_yuan(50))];
-        assert_eq!(
-            fill_from_waitlist(&lines, Fen::from_yuan(100), &caps),
-            vec![3]
-        );
+        assert_eq!(fill(&lines, 100, &caps), vec![3]);
     }
 
     #[test]
@@ -324,7 +439,164 @@ mod tests {
             line(1, AwardState::Funded, 90, "a"),
             line(2, AwardState::Waitlisted, 20, "a"),
         ];
-        assert!(fill_from_waitlist(&lines, Fen::from_yuan(100), &[]).is_empty());
+        assert!(fill(&lines, 100, &[]).is_empty());
+    }
+
+    #[test]
+    fn the_refill_follows_the_rounds_funding_rule() {
+        use FundingRule::{Partial, SkipAhead, Strict};
+        // Budget 100 after 2 (50) was removed: 1 (40) stays, 60 left. 3 (70) does not fit.
+        let lines = vec![
+            line(1, AwardState::Funded, 40, "a"),
+            line(2, AwardState::Removed, 50, "a"),
+            line(3, AwardState::Waitlisted, 70, "a"),
+            line(4, AwardState::Waitlisted, 20, "b"),
+            line(5, AwardState::Waitlisted, 1, "a"),
+        ];
+        let run = |rule, min: i64| {
+            fill_from_waitlist(&lines, Fen::from_yuan(100), &[], rule, Fen::from_yuan(min))
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.proposal_id,
+                        r.amount.0 / 100,
+                        r.partial_of.map(|f| f.0 / 100),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(SkipAhead, 0), vec![(4, 20, None), (5, 1, None)]);
+        assert_eq!(run(Strict, 0), vec![], "strict stops at 3");
+        assert_eq!(run(Partial, 0), vec![(3, 60, Some(70))]);
+        assert_eq!(
+            run(Partial, 61),
+            vec![],
+            "what is left is below the smallest grant"
+        );
+        assert_eq!(
+            run(Partial, 60),
+            vec![(3, 60, Some(70))],
+            "exactly the smallest grant"
+        );
+    }
+
+    #[test]
+    fn a_partial_grant_is_topped_up_before_the_waitlist_and_never_cut() {
+        let partial = |id, yuan, of| ListedLine {
+            partial_of: Some(Fen::from_yuan(of)),
+            ..line(id, AwardState::Funded, yuan, "a")
+        };
+        // 3 was funded 10 of its 30; 1 (30) is removed: 3 gets its 30, 4 gets the 10 left.
+        let lines = vec![
+            line(1, AwardState::Removed, 30, "a"),
+            line(2, AwardState::Funded, 60, "a"),
+            partial(3, 10, 30),
+            line(4, AwardState::Waitlisted, 40, "a"),
+        ];
+        let got = fill_from_waitlist(
+            &lines,
+            Fen::from_yuan(100),
+            &[],
+            FundingRule::Partial,
+            Fen::ZERO,
+        );
+        assert_eq!(
+            got,
+            vec![
+                Refill {
+                    proposal_id: 3,
+                    incoming: false,
+                    amount: Fen::from_yuan(30),
+                    partial_of: None
+                },
+                Refill {
+                    proposal_id: 4,
+                    incoming: true,
+                    amount: Fen::from_yuan(10),
+                    partial_of: Some(Fen::from_yuan(40))
+                },
+            ]
+        );
+        // A category budget keeps the top-up within it: 3 grows to the 25 its category
+        // allows; nothing else of category a comes in.
+        let caps = [("a".to_string(), Fen::from_yuan(85))];
+        let got = fill_from_waitlist(
+            &lines,
+            Fen::from_yuan(100),
+            &caps,
+            FundingRule::Partial,
+            Fen::ZERO,
+        );
+        assert_eq!(
+            got,
+            vec![Refill {
+                proposal_id: 3,
+                incoming: false,
+                amount: Fen::from_yuan(25),
+                partial_of: Some(Fen::from_yuan(30))
+            }]
+        );
+        // A waitlisted one ranked above the partial one (its category was full) would take
+        // the freed money first: the partial grant is kept as it is, never cut.
+        let lines = vec![
+            line(1, AwardState::Funded, 50, "b"),
+            line(2, AwardState::Waitlisted, 48, "a"),
+            line(3, AwardState::Removed, 10, "a"),
+            partial(4, 5, 20),
+        ];
+        let caps = [("a".to_string(), Fen::from_yuan(50))];
+        let got = fill_from_waitlist(
+            &lines,
+            Fen::from_yuan(100),
+            &caps,
+            FundingRule::Partial,
+            Fen::ZERO,
+        );
+        assert_eq!(
+            got,
+            vec![Refill {
+                proposal_id: 2,
+                incoming: true,
+                amount: Fen::from_yuan(45),
+                partial_of: Some(Fen::from_yuan(48))
+            }]
+        );
+    }
+
+    #[test]
+    fn supplementary_notices_open_objections_to_their_newcomers_and_hold_the_award() {
+        let t = |s: &str| {
+            NaiveDateTime::parse_from_str(&format!("2027-05-{s}"), "%Y-%m-%d %H:%M").unwrap()
+        };
+        let main = t("10 10:00");
+        let lines = [
+            (1, AwardState::Funded, None),
+            (2, AwardState::Removed, None),
+            (3, AwardState::Funded, Some(t("13 10:00"))),
+            (4, AwardState::Removed, Some(t("20 10:00"))),
+            (5, AwardState::Waitlisted, None),
+        ];
+        // (now, may be objected to)
+        for (now, targets) in [
+            (t("10 09:59"), vec![1, 3]),
+            (t("10 10:00"), vec![3]),
+            (t("13 09:59"), vec![3]),
+            (t("13 10:00"), vec![]),
+        ] {
+            assert_eq!(objection_targets(main, now, lines), targets, "{now}");
+        }
+        let ends = |l: &[(i64, AwardState, Option<NaiveDateTime>)]| {
+            notices_end(main, l.iter().map(|(_, s, e)| (*s, *e)))
+        };
+        // The newcomer removed again does not hold the award; the one on the list does.
+        assert_eq!(ends(&lines), t("13 10:00"));
+        assert_eq!(
+            ends(&lines[..2]),
+            main,
+            "no supplementary notice: the main one"
+        );
+        let early = [(6, AwardState::Funded, Some(t("09 10:00")))];
+        assert_eq!(ends(&early), main, "a supplement ending first");
     }
 
     #[test]

@@ -42,6 +42,8 @@ str_enum!(
         ObjectionRejected = "objection_rejected",
         AwardRemoved = "award_removed",
         AwardSubstituted = "award_substituted",
+        SupplementaryNotice = "supplementary_notice",
+        AwardIncreased = "award_increased",
         Awarded = "awarded",
         NotAwarded = "not_awarded",
         AgreementRecorded = "agreement_recorded",

@@ -543,6 +543,40 @@ str_enum!(
 );
 
 str_enum!(
+    /// What the funding line does with the first fundable proposal that does not fit in what
+    /// is left of the budget (a round setting, `RoundRules::funding_rule`).
+    FundingRule {
+        /// 严格按排名: the line stops there; it and everything below it are waitlisted.
+        Strict = "strict",
+        /// 顺延: it is waitlisted and the walk goes on, so a cheaper proposal below may still
+        /// be funded.
+        SkipAhead = "skip_ahead",
+        /// 末位部分资助: it is funded with what is left (a 核减 to the remainder), then the
+        /// line stops.
+        Partial = "partial",
+    }
+);
+
+impl FundingRule {
+    /// Locale key of what the rule does, in a sentence.
+    pub fn hint_key(self) -> &'static str {
+        match self {
+            FundingRule::Strict => "round.funding_rule_hint_strict",
+            FundingRule::SkipAhead => "round.funding_rule_hint_skip_ahead",
+            FundingRule::Partial => "round.funding_rule_hint_partial",
+        }
+    }
+}
+
+impl Default for FundingRule {
+    /// Skip-ahead: the line as it was before the rule became a setting, so stored rounds keep
+    /// their line.
+    fn default() -> Self {
+        FundingRule::SkipAhead
+    }
+}
+
+str_enum!(
     /// What is wrong with a proposal on the line (a [`LineError`] as the decision page and
     /// the API name it).
     LineProblemKind {
@@ -610,6 +644,9 @@ pub struct LineResult {
     pub category_used: Vec<(String, Fen)>,
     /// Problems for the officer (empty when the line is clean).
     pub errors: Vec<LineError>,
+    /// Under [`FundingRule::Partial`]: the marginal proposals funded with what was left, and
+    /// that amount (below their own); at most one per category budget and one for the total.
+    pub partial: Vec<(i64, Fen)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -632,12 +669,17 @@ impl<'a> Books<'a> {
     /// Takes `p` if its amount fits in what is left of the budget and of its category's
     /// budget (if that has one).
     fn try_take(&mut self, p: &'a LineInput) -> bool {
-        let Some(total) = self.used.checked_add(p.amount) else {
+        self.take(&p.category, p.amount)
+    }
+
+    /// Takes `amount` for category `cat` if it fits in what is left of the budget and of the
+    /// category's budget (if that has one).
+    fn take(&mut self, cat: &'a str, amount: Fen) -> bool {
+        let Some(total) = self.used.checked_add(amount) else {
             return false;
         };
-        let cat = p.category.as_str();
         let in_cat = self.cat_used.get(cat).copied().unwrap_or(Fen::ZERO);
-        let Some(cat_total) = in_cat.checked_add(p.amount) else {
+        let Some(cat_total) = in_cat.checked_add(amount) else {
             return false;
         };
         if total > self.budget || self.caps.get(cat).is_some_and(|cap| cat_total > *cap) {
@@ -646,6 +688,24 @@ impl<'a> Books<'a> {
         self.used = total;
         self.cat_used.insert(cat, cat_total);
         true
+    }
+
+    /// Whether `amount` would overrun the total budget (rather than only a category's).
+    fn over_total(&self, amount: Fen) -> bool {
+        self.used
+            .checked_add(amount)
+            .is_none_or(|t| t > self.budget)
+    }
+
+    /// What is left for a proposal of category `cat`: of the total budget and of the
+    /// category's budget, the smaller.
+    fn room(&self, cat: &str) -> Fen {
+        let total = self.budget.0.saturating_sub(self.used.0);
+        let in_cat = self.caps.get(cat).map(|cap| {
+            cap.0
+                .saturating_sub(self.cat_used.get(cat).copied().unwrap_or(Fen::ZERO).0)
+        });
+        Fen(in_cat.map_or(total, |c| c.min(total)).max(0))
     }
 }
 
@@ -657,14 +717,27 @@ impl<'a> Books<'a> {
 /// the other fundable proposals are walked in rank order, each funded while the running
 /// total stays within `budget` and, if its category has a budget in `category_budgets`,
 /// within that category's budget (a category listed twice gets the smaller budget).
-/// A proposal that does not fit is waitlisted **and the walk goes on**: a later, cheaper
-/// proposal may still fit in what is left, so the funded list is not always a prefix of the
-/// ranking. Forced-out proposals are waitlisted; proposals below the threshold are
-/// `not_fundable`. Every list keeps the rank order.
+///
+/// A proposal that does not fit is handled by `rule`:
+/// - [`FundingRule::SkipAhead`]: it is waitlisted **and the walk goes on**: a later, cheaper
+///   proposal may still fit in what is left, so the funded list is not always a prefix of
+///   the ranking;
+/// - [`FundingRule::Strict`]: it is waitlisted and the line stops: every fundable proposal
+///   below it is waitlisted too;
+/// - [`FundingRule::Partial`]: it is funded with what is left (reported in
+///   [`LineResult::partial`]) when that is at least `min_partial` and above zero, otherwise
+///   waitlisted; then the line stops.
+///
+/// Under the last two, a proposal that overruns only its category's budget stops the line
+/// in that category alone (a category budget is a line of its own); one that overruns the
+/// total budget stops it everywhere. Forced-out proposals are waitlisted and stop nothing;
+/// proposals below the threshold are `not_fundable`. Every list keeps the rank order.
 pub fn funding_line(
     ranked: &[LineInput],
     budget: Fen,
     category_budgets: &[(String, Fen)],
+    rule: FundingRule,
+    min_partial: Fen,
 ) -> LineResult {
     let mut caps: HashMap<&str, Fen> = HashMap::new();
     for (c, b) in category_budgets {
@@ -680,6 +753,7 @@ pub fn funding_line(
     };
     let mut status = vec![LineStatus::Pending; ranked.len()];
     let mut errors = Vec::new();
+    let mut partial = Vec::new();
 
     for (p, st) in ranked.iter().zip(status.iter_mut()) {
         if p.manual != Some(LineOverride::ForcedIn) {
@@ -705,6 +779,10 @@ pub fn funding_line(
             LineStatus::Waitlisted
         };
     }
+    // Under the strict and partial rules: the line has stopped everywhere, or in these
+    // categories.
+    let mut stopped = false;
+    let mut closed: HashSet<&str> = HashSet::new();
     for (p, st) in ranked.iter().zip(status.iter_mut()) {
         if *st != LineStatus::Pending {
             continue;
@@ -718,10 +796,27 @@ pub fn funding_line(
                 proposal_id: p.proposal_id,
             });
             LineStatus::Waitlisted
+        } else if stopped || closed.contains(p.category.as_str()) {
+            LineStatus::Waitlisted
         } else if books.try_take(p) {
             LineStatus::Funded
-        } else {
+        } else if rule == FundingRule::SkipAhead {
             LineStatus::Waitlisted
+        } else {
+            if books.over_total(p.amount) {
+                stopped = true;
+            } else {
+                closed.insert(p.category.as_str());
+            }
+            let room = books.room(&p.category);
+            if rule == FundingRule::Partial && room.0 > 0 && room >= min_partial {
+                let taken = books.take(&p.category, room);
+                debug_assert!(taken, "what is left always fits");
+                partial.push((p.proposal_id, room));
+                LineStatus::Funded
+            } else {
+                LineStatus::Waitlisted
+            }
         };
     }
 
@@ -730,6 +825,7 @@ pub fn funding_line(
         used,
         remaining: Fen(budget.0.saturating_sub(used.0)),
         errors,
+        partial,
         ..LineResult::default()
     };
     for (p, st) in ranked.iter().zip(&status) {
@@ -1145,7 +1241,13 @@ mod tests {
                 ..li(6, 0, "b")
             },
         ];
-        let r = funding_line(&ranked, Fen::from_yuan(100), &[]);
+        let r = funding_line(
+            &ranked,
+            Fen::from_yuan(100),
+            &[],
+            FundingRule::SkipAhead,
+            Fen::ZERO,
+        );
         assert_eq!(r.funded, vec![1, 3, 5]);
         assert_eq!(r.waitlisted, vec![2, 4]);
         assert_eq!(r.not_fundable, vec![6]);
@@ -1165,7 +1267,13 @@ mod tests {
     fn a_category_budget_caps_its_category() {
         let ranked = vec![li(1, 40, "a"), li(2, 40, "a"), li(3, 40, "b")];
         let caps = [("a".to_string(), Fen::from_yuan(50))];
-        let r = funding_line(&ranked, Fen::from_yuan(200), &caps);
+        let r = funding_line(
+            &ranked,
+            Fen::from_yuan(200),
+            &caps,
+            FundingRule::SkipAhead,
+            Fen::ZERO,
+        );
         assert_eq!(r.funded, vec![1, 3]);
         assert_eq!(r.waitlisted, vec![2]);
         assert_eq!(r.remaining, Fen::from_yuan(120));
@@ -1187,7 +1295,13 @@ mod tests {
                 ..forced(5, 1, LineOverride::ForcedIn)
             },
         ];
-        let r = funding_line(&ranked, Fen::from_yuan(100), &[]);
+        let r = funding_line(
+            &ranked,
+            Fen::from_yuan(100),
+            &[],
+            FundingRule::SkipAhead,
+            Fen::ZERO,
+        );
         assert_eq!(r.funded, vec![2, 3]);
         assert_eq!(r.waitlisted, vec![1, 4]);
         assert_eq!(r.not_fundable, vec![5]);
@@ -1206,9 +1320,314 @@ mod tests {
             &[li(2, 70, "a"), forced(3, 40, LineOverride::ForcedIn)],
             Fen::from_yuan(100),
             &[],
+            FundingRule::SkipAhead,
+            Fen::ZERO,
         );
         assert_eq!(r.funded, vec![3]);
         assert_eq!(r.waitlisted, vec![2]);
+    }
+
+    fn fen(id: i64, amount: i64, cat: &str) -> LineInput {
+        LineInput {
+            amount: Fen(amount),
+            ..li(id, 0, cat)
+        }
+    }
+
+    #[test]
+    fn each_funding_rule_at_the_edges() {
+        use FundingRule::{Partial, SkipAhead, Strict};
+        let forced = |o, p: LineInput| LineInput {
+            manual: Some(o),
+            ..p
+        };
+        type Case = (
+            &'static str,
+            Vec<LineInput>,
+            i64,
+            Vec<(String, Fen)>,
+            FundingRule,
+            i64,
+            Vec<i64>,
+            Vec<i64>,
+            Vec<(i64, i64)>,
+        );
+        let a = |b: i64| vec![("a".to_string(), Fen(b))];
+        // (what, ranked, budget, category budgets, rule, min partial, funded, waitlisted,
+        // partial)
+        let cases: Vec<Case> = vec![
+            // Exact fit: every rule funds all three.
+            (
+                "exact fit",
+                vec![fen(1, 50, "a"), fen(2, 30, "a"), fen(3, 20, "a")],
+                100,
+                vec![],
+                Strict,
+                0,
+                vec![1, 2, 3],
+                vec![],
+                vec![],
+            ),
+            (
+                "exact fit",
+                vec![fen(1, 50, "a"), fen(2, 30, "a"), fen(3, 20, "a")],
+                100,
+                vec![],
+                SkipAhead,
+                0,
+                vec![1, 2, 3],
+                vec![],
+                vec![],
+            ),
+            (
+                "exact fit",
+                vec![fen(1, 50, "a"), fen(2, 30, "a"), fen(3, 20, "a")],
+                100,
+                vec![],
+                Partial,
+                0,
+                vec![1, 2, 3],
+                vec![],
+                vec![],
+            ),
+            // One fen short for the second: strict stops, skip-ahead funds the third, partial
+            // funds the second with the 49 fen left and stops.
+            (
+                "1 fen short",
+                vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
+                100,
+                vec![],
+                Strict,
+                0,
+                vec![1],
+                vec![2, 3],
+                vec![],
+            ),
+            (
+                "1 fen short",
+                vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
+                100,
+                vec![],
+                SkipAhead,
+                0,
+                vec![1, 3],
+                vec![2],
+                vec![],
+            ),
+            (
+                "1 fen short",
+                vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
+                100,
+                vec![],
+                Partial,
+                0,
+                vec![1, 2],
+                vec![3],
+                vec![(2, 49)],
+            ),
+            // What is left is below the smallest grant: no partial grant, the line stops.
+            (
+                "below min",
+                vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
+                100,
+                vec![],
+                Partial,
+                50,
+                vec![1],
+                vec![2, 3],
+                vec![],
+            ),
+            (
+                "at min",
+                vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
+                100,
+                vec![],
+                Partial,
+                49,
+                vec![1, 2],
+                vec![3],
+                vec![(2, 49)],
+            ),
+            // Zero remaining: nothing more, under every rule, and no zero grant.
+            (
+                "zero left",
+                vec![fen(1, 100, "a"), fen(2, 1, "a")],
+                100,
+                vec![],
+                Strict,
+                0,
+                vec![1],
+                vec![2],
+                vec![],
+            ),
+            (
+                "zero left",
+                vec![fen(1, 100, "a"), fen(2, 1, "a")],
+                100,
+                vec![],
+                SkipAhead,
+                0,
+                vec![1],
+                vec![2],
+                vec![],
+            ),
+            (
+                "zero left",
+                vec![fen(1, 100, "a"), fen(2, 1, "a")],
+                100,
+                vec![],
+                Partial,
+                0,
+                vec![1],
+                vec![2],
+                vec![],
+            ),
+            (
+                "zero budget",
+                vec![fen(1, 1, "a")],
+                0,
+                vec![],
+                Partial,
+                0,
+                vec![],
+                vec![1],
+                vec![],
+            ),
+            // A forced-in proposal goes first under every rule; forced-out (as a fast-track
+            // renewal not yet approved) is waitlisted and stops nothing.
+            (
+                "forced",
+                vec![
+                    forced(LineOverride::ForcedOut, fen(1, 10, "a")),
+                    fen(2, 60, "a"),
+                    forced(LineOverride::ForcedIn, fen(3, 50, "a")),
+                    fen(4, 10, "a"),
+                ],
+                100,
+                vec![],
+                Strict,
+                0,
+                vec![3],
+                vec![1, 2, 4],
+                vec![],
+            ),
+            (
+                "forced",
+                vec![
+                    forced(LineOverride::ForcedOut, fen(1, 10, "a")),
+                    fen(2, 60, "a"),
+                    forced(LineOverride::ForcedIn, fen(3, 50, "a")),
+                    fen(4, 10, "a"),
+                ],
+                100,
+                vec![],
+                SkipAhead,
+                0,
+                vec![3, 4],
+                vec![1, 2],
+                vec![],
+            ),
+            (
+                "forced",
+                vec![
+                    forced(LineOverride::ForcedOut, fen(1, 10, "a")),
+                    fen(2, 60, "a"),
+                    forced(LineOverride::ForcedIn, fen(3, 50, "a")),
+                    fen(4, 10, "a"),
+                ],
+                100,
+                vec![],
+                Partial,
+                0,
+                vec![2, 3],
+                vec![1, 4],
+                vec![(2, 50)],
+            ),
+            // A category budget stops its own category only; the total stops everything.
+            (
+                "category",
+                vec![
+                    fen(1, 40, "a"),
+                    fen(2, 40, "a"),
+                    fen(3, 30, "b"),
+                    fen(4, 5, "a"),
+                    fen(5, 50, "b"),
+                    fen(6, 5, "b"),
+                ],
+                100,
+                a(50),
+                Strict,
+                0,
+                vec![1, 3],
+                vec![2, 4, 5, 6],
+                vec![],
+            ),
+            (
+                "category",
+                vec![
+                    fen(1, 40, "a"),
+                    fen(2, 40, "a"),
+                    fen(3, 30, "b"),
+                    fen(4, 5, "a"),
+                    fen(5, 50, "b"),
+                    fen(6, 5, "b"),
+                ],
+                100,
+                a(50),
+                SkipAhead,
+                0,
+                vec![1, 3, 4, 6],
+                vec![2, 5],
+                vec![],
+            ),
+            (
+                "category",
+                vec![
+                    fen(1, 40, "a"),
+                    fen(2, 40, "a"),
+                    fen(3, 30, "b"),
+                    fen(4, 5, "a"),
+                    fen(5, 50, "b"),
+                    fen(6, 5, "b"),
+                ],
+                100,
+                a(50),
+                Partial,
+                0,
+                vec![1, 2, 3, 5],
+                vec![4, 6],
+                vec![(2, 10), (5, 20)],
+            ),
+            // The category's cap is exactly used: its next one gets nothing, the others go on.
+            (
+                "category full",
+                vec![fen(1, 50, "a"), fen(2, 1, "a"), fen(3, 10, "b")],
+                100,
+                a(50),
+                Partial,
+                0,
+                vec![1, 3],
+                vec![2],
+                vec![],
+            ),
+        ];
+        for (what, ranked, budget, caps, rule, min, funded, waitlisted, partial) in cases {
+            let r = funding_line(&ranked, Fen(budget), &caps, rule, Fen(min));
+            let label = format!("{what} / {rule}");
+            assert_eq!(r.funded, funded, "{label}: funded");
+            assert_eq!(r.waitlisted, waitlisted, "{label}: waitlisted");
+            let got: Vec<(i64, i64)> = r.partial.iter().map(|(id, f)| (*id, f.0)).collect();
+            assert_eq!(got, partial, "{label}: partial");
+            assert!(r.used.0 <= budget, "{label}: over budget");
+            for (cat, cap) in &caps {
+                let used = r
+                    .category_used
+                    .iter()
+                    .find(|(c, _)| c == cat)
+                    .map_or(0, |(_, f)| f.0);
+                assert!(used <= cap.0, "{label}: category {cat} over its budget");
+            }
+        }
     }
 
     #[test]
@@ -1370,10 +1789,19 @@ mod tests {
 
         #[test]
         fn the_line_never_exceeds_a_budget_and_keeps_every_fundable_proposal(
-            (items, budget, caps) in line_inputs()
+            (items, budget, caps) in line_inputs(),
+            rule in prop_oneof![Just(FundingRule::SkipAhead), Just(FundingRule::Strict), Just(FundingRule::Partial)],
+            min_partial in 0i64..50,
         ) {
-            let r = funding_line(&items, Fen(budget), &caps);
-            let amount = |id: &i64| items.iter().find(|p| p.proposal_id == *id).map_or(0, |p| p.amount.0);
+            let r = funding_line(&items, Fen(budget), &caps, rule, Fen(min_partial));
+            let partial: HashMap<i64, i64> = r.partial.iter().map(|(id, f)| (*id, f.0)).collect();
+            let amount = |id: &i64| partial.get(id).copied().unwrap_or_else(|| items.iter().find(|p| p.proposal_id == *id).map_or(0, |p| p.amount.0));
+            for (id, cut) in &r.partial {
+                prop_assert_eq!(rule, FundingRule::Partial);
+                prop_assert!(r.funded.contains(id));
+                let own = items.iter().find(|p| p.proposal_id == *id).map_or(0, |p| p.amount.0);
+                prop_assert!(cut.0 > 0 && cut.0 < own && cut.0 >= min_partial, "partial {} of {}", cut.0, own);
+            }
             let total: i64 = r.funded.iter().map(amount).sum();
             prop_assert_eq!(total, r.used.0);
             prop_assert!(total <= budget);
@@ -1403,7 +1831,7 @@ mod tests {
             // error, or would not have fitted next to what is funded.
             for id in &r.waitlisted {
                 let Some(p) = items.iter().find(|p| p.proposal_id == *id) else { continue };
-                if p.manual == Some(LineOverride::ForcedOut) {
+                if rule != FundingRule::SkipAhead || p.manual == Some(LineOverride::ForcedOut) {
                     continue;
                 }
                 let cap = caps.iter().filter(|(c, _)| *c == p.category).map(|(_, f)| f.0).min();

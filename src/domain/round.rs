@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::limits;
 use super::money::Fen;
 use super::org::RegType;
+pub use super::review::FundingRule;
 use crate::error::FieldErrors;
 use crate::i18n::Msg;
 
@@ -125,6 +126,14 @@ pub struct RoundRules {
     /// The step of an evaluator's indicator scores, in tenths (0.1 point = 1).
     #[serde(default = "default_evaluation_score_step")]
     pub evaluation_score_step: i32,
+    /// What the funding line does with the first proposal that does not fit what is left
+    /// (stored rounds without it: skip-ahead, the line as it always was).
+    #[serde(default)]
+    pub funding_rule: FundingRule,
+    /// Supplementary notice (补充公示) of proposals brought onto the list from the waitlist,
+    /// in working days; 0: none (the award waits only for the main notice).
+    #[serde(default)]
+    pub supplementary_notice_days: i32,
 }
 
 fn default_fail_bar_months() -> i32 {
@@ -280,6 +289,8 @@ impl Default for RoundRules {
             late_materials: LateMaterials::default(),
             review_score_step: default_review_score_step(),
             evaluation_score_step: default_evaluation_score_step(),
+            funding_rule: FundingRule::default(),
+            supplementary_notice_days: 0,
         }
     }
 }
@@ -432,7 +443,18 @@ pub fn check_rules(r: &RoundRules, e: &mut FieldErrors) {
             Msg::new("field.number_range").arg("min", 0).arg("max", 90),
         );
     }
+    if !(0..=SUPPLEMENTARY_NOTICE_MAX_DAYS).contains(&r.supplementary_notice_days) {
+        e.add(
+            "supplementary_notice_days",
+            Msg::new("field.number_range")
+                .arg("min", 0)
+                .arg("max", SUPPLEMENTARY_NOTICE_MAX_DAYS),
+        );
+    }
 }
+
+/// The longest supplementary notice a round may set, in working days.
+pub const SUPPLEMENTARY_NOTICE_MAX_DAYS: i32 = 15;
 
 fn check_bands(bands: &[GradeBand], e: &mut FieldErrors) {
     if bands.len() < 2 {
@@ -715,6 +737,49 @@ mod tests {
                 "closes_at:field.date_past"
             ]
         );
+    }
+
+    #[test]
+    fn the_supplementary_notice_is_off_or_a_few_working_days() {
+        for (days, ok) in [
+            (-1, false),
+            (0, true),
+            (1, true),
+            (SUPPLEMENTARY_NOTICE_MAX_DAYS, true),
+            (SUPPLEMENTARY_NOTICE_MAX_DAYS + 1, false),
+        ] {
+            let r = RoundRules {
+                supplementary_notice_days: days,
+                ..RoundRules::default()
+            };
+            let e = errors(|e| check_rules(&r, e));
+            if ok {
+                assert!(e.is_empty(), "{days}: {e:?}");
+            } else {
+                assert_eq!(
+                    e,
+                    vec!["supplementary_notice_days:field.number_range"],
+                    "{days}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn stored_rounds_without_the_new_settings_keep_todays_line_and_no_supplement() {
+        let mut stored = serde_json::to_value(RoundRules::default()).unwrap();
+        let obj = stored.as_object_mut().unwrap();
+        obj.remove("funding_rule");
+        obj.remove("supplementary_notice_days");
+        let r: RoundRules = serde_json::from_value(stored).unwrap();
+        assert_eq!(r.funding_rule, FundingRule::SkipAhead);
+        assert_eq!(r.supplementary_notice_days, 0);
+        let r: RoundRules =
+            serde_json::from_str(r#"{"funding_rule": "strict", "supplementary_notice_days": 3}"#)
+                .unwrap();
+        assert_eq!(r.funding_rule, FundingRule::Strict);
+        assert_eq!(r.supplementary_notice_days, 3);
+        assert!(serde_json::from_str::<RoundRules>(r#"{"funding_rule": "lottery"}"#).is_err());
     }
 
     #[test]

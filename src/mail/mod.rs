@@ -452,17 +452,67 @@ pub fn proposal_on_notice(
     link: &str,
     base_url: &str,
 ) -> Outgoing {
+    listed_on_notice(
+        MailKind::ProposalOnNotice,
+        to,
+        [number, title, amount, ends],
+        link,
+        base_url,
+    )
+}
+
+/// A proposal on a notice list: `[number, title, amount, ends]` (`ends` blank when the
+/// message names no end).
+fn listed_on_notice(
+    kind: MailKind,
+    to: &Recipient,
+    [number, title, amount, ends]: [&str; 4],
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
     let args = [
         ("number", number.to_string()),
         ("title", title.to_string()),
         ("amount", amount.to_string()),
         ("ends", ends.to_string()),
     ];
-    notice(
+    notice(to, kind, &args, vec![], link, base_url)
+}
+
+/// A proposal brought onto the list from the waitlist (递补) while the round has a
+/// supplementary notice (补充公示): its grant and when that notice ends.
+pub fn supplementary_notice(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    amount: &str,
+    ends: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    listed_on_notice(
+        MailKind::SupplementaryNotice,
         to,
-        MailKind::ProposalOnNotice,
-        &args,
-        vec![],
+        [number, title, amount, ends],
+        link,
+        base_url,
+    )
+}
+
+/// A grant funded in part grows after a proposal above the waitlist left the list: its new
+/// amount.
+pub fn award_increased(
+    to: &Recipient,
+    number: &str,
+    title: &str,
+    amount: &str,
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    listed_on_notice(
+        MailKind::AwardIncreased,
+        to,
+        [number, title, amount, ""],
         link,
         base_url,
     )

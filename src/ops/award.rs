@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use crate::auth::policy::{self, Action, Actor};
 use crate::config::Settings;
 use crate::db::audit::{self, Change};
-use crate::db::awards::{self, Entry, NewAward, NewObjection, Notice, ObjectionRow};
+use crate::db::awards::{self, AwardRow, Entry, NewAward, NewObjection, Notice, ObjectionRow};
 use crate::db::projects::NewProject;
 use crate::db::rounds::{self, RoundRow};
 use crate::db::{self, calendar, now, outbox, proposals, reviews, throttle, DbConn};
@@ -245,6 +245,7 @@ pub fn publish_notice(
                     requested_fen: r.requested_fen,
                     amount_fen: r.amount_fen,
                     reduce_reason: r.reduce_reason.as_deref(),
+                    partial_of_fen: r.partial_of_fen,
                     state: if r.line == AwardState::Waitlisted
                         && (r.line_override == Some(LineOverride::ForcedOut)
                             || (r.renewal_track
@@ -266,6 +267,7 @@ pub fn publish_notice(
                     "working_days": days,
                     "funded": view.rows.iter().filter(|r| r.line == AwardState::Funded).count(),
                     "used_fen": view.used_fen,
+                    "funding_rule": view.funding_rule,
                 }),
             ),
         )?;
@@ -293,8 +295,17 @@ pub fn publish_notice(
     })
 }
 
-fn notice_open(notice: &Notice, round: &RoundRow) -> bool {
-    round.status == RoundStatus::Notice && now() < notice.ends_at
+/// The proposals anyone may object to now (none once the round has left the notice).
+fn objection_targets(notice: &Notice, round: &RoundRow, list: &[AwardRow]) -> Vec<i64> {
+    if round.status != RoundStatus::Notice {
+        return vec![];
+    }
+    award::objection_targets(
+        notice.ends_at,
+        now(),
+        list.iter()
+            .map(|a| (a.proposal_id, a.state, a.supplement_ends_at)),
+    )
 }
 
 /// A filed objection and the raw token of its confirmation link (only ever mailed).
@@ -321,15 +332,11 @@ pub fn file_objection(
     let Some(notice) = awards::notice(conn, round_id)? else {
         return Err(AppError::conflict("error.notice_closed"));
     };
-    if !notice_open(&notice, &round) {
+    let list = awards::awards(conn, round_id)?;
+    let listed = objection_targets(&notice, &round, &list);
+    if listed.is_empty() {
         return Err(AppError::conflict("error.notice_closed"));
     }
-    let list = awards::awards(conn, round_id)?;
-    let listed: Vec<i64> = list
-        .iter()
-        .filter(|a| a.state == AwardState::Funded)
-        .map(|a| a.proposal_id)
-        .collect();
     let v = award::check_objection(input, &listed).map_err(AppError::Validation)?;
     let number = list
         .iter()
@@ -486,8 +493,10 @@ pub fn group_objections(rows: Vec<ObjectionRow>) -> Vec<ObjectionItem> {
     items
 }
 
-/// Takes a funded proposal off the list and brings in, in rank order, each waitlisted one
-/// that fits what is left of the budget; emails both sides. Inside a transaction.
+/// Takes a funded proposal off the list and lets the waitlist in by the round's funding rule
+/// (a grant funded in part grows first, see [`award::fill_from_waitlist`]); emails both
+/// sides. With a supplementary notice (补充公示) set, the newcomers go on a notice of their own
+/// for that many working days, and the award waits for it. Inside a transaction.
 fn remove_and_fill(
     c: &mut DbConn,
     s: &Settings,
@@ -509,6 +518,7 @@ fn remove_and_fill(
         c,
         Change::new(actor, "award.removed", "proposal", proposal_id).reason(why),
     )?;
+    let rules = round.rules();
     let list = awards::awards(c, round.id)?;
     let lines: Vec<ListedLine> = list
         .iter()
@@ -517,13 +527,44 @@ fn remove_and_fill(
             state: a.state,
             amount: Fen(a.amount_fen),
             category: a.category.clone(),
+            partial_of: a.partial_of_fen.map(Fen),
         })
         .collect();
     let budgets: Vec<(String, Fen)> = awards::category_budgets(c, round.id)?
         .into_iter()
         .map(|(k, b)| (k, Fen(b)))
         .collect();
-    let incoming = award::fill_from_waitlist(&lines, Fen(round.total_budget_fen), &budgets);
+    let changes = award::fill_from_waitlist(
+        &lines,
+        Fen(round.total_budget_fen),
+        &budgets,
+        rules.funding_rule,
+        Fen(round.min_grant_fen),
+    );
+    let incoming: Vec<i64> = changes
+        .iter()
+        .filter(|r| r.incoming)
+        .map(|r| r.proposal_id)
+        .collect();
+    let supplement = if rules.supplementary_notice_days > 0 && !incoming.is_empty() {
+        let days = rules.supplementary_notice_days;
+        let starts = now();
+        let ends = add_working_days(starts, days as u32, &calendar::load(c)?);
+        audit::append(
+            c,
+            Change::new(actor, "award.supplementary_notice", "round", round.id).after(
+                serde_json::json!({
+                    "proposals": incoming,
+                    "starts_at": starts,
+                    "ends_at": ends,
+                    "working_days": days,
+                }),
+            ),
+        )?;
+        Some((starts, ends))
+    } else {
+        None
+    };
     let link = |id: i64| format!("{}/proposals/{id}", s.base_url);
     if let Some(gone) = list.iter().find(|a| a.proposal_id == proposal_id) {
         let number = gone.number.clone().unwrap_or_default();
@@ -539,29 +580,87 @@ fn remove_and_fill(
             )
         })?;
     }
-    for id in &incoming {
-        awards::set_award_state(c, *id, AwardState::Waitlisted, AwardState::Funded, true)?;
-        audit::append(
-            c,
-            Change::new(actor, "award.substituted", "proposal", *id)
-                .after(serde_json::json!({"replaces": proposal_id})),
-        )?;
+    for r in &changes {
         let a = list
             .iter()
-            .find(|a| a.proposal_id == *id)
+            .find(|a| a.proposal_id == r.proposal_id)
             .expect("filled from the list");
+        let partial_of = r.partial_of.map(|f| f.0);
+        awards::set_award_amount(c, r.proposal_id, r.amount.0, partial_of)?;
+        if !r.incoming {
+            audit::append(
+                c,
+                Change::new(actor, "award.topped_up", "proposal", r.proposal_id)
+                    .before(serde_json::json!({"amount_fen": a.amount_fen}))
+                    .after(serde_json::json!({
+                        "amount_fen": r.amount.0,
+                        "partial_of_fen": partial_of,
+                        "replaces": proposal_id,
+                    })),
+            )?;
+            let number = a.number.clone().unwrap_or_default();
+            super::email_org(c, a.org_id, |to| {
+                mail::award_increased(
+                    to,
+                    &number,
+                    &a.title,
+                    &r.amount.to_string(),
+                    &link(r.proposal_id),
+                    &s.base_url,
+                )
+                .for_bureau(round.bureau_id)
+            })?;
+            continue;
+        }
+        awards::set_award_state(
+            c,
+            r.proposal_id,
+            AwardState::Waitlisted,
+            AwardState::Funded,
+            true,
+        )?;
+        audit::append(
+            c,
+            Change::new(actor, "award.substituted", "proposal", r.proposal_id).after(
+                serde_json::json!({
+                    "replaces": proposal_id,
+                    "amount_fen": r.amount.0,
+                    "partial_of_fen": partial_of,
+                }),
+            ),
+        )?;
         let number = a.number.clone().unwrap_or_default();
-        super::email_org(c, a.org_id, |to| {
-            mail::award_changed(
-                to,
-                &number,
-                &a.title,
-                false,
-                &Fen(a.amount_fen).to_string(),
-                &link(*id),
-                &s.base_url,
-            )
-        })?;
+        let amount = r.amount.to_string();
+        match supplement {
+            Some((starts, ends)) => {
+                awards::set_supplement(c, r.proposal_id, starts, ends)?;
+                let ends_text = crate::domain::calendar::format_deadline(ends);
+                let notice_link = format!("{}/notices/{}", s.base_url, round.id);
+                super::email_org(c, a.org_id, |to| {
+                    mail::supplementary_notice(
+                        to,
+                        &number,
+                        &a.title,
+                        &amount,
+                        &ends_text,
+                        &notice_link,
+                        &s.base_url,
+                    )
+                    .for_bureau(round.bureau_id)
+                })?;
+            }
+            None => super::email_org(c, a.org_id, |to| {
+                mail::award_changed(
+                    to,
+                    &number,
+                    &a.title,
+                    false,
+                    &amount,
+                    &link(r.proposal_id),
+                    &s.base_url,
+                )
+            })?,
+        }
     }
     Ok(incoming)
 }
@@ -663,6 +762,17 @@ pub fn finalise(
             "ends",
             crate::domain::calendar::format_deadline(notice.ends_at),
         )));
+    }
+    let supplements = awards::supplemented(conn, round_id, Some(&[AwardState::Funded]))?;
+    let ends = award::notices_end(
+        notice.ends_at,
+        supplements.iter().map(|a| (a.state, a.supplement_ends_at)),
+    );
+    if now() < ends {
+        return Err(AppError::Conflict(
+            Msg::new("error.supplementary_notice_running")
+                .arg("ends", crate::domain::calendar::format_deadline(ends)),
+        ));
     }
     let open = awards::count_open_objections(conn, round_id)?;
     if open > 0 {

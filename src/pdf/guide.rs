@@ -110,6 +110,20 @@ pub fn guide(g: &GuideInput) -> Document {
         t(l, "round.fundable_threshold"),
         r.fundable_threshold
     )));
+    blocks.push(Block::Paragraph(format!(
+        "{}：{}（{}）",
+        t(l, "round.funding_rule"),
+        t(l, r.funding_rule.label_key()),
+        t(l, r.funding_rule.hint_key())
+    )));
+    if r.supplementary_notice_days > 0 {
+        blocks.push(Block::Paragraph(format!(
+            "{}：{} {}",
+            t(l, "round.supplementary_notice_days"),
+            r.supplementary_notice_days,
+            t(l, "notice.working_days")
+        )));
+    }
     blocks.push(Block::Heading(t(l, "round.tranches").into()));
     blocks.push(Block::Table {
         header: vec![t(l, "pdf.share").into(), t(l, "pdf.condition").into()],

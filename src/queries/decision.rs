@@ -30,8 +30,11 @@ pub struct RankedRow {
     pub org_grade: Option<String>,
     pub category: String,
     pub requested_fen: i64,
-    /// The grant on the line: the requested one, or the officer-reduced (核减) one.
+    /// The grant on the line: the requested one, or the officer-reduced (核减) one, or what
+    /// was left for it under the partial funding rule (see `partial_of_fen`).
     pub amount_fen: i64,
+    /// Funded in part (the round's `partial` funding rule): the amount it was cut from.
+    pub partial_of_fen: Option<i64>,
     pub reduce_reason: Option<String>,
     /// The officer moved the line for this proposal.
     pub line_override: Option<LineOverride>,
@@ -85,6 +88,8 @@ pub struct LineProblem {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     pub round_status: String,
+    /// The round's rule for the first proposal that does not fit what is left of the budget.
+    pub funding_rule: review::FundingRule,
     /// The rows of the page asked for (every row for an export); the ranking, the line and
     /// every total below are over the whole round.
     pub rows: Vec<RankedRow>,
@@ -238,6 +243,7 @@ pub fn cached(
 #[derive(Debug, Clone)]
 pub struct Ranking {
     round_status: String,
+    funding_rule: review::FundingRule,
     rows: Vec<RankedRow>,
     last_funded: Option<usize>,
     categories: Vec<CategoryLine>,
@@ -261,6 +267,7 @@ impl Ranking {
             window(which, self.rows.len(), self.last_funded);
         DecisionView {
             round_status: self.round_status.clone(),
+            funding_rule: self.funding_rule,
             rows: self.rows[start..end].to_vec(),
             total_rows: self.rows.len(),
             page,
@@ -283,6 +290,8 @@ pub struct RankingInput {
     pub status: RoundStatus,
     pub rules: crate::domain::round::RoundRules,
     pub total_budget_fen: i64,
+    /// The smallest grant (a partial grant under the `partial` rule never goes below it).
+    pub min_grant_fen: i64,
     /// The proposals in review, in id order.
     pub facts: Vec<RankFacts>,
     /// The submitted reviews in id order: (proposal, reviewer, scores per criterion).
@@ -316,6 +325,7 @@ fn load(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Rankin
         status: round.status,
         rules: round.rules(),
         total_budget_fen: round.total_budget_fen,
+        min_grant_fen: round.min_grant_fen,
         entries: awards::entries(conn, round_id)?,
         category_budgets: awards::category_budgets(conn, round_id)?,
         finals: final_tenths(conn, &renewed)?,
@@ -338,6 +348,7 @@ pub fn rank(input: RankingInput) -> Result<Ranking, AppError> {
         status,
         rules,
         total_budget_fen,
+        min_grant_fen,
         facts,
         reviews: submitted,
         entries,
@@ -433,7 +444,14 @@ pub fn rank(input: RankingInput) -> Result<Ranking, AppError> {
         .iter()
         .map(|(c, b)| (c.clone(), Fen(*b)))
         .collect();
-    let line = review::funding_line(&line_inputs, Fen(total_budget_fen), &budgets);
+    let line = review::funding_line(
+        &line_inputs,
+        Fen(total_budget_fen),
+        &budgets,
+        rules.funding_rule,
+        Fen(min_grant_fen),
+    );
+    let partial: HashMap<i64, Fen> = line.partial.iter().copied().collect();
     let funded: HashSet<i64> = line.funded.iter().copied().collect();
     let waitlisted: HashSet<i64> = line.waitlisted.iter().copied().collect();
     let last_funded = inputs.iter().rposition(|r| funded.contains(&r.proposal_id));
@@ -461,7 +479,8 @@ pub fn rank(input: RankingInput) -> Result<Ranking, AppError> {
                 org_grade: f.org_grade.clone(),
                 category: f.category.clone(),
                 requested_fen: f.requested_fen,
-                amount_fen: li.amount.0,
+                amount_fen: partial.get(&r.proposal_id).unwrap_or(&li.amount).0,
+                partial_of_fen: partial.contains_key(&r.proposal_id).then_some(li.amount.0),
                 reduce_reason: e.and_then(|e| e.reduce_reason.clone()),
                 line_override: e.and_then(|e| e.line_override),
                 override_reason: e.and_then(|e| e.override_reason.clone()),
@@ -548,6 +567,7 @@ pub fn rank(input: RankingInput) -> Result<Ranking, AppError> {
         .collect();
     Ok(Ranking {
         round_status: status.to_string(),
+        funding_rule: rules.funding_rule,
         rows,
         last_funded,
         categories,

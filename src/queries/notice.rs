@@ -8,7 +8,10 @@ use crate::db::awards::{self, AwardRow, Notice};
 use crate::db::projects::{ProjectFilter, ProjectRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{now, DbConn, PageReq, Paged};
-use crate::domain::award::{AwardState, ObjectionStatus};
+use chrono::NaiveDateTime;
+
+use crate::domain::award::{self, AwardState, ObjectionStatus};
+use crate::domain::review::FundingRule;
 use crate::domain::round::RoundStatus;
 use crate::error::AppError;
 use crate::ops::award::ObjectionItem;
@@ -25,11 +28,62 @@ pub struct NoticeView {
     pub notice: Notice,
     /// Open for objections now.
     pub open: bool,
+    /// When the last notice ends (the main one, or a later supplementary one): the award
+    /// waits for it.
+    pub ends_at: NaiveDateTime,
     /// Staff of the bureau: the list has every line, not only the public ones.
     pub staff: bool,
     pub list: Paged<AwardRow>,
     /// The grant on the funded lines, over the whole list.
     pub used_fen: i64,
+    /// The round's funding-line rule, as the list was drawn (and refilled) by it.
+    pub funding_rule: FundingRule,
+    /// Supplementary notices (补充公示) of proposals brought onto the list, oldest first.
+    pub supplements: Vec<Supplement>,
+    /// What anyone may object to now (on this page or on a running supplementary notice),
+    /// in rank order; empty when objections are closed.
+    pub objection_choices: Vec<AwardRow>,
+}
+
+/// A supplementary notice (补充公示): the proposals brought onto the list together, and its
+/// period.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Supplement {
+    /// UTC.
+    pub starts_at: NaiveDateTime,
+    /// UTC; the award waits for it.
+    pub ends_at: NaiveDateTime,
+    pub working_days: i32,
+    /// Running now: its proposals are open to objections.
+    pub running: bool,
+    /// The newcomers (and any taken off again, as `removed`), in rank order.
+    pub lines: Vec<AwardRow>,
+}
+
+/// Groups the lines put on supplementary notices by their notice.
+fn supplements(rows: Vec<AwardRow>, working_days: i32, now: NaiveDateTime) -> Vec<Supplement> {
+    let mut out: Vec<Supplement> = Vec::new();
+    for a in rows {
+        let (Some(starts_at), Some(ends_at)) = (a.supplement_starts_at, a.supplement_ends_at)
+        else {
+            continue;
+        };
+        match out
+            .iter_mut()
+            .find(|g| g.starts_at == starts_at && g.ends_at == ends_at)
+        {
+            Some(g) => g.lines.push(a),
+            None => out.push(Supplement {
+                starts_at,
+                ends_at,
+                working_days,
+                running: now < ends_at,
+                lines: vec![a],
+            }),
+        }
+    }
+    out.sort_by_key(|g| g.starts_at);
+    out
 }
 
 /// The notice of a round with one page of its list: the public lines, or every line for the
@@ -48,8 +102,37 @@ pub fn notice(
     let list = awards::awards_page(conn, round_id, states, page)?;
     let used_fen = awards::funded_sum(conn, round_id)?;
     let bureau = crate::db::rounds::bureau_name(conn, round.bureau_id)?;
+    let rules = round.rules();
+    let supplemented = awards::supplemented(conn, round_id, states)?;
+    let mut objection_choices: Vec<AwardRow> = Vec::new();
+    if round.status == RoundStatus::Notice {
+        let mut seen = std::collections::HashSet::new();
+        let mut candidates: Vec<&AwardRow> = list.items.iter().chain(&supplemented).collect();
+        candidates.retain(|a| seen.insert(a.proposal_id));
+        candidates.sort_by_key(|a| a.rank);
+        let targets = award::objection_targets(
+            notice.ends_at,
+            now(),
+            candidates
+                .iter()
+                .map(|a| (a.proposal_id, a.state, a.supplement_ends_at)),
+        );
+        objection_choices = candidates
+            .into_iter()
+            .filter(|a| targets.contains(&a.proposal_id))
+            .cloned()
+            .collect();
+    }
+    let ends = award::notices_end(
+        notice.ends_at,
+        supplemented.iter().map(|a| (a.state, a.supplement_ends_at)),
+    );
     Ok(NoticeView {
-        open: round.status == RoundStatus::Notice && now() < notice.ends_at,
+        open: round.status == RoundStatus::Notice && now() < ends,
+        ends_at: ends,
+        funding_rule: rules.funding_rule,
+        supplements: supplements(supplemented, rules.supplementary_notice_days, now()),
+        objection_choices,
         round,
         bureau,
         notice,

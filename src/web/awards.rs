@@ -22,7 +22,6 @@ use crate::domain::account::Role;
 use crate::domain::award::ObjectionInput;
 use crate::domain::money::Fen;
 use crate::domain::project::DocumentKind;
-use crate::domain::round::RoundStatus;
 use crate::error::AppError;
 use crate::ops;
 use crate::ops::award::{AnswerInput, EntryInput, ObjectionItem};
@@ -259,6 +258,10 @@ struct OfficerNoticePage {
     running: bool,
     open_objections: usize,
     used_fen: i64,
+    funding_rule: crate::domain::review::FundingRule,
+    supplements: Vec<crate::queries::notice::Supplement>,
+    /// The end of the last notice (main or supplementary).
+    ends_at: chrono::NaiveDateTime,
 }
 
 impl OfficerNoticePage {
@@ -288,7 +291,10 @@ async fn officer_notice(
     render(&OfficerNoticePage {
         ctx,
         pager: Pager::new(&req, &v.list),
-        running: v.round.status == RoundStatus::Notice && db::now() < v.notice.ends_at,
+        running: v.open,
+        ends_at: v.ends_at,
+        funding_rule: v.funding_rule,
+        supplements: v.supplements,
         round: v.round,
         notice: v.notice,
         list: v.list.items,
@@ -408,6 +414,10 @@ struct PublicNoticePage {
     list: Vec<AwardRow>,
     pager: Pager,
     open: bool,
+    funding_rule: crate::domain::review::FundingRule,
+    supplements: Vec<crate::queries::notice::Supplement>,
+    /// What the objection form offers.
+    objection_choices: Vec<AwardRow>,
     v: ObjectionForm,
     errors: FormErrors,
 }
@@ -428,6 +438,9 @@ impl PublicNoticePage {
             list: n.list.items,
             pager,
             open: n.open,
+            funding_rule: n.funding_rule,
+            supplements: n.supplements,
+            objection_choices: n.objection_choices,
             v,
             errors,
         }

@@ -676,6 +676,7 @@ pub fn ranking_table(
         "decision.normalised",
         "decision.spread",
         "decision.line",
+        "export.amount_yuan",
     ]
     .iter()
     .map(|k| t(lang, k).to_string())
@@ -700,11 +701,29 @@ pub fn ranking_table(
                 } else {
                     tenths_text(r.spread_tenths)
                 },
-                t(lang, &format!("line.{}", r.line)).to_string(),
+                match r.partial_of_fen {
+                    Some(_) => t(lang, "line.partial").to_string(),
+                    None => t(lang, &format!("line.{}", r.line)).to_string(),
+                },
+                crate::domain::money::Fen(r.amount_fen).yuan_input(),
             ]
         })
+        .chain([vec![], funding_rule_row(d, lang)])
         .collect();
     (header, rows)
+}
+
+/// The funding-line rule in force, as a row of an export: its name and what it does.
+fn funding_rule_row(
+    d: &crate::queries::decision::DecisionView,
+    lang: crate::i18n::Lang,
+) -> Vec<String> {
+    use crate::i18n::t;
+    vec![
+        t(lang, "round.funding_rule").to_string(),
+        t(lang, d.funding_rule.label_key()).to_string(),
+        t(lang, d.funding_rule.hint_key()).to_string(),
+    ]
 }
 
 /// The ranking of a round as xlsx.
@@ -761,7 +780,9 @@ pub async fn ranking_pdf_response(
     let keep = [0usize, 1, 2, 3, 5, 6, 9, 11];
     let pick = |row: &[String]| keep.iter().map(|i| row[*i].clone()).collect::<Vec<_>>();
     let header = pick(&header);
-    let rows: Vec<Vec<String>> = rows.iter().map(|r| pick(r)).collect();
+    // The table without the rule's rows: the PDF states the rule among its facts.
+    let rows: Vec<Vec<String>> = rows.iter().take(d.rows.len()).map(|r| pick(r)).collect();
+    let rule = funding_rule_row(&d, lang);
     let t = move |k: &str| crate::i18n::t(lang, k).to_string();
     super::pdf_response(format!("ranking-{id}.pdf"), move || crate::pdf::Document {
         title: round.title.clone(),
@@ -780,6 +801,7 @@ pub async fn ranking_pdf_response(
                     t("decision.remaining"),
                     crate::domain::money::Fen(d.remaining_fen).to_string(),
                 ),
+                (rule[0].clone(), format!("{}：{}", rule[1], rule[2])),
             ]),
             crate::pdf::Block::Table { header, rows },
         ],

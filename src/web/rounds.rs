@@ -15,8 +15,8 @@ use crate::domain::money::Fen;
 use crate::domain::org::RegType;
 use crate::domain::review::tenths_text;
 use crate::domain::round::{
-    Aggregation, Criterion, GradeBand, LateEffect, LateMaterials, RoundCore, RoundRules,
-    RoundStatus, TrancheCondition, TrancheRule,
+    Aggregation, Criterion, FundingRule, GradeBand, LateEffect, LateMaterials, RoundCore,
+    RoundRules, RoundStatus, TrancheCondition, TrancheRule,
 };
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
@@ -158,6 +158,8 @@ pub struct RoundForm {
     pub late_grace_days: String,
     pub review_score_step: String,
     pub evaluation_score_step: String,
+    pub funding_rule: String,
+    pub supplementary_notice_days: String,
 }
 
 fn criteria_text(c: &[Criterion]) -> String {
@@ -231,6 +233,8 @@ impl RoundForm {
             late_grace_days: r.late_materials.grace_days.to_string(),
             review_score_step: tenths_text(r.review_score_step),
             evaluation_score_step: tenths_text(r.evaluation_score_step),
+            funding_rule: r.funding_rule.as_str().to_string(),
+            supplementary_notice_days: r.supplementary_notice_days.to_string(),
         }
     }
 
@@ -274,6 +278,12 @@ impl RoundForm {
             12
         } else {
             int("fail_bar_months", &self.fail_bar_months)
+        };
+        // Blank: off (a form from before the setting).
+        let supplementary_notice_days = if self.supplementary_notice_days.trim().is_empty() {
+            0
+        } else {
+            int("supplementary_notice_days", &self.supplementary_notice_days)
         };
 
         let late_grace_days = if self.late_grace_days.trim().is_empty() {
@@ -419,6 +429,14 @@ impl RoundForm {
             e.add("aggregation", Msg::new("field.choice_invalid"));
             Aggregation::TrimmedMean
         });
+        let funding_rule = if self.funding_rule.trim().is_empty() {
+            FundingRule::default()
+        } else {
+            FundingRule::parse(&self.funding_rule).unwrap_or_else(|| {
+                e.add("funding_rule", Msg::new("field.choice_invalid"));
+                FundingRule::default()
+            })
+        };
         let allowed_reg_types = [
             (RegType::SocialGroup, &self.type_social_group),
             (RegType::SocialService, &self.type_social_service),
@@ -482,6 +500,8 @@ impl RoundForm {
             },
             review_score_step,
             evaluation_score_step,
+            funding_rule,
+            supplementary_notice_days,
         };
         Ok((core, rules))
     }
@@ -549,6 +569,7 @@ struct FormPage {
     errors: FormErrors,
     round_id: Option<i64>,
     aggregations: &'static [Aggregation],
+    funding_rules: &'static [FundingRule],
 }
 
 async fn new_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
@@ -575,6 +596,7 @@ async fn new_page(ctx: PageCtx) -> Result<HttpResponse, AppError> {
         errors: FormErrors::default(),
         round_id: None,
         aggregations: Aggregation::ALL,
+        funding_rules: FundingRule::ALL,
     })
 }
 
@@ -609,6 +631,7 @@ async fn create(
                     errors,
                     round_id: None,
                     aggregations: Aggregation::ALL,
+                    funding_rules: FundingRule::ALL,
                 },
             )
         },
@@ -637,6 +660,7 @@ async fn edit_page(
         errors: FormErrors::default(),
         round_id: Some(id),
         aggregations: Aggregation::ALL,
+        funding_rules: FundingRule::ALL,
     })
 }
 
@@ -677,6 +701,7 @@ async fn update(
                     errors,
                     round_id: Some(id),
                     aggregations: Aggregation::ALL,
+                    funding_rules: FundingRule::ALL,
                 },
             )
         },
@@ -984,6 +1009,8 @@ mod tests {
             grade_bands: "优秀 90\n坏行".into(),
             closes_at: "明天".into(),
             aggregation: "median".into(),
+            funding_rule: "lottery".into(),
+            supplementary_notice_days: "三天".into(),
             ..blank_form()
         };
         let e = form.parse().unwrap_err();
@@ -995,6 +1022,8 @@ mod tests {
             "grade_bands",
             "closes_at",
             "aggregation",
+            "funding_rule",
+            "supplementary_notice_days",
         ] {
             assert!(e.has(f), "{f}: {e:?}");
         }

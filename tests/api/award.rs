@@ -59,9 +59,25 @@ pub async fn ranked_round_with(
     reviewers: usize,
     tweak: impl Fn(&mut Value),
 ) -> Ranked {
+    ranked_round_ruled(app, budget_fen, totals, reviewers, json!({}), tweak).await
+}
+
+/// [`ranked_round_with`] in a round with `rules` (a `RoundRules` object; what it leaves out
+/// takes the default).
+pub async fn ranked_round_ruled(
+    app: &TestApp,
+    budget_fen: i64,
+    totals: &[i32],
+    reviewers: usize,
+    rules: Value,
+    tweak: impl Fn(&mut Value),
+) -> Ranked {
     let officer = app.officer().await;
     let mut r = round_json(app, "2027年姑苏区公益创投大赛");
     r["total_budget_fen"] = json!(budget_fen);
+    if rules.as_object().is_some_and(|o| !o.is_empty()) {
+        r["rules"] = rules;
+    }
     let (s, v) = app.post("/api/v1/rounds", Some(&officer), r).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let round = v["id"].as_i64().unwrap();

@@ -13,6 +13,7 @@ mod evaluation_rules;
 mod execution;
 mod input;
 mod limits;
+mod line;
 mod openapi;
 mod ops_metrics;
 mod orgs;

@@ -109,6 +109,29 @@ pub struct PublicNotice {
     total: i64,
     /// The grant on the funded lines, over all pages.
     used_fen: i64,
+    /// The round's funding-line rule: what the line (and its refill after an upheld
+    /// objection) does with the first proposal that does not fit what is left.
+    funding_rule: crate::domain::review::FundingRule,
+    /// When the last notice ends (the main one, or a later supplementary one); the award
+    /// waits for it.
+    ends_at: chrono::NaiveDateTime,
+    /// Supplementary notices (补充公示) of proposals brought onto the list from the waitlist,
+    /// oldest first (none when the round has the setting off).
+    supplementary: Vec<SupplementaryNotice>,
+}
+
+/// A supplementary notice (补充公示) and the proposals it lists.
+#[derive(Serialize, ToSchema)]
+pub struct SupplementaryNotice {
+    /// UTC.
+    starts_at: chrono::NaiveDateTime,
+    /// UTC.
+    ends_at: chrono::NaiveDateTime,
+    working_days: i32,
+    /// Running now: its proposals are open to objections.
+    running: bool,
+    /// The newcomers (and any taken off again, as `removed`), in rank order.
+    list: Vec<AwardLine>,
 }
 
 /// One line of the published ranking.
@@ -130,6 +153,8 @@ pub struct AwardLine {
     category: String,
     org_id: i64,
     org_name: String,
+    /// Funded in part under the round's `partial` funding rule: the amount it was cut from.
+    partial_of_fen: Option<i64>,
 }
 
 impl From<crate::db::awards::AwardRow> for AwardLine {
@@ -148,6 +173,7 @@ impl From<crate::db::awards::AwardRow> for AwardLine {
             category: a.category,
             org_id: a.org_id,
             org_name: a.org_name,
+            partial_of_fen: a.partial_of_fen,
         }
     }
 }
@@ -207,6 +233,19 @@ async fn public_notice(
         total: n.list.total,
         list: n.list.items.into_iter().map(AwardLine::from).collect(),
         used_fen: n.used_fen,
+        funding_rule: n.funding_rule,
+        ends_at: n.ends_at,
+        supplementary: n
+            .supplements
+            .into_iter()
+            .map(|g| SupplementaryNotice {
+                starts_at: g.starts_at,
+                ends_at: g.ends_at,
+                working_days: g.working_days,
+                running: g.running,
+                list: g.lines.into_iter().map(AwardLine::from).collect(),
+            })
+            .collect(),
     })
 }
 

@@ -1,0 +1,3 @@
+ALTER TABLE awards DROP COLUMN supplement_ends_at;
+ALTER TABLE awards DROP COLUMN supplement_starts_at;
+ALTER TABLE awards DROP COLUMN partial_of_fen;
