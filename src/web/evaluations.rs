@@ -572,7 +572,7 @@ pub async fn summary_response(
             override_reason: ev.override_reason.as_deref(),
             accepted_on: ev
                 .accepted_at
-                .map(|a| crate::domain::calendar::utc_to_beijing(a).date()),
+                .map(crate::domain::calendar::beijing_date),
             generated: footer(),
         })
     })
