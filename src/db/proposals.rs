@@ -34,6 +34,11 @@ pub struct ProposalRow {
 }
 
 impl ProposalRow {
+    /// Submitted at least once (also when returned, withdrawn or decided since): from then on
+    /// the bureau has received it; before, it is the organization's draft.
+    pub fn received(&self) -> bool {
+        self.submitted_at.is_some()
+    }
     pub fn content(&self) -> ProposalContent {
         self.content_json.0.clone()
     }
@@ -248,6 +253,12 @@ pub fn count_in_status(
         .get_result(conn)?)
 }
 
+/// How many drafts of the round have never been submitted (withdrawn ones aside): what the
+/// bureau sees of them.
+pub fn count_drafts(conn: &mut DbConn, round_id: i64) -> Result<i64, AppError> {
+    count_in_status(conn, round_id, &[ProposalStatus::Draft])
+}
+
 /// Organizations with a live (not withdrawn) proposal in the round.
 pub fn org_ids_in_round(conn: &mut DbConn, round_id: i64) -> Result<Vec<i64>, AppError> {
     Ok(proposals::table
@@ -363,7 +374,8 @@ pub struct SubmissionFilter {
     pub per_page: Option<i64>,
 }
 
-/// A round's proposals past the draft stage, for screening, oldest submission first.
+/// A round's received proposals (submitted at least once; drafts, also withdrawn ones, stay
+/// the organization's), for screening, oldest submission first.
 pub fn submissions(
     conn: &mut DbConn,
     round_id: i64,
@@ -375,7 +387,7 @@ pub fn submissions(
             .inner_join(rounds::table)
             .inner_join(organizations::table)
             .filter(proposals::round_id.eq(round_id))
-            .filter(proposals::status.ne(ProposalStatus::Draft.as_str()))
+            .filter(proposals::submitted_at.is_not_null())
             .into_boxed();
         if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
             q = q.filter(proposals::status.eq(s.to_string()));
@@ -410,7 +422,8 @@ pub fn submissions(
     Ok(page.paged(items, total))
 }
 
-/// Every proposal of a round past the draft stage with its organization's code (export).
+/// Every received proposal of a round (as [`submissions`]) with its organization's code
+/// (export).
 pub fn export_rows(
     conn: &mut DbConn,
     round_id: i64,
@@ -418,7 +431,7 @@ pub fn export_rows(
     Ok(proposals::table
         .inner_join(organizations::table)
         .filter(proposals::round_id.eq(round_id))
-        .filter(proposals::status.ne(ProposalStatus::Draft.as_str()))
+        .filter(proposals::submitted_at.is_not_null())
         .order((proposals::submitted_at.asc(), proposals::id.asc()))
         .select((
             ProposalRow::as_select(),

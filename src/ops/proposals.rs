@@ -31,6 +31,7 @@ pub fn find_visible(
             Action::ViewProposal {
                 org: p.org_id,
                 bureau: r.bureau_id,
+                received: p.received(),
             },
         )?;
     }

@@ -621,6 +621,8 @@ struct ShowPage {
     closes_at: String,
     review_due: String,
     history: Vec<HistoryEntry>,
+    /// How many drafts organizations are writing in the round (their content is theirs).
+    drafts: i64,
 }
 
 async fn show_with(
@@ -646,15 +648,17 @@ async fn show_with(
             )
         })
         .collect();
-    let (v, history) = (
+    let (v, history, drafts) = (
         RoundView {
             round: r.round,
             rules: r.rules,
             bureau: r.bureau,
         },
         r.history,
+        r.drafts,
     );
     let page = ShowPage {
+        drafts,
         closes_at: local_input(v.round.closes_at),
         review_due: local_input(v.round.review_due),
         errors: ctx.errors(&errors),

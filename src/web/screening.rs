@@ -76,6 +76,9 @@ struct ListPage {
     ctx: PageCtx,
     round: RoundRow,
     list: Paged<ProposalListItem>,
+    /// How many drafts the round has (not listed: they are the organizations' until
+    /// submitted).
+    drafts: i64,
     filter: SubmissionFilter,
     categories: Vec<String>,
     statuses: &'static [ProposalStatus],
@@ -94,12 +97,17 @@ async fn list_with(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let f = filter.clone();
-    let (round, list) = db::run(&state.pool, move |c| {
+    let (round, list, drafts) = db::run(&state.pool, move |c| {
         let r = ops::rounds::find_managed(c, &actor, id)?;
-        Ok((r, proposals::submissions(c, id, &f)?))
+        Ok((
+            r,
+            proposals::submissions(c, id, &f)?,
+            proposals::count_drafts(c, id)?,
+        ))
     })
     .await?;
     let page = ListPage {
+        drafts,
         categories: round.rules().categories,
         errors: ctx.errors(&errors),
         ctx,
