@@ -274,7 +274,11 @@ mod tests {
             ("other org, received", (&member, view(11, 3, true)), false),
             ("officer, received", (&officer, view(10, 3, true)), true),
             ("officer, draft", (&officer, view(10, 3, false)), false),
-            ("other bureau, received", (&officer, view(10, 4, true)), false),
+            (
+                "other bureau, received",
+                (&officer, view(10, 4, true)),
+                false,
+            ),
             ("admin, received", (&admin, view(10, 3, true)), false),
             ("admin, draft", (&admin, view(10, 3, false)), false),
         ] {

@@ -290,21 +290,25 @@ mod tests {
     fn shares_round_half_up_to_the_fen() {
         // (amount, bp) → half up; the floor share of the caps beside it.
         for (fen, bp, half_up, floor) in [
-            (1, 5000, 1, 0),                // 0.5 fen
-            (3, 5000, 2, 1),                // 1.5 fen
-            (5, 3000, 2, 1),                // 1.5 fen
-            (1, 4999, 0, 0),                // 0.4999 fen
-            (1, 3333, 0, 0),                // 0.3333 fen
-            (2, 2500, 1, 0),                // 0.5 fen
-            (100, 3333, 33, 33),            // 33.33 fen
-            (150, 3333, 50, 49),            // 49.995 fen
+            (1, 5000, 1, 0),                         // 0.5 fen
+            (3, 5000, 2, 1),                         // 1.5 fen
+            (5, 3000, 2, 1),                         // 1.5 fen
+            (1, 4999, 0, 0),                         // 0.4999 fen
+            (1, 3333, 0, 0),                         // 0.3333 fen
+            (2, 2500, 1, 0),                         // 0.5 fen
+            (100, 3333, 33, 33),                     // 33.33 fen
+            (150, 3333, 50, 49),                     // 49.995 fen
             (3_333_333, 5000, 1_666_667, 1_666_666), // 1,666,666.5 fen
             (3_333_333, 3000, 1_000_000, 999_999),   // 999,999.9 fen
             (5_000_001, 3000, 1_500_000, 1_500_000), // 1,500,000.3 fen
             (0, 5000, 0, 0),
             (MAX_FEN, 10_000, MAX_FEN, MAX_FEN),
         ] {
-            assert_eq!(Fen(fen).share_bp_half_up(bp), Fen(half_up), "{fen} × {bp}bp");
+            assert_eq!(
+                Fen(fen).share_bp_half_up(bp),
+                Fen(half_up),
+                "{fen} × {bp}bp"
+            );
             assert_eq!(Fen(fen).share_bp(bp), Fen(floor), "{fen} × {bp}bp, cap");
         }
     }
@@ -330,7 +334,11 @@ mod tests {
             // Exactly half a fen goes up.
             (1, vec![5000, 5000], vec![1, 0]),
             (3, vec![5000, 5000], vec![2, 1]),
-            (5_000_001, vec![5000, 3000, 2000], vec![2_500_001, 1_500_000, 1_000_000]),
+            (
+                5_000_001,
+                vec![5000, 3000, 2000],
+                vec![2_500_001, 1_500_000, 1_000_000],
+            ),
             // Rounding up never takes more than is left, and no tranche goes negative.
             (2, vec![2500, 2500, 2500, 2500], vec![1, 1, 0, 0]),
             (1, vec![5000, 4999, 1], vec![1, 0, 0]),

@@ -831,10 +831,7 @@ pub mod tests {
         // project starting 2026-12-31: what each deadline makes of them.
         let mut o = org();
         o.registered_on = Some(d("2026-01-01"));
-        o.inspections = vec![
-            (2026, Inspection::Qualified),
-            (2025, Inspection::Qualified),
-        ];
+        o.inspections = vec![(2026, Inspection::Qualified), (2025, Inspection::Qualified)];
         let mut c = content();
         c.start_date = Some(d("2026-12-31"));
         c.end_date = Some(d("2027-11-30"));
@@ -930,4 +927,3 @@ pub mod tests {
         }
     }
 }
-

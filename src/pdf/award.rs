@@ -799,7 +799,10 @@ mod tests {
                 "资金拨付安排由甲方另行通知".into(),
             ],
         );
-        assert!(!squash(&text).contains("四舍五入"), "no rule without a schedule");
+        assert!(
+            !squash(&text).contains("四舍五入"),
+            "no rule without a schedule"
+        );
         assert!(render(&award_notice(&a)).is_ok());
     }
 }

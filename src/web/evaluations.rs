@@ -570,9 +570,7 @@ pub async fn summary_response(
                 .unwrap_or("—"),
             consequence,
             override_reason: ev.override_reason.as_deref(),
-            accepted_on: ev
-                .accepted_at
-                .map(crate::domain::calendar::beijing_date),
+            accepted_on: ev.accepted_at.map(crate::domain::calendar::beijing_date),
             generated: footer(),
         })
     })

@@ -303,7 +303,11 @@ async fn round_closing(app: &TestApp, officer: &str, closes_at: chrono::NaiveDat
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_i64().unwrap();
     let (s, v) = app
-        .post(&format!("/api/v1/rounds/{id}/publish"), Some(officer), json!({}))
+        .post(
+            &format!("/api/v1/rounds/{id}/publish"),
+            Some(officer),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     id
@@ -334,7 +338,11 @@ async fn eligibility_reads_the_beijing_date_of_the_deadline(b: Backend) {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let org_id = v["id"].as_i64().unwrap();
     let (s, v) = app
-        .post(&format!("/api/v1/orgs/{org_id}/verify"), Some(&officer), json!({}))
+        .post(
+            &format!("/api/v1/orgs/{org_id}/verify"),
+            Some(&officer),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
@@ -356,7 +364,13 @@ async fn eligibility_reads_the_beijing_date_of_the_deadline(b: Backend) {
             .unwrap()
             .iter()
             .filter(|p| p["field"] != "attachments")
-            .map(|p| format!("{}:{}", p["field"].as_str().unwrap(), p["code"].as_str().unwrap()))
+            .map(|p| {
+                format!(
+                    "{}:{}",
+                    p["field"].as_str().unwrap(),
+                    p["code"].as_str().unwrap()
+                )
+            })
             .collect();
         problems.push((found, v));
     }
@@ -472,7 +486,11 @@ async fn officers_see_drafts_only_as_a_count(b: Backend) {
     save(&app, &sent, withdrawn, content(&app)).await;
     for (member, id) in [(&sent, withdrawn)] {
         let (s, v) = app
-            .post(&format!("/api/v1/proposals/{id}/submit"), Some(member), json!({}))
+            .post(
+                &format!("/api/v1/proposals/{id}/submit"),
+                Some(member),
+                json!({}),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
     }
@@ -493,7 +511,9 @@ async fn officers_see_drafts_only_as_a_count(b: Backend) {
             .get(&format!("/api/v1/proposals/{id}"), Some(&officer))
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "API, proposal {id}");
-        let (s, _) = officer_web.get_text(&app, &format!("/proposals/{id}")).await;
+        let (s, _) = officer_web
+            .get_text(&app, &format!("/proposals/{id}"))
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "page, proposal {id}");
         let r = app
             .client
@@ -508,7 +528,10 @@ async fn officers_see_drafts_only_as_a_count(b: Backend) {
     let (s, v) = app
         .get(&format!("/api/v1/proposals/{withdrawn}"), Some(&officer))
         .await;
-    assert_eq!((s, &v["proposal"]["status"]), (StatusCode::OK, &json!("withdrawn")));
+    assert_eq!(
+        (s, &v["proposal"]["status"]),
+        (StatusCode::OK, &json!("withdrawn"))
+    );
     let (s, _) = officer_web
         .get_text(&app, &format!("/proposals/{withdrawn}"))
         .await;
@@ -520,7 +543,10 @@ async fn officers_see_drafts_only_as_a_count(b: Backend) {
         .await;
     assert_eq!((s, &v["drafts"]), (StatusCode::OK, &json!(1)), "{v}");
     let (_, v) = app
-        .get(&format!("/api/v1/rounds/{round}/submissions"), Some(&officer))
+        .get(
+            &format!("/api/v1/rounds/{round}/submissions"),
+            Some(&officer),
+        )
         .await;
     let ids: Vec<i64> = v["items"]
         .as_array()
@@ -529,7 +555,10 @@ async fn officers_see_drafts_only_as_a_count(b: Backend) {
         .map(|p| p["id"].as_i64().unwrap())
         .collect();
     assert_eq!(ids, vec![withdrawn], "{v}");
-    for path in [format!("/rounds/{round}"), format!("/rounds/{round}/submissions")] {
+    for path in [
+        format!("/rounds/{round}"),
+        format!("/rounds/{round}/submissions"),
+    ] {
         let (s, page) = officer_web.get_text(&app, &path).await;
         assert_eq!(s, StatusCode::OK);
         let drafts = crate::helpers::text_of(&page, "drafts");
@@ -541,13 +570,20 @@ async fn officers_see_drafts_only_as_a_count(b: Backend) {
 
     // Submitted: the officer reads it, and the count goes down.
     let (s, v) = app
-        .post(&format!("/api/v1/proposals/{draft}/submit"), Some(&writing), json!({}))
+        .post(
+            &format!("/api/v1/proposals/{draft}/submit"),
+            Some(&writing),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = app
         .get(&format!("/api/v1/proposals/{draft}"), Some(&officer))
         .await;
-    assert_eq!((s, &v["proposal"]["status"]), (StatusCode::OK, &json!("submitted")));
+    assert_eq!(
+        (s, &v["proposal"]["status"]),
+        (StatusCode::OK, &json!("submitted"))
+    );
     let (_, v) = app
         .get(&format!("/api/v1/rounds/{round}"), Some(&officer))
         .await;
@@ -949,7 +985,9 @@ async fn the_page_and_the_api_show_the_same_proposal_to_its_member_and_the_offic
     // organization's until submitted).
     assert_eq!(v["checklist"], Value::Null);
     assert!(!page.contains(r#"id="screening""#));
-    let (s, _) = officer_web.get_text(&app, &format!("/proposals/{id}")).await;
+    let (s, _) = officer_web
+        .get_text(&app, &format!("/proposals/{id}"))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // Submitted: nothing in the way; the checklist is the bureau's alone.
