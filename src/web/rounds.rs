@@ -36,7 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/calls/{id}/guide.pdf", web::get().to(guide_pdf));
 }
 
-const CST_HOURS: i64 = 8;
+/// Beijing time is UTC+8 (one constant for the product: the calendar's).
+const CST_HOURS: i64 = crate::domain::calendar::BEIJING_UTC_OFFSET_HOURS;
 
 /// `2026-12-01T09:00` typed in Beijing time → UTC.
 pub fn parse_local(input: &str) -> Result<Option<NaiveDateTime>, Msg> {
@@ -54,7 +55,7 @@ pub fn parse_local(input: &str) -> Result<Option<NaiveDateTime>, Msg> {
 /// UTC → the value of a `datetime-local` input in Beijing time.
 pub fn local_input(t: Option<NaiveDateTime>) -> String {
     t.map(|t| {
-        (t + Duration::hours(CST_HOURS))
+        crate::domain::calendar::utc_to_beijing(t)
             .format("%Y-%m-%dT%H:%M")
             .to_string()
     })
