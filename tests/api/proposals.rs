@@ -523,6 +523,10 @@ async fn officers_see_drafts_only_as_a_count(b: Backend) {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "PDF, proposal {id}");
+        let (s, _) = app
+            .get(&format!("/api/v1/proposals/{id}/checklist"), Some(&officer))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "checklist, proposal {id}");
     }
     // A submitted one stays readable after its withdrawal, as before.
     let (s, v) = app
