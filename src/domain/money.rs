@@ -388,6 +388,19 @@ mod tests {
             let parts = split_tranches(Fen(total), &[a, b, 10_000 - a - b]);
             prop_assert_eq!(parts.iter().map(|p| p.0).sum::<i64>(), total);
             prop_assert!(parts.iter().all(|p| p.0 >= 0));
+            // Each tranche but the last is its exact share rounded half up (twice the
+            // difference from the exact share, in fen × 10000, is within (-10000, 10000]),
+            // unless nothing was left for it.
+            let mut left = i128::from(total);
+            for (part, bp) in parts.iter().zip([a, b]) {
+                let exact = i128::from(total) * i128::from(bp);
+                let diff = 2 * (i128::from(part.0) * 10_000 - exact);
+                prop_assert!(
+                    (-10_000 < diff && diff <= 10_000) || i128::from(part.0) == left,
+                    "{} of {} at {}bp", part.0, total, bp
+                );
+                left -= i128::from(part.0);
+            }
         }
     }
 }

@@ -313,7 +313,8 @@ async fn round_closing(app: &TestApp, officer: &str, closes_at: chrono::NaiveDat
     id
 }
 
-/// The eligibility rules read the deadline's Beijing date: a round closing at 23:30 on
+/// The eligibility rules (registration age, inspection years, bars, project start) read the
+/// deadline's Beijing date: a round closing at 23:30 on
 /// 31 December in Beijing and one closing at 07:30 on 1 January in Beijing (still
 /// 31 December in UTC) judge the same organization and project differently.
 async fn eligibility_reads_the_beijing_date_of_the_deadline(b: Backend) {
@@ -342,6 +343,15 @@ async fn eligibility_reads_the_beijing_date_of_the_deadline(b: Backend) {
             &format!("/api/v1/orgs/{org_id}/verify"),
             Some(&officer),
             json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Barred by this bureau up to and including 31 December.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/orgs/{org_id}/bars"),
+            Some(&officer),
+            json!({"until": "2026-12-31", "reason": "2025年项目末期评估不合格"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -374,11 +384,12 @@ async fn eligibility_reads_the_beijing_date_of_the_deadline(b: Backend) {
             .collect();
         problems.push((found, v));
     }
-    // 31 December in Beijing: one day short of 12 months, and the inspections asked for are
-    // those of 2025 and 2024; a start on the deadline's date is fine.
+    // 31 December in Beijing: one day short of 12 months, the inspections asked for are
+    // those of 2025 and 2024, the bar is still in force; a start on the deadline's date is
+    // fine.
     assert_eq!(
         problems[0].0,
-        vec!["org:org_too_young", "org:org_inspection"],
+        vec!["org:org_too_young", "org:org_inspection", "org:org_barred"],
         "{}",
         problems[0].1
     );
@@ -387,8 +398,8 @@ async fn eligibility_reads_the_beijing_date_of_the_deadline(b: Backend) {
         "the missing year is 2024: {}",
         problems[0].1
     );
-    // 1 January in Beijing: 12 months exactly, 2026 and 2025 inspected, and the project
-    // starts before the deadline.
+    // 1 January in Beijing: 12 months exactly, 2026 and 2025 inspected, the bar is over,
+    // and the project starts before the deadline.
     assert_eq!(
         problems[1].0,
         vec!["start_date:start_before_close"],
