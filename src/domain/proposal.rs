@@ -892,6 +892,12 @@ pub mod tests {
             let exactly = deadline_day
                 .checked_sub_months(chrono::Months::new(12))
                 .unwrap();
+            // The next day is a day too young, except 29 February, whose anniversary in a
+            // common year is 28 February: then 1 March is.
+            let mut too_young = exactly + chrono::Duration::days(1);
+            if (too_young.month(), too_young.day()) == (2, 29) {
+                too_young += chrono::Duration::days(1);
+            }
             let mut c = content();
             c.end_date = Some(deadline_day + chrono::Duration::days(300));
             c.milestones[0].due = deadline_day + chrono::Duration::days(100);
@@ -899,7 +905,7 @@ pub mod tests {
                 // (registered on, inspected years, project start) → problems
                 (exactly, [year - 1, year - 2], deadline_day, vec![]),
                 (
-                    exactly + chrono::Duration::days(1),
+                    too_young,
                     [year - 1, year - 2],
                     deadline_day,
                     vec!["org:field.org_too_young"],
