@@ -53,7 +53,7 @@ impl Clock {
 
     /// Today's date in Beijing, where every deadline and date of the product is read.
     pub fn today(&self) -> NaiveDate {
-        crate::domain::calendar::utc_to_beijing(self.now()).date()
+        crate::domain::calendar::beijing_date(self.now())
     }
 
     /// Moves a movable clock by `by` (backwards when negative).

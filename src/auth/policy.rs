@@ -44,10 +44,13 @@ pub enum Action {
     ManageRounds(i64),
     /// Write, submit and withdraw the proposals of this organization.
     EditProposal(i64),
-    /// Read a proposal of `org` in a round of `bureau`.
+    /// Read a proposal of `org` in a round of `bureau`: the organization's members always;
+    /// the bureau's officers once it has been received (submitted at least once: a draft
+    /// belongs to the organization until then, and the bureau sees only how many there are).
     ViewProposal {
         org: i64,
         bureau: i64,
+        received: bool,
     },
     /// Work on a review assigned to this reviewer.
     OwnReview(i64),
@@ -97,12 +100,25 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             actor.role == Role::Officer && actor.bureau_id == Some(bureau)
         }
         Action::EditProposal(org) => actor.role == Role::Ngo && actor.org_id == Some(org),
-        Action::ViewProposal { org, bureau } => {
-            allows(actor, Action::EditProposal(org)) || allows(actor, Action::ManageRounds(bureau))
+        Action::ViewProposal {
+            org,
+            bureau,
+            received,
+        } => {
+            allows(actor, Action::EditProposal(org))
+                || (received && allows(actor, Action::ManageRounds(bureau)))
         }
         Action::OwnReview(reviewer) => actor.role == Role::Reviewer && actor.id == reviewer,
         Action::ViewProject { org, bureau } => {
-            actor.role == Role::Admin || allows(actor, Action::ViewProposal { org, bureau })
+            actor.role == Role::Admin
+                || allows(
+                    actor,
+                    Action::ViewProposal {
+                        org,
+                        bureau,
+                        received: true,
+                    },
+                )
         }
         Action::ViewEvaluation {
             bureau,
@@ -243,17 +259,31 @@ mod tests {
         let member = actor(Role::Ngo, Some(10));
         assert!(allows(&member, Action::EditProposal(10)));
         assert!(!allows(&member, Action::EditProposal(11)));
-        assert!(allows(&member, Action::ViewProposal { org: 10, bureau: 3 }));
+        let view = |org, bureau, received| Action::ViewProposal {
+            org,
+            bureau,
+            received,
+        };
         let mut officer = actor(Role::Officer, None);
         officer.bureau_id = Some(3);
-        assert!(allows(
-            &officer,
-            Action::ViewProposal { org: 10, bureau: 3 }
-        ));
-        assert!(!allows(
-            &officer,
-            Action::ViewProposal { org: 10, bureau: 4 }
-        ));
+        let admin = actor(Role::Admin, None);
+        // (who, org, bureau, received) → may read
+        for (who, a, can) in [
+            ("member, draft", (&member, view(10, 3, false)), true),
+            ("member, received", (&member, view(10, 3, true)), true),
+            ("other org, received", (&member, view(11, 3, true)), false),
+            ("officer, received", (&officer, view(10, 3, true)), true),
+            ("officer, draft", (&officer, view(10, 3, false)), false),
+            (
+                "other bureau, received",
+                (&officer, view(10, 4, true)),
+                false,
+            ),
+            ("admin, received", (&admin, view(10, 3, true)), false),
+            ("admin, draft", (&admin, view(10, 3, false)), false),
+        ] {
+            assert_eq!(allows(a.0, a.1), can, "{who}");
+        }
         assert!(!allows(&officer, Action::EditProposal(10)));
         assert!(!allows(
             &actor(Role::Evaluator, Some(10)),

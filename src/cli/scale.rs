@@ -20,7 +20,7 @@ use yichuang::db::projects::{NewProject, NewReport};
 use yichuang::db::{self, orgs, projects, proposals, reviews, rounds, users, DbConn};
 use yichuang::domain::account::{Role, UserStatus};
 use yichuang::domain::assignment::ReviewStatus;
-use yichuang::domain::money::split_by_bp;
+use yichuang::domain::money::split_tranches;
 use yichuang::domain::org::{self as org_rules, OrgKind, OrgStatus};
 use yichuang::domain::proposal::{self as proposal_rules, ProposalContent, ProposalStatus};
 use yichuang::domain::report::{ReportKind, ReportStatus};
@@ -475,7 +475,7 @@ fn fund<'a>(
         for (i, (rule, amount)) in rules
             .tranches
             .iter()
-            .zip(split_by_bp(grant, &shares))
+            .zip(split_tranches(grant, &shares))
             .enumerate()
         {
             projects::insert_tranche(

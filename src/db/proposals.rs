@@ -34,6 +34,11 @@ pub struct ProposalRow {
 }
 
 impl ProposalRow {
+    /// Submitted at least once (also when returned, withdrawn or decided since): from then on
+    /// the bureau has received it; before, it is the organization's draft.
+    pub fn received(&self) -> bool {
+        self.submitted_at.is_some()
+    }
     pub fn content(&self) -> ProposalContent {
         self.content_json.0.clone()
     }
@@ -248,6 +253,12 @@ pub fn count_in_status(
         .get_result(conn)?)
 }
 
+/// How many drafts of the round have never been submitted (withdrawn ones aside): what the
+/// bureau sees of them.
+pub fn count_drafts(conn: &mut DbConn, round_id: i64) -> Result<i64, AppError> {
+    count_in_status(conn, round_id, &[ProposalStatus::Draft])
+}
+
 /// Organizations with a live (not withdrawn) proposal in the round.
 pub fn org_ids_in_round(conn: &mut DbConn, round_id: i64) -> Result<Vec<i64>, AppError> {
     Ok(proposals::table
@@ -363,7 +374,8 @@ pub struct SubmissionFilter {
     pub per_page: Option<i64>,
 }
 
-/// A round's proposals past the draft stage matching a filter, unordered.
+/// A round's received proposals (submitted at least once; drafts, also withdrawn ones, stay
+/// the organization's) matching a filter, unordered.
 fn submission_scope(
     round_id: i64,
     f: &SubmissionFilter,
@@ -379,7 +391,7 @@ fn submission_scope(
         .inner_join(rounds::table)
         .inner_join(organizations::table)
         .filter(proposals::round_id.eq(round_id))
-        .filter(proposals::status.ne(ProposalStatus::Draft.as_str()))
+        .filter(proposals::submitted_at.is_not_null())
         .into_boxed();
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(proposals::status.eq(s.to_string()));
@@ -405,7 +417,7 @@ fn submission_scope(
     q
 }
 
-/// How many of a round's proposals past the draft stage match a filter.
+/// How many of a round's received proposals match a filter.
 pub fn submissions_count(
     conn: &mut DbConn,
     round_id: i64,
@@ -414,8 +426,8 @@ pub fn submissions_count(
     Ok(submission_scope(round_id, f).count().get_result(conn)?)
 }
 
-/// One page of a round's proposals past the draft stage matching a filter, for screening,
-/// oldest submission first (`total`: their count, see [`submissions_count`]).
+/// One page of a round's received proposals matching a filter, for screening, oldest
+/// submission first (`total`: their count, see [`submissions_count`]).
 pub fn submissions_page(
     conn: &mut DbConn,
     round_id: i64,
@@ -432,7 +444,8 @@ pub fn submissions_page(
     Ok(page.paged(items, total))
 }
 
-/// Every proposal of a round past the draft stage with its organization's code (export).
+/// Every received proposal of a round (as [`submissions`]) with its organization's code
+/// (export).
 pub fn export_rows(
     conn: &mut DbConn,
     round_id: i64,
@@ -440,7 +453,7 @@ pub fn export_rows(
     Ok(proposals::table
         .inner_join(organizations::table)
         .filter(proposals::round_id.eq(round_id))
-        .filter(proposals::status.ne(ProposalStatus::Draft.as_str()))
+        .filter(proposals::submitted_at.is_not_null())
         .order((proposals::submitted_at.asc(), proposals::id.asc()))
         .select((
             ProposalRow::as_select(),

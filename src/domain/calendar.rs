@@ -143,6 +143,14 @@ pub fn utc_to_beijing(utc: NaiveDateTime) -> NaiveDateTime {
         .unwrap_or(NaiveDateTime::MAX)
 }
 
+/// The Beijing (Asia/Shanghai) calendar date of a stored UTC instant: the one way the product
+/// turns an instant into a date. Every date rule reads it (registration age, inspection years
+/// and project dates against a round's deadline, bars, due dates, notices, today): an instant
+/// between 16:00 and 24:00 UTC is already the next day in Beijing.
+pub fn beijing_date(utc: NaiveDateTime) -> NaiveDate {
+    utc_to_beijing(utc).date()
+}
+
 /// When a public notice published at `start` (UTC) and running `n` working days ends, as a
 /// UTC instant.
 ///
@@ -176,7 +184,7 @@ pub fn add_working_days(start: NaiveDateTime, n: u32, cal: &HolidayCalendar) -> 
     if n == 0 {
         return start;
     }
-    let mut day = utc_to_beijing(start).date();
+    let mut day = beijing_date(start);
     let mut counted = 0;
     while counted < n {
         day = match day.succ_opt() {
@@ -726,7 +734,34 @@ mod tests {
         ]
     }
 
+    #[test]
+    fn an_instant_is_dated_in_beijing() {
+        for (at, date) in [
+            ("2026-06-30 00:00", "2026-06-30"),
+            ("2026-06-30 15:30", "2026-06-30"),
+            ("2026-06-30 15:59", "2026-06-30"),
+            ("2026-06-30 16:00", "2026-07-01"),
+            ("2026-06-30 23:30", "2026-07-01"),
+            ("2026-06-30 23:59", "2026-07-01"),
+            ("2026-12-31 16:00", "2027-01-01"),
+            ("2028-02-28 16:00", "2028-02-29"),
+            ("2028-02-29 16:00", "2028-03-01"),
+        ] {
+            assert_eq!(beijing_date(utc(at)), d(date), "{at} UTC");
+        }
+        assert_eq!(beijing_date(NaiveDateTime::MAX), NaiveDateTime::MAX.date());
+    }
+
     proptest! {
+        #[test]
+        fn an_instant_and_its_beijing_date(minutes in 0i64..(3 * 366 * 24 * 60)) {
+            let at = utc("2025-12-31 00:00") + Duration::minutes(minutes);
+            let day = beijing_date(at);
+            // 00:00 Beijing of that date is at or before the instant, 24:00 after it.
+            let midnight = day.and_time(NaiveTime::MIN) - Duration::hours(8);
+            prop_assert!(midnight <= at && at < midnight + Duration::days(1));
+        }
+
         #[test]
         fn a_notice_lasts_exactly_n_working_days(
             minutes in 0i64..(2 * 366 * 24 * 60),
@@ -738,7 +773,7 @@ mod tests {
             prop_assert!(end > start);
             // Ends at 24:00 Beijing time, i.e. 16:00 UTC.
             prop_assert_eq!(end.time(), NaiveTime::from_hms_opt(16, 0, 0).unwrap());
-            let published = utc_to_beijing(start).date();
+            let published = beijing_date(start);
             let last = end.date();
             prop_assert!(cal.is_working_day(last));
             prop_assert_eq!(count_working_days(published, last, &cal), n);

@@ -146,9 +146,18 @@ impl Fen {
         self.0.checked_add(other.0).map(Fen)
     }
 
-    /// `self × bp / 10000`, rounded down (bp = basis points, 1% = 100).
+    /// `self × bp / 10000`, rounded down (bp = basis points, 1% = 100): what a cap allows
+    /// (人员费用 ≤ 30% of the grant may not reach a fen above the exact share).
     pub fn share_bp(self, bp: i64) -> Fen {
         let v = (i128::from(self.0) * i128::from(bp)) / 10_000;
+        Fen(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+    }
+
+    /// `self × bp / 10000` rounded half up to the fen (四舍五入): how a tranche's share of a
+    /// grant is worked out in Chinese accounting (half a fen goes up, toward the larger
+    /// amount).
+    pub fn share_bp_half_up(self, bp: i64) -> Fen {
+        let v = (i128::from(self.0) * i128::from(bp) + 5_000).div_euclid(10_000);
         Fen(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
     }
 
@@ -210,13 +219,23 @@ pub fn check_field(e: &mut FieldErrors, field: &str, amount: Fen) {
     }
 }
 
-/// Splits `total` by shares in basis points that sum to 10000: each part is rounded down and
-/// the remainder goes to the last part, so the parts always sum exactly to the total.
-pub fn split_by_bp(total: Fen, shares_bp: &[i64]) -> Vec<Fen> {
-    let mut parts: Vec<Fen> = shares_bp.iter().map(|bp| total.share_bp(*bp)).collect();
-    let sum: Fen = parts.iter().sum();
-    if let Some(last) = parts.last_mut() {
-        *last = last.saturating_add(total.saturating_sub(sum));
+/// The amounts of a grant's tranches (资金拨付期次), by shares in basis points that sum to
+/// 10000: every tranche but the last is its share rounded half up to the fen (四舍五入,
+/// [`Fen::share_bp_half_up`]), and the last takes the balance (尾款), so the amounts always
+/// sum exactly to the total. Rounding up never takes a tranche past what is left of the total
+/// (a tiny grant over many tranches): an earlier tranche then gets what is left and the later
+/// ones nothing, never a negative amount. The rule is printed beside the schedule.
+pub fn split_tranches(total: Fen, shares_bp: &[i64]) -> Vec<Fen> {
+    let mut left = total;
+    let mut parts = Vec::with_capacity(shares_bp.len());
+    for (i, bp) in shares_bp.iter().enumerate() {
+        let part = if i + 1 == shares_bp.len() {
+            left
+        } else {
+            total.share_bp_half_up(*bp).min(left).max(Fen::ZERO)
+        };
+        left = left.saturating_sub(part);
+        parts.push(part);
     }
     parts
 }
@@ -268,9 +287,70 @@ mod tests {
     }
 
     #[test]
-    fn a_split_sums_exactly_with_the_remainder_last() {
-        let parts = split_by_bp(Fen(3_333_333), &[5000, 3000, 2000]);
-        assert_eq!(parts, vec![Fen(1_666_666), Fen(999_999), Fen(666_668)]);
+    fn shares_round_half_up_to_the_fen() {
+        // (amount, bp) → half up; the floor share of the caps beside it.
+        for (fen, bp, half_up, floor) in [
+            (1, 5000, 1, 0),                         // 0.5 fen
+            (3, 5000, 2, 1),                         // 1.5 fen
+            (5, 3000, 2, 1),                         // 1.5 fen
+            (1, 4999, 0, 0),                         // 0.4999 fen
+            (1, 3333, 0, 0),                         // 0.3333 fen
+            (2, 2500, 1, 0),                         // 0.5 fen
+            (100, 3333, 33, 33),                     // 33.33 fen
+            (150, 3333, 50, 49),                     // 49.995 fen
+            (3_333_333, 5000, 1_666_667, 1_666_666), // 1,666,666.5 fen
+            (3_333_333, 3000, 1_000_000, 999_999),   // 999,999.9 fen
+            (5_000_001, 3000, 1_500_000, 1_500_000), // 1,500,000.3 fen
+            (0, 5000, 0, 0),
+            (MAX_FEN, 10_000, MAX_FEN, MAX_FEN),
+        ] {
+            assert_eq!(
+                Fen(fen).share_bp_half_up(bp),
+                Fen(half_up),
+                "{fen} × {bp}bp"
+            );
+            assert_eq!(Fen(fen).share_bp(bp), Fen(floor), "{fen} × {bp}bp, cap");
+        }
+    }
+
+    #[test]
+    fn tranches_round_half_up_and_the_last_takes_the_balance() {
+        for (total, shares, expected) in [
+            // 1,666,666.5 → 1,666,667 and 999,999.9 → 1,000,000; 尾款 666,666.
+            (
+                3_333_333,
+                vec![5000, 3000, 2000],
+                vec![1_666_667, 1_000_000, 666_666],
+            ),
+            // 3 tranches of 33.33% (the last 33.34%): 33,333.33 → 33,333 twice, 尾款 33,334.
+            (
+                10_000_000,
+                vec![3333, 3333, 3334],
+                vec![3_333_000, 3_333_000, 3_334_000],
+            ),
+            (100, vec![3333, 3333, 3334], vec![33, 33, 34]),
+            (101, vec![3333, 3333, 3334], vec![34, 34, 33]), // 33.6633 → 34
+            (1, vec![3333, 3333, 3334], vec![0, 0, 1]),
+            // Exactly half a fen goes up.
+            (1, vec![5000, 5000], vec![1, 0]),
+            (3, vec![5000, 5000], vec![2, 1]),
+            (
+                5_000_001,
+                vec![5000, 3000, 2000],
+                vec![2_500_001, 1_500_000, 1_000_000],
+            ),
+            // Rounding up never takes more than is left, and no tranche goes negative.
+            (2, vec![2500, 2500, 2500, 2500], vec![1, 1, 0, 0]),
+            (1, vec![5000, 4999, 1], vec![1, 0, 0]),
+            // One tranche, and nothing to split.
+            (12_345, vec![10_000], vec![12_345]),
+            (0, vec![5000, 3000, 2000], vec![0, 0, 0]),
+        ] {
+            let parts = split_tranches(Fen(total), &shares);
+            let want: Vec<Fen> = expected.into_iter().map(Fen).collect();
+            assert_eq!(parts, want, "{total} by {shares:?}");
+        }
+        assert_eq!(split_tranches(Fen(100), &[]), Vec::<Fen>::new());
     }
 
     proptest! {
@@ -305,9 +385,22 @@ mod tests {
         #[test]
         fn splits_always_sum_to_the_total(total in 0i64..MAX_FEN, a in 0i64..=10_000, b in 0i64..=10_000) {
             prop_assume!(a + b <= 10_000);
-            let parts = split_by_bp(Fen(total), &[a, b, 10_000 - a - b]);
+            let parts = split_tranches(Fen(total), &[a, b, 10_000 - a - b]);
             prop_assert_eq!(parts.iter().map(|p| p.0).sum::<i64>(), total);
             prop_assert!(parts.iter().all(|p| p.0 >= 0));
+            // Each tranche but the last is its exact share rounded half up (twice the
+            // difference from the exact share, in fen × 10000, is within (-10000, 10000]),
+            // unless nothing was left for it.
+            let mut left = i128::from(total);
+            for (part, bp) in parts.iter().zip([a, b]) {
+                let exact = i128::from(total) * i128::from(bp);
+                let diff = 2 * (i128::from(part.0) * 10_000 - exact);
+                prop_assert!(
+                    (-10_000 < diff && diff <= 10_000) || i128::from(part.0) == left,
+                    "{} of {} at {}bp", part.0, total, bp
+                );
+                left -= i128::from(part.0);
+            }
         }
     }
 }

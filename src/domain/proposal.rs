@@ -304,7 +304,7 @@ pub fn check_content(
     }
 
     // Project period.
-    let earliest = core.closes_at.map(|t| t.date());
+    let earliest = core.deadline_date();
     match (c.start_date, c.end_date) {
         (Some(s), Some(end)) => {
             if end <= s {
@@ -438,7 +438,7 @@ pub fn check_org(org: &OrgFacts, core: &RoundCore, rules: &RoundRules, e: &mut F
     if !rules.allowed_reg_types.contains(&org.reg_type) {
         e.add("org", Msg::new("field.org_type_not_allowed"));
     }
-    let at = core.closes_at.map(|t| t.date());
+    let at = core.deadline_date();
     if let Some(at) = at {
         match org.registered_on {
             Some(d) if registered_long_enough(d, at, rules.min_registered_months) => {}
@@ -809,5 +809,127 @@ pub mod tests {
         c.budget[0].item = "为老人发放购物卡".into();
         assert_eq!(flagged_budget_lines(&c), vec![0]);
         assert_eq!(number(2027, 42), "GY-2027-0042");
+    }
+    /// The date-rule problems of `o` and `c` in a round closing at `closes_at` (UTC).
+    fn date_problems(o: &OrgFacts, c: &ProposalContent, closes_at: NaiveDateTime) -> Vec<String> {
+        let mut r = core();
+        r.closes_at = Some(closes_at);
+        let mut e = FieldErrors::new();
+        check_org(o, &r, &RoundRules::default(), &mut e);
+        check_content(c, &r, &RoundRules::default(), &mut e);
+        keys(&e)
+    }
+
+    /// A Beijing wall-clock time `s` as the UTC instant the database stores.
+    fn beijing(s: &str) -> NaiveDateTime {
+        t(s) - chrono::Duration::hours(8)
+    }
+
+    #[test]
+    fn the_rules_read_the_beijing_date_of_the_deadline() {
+        // Registered 2026-01-01 (12 months needed), inspections for 2025 and 2026 only, a
+        // project starting 2026-12-31: what each deadline makes of them.
+        let mut o = org();
+        o.registered_on = Some(d("2026-01-01"));
+        o.inspections = vec![(2026, Inspection::Qualified), (2025, Inspection::Qualified)];
+        let mut c = content();
+        c.start_date = Some(d("2026-12-31"));
+        c.end_date = Some(d("2027-11-30"));
+        let young = "org:field.org_too_young";
+        let inspection = "org:field.org_inspection";
+        let early = "start_date:field.start_before_close";
+        for (deadline, expected) in [
+            // 31 December in Beijing: one day short of 12 months, the years are 2025 and
+            // 2024, and a start on the deadline's date is fine.
+            ("2026-12-31 00:00", vec![young, inspection]),
+            ("2026-12-31 07:59", vec![young, inspection]),
+            ("2026-12-31 08:00", vec![young, inspection]),
+            ("2026-12-31 23:30", vec![young, inspection]),
+            ("2026-12-31 23:59", vec![young, inspection]),
+            // 1 January in Beijing (still 31 December in UTC until 08:00): 12 months
+            // exactly, the years are 2026 and 2025, and the start is before the deadline.
+            ("2027-01-01 00:00", vec![early]),
+            ("2027-01-01 00:01", vec![early]),
+            ("2027-01-01 07:30", vec![early]),
+            ("2027-01-01 07:59", vec![early]),
+            ("2027-01-01 08:00", vec![early]),
+            ("2027-01-01 08:01", vec![early]),
+        ] {
+            let got = date_problems(&o, &c, beijing(deadline));
+            let got: Vec<&str> = got
+                .iter()
+                .map(String::as_str)
+                .filter(|k| [young, inspection, early].contains(k))
+                .collect();
+            assert_eq!(got, expected, "deadline {deadline} Beijing");
+        }
+    }
+
+    proptest::proptest! {
+        /// Every date rule of a submission, on both sides of 00:00 and 08:00 Beijing: the
+        /// outcome depends on the deadline's Beijing date only, never on its UTC date.
+        #[test]
+        fn every_date_rule_flips_on_the_beijing_date(
+            day in 0i64..(4 * 366),
+            minute in proptest::prop_oneof![
+                proptest::strategy::Just(0i64),
+                proptest::strategy::Just(1i64),
+                proptest::strategy::Just(8 * 60 - 1),
+                proptest::strategy::Just(8 * 60),
+                proptest::strategy::Just(8 * 60 + 1),
+                proptest::strategy::Just(24 * 60 - 1),
+                0i64..(24 * 60),
+            ],
+        ) {
+            let deadline_day = d("2025-01-01") + chrono::Duration::days(day);
+            let closes_at = beijing(&format!("{deadline_day} 00:00"))
+                + chrono::Duration::minutes(minute);
+            let mut r = core();
+            r.closes_at = Some(closes_at);
+            proptest::prop_assert_eq!(r.deadline_date(), Some(deadline_day));
+
+            let year = deadline_day.year();
+            let exactly = deadline_day
+                .checked_sub_months(chrono::Months::new(12))
+                .unwrap();
+            // The next day is a day too young, except 29 February, whose anniversary in a
+            // common year is 28 February: then 1 March is.
+            let mut too_young = exactly + chrono::Duration::days(1);
+            if (too_young.month(), too_young.day()) == (2, 29) {
+                too_young += chrono::Duration::days(1);
+            }
+            let mut c = content();
+            c.end_date = Some(deadline_day + chrono::Duration::days(300));
+            c.milestones[0].due = deadline_day + chrono::Duration::days(100);
+            let cases = [
+                // (registered on, inspected years, project start) → problems
+                (exactly, [year - 1, year - 2], deadline_day, vec![]),
+                (
+                    too_young,
+                    [year - 1, year - 2],
+                    deadline_day,
+                    vec!["org:field.org_too_young"],
+                ),
+                (
+                    exactly,
+                    [year - 2, year - 3],
+                    deadline_day,
+                    vec!["org:field.org_inspection"],
+                ),
+                (
+                    exactly,
+                    [year - 1, year - 2],
+                    deadline_day - chrono::Duration::days(1),
+                    vec!["start_date:field.start_before_close"],
+                ),
+            ];
+            for (registered, years, start, expected) in cases {
+                let mut o = org();
+                o.registered_on = Some(registered);
+                o.inspections = years.iter().map(|y| (*y, Inspection::Qualified)).collect();
+                c.start_date = Some(start);
+                proptest::prop_assert_eq!(date_problems(&o, &c, closes_at), expected);
+            }
+        }
     }
 }

@@ -310,6 +310,20 @@ pub struct RoundCore {
     pub review_due: Option<NaiveDateTime>,
 }
 
+impl RoundCore {
+    /// The date the eligibility rules are read on: the Beijing calendar date of the deadline
+    /// (a round closing 2027-01-01 07:30 Beijing, 2026-12-31 23:30 UTC, is read on
+    /// 2027-01-01).
+    pub fn deadline_date(&self) -> Option<NaiveDate> {
+        deadline_date(self.closes_at)
+    }
+}
+
+/// The Beijing calendar date of a round's deadline `closes_at` (UTC), if it has one.
+pub fn deadline_date(closes_at: Option<NaiveDateTime>) -> Option<NaiveDate> {
+    closes_at.map(super::calendar::beijing_date)
+}
+
 fn sum_points(c: &[Criterion]) -> i32 {
     c.iter().map(|c| c.max_points).sum()
 }

@@ -15,7 +15,7 @@ use crate::domain::account::Role;
 use crate::domain::award::{self, AwardState, ListedLine, ObjectionInput, ObjectionStatus};
 use crate::domain::calendar::add_working_days;
 use crate::domain::limits;
-use crate::domain::money::{split_by_bp, Fen};
+use crate::domain::money::{split_tranches, Fen};
 use crate::domain::proposal::ProposalStatus;
 use crate::domain::review::LineOverride;
 use crate::domain::round::RoundStatus;
@@ -848,7 +848,7 @@ pub fn finalise(
             for (i, (rule, amount)) in rules
                 .tranches
                 .iter()
-                .zip(split_by_bp(Fen(a.amount_fen), &shares))
+                .zip(split_tranches(Fen(a.amount_fen), &shares))
                 .enumerate()
             {
                 crate::db::projects::insert_tranche(

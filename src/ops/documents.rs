@@ -116,7 +116,7 @@ fn award_document(
                 amount: Fen(t.amount_fen),
             })
             .collect(),
-        issued_on: crate::domain::calendar::utc_to_beijing(p.created_at).date(),
+        issued_on: crate::domain::calendar::beijing_date(p.created_at),
         generated: issued_footer(),
     };
     Ok(match kind {
@@ -169,7 +169,7 @@ fn certificate_document(
     let issued = issued_on.unwrap_or_else(|| {
         final_eval
             .accepted_at
-            .map(|a| crate::domain::calendar::utc_to_beijing(a).date())
+            .map(crate::domain::calendar::beijing_date)
             .unwrap_or_else(db::today)
     });
     Ok(crate::pdf::evaluation::completion_certificate(

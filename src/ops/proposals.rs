@@ -31,6 +31,7 @@ pub fn find_visible(
             Action::ViewProposal {
                 org: p.org_id,
                 bureau: r.bureau_id,
+                received: p.received(),
             },
         )?;
     }
@@ -136,9 +137,7 @@ pub fn org_facts(conn: &mut DbConn, p: &ProposalRow, r: &RoundRow) -> Result<Org
             conn,
             p.org_id,
             r.bureau_id,
-            r.closes_at
-                .map(|t| t.date())
-                .unwrap_or_else(|| now().date()),
+            crate::domain::round::deadline_date(r.closes_at).unwrap_or_else(crate::db::today),
         )?,
         other_submissions: proposals::count_submitted(conn, r.id, p.org_id, p.id)?,
         has_registration_certificate: proposals::has_org_certificate(conn, p.org_id, p.id)?,

@@ -264,6 +264,16 @@ fn tranche_block(a: &AwardDocInput) -> Block {
     }
 }
 
+/// How the tranche amounts are worked out (四舍五入到分, 尾款 last), printed right after the
+/// schedule; nothing when there is no schedule.
+fn tranche_rule(a: &AwardDocInput) -> String {
+    if a.tranches.is_empty() {
+        String::new()
+    } else {
+        crate::i18n::t(crate::i18n::Lang::Zh, "tranche.rounding_rule").to_string()
+    }
+}
+
 /// The 核减 sentence, if the grant is less than the requested amount.
 fn reduction(a: &AwardDocInput) -> Option<String> {
     if a.grant >= a.requested {
@@ -321,9 +331,10 @@ pub fn award_notice(a: &AwardDocInput) -> Document {
     blocks.push(Block::Paragraph(format!("项目执行期：{}。", period(a))));
     blocks.push(Block::Heading("资金拨付安排".into()));
     blocks.push(tranche_block(a));
-    blocks.push(Block::Paragraph(
-        "各期资金在拨付条件满足并经确认后拨付至你单位在协议中约定的银行账户。".into(),
-    ));
+    blocks.push(Block::Paragraph(format!(
+        "{}各期资金在拨付条件满足并经确认后拨付至你单位在协议中约定的银行账户。",
+        tranche_rule(a)
+    )));
     blocks.push(Block::Heading("后续事项".into()));
     blocks.push(Block::Paragraph(format!(
         "一、请于收到本通知之日起15个工作日内与{bureau}签订《项目协议书》；\
@@ -397,12 +408,12 @@ pub fn agreement(a: &AwardDocInput) -> Document {
         Block::Heading("第三条 拨付方式".into()),
         Block::Paragraph("资助资金按以下期次拨付：".into()),
         tranche_block(a),
-        Block::Paragraph(
-            "各期资金在相应拨付条件满足、经甲方确认后拨付至乙方账户（见第四条）；\
+        Block::Paragraph(format!(
+            "{}各期资金在相应拨付条件满足、经甲方确认后拨付至乙方账户（见第四条）；\
              各期金额之和等于资助金额。中期评估或末期评估不合格的，相应期次资金暂缓拨付，\
-             整改并经复评合格后再行拨付。"
-                .into(),
-        ),
+             整改并经复评合格后再行拨付。",
+            tranche_rule(a)
+        )),
         Block::Heading("第四条 乙方账户".into()),
         Block::Facts(vec![
             ("开户银行".into(), or_dash(a.bank_name)),
@@ -557,7 +568,7 @@ mod tests {
 
     fn sample_tranches(grant: Fen) -> Vec<TrancheLine> {
         let shares = [5000, 3000, 2000];
-        let amounts = crate::domain::money::split_by_bp(grant, &shares);
+        let amounts = crate::domain::money::split_tranches(grant, &shares);
         let conditions = ["协议签订后", "中期评估合格后", "末期评估合格后"];
         shares
             .iter()
@@ -646,6 +657,9 @@ mod tests {
             v.push(format!("第{}期", t.seq));
             v.push(t.amount.to_string());
             v.push(t.condition.clone());
+        }
+        if !a.tranches.is_empty() {
+            v.push("四舍五入到分；最后一期（尾款）为资助金额减去前各期金额之和".into());
         }
         v
     }
@@ -784,6 +798,10 @@ mod tests {
                 "伍万元整".into(),
                 "资金拨付安排由甲方另行通知".into(),
             ],
+        );
+        assert!(
+            !squash(&text).contains("四舍五入"),
+            "no rule without a schedule"
         );
         assert!(render(&award_notice(&a)).is_ok());
     }

@@ -149,7 +149,7 @@ pub fn org(c: &mut DbConn, actor: &Actor, id: i64) -> Result<OrgView, AppError> 
             })
             .collect(),
         history: super::audit::history(c, "organization", id, 50)?,
-        bars: orgs::bars(c, id, db::now().date())?,
+        bars: orgs::bars(c, id, db::today())?,
     })
 }
 

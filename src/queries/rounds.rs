@@ -94,6 +94,9 @@ pub struct RoundScreen {
     pub publish_problems: FieldErrors,
     /// Its latest audit entries, newest first.
     pub history: Vec<HistoryEntry>,
+    /// How many drafts organizations are writing in it: all the bureau sees of a proposal
+    /// before it is submitted.
+    pub drafts: i64,
 }
 
 /// Round `id` if `actor` manages it.
@@ -105,6 +108,7 @@ pub fn round(c: &mut DbConn, actor: &Actor, id: i64) -> Result<RoundScreen, AppE
     Ok(RoundScreen {
         bureau: rounds::bureau_name(c, round.bureau_id)?,
         history: super::audit::history(c, "round", id, 50)?,
+        drafts: crate::db::proposals::count_drafts(c, id)?,
         round,
         rules,
         publish_problems,

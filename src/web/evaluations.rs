@@ -690,9 +690,7 @@ pub async fn summary_response(
                 .unwrap_or("—"),
             consequence,
             override_reason: ev.override_reason.as_deref(),
-            accepted_on: ev
-                .accepted_at
-                .map(|a| crate::domain::calendar::utc_to_beijing(a).date()),
+            accepted_on: ev.accepted_at.map(crate::domain::calendar::beijing_date),
             generated: footer(),
         })
     })

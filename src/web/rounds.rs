@@ -41,7 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/calls/{id}/guide.pdf", web::get().to(guide_pdf));
 }
 
-const CST_HOURS: i64 = 8;
+/// Beijing time is UTC+8 (one constant for the product: the calendar's).
+const CST_HOURS: i64 = crate::domain::calendar::BEIJING_UTC_OFFSET_HOURS;
 
 /// `2026-12-01T09:00` typed in Beijing time → UTC.
 pub fn parse_local(input: &str) -> Result<Option<NaiveDateTime>, Msg> {
@@ -59,7 +60,7 @@ pub fn parse_local(input: &str) -> Result<Option<NaiveDateTime>, Msg> {
 /// UTC → the value of a `datetime-local` input in Beijing time.
 pub fn local_input(t: Option<NaiveDateTime>) -> String {
     t.map(|t| {
-        (t + Duration::hours(CST_HOURS))
+        crate::domain::calendar::utc_to_beijing(t)
             .format("%Y-%m-%dT%H:%M")
             .to_string()
     })
@@ -720,6 +721,8 @@ struct ShowPage {
     closes_at: String,
     review_due: String,
     history: Vec<HistoryEntry>,
+    /// How many drafts organizations are writing in the round (their content is theirs).
+    drafts: i64,
 }
 
 async fn show_with(
@@ -745,15 +748,17 @@ async fn show_with(
             )
         })
         .collect();
-    let (v, history) = (
+    let (v, history, drafts) = (
         RoundView {
             round: r.round,
             rules: r.rules,
             bureau: r.bureau,
         },
         r.history,
+        r.drafts,
     );
     let page = ShowPage {
+        drafts,
         closes_at: local_input(v.round.closes_at),
         review_due: local_input(v.round.review_due),
         errors: ctx.errors(&errors),

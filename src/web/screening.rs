@@ -76,6 +76,9 @@ struct ListPage {
     ctx: PageCtx,
     round: RoundRow,
     list: Paged<ProposalListItem>,
+    /// How many drafts the round has (not listed: they are the organizations' until
+    /// submitted).
+    drafts: i64,
     filter: SubmissionFilter,
     categories: Vec<String>,
     statuses: &'static [ProposalStatus],
@@ -95,11 +98,13 @@ async fn list_with(
     let actor = ctx.user()?.clone();
     let f = filter.clone();
     let reads = state.reads.clone();
-    let (round, list) = db::run(&state.pool, move |c| {
-        crate::queries::proposals::submissions(c, &reads, &actor, id, &f)
+    let (round, list, drafts) = db::run(&state.pool, move |c| {
+        let (r, list) = crate::queries::proposals::submissions(c, &reads, &actor, id, &f)?;
+        Ok((r, list, proposals::count_drafts(c, id)?))
     })
     .await?;
     let page = ListPage {
+        drafts,
         categories: round.rules().categories,
         errors: ctx.errors(&errors),
         ctx,

@@ -1136,3 +1136,82 @@ async fn an_unknown_award_state_is_an_error_not_a_default(b: Backend) {
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
 }
 dual!(an_unknown_award_state_is_an_error_not_a_default);
+
+/// Tranche amounts are each share rounded half up to the fen (四舍五入), the last tranche
+/// taking the balance (尾款): a grant of ¥33,333.33 splits 50/30/20 into ¥16,666.67 (from
+/// 16,666.665), ¥10,000.00 (from 9,999.999) and ¥6,666.66; the rule is printed beside the
+/// schedule on the project page and in the agreement.
+async fn tranche_amounts_round_half_up_and_the_last_takes_the_balance(b: Backend) {
+    let app = spawn(b).await;
+    let r = ranked_round_with(&app, 12_000_000, &[80], 3, |c| {
+        c["requested_grant"] = json!(3_333_333);
+        c["budget"] = json!([
+            {"category": "activity", "item": "活动物料", "amount": 2_333_333, "source": "grant"},
+            {"category": "personnel", "item": "社工补贴", "amount": 700_000, "source": "grant"},
+            {"category": "admin", "item": "管理费", "amount": 300_000, "source": "grant"},
+            {"category": "activity", "item": "场地", "amount": 2_000_000, "source": "community"}
+        ]);
+    })
+    .await;
+    start_notice(&app, &r).await;
+    end_notice(&app, r.round).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/finalise", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, list) = app
+        .get(
+            &format!("/api/v1/projects?round_id={}", r.round),
+            Some(&r.officer),
+        )
+        .await;
+    assert_eq!(list[0]["grant_fen"], 3_333_333, "{list}");
+    let project = list[0]["id"].as_i64().unwrap();
+    let (_, detail) = app
+        .get(&format!("/api/v1/projects/{project}"), Some(&r.members[0]))
+        .await;
+    let amounts: Vec<i64> = detail["tranches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["amount_fen"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, vec![1_666_667, 1_000_000, 666_666], "{detail}");
+
+    let web = app.browser();
+    web.login(&app, "ngo0@example.org", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = web.get_text(&app, &format!("/projects/{project}")).await;
+    assert_eq!(s, StatusCode::OK);
+    for want in ["¥16,666.67", "¥10,000.00", "¥6,666.66"] {
+        assert!(page.contains(want), "the page lacks {want}");
+    }
+    assert!(
+        text_of(&page, "tranche-rule").contains("四舍五入到分"),
+        "the rule beside the schedule"
+    );
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/projects/{project}/agreement.pdf")))
+        .bearer_auth(&r.members[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text: String = pdf_text(&res.bytes().await.unwrap())
+        .split_whitespace()
+        .collect();
+    for want in [
+        "¥16,666.67",
+        "¥10,000.00",
+        "¥6,666.66",
+        "四舍五入到分；最后一期（尾款）为资助金额减去前各期金额之和",
+    ] {
+        assert!(text.contains(want), "the agreement lacks {want}: {text}");
+    }
+}
+dual!(tranche_amounts_round_half_up_and_the_last_takes_the_balance);

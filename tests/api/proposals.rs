@@ -294,6 +294,121 @@ async fn after_the_deadline_the_server_refuses_the_submission(b: Backend) {
 }
 dual!(after_the_deadline_the_server_refuses_the_submission);
 
+/// An open round of the officer's bureau closing at `closes_at` (UTC); returns its id.
+async fn round_closing(app: &TestApp, officer: &str, closes_at: chrono::NaiveDateTime) -> i64 {
+    let mut r = crate::rounds::round_json(app, "2027年姑苏区公益创投大赛");
+    r["closes_at"] = json!(closes_at.and_utc().to_rfc3339());
+    r["review_due"] = json!((closes_at + Duration::days(30)).and_utc().to_rfc3339());
+    let (s, v) = app.post("/api/v1/rounds", Some(officer), r).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{id}/publish"),
+            Some(officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    id
+}
+
+/// The eligibility rules (registration age, inspection years, bars, project start) read the
+/// deadline's Beijing date: a round closing at 23:30 on
+/// 31 December in Beijing and one closing at 07:30 on 1 January in Beijing (still
+/// 31 December in UTC) judge the same organization and project differently.
+async fn eligibility_reads_the_beijing_date_of_the_deadline(b: Backend) {
+    let app = spawn(b).await;
+    let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+    app.clock.set(at("2026-12-01 02:00"));
+    let officer = app.officer().await;
+    // 23:30 Beijing on 31 December = 15:30 UTC; 07:30 Beijing on 1 January = 23:30 UTC the
+    // day before.
+    let new_years_eve = round_closing(&app, &officer, at("2026-12-31 15:30")).await;
+    let new_year = round_closing(&app, &officer, at("2026-12-31 23:30")).await;
+
+    // Registered 2026-01-01 (the round asks for 12 months), inspected for 2025 and 2026.
+    let member = app.ngo_member("newyear@example.org").await;
+    let mut org = crate::helpers::org_json(&app, 40);
+    org["registered_on"] = json!("2026-01-01");
+    org["inspections"] = json!([
+        {"year": 2026, "result": "qualified"},
+        {"year": 2025, "result": "qualified"}
+    ]);
+    let (s, v) = app.post("/api/v1/orgs", Some(&member), org).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let org_id = v["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/orgs/{org_id}/verify"),
+            Some(&officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Barred by this bureau up to and including 31 December.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/orgs/{org_id}/bars"),
+            Some(&officer),
+            json!({"until": "2026-12-31", "reason": "2025年项目末期评估不合格"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // A project starting on 31 December.
+    let mut c = content(&app);
+    c["start_date"] = json!("2026-12-31");
+    c["end_date"] = json!("2027-11-30");
+    c["milestones"][0]["due"] = json!("2027-06-30");
+    let mut problems = Vec::new();
+    for round in [new_years_eve, new_year] {
+        let id = start(&app, &member, round).await;
+        let (s, v) = save(&app, &member, id, c.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (_, v) = app
+            .get(&format!("/api/v1/proposals/{id}"), Some(&member))
+            .await;
+        let found: Vec<String> = v["submission_problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["field"] != "attachments")
+            .map(|p| {
+                format!(
+                    "{}:{}",
+                    p["field"].as_str().unwrap(),
+                    p["code"].as_str().unwrap()
+                )
+            })
+            .collect();
+        problems.push((found, v));
+    }
+    // 31 December in Beijing: one day short of 12 months, the inspections asked for are
+    // those of 2025 and 2024, the bar is still in force; a start on the deadline's date is
+    // fine.
+    assert_eq!(
+        problems[0].0,
+        vec!["org:org_too_young", "org:org_inspection", "org:org_barred"],
+        "{}",
+        problems[0].1
+    );
+    assert!(
+        problems[0].1.to_string().contains("2024"),
+        "the missing year is 2024: {}",
+        problems[0].1
+    );
+    // 1 January in Beijing: 12 months exactly, 2026 and 2025 inspected, the bar is over,
+    // and the project starts before the deadline.
+    assert_eq!(
+        problems[1].0,
+        vec!["start_date:start_before_close"],
+        "{}",
+        problems[1].1
+    );
+}
+dual!(eligibility_reads_the_beijing_date_of_the_deadline);
+
 async fn proposals_are_private_to_the_org_and_its_bureau(b: Backend) {
     let app = spawn(b).await;
     let officer = app.officer().await;
@@ -338,7 +453,8 @@ async fn proposals_are_private_to_the_org_and_its_bureau(b: Backend) {
         app.get(&format!("/api/v1/proposals/{id}"), Some(&officer))
             .await
             .0,
-        StatusCode::OK
+        StatusCode::FORBIDDEN,
+        "a draft is the organization's"
     );
     assert_eq!(
         app.get(&format!("/api/v1/proposals/{id}"), Some(&other_bureau))
@@ -358,6 +474,137 @@ async fn proposals_are_private_to_the_org_and_its_bureau(b: Backend) {
     );
 }
 dual!(proposals_are_private_to_the_org_and_its_bureau);
+
+/// The bureau receives a proposal when it is submitted: before, its officers see only how
+/// many drafts the round has, on the round page, the submissions page and in the API.
+async fn officers_see_drafts_only_as_a_count(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let officer_web = app.browser();
+    officer_web
+        .login(&app, "officer@gusu.gov.cn", PASSWORD)
+        .await;
+    let round = open_round(&app, &officer, "批次").await;
+    let (writing, _) = eligible_ngo(&app, &officer, "writing@example.org", 41).await;
+    let (dropped, _) = eligible_ngo(&app, &officer, "dropped@example.org", 42).await;
+    let (sent, _) = eligible_ngo(&app, &officer, "sent@example.org", 43).await;
+    // A draft being written, a draft given up, and a proposal submitted then withdrawn.
+    let draft = start(&app, &writing, round).await;
+    save(&app, &writing, draft, content(&app)).await;
+    let given_up = start(&app, &dropped, round).await;
+    save(&app, &dropped, given_up, content(&app)).await;
+    let withdrawn = start(&app, &sent, round).await;
+    save(&app, &sent, withdrawn, content(&app)).await;
+    for (member, id) in [(&sent, withdrawn)] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/proposals/{id}/submit"),
+                Some(member),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    for (member, id) in [(&dropped, given_up), (&sent, withdrawn)] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/proposals/{id}/withdraw"),
+                Some(member),
+                json!({"reason": "不再申报"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+
+    // Drafts, also a withdrawn one, answer 403 to the officer in the page, the API, the PDF.
+    for id in [draft, given_up] {
+        let (s, _) = app
+            .get(&format!("/api/v1/proposals/{id}"), Some(&officer))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "API, proposal {id}");
+        let (s, _) = officer_web
+            .get_text(&app, &format!("/proposals/{id}"))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "page, proposal {id}");
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/proposals/{id}/pdf")))
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "PDF, proposal {id}");
+        let (s, _) = app
+            .get(&format!("/api/v1/proposals/{id}/checklist"), Some(&officer))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "checklist, proposal {id}");
+    }
+    // A submitted one stays readable after its withdrawal, as before.
+    let (s, v) = app
+        .get(&format!("/api/v1/proposals/{withdrawn}"), Some(&officer))
+        .await;
+    assert_eq!(
+        (s, &v["proposal"]["status"]),
+        (StatusCode::OK, &json!("withdrawn"))
+    );
+    let (s, _) = officer_web
+        .get_text(&app, &format!("/proposals/{withdrawn}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // The round counts one draft; the submissions list only what was received.
+    let (s, v) = app
+        .get(&format!("/api/v1/rounds/{round}"), Some(&officer))
+        .await;
+    assert_eq!((s, &v["drafts"]), (StatusCode::OK, &json!(1)), "{v}");
+    let (_, v) = app
+        .get(
+            &format!("/api/v1/rounds/{round}/submissions"),
+            Some(&officer),
+        )
+        .await;
+    let ids: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![withdrawn], "{v}");
+    for path in [
+        format!("/rounds/{round}"),
+        format!("/rounds/{round}/submissions"),
+    ] {
+        let (s, page) = officer_web.get_text(&app, &path).await;
+        assert_eq!(s, StatusCode::OK);
+        let drafts = crate::helpers::text_of(&page, "drafts");
+        assert!(drafts.contains("尚未提交的草稿：1"), "{path}: {drafts}");
+    }
+    // The public call does not carry the count.
+    let (_, v) = app.get(&format!("/api/v1/calls/{round}"), None).await;
+    assert!(v.get("drafts").is_none(), "{v}");
+
+    // Submitted: the officer reads it, and the count goes down.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{draft}/submit"),
+            Some(&writing),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .get(&format!("/api/v1/proposals/{draft}"), Some(&officer))
+        .await;
+    assert_eq!(
+        (s, &v["proposal"]["status"]),
+        (StatusCode::OK, &json!("submitted"))
+    );
+    let (_, v) = app
+        .get(&format!("/api/v1/rounds/{round}"), Some(&officer))
+        .await;
+    assert_eq!(v["drafts"], 0);
+}
+dual!(officers_see_drafts_only_as_a_count);
 
 async fn only_eligible_organizations_within_the_limit_may_submit(b: Backend) {
     let app = spawn(b).await;
@@ -491,7 +738,7 @@ async fn the_proposal_page_saves_sections_and_keeps_bad_rows(b: Backend) {
     let app = spawn(b).await;
     let officer = app.officer().await;
     let round = open_round(&app, &officer, "批次").await;
-    eligible_ngo(&app, &officer, "page@example.org", 9).await;
+    let (member, _) = eligible_ngo(&app, &officer, "page@example.org", 9).await;
     let web = app.browser();
     web.login(&app, "page@example.org", PASSWORD).await;
     let r = web
@@ -544,7 +791,7 @@ async fn the_proposal_page_saves_sections_and_keeps_bad_rows(b: Backend) {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.unwrap().contains("其他人已修改"));
     let (_, v) = app
-        .get(&format!("/api/v1/proposals/{id}"), Some(&officer))
+        .get(&format!("/api/v1/proposals/{id}"), Some(&member))
         .await;
     assert_eq!(v["content"]["budget"][0]["amount"], 3_000_000);
 }
@@ -749,14 +996,14 @@ async fn the_page_and_the_api_show_the_same_proposal_to_its_member_and_the_offic
     assert_eq!(v["can_edit"], true);
     assert_eq!(v["org_name"], "姑苏区阳光社工服务中心12");
     assert!(page.contains("姑苏区阳光社工服务中心12"));
-    // No checklist for a draft, not even for the officer; only the member edits it.
+    // No checklist for a draft; the officer does not read it at all (a draft is the
+    // organization's until submitted).
     assert_eq!(v["checklist"], Value::Null);
     assert!(!page.contains(r#"id="screening""#));
-    let (page, v) = page_and_api(&app, &officer_web, &officer, id).await;
-    assert_eq!(v["checklist"], Value::Null);
-    assert!(!page.contains(r#"id="screening""#));
-    assert_eq!(v["can_edit"], false);
-    assert!(!page.contains(r#"id="submit""#));
+    let (s, _) = officer_web
+        .get_text(&app, &format!("/proposals/{id}"))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 
     // Submitted: nothing in the way; the checklist is the bureau's alone.
     c["title"] = json!("银龄互助·独居老人关爱计划");

@@ -55,6 +55,10 @@ pub struct RoundDetail {
     bureau: String,
     /// Why a draft cannot open yet (empty: it can).
     publish_problems: Vec<serde_json::Value>,
+    /// For the round's officers: how many drafts organizations are writing in it, not yet
+    /// submitted (their content is the organization's until then). Absent on the public call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drafts: Option<i64>,
 }
 
 fn detail(
@@ -73,6 +77,7 @@ fn detail(
             .iter()
             .map(|e| serde_json::json!({"field": e.field, "code": e.msg.key.rsplit('.').next(), "message": e.msg.render(lang)}))
             .collect(),
+        drafts: None,
     }
 }
 
@@ -129,13 +134,17 @@ pub(super) async fn get_round(
         crate::queries::rounds::round(c, &user.0, id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(detail(
-        &v.round,
-        v.rules,
-        v.bureau,
-        &v.publish_problems,
-        lang_of(&req),
-    )))
+    let drafts = v.drafts;
+    Ok(HttpResponse::Ok().json(RoundDetail {
+        drafts: Some(drafts),
+        ..detail(
+            &v.round,
+            v.rules,
+            v.bureau,
+            &v.publish_problems,
+            lang_of(&req),
+        )
+    }))
 }
 
 /// Replace a draft's settings.

@@ -32,7 +32,8 @@ pub(super) async fn proposal_checklist(
 ) -> Result<HttpResponse, AppError> {
     let (id, lang) = (id.into_inner(), lang_of(&req));
     let items = db::run(&state.pool, move |c| {
-        let p = crate::db::proposals::find(c, id)?;
+        // Read as the proposal (a draft is the organization's), and only by its officers.
+        let (p, _) = ops::proposals::find_visible(c, &user.0, id)?;
         let r = ops::rounds::find_managed(c, &user.0, p.round_id)?;
         ops::screening::checklist(c, &p, &r)
     })
