@@ -163,6 +163,9 @@ pub type FigureTotals = (
     Vec<crate::db::projects::GroupTotal>,
 );
 
+/// A round's reviews by reviewer and status: (reviewer, status, count).
+pub type ReviewTallies = Vec<(i64, String, i64)>;
+
 /// The read side's kept values, one per instance (held by the web state).
 pub struct ReadCache {
     /// A round's whole ranking and funding line.
@@ -174,7 +177,7 @@ pub struct ReadCache {
     /// A list's count, keyed by the list and its filter.
     list_counts: Versioned<String, i64>,
     /// A round's reviews by reviewer and status: (reviewer, status, count).
-    review_tallies: Versioned<i64, Vec<(i64, String, i64)>>,
+    review_tallies: Versioned<i64, ReviewTallies>,
 }
 
 impl Default for ReadCache {
@@ -221,7 +224,7 @@ impl ReadCache {
         &self,
         conn: &mut DbConn,
         round_id: i64,
-    ) -> Result<Arc<Vec<(i64, String, i64)>>, AppError> {
+    ) -> Result<Arc<ReviewTallies>, AppError> {
         let version = data_version(conn)?;
         self.review_tallies.get_or_compute(&round_id, version, || {
             crate::db::reviews::round_counts(conn, round_id)
