@@ -1341,20 +1341,18 @@ mod tests {
             manual: Some(o),
             ..p
         };
+        /// Under one rule: what is funded, waitlisted and funded in part (id, fen).
+        type Outcome = (FundingRule, Vec<i64>, Vec<i64>, Vec<(i64, i64)>);
         type Case = (
             &'static str,
             Vec<LineInput>,
             i64,
             Vec<(String, Fen)>,
-            FundingRule,
             i64,
-            Vec<i64>,
-            Vec<i64>,
-            Vec<(i64, i64)>,
+            Vec<Outcome>,
         );
         let a = |b: i64| vec![("a".to_string(), Fen(b))];
-        // (what, ranked, budget, category budgets, rule, min partial, funded, waitlisted,
-        // partial)
+        // (what, ranked, budget, category budgets, min partial, outcome per rule)
         let cases: Vec<Case> = vec![
             // Exact fit: every rule funds all three.
             (
@@ -1362,33 +1360,12 @@ mod tests {
                 vec![fen(1, 50, "a"), fen(2, 30, "a"), fen(3, 20, "a")],
                 100,
                 vec![],
-                Strict,
                 0,
-                vec![1, 2, 3],
-                vec![],
-                vec![],
-            ),
-            (
-                "exact fit",
-                vec![fen(1, 50, "a"), fen(2, 30, "a"), fen(3, 20, "a")],
-                100,
-                vec![],
-                SkipAhead,
-                0,
-                vec![1, 2, 3],
-                vec![],
-                vec![],
-            ),
-            (
-                "exact fit",
-                vec![fen(1, 50, "a"), fen(2, 30, "a"), fen(3, 20, "a")],
-                100,
-                vec![],
-                Partial,
-                0,
-                vec![1, 2, 3],
-                vec![],
-                vec![],
+                vec![
+                    (Strict, vec![1, 2, 3], vec![], vec![]),
+                    (SkipAhead, vec![1, 2, 3], vec![], vec![]),
+                    (Partial, vec![1, 2, 3], vec![], vec![]),
+                ],
             ),
             // One fen short for the second: strict stops, skip-ahead funds the third, partial
             // funds the second with the 49 fen left and stops.
@@ -1397,33 +1374,12 @@ mod tests {
                 vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
                 100,
                 vec![],
-                Strict,
                 0,
-                vec![1],
-                vec![2, 3],
-                vec![],
-            ),
-            (
-                "1 fen short",
-                vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
-                100,
-                vec![],
-                SkipAhead,
-                0,
-                vec![1, 3],
-                vec![2],
-                vec![],
-            ),
-            (
-                "1 fen short",
-                vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
-                100,
-                vec![],
-                Partial,
-                0,
-                vec![1, 2],
-                vec![3],
-                vec![(2, 49)],
+                vec![
+                    (Strict, vec![1], vec![2, 3], vec![]),
+                    (SkipAhead, vec![1, 3], vec![2], vec![]),
+                    (Partial, vec![1, 2], vec![3], vec![(2, 49)]),
+                ],
             ),
             // What is left is below the smallest grant: no partial grant, the line stops.
             (
@@ -1431,22 +1387,16 @@ mod tests {
                 vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
                 100,
                 vec![],
-                Partial,
                 50,
-                vec![1],
-                vec![2, 3],
-                vec![],
+                vec![(Partial, vec![1], vec![2, 3], vec![])],
             ),
             (
                 "at min",
                 vec![fen(1, 51, "a"), fen(2, 50, "a"), fen(3, 10, "a")],
                 100,
                 vec![],
-                Partial,
                 49,
-                vec![1, 2],
-                vec![3],
-                vec![(2, 49)],
+                vec![(Partial, vec![1, 2], vec![3], vec![(2, 49)])],
             ),
             // Zero remaining: nothing more, under every rule, and no zero grant.
             (
@@ -1454,44 +1404,20 @@ mod tests {
                 vec![fen(1, 100, "a"), fen(2, 1, "a")],
                 100,
                 vec![],
-                Strict,
                 0,
-                vec![1],
-                vec![2],
-                vec![],
-            ),
-            (
-                "zero left",
-                vec![fen(1, 100, "a"), fen(2, 1, "a")],
-                100,
-                vec![],
-                SkipAhead,
-                0,
-                vec![1],
-                vec![2],
-                vec![],
-            ),
-            (
-                "zero left",
-                vec![fen(1, 100, "a"), fen(2, 1, "a")],
-                100,
-                vec![],
-                Partial,
-                0,
-                vec![1],
-                vec![2],
-                vec![],
+                vec![
+                    (Strict, vec![1], vec![2], vec![]),
+                    (SkipAhead, vec![1], vec![2], vec![]),
+                    (Partial, vec![1], vec![2], vec![]),
+                ],
             ),
             (
                 "zero budget",
                 vec![fen(1, 1, "a")],
                 0,
                 vec![],
-                Partial,
                 0,
-                vec![],
-                vec![1],
-                vec![],
+                vec![(Partial, vec![], vec![1], vec![])],
             ),
             // A forced-in proposal goes first under every rule; forced-out (as a fast-track
             // renewal not yet approved) is waitlisted and stops nothing.
@@ -1505,43 +1431,12 @@ mod tests {
                 ],
                 100,
                 vec![],
-                Strict,
                 0,
-                vec![3],
-                vec![1, 2, 4],
-                vec![],
-            ),
-            (
-                "forced",
                 vec![
-                    forced(LineOverride::ForcedOut, fen(1, 10, "a")),
-                    fen(2, 60, "a"),
-                    forced(LineOverride::ForcedIn, fen(3, 50, "a")),
-                    fen(4, 10, "a"),
+                    (Strict, vec![3], vec![1, 2, 4], vec![]),
+                    (SkipAhead, vec![3, 4], vec![1, 2], vec![]),
+                    (Partial, vec![2, 3], vec![1, 4], vec![(2, 50)]),
                 ],
-                100,
-                vec![],
-                SkipAhead,
-                0,
-                vec![3, 4],
-                vec![1, 2],
-                vec![],
-            ),
-            (
-                "forced",
-                vec![
-                    forced(LineOverride::ForcedOut, fen(1, 10, "a")),
-                    fen(2, 60, "a"),
-                    forced(LineOverride::ForcedIn, fen(3, 50, "a")),
-                    fen(4, 10, "a"),
-                ],
-                100,
-                vec![],
-                Partial,
-                0,
-                vec![2, 3],
-                vec![1, 4],
-                vec![(2, 50)],
             ),
             // A category budget stops its own category only; the total stops everything.
             (
@@ -1556,47 +1451,17 @@ mod tests {
                 ],
                 100,
                 a(50),
-                Strict,
                 0,
-                vec![1, 3],
-                vec![2, 4, 5, 6],
-                vec![],
-            ),
-            (
-                "category",
                 vec![
-                    fen(1, 40, "a"),
-                    fen(2, 40, "a"),
-                    fen(3, 30, "b"),
-                    fen(4, 5, "a"),
-                    fen(5, 50, "b"),
-                    fen(6, 5, "b"),
+                    (Strict, vec![1, 3], vec![2, 4, 5, 6], vec![]),
+                    (SkipAhead, vec![1, 3, 4, 6], vec![2, 5], vec![]),
+                    (
+                        Partial,
+                        vec![1, 2, 3, 5],
+                        vec![4, 6],
+                        vec![(2, 10), (5, 20)],
+                    ),
                 ],
-                100,
-                a(50),
-                SkipAhead,
-                0,
-                vec![1, 3, 4, 6],
-                vec![2, 5],
-                vec![],
-            ),
-            (
-                "category",
-                vec![
-                    fen(1, 40, "a"),
-                    fen(2, 40, "a"),
-                    fen(3, 30, "b"),
-                    fen(4, 5, "a"),
-                    fen(5, 50, "b"),
-                    fen(6, 5, "b"),
-                ],
-                100,
-                a(50),
-                Partial,
-                0,
-                vec![1, 2, 3, 5],
-                vec![4, 6],
-                vec![(2, 10), (5, 20)],
             ),
             // The category's cap is exactly used: its next one gets nothing, the others go on.
             (
@@ -1604,14 +1469,30 @@ mod tests {
                 vec![fen(1, 50, "a"), fen(2, 1, "a"), fen(3, 10, "b")],
                 100,
                 a(50),
-                Partial,
                 0,
-                vec![1, 3],
-                vec![2],
-                vec![],
+                vec![(Partial, vec![1, 3], vec![2], vec![])],
             ),
         ];
-        for (what, ranked, budget, caps, rule, min, funded, waitlisted, partial) in cases {
+        let runs = cases
+            .into_iter()
+            .flat_map(|(what, ranked, budget, caps, min, outcomes)| {
+                outcomes
+                    .into_iter()
+                    .map(move |(rule, funded, waitlisted, partial)| {
+                        (
+                            what,
+                            ranked.clone(),
+                            budget,
+                            caps.clone(),
+                            rule,
+                            min,
+                            funded,
+                            waitlisted,
+                            partial,
+                        )
+                    })
+            });
+        for (what, ranked, budget, caps, rule, min, funded, waitlisted, partial) in runs {
             let r = funding_line(&ranked, Fen(budget), &caps, rule, Fen(min));
             let label = format!("{what} / {rule}");
             assert_eq!(r.funded, funded, "{label}: funded");
