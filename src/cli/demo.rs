@@ -1551,7 +1551,8 @@ impl<'a> Seeder<'a> {
             )
             .step("核减")?;
         }
-        ops::award::publish_notice(self.c, self.s, &officer, round).step("publish the notice")?;
+        ops::award::publish_notice(self.c, self.s, &officer, round, None)
+            .step("publish the notice")?;
 
         // Two objections from the public: one rejected, one upheld (the waitlist moves up).
         let list = yichuang::db::awards::awards(self.c, round).step("notice list")?;

@@ -116,6 +116,15 @@ pub struct Notice {
     pub ends_at: NaiveDateTime,
     pub working_days: i32,
     pub finalised_at: Option<NaiveDateTime>,
+    /// When the notice became public; `None` while a scheduled notice waits for `starts_at`.
+    pub opened_at: Option<NaiveDateTime>,
+}
+
+impl Notice {
+    /// Public: opened (a scheduled notice is only the officers' until the worker opens it).
+    pub fn is_open_to_public(&self) -> bool {
+        self.opened_at.is_some()
+    }
 }
 
 pub fn notice(conn: &mut DbConn, round_id: i64) -> Result<Option<Notice>, AppError> {
@@ -127,6 +136,7 @@ pub fn notice(conn: &mut DbConn, round_id: i64) -> Result<Option<Notice>, AppErr
             notices::ends_at,
             notices::working_days,
             notices::finalised_at,
+            notices::opened_at,
         ))
         .first(conn)
         .optional()?)
@@ -139,6 +149,7 @@ pub fn insert_notice(
     ends_at: NaiveDateTime,
     working_days: i32,
     by: i64,
+    opened_at: Option<NaiveDateTime>,
 ) -> Result<(), AppError> {
     diesel::insert_into(notices::table)
         .values((
@@ -147,9 +158,47 @@ pub fn insert_notice(
             notices::ends_at.eq(ends_at),
             notices::working_days.eq(working_days),
             notices::published_by.eq(by),
+            notices::opened_at.eq(opened_at),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Scheduled notices whose start has come (`at`), not yet opened: their rounds' ids.
+pub fn due_to_open(conn: &mut DbConn, at: NaiveDateTime) -> Result<Vec<i64>, AppError> {
+    Ok(notices::table
+        .filter(notices::opened_at.is_null())
+        .filter(notices::starts_at.le(at))
+        .order(notices::starts_at)
+        .select(notices::round_id)
+        .load(conn)?)
+}
+
+/// Opens a scheduled notice; `false` when it was open already (another instance opened it).
+pub fn mark_opened(conn: &mut DbConn, round_id: i64, at: NaiveDateTime) -> Result<bool, AppError> {
+    let n = diesel::update(
+        notices::table
+            .find(round_id)
+            .filter(notices::opened_at.is_null()),
+    )
+    .set(notices::opened_at.eq(Some(at)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Takes back a scheduled notice that has not opened: the notice and its frozen list.
+/// `false` when it had opened (or was gone) meanwhile, and nothing was deleted.
+pub fn delete_scheduled(conn: &mut DbConn, round_id: i64) -> Result<bool, AppError> {
+    let n = diesel::delete(
+        notices::table
+            .find(round_id)
+            .filter(notices::opened_at.is_null()),
+    )
+    .execute(conn)?;
+    if n == 1 {
+        diesel::delete(awards::table.filter(awards::round_id.eq(round_id))).execute(conn)?;
+    }
+    Ok(n == 1)
 }
 
 pub fn mark_finalised(conn: &mut DbConn, round_id: i64) -> Result<(), AppError> {
@@ -162,10 +211,11 @@ pub fn mark_finalised(conn: &mut DbConn, round_id: i64) -> Result<(), AppError> 
 /// A round on notice or awarded: (round id, title, bureau id, notice ends at, round status).
 pub type NoticeListItem = (i64, String, i64, NaiveDateTime, String);
 
-/// Rounds on notice or awarded, newest first.
+/// Rounds on notice (opened) or awarded, newest first.
 pub fn public_notices(conn: &mut DbConn, limit: i64) -> Result<Vec<NoticeListItem>, AppError> {
     Ok(notices::table
         .inner_join(rounds::table)
+        .filter(notices::opened_at.is_not_null())
         .order(notices::starts_at.desc())
         .limit(limit)
         .select((

@@ -336,6 +336,7 @@ diesel::table! {
         working_days -> Integer,
         published_by -> BigInt,
         finalised_at -> Nullable<Timestamp>,
+        opened_at -> Nullable<Timestamp>,
     }
 }
 

@@ -4,6 +4,7 @@
 use chrono::{Months, NaiveDate, NaiveDateTime};
 
 use super::account::{parse_email, parse_name};
+use super::calendar::{beijing_date, HolidayCalendar};
 use super::limits;
 use super::money::Fen;
 use super::review::{funding_line, FundingRule, LineInput, LineOverride};
@@ -319,6 +320,30 @@ pub fn notices_end(
         .fold(main_ends, NaiveDateTime::max)
 }
 
+/// How far ahead an officer may schedule a notice (calendar days).
+pub const NOTICE_SCHEDULE_MAX_DAYS: i64 = 60;
+
+/// When a notice prepared in advance opens (定时发布): after `now`, within
+/// [`NOTICE_SCHEDULE_MAX_DAYS`], on a working day of the calendar (its Beijing date: bureaus
+/// publish on working days, and the notice's working days count from that day).
+pub fn check_notice_start(
+    starts_at: NaiveDateTime,
+    now: NaiveDateTime,
+    cal: &HolidayCalendar,
+) -> Result<(), Msg> {
+    if starts_at <= now {
+        return Err(Msg::new("notice.start_past"));
+    }
+    if starts_at - now > chrono::Duration::days(NOTICE_SCHEDULE_MAX_DAYS) {
+        return Err(Msg::new("notice.start_too_far").arg("days", NOTICE_SCHEDULE_MAX_DAYS));
+    }
+    let day = beijing_date(starts_at);
+    if !cal.is_working_day(day) {
+        return Err(Msg::new("notice.start_not_working_day").arg("date", day));
+    }
+    Ok(())
+}
+
 /// Agreement numbers look like `XY-2026-0001` (项目协议编号).
 pub fn agreement_number(year: i32, seq: i64) -> String {
     format!("XY-{year}-{seq:04}")
@@ -347,6 +372,46 @@ pub fn project_period(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_scheduled_notice_starts_later_within_sixty_days_on_a_working_day() {
+        use super::{check_notice_start, NOTICE_SCHEDULE_MAX_DAYS};
+        use crate::domain::calendar::{DayKind, HolidayCalendar};
+        let t = |s: &str| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("test time")
+        };
+        // 2026-12-04 is a Friday; the calendar makes Monday 12-07 a holiday and Saturday
+        // 12-12 a working day (调休上班).
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date");
+        let mut cal = HolidayCalendar::new();
+        cal.set(d("2026-12-07"), DayKind::Holiday);
+        cal.set(d("2026-12-12"), DayKind::Workday);
+        let now = t("2026-12-03 02:00"); // Thursday 10:00 Beijing
+        let key = |starts: &str| {
+            check_notice_start(t(starts), now, &cal)
+                .err()
+                .map(|m| m.key.to_string())
+        };
+        let table: &[(&str, Option<&str>)] = &[
+            // UTC instants; Beijing is UTC+8.
+            ("2026-12-03 02:00", Some("notice.start_past")),
+            ("2026-12-03 01:59", Some("notice.start_past")),
+            ("2026-12-03 02:01", None),
+            ("2026-12-04 01:00", None), // Friday 09:00 Beijing
+            ("2026-12-04 16:00", Some("notice.start_not_working_day")), // Sat 00:00 Beijing
+            ("2026-12-04 15:59", None), // Friday 23:59 Beijing
+            ("2026-12-06 23:59", Some("notice.start_not_working_day")), // Mon 07:59, holiday
+            ("2026-12-07 16:00", None), // Tuesday 00:00 Beijing
+            ("2026-12-12 01:00", None), // the working Saturday
+            ("2026-12-13 01:00", Some("notice.start_not_working_day")), // Sunday
+            ("2027-02-01 02:00", None), // 60 days on, a Monday
+            ("2027-02-01 02:01", Some("notice.start_too_far")),
+        ];
+        for (starts, want) in table {
+            assert_eq!(key(starts).as_deref(), *want, "starts at {starts} UTC");
+        }
+        assert_eq!(NOTICE_SCHEDULE_MAX_DAYS, 60);
+    }
+
     #[test]
     fn duplicates_group_by_email_or_by_proposal_and_reason() {
         use super::{duplicate_groups, normalized_email, ObjectionKey};

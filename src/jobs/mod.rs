@@ -76,6 +76,14 @@ pub async fn close_due_rounds(pool: &DbPool) -> anyhow::Result<usize> {
     blocking(pool, crate::ops::rounds::close_due).await
 }
 
+/// Opens the scheduled notices whose start has come.
+pub async fn open_due_notices(pool: &DbPool, settings: Arc<Settings>) -> anyhow::Result<usize> {
+    blocking(pool, move |c| {
+        crate::ops::award::open_due_notices(c, &settings)
+    })
+    .await
+}
+
 /// Queues due review reminders.
 pub async fn review_reminders(pool: &DbPool, settings: Arc<Settings>) -> anyhow::Result<usize> {
     blocking(pool, move |c| {
@@ -139,6 +147,8 @@ impl Tasks {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StepReport {
     pub rounds_closed: usize,
+    /// Scheduled notices opened to the public.
+    pub notices_opened: usize,
     pub review_reminders: usize,
     /// Milestone-report and evaluation reminders queued.
     pub report_reminders: usize,
@@ -150,7 +160,7 @@ pub struct StepReport {
     pub errors: Vec<String>,
 }
 
-/// One pass of the worker: closes rounds whose deadline passed, queues the reminders that are
+/// One pass of the worker: closes rounds whose deadline passed, opens scheduled notices, queues the reminders that are
 /// due, runs the `tasks` asked for, then sends what the outbox holds. The worker loop calls it
 /// every `worker_interval_ms`; tests call it to advance the worker one step. The tasks read
 /// the time from `clock`.
@@ -182,6 +192,15 @@ async fn run_tasks(
             report.rounds_closed = n;
         }
         Err(e) => errors.push(failed("closing rounds", e)),
+    }
+    match open_due_notices(pool, settings.clone()).await {
+        Ok(n) => {
+            if n > 0 {
+                tracing::info!(notices = n, "scheduled notices opened");
+            }
+            report.notices_opened = n;
+        }
+        Err(e) => errors.push(failed("opening scheduled notices", e)),
     }
     match review_reminders(pool, settings.clone()).await {
         Ok(n) => {

@@ -208,16 +208,42 @@ pub fn set_category_budgets(
     })
 }
 
+/// A published (or scheduled) notice: when it opens to the public and when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// UTC.
+    pub starts_at: NaiveDateTime,
+    /// UTC; `working_days` working days after the start (holiday calendar included).
+    pub ends_at: NaiveDateTime,
+    /// Waits for `starts_at` (定时发布): not public, no objections, no emails until the
+    /// worker opens it.
+    pub scheduled: bool,
+}
+
 /// Publishes the funding line for public notice: the ranking is frozen as published and the
-/// notice runs for the round's number of working days (holiday calendar included).
+/// notice runs for the round's number of working days (holiday calendar included), counted
+/// from its start. With `starts_at` (定时发布) the list is frozen now and stays the
+/// officers' until then: the worker opens it ([`open_due_notices`]) and mails the
+/// organizations on it; until it opens the officer may take it back
+/// ([`cancel_scheduled_notice`]).
 #[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn publish_notice(
     conn: &mut DbConn,
     s: &Settings,
     actor: &Actor,
     round_id: i64,
-) -> Result<NaiveDateTime, AppError> {
+    starts_at: Option<NaiveDateTime>,
+) -> Result<Published, AppError> {
     let round = managed_in(conn, actor, round_id, RoundStatus::Deciding)?;
+    let cal = calendar::load(conn)?;
+    let at = now();
+    if let Some(t) = starts_at {
+        if let Err(m) = award::check_notice_start(t, at, &cal) {
+            let mut e = FieldErrors::new();
+            e.add("starts_at", m);
+            return Err(AppError::Validation(e));
+        }
+    }
     let view = decision::compute(conn, actor, round_id)?;
     if !view.problems.is_empty() {
         return Err(AppError::Conflict(
@@ -228,12 +254,20 @@ pub fn publish_notice(
         return Err(AppError::conflict("error.nothing_funded"));
     }
     let days = round.rules().notice_working_days.max(1);
-    let cal = calendar::load(conn)?;
-    let starts = now();
+    let starts = starts_at.unwrap_or(at);
     let ends = add_working_days(starts, days as u32, &cal);
+    let scheduled = starts_at.is_some();
     db::write_tx(conn, |c| {
         rounds::transition(c, round_id, RoundStatus::Deciding, RoundStatus::Notice)?;
-        awards::insert_notice(c, round_id, starts, ends, days, actor.id)?;
+        awards::insert_notice(
+            c,
+            round_id,
+            starts,
+            ends,
+            days,
+            actor.id,
+            (!scheduled).then_some(at),
+        )?;
         for r in &view.rows {
             awards::insert_award(
                 c,
@@ -261,43 +295,130 @@ pub fn publish_notice(
         }
         audit::append(
             c,
-            Change::new(Some(actor), "round.notice_published", "round", round_id).after(
+            Change::new(
+                Some(actor),
+                if scheduled {
+                    "round.notice_scheduled"
+                } else {
+                    "round.notice_published"
+                },
+                "round",
+                round_id,
+            )
+            .after(serde_json::json!({
+                "starts_at": starts,
+                "ends_at": ends,
+                "working_days": days,
+                "funded": view.rows.iter().filter(|r| r.line == AwardState::Funded).count(),
+                "used_fen": view.used_fen,
+                "funding_rule": view.funding_rule,
+            })),
+        )?;
+        if !scheduled {
+            mail_listed(c, s, &round, ends)?;
+        }
+        Ok(Published {
+            starts_at: starts,
+            ends_at: ends,
+            scheduled,
+        })
+    })
+}
+
+/// Tells the organizations funded on a round's list that it is on public notice until `ends`.
+fn mail_listed(
+    c: &mut DbConn,
+    s: &Settings,
+    round: &RoundRow,
+    ends: NaiveDateTime,
+) -> Result<(), AppError> {
+    let ends_text = crate::domain::calendar::format_deadline(ends);
+    let link = format!("{}/notices/{}", s.base_url, round.id);
+    for row in awards::awards(c, round.id)? {
+        if row.state != AwardState::Funded {
+            continue;
+        }
+        let number = row.number.clone().unwrap_or_default();
+        super::email_org(c, row.org_id, |to| {
+            mail::proposal_on_notice(
+                to,
+                &number,
+                &row.title,
+                &Fen(row.amount_fen).to_string(),
+                &ends_text,
+                &link,
+                &s.base_url,
+            )
+            .for_bureau(round.bureau_id)
+        })?;
+    }
+    Ok(())
+}
+
+/// Opens the scheduled notices whose start has come (the worker, every pass): each becomes
+/// public, is audited as `round.notice_opened` and mails the organizations on its list, in
+/// one transaction. Two instances never open one twice: the opening is a conditional update.
+#[tracing::instrument(skip_all)]
+pub fn open_due_notices(conn: &mut DbConn, s: &Settings) -> Result<usize, AppError> {
+    let at = now();
+    let mut opened = 0;
+    for round_id in awards::due_to_open(conn, at)? {
+        let done = db::write_tx(conn, |c| {
+            if !awards::mark_opened(c, round_id, at)? {
+                return Ok(false);
+            }
+            let round = rounds::find(c, round_id)?;
+            let notice = awards::notice(c, round_id)?.ok_or(AppError::NotFound)?;
+            audit::append(
+                c,
+                Change::new(None, "round.notice_opened", "round", round_id).after(
+                    serde_json::json!({
+                        "starts_at": notice.starts_at,
+                        "ends_at": notice.ends_at,
+                    }),
+                ),
+            )?;
+            mail_listed(c, s, &round, notice.ends_at)?;
+            Ok(true)
+        })?;
+        opened += usize::from(done);
+    }
+    Ok(opened)
+}
+
+/// Takes back a scheduled notice before it opens: the frozen list is dropped and the round
+/// returns to the decision, where the officer may change the line and publish again.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
+pub fn cancel_scheduled_notice(
+    conn: &mut DbConn,
+    actor: &Actor,
+    round_id: i64,
+) -> Result<(), AppError> {
+    managed_in(conn, actor, round_id, RoundStatus::Notice)?;
+    let notice = awards::notice(conn, round_id)?.ok_or(AppError::NotFound)?;
+    if notice.is_open_to_public() {
+        return Err(AppError::conflict("error.notice_already_open"));
+    }
+    db::write_tx(conn, |c| {
+        if !awards::delete_scheduled(c, round_id)? {
+            return Err(AppError::conflict("error.notice_already_open"));
+        }
+        rounds::transition(c, round_id, RoundStatus::Notice, RoundStatus::Deciding)?;
+        audit::append(
+            c,
+            Change::new(Some(actor), "round.notice_unscheduled", "round", round_id).before(
                 serde_json::json!({
-                    "ends_at": ends,
-                    "working_days": days,
-                    "funded": view.rows.iter().filter(|r| r.line == AwardState::Funded).count(),
-                    "used_fen": view.used_fen,
-                    "funding_rule": view.funding_rule,
+                    "starts_at": notice.starts_at,
+                    "ends_at": notice.ends_at,
                 }),
             ),
-        )?;
-        let ends_text = crate::domain::calendar::format_deadline(ends);
-        for row in awards::awards(c, round_id)? {
-            if row.state != AwardState::Funded {
-                continue;
-            }
-            let link = format!("{}/notices/{round_id}", s.base_url);
-            let number = row.number.clone().unwrap_or_default();
-            super::email_org(c, row.org_id, |to| {
-                mail::proposal_on_notice(
-                    to,
-                    &number,
-                    &row.title,
-                    &Fen(row.amount_fen).to_string(),
-                    &ends_text,
-                    &link,
-                    &s.base_url,
-                )
-                .for_bureau(round.bureau_id)
-            })?;
-        }
-        Ok(ends)
+        )
     })
 }
 
 /// The proposals anyone may object to now (none once the round has left the notice).
 fn objection_targets(notice: &Notice, round: &RoundRow, list: &[AwardRow]) -> Vec<i64> {
-    if round.status != RoundStatus::Notice {
+    if round.status != RoundStatus::Notice || !notice.is_open_to_public() {
         return vec![];
     }
     award::objection_targets(
@@ -757,6 +878,9 @@ pub fn finalise(
 ) -> Result<Vec<i64>, AppError> {
     let round = managed_in(conn, actor, round_id, RoundStatus::Notice)?;
     let notice = awards::notice(conn, round_id)?.ok_or(AppError::NotFound)?;
+    if !notice.is_open_to_public() {
+        return Err(AppError::conflict("error.notice_not_open"));
+    }
     if now() < notice.ends_at {
         return Err(AppError::Conflict(Msg::new("error.notice_running").arg(
             "ends",

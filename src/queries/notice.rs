@@ -28,6 +28,9 @@ pub struct NoticeView {
     pub notice: Notice,
     /// Open for objections now.
     pub open: bool,
+    /// Prepared in advance and not yet public (定时发布): the officers' only, until
+    /// `notice.starts_at`.
+    pub scheduled: bool,
     /// When the last notice ends (the main one, or a later supplementary one): the award
     /// waits for it.
     pub ends_at: NaiveDateTime,
@@ -87,7 +90,8 @@ fn supplements(rows: Vec<AwardRow>, working_days: i32, now: NaiveDateTime) -> Ve
 }
 
 /// The notice of a round with one page of its list: the public lines, or every line for the
-/// bureau's officers (`actor`). Not found before the notice is published.
+/// bureau's officers (`actor`). Not found before the notice is published, and for anyone but
+/// those officers while a scheduled notice waits for its start.
 #[tracing::instrument(skip_all, fields(round_id))]
 pub fn notice(
     conn: &mut DbConn,
@@ -98,6 +102,10 @@ pub fn notice(
     let round = crate::db::rounds::find(conn, round_id)?;
     let notice = awards::notice(conn, round_id)?.ok_or(AppError::NotFound)?;
     let staff = actor.is_some_and(|a| policy::allows(a, Action::ManageRounds(round.bureau_id)));
+    let scheduled = !notice.is_open_to_public();
+    if scheduled && !staff {
+        return Err(AppError::NotFound);
+    }
     let states = (!staff).then_some(PUBLIC_STATES);
     let list = awards::awards_page(conn, round_id, states, page)?;
     let used_fen = awards::funded_sum(conn, round_id)?;
@@ -105,7 +113,7 @@ pub fn notice(
     let rules = round.rules();
     let supplemented = awards::supplemented(conn, round_id, states)?;
     let mut objection_choices: Vec<AwardRow> = Vec::new();
-    if round.status == RoundStatus::Notice {
+    if round.status == RoundStatus::Notice && !scheduled {
         let mut seen = std::collections::HashSet::new();
         let mut candidates: Vec<&AwardRow> = list.items.iter().chain(&supplemented).collect();
         candidates.retain(|a| seen.insert(a.proposal_id));
@@ -128,7 +136,8 @@ pub fn notice(
         supplemented.iter().map(|a| (a.state, a.supplement_ends_at)),
     );
     Ok(NoticeView {
-        open: round.status == RoundStatus::Notice && now() < ends,
+        open: round.status == RoundStatus::Notice && !scheduled && now() < ends,
+        scheduled,
         ends_at: ends,
         funding_rule: rules.funding_rule,
         supplements: supplements(supplemented, rules.supplementary_notice_days, now()),

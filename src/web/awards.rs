@@ -42,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/rounds/{id}/decision/{pid}", web::get().to(adjust_page))
         .route("/rounds/{id}/decision/{pid}", web::post().to(save_adjust))
         .route("/rounds/{id}/notice", web::get().to(officer_notice))
+        .route("/rounds/{id}/notice/unschedule", web::post().to(unschedule))
         .route("/rounds/{id}/finalise", web::post().to(finalise))
         .route("/objections/{id}/answer", web::post().to(answer))
         .route("/objections/confirm", web::get().to(confirm_page))
@@ -76,21 +77,79 @@ async fn close_review(
 #[derive(Deserialize)]
 pub struct Empty {}
 
+/// The publish form: empty `starts_at` publishes now; a Beijing time schedules it (定时发布).
+#[derive(Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    starts_at: String,
+}
+
 async fn publish(
+    ctx: PageCtx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    f: CsrfForm<PublishForm>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, s) = (id.into_inner(), state.settings.clone());
+    let typed = f.0.starts_at;
+    let done = match super::rounds::parse_local(&typed) {
+        Err(m) => {
+            let mut e = crate::error::FieldErrors::new();
+            e.add("starts_at", m);
+            Err(AppError::Validation(e))
+        }
+        Ok(starts_at) => {
+            db::run(&state.pool, move |c| {
+                ops::award::publish_notice(c, &s, &actor, id, starts_at)
+            })
+            .await
+        }
+    };
+    let flash = match &done {
+        Ok(p) if p.scheduled => "flash.notice_scheduled",
+        _ => "flash.notice_published",
+    };
+    form_done(
+        done,
+        format!("/rounds/{id}/notice"),
+        flash,
+        async |e, status| {
+            super::reviews::decision_with(
+                ctx,
+                &req,
+                &state,
+                id,
+                crate::queries::decision::Rows::Page {
+                    page: None,
+                    per_page: db::PageReq::DEFAULT_PER_PAGE,
+                },
+                (typed, e),
+                status,
+            )
+            .await
+        },
+    )
+    .await
+}
+
+/// Takes back a scheduled notice before it opens (back to the decision).
+async fn unschedule(
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     _f: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let (id, s) = (id.into_inner(), state.settings.clone());
+    let id = id.into_inner();
     db::run(&state.pool, move |c| {
-        ops::award::publish_notice(c, &s, &actor, id)
+        ops::award::cancel_scheduled_notice(c, &actor, id)
     })
     .await?;
     Ok(see_other_flash(
-        &format!("/rounds/{id}/notice"),
-        "flash.notice_published",
+        &format!("/rounds/{id}/decision"),
+        "flash.notice_unscheduled",
     ))
 }
 
@@ -256,6 +315,8 @@ struct OfficerNoticePage {
     numbers: std::collections::HashMap<i64, String>,
     projects: crate::db::Paged<ProjectRow>,
     running: bool,
+    /// Prepared in advance, not yet public (定时发布).
+    scheduled: bool,
     open_objections: usize,
     used_fen: i64,
     funding_rule: crate::domain::review::FundingRule,
@@ -292,6 +353,7 @@ async fn officer_notice(
         ctx,
         pager: Pager::new(&req, &v.list),
         running: v.open,
+        scheduled: v.scheduled,
         ends_at: v.ends_at,
         funding_rule: v.funding_rule,
         supplements: v.supplements,

@@ -67,6 +67,40 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON body that may be left out: an empty body is `T::default()`; any other body is read
+/// as [`Json`] reads it (a malformed one is an error, never taken for the default).
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<T> JsonOrEmpty<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for JsonOrEmpty<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let empty = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0")
+            || (!req
+                .headers()
+                .contains_key(actix_web::http::header::CONTENT_LENGTH)
+                && !req
+                    .headers()
+                    .contains_key(actix_web::http::header::TRANSFER_ENCODING));
+        if empty {
+            return Box::pin(async { Ok(JsonOrEmpty(T::default())) });
+        }
+        let json = Json::<T>::from_request(req, payload);
+        Box::pin(async move { Ok(JsonOrEmpty(json.await?.into_inner())) })
+    }
+}
+
 /// A query string whose values hold no control characters.
 pub struct Query<T>(pub T);
 

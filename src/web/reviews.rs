@@ -601,6 +601,9 @@ struct DecisionPage {
     round: RoundRow,
     d: crate::queries::decision::DecisionView,
     pager: super::paging::Pager,
+    /// The publish form: the scheduled start typed (Beijing time) and its error.
+    starts_at: String,
+    errors: super::FormErrors,
 }
 
 impl DecisionPage {
@@ -632,9 +635,31 @@ async fn decision(
     id: web::Path<i64>,
     q: super::input::Query<super::paging::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = ctx.user()?.clone();
-    let id = id.into_inner();
     let rows = ranking_rows(&q)?;
+    decision_with(
+        ctx,
+        &req,
+        &state,
+        id.into_inner(),
+        rows,
+        (String::new(), crate::error::FieldErrors::new()),
+        actix_web::http::StatusCode::OK,
+    )
+    .await
+}
+
+/// The decision page, with the publish form as typed (`publish`: the scheduled start and its
+/// errors) when it is shown again.
+pub(super) async fn decision_with(
+    ctx: PageCtx,
+    req: &actix_web::HttpRequest,
+    state: &AppState,
+    id: i64,
+    rows: crate::queries::decision::Rows,
+    publish: (String, crate::error::FieldErrors),
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
     let a2 = actor.clone();
     let round = db::run(&state.pool, move |c| ops::rounds::find_managed(c, &a2, id)).await?;
     if matches!(
@@ -648,13 +673,19 @@ async fn decision(
         crate::queries::decision::cached_rows(c, &reads, &actor, id, rows)
     })
     .await?;
-    let pager = super::paging::Pager::of(&req, d.total_rows as i64, d.page, d.per_page);
-    render(&DecisionPage {
-        ctx,
-        round,
-        d,
-        pager,
-    })
+    let pager = super::paging::Pager::of(req, d.total_rows as i64, d.page, d.per_page);
+    let errors = ctx.errors(&publish.1);
+    super::render_status(
+        status,
+        &DecisionPage {
+            ctx,
+            round,
+            d,
+            pager,
+            starts_at: publish.0,
+            errors,
+        },
+    )
 }
 
 /// The ranking as a table in the reader's language (for xlsx and PDF).

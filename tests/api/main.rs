@@ -24,6 +24,7 @@ mod proposals;
 mod public_cache;
 mod reviews;
 mod rounds;
+mod schedule;
 mod schema;
 mod screening;
 mod sessions;

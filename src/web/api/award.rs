@@ -1,4 +1,4 @@
-use actix_web::{get, post, put};
+use actix_web::{delete, get, post, put};
 
 use super::*;
 
@@ -73,24 +73,61 @@ pub(super) async fn put_category_budgets(
 
 #[derive(Serialize, ToSchema)]
 pub struct NoticePublished {
-    /// UTC; the notice runs this many working days (holiday calendar included).
+    /// UTC; when the notice opens to the public (now, unless scheduled).
+    starts_at: chrono::NaiveDateTime,
+    /// UTC; the notice runs the round's working days from its start (holiday calendar
+    /// included).
     ends_at: chrono::NaiveDateTime,
+    /// Waits for `starts_at` (定时发布): the list is frozen, but only the bureau's officers
+    /// see it until then; `DELETE` on the same path takes it back.
+    scheduled: bool,
 }
 
-/// Publish the funding line for public notice (公示).
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200, body = NoticePublished), (status = 409)))]
+/// When to publish; an empty body publishes now.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishInput {
+    /// A later time (定时发布), on a working day of the holiday calendar and within 60 days;
+    /// absent: now.
+    starts_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Publish the funding line for public notice (公示), now or at a set time.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), request_body(content = Option<PublishInput>, description = "Optional: when to publish"), tag = "award", security(("bearer" = [])), responses((status = 200, body = NoticePublished), (status = 409), (status = 422, description = "`starts_at` past, too far ahead or not a working day")))]
 #[post("/rounds/{id}/notice")]
 pub(super) async fn publish_notice(
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    body: crate::web::input::JsonOrEmpty<PublishInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, s) = (id.into_inner(), state.settings.clone());
-    let ends_at = db::run(&state.pool, move |c| {
-        ops::award::publish_notice(c, &s, &user.0, id)
+    let starts_at = super::rounds::utc(body.into_inner().starts_at);
+    let p = db::run(&state.pool, move |c| {
+        ops::award::publish_notice(c, &s, &user.0, id, starts_at)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(NoticePublished { ends_at }))
+    Ok(HttpResponse::Ok().json(NoticePublished {
+        starts_at: p.starts_at,
+        ends_at: p.ends_at,
+        scheduled: p.scheduled,
+    }))
+}
+
+/// Take back a scheduled notice before it opens; the round returns to the decision.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "award", security(("bearer" = [])), responses((status = 200), (status = 409, description = "Not scheduled, or already open to the public")))]
+#[delete("/rounds/{id}/notice")]
+pub(super) async fn cancel_scheduled_notice(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| {
+        ops::award::cancel_scheduled_notice(c, &user.0, id)
+    })
+    .await?;
+    Ok(ok())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -101,6 +138,9 @@ pub struct PublicNotice {
     notice: crate::db::awards::Notice,
     /// Open for objections now.
     open: bool,
+    /// Scheduled and not yet public (only the bureau's officers see it): opens at
+    /// `notice.starts_at`.
+    scheduled: bool,
     /// One page of the list, in rank order: proposals on the list (`funded`, with
     /// substitutes) and those removed after an upheld objection; officers of the bureau also
     /// see `waitlisted` and `not_fundable`.
@@ -227,6 +267,7 @@ async fn public_notice(
     Ok(PublicNotice {
         round_id: n.round.id,
         open: n.open,
+        scheduled: n.scheduled,
         round_title: n.round.title,
         round_status: n.round.status.to_string(),
         notice: n.notice,

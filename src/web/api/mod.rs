@@ -161,6 +161,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(award::put_decision_entry)
         .service(award::put_category_budgets)
         .service(award::publish_notice)
+        .service(award::cancel_scheduled_notice)
         .service(award::file_objection)
         .service(award::list_objections)
         .service(award::answer_objection)
