@@ -9,7 +9,7 @@ use super::schema::{
     rounds, tranches,
 };
 use super::{now, DbConn, Json};
-use crate::domain::project::{ProjectFileKind, ProjectStatus, RefundKind};
+use crate::domain::project::{ProjectFileKind, ProjectStatus, RefundKind, Trouble};
 use crate::domain::report::{ReportContent, ReportKind, ReportStatus, TrancheStatus};
 use crate::domain::round::TrancheCondition;
 use crate::error::AppError;
@@ -158,6 +158,8 @@ pub struct ProjectFilter {
     pub org_id: Option<i64>,
     pub bureau_id: Option<i64>,
     pub status: Option<ProjectStatus>,
+    /// Projects with this trouble as of the Beijing date given (overdue reports depend on it).
+    pub trouble: Option<(Trouble, NaiveDate)>,
 }
 
 pub fn projects(conn: &mut DbConn, f: &ProjectFilter) -> Result<Vec<ProjectRow>, AppError> {
@@ -182,6 +184,24 @@ macro_rules! project_scope {
         }
         if let Some(st) = f.status {
             q = q.filter(projects::status.eq(st));
+        }
+        if let Some((t, today)) = f.trouble {
+            q = match t {
+                Trouble::OverdueReports => q.filter(projects::fig_next_due_on.lt(today)).filter(
+                    projects::status.eq_any([ProjectStatus::Active, ProjectStatus::Rectifying]),
+                ),
+                Trouble::Overspent => q.filter(projects::fig_overspent_lines.gt(0)),
+                Trouble::Rectifying => q.filter(projects::status.eq(ProjectStatus::Rectifying)),
+                Trouble::Terminated => q.filter(projects::status.eq(ProjectStatus::Terminated)),
+                Trouble::FailedEvaluation => q.filter(projects::status.eq(ProjectStatus::Failed)),
+                Trouble::WithheldTranche => q.filter(
+                    projects::id.eq_any(
+                        tranches::table
+                            .filter(tranches::status.eq(TrancheStatus::Withheld))
+                            .select(tranches::project_id),
+                    ),
+                ),
+            };
         }
         q
     }};
@@ -240,16 +260,45 @@ pub fn sorted_rows(
     sort: ProjectSort,
     page: super::PageReq,
 ) -> Result<Vec<ProjectRow>, AppError> {
+    Ok(ordered(f, sort)
+        .limit(page.per_page)
+        .offset(page.offset())
+        .load(conn)?)
+}
+
+/// Every project the filter selects, in `sort` order (for an export of the filtered table).
+pub fn all_sorted(
+    conn: &mut DbConn,
+    f: &ProjectFilter,
+    sort: ProjectSort,
+) -> Result<Vec<ProjectRow>, AppError> {
+    Ok(ordered(f, sort).load(conn)?)
+}
+
+/// The projects joined to their organization and round, their columns selected, boxed.
+type OrderedRows = diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::Select<
+        diesel::dsl::InnerJoin<
+            diesel::dsl::InnerJoin<projects::table, organizations::table>,
+            rounds::table,
+        >,
+        ProjectCols,
+    >,
+    <DbConn as diesel::Connection>::Backend,
+>;
+
+/// The filter's projects with their organization and round, in `sort` order.
+fn ordered(f: &ProjectFilter, sort: ProjectSort) -> OrderedRows {
     let q = filtered(f).select(PROJECT_COLS);
-    let q = match sort {
+    match sort {
         ProjectSort::Id => q.order(projects::id),
         ProjectSort::AgreementNo => q.order((projects::agreement_no, projects::id)),
         ProjectSort::Org => q.order((organizations::name, projects::id)),
         ProjectSort::GrantDesc => q.order((projects::grant_fen.desc(), projects::id)),
         ProjectSort::EndsOn => q.order((projects::ends_on, projects::id)),
         ProjectSort::Status => q.order((projects::status, projects::id)),
-    };
-    Ok(q.limit(page.per_page).offset(page.offset()).load(conn)?)
+    }
 }
 
 /// How many projects the filter selects and their grants added up.
@@ -279,6 +328,17 @@ pub struct Totals {
     pub person_times: i64,
     /// Projects with an overspent budget line or a milestone report overdue.
     pub at_risk: usize,
+    /// Projects per trouble, in `Trouble::ALL` order (a project may have several).
+    pub troubles: Vec<TroubleCount>,
+}
+
+/// How many projects have a trouble.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct TroubleCount {
+    /// `overdue_reports`, `overspent`, `rectifying`, `terminated`, `failed_evaluation` or
+    /// `withheld_tranche`.
+    pub trouble: String,
+    pub projects: usize,
 }
 
 /// `CAST(COALESCE(SUM(<col>), 0) AS BIGINT)`: the same integer type on both backends.
@@ -348,6 +408,19 @@ pub fn figure_totals(
         });
     }
     let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    let mut troubles = Vec::new();
+    for t in Trouble::ALL {
+        let n: i64 = filtered(&ProjectFilter {
+            trouble: Some((*t, today)),
+            ..f.clone()
+        })
+        .count()
+        .get_result(conn)?;
+        troubles.push(TroubleCount {
+            trouble: t.as_str().to_string(),
+            projects: count(n),
+        });
+    }
     let totals = Totals {
         projects: count(projects),
         grant_fen,
@@ -357,6 +430,7 @@ pub fn figure_totals(
         unique_people,
         person_times,
         at_risk: count(at_risk),
+        troubles,
     };
     Ok((totals, groups))
 }
@@ -1004,6 +1078,21 @@ pub fn active_projects(conn: &mut DbConn) -> Result<Vec<ProjectRow>, AppError> {
 }
 
 /// Payments per project: (project id, paid total), by project id.
+/// Which of the projects have a tranche withheld.
+pub fn with_withheld_tranche(
+    conn: &mut DbConn,
+    project_ids: &[i64],
+) -> Result<std::collections::HashSet<i64>, AppError> {
+    Ok(tranches::table
+        .filter(tranches::project_id.eq_any(project_ids))
+        .filter(tranches::status.eq(TrancheStatus::Withheld))
+        .select(tranches::project_id)
+        .distinct()
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub fn paid_totals(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<(i64, i64)>, AppError> {
     let rows: Vec<(i64, i64)> = payments::table
         .filter(payments::project_id.eq_any(project_ids))

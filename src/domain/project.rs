@@ -4,6 +4,41 @@ use crate::error::AppError;
 use crate::i18n::Msg;
 
 str_enum!(
+    /// Why a project needs the bureau's attention (the projects overview flags it, counts it
+    /// and filters by it; labels: `Trouble.*`).
+    Trouble {
+        OverdueReports = "overdue_reports",
+        Overspent = "overspent",
+        Rectifying = "rectifying",
+        Terminated = "terminated",
+        FailedEvaluation = "failed_evaluation",
+        WithheldTranche = "withheld_tranche",
+    }
+);
+
+/// A project's troubles, in [`Trouble::ALL`] order: a milestone report overdue, a budget line
+/// overspent, in rectification, terminated, failed its final evaluation, a tranche withheld.
+pub fn troubles(
+    status: ProjectStatus,
+    overdue_reports: usize,
+    overspent_lines: usize,
+    tranche_withheld: bool,
+) -> Vec<Trouble> {
+    Trouble::ALL
+        .iter()
+        .copied()
+        .filter(|t| match t {
+            Trouble::OverdueReports => overdue_reports > 0 && status.running(),
+            Trouble::Overspent => overspent_lines > 0,
+            Trouble::Rectifying => status == ProjectStatus::Rectifying,
+            Trouble::Terminated => status == ProjectStatus::Terminated,
+            Trouble::FailedEvaluation => status == ProjectStatus::Failed,
+            Trouble::WithheldTranche => tranche_withheld,
+        })
+        .collect()
+}
+
+str_enum!(
     /// What a file of a project is (labels: `project_file.*`).
     ProjectFileKind {
         SignedAgreement = "signed_agreement",
@@ -90,6 +125,39 @@ impl DocumentKind {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_project_is_flagged_for_each_trouble_it_has() {
+        use super::{troubles, ProjectStatus as S, Trouble as T};
+        let table: &[(S, usize, usize, bool, &[T])] = &[
+            (S::Active, 0, 0, false, &[]),
+            (S::Active, 1, 0, false, &[T::OverdueReports]),
+            (S::Completed, 1, 0, false, &[]),
+            (S::Active, 0, 2, true, &[T::Overspent, T::WithheldTranche]),
+            (
+                S::Rectifying,
+                2,
+                0,
+                false,
+                &[T::OverdueReports, T::Rectifying],
+            ),
+            (S::Terminated, 0, 1, false, &[T::Overspent, T::Terminated]),
+            (
+                S::Failed,
+                0,
+                0,
+                true,
+                &[T::FailedEvaluation, T::WithheldTranche],
+            ),
+        ];
+        for (status, overdue, overspent, withheld, want) in table {
+            assert_eq!(
+                troubles(*status, *overdue, *overspent, *withheld),
+                want.to_vec(),
+                "{status} overdue {overdue} overspent {overspent} withheld {withheld}"
+            );
+        }
+    }
+
     use super::ProjectStatus::{self, *};
 
     #[test]

@@ -56,6 +56,8 @@ pub struct ProjectLine {
     pub project: DashboardProject,
     pub figures: ProjectFigures,
     pub at_risk: bool,
+    /// What needs the bureau's attention (`Trouble::ALL` order).
+    pub troubles: Vec<crate::domain::project::Trouble>,
     /// Unique people per group, in [`BeneficiaryGroup::ALL`] order.
     pub groups: Vec<i64>,
 }
@@ -95,6 +97,7 @@ fn lines_of(
         .into_iter()
         .collect();
     let paid: HashMap<i64, i64> = projects::paid_totals(conn, &ids)?.into_iter().collect();
+    let withheld = projects::with_withheld_tranche(conn, &ids)?;
     let day = today();
     let empty = ProposalContent::default();
     let lines = rows
@@ -116,7 +119,14 @@ fn lines_of(
                 .iter()
                 .map(|g| last.map(|c| c.unique_of(g.as_str())).unwrap_or(0))
                 .collect();
+            let troubles = crate::domain::project::troubles(
+                p.status,
+                figures.overdue_reports,
+                figures.overspent_lines,
+                withheld.contains(&p.id),
+            );
             ProjectLine {
+                troubles,
                 project: p.into(),
                 at_risk: figures.at_risk(),
                 figures,
@@ -187,6 +197,7 @@ pub enum Scope {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Table {
     pub status: Option<ProjectStatus>,
+    pub trouble: Option<crate::domain::project::Trouble>,
     pub sort: projects::ProjectSort,
 }
 
@@ -202,7 +213,32 @@ pub fn page(
     table: Table,
     page: crate::db::PageReq,
 ) -> Result<Dashboard, AppError> {
-    let filter = match scope {
+    let filter = scope_filter(conn, actor, scope)?;
+    let (totals, groups) = (*reads.project_totals(conn, &filter, today())?).clone();
+    let (list, _) = super::projects::rows_page(
+        conn,
+        reads,
+        &ProjectFilter {
+            status: table.status,
+            trouble: table.trouble.map(|t| (t, today())),
+            ..filter
+        },
+        table.sort,
+        page,
+    )?;
+    Ok(Dashboard {
+        lines: lines_of(conn, list.items)?.0,
+        total_lines: list.total,
+        page: list.page,
+        per_page: list.per_page,
+        totals,
+        groups,
+    })
+}
+
+/// The projects of a dashboard's scope, once the actor may see them.
+fn scope_filter(conn: &mut DbConn, actor: &Actor, scope: Scope) -> Result<ProjectFilter, AppError> {
+    Ok(match scope {
         Scope::Round(id) => {
             crate::ops::rounds::find_managed(conn, actor, id)?;
             ProjectFilter {
@@ -218,26 +254,24 @@ pub fn page(
                 ..ProjectFilter::default()
             }
         }
-    };
-    let (totals, groups) = (*reads.project_totals(conn, &filter, today())?).clone();
-    let (list, _) = super::projects::rows_page(
-        conn,
-        reads,
-        &ProjectFilter {
-            status: table.status,
-            ..filter
-        },
-        table.sort,
-        page,
-    )?;
-    Ok(Dashboard {
-        lines: lines_of(conn, list.items)?.0,
-        total_lines: list.total,
-        page: list.page,
-        per_page: list.per_page,
-        totals,
-        groups,
     })
+}
+
+/// Every line of a dashboard's table as filtered and sorted (its export).
+#[tracing::instrument(skip_all, fields(user = actor.id))]
+pub fn table_export(
+    conn: &mut DbConn,
+    actor: &Actor,
+    scope: Scope,
+    table: Table,
+) -> Result<Dashboard, AppError> {
+    let filter = ProjectFilter {
+        status: table.status,
+        trouble: table.trouble.map(|t| (t, today())),
+        ..scope_filter(conn, actor, scope)?
+    };
+    let rows = projects::all_sorted(conn, &filter, table.sort)?;
+    build(conn, rows)
 }
 
 /// The dashboard of one round with every project a line (the ledger exports), for its

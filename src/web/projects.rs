@@ -43,6 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/reports/{id}/evidence", web::post().to(upload_evidence))
         .route("/rounds/{id}/dashboard", web::get().to(round_dashboard))
         .route("/dashboard/projects", web::get().to(bureau_dashboard))
+        .route("/dashboard/projects.csv", web::get().to(bureau_table_csv))
+        .route("/rounds/{id}/dashboard.csv", web::get().to(round_table_csv))
         .route("/rounds/{id}/ledger.xlsx", web::get().to(ledger_xlsx))
         .route("/rounds/{id}/ledger.csv", web::get().to(ledger_csv))
         .route(
@@ -676,6 +678,33 @@ impl DashboardPage {
     pub fn sort_is(&self, s: &&str) -> bool {
         self.q.sort.as_deref().unwrap_or("id") == *s
     }
+    pub fn trouble_kinds(&self) -> &'static [crate::domain::project::Trouble] {
+        crate::domain::project::Trouble::ALL
+    }
+    pub fn trouble_is(&self, t: &crate::domain::project::Trouble) -> bool {
+        self.q.trouble.as_deref() == Some(t.as_str())
+    }
+    /// This dashboard's path (round or bureau).
+    pub fn path(&self) -> String {
+        match self.round_id {
+            Some(id) => format!("/rounds/{id}/dashboard"),
+            None => "/dashboard/projects".to_string(),
+        }
+    }
+    /// The query string of the table as filtered and sorted (for the export link).
+    pub fn table_query(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", &self.q.status),
+            ("trouble", &self.q.trouble),
+            ("sort", &self.q.sort),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        q.finish()
+    }
 }
 
 /// The project table's `?status` (a project status) and `?sort` (`id`, `agreement_no`, `org`,
@@ -687,6 +716,9 @@ pub struct DashboardQuery {
     pub status: Option<String>,
     /// The table's order (default `id`).
     pub sort: Option<String>,
+    /// Only projects in this trouble (`overdue_reports`, `overspent`, `rectifying`,
+    /// `terminated`, `failed_evaluation`, `withheld_tranche`).
+    pub trouble: Option<String>,
 }
 
 impl DashboardQuery {
@@ -713,9 +745,17 @@ impl DashboardQuery {
             }
             so
         });
+        let trouble = given(&self.trouble).and_then(|s| {
+            let t = crate::domain::project::Trouble::parse(&s);
+            if t.is_none() {
+                e.add("trouble", Msg::new("field.choice_invalid"));
+            }
+            t
+        });
         e.into_result()?;
         Ok(crate::queries::dashboard::Table {
             status,
+            trouble,
             sort: sort.unwrap_or_default(),
         })
     }
@@ -823,6 +863,7 @@ pub fn ledger_table(
         "dashboard.overdue_reports",
         "dashboard.overspent_lines",
         "field.status",
+        "dashboard.risks",
     ]
     .iter()
     .map(|k| t(k))
@@ -845,6 +886,11 @@ pub fn ledger_table(
                 l.figures.overdue_reports.to_string(),
                 l.figures.overspent_lines.to_string(),
                 t(&format!("project_status.{}", l.project.status)),
+                l.troubles
+                    .iter()
+                    .map(|x| t(x.label_key()))
+                    .collect::<Vec<_>>()
+                    .join("、"),
             ]
         })
         .collect();
@@ -931,6 +977,50 @@ pub async fn export_response(
             ))
         }
     }
+}
+
+/// The dashboard's project table as filtered and sorted, every row, as CSV.
+async fn table_csv(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    scope: crate::queries::dashboard::Scope,
+    q: DashboardQuery,
+) -> Result<HttpResponse, AppError> {
+    let (actor, lang, table) = (ctx.user()?.clone(), ctx.lang(), q.table()?);
+    let d = db::run(&state.pool, move |c| {
+        crate::queries::dashboard::table_export(c, &actor, scope, table)
+    })
+    .await?;
+    let (h, rows) = ledger_table(&d, lang);
+    let name = match (table.trouble, table.status) {
+        (Some(t), _) => crate::i18n::t(lang, t.label_key()).to_string(),
+        (None, Some(st)) => crate::i18n::t(lang, &format!("project_status.{st}")).to_string(),
+        (None, None) => crate::i18n::t(lang, "dashboard.ledger").to_string(),
+    };
+    Ok(super::screening::attachment(
+        super::screening::to_csv(&h, &rows)?,
+        "text/csv; charset=utf-8",
+        &format!("{name}.csv"),
+    ))
+}
+
+async fn bureau_table_csv(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: super::input::Query<DashboardQuery>,
+) -> Result<HttpResponse, AppError> {
+    let scope = crate::queries::dashboard::Scope::Bureau;
+    table_csv(ctx, state, scope, q.into_inner()).await
+}
+
+async fn round_table_csv(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    q: super::input::Query<DashboardQuery>,
+) -> Result<HttpResponse, AppError> {
+    let scope = crate::queries::dashboard::Scope::Round(id.into_inner());
+    table_csv(ctx, state, scope, q.into_inner()).await
 }
 
 async fn ledger_xlsx(

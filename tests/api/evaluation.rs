@@ -558,6 +558,7 @@ async fn projects_pass_or_rectify_through_their_evaluations(b: Backend) {
     );
     let result = app.last_email_to("ngo1@example.org").await;
     assert!(result.body_text.contains("整改"), "{}", result.body_text);
+    troubles_flagged(&app, &a, p1, &["rectifying", "withheld_tranche"]).await;
     let (s, v) = assign(&app, o, p1, "midterm", other).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let r1 = v["id"].as_i64().unwrap();
@@ -573,6 +574,98 @@ async fn projects_pass_or_rectify_through_their_evaluations(b: Backend) {
     );
 }
 dual!(projects_pass_or_rectify_through_their_evaluations);
+
+/// The projects overview flags `project` with exactly `troubles` (and no other project with
+/// them), counts each on a card linked to the filtered table, filters the table by each (page
+/// and API) and exports the filtered rows.
+async fn troubles_flagged(
+    app: &TestApp,
+    a: &crate::execution::Awarded,
+    project: i64,
+    troubles: &[&str],
+) {
+    let o = &a.officer;
+    let api = format!("/api/v1/rounds/{}/dashboard", a.round);
+    let (s, d) = app.get(&api, Some(o)).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let counts: Vec<(String, i64)> = d["totals"]["troubles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["trouble"].as_str().unwrap().to_string(),
+                c["projects"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counts.len(), 6, "{counts:?}");
+    for (t, n) in &counts {
+        let want = i64::from(troubles.contains(&t.as_str()));
+        assert_eq!(*n, want, "{t}: {counts:?}");
+    }
+    let line = d["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["project"]["id"] == project)
+        .unwrap();
+    assert_eq!(line["troubles"], json!(troubles), "{line}");
+    for t in troubles {
+        let (s, v) = app.get(&format!("{api}?trouble={t}"), Some(o)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let ids: Vec<i64> = v["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["project"]["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [project], "{t}");
+    }
+    let (s, v) = app.get(&format!("{api}?trouble=late"), Some(o)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(has_error(&v, "trouble"), "{v}");
+    let (s, v) = app
+        .get(
+            "/api/v1/dashboard/projects?trouble=withheld_tranche",
+            Some(o),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["total_lines"], 1, "the bureau's overview too: {v}");
+
+    let officer = app.browser();
+    officer.login(app, "officer@gusu.gov.cn", PASSWORD).await;
+    let page_path = format!("/rounds/{}/dashboard", a.round);
+    let (s, html) = officer.get_text(app, &page_path).await;
+    assert_eq!(s, StatusCode::OK);
+    for t in troubles {
+        assert!(
+            html.contains(&format!("href=\"{page_path}?trouble={t}\"")),
+            "a card links to the projects with {t}"
+        );
+    }
+    let (s, html) = officer
+        .get_text(app, &format!("{page_path}?trouble={}", troubles[0]))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains(&format!("href=\"/projects/{project}\"")),
+        "filtered table"
+    );
+    assert!(
+        html.contains(&format!("{page_path}.csv?trouble={}", troubles[0])),
+        "export link"
+    );
+    let res = officer
+        .get(app, &format!("{page_path}.csv?trouble={}", troubles[0]))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = res.text().await.unwrap();
+    let agreement = line["project"]["agreement_no"].as_str().unwrap();
+    assert_eq!(csv.lines().count(), 2, "header and the one project: {csv}");
+    assert!(csv.contains(agreement), "{csv}");
+}
 
 async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend) {
     let app = spawn(b).await;
@@ -636,6 +729,7 @@ async fn a_failed_final_withholds_and_bars_and_overrides_need_reasons(b: Backend
         tranche_states(&app, o, p0).await,
         ["releasable", "releasable", "withheld"]
     );
+    troubles_flagged(&app, &a, p0, &["failed_evaluation", "withheld_tranche"]).await;
 
     // The barred org cannot submit to the bureau's next round.
     let next = crate::rounds::open_round(&app, o, "2028年公益创投").await;
