@@ -157,6 +157,10 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
                 .collect(),
         ),
         (
+            "Trouble",
+            project::Trouble::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
             "project_sort",
             crate::db::projects::ProjectSort::ALL
                 .iter()
