@@ -38,6 +38,16 @@ diesel::define_sql_function! {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
+/// The `LIKE` pattern (escaped with `\`) of a search box's text, lowercase, or `None` when the
+/// box is empty.
+pub fn contains_pattern(text: Option<&str>) -> Option<String> {
+    let text = text.map(str::trim).filter(|s| !s.is_empty())?;
+    Some(format!(
+        "%{}%",
+        text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
+    ))
+}
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 

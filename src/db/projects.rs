@@ -233,12 +233,12 @@ impl ProjectSort {
 }
 
 /// One page of the filter's projects in the given order (the total is the caller's: see
-/// [`count_and_grant`]).
+/// [`count_and_grant`]); `None` for all of them (an export).
 pub fn sorted_rows(
     conn: &mut DbConn,
     f: &ProjectFilter,
     sort: ProjectSort,
-    page: super::PageReq,
+    page: Option<super::PageReq>,
 ) -> Result<Vec<ProjectRow>, AppError> {
     let q = filtered(f).select(PROJECT_COLS);
     let q = match sort {
@@ -249,7 +249,10 @@ pub fn sorted_rows(
         ProjectSort::EndsOn => q.order((projects::ends_on, projects::id)),
         ProjectSort::Status => q.order((projects::status, projects::id)),
     };
-    Ok(q.limit(page.per_page).offset(page.offset()).load(conn)?)
+    Ok(match page {
+        Some(p) => q.limit(p.per_page).offset(p.offset()).load(conn)?,
+        None => q.load(conn)?,
+    })
 }
 
 /// How many projects the filter selects and their grants added up.

@@ -157,6 +157,13 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
                 .collect(),
         ),
         (
+            "board_sort",
+            crate::db::reviews::BoardSort::ALL
+                .iter()
+                .map(|(k, _)| *k)
+                .collect(),
+        ),
+        (
             "project_sort",
             crate::db::projects::ProjectSort::ALL
                 .iter()

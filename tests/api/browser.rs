@@ -12,7 +12,7 @@ use crate::helpers::{spawn, uscc, Backend, TestApp, PASSWORD};
 use yichuang::domain::outbox::MailKind;
 
 /// A chromedriver process on a free port, ended with the test.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -25,7 +25,7 @@ impl Drop for Driver {
 }
 
 /// Starts chromedriver and waits until it says it listens.
-async fn chromedriver() -> Driver {
+pub(crate) async fn chromedriver() -> Driver {
     let bin = std::env::var("YICHUANG_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_string());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -61,20 +61,32 @@ async fn chromedriver() -> Driver {
 }
 
 async fn browser(driver: &Driver) -> Client {
+    browser_sized(driver, 1280, 1600).await
+}
+
+/// Headless Chromium with a window (and so a viewport) of `width` × `height` CSS pixels.
+pub(crate) async fn browser_sized(driver: &Driver, width: u32, height: u32) -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let chromium =
         std::env::var("YICHUANG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
     let profile = tempfile::tempdir().unwrap().keep();
-    let caps = serde_json::json!({
+    let mut caps = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
             "binary": chromium,
             "prefs": {"intl.accept_languages": "zh-CN,zh"},
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1280,1600", "--lang=zh-CN", format!("--user-data-dir={}", profile.display())]
+                     format!("--window-size={},{height}", width.max(500)), "--lang=zh-CN", format!("--user-data-dir={}", profile.display())]
         }
     });
+    // A window is at least 500 px wide: a phone's screen is emulated (a touch screen honouring
+    // the page's viewport tag).
+    if width < 500 {
+        caps["goog:chromeOptions"]["mobileEmulation"] = serde_json::json!({
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true, "mobile": true}
+        });
+    }
     let caps = caps.as_object().unwrap().clone();
     let url = format!("http://127.0.0.1:{}", driver.port);
     ClientBuilder::rustls()
@@ -85,7 +97,7 @@ async fn browser(driver: &Driver) -> Client {
         .unwrap_or_else(|e| panic!("cannot start Chromium through chromedriver: {e}"))
 }
 
-async fn fill(c: &Client, id: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, id: &str, text: &str) {
     let el = c
         .find(Locator::Id(id))
         .await
@@ -120,12 +132,12 @@ async fn nav_click(c: &Client, what: Locator<'_>) {
         .unwrap();
 }
 
-async fn submit(c: &Client, form_action: &str) {
+pub(crate) async fn submit(c: &Client, form_action: &str) {
     let css = format!("form[action='{form_action}'] button[type=submit]");
     nav_click(c, Locator::Css(&css)).await;
 }
 
-async fn page_text(c: &Client) -> String {
+pub(crate) async fn page_text(c: &Client) -> String {
     c.find(Locator::Css("body"))
         .await
         .unwrap()
@@ -430,7 +442,7 @@ async fn value_of(c: &Client, css: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn exists(c: &Client, css: &str) -> bool {
+pub(crate) async fn exists(c: &Client, css: &str) -> bool {
     !c.find_all(Locator::Css(css)).await.unwrap().is_empty()
 }
 
