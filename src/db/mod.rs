@@ -48,6 +48,28 @@ pub fn contains_pattern(text: Option<&str>) -> Option<String> {
     ))
 }
 
+/// A boxed query over proposals joined to their organization, narrowed to those whose title,
+/// organization name or number holds the search box's text (`Option<&str>`).
+macro_rules! proposal_search {
+    ($query:expr, $text:expr) => {{
+        use $crate::db::schema::{organizations, proposals};
+        let mut q = $query;
+        if let Some(pat) = $crate::db::contains_pattern($text) {
+            q = q.filter(
+                $crate::db::lower(proposals::title)
+                    .like(pat.clone())
+                    .escape('\\')
+                    .or($crate::db::lower(organizations::name)
+                        .like(pat.clone())
+                        .escape('\\'))
+                    .or(proposals::number.like(pat.to_uppercase()).escape('\\')),
+            );
+        }
+        q
+    }};
+}
+pub(crate) use proposal_search;
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 

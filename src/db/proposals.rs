@@ -399,17 +399,7 @@ fn submission_scope(
     if let Some(c) = f.category.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(proposals::category.eq(c.to_string()));
     }
-    if let Some(pat) = super::contains_pattern(f.q.as_deref()) {
-        q = q.filter(
-            super::lower(proposals::title)
-                .like(pat.clone())
-                .escape('\\')
-                .or(super::lower(organizations::name)
-                    .like(pat.clone())
-                    .escape('\\'))
-                .or(proposals::number.like(pat.to_uppercase()).escape('\\')),
-        );
-    }
+    q = super::proposal_search!(q, f.q.as_deref());
     q
 }
 

@@ -747,19 +747,6 @@ async fn projects_csv(
         crate::queries::projects::rows_all(c, &f, t.sort)
     })
     .await?;
-    let tr = |k: &str| crate::i18n::t(lang, k).to_string();
-    let header = [
-        "project.agreement_no",
-        "proposal.title",
-        "proposal.org",
-        "proposal.round",
-        "dashboard.grant_yuan",
-        "proposal.start_date",
-        "proposal.end_date",
-        "field.status",
-    ]
-    .map(tr)
-    .to_vec();
     let body: Vec<Vec<String>> = rows
         .into_iter()
         .map(|p| {
@@ -775,11 +762,17 @@ async fn projects_csv(
             ]
         })
         .collect();
-    Ok(super::screening::attachment(
-        super::screening::to_csv(&header, &body)?,
-        "text/csv; charset=utf-8",
-        "projects.csv",
-    ))
+    let keys = [
+        "project.agreement_no",
+        "proposal.title",
+        "proposal.org",
+        "proposal.round",
+        "dashboard.grant_yuan",
+        "proposal.start_date",
+        "proposal.end_date",
+        "field.status",
+    ];
+    super::screening::csv_download(lang, &keys, &body, "projects.csv")
 }
 
 async fn award_notice_pdf(

@@ -626,17 +626,6 @@ async fn board_csv(
         crate::queries::reviews::board_export(c, &actor, id, &f)
     })
     .await?;
-    let t = |k: &str| crate::i18n::t(lang, k).to_string();
-    let header = [
-        "proposal.number",
-        "proposal.title",
-        "proposal.org",
-        "proposal.category",
-        "reviewer.reviewers",
-        "reviewer.open_slots",
-    ]
-    .map(t)
-    .to_vec();
     let body: Vec<Vec<String>> = rows
         .into_iter()
         .map(|r| {
@@ -661,11 +650,15 @@ async fn board_csv(
             ]
         })
         .collect();
-    Ok(super::screening::attachment(
-        super::screening::to_csv(&header, &body)?,
-        "text/csv; charset=utf-8",
-        &format!("review-board-{id}.csv"),
-    ))
+    let keys = [
+        "proposal.number",
+        "proposal.title",
+        "proposal.org",
+        "proposal.category",
+        "reviewer.reviewers",
+        "reviewer.open_slots",
+    ];
+    super::screening::csv_download(lang, &keys, &body, &format!("review-board-{id}.csv"))
 }
 
 async fn start(

@@ -320,6 +320,22 @@ pub fn to_xlsx(
     wb.save_to_buffer().map_err(err)
 }
 
+/// A list's filtered rows as a CSV download, under the column headings `keys` (locale keys)
+/// in the reader's language.
+pub fn csv_download(
+    lang: Lang,
+    keys: &[&str],
+    rows: &[Vec<String>],
+    filename: &str,
+) -> Result<HttpResponse, AppError> {
+    let header: Vec<String> = keys.iter().map(|k| t(lang, k).to_string()).collect();
+    Ok(attachment(
+        to_csv(&header, rows)?,
+        "text/csv; charset=utf-8",
+        filename,
+    ))
+}
+
 pub fn attachment(bytes: Vec<u8>, content_type: &str, filename: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type.to_string())

@@ -809,7 +809,7 @@ async fn the_review_board_filters_sorts_and_exports(b: Backend) {
         "{html}"
     );
     assert!(html.contains(r#"name="open" value="1" checked"#), "{html}");
-    let export = format!("/rounds/{}/review.csv?open=1&amp;sort=title", r.round);
+    let export = format!("/rounds/{}/review.csv?open=1&#38;sort=title", r.round);
     assert!(
         html.contains(&export),
         "the export keeps the filter: {html}"
@@ -878,7 +878,7 @@ async fn the_projects_page_filters_sorts_and_exports(b: Backend) {
         "{html}"
     );
     assert!(
-        html.contains("/projects.csv?status=active&amp;sort=org"),
+        html.contains("/projects.csv?status=active&#38;sort=org"),
         "{html}"
     );
 
