@@ -97,7 +97,7 @@ pub(crate) async fn browser_sized(driver: &Driver, width: u32, height: u32) -> C
         .unwrap_or_else(|e| panic!("cannot start Chromium through chromedriver: {e}"))
 }
 
-pub(crate) async fn fill(c: &Client, id: &str, text: &str) {
+async fn fill(c: &Client, id: &str, text: &str) {
     let el = c
         .find(Locator::Id(id))
         .await
@@ -132,12 +132,12 @@ async fn nav_click(c: &Client, what: Locator<'_>) {
         .unwrap();
 }
 
-pub(crate) async fn submit(c: &Client, form_action: &str) {
+async fn submit(c: &Client, form_action: &str) {
     let css = format!("form[action='{form_action}'] button[type=submit]");
     nav_click(c, Locator::Css(&css)).await;
 }
 
-pub(crate) async fn page_text(c: &Client) -> String {
+async fn page_text(c: &Client) -> String {
     c.find(Locator::Css("body"))
         .await
         .unwrap()
@@ -442,14 +442,19 @@ async fn value_of(c: &Client, css: &str) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) async fn exists(c: &Client, css: &str) -> bool {
+async fn exists(c: &Client, css: &str) -> bool {
     !c.find_all(Locator::Css(css)).await.unwrap().is_empty()
 }
 
 async fn sign_in(c: &Client, app: &TestApp, email: &str) {
+    sign_in_with(c, app, email, PASSWORD).await;
+}
+
+/// Signs in through the login form with `password` and checks the session is there.
+pub(crate) async fn sign_in_with(c: &Client, app: &TestApp, email: &str, password: &str) {
     c.goto(&app.url("/login")).await.unwrap();
     fill(c, "f-email", email).await;
-    fill(c, "f-password", PASSWORD).await;
+    fill(c, "f-password", password).await;
     submit(c, "/login").await;
     assert!(
         exists(c, "form[action='/logout']").await,

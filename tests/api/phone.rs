@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use diesel::prelude::*;
 use fantoccini::{Client, Locator};
 
-use crate::browser::{browser_sized, chromedriver, exists, fill, page_text, submit};
+use crate::browser::{browser_sized, chromedriver, sign_in_with};
 use crate::cli::{stdout, yichuang};
 use crate::dual;
 use crate::helpers::{spawn, Backend, TestApp};
@@ -104,15 +104,7 @@ return sw + ' px wide; widest: ' + name;
 
 async fn sign_in(c: &Client, app: &TestApp, email: &str) {
     c.delete_all_cookies().await.unwrap();
-    c.goto(&app.url("/login")).await.unwrap();
-    fill(c, "f-email", email).await;
-    fill(c, "f-password", DEMO_PASSWORD).await;
-    submit(c, "/login").await;
-    assert!(
-        exists(c, "form[action='/logout']").await,
-        "{email} is signed in: {}",
-        page_text(c).await
-    );
+    sign_in_with(c, app, email, DEMO_PASSWORD).await;
 }
 
 /// Visits the pages reachable from `start` and returns those wider than the viewport, each
