@@ -38,6 +38,38 @@ diesel::define_sql_function! {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
+/// The `LIKE` pattern (escaped with `\`) of a search box's text, lowercase, or `None` when the
+/// box is empty.
+pub fn contains_pattern(text: Option<&str>) -> Option<String> {
+    let text = text.map(str::trim).filter(|s| !s.is_empty())?;
+    Some(format!(
+        "%{}%",
+        text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
+    ))
+}
+
+/// A boxed query over proposals joined to their organization, narrowed to those whose title,
+/// organization name or number holds the search box's text (`Option<&str>`).
+macro_rules! proposal_search {
+    ($query:expr, $text:expr) => {{
+        use $crate::db::schema::{organizations, proposals};
+        let mut q = $query;
+        if let Some(pat) = $crate::db::contains_pattern($text) {
+            q = q.filter(
+                $crate::db::lower(proposals::title)
+                    .like(pat.clone())
+                    .escape('\\')
+                    .or($crate::db::lower(organizations::name)
+                        .like(pat.clone())
+                        .escape('\\'))
+                    .or(proposals::number.like(pat.to_uppercase()).escape('\\')),
+            );
+        }
+        q
+    }};
+}
+pub(crate) use proposal_search;
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 

@@ -303,11 +303,7 @@ pub fn list(conn: &mut DbConn, f: &OrgFilter) -> Result<Paged<OrgListItem>, AppE
         if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
             q = q.filter(organizations::status.eq(s.to_string()));
         }
-        if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let pat = format!(
-                "%{}%",
-                text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
-            );
+        if let Some(pat) = super::contains_pattern(f.q.as_deref()) {
             q = q.filter(
                 super::lower(organizations::name)
                     .like(pat.clone())

@@ -253,26 +253,18 @@ impl ProjectSort {
 }
 
 /// One page of the filter's projects in the given order (the total is the caller's: see
-/// [`count_and_grant`]).
+/// [`count_and_grant`]); `None` for all of them (an export).
 pub fn sorted_rows(
     conn: &mut DbConn,
     f: &ProjectFilter,
     sort: ProjectSort,
-    page: super::PageReq,
+    page: Option<super::PageReq>,
 ) -> Result<Vec<ProjectRow>, AppError> {
-    Ok(ordered(f, sort)
-        .limit(page.per_page)
-        .offset(page.offset())
-        .load(conn)?)
-}
-
-/// Every project the filter selects, in `sort` order (for an export of the filtered table).
-pub fn all_sorted(
-    conn: &mut DbConn,
-    f: &ProjectFilter,
-    sort: ProjectSort,
-) -> Result<Vec<ProjectRow>, AppError> {
-    Ok(ordered(f, sort).load(conn)?)
+    let q = ordered(f, sort);
+    Ok(match page {
+        Some(p) => q.limit(p.per_page).offset(p.offset()).load(conn)?,
+        None => q.load(conn)?,
+    })
 }
 
 /// The projects joined to their organization and round, their columns selected, boxed.

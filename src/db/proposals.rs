@@ -399,21 +399,7 @@ fn submission_scope(
     if let Some(c) = f.category.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(proposals::category.eq(c.to_string()));
     }
-    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pat = format!(
-            "%{}%",
-            text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
-        );
-        q = q.filter(
-            super::lower(proposals::title)
-                .like(pat.clone())
-                .escape('\\')
-                .or(super::lower(organizations::name)
-                    .like(pat.clone())
-                    .escape('\\'))
-                .or(proposals::number.like(pat.to_uppercase()).escape('\\')),
-        );
-    }
+    q = super::proposal_search!(q, f.q.as_deref());
     q
 }
 
@@ -449,11 +435,9 @@ pub fn submissions_page(
 pub fn export_rows(
     conn: &mut DbConn,
     round_id: i64,
+    f: &SubmissionFilter,
 ) -> Result<Vec<(ProposalRow, String, Option<String>)>, AppError> {
-    Ok(proposals::table
-        .inner_join(organizations::table)
-        .filter(proposals::round_id.eq(round_id))
-        .filter(proposals::submitted_at.is_not_null())
+    Ok(submission_scope(round_id, f)
         .order((proposals::submitted_at.asc(), proposals::id.asc()))
         .select((
             ProposalRow::as_select(),

@@ -275,26 +275,98 @@ pub fn eligible_proposals(
         .load(conn)?)
 }
 
-/// A page of [`eligible_proposals`] in id order, with their number.
-/// How many of a round's proposals are in review.
-pub fn eligible_count(conn: &mut DbConn, round_id: i64) -> Result<i64, AppError> {
-    Ok(in_review(round_id).count().get_result(conn)?)
+/// Which of a round's proposals in review the officer's board lists, and in what order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct BoardFilter {
+    /// Part of the title, the number or the organization's name.
+    pub q: Option<String>,
+    pub category: Option<String>,
+    /// Only the proposals with an open reviewer slot (fewer reviewers than the round asks
+    /// for, declines not counted).
+    pub open_only: bool,
+    pub sort: BoardSort,
 }
 
-/// One page of a round's proposals in review (`total`: see [`eligible_count`]).
+/// The orders of the review board (`?sort=`); ties and the default go by id (the number's order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum BoardSort {
+    #[default]
+    Number,
+    Title,
+    Org,
+    Category,
+}
+
+impl BoardSort {
+    pub const ALL: &'static [(&'static str, BoardSort)] = &[
+        ("number", BoardSort::Number),
+        ("title", BoardSort::Title),
+        ("org", BoardSort::Org),
+        ("category", BoardSort::Category),
+    ];
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
+    }
+}
+
+/// [`in_review`] narrowed to a [`BoardFilter`] (its order aside).
+fn board_scope(
+    round_id: i64,
+    per_proposal: i64,
+    f: &BoardFilter,
+) -> diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoin<proposals::table, organizations::table>,
+    <DbConn as diesel::Connection>::Backend,
+> {
+    let mut q = in_review(round_id);
+    if let Some(c) = f.category.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(proposals::category.eq(c.to_string()));
+    }
+    q = super::proposal_search!(q, f.q.as_deref());
+    if f.open_only {
+        let full = reviews::table
+            .filter(reviews::round_id.eq(round_id))
+            .filter(reviews::status.ne(ReviewStatus::DeclinedConflict.as_str()))
+            .group_by(reviews::proposal_id)
+            .having(diesel::dsl::count_star().ge(per_proposal))
+            .select(reviews::proposal_id);
+        q = q.filter(proposals::id.ne_all(full));
+    }
+    q
+}
+
+/// How many of a round's proposals in review the filter selects (`per_proposal`: the
+/// reviewers the round asks for on each).
+pub fn eligible_count(
+    conn: &mut DbConn,
+    (round_id, per_proposal): (i64, i64),
+    f: &BoardFilter,
+) -> Result<i64, AppError> {
+    Ok(board_scope(round_id, per_proposal, f)
+        .count()
+        .get_result(conn)?)
+}
+
+/// One page of a round's proposals in review the filter selects, in its order (`total`: see
+/// [`eligible_count`]); `None` for all of them (an export).
 pub fn eligible_page(
     conn: &mut DbConn,
-    round_id: i64,
-    page: super::PageReq,
-    total: i64,
-) -> Result<super::Paged<EligibleProposal>, AppError> {
-    let items = in_review(round_id)
-        .order(proposals::id)
-        .select(ELIGIBLE_COLS)
-        .limit(page.per_page)
-        .offset(page.offset())
-        .load(conn)?;
-    Ok(page.paged(items, total))
+    (round_id, per_proposal): (i64, i64),
+    f: &BoardFilter,
+    page: Option<super::PageReq>,
+) -> Result<Vec<EligibleProposal>, AppError> {
+    let q = board_scope(round_id, per_proposal, f).select(ELIGIBLE_COLS);
+    let q = match f.sort {
+        BoardSort::Number => q.order(proposals::id),
+        BoardSort::Title => q.order((proposals::title, proposals::id)),
+        BoardSort::Org => q.order((organizations::name, proposals::id)),
+        BoardSort::Category => q.order((proposals::category, proposals::id)),
+    };
+    Ok(match page {
+        Some(p) => q.limit(p.per_page).offset(p.offset()).load(conn)?,
+        None => q.load(conn)?,
+    })
 }
 
 /// The reviews of some proposals in id order: (id, proposal, reviewer's name, status).

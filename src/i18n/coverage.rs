@@ -161,6 +161,13 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
             project::Trouble::ALL.iter().map(|v| v.as_str()).collect(),
         ),
         (
+            "board_sort",
+            crate::db::reviews::BoardSort::ALL
+                .iter()
+                .map(|(k, _)| *k)
+                .collect(),
+        ),
+        (
             "project_sort",
             crate::db::projects::ProjectSort::ALL
                 .iter()

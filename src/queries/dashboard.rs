@@ -270,7 +270,7 @@ pub fn table_export(
         trouble: table.trouble.map(|t| (t, today())),
         ..scope_filter(conn, actor, scope)?
     };
-    let rows = projects::all_sorted(conn, &filter, table.sort)?;
+    let rows = projects::sorted_rows(conn, &filter, table.sort, None)?;
     build(conn, rows)
 }
 

@@ -582,8 +582,18 @@ pub fn rows_page(
     page: db::PageReq,
 ) -> Result<(db::Paged<ProjectRow>, i64), AppError> {
     let (total, grant) = reads.project_count(c, f)?;
-    let items = projects::sorted_rows(c, f, sort, page)?;
+    let items = projects::sorted_rows(c, f, sort, Some(page))?;
     Ok((page.paged(items, total), grant))
+}
+
+/// Every project filter `f` selects, in the order `sort` (the list's export).
+#[tracing::instrument(skip_all)]
+pub fn rows_all(
+    c: &mut DbConn,
+    f: &projects::ProjectFilter,
+    sort: projects::ProjectSort,
+) -> Result<Vec<ProjectRow>, AppError> {
+    projects::sorted_rows(c, f, sort, None)
 }
 
 /// `GET /api/v1/projects`: one page of the projects filter `f` selects (the caller's own,

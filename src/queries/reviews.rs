@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::auth::policy::Actor;
 use crate::db::orgs;
 use crate::db::proposals::{self, ProposalRow};
-use crate::db::reviews::{self, AssignedItem, ReviewRow};
+use crate::db::reviews::{self, AssignedItem, BoardFilter, ReviewRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, PageReq, Paged};
 use crate::domain::account::Role;
@@ -59,26 +59,29 @@ pub struct Board {
     pub progress: Progress,
 }
 
-/// The board of a round the actor manages, in a fixed number of queries.
+/// The board of a round the actor manages, in a fixed number of queries: one page of the
+/// proposals the filter selects.
 #[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
 pub fn board(
     conn: &mut DbConn,
     reads: &super::cache::ReadCache,
     actor: &Actor,
     round_id: i64,
+    f: &BoardFilter,
     page: PageReq,
 ) -> Result<Board, AppError> {
     let round = crate::ops::rounds::find_managed(conn, actor, round_id)?;
-    let per = round.rules().reviewers_per_proposal.max(1) as usize;
-    let total = reads.list_count(conn, format!("in_review:{round_id}"), |c| {
-        reviews::eligible_count(c, round_id)
-    })?;
-    let list = reviews::eligible_page(conn, round_id, page, total)?;
-    let ids: Vec<i64> = list.items.iter().map(|e| e.id).collect();
-    let mut held_by: HashMap<i64, Vec<(i64, String, String)>> = HashMap::new();
-    for (id, pid, name, status) in reviews::of_proposals(conn, &ids)? {
-        held_by.entry(pid).or_default().push((id, name, status));
-    }
+    let per = i64::from(round.rules().reviewers_per_proposal.max(1));
+    let total = reads.list_count(
+        conn,
+        format!(
+            "in_review:{round_id}:{:?}:{:?}:{}",
+            f.q, f.category, f.open_only
+        ),
+        |c| reviews::eligible_count(c, (round_id, per), f),
+    )?;
+    let items = reviews::eligible_page(conn, (round_id, per), f, Some(page))?;
+    let rows = page.paged(board_rows(conn, items, per)?, total);
     let reviewers = reviews::reviewer_names(conn)?;
     let mut progress = Progress::default();
     let mut load_of: HashMap<i64, i64> = HashMap::new();
@@ -88,31 +91,6 @@ pub fn board(
             *load_of.entry(*reviewer).or_default() += n;
         }
     }
-    let rows = Paged {
-        total: list.total,
-        page: list.page,
-        per_page: list.per_page,
-        items: list
-            .items
-            .into_iter()
-            .map(|e| {
-                let mine = held_by.remove(&e.id).unwrap_or_default();
-                let holding = mine
-                    .iter()
-                    .filter(|(_, _, st)| st != ReviewStatus::DeclinedConflict.as_str())
-                    .count();
-                BoardRow {
-                    proposal_id: e.id,
-                    number: e.number.unwrap_or_default(),
-                    title: e.title,
-                    org_name: e.org_name,
-                    category: e.category,
-                    reviewers: mine,
-                    open_slots: per.saturating_sub(holding),
-                }
-            })
-            .collect(),
-    };
     let loads = reviewers
         .iter()
         .map(|(id, name)| (name.clone(), load_of.get(id).copied().unwrap_or(0)))
@@ -124,6 +102,54 @@ pub fn board(
         loads,
         progress,
     })
+}
+
+/// Every row of the board the filter selects, in its order (the board's export), with the round.
+#[tracing::instrument(skip_all, fields(user = actor.id, round_id))]
+pub fn board_export(
+    conn: &mut DbConn,
+    actor: &Actor,
+    round_id: i64,
+    f: &BoardFilter,
+) -> Result<(RoundRow, Vec<BoardRow>), AppError> {
+    let round = crate::ops::rounds::find_managed(conn, actor, round_id)?;
+    let per = i64::from(round.rules().reviewers_per_proposal.max(1));
+    let items = reviews::eligible_page(conn, (round_id, per), f, None)?;
+    let rows = board_rows(conn, items, per)?;
+    Ok((round, rows))
+}
+
+/// The board's rows of some proposals in review: their reviewers (one query) and open slots.
+fn board_rows(
+    conn: &mut DbConn,
+    items: Vec<reviews::EligibleProposal>,
+    per: i64,
+) -> Result<Vec<BoardRow>, AppError> {
+    let ids: Vec<i64> = items.iter().map(|e| e.id).collect();
+    let mut held_by: HashMap<i64, Vec<(i64, String, String)>> = HashMap::new();
+    for (id, pid, name, status) in reviews::of_proposals(conn, &ids)? {
+        held_by.entry(pid).or_default().push((id, name, status));
+    }
+    let per = usize::try_from(per).unwrap_or(1);
+    Ok(items
+        .into_iter()
+        .map(|e| {
+            let mine = held_by.remove(&e.id).unwrap_or_default();
+            let holding = mine
+                .iter()
+                .filter(|(_, _, st)| st != ReviewStatus::DeclinedConflict.as_str())
+                .count();
+            BoardRow {
+                proposal_id: e.id,
+                number: e.number.unwrap_or_default(),
+                title: e.title,
+                org_name: e.org_name,
+                category: e.category,
+                reviewers: mine,
+                open_slots: per.saturating_sub(holding),
+            }
+        })
+        .collect())
 }
 
 /// A reviewer's queue: one page of their assignments (newest first) and their progress over

@@ -49,6 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/objections/confirm", web::post().to(confirm))
         .route("/notices/{id}/objections", web::post().to(file_objection))
         .route("/projects", web::get().to(projects))
+        .route("/projects.csv", web::get().to(projects_csv))
         .route(
             "/projects/{id}/award-notice.pdf",
             web::get().to(award_notice_pdf),
@@ -731,8 +732,31 @@ struct ProjectsPage {
     rows: Vec<ProjectRow>,
     pager: Pager,
     total_fen: i64,
+    /// The list's round, filter and order as asked (for the form), and the export keeping them.
+    round: Option<i64>,
+    q: super::projects::DashboardQuery,
+    export_href: String,
 }
 
+impl ProjectsPage {
+    pub fn statuses(&self) -> &'static [crate::domain::project::ProjectStatus] {
+        crate::domain::project::ProjectStatus::ALL
+    }
+    pub fn sorts(&self) -> Vec<&'static str> {
+        crate::db::projects::ProjectSort::ALL
+            .iter()
+            .map(|(k, _)| *k)
+            .collect()
+    }
+    pub fn status_is(&self, s: &crate::domain::project::ProjectStatus) -> bool {
+        self.q.status.as_deref() == Some(s.as_str())
+    }
+    pub fn sort_is(&self, s: &&str) -> bool {
+        self.q.sort.as_deref().unwrap_or("id") == *s
+    }
+}
+
+/// `/projects?round=` (one round's projects); `?status` and `?sort` as on a dashboard's table.
 #[derive(Deserialize)]
 pub struct ProjectsQuery {
     round: Option<i64>,
@@ -743,19 +767,19 @@ async fn projects(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: Query<ProjectsQuery>,
+    table: Query<super::projects::DashboardQuery>,
     page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let f = project_filter(ctx.user()?, q.round)?;
+    let t = table.table()?;
+    let f = ProjectFilter {
+        status: t.status,
+        trouble: t.trouble.map(|x| (x, db::today())),
+        ..project_filter(ctx.user()?, q.round)?
+    };
     let page = page.req()?;
     let reads = state.reads.clone();
     let (list, total_fen) = db::run(&state.pool, move |c| {
-        crate::queries::projects::rows_page(
-            c,
-            &reads,
-            &f,
-            crate::db::projects::ProjectSort::Id,
-            page,
-        )
+        crate::queries::projects::rows_page(c, &reads, &f, t.sort, page)
     })
     .await?;
     render(&ProjectsPage {
@@ -763,7 +787,56 @@ async fn projects(
         pager: Pager::new(&req, &list),
         rows: list.items,
         total_fen,
+        round: q.round,
+        q: table.into_inner(),
+        export_href: format!("/projects.csv?{}", req.query_string()),
     })
+}
+
+/// The projects `/projects` lists with the same round, filter and order, all of them, as CSV.
+async fn projects_csv(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: Query<ProjectsQuery>,
+    table: Query<super::projects::DashboardQuery>,
+) -> Result<HttpResponse, AppError> {
+    let t = table.table()?;
+    let f = ProjectFilter {
+        status: t.status,
+        trouble: t.trouble.map(|x| (x, db::today())),
+        ..project_filter(ctx.user()?, q.round)?
+    };
+    let lang = ctx.lang();
+    let rows = db::run(&state.pool, move |c| {
+        crate::queries::projects::rows_all(c, &f, t.sort)
+    })
+    .await?;
+    let body: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.agreement_no,
+                p.title,
+                p.org_name,
+                p.round_title,
+                Fen(p.grant_fen).yuan_input(),
+                p.starts_on.to_string(),
+                p.ends_on.to_string(),
+                super::filters::label_text(p.status, "project_status", lang),
+            ]
+        })
+        .collect();
+    let keys = [
+        "project.agreement_no",
+        "proposal.title",
+        "proposal.org",
+        "proposal.round",
+        "dashboard.grant_yuan",
+        "proposal.start_date",
+        "proposal.end_date",
+        "field.status",
+    ];
+    super::screening::csv_download(lang, &keys, &body, "projects.csv")
 }
 
 async fn award_notice_pdf(

@@ -648,6 +648,17 @@ async fn style() -> HttpResponse {
         .body(STYLE_CSS)
 }
 
+const APP_JS: &str = include_str!("../../assets/app.js");
+
+/// The pages' one script (labels of table cells on narrow screens, live length counters,
+/// the unsaved-changes warning), a file because the CSP allows no inline script.
+async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(APP_JS)
+}
+
 /// Every route of the app.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(api::healthz))
@@ -657,6 +668,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(crate::telemetry::metrics_endpoint),
         )
         .route("/assets/style.css", web::get().to(style))
+        .route("/assets/app.js", web::get().to(script))
         .service(api::scope())
         // What strangers read most, first: actix tries the routes in order, matching each
         // dynamic pattern by regular expression, so a route at the end of the list pays for

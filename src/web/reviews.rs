@@ -34,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/reviews/{id}/scores", web::post().to(save_scores))
         .route("/reviews/{id}/reopen", web::post().to(reopen))
         .route("/rounds/{id}/review", web::get().to(board))
+        .route("/rounds/{id}/review.csv", web::get().to(board_csv))
         .route("/rounds/{id}/decision", web::get().to(decision))
         .route("/rounds/{id}/ranking.xlsx", web::get().to(ranking_xlsx))
         .route("/rounds/{id}/ranking.pdf", web::get().to(ranking_pdf))
@@ -501,6 +502,81 @@ struct BoardPage {
     loads: Vec<(String, i64)>,
     progress: crate::queries::reviews::Progress,
     pager: super::paging::Pager,
+    /// The filter and order as asked (for the form), and the export link keeping them.
+    q: BoardQuery,
+    export_href: String,
+    /// The round's service categories (the filter's choices).
+    categories: Vec<String>,
+}
+
+impl BoardPage {
+    pub fn sorts(&self) -> Vec<&'static str> {
+        reviews::BoardSort::ALL.iter().map(|(k, _)| *k).collect()
+    }
+    pub fn sort_is(&self, s: &&str) -> bool {
+        self.q.sort.as_deref().unwrap_or("number") == *s
+    }
+    pub fn category_is(&self, c: &str) -> bool {
+        self.q.category.as_deref() == Some(c)
+    }
+    pub fn search(&self) -> &str {
+        self.q.q.as_deref().unwrap_or("")
+    }
+    pub fn open_only(&self) -> bool {
+        self.q.open.as_deref().is_some_and(|v| !v.is_empty())
+    }
+}
+
+/// The review board's filter and order: `?q` (part of the number, title or organization),
+/// `?category`, `?open=1` (only proposals with an open reviewer slot) and `?sort` (`number`,
+/// `title`, `org` or `category`). Shared by the page, its CSV export and the API.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    /// Part of the proposal's number or title or of the organization's name.
+    pub q: Option<String>,
+    /// Only proposals of this service category.
+    pub category: Option<String>,
+    /// Any non-empty value: only proposals with an open reviewer slot.
+    pub open: Option<String>,
+    /// The order (default `number`).
+    pub sort: Option<String>,
+}
+
+impl BoardQuery {
+    /// The filter asked for; an unknown order or an over-long search is refused naming its field.
+    pub fn filter(&self) -> Result<reviews::BoardFilter, AppError> {
+        let mut e = FieldErrors::new();
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        let q = given(&self.q);
+        if q.as_deref()
+            .is_some_and(|q| q.chars().count() > crate::domain::limits::SEARCH)
+        {
+            e.add(
+                "q",
+                Msg::new("field.too_long").arg("max", crate::domain::limits::SEARCH),
+            );
+        }
+        let sort = given(&self.sort).and_then(|s| {
+            let so = reviews::BoardSort::parse(&s);
+            if so.is_none() {
+                e.add("sort", Msg::new("field.choice_invalid"));
+            }
+            so
+        });
+        e.into_result()?;
+        Ok(reviews::BoardFilter {
+            q,
+            category: given(&self.category),
+            open_only: given(&self.open).is_some(),
+            sort: sort.unwrap_or_default(),
+        })
+    }
 }
 
 async fn board(
@@ -509,14 +585,19 @@ async fn board(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     q: super::input::Query<super::paging::PageQuery>,
+    bq: super::input::Query<BoardQuery>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let (id, page) = (id.into_inner(), q.req()?);
+    let bq = bq.into_inner();
+    let f = bq.filter()?;
     let reads = state.reads.clone();
     let b = db::run(&state.pool, move |c| {
-        crate::queries::reviews::board(c, &reads, &actor, id, page)
+        crate::queries::reviews::board(c, &reads, &actor, id, &f, page)
     })
     .await?;
+    let export_href = format!("/rounds/{id}/review.csv?{}", req.query_string());
+    let categories = b.round.rules().categories;
     render(&BoardPage {
         ctx,
         pager: super::paging::Pager::new(&req, &b.rows),
@@ -525,7 +606,59 @@ async fn board(
         reviewers: b.reviewers,
         loads: b.loads,
         progress: b.progress,
+        q: bq,
+        export_href,
+        categories,
     })
+}
+
+/// The review board's rows the filter selects, all of them, as CSV.
+async fn board_csv(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    bq: super::input::Query<BoardQuery>,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let (id, lang) = (id.into_inner(), ctx.lang());
+    let f = bq.filter()?;
+    let (_, rows) = db::run(&state.pool, move |c| {
+        crate::queries::reviews::board_export(c, &actor, id, &f)
+    })
+    .await?;
+    let body: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| {
+            let reviewers = r
+                .reviewers
+                .iter()
+                .map(|(_, name, st)| {
+                    format!(
+                        "{name}（{}）",
+                        filters::label_text(st, "ReviewStatus", lang)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("；");
+            vec![
+                r.number,
+                r.title,
+                r.org_name,
+                r.category,
+                reviewers,
+                r.open_slots.to_string(),
+            ]
+        })
+        .collect();
+    let keys = [
+        "proposal.number",
+        "proposal.title",
+        "proposal.org",
+        "proposal.category",
+        "reviewer.reviewers",
+        "reviewer.open_slots",
+    ];
+    super::screening::csv_download(lang, &keys, &body, &format!("review-board-{id}.csv"))
 }
 
 async fn start(

@@ -86,6 +86,23 @@ struct ListPage {
     form: DecisionInput,
 }
 
+impl ListPage {
+    /// The list's filter as a query string (`status`, `category`, `q`), for the exports.
+    pub fn filter_query(&self) -> String {
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", &self.filter.status),
+            ("category", &self.filter.category),
+            ("q", &self.filter.q),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                out.append_pair(k, v);
+            }
+        }
+        out.finish()
+    }
+}
+
 async fn list_with(
     ctx: PageCtx,
     state: &AppState,
@@ -250,12 +267,12 @@ pub fn export_table(
 async fn export_data(
     state: &AppState,
     actor: Actor,
-    id: i64,
+    (id, f): (i64, SubmissionFilter),
     lang: Lang,
 ) -> Result<(RoundRow, Vec<String>, Vec<Vec<String>>), AppError> {
     let (round, rows) = db::run(&state.pool, move |c| {
         let r = ops::rounds::find_managed(c, &actor, id)?;
-        Ok((r, proposals::export_rows(c, id)?))
+        Ok((r, proposals::export_rows(c, id, &f)?))
     })
     .await?;
     let (header, rows) = export_table(rows, lang);
@@ -303,6 +320,22 @@ pub fn to_xlsx(
     wb.save_to_buffer().map_err(err)
 }
 
+/// A list's filtered rows as a CSV download, under the column headings `keys` (locale keys)
+/// in the reader's language.
+pub fn csv_download(
+    lang: Lang,
+    keys: &[&str],
+    rows: &[Vec<String>],
+    filename: &str,
+) -> Result<HttpResponse, AppError> {
+    let header: Vec<String> = keys.iter().map(|k| t(lang, k).to_string()).collect();
+    Ok(attachment(
+        to_csv(&header, rows)?,
+        "text/csv; charset=utf-8",
+        filename,
+    ))
+}
+
 pub fn attachment(bytes: Vec<u8>, content_type: &str, filename: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type.to_string())
@@ -313,13 +346,14 @@ pub fn attachment(bytes: Vec<u8>, content_type: &str, filename: &str) -> HttpRes
         .body(bytes)
 }
 
+/// The round's received proposals the filter selects (its page aside), as xlsx.
 pub async fn xlsx_response(
     state: &AppState,
     actor: Actor,
-    id: i64,
+    (id, f): (i64, SubmissionFilter),
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let (_, header, rows) = export_data(state, actor, id, lang).await?;
+    let (_, header, rows) = export_data(state, actor, (id, f), lang).await?;
     let sheet = t(lang, "export.sheet").to_string();
     let bytes = web::block(move || to_xlsx(&sheet, &header, &rows))
         .await
@@ -331,13 +365,14 @@ pub async fn xlsx_response(
     ))
 }
 
+/// The round's received proposals the filter selects (its page aside), as CSV.
 pub async fn csv_response(
     state: &AppState,
     actor: Actor,
-    id: i64,
+    (id, f): (i64, SubmissionFilter),
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let (_, header, rows) = export_data(state, actor, id, lang).await?;
+    let (_, header, rows) = export_data(state, actor, (id, f), lang).await?;
     Ok(attachment(
         to_csv(&header, &rows)?,
         "text/csv; charset=utf-8",
@@ -349,16 +384,20 @@ async fn xlsx(
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<SubmissionFilter>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    xlsx_response(&state, actor, id.into_inner(), ctx.lang()).await
+    let at = (id.into_inner(), q.into_inner());
+    xlsx_response(&state, actor, at, ctx.lang()).await
 }
 
 async fn csv_export(
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<SubmissionFilter>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    csv_response(&state, actor, id.into_inner(), ctx.lang()).await
+    let at = (id.into_inner(), q.into_inner());
+    csv_response(&state, actor, at, ctx.lang()).await
 }

@@ -12,7 +12,7 @@ use crate::helpers::{spawn, uscc, Backend, TestApp, PASSWORD};
 use yichuang::domain::outbox::MailKind;
 
 /// A chromedriver process on a free port, ended with the test.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -25,7 +25,7 @@ impl Drop for Driver {
 }
 
 /// Starts chromedriver and waits until it says it listens.
-async fn chromedriver() -> Driver {
+pub(crate) async fn chromedriver() -> Driver {
     let bin = std::env::var("YICHUANG_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_string());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -61,20 +61,32 @@ async fn chromedriver() -> Driver {
 }
 
 async fn browser(driver: &Driver) -> Client {
+    browser_sized(driver, 1280, 1600).await
+}
+
+/// Headless Chromium with a window (and so a viewport) of `width` × `height` CSS pixels.
+pub(crate) async fn browser_sized(driver: &Driver, width: u32, height: u32) -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let chromium =
         std::env::var("YICHUANG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
     let profile = tempfile::tempdir().unwrap().keep();
-    let caps = serde_json::json!({
+    let mut caps = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
             "binary": chromium,
             "prefs": {"intl.accept_languages": "zh-CN,zh"},
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1280,1600", "--lang=zh-CN", format!("--user-data-dir={}", profile.display())]
+                     format!("--window-size={},{height}", width.max(500)), "--lang=zh-CN", format!("--user-data-dir={}", profile.display())]
         }
     });
+    // A window is at least 500 px wide: a phone's screen is emulated (a touch screen honouring
+    // the page's viewport tag).
+    if width < 500 {
+        caps["goog:chromeOptions"]["mobileEmulation"] = serde_json::json!({
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true, "mobile": true}
+        });
+    }
     let caps = caps.as_object().unwrap().clone();
     let url = format!("http://127.0.0.1:{}", driver.port);
     ClientBuilder::rustls()
@@ -435,9 +447,14 @@ async fn exists(c: &Client, css: &str) -> bool {
 }
 
 async fn sign_in(c: &Client, app: &TestApp, email: &str) {
+    sign_in_with(c, app, email, PASSWORD).await;
+}
+
+/// Signs in through the login form with `password` and checks the session is there.
+pub(crate) async fn sign_in_with(c: &Client, app: &TestApp, email: &str, password: &str) {
     c.goto(&app.url("/login")).await.unwrap();
     fill(c, "f-email", email).await;
-    fill(c, "f-password", PASSWORD).await;
+    fill(c, "f-password", password).await;
     submit(c, "/login").await;
     assert!(
         exists(c, "form[action='/logout']").await,

@@ -12,8 +12,11 @@ use yichuang::db::DbConn;
 use crate::dual;
 use crate::helpers::{spawn, Backend, TestApp};
 
-fn yichuang(app: &TestApp, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yichuang"))
+pub(crate) fn yichuang(app: &TestApp, args: &[&str]) -> Output {
+    // `YICHUANG_BIN` runs a copy of the binary (the build directory may be shared).
+    let bin =
+        std::env::var("YICHUANG_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_yichuang").into());
+    Command::new(bin)
         .args(args)
         .env("YICHUANG_DATA_DIR", &app.settings.data_dir)
         .env("YICHUANG_DATABASE_URL", app.settings.database_url.expose())
@@ -23,7 +26,7 @@ fn yichuang(app: &TestApp, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
 }
 

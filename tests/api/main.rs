@@ -18,6 +18,7 @@ mod openapi;
 mod ops_metrics;
 mod orgs;
 mod paging;
+mod phone;
 mod platform;
 mod project_view;
 mod proposals;

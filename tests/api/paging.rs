@@ -747,3 +747,215 @@ async fn every_api_list_pages_with_its_headers(b: Backend) {
     }
 }
 dual!(every_api_list_pages_with_its_headers);
+
+/// The officer's review board filters (`q`, `category`, `open`), sorts and exports the
+/// filtered rows, on the page and in the API; an unknown order is refused naming its field.
+async fn the_review_board_filters_sorts_and_exports(b: Backend) {
+    use yichuang::domain::account::Role;
+    let app = spawn(b).await;
+    let r = crate::award::ranked_round_ruled(
+        &app,
+        15_000_000,
+        &[90, 85, 80],
+        2,
+        serde_json::json!({"reviewers_per_proposal": 3}),
+        |_| {},
+    )
+    .await;
+    // A third reviewer fills the first proposal's last slot.
+    let third = app.staff(Role::Reviewer, "expert9@univ.edu.cn", None).await;
+    let (_, me) = app.get("/api/v1/me", Some(&third)).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{}/reviewers", r.pids[0]),
+            Some(&r.officer),
+            serde_json::json!({"reviewer_id": me["id"]}),
+        )
+        .await;
+    assert!(s.is_success(), "{v}");
+    let base = format!("/api/v1/rounds/{}/assignments", r.round);
+    let pids = |v: &Value| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["proposal_id"].as_i64().unwrap())
+            .collect()
+    };
+
+    let (s, total, _, open) = get_paged(&app, &format!("{base}?open=1"), &r.officer).await;
+    assert_eq!((s, total), (StatusCode::OK, 2), "{open}");
+    assert_eq!(pids(&open), r.pids[1..].to_vec());
+    let (_, total, _, one) =
+        get_paged(&app, &format!("{base}?q=%E9%A1%B9%E7%9B%AE2"), &r.officer).await;
+    assert_eq!((total, pids(&one)), (1, vec![r.pids[2]]), "q=项目2");
+    let (_, total, _, desc) = get_paged(&app, &format!("{base}?sort=title"), &r.officer).await;
+    assert_eq!((total, pids(&desc)), (3, r.pids.clone()));
+    let (_, total, _, none) =
+        get_paged(&app, &format!("{base}?category=%E6%97%A0"), &r.officer).await;
+    assert_eq!((total, pids(&none)), (0, vec![]));
+    let (s, _, _, bad) = get_paged(&app, &format!("{base}?sort=score"), &r.officer).await;
+    assert!(s.is_client_error() && has_error(&bad, "sort"), "{bad}");
+
+    let officer = app.browser();
+    officer
+        .login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
+        .await;
+    let page = format!("/rounds/{}/review?open=1&sort=title", r.round);
+    let (s, html) = officer.get_text(&app, &page).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(table_rows(&html, "board").len(), 2, "{html}");
+    assert!(
+        html.contains(r#"<span id="board-total">共 2</span>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="open" value="1" checked"#), "{html}");
+    let export = format!("/rounds/{}/review.csv?open=1&#38;sort=title", r.round);
+    assert!(
+        html.contains(&export),
+        "the export keeps the filter: {html}"
+    );
+
+    let (s, csv) = officer
+        .get_text(
+            &app,
+            &format!("/rounds/{}/review.csv?open=1&sort=title", r.round),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 3, "a header and the two filtered rows: {csv}");
+    assert!(
+        lines[0].starts_with("申报编号") || lines[0].contains("项目名称"),
+        "{csv}"
+    );
+    assert!(
+        lines[1].contains("社区服务项目1") && lines[2].contains("社区服务项目2"),
+        "{csv}"
+    );
+    assert!(lines[1].ends_with(",1"), "one open slot: {csv}");
+}
+dual!(the_review_board_filters_sorts_and_exports);
+
+/// `/projects` filters by status, sorts, shows the total and exports the filtered rows.
+async fn the_projects_page_filters_sorts_and_exports(b: Backend) {
+    let app = spawn(b).await;
+    let a = awarded(&app).await;
+    let (_, all) = app
+        .get(
+            &format!("/api/v1/projects?round_id={}", a.round),
+            Some(&a.officer),
+        )
+        .await;
+    let mut by_org: Vec<(String, String)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["org_name"].as_str().unwrap().to_string(),
+                p["agreement_no"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    by_org.sort();
+    let officer = app.browser();
+    officer
+        .login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
+        .await;
+
+    let (s, html) = officer
+        .get_text(&app, "/projects?status=active&sort=org")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let rows = table_rows(&html, "projects");
+    assert_eq!(
+        rows.iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+        by_org.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
+        "by organization: {html}"
+    );
+    assert!(
+        html.contains(r#"<span id="projects-total">共 2</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("/projects.csv?status=active&#38;sort=org"),
+        "{html}"
+    );
+
+    let (s, html) = officer.get_text(&app, "/projects?status=terminated").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains(r#"<span id="projects-total">共 0</span>"#),
+        "{html}"
+    );
+    let (s, _) = officer.get_text(&app, "/projects?sort=nonsense").await;
+    assert!(s.is_client_error(), "{s}");
+
+    let (s, csv) = officer
+        .get_text(&app, "/projects.csv?status=active&sort=org")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 3, "a header and both projects: {csv}");
+    assert!(
+        lines[1].starts_with(&by_org[0].1) && lines[2].starts_with(&by_org[1].1),
+        "{csv}"
+    );
+    assert!(lines[1].contains(",50000,"), "the grant in yuan: {csv}");
+    let (_, csv) = officer
+        .get_text(&app, "/projects.csv?status=completed")
+        .await;
+    assert_eq!(
+        csv.trim_start_matches('\u{feff}').lines().count(),
+        1,
+        "{csv}"
+    );
+}
+dual!(the_projects_page_filters_sorts_and_exports);
+
+/// The submissions' exports carry the list's filter: the rows the officer sees, not the round.
+async fn the_submission_exports_keep_the_filter(b: Backend) {
+    let app = spawn(b).await;
+    let (officer, round, _) = crate::screening::round_with_submissions(&app, 2).await;
+    let csv = |q: &'static str| {
+        let (app, officer) = (&app, officer.clone());
+        async move {
+            let r = app
+                .client
+                .get(app.url(&format!("/api/v1/rounds/{round}/submissions.csv{q}")))
+                .bearer_auth(&officer)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.text().await.unwrap()
+        }
+    };
+    let all = csv("").await;
+    assert_eq!(all.lines().count(), 3, "{all}");
+    // q=项目1
+    let one = csv("?q=%E9%A1%B9%E7%9B%AE1").await;
+    let lines: Vec<&str> = one.lines().collect();
+    assert_eq!(lines.len(), 2, "{one}");
+    assert!(lines[1].contains("社区项目1"), "{one}");
+    let none = csv("?status=eligible").await;
+    assert_eq!(none.lines().count(), 1, "nothing screened yet: {none}");
+
+    let web = app.browser();
+    web.login(&app, "officer@gusu.gov.cn", crate::helpers::PASSWORD)
+        .await;
+    let (s, html) = web
+        .get_text(
+            &app,
+            &format!("/rounds/{round}/submissions?q=%E9%A1%B9%E7%9B%AE1"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains(&format!(
+            "/rounds/{round}/submissions.csv?q=%E9%A1%B9%E7%9B%AE1"
+        )),
+        "{html}"
+    );
+}
+dual!(the_submission_exports_keep_the_filter);

@@ -11,7 +11,7 @@ use crate::rounds::open_round;
 use yichuang::domain::outbox::MailKind;
 
 /// A round with `n` submitted proposals from different NGOs; returns (officer, round, [(member token, email, proposal)]).
-async fn round_with_submissions(
+pub async fn round_with_submissions(
     app: &TestApp,
     n: u32,
 ) -> (String, i64, Vec<(String, String, i64)>) {

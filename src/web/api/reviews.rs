@@ -271,10 +271,11 @@ pub(super) async fn auto_assign(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "assigned": n })))
 }
 
-/// The assignment board: each eligible proposal with its reviewers and open slots, in id
-/// order, paged (`?page&per_page`, 50 by default): the body is the page's rows;
-/// `X-Total-Count` and `Link` give the total and the other pages.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), PageQuery), tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::reviews::BoardRow>, headers(("X-Total-Count" = i64, description = "Proposals in review over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
+/// The assignment board: each eligible proposal with its reviewers and open slots, filtered
+/// (`?q&category&open`) and sorted (`?sort`, number order by default) as the page's board,
+/// paged (`?page&per_page`, 50 by default): the body is the page's rows; `X-Total-Count` and
+/// `Link` give the total and the other pages.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), PageQuery, crate::web::reviews::BoardQuery), tag = "review", security(("bearer" = [])), responses((status = 200, body = Vec<crate::queries::reviews::BoardRow>, headers(("X-Total-Count" = i64, description = "Proposals in review over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages")))))]
 #[get("/rounds/{id}/assignments")]
 pub(super) async fn assignments(
     req: HttpRequest,
@@ -282,11 +283,12 @@ pub(super) async fn assignments(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     q: Query<PageQuery>,
+    bq: Query<crate::web::reviews::BoardQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, page) = (id.into_inner(), q.req()?);
+    let (id, page, f) = (id.into_inner(), q.req()?, bq.filter()?);
     let reads = state.reads.clone();
     let b = db::run(&state.pool, move |c| {
-        crate::queries::reviews::board(c, &reads, &user.0, id, page)
+        crate::queries::reviews::board(c, &reads, &user.0, id, &f, page)
     })
     .await?;
     Ok(json_page(&req, &b.rows))

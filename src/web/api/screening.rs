@@ -106,24 +106,30 @@ pub(super) async fn list_submissions(
     Ok(super::super::paging::json_paged(&req, &list))
 }
 
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "screening", security(("bearer" = [])), responses((status = 200)))]
+/// The round's received proposals the filter (`?status&category&q`) selects, all of them.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), SubmissionFilter), tag = "screening", security(("bearer" = [])), responses((status = 200)))]
 #[get("/rounds/{id}/submissions.xlsx")]
 pub(super) async fn submissions_xlsx(
     req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<SubmissionFilter>,
 ) -> Result<HttpResponse, AppError> {
-    crate::web::screening::xlsx_response(&state, user.0, id.into_inner(), lang_of(&req)).await
+    let at = (id.into_inner(), q.into_inner());
+    crate::web::screening::xlsx_response(&state, user.0, at, lang_of(&req)).await
 }
 
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "screening", security(("bearer" = [])), responses((status = 200)))]
+/// The round's received proposals the filter (`?status&category&q`) selects, all of them.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the round"), SubmissionFilter), tag = "screening", security(("bearer" = [])), responses((status = 200)))]
 #[get("/rounds/{id}/submissions.csv")]
 pub(super) async fn submissions_csv(
     req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    q: Query<SubmissionFilter>,
 ) -> Result<HttpResponse, AppError> {
-    crate::web::screening::csv_response(&state, user.0, id.into_inner(), lang_of(&req)).await
+    let at = (id.into_inner(), q.into_inner());
+    crate::web::screening::csv_response(&state, user.0, at, lang_of(&req)).await
 }
