@@ -27,3 +27,4 @@ mod rounds;
 mod schema;
 mod screening;
 mod sessions;
+mod tasks;
