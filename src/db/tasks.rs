@@ -38,6 +38,26 @@ pub struct TaskRow {
     pub since: Option<NaiveDateTime>,
 }
 
+impl TaskRow {
+    fn of(
+        id: i64,
+        parent: i64,
+        title: String,
+        waiting: Option<String>,
+        due: Due,
+        since: Option<NaiveDateTime>,
+    ) -> Self {
+        TaskRow {
+            id,
+            parent,
+            title,
+            waiting,
+            due,
+            since,
+        }
+    }
+}
+
 fn due_at(at: Option<NaiveDateTime>) -> Due {
     at.map_or(Due::None, Due::At)
 }
@@ -100,14 +120,14 @@ pub fn of_kind(
             ),
             (organizations::created_at.asc(), organizations::id.asc()),
             (i64, String, String, NaiveDateTime),
-            |(id, name, contact, since)| TaskRow {
+            |(id, name, contact, since)| TaskRow::of(
                 id,
-                parent: 0,
-                title: name,
-                waiting: Some(contact),
-                due: Due::None,
-                since: Some(since),
-            }
+                0,
+                name,
+                Some(contact),
+                Due::None,
+                Some(since)
+            )
         ),
         ProposalScreen | ReturnOverdue => {
             let base = proposals::table
@@ -185,14 +205,14 @@ pub fn of_kind(
             ),
             (rounds::review_due.asc(), reviews::id.asc()),
             (i64, i64, String, String, Option<NaiveDateTime>),
-            |(id, parent, title, reviewer, due)| TaskRow {
+            |(id, parent, title, reviewer, due)| TaskRow::of(
                 id,
                 parent,
                 title,
-                waiting: Some(reviewer),
-                due: due_at(due),
-                since: None,
-            }
+                Some(reviewer),
+                due_at(due),
+                None
+            )
         ),
         RoundDecision => {
             let open = reviews::table
@@ -215,14 +235,7 @@ pub fn of_kind(
                 (rounds::id, rounds::title, rounds::updated_at),
                 (rounds::updated_at.asc(), rounds::id.asc()),
                 (i64, String, NaiveDateTime),
-                |(id, title, since)| TaskRow {
-                    id,
-                    parent: id,
-                    title,
-                    waiting: None,
-                    due: Due::None,
-                    since: Some(since),
-                }
+                |(id, title, since)| TaskRow::of(id, id, title, None, Due::None, Some(since))
             )
         }
         ObjectionAnswer => counted!(
@@ -245,14 +258,14 @@ pub fn of_kind(
             ),
             (notices::ends_at.asc(), objections::id.asc()),
             (i64, i64, String, String, NaiveDateTime, NaiveDateTime),
-            |(id, parent, title, name, ends, since)| TaskRow {
+            |(id, parent, title, name, ends, since)| TaskRow::of(
                 id,
                 parent,
                 title,
-                waiting: Some(name),
-                due: Due::At(ends),
-                since: Some(since),
-            }
+                Some(name),
+                Due::At(ends),
+                Some(since)
+            )
         ),
         NoticeEnding => counted!(
             conn,
@@ -265,14 +278,7 @@ pub fn of_kind(
             (rounds::id, rounds::title, notices::ends_at),
             (notices::ends_at.asc(), rounds::id.asc()),
             (i64, String, NaiveDateTime),
-            |(id, title, ends)| TaskRow {
-                id,
-                parent: id,
-                title,
-                waiting: None,
-                due: Due::At(ends),
-                since: None,
-            }
+            |(id, title, ends)| TaskRow::of(id, id, title, None, Due::At(ends), None)
         ),
         AgreementRecord | EvaluationAssign | RectificationOverdue => {
             let base = projects::table
@@ -361,14 +367,7 @@ pub fn of_kind(
             ),
             tranches::id.asc(),
             (i64, i64, String, String),
-            |(id, parent, title, org)| TaskRow {
-                id,
-                parent,
-                title,
-                waiting: Some(org),
-                due: Due::None,
-                since: None,
-            }
+            |(id, parent, title, org)| TaskRow::of(id, parent, title, Some(org), Due::None, None)
         ),
         ReportReview => counted!(
             conn,
@@ -386,14 +385,14 @@ pub fn of_kind(
             ),
             (reports::submitted_at.asc(), reports::id.asc()),
             (i64, i64, String, String, Option<NaiveDateTime>),
-            |(id, parent, title, org, since)| TaskRow {
+            |(id, parent, title, org, since)| TaskRow::of(
                 id,
                 parent,
                 title,
-                waiting: Some(org),
-                due: Due::None,
-                since,
-            }
+                Some(org),
+                Due::None,
+                since
+            )
         ),
         EvaluationAccept => counted!(
             conn,
@@ -414,14 +413,14 @@ pub fn of_kind(
             ),
             (evaluations::submitted_at.asc(), evaluations::id.asc()),
             (i64, i64, String, String, Option<NaiveDateTime>),
-            |(id, parent, title, agency, since)| TaskRow {
+            |(id, parent, title, agency, since)| TaskRow::of(
                 id,
                 parent,
                 title,
-                waiting: Some(agency),
-                due: Due::None,
-                since,
-            }
+                Some(agency),
+                Due::None,
+                since
+            )
         ),
         RenewalApprove => {
             let decided = decision_entries::table
@@ -447,14 +446,14 @@ pub fn of_kind(
                 ),
                 (proposals::submitted_at.asc(), proposals::id.asc()),
                 (i64, i64, String, String, Option<NaiveDateTime>),
-                |(id, parent, title, org, since)| TaskRow {
+                |(id, parent, title, org, since)| TaskRow::of(
                     id,
                     parent,
                     title,
-                    waiting: Some(org),
-                    due: Due::None,
-                    since,
-                }
+                    Some(org),
+                    Due::None,
+                    since
+                )
             )
         }
         FailedEmail => counted!(
@@ -469,14 +468,14 @@ pub fn of_kind(
             ),
             (outbox::created_at.asc(), outbox::id.asc()),
             (i64, String, String, NaiveDateTime),
-            |(id, subject, to, since)| TaskRow {
+            |(id, subject, to, since)| TaskRow::of(
                 id,
-                parent: 0,
-                title: subject,
-                waiting: Some(to),
-                due: Due::None,
-                since: Some(since),
-            }
+                0,
+                subject,
+                Some(to),
+                Due::None,
+                Some(since)
+            )
         ),
         ProposalDraft | ProposalReturned => {
             let (status, round_status) = if kind == ProposalDraft {
@@ -629,14 +628,14 @@ pub fn of_kind(
             ),
             (reports::due_on.asc(), reports::id.asc()),
             (i64, i64, String, String, NaiveDate),
-            |(id, parent, title, bureau, due)| TaskRow {
+            |(id, parent, title, bureau, due)| TaskRow::of(
                 id,
                 parent,
                 title,
-                waiting: Some(bureau),
-                due: Due::On(due),
-                since: None,
-            }
+                Some(bureau),
+                Due::On(due),
+                None
+            )
         ),
         EvaluationVisit => counted!(
             conn,
@@ -660,14 +659,14 @@ pub fn of_kind(
             ),
             (evaluations::due_on.asc(), evaluations::id.asc()),
             (i64, i64, String, String, NaiveDate),
-            |(id, parent, title, agency, due)| TaskRow {
+            |(id, parent, title, agency, due)| TaskRow::of(
                 id,
                 parent,
                 title,
-                waiting: Some(agency),
-                due: Due::On(due),
-                since: None,
-            }
+                Some(agency),
+                Due::On(due),
+                None
+            )
         ),
         ReviewAccept | ReviewFinish => {
             let status = if kind == ReviewAccept {
@@ -705,14 +704,14 @@ pub fn of_kind(
                     Option<NaiveDateTime>,
                     NaiveDateTime
                 ),
-                |(id, parent, title, bureau, due, since)| TaskRow {
+                |(id, parent, title, bureau, due, since)| TaskRow::of(
                     id,
                     parent,
                     title,
-                    waiting: Some(bureau),
-                    due: due_at(due),
-                    since: Some(since),
-                }
+                    Some(bureau),
+                    due_at(due),
+                    Some(since)
+                )
             )
         }
         EvaluationFile | EvaluationReturned => {
@@ -738,14 +737,14 @@ pub fn of_kind(
                 ),
                 (evaluations::due_on.asc(), evaluations::id.asc()),
                 (i64, i64, String, String, NaiveDate),
-                |(id, parent, title, bureau, due)| TaskRow {
+                |(id, parent, title, bureau, due)| TaskRow::of(
                     id,
                     parent,
                     title,
-                    waiting: Some(bureau),
-                    due: Due::On(due),
-                    since: None,
-                }
+                    Some(bureau),
+                    Due::On(due),
+                    None
+                )
             )
         }
     })

@@ -850,10 +850,18 @@ pub fn evaluation_returned(
     to: &Recipient,
     agreement_no: &str,
     comment: &str,
+    due: chrono::NaiveDate,
     link: &str,
     base_url: &str,
 ) -> Outgoing {
-    let extra = vec![tf(to.lang, "email.comment", &[("comment", comment.into())])];
+    let extra = vec![
+        tf(to.lang, "email.comment", &[("comment", comment.into())]),
+        tf(
+            to.lang,
+            "email.evaluation_returned.due",
+            &[("due", due.to_string())],
+        ),
+    ];
     notice(
         to,
         MailKind::EvaluationReturned,

@@ -311,6 +311,30 @@ async fn projects_wait_for_the_officer_the_ngo_and_the_evaluator(b: Backend) {
         "评估中心901"
     );
     assert!(all_zero(&tasks(&app, &evaluator, "").await));
+    // Returned: the evaluator's again, and the email states the due date.
+    let (s, v) = crate::evaluation::accept(
+        &app,
+        &a.officer,
+        eid,
+        json!({"accept": false, "comment": "请补充财务凭证核查"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let q = tasks(&app, &evaluator, "").await;
+    assert_eq!(count(&q, "evaluation_returned"), 1);
+    assert_eq!(items_of(&q, "evaluation_returned")[0]["days_left"], 20);
+    assert_eq!(
+        count(&tasks(&app, &a.officer, "").await, "evaluation_accept"),
+        0
+    );
+    let body = app.last_email_to("eval@agency.org").await.body_text;
+    let due_on = (app.clock.today() + Duration::days(20)).to_string();
+    assert!(body.contains(&due_on), "{body}");
+    assert_eq!(
+        count(&tasks(&app, &a.members[0], "").await, "evaluation_visit"),
+        1
+    );
+    file(&app, &evaluator, eid, 85).await;
 
     // Another bureau's officer sees none of it.
     let q = tasks(&app, &other, "").await;
