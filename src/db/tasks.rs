@@ -58,6 +58,18 @@ impl TaskRow {
     }
 }
 
+/// An item without a due date, waiting since `since`, on behalf of `who`.
+fn undated(
+    (id, parent, title, who, since): (i64, i64, String, String, Option<NaiveDateTime>),
+) -> TaskRow {
+    TaskRow::of(id, parent, title, Some(who), Due::None, since)
+}
+
+/// An item due on a date, on behalf of `who`.
+fn dated((id, parent, title, who, due): (i64, i64, String, String, NaiveDate)) -> TaskRow {
+    TaskRow::of(id, parent, title, Some(who), Due::On(due), None)
+}
+
 fn due_at(at: Option<NaiveDateTime>) -> Due {
     at.map_or(Due::None, Due::At)
 }
@@ -385,14 +397,7 @@ pub fn of_kind(
             ),
             (reports::submitted_at.asc(), reports::id.asc()),
             (i64, i64, String, String, Option<NaiveDateTime>),
-            |(id, parent, title, org, since)| TaskRow::of(
-                id,
-                parent,
-                title,
-                Some(org),
-                Due::None,
-                since
-            )
+            undated
         ),
         EvaluationAccept => counted!(
             conn,
@@ -413,14 +418,7 @@ pub fn of_kind(
             ),
             (evaluations::submitted_at.asc(), evaluations::id.asc()),
             (i64, i64, String, String, Option<NaiveDateTime>),
-            |(id, parent, title, agency, since)| TaskRow::of(
-                id,
-                parent,
-                title,
-                Some(agency),
-                Due::None,
-                since
-            )
+            undated
         ),
         RenewalApprove => {
             let decided = decision_entries::table
@@ -446,14 +444,7 @@ pub fn of_kind(
                 ),
                 (proposals::submitted_at.asc(), proposals::id.asc()),
                 (i64, i64, String, String, Option<NaiveDateTime>),
-                |(id, parent, title, org, since)| TaskRow::of(
-                    id,
-                    parent,
-                    title,
-                    Some(org),
-                    Due::None,
-                    since
-                )
+                undated
             )
         }
         FailedEmail => counted!(
@@ -628,14 +619,7 @@ pub fn of_kind(
             ),
             (reports::due_on.asc(), reports::id.asc()),
             (i64, i64, String, String, NaiveDate),
-            |(id, parent, title, bureau, due)| TaskRow::of(
-                id,
-                parent,
-                title,
-                Some(bureau),
-                Due::On(due),
-                None
-            )
+            dated
         ),
         EvaluationVisit => counted!(
             conn,
@@ -659,14 +643,7 @@ pub fn of_kind(
             ),
             (evaluations::due_on.asc(), evaluations::id.asc()),
             (i64, i64, String, String, NaiveDate),
-            |(id, parent, title, agency, due)| TaskRow::of(
-                id,
-                parent,
-                title,
-                Some(agency),
-                Due::On(due),
-                None
-            )
+            dated
         ),
         ReviewAccept | ReviewFinish => {
             let status = if kind == ReviewAccept {
@@ -737,14 +714,7 @@ pub fn of_kind(
                 ),
                 (evaluations::due_on.asc(), evaluations::id.asc()),
                 (i64, i64, String, String, NaiveDate),
-                |(id, parent, title, bureau, due)| TaskRow::of(
-                    id,
-                    parent,
-                    title,
-                    Some(bureau),
-                    Due::On(due),
-                    None
-                )
+                dated
             )
         }
     })
