@@ -479,3 +479,98 @@ async fn every_email_is_also_an_in_app_message_with_read_and_unread(b: Backend) 
     assert!(list.as_array().unwrap().iter().all(|m| m["read"] == true));
 }
 dual!(every_email_is_also_an_in_app_message_with_read_and_unread);
+
+async fn proposals_wait_for_the_ngo_and_for_screening(b: Backend) {
+    let app = spawn(b).await;
+    let officer = app.officer().await;
+    let other = app
+        .staff(
+            Role::Officer,
+            "officer@wuzhong.gov.cn",
+            Some("吴中区民政局"),
+        )
+        .await;
+    let round = crate::rounds::open_round(&app, &officer, "批次").await;
+    let (member, _) = crate::proposals::eligible_ngo(&app, &officer, "ngo@example.org", 404).await;
+
+    // A draft is due by the round's deadline.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/calls/{round}/proposals"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let pid = v["id"].as_i64().unwrap();
+    let closes = round_row(&app, round).await.closes_at.unwrap();
+    let q = tasks(&app, &member, "").await;
+    assert_eq!(count(&q, "proposal_draft"), 1);
+    let t = items_of(&q, "proposal_draft")[0];
+    assert_eq!(t["link"], format!("/proposals/{pid}"));
+    assert_eq!(t["waiting"], "姑苏区民政局");
+    assert!(!t["title"].as_str().unwrap().is_empty(), "{t}");
+    assert_eq!(
+        day(&t["due_on"]),
+        yichuang::domain::tasks::due_date_of(closes)
+    );
+
+    // Submitted: the bureau's to screen, not the other bureau's.
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/proposals/{pid}"),
+        Some(&member),
+        Some(json!({"version": 1, "content": crate::proposals::content(&app)})),
+    )
+    .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{pid}/submit"),
+            Some(&member),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(all_zero(&tasks(&app, &member, "").await));
+    let q = tasks(&app, &officer, "").await;
+    assert_eq!(count(&q, "proposal_screen"), 1);
+    let t = items_of(&q, "proposal_screen")[0];
+    assert_eq!(t["waiting"], "姑苏区阳光社工服务中心404");
+    assert!(t["since"].is_string(), "{t}");
+    assert_eq!(t["urgency"], "undated");
+    assert_eq!(count(&tasks(&app, &other, "").await, "proposal_screen"), 0);
+
+    // Returned for correction: the NGO's, due by the correction deadline.
+    let deadline = app.clock.now() + Duration::hours(8) + Duration::days(5);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/proposals/{pid}/screening"),
+            Some(&officer),
+            json!({"decision": "return", "comment": "请补充配套资金证明",
+                   "return_deadline": deadline.format("%Y-%m-%dT%H:%M").to_string()}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let q = tasks(&app, &member, "").await;
+    assert_eq!(count(&q, "proposal_returned"), 1);
+    let t = items_of(&q, "proposal_returned")[0];
+    assert_eq!(t["days_left"], 5);
+    assert!(t["due_at"].is_string(), "{t}");
+    let q = tasks(&app, &officer, "").await;
+    assert_eq!(
+        (count(&q, "proposal_screen"), count(&q, "return_overdue")),
+        (0, 0)
+    );
+
+    // Past the deadline the officer sees it overdue, and so does the NGO.
+    app.clock.set(app.clock.now() + Duration::days(7));
+    let q = tasks(&app, &officer, "").await;
+    assert_eq!(count(&q, "return_overdue"), 1);
+    let t = items_of(&q, "return_overdue")[0];
+    assert_eq!(t["urgency"], "overdue");
+    assert_eq!(t["link"], format!("/proposals/{pid}"));
+    assert_eq!(count(&tasks(&app, &other, "").await, "return_overdue"), 0);
+    let q = tasks(&app, &member, "").await;
+    assert_eq!(items_of(&q, "proposal_returned")[0]["urgency"], "overdue");
+}
+dual!(proposals_wait_for_the_ngo_and_for_screening);
