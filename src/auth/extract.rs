@@ -25,6 +25,8 @@ pub struct Caller {
     pub must_change_password: bool,
     /// The session id (the token's `jti`).
     pub session_id: String,
+    /// The account's unread in-app messages (read with the account, no query of its own).
+    pub unread_messages: i32,
 }
 
 /// The account behind a token, if the token is valid and its session still live: one query
@@ -54,6 +56,7 @@ pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Cal
             actor: u.actor(),
             must_change_password: u.must_change_password,
             session_id: claims.jti,
+            unread_messages: u.unread_messages,
         }))
 }
 
@@ -61,6 +64,11 @@ pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Cal
 /// the person, whether the one-time password must still be changed, and the session id.
 #[derive(Clone)]
 pub struct SessionUser(pub Option<Actor>, pub bool, pub Option<String>);
+
+/// The unread in-app messages of a page request's signed-in person (0 when signed out), put in
+/// the request's extensions by [`session_user`] for the navigation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UnreadMessages(pub i32);
 
 pub async fn session_user(req: &HttpRequest) -> Result<SessionUser, AppError> {
     if let Some(s) = req.extensions().get::<SessionUser>() {
@@ -73,11 +81,13 @@ pub async fn session_user(req: &HttpRequest) -> Result<SessionUser, AppError> {
         Some(c) => actor_for_token(state, c.value()).await?,
         None => None,
     };
+    let unread = UnreadMessages(found.as_ref().map_or(0, |c| c.unread_messages));
     let s = match found {
         Some(c) => SessionUser(Some(c.actor), c.must_change_password, Some(c.session_id)),
         None => SessionUser(None, false, None),
     };
     req.extensions_mut().insert(s.clone());
+    req.extensions_mut().insert(unread);
     Ok(s)
 }
 

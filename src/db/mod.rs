@@ -15,6 +15,7 @@ pub mod reviews;
 pub mod rounds;
 pub mod schema;
 pub mod sessions;
+pub mod tasks;
 pub mod throttle;
 pub mod tokens;
 pub mod types;

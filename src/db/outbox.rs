@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
-use super::schema::outbox;
+use super::schema::{outbox, users};
 use super::{now, DbConn};
 use crate::domain::outbox::{MailKind, OutboxStatus};
 use crate::error::AppError;
@@ -14,8 +14,21 @@ use crate::mail::Outgoing;
 /// After this many failed attempts a message is marked `failed` and left for an admin.
 pub const MAX_ATTEMPTS: i32 = 8;
 
+/// Queues an email, in the caller's transaction. The one place an email is written: when its
+/// address is an account's, the email is also that account's in-app message (站内消息),
+/// counted unread, so a person who misses the email still sees it.
 pub fn enqueue(conn: &mut DbConn, m: &Outgoing) -> Result<(), AppError> {
     let at = now();
+    let account: Option<i64> = users::table
+        .filter(users::email.eq(&m.to_email))
+        .select(users::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = account {
+        diesel::update(users::table.find(id))
+            .set(users::unread_messages.eq(users::unread_messages + 1))
+            .execute(conn)?;
+    }
     diesel::insert_into(outbox::table)
         .values((
             outbox::to_email.eq(&m.to_email),
@@ -28,6 +41,7 @@ pub fn enqueue(conn: &mut DbConn, m: &Outgoing) -> Result<(), AppError> {
             outbox::next_attempt_at.eq(at),
             outbox::created_at.eq(at),
             outbox::bureau_id.eq(m.bureau_id),
+            outbox::user_id.eq(account),
         ))
         .execute(conn)?;
     Ok(())
@@ -247,6 +261,76 @@ pub fn to_address(conn: &mut DbConn, email: &str) -> Result<Vec<OutboxRow>, AppE
             outbox::last_error,
         ))
         .load(conn)?)
+}
+
+/// An account's in-app message: an email it was sent.
+#[derive(Debug, Clone, Queryable)]
+pub struct MessageRow {
+    pub id: i64,
+    pub kind: MailKind,
+    pub subject: String,
+    pub body_text: String,
+    pub created_at: NaiveDateTime,
+    pub read_at: Option<NaiveDateTime>,
+}
+
+/// One page of an account's messages, newest first, and how many there are.
+pub fn messages_of(
+    conn: &mut DbConn,
+    user_id: i64,
+    page: super::PageReq,
+) -> Result<super::Paged<MessageRow>, AppError> {
+    let total: i64 = outbox::table
+        .filter(outbox::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    let items = outbox::table
+        .filter(outbox::user_id.eq(user_id))
+        .order(outbox::id.desc())
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select((
+            outbox::id,
+            outbox::kind,
+            outbox::subject,
+            outbox::body_text,
+            outbox::created_at,
+            outbox::read_at,
+        ))
+        .load(conn)?;
+    Ok(page.paged(items, total))
+}
+
+/// Marks an account's unread messages read (only `id` when given) and sets its unread count
+/// from what is left unread; returns how many were marked. In the caller's transaction.
+pub fn mark_read(conn: &mut DbConn, user_id: i64, id: Option<i64>) -> Result<usize, AppError> {
+    let mut q = diesel::update(outbox::table)
+        .filter(outbox::user_id.eq(user_id))
+        .filter(outbox::read_at.is_null())
+        .into_boxed();
+    if let Some(id) = id {
+        q = q.filter(outbox::id.eq(id));
+    }
+    let marked = q.set(outbox::read_at.eq(Some(now()))).execute(conn)?;
+    let unread: i64 = outbox::table
+        .filter(outbox::user_id.eq(user_id))
+        .filter(outbox::read_at.is_null())
+        .count()
+        .get_result(conn)?;
+    diesel::update(users::table.find(user_id))
+        .set(users::unread_messages.eq(i32::try_from(unread).unwrap_or(i32::MAX)))
+        .execute(conn)?;
+    Ok(marked)
+}
+
+/// Whether `id` is one of the account's messages.
+pub fn is_message_of(conn: &mut DbConn, user_id: i64, id: i64) -> Result<bool, AppError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::user_id.eq(user_id)),
+    ))
+    .get_result(conn)?)
 }
 
 /// The outbox queue as `/metrics` shows it: waiting messages and the oldest one's creation.

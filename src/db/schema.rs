@@ -25,6 +25,7 @@ diesel::table! {
         bureau_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        unread_messages -> Integer,
     }
 }
 
@@ -161,6 +162,8 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         bureau_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        read_at -> Nullable<Timestamp>,
     }
 }
 

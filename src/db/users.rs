@@ -28,6 +28,9 @@ pub struct UserRow {
     pub bureau_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// In-app messages (站内消息) not read yet.
+    #[serde(skip)]
+    pub unread_messages: i32,
 }
 
 impl UserRow {

@@ -42,4 +42,5 @@ pub mod report;
 pub mod review;
 pub mod round;
 pub mod session;
+pub mod tasks;
 pub mod uscc;

@@ -74,4 +74,18 @@ impl MailKind {
     pub fn intro_key(self) -> String {
         format!("email.{}.intro", self.as_str())
     }
+
+    /// The email carries a one-time link (verify an address, accept an invitation, reset a
+    /// password, confirm an objection): only the mailbox holds its text, the in-app message
+    /// (站内消息) shows the subject alone.
+    pub fn carries_secret(self) -> bool {
+        matches!(
+            self,
+            MailKind::VerifyEmail
+                | MailKind::Invite
+                | MailKind::ResetPassword
+                | MailKind::AccountExists
+                | MailKind::ObjectionConfirm
+        )
+    }
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 use super::tables;
 use crate::domain::{
     account, assignment, award, evaluation, org, outbox, project, proposal, report, round, session,
+    tasks,
 };
 
 /// The files under `dir` (recursively) whose names end with one of `exts`, with their text.
@@ -131,6 +132,7 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
         round::Aggregation,
         round::TrancheCondition,
         session::SessionKind,
+        tasks::TaskKind,
     );
     let values = |all: &[&'static str]| all.to_vec();
     sets.extend([

@@ -381,19 +381,26 @@ pub fn deadline_moved(
     notice(to, MailKind::DeadlineMoved, &args, extra, link, base_url)
 }
 
-/// Proposals were assigned to a reviewer.
+/// Proposals were assigned to a reviewer, with the round's review deadline when it has one.
 pub fn reviews_assigned(
     to: &Recipient,
     count: usize,
     round: &str,
+    due: Option<chrono::NaiveDateTime>,
     link: &str,
     base_url: &str,
 ) -> Outgoing {
+    let extra = due
+        .map(|d| {
+            let due = crate::domain::calendar::format_deadline(d);
+            vec![tf(to.lang, "email.reviews_assigned.due", &[("due", due)])]
+        })
+        .unwrap_or_default();
     notice(
         to,
         MailKind::ReviewsAssigned,
         &[("count", count.to_string()), ("round", round.to_string())],
-        vec![],
+        extra,
         link,
         base_url,
     )
@@ -843,10 +850,18 @@ pub fn evaluation_returned(
     to: &Recipient,
     agreement_no: &str,
     comment: &str,
+    due: chrono::NaiveDate,
     link: &str,
     base_url: &str,
 ) -> Outgoing {
-    let extra = vec![tf(to.lang, "email.comment", &[("comment", comment.into())])];
+    let extra = vec![
+        tf(to.lang, "email.comment", &[("comment", comment.into())]),
+        tf(
+            to.lang,
+            "email.evaluation_returned.due",
+            &[("due", due.to_string())],
+        ),
+    ];
     notice(
         to,
         MailKind::EvaluationReturned,

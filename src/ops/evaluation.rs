@@ -467,6 +467,7 @@ pub fn review(
                     &to_evaluator,
                     &p.agreement_no,
                     comment,
+                    ev.due_on,
                     &link,
                     &s.base_url,
                 ),

@@ -7,6 +7,7 @@ pub mod award;
 pub mod documents;
 pub mod evaluation;
 pub mod execution;
+pub mod messages;
 pub mod orgs;
 pub mod proposals;
 pub mod reminders;

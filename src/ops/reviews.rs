@@ -98,7 +98,7 @@ fn notify_assigned(
     s: &Settings,
     reviewer: i64,
     count: usize,
-    round_title: &str,
+    round: &crate::db::rounds::RoundRow,
 ) -> Result<(), AppError> {
     let u = users::find(c, reviewer)?;
     let to = Recipient::new(&u.email, &u.name, &u.locale);
@@ -107,7 +107,8 @@ fn notify_assigned(
         &mail::reviews_assigned(
             &to,
             count,
-            round_title,
+            &round.title,
+            round.review_due,
             &format!("{}/reviews", s.base_url),
             &s.base_url,
         ),
@@ -191,7 +192,7 @@ pub fn auto_assign(
         by_reviewer.dedup();
         for rid in by_reviewer {
             let n = picks.iter().filter(|(_, r)| *r == rid).count();
-            notify_assigned(c, s, rid, n, &r.title)?;
+            notify_assigned(c, s, rid, n, &r)?;
         }
         Ok(picks.len())
     })
@@ -233,7 +234,7 @@ pub fn assign(
     db::write_tx(conn, |c| {
         let id = reviews::insert(c, p.round_id, proposal_id, reviewer_id, actor.id)?;
         audit::append(c, Change::new(Some(actor), "review.assigned", "review", id).after(serde_json::json!({"proposal_id": proposal_id, "reviewer_id": reviewer_id, "auto": false})))?;
-        notify_assigned(c, s, reviewer_id, 1, &r.title)?;
+        notify_assigned(c, s, reviewer_id, 1, &r)?;
         Ok(id)
     })
 }

@@ -83,6 +83,14 @@ struct Dashboard {
     pending_list: Vec<orgs::OrgListItem>,
     users_total: i64,
     failed_emails: i64,
+    /// The person's work queue (工作台).
+    queue: crate::queries::tasks::TaskQueue,
+}
+
+/// `?kind=`: the work queue narrowed to one kind of item.
+#[derive(Deserialize, Default)]
+pub struct TasksQuery {
+    kind: Option<String>,
 }
 
 #[derive(Template)]
@@ -92,11 +100,19 @@ struct DashboardPage {
     d: Dashboard,
 }
 
-async fn dashboard(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+async fn dashboard(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    q: Query<TasksQuery>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
+    let only = crate::queries::tasks::parse_kind(&actor, q.kind.as_deref())?;
     let reads = state.reads.clone();
     let d = db::run(&state.pool, move |c| {
-        let mut d = Dashboard::default();
+        let mut d = Dashboard {
+            queue: crate::queries::tasks::queue(c, &actor, only)?,
+            ..Dashboard::default()
+        };
         if let Some(org_id) = actor.org_id {
             d.org = Some(orgs::find(c, org_id)?);
             d.members = users::members(c, org_id)?;

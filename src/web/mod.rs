@@ -9,6 +9,7 @@ pub mod documents;
 pub mod evaluations;
 pub mod filters;
 pub mod input;
+pub mod messages;
 pub mod orgs;
 pub mod paging;
 pub mod projects;
@@ -184,6 +185,8 @@ pub struct PageCtx {
     pub flash: Option<String>,
     pub path: String,
     must_change_password: bool,
+    /// The signed-in person's unread in-app messages (站内消息), for the navigation.
+    pub unread_messages: i32,
 }
 
 impl PageCtx {
@@ -201,6 +204,10 @@ impl PageCtx {
             flash,
             path: req.path().to_string(),
             must_change_password: session.1,
+            unread_messages: req
+                .extensions()
+                .get::<crate::auth::extract::UnreadMessages>()
+                .map_or(0, |u| u.0),
         }
     }
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
@@ -247,6 +254,22 @@ impl PageCtx {
     /// Today's date in Beijing, for date inputs.
     pub fn today(&self) -> String {
         crate::db::today().to_string()
+    }
+    /// A work-queue item's days left, e.g. “还剩 3 天”, “今天到期”, “已逾期 2 天”.
+    pub fn days_left(&self, n: &i64) -> String {
+        let msg = match *n {
+            0 => crate::i18n::Msg::new("tasks.due_today"),
+            n if n < 0 => crate::i18n::Msg::new("tasks.overdue_days").arg("days", -n),
+            n => crate::i18n::Msg::new("tasks.days_left").arg("days", n),
+        };
+        msg.render(self.lang())
+    }
+    /// A reviewer's progress in a round, e.g. “已完成 3/5”.
+    pub fn progress(&self, p: &crate::domain::tasks::Progress) -> String {
+        crate::i18n::Msg::new("tasks.progress")
+            .arg("done", p.done)
+            .arg("total", p.total)
+            .render(self.lang())
     }
     /// The length limit shown beside a field, e.g. “最多 2,000 字”.
     pub fn max_chars(&self, max: &usize) -> String {
@@ -678,6 +701,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(rounds::public_routes)
         .configure(projects::public_routes)
         .configure(account::routes)
+        .configure(messages::routes)
         .configure(orgs::routes)
         .configure(rounds::routes)
         .configure(proposals::routes)

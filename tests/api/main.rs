@@ -29,3 +29,4 @@ mod schedule;
 mod schema;
 mod screening;
 mod sessions;
+mod tasks;

@@ -95,7 +95,7 @@ fn problems(doc: &Value) -> Vec<String> {
 
 /// The source of the API scope and of each area module whose handlers it registers.
 const API_SRC: &str = include_str!("../../src/web/api/mod.rs");
-const AREAS: [(&str, &str); 12] = [
+const AREAS: [(&str, &str); 13] = [
     ("admin", include_str!("../../src/web/api/admin.rs")),
     ("auth", include_str!("../../src/web/api/auth.rs")),
     ("award", include_str!("../../src/web/api/award.rs")),
@@ -104,6 +104,7 @@ const AREAS: [(&str, &str); 12] = [
         "evaluations",
         include_str!("../../src/web/api/evaluations.rs"),
     ),
+    ("me", include_str!("../../src/web/api/me.rs")),
     ("orgs", include_str!("../../src/web/api/orgs.rs")),
     ("projects", include_str!("../../src/web/api/projects.rs")),
     ("proposals", include_str!("../../src/web/api/proposals.rs")),

@@ -29,14 +29,14 @@ pub async fn close_round(app: &TestApp, officer: &str, round: i64) {
 }
 
 /// A round in review with one eligible proposal, `n` reviewers and the slots filled.
-struct InReview {
-    officer: String,
-    member: String,
-    round: i64,
-    reviewers: Vec<String>,
+pub struct InReview {
+    pub officer: String,
+    pub member: String,
+    pub round: i64,
+    pub reviewers: Vec<String>,
 }
 
-async fn one_proposal_in_review(app: &TestApp, serial: u32, n: usize) -> InReview {
+pub async fn one_proposal_in_review(app: &TestApp, serial: u32, n: usize) -> InReview {
     let officer = app.officer().await;
     let round = open_round(app, &officer, "批次").await;
     let (member, _) = eligible_ngo(app, &officer, "ngo@example.org", serial).await;

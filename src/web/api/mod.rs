@@ -38,6 +38,7 @@ mod auth;
 mod award;
 mod calls;
 mod evaluations;
+mod me;
 mod orgs;
 mod projects;
 mod proposals;
@@ -99,6 +100,10 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(auth::my_sessions)
         .service(auth::end_my_sessions)
         .service(auth::end_my_session)
+        .service(me::my_tasks)
+        .service(me::my_messages)
+        .service(me::read_all_messages)
+        .service(me::read_message)
         .service(admin::list_users)
         .service(admin::invite_user)
         .service(admin::set_user_status)
