@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::export::{self, Cell, Table};
 use super::filters;
 use super::{
     form_done, render, render_status, see_other_flash, versioned_form_done, AppState, FormErrors,
@@ -658,10 +659,7 @@ async fn decision(
 }
 
 /// The ranking as a table in the reader's language (for xlsx and PDF).
-pub fn ranking_table(
-    d: &crate::queries::decision::DecisionView,
-    lang: crate::i18n::Lang,
-) -> (Vec<String>, Vec<Vec<String>>) {
+pub fn ranking_table(d: &crate::queries::decision::DecisionView, lang: crate::i18n::Lang) -> Table {
     use crate::i18n::t;
     let header = [
         "decision.rank",
@@ -675,6 +673,7 @@ pub fn ranking_table(
         "decision.trimmed",
         "decision.normalised",
         "decision.spread",
+        "decision.divergent",
         "decision.line",
         "export.amount_yuan",
     ]
@@ -686,31 +685,35 @@ pub fn ranking_table(
         .iter()
         .map(|r| {
             vec![
-                r.rank.to_string(),
-                r.number.clone().unwrap_or_default(),
-                r.title.clone(),
-                r.org_name.clone(),
-                r.org_grade.clone().unwrap_or_default(),
-                crate::domain::money::Fen(r.requested_fen).yuan_input(),
-                tenths_text(r.final_tenths),
-                tenths_text(r.mean_tenths),
-                tenths_text(r.trimmed_mean_tenths),
-                tenths_text(r.normalised_tenths),
+                Cell::Int(r.rank as i64),
+                Cell::text(r.number.clone().unwrap_or_default()),
+                Cell::text(r.title.clone()),
+                Cell::text(r.org_name.clone()),
+                Cell::text(r.org_grade.clone().unwrap_or_default()),
+                Cell::Money(r.requested_fen),
+                Cell::Tenths(r.final_tenths),
+                Cell::Tenths(r.mean_tenths),
+                Cell::Tenths(r.trimmed_mean_tenths),
+                Cell::Tenths(r.normalised_tenths),
+                Cell::Tenths(r.spread_tenths),
                 if r.divergent {
-                    format!("{} ⚠", tenths_text(r.spread_tenths))
+                    Cell::text("⚠")
                 } else {
-                    tenths_text(r.spread_tenths)
+                    Cell::Empty
                 },
-                match r.partial_of_fen {
+                Cell::text(match r.partial_of_fen {
                     Some(_) => t(lang, "line.partial").to_string(),
                     None => t(lang, &format!("line.{}", r.line)).to_string(),
-                },
-                crate::domain::money::Fen(r.amount_fen).yuan_input(),
+                }),
+                Cell::Money(r.amount_fen),
             ]
         })
-        .chain([vec![], funding_rule_row(d, lang)])
         .collect();
-    (header, rows)
+    Table {
+        header,
+        rows,
+        notes: vec![funding_rule_row(d, lang)],
+    }
 }
 
 /// The funding-line rule in force, as a row of an export: its name and what it does.
@@ -734,26 +737,37 @@ pub async fn ranking_xlsx_response(
     lang: crate::i18n::Lang,
 ) -> Result<HttpResponse, AppError> {
     let reads = state.reads.clone();
-    let d = db::run(&state.pool, move |c| {
-        crate::queries::decision::cached_rows(
+    let (round, d) = db::run(&state.pool, move |c| {
+        let d = crate::queries::decision::cached_rows(
             c,
             &reads,
             &actor,
             id,
             crate::queries::decision::Rows::All,
-        )
+        )?;
+        Ok((crate::db::rounds::find(c, id)?, d))
     })
     .await?;
-    let (header, rows) = ranking_table(&d, lang);
+    let table = ranking_table(&d, lang);
     let sheet = crate::i18n::t(lang, "decision.title").to_string();
-    let bytes = web::block(move || super::screening::to_xlsx(&sheet, &header, &rows))
+    let bytes = web::block(move || export::to_xlsx(&sheet, &table))
         .await
         .map_err(|e| AppError::Unexpected(e.to_string()))??;
-    Ok(super::screening::attachment(
+    Ok(export::download(
         bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        export::XLSX,
         &format!("ranking-{id}.xlsx"),
+        &ranking_file_name(&round.title, "xlsx"),
     ))
+}
+
+/// The ranking's file name: the round and 排名, in Chinese.
+fn ranking_file_name(round: &str, ext: &str) -> String {
+    export::file_name(
+        round,
+        crate::i18n::t(crate::i18n::Lang::Zh, "export.ranking_file"),
+        ext,
+    )
 }
 
 /// The ranking of a round as a PDF table.
@@ -775,37 +789,39 @@ pub async fn ranking_pdf_response(
         Ok((crate::db::rounds::find(c, id)?, d))
     })
     .await?;
-    let (header, rows) = ranking_table(&d, lang);
+    let table = ranking_table(&d, lang);
     // A4 portrait: rank, number, title, organization, requested, final, normalised, line.
-    let keep = [0usize, 1, 2, 3, 5, 6, 9, 11];
+    let keep = [0usize, 1, 2, 3, 5, 6, 9, 12];
     let pick = |row: &[String]| keep.iter().map(|i| row[*i].clone()).collect::<Vec<_>>();
-    let header = pick(&header);
-    // The table without the rule's rows: the PDF states the rule among its facts.
-    let rows: Vec<Vec<String>> = rows.iter().take(d.rows.len()).map(|r| pick(r)).collect();
+    let header = pick(&table.header);
+    let rows: Vec<Vec<String>> = table.plain_rows().iter().map(|r| pick(r)).collect();
     let rule = funding_rule_row(&d, lang);
     let t = move |k: &str| crate::i18n::t(lang, k).to_string();
-    super::pdf_response(format!("ranking-{id}.pdf"), move || crate::pdf::Document {
-        title: round.title.clone(),
-        blocks: vec![
-            crate::pdf::Block::Title(format!("{} · {}", round.title, t("decision.title"))),
-            crate::pdf::Block::Facts(vec![
-                (
-                    t("round.total_budget"),
-                    crate::domain::money::Fen(d.budget_fen).to_string(),
-                ),
-                (
-                    t("decision.used"),
-                    crate::domain::money::Fen(d.used_fen).to_string(),
-                ),
-                (
-                    t("decision.remaining"),
-                    crate::domain::money::Fen(d.remaining_fen).to_string(),
-                ),
-                (rule[0].clone(), format!("{}：{}", rule[1], rule[2])),
-            ]),
-            crate::pdf::Block::Table { header, rows },
-        ],
-        footer: super::fmt_time(db::now()),
+    let name = ranking_file_name(&round.title, "pdf");
+    super::pdf_response(format!("ranking-{id}.pdf"), name, move || {
+        crate::pdf::Document {
+            title: round.title.clone(),
+            blocks: vec![
+                crate::pdf::Block::Title(format!("{} · {}", round.title, t("decision.title"))),
+                crate::pdf::Block::Facts(vec![
+                    (
+                        t("round.total_budget"),
+                        crate::domain::money::Fen(d.budget_fen).to_string(),
+                    ),
+                    (
+                        t("decision.used"),
+                        crate::domain::money::Fen(d.used_fen).to_string(),
+                    ),
+                    (
+                        t("decision.remaining"),
+                        crate::domain::money::Fen(d.remaining_fen).to_string(),
+                    ),
+                    (rule[0].clone(), format!("{}：{}", rule[1], rule[2])),
+                ]),
+                crate::pdf::Block::Table { header, rows },
+            ],
+            footer: super::fmt_time(db::now()),
+        }
     })
     .await
 }

@@ -11,6 +11,7 @@ mod documents;
 mod evaluation;
 mod evaluation_rules;
 mod execution;
+mod exports;
 mod input;
 mod limits;
 mod line;
