@@ -75,7 +75,10 @@ fn unexpected(e: impl std::fmt::Display) -> AppError {
 pub fn to_csv(table: &Table) -> Result<Vec<u8>, AppError> {
     let mut out = vec![0xEF, 0xBB, 0xBF];
     {
-        let mut w = csv::Writer::from_writer(&mut out);
+        // Notes may have fewer fields than the rows.
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(&mut out);
         w.write_record(&table.header).map_err(unexpected)?;
         for r in &table.rows {
             w.write_record(r.iter().map(Cell::plain))

@@ -12,7 +12,7 @@ use yichuang::db::DbConn;
 use crate::dual;
 use crate::helpers::{spawn, Backend, TestApp};
 
-fn yichuang(app: &TestApp, args: &[&str]) -> Output {
+pub fn yichuang(app: &TestApp, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_yichuang"))
         .args(args)
         .env("YICHUANG_DATA_DIR", &app.settings.data_dir)

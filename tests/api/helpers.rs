@@ -535,7 +535,7 @@ pub fn csrf_of(page: &str) -> String {
 }
 
 /// The text of a page's HTML with the tags taken out and the spaces collapsed.
-fn plain(html: &str) -> String {
+pub fn plain(html: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     for ch in html.chars() {

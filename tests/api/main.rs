@@ -13,6 +13,7 @@ mod evaluation_rules;
 mod execution;
 mod exports;
 mod input;
+mod languages;
 mod limits;
 mod line;
 mod openapi;
