@@ -104,6 +104,11 @@ pub fn tf(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     s
 }
 
+/// Every key of the locale tables (both have the same keys; a test checks it).
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    tables().1.keys().map(String::as_str)
+}
+
 /// The key is in the locale tables (any language).
 pub fn has_key(key: &str) -> bool {
     let (zh, en) = tables();

@@ -146,5 +146,6 @@ pub fn guide(g: &GuideInput) -> Document {
         title: g.title.to_string(),
         blocks,
         footer: format!("{} · {}", g.bureau, g.generated),
+        landscape: false,
     }
 }

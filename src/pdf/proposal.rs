@@ -151,5 +151,6 @@ pub fn proposal(p: &ProposalInput) -> Document {
         title: c.title.clone(),
         blocks,
         footer: format!("{} · {}", p.number.unwrap_or(p.org), p.generated),
+        landscape: false,
     }
 }

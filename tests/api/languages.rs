@@ -25,29 +25,9 @@ const ROLES: &[Option<&str>] = &[
 const PER_SHAPE: usize = 2;
 const MAX_PAGES: usize = 300;
 
-/// Every key of the English locale file, and the first segments of the keys.
+/// Every locale key, and the first segments of the keys.
 fn locale_keys() -> (BTreeSet<String>, BTreeSet<String>) {
-    fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeSet<String>) {
-        match v {
-            toml::Value::Table(t) => {
-                for (k, v) in t {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    flatten(&key, v, out);
-                }
-            }
-            _ => {
-                out.insert(prefix.to_string());
-            }
-        }
-    }
-    let src =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/locales/en.toml")).unwrap();
-    let mut keys = BTreeSet::new();
-    flatten("", &toml::from_str(&src).unwrap(), &mut keys);
+    let keys: BTreeSet<String> = yichuang::i18n::keys().map(String::from).collect();
     let prefixes = keys
         .iter()
         .filter_map(|k| k.split_once('.').map(|(p, _)| p.to_string()))
