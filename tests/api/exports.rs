@@ -79,7 +79,7 @@ fn number(d: &Data) -> f64 {
 fn column(rows: &[Vec<Data>], title: &str) -> usize {
     rows[0]
         .iter()
-        .position(|h| h.to_string() == title)
+        .position(|h| *h == title)
         .unwrap_or_else(|| panic!("no column {title}: {:?}", rows[0]))
 }
 
@@ -148,7 +148,7 @@ async fn the_ranking_xlsx_adds_up_to_the_total_shown(b: Backend) {
     // Excel's SUM over the funded rows' amounts (in yuan) is the total the ranking shows.
     let funded: f64 = data
         .iter()
-        .filter(|r| r[line].to_string() == "拟资助")
+        .filter(|r| r[line] == "拟资助")
         .map(|r| number(&r[amount]))
         .sum();
     assert_eq!((funded * 100.0).round() as i64, used_fen);
