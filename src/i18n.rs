@@ -104,6 +104,11 @@ pub fn tf(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     s
 }
 
+/// Every key of the locale tables (both have the same keys; a test checks it).
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    tables().1.keys().map(String::as_str)
+}
+
 /// The key is in the locale tables (any language).
 pub fn has_key(key: &str) -> bool {
     let (zh, en) = tables();
@@ -173,6 +178,24 @@ mod tests {
     }
 
     #[test]
+    fn stored_reasons_are_translated_and_old_prose_too() {
+        assert_eq!(
+            reason_text("reason.deadline_passed", Lang::Zh),
+            "申报截止，自动关闭"
+        );
+        assert_eq!(
+            reason_text("deadline passed", Lang::Zh),
+            "申报截止，自动关闭"
+        );
+        assert_eq!(reason_text("deadline passed", Lang::En), "Deadline passed");
+        assert_eq!(reason_text("材料不全", Lang::En), "材料不全");
+        assert_eq!(reason_text("nav.login", Lang::En), "nav.login");
+        for (_, key) in LEGACY_REASONS {
+            assert!(has_key(key), "{key}");
+        }
+    }
+
+    #[test]
     fn a_missing_key_is_borrowed_not_leaked() {
         let key = String::from("flash.no_such_key_8f3a");
         let shown = t(Lang::En, &key);
@@ -183,6 +206,38 @@ mod tests {
         );
         assert!(!has_key(&key));
         assert!(has_key("error.not_found"));
+    }
+}
+
+/// Reasons the system wrote in English before they were stored as keys, and their keys.
+pub const LEGACY_REASONS: &[(&str, &str)] = &[
+    ("deadline passed", "reason.deadline_passed"),
+    ("account disabled", "reason.account_disabled"),
+    ("command line", "reason.command_line"),
+    (
+        "演示数据：统一演示密码 / demo data: the shared demo password",
+        "reason.demo_password",
+    ),
+    (
+        "演示数据：扩充到测量规模 / demo data: grown to a measurement size",
+        "reason.demo_scale",
+    ),
+    ("末期评估不合格", "reason.final_evaluation_failed"),
+];
+
+/// A stored reason as `lang` reads it. Reasons the system writes are stored as locale keys
+/// (`reason.deadline_passed`) and shown translated; older entries in English prose are
+/// shown through their key too; what a person wrote is shown as written.
+pub fn reason_text(stored: &str, lang: Lang) -> String {
+    let key = LEGACY_REASONS
+        .iter()
+        .find(|(old, _)| *old == stored)
+        .map(|(_, key)| *key)
+        .unwrap_or(stored);
+    if key.starts_with("reason.") && has_key(key) {
+        t(lang, key).to_string()
+    } else {
+        stored.to_string()
     }
 }
 

@@ -1142,7 +1142,7 @@ impl<'a> Seeder<'a> {
             audit::append(
                 c,
                 Change::new(None, "user.password_changed", "user", user.id)
-                    .reason("演示数据：统一演示密码 / demo data: the shared demo password"),
+                    .reason("reason.demo_password"),
             )
         })
         .step(email)?;

@@ -212,7 +212,7 @@ pub fn grow(c: &mut DbConn, s: &Settings, scale: &Scale) -> anyhow::Result<()> {
                 "bureau",
                 officer.bureau_id.unwrap_or(0),
             )
-            .reason("演示数据：扩充到测量规模 / demo data: grown to a measurement size")
+            .reason("reason.demo_scale")
             .after(serde_json::json!({
                 "organizations": scale.orgs,
                 "rounds": scale.rounds,

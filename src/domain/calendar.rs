@@ -264,6 +264,28 @@ impl fmt::Display for CalendarLineProblem {
     }
 }
 
+impl CalendarLineError {
+    /// The problem in the reader's language, with its line (`calendar_problem.*`).
+    pub fn msg(&self) -> crate::i18n::Msg {
+        use crate::i18n::Msg;
+        let m = match &self.problem {
+            CalendarLineProblem::Date(s) => Msg::new("calendar_problem.date").arg("value", s),
+            CalendarLineProblem::MissingKind => Msg::new("calendar_problem.missing_kind"),
+            CalendarLineProblem::Kind(s) => Msg::new("calendar_problem.kind").arg("value", s),
+            CalendarLineProblem::Range => Msg::new("calendar_problem.range"),
+            CalendarLineProblem::WorkdayNotWeekend(d) => {
+                Msg::new("calendar_problem.workday_not_weekend").arg("date", d)
+            }
+            CalendarLineProblem::Conflict { date, other_line } => {
+                Msg::new("calendar_problem.conflict")
+                    .arg("date", date)
+                    .arg("other", other_line)
+            }
+        };
+        m.arg("line", self.line)
+    }
+}
+
 /// The first word of `s` and the rest, trimmed.
 fn first_word(s: &str) -> (&str, &str) {
     match s.split_once(char::is_whitespace) {

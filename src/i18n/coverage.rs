@@ -82,23 +82,75 @@ fn used_keys(text: &str, keys: &mut BTreeSet<String>, prefixes: &mut BTreeSet<St
     for rest in calls(text, "Msg::new") {
         add(literal(rest));
     }
+    // Reasons the system writes are stored as keys (`reason.…`) and shown translated.
+    for (i, _) in text.match_indices(".reason(") {
+        add(literal(&text[i + ".reason(".len()..]));
+    }
+    for (i, _) in text.match_indices("\"reason.") {
+        add(literal(&text[i..]));
+    }
     for rest in calls(text, "label") {
         if let Some(p) = literal(rest) {
             prefixes.insert(p.to_string());
         }
     }
-    // Audit entries are shown as `action.<action>` and `entity.<entity type>`.
-    for rest in calls(text, "Change::new") {
-        if let Some(rest) = skip_arg(rest) {
-            if let Some(action) = literal(rest) {
-                keys.insert(format!("action.{action}"));
-                let after = &rest.trim_start()[action.len() + 2..];
-                if let Some(entity) = after.trim_start().strip_prefix(',').and_then(literal) {
-                    keys.insert(format!("entity.{entity}"));
-                }
+    // Audit entries are shown as `action.<action>` and `entity.<entity type>`: the action is
+    // the second argument of `Change::new` (a literal, a choice between literals, or a
+    // variable bound to one by a `let` before the call), the entity type the third.
+    for (at, _) in text.match_indices("Change::new(") {
+        let args = arguments(&text[at + "Change::new(".len()..]);
+        let (Some(action), Some(entity)) = (args.get(1), args.get(2)) else {
+            continue;
+        };
+        let mut actions = literals(action);
+        let name = action.trim();
+        if actions.is_empty() && !name.is_empty() && name.chars().all(is_ident) {
+            let binding = format!("let {name} =");
+            if let Some(from) = text[..at].rfind(&binding) {
+                let statement = &text[from..at];
+                let end = statement.find(';').unwrap_or(statement.len());
+                actions = literals(&statement[..end]);
             }
         }
+        keys.extend(
+            actions
+                .iter()
+                .filter(|a| looks_like_key(a))
+                .map(|a| format!("action.{a}")),
+        );
+        if let Some(entity) = literal(entity) {
+            keys.insert(format!("entity.{entity}"));
+        }
     }
+}
+
+/// The top-level arguments of a call, from just after its `(` to the matching `)`.
+fn arguments(s: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut in_str) = (0usize, 0usize, false);
+    let mut out = Vec::new();
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => in_str = !in_str,
+            _ if in_str => {}
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => {
+                out.push(&s[start..i]);
+                return out;
+            }
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The string literals in `s`.
+fn literals(s: &str) -> Vec<&str> {
+    s.split('"').skip(1).step_by(2).collect()
 }
 
 /// The values of each closed set whose labels are shown, by the prefix of their keys.
@@ -233,12 +285,13 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
             ]),
         ),
     ]);
-    // Evaluations write `project.<renewal>` audit entries.
+    // Evaluations write `project.<renewal>` and `project.<consequence>` audit entries.
     sets.push((
         "action.project",
         evaluation::Renewal::ALL
             .iter()
             .map(|v| v.as_str())
+            .chain(evaluation::Consequence::ALL.iter().map(|v| v.as_str()))
             .collect(),
     ));
     sets
@@ -271,6 +324,12 @@ fn every_key_in_use_is_in_both_locales() {
     for (prefix, values) in &sets {
         keys.extend(values.iter().map(|v| format!("{prefix}.{v}")));
     }
+    // Older reasons in prose are shown through their keys.
+    keys.extend(
+        crate::i18n::LEGACY_REASONS
+            .iter()
+            .map(|(_, key)| key.to_string()),
+    );
     // Every email has a subject and a first line (the templates add only shared keys).
     for kind in outbox::MailKind::ALL {
         keys.extend([kind.subject_key(), kind.intro_key()]);
@@ -280,6 +339,9 @@ fn every_key_in_use_is_in_both_locales() {
         "nav.login",
         "field.required",
         "action.user.password_changed",
+        "action.report.accepted",
+        "action.proposal.resubmitted",
+        "entity.evaluation",
         "email.awarded.subject",
         "email.verify_email.intro",
     ] {

@@ -49,7 +49,9 @@ impl Transport {
                 .parse()
                 .map_err(|e| format!("bad recipient address: {e}"))?,
         );
+        let message_id = message_id(m.id, &from);
         let message = Message::builder()
+            .message_id(Some(message_id))
             .from(from)
             .to(to)
             .subject(m.subject.clone())
@@ -65,5 +67,26 @@ impl Transport {
                     .map_err(|e| format!("{}: {e}", path.display()))
             }
         }
+    }
+}
+
+/// A globally unique `Message-ID` (RFC 5322 §3.6.4) in the sender's domain: the outbox row
+/// and a random part, so that ids stay unique across databases (a demo reset, a restore).
+fn message_id(outbox_id: i64, from: &Mailbox) -> String {
+    let nonce: u64 = rand::random();
+    format!("<{outbox_id}.{nonce:016x}@{}>", from.email.domain())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_are_unique_and_in_the_senders_domain() {
+        let from: Mailbox = "益创 <noreply@gusu.example>".parse().unwrap();
+        let a = message_id(7, &from);
+        let b = message_id(7, &from);
+        assert_ne!(a, b);
+        assert!(a.starts_with("<7.") && a.ends_with("@gusu.example>"), "{a}");
     }
 }

@@ -538,7 +538,7 @@ pub fn set_status(
             audit::append(
                 c,
                 Change::new(Some(actor), "user.sessions_ended", "user", id)
-                    .reason("account disabled")
+                    .reason("reason.account_disabled")
                     .after(serde_json::json!({ "ended": ended })),
             )?;
         }
@@ -625,7 +625,7 @@ pub fn create_with_password(
         audit::append(
             c,
             Change::new(None, "user.created", "user", id)
-                .reason("command line")
+                .reason("reason.command_line")
                 .after(user.audit_json()),
         )?;
         Ok(password)
@@ -657,12 +657,7 @@ pub fn save_calendar(conn: &mut DbConn, actor: &Actor, text: &str) -> Result<usi
     let entries = crate::domain::calendar::parse_entries(text).map_err(|errs| {
         let mut e = FieldErrors::new();
         for err in errs {
-            e.add(
-                "calendar",
-                Msg::new("field.calendar_line")
-                    .arg("line", err.line)
-                    .arg("problem", err.problem),
-            );
+            e.add("calendar", err.msg());
         }
         AppError::Validation(e)
     })?;

@@ -651,7 +651,8 @@ pub fn review(
                 let until = today()
                     .checked_add_months(Months::new(rules.fail_bar_months.max(0) as u32))
                     .unwrap_or_else(today);
-                let reason = crate::i18n::t(crate::i18n::Lang::Zh, "evaluation.bar_reason");
+                // Stored as its key, shown in the reader's language.
+                let reason = "reason.final_evaluation_failed";
                 let bar =
                     orgs::insert_bar(c, p.org_id, p.bureau_id, until, reason, Some(actor.id))?;
                 audit::append(

@@ -220,7 +220,8 @@ pub fn close_due(conn: &mut DbConn) -> Result<usize, AppError> {
             match rounds::transition(c, *id, RoundStatus::Open, RoundStatus::Screening) {
                 Ok(()) => audit::append(
                     c,
-                    Change::new(None, "round.closed", "round", *id).reason("deadline passed"),
+                    Change::new(None, "round.closed", "round", *id)
+                        .reason("reason.deadline_passed"),
                 ),
                 // Another instance closed it first.
                 Err(AppError::Conflict(_)) => Ok(()),

@@ -346,15 +346,17 @@ pub fn award_notice(a: &AwardDocInput) -> Document {
          特此通知。",
         bureau = a.bureau,
     )));
-    blocks.push(Block::Paragraph(format!(
-        "{}\n{}",
-        a.bureau,
-        cn_date(a.issued_on)
-    )));
+    // As official letters close: the issuing bureau and the date on the right, below the
+    // room for its seal.
+    blocks.push(Block::Signature(vec![
+        a.bureau.to_string(),
+        cn_date(a.issued_on),
+    ]));
     Document {
         title: format!("立项通知书 {}", a.agreement_no).trim().to_string(),
         blocks,
         footer: footer(a),
+        landscape: false,
     }
 }
 
@@ -481,6 +483,7 @@ pub fn agreement(a: &AwardDocInput) -> Document {
         title,
         blocks,
         footer: footer(a),
+        landscape: false,
     }
 }
 

@@ -376,6 +376,7 @@ pub fn evaluation_summary(e: &EvaluationDocInput) -> Document {
         title: format!("{title} {}", e.agreement_no).trim().to_string(),
         blocks,
         footer: footer(e.agreement_no, &e.generated),
+        landscape: false,
     }
 }
 
@@ -414,12 +415,13 @@ pub fn completion_certificate(c: &CompletionInput) -> Document {
         Block::Title("结项证明".into()),
         Block::Paragraph(format!("证明编号：{}", or_dash(c.certificate_no))),
         Block::Paragraph(body),
-        Block::Paragraph(format!("{}\n{}", c.bureau, cn_date(c.issued_on))),
+        Block::Signature(vec![c.bureau.to_string(), cn_date(c.issued_on)]),
     ];
     Document {
         title: format!("结项证明 {}", c.certificate_no).trim().to_string(),
         blocks,
         footer: footer(c.certificate_no, &c.generated),
+        landscape: false,
     }
 }
 

@@ -7,7 +7,6 @@ use crate::i18n::{t, Lang};
 
 /// What the guide shows, already formatted.
 pub struct GuideInput<'a> {
-    pub lang: Lang,
     pub title: &'a str,
     pub bureau: &'a str,
     pub description: &'a str,
@@ -30,7 +29,8 @@ fn pct(bp: i64) -> String {
 }
 
 pub fn guide(g: &GuideInput) -> Document {
-    let l = g.lang;
+    // An official document: in Chinese whatever the reader's language.
+    let l = Lang::Zh;
     let r = g.rules;
     let mut blocks = vec![
         Block::Title(g.title.to_string()),
@@ -146,5 +146,6 @@ pub fn guide(g: &GuideInput) -> Document {
         title: g.title.to_string(),
         blocks,
         footer: format!("{} · {}", g.bureau, g.generated),
+        landscape: false,
     }
 }

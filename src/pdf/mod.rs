@@ -45,6 +45,9 @@ pub enum Block {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
     },
+    /// The closing of an official letter: lines set flush right (the issuing body, the
+    /// date) below an empty space where the seal goes.
+    Signature(Vec<String>),
 }
 
 /// A complete PDF document. Issued documents are kept as JSON of this (`documents`), so
@@ -58,6 +61,9 @@ pub struct Document {
     /// Printed at the bottom of each page, next to the page number,
     /// e.g. "益创 · 生成于 2026-11-23 10:00".
     pub footer: String,
+    /// A4 landscape (wide tables) instead of portrait.
+    #[serde(default)]
+    pub landscape: bool,
 }
 
 /// Why a document could not be rendered.
@@ -87,7 +93,7 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, PdfError> {
     info.creator = "益创".into();
     info.producer = "益创 (printpdf)".into();
     let font_id = pdf.add_font(font);
-    let mut layout = Layout::new(font, font_id);
+    let mut layout = Layout::new(font, font_id, doc.landscape);
     for (i, block) in doc.blocks.iter().enumerate() {
         layout.block(block, doc.blocks.get(i + 1));
     }
@@ -151,6 +157,7 @@ fn check_glyphs(doc: &Document, font: &ParsedFont) -> Result<(), PdfError> {
     for block in &doc.blocks {
         match block {
             Block::Title(s) | Block::Heading(s) | Block::Paragraph(s) => check(s),
+            Block::Signature(lines) => lines.iter().for_each(|s| check(s)),
             Block::Facts(rows) => {
                 for (label, value) in rows {
                     check(label);
@@ -182,8 +189,8 @@ const MARGIN_X: f32 = 56.69; // 20 mm
 const MARGIN_TOP: f32 = 62.36; // 22 mm
 const CONTENT_BOTTOM: f32 = 70.87; // 25 mm; the footer lives below this
 const FOOTER_BASELINE: f32 = 42.52; // 15 mm
-const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
-const CONTENT_TOP: f32 = PAGE_H - MARGIN_TOP;
+/// Empty space above a [`Block::Signature`] for the seal (about 40 mm).
+const SEAL_ROOM: f32 = 113.0;
 
 const TITLE_SIZE: f32 = 18.0;
 const HEADING_SIZE: f32 = 13.0;
@@ -404,10 +411,10 @@ struct Grid {
 impl Grid {
     /// Height of the start of the grid that must not be separated: the header plus the first
     /// row — or, if that row will be split across pages anyway, its first two lines.
-    fn lead_height(&self) -> f32 {
+    fn lead_height(&self, content_top: f32) -> f32 {
         let header = self.header.as_ref().map_or(0.0, Row::height);
         let first = self.body.first().map_or(0.0, |row| {
-            if header + row.height() <= CONTENT_TOP - CONTENT_BOTTOM {
+            if header + row.height() <= content_top - CONTENT_BOTTOM {
                 row.height()
             } else {
                 2.0 * line_height(BODY_SIZE) + 2.0 * CELL_PAD_Y
@@ -424,26 +431,41 @@ struct Layout<'a> {
     ops: Vec<Op>,
     /// Top of the free space on the current page.
     y: f32,
+    /// The page's size (portrait or landscape), its content width and top.
+    page_w: f32,
+    page_h: f32,
+    content_w: f32,
+    content_top: f32,
 }
 
 impl<'a> Layout<'a> {
-    fn new(font: &'a ParsedFont, font_id: FontId) -> Self {
+    fn new(font: &'a ParsedFont, font_id: FontId, landscape: bool) -> Self {
+        let (page_w, page_h) = if landscape {
+            (PAGE_H, PAGE_W)
+        } else {
+            (PAGE_W, PAGE_H)
+        };
+        let content_top = page_h - MARGIN_TOP;
         Self {
             metrics: Metrics::new(font),
             font_id,
             pages: Vec::new(),
             ops: Vec::new(),
-            y: CONTENT_TOP,
+            y: content_top,
+            page_w,
+            page_h,
+            content_w: page_w - 2.0 * MARGIN_X,
+            content_top,
         }
     }
 
     fn at_page_top(&self) -> bool {
-        self.y >= CONTENT_TOP - 0.01
+        self.y >= self.content_top - 0.01
     }
 
     fn new_page(&mut self) {
         self.pages.push(std::mem::take(&mut self.ops));
-        self.y = CONTENT_TOP;
+        self.y = self.content_top;
     }
 
     /// Starts a new page unless `height` still fits (or we are already at the top).
@@ -519,7 +541,7 @@ impl<'a> Layout<'a> {
             let needed = if i == 0 { lh + keep_with_next } else { lh };
             self.ensure_space(needed);
             let x = if centred {
-                MARGIN_X + ((CONTENT_W - self.metrics.text_width(line, size)) / 2.0).max(0.0)
+                MARGIN_X + ((self.content_w - self.metrics.text_width(line, size)) / 2.0).max(0.0)
             } else {
                 MARGIN_X
             };
@@ -533,25 +555,39 @@ impl<'a> Layout<'a> {
     fn block(&mut self, block: &Block, next: Option<&Block>) {
         match block {
             Block::Title(text) => {
-                let lines = self.metrics.wrap(text, TITLE_SIZE, CONTENT_W);
+                let lines = self.metrics.wrap(text, TITLE_SIZE, self.content_w);
                 self.lines(&lines, TITLE_SIZE, 0.0, true);
                 self.y -= 10.0;
             }
             Block::Heading(text) => {
                 self.space(8.0);
-                let lines = self.metrics.wrap(text, HEADING_SIZE, CONTENT_W);
+                let lines = self.metrics.wrap(text, HEADING_SIZE, self.content_w);
                 let own = lines.len() as f32 * line_height(HEADING_SIZE) + 3.0;
                 let keep = next.map_or(0.0, |b| self.lead_height(b));
                 // Never demand more than a fresh page can give.
-                let keep = keep.min(CONTENT_TOP - CONTENT_BOTTOM - own).max(0.0);
+                let keep = keep.min(self.content_top - CONTENT_BOTTOM - own).max(0.0);
                 self.ensure_space(own + keep);
                 self.lines(&lines, HEADING_SIZE, 0.0, false);
                 self.y -= 3.0;
             }
             Block::Paragraph(text) => {
-                let lines = self.metrics.wrap(text, BODY_SIZE, CONTENT_W);
+                let lines = self.metrics.wrap(text, BODY_SIZE, self.content_w);
                 self.lines(&lines, BODY_SIZE, 0.0, false);
                 self.y -= 6.0;
+            }
+            Block::Signature(lines) => {
+                // Room for the seal above the issuing body and the date.
+                let lh = line_height(BODY_SIZE);
+                self.space(12.0);
+                self.ensure_space(SEAL_ROOM + lines.len() as f32 * lh);
+                self.y -= SEAL_ROOM;
+                for line in lines {
+                    let w = self.metrics.text_width(line, BODY_SIZE);
+                    let x = (self.page_w - MARGIN_X - w).max(MARGIN_X);
+                    let baseline = baseline_in(self.y, lh, BODY_SIZE);
+                    self.text(x, baseline, BODY_SIZE, BLACK, line);
+                    self.y -= lh;
+                }
             }
             Block::Facts(rows) => self.grid(self.facts_grid(rows)),
             Block::Table { header, rows } => self.grid(self.table_grid(header, rows)),
@@ -562,13 +598,19 @@ impl<'a> Layout<'a> {
     /// two lines of a paragraph, the first row of facts, the header and first row of a table.
     fn lead_height(&self, block: &Block) -> f32 {
         match block {
-            Block::Title(_) | Block::Heading(_) => 0.0,
+            Block::Title(_) | Block::Heading(_) | Block::Signature(_) => 0.0,
             Block::Paragraph(text) => {
-                let lines = self.metrics.wrap(text, BODY_SIZE, CONTENT_W).len().min(2);
+                let lines = self
+                    .metrics
+                    .wrap(text, BODY_SIZE, self.content_w)
+                    .len()
+                    .min(2);
                 lines as f32 * line_height(BODY_SIZE)
             }
-            Block::Facts(rows) => self.facts_grid(rows).lead_height(),
-            Block::Table { header, rows } => self.table_grid(header, rows).lead_height(),
+            Block::Facts(rows) => self.facts_grid(rows).lead_height(self.content_top),
+            Block::Table { header, rows } => {
+                self.table_grid(header, rows).lead_height(self.content_top)
+            }
         }
     }
 
@@ -583,8 +625,9 @@ impl<'a> Layout<'a> {
                     .fold(0.0, f32::max)
             })
             .fold(0.0, f32::max);
-        let label_w = (natural + 2.0 * CELL_PAD_X + 8.0).clamp(CONTENT_W * 0.2, CONTENT_W * 0.38);
-        let widths = vec![label_w, CONTENT_W - label_w];
+        let label_w =
+            (natural + 2.0 * CELL_PAD_X + 8.0).clamp(self.content_w * 0.2, self.content_w * 0.38);
+        let widths = vec![label_w, self.content_w - label_w];
         let body = rows
             .iter()
             .map(|(label, value)| Row {
@@ -645,10 +688,10 @@ impl<'a> Layout<'a> {
         let repeat = grid
             .header
             .as_ref()
-            .filter(|h| h.height() < (CONTENT_TOP - CONTENT_BOTTOM) / 3.0);
+            .filter(|h| h.height() < (self.content_top - CONTENT_BOTTOM) / 3.0);
         if let Some(header) = &grid.header {
             // Keep the header together with the first row.
-            self.ensure_space(grid.lead_height());
+            self.ensure_space(grid.lead_height(self.content_top));
             self.row(header, &grid.widths, None);
         }
         for row in &grid.body {
@@ -681,13 +724,19 @@ impl<'a> Layout<'a> {
             return natural;
         }
         let total: f32 = natural.iter().sum();
-        if total <= CONTENT_W {
-            let extra = (CONTENT_W - total) / columns as f32;
+        if total <= self.content_w {
+            let extra = (self.content_w - total) / columns as f32;
             return natural.iter().map(|w| w + extra).collect();
         }
-        // A word longer than an equal share of the width may be broken.
-        let share = CONTENT_W / columns as f32;
-        minimum.iter_mut().for_each(|m| *m = m.min(share));
+        // Words (identifiers such as 申报编号) are kept whole while the narrowest columns
+        // still fit; otherwise a word longer than an equal share of the width may be broken.
+        let third = self.content_w / 3.0;
+        if minimum.iter().map(|m| m.min(third)).sum::<f32>() <= self.content_w {
+            minimum.iter_mut().for_each(|m| *m = m.min(third));
+        } else {
+            let share = self.content_w / columns as f32;
+            minimum.iter_mut().for_each(|m| *m = m.min(share));
+        }
         let fill = |level: f32| -> Vec<f32> {
             natural
                 .iter()
@@ -695,10 +744,10 @@ impl<'a> Layout<'a> {
                 .map(|(&n, &m)| level.clamp(m.min(n), n))
                 .collect()
         };
-        let (mut low, mut high) = (0.0f32, CONTENT_W);
+        let (mut low, mut high) = (0.0f32, self.content_w);
         for _ in 0..40 {
             let mid = (low + high) / 2.0;
-            if fill(mid).iter().sum::<f32>() > CONTENT_W {
+            if fill(mid).iter().sum::<f32>() > self.content_w {
                 high = mid;
             } else {
                 low = mid;
@@ -706,7 +755,7 @@ impl<'a> Layout<'a> {
         }
         let mut widths = fill(low);
         // Give the rounding remainder to the widest column.
-        let rest = CONTENT_W - widths.iter().sum::<f32>();
+        let rest = self.content_w - widths.iter().sum::<f32>();
         if let Some(widest) = widths.iter_mut().max_by(|a, b| a.total_cmp(b)) {
             *widest += rest;
         }
@@ -719,7 +768,7 @@ impl<'a> Layout<'a> {
     fn row(&mut self, row: &Row, widths: &[f32], repeat: Option<&Row>) {
         let lh = line_height(BODY_SIZE);
         let total = row.line_count();
-        let page_room = CONTENT_TOP - CONTENT_BOTTOM - repeat.map_or(0.0, Row::height);
+        let page_room = self.content_top - CONTENT_BOTTOM - repeat.map_or(0.0, Row::height);
         let fits_on_fresh_page = row.height() <= page_room;
         // Nothing but (possibly) the repeated header has been drawn on this page yet.
         let mut fresh = self.at_page_top();
@@ -806,13 +855,13 @@ impl<'a> Layout<'a> {
                 let number_w = self.metrics.text_width(&number, FOOTER_SIZE);
                 self.hline(
                     MARGIN_X,
-                    PAGE_W - MARGIN_X,
+                    self.page_w - MARGIN_X,
                     FOOTER_BASELINE + 12.0,
                     0.8,
                     0.5,
                 );
                 // Shrink a long footer so it never runs into the page number.
-                let room = CONTENT_W - number_w - 12.0;
+                let room = self.content_w - number_w - 12.0;
                 let natural = self.metrics.text_width(&footer, FOOTER_SIZE);
                 let size = if natural > room {
                     (FOOTER_SIZE * room / natural).max(4.0)
@@ -821,13 +870,14 @@ impl<'a> Layout<'a> {
                 };
                 self.text(MARGIN_X, FOOTER_BASELINE, size, LABEL_GREY, &footer);
                 self.text(
-                    PAGE_W - MARGIN_X - number_w,
+                    self.page_w - MARGIN_X - number_w,
                     FOOTER_BASELINE,
                     FOOTER_SIZE,
                     LABEL_GREY,
                     &number,
                 );
-                PdfPage::new(Mm(210.0), Mm(297.0), std::mem::take(&mut self.ops))
+                let (w, h) = (Mm::from(Pt(self.page_w)), Mm::from(Pt(self.page_h)));
+                PdfPage::new(w, h, std::mem::take(&mut self.ops))
             })
             .collect()
     }
@@ -890,6 +940,7 @@ mod tests {
                 },
             ],
             footer: "益创 · 生成于 2026-11-23 10:00".into(),
+            landscape: false,
         }
     }
 
@@ -1075,6 +1126,7 @@ mod tests {
             title: "空".into(),
             blocks: vec![],
             footer: "益创".into(),
+            landscape: false,
         };
         let pages = pdftotext(&render(&doc).unwrap());
         assert_eq!(pages.len(), 1);

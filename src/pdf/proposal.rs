@@ -5,7 +5,6 @@ use crate::domain::proposal::ProposalContent;
 use crate::i18n::{t, Lang};
 
 pub struct ProposalInput<'a> {
-    pub lang: Lang,
     pub number: Option<&'a str>,
     pub status: &'a str,
     pub org: &'a str,
@@ -17,7 +16,8 @@ pub struct ProposalInput<'a> {
 }
 
 pub fn proposal(p: &ProposalInput) -> Document {
-    let l = p.lang;
+    // An official document: in Chinese whatever the reader's language.
+    let l = Lang::Zh;
     let c = p.content;
     let tr = |k: &str| t(l, k).to_string();
     let period = match (c.start_date, c.end_date) {
@@ -151,5 +151,6 @@ pub fn proposal(p: &ProposalInput) -> Document {
         title: c.title.clone(),
         blocks,
         footer: format!("{} · {}", p.number.unwrap_or(p.org), p.generated),
+        landscape: false,
     }
 }

@@ -3,6 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::filters;
@@ -304,46 +306,87 @@ async fn audit_page(
     })
 }
 
+/// One row of the holiday editor: a date, 放假 or 调休上班, and a label.
+#[derive(Debug, Clone, Default)]
+struct HolidayRow {
+    date: String,
+    kind: String,
+    label: String,
+}
+
+/// Empty rows below the listed days, for adding new ones.
+const NEW_HOLIDAY_ROWS: usize = 5;
+
 #[derive(Template)]
 #[template(path = "admin/holidays.html")]
 struct HolidaysPage {
     ctx: PageCtx,
-    text: String,
+    rows: Vec<HolidayRow>,
     errors: Vec<String>,
+}
+
+impl HolidaysPage {
+    fn new(ctx: PageCtx, mut rows: Vec<HolidayRow>, errors: Vec<String>) -> Self {
+        rows.extend((0..NEW_HOLIDAY_ROWS).map(|_| HolidayRow::default()));
+        HolidaysPage { ctx, rows, errors }
+    }
 }
 
 async fn holidays_page(ctx: PageCtx, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     policy::require(ctx.user()?, Action::ManageUsers)?;
     let entries = db::run(&state.pool, crate::db::calendar::entries).await?;
-    let text = crate::domain::calendar::format_entries(&entries);
-    render(&HolidaysPage {
-        ctx,
-        text,
-        errors: Vec::new(),
-    })
+    let rows = entries
+        .into_iter()
+        .map(|e| HolidayRow {
+            date: e.date.format("%Y-%m-%d").to_string(),
+            kind: e.kind.as_str().to_string(),
+            label: e.label,
+        })
+        .collect();
+    render(&HolidaysPage::new(ctx, rows, Vec::new()))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CalendarForm {
-    text: String,
+/// The rows of the editor's form (`date_<i>`, `kind_<i>`, `label_<i>`), those with a date.
+fn holiday_rows(form: &HashMap<String, String>) -> Vec<HolidayRow> {
+    let field = |name: &str, i: usize| {
+        form.get(&format!("{name}_{i}"))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    let count = form
+        .keys()
+        .filter_map(|k| k.strip_prefix("date_")?.parse::<usize>().ok())
+        .max()
+        .map_or(0, |m| m + 1);
+    (0..count)
+        .map(|i| HolidayRow {
+            date: field("date", i),
+            kind: field("kind", i),
+            label: field("label", i),
+        })
+        .filter(|r| !r.date.is_empty())
+        .collect()
 }
 
 async fn save_holidays(
     ctx: PageCtx,
     state: web::Data<AppState>,
-    f: CsrfForm<CalendarForm>,
+    f: CsrfForm<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let text = f.0.text;
-    let t2 = text.clone();
+    let rows = holiday_rows(&f.0);
+    // The rows in the calendar's text form, one a line: the same rule as the API's text.
+    let text: String = rows
+        .iter()
+        .map(|r| format!("{} {} {}\n", r.date, r.kind, r.label))
+        .collect();
     let done = db::run(&state.pool, move |c| {
-        ops::accounts::save_calendar(c, &actor, &t2)
+        ops::accounts::save_calendar(c, &actor, &text)
     })
     .await;
     form_done(done, "/admin/holidays", "flash.saved", async |e, status| {
         let errors = e.0.iter().map(|x| x.msg.render(ctx.lang())).collect();
-        render_status(status, &HolidaysPage { ctx, text, errors })
+        render_status(status, &HolidaysPage::new(ctx, rows, errors))
     })
     .await
 }

@@ -836,7 +836,8 @@ async fn projects_csv(
         "proposal.end_date",
         "field.status",
     ];
-    super::screening::csv_download(lang, &keys, &body, "projects.csv")
+    let name = crate::i18n::t(crate::i18n::Lang::Zh, "export.projects_file");
+    super::screening::csv_download(lang, &keys, body, "projects.csv", &format!("{name}.csv"))
 }
 
 async fn award_notice_pdf(

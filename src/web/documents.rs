@@ -38,6 +38,7 @@ pub async fn document_response(
     })
     .await?;
     let filename = doc.filename.clone();
+    let fallback = format!("{}-{id}.pdf", kind.as_str());
     let (bytes, sha256) = match doc.clone().rendered() {
         Some(stored) => stored,
         None => {
@@ -72,7 +73,7 @@ pub async fn document_response(
         .insert_header(cache)
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("inline; filename=\"{filename}\""),
+            super::export::content_disposition(&fallback, &filename),
         ))
         .body(bytes))
 }

@@ -620,7 +620,8 @@ pub async fn summary_response(
     })
     .await?;
     let name = format!("评估报告摘要-{}-{}.pdf", p.agreement_no, ev.id);
-    pdf_response(name, move || {
+    let fallback = format!("evaluation-summary-{}.pdf", ev.id);
+    pdf_response(fallback, name, move || {
         use crate::pdf::evaluation::{
             evaluation_summary, EvaluationDocInput, GroupLine, IndicatorLine, MemberLine,
         };

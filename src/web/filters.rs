@@ -118,6 +118,12 @@ pub fn label_text(value: impl Display, prefix: &str, lang: Lang) -> String {
     crate::i18n::t(lang, &format!("{prefix}.{value}")).to_string()
 }
 
+/// A stored reason in the reader's language (see [`crate::i18n::reason_text`]).
+#[askama::filter_fn]
+pub fn reason(stored: impl Display, _: &dyn askama::Values, lang: Lang) -> askama::Result<String> {
+    Ok(crate::i18n::reason_text(&stored.to_string(), lang))
+}
+
 /// Money as people read it: `¥1,234.00`.
 #[askama::filter_fn]
 pub fn money(fen: impl Money, _: &dyn askama::Values) -> askama::Result<String> {

@@ -7,6 +7,7 @@ pub mod api;
 pub mod awards;
 pub mod documents;
 pub mod evaluations;
+pub mod export;
 pub mod filters;
 pub mod input;
 pub mod messages;
@@ -316,20 +317,13 @@ pub fn file_download(
     filename: &str,
     bytes: Vec<u8>,
 ) -> HttpResponse {
-    let encoded = url::form_urlencoded::byte_serialize(filename.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20");
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"),
-        ))
-        .body(bytes)
+    export::download(bytes, &content_type, fallback, filename)
 }
 
-/// Renders a PDF off the async executor and serves it inline.
+/// Renders a PDF off the async executor and sends it as a download named `filename` (any
+/// script), `fallback` for clients that read only the ASCII name.
 pub async fn pdf_response(
+    fallback: String,
     filename: String,
     build: impl FnOnce() -> crate::pdf::Document + Send + 'static,
 ) -> Result<HttpResponse, AppError> {
@@ -337,13 +331,7 @@ pub async fn pdf_response(
         .await
         .map_err(|e| AppError::Unexpected(e.to_string()))?
         .map_err(|e| AppError::Unexpected(e.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("inline; filename=\"{filename}\""),
-        ))
-        .body(bytes))
+    Ok(export::download(bytes, export::PDF, &fallback, &filename))
 }
 
 pub fn see_other(location: &str) -> HttpResponse {

@@ -10,6 +10,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::export::{self, Cell, Table};
 use super::{file_download, form_done, render_status, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::policy::{Action, Actor};
@@ -844,10 +845,7 @@ async fn bureau_dashboard(
 }
 
 /// The project ledger (项目台账) as a table in the reader's language.
-pub fn ledger_table(
-    d: &crate::queries::dashboard::Dashboard,
-    lang: crate::i18n::Lang,
-) -> (Vec<String>, Vec<Vec<String>>) {
+pub fn ledger_table(d: &crate::queries::dashboard::Dashboard, lang: crate::i18n::Lang) -> Table {
     let t = |k: &str| crate::i18n::t(lang, k).to_string();
     let header = [
         "project.agreement_no",
@@ -873,42 +871,48 @@ pub fn ledger_table(
         .iter()
         .map(|l| {
             vec![
-                l.project.agreement_no.clone(),
-                l.project.org_name.clone(),
-                l.project.title.clone(),
-                l.project.category.clone(),
-                Fen(l.project.grant_fen).yuan_input(),
-                l.figures.paid.yuan_input(),
-                l.figures.spent_grant.yuan_input(),
-                l.figures.spent_matching.yuan_input(),
-                l.figures.unique_people.to_string(),
-                l.figures.person_times.to_string(),
-                l.figures.overdue_reports.to_string(),
-                l.figures.overspent_lines.to_string(),
-                t(&format!("project_status.{}", l.project.status)),
-                l.troubles
-                    .iter()
-                    .map(|x| t(x.label_key()))
-                    .collect::<Vec<_>>()
-                    .join("、"),
+                Cell::text(l.project.agreement_no.clone()),
+                Cell::text(l.project.org_name.clone()),
+                Cell::text(l.project.title.clone()),
+                Cell::text(l.project.category.clone()),
+                Cell::Money(l.project.grant_fen),
+                Cell::Money(l.figures.paid.0),
+                Cell::Money(l.figures.spent_grant.0),
+                Cell::Money(l.figures.spent_matching.0),
+                Cell::Int(l.figures.unique_people),
+                Cell::Int(l.figures.person_times),
+                Cell::Int(l.figures.overdue_reports as i64),
+                Cell::Int(l.figures.overspent_lines as i64),
+                Cell::text(t(&format!("project_status.{}", l.project.status))),
+                Cell::text(
+                    l.troubles
+                        .iter()
+                        .map(|x| t(x.label_key()))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                ),
             ]
         })
         .collect();
-    (header, rows)
+    Table {
+        header,
+        rows,
+        notes: Vec::new(),
+    }
 }
 
 /// Beneficiary totals by group.
 pub fn beneficiary_table(
     d: &crate::queries::dashboard::Dashboard,
     lang: crate::i18n::Lang,
-) -> (Vec<String>, Vec<Vec<String>>) {
+) -> Table {
     let t = |k: &str| crate::i18n::t(lang, k).to_string();
     let header = vec![
         t("project.group"),
         t("project.unique"),
         t("project.person_times"),
     ];
-    let mut rows: Vec<Vec<String>> = d
+    let mut rows: Vec<Vec<Cell>> = d
         .groups
         .iter()
         .map(|g| {
@@ -916,18 +920,22 @@ pub fn beneficiary_table(
                 .map(|b| b.label_key())
                 .unwrap_or("BeneficiaryGroup.other");
             vec![
-                t(key),
-                g.unique_people.to_string(),
-                g.person_times.to_string(),
+                Cell::text(t(key)),
+                Cell::Int(g.unique_people),
+                Cell::Int(g.person_times),
             ]
         })
         .collect();
     rows.push(vec![
-        t("dashboard.total"),
-        d.totals.unique_people.to_string(),
-        d.totals.person_times.to_string(),
+        Cell::text(t("dashboard.total")),
+        Cell::Int(d.totals.unique_people),
+        Cell::Int(d.totals.person_times),
     ]);
-    (header, rows)
+    Table {
+        header,
+        rows,
+        notes: Vec::new(),
+    }
 }
 
 /// Which export of a round's dashboard.
@@ -945,37 +953,41 @@ pub async fn export_response(
     lang: crate::i18n::Lang,
     which: Export,
 ) -> Result<HttpResponse, AppError> {
-    let d = db::run(&state.pool, move |c| {
-        crate::queries::dashboard::for_round(c, &actor, id)
+    let (round, d) = db::run(&state.pool, move |c| {
+        let d = crate::queries::dashboard::for_round(c, &actor, id)?;
+        Ok((crate::db::rounds::find(c, id)?.title, d))
     })
     .await?;
     let t = |k: &str| crate::i18n::t(lang, k).to_string();
+    let name = |what: &str, ext: &str| {
+        export::file_name(&round, crate::i18n::t(crate::i18n::Lang::Zh, what), ext)
+    };
     match which {
         Export::LedgerXlsx => {
-            let (h, rows) = ledger_table(&d, lang);
-            let bytes = super::screening::to_xlsx(&t("dashboard.ledger"), &h, &rows)?;
-            Ok(super::screening::attachment(
+            let table = ledger_table(&d, lang);
+            let sheet = t("dashboard.ledger");
+            let bytes = web::block(move || export::to_xlsx(&sheet, &table))
+                .await
+                .map_err(|e| AppError::Unexpected(e.to_string()))??;
+            Ok(export::download(
                 bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                &format!("{}-{id}.xlsx", t("dashboard.ledger")),
+                export::XLSX,
+                &format!("ledger-{id}.xlsx"),
+                &name("export.ledger_file", "xlsx"),
             ))
         }
-        Export::LedgerCsv => {
-            let (h, rows) = ledger_table(&d, lang);
-            Ok(super::screening::attachment(
-                super::screening::to_csv(&h, &rows)?,
-                "text/csv; charset=utf-8",
-                &format!("{}-{id}.csv", t("dashboard.ledger")),
-            ))
-        }
-        Export::BeneficiariesCsv => {
-            let (h, rows) = beneficiary_table(&d, lang);
-            Ok(super::screening::attachment(
-                super::screening::to_csv(&h, &rows)?,
-                "text/csv; charset=utf-8",
-                &format!("{}-{id}.csv", t("dashboard.beneficiaries")),
-            ))
-        }
+        Export::LedgerCsv => Ok(export::download(
+            export::to_csv(&ledger_table(&d, lang))?,
+            export::CSV,
+            &format!("ledger-{id}.csv"),
+            &name("export.ledger_file", "csv"),
+        )),
+        Export::BeneficiariesCsv => Ok(export::download(
+            export::to_csv(&beneficiary_table(&d, lang))?,
+            export::CSV,
+            &format!("beneficiaries-{id}.csv"),
+            &name("export.beneficiaries_file", "csv"),
+        )),
     }
 }
 
@@ -991,16 +1003,17 @@ async fn table_csv(
         crate::queries::dashboard::table_export(c, &actor, scope, table)
     })
     .await?;
-    let (h, rows) = ledger_table(&d, lang);
-    let name = match (table.trouble, table.status) {
-        (Some(t), _) => crate::i18n::t(lang, t.label_key()).to_string(),
-        (None, Some(st)) => crate::i18n::t(lang, &format!("project_status.{st}")).to_string(),
-        (None, None) => crate::i18n::t(lang, "dashboard.ledger").to_string(),
+    let zh = crate::i18n::Lang::Zh;
+    let what = match (table.trouble, table.status) {
+        (Some(t), _) => crate::i18n::t(zh, t.label_key()).to_string(),
+        (None, Some(st)) => crate::i18n::t(zh, &format!("project_status.{st}")).to_string(),
+        (None, None) => crate::i18n::t(zh, "export.ledger_file").to_string(),
     };
-    Ok(super::screening::attachment(
-        super::screening::to_csv(&h, &rows)?,
-        "text/csv; charset=utf-8",
-        &format!("{name}.csv"),
+    Ok(export::download(
+        export::to_csv(&ledger_table(&d, lang))?,
+        export::CSV,
+        "projects.csv",
+        &export::file_name(crate::i18n::t(zh, "export.projects_file"), &what, "csv"),
     ))
 }
 

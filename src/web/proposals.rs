@@ -554,12 +554,12 @@ async fn download(
     attachment_response(&state, actor, id, aid).await
 }
 
-/// The proposal (申报书) as a PDF.
+/// The proposal (申报书) as a PDF: an official document, in Chinese whatever the reader's
+/// language.
 pub async fn pdf_response(
     state: &AppState,
     actor: Actor,
     id: i64,
-    lang: crate::i18n::Lang,
 ) -> Result<HttpResponse, AppError> {
     let (p, round, org, bureau) = db::run(&state.pool, move |c| {
         let (p, r) = ops::proposals::find_visible(c, &actor, id)?;
@@ -568,11 +568,16 @@ pub async fn pdf_response(
         Ok((p, r, org, bureau))
     })
     .await?;
-    super::pdf_response(format!("proposal-{id}.pdf"), move || {
+    let subject = p.number.clone().unwrap_or_else(|| p.title.clone());
+    let name = super::export::file_name(
+        &subject,
+        crate::i18n::t(crate::i18n::Lang::Zh, "export.proposal_file"),
+        "pdf",
+    );
+    super::pdf_response(format!("proposal-{id}.pdf"), name, move || {
         crate::pdf::proposal::proposal(&crate::pdf::proposal::ProposalInput {
-            lang,
             number: p.number.as_deref(),
-            status: crate::i18n::t(lang, p.status.label_key()),
+            status: crate::i18n::t(crate::i18n::Lang::Zh, p.status.label_key()),
             org: &org,
             round: &round.title,
             bureau: &bureau,
@@ -590,7 +595,7 @@ async fn pdf(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    pdf_response(&state, actor, id.into_inner(), ctx.lang()).await
+    pdf_response(&state, actor, id.into_inner()).await
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::export::{self, Cell, Table};
 use super::filters;
 use super::{
     form_done, render, render_status, see_other_flash, versioned_form_done, AppState, FormErrors,
@@ -658,7 +659,14 @@ async fn board_csv(
         "reviewer.reviewers",
         "reviewer.open_slots",
     ];
-    super::screening::csv_download(lang, &keys, &body, &format!("review-board-{id}.csv"))
+    let name = crate::i18n::t(crate::i18n::Lang::Zh, "export.review_board_file");
+    super::screening::csv_download(
+        lang,
+        &keys,
+        body,
+        &format!("review-board-{id}.csv"),
+        &format!("{name}-{id}.csv"),
+    )
 }
 
 async fn start(
@@ -822,10 +830,7 @@ pub(super) async fn decision_with(
 }
 
 /// The ranking as a table in the reader's language (for xlsx and PDF).
-pub fn ranking_table(
-    d: &crate::queries::decision::DecisionView,
-    lang: crate::i18n::Lang,
-) -> (Vec<String>, Vec<Vec<String>>) {
+pub fn ranking_table(d: &crate::queries::decision::DecisionView, lang: crate::i18n::Lang) -> Table {
     use crate::i18n::t;
     let header = [
         "decision.rank",
@@ -839,6 +844,7 @@ pub fn ranking_table(
         "decision.trimmed",
         "decision.normalised",
         "decision.spread",
+        "decision.divergent",
         "decision.line",
         "export.amount_yuan",
     ]
@@ -850,31 +856,35 @@ pub fn ranking_table(
         .iter()
         .map(|r| {
             vec![
-                r.rank.to_string(),
-                r.number.clone().unwrap_or_default(),
-                r.title.clone(),
-                r.org_name.clone(),
-                r.org_grade.clone().unwrap_or_default(),
-                crate::domain::money::Fen(r.requested_fen).yuan_input(),
-                tenths_text(r.final_tenths),
-                tenths_text(r.mean_tenths),
-                tenths_text(r.trimmed_mean_tenths),
-                tenths_text(r.normalised_tenths),
+                Cell::Int(r.rank as i64),
+                Cell::text(r.number.clone().unwrap_or_default()),
+                Cell::text(r.title.clone()),
+                Cell::text(r.org_name.clone()),
+                Cell::text(r.org_grade.clone().unwrap_or_default()),
+                Cell::Money(r.requested_fen),
+                Cell::Tenths(r.final_tenths),
+                Cell::Tenths(r.mean_tenths),
+                Cell::Tenths(r.trimmed_mean_tenths),
+                Cell::Tenths(r.normalised_tenths),
+                Cell::Tenths(r.spread_tenths),
                 if r.divergent {
-                    format!("{} ⚠", tenths_text(r.spread_tenths))
+                    Cell::text("⚠")
                 } else {
-                    tenths_text(r.spread_tenths)
+                    Cell::Empty
                 },
-                match r.partial_of_fen {
+                Cell::text(match r.partial_of_fen {
                     Some(_) => t(lang, "line.partial").to_string(),
                     None => t(lang, &format!("line.{}", r.line)).to_string(),
-                },
-                crate::domain::money::Fen(r.amount_fen).yuan_input(),
+                }),
+                Cell::Money(r.amount_fen),
             ]
         })
-        .chain([vec![], funding_rule_row(d, lang)])
         .collect();
-    (header, rows)
+    Table {
+        header,
+        rows,
+        notes: vec![funding_rule_row(d, lang)],
+    }
 }
 
 /// The funding-line rule in force, as a row of an export: its name and what it does.
@@ -898,36 +908,6 @@ pub async fn ranking_xlsx_response(
     lang: crate::i18n::Lang,
 ) -> Result<HttpResponse, AppError> {
     let reads = state.reads.clone();
-    let d = db::run(&state.pool, move |c| {
-        crate::queries::decision::cached_rows(
-            c,
-            &reads,
-            &actor,
-            id,
-            crate::queries::decision::Rows::All,
-        )
-    })
-    .await?;
-    let (header, rows) = ranking_table(&d, lang);
-    let sheet = crate::i18n::t(lang, "decision.title").to_string();
-    let bytes = web::block(move || super::screening::to_xlsx(&sheet, &header, &rows))
-        .await
-        .map_err(|e| AppError::Unexpected(e.to_string()))??;
-    Ok(super::screening::attachment(
-        bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &format!("ranking-{id}.xlsx"),
-    ))
-}
-
-/// The ranking of a round as a PDF table.
-pub async fn ranking_pdf_response(
-    state: &AppState,
-    actor: Actor,
-    id: i64,
-    lang: crate::i18n::Lang,
-) -> Result<HttpResponse, AppError> {
-    let reads = state.reads.clone();
     let (round, d) = db::run(&state.pool, move |c| {
         let d = crate::queries::decision::cached_rows(
             c,
@@ -939,37 +919,170 @@ pub async fn ranking_pdf_response(
         Ok((crate::db::rounds::find(c, id)?, d))
     })
     .await?;
-    let (header, rows) = ranking_table(&d, lang);
-    // A4 portrait: rank, number, title, organization, requested, final, normalised, line.
-    let keep = [0usize, 1, 2, 3, 5, 6, 9, 11];
-    let pick = |row: &[String]| keep.iter().map(|i| row[*i].clone()).collect::<Vec<_>>();
-    let header = pick(&header);
-    // The table without the rule's rows: the PDF states the rule among its facts.
-    let rows: Vec<Vec<String>> = rows.iter().take(d.rows.len()).map(|r| pick(r)).collect();
-    let rule = funding_rule_row(&d, lang);
-    let t = move |k: &str| crate::i18n::t(lang, k).to_string();
-    super::pdf_response(format!("ranking-{id}.pdf"), move || crate::pdf::Document {
+    let table = ranking_table(&d, lang);
+    let sheet = crate::i18n::t(lang, "decision.title").to_string();
+    let bytes = web::block(move || export::to_xlsx(&sheet, &table))
+        .await
+        .map_err(|e| AppError::Unexpected(e.to_string()))??;
+    Ok(export::download(
+        bytes,
+        export::XLSX,
+        &format!("ranking-{id}.xlsx"),
+        &ranking_file_name(&round.title, "xlsx"),
+    ))
+}
+
+/// The ranking's file name: the round and 排名, in Chinese.
+fn ranking_file_name(round: &str, ext: &str) -> String {
+    export::file_name(
+        round,
+        crate::i18n::t(crate::i18n::Lang::Zh, "export.ranking_file"),
+        ext,
+    )
+}
+
+/// What the published list (公示) says of a ranked proposal: removed after an upheld
+/// objection (with the answer as the reason) or brought in from the waitlist (递补).
+#[derive(Debug, Clone, Default)]
+struct Published {
+    removed: Option<String>,
+    substitute: bool,
+}
+
+/// The published list of a round on notice or awarded, by proposal (none before).
+fn published(
+    c: &mut crate::db::DbConn,
+    round: &RoundRow,
+) -> Result<HashMap<i64, Published>, AppError> {
+    use crate::domain::award::{AwardState, ObjectionStatus};
+    use crate::domain::round::RoundStatus;
+    if !matches!(round.status, RoundStatus::Notice | RoundStatus::Awarded) {
+        return Ok(HashMap::new());
+    }
+    let answers: HashMap<i64, String> = crate::db::awards::objections(c, round.id)?
+        .into_iter()
+        .filter(|o| o.status == ObjectionStatus::Upheld)
+        .map(|o| (o.proposal_id, o.response.unwrap_or_default()))
+        .collect();
+    Ok(crate::db::awards::awards(c, round.id)?
+        .into_iter()
+        .map(|a| {
+            let removed = (a.state == AwardState::Removed)
+                .then(|| answers.get(&a.proposal_id).cloned().unwrap_or_default());
+            (
+                a.proposal_id,
+                Published {
+                    removed,
+                    substitute: a.substitute,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The ranking of a round as a PDF: an official document for the review committee to sign,
+/// in Chinese whatever the reader's language, A4 landscape, dated.
+pub async fn ranking_pdf_response(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+) -> Result<HttpResponse, AppError> {
+    use crate::domain::award::AwardState;
+    use crate::domain::money::Fen;
+    use crate::i18n::{t, tf, Lang};
+    use crate::pdf::{Block, Document};
+    let reads = state.reads.clone();
+    let (round, d, listed) = db::run(&state.pool, move |c| {
+        let d = crate::queries::decision::cached_rows(
+            c,
+            &reads,
+            &actor,
+            id,
+            crate::queries::decision::Rows::All,
+        )?;
+        let round = crate::db::rounds::find(c, id)?;
+        let listed = published(c, &round)?;
+        Ok((round, d, listed))
+    })
+    .await?;
+    let zh = Lang::Zh;
+    let tr = move |k: &str| t(zh, k).to_string();
+    let header = [
+        "decision.rank",
+        "proposal.number",
+        "proposal.title",
+        "proposal.org",
+        "ranking_pdf.requested",
+        "decision.final",
+        "decision.line",
+        "ranking_pdf.approved",
+        "ranking_pdf.note",
+    ]
+    .iter()
+    .map(|k| tr(k))
+    .collect();
+    let rows = d
+        .rows
+        .iter()
+        .map(|r| {
+            let p = listed.get(&r.proposal_id).cloned().unwrap_or_default();
+            let mut notes = Vec::new();
+            if let Some(why) = &p.removed {
+                notes.push(tf(zh, "ranking_pdf.removed", &[("reason", why.clone())]));
+            }
+            if p.substitute {
+                notes.push(tr("ranking_pdf.substitute"));
+            }
+            if let Some(why) = &r.reduce_reason {
+                notes.push(tf(zh, "ranking_pdf.reduced", &[("reason", why.clone())]));
+            }
+            if let Some(why) = &r.override_reason {
+                notes.push(tf(zh, "ranking_pdf.moved", &[("reason", why.clone())]));
+            }
+            let line = if p.removed.is_some() {
+                tr("line.removed")
+            } else if r.partial_of_fen.is_some() {
+                tr("line.partial")
+            } else {
+                tr(&format!("line.{}", r.line))
+            };
+            let funded = r.line == AwardState::Funded && p.removed.is_none();
+            vec![
+                r.rank.to_string(),
+                r.number.clone().unwrap_or_default(),
+                r.title.clone(),
+                r.org_name.clone(),
+                Fen(r.requested_fen).to_string(),
+                crate::domain::review::tenths_text(r.final_tenths),
+                line,
+                if funded {
+                    Fen(r.amount_fen).to_string()
+                } else {
+                    "—".to_string()
+                },
+                notes.join("；"),
+            ]
+        })
+        .collect();
+    let rule = funding_rule_row(&d, zh);
+    let as_of = super::fmt_time(db::now());
+    let name = ranking_file_name(&round.title, "pdf");
+    super::pdf_response(format!("ranking-{id}.pdf"), name, move || Document {
         title: round.title.clone(),
         blocks: vec![
-            crate::pdf::Block::Title(format!("{} · {}", round.title, t("decision.title"))),
-            crate::pdf::Block::Facts(vec![
-                (
-                    t("round.total_budget"),
-                    crate::domain::money::Fen(d.budget_fen).to_string(),
-                ),
-                (
-                    t("decision.used"),
-                    crate::domain::money::Fen(d.used_fen).to_string(),
-                ),
-                (
-                    t("decision.remaining"),
-                    crate::domain::money::Fen(d.remaining_fen).to_string(),
-                ),
+            Block::Title(format!("{} · {}", round.title, tr("decision.title"))),
+            Block::Paragraph(tf(zh, "ranking_pdf.as_of", &[("at", as_of.clone())])),
+            Block::Facts(vec![
+                (tr("round.total_budget"), Fen(d.budget_fen).to_string()),
+                (tr("decision.used"), Fen(d.used_fen).to_string()),
+                (tr("decision.remaining"), Fen(d.remaining_fen).to_string()),
                 (rule[0].clone(), format!("{}：{}", rule[1], rule[2])),
             ]),
-            crate::pdf::Block::Table { header, rows },
+            Block::Table { header, rows },
+            Block::Signature(vec![tr("ranking_pdf.committee"), tr("ranking_pdf.date")]),
         ],
-        footer: super::fmt_time(db::now()),
+        footer: tf(zh, "ranking_pdf.footer", &[("at", as_of)]),
+        landscape: true,
     })
     .await
 }
@@ -989,5 +1102,5 @@ async fn ranking_pdf(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    ranking_pdf_response(&state, actor, id.into_inner(), ctx.lang()).await
+    ranking_pdf_response(&state, actor, id.into_inner()).await
 }

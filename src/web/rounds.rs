@@ -926,16 +926,17 @@ pub async fn public_round(state: &AppState, id: i64) -> Result<RoundView, AppErr
     .await
 }
 
-/// The application guide as a PDF, in the reader's language.
-pub async fn guide_response(
-    state: &AppState,
-    id: i64,
-    lang: crate::i18n::Lang,
-) -> Result<HttpResponse, AppError> {
+/// The application guide as a PDF: an official document, in Chinese whatever the reader's
+/// language.
+pub async fn guide_response(state: &AppState, id: i64) -> Result<HttpResponse, AppError> {
     let v = public_round(state, id).await?;
-    super::pdf_response(format!("guide-{id}.pdf"), move || {
+    let name = super::export::file_name(
+        &v.round.title,
+        crate::i18n::t(crate::i18n::Lang::Zh, "export.guide_file"),
+        "pdf",
+    );
+    super::pdf_response(format!("guide-{id}.pdf"), name, move || {
         crate::pdf::guide::guide(&crate::pdf::guide::GuideInput {
-            lang,
             title: &v.round.title,
             bureau: &v.bureau,
             description: &v.round.description,
@@ -952,11 +953,10 @@ pub async fn guide_response(
 }
 
 async fn guide_pdf(
-    ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    guide_response(&state, id.into_inner(), ctx.lang()).await
+    guide_response(&state, id.into_inner()).await
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::export::{self, Cell, Table};
 use super::filters;
 use super::input::Query;
 use super::{form_done, render_status, selection_form_done, AppState, FormErrors, PageCtx};
@@ -16,7 +17,6 @@ use crate::auth::policy::Actor;
 use crate::db::proposals::{ProposalListItem, SubmissionFilter};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, proposals, Paged};
-use crate::domain::money::Fen;
 use crate::domain::proposal::ProposalStatus;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::{t, Lang};
@@ -222,7 +222,7 @@ async fn screen(
 pub fn export_table(
     state_rows: Vec<(crate::db::proposals::ProposalRow, String, Option<String>)>,
     lang: Lang,
-) -> (Vec<String>, Vec<Vec<String>>) {
+) -> Table {
     let header = [
         "proposal.number",
         "proposal.title",
@@ -244,24 +244,30 @@ pub fn export_table(
         .map(|(p, org, uscc)| {
             let c = p.content();
             vec![
-                p.number.clone().unwrap_or_default(),
-                p.title.clone(),
-                org,
-                uscc.unwrap_or_default(),
-                p.category.clone(),
-                Fen(p.requested_grant_fen).yuan_input(),
-                c.total_budget().yuan_input(),
-                c.matching_total().yuan_input(),
-                super::filters::time_text(p.submitted_at),
-                t(lang, p.status.label_key()).to_string(),
-                p.decision_reason
-                    .clone()
-                    .or(p.return_comment.clone())
-                    .unwrap_or_default(),
+                Cell::text(p.number.clone().unwrap_or_default()),
+                Cell::text(p.title.clone()),
+                Cell::text(org),
+                Cell::text(uscc.unwrap_or_default()),
+                Cell::text(p.category.clone()),
+                Cell::Money(p.requested_grant_fen),
+                Cell::Money(c.total_budget().0),
+                Cell::Money(c.matching_total().0),
+                Cell::text(super::filters::time_text(p.submitted_at)),
+                Cell::text(t(lang, p.status.label_key())),
+                Cell::text(
+                    p.decision_reason
+                        .clone()
+                        .or(p.return_comment.clone())
+                        .unwrap_or_default(),
+                ),
             ]
         })
         .collect();
-    (header, rows)
+    Table {
+        header,
+        rows,
+        notes: Vec::new(),
+    }
 }
 
 async fn export_data(
@@ -269,81 +275,43 @@ async fn export_data(
     actor: Actor,
     (id, f): (i64, SubmissionFilter),
     lang: Lang,
-) -> Result<(RoundRow, Vec<String>, Vec<Vec<String>>), AppError> {
+) -> Result<(RoundRow, Table), AppError> {
     let (round, rows) = db::run(&state.pool, move |c| {
         let r = ops::rounds::find_managed(c, &actor, id)?;
         Ok((r, proposals::export_rows(c, id, &f)?))
     })
     .await?;
-    let (header, rows) = export_table(rows, lang);
-    Ok((round, header, rows))
+    Ok((round, export_table(rows, lang)))
 }
 
-pub fn to_csv(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
-    // A BOM so that spreadsheet programs read the Chinese text as UTF-8.
-    let mut out = vec![0xEF, 0xBB, 0xBF];
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(header)
-            .map_err(|e| AppError::Unexpected(e.to_string()))?;
-        for r in rows {
-            w.write_record(r)
-                .map_err(|e| AppError::Unexpected(e.to_string()))?;
-        }
-        w.flush().map_err(|e| AppError::Unexpected(e.to_string()))?;
-    }
-    Ok(out)
-}
-
-pub fn to_xlsx(
-    sheet_name: &str,
-    header: &[String],
-    rows: &[Vec<String>],
-) -> Result<Vec<u8>, AppError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| AppError::Unexpected(e.to_string());
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet_name.chars().take(31).collect::<String>())
-        .map_err(err)?;
-    let bold = Format::new().set_bold();
-    for (c, h) in header.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold)
-            .map_err(err)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32 + 1, c as u16, v).map_err(err)?;
-        }
-    }
-    ws.autofit();
-    wb.save_to_buffer().map_err(err)
+/// The submissions' file name: the round's title and what the file holds, in Chinese.
+fn export_name(round: &RoundRow, ext: &str) -> String {
+    export::file_name(&round.title, t(Lang::Zh, "export.submissions_file"), ext)
 }
 
 /// A list's filtered rows as a CSV download, under the column headings `keys` (locale keys)
-/// in the reader's language.
+/// in the reader's language, named `filename` (Chinese) with the ASCII `fallback`.
 pub fn csv_download(
     lang: Lang,
     keys: &[&str],
-    rows: &[Vec<String>],
+    rows: Vec<Vec<String>>,
+    fallback: &str,
     filename: &str,
 ) -> Result<HttpResponse, AppError> {
-    let header: Vec<String> = keys.iter().map(|k| t(lang, k).to_string()).collect();
-    Ok(attachment(
-        to_csv(&header, rows)?,
-        "text/csv; charset=utf-8",
+    let table = Table {
+        header: keys.iter().map(|k| t(lang, k).to_string()).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| r.into_iter().map(export::Cell::from).collect())
+            .collect(),
+        notes: vec![],
+    };
+    Ok(export::download(
+        export::to_csv(&table)?,
+        export::CSV,
+        fallback,
         filename,
     ))
-}
-
-pub fn attachment(bytes: Vec<u8>, content_type: &str, filename: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type.to_string())
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .body(bytes)
 }
 
 /// The round's received proposals the filter selects (its page aside), as xlsx.
@@ -353,15 +321,16 @@ pub async fn xlsx_response(
     (id, f): (i64, SubmissionFilter),
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let (_, header, rows) = export_data(state, actor, (id, f), lang).await?;
+    let (round, table) = export_data(state, actor, (id, f), lang).await?;
     let sheet = t(lang, "export.sheet").to_string();
-    let bytes = web::block(move || to_xlsx(&sheet, &header, &rows))
+    let bytes = web::block(move || export::to_xlsx(&sheet, &table))
         .await
         .map_err(|e| AppError::Unexpected(e.to_string()))??;
-    Ok(attachment(
+    Ok(export::download(
         bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        export::XLSX,
         &format!("submissions-{id}.xlsx"),
+        &export_name(&round, "xlsx"),
     ))
 }
 
@@ -372,11 +341,12 @@ pub async fn csv_response(
     (id, f): (i64, SubmissionFilter),
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let (_, header, rows) = export_data(state, actor, (id, f), lang).await?;
-    Ok(attachment(
-        to_csv(&header, &rows)?,
-        "text/csv; charset=utf-8",
+    let (round, table) = export_data(state, actor, (id, f), lang).await?;
+    Ok(export::download(
+        export::to_csv(&table)?,
+        export::CSV,
         &format!("submissions-{id}.csv"),
+        &export_name(&round, "csv"),
     ))
 }
 

@@ -12,7 +12,7 @@ use yichuang::db::DbConn;
 use crate::dual;
 use crate::helpers::{spawn, Backend, TestApp};
 
-pub(crate) fn yichuang(app: &TestApp, args: &[&str]) -> Output {
+pub fn yichuang(app: &TestApp, args: &[&str]) -> Output {
     // `YICHUANG_BIN` runs a copy of the binary (the build directory may be shared).
     let bin =
         std::env::var("YICHUANG_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_yichuang").into());

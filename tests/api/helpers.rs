@@ -535,7 +535,7 @@ pub fn csrf_of(page: &str) -> String {
 }
 
 /// The text of a page's HTML with the tags taken out and the spaces collapsed.
-fn plain(html: &str) -> String {
+pub fn plain(html: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     for ch in html.chars() {
@@ -601,15 +601,41 @@ pub fn pdf_text(bytes: &[u8]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// The shared strings of an xlsx workbook (every text cell), read with Python's zipfile.
+/// Every cell of the first sheet of an xlsx workbook, as calamine reads it back.
+pub fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+/// The text of every cell of an xlsx workbook's first sheet (numbers as calamine shows
+/// them: 25000, 51.7), one row a line, cells separated by tabs.
 pub fn xlsx_strings(bytes: &[u8]) -> String {
+    xlsx_rows(bytes)
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A part of an xlsx file (`xl/worksheets/sheet1.xml`, `xl/styles.xml`), read with Python's
+/// zipfile.
+pub fn xlsx_part(bytes: &[u8], part: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("book.xlsx");
     std::fs::write(&path, bytes).unwrap();
     let out = std::process::Command::new("python3")
         .arg("-c")
-        .arg("import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('xl/sharedStrings.xml').decode())")
+        .arg("import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())")
         .arg(&path)
+        .arg(part)
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap()

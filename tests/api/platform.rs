@@ -237,6 +237,11 @@ async fn the_worker_sends_the_outbox_over_smtp(b: Backend) {
         decoded_body(&raw).contains("/verify-email?token="),
         "the body carries the link: {raw}"
     );
+    assert!(
+        raw.lines()
+            .any(|l| l.starts_with("Message-ID: <") && l.contains('@')),
+        "a Message-ID header: {raw}"
+    );
 }
 dual!(the_worker_sends_the_outbox_over_smtp);
 
@@ -329,6 +334,15 @@ async fn without_smtp_messages_are_written_as_eml_files(b: Backend) {
     });
     let raw = std::fs::read_to_string(found.expect("an .eml file").path()).unwrap();
     assert!(raw.contains("To: ") && raw.contains("eml@example.org"));
+    // Every message carries its own Message-ID (RFC 5322 §3.6.4).
+    let id = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .expect("a Message-ID header");
+    assert!(
+        id.starts_with('<') && id.ends_with('>') && id.contains('@'),
+        "{id}"
+    );
 }
 dual!(without_smtp_messages_are_written_as_eml_files);
 

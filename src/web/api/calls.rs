@@ -47,13 +47,12 @@ pub(super) async fn get_call(
     .await
 }
 
-/// The application guide as a PDF (language from `Accept-Language`).
+/// The application guide as a PDF: an official document, always in Chinese.
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the round (call for proposals)")), tag = "public", responses((status = 200, content_type = "application/pdf"), (status = 404)))]
 #[get("/calls/{id}/guide.pdf")]
 pub(super) async fn call_guide(
-    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    crate::web::rounds::guide_response(&state, id.into_inner(), lang_of(&req)).await
+    crate::web::rounds::guide_response(&state, id.into_inner()).await
 }

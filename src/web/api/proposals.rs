@@ -309,14 +309,13 @@ pub(super) async fn download_attachment(
     crate::web::proposals::attachment_response(&state, user.0, id, aid).await
 }
 
-/// The proposal (申报书) as a PDF.
+/// The proposal (申报书) as a PDF: an official document, always in Chinese.
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the proposal")), tag = "proposals", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
 #[get("/proposals/{id}/pdf")]
 pub(super) async fn proposal_pdf(
-    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    crate::web::proposals::pdf_response(&state, user.0, id.into_inner(), lang_of(&req)).await
+    crate::web::proposals::pdf_response(&state, user.0, id.into_inner()).await
 }

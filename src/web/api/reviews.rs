@@ -231,12 +231,11 @@ pub(super) async fn ranking_xlsx(
 #[utoipa::path(params(("id" = i64, Path, description = "Id of the round")), tag = "review", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf")))]
 #[get("/rounds/{id}/ranking.pdf")]
 pub(super) async fn ranking_pdf(
-    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    crate::web::reviews::ranking_pdf_response(&state, user.0, id.into_inner(), lang_of(&req)).await
+    crate::web::reviews::ranking_pdf_response(&state, user.0, id.into_inner()).await
 }
 
 /// Move a screened round to expert review.
