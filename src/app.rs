@@ -118,6 +118,7 @@ pub async fn start_with_clock(
             settings.public_cache_check_ms,
         )),
         reads: Default::default(),
+        reader_cache: crate::web::reader_cache::ReaderCache::new(settings.reader_cache_mb),
     });
     let mut server = HttpServer::new(move || {
         App::new()
@@ -136,6 +137,7 @@ pub async fn start_with_clock(
                 web::PathConfig::default()
                     .error_handler(|_, _| crate::error::AppError::NotFound.into()),
             )
+            .wrap(from_fn(crate::web::reader_cache::layer))
             .wrap(from_fn(crate::web::page_layer))
             .wrap(Compress::default())
             .wrap(from_fn(crate::telemetry::request_layer))

@@ -74,6 +74,9 @@ pub struct Settings {
     /// learn whether another instance changed them; 0 reads it on every anonymous request.
     /// A cached public page is at most this much older than the officer action that changed it.
     pub public_cache_check_ms: u64,
+    /// Memory (MB) each instance may keep signed-in readers' unchanged pages and API answers
+    /// in (`web::reader_cache`); 0 turns that cache off.
+    pub reader_cache_mb: usize,
     /// HTTP worker threads; 0 means one per core.
     pub http_workers: usize,
     /// Run the background worker (outbox sender) in this instance.
@@ -131,6 +134,7 @@ impl Default for Settings {
             db_pool_size: 16,
             db_pool_timeout_ms: 10_000,
             public_cache_check_ms: 1000,
+            reader_cache_mb: 64,
             http_workers: 0,
             worker: true,
             worker_interval_ms: 2000,

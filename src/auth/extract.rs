@@ -29,9 +29,27 @@ pub struct Caller {
     pub unread_messages: i32,
 }
 
+/// The data version (`queries::cache::data_version`) read in the same round trip as a
+/// request's session, when [`WantsVersion`] was put in the request's extensions first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataVersion(pub i64);
+
+/// Asks a request's session lookup to read the data version too (the reader cache does).
+#[derive(Clone, Copy, Debug)]
+pub struct WantsVersion;
+
 /// The account behind a token, if the token is valid and its session still live: one query
 /// (sessions joined with users), plus an update of `last_seen_at` every few minutes.
 pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Caller>, AppError> {
+    Ok(lookup(state, token, false).await?.map(|(c, _)| c))
+}
+
+/// As [`actor_for_token`], with the data version read first when `with_version`.
+async fn lookup(
+    state: &AppState,
+    token: &str,
+    with_version: bool,
+) -> Result<Option<(Caller, Option<i64>)>, AppError> {
     let Some(claims) = state.jwt.verify(token, state.clock.now()) else {
         return Ok(None);
     };
@@ -40,6 +58,11 @@ pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Cal
     };
     let jti = claims.jti.clone();
     let found = db::run(&state.pool, move |c| {
+        // Read before anything the version will key.
+        let version = match with_version {
+            true => Some(crate::queries::cache::data_version(c)?),
+            false => None,
+        };
         let at = db::now();
         let found = sessions::live_with_user(c, &jti, at)?;
         if let Some((_, last_seen)) = &found {
@@ -47,17 +70,34 @@ pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Cal
                 sessions::touch(c, &jti, at, at - touch_after())?;
             }
         }
-        Ok(found.map(|(u, _)| u))
+        Ok(found.map(|(u, _)| (u, version)))
     })
     .await?;
     Ok(found
-        .filter(|u| u.id == id && u.token_version == claims.ver && u.status == UserStatus::Active)
-        .map(|u| Caller {
-            actor: u.actor(),
-            must_change_password: u.must_change_password,
-            session_id: claims.jti,
-            unread_messages: u.unread_messages,
+        .filter(|(u, _)| {
+            u.id == id && u.token_version == claims.ver && u.status == UserStatus::Active
+        })
+        .map(|(u, version)| {
+            (
+                Caller {
+                    actor: u.actor(),
+                    must_change_password: u.must_change_password,
+                    session_id: claims.jti,
+                    unread_messages: u.unread_messages,
+                },
+                version,
+            )
         }))
+}
+
+fn wants_version(req: &HttpRequest) -> bool {
+    req.extensions().get::<WantsVersion>().is_some()
+}
+
+fn keep_version(req: &HttpRequest, version: Option<i64>) {
+    if let Some(v) = version {
+        req.extensions_mut().insert(DataVersion(v));
+    }
 }
 
 /// The signed-in person of a page request, if any (cached in the request's extensions):
@@ -78,9 +118,13 @@ pub async fn session_user(req: &HttpRequest) -> Result<SessionUser, AppError> {
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Unexpected("no state".into()))?;
     let found = match req.cookie(SESSION_COOKIE) {
-        Some(c) => actor_for_token(state, c.value()).await?,
+        Some(c) => lookup(state, c.value(), wants_version(req)).await?,
         None => None,
     };
+    let found = found.map(|(caller, version)| {
+        keep_version(req, version);
+        caller
+    });
     let unread = UnreadMessages(found.as_ref().map_or(0, |c| c.unread_messages));
     let s = match found {
         Some(c) => SessionUser(Some(c.actor), c.must_change_password, Some(c.session_id)),
@@ -99,7 +143,27 @@ pub fn page_session_id(req: &HttpRequest) -> Option<String> {
         .and_then(|s| s.2.clone())
 }
 
-async fn bearer_caller(req: &HttpRequest) -> Result<Caller, AppError> {
+/// The caller of an API request, from `Authorization: Bearer <token>` (cached in the
+/// request's extensions); 401 without a valid token.
+pub async fn bearer_caller(req: &HttpRequest) -> Result<Caller, AppError> {
+    let known = req.extensions().get::<Caller>().cloned();
+    let caller = match known {
+        Some(c) => c,
+        None => bearer_lookup(req).await?,
+    };
+    // A one-time password must be replaced before anything else.
+    if caller.must_change_password
+        && !matches!(
+            req.path(),
+            "/api/v1/me" | "/api/v1/me/password" | "/api/v1/auth/logout"
+        )
+    {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    Ok(caller)
+}
+
+async fn bearer_lookup(req: &HttpRequest) -> Result<Caller, AppError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -111,19 +175,11 @@ async fn bearer_caller(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Unexpected("no state".into()))?;
-    let caller = actor_for_token(state, token)
+    let (caller, version) = lookup(state, token, wants_version(req))
         .await?
         .ok_or(AppError::Unauthorized)?;
-    // A one-time password must be replaced before anything else.
-    if caller.must_change_password
-        && !matches!(
-            req.path(),
-            "/api/v1/me" | "/api/v1/me/password" | "/api/v1/auth/logout"
-        )
-    {
-        return Err(AppError::PasswordChangeRequired);
-    }
-    // For the request's log line.
+    keep_version(req, version);
+    // For the request's log line, and the handler's extractor after the reader cache.
     req.extensions_mut().insert(caller.clone());
     Ok(caller)
 }

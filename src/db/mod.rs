@@ -134,7 +134,8 @@ impl ManageConnection for DbManager {
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; \
+                     PRAGMA cache_size = -8000;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))

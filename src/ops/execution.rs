@@ -496,6 +496,8 @@ pub fn save_report(
         if !projects::save_report(c, id, version, content)? {
             return Err(AppError::conflict("error.edit_conflict"));
         }
+        // Like every other draft, so that the data version moves (kept pages follow it).
+        audit::append(c, Change::new(Some(actor), "report.saved", "report", id))?;
         Ok(version + 1)
     })
 }

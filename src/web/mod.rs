@@ -16,6 +16,7 @@ pub mod paging;
 pub mod projects;
 pub mod proposals;
 pub mod public_cache;
+pub mod reader_cache;
 pub mod reviews;
 pub mod rounds;
 pub mod screening;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub public_cache: public_cache::PublicCache,
     /// Rankings and totals kept while nothing changed (see [`crate::queries::cache`]).
     pub reads: Arc<crate::queries::cache::ReadCache>,
+    /// Officers' unchanged pages and API answers (see [`reader_cache`]).
+    pub reader_cache: reader_cache::ReaderCache,
 }
 
 /// Shows a stored UTC instant in Asia/Shanghai.
@@ -135,7 +138,7 @@ pub fn client_ip(
     Some(current)
 }
 
-fn lang_of(req: &HttpRequest, user: Option<&Actor>) -> Lang {
+pub(crate) fn lang_of(req: &HttpRequest, user: Option<&Actor>) -> Lang {
     req.cookie(LANG_COOKIE)
         .and_then(|c| Lang::parse(c.value()))
         .or_else(|| user.and_then(|u| Lang::parse(&u.locale)))

@@ -25,6 +25,7 @@ mod platform;
 mod project_view;
 mod proposals;
 mod public_cache;
+mod reader_cache;
 mod reviews;
 mod rounds;
 mod schedule;

@@ -1,0 +1,187 @@
+//! Officers' unchanged pages and API answers are kept per session until any audited change,
+//! made on any instance; everyone else's are never kept.
+
+use std::net::TcpListener;
+
+use chrono::{Duration, DurationRound};
+use reqwest::{Response, StatusCode};
+use serde_json::json;
+
+use crate::award::ranked_round;
+use crate::dual;
+use crate::helpers::{csrf_of, location, spawn, spawn_with, Backend, TestApp, PASSWORD};
+
+fn x_cache(r: &Response) -> String {
+    r.headers()
+        .get("x-cache")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_else(|| "none".into())
+}
+
+/// Moves the clock to the start of the next minute, so that the next requests share one.
+fn fresh_minute(app: &TestApp) {
+    let next = app
+        .clock
+        .now()
+        .duration_trunc(Duration::minutes(1))
+        .unwrap()
+        + Duration::minutes(1);
+    app.clock.set(next);
+}
+
+/// Another instance on `app`'s database and clock.
+async fn second_instance(app: &TestApp) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut settings = app.settings.clone();
+    settings.port = port;
+    let started = yichuang::app::start_with_clock(settings, listener, app.clock.clone())
+        .await
+        .expect("second instance starts");
+    actix_rt::spawn(started.server);
+    format!("http://127.0.0.1:{port}")
+}
+
+async fn officers_pages_are_kept_per_session_until_anything_changes_on_any_instance(b: Backend) {
+    let app = spawn(b).await;
+    let r = ranked_round(&app, 12_000_000, &[90, 80, 70, 50], 3).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/close-review", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let other = second_instance(&app).await;
+    let desk = app.browser();
+    let res = desk.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let decision = format!("/rounds/{}/decision", r.round);
+
+    // Made once, then served as made while nothing changes.
+    fresh_minute(&app);
+    let first = desk.get(&app, &decision).await;
+    assert_eq!(
+        (first.status(), x_cache(&first)),
+        (StatusCode::OK, "miss".into())
+    );
+    let first = first.text().await.unwrap();
+    let second = desk.get(&app, &decision).await;
+    assert_eq!(x_cache(&second), "hit");
+    assert_eq!(
+        second.headers().get("cache-control").unwrap(),
+        "private, no-store"
+    );
+    assert_eq!(second.text().await.unwrap(), first);
+
+    // Another session of the same officer has its own (its forms carry its own token).
+    let laptop = app.browser();
+    laptop.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    let theirs = laptop.get(&app, &decision).await;
+    assert_eq!(x_cache(&theirs), "miss");
+    assert_ne!(csrf_of(&theirs.text().await.unwrap()), csrf_of(&first));
+
+    // A 核减 made through the other instance shows here at once.
+    let res = reqwest::Client::new()
+        .put(format!("{other}/api/v1/proposals/{}/decision", r.pids[1]))
+        .bearer_auth(&r.officer)
+        .json(&json!({"reduced": "3万", "reduce_reason": "宣传费用偏高，核减2万元"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let after = desk.get(&app, &decision).await;
+    assert_eq!(x_cache(&after), "miss");
+    let after = after.text().await.unwrap();
+    assert_ne!(after, first);
+    assert!(after.contains("30,000.00"), "{after}");
+
+    // What follows the clock is made again in the next minute.
+    let again = desk.get(&app, &decision).await;
+    assert_eq!(x_cache(&again), "hit");
+    app.clock.advance(Duration::minutes(1));
+    assert_eq!(x_cache(&desk.get(&app, &decision).await), "miss");
+
+    // The API twin is kept per token in the same way.
+    let api = |path: String| {
+        let token = r.officer.clone();
+        let url = app.url(&path);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    fresh_minute(&app);
+    let ranking = format!("/api/v1/rounds/{}/ranking", r.round);
+    let a = api(ranking.clone()).await;
+    assert_eq!((a.status(), x_cache(&a)), (StatusCode::OK, "miss".into()));
+    let total = a.headers().get("x-total-count").cloned();
+    let b2 = api(ranking.clone()).await;
+    assert_eq!(x_cache(&b2), "hit");
+    assert_eq!(b2.headers().get("x-total-count").cloned(), total);
+    assert_eq!(total.unwrap(), "4");
+
+    // Signing out ends a kept page with its session: the old cookie meets the sign-in page.
+    let old = desk.cookie(&app.addr, "yc_session").unwrap();
+    let res = desk.post_form(&app, "/logout", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(&decision))
+        .header("cookie", format!("yc_session={old}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(&res).starts_with("/login"), "{}", location(&res));
+    assert_eq!(x_cache(&res), "none");
+
+    // Anyone but an officer is answered fresh: here a reviewer's own list.
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/rounds/{}/assignments", r.round),
+            Some(&r.reviewers[0]),
+        )
+        .await;
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+        "{s} {v}"
+    );
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/me/tasks"))
+        .bearer_auth(&r.reviewers[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (res.status(), x_cache(&res)),
+        (StatusCode::OK, "none".into())
+    );
+}
+dual!(officers_pages_are_kept_per_session_until_anything_changes_on_any_instance);
+
+async fn with_no_memory_for_it_nothing_is_kept(b: Backend) {
+    let app = spawn_with(b, |s| s.reader_cache_mb = 0).await;
+    let officer = app.officer().await;
+    fresh_minute(&app);
+    for _ in 0..2 {
+        let res = reqwest::Client::new()
+            .get(app.url("/api/v1/me/tasks"))
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (res.status(), x_cache(&res)),
+            (StatusCode::OK, "none".into())
+        );
+    }
+}
+dual!(with_no_memory_for_it_nothing_is_kept);
