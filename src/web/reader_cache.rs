@@ -292,7 +292,9 @@ pub async fn layer(
             body: bytes.clone(),
         },
     );
-    let res = res.set_body(BoxBody::new(bytes));
+    let mut res = res.set_body(BoxBody::new(bytes));
+    res.headers_mut()
+        .insert(HeaderName::from_static("x-cache"), HeaderValue::from_static("miss"));
     Ok(ServiceResponse::new(http, res))
 }
 

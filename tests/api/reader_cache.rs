@@ -57,6 +57,7 @@ async fn officers_pages_are_kept_per_session_until_anything_changes_on_any_insta
     let desk = app.browser();
     let res = desk.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    desk.get(&app, &location(&res)).await;
     let decision = format!("/rounds/{}/decision", r.round);
 
     // Made once, then served as made while nothing changes.
@@ -75,9 +76,24 @@ async fn officers_pages_are_kept_per_session_until_anything_changes_on_any_insta
     );
     assert_eq!(second.text().await.unwrap(), first);
 
+    // A page showing a one-time notice is made for that once.
+    let session = desk.cookie(&app.addr, "yc_session").unwrap();
+    let res = reqwest::Client::new()
+        .get(app.url(&decision))
+        .header(
+            "cookie",
+            format!("yc_session={session}; yc_flash=flash.screened"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((res.status(), x_cache(&res)), (StatusCode::OK, "none".into()));
+    assert_ne!(res.text().await.unwrap(), first);
+
     // Another session of the same officer has its own (its forms carry its own token).
     let laptop = app.browser();
-    laptop.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    let res = laptop.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    laptop.get(&app, &location(&res)).await;
     let theirs = laptop.get(&app, &decision).await;
     assert_eq!(x_cache(&theirs), "miss");
     assert_ne!(csrf_of(&theirs.text().await.unwrap()), csrf_of(&first));
