@@ -247,7 +247,9 @@ dual!(the_cached_notice_gives_each_browser_its_own_token_and_follows_an_upheld_o
 async fn a_busy_pool_answers_503_with_retry_after(b: Backend) {
     let app = spawn_with(b, |s| {
         s.db_pool_size = 1;
-        s.db_pool_timeout_ms = 300;
+        // Long enough for the pool's first connection under a loaded machine (the pool is
+        // built with this timeout too), short enough for the test.
+        s.db_pool_timeout_ms = 2000;
     })
     .await;
     let pool = app.pool.clone();
