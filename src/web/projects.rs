@@ -121,7 +121,7 @@ fn spending_chart(v: &ProjectView, lang: crate::i18n::Lang) -> String {
     )
 }
 
-async fn show_project(
+pub(crate) async fn show_project(
     ctx: PageCtx,
     state: &AppState,
     id: i64,

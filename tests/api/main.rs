@@ -32,3 +32,4 @@ mod schema;
 mod screening;
 mod sessions;
 mod tasks;
+mod visits;
