@@ -666,4 +666,6 @@ diesel::allow_tables_to_appear_in_same_query!(visit_findings, rounds);
 diesel::allow_tables_to_appear_in_same_query!(visit_findings, users);
 diesel::allow_tables_to_appear_in_same_query!(visit_findings, bureaus);
 diesel::allow_tables_to_appear_in_same_query!(visit_findings, tranches);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, payments);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, project_groups);
 diesel::allow_tables_to_appear_in_same_query!(tranches, visits);

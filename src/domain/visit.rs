@@ -78,7 +78,7 @@ pub struct CheckEntry {
 }
 
 /// A finding as typed by the visitor.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct FindingInput {
     /// What was found.
@@ -89,7 +89,7 @@ pub struct FindingInput {
 }
 
 /// One checklist line as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CheckInput {
     /// `activity_records`, `sign_in_sheets`, `financial_vouchers`, `publicity` or `safety`.
@@ -100,7 +100,7 @@ pub struct CheckInput {
 }
 
 /// A visit's record as typed (pages and API).
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct RecordInput {
     /// `YYYY-MM-DD`, not in the future.
@@ -260,7 +260,9 @@ pub fn check_record(
         };
         findings.push(NewFinding { text, rectify_by });
     }
-    e.into_result()?;
+    if !e.is_empty() {
+        return Err(e);
+    }
     Ok(Record {
         visited_on: visited_on.expect("checked"),
         checklist,
