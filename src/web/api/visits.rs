@@ -45,18 +45,22 @@ pub(super) async fn schedule_visit(
     Ok(created(vid))
 }
 
-/// The visits a supervisor makes, or those of an officer's bureau, the latest first.
-#[utoipa::path(tag = "visits", security(("bearer" = [])), responses((status = 200, body = Vec<VisitLine>), (status = 403)))]
+/// The visits a supervisor makes, or those of an officer's bureau, the latest first, paged
+/// (`page`, `per_page`: 50 by default; at most 200 visits, read whole).
+#[utoipa::path(params(PageQuery), tag = "visits", security(("bearer" = [])), responses((status = 200, body = Vec<VisitLine>, headers(("X-Total-Count" = i64, description = "Visits over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 403)))]
 #[get("/visits")]
 pub(super) async fn my_visits(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let page = q.req()?;
     let rows = db::run(&state.pool, move |c| {
         crate::queries::visits::list(c, &user.0)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(crate::web::paging::json_slice(&req, rows, page))
 }
 
 /// One visit with its checklist, findings and photos.
