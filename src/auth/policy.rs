@@ -74,7 +74,10 @@ pub enum Action {
     /// officers, and the bureau's supervisors the project is `assigned` to (named on one of
     /// its visits; decided with the database by `ops::visits`). Supervisors read such a
     /// project too, and nothing else.
-    SuperviseProject { bureau: i64, assigned: bool },
+    SuperviseProject {
+        bureau: i64,
+        assigned: bool,
+    },
 }
 
 fn is_member(actor: &Actor, org: OrgRef) -> bool {

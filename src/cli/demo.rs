@@ -2118,7 +2118,11 @@ impl<'a> Seeder<'a> {
                 checklist: vec![
                     check("activity_records", "compliant", ""),
                     check("sign_in_sheets", "partial", "第二次活动的签到表缺 6 人签名"),
-                    check("financial_vouchers", "non_compliant", "两张餐费发票无活动对应记录"),
+                    check(
+                        "financial_vouchers",
+                        "non_compliant",
+                        "两张餐费发票无活动对应记录",
+                    ),
                     check("publicity", "compliant", ""),
                     check("safety", "not_applicable", ""),
                 ],
@@ -2137,14 +2141,8 @@ impl<'a> Seeder<'a> {
             },
         )
         .step("record a visit")?;
-        ops::visits::upload_photo(
-            self.c,
-            &supervisor,
-            id,
-            "活动现场.png",
-            &demo_png(),
-        )
-        .step("visit photo")?;
+        ops::visits::upload_photo(self.c, &supervisor, id, "活动现场.png", &demo_png())
+            .step("visit photo")?;
         Ok(())
     }
 
@@ -2612,11 +2610,17 @@ mod tests {
         // A supervision visit's open rectification holds a releasable tranche; another visit
         // waits in the supervisor's queue.
         assert_eq!(
-            count(c, "SELECT COUNT(*) AS n FROM visits WHERE status = 'recorded'"),
+            count(
+                c,
+                "SELECT COUNT(*) AS n FROM visits WHERE status = 'recorded'"
+            ),
             1
         );
         assert_eq!(
-            count(c, "SELECT COUNT(*) AS n FROM visits WHERE status = 'scheduled'"),
+            count(
+                c,
+                "SELECT COUNT(*) AS n FROM visits WHERE status = 'scheduled'"
+            ),
             1
         );
         assert_eq!(

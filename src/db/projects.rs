@@ -201,12 +201,9 @@ macro_rules! project_scope {
                             .select(tranches::project_id),
                     ),
                 ),
-                Trouble::OverdueRectification => q.filter(
-                    projects::id.eq_any(
-                        super::visits::overdue(today)
-                            .select(super::schema::visit_findings::project_id),
-                    ),
-                ),
+                Trouble::OverdueRectification => q.filter(projects::id.eq_any(
+                    super::visits::overdue(today).select(super::schema::visit_findings::project_id),
+                )),
             };
         }
         q

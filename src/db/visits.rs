@@ -172,8 +172,8 @@ pub fn visits_of(conn: &mut DbConn, project_id: i64) -> Result<Vec<VisitRow>, Ap
 
 /// Records a scheduled visit (only once: `false` when it was recorded already).
 pub fn record(conn: &mut DbConn, id: i64, r: &Record, by: i64) -> Result<bool, AppError> {
-    let json = serde_json::to_string(&r.checklist)
-        .map_err(|e| AppError::unexpected("checklist", &e))?;
+    let json =
+        serde_json::to_string(&r.checklist).map_err(|e| AppError::unexpected("checklist", &e))?;
     let n = diesel::update(
         visits::table
             .filter(visits::id.eq(id))

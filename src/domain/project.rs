@@ -137,7 +137,8 @@ mod tests {
     #[test]
     fn a_project_is_flagged_for_each_trouble_it_has() {
         use super::{troubles, ProjectStatus as S, Trouble as T};
-        let table: &[(S, usize, usize, bool, bool, &[T])] = &[
+        type Row = (S, usize, usize, bool, bool, &'static [T]);
+        let table: &[Row] = &[
             (S::Active, 0, 0, false, false, &[]),
             (S::Active, 1, 0, false, false, &[T::OverdueReports]),
             (S::Completed, 1, 0, false, false, &[]),

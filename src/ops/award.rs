@@ -1041,8 +1041,7 @@ pub fn find_visible_project(
         },
     ) || (actor.role == Role::Evaluator
         && crate::db::evaluations::evaluates_project(conn, actor.id, id)?)
-        || (actor.role == Role::Supervisor
-            && crate::ops::visits::may_supervise(conn, actor, &p)?);
+        || (actor.role == Role::Supervisor && crate::ops::visits::may_supervise(conn, actor, &p)?);
     if !allowed {
         return Err(AppError::Forbidden);
     }

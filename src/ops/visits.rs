@@ -15,7 +15,7 @@ use crate::db::{self, today, DbConn};
 use crate::domain::account::Role;
 use crate::domain::outbox::MailKind;
 use crate::domain::project::ProjectFileKind;
-use crate::domain::visit::{self, FindingMove, FindingStatus, RecordInput, VisitStatus};
+use crate::domain::visit::{self, FindingMove, RecordInput, VisitStatus};
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail;
@@ -399,7 +399,6 @@ pub fn close_or_reopen(
             ("note", note.clone()),
         ];
         let link = visit_link(s, f.visit_id);
-        debug_assert!(to == FindingStatus::Closed || !close);
         super::email_org(c, p.org_id, |to| {
             mail::visit_notice(to, kind, &args, &link, &s.base_url).for_bureau(p.bureau_id)
         })

@@ -84,7 +84,11 @@ impl ProjectVisits {
 }
 
 /// The visits of a project the reader already may read (`find_visible_project`).
-pub fn of_project(c: &mut DbConn, actor: &Actor, p: &ProjectRow) -> Result<ProjectVisits, AppError> {
+pub fn of_project(
+    c: &mut DbConn,
+    actor: &Actor,
+    p: &ProjectRow,
+) -> Result<ProjectVisits, AppError> {
     let day = today();
     let rows = visits::visits_of(c, p.id)?;
     let findings = visits::findings_of(c, p.id)?;
@@ -177,7 +181,7 @@ pub fn visit(c: &mut DbConn, actor: &Actor, id: i64) -> Result<VisitScreen, AppE
 }
 
 /// A line of the visits list.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, diesel::Queryable, serde::Serialize, utoipa::ToSchema)]
 pub struct VisitLine {
     pub id: i64,
     pub project_id: i64,
@@ -214,22 +218,5 @@ pub fn list(c: &mut DbConn, actor: &Actor) -> Result<Vec<VisitLine>, AppError> {
         (Role::Officer, Some(b)) => q.filter(projects::bureau_id.eq(b)),
         _ => return Err(AppError::Forbidden),
     };
-    let rows: Vec<(i64, i64, String, String, NaiveDate, VisitStatus, Option<NaiveDate>)> =
-        q.load(c)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, project_id, project_title, agreement_no, scheduled_on, status, visited_on)| {
-                VisitLine {
-                    id,
-                    project_id,
-                    project_title,
-                    agreement_no,
-                    scheduled_on,
-                    status,
-                    visited_on,
-                }
-            },
-        )
-        .collect())
+    Ok(q.load::<VisitLine>(c)?)
 }

@@ -13,8 +13,7 @@ use super::{filters, form_done, render, render_status, AppState, FormErrors, Pag
 use crate::auth::csrf::CsrfForm;
 use crate::db;
 use crate::domain::visit::{
-    CheckInput, CheckResult, ChecklistItem, FindingInput, RecordInput, VisitRating,
-    PHOTO_MAX_BYTES,
+    CheckInput, CheckResult, ChecklistItem, FindingInput, RecordInput, VisitRating, PHOTO_MAX_BYTES,
 };
 use crate::error::{AppError, FieldErrors};
 use crate::ops;
@@ -81,9 +80,7 @@ async fn schedule(
         done,
         |vid: i64| format!("/visits/{vid}"),
         "flash.visit_scheduled",
-        async |e, status| {
-            super::projects::show_project(ctx, &state, id, e, None, status).await
-        },
+        async |e, status| super::projects::show_project(ctx, &state, id, e, None, status).await,
     )
     .await
 }

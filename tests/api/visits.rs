@@ -38,9 +38,7 @@ async fn supervisor(app: &TestApp, officer: &str, email: &str) -> (i64, String) 
 
 /// The first working day (by the installation's holiday calendar) at least `days` after today.
 async fn working_day(app: &TestApp, days: i64) -> NaiveDate {
-    let cal = app
-        .db(|c| yichuang::db::calendar::load(c).unwrap())
-        .await;
+    let cal = app.db(|c| yichuang::db::calendar::load(c).unwrap()).await;
     let mut d = app.clock.today() + Duration::days(days);
     while !cal.is_working_day(d) {
         d += Duration::days(1);
@@ -172,7 +170,10 @@ async fn a_visits_open_rectification_holds_the_tranche_until_the_officer_closes_
     let (s, _) = pay(&app, &sup, tranche).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = app.get("/api/v1/dashboard/projects", Some(&sup)).await;
-    assert!(s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND, "{s}");
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+        "{s}"
+    );
 
     // Recording: every problem at once, by field.
     let mut bad = record_body(today + Duration::days(1), None);
@@ -219,16 +220,31 @@ async fn a_visits_open_rectification_holds_the_tranche_until_the_officer_closes_
         .contains("督导结果"));
     // Photos: images only.
     let (s, v) = app
-        .upload(&format!("/api/v1/visits/{visit}/photos"), &sup, "x.pdf", PDF)
+        .upload(
+            &format!("/api/v1/visits/{visit}/photos"),
+            &sup,
+            "x.pdf",
+            PDF,
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(has_error(&v, "file"), "{v}");
     let (s, _) = app
-        .upload(&format!("/api/v1/visits/{visit}/photos"), &sup, "现场.png", PNG)
+        .upload(
+            &format!("/api/v1/visits/{visit}/photos"),
+            &sup,
+            "现场.png",
+            PNG,
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, _) = app
-        .upload(&format!("/api/v1/visits/{visit}/photos"), ngo, "现场.png", PNG)
+        .upload(
+            &format!("/api/v1/visits/{visit}/photos"),
+            ngo,
+            "现场.png",
+            PNG,
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
@@ -251,7 +267,10 @@ async fn a_visits_open_rectification_holds_the_tranche_until_the_officer_closes_
         (StatusCode::CONFLICT, Some("held_by_rectification")),
         "{v}"
     );
-    assert!(v["title"].as_str().unwrap().contains(&by.to_string()), "{v}");
+    assert!(
+        v["title"].as_str().unwrap().contains(&by.to_string()),
+        "{v}"
+    );
 
     // The NGO responds (with a file); only the officer closes.
     let (s, v) = app
@@ -280,7 +299,12 @@ async fn a_visits_open_rectification_holds_the_tranche_until_the_officer_closes_
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, _) = app
-        .upload(&format!("/api/v1/findings/{held}/file"), ngo, "说明.pdf", PDF)
+        .upload(
+            &format!("/api/v1/findings/{held}/file"),
+            ngo,
+            "说明.pdf",
+            PDF,
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(count_of(&app, o, "finding_responded").await, 1);
@@ -310,7 +334,11 @@ async fn a_visits_open_rectification_holds_the_tranche_until_the_officer_closes_
         .subject
         .contains("整改事项已关闭"));
     let (s, v) = app
-        .post(&format!("/api/v1/findings/{held}/close"), Some(o), json!({}))
+        .post(
+            &format!("/api/v1/findings/{held}/close"),
+            Some(o),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let (s, v) = pay(&app, o, tranche).await;
@@ -318,7 +346,11 @@ async fn a_visits_open_rectification_holds_the_tranche_until_the_officer_closes_
 
     // Reopening needs a reason; everything is on the project's audit trail.
     let (s, v) = app
-        .post(&format!("/api/v1/findings/{held}/reopen"), Some(o), json!({}))
+        .post(
+            &format!("/api/v1/findings/{held}/reopen"),
+            Some(o),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(has_error(&v, "note"), "{v}");
@@ -446,7 +478,8 @@ async fn an_overdue_rectification_enters_the_queue_and_the_projects_at_risk(b: B
     assert!(at_risk(&v).is_empty(), "{v}");
 
     // The day after its date, unanswered, it is overdue.
-    app.clock.set((by + Duration::days(1)).and_hms_opt(2, 0, 0).unwrap());
+    app.clock
+        .set((by + Duration::days(1)).and_hms_opt(2, 0, 0).unwrap());
     assert_eq!(count_of(&app, o, "finding_overdue").await, 1);
     let (s, q) = app
         .get("/api/v1/me/tasks?kind=finding_overdue", Some(o))
@@ -584,7 +617,10 @@ async fn visits_are_scheduled_recorded_and_answered_in_the_browser(b: Backend) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("id=\"e-rating\""), "rating error");
-    assert!(html.contains("id=\"e-checklist.safety\""), "checklist error");
+    assert!(
+        html.contains("id=\"e-checklist.safety\""),
+        "checklist error"
+    );
     assert!(html.contains("台账缺两次活动"), "typed finding kept");
     let mut fields: Vec<(&str, &str)> = vec![
         ("visited_on", today.as_str()),
@@ -615,13 +651,23 @@ async fn visits_are_scheduled_recorded_and_answered_in_the_browser(b: Backend) {
     ngo.login(&app, "ngo0@example.org", PASSWORD).await;
     let (s, html) = ngo.get_text(&app, &format!("/projects/{p0}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains("台账缺两次活动"), "findings on the project page");
+    assert!(
+        html.contains("台账缺两次活动"),
+        "findings on the project page"
+    );
     let (_, v) = app
-        .get(&format!("/api/v1/projects/{p0}/visits"), Some(&a.members[0]))
+        .get(
+            &format!("/api/v1/projects/{p0}/visits"),
+            Some(&a.members[0]),
+        )
         .await;
     let fid = v["visits"][0]["findings"][0]["id"].as_i64().unwrap();
     let res = ngo
-        .post_form(&app, &format!("/findings/{fid}/respond"), &[("response", "")])
+        .post_form(
+            &app,
+            &format!("/findings/{fid}/respond"),
+            &[("response", "")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("id=\"e-response\""));
