@@ -371,7 +371,11 @@ pub fn of_kind(
             tranches::table
                 .inner_join(projects::table.inner_join(organizations::table))
                 .filter(projects::bureau_id.eq(owner))
-                .filter(tranches::status.eq(TrancheStatus::Releasable.as_str())),
+                .filter(tranches::status.eq(TrancheStatus::Releasable.as_str()))
+                // Not while a visit's required rectification holds it.
+                .filter(not(exists(
+                    super::visits::holding().filter(visit_findings::project_id.eq(projects::id))
+                ))),
             (
                 tranches::id,
                 projects::id,

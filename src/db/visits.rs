@@ -383,6 +383,21 @@ pub fn overdue(today: NaiveDate) -> overdue_findings {
         .filter(visit_findings::rectify_by.lt(today))
 }
 
+/// The findings that hold their project's next tranche: a rectification is required and the
+/// bureau has not closed it (`domain::visit::FindingFacts::holds`, in SQL).
+pub fn holding() -> holding_findings {
+    visit_findings::table
+        .filter(visit_findings::rectify_by.is_not_null())
+        .filter(visit_findings::status.ne(FindingStatus::Closed.as_str()))
+}
+
+/// The type of [`holding`].
+#[allow(non_camel_case_types)]
+pub type holding_findings = diesel::dsl::Filter<
+    diesel::dsl::Filter<visit_findings::table, diesel::dsl::IsNotNull<visit_findings::rectify_by>>,
+    diesel::dsl::NotEq<visit_findings::status, &'static str>,
+>;
+
 /// The type of [`overdue`].
 #[allow(non_camel_case_types)]
 pub type overdue_findings = diesel::dsl::Filter<

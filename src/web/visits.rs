@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::upload::{MultipartBody, Sender};
+use super::upload::{MultipartBody, Sender, Upload};
 use super::{filters, form_done, render, render_status, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::db;
@@ -228,6 +228,35 @@ async fn record(
     .await
 }
 
+/// A page's upload, or the visit page again with the file's error (beside the form of
+/// `finding`, or the photo form's).
+async fn read_upload(
+    ctx: &PageCtx,
+    state: &AppState,
+    payload: MultipartBody,
+    max: usize,
+    visit: i64,
+    finding: Option<i64>,
+) -> Result<Result<Upload, HttpResponse>, AppError> {
+    match payload.read(max, Sender::Page).await {
+        Ok(up) => Ok(Ok(up)),
+        Err(e) => {
+            let (e, status) = super::upload::shown_on_form(e, max)?;
+            let page = show(
+                ctx.clone(),
+                state,
+                visit,
+                HashMap::new(),
+                e,
+                finding,
+                status,
+            )
+            .await?;
+            Ok(Err(page))
+        }
+    }
+}
+
 async fn upload_photo(
     ctx: PageCtx,
     state: web::Data<AppState>,
@@ -237,12 +266,9 @@ async fn upload_photo(
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
     let max = state.settings.upload_max_bytes.min(PHOTO_MAX_BYTES);
-    let up = match payload.read(max, Sender::Page).await {
+    let up = match read_upload(&ctx, &state, payload, max, id, None).await? {
         Ok(up) => up,
-        Err(e) => {
-            let (e, status) = super::upload::shown_on_form(e, max)?;
-            return show(ctx, &state, id, HashMap::new(), e, None, status).await;
-        }
+        Err(page) => return Ok(page),
     };
     let done = db::run(&state.pool, move |c| {
         ops::visits::upload_photo(c, &actor, id, &up.filename, &up.bytes)
@@ -318,12 +344,9 @@ async fn attach_file(
     let fid = id.into_inner();
     let visit = visit_of(&state, fid).await?;
     let max = state.settings.upload_max_bytes;
-    let up = match payload.read(max, Sender::Page).await {
+    let up = match read_upload(&ctx, &state, payload, max, visit, Some(fid)).await? {
         Ok(up) => up,
-        Err(e) => {
-            let (e, status) = super::upload::shown_on_form(e, max)?;
-            return show(ctx, &state, visit, HashMap::new(), e, Some(fid), status).await;
-        }
+        Err(page) => return Ok(page),
     };
     let done = db::run(&state.pool, move |c| {
         ops::visits::attach_response_file(c, &actor, fid, &up.filename, &up.bytes)

@@ -267,6 +267,11 @@ async fn a_visits_open_rectification_holds_the_tranche_until_the_officer_closes_
         (StatusCode::CONFLICT, Some("held_by_rectification")),
         "{v}"
     );
+    assert_eq!(
+        count_of(&app, o, "tranche_release").await,
+        0,
+        "a held tranche is not due"
+    );
     assert!(
         v["title"].as_str().unwrap().contains(&by.to_string()),
         "{v}"
@@ -341,6 +346,7 @@ async fn a_visits_open_rectification_holds_the_tranche_until_the_officer_closes_
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(count_of(&app, o, "tranche_release").await, 1);
     let (s, v) = pay(&app, o, tranche).await;
     assert_eq!(s, StatusCode::CREATED, "released once closed: {v}");
 

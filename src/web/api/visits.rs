@@ -183,13 +183,7 @@ pub(super) async fn close_finding(
     id: web::Path<i64>,
     body: Json<FindingNote>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, b) = (id.into_inner(), body.into_inner());
-    let s = state.settings.clone();
-    db::run(&state.pool, move |c| {
-        ops::visits::close_or_reopen(c, &s, &user.0, id, true, &b.note)
-    })
-    .await?;
-    Ok(ok())
+    close_or_reopen(user, &state, id.into_inner(), body.into_inner(), true).await
 }
 
 /// The bureau's officer reopens a closed finding, with a note.
@@ -201,10 +195,19 @@ pub(super) async fn reopen_finding(
     id: web::Path<i64>,
     body: Json<FindingNote>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, b) = (id.into_inner(), body.into_inner());
+    close_or_reopen(user, &state, id.into_inner(), body.into_inner(), false).await
+}
+
+async fn close_or_reopen(
+    user: ApiUser,
+    state: &AppState,
+    id: i64,
+    b: FindingNote,
+    close: bool,
+) -> Result<HttpResponse, AppError> {
     let s = state.settings.clone();
     db::run(&state.pool, move |c| {
-        ops::visits::close_or_reopen(c, &s, &user.0, id, false, &b.note)
+        ops::visits::close_or_reopen(c, &s, &user.0, id, close, &b.note)
     })
     .await?;
     Ok(ok())
