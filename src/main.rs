@@ -160,10 +160,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         }) => {
             let role = Role::parse(role).ok_or_else(|| {
-                anyhow::anyhow!("--role must be one of admin, officer, ngo, reviewer, evaluator")
+                anyhow::anyhow!(
+                    "--role must be one of admin, officer, ngo, reviewer, evaluator, supervisor"
+                )
             })?;
-            if role == Role::Officer && bureau.is_none() {
-                anyhow::bail!("an officer belongs to a bureau: add --bureau \"姑苏区民政局\"");
+            if matches!(role, Role::Officer | Role::Supervisor) && bureau.is_none() {
+                anyhow::bail!(
+                    "an officer or supervisor belongs to a bureau: add --bureau \"姑苏区民政局\""
+                );
             }
             let s = settings(&cli, None)?;
             let pool = yichuang::app::open_database(&s).await?;

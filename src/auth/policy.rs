@@ -70,6 +70,14 @@ pub enum Action {
         evaluator: i64,
         accepted: bool,
     },
+    /// Schedule and record supervision visits (督导) of a project of `bureau`: the bureau's
+    /// officers, and the bureau's supervisors the project is `assigned` to (named on one of
+    /// its visits; decided with the database by `ops::visits`). Supervisors read such a
+    /// project too, and nothing else.
+    SuperviseProject {
+        bureau: i64,
+        assigned: bool,
+    },
 }
 
 fn is_member(actor: &Actor, org: OrgRef) -> bool {
@@ -87,7 +95,7 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         Action::ManageUsers => actor.role == Role::Admin,
         Action::InviteUser(role) => match actor.role {
             Role::Admin => role != Role::Ngo,
-            Role::Officer => matches!(role, Role::Reviewer | Role::Evaluator),
+            Role::Officer => matches!(role, Role::Reviewer | Role::Evaluator | Role::Supervisor),
             _ => false,
         },
         Action::RegisterOrg(OrgKind::Ngo) => actor.role == Role::Ngo && actor.org_id.is_none(),
@@ -128,6 +136,10 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             accepted
                 || allows(actor, Action::ManageRounds(bureau))
                 || (actor.role == Role::Evaluator && actor.id == evaluator)
+        }
+        Action::SuperviseProject { bureau, assigned } => {
+            allows(actor, Action::ManageRounds(bureau))
+                || (actor.role == Role::Supervisor && actor.bureau_id == Some(bureau) && assigned)
         }
     }
 }
@@ -215,6 +227,8 @@ mod tests {
         );
         assert!(allows(&officer, Action::InviteUser(Role::Reviewer)));
         assert!(allows(&officer, Action::InviteUser(Role::Evaluator)));
+        assert!(allows(&officer, Action::InviteUser(Role::Supervisor)));
+        assert!(allows(&admin, Action::InviteUser(Role::Supervisor)));
         assert!(!allows(&officer, Action::InviteUser(Role::Officer)));
         assert!(!allows(&officer, Action::InviteUser(Role::Admin)));
         for r in Role::ALL {
@@ -336,6 +350,34 @@ mod tests {
         };
         for r in [Role::Ngo, Role::Evaluator, Role::Admin] {
             assert!(allows(&actor(r, Some(10)), accepted));
+        }
+    }
+
+    #[test]
+    fn supervisors_supervise_only_their_bureaus_assigned_projects_and_run_nothing() {
+        let supervise = |bureau, assigned| Action::SuperviseProject { bureau, assigned };
+        let mut sup = actor(Role::Supervisor, None);
+        sup.bureau_id = Some(3);
+        assert!(allows(&sup, supervise(3, true)));
+        assert!(!allows(&sup, supervise(3, false)), "not assigned");
+        assert!(!allows(&sup, supervise(4, true)), "another bureau");
+        for a in [
+            Action::ManageRounds(3),
+            Action::ViewProject { org: 10, bureau: 3 },
+            Action::SuperviseOrgs,
+            Action::ViewAudit,
+            Action::InviteUser(Role::Supervisor),
+        ] {
+            assert!(!allows(&sup, a), "{a:?}");
+        }
+        let mut officer = actor(Role::Officer, None);
+        officer.bureau_id = Some(3);
+        assert!(allows(&officer, supervise(3, false)));
+        assert!(!allows(&officer, supervise(4, false)));
+        for r in [Role::Admin, Role::Ngo, Role::Reviewer, Role::Evaluator] {
+            let mut a = actor(r, Some(10));
+            a.bureau_id = Some(3);
+            assert!(!allows(&a, supervise(3, true)), "{r:?}");
         }
     }
 

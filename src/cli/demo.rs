@@ -592,6 +592,17 @@ pub(super) fn review_content(total: i32, max: &[i32], seed: usize) -> ReviewCont
 }
 
 /// A small real PDF (one page with an ASCII line), for certificates, scans and reports.
+/// A small valid PNG (one grey pixel), for the demo's visit photo.
+pub fn demo_png() -> Vec<u8> {
+    vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3A,
+        0x7E, 0x9B, 0x55, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x68,
+        0x00, 0x00, 0x00, 0x82, 0x00, 0x81, 0x77, 0xCD, 0x72, 0xB6, 0x00, 0x00, 0x00, 0x00, 0x49,
+        0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ]
+}
+
 pub fn demo_pdf(text: &str) -> Vec<u8> {
     let text: String = text
         .chars()
@@ -1047,6 +1058,7 @@ struct Seeder<'a> {
     ngos: Vec<Ngo>,
     reviewers: Vec<Actor>,
     evaluators: Vec<Actor>,
+    supervisor: Option<Actor>,
     logins: Vec<Login>,
     /// Organizations (index) whose project plays a part, with what to say about them.
     story: Vec<(usize, Role3)>,
@@ -1066,6 +1078,7 @@ impl<'a> Seeder<'a> {
             ngos: Vec::new(),
             reviewers: Vec::new(),
             evaluators: Vec::new(),
+            supervisor: None,
             logins: Vec::new(),
             story: Vec::new(),
             voucher: 0,
@@ -1172,6 +1185,18 @@ impl<'a> Seeder<'a> {
             email: officer.email.clone(),
             who: format!("张敏 · {DEMO_BUREAU}：批次、审查、评审、立项、拨款、评估"),
         });
+        let supervisor = self.account(
+            Role::Supervisor,
+            "supervisor@gusu.example",
+            "李华",
+            Some(DEMO_BUREAU),
+        )?;
+        self.logins.push(Login {
+            role: "督导员 supervisor",
+            email: supervisor.email.clone(),
+            who: "李华 · 督导走访：检查清单、问题与整改".into(),
+        });
+        self.supervisor = Some(supervisor);
         self.admin = Some(admin);
         self.officer = Some(officer);
         for (i, (name, what, expertise)) in REVIEWERS.iter().enumerate() {
@@ -2048,6 +2073,79 @@ impl<'a> Seeder<'a> {
         Ok(Some(accepted))
     }
 
+    /// The supervisor visits a project: `recorded`, today, with one finding to rectify by a
+    /// working day ten days on (it holds the next tranche) and one without; otherwise a visit
+    /// scheduled a week on, in the supervisor's work queue.
+    fn visit(&mut self, p: &Proj, recorded: bool) -> anyhow::Result<()> {
+        use yichuang::domain::visit::{CheckInput, FindingInput, RecordInput};
+        let officer = self.officer();
+        let supervisor = self
+            .supervisor
+            .clone()
+            .ok_or_else(|| anyhow!("demo: no supervisor"))?;
+        let on = if recorded { self.today } else { self.day(7) };
+        let id = ops::visits::schedule(
+            self.c,
+            self.s,
+            &officer,
+            p.id,
+            &ops::visits::ScheduleInput {
+                scheduled_on: on.to_string(),
+                visitor_id: Some(supervisor.id),
+            },
+        )
+        .step("schedule a visit")?;
+        if !recorded {
+            return Ok(());
+        }
+        let cal = yichuang::db::calendar::load(self.c).step("calendar")?;
+        let mut by = self.day(10);
+        while !cal.is_working_day(by) {
+            by += Duration::days(1);
+        }
+        let check = |item: &str, result: &str, note: &str| CheckInput {
+            item: item.into(),
+            result: result.into(),
+            note: note.into(),
+        };
+        ops::visits::record(
+            self.c,
+            self.s,
+            &supervisor,
+            id,
+            &RecordInput {
+                visited_on: on.to_string(),
+                checklist: vec![
+                    check("activity_records", "compliant", ""),
+                    check("sign_in_sheets", "partial", "第二次活动的签到表缺 6 人签名"),
+                    check(
+                        "financial_vouchers",
+                        "non_compliant",
+                        "两张餐费发票无活动对应记录",
+                    ),
+                    check("publicity", "compliant", ""),
+                    check("safety", "not_applicable", ""),
+                ],
+                rating: "fair".into(),
+                summary: "活动开展基本按计划进行，财务凭证管理需加强。".into(),
+                findings: vec![
+                    FindingInput {
+                        text: "两张餐费发票（合计 860 元）无对应活动记录，请补充说明或退回".into(),
+                        rectify_by: by.to_string(),
+                    },
+                    FindingInput {
+                        text: "建议在社区公告栏补充张贴项目宣传海报".into(),
+                        rectify_by: String::new(),
+                    },
+                ],
+            },
+        )
+        .step("record a visit")?;
+        ops::visits::upload_photo(self.c, &supervisor, id, "活动现场.png", &demo_png())
+            .step("visit photo")?;
+        Ok(())
+    }
+
     fn execute(&mut self, projects: &[(Proj, Role3)]) -> anyhow::Result<()> {
         for (p, role) in projects {
             if *role == Role3::Other {
@@ -2127,6 +2225,14 @@ impl<'a> Seeder<'a> {
                     let d = self.evaluate(p, Stage::Midterm, MIDTERMS[j], j, EvalEnd::Accepted)?;
                     if let (Some(d), true) = (d, j < 3) {
                         self.pay(p, 2, &[(100, d + Duration::days(6))])?;
+                    }
+                    // A supervision visit found what must be fixed: its open rectification
+                    // holds the second tranche until the officer closes it.
+                    if j == 3 {
+                        self.visit(p, true)?;
+                    }
+                    if j == 4 {
+                        self.visit(p, false)?;
                     }
                 }
                 5 => {
@@ -2313,6 +2419,7 @@ mod tests {
             ("ngo01@ngo.example", "李娜"),
             ("expert1@review.example", "王立新"),
             ("eval1@agency.example", "陈静"),
+            ("supervisor@gusu.example", "李华"),
         ] {
             assert!(
                 yichuang::domain::account::check_password(DEMO_PASSWORD, &[email, name]).is_ok(),
@@ -2498,6 +2605,30 @@ mod tests {
         );
         assert_eq!(
             count(c, "SELECT COUNT(*) AS n FROM rounds WHERE status = 'open'"),
+            1
+        );
+        // A supervision visit's open rectification holds a releasable tranche; another visit
+        // waits in the supervisor's queue.
+        assert_eq!(
+            count(
+                c,
+                "SELECT COUNT(*) AS n FROM visits WHERE status = 'recorded'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                c,
+                "SELECT COUNT(*) AS n FROM visits WHERE status = 'scheduled'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                c,
+                "SELECT COUNT(*) AS n FROM visit_findings f JOIN tranches t ON t.project_id = f.project_id \
+                 WHERE f.rectify_by IS NOT NULL AND f.status = 'open' AND t.status = 'releasable'"
+            ),
             1
         );
         // Demo accounts sign in with the demo password straight away.

@@ -20,6 +20,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod types;
 pub mod users;
+pub mod visits;
 
 pub use types::Json;
 

@@ -201,6 +201,9 @@ macro_rules! project_scope {
                             .select(tranches::project_id),
                     ),
                 ),
+                Trouble::OverdueRectification => q.filter(projects::id.eq_any(
+                    super::visits::overdue(today).select(super::schema::visit_findings::project_id),
+                )),
             };
         }
         q
@@ -327,8 +330,8 @@ pub struct Totals {
 /// How many projects have a trouble.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TroubleCount {
-    /// `overdue_reports`, `overspent`, `rectifying`, `terminated`, `failed_evaluation` or
-    /// `withheld_tranche`.
+    /// `overdue_reports`, `overspent`, `rectifying`, `terminated`, `failed_evaluation`,
+    /// `withheld_tranche` or `overdue_rectification`.
     pub trouble: String,
     pub projects: usize,
 }
@@ -589,6 +592,8 @@ pub struct NewFile<'a> {
     pub project_id: i64,
     pub report_id: Option<i64>,
     pub evaluation_id: Option<i64>,
+    /// The visit a photo (or a response to one of its findings) belongs to.
+    pub visit_id: Option<i64>,
     pub kind: ProjectFileKind,
     pub filename: &'a str,
     pub content_type: &'a str,
@@ -603,6 +608,7 @@ pub fn insert_file(conn: &mut DbConn, f: &NewFile) -> Result<i64, AppError> {
             project_files::project_id.eq(f.project_id),
             project_files::report_id.eq(f.report_id),
             project_files::evaluation_id.eq(f.evaluation_id),
+            project_files::visit_id.eq(f.visit_id),
             project_files::kind.eq(f.kind),
             project_files::filename.eq(f.filename),
             project_files::content_type.eq(f.content_type),

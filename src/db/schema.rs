@@ -455,6 +455,7 @@ diesel::table! {
         uploaded_by -> BigInt,
         uploaded_at -> Timestamp,
         evaluation_id -> Nullable<BigInt>,
+        visit_id -> Nullable<BigInt>,
     }
 }
 
@@ -610,3 +611,61 @@ diesel::table! {
 
 diesel::joinable!(documents -> projects (project_id));
 diesel::allow_tables_to_appear_in_same_query!(documents, projects);
+
+diesel::table! {
+    visits (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        visitor_id -> BigInt,
+        scheduled_on -> Date,
+        status -> Text,
+        visited_on -> Nullable<Date>,
+        checklist_json -> Text,
+        rating -> Nullable<Text>,
+        summary -> Text,
+        scheduled_by -> BigInt,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visit_findings (id) {
+        id -> BigInt,
+        visit_id -> BigInt,
+        project_id -> BigInt,
+        seq -> Integer,
+        text -> Text,
+        rectify_by -> Nullable<Date>,
+        status -> Text,
+        response -> Nullable<Text>,
+        response_file_id -> Nullable<BigInt>,
+        responded_by -> Nullable<BigInt>,
+        responded_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<BigInt>,
+        closed_at -> Nullable<Timestamp>,
+        close_note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(visits -> projects (project_id));
+diesel::joinable!(visit_findings -> visits (visit_id));
+diesel::joinable!(visit_findings -> projects (project_id));
+diesel::allow_tables_to_appear_in_same_query!(visits, visit_findings);
+diesel::allow_tables_to_appear_in_same_query!(visits, projects);
+diesel::allow_tables_to_appear_in_same_query!(visits, organizations);
+diesel::allow_tables_to_appear_in_same_query!(visits, rounds);
+diesel::allow_tables_to_appear_in_same_query!(visits, users);
+diesel::allow_tables_to_appear_in_same_query!(visits, bureaus);
+diesel::allow_tables_to_appear_in_same_query!(visits, project_files);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, projects);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, organizations);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, rounds);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, users);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, bureaus);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, tranches);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, payments);
+diesel::allow_tables_to_appear_in_same_query!(visit_findings, project_groups);
+diesel::allow_tables_to_appear_in_same_query!(tranches, visits);

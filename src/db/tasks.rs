@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     bureaus, decision_entries, evaluations, notices, objections, organizations, outbox, projects,
-    proposals, reports, reviews, rounds, tranches, users,
+    proposals, reports, reviews, rounds, tranches, users, visit_findings, visits,
 };
 use super::{now, today, DbConn};
 use crate::domain::assignment::ReviewStatus;
@@ -24,6 +24,7 @@ use crate::domain::proposal::ProposalStatus;
 use crate::domain::report::{ReportStatus, TrancheStatus};
 use crate::domain::round::RoundStatus;
 use crate::domain::tasks::{Due, Progress, TaskKind};
+use crate::domain::visit::{FindingStatus, VisitStatus};
 use crate::error::AppError;
 
 /// One waiting item as read.
@@ -370,7 +371,11 @@ pub fn of_kind(
             tranches::table
                 .inner_join(projects::table.inner_join(organizations::table))
                 .filter(projects::bureau_id.eq(owner))
-                .filter(tranches::status.eq(TrancheStatus::Releasable.as_str())),
+                .filter(tranches::status.eq(TrancheStatus::Releasable.as_str()))
+                // Not while a visit's required rectification holds it.
+                .filter(not(exists(
+                    super::visits::holding().filter(visit_findings::project_id.eq(projects::id))
+                ))),
             (
                 tranches::id,
                 projects::id,
@@ -447,6 +452,90 @@ pub fn of_kind(
                 undated
             )
         }
+        FindingOverdue | FindingResponded | FindingRectify => {
+            let base = visit_findings::table
+                .inner_join(projects::table.inner_join(organizations::table))
+                .filter(visit_findings::rectify_by.is_not_null());
+            let sel = (
+                visit_findings::id,
+                visit_findings::visit_id,
+                projects::title,
+                organizations::name,
+                visit_findings::rectify_by,
+                visit_findings::responded_at,
+            );
+            type Row = (
+                i64,
+                i64,
+                String,
+                String,
+                Option<NaiveDate>,
+                Option<NaiveDateTime>,
+            );
+            let row = move |(id, parent, title, org, by, responded): Row| TaskRow {
+                id,
+                parent,
+                title,
+                waiting: Some(org),
+                due: if kind == FindingResponded {
+                    Due::None
+                } else {
+                    due_on(by)
+                },
+                since: responded,
+            };
+            match kind {
+                FindingOverdue => counted!(
+                    conn,
+                    limit,
+                    base.filter(projects::bureau_id.eq(owner))
+                        .filter(visit_findings::status.eq(FindingStatus::Open.as_str()))
+                        .filter(visit_findings::rectify_by.lt(day)),
+                    sel,
+                    (visit_findings::rectify_by.asc(), visit_findings::id.asc()),
+                    Row,
+                    row
+                ),
+                FindingResponded => counted!(
+                    conn,
+                    limit,
+                    base.filter(projects::bureau_id.eq(owner))
+                        .filter(visit_findings::status.eq(FindingStatus::Responded.as_str())),
+                    sel,
+                    (visit_findings::responded_at.asc(), visit_findings::id.asc()),
+                    Row,
+                    row
+                ),
+                _ => counted!(
+                    conn,
+                    limit,
+                    base.filter(projects::org_id.eq(owner))
+                        .filter(visit_findings::status.eq(FindingStatus::Open.as_str())),
+                    sel,
+                    (visit_findings::rectify_by.asc(), visit_findings::id.asc()),
+                    Row,
+                    row
+                ),
+            }
+        }
+        VisitScheduled => counted!(
+            conn,
+            limit,
+            visits::table
+                .inner_join(projects::table.inner_join(organizations::table))
+                .filter(visits::visitor_id.eq(owner))
+                .filter(visits::status.eq(VisitStatus::Scheduled.as_str())),
+            (
+                visits::id,
+                projects::id,
+                projects::title,
+                organizations::name,
+                visits::scheduled_on
+            ),
+            (visits::scheduled_on.asc(), visits::id.asc()),
+            (i64, i64, String, String, NaiveDate),
+            dated
+        ),
         FailedEmail => counted!(
             conn,
             limit,

@@ -81,7 +81,7 @@ fn unknown(type_name: &str, value: &str) -> Box<dyn std::error::Error + Send + S
 
 use crate::domain::{
     account, assignment, award, evaluation, org, outbox, project, proposal, report, review, round,
-    session,
+    session, visit,
 };
 
 text_enum!(
@@ -119,6 +119,11 @@ text_enum!(
     round::Aggregation,
     round::TrancheCondition,
     session::SessionKind,
+    visit::VisitStatus,
+    visit::ChecklistItem,
+    visit::CheckResult,
+    visit::VisitRating,
+    visit::FindingStatus,
 );
 
 /// A JSON document in a `Text` column, decoded when the row is read: a document that does not

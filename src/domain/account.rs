@@ -14,15 +14,19 @@ pub enum Role {
     Ngo,
     Reviewer,
     Evaluator,
+    /// A supervisor (督导员) a bureau's officer invited: visits the projects assigned to them
+    /// and reads only those.
+    Supervisor,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Officer,
         Role::Ngo,
         Role::Reviewer,
         Role::Evaluator,
+        Role::Supervisor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +36,7 @@ impl Role {
             Role::Ngo => "ngo",
             Role::Reviewer => "reviewer",
             Role::Evaluator => "evaluator",
+            Role::Supervisor => "supervisor",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
@@ -44,6 +49,7 @@ impl Role {
             Role::Ngo => "role.ngo",
             Role::Reviewer => "role.reviewer",
             Role::Evaluator => "role.evaluator",
+            Role::Supervisor => "role.supervisor",
         }
     }
 }

@@ -61,6 +61,11 @@ str_enum!(
         EvaluationDueSoon = "evaluation_due_soon",
         EvaluationOverdue = "evaluation_overdue",
         ReminderDigest = "reminder_digest",
+        VisitScheduled = "visit_scheduled",
+        VisitRecorded = "visit_recorded",
+        FindingResponded = "finding_responded",
+        FindingClosed = "finding_closed",
+        FindingReopened = "finding_reopened",
     }
 );
 

@@ -13,16 +13,20 @@ str_enum!(
         Terminated = "terminated",
         FailedEvaluation = "failed_evaluation",
         WithheldTranche = "withheld_tranche",
+        /// A visit's finding required rectification (整改) by a date that passed unanswered.
+        OverdueRectification = "overdue_rectification",
     }
 );
 
 /// A project's troubles, in [`Trouble::ALL`] order: a milestone report overdue, a budget line
-/// overspent, in rectification, terminated, failed its final evaluation, a tranche withheld.
+/// overspent, in rectification, terminated, failed its final evaluation, a tranche withheld,
+/// a visit's required rectification overdue.
 pub fn troubles(
     status: ProjectStatus,
     overdue_reports: usize,
     overspent_lines: usize,
     tranche_withheld: bool,
+    rectification_overdue: bool,
 ) -> Vec<Trouble> {
     Trouble::ALL
         .iter()
@@ -34,6 +38,7 @@ pub fn troubles(
             Trouble::Terminated => status == ProjectStatus::Terminated,
             Trouble::FailedEvaluation => status == ProjectStatus::Failed,
             Trouble::WithheldTranche => tranche_withheld,
+            Trouble::OverdueRectification => rectification_overdue,
         })
         .collect()
 }
@@ -44,6 +49,10 @@ str_enum!(
         SignedAgreement = "signed_agreement",
         Evidence = "evidence",
         EvaluationReport = "evaluation_report",
+        /// A photo taken on a supervision visit (督导).
+        VisitPhoto = "visit_photo",
+        /// A file the organization attached to its response to a visit's finding.
+        FindingResponse = "finding_response",
     }
 );
 
@@ -128,32 +137,50 @@ mod tests {
     #[test]
     fn a_project_is_flagged_for_each_trouble_it_has() {
         use super::{troubles, ProjectStatus as S, Trouble as T};
-        let table: &[(S, usize, usize, bool, &[T])] = &[
-            (S::Active, 0, 0, false, &[]),
-            (S::Active, 1, 0, false, &[T::OverdueReports]),
-            (S::Completed, 1, 0, false, &[]),
-            (S::Active, 0, 2, true, &[T::Overspent, T::WithheldTranche]),
+        type Row = (S, usize, usize, bool, bool, &'static [T]);
+        let table: &[Row] = &[
+            (S::Active, 0, 0, false, false, &[]),
+            (S::Active, 1, 0, false, false, &[T::OverdueReports]),
+            (S::Completed, 1, 0, false, false, &[]),
+            (
+                S::Active,
+                0,
+                2,
+                true,
+                false,
+                &[T::Overspent, T::WithheldTranche],
+            ),
             (
                 S::Rectifying,
                 2,
                 0,
                 false,
+                false,
                 &[T::OverdueReports, T::Rectifying],
             ),
-            (S::Terminated, 0, 1, false, &[T::Overspent, T::Terminated]),
+            (
+                S::Terminated,
+                0,
+                1,
+                false,
+                false,
+                &[T::Overspent, T::Terminated],
+            ),
             (
                 S::Failed,
                 0,
                 0,
                 true,
+                false,
                 &[T::FailedEvaluation, T::WithheldTranche],
             ),
+            (S::Active, 0, 0, false, true, &[T::OverdueRectification]),
         ];
-        for (status, overdue, overspent, withheld, want) in table {
+        for (status, overdue, overspent, withheld, rectify, want) in table {
             assert_eq!(
-                troubles(*status, *overdue, *overspent, *withheld),
+                troubles(*status, *overdue, *overspent, *withheld, *rectify),
                 want.to_vec(),
-                "{status} overdue {overdue} overspent {overspent} withheld {withheld}"
+                "{status} overdue {overdue} overspent {overspent} withheld {withheld} rectify {rectify}"
             );
         }
     }

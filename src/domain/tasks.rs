@@ -42,6 +42,13 @@ str_enum!(
         RectificationOverdue = "rectification_overdue",
         /// A fast-track renewal (续期) waits for the officer's approval on the decision page.
         RenewalApprove = "renewal_approve",
+        /// A visit's finding required rectification (整改) by a date that has passed with no
+        /// response from the organization.
+        FindingOverdue = "finding_overdue",
+        /// The organization responded to a finding: the bureau closes (or keeps) it.
+        FindingResponded = "finding_responded",
+        /// A supervision visit (督导) scheduled for this person (an officer or a supervisor).
+        VisitScheduled = "visit_scheduled",
         /// An email the worker gave up on (admins).
         FailedEmail = "failed_email",
         // An NGO's.
@@ -59,6 +66,8 @@ str_enum!(
         EvaluationVisit = "evaluation_visit",
         /// A completed project may renew (续期资助).
         RenewalOffer = "renewal_offer",
+        /// A visit's finding requires rectification by its date.
+        FindingRectify = "finding_rectify",
         // A reviewer's.
         /// An assigned review waits to be accepted (or declined with a conflict).
         ReviewAccept = "review_accept",
@@ -92,6 +101,9 @@ impl TaskKind {
                 EvaluationAccept,
                 RectificationOverdue,
                 RenewalApprove,
+                FindingOverdue,
+                FindingResponded,
+                VisitScheduled,
             ],
             Role::Admin => &[OrgVerify, FailedEmail],
             Role::Ngo => &[
@@ -102,9 +114,11 @@ impl TaskKind {
                 Rectification,
                 EvaluationVisit,
                 RenewalOffer,
+                FindingRectify,
             ],
             Role::Reviewer => &[ReviewAccept, ReviewFinish],
             Role::Evaluator => &[EvaluationFile, EvaluationReturned],
+            Role::Supervisor => &[VisitScheduled],
         }
     }
 
@@ -131,6 +145,10 @@ impl TaskKind {
                 format!("/evaluations/{id}")
             }
             ReviewAccept | ReviewFinish => format!("/reviews/{id}"),
+            VisitScheduled => format!("/visits/{id}"),
+            FindingOverdue | FindingResponded | FindingRectify => {
+                format!("/visits/{parent}#finding-{id}")
+            }
             FailedEmail => return None,
         })
     }

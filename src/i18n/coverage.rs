@@ -11,7 +11,7 @@ use std::path::Path;
 use super::tables;
 use crate::domain::{
     account, assignment, award, evaluation, org, outbox, project, proposal, report, round, session,
-    tasks,
+    tasks, visit,
 };
 
 /// The files under `dir` (recursively) whose names end with one of `exts`, with their text.
@@ -185,6 +185,11 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
         round::TrancheCondition,
         session::SessionKind,
         tasks::TaskKind,
+        visit::VisitStatus,
+        visit::ChecklistItem,
+        visit::CheckResult,
+        visit::VisitRating,
+        visit::FindingStatus,
     );
     let values = |all: &[&'static str]| all.to_vec();
     sets.extend([

@@ -747,6 +747,18 @@ pub fn report_submitted(
     notice(to, MailKind::ReportSubmitted, &args, vec![], link, base_url)
 }
 
+/// A supervision visit (督导) was scheduled or recorded, or one of its findings answered,
+/// closed or reopened: the kind's first line with `args`, and the visit's page.
+pub fn visit_notice(
+    to: &Recipient,
+    kind: MailKind,
+    args: &[(&str, String)],
+    link: &str,
+    base_url: &str,
+) -> Outgoing {
+    notice(to, kind, args, vec![], link, base_url)
+}
+
 /// A progress report was accepted, or returned with comments.
 pub fn report_reviewed(
     to: &Recipient,

@@ -389,10 +389,11 @@ pub fn change_password(
 pub struct InviteInput {
     pub email: String,
     pub name: String,
-    /// `officer`, `reviewer`, `evaluator` or `admin` (staff invitations); ignored for
+    /// `officer`, `reviewer`, `evaluator`, `supervisor` or `admin` (staff invitations); ignored for
     /// invitations into an organization.
     pub role: String,
-    /// The bureau of an officer.
+    /// The bureau of an officer (or of a supervisor an admin invites; an officer's
+    /// supervisors join the officer's bureau).
     pub bureau_id: Option<i64>,
     /// The agency of an evaluator.
     pub org_id: Option<i64>,
@@ -435,7 +436,12 @@ pub fn invite(
             let mut org = None;
             let mut bureau = None;
             match role {
-                Role::Officer => match input.bureau_id {
+                // An officer's supervisors join the officer's own bureau.
+                Role::Supervisor if actor.role == Role::Officer => match actor.bureau_id {
+                    Some(b) => bureau = Some(b),
+                    None => errors.add("bureau_id", Msg::new("field.bureau_required")),
+                },
+                Role::Officer | Role::Supervisor => match input.bureau_id {
                     Some(b) if users::bureaus(conn)?.iter().any(|x| x.id == b) => bureau = Some(b),
                     _ => errors.add("bureau_id", Msg::new("field.bureau_required")),
                 },

@@ -1040,7 +1040,8 @@ pub fn find_visible_project(
             bureau: p.bureau_id,
         },
     ) || (actor.role == Role::Evaluator
-        && crate::db::evaluations::evaluates_project(conn, actor.id, id)?);
+        && crate::db::evaluations::evaluates_project(conn, actor.id, id)?)
+        || (actor.role == Role::Supervisor && crate::ops::visits::may_supervise(conn, actor, &p)?);
     if !allowed {
         return Err(AppError::Forbidden);
     }

@@ -275,6 +275,7 @@ pub fn upload_report(
                 project_id: p.id,
                 report_id: None,
                 evaluation_id: Some(ev.id),
+                visit_id: None,
                 kind: crate::domain::project::ProjectFileKind::EvaluationReport,
                 filename: &filename,
                 content_type: "application/pdf",

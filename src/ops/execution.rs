@@ -48,7 +48,7 @@ fn require_active(p: &ProjectRow) -> Result<(), AppError> {
 }
 
 /// An uploaded file, checked by its content (PDF, PNG or JPEG).
-fn check_file(bytes: &[u8]) -> Result<&'static str, AppError> {
+pub(crate) fn check_file(bytes: &[u8]) -> Result<&'static str, AppError> {
     let mut e = FieldErrors::new();
     let content_type = super::orgs::sniff_document(bytes);
     if bytes.is_empty() {
@@ -132,6 +132,7 @@ pub fn record_agreement(
                 project_id,
                 report_id: None,
                 evaluation_id: None,
+                visit_id: None,
                 kind: ProjectFileKind::SignedAgreement,
                 filename: &filename,
                 content_type,
@@ -218,6 +219,10 @@ pub fn record_payment(
     e.into_result()?;
     let (paid_on, amount) = (paid_on.expect("checked"), amount.expect("checked"));
     db::write_tx(conn, |c| {
+        // An open required rectification of a visit (督导整改) holds the next tranche.
+        if let Some(reason) = super::visits::tranche_hold(c, project_id)? {
+            return Err(AppError::Conflict(reason));
+        }
         let (_, t) = projects::tranche(c, tranche_id)?;
         let payments = projects::payments(c, project_id)?;
         let on_tranche: Fen = payments
@@ -644,6 +649,7 @@ pub fn upload_evidence(
                 project_id: p.id,
                 report_id: Some(r.id),
                 evaluation_id: None,
+                visit_id: None,
                 kind: ProjectFileKind::Evidence,
                 filename: &filename,
                 content_type,

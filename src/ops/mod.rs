@@ -16,6 +16,7 @@ pub mod reviews;
 pub mod rounds;
 pub mod screening;
 pub mod sessions;
+pub mod visits;
 
 use crate::db::{outbox, users, DbConn};
 use crate::error::AppError;
@@ -31,6 +32,19 @@ fn email_org(
         if m.status == crate::domain::account::UserStatus::Active {
             outbox::enqueue(c, &make(&Recipient::new(&m.email, &m.name, &m.locale)))?;
         }
+    }
+    Ok(())
+}
+
+/// Queues `make(recipient)` for one person, if their account is active.
+fn email_user(
+    c: &mut DbConn,
+    user_id: i64,
+    make: impl Fn(&Recipient) -> Outgoing,
+) -> Result<(), AppError> {
+    let u = users::find(c, user_id)?;
+    if u.status == crate::domain::account::UserStatus::Active {
+        outbox::enqueue(c, &make(&Recipient::new(&u.email, &u.name, &u.locale)))?;
     }
     Ok(())
 }

@@ -99,6 +99,7 @@ fn lines_of(
     let paid: HashMap<i64, i64> = projects::paid_totals(conn, &ids)?.into_iter().collect();
     let withheld = projects::with_withheld_tranche(conn, &ids)?;
     let day = today();
+    let rectify_late = crate::db::visits::with_overdue_findings(conn, &ids, day)?;
     let empty = ProposalContent::default();
     let lines = rows
         .into_iter()
@@ -124,6 +125,7 @@ fn lines_of(
                 figures.overdue_reports,
                 figures.overspent_lines,
                 withheld.contains(&p.id),
+                rectify_late.contains(&p.id),
             );
             ProjectLine {
                 troubles,

@@ -123,6 +123,8 @@ pub struct ProjectView {
     pub officer: bool,
     /// The reader is a member of the project's NGO.
     pub member: bool,
+    /// Its supervision visits (督导) and findings, and whether they hold the next tranche.
+    pub visits: super::visits::ProjectVisits,
 }
 
 impl ProjectView {
@@ -242,6 +244,7 @@ pub fn project(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ProjectView, Ap
         Vec::new()
     };
     Ok(ProjectView {
+        visits: super::visits::of_project(c, actor, &p)?,
         paid: sum(payments.iter().map(|x| x.amount_fen)),
         evaluations: super::evaluations::of_project(c, actor, &p)?,
         evaluators: if officer {

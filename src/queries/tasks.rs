@@ -52,8 +52,10 @@ fn owner_of(actor: &Actor, kind: TaskKind) -> Option<i64> {
     match kind {
         OrgVerify | FailedEmail => Some(0),
         ProposalDraft | ProposalReturned | ReportDue | ReportReturned | Rectification
-        | EvaluationVisit | RenewalOffer => actor.org_id,
-        ReviewAccept | ReviewFinish | EvaluationFile | EvaluationReturned => Some(actor.id),
+        | EvaluationVisit | RenewalOffer | FindingRectify => actor.org_id,
+        ReviewAccept | ReviewFinish | EvaluationFile | EvaluationReturned | VisitScheduled => {
+            Some(actor.id)
+        }
         _ => actor.bureau_id,
     }
 }

@@ -39,7 +39,7 @@ struct UsersPage {
     ctx: PageCtx,
     list: Paged<UserListItem>,
     filter: UserFilter,
-    roles: [Role; 5],
+    roles: [Role; 6],
     statuses: [&'static str; 3],
 }
 

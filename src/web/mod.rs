@@ -21,6 +21,7 @@ pub mod reviews;
 pub mod rounds;
 pub mod screening;
 pub mod upload;
+pub mod visits;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -701,6 +702,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(awards::routes)
         .configure(projects::routes)
         .configure(evaluations::routes)
+        .configure(visits::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
 }

@@ -121,7 +121,7 @@ fn spending_chart(v: &ProjectView, lang: crate::i18n::Lang) -> String {
     )
 }
 
-async fn show_project(
+pub(crate) async fn show_project(
     ctx: PageCtx,
     state: &AppState,
     id: i64,
@@ -718,7 +718,7 @@ pub struct DashboardQuery {
     /// The table's order (default `id`).
     pub sort: Option<String>,
     /// Only projects in this trouble (`overdue_reports`, `overspent`, `rectifying`,
-    /// `terminated`, `failed_evaluation`, `withheld_tranche`).
+    /// `terminated`, `failed_evaluation`, `withheld_tranche`, `overdue_rectification`).
     pub trouble: Option<String>,
 }
 

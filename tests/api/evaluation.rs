@@ -578,7 +578,7 @@ dual!(projects_pass_or_rectify_through_their_evaluations);
 /// The projects overview flags `project` with exactly `troubles` (and no other project with
 /// them), counts each on a card linked to the filtered table, filters the table by each (page
 /// and API) and exports the filtered rows.
-async fn troubles_flagged(
+pub async fn troubles_flagged(
     app: &TestApp,
     a: &crate::execution::Awarded,
     project: i64,
@@ -599,7 +599,7 @@ async fn troubles_flagged(
             )
         })
         .collect();
-    assert_eq!(counts.len(), 6, "{counts:?}");
+    assert_eq!(counts.len(), 7, "{counts:?}");
     for (t, n) in &counts {
         let want = i64::from(troubles.contains(&t.as_str()));
         assert_eq!(*n, want, "{t}: {counts:?}");

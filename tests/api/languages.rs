@@ -19,6 +19,7 @@ const ROLES: &[Option<&str>] = &[
     Some("ngo01@ngo.example"),
     Some("expert1@review.example"),
     Some("eval1@agency.example"),
+    Some("supervisor@gusu.example"),
 ];
 
 /// Pages of one shape (`/projects/{}`, the same query keys) visited per role and language.

@@ -33,3 +33,4 @@ mod schema;
 mod screening;
 mod sessions;
 mod tasks;
+mod visits;

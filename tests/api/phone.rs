@@ -209,6 +209,7 @@ async fn every_page_of_every_role_fits_a_phone(b: Backend) {
         "ngo01@ngo.example",
         "expert1@review.example",
         "eval1@agency.example",
+        "supervisor@gusu.example",
     ] {
         visits.push((Some(email.to_string()), vec!["/dashboard".to_string()]));
     }

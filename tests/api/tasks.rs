@@ -255,7 +255,8 @@ async fn projects_wait_for_the_officer_the_ngo_and_the_evaluator(b: Backend) {
             "report_returned",
             "rectification",
             "evaluation_visit",
-            "renewal_offer"
+            "renewal_offer",
+            "finding_rectify"
         ]
     );
     assert_eq!(count(&q, "report_due"), 1);

@@ -18,7 +18,8 @@ pub(super) async fn list_users(
     Ok(super::super::paging::json_paged(&req, &list))
 }
 
-/// Invite an officer (with `bureau_id`), reviewer, evaluator (with the agency's `org_id`) or admin.
+/// Invite an officer (with `bureau_id`), reviewer, evaluator (with the agency's `org_id`),
+/// supervisor (督导员: into the inviting officer's bureau, or an admin's `bureau_id`) or admin.
 #[utoipa::path(request_body = InviteInput, tag = "admin", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 422)))]
 #[post("/users")]
 pub(super) async fn invite_user(

@@ -46,6 +46,7 @@ mod reports;
 mod reviews;
 mod rounds;
 mod screening;
+mod visits;
 
 /// Every route of the API, each registered once: the handler's actix macro gives its method and
 /// path, its `#[utoipa::path]` documents it, and the scope collects the documented operations
@@ -203,6 +204,16 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(evaluations::completion_certificate_pdf)
         .service(evaluations::start_renewal)
         .service(evaluations::record_refund)
+        .service(visits::project_visits)
+        .service(visits::schedule_visit)
+        .service(visits::my_visits)
+        .service(visits::get_visit)
+        .service(visits::record_visit)
+        .service(visits::upload_visit_photo)
+        .service(visits::respond_finding)
+        .service(visits::attach_finding_file)
+        .service(visits::close_finding)
+        .service(visits::reopen_finding)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(AppError::NotFound)
         }))
