@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    organizations, payments, project_files, project_groups, projects, proposals, refunds, reports,
+    organizations, payments, project_files, project_groups, projects, refunds, reports,
     rounds, tranches,
 };
 use super::{now, DbConn, Json};
@@ -589,6 +589,8 @@ pub struct NewFile<'a> {
     pub project_id: i64,
     pub report_id: Option<i64>,
     pub evaluation_id: Option<i64>,
+    /// The change request it is attached to.
+    pub change_id: Option<i64>,
     pub kind: ProjectFileKind,
     pub filename: &'a str,
     pub content_type: &'a str,
@@ -603,6 +605,7 @@ pub fn insert_file(conn: &mut DbConn, f: &NewFile) -> Result<i64, AppError> {
             project_files::project_id.eq(f.project_id),
             project_files::report_id.eq(f.report_id),
             project_files::evaluation_id.eq(f.evaluation_id),
+            project_files::change_id.eq(f.change_id),
             project_files::kind.eq(f.kind),
             project_files::filename.eq(f.filename),
             project_files::content_type.eq(f.content_type),
@@ -634,6 +637,15 @@ const FILE_COLS: FileCols = (
     project_files::size_bytes,
     project_files::uploaded_at,
 );
+
+/// The attachments of a change request.
+pub fn change_files(conn: &mut DbConn, change_id: i64) -> Result<Vec<FileMeta>, AppError> {
+    Ok(project_files::table
+        .filter(project_files::change_id.eq(change_id))
+        .order(project_files::id)
+        .select(FILE_COLS)
+        .load(conn)?)
+}
 
 /// The files of an evaluation (the agency's report).
 pub fn evaluation_files(conn: &mut DbConn, evaluation_id: i64) -> Result<Vec<FileMeta>, AppError> {
@@ -957,18 +969,14 @@ impl StoredFigures {
 /// Recomputes the stored figures of a project (after a report was filed or unfiled, or when
 /// the project is created), in the caller's transaction.
 pub fn refresh_figures(conn: &mut DbConn, project_id: i64) -> Result<(), AppError> {
-    let plan: Json<crate::domain::proposal::ProposalContent> = projects::table
-        .inner_join(proposals::table)
-        .filter(projects::id.eq(project_id))
-        .select(proposals::content_json)
-        .first(conn)?;
+    let (_, plan) = super::changes::plan(conn, project_id)?;
     let filed = latest_filed_of(conn, &[project_id])?;
     let milestones = filed_milestones(conn, &[project_id])?
         .into_iter()
         .map(|(_, i)| i)
         .collect();
     let f = StoredFigures::of(
-        &plan.0,
+        &plan,
         filed.first().map(|r| &r.content_json.0),
         &milestones,
     );

@@ -61,6 +61,10 @@ str_enum!(
         EvaluationDueSoon = "evaluation_due_soon",
         EvaluationOverdue = "evaluation_overdue",
         ReminderDigest = "reminder_digest",
+        ChangeFiled = "change_filed",
+        ChangeApplied = "change_applied",
+        ChangeDecided = "change_decided",
+        ChangeWithdrawn = "change_withdrawn",
     }
 );
 

@@ -44,6 +44,8 @@ str_enum!(
         SignedAgreement = "signed_agreement",
         Evidence = "evidence",
         EvaluationReport = "evaluation_report",
+        /// An attachment of a change request (项目变更).
+        ChangeAttachment = "change_attachment",
     }
 );
 
@@ -108,6 +110,8 @@ str_enum!(
         AwardNotice = "award_notice",
         Agreement = "agreement",
         CompletionCertificate = "completion_certificate",
+        /// A supplement agreement (补充协议) of an applied change request; one version each.
+        Supplement = "supplement",
     }
 );
 
@@ -118,6 +122,7 @@ impl DocumentKind {
             DocumentKind::AwardNotice => "立项通知书",
             DocumentKind::Agreement => "项目协议书",
             DocumentKind::CompletionCertificate => "结项证明",
+            DocumentKind::Supplement => "补充协议",
         };
         format!("{name}-{agreement_no}.pdf")
     }
