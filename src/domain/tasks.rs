@@ -40,6 +40,8 @@ str_enum!(
         EvaluationAccept = "evaluation_accept",
         /// A project in rectification (整改) is past its deadline.
         RectificationOverdue = "rectification_overdue",
+        /// A change request (项目变更) waits for the officer's decision.
+        ChangeDecide = "change_decide",
         /// A fast-track renewal (续期) waits for the officer's approval on the decision page.
         RenewalApprove = "renewal_approve",
         /// An email the worker gave up on (admins).
@@ -91,6 +93,7 @@ impl TaskKind {
                 EvaluationAssign,
                 EvaluationAccept,
                 RectificationOverdue,
+                ChangeDecide,
                 RenewalApprove,
             ],
             Role::Admin => &[OrgVerify, FailedEmail],
@@ -131,6 +134,7 @@ impl TaskKind {
                 format!("/evaluations/{id}")
             }
             ReviewAccept | ReviewFinish => format!("/reviews/{id}"),
+            ChangeDecide => format!("/changes/{id}"),
             FailedEmail => return None,
         })
     }
