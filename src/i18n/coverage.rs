@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::tables;
 use crate::domain::{
-    account, assignment, award, evaluation, org, outbox, project, proposal, report, round, session,
+    account, assignment, change, award, evaluation, org, outbox, project, proposal, report, round, session,
     tasks,
 };
 
@@ -164,6 +164,9 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
         };
     }
     let mut sets = sets!(
+        change::ChangeKind,
+        change::ChangeStatus,
+        change::ChangeOutcome,
         assignment::ReviewStatus,
         assignment::Recommendation,
         evaluation::Stage,
