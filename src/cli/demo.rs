@@ -2162,7 +2162,8 @@ impl<'a> Seeder<'a> {
             p.id,
             &ChangeInput {
                 kind: "extension".into(),
-                reason: "受场地改造影响，第三季度活动暂停两个月，申请项目结束日期顺延 60 天。".into(),
+                reason: "受场地改造影响，第三季度活动暂停两个月，申请项目结束日期顺延 60 天。"
+                    .into(),
                 fields: ChangeFields {
                     end_date: (end + Duration::days(60)).to_string(),
                     ..ChangeFields::default()

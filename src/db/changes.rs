@@ -312,7 +312,10 @@ pub fn set_end_date(
     ends_on: chrono::NaiveDate,
 ) -> Result<(), AppError> {
     diesel::update(projects::table.find(project_id))
-        .set((projects::ends_on.eq(ends_on), projects::updated_at.eq(now())))
+        .set((
+            projects::ends_on.eq(ends_on),
+            projects::updated_at.eq(now()),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -5,8 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    organizations, payments, project_files, project_groups, projects, refunds, reports,
-    rounds, tranches,
+    organizations, payments, project_files, project_groups, projects, refunds, reports, rounds,
+    tranches,
 };
 use super::{now, DbConn, Json};
 use crate::domain::project::{ProjectFileKind, ProjectStatus, RefundKind, Trouble};
@@ -975,11 +975,7 @@ pub fn refresh_figures(conn: &mut DbConn, project_id: i64) -> Result<(), AppErro
         .into_iter()
         .map(|(_, i)| i)
         .collect();
-    let f = StoredFigures::of(
-        &plan,
-        filed.first().map(|r| &r.content_json.0),
-        &milestones,
-    );
+    let f = StoredFigures::of(&plan, filed.first().map(|r| &r.content_json.0), &milestones);
     diesel::update(projects::table.find(project_id))
         .set((
             projects::fig_unique_people.eq(f.unique_people),

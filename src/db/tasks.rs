@@ -10,13 +10,13 @@ use diesel::dsl::{count_star, exists, not};
 use diesel::prelude::*;
 
 use super::schema::{
-    bureaus, change_requests, decision_entries, evaluations, notices, objections, organizations, outbox, projects,
-    proposals, reports, reviews, rounds, tranches, users,
+    bureaus, change_requests, decision_entries, evaluations, notices, objections, organizations,
+    outbox, projects, proposals, reports, reviews, rounds, tranches, users,
 };
 use super::{now, today, DbConn};
 use crate::domain::assignment::ReviewStatus;
-use crate::domain::change::ChangeStatus;
 use crate::domain::award::ObjectionStatus;
+use crate::domain::change::ChangeStatus;
 use crate::domain::evaluation::{EvaluationStatus, Renewal, Stage};
 use crate::domain::org::{OrgKind, OrgStatus};
 use crate::domain::outbox::OutboxStatus;

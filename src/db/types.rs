@@ -80,8 +80,8 @@ fn unknown(type_name: &str, value: &str) -> Box<dyn std::error::Error + Send + S
 }
 
 use crate::domain::{
-    account, assignment, change, award, evaluation, org, outbox, project, proposal, report, review, round,
-    session,
+    account, assignment, award, change, evaluation, org, outbox, project, proposal, report, review,
+    round, session,
 };
 
 text_enum!(

@@ -151,13 +151,17 @@ pub fn check_rules(r: &ChangeRules, e: &mut FieldErrors) {
     if !(0..=3650).contains(&r.max_extension_days) {
         e.add(
             "change_max_extension_days",
-            Msg::new("field.number_range").arg("min", 0).arg("max", 3650),
+            Msg::new("field.number_range")
+                .arg("min", 0)
+                .arg("max", 3650),
         );
     }
     if !(0..=5000).contains(&r.free_move_bp) {
         e.add(
             "change_free_move",
-            Msg::new("field.number_range").arg("min", "0%").arg("max", "50%"),
+            Msg::new("field.number_range")
+                .arg("min", "0%")
+                .arg("max", "50%"),
         );
     }
 }
@@ -258,8 +262,7 @@ pub fn check(
             if let Some(new_end) = end_date {
                 if *new_end <= start {
                     e.add("end_date", Msg::new("field.end_before_start"));
-                } else if (*new_end - history.awarded_end).num_days()
-                    > cr.max_extension_days as i64
+                } else if (*new_end - history.awarded_end).num_days() > cr.max_extension_days as i64
                 {
                     e.add(
                         "end_date",

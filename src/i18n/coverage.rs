@@ -10,8 +10,8 @@ use std::path::Path;
 
 use super::tables;
 use crate::domain::{
-    account, assignment, change, award, evaluation, org, outbox, project, proposal, report, round, session,
-    tasks,
+    account, assignment, award, change, evaluation, org, outbox, project, proposal, report, round,
+    session, tasks,
 };
 
 /// The files under `dir` (recursively) whose names end with one of `exts`, with their text.

@@ -735,14 +735,26 @@ pub fn change_notice(
         ("agreement_no", m.agreement_no.to_string()),
         ("title", m.title.to_string()),
         ("org", m.org.to_string()),
-        ("kind", crate::i18n::t(to.lang, m.kind.label_key()).to_string()),
+        (
+            "kind",
+            crate::i18n::t(to.lang, m.kind.label_key()).to_string(),
+        ),
     ];
     if let Some(o) = outcome {
-        args.push(("outcome", crate::i18n::t(to.lang, o.label_key()).to_string()));
+        args.push((
+            "outcome",
+            crate::i18n::t(to.lang, o.label_key()).to_string(),
+        ));
     }
     let extra = reason
         .filter(|r| !r.trim().is_empty())
-        .map(|r| vec![tf(to.lang, "email.change_decided.reason", &[("reason", r.to_string())])])
+        .map(|r| {
+            vec![tf(
+                to.lang,
+                "email.change_decided.reason",
+                &[("reason", r.to_string())],
+            )]
+        })
         .unwrap_or_default();
     notice(to, mail_kind, &args, extra, m.link, base_url)
 }

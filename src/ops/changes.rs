@@ -23,12 +23,12 @@ use crate::domain::change::{
 };
 use crate::domain::limits;
 use crate::domain::money::Fen;
+use crate::domain::outbox::MailKind;
 use crate::domain::project::{DocumentKind, ProjectFileKind, ProjectStatus};
 use crate::domain::proposal::ProposalContent;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail::{self, ChangeMail};
-use crate::domain::outbox::MailKind;
 
 /// A milestone's new due date as typed.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -382,7 +382,13 @@ pub fn decide(
         if let Some(v) = &values {
             checked(c, &p, &plan, v)?;
         }
-        if !changes::close(c, id, status, actor.id, Some(reason).filter(|r| !r.is_empty()))? {
+        if !changes::close(
+            c,
+            id,
+            status,
+            actor.id,
+            Some(reason).filter(|r| !r.is_empty()),
+        )? {
             return Err(AppError::conflict("change.not_open"));
         }
         let applied = match &values {

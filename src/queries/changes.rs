@@ -50,7 +50,9 @@ pub fn of_project(
 ) -> Result<ProjectChanges, AppError> {
     let (project, _) = crate::ops::execution::load(c, actor, project_id)?;
     let (plan_version, plan) = changes::plan(c, project_id)?;
-    let rules = crate::db::rounds::find(c, project.round_id)?.rules().changes;
+    let rules = crate::db::rounds::find(c, project.round_id)?
+        .rules()
+        .changes;
     Ok(ProjectChanges {
         can_file: policy::allows(actor, Action::EditProposal(project.org_id))
             && project.status == ProjectStatus::Active,

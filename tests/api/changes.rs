@@ -131,7 +131,12 @@ async fn an_extension_is_approved_as_a_new_plan_version_with_its_supplement(b: B
     let id = v["id"].as_i64().unwrap();
     // Attachments go with the request.
     let (s, v) = app
-        .upload(&format!("/api/v1/changes/{id}/files"), &member, "证明.png", PNG)
+        .upload(
+            &format!("/api/v1/changes/{id}/files"),
+            &member,
+            "证明.png",
+            PNG,
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
 
@@ -156,11 +161,13 @@ async fn an_extension_is_approved_as_a_new_plan_version_with_its_supplement(b: B
     // Nobody else decides it: the NGO itself, another NGO, another bureau's officer, a
     // reviewer; nor may the other NGO, the other officer or the reviewer read it.
     let other_officer = app
-        .staff(Role::Officer, "officer@wuzhong.gov.cn", Some("吴中区民政局"))
+        .staff(
+            Role::Officer,
+            "officer@wuzhong.gov.cn",
+            Some("吴中区民政局"),
+        )
         .await;
-    let reviewer = app
-        .staff(Role::Reviewer, "expert@review.org", None)
-        .await;
+    let reviewer = app.staff(Role::Reviewer, "expert@review.org", None).await;
     let approve = json!({"outcome": "approve", "reason": ""});
     for t in [&member, &a.members[1], &other_officer, &reviewer] {
         let (s, v) = decide(&app, t, id, approve.clone()).await;
@@ -174,7 +181,11 @@ async fn an_extension_is_approved_as_a_new_plan_version_with_its_supplement(b: B
         let (s, _) = app.get(&format!("/api/v1/changes/{id}"), Some(t)).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, _) = app
-            .post(&format!("/api/v1/changes/{id}/withdraw"), Some(t), json!({}))
+            .post(
+                &format!("/api/v1/changes/{id}/withdraw"),
+                Some(t),
+                json!({}),
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
@@ -204,7 +215,9 @@ async fn an_extension_is_approved_as_a_new_plan_version_with_its_supplement(b: B
     assert_eq!(day(&versions[0]["content"]["end_date"]), ends);
     assert_eq!(day(&versions[1]["content"]["end_date"]), new_end);
     assert_eq!(versions[1]["change_id"], id);
-    let (_, one) = app.get(&format!("/api/v1/changes/{id}"), Some(&member)).await;
+    let (_, one) = app
+        .get(&format!("/api/v1/changes/{id}"), Some(&member))
+        .await;
     assert_eq!(one["files"].as_array().unwrap().len(), 1, "{one}");
 
     // The supplement agreement lists the change; the NGO and the officer download it.
@@ -223,7 +236,12 @@ async fn an_extension_is_approved_as_a_new_plan_version_with_its_supplement(b: B
             assert!(text.contains(want), "{want} in {text}");
         }
     }
-    let (s, _) = pdf(&app, &a.members[1], &format!("/api/v1/changes/{id}/supplement.pdf")).await;
+    let (s, _) = pdf(
+        &app,
+        &a.members[1],
+        &format!("/api/v1/changes/{id}/supplement.pdf"),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let actions = app.audit_actions("project", p).await;
     for want in ["change.filed", "change.attachment", "change.approved"] {
@@ -277,7 +295,12 @@ async fn a_refused_change_changes_nothing_and_open_ones_can_be_withdrawn(b: Back
     let after = detail(&app, &member, p).await;
     assert_eq!(after["project"], before["project"]);
     assert_eq!(after["spending"], before["spending"]);
-    let (s, _) = pdf(&app, &member, &format!("/api/v1/changes/{id}/supplement.pdf")).await;
+    let (s, _) = pdf(
+        &app,
+        &member,
+        &format!("/api/v1/changes/{id}/supplement.pdf"),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // A content change withdrawn by the NGO: closed, and only once.
@@ -291,16 +314,28 @@ async fn a_refused_change_changes_nothing_and_open_ones_can_be_withdrawn(b: Back
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let content = v["id"].as_i64().unwrap();
     let (s, _) = app
-        .post(&format!("/api/v1/changes/{content}/withdraw"), Some(&a.officer), json!({}))
+        .post(
+            &format!("/api/v1/changes/{content}/withdraw"),
+            Some(&a.officer),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = app
-        .post(&format!("/api/v1/changes/{content}/withdraw"), Some(&member), json!({}))
+        .post(
+            &format!("/api/v1/changes/{content}/withdraw"),
+            Some(&member),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "withdrawn");
     let (s, _) = app
-        .post(&format!("/api/v1/changes/{content}/withdraw"), Some(&member), json!({}))
+        .post(
+            &format!("/api/v1/changes/{content}/withdraw"),
+            Some(&member),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(
@@ -342,7 +377,11 @@ async fn a_refused_change_changes_nothing_and_open_ones_can_be_withdrawn(b: Back
     assert_eq!(plan(&c)["project_lead_phone"], "0512-65000000");
     assert_eq!(plan(&c)["budget"], plan0["budget"]);
     let actions = app.audit_actions("project", p).await;
-    for want in ["change.refused", "change.withdrawn", "change.partly_approved"] {
+    for want in [
+        "change.refused",
+        "change.withdrawn",
+        "change.partly_approved",
+    ] {
         assert!(actions.contains(&want.to_string()), "{want}: {actions:?}");
     }
 }
@@ -368,7 +407,10 @@ async fn the_round_decides_what_needs_approval_and_limits_extensions(b: Backend)
     .await;
     let c = changes(&app, &member, p).await;
     assert_eq!(c["rules"]["max_extensions"], 1);
-    assert_eq!(c["rules"]["free_move_bp"], 1000, "the default: today's +10%");
+    assert_eq!(
+        c["rules"]["free_move_bp"], 1000,
+        "the default: today's +10%"
+    );
     let plan0 = plan(&c);
 
     // A leader change needs no approval here: it applies when filed, with its supplement.
@@ -448,7 +490,13 @@ async fn the_round_decides_what_needs_approval_and_limits_extensions(b: Backend)
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(has_error(&v, "kind"), "{v}");
-    assert_eq!(changes(&app, &member, p).await["plan_versions"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        changes(&app, &member, p).await["plan_versions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
 }
 dual!(the_round_decides_what_needs_approval_and_limits_extensions);
 
@@ -470,18 +518,29 @@ async fn the_pages_file_and_decide_a_change_with_field_errors(b: Backend) {
         .post_form(
             &app,
             &format!("/projects/{p}/changes"),
-            &[("kind", "content"), ("activities", "增设读书会"), ("reason", "")],
+            &[
+                ("kind", "content"),
+                ("activities", "增设读书会"),
+                ("reason", ""),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
-    assert!(html.contains("增设读书会") && html.contains("class=\"error\""), "{html}");
+    assert!(
+        html.contains("增设读书会") && html.contains("class=\"error\""),
+        "{html}"
+    );
 
     let r = ngo
         .post_form(
             &app,
             &format!("/projects/{p}/changes"),
-            &[("kind", "content"), ("activities", "增设读书会"), ("reason", "居民需求")],
+            &[
+                ("kind", "content"),
+                ("activities", "增设读书会"),
+                ("reason", "居民需求"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
