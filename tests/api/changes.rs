@@ -123,7 +123,8 @@ async fn an_extension_is_approved_as_a_new_plan_version_with_its_supplement(b: B
         &app,
         &member,
         p,
-        json!({"kind": "extension", "reason": "场地改造，活动顺延", "end_date": new_end.to_string()}),
+        json!({"kind": "extension", "reason": "场地改造，活动顺延", "end_date": new_end.to_string(),
+               "milestones": [{"index": 1, "due": (new_end - Duration::days(5)).to_string()}]}),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -208,6 +209,14 @@ async fn an_extension_is_approved_as_a_new_plan_version_with_its_supplement(b: B
     // The project follows the new plan; both versions stay readable.
     let after = detail(&app, &member, p).await;
     assert_eq!(day(&after["project"]["ends_on"]), new_end);
+    let last = after["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["index"] == 1)
+        .unwrap()
+        .clone();
+    assert_eq!(day(&last["due"]), new_end - Duration::days(5), "{last}");
     let c = changes(&app, &member, p).await;
     assert_eq!(c["plan_version"], 2);
     let versions = c["plan_versions"].as_array().unwrap();
@@ -228,6 +237,7 @@ async fn an_extension_is_approved_as_a_new_plan_version_with_its_supplement(b: B
         for want in [
             "补充协议",
             "项目结束日期",
+            "完成日期",
             &ends.to_string(),
             &new_end.to_string(),
             "场地改造，活动顺延",
