@@ -578,5 +578,23 @@ async fn the_pages_file_and_decide_a_change_with_field_errors(b: Backend) {
     assert!(html.contains("id=\"supplement\""), "supplement link");
     let (_, html) = ngo.get_text(&app, &format!("/projects/{p}/changes")).await;
     assert!(html.contains("id=\"version-2\""), "versions");
+
+    // Both pages in English, as each side sees them, show no locale key in place of text.
+    let (keys, prefixes) = crate::languages::locale_keys();
+    for web in [&ngo, &officer] {
+        web.get(&app, "/lang/en").await;
+        for path in [
+            format!("/projects/{p}/changes"),
+            to.clone(),
+            format!("/projects/{p}"),
+        ] {
+            let (s, html) = web.get_text(&app, &path).await;
+            assert_eq!(s, StatusCode::OK, "{path}");
+            assert!(html.contains("lang=\"en\""), "{path}");
+            let raw =
+                crate::languages::raw_keys(&crate::languages::readable(&html), &keys, &prefixes);
+            assert!(raw.is_empty(), "{path}: {raw:?}");
+        }
+    }
 }
 dual!(the_pages_file_and_decide_a_change_with_field_errors);
