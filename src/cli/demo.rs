@@ -1121,7 +1121,10 @@ impl<'a> Seeder<'a> {
         self.backdate_registrations()?;
         // The documents issued along the way state the dates the seeding just moved: drop
         // them, so each is issued from the moved dates at its first download.
-        diesel::delete(schema::documents::table).execute(self.c)?;
+        // Supplement agreements (补充协议) are issued only with their change, which the
+        // seeding did not move: they stay.
+        diesel::delete(schema::documents::table.filter(schema::documents::kind.ne("supplement")))
+            .execute(self.c)?;
         let mut summary = Summary {
             logins: self.logins,
             organizations: 0,
@@ -2243,6 +2246,103 @@ impl<'a> Seeder<'a> {
                 }
                 _ => {}
             }
+            if j == 3 {
+                self.changes(p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A project's change requests (项目变更): an extension the officer approved, with its
+    /// supplement agreement (补充协议), and a budget reallocation he refused.
+    fn changes(&mut self, p: &Proj) -> anyhow::Result<()> {
+        use ops::changes::{ChangeFields, ChangeInput, DecisionInput};
+        let officer = self.officer();
+        let member = self.ngos[p.org].member.clone();
+        let (_, plan) = db::changes::plan(self.c, p.id)?;
+        let end = plan.end_date.unwrap_or(p.end);
+        let ext = ops::changes::file(
+            self.c,
+            self.s,
+            &member,
+            p.id,
+            &ChangeInput {
+                kind: "extension".into(),
+                reason: "受场地改造影响，第三季度活动暂停两个月，申请项目结束日期顺延 60 天。"
+                    .into(),
+                fields: ChangeFields {
+                    end_date: (end + Duration::days(60)).to_string(),
+                    ..ChangeFields::default()
+                },
+            },
+        )
+        .step("file an extension")?;
+        ops::changes::decide(
+            self.c,
+            self.s,
+            &officer,
+            ext,
+            &DecisionInput {
+                outcome: "approve".into(),
+                reason: "情况属实，同意顺延。".into(),
+                fields: ChangeFields::default(),
+            },
+        )
+        .step("approve the extension")?;
+        // Half of the personnel line moved to activities: more than the round lets move
+        // without approval.
+        let grant = |c: BudgetCategory| {
+            plan.budget
+                .iter()
+                .position(|l| l.category == c && l.source == FundingSource::Grant)
+        };
+        if let (Some(from), Some(to)) = (
+            grant(BudgetCategory::Personnel),
+            grant(BudgetCategory::Activity),
+        ) {
+            let moved = Fen(plan.budget[from].amount.0 / 2 / 100 * 100);
+            let budget = plan
+                .budget
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let a = if i == from {
+                        Fen(l.amount.0 - moved.0)
+                    } else if i == to {
+                        Fen(l.amount.0 + moved.0)
+                    } else {
+                        l.amount
+                    };
+                    a.yuan_input()
+                })
+                .collect();
+            let refused = ops::changes::file(
+                self.c,
+                self.s,
+                &member,
+                p.id,
+                &ChangeInput {
+                    kind: "budget".into(),
+                    reason: "社工补贴结余，拟调入活动物料。".into(),
+                    fields: ChangeFields {
+                        budget,
+                        ..ChangeFields::default()
+                    },
+                },
+            )
+            .step("file a budget change")?;
+            ops::changes::decide(
+                self.c,
+                self.s,
+                &officer,
+                refused,
+                &DecisionInput {
+                    outcome: "refuse".into(),
+                    reason: "人员经费是服务质量的保障，调减幅度过大，不予批准。".into(),
+                    fields: ChangeFields::default(),
+                },
+            )
+            .step("refuse the budget change")?;
         }
         Ok(())
     }

@@ -98,6 +98,29 @@ pub fn latest(
         .optional()?)
 }
 
+/// One version of a document, if it was issued.
+pub fn at_version(
+    conn: &mut DbConn,
+    project_id: i64,
+    kind: DocumentKind,
+    version: i32,
+) -> Result<Option<DocumentRow>, AppError> {
+    Ok(documents::table
+        .filter(documents::project_id.eq(project_id))
+        .filter(documents::kind.eq(kind.as_str()))
+        .filter(documents::version.eq(version))
+        .select((
+            documents::id,
+            documents::version,
+            documents::filename,
+            documents::source_json,
+            documents::content,
+            documents::sha256,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
 /// Keeps the rendered PDF of a document version unless one is kept already, and returns the
 /// one kept: of two renders racing, the first stored wins and both callers serve it.
 pub fn store_rendered(

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod awards;
 pub mod calendar;
+pub mod changes;
 pub mod documents;
 pub mod evaluations;
 pub mod orgs;

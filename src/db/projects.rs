@@ -5,8 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    organizations, payments, project_files, project_groups, projects, proposals, refunds, reports,
-    rounds, tranches,
+    organizations, payments, project_files, project_groups, projects, refunds, reports, rounds,
+    tranches,
 };
 use super::{now, DbConn, Json};
 use crate::domain::project::{ProjectFileKind, ProjectStatus, RefundKind, Trouble};
@@ -594,6 +594,8 @@ pub struct NewFile<'a> {
     pub evaluation_id: Option<i64>,
     /// The visit a photo (or a response to one of its findings) belongs to.
     pub visit_id: Option<i64>,
+    /// The change request it is attached to.
+    pub change_id: Option<i64>,
     pub kind: ProjectFileKind,
     pub filename: &'a str,
     pub content_type: &'a str,
@@ -609,6 +611,7 @@ pub fn insert_file(conn: &mut DbConn, f: &NewFile) -> Result<i64, AppError> {
             project_files::report_id.eq(f.report_id),
             project_files::evaluation_id.eq(f.evaluation_id),
             project_files::visit_id.eq(f.visit_id),
+            project_files::change_id.eq(f.change_id),
             project_files::kind.eq(f.kind),
             project_files::filename.eq(f.filename),
             project_files::content_type.eq(f.content_type),
@@ -640,6 +643,15 @@ const FILE_COLS: FileCols = (
     project_files::size_bytes,
     project_files::uploaded_at,
 );
+
+/// The attachments of a change request.
+pub fn change_files(conn: &mut DbConn, change_id: i64) -> Result<Vec<FileMeta>, AppError> {
+    Ok(project_files::table
+        .filter(project_files::change_id.eq(change_id))
+        .order(project_files::id)
+        .select(FILE_COLS)
+        .load(conn)?)
+}
 
 /// The files of an evaluation (the agency's report).
 pub fn evaluation_files(conn: &mut DbConn, evaluation_id: i64) -> Result<Vec<FileMeta>, AppError> {
@@ -963,21 +975,13 @@ impl StoredFigures {
 /// Recomputes the stored figures of a project (after a report was filed or unfiled, or when
 /// the project is created), in the caller's transaction.
 pub fn refresh_figures(conn: &mut DbConn, project_id: i64) -> Result<(), AppError> {
-    let plan: Json<crate::domain::proposal::ProposalContent> = projects::table
-        .inner_join(proposals::table)
-        .filter(projects::id.eq(project_id))
-        .select(proposals::content_json)
-        .first(conn)?;
+    let (_, plan) = super::changes::plan(conn, project_id)?;
     let filed = latest_filed_of(conn, &[project_id])?;
     let milestones = filed_milestones(conn, &[project_id])?
         .into_iter()
         .map(|(_, i)| i)
         .collect();
-    let f = StoredFigures::of(
-        &plan.0,
-        filed.first().map(|r| &r.content_json.0),
-        &milestones,
-    );
+    let f = StoredFigures::of(&plan, filed.first().map(|r| &r.content_json.0), &milestones);
     diesel::update(projects::table.find(project_id))
         .set((
             projects::fig_unique_people.eq(f.unique_people),

@@ -456,6 +456,7 @@ diesel::table! {
         uploaded_at -> Timestamp,
         evaluation_id -> Nullable<BigInt>,
         visit_id -> Nullable<BigInt>,
+        change_id -> Nullable<BigInt>,
     }
 }
 
@@ -669,3 +670,41 @@ diesel::allow_tables_to_appear_in_same_query!(visit_findings, tranches);
 diesel::allow_tables_to_appear_in_same_query!(visit_findings, payments);
 diesel::allow_tables_to_appear_in_same_query!(visit_findings, project_groups);
 diesel::allow_tables_to_appear_in_same_query!(tranches, visits);
+
+diesel::table! {
+    change_requests (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        reason -> Text,
+        proposed_json -> Text,
+        applied_json -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        filed_by -> BigInt,
+        filed_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        plan_version -> Nullable<Integer>,
+        supplement_no -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    plan_versions (project_id, version) {
+        project_id -> BigInt,
+        version -> Integer,
+        content_json -> Text,
+        change_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(change_requests -> projects (project_id));
+diesel::joinable!(plan_versions -> projects (project_id));
+diesel::allow_tables_to_appear_in_same_query!(change_requests, plan_versions);
+diesel::allow_tables_to_appear_in_same_query!(change_requests, projects);
+diesel::allow_tables_to_appear_in_same_query!(change_requests, organizations);
+diesel::allow_tables_to_appear_in_same_query!(change_requests, rounds);
+diesel::allow_tables_to_appear_in_same_query!(change_requests, users);
+diesel::allow_tables_to_appear_in_same_query!(plan_versions, projects);

@@ -10,12 +10,13 @@ use diesel::dsl::{count_star, exists, not};
 use diesel::prelude::*;
 
 use super::schema::{
-    bureaus, decision_entries, evaluations, notices, objections, organizations, outbox, projects,
-    proposals, reports, reviews, rounds, tranches, users, visit_findings, visits,
+    bureaus, change_requests, decision_entries, evaluations, notices, objections, organizations,
+    outbox, projects, proposals, reports, reviews, rounds, tranches, users, visit_findings, visits,
 };
 use super::{now, today, DbConn};
 use crate::domain::assignment::ReviewStatus;
 use crate::domain::award::ObjectionStatus;
+use crate::domain::change::ChangeStatus;
 use crate::domain::evaluation::{EvaluationStatus, Renewal, Stage};
 use crate::domain::org::{OrgKind, OrgStatus};
 use crate::domain::outbox::OutboxStatus;
@@ -401,6 +402,24 @@ pub fn of_kind(
                 reports::submitted_at
             ),
             (reports::submitted_at.asc(), reports::id.asc()),
+            (i64, i64, String, String, Option<NaiveDateTime>),
+            undated
+        ),
+        ChangeDecide => counted!(
+            conn,
+            limit,
+            change_requests::table
+                .inner_join(projects::table.inner_join(organizations::table))
+                .filter(projects::bureau_id.eq(owner))
+                .filter(change_requests::status.eq(ChangeStatus::Open)),
+            (
+                change_requests::id,
+                projects::id,
+                projects::title,
+                organizations::name,
+                change_requests::filed_at.nullable()
+            ),
+            (change_requests::filed_at.asc(), change_requests::id.asc()),
             (i64, i64, String, String, Option<NaiveDateTime>),
             undated
         ),

@@ -80,13 +80,15 @@ fn unknown(type_name: &str, value: &str) -> Box<dyn std::error::Error + Send + S
 }
 
 use crate::domain::{
-    account, assignment, award, evaluation, org, outbox, project, proposal, report, review, round,
-    session, visit,
+    account, assignment, award, change, evaluation, org, outbox, project, proposal, report, review,
+    round, session, visit,
 };
 
 text_enum!(
     account::Role,
     account::UserStatus,
+    change::ChangeKind,
+    change::ChangeStatus,
     assignment::ReviewStatus,
     assignment::Recommendation,
     award::AwardState,

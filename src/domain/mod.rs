@@ -30,6 +30,7 @@ pub mod account;
 pub mod assignment;
 pub mod award;
 pub mod calendar;
+pub mod change;
 pub mod chars;
 pub mod evaluation;
 pub mod limits;

@@ -66,6 +66,10 @@ str_enum!(
         FindingResponded = "finding_responded",
         FindingClosed = "finding_closed",
         FindingReopened = "finding_reopened",
+        ChangeFiled = "change_filed",
+        ChangeApplied = "change_applied",
+        ChangeDecided = "change_decided",
+        ChangeWithdrawn = "change_withdrawn",
     }
 );
 

@@ -53,6 +53,8 @@ str_enum!(
         VisitPhoto = "visit_photo",
         /// A file the organization attached to its response to a visit's finding.
         FindingResponse = "finding_response",
+        /// An attachment of a change request (项目变更).
+        ChangeAttachment = "change_attachment",
     }
 );
 
@@ -117,6 +119,8 @@ str_enum!(
         AwardNotice = "award_notice",
         Agreement = "agreement",
         CompletionCertificate = "completion_certificate",
+        /// A supplement agreement (补充协议) of an applied change request; one version each.
+        Supplement = "supplement",
     }
 );
 
@@ -127,6 +131,7 @@ impl DocumentKind {
             DocumentKind::AwardNotice => "立项通知书",
             DocumentKind::Agreement => "项目协议书",
             DocumentKind::CompletionCertificate => "结项证明",
+            DocumentKind::Supplement => "补充协议",
         };
         format!("{name}-{agreement_no}.pdf")
     }

@@ -377,56 +377,66 @@ pub fn check_content(
     if c.budget.is_empty() {
         e.add("budget", Msg::new("field.required"));
     }
+    let grant = c.requested_grant;
+    if grant.0 <= 0 {
+        e.add("requested_grant", Msg::new("field.required"));
+    } else if let Err(err) = grant.check() {
+        e.add("requested_grant", Msg::new(err.key()));
+    } else if grant < core.min_grant || grant > core.max_grant {
+        e.add(
+            "requested_grant",
+            Msg::new("field.grant_range")
+                .arg("min", core.min_grant)
+                .arg("max", core.max_grant),
+        );
+    }
+    check_budget(c, rules, e);
+}
+
+/// The budget lines against the grant and the round's caps: every line named with a positive
+/// amount, the grant lines summing to the grant, the matching share, the personnel and
+/// administrative caps. Checked on submission and on every budget change of a project
+/// (项目变更).
+pub fn check_budget(c: &ProposalContent, rules: &RoundRules, e: &mut FieldErrors) {
     for (i, l) in c.budget.iter().enumerate() {
         if l.item.trim().is_empty() || l.amount.0 <= 0 || l.amount.check().is_err() {
             e.add("budget", Msg::new("field.budget_line").arg("line", i + 1));
         }
     }
     let grant = c.requested_grant;
-    if grant.0 <= 0 {
-        e.add("requested_grant", Msg::new("field.required"));
-    } else if let Err(err) = grant.check() {
-        e.add("requested_grant", Msg::new(err.key()));
-    } else {
-        if grant < core.min_grant || grant > core.max_grant {
-            e.add(
-                "requested_grant",
-                Msg::new("field.grant_range")
-                    .arg("min", core.min_grant)
-                    .arg("max", core.max_grant),
-            );
-        }
-        if !c.budget.is_empty() && c.grant_lines_total() != grant {
-            e.add(
-                "budget",
-                Msg::new("field.grant_lines_sum")
-                    .arg("lines", c.grant_lines_total())
-                    .arg("grant", grant),
-            );
-        }
-        let total = c.total_budget();
-        if total.0 > 0
-            && (grant.0 as i128) * 10_000 > (total.0 as i128) * (rules.max_grant_share_bp as i128)
-        {
-            e.add(
-                "budget",
-                Msg::new("field.matching_short")
-                    .arg("share", format!("{}%", rules.max_grant_share_bp / 100)),
-            );
-        }
-        if c.grant_in(BudgetCategory::Personnel) > grant.share_bp(rules.personnel_max_bp) {
-            e.add(
-                "budget",
-                Msg::new("field.personnel_cap")
-                    .arg("cap", format!("{}%", rules.personnel_max_bp / 100)),
-            );
-        }
-        if c.grant_in(BudgetCategory::Admin) > grant.share_bp(rules.admin_max_bp) {
-            e.add(
-                "budget",
-                Msg::new("field.admin_cap").arg("cap", format!("{}%", rules.admin_max_bp / 100)),
-            );
-        }
+    if grant.0 <= 0 || grant.check().is_err() {
+        return;
+    }
+    if !c.budget.is_empty() && c.grant_lines_total() != grant {
+        e.add(
+            "budget",
+            Msg::new("field.grant_lines_sum")
+                .arg("lines", c.grant_lines_total())
+                .arg("grant", grant),
+        );
+    }
+    let total = c.total_budget();
+    if total.0 > 0
+        && (grant.0 as i128) * 10_000 > (total.0 as i128) * (rules.max_grant_share_bp as i128)
+    {
+        e.add(
+            "budget",
+            Msg::new("field.matching_short")
+                .arg("share", format!("{}%", rules.max_grant_share_bp / 100)),
+        );
+    }
+    if c.grant_in(BudgetCategory::Personnel) > grant.share_bp(rules.personnel_max_bp) {
+        e.add(
+            "budget",
+            Msg::new("field.personnel_cap")
+                .arg("cap", format!("{}%", rules.personnel_max_bp / 100)),
+        );
+    }
+    if c.grant_in(BudgetCategory::Admin) > grant.share_bp(rules.admin_max_bp) {
+        e.add(
+            "budget",
+            Msg::new("field.admin_cap").arg("cap", format!("{}%", rules.admin_max_bp / 100)),
+        );
     }
 }
 

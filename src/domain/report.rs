@@ -150,12 +150,10 @@ impl ReportContent {
     }
 }
 
-/// A line may be overspent by this much (basis points of its budget) with a written reason.
-pub const OVERSPEND_TOLERANCE_BP: i64 = 1000;
-
-/// The most a line may show: its budget plus 10%.
-pub fn overspend_cap(budget: Fen) -> Fen {
-    budget.saturating_add(budget.share_bp(OVERSPEND_TOLERANCE_BP))
+/// The most a line may show: its budget plus `tolerance_bp` of it (the round's
+/// [`super::change::ChangeRules::free_move_bp`], 10% by default) with a written reason.
+pub fn overspend_cap(budget: Fen, tolerance_bp: i64) -> Fen {
+    budget.saturating_add(budget.share_bp(tolerance_bp))
 }
 
 /// What a report is checked against.
@@ -166,6 +164,8 @@ pub struct ReportFrame<'a> {
     pub project_end: NaiveDate,
     pub budget: &'a [BudgetLine],
     pub grant: Fen,
+    /// How far a line may be overspent with a written reason (basis points of its budget).
+    pub tolerance_bp: i64,
     /// The filed report just before this one in time, if any.
     pub previous: Option<&'a ReportContent>,
     /// The filed report just after this one in time, if any.
@@ -306,10 +306,10 @@ pub fn check_report(c: &ReportContent, f: &ReportFrame) -> FieldErrors {
                 field.clone(),
                 super::limits::too_long(super::limits::ROW_TEXT),
             );
-        } else if s.spent > overspend_cap(line.amount) {
+        } else if s.spent > overspend_cap(line.amount, f.tolerance_bp) {
             e.add(
                 field.clone(),
-                Msg::new("report.overspent").arg("cap", overspend_cap(line.amount)),
+                Msg::new("report.overspent").arg("cap", overspend_cap(line.amount, f.tolerance_bp)),
             );
         } else if s.spent > line.amount && s.over_reason.trim().is_empty() {
             e.add(
@@ -478,6 +478,7 @@ mod tests {
             project_end: d("2027-12-31"),
             budget: b,
             grant: Fen::from_yuan(50_000),
+            tolerance_bp: crate::domain::change::DEFAULT_FREE_MOVE_BP,
             previous: prev,
             next,
         }
@@ -532,7 +533,7 @@ mod tests {
         r.spending[0].spent = Fen::from_yuan(33_001);
         assert!(check_report(&r, &frame(&b, None, None)).has("spending.0"));
         assert_eq!(
-            overspend_cap(Fen::from_yuan(30_000)),
+            overspend_cap(Fen::from_yuan(30_000), 1000),
             Fen::from_yuan(33_000)
         );
     }

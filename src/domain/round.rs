@@ -134,6 +134,10 @@ pub struct RoundRules {
     /// in working days; 0: none (the award waits only for the main notice).
     #[serde(default)]
     pub supplementary_notice_days: i32,
+    /// Change requests (项目变更): which kinds need approval, the extension limits, the
+    /// share of a budget line that may move without approval.
+    #[serde(default)]
+    pub changes: super::change::ChangeRules,
 }
 
 fn default_fail_bar_months() -> i32 {
@@ -291,6 +295,7 @@ impl Default for RoundRules {
             evaluation_score_step: default_evaluation_score_step(),
             funding_rule: FundingRule::default(),
             supplementary_notice_days: 0,
+            changes: super::change::ChangeRules::default(),
         }
     }
 }
@@ -330,6 +335,7 @@ fn sum_points(c: &[Criterion]) -> i32 {
 
 /// Checks that the rules make sense on their own; problems are keyed by form field.
 pub fn check_rules(r: &RoundRules, e: &mut FieldErrors) {
+    super::change::check_rules(&r.changes, e);
     if r.categories.is_empty() {
         e.add("categories", Msg::new("field.required"));
     }

@@ -40,6 +40,8 @@ str_enum!(
         EvaluationAccept = "evaluation_accept",
         /// A project in rectification (整改) is past its deadline.
         RectificationOverdue = "rectification_overdue",
+        /// A change request (项目变更) waits for the officer's decision.
+        ChangeDecide = "change_decide",
         /// A fast-track renewal (续期) waits for the officer's approval on the decision page.
         RenewalApprove = "renewal_approve",
         /// A visit's finding required rectification (整改) by a date that has passed with no
@@ -100,6 +102,7 @@ impl TaskKind {
                 EvaluationAssign,
                 EvaluationAccept,
                 RectificationOverdue,
+                ChangeDecide,
                 RenewalApprove,
                 FindingOverdue,
                 FindingResponded,
@@ -149,6 +152,7 @@ impl TaskKind {
             FindingOverdue | FindingResponded | FindingRectify => {
                 format!("/visits/{parent}#finding-{id}")
             }
+            ChangeDecide => format!("/changes/{id}"),
             FailedEmail => return None,
         })
     }

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use super::tables;
 use crate::domain::{
-    account, assignment, award, evaluation, org, outbox, project, proposal, report, round, session,
-    tasks, visit,
+    account, assignment, award, change, evaluation, org, outbox, project, proposal, report, round,
+    session, tasks, visit,
 };
 
 /// The files under `dir` (recursively) whose names end with one of `exts`, with their text.
@@ -164,6 +164,9 @@ fn enumerated() -> Vec<(&'static str, Vec<&'static str>)> {
         };
     }
     let mut sets = sets!(
+        change::ChangeKind,
+        change::ChangeStatus,
+        change::ChangeOutcome,
         assignment::ReviewStatus,
         assignment::Recommendation,
         evaluation::Stage,

@@ -711,6 +711,54 @@ pub fn agreement_recorded(
     )
 }
 
+/// What a change-request email says: the project, the kind of change (in the recipient's
+/// language), and a link to the request.
+pub struct ChangeMail<'a> {
+    pub agreement_no: &'a str,
+    pub title: &'a str,
+    pub org: &'a str,
+    pub kind: crate::domain::change::ChangeKind,
+    pub link: &'a str,
+}
+
+/// A change request (项目变更) was filed (to the officers), applied at once (officers),
+/// decided (the organization, with the outcome and the reason) or withdrawn (officers).
+pub fn change_notice(
+    to: &Recipient,
+    mail_kind: MailKind,
+    m: &ChangeMail,
+    outcome: Option<crate::domain::change::ChangeStatus>,
+    reason: Option<&str>,
+    base_url: &str,
+) -> Outgoing {
+    let mut args = vec![
+        ("agreement_no", m.agreement_no.to_string()),
+        ("title", m.title.to_string()),
+        ("org", m.org.to_string()),
+        (
+            "kind",
+            crate::i18n::t(to.lang, m.kind.label_key()).to_string(),
+        ),
+    ];
+    if let Some(o) = outcome {
+        args.push((
+            "outcome",
+            crate::i18n::t(to.lang, o.label_key()).to_string(),
+        ));
+    }
+    let extra = reason
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| {
+            vec![tf(
+                to.lang,
+                "email.change_decided.reason",
+                &[("reason", r.to_string())],
+            )]
+        })
+        .unwrap_or_default();
+    notice(to, mail_kind, &args, extra, m.link, base_url)
+}
+
 /// A payment of a tranche was recorded.
 pub fn payment_recorded(
     to: &Recipient,

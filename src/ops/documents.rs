@@ -204,6 +204,59 @@ pub fn issue_certificate(c: &mut DbConn, project_id: i64) -> Result<(), AppError
 }
 
 // ---------------------------------------------------------------------------------------------
+// Supplement agreements (补充协议)
+// ---------------------------------------------------------------------------------------------
+
+/// What a supplement lists about its change request.
+pub struct SupplementFacts<'a> {
+    pub kind: crate::domain::change::ChangeKind,
+    pub status: crate::domain::change::ChangeStatus,
+    pub reason: &'a str,
+    pub decision_reason: &'a str,
+    pub rows: Vec<(String, String, String)>,
+    pub plan_version: i32,
+}
+
+/// Issues the next supplement agreement of project `p` listing an applied change, in the
+/// applying transaction; returns its number (the document's version).
+pub fn issue_supplement(
+    c: &mut DbConn,
+    p: &ProjectRow,
+    f: &SupplementFacts,
+) -> Result<i32, AppError> {
+    let round = crate::db::rounds::find(c, p.round_id)?;
+    let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
+    let zh = |k: &str| crate::i18n::t(crate::i18n::Lang::Zh, k).to_string();
+    let next = documents::versions(c, p.id, DocumentKind::Supplement)?.len() as i32 + 1;
+    let doc = crate::pdf::award::supplement(&crate::pdf::award::SupplementInput {
+        agreement_no: &p.agreement_no,
+        supplement_no: next,
+        bureau: &bureau,
+        org_name: &p.org_name,
+        project_title: &p.title,
+        kind: &zh(f.kind.label_key()),
+        outcome: &zh(f.status.label_key()),
+        reason: f.reason,
+        decision_reason: f.decision_reason,
+        rows: f.rows.clone(),
+        plan_version: f.plan_version,
+        issued_on: db::today(),
+        generated: issued_footer(),
+    });
+    let source = serde_json::to_string(&doc).map_err(|e| AppError::Unexpected(e.to_string()))?;
+    let filename = format!("补充协议-{}-{next}.pdf", p.agreement_no);
+    documents::issue(
+        c,
+        &NewDocument {
+            project_id: p.id,
+            kind: DocumentKind::Supplement,
+            filename: &filename,
+            source_json: &source,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reading
 // ---------------------------------------------------------------------------------------------
 
@@ -222,6 +275,8 @@ pub fn current(
     }
     let doc = match kind {
         DocumentKind::CompletionCertificate => certificate_document(c, p, None)?,
+        // Issued only by an applied change (`issue_supplement`), never after the fact.
+        DocumentKind::Supplement => return Err(AppError::NotFound),
         _ => {
             let round = crate::db::rounds::find(c, p.round_id)?;
             let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;

@@ -276,6 +276,7 @@ pub fn upload_report(
                 report_id: None,
                 evaluation_id: Some(ev.id),
                 visit_id: None,
+                change_id: None,
                 kind: crate::domain::project::ProjectFileKind::EvaluationReport,
                 filename: &filename,
                 content_type: "application/pdf",
@@ -328,7 +329,7 @@ pub fn lateness(
     if ev.accepted() {
         return Ok(ev.lateness().unwrap_or_default());
     }
-    let plan = crate::db::proposals::find(conn, p.proposal_id)?.content();
+    let plan = crate::db::changes::plan(conn, p.id)?.1;
     let reports = projects::reports(conn, p.id)?;
     let midterm_due = match ev.stage {
         Stage::Midterm => None,
@@ -612,7 +613,7 @@ pub fn review(
                     .iter()
                     .map(|x| Fen(x.amount_fen))
                     .sum();
-                let plan = crate::db::proposals::find(c, p.proposal_id)?.content();
+                let plan = crate::db::changes::plan(c, p.id)?.1;
                 let latest =
                     projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
                 let (spent, _) = latest.spent_by_source(&plan.budget);

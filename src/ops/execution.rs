@@ -8,7 +8,7 @@ use crate::auth::policy::{self, Action, Actor};
 use crate::config::Settings;
 use crate::db::audit::{self, Change};
 use crate::db::projects::{self, NewFile, NewPayment, NewReport, ProjectRow, ReportRow};
-use crate::db::{self, proposals, today, DbConn};
+use crate::db::{self, today, DbConn};
 use crate::domain::limits;
 use crate::domain::money::Fen;
 use crate::domain::project::ProjectFileKind;
@@ -20,7 +20,8 @@ use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::mail;
 
-/// A project the actor may read, with its proposal's content (plan and budget).
+/// A project the actor may read, with its plan in force (the proposal's content as changed
+/// by the applied change requests: milestones and budget).
 #[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn load(
     conn: &mut DbConn,
@@ -28,7 +29,7 @@ pub fn load(
     id: i64,
 ) -> Result<(ProjectRow, ProposalContent), AppError> {
     let p = super::award::find_visible_project(conn, actor, id)?;
-    let content = proposals::find(conn, p.proposal_id)?.content();
+    let (_, content) = db::changes::plan(conn, p.id)?;
     Ok((p, content))
 }
 
@@ -133,6 +134,7 @@ pub fn record_agreement(
                 report_id: None,
                 evaluation_id: None,
                 visit_id: None,
+                change_id: None,
                 kind: ProjectFileKind::SignedAgreement,
                 filename: &filename,
                 content_type,
@@ -518,9 +520,14 @@ pub fn submission_problems(
     let all = projects::reports(conn, p.id)?;
     let (prev, next) = neighbours(&all, r.id, r.period_end);
     let content = r.content();
+    let tolerance_bp = crate::db::rounds::find(conn, p.round_id)?
+        .rules()
+        .changes
+        .free_move_bp;
     Ok(report::check_report(
         &content,
         &ReportFrame {
+            tolerance_bp,
             period_start: r.period_start,
             period_end: r.period_end,
             project_start: p.starts_on,
@@ -650,6 +657,7 @@ pub fn upload_evidence(
                 report_id: Some(r.id),
                 evaluation_id: None,
                 visit_id: None,
+                change_id: None,
                 kind: ProjectFileKind::Evidence,
                 filename: &filename,
                 content_type,
@@ -686,19 +694,11 @@ pub fn send_report_reminders(conn: &mut DbConn, s: &Settings) -> Result<usize, A
         .filter(|r| r.status.filed())
         .filter_map(|r| r.milestone_index.map(|i| (r.project_id, i)))
         .collect();
-    // The plans of every active project, read in a few queries.
-    let proposal_ids: Vec<i64> = active.iter().map(|p| p.proposal_id).collect();
-    let mut plans = std::collections::HashMap::new();
-    for chunk in proposal_ids.chunks(500) {
-        plans.extend(
-            proposals::contents(conn, chunk)?
-                .into_iter()
-                .map(|(id, plan)| (id, plan.0)),
-        );
-    }
+    // The plans in force of every active project, read in a few queries.
+    let plans = db::changes::plans_of(conn, &ids)?;
     let mut due = Vec::new();
     for p in &active {
-        let Some(plan) = plans.get(&p.proposal_id) else {
+        let Some(plan) = plans.get(&p.id) else {
             continue;
         };
         for (i, on, title, _) in milestones(plan) {

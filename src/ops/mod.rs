@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod award;
+pub mod changes;
 pub mod documents;
 pub mod evaluation;
 pub mod execution;

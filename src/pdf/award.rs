@@ -487,6 +487,93 @@ pub fn agreement(a: &AwardDocInput) -> Document {
     }
 }
 
+/// What a supplement agreement (补充协议) states: the change request that applied, and what
+/// it changed in the plan.
+pub struct SupplementInput<'a> {
+    pub agreement_no: &'a str,
+    /// The supplement's number within the project (1, 2, …).
+    pub supplement_no: i32,
+    pub bureau: &'a str,
+    pub org_name: &'a str,
+    pub project_title: &'a str,
+    /// The kind of change, in Chinese (延期, 预算调整, …).
+    pub kind: &'a str,
+    /// 批准 / 部分批准 / 按批次规则直接生效.
+    pub outcome: &'a str,
+    pub reason: &'a str,
+    pub decision_reason: &'a str,
+    /// (what, before, after).
+    pub rows: Vec<(String, String, String)>,
+    pub plan_version: i32,
+    pub issued_on: NaiveDate,
+    pub generated: String,
+}
+
+/// The supplement agreement (补充协议) of a change to a project's plan.
+pub fn supplement(a: &SupplementInput) -> Document {
+    let mut blocks = vec![
+        Block::Title("项目协议补充协议".into()),
+        Block::Paragraph(format!(
+            "原协议编号：{}　补充协议序号：第 {} 号",
+            or_dash(a.agreement_no),
+            a.supplement_no
+        )),
+        Block::Facts(vec![
+            ("甲方".into(), a.bureau.to_string()),
+            ("乙方".into(), a.org_name.to_string()),
+            ("项目名称".into(), a.project_title.to_string()),
+            ("变更事项".into(), a.kind.to_string()),
+            ("审批结果".into(), a.outcome.to_string()),
+        ]),
+        Block::Paragraph(format!(
+            "乙方因以下原因申请变更项目{}：{}",
+            quoted_project(a.project_title),
+            or_dash(a.reason)
+        )),
+        Block::Heading("一、变更内容".into()),
+        Block::Table {
+            header: vec!["变更项目".into(), "变更前".into(), "变更后".into()],
+            rows: a
+                .rows
+                .iter()
+                .map(|(w, b, n)| vec![w.clone(), or_dash(b), or_dash(n)])
+                .collect(),
+        },
+    ];
+    if !a.decision_reason.trim().is_empty() {
+        blocks.push(Block::Heading("二、审批意见".into()));
+        blocks.push(Block::Paragraph(a.decision_reason.to_string()));
+    }
+    blocks.push(Block::Heading(
+        if a.decision_reason.trim().is_empty() {
+            "二、其他约定"
+        } else {
+            "三、其他约定"
+        }
+        .into(),
+    ));
+    blocks.push(Block::Paragraph(format!(
+        "本补充协议为原协议的组成部分，自{}起生效，变更后的项目计划为第 {} 版；\
+         原协议其他条款不变，与本补充协议不一致的，以本补充协议为准。",
+        cn_date(a.issued_on),
+        a.plan_version
+    )));
+    blocks.push(Block::Signature(vec![
+        a.bureau.to_string(),
+        cn_date(a.issued_on),
+    ]));
+    Document {
+        title: format!("补充协议 {} 第{}号", a.agreement_no, a.supplement_no),
+        blocks,
+        footer: if a.agreement_no.is_empty() {
+            a.generated.clone()
+        } else {
+            format!("{} · {}", a.agreement_no, a.generated)
+        },
+        landscape: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

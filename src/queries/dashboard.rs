@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use crate::auth::policy::{self, Action, Actor};
 use crate::db::projects::{self, ProjectFilter, ProjectRow};
-use crate::db::{proposals, today, DbConn};
+use crate::db::{today, DbConn};
 use crate::domain::money::Fen;
 use crate::domain::project::ProjectStatus;
 use crate::domain::proposal::ProposalContent;
@@ -84,11 +84,7 @@ fn lines_of(
     rows: Vec<ProjectRow>,
 ) -> Result<(Vec<ProjectLine>, HashMap<i64, ReportContent>), AppError> {
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
-    let proposal_ids: Vec<i64> = rows.iter().map(|p| p.proposal_id).collect();
-    let mut plans: HashMap<i64, ProposalContent> = HashMap::new();
-    for (id, json) in proposals::contents(conn, &proposal_ids)? {
-        plans.entry(id).or_insert(json.0);
-    }
+    let plans: HashMap<i64, ProposalContent> = crate::db::changes::plans_of(conn, &ids)?;
     let latest: HashMap<i64, ReportContent> = projects::latest_filed_of(conn, &ids)?
         .into_iter()
         .map(|r| (r.project_id, r.content_json.0))
@@ -104,7 +100,7 @@ fn lines_of(
     let lines = rows
         .into_iter()
         .map(|p| {
-            let plan = plans.get(&p.proposal_id).unwrap_or(&empty);
+            let plan = plans.get(&p.id).unwrap_or(&empty);
             let last = latest.get(&p.id);
             let milestones: Vec<_> = crate::ops::execution::milestones(plan)
                 .into_iter()

@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod changes;
 pub mod dashboard;
 pub mod decision;
 pub mod evaluations;

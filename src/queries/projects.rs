@@ -88,6 +88,8 @@ pub struct Outcome {
 pub struct ProjectView {
     pub project: ProjectRow,
     pub plan: ProposalContent,
+    /// The change requests (项目变更), newest first.
+    pub changes: Vec<crate::db::changes::ChangeRow>,
     pub tranches: Vec<TrancheView>,
     pub payments: Vec<PaymentRow>,
     pub files: Vec<FileMeta>,
@@ -142,6 +144,7 @@ fn sum(amounts: impl Iterator<Item = i64>) -> Fen {
 #[tracing::instrument(skip_all, fields(user = actor.id, id))]
 pub fn project(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ProjectView, AppError> {
     let (p, plan) = ops::execution::load(c, actor, id)?;
+    let changes = crate::db::changes::of_project(c, id)?;
     let officer = policy::allows(actor, Action::ManageRounds(p.bureau_id));
     let member = policy::allows(actor, Action::EditProposal(p.org_id));
     let payments = projects::payments(c, id)?;
@@ -282,6 +285,7 @@ pub fn project(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ProjectView, Ap
         officer,
         member,
         plan,
+        changes,
         project: p,
     })
 }

@@ -37,6 +37,31 @@ pub async fn document_response(
         ops::documents::current(c, &p, kind)
     })
     .await?;
+    serve_document(state, req, doc, id, kind).await
+}
+
+/// The supplement agreement (补充协议) of an applied change request, as the actor may read it.
+pub async fn supplement_response(
+    state: &AppState,
+    req: &HttpRequest,
+    actor: Actor,
+    change_id: i64,
+) -> Result<HttpResponse, AppError> {
+    let (project_id, doc) = db::run(&state.pool, move |c| {
+        ops::changes::supplement(c, &actor, change_id)
+    })
+    .await?;
+    serve_document(state, req, doc, project_id, DocumentKind::Supplement).await
+}
+
+/// Sends a stored document version, rendering and keeping its PDF on the first download.
+async fn serve_document(
+    state: &AppState,
+    req: &HttpRequest,
+    doc: db::documents::DocumentRow,
+    id: i64,
+    kind: DocumentKind,
+) -> Result<HttpResponse, AppError> {
     let filename = doc.filename.clone();
     let fallback = format!("{}-{id}.pdf", kind.as_str());
     let (bytes, sha256) = match doc.clone().rendered() {

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod awards;
+pub mod changes;
 pub mod documents;
 pub mod evaluations;
 pub mod export;
@@ -701,6 +702,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(reviews::routes)
         .configure(awards::routes)
         .configure(projects::routes)
+        .configure(changes::routes)
         .configure(evaluations::routes)
         .configure(visits::routes)
         .configure(admin::routes)

@@ -293,8 +293,10 @@ pub async fn layer(
         },
     );
     let mut res = res.set_body(BoxBody::new(bytes));
-    res.headers_mut()
-        .insert(HeaderName::from_static("x-cache"), HeaderValue::from_static("miss"));
+    res.headers_mut().insert(
+        HeaderName::from_static("x-cache"),
+        HeaderValue::from_static("miss"),
+    );
     Ok(ServiceResponse::new(http, res))
 }
 

@@ -1,5 +1,6 @@
 //! Pages of rounds: the officers' drafts, publishing and deadlines, and the public calls.
 
+use crate::domain::change::{ChangeKind, ChangeRules};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -161,6 +162,24 @@ pub struct RoundForm {
     pub evaluation_score_step: String,
     pub funding_rule: String,
     pub supplementary_notice_days: String,
+    /// Change requests (项目变更): set when the form showed these fields (a form of before
+    /// them keeps the defaults).
+    #[serde(default)]
+    pub change_rules_shown: Option<String>,
+    #[serde(default)]
+    pub change_approval_extension: Option<String>,
+    #[serde(default)]
+    pub change_approval_budget: Option<String>,
+    #[serde(default)]
+    pub change_approval_content: Option<String>,
+    #[serde(default)]
+    pub change_approval_leader: Option<String>,
+    #[serde(default)]
+    pub change_max_extensions: String,
+    #[serde(default)]
+    pub change_max_extension_days: String,
+    #[serde(default)]
+    pub change_free_move: String,
 }
 
 fn criteria_text(c: &[Criterion]) -> String {
@@ -236,6 +255,14 @@ impl RoundForm {
             evaluation_score_step: tenths_text(r.evaluation_score_step),
             funding_rule: r.funding_rule.as_str().to_string(),
             supplementary_notice_days: r.supplementary_notice_days.to_string(),
+            change_rules_shown: on(true),
+            change_approval_extension: on(r.changes.approval.contains(&ChangeKind::Extension)),
+            change_approval_budget: on(r.changes.approval.contains(&ChangeKind::Budget)),
+            change_approval_content: on(r.changes.approval.contains(&ChangeKind::Content)),
+            change_approval_leader: on(r.changes.approval.contains(&ChangeKind::Leader)),
+            change_max_extensions: r.changes.max_extensions.to_string(),
+            change_max_extension_days: r.changes.max_extension_days.to_string(),
+            change_free_move: percent_text(r.changes.free_move_bp),
         }
     }
 
@@ -287,6 +314,17 @@ impl RoundForm {
             int("supplementary_notice_days", &self.supplementary_notice_days)
         };
 
+        let change_defaults = ChangeRules::default();
+        let change_max_extensions = if self.change_max_extensions.trim().is_empty() {
+            change_defaults.max_extensions
+        } else {
+            int("change_max_extensions", &self.change_max_extensions)
+        };
+        let change_max_extension_days = if self.change_max_extension_days.trim().is_empty() {
+            change_defaults.max_extension_days
+        } else {
+            int("change_max_extension_days", &self.change_max_extension_days)
+        };
         let late_grace_days = if self.late_grace_days.trim().is_empty() {
             LateMaterials::default().grace_days
         } else {
@@ -438,6 +476,28 @@ impl RoundForm {
                 FundingRule::default()
             })
         };
+        let change_free_move_bp = if self.change_free_move.trim().is_empty() {
+            change_defaults.free_move_bp
+        } else {
+            parse_percent(&self.change_free_move).unwrap_or_else(|m| {
+                e.add("change_free_move", m);
+                0
+            })
+        };
+        let change_approval = if self.change_rules_shown.is_some() {
+            [
+                (ChangeKind::Extension, &self.change_approval_extension),
+                (ChangeKind::Budget, &self.change_approval_budget),
+                (ChangeKind::Content, &self.change_approval_content),
+                (ChangeKind::Leader, &self.change_approval_leader),
+            ]
+            .into_iter()
+            .filter(|(_, on)| on.is_some())
+            .map(|(k, _)| k)
+            .collect()
+        } else {
+            change_defaults.approval
+        };
         let allowed_reg_types = [
             (RegType::SocialGroup, &self.type_social_group),
             (RegType::SocialService, &self.type_social_service),
@@ -503,6 +563,12 @@ impl RoundForm {
             evaluation_score_step,
             funding_rule,
             supplementary_notice_days,
+            changes: ChangeRules {
+                approval: change_approval,
+                max_extensions: change_max_extensions,
+                max_extension_days: change_max_extension_days,
+                free_move_bp: change_free_move_bp,
+            },
         };
         Ok((core, rules))
     }

@@ -27,7 +27,7 @@ const PER_SHAPE: usize = 2;
 const MAX_PAGES: usize = 300;
 
 /// Every locale key, and the first segments of the keys.
-fn locale_keys() -> (BTreeSet<String>, BTreeSet<String>) {
+pub fn locale_keys() -> (BTreeSet<String>, BTreeSet<String>) {
     let keys: BTreeSet<String> = yichuang::i18n::keys().map(String::from).collect();
     let prefixes = keys
         .iter()
@@ -78,7 +78,7 @@ pub fn raw_keys(text: &str, keys: &BTreeSet<String>, prefixes: &BTreeSet<String>
 }
 
 /// The readable text of a page: its text and the attributes people read.
-fn readable(html: &str) -> String {
+pub fn readable(html: &str) -> String {
     let mut out = plain(html);
     for attr in ["placeholder=\"", "title=\"", "aria-label=\"", "alt=\""] {
         for (i, _) in html.match_indices(attr) {

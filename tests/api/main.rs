@@ -6,6 +6,7 @@ mod abuse;
 mod accounts;
 mod award;
 mod browser;
+mod changes;
 mod cli;
 mod documents;
 mod evaluation;

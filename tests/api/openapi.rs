@@ -95,11 +95,12 @@ fn problems(doc: &Value) -> Vec<String> {
 
 /// The source of the API scope and of each area module whose handlers it registers.
 const API_SRC: &str = include_str!("../../src/web/api/mod.rs");
-const AREAS: [(&str, &str); 14] = [
+const AREAS: [(&str, &str); 15] = [
     ("admin", include_str!("../../src/web/api/admin.rs")),
     ("auth", include_str!("../../src/web/api/auth.rs")),
     ("award", include_str!("../../src/web/api/award.rs")),
     ("calls", include_str!("../../src/web/api/calls.rs")),
+    ("changes", include_str!("../../src/web/api/changes.rs")),
     (
         "evaluations",
         include_str!("../../src/web/api/evaluations.rs"),

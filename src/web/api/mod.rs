@@ -37,6 +37,7 @@ mod admin;
 mod auth;
 mod award;
 mod calls;
+mod changes;
 mod evaluations;
 mod me;
 mod orgs;
@@ -180,6 +181,13 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(projects::record_agreement)
         .service(projects::project_file)
         .service(projects::record_payment)
+        .service(changes::file_change)
+        .service(changes::list_changes)
+        .service(changes::get_change)
+        .service(changes::decide_change)
+        .service(changes::withdraw_change)
+        .service(changes::attach_change_file)
+        .service(changes::change_supplement)
         .service(reports::list_reports)
         .service(reports::start_report)
         .service(reports::get_report)
