@@ -907,6 +907,7 @@ pub fn finalise(
     let rules = round.rules();
     let shares: Vec<i64> = rules.tranches.iter().map(|t| t.share_bp).collect();
     let today = db::today();
+    let sign_by = award::signing_deadline(now(), &calendar::load(conn)?);
     db::write_tx(conn, |c| {
         rounds::transition(c, round_id, RoundStatus::Notice, RoundStatus::Awarded)?;
         awards::mark_finalised(c, round_id)?;
@@ -1007,6 +1008,7 @@ pub fn finalise(
                     &Fen(a.amount_fen).to_string(),
                     &format!("{base}/award-notice.pdf"),
                     &format!("{base}/agreement.pdf"),
+                    sign_by,
                     &base,
                     &s.base_url,
                 )
