@@ -399,7 +399,10 @@ mod tests {
         // (6–8), 国庆 10-01..07 off, 10-08, 10-09 (9, 10), Sat 10-10 make-up (11), then
         // 10-12..15 (12–15).
         let cal = china_default();
-        assert_eq!(signing_deadline(t("2026-09-17 17:00"), &cal), d("2026-10-15"));
+        assert_eq!(
+            signing_deadline(t("2026-09-17 17:00"), &cal),
+            d("2026-10-15")
+        );
         // Without holidays: three weeks of weekdays from a Monday end on a Monday.
         assert_eq!(
             signing_deadline(t("2027-03-01 02:00"), &HolidayCalendar::new()),

@@ -44,3 +44,4 @@ pub mod round;
 pub mod session;
 pub mod tasks;
 pub mod uscc;
+pub mod verify;

@@ -653,7 +653,10 @@ pub fn awarded(
             to.lang,
             "email.awarded.next",
             &[
-                ("days", crate::domain::award::SIGNING_WORKING_DAYS.to_string()),
+                (
+                    "days",
+                    crate::domain::award::SIGNING_WORKING_DAYS.to_string(),
+                ),
                 ("date", sign_by.to_string()),
             ],
         ),

@@ -985,7 +985,14 @@ pub fn finalise(
                     amount.0,
                 )?;
             }
-            super::documents::issue_award_documents(c, project_id, a, &bureau, round.year)?;
+            super::documents::issue_award_documents(
+                c,
+                project_id,
+                a,
+                &bureau,
+                round.year,
+                &s.base_url,
+            )?;
             audit::append(
                 c,
                 Change::new(Some(actor), "project.created", "project", project_id).after(

@@ -23,3 +23,4 @@ pub mod proposals;
 pub mod reviews;
 pub mod rounds;
 pub mod tasks;
+pub mod verify;

@@ -20,6 +20,7 @@ pub mod reviews;
 pub mod rounds;
 pub mod screening;
 pub mod upload;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -703,6 +704,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(awards::public_routes)
         .configure(rounds::public_routes)
         .configure(projects::public_routes)
+        .configure(verify::public_routes)
         .configure(account::routes)
         .configure(messages::routes)
         .configure(orgs::routes)

@@ -306,16 +306,8 @@ fn nth_working_day(
 /// A4, a dated "as of" line, the revoked entry marked with the reason and its substitute
 /// marked, the review committee's signature block, and no proposal number split across lines.
 async fn ranking_pdf_is_an_official_landscape_document(app: &TestApp, r: &Ranked) {
-    let bytes = app
-        .client
-        .get(app.url(&format!("/api/v1/rounds/{}/ranking.pdf", r.round)))
-        .bearer_auth(&r.officer)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let path = format!("/api/v1/rounds/{}/ranking.pdf", r.round);
+    let bytes = crate::verify::pdf_of(app, &r.officer, &path).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ranking.pdf");
     std::fs::write(&path, &bytes).unwrap();
@@ -323,7 +315,11 @@ async fn ranking_pdf_is_an_official_landscape_document(app: &TestApp, r: &Ranked
         let out = std::process::Command::new(cmd)
             .args(args)
             .arg(&path)
-            .args(if cmd == "pdftotext" { vec!["-"] } else { vec![] })
+            .args(if cmd == "pdftotext" {
+                vec!["-"]
+            } else {
+                vec![]
+            })
             .output()
             .unwrap_or_else(|e| panic!("{cmd} (poppler-utils): {e}"));
         String::from_utf8(out.stdout).unwrap()
@@ -348,7 +344,9 @@ async fn ranking_pdf_is_an_official_landscape_document(app: &TestApp, r: &Ranked
     let layout = run("pdftotext", &["-layout"]);
     let compact: String = run("pdftotext", &[]).split_whitespace().collect();
     let now = yichuang::domain::calendar::format_beijing(app.clock.now());
-    let as_of: String = format!("数据截至 {}", &now[..10]).split_whitespace().collect();
+    let as_of: String = format!("数据截至 {}", &now[..10])
+        .split_whitespace()
+        .collect();
     assert!(compact.contains(&as_of), "no {as_of}: {layout}");
     assert!(compact.contains("（北京时间）"), "{layout}");
     for want in [

@@ -16,10 +16,19 @@ async fn rows_are_added_and_removed_with_everything_typed_kept_and_nothing_saved
     // Every editor offers a remove button per row and an add button, and Enter saves.
     let (_, page) = web.get_text(&app, &format!("/proposals/{id}")).await;
     for group in ["b", "m", "l"] {
-        assert!(page.contains(&format!(r#"id="add-{group}-row""#)), "{group}");
-        assert!(page.contains(&format!(r#"id="remove-{group}-0""#)), "{group}");
+        assert!(
+            page.contains(&format!(r#"id="add-{group}-row""#)),
+            "{group}"
+        );
+        assert!(
+            page.contains(&format!(r#"id="remove-{group}-0""#)),
+            "{group}"
+        );
     }
-    assert!(page.contains(r#"name="rows_l" value="3""#), "three empty budget rows");
+    assert!(
+        page.contains(r#"name="rows_l" value="3""#),
+        "three empty budget rows"
+    );
     assert!(page.contains(&format!(r#"action="{path}#budget""#)));
     let form = &page[page.find(&format!(r#"action="{path}#budget""#)).unwrap()..];
     let first_button = &form[form.find("<button").unwrap()..];
@@ -53,13 +62,19 @@ async fn rows_are_added_and_removed_with_everything_typed_kept_and_nothing_saved
     let page = r.text().await.unwrap();
     assert!(page.contains(r#"name="rows_l" value="4""#), "a fourth row");
     assert!(page.contains(r#"name="l_item_3""#));
-    assert!(page.contains(r#"id="rows-unsaved""#), "it says nothing is saved yet");
+    assert!(
+        page.contains(r#"id="rows-unsaved""#),
+        "it says nothing is saved yet"
+    );
     assert!(page.contains("尚未保存"));
     assert!(page.contains("data-unsaved"), "the script's guard knows");
     for v in ["活动物料", "社工补贴", "一万五", "管理费"] {
         assert!(page.contains(&format!(r#"value="{v}""#)), "{v} kept");
     }
-    assert!(!page.contains("预算第 2 行不完整"), "an added row checks nothing");
+    assert!(
+        !page.contains("预算第 2 行不完整"),
+        "an added row checks nothing"
+    );
     let (_, v) = app
         .get(&format!("/api/v1/proposals/{id}"), Some(&member))
         .await;
@@ -74,7 +89,10 @@ async fn rows_are_added_and_removed_with_everything_typed_kept_and_nothing_saved
     let page = r.text().await.unwrap();
     assert!(!page.contains("社工补贴"), "the removed row is gone");
     assert!(!page.contains("一万五"));
-    assert!(page.contains(r#"name="l_item_1" maxlength="200" value="管理费""#), "{page}");
+    assert!(
+        page.contains(r#"name="l_item_1" maxlength="200" value="管理费""#),
+        "{page}"
+    );
     assert!(page.contains(r#"name="l_amount_1" value="5000""#));
     assert!(page.contains(r#"<option value="self" selected>"#));
     assert!(page.contains(r#"name="rows_l" value="2""#));
@@ -131,7 +149,10 @@ async fn rows_are_added_and_removed_with_everything_typed_kept_and_nothing_saved
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
-    assert!(page.contains(r#"name="rows_b" value="4""#), "1 filled + 2 empty + 1 added");
+    assert!(
+        page.contains(r#"name="rows_b" value="4""#),
+        "1 filled + 2 empty + 1 added"
+    );
     assert!(page.contains(r#"value="老年人""#));
     let r = web
         .post_form(
@@ -163,7 +184,10 @@ async fn rows_are_added_and_removed_with_everything_typed_kept_and_nothing_saved
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
     assert!(page.contains(r#"name="rows_l" value="200""#));
-    assert!(!page.contains(r#"id="add-l-row""#), "no more rows past the cap");
+    assert!(
+        !page.contains(r#"id="add-l-row""#),
+        "no more rows past the cap"
+    );
 
     // Only those who may edit the draft may press the buttons.
     let officer_web = app.browser();
@@ -295,7 +319,11 @@ async fn the_scripts_count_characters_and_guard_unsaved_changes(b: Backend) {
         .for_element(Locator::Css("html:not([data-left]) footer"))
         .await
         .unwrap();
-    assert!(page_text(&c).await.contains("已保存"), "{}", page_text(&c).await);
+    assert!(
+        page_text(&c).await.contains("已保存"),
+        "{}",
+        page_text(&c).await
+    );
     let member = app.token("script@example.org", PASSWORD).await;
     let (_, v) = app
         .get(&format!("/api/v1/proposals/{id}"), Some(&member))
@@ -357,14 +385,20 @@ async fn an_over_long_report_or_evaluation_keeps_what_was_typed(b: Backend) {
         "{}",
         &page[..2000]
     );
-    assert!(page.contains(&format!(">{narrative}</textarea>")), "the text is kept");
+    assert!(
+        page.contains(&format!(">{narrative}</textarea>")),
+        "the text is kept"
+    );
     for kept in [r#"value="1234.5""#, r#"value="场地费上涨""#, r#"value="6""#] {
         assert!(page.contains(kept), "{kept} kept");
     }
     let (_, v) = app
         .get(&format!("/api/v1/reports/{report}"), Some(&a.members[0]))
         .await;
-    assert_eq!(v["report"]["version"], cur["report"]["version"], "nothing saved");
+    assert_eq!(
+        v["report"]["version"], cur["report"]["version"],
+        "nothing saved"
+    );
 
     // The evaluator's filing.
     let (eva, _) = agency(&app, o, 64, "张评", "long-eva@pinggu.cn").await;
@@ -374,7 +408,10 @@ async fn an_over_long_report_or_evaluation_keeps_what_was_typed(b: Backend) {
     let web = app.browser();
     let evaluator = app.token("long-eva@pinggu.cn", PASSWORD).await;
     let (_, cur) = app
-        .get(&format!("/api/v1/evaluations/{evaluation}"), Some(&evaluator))
+        .get(
+            &format!("/api/v1/evaluations/{evaluation}"),
+            Some(&evaluator),
+        )
         .await;
     let version = cur["evaluation"]["version"].to_string();
     web.login(&app, "long-eva@pinggu.cn", PASSWORD).await;
@@ -397,7 +434,10 @@ async fn an_over_long_report_or_evaluation_keeps_what_was_typed(b: Backend) {
         "{}",
         &page[..2000]
     );
-    assert!(page.contains(&format!(">{narrative}</textarea>")), "the findings are kept");
+    assert!(
+        page.contains(&format!(">{narrative}</textarea>")),
+        "the findings are kept"
+    );
     assert!(page.contains(r#"value="12""#) && page.contains(r#"value="管理规范""#));
 }
 dual!(an_over_long_report_or_evaluation_keeps_what_was_typed);

@@ -34,3 +34,4 @@ mod screening;
 mod sessions;
 mod tasks;
 mod terms;
+mod verify;

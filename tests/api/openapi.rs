@@ -95,7 +95,7 @@ fn problems(doc: &Value) -> Vec<String> {
 
 /// The source of the API scope and of each area module whose handlers it registers.
 const API_SRC: &str = include_str!("../../src/web/api/mod.rs");
-const AREAS: [(&str, &str); 13] = [
+const AREAS: [(&str, &str); 14] = [
     ("admin", include_str!("../../src/web/api/admin.rs")),
     ("auth", include_str!("../../src/web/api/auth.rs")),
     ("award", include_str!("../../src/web/api/award.rs")),
@@ -112,6 +112,7 @@ const AREAS: [(&str, &str); 13] = [
     ("reviews", include_str!("../../src/web/api/reviews.rs")),
     ("rounds", include_str!("../../src/web/api/rounds.rs")),
     ("screening", include_str!("../../src/web/api/screening.rs")),
+    ("verify", include_str!("../../src/web/api/verify.rs")),
 ];
 
 /// The first `"…"` literal of `s` and what follows it.

@@ -27,7 +27,13 @@ const FORBIDDEN: &[(&str, &str)] = &[
 
 /// Where the product's words live: templates (pages and emails), the locale files, the
 /// PDF and email builders, and the demo's texts.
-const ROOTS: &[&str] = &["templates", "locales", "src/pdf", "src/mail", "src/cli/demo.rs"];
+const ROOTS: &[&str] = &[
+    "templates",
+    "locales",
+    "src/pdf",
+    "src/mail",
+    "src/cli/demo.rs",
+];
 
 fn files(p: &Path, out: &mut Vec<PathBuf>) {
     if p.is_dir() {
@@ -64,5 +70,9 @@ fn every_stage_has_one_name_in_every_page_email_and_document() {
             }
         }
     }
-    assert!(found.is_empty(), "stage names with a synonym:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "stage names with a synonym:\n{}",
+        found.join("\n")
+    );
 }
