@@ -202,3 +202,28 @@ pub fn latest_version(
         .first(conn)?;
     Ok(v.unwrap_or(0))
 }
+
+/// The verification code of the latest version of each document of a project that has one,
+/// by kind.
+pub fn latest_codes(
+    conn: &mut DbConn,
+    project_id: i64,
+) -> Result<Vec<(DocumentKind, String)>, AppError> {
+    let rows: Vec<(DocumentKind, i32, Option<String>)> = documents::table
+        .filter(documents::project_id.eq(project_id))
+        .order((documents::kind, documents::version.desc()))
+        .select((documents::kind, documents::version, documents::verify_code))
+        .load(conn)?;
+    let mut out: Vec<(DocumentKind, String)> = Vec::new();
+    let mut seen = Vec::new();
+    for (kind, _, code) in rows {
+        if seen.contains(&kind) {
+            continue;
+        }
+        seen.push(kind);
+        if let Some(code) = code {
+            out.push((kind, code));
+        }
+    }
+    Ok(out)
+}

@@ -123,6 +123,8 @@ pub struct ProjectView {
     pub officer: bool,
     /// The reader is a member of the project's NGO.
     pub member: bool,
+    /// The verification code of each issued document's latest version.
+    pub verify_codes: Vec<(crate::domain::project::DocumentKind, String)>,
 }
 
 impl ProjectView {
@@ -278,6 +280,7 @@ pub fn project(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ProjectView, Ap
         spending,
         officer,
         member,
+        verify_codes: crate::db::documents::latest_codes(c, id)?,
         plan,
         project: p,
     })

@@ -145,6 +145,16 @@ async fn an_issued_document_is_verified_by_its_code_and_its_qr_code(b: Backend) 
     );
     assert_eq!(v["version"], 1);
 
+    // The project page links each document's verification page.
+    let web = app.browser();
+    web.login(&app, "ngo0@example.org", crate::helpers::PASSWORD)
+        .await;
+    let (_, page) = web.get_text(&app, &format!("/projects/{project}")).await;
+    assert!(
+        page.contains(&format!(r#"<a href="/verify/{code}">{printed}</a>"#)),
+        "{page}"
+    );
+
     // The award notice has a code of its own.
     let notice = pdf_of(
         &app,
