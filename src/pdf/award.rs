@@ -337,7 +337,7 @@ pub fn award_notice(a: &AwardDocInput) -> Document {
     )));
     blocks.push(Block::Heading("后续事项".into()));
     blocks.push(Block::Paragraph(format!(
-        "一、请于收到本通知之日起15个工作日内与{bureau}签订《项目协议书》；\
+        "一、请于收到本通知之日起{days}个工作日内与{bureau}签订《项目协议书》；\
          逾期未签订且无正当理由的，视为自动放弃立项资格。\n\
          二、请严格按照经批准的项目方案和预算执行项目，按里程碑节点如实提交进度报告\
          （服务人次、受益人数、资金使用情况及佐证材料）。\n\
@@ -345,6 +345,7 @@ pub fn award_notice(a: &AwardDocInput) -> Document {
          评估结果作为后续资金拨付和续期资助的依据。\n\
          特此通知。",
         bureau = a.bureau,
+        days = crate::domain::award::SIGNING_WORKING_DAYS,
     )));
     // As official letters close: the issuing bureau and the date on the right, below the
     // room for its seal.
