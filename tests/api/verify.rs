@@ -58,6 +58,17 @@ fn qr_codes_in(pdf: &[u8]) -> Vec<String> {
     found
 }
 
+/// The verification code printed on a document, as printed (`7KQ2-M9XD-4HRT`).
+pub(crate) fn printed_code(pdf: &[u8]) -> String {
+    let text: String = pdf_text(pdf).split_whitespace().collect();
+    let at = text
+        .find("验证码：")
+        .unwrap_or_else(|| panic!("no code: {text}"));
+    let printed: String = text[at + "验证码：".len()..].chars().take(14).collect();
+    assert_eq!(printed.matches('-').count(), 2, "{printed}");
+    printed
+}
+
 /// A PDF downloaded with a bearer token.
 pub(crate) async fn pdf_of(app: &TestApp, token: &str, path: &str) -> Vec<u8> {
     let r = app
@@ -71,7 +82,7 @@ pub(crate) async fn pdf_of(app: &TestApp, token: &str, path: &str) -> Vec<u8> {
     r.bytes().await.unwrap().to_vec()
 }
 
-async fn anonymous_get(app: &TestApp, path: &str) -> (StatusCode, String) {
+pub(crate) async fn anonymous_get(app: &TestApp, path: &str) -> (StatusCode, String) {
     let r = app.client.get(app.url(path)).send().await.unwrap();
     (r.status(), r.text().await.unwrap())
 }
@@ -91,11 +102,7 @@ async fn an_issued_document_is_verified_by_its_code_and_its_qr_code(b: Backend) 
 
     // The code is printed at the end of the document, with the link of its page.
     let text: String = pdf_text(&pdf).split_whitespace().collect();
-    let at = text
-        .find("验证码：")
-        .unwrap_or_else(|| panic!("no code: {text}"));
-    let printed: String = text[at + "验证码：".len()..].chars().take(14).collect();
-    assert_eq!(printed.matches('-').count(), 2, "{printed}");
+    let printed = printed_code(&pdf);
     let code = printed.replace('-', "");
     let url = format!(
         "{}/verify/{code}",
