@@ -97,7 +97,7 @@ pub(crate) async fn browser_sized(driver: &Driver, width: u32, height: u32) -> C
         .unwrap_or_else(|e| panic!("cannot start Chromium through chromedriver: {e}"))
 }
 
-async fn fill(c: &Client, id: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, id: &str, text: &str) {
     let el = c
         .find(Locator::Id(id))
         .await
@@ -296,7 +296,7 @@ async fn set_named(c: &Client, name: &str, value: &str) {
     .unwrap();
 }
 
-async fn type_named(c: &Client, name: &str, text: &str) {
+pub(crate) async fn type_named(c: &Client, name: &str, text: &str) {
     let el = c
         .find(Locator::Css(&format!("[name='{name}']")))
         .await
@@ -305,7 +305,7 @@ async fn type_named(c: &Client, name: &str, text: &str) {
     el.send_keys(text).await.unwrap();
 }
 
-async fn select_named(c: &Client, name: &str, value: &str) {
+pub(crate) async fn select_named(c: &Client, name: &str, value: &str) {
     c.find(Locator::Css(&format!("select[name='{name}']")))
         .await
         .unwrap()

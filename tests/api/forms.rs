@@ -209,7 +209,10 @@ dual!(rows_are_added_and_removed_with_everything_typed_kept_and_nothing_saved);
 /// limit, and a guard before leaving while another form holds unsaved changes (also after
 /// rows were added, which the server shows again unsaved). Enter in a row saves the section.
 async fn the_scripts_count_characters_and_guard_unsaved_changes(b: Backend) {
-    use crate::browser::{browser_sized, chromedriver, nav_click, page_text, sign_in_with};
+    use crate::browser::{
+        browser_sized, chromedriver, fill, nav_click, page_text, select_named, sign_in_with,
+        type_named,
+    };
     use fantoccini::{key::Key, Locator};
 
     let app = spawn_with(b, |_| {}).await;
@@ -249,12 +252,7 @@ async fn the_scripts_count_characters_and_guard_unsaved_changes(b: Backend) {
 
     assert_eq!(counter("f-summary").await, "0 / 2,000");
     assert!(!guard().await, "nothing typed, nothing to warn about");
-    c.find(Locator::Id("f-summary"))
-        .await
-        .unwrap()
-        .send_keys("为独居老人提供探访")
-        .await
-        .unwrap();
+    fill(&c, "f-summary", "为独居老人提供探访").await;
     assert_eq!(counter("f-summary").await, "9 / 2,000");
     assert_eq!(
         counter("f-need_analysis").await,
@@ -289,20 +287,9 @@ async fn the_scripts_count_characters_and_guard_unsaved_changes(b: Backend) {
 
     // Enter in a budget row saves the section (the hidden first button), removing nothing.
     c.goto(&app.url(&format!("/proposals/{id}"))).await.unwrap();
-    for (name, value) in [("l_cat_0", "activity"), ("l_source_0", "grant")] {
-        c.find(Locator::Css(&format!("select[name='{name}']")))
-            .await
-            .unwrap()
-            .select_by_value(value)
-            .await
-            .unwrap();
-    }
-    c.find(Locator::Css("[name='l_item_0']"))
-        .await
-        .unwrap()
-        .send_keys("活动物料")
-        .await
-        .unwrap();
+    select_named(&c, "l_cat_0", "activity").await;
+    select_named(&c, "l_source_0", "grant").await;
+    type_named(&c, "l_item_0", "活动物料").await;
     c.execute(
         "document.documentElement.setAttribute('data-left', '1');",
         vec![],
