@@ -57,6 +57,8 @@
     var dirty = new Set();
     var leaving = null;
     forms.forEach(function (f) {
+      // A form shown again with rows added or removed holds what is not saved yet.
+      if (f.hasAttribute("data-unsaved")) dirty.add(f);
       f.addEventListener("input", function () { dirty.add(f); });
       f.addEventListener("change", function () { dirty.add(f); });
       f.addEventListener("submit", function () { leaving = f; });

@@ -104,6 +104,8 @@ pub struct Settings {
     pub account_mail_limit_per_client: i32,
     /// Account emails one address may receive per window, whoever asks.
     pub account_mail_limit_per_recipient: i32,
+    /// Document verifications (`/verify/{code}`) one client address may look up per window.
+    pub verify_limit_per_client: i32,
     /// `text` (default) or `json` (one JSON object per line, for log shippers):
     /// `YICHUANG_LOG_FORMAT=json`.
     pub log_format: crate::telemetry::LogFormat,
@@ -148,6 +150,7 @@ impl Default for Settings {
             objection_confirm_limit_per_client: 20,
             account_mail_limit_per_client: 20,
             account_mail_limit_per_recipient: 5,
+            verify_limit_per_client: 120,
             log_format: crate::telemetry::LogFormat::Text,
             metrics_token: Secret::default(),
             trusted_nets: Vec::new(),

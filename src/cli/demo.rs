@@ -966,7 +966,7 @@ pub(super) fn round_core(title: String, year: i32, budget_wan: i64, max_wan: i64
              二、资助方向\n为老服务、助残服务、青少年服务、困境儿童、社区治理、困难群体帮扶、环境保护等。\n\
              三、资助标准\n单个项目资助2万—{max_wan}万元，资助资金不超过项目总预算的80%，人员费用不超过资助资金的30%，管理费不超过10%；不得用于购置固定资产、基础设施建设或向服务对象发放现金、礼品。\n\
              四、评审方式\n形式审查、专家评审（去掉一个最高分和一个最低分后取平均分，60分以上方可资助）、公示7个工作日。\n\
-             五、资金拨付\n签订协议后拨付50%，中期评估合格后拨付30%，结项评估合格后拨付20%。\n\
+             五、资金拨付\n签订协议后拨付50%，中期评估合格后拨付30%，末期评估合格后拨付20%。\n\
              六、咨询电话\n0512-65230000（{DEMO_BUREAU}社会组织管理科）"
         ),
         total_budget: Fen::from_yuan(budget_wan * 10_000),
@@ -1106,7 +1106,7 @@ impl<'a> Seeder<'a> {
             let what = match role {
                 Role3::Completed => "项目已结项（优秀），可快速续期",
                 Role3::Rectifying => "中期评估不合格，整改中",
-                Role3::Barred => "结项评估不合格，暂停申报资格",
+                Role3::Barred => "末期评估不合格，暂停申报资格",
                 Role3::Other => continue,
             };
             self.logins.insert(
@@ -2014,7 +2014,7 @@ impl<'a> Seeder<'a> {
             .version;
         ops::evaluation::save(self.c, &ev, id, version, &content).step("file an evaluation")?;
         let file = if stage == Stage::Final {
-            "结项评估报告.pdf"
+            "末期评估报告.pdf"
         } else {
             "中期评估报告.pdf"
         };

@@ -36,6 +36,9 @@ pub struct NewDocument<'a> {
     pub kind: DocumentKind,
     pub filename: &'a str,
     pub source_json: &'a str,
+    /// The code of its public verification page ([`crate::domain::verify`]); none for a
+    /// supplement (补充协议), whose versions are separate amendments, not replacements.
+    pub verify_code: Option<&'a str>,
 }
 
 /// Issues a new version of a document (1 for the first), in the caller's transaction;
@@ -55,6 +58,7 @@ pub fn issue(conn: &mut DbConn, d: &NewDocument) -> Result<i32, AppError> {
             documents::filename.eq(d.filename),
             documents::source_json.eq(d.source_json),
             documents::issued_at.eq(now()),
+            documents::verify_code.eq(d.verify_code),
         ))
         .execute(conn)?;
     Ok(version)
@@ -64,14 +68,16 @@ pub fn issue(conn: &mut DbConn, d: &NewDocument) -> Result<i32, AppError> {
 /// documents were kept). Two instances doing it at once end with one row.
 pub fn issue_first(conn: &mut DbConn, d: &NewDocument) -> Result<(), AppError> {
     diesel::sql_query(
-        "INSERT INTO documents (project_id, kind, version, filename, source_json, issued_at) \
-         VALUES ($1, $2, 1, $3, $4, $5) ON CONFLICT (project_id, kind, version) DO NOTHING",
+        "INSERT INTO documents \
+           (project_id, kind, version, filename, source_json, issued_at, verify_code) \
+         VALUES ($1, $2, 1, $3, $4, $5, $6) ON CONFLICT (project_id, kind, version) DO NOTHING",
     )
     .bind::<BigInt, _>(d.project_id)
     .bind::<Text, _>(d.kind.as_str())
     .bind::<Text, _>(d.filename)
     .bind::<Text, _>(d.source_json)
     .bind::<Timestamp, _>(now())
+    .bind::<diesel::sql_types::Nullable<Text>, _>(d.verify_code)
     .execute(conn)?;
     Ok(())
 }
@@ -180,4 +186,68 @@ pub fn versions(
             documents::rendered_at,
         ))
         .load(conn)?)
+}
+
+/// A document version found by its verification code.
+#[derive(Debug, Clone, Queryable)]
+pub struct VerifiedRow {
+    pub project_id: i64,
+    pub kind: DocumentKind,
+    pub version: i32,
+    pub sha256: Option<String>,
+    pub issued_at: NaiveDateTime,
+}
+
+/// The document version with verification code `code`, if any.
+pub fn by_code(conn: &mut DbConn, code: &str) -> Result<Option<VerifiedRow>, AppError> {
+    Ok(documents::table
+        .filter(documents::verify_code.eq(code))
+        .select((
+            documents::project_id,
+            documents::kind,
+            documents::version,
+            documents::sha256,
+            documents::issued_at,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// The latest version number of a document of a project (0 when none was issued).
+pub fn latest_version(
+    conn: &mut DbConn,
+    project_id: i64,
+    kind: DocumentKind,
+) -> Result<i32, AppError> {
+    let v: Option<i32> = documents::table
+        .filter(documents::project_id.eq(project_id))
+        .filter(documents::kind.eq(kind.as_str()))
+        .select(diesel::dsl::max(documents::version))
+        .first(conn)?;
+    Ok(v.unwrap_or(0))
+}
+
+/// The verification code of the latest version of each document of a project that has one,
+/// by kind.
+pub fn latest_codes(
+    conn: &mut DbConn,
+    project_id: i64,
+) -> Result<Vec<(DocumentKind, String)>, AppError> {
+    let rows: Vec<(DocumentKind, i32, Option<String>)> = documents::table
+        .filter(documents::project_id.eq(project_id))
+        .order((documents::kind, documents::version.desc()))
+        .select((documents::kind, documents::version, documents::verify_code))
+        .load(conn)?;
+    let mut out: Vec<(DocumentKind, String)> = Vec::new();
+    let mut seen = Vec::new();
+    for (kind, _, code) in rows {
+        if seen.contains(&kind) {
+            continue;
+        }
+        seen.push(kind);
+        if let Some(code) = code {
+            out.push((kind, code));
+        }
+    }
+    Ok(out)
 }

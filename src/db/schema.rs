@@ -607,6 +607,7 @@ diesel::table! {
         sha256 -> Nullable<Text>,
         size_bytes -> Nullable<BigInt>,
         rendered_at -> Nullable<Timestamp>,
+        verify_code -> Nullable<Text>,
     }
 }
 

@@ -109,6 +109,7 @@ text_enum!(
     project::ProjectStatus,
     project::RefundKind,
     project::ProjectFileKind,
+    project::DocumentKind,
     proposal::ProposalStatus,
     proposal::BudgetCategory,
     proposal::FundingSource,

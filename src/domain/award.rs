@@ -349,6 +349,19 @@ pub fn agreement_number(year: i32, seq: i64) -> String {
     format!("XY-{year}-{seq:04}")
 }
 
+/// How many working days an awarded organization has to sign its agreement (项目协议书),
+/// as the award notice and the award email state it.
+pub const SIGNING_WORKING_DAYS: u32 = 15;
+
+/// The last day to sign the agreement of a project awarded at `awarded_at` (UTC): the
+/// [`SIGNING_WORKING_DAYS`]th working day of the holiday calendar after the award's Beijing
+/// date (the award day itself does not count).
+pub fn signing_deadline(awarded_at: NaiveDateTime, cal: &HolidayCalendar) -> NaiveDate {
+    let awarded_on = beijing_date(awarded_at);
+    super::calendar::nth_working_day_after(awarded_on, SIGNING_WORKING_DAYS, cal)
+        .unwrap_or(NaiveDate::MAX)
+}
+
 /// The project's period: the proposal's own dates when it has both (the end after the
 /// start), otherwise `months` from `today`.
 pub fn project_period(
@@ -372,6 +385,36 @@ pub fn project_period(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_signing_deadline_is_the_fifteenth_working_day_after_the_beijing_award_date() {
+        use super::{signing_deadline, SIGNING_WORKING_DAYS};
+        use crate::domain::calendar::{china_default, HolidayCalendar};
+        let t = |s: &str| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("test time")
+        };
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date");
+        assert_eq!(SIGNING_WORKING_DAYS, 15);
+        // Awarded Friday 2026-09-18 01:00 Beijing (still Thursday in UTC): Sun 09-20 is a
+        // make-up working day (1), Mon–Thu 09-21..24 (2–5), 中秋 09-25..27 off, 09-28..30
+        // (6–8), 国庆 10-01..07 off, 10-08, 10-09 (9, 10), Sat 10-10 make-up (11), then
+        // 10-12..15 (12–15).
+        let cal = china_default();
+        assert_eq!(
+            signing_deadline(t("2026-09-17 17:00"), &cal),
+            d("2026-10-15")
+        );
+        // Without holidays: three weeks of weekdays from a Monday end on a Monday.
+        assert_eq!(
+            signing_deadline(t("2027-03-01 02:00"), &HolidayCalendar::new()),
+            d("2027-03-22")
+        );
+        // The award day never counts, even when it is a working day awarded at 00:00.
+        assert_eq!(
+            signing_deadline(t("2027-02-28 16:00"), &HolidayCalendar::new()),
+            d("2027-03-22")
+        );
+    }
+
     #[test]
     fn a_scheduled_notice_starts_later_within_sixty_days_on_a_working_day() {
         use super::{check_notice_start, NOTICE_SCHEDULE_MAX_DAYS};

@@ -184,21 +184,28 @@ pub fn add_working_days(start: NaiveDateTime, n: u32, cal: &HolidayCalendar) -> 
     if n == 0 {
         return start;
     }
-    let mut day = beijing_date(start);
-    let mut counted = 0;
-    while counted < n {
-        day = match day.succ_opt() {
-            Some(d) => d,
-            None => return NaiveDateTime::MAX,
-        };
-        if cal.is_working_day(day) {
-            counted += 1;
-        }
-    }
+    let Some(day) = nth_working_day_after(beijing_date(start), n, cal) else {
+        return NaiveDateTime::MAX;
+    };
     // 24:00 Beijing of `day` = 00:00 Beijing of the next day = 16:00 UTC of `day`.
     day.and_time(NaiveTime::MIN)
         .checked_add_signed(Duration::hours(24 - BEIJING_UTC_OFFSET_HOURS))
         .unwrap_or(NaiveDateTime::MAX)
+}
+
+/// The `n`th working day of `cal` after `day` (which does not count): the last day of a
+/// period of `n` working days starting the day after `day`. `n = 0` is `day` itself; `None`
+/// past the end of time.
+pub fn nth_working_day_after(day: NaiveDate, n: u32, cal: &HolidayCalendar) -> Option<NaiveDate> {
+    let mut day = day;
+    let mut counted = 0;
+    while counted < n {
+        day = day.succ_opt()?;
+        if cal.is_working_day(day) {
+            counted += 1;
+        }
+    }
+    Some(day)
 }
 
 // ---------------------------------------------------------------------------------------

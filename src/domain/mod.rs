@@ -45,4 +45,5 @@ pub mod round;
 pub mod session;
 pub mod tasks;
 pub mod uscc;
+pub mod verify;
 pub mod visit;

@@ -628,6 +628,7 @@ pub fn awarded(
     amount: &str,
     notice_link: &str,
     agreement_link: &str,
+    sign_by: chrono::NaiveDate,
     link: &str,
     base_url: &str,
 ) -> Outgoing {
@@ -648,7 +649,17 @@ pub fn awarded(
             "email.awarded.agreement_pdf",
             &[("link", agreement_link.into())],
         ),
-        tf(to.lang, "email.awarded.next", &[]),
+        tf(
+            to.lang,
+            "email.awarded.next",
+            &[
+                (
+                    "days",
+                    crate::domain::award::SIGNING_WORKING_DAYS.to_string(),
+                ),
+                ("date", sign_by.to_string()),
+            ],
+        ),
     ];
     notice(to, MailKind::Awarded, &args, extra, link, base_url)
 }

@@ -907,6 +907,7 @@ pub fn finalise(
     let rules = round.rules();
     let shares: Vec<i64> = rules.tranches.iter().map(|t| t.share_bp).collect();
     let today = db::today();
+    let sign_by = award::signing_deadline(now(), &calendar::load(conn)?);
     db::write_tx(conn, |c| {
         rounds::transition(c, round_id, RoundStatus::Notice, RoundStatus::Awarded)?;
         awards::mark_finalised(c, round_id)?;
@@ -984,7 +985,14 @@ pub fn finalise(
                     amount.0,
                 )?;
             }
-            super::documents::issue_award_documents(c, project_id, a, &bureau, round.year)?;
+            super::documents::issue_award_documents(
+                c,
+                project_id,
+                a,
+                &bureau,
+                round.year,
+                &s.base_url,
+            )?;
             audit::append(
                 c,
                 Change::new(Some(actor), "project.created", "project", project_id).after(
@@ -1007,6 +1015,7 @@ pub fn finalise(
                     &Fen(a.amount_fen).to_string(),
                     &format!("{base}/award-notice.pdf"),
                     &format!("{base}/agreement.pdf"),
+                    sign_by,
                     &base,
                     &s.base_url,
                 )

@@ -37,20 +37,29 @@ fn issued_footer() -> String {
 }
 
 /// Keeps a document of `p`: a new version (in the issuing op's transaction), or with
-/// `first_only` version 1 unless some version exists.
+/// `first_only` version 1 unless some version exists. Each version gets its own verification
+/// code, printed at its end with the QR code of its page under `base_url`.
 fn keep(
     c: &mut DbConn,
     p: &ProjectRow,
     kind: DocumentKind,
     doc: &Document,
     first_only: bool,
+    base_url: &str,
 ) -> Result<(), AppError> {
-    let source = serde_json::to_string(doc).map_err(|e| AppError::Unexpected(e.to_string()))?;
+    let code = crate::domain::verify::new_code();
+    let mut doc = doc.clone();
+    doc.blocks.push(crate::pdf::Block::Verify {
+        url: crate::domain::verify::url(base_url, &code),
+        code: code.clone(),
+    });
+    let source = serde_json::to_string(&doc).map_err(|e| AppError::Unexpected(e.to_string()))?;
     let d = NewDocument {
         project_id: p.id,
         kind,
         filename: &kind.filename(&p.agreement_no),
         source_json: &source,
+        verify_code: Some(&code),
     };
     if first_only {
         documents::issue_first(c, &d)
@@ -133,11 +142,12 @@ pub fn issue_award_documents(
     award: &AwardRow,
     bureau: &str,
     round_year: i32,
+    base_url: &str,
 ) -> Result<(), AppError> {
     let p = projects::project(c, project_id)?;
     for kind in [DocumentKind::AwardNotice, DocumentKind::Agreement] {
         let doc = award_document(c, &p, award, bureau, round_year, kind)?;
-        keep(c, &p, kind, &doc, false)?;
+        keep(c, &p, kind, &doc, false, base_url)?;
     }
     Ok(())
 }
@@ -197,10 +207,17 @@ fn certificate_document(
 
 /// Issues a new version of the completion certificate of a completed project (at completion,
 /// and after each payment recorded later), dated today, in the caller's transaction.
-pub fn issue_certificate(c: &mut DbConn, project_id: i64) -> Result<(), AppError> {
+pub fn issue_certificate(c: &mut DbConn, project_id: i64, base_url: &str) -> Result<(), AppError> {
     let p = projects::project(c, project_id)?;
     let doc = certificate_document(c, &p, Some(db::today()))?;
-    keep(c, &p, DocumentKind::CompletionCertificate, &doc, false)
+    keep(
+        c,
+        &p,
+        DocumentKind::CompletionCertificate,
+        &doc,
+        false,
+        base_url,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,6 +269,7 @@ pub fn issue_supplement(
             kind: DocumentKind::Supplement,
             filename: &filename,
             source_json: &source,
+            verify_code: None,
         },
     )
 }
@@ -266,6 +284,7 @@ pub fn current(
     c: &mut DbConn,
     p: &ProjectRow,
     kind: DocumentKind,
+    base_url: &str,
 ) -> Result<DocumentRow, AppError> {
     if kind == DocumentKind::CompletionCertificate && p.status != ProjectStatus::Completed {
         return Err(AppError::conflict("error.project_not_completed"));
@@ -287,6 +306,6 @@ pub fn current(
             award_document(c, p, &award, &bureau, round.year, kind)?
         }
     };
-    keep(c, p, kind, &doc, true)?;
+    keep(c, p, kind, &doc, true, base_url)?;
     documents::latest(c, p.id, kind)?.ok_or(AppError::NotFound)
 }

@@ -710,7 +710,7 @@ pub fn review(
             &mail::evaluation_accepted(&to_evaluator, &p.agreement_no, &grade, &link, &s.base_url),
         )?;
         if chosen == Consequence::Complete {
-            super::documents::issue_certificate(c, p.id)?;
+            super::documents::issue_certificate(c, p.id, &s.base_url)?;
         }
         Ok(chosen)
     })

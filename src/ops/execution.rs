@@ -295,7 +295,7 @@ pub fn record_payment(
         })?;
         // The certificate of a completed project states what was paid: re-issue it.
         if p.status == crate::domain::project::ProjectStatus::Completed {
-            super::documents::issue_certificate(c, project_id)?;
+            super::documents::issue_certificate(c, project_id, &s.base_url)?;
         }
         Ok(pid)
     })

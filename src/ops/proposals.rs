@@ -38,7 +38,8 @@ pub fn find_visible(
     Ok((p, r))
 }
 
-fn find_editable(
+/// The proposal and its round, if the actor may edit it now (a draft or a returned one).
+pub fn find_editable(
     conn: &mut DbConn,
     actor: &Actor,
     id: i64,

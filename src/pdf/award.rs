@@ -312,7 +312,7 @@ pub fn award_notice(a: &AwardDocInput) -> Document {
         Block::Paragraph(format!("协议编号：{}", or_dash(a.agreement_no))),
         Block::Paragraph(format!("{}：", a.org_name)),
         Block::Paragraph(format!(
-            "在{}中，你单位申报的{}（申报编号：{}，项目类别：{}）经资格审查、\
+            "在{}中，你单位申报的{}（申报编号：{}，项目类别：{}）经形式审查、\
              专家评审，并经公示期满，无异议或异议经核查不成立，决定予以立项。\
              该项目评审最终得分{}分，排名第{}位。",
             round_name(a),
@@ -337,7 +337,7 @@ pub fn award_notice(a: &AwardDocInput) -> Document {
     )));
     blocks.push(Block::Heading("后续事项".into()));
     blocks.push(Block::Paragraph(format!(
-        "一、请于收到本通知之日起15个工作日内与{bureau}签订《项目协议书》；\
+        "一、请于收到本通知之日起{days}个工作日内与{bureau}签订《项目协议书》；\
          逾期未签订且无正当理由的，视为自动放弃立项资格。\n\
          二、请严格按照经批准的项目方案和预算执行项目，按里程碑节点如实提交进度报告\
          （服务人次、受益人数、资金使用情况及佐证材料）。\n\
@@ -345,6 +345,7 @@ pub fn award_notice(a: &AwardDocInput) -> Document {
          评估结果作为后续资金拨付和续期资助的依据。\n\
          特此通知。",
         bureau = a.bureau,
+        days = crate::domain::award::SIGNING_WORKING_DAYS,
     )));
     // As official letters close: the issuing bureau and the date on the right, below the
     // room for its seal.
@@ -370,7 +371,7 @@ const BLANK_DATE: &str = "          年        月        日";
 /// The grant agreement (项目协议书) between the bureau (甲方) and the organisation (乙方).
 pub fn agreement(a: &AwardDocInput) -> Document {
     let title = if a.round_title.trim().is_empty() {
-        "公益创投项目资助协议书".to_string()
+        "公益创投项目协议书".to_string()
     } else {
         format!("{}项目协议书", a.round_title)
     };
@@ -413,7 +414,7 @@ pub fn agreement(a: &AwardDocInput) -> Document {
         Block::Paragraph(format!(
             "{}各期资金在相应拨付条件满足、经甲方确认后拨付至乙方账户（见第四条）；\
              各期金额之和等于资助金额。中期评估或末期评估不合格的，相应期次资金暂缓拨付，\
-             整改并经复评合格后再行拨付。",
+             整改并经再评估合格后再行拨付。",
             tranche_rule(a)
         )),
         Block::Heading("第四条 乙方账户".into()),
@@ -450,7 +451,7 @@ pub fn agreement(a: &AwardDocInput) -> Document {
             "一、项目实施期间进行中期评估，项目结束后进行末期评估。中期评估合格的，拨付后续资金；\
              末期评估合格的，拨付尾款，项目结项。乙方逾期或未提交评估所需资料的，视为评估不合格。\n\
              二、评估不合格的，乙方应在甲方规定的期限内整改，整改期间暂停拨付资金；\
-             整改后复评仍不合格的，甲方有权终止本协议。\n\
+             整改后再评估仍不合格的，甲方有权终止本协议。\n\
              三、末期评估不合格的，尾款不予拨付，乙方在此后一定期限内不得申报甲方组织的公益创投项目；\
              末期评估为优秀的，可按规定申请续期资助。\n\
              四、乙方虚报冒领、挪用或违规使用资助资金，或无正当理由不履行本协议的，甲方有权终止本协议，\
@@ -879,12 +880,12 @@ mod tests {
         a.round_title = "";
         a.tranches.clear();
         let doc = agreement(&a);
-        assert_eq!(doc.title, "公益创投项目资助协议书");
+        assert_eq!(doc.title, "公益创投项目协议书");
         let text = pdftotext(&render(&doc).unwrap());
         assert_contains_all(
             &text,
             &[
-                "公益创投项目资助协议书".into(),
+                "公益创投项目协议书".into(),
                 "伍万元整".into(),
                 "资金拨付安排由甲方另行通知".into(),
             ],

@@ -48,7 +48,28 @@ pub enum Block {
     /// The closing of an official letter: lines set flush right (the issuing body, the
     /// date) below an empty space where the seal goes.
     Signature(Vec<String>),
+    /// The verification mark of an issued document: the QR code of `url` (its public
+    /// verification page) with the short `code` and the link beside it.
+    Verify { code: String, url: String },
 }
+
+/// The lines beside a document's QR code.
+fn verify_lines(code: &str, url: &str) -> [String; 3] {
+    [
+        format!("验证码：{}", crate::domain::verify::display(code)),
+        format!("扫描二维码或访问 {url}"),
+        "核验本文件的真伪、内容摘要与是否有效。".to_string(),
+    ]
+}
+
+/// The QR code of a verification link (a short URL always fits).
+fn verify_qr(url: &str) -> Result<qrcode::QrCode, PdfError> {
+    qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| PdfError::Render(format!("QR code of {url}: {e}")))
+}
+
+/// Size of one QR module in points (a version-4 code is about 23 mm wide).
+const QR_MODULE: f32 = 2.0;
 
 /// A complete PDF document. Issued documents are kept as JSON of this (`documents`), so
 /// what a version says is fixed when it is issued.
@@ -158,6 +179,10 @@ fn check_glyphs(doc: &Document, font: &ParsedFont) -> Result<(), PdfError> {
         match block {
             Block::Title(s) | Block::Heading(s) | Block::Paragraph(s) => check(s),
             Block::Signature(lines) => lines.iter().for_each(|s| check(s)),
+            Block::Verify { code, url } => {
+                verify_qr(url)?;
+                verify_lines(code, url).iter().for_each(|s| check(s));
+            }
             Block::Facts(rows) => {
                 for (label, value) in rows {
                     check(label);
@@ -591,14 +616,55 @@ impl<'a> Layout<'a> {
             }
             Block::Facts(rows) => self.grid(self.facts_grid(rows)),
             Block::Table { header, rows } => self.grid(self.table_grid(header, rows)),
+            Block::Verify { code, url } => self.verify_mark(code, url),
         }
+    }
+
+    /// The QR code of the verification link at the left, its code and link beside it.
+    fn verify_mark(&mut self, code: &str, url: &str) {
+        // Checked before layout (`check_glyphs`): a link too long for a QR code never gets here.
+        let Ok(qr) = verify_qr(url) else { return };
+        let n = qr.width();
+        let side = n as f32 * QR_MODULE;
+        self.space(12.0);
+        self.ensure_space(side + 8.0);
+        let top = self.y - 4.0;
+        let colors = qr.to_colors();
+        for row in 0..n {
+            let bottom = top - (row + 1) as f32 * QR_MODULE;
+            let mut col = 0;
+            while col < n {
+                if colors[row * n + col] != qrcode::Color::Dark {
+                    col += 1;
+                    continue;
+                }
+                let start = col;
+                while col < n && colors[row * n + col] == qrcode::Color::Dark {
+                    col += 1;
+                }
+                let x = MARGIN_X + start as f32 * QR_MODULE;
+                let w = (col - start) as f32 * QR_MODULE;
+                self.rect(x, bottom, w, QR_MODULE, PaintMode::Fill, BLACK);
+            }
+        }
+        let lh = line_height(BODY_SIZE);
+        let x = MARGIN_X + side + 12.0;
+        let width = self.content_w - side - 12.0;
+        let mut y = top;
+        for line in verify_lines(code, url) {
+            for part in self.metrics.wrap(&line, BODY_SIZE, width) {
+                self.text(x, baseline_in(y, lh, BODY_SIZE), BODY_SIZE, BLACK, &part);
+                y -= lh;
+            }
+        }
+        self.y = (top - side).min(y) - 6.0;
     }
 
     /// Height of the part of `block` that should not be separated from a heading above it:
     /// two lines of a paragraph, the first row of facts, the header and first row of a table.
     fn lead_height(&self, block: &Block) -> f32 {
         match block {
-            Block::Title(_) | Block::Heading(_) | Block::Signature(_) => 0.0,
+            Block::Title(_) | Block::Heading(_) | Block::Signature(_) | Block::Verify { .. } => 0.0,
             Block::Paragraph(text) => {
                 let lines = self
                     .metrics

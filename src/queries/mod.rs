@@ -24,4 +24,5 @@ pub mod proposals;
 pub mod reviews;
 pub mod rounds;
 pub mod tasks;
+pub mod verify;
 pub mod visits;

@@ -127,6 +127,8 @@ pub struct ProjectView {
     pub member: bool,
     /// Its supervision visits (督导) and findings, and whether they hold the next tranche.
     pub visits: super::visits::ProjectVisits,
+    /// The verification code of each issued document's latest version.
+    pub verify_codes: Vec<(crate::domain::project::DocumentKind, String)>,
 }
 
 impl ProjectView {
@@ -284,6 +286,7 @@ pub fn project(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ProjectView, Ap
         spending,
         officer,
         member,
+        verify_codes: crate::db::documents::latest_codes(c, id)?,
         plan,
         changes,
         project: p,

@@ -32,9 +32,10 @@ pub async fn document_response(
     id: i64,
     kind: DocumentKind,
 ) -> Result<HttpResponse, AppError> {
+    let base = state.settings.base_url.clone();
     let doc = db::run(&state.pool, move |c| {
         let p = ops::award::find_visible_project(c, &actor, id)?;
-        ops::documents::current(c, &p, kind)
+        ops::documents::current(c, &p, kind, &base)
     })
     .await?;
     serve_document(state, req, doc, id, kind).await

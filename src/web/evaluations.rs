@@ -456,14 +456,15 @@ async fn save(
     let version: i32 = vals.v("version").parse().unwrap_or(0);
     let submit = vals.v("then") == "submit";
     let s = state.settings.clone();
-    let done = db::run(&state.pool, move |c| {
-        ops::evaluation::save(c, &actor, id, version, &content)?;
-        if submit {
-            ops::evaluation::submit(c, &s, &actor, id)?;
-        }
-        Ok(())
-    })
-    .await;
+    let (done, keep_typed) = super::saved_then(
+        db::run(&state.pool, move |c| {
+            ops::evaluation::save(c, &actor, id, version, &content)?;
+            Ok(submit
+                .then(|| ops::evaluation::submit(c, &s, &actor, id).err())
+                .flatten())
+        })
+        .await,
+    );
     form_done(
         done,
         format!("/evaluations/{id}"),
@@ -472,7 +473,7 @@ async fn save(
         } else {
             "flash.saved"
         },
-        async |e, status| show(ctx, &state, id, None, e, status).await,
+        async |e, status| show(ctx, &state, id, keep_typed.then_some(vals), e, status).await,
     )
     .await
 }

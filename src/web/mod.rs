@@ -22,6 +22,7 @@ pub mod reviews;
 pub mod rounds;
 pub mod screening;
 pub mod upload;
+pub mod verify;
 pub mod visits;
 
 use std::collections::HashMap;
@@ -384,6 +385,21 @@ impl<T, F: FnOnce(T) -> String> FormTarget<T> for F {
 /// How a form's POST ends once its operation ran: success redirects (303) to `to` with the
 /// notice `flash_key`; field errors re-render the form through `again` with those errors
 /// and 422 (it shows them beside the values typed); any other error propagates.
+/// What saving a long form and then, if asked, submitting it gave: `Err` when the save
+/// failed (nothing stored), `Ok(Some(e))` when only the submission failed (the save stands).
+pub type SavedThen = Result<Option<AppError>, AppError>;
+
+/// The result for [`form_done`], and whether the form shown again keeps what was typed: it
+/// does when the save failed (an over-long text or a bad value loses nothing), and shows
+/// what is stored when only the submission failed.
+pub fn saved_then(done: SavedThen) -> (Result<(), AppError>, bool) {
+    match done {
+        Ok(None) => (Ok(()), false),
+        Ok(Some(e)) => (Err(e), false),
+        Err(e) => (Err(e), true),
+    }
+}
+
 pub async fn form_done<T>(
     done: Result<T, AppError>,
     to: impl FormTarget<T>,
@@ -693,6 +709,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(awards::public_routes)
         .configure(rounds::public_routes)
         .configure(projects::public_routes)
+        .configure(verify::public_routes)
         .configure(account::routes)
         .configure(messages::routes)
         .configure(orgs::routes)

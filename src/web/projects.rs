@@ -534,14 +534,15 @@ async fn save_report(
     };
     let submit = vals.v("then") == "submit";
     let s = state.settings.clone();
-    let result = db::run(&state.pool, move |c| {
-        ops::execution::save_report(c, &actor, id, version, &content)?;
-        if submit {
-            ops::execution::submit_report(c, &s, &actor, id)?;
-        }
-        Ok(())
-    })
-    .await;
+    let (result, keep_typed) = super::saved_then(
+        db::run(&state.pool, move |c| {
+            ops::execution::save_report(c, &actor, id, version, &content)?;
+            Ok(submit
+                .then(|| ops::execution::submit_report(c, &s, &actor, id).err())
+                .flatten())
+        })
+        .await,
+    );
     form_done(
         result,
         format!("/reports/{id}"),
@@ -551,8 +552,8 @@ async fn save_report(
             "flash.saved"
         },
         async |e, status| {
-            // Saved already when only the submission failed: show what is stored now.
-            show_report(ctx, &state, id, None, e, status).await
+            let typed = keep_typed.then_some(vals);
+            show_report(ctx, &state, id, typed, e, status).await
         },
     )
     .await

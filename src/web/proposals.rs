@@ -63,14 +63,20 @@ impl Vals {
     pub fn at(&self, prefix: &str, i: &usize) -> &str {
         self.get(&format!("{prefix}_{i}"))
     }
-    /// Row count of a repeated group (filled rows plus `blank` empty ones).
+    /// Row count of a repeated group: the count the row editor last showed (`rows_{group}`,
+    /// after an added or removed row), else the filled rows plus `blank` empty ones; never
+    /// fewer than the filled rows, never more than [`MAX_ROWS`].
     pub fn rows(&self, group: &str, blank: usize) -> usize {
-        row_indices(&self.0, group)
-            .into_iter()
-            .max()
-            .map(|m| m + 1)
-            .unwrap_or(0)
-            + blank
+        let filled = filled_rows(&self.0, group);
+        let shown = self
+            .0
+            .get(&format!("rows_{group}"))
+            .and_then(|n| n.trim().parse::<usize>().ok());
+        match shown {
+            Some(n) => n.max(filled),
+            None => filled + blank,
+        }
+        .min(MAX_ROWS)
     }
     pub fn is(&self, k: &str, value: &str) -> bool {
         self.get(k) == value
@@ -78,6 +84,85 @@ impl Vals {
     pub fn is_at(&self, prefix: &str, i: &usize, value: &str) -> bool {
         self.at(prefix, i) == value
     }
+}
+
+/// The most rows a row editor shows (a budget of 200 lines fits in the form body limit).
+pub const MAX_ROWS: usize = 200;
+
+/// The repeated group of a section's row editor (the prefix of its fields) and how many
+/// empty rows it offers below the filled ones.
+pub fn row_group(section: &str) -> Option<(&'static str, usize)> {
+    match section {
+        "beneficiaries" => Some(("b", 2)),
+        "milestones" => Some(("m", 2)),
+        "budget" => Some(("l", 3)),
+        _ => None,
+    }
+}
+
+/// One past the last filled row of a group.
+fn filled_rows(map: &HashMap<String, String>, group: &str) -> usize {
+    row_indices(map, group)
+        .into_iter()
+        .max()
+        .map(|m| m + 1)
+        .unwrap_or(0)
+}
+
+/// A row editor's button, pressed instead of saving: add an empty row, or remove row N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowEdit {
+    Add,
+    Remove(usize),
+}
+
+impl RowEdit {
+    /// The button in a posted form (`add_row`, `remove_row=N`), if one was pressed.
+    pub fn of(form: &HashMap<String, String>) -> Option<RowEdit> {
+        if let Some(n) = form.get("remove_row") {
+            return n.trim().parse().ok().map(RowEdit::Remove);
+        }
+        form.contains_key("add_row").then_some(RowEdit::Add)
+    }
+}
+
+/// Applies a row edit to a posted section form: every typed value stays, the rows after a
+/// removed one move up, and `rows_{group}` holds the count to show. Nothing is saved.
+pub fn edit_rows(form: &mut HashMap<String, String>, group: &str, blank: usize, edit: RowEdit) {
+    form.remove("add_row");
+    form.remove("remove_row");
+    let shown = Vals(form.clone()).rows(group, blank);
+    let rows = match edit {
+        RowEdit::Add => (shown + 1).min(MAX_ROWS),
+        RowEdit::Remove(k) if k < shown => {
+            let prefix = format!("{group}_");
+            let keys: Vec<String> = form
+                .keys()
+                .filter(|k| k.starts_with(&prefix))
+                .cloned()
+                .collect();
+            let mut moved = Vec::new();
+            for key in keys {
+                let Some((field, i)) = key
+                    .rsplit_once('_')
+                    .and_then(|(f, i)| Some((f.to_string(), i.parse::<usize>().ok()?)))
+                else {
+                    continue;
+                };
+                if i == k {
+                    form.remove(&key);
+                } else if i > k {
+                    if let Some(v) = form.remove(&key) {
+                        moved.push((format!("{field}_{}", i - 1), v));
+                    }
+                }
+            }
+            form.extend(moved);
+            shown - 1
+        }
+        RowEdit::Remove(_) => shown,
+    };
+    form.insert(format!("rows_{group}"), rows.to_string());
 }
 
 fn row_indices(map: &HashMap<String, String>, group: &str) -> Vec<usize> {
@@ -291,9 +376,14 @@ struct ShowPage {
     attachment_kinds: Vec<&'static str>,
     /// An officer's decision being re-shown after an error.
     decision: super::screening::DecisionInput,
+    /// The section whose rows were just added or removed, not saved yet.
+    rows_edited: Option<String>,
 }
 
 impl ShowPage {
+    fn edited(&self, section: &str) -> bool {
+        self.rows_edited.as_deref() == Some(section)
+    }
     fn score(&self, tenths: &i32) -> String {
         crate::domain::review::tenths_text(*tenths)
     }
@@ -307,6 +397,20 @@ pub async fn show_with(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    show_page(ctx, state, id, posted, errors, status, None).await
+}
+
+/// The proposal page; `rows_edited` names the section whose rows were just added or removed
+/// (shown with what was typed and a note that it is not saved yet).
+async fn show_page(
+    ctx: PageCtx,
+    state: &AppState,
+    id: i64,
+    posted: Option<(String, HashMap<String, String>)>,
+    errors: FieldErrors,
+    status: StatusCode,
+    rows_edited: Option<String>,
+) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let lang = ctx.lang();
     let v = db::run(&state.pool, move |c| {
@@ -316,19 +420,13 @@ pub async fn show_with(
     let mut vals = vals_from(&v.content);
     if let Some((section, form)) = posted {
         // Drop the section's stored rows so removed rows stay removed, then show the post.
-        let prefix = match section.as_str() {
-            "beneficiaries" => Some("b_"),
-            "milestones" => Some("m_"),
-            "budget" => Some("l_"),
-            _ => None,
-        };
-        if let Some(p) = prefix {
-            vals.0.retain(|k, _| !k.starts_with(p));
+        if let Some((group, _)) = row_group(&section) {
+            let p = format!("{group}_");
+            vals.0.retain(|k, _| !k.starts_with(&p));
         }
-        vals.0.extend(
-            form.into_iter()
-                .filter(|(k, _)| k != "_csrf" && k != "version"),
-        );
+        vals.0.extend(form.into_iter().filter(|(k, _)| {
+            !matches!(k.as_str(), "_csrf" | "version" | "add_row" | "remove_row")
+        }));
     }
     let problems = v
         .problems
@@ -367,6 +465,7 @@ pub async fn show_with(
             .map(|k| k.as_str())
             .collect(),
         decision: super::screening::DecisionInput::default(),
+        rows_edited,
     };
     render_status(status, &page)
 }
@@ -429,7 +528,27 @@ async fn save_section(
     if !SECTIONS.contains(&section.as_str()) {
         return Err(AppError::NotFound);
     }
-    let form = form.0;
+    let mut form = form.0;
+    if let (Some(edit), Some((group, blank))) = (RowEdit::of(&form), row_group(&section)) {
+        // An added or removed row: the same form again with everything typed, nothing saved.
+        // Only the draft's editors may do this, as only they may save it.
+        let a = actor.clone();
+        db::run(&state.pool, move |c| {
+            ops::proposals::find_editable(c, &a, id).map(|_| ())
+        })
+        .await?;
+        edit_rows(&mut form, group, blank, edit);
+        return show_page(
+            ctx,
+            &state,
+            id,
+            Some((section.clone(), form)),
+            FieldErrors::new(),
+            StatusCode::OK,
+            Some(section),
+        )
+        .await;
+    }
     let version: i32 = form
         .get("version")
         .and_then(|v| v.trim().parse().ok())

@@ -302,6 +302,86 @@ fn nth_working_day(
     }
 }
 
+/// The ranking PDF of a round whose first proposal was revoked after an objection: landscape
+/// A4, a dated "as of" line, the revoked entry marked with the reason and its substitute
+/// marked, the review committee's signature block, and no proposal number split across lines.
+async fn ranking_pdf_is_an_official_landscape_document(app: &TestApp, r: &Ranked) {
+    let path = format!("/api/v1/rounds/{}/ranking.pdf", r.round);
+    let bytes = crate::verify::pdf_of(app, &r.officer, &path).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ranking.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let run = |cmd: &str, args: &[&str]| {
+        let out = std::process::Command::new(cmd)
+            .args(args)
+            .arg(&path)
+            .args(if cmd == "pdftotext" {
+                vec!["-"]
+            } else {
+                vec![]
+            })
+            .output()
+            .unwrap_or_else(|e| panic!("{cmd} (poppler-utils): {e}"));
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    // Landscape A4: 842 × 595 points.
+    let info = run("pdfinfo", &[]);
+    let size = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Page size:"))
+        .unwrap_or_else(|| panic!("no page size: {info}"));
+    let dims: Vec<f64> = size
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(dims.len(), 2, "{size}");
+    assert!(
+        (dims[0] - 841.89).abs() < 1.0 && (dims[1] - 595.28).abs() < 1.0,
+        "not landscape A4: {size}"
+    );
+
+    let layout = run("pdftotext", &["-layout"]);
+    let compact: String = run("pdftotext", &[]).split_whitespace().collect();
+    let now = yichuang::domain::calendar::format_beijing(app.clock.now());
+    let as_of: String = format!("数据截至 {}", &now[..10])
+        .split_whitespace()
+        .collect();
+    assert!(compact.contains(&as_of), "no {as_of}: {layout}");
+    assert!(compact.contains("（北京时间）"), "{layout}");
+    for want in [
+        "异议成立，撤销：经核查，该机构存在重复申报，撤销拟资助。",
+        "递补",
+        "评审委员会签字：",
+        "日期：______年____月____日",
+    ] {
+        assert!(compact.contains(want), "lacks {want}: {layout}");
+    }
+    // The signature block comes after the table.
+    assert!(
+        layout.find("评审委员会签字").unwrap() > layout.rfind("GY-").unwrap(),
+        "{layout}"
+    );
+
+    // Every proposal number sits whole on one line.
+    let numbers: Vec<String> = compact
+        .match_indices("GY-")
+        .map(|(i, _)| compact[i..].chars().take(12).collect())
+        .collect();
+    assert_eq!(numbers.len(), 4, "{compact}");
+    for n in &numbers {
+        assert!(
+            n.len() == 12 && n[3..7].parse::<u32>().is_ok() && n[8..].parse::<u32>().is_ok(),
+            "{n}"
+        );
+        assert!(
+            layout.lines().any(|l| l.contains(n.as_str())),
+            "{n} is split across lines: {layout}"
+        );
+    }
+    assert_eq!(layout.matches("GY-").count(), numbers.len(), "{layout}");
+}
+
 async fn a_small_round_goes_from_the_line_to_the_award(b: Backend) {
     let app = spawn(b).await;
     // Budget 12万; four 5万 proposals scored 90, 80, 70, 50: the first two fit, the third is
@@ -605,6 +685,7 @@ async fn a_small_round_goes_from_the_line_to_the_award(b: Backend) {
             (p3, "not_fundable".into(), false)
         ]
     );
+    ranking_pdf_is_an_official_landscape_document(&app, &r).await;
 
     // After the notice: projects for the second (3万, reduced) and the third (5万).
     end_notice(&app, r.round).await;
@@ -686,6 +767,24 @@ async fn a_small_round_goes_from_the_line_to_the_award(b: Backend) {
     assert!(awarded
         .body_text
         .contains(&format!("/projects/{project}/agreement.pdf")));
+    // The signing deadline is stated as a date: 15 working days of the holiday calendar after
+    // the award's Beijing date (the rule itself is tested in `domain::award`).
+    let now = app.clock.now();
+    let sign_by = app
+        .db(move |c| {
+            yichuang::domain::award::signing_deadline(
+                now,
+                &yichuang::db::calendar::load(c).unwrap(),
+            )
+        })
+        .await;
+    assert!(sign_by > now.date() + Duration::days(20), "{sign_by}");
+    let want = format!("请在 15 个工作日内，即 {sign_by}（含当日）前签署项目协议书");
+    assert!(
+        awarded.body_text.contains(&want),
+        "lacks {want}: {}",
+        awarded.body_text
+    );
     let not = app.last_email_to("ngo3@example.org").await;
     assert!(not.subject.contains("评审结果"), "{}", not.subject);
     for want in [

@@ -97,7 +97,7 @@ pub(crate) async fn browser_sized(driver: &Driver, width: u32, height: u32) -> C
         .unwrap_or_else(|e| panic!("cannot start Chromium through chromedriver: {e}"))
 }
 
-async fn fill(c: &Client, id: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, id: &str, text: &str) {
     let el = c
         .find(Locator::Id(id))
         .await
@@ -116,7 +116,7 @@ async fn set_value(c: &Client, id: &str, value: &str) {
 }
 
 /// Clicks something that loads a new page and waits until that page is there.
-async fn nav_click(c: &Client, what: Locator<'_>) {
+pub(crate) async fn nav_click(c: &Client, what: Locator<'_>) {
     // The page that is left carries a mark; the next page's footer is one without it.
     c.execute(
         "document.documentElement.setAttribute('data-left', '1');",
@@ -137,7 +137,7 @@ async fn submit(c: &Client, form_action: &str) {
     nav_click(c, Locator::Css(&css)).await;
 }
 
-async fn page_text(c: &Client) -> String {
+pub(crate) async fn page_text(c: &Client) -> String {
     c.find(Locator::Css("body"))
         .await
         .unwrap()
@@ -296,7 +296,7 @@ async fn set_named(c: &Client, name: &str, value: &str) {
     .unwrap();
 }
 
-async fn type_named(c: &Client, name: &str, text: &str) {
+pub(crate) async fn type_named(c: &Client, name: &str, text: &str) {
     let el = c
         .find(Locator::Css(&format!("[name='{name}']")))
         .await
@@ -305,7 +305,7 @@ async fn type_named(c: &Client, name: &str, text: &str) {
     el.send_keys(text).await.unwrap();
 }
 
-async fn select_named(c: &Client, name: &str, value: &str) {
+pub(crate) async fn select_named(c: &Client, name: &str, value: &str) {
     c.find(Locator::Css(&format!("select[name='{name}']")))
         .await
         .unwrap()
@@ -315,7 +315,10 @@ async fn select_named(c: &Client, name: &str, value: &str) {
 }
 
 async fn save_section(c: &Client, section: &str) {
-    let css = format!("form[action$='/sections/{section}'] button[type=submit]");
+    // The section's own save button (not the hidden default one, nor a row editor's).
+    let css = format!(
+        "form[action*='/sections/{section}'] button[type=submit]:not([name]):not(.default-action)"
+    );
     nav_click(c, Locator::Css(&css)).await;
     let text = page_text(c).await;
     assert!(text.contains("已保存"), "{section} not saved: {text}");

@@ -389,6 +389,35 @@ async fn projects_pass_or_rectify_through_their_evaluations(b: Backend) {
         Some(pdf.as_ref()),
         "the new version is served and kept"
     );
+    // Each version has its own verification code; the first now says it was superseded.
+    let first = crate::verify::printed_code(before[0].content.as_deref().unwrap());
+    let second = crate::verify::printed_code(&pdf);
+    assert_ne!(first, second);
+    let (s, v) = app.get(&format!("/api/v1/verify/{first}"), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (
+            &v["kind"],
+            &v["standing"],
+            &v["version"],
+            &v["latest_version"]
+        ),
+        (
+            &json!("completion_certificate"),
+            &json!("superseded"),
+            &json!(1),
+            &json!(2)
+        ),
+        "{v}"
+    );
+    assert_eq!(v["sha256"], json!(before[0].sha256));
+    let (_, v) = app.get(&format!("/api/v1/verify/{second}"), None).await;
+    assert_eq!(v["standing"], "valid", "{v}");
+    let (_, page) = crate::verify::anonymous_get(&app, &format!("/verify/{first}")).await;
+    assert!(
+        page.contains(r#"id="verify-standing">已被新版本取代"#),
+        "{page}"
+    );
 
     // Renewal: the completed 优秀 project renews by fast track in the bureau's next round;
     // it skips review and is funded once the officer approves it.

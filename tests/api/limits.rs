@@ -217,7 +217,11 @@ async fn a_page_upload_with_a_wrong_csrf_token_is_refused_before_its_file(b: Bac
 dual!(a_page_upload_with_a_wrong_csrf_token_is_refused_before_its_file);
 
 /// A signed-in NGO member's browser and the page of a new draft proposal.
-async fn draft_on_page(app: &TestApp, email: &str, serial: u32) -> (crate::helpers::Browser, i64) {
+pub(crate) async fn draft_on_page(
+    app: &TestApp,
+    email: &str,
+    serial: u32,
+) -> (crate::helpers::Browser, i64) {
     let officer = app.officer().await;
     let round = crate::rounds::open_round(app, &officer, "批次").await;
     crate::proposals::eligible_ngo(app, &officer, email, serial).await;

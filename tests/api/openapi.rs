@@ -95,7 +95,7 @@ fn problems(doc: &Value) -> Vec<String> {
 
 /// The source of the API scope and of each area module whose handlers it registers.
 const API_SRC: &str = include_str!("../../src/web/api/mod.rs");
-const AREAS: [(&str, &str); 15] = [
+const AREAS: [(&str, &str); 16] = [
     ("admin", include_str!("../../src/web/api/admin.rs")),
     ("auth", include_str!("../../src/web/api/auth.rs")),
     ("award", include_str!("../../src/web/api/award.rs")),
@@ -114,6 +114,7 @@ const AREAS: [(&str, &str); 15] = [
     ("rounds", include_str!("../../src/web/api/rounds.rs")),
     ("screening", include_str!("../../src/web/api/screening.rs")),
     ("visits", include_str!("../../src/web/api/visits.rs")),
+    ("verify", include_str!("../../src/web/api/verify.rs")),
 ];
 
 /// The first `"…"` literal of `s` and what follows it.

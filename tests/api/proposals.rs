@@ -849,7 +849,7 @@ async fn a_barred_organization_cannot_submit_to_that_bureau(b: Backend) {
         .post(
             &format!("/api/v1/orgs/{org}/bars"),
             Some(&officer),
-            json!({"until": "2030-01-01", "reason": "上期项目结项评估不合格"}),
+            json!({"until": "2030-01-01", "reason": "上期项目末期评估不合格"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK);

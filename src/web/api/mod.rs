@@ -47,6 +47,7 @@ mod reports;
 mod reviews;
 mod rounds;
 mod screening;
+mod verify;
 mod visits;
 
 /// Every route of the API, each registered once: the handler's actix macro gives its method and
@@ -90,6 +91,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(calls::call_guide)
         .service(award::get_notice)
         .service(projects::public_results)
+        .service(verify::verify_document)
         .service(auth::token)
         .service(auth::signup)
         .service(auth::verify_email)

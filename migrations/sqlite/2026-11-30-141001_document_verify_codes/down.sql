@@ -1,0 +1,2 @@
+DROP INDEX documents_verify_code;
+ALTER TABLE documents DROP COLUMN verify_code;
