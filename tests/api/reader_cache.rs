@@ -87,7 +87,10 @@ async fn officers_pages_are_kept_per_session_until_anything_changes_on_any_insta
         .send()
         .await
         .unwrap();
-    assert_eq!((res.status(), x_cache(&res)), (StatusCode::OK, "none".into()));
+    assert_eq!(
+        (res.status(), x_cache(&res)),
+        (StatusCode::OK, "none".into())
+    );
     assert_ne!(res.text().await.unwrap(), first);
 
     // Another session of the same officer has its own (its forms carry its own token).
