@@ -95,6 +95,7 @@ struct Key {
     unread: i32,
 }
 
+#[derive(Clone)]
 struct Entry {
     version: i64,
     minute: i64,
@@ -129,18 +130,13 @@ impl ReaderCache {
         self.max_bytes > 0
     }
 
-    fn get(
-        &self,
-        key: &Key,
-        version: i64,
-        minute: i64,
-    ) -> Option<(HeaderValue, Vec<(HeaderName, HeaderValue)>, Bytes)> {
+    fn get(&self, key: &Key, version: i64, minute: i64) -> Option<Entry> {
         let entries = self.entries.lock().expect("cache lock");
         entries
             .map
             .get(key)
             .filter(|e| e.version == version && e.minute == minute)
-            .map(|e| (e.content_type.clone(), e.headers.clone(), e.body.clone()))
+            .cloned()
     }
 
     fn put(&self, key: Key, entry: Entry) {
@@ -232,16 +228,16 @@ pub async fn layer(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let minute = crate::db::now().and_utc().timestamp().div_euclid(60);
-    if let Some((content_type, headers, body)) = state.reader_cache.get(&key, version, minute) {
+    if let Some(kept) = state.reader_cache.get(&key, version, minute) {
         record("hit");
         let mut res = HttpResponse::Ok();
-        res.insert_header((header::CONTENT_TYPE, content_type))
+        res.insert_header((header::CONTENT_TYPE, kept.content_type))
             .insert_header((header::CACHE_CONTROL, "private, no-store"))
             .insert_header(("x-cache", "hit"));
-        for h in headers {
+        for h in kept.headers {
             res.insert_header(h);
         }
-        return Ok(req.into_response(res.body(body)));
+        return Ok(req.into_response(res.body(kept.body)));
     }
     let res = next.call(req).await?;
     let content_type = res
