@@ -11,11 +11,6 @@ use yichuang::domain::account::Role;
 
 mod cli;
 
-/// mimalloc instead of glibc's allocator: the read side allocates many small values (a
-/// round's reviews, a page's rows), where glibc spent a quarter of a cold ranking's time.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "yichuang",
