@@ -311,7 +311,17 @@ fn load(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Rankin
     let facts = reviews::rank_facts(conn, round_id)?;
     let reviews: Vec<(i64, i64, Vec<CriterionScore>)> = reviews::submitted(conn, round_id)?
         .into_iter()
-        .map(|(pid, rid, json)| (pid, rid, json.0))
+        .map(|(pid, rid, json)| {
+            let scores = json
+                .0
+                .into_iter()
+                .map(|s| CriterionScore {
+                    score: s.score,
+                    comment: String::new(),
+                })
+                .collect();
+            (pid, rid, scores)
+        })
         .collect();
     let renewed: Vec<i64> = facts
         .iter()
