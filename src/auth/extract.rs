@@ -58,13 +58,15 @@ async fn lookup(
     };
     let jti = claims.jti.clone();
     let found = db::run(&state.pool, move |c| {
-        // Read before anything the version will key.
-        let version = match with_version {
-            true => Some(crate::queries::cache::data_version(c)?),
-            false => None,
-        };
         let at = db::now();
-        let found = sessions::live_with_user(c, &jti, at)?;
+        // The version is read with the session, before anything it will key.
+        let (found, version) = match with_version {
+            true => match sessions::live_with_user_and_version(c, &jti, at)? {
+                Some((u, seen, v)) => (Some((u, seen)), Some(v)),
+                None => (None, None),
+            },
+            false => (sessions::live_with_user(c, &jti, at)?, None),
+        };
         if let Some((_, last_seen)) = &found {
             if needs_touch(*last_seen, at) {
                 sessions::touch(c, &jti, at, at - touch_after())?;

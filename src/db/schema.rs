@@ -593,6 +593,7 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(sessions, audit_head);
 
 diesel::table! {
     documents (id) {

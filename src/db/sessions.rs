@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{sessions, users};
+use super::schema::{audit_head, sessions, users};
 use super::users::UserRow;
 use super::DbConn;
 use crate::domain::session::SessionKind;
@@ -63,6 +63,28 @@ pub fn live_with_user(
         .select((UserRow::as_select(), sessions::last_seen_at))
         .first(conn)
         .optional()?)
+}
+
+/// As [`live_with_user`], with the data version (`audit::head_entries`) read by the same
+/// statement: one round trip where a kept page needs both.
+pub fn live_with_user_and_version(
+    conn: &mut DbConn,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<(UserRow, NaiveDateTime, i64)>, AppError> {
+    let version = audit_head::table
+        .filter(audit_head::id.eq(1i64))
+        .select(audit_head::entries)
+        .single_value();
+    let found: Option<(UserRow, NaiveDateTime, Option<i64>)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select((UserRow::as_select(), sessions::last_seen_at, version))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(u, seen, v)| (u, seen, v.unwrap_or(0))))
 }
 
 /// Records a use of the session, unless another request already did so recently.
