@@ -60,13 +60,9 @@ async fn lookup(
     let found = db::run(&state.pool, move |c| {
         let at = db::now();
         // The version is read with the session, before anything it will key.
-        let (found, version) = match with_version {
-            true => match sessions::live_with_user_and_version(c, &jti, at)? {
-                Some((u, seen, v)) => (Some((u, seen)), Some(v)),
-                None => (None, None),
-            },
-            false => (sessions::live_with_user(c, &jti, at)?, None),
-        };
+        let found = sessions::live_with_user(c, &jti, at)?;
+        let version = found.as_ref().filter(|_| with_version).map(|f| f.2);
+        let found = found.map(|(u, seen, _)| (u, seen));
         if let Some((_, last_seen)) = &found {
             if needs_touch(*last_seen, at) {
                 sessions::touch(c, &jti, at, at - touch_after())?;

@@ -48,26 +48,10 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-/// The account of a live session (unrevoked, unexpired) and when the session was last seen:
-/// one query for every authenticated request.
+/// A live session's account, when it was last seen, and the data version
+/// (`audit::head_entries`, read by the same statement as a subselect, so a kept page costs no
+/// round trip of its own).
 pub fn live_with_user(
-    conn: &mut DbConn,
-    id: &str,
-    now: NaiveDateTime,
-) -> Result<Option<(UserRow, NaiveDateTime)>, AppError> {
-    Ok(sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(id))
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now))
-        .select((UserRow::as_select(), sessions::last_seen_at))
-        .first(conn)
-        .optional()?)
-}
-
-/// As [`live_with_user`], with the data version (`audit::head_entries`) read by the same
-/// statement: one round trip where a kept page needs both.
-pub fn live_with_user_and_version(
     conn: &mut DbConn,
     id: &str,
     now: NaiveDateTime,
