@@ -710,3 +710,30 @@ diesel::allow_tables_to_appear_in_same_query!(change_requests, organizations);
 diesel::allow_tables_to_appear_in_same_query!(change_requests, rounds);
 diesel::allow_tables_to_appear_in_same_query!(change_requests, users);
 diesel::allow_tables_to_appear_in_same_query!(plan_versions, projects);
+
+diesel::table! {
+    roster_entries (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        report_id -> BigInt,
+        seq -> Integer,
+        grp -> Text,
+        name -> Text,
+        id_kind -> Nullable<Text>,
+        id_cipher -> Nullable<Text>,
+        id_hash -> Nullable<Text>,
+        id_masked -> Nullable<Text>,
+        first_served -> Date,
+        person_times -> Integer,
+        anonymised_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(roster_entries -> projects (project_id));
+diesel::joinable!(roster_entries -> reports (report_id));
+diesel::allow_tables_to_appear_in_same_query!(roster_entries, projects);
+diesel::allow_tables_to_appear_in_same_query!(roster_entries, reports);
+diesel::allow_tables_to_appear_in_same_query!(roster_entries, organizations);
+diesel::allow_tables_to_appear_in_same_query!(roster_entries, rounds);
+diesel::allow_tables_to_appear_in_same_query!(roster_entries, evaluations);
