@@ -112,6 +112,7 @@ pub async fn start_with_clock(
     let state = web::Data::new(AppState {
         pool: pool.clone(),
         jwt: Jwt::new(settings.jwt_secret.expose(), settings.session_hours),
+        pii: crate::pii::PiiKey::new(settings.pii_key.expose()),
         settings: settings.clone(),
         clock: clock.clone(),
         public_cache: crate::web::public_cache::PublicCache::new(std::time::Duration::from_millis(

@@ -52,6 +52,12 @@ pub struct Settings {
     /// undetected. Empty: generated once and kept in `<data_dir>/audit_key` (set it
     /// explicitly when several instances share one database; they must all use the same key).
     pub audit_key: Secret,
+    /// Key of beneficiaries' personal data (`YICHUANG_PII_KEY`, at least 32 characters):
+    /// roster identity numbers are stored encrypted under it and compared by a hash keyed
+    /// with it (`crate::pii`). Keep it outside the database and its backups; losing it makes
+    /// the stored numbers unreadable. Empty: generated once and kept in `<data_dir>/pii_key`
+    /// (set it explicitly when several instances share one database).
+    pub pii_key: Secret,
     pub session_hours: i64,
     /// Mark cookies `Secure` (serve over HTTPS).
     pub secure_cookies: bool,
@@ -129,6 +135,7 @@ impl Default for Settings {
             mail_from: "益创 Yichuang <noreply@yichuang.localhost>".into(),
             jwt_secret: Secret::default(),
             audit_key: Secret::default(),
+            pii_key: Secret::default(),
             session_hours: 12,
             secure_cookies: false,
             trust_proxy: false,
@@ -194,6 +201,12 @@ impl Settings {
         }
         if self.audit_key.expose().len() < 32 {
             anyhow::bail!("YICHUANG_AUDIT_KEY must be at least 32 characters");
+        }
+        if self.pii_key.expose().is_empty() {
+            self.pii_key = Secret::new(load_or_create_secret(&self.data_dir, "pii_key")?);
+        }
+        if self.pii_key.expose().len() < 32 {
+            anyhow::bail!("YICHUANG_PII_KEY must be at least 32 characters");
         }
         if self.mail_per_minute_per_bureau < 1 {
             anyhow::bail!("YICHUANG_MAIL_PER_MINUTE_PER_BUREAU must be at least 1");

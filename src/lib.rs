@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod mail;
 pub mod ops;
 pub mod pdf;
+pub mod pii;
 pub mod queries;
 pub mod telemetry;
 pub mod web;

@@ -58,6 +58,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
     pub jwt: Jwt,
+    /// Beneficiaries' personal data keys (the `pii_key` setting, see [`crate::pii`]).
+    pub pii: crate::pii::PiiKey,
     /// Where the app reads the time: the system clock, or a test's movable one.
     pub clock: Clock,
     /// Rendered public pages (see [`public_cache`]).
