@@ -269,6 +269,12 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(_, info) if is_character_error(info.message()) => {
                 AppError::bad_request("error.bad_characters")
             }
+            // The server went away mid-request: the connection is dropped as it goes back to
+            // the pool and the client is asked to retry (a fresh connection will serve it).
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                crate::db::connection_lost();
+                AppError::Unavailable(format!("database connection lost: {}", info.message()))
+            }
             other => AppError::unexpected("database", &other),
         }
     }

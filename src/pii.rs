@@ -6,7 +6,7 @@
 //! (`138****5678`, `3201**********1234`) to everyone but the evaluator calling that person.
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
+use aes_gcm::Aes256Gcm;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -175,7 +175,7 @@ impl PiiKey {
     /// `v1:` + base64(nonce ‖ ciphertext ‖ tag); a fresh random nonce each time, so equal
     /// numbers do not look equal in the database (the keyed hash is for that).
     pub fn seal(&self, plain: &str) -> String {
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.enc));
+        let cipher = Aes256Gcm::new_from_slice(&self.enc).expect("a 32-byte key");
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ct = cipher
             .encrypt(&nonce, plain.as_bytes())
@@ -197,9 +197,10 @@ impl PiiKey {
             return Err(OpenError);
         }
         let (nonce, ct) = bytes.split_at(12);
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.enc));
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| OpenError)?;
+        let cipher = Aes256Gcm::new_from_slice(&self.enc).expect("a 32-byte key");
         let plain = cipher
-            .decrypt(Nonce::from_slice(nonce), ct)
+            .decrypt(&nonce.into(), ct)
             .map_err(|_| OpenError)?;
         String::from_utf8(plain).map_err(|_| OpenError)
     }

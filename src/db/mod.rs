@@ -150,9 +150,31 @@ impl ManageConnection for DbManager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Asked as a connection goes back to the pool. A connection is not tested when it is
+    /// taken out (that would cost every request a round trip to PostgreSQL); instead one that
+    /// lost its server during the request (see [`connection_lost`]) or whose transaction state
+    /// is broken is dropped here, and the pool opens a fresh one.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        LOST.with(|l| l.replace(false))
+            || match conn {
+                DbConn::Pg(c) => c.is_broken(),
+                DbConn::Sqlite(c) => c.is_broken(),
+            }
     }
+}
+
+thread_local! {
+    /// Set when a query on this thread found its connection closed; read (and cleared) as the
+    /// connection goes back to the pool, on the same thread.
+    static LOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the connection in use on this thread as dead (PostgreSQL restarted, a network cut,
+/// an administrator's `pg_terminate_backend`), so the pool drops it instead of lending it out
+/// again. Called where a database error becomes an [`AppError`].
+pub fn connection_lost() {
+    LOST.with(|l| l.set(true));
 }
 
 /// Builds the pool. SQLite gets a small pool (one writer at a time anyway). A request that
@@ -174,6 +196,9 @@ pub fn build_pool_with(url: &str, max_size: u32, timeout: Duration) -> anyhow::R
     let pool = Pool::builder()
         .max_size(size)
         .connection_timeout(timeout)
+        // No `SELECT 1` before every request: dead connections are dropped as they come back
+        // (`has_broken`), at the cost of one 503 per connection after a database restart.
+        .test_on_check_out(false)
         .build(manager)
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
     Ok(pool)

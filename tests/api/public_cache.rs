@@ -274,6 +274,56 @@ async fn a_busy_pool_answers_503_with_retry_after(b: Backend) {
 }
 dual!(a_busy_pool_answers_503_with_retry_after);
 
+/// Pooled connections are not tested before each request (a round trip saved on PostgreSQL):
+/// when the server drops them (here `pg_terminate_backend`, as a restart would), a request
+/// that meets a dead one is answered 503 with `Retry-After`, never 500, and the dead
+/// connection is not lent out again: once each has been met, every request succeeds.
+#[actix_rt::test]
+async fn dead_postgres_connections_answer_503_once_and_are_replaced() {
+    use diesel::{Connection, RunQueryDsl};
+    let app = spawn_with(Backend::Postgres, |s| s.db_pool_size = 3).await;
+    let token = app.officer().await;
+    let (status, _) = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    // Every connection of the app's pool is cut from outside.
+    let url = app.settings.database_url.expose().to_string();
+    let cut = tokio::task::spawn_blocking(move || {
+        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut c)
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(cut >= 1, "the app held connections");
+    let mut unavailable = 0;
+    for _ in 0..12 {
+        let r = app
+            .client
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        match r.status() {
+            StatusCode::OK => {}
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(header(&r, RETRY_AFTER), "5");
+                unavailable += 1;
+            }
+            other => panic!("a dead connection answered {other}"),
+        }
+    }
+    assert!(unavailable <= 3, "at most one 503 per pooled connection: {unavailable}");
+    for _ in 0..6 {
+        let (status, _) = app.get("/api/v1/me", Some(&token)).await;
+        assert_eq!(status, StatusCode::OK, "dead connections were dropped");
+    }
+}
+
 /// A signed-in API read on the instance at `base`: status, body and `X-Total-Count`.
 async fn staff_get(base: &str, path: &str, token: &str) -> (StatusCode, Value, Option<i64>) {
     let r = reqwest::Client::new()
