@@ -816,11 +816,23 @@ fn demo_targets(group: &str, unique: i64) -> Vec<TargetLine> {
         figure,
     };
     vec![
-        t("数量", "服务对象人数", unique, "人", format!("unique:{group}")),
+        t(
+            "数量",
+            "服务对象人数",
+            unique,
+            "人",
+            format!("unique:{group}"),
+        ),
         t("数量", "开展服务活动", 24, "场次", "activities".into()),
         t("质量", "服务档案建档率", 95, "%", String::new()),
         t("社会效益", "服务对象生活状况改善率", 80, "%", String::new()),
-        t("可持续影响", "志愿服务时长", 200, "小时", "volunteer_hours".into()),
+        t(
+            "可持续影响",
+            "志愿服务时长",
+            200,
+            "小时",
+            "volunteer_hours".into(),
+        ),
         t("服务对象满意度", "服务对象满意度", 90, "%", String::new()),
     ]
 }

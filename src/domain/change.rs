@@ -418,7 +418,11 @@ pub fn describe(before: &ProposalContent, v: &ChangeValues) -> Vec<(String, Stri
         )],
         ChangeValues::Targets { targets } => {
             let text = |t: &super::target::TargetLine| {
-                let op = if t.at_most() { "不高于" } else { "不低于" };
+                let op = if t.at_most() {
+                    "不高于"
+                } else {
+                    "不低于"
+                };
                 format!("{} {op} {} {}", t.name, t.value, t.unit)
             };
             let mut rows = Vec::new();

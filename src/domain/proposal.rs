@@ -819,7 +819,14 @@ pub mod tests {
         let items = checklist(&c, &core(), &RoundRules::default(), &o);
         let failing: Vec<&str> = items.iter().filter(|i| !i.ok).map(|i| i.key).collect();
         assert_eq!(failing, vec!["check.org", "check.forbidden_items"]);
-        assert_eq!(items.len(), 7);
+        assert_eq!(items.len(), 8);
+        // A round that requires targets: a proposal without them fails their item.
+        let mut rules = RoundRules::default();
+        rules.targets.required = true;
+        let items = checklist(&c, &core(), &rules, &o);
+        let targets = items.iter().find(|i| i.key == "check.targets").unwrap();
+        assert!(!targets.ok);
+        assert_eq!(targets.problems.len(), 4, "one per required indicator");
     }
 
     #[test]

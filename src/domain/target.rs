@@ -309,6 +309,8 @@ pub struct TargetLine {
     pub figure: String,
 }
 
+// `str_enum!` fixes the derives, so the default is written out.
+#[allow(clippy::derivable_impls)]
 impl Default for TargetDirection {
     fn default() -> Self {
         TargetDirection::AtLeast
@@ -685,7 +687,9 @@ pub struct TargetAchieved {
 
 /// Target achievement as weighted into an evaluation's total: set by the server whenever the
 /// filing is saved, from the round's weight and the achievement of the plan's targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct TargetBlend {
     /// Points of the total given to target achievement.
     pub weight: i32,
@@ -789,6 +793,15 @@ mod tests {
         }
     }
 
+    /// Every message under `field`, in English.
+    fn all(e: &FieldErrors, field: &str) -> String {
+        e.0.iter()
+            .filter(|x| x.field == field)
+            .map(|x| x.msg.render(crate::i18n::Lang::En))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
     fn required_rules() -> TargetRules {
         TargetRules {
             required: true,
@@ -861,7 +874,7 @@ mod tests {
         ];
         let mut e = FieldErrors::new();
         check_targets(&lines, &rules, &mut e);
-        let msgs = e.get("targets", crate::i18n::Lang::En).unwrap();
+        let msgs = all(&e, "targets");
         for needle in ["Line 2", "Line 3", "不存在", "社会效益", "服务对象满意度"] {
             assert!(msgs.contains(needle), "{needle} in {msgs}");
         }
@@ -1019,7 +1032,7 @@ mod tests {
             &targets,
             &mut e,
         );
-        let msg = e.get("targets", crate::i18n::Lang::En).unwrap();
+        let msg = all(&e, "targets");
         assert!(msg.contains("nope") && msg.contains("free"), "{msg}");
     }
 
@@ -1033,7 +1046,10 @@ mod tests {
 
     #[test]
     fn report_values_must_name_unlinked_targets_once() {
-        let plan = vec![t("数量", "linked", 10, "activities"), t("质量", "free", 10, "")];
+        let plan = vec![
+            t("数量", "linked", 10, "activities"),
+            t("质量", "free", 10, ""),
+        ];
         let mut e = FieldErrors::new();
         check_values(
             &[
@@ -1053,7 +1069,7 @@ mod tests {
             &plan,
             &mut e,
         );
-        let msg = e.get("target_values", crate::i18n::Lang::En).unwrap();
+        let msg = all(&e, "target_values");
         assert!(msg.contains("linked"), "{msg}");
         let mut ok = FieldErrors::new();
         check_values(

@@ -100,7 +100,9 @@ pub fn change(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ChangeView, AppE
     };
     let open = change.status == ChangeStatus::Open;
     Ok(ChangeView {
-        targets: crate::db::rounds::find(c, project.round_id)?.rules().targets,
+        targets: crate::db::rounds::find(c, project.round_id)?
+            .rules()
+            .targets,
         files: projects::change_files(c, id)?,
         member: open && policy::allows(actor, Action::EditProposal(project.org_id)),
         officer: open && policy::allows(actor, Action::ManageRounds(project.bureau_id)),

@@ -42,7 +42,13 @@ impl Posted {
     fn target_rows(&self) -> usize {
         self.0
             .keys()
-            .filter_map(|k| k.strip_prefix("target.")?.split_once('.')?.0.parse::<usize>().ok())
+            .filter_map(|k| {
+                k.strip_prefix("target.")?
+                    .split_once('.')?
+                    .0
+                    .parse::<usize>()
+                    .ok()
+            })
             .map(|i| i + 1)
             .max()
             .unwrap_or(0)
@@ -53,19 +59,7 @@ impl Posted {
     /// `project_lead`, `project_lead_phone`, `target.{i}.{indicator|name|direction|value|unit|figure}`.
     fn fields(&self, milestones: usize, lines: usize) -> ChangeFields {
         ChangeFields {
-            targets: (0..self.target_rows())
-                .map(|i| {
-                    let f = |name: &str| self.v(&format!("target.{i}.{name}")).to_string();
-                    TargetInput {
-                        indicator: f("indicator"),
-                        name: f("name"),
-                        direction: f("direction"),
-                        value: f("value"),
-                        unit: f("unit"),
-                        figure: f("figure"),
-                    }
-                })
-                .collect(),
+            targets: target_inputs(self.target_rows(), |key| self.v(key).to_string()),
             end_date: self.v("end_date").to_string(),
             milestones: (0..milestones)
                 .map(|i| MilestoneInput {
@@ -180,20 +174,36 @@ impl ChangesPage {
         format!("{}%", *bp as f64 / 100.0)
     }
     /// Rows of the targets form: the plan's targets (or the rows typed) and two blank ones.
-    pub fn target_rows(&self) -> usize {
+    pub fn target_inputs(&self) -> Vec<TargetInput> {
         let typed = if self.errs("targets") {
             self.posted.target_rows()
         } else {
             0
         };
-        typed.max(self.v.plan.targets.len()) + 2
-    }
-    pub fn target_val(&self, i: &usize, field: &str) -> String {
-        self.val("targets", &format!("target.{i}.{field}"))
+        let rows = typed.max(self.v.plan.targets.len()) + 2;
+        target_inputs(rows, |key| self.val("targets", key))
     }
     pub fn figures(&self) -> Vec<(String, String)> {
         figure_options(self.ctx.lang())
     }
+}
+
+/// `rows` rows of targets as the form shows them, each field read by its key
+/// (`target.{i}.{field}`).
+fn target_inputs(rows: usize, val: impl Fn(&str) -> String) -> Vec<TargetInput> {
+    (0..rows)
+        .map(|i| {
+            let f = |name: &str| val(&format!("target.{i}.{name}"));
+            TargetInput {
+                indicator: f("indicator"),
+                name: f("name"),
+                direction: f("direction"),
+                value: f("value"),
+                unit: f("unit"),
+                figure: f("figure"),
+            }
+        })
+        .collect()
 }
 
 /// The report figures a target may follow: (code, label).
@@ -342,11 +352,8 @@ impl ChangePage {
         d.map_or("—".to_string(), |d| d.to_string())
     }
     /// Rows of the officer's targets form: the rows asked (or typed) and two blank ones.
-    pub fn target_rows(&self) -> usize {
-        self.posted.target_rows() + 2
-    }
-    pub fn target_val(&self, i: &usize, field: &str) -> String {
-        self.val(&format!("target.{i}.{field}"))
+    pub fn target_inputs(&self) -> Vec<TargetInput> {
+        target_inputs(self.posted.target_rows() + 2, |key| self.val(key))
     }
     pub fn figures(&self) -> Vec<(String, String)> {
         figure_options(self.ctx.lang())

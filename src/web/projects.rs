@@ -361,7 +361,10 @@ impl Vals {
 /// Reads the report form: every group and every budget line, in order, so that the
 /// domain's `beneficiaries.N` and `spending.N` errors land on the right rows; and the values
 /// of the plan's targets that follow no figure (`tv_N` for target N, blank: not reported).
-pub fn parse_report_form(vals: &Vals, plan: &ProposalContent) -> Result<ReportContent, FieldErrors> {
+pub fn parse_report_form(
+    vals: &Vals,
+    plan: &ProposalContent,
+) -> Result<ReportContent, FieldErrors> {
     let budget_lines = plan.budget.len();
     let mut e = FieldErrors::new();
     let mut target_values = Vec::new();

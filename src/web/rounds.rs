@@ -579,8 +579,7 @@ impl RoundForm {
             let indicators = parse_indicators(&self.target_indicators, &mut e);
             let mut bands = Vec::new();
             for (i, line) in lines(&self.target_bands) {
-                match split_last(line).and_then(|(name, v)| Some((name, v.parse::<i32>().ok()?)))
-                {
+                match split_last(line).and_then(|(name, v)| Some((name, v.parse::<i32>().ok()?))) {
                     Some((name, min_score)) => bands.push(TargetBand { name, min_score }),
                     None => e.add(
                         "target_bands",
@@ -595,7 +594,10 @@ impl RoundForm {
                     .trim()
                     .parse::<i32>()
                     .unwrap_or_else(|_| {
-                        e.add("target_evaluation_weight", Msg::new("field.integer_invalid"));
+                        e.add(
+                            "target_evaluation_weight",
+                            Msg::new("field.integer_invalid"),
+                        );
                         0
                     })
             };

@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::award::{end_notice, ranked_round_ruled, start_notice};
+use crate::award::ranked_round_ruled;
 use crate::dual;
 use crate::evaluation::{agency, assign};
 use crate::execution::{detail, put_report};
@@ -86,27 +86,7 @@ async fn awarded_with_targets(app: &TestApp, extra: Value) -> crate::execution::
     assert_eq!(rows[0][1], "服务独居老人");
     assert!(rows[0][2].contains("不低于 100 人"), "{:?}", rows[0]);
 
-    start_notice(app, &r).await;
-    end_notice(app, r.round).await;
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/rounds/{}/finalise", r.round),
-            Some(&r.officer),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    crate::execution::Awarded {
-        projects: v["projects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_i64().unwrap())
-            .collect(),
-        officer: r.officer,
-        members: r.members,
-        round: r.round,
-    }
+    crate::execution::finalise(app, r).await
 }
 
 /// Signs project `p` and files a first milestone report with `body`; returns the report id
@@ -125,7 +105,11 @@ async fn file_report(app: &TestApp, officer: &str, member: &str, p: i64, body: V
     let (s, v) = put_report(app, member, r, body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = app
-        .post(&format!("/api/v1/reports/{r}/submit"), Some(member), json!({}))
+        .post(
+            &format!("/api/v1/reports/{r}/submit"),
+            Some(member),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     r
@@ -167,7 +151,11 @@ async fn round_settings_hold_the_indicator_tree_with_field_errors(b: Backend) {
 
     // The default follows the fiscal performance-evaluation practice.
     let (s, v) = app
-        .post("/api/v1/rounds", Some(&officer), round_json(&app, "默认批次"))
+        .post(
+            "/api/v1/rounds",
+            Some(&officer),
+            round_json(&app, "默认批次"),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let (_, v) = app
@@ -182,7 +170,15 @@ async fn round_settings_hold_the_indicator_tree_with_field_errors(b: Backend) {
         .collect();
     assert_eq!(
         names,
-        ["数量", "质量", "时效", "成本", "社会效益", "可持续影响", "服务对象满意度"]
+        [
+            "数量",
+            "质量",
+            "时效",
+            "成本",
+            "社会效益",
+            "可持续影响",
+            "服务对象满意度"
+        ]
     );
     let weights: i64 = t["indicators"]
         .as_array()
@@ -209,6 +205,14 @@ async fn round_settings_hold_the_indicator_tree_with_field_errors(b: Backend) {
         "evaluation_weight": 80,
     }});
     let (s, v) = app.post("/api/v1/rounds", Some(&officer), bad).await;
+    assert_eq!(s, StatusCode::CREATED, "a draft may be incomplete: {v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/publish", v["id"]),
+            Some(&officer),
+            json!({}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let c = codes(&v, "target_indicators");
     assert!(c.contains(&"weights_sum".to_string()), "{v}");
@@ -219,7 +223,10 @@ async fn round_settings_hold_the_indicator_tree_with_field_errors(b: Backend) {
     let web = app.browser();
     web.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
     let (_, page) = web.get_text(&app, "/rounds/new").await;
-    assert!(page.contains("产出指标 数量 20 必填"), "defaults pre-filled");
+    assert!(
+        page.contains("产出指标 数量 20 必填"),
+        "defaults pre-filled"
+    );
     let typed = "产出 数量 50 必填\n效益 社会效益 30\n满意 服务对象满意度";
     let fields = round_form(&[
         ("target_rules_shown", "on"),
@@ -263,7 +270,10 @@ async fn round_settings_hold_the_indicator_tree_with_field_errors(b: Backend) {
     );
     assert_eq!(t["bands"][1], json!({"name": "良", "min_score": 75}));
     let (_, page) = web.get_text(&app, &format!("/rounds/{id}/edit")).await;
-    assert!(page.contains("效益指标 社会效益 30"), "the form shows the stored tree");
+    assert!(
+        page.contains("效益指标 社会效益 30"),
+        "the form shows the stored tree"
+    );
 }
 dual!(round_settings_hold_the_indicator_tree_with_field_errors);
 
@@ -297,7 +307,11 @@ async fn proposals_declare_targets_against_the_tree(b: Backend) {
     let (s, v) = save(&app, &member, id, c.clone()).await;
     assert_eq!(s, StatusCode::OK, "a draft may be incomplete: {v}");
     let (s, v) = app
-        .post(&format!("/api/v1/proposals/{id}/submit"), Some(&member), json!({}))
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let c2 = codes(&v, "targets");
@@ -310,17 +324,6 @@ async fn proposals_declare_targets_against_the_tree(b: Backend) {
     ] {
         assert!(c2.contains(&code.to_string()), "{code}: {v}");
     }
-    let (_, check) = app
-        .get(&format!("/api/v1/proposals/{id}/checklist"), Some(&officer))
-        .await;
-    let item = check
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["key"] == "check.targets")
-        .cloned()
-        .unwrap_or_else(|| panic!("{check}"));
-    assert_eq!(item["ok"], false, "{check}");
 
     // The page's row editor adds and removes rows without JavaScript and keeps typing.
     let web = app.browser();
@@ -367,7 +370,11 @@ async fn proposals_declare_targets_against_the_tree(b: Backend) {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
-    assert!(plain(&page).contains("第 1 行：目标值须为整数"), "{}", plain(&page));
+    assert!(
+        plain(&page).contains("第 1 行：目标值须为整数"),
+        "{}",
+        plain(&page)
+    );
     assert!(page.contains("value=\"一百\""), "typed text kept");
 
     // Saved through the page, then completed through the API and submitted.
@@ -401,7 +408,11 @@ async fn proposals_declare_targets_against_the_tree(b: Backend) {
     let (s, v) = save(&app, &member, id, c).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = app
-        .post(&format!("/api/v1/proposals/{id}/submit"), Some(&member), json!({}))
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
@@ -433,7 +444,10 @@ async fn targets_freeze_at_award_and_show_against_accepted_reports(b: Backend) {
     let mut c = pv["content"].clone();
     c["targets"] = json!([]);
     let (s, _) = save(&app, &member, pid, c).await;
-    assert!(s == StatusCode::CONFLICT || s == StatusCode::FORBIDDEN, "{s}");
+    assert!(
+        s == StatusCode::CONFLICT || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
 
     // A report may give values only for targets that follow no figure.
     crate::evaluation::sign(&app, &a.officer, p0).await;
@@ -456,10 +470,20 @@ async fn targets_freeze_at_award_and_show_against_accepted_reports(b: Backend) {
     let web = app.browser();
     web.login(&app, "ngo0@example.org", PASSWORD).await;
     let (_, page) = web.get_text(&app, &format!("/reports/{r}")).await;
-    assert!(page.contains("name=\"tv_2\"") && page.contains("value=\"96\""), "{page}");
-    assert!(!page.contains("name=\"tv_0\""), "a linked target is computed");
+    assert!(
+        page.contains("name=\"tv_2\"") && page.contains("value=\"96\""),
+        "{page}"
+    );
+    assert!(
+        !page.contains("name=\"tv_0\""),
+        "a linked target is computed"
+    );
     let (s, v) = app
-        .post(&format!("/api/v1/reports/{r}/submit"), Some(&member), json!({}))
+        .post(
+            &format!("/api/v1/reports/{r}/submit"),
+            Some(&member),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
@@ -512,7 +536,10 @@ async fn targets_freeze_at_award_and_show_against_accepted_reports(b: Backend) {
         .iter()
         .find(|l| l["project"]["id"] == p0)
         .unwrap();
-    assert_eq!(line["targets"], json!({"met": 2, "total": 5, "score_tenths": 665}));
+    assert_eq!(
+        line["targets"],
+        json!({"met": 2, "total": 5, "score_tenths": 665})
+    );
     let officer_web = app.browser();
     officer_web
         .login(&app, "officer@gusu.gov.cn", PASSWORD)
@@ -580,17 +607,28 @@ async fn a_change_request_revises_the_targets_with_the_officers_approval(b: Back
     revised.push(json!({"indicator": "可持续影响", "name": "志愿服务时长", "value": "100", "unit": "小时", "figure": "volunteer_hours"}));
     let body = json!({"kind": "targets", "reason": "场地调整，活动场次减少", "targets": revised});
     let (s, _) = app
-        .post(&format!("/api/v1/projects/{p0}/changes"), Some(&other), body.clone())
+        .post(
+            &format!("/api/v1/projects/{p0}/changes"),
+            Some(&other),
+            body.clone(),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     let (s, v) = app
-        .post(&format!("/api/v1/projects/{p0}/changes"), Some(&member), body)
+        .post(
+            &format!("/api/v1/projects/{p0}/changes"),
+            Some(&member),
+            body,
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_i64().unwrap();
     let d = detail(&app, &member, p0).await;
-    assert_eq!(d["targets"]["total"], 5, "an open request changes nothing yet");
+    assert_eq!(
+        d["targets"]["total"], 5,
+        "an open request changes nothing yet"
+    );
 
     // The organization cannot decide; the officer approves.
     let (s, _) = app
@@ -617,7 +655,11 @@ async fn a_change_request_revises_the_targets_with_the_officers_approval(b: Back
         .await;
     assert_eq!(c["plan_version"], 2, "{c}");
     let versions = c["plan_versions"].as_array().unwrap();
-    assert_eq!(versions[0]["content"]["targets"], stored(), "v1 stays readable");
+    assert_eq!(
+        versions[0]["content"]["targets"],
+        stored(),
+        "v1 stays readable"
+    );
 
     // The supplement agreement lists the revision.
     let res = app
@@ -638,16 +680,24 @@ async fn a_change_request_revises_the_targets_with_the_officers_approval(b: Back
     web.login(&app, "ngo0@example.org", PASSWORD).await;
     let (_, page) = web.get_text(&app, &format!("/projects/{p0}/changes")).await;
     assert!(page.contains("id=\"file-targets\""), "{page}");
-    assert!(page.contains("name=\"target.5.name\" value=\"志愿服务时长\""), "{page}");
-    assert!(page.contains("name=\"target.7.name\" value=\"\""), "blank rows to add");
+    assert!(
+        page.contains("name=\"target.5.name\" value=\"志愿服务时长\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"target.7.name\" value=\"\""),
+        "blank rows to add"
+    );
 }
 dual!(a_change_request_revises_the_targets_with_the_officers_approval);
 
-async fn the_evaluation_prefills_target_achievement_and_may_weight_it(b: Backend) {
-    let app = spawn(b).await;
-    let a = awarded_with_targets(&app, json!({"evaluation_weight": 20})).await;
+/// A project of a round weighting target achievement at 20 points, with an accepted report
+/// ([`report_body`]) and a mid-term evaluation assigned to `email` of a new agency; returns
+/// the awarded round, the evaluation id and the evaluator's token.
+async fn evaluated(app: &TestApp, email: &str) -> (crate::execution::Awarded, i64, String) {
+    let a = awarded_with_targets(app, json!({"evaluation_weight": 20})).await;
     let (p0, member) = (a.projects[0], a.members[0].clone());
-    let r = file_report(&app, &a.officer, &member, p0, report_body()).await;
+    let r = file_report(app, &a.officer, &member, p0, report_body()).await;
     let (s, _) = app
         .post(
             &format!("/api/v1/reports/{r}/review"),
@@ -656,10 +706,15 @@ async fn the_evaluation_prefills_target_achievement_and_may_weight_it(b: Backend
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    let (evaluator, token) = agency(&app, &a.officer, 61, "钱七", "eval@pingjia.org.cn").await;
-    let (s, v) = assign(&app, &a.officer, p0, "midterm", evaluator).await;
+    let (evaluator, token) = agency(app, &a.officer, 61, "钱七", email).await;
+    let (s, v) = assign(app, &a.officer, p0, "midterm", evaluator).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let ev = v["id"].as_i64().unwrap();
+    (a, v["id"].as_i64().unwrap(), token)
+}
+
+async fn the_evaluation_prefills_target_achievement_and_may_weight_it(b: Backend) {
+    let app = spawn(b).await;
+    let (_, ev, token) = evaluated(&app, "eval@pingjia.org.cn").await;
 
     // Pre-filled from the accepted report.
     let (s, v) = app
@@ -683,37 +738,36 @@ async fn the_evaluation_prefills_target_achievement_and_may_weight_it(b: Backend
     let (_, v) = app
         .get(&format!("/api/v1/evaluations/{ev}"), Some(&token))
         .await;
-    assert_eq!(v["targets"][0]["prefill"], 35, "the verified elderly count: {v}");
+    assert_eq!(
+        v["targets"][0]["prefill"], 35,
+        "the verified elderly count: {v}"
+    );
     let score = v["target_achievement"]["score_tenths"].as_i64().unwrap();
     // 数量 (35% + 60%)/2 × 20, 质量 15, 社会效益 0, 满意度 94.4% × 20, of 75 → 57.9
     assert_eq!(score, 579, "{v}");
     let blended = (800 * 80 + score * 20 + 50) / 100;
-    assert_eq!(v["content"]["target_blend"], json!({"weight": 20, "score_tenths": 579}));
+    assert_eq!(
+        v["content"]["target_blend"],
+        json!({"weight": 20, "score_tenths": 579})
+    );
     assert_eq!(v["proposed_total_tenths"], blended, "{v}");
 }
 dual!(the_evaluation_prefills_target_achievement_and_may_weight_it);
 
 async fn the_evaluation_form_takes_the_evaluators_values(b: Backend) {
     let app = spawn(b).await;
-    let a = awarded_with_targets(&app, json!({"evaluation_weight": 20})).await;
-    let (p0, member) = (a.projects[0], a.members[0].clone());
-    let r = file_report(&app, &a.officer, &member, p0, report_body()).await;
-    app.post(
-        &format!("/api/v1/reports/{r}/review"),
-        Some(&a.officer),
-        json!({"accept": true}),
-    )
-    .await;
-    let (evaluator, token) = agency(&app, &a.officer, 62, "孙八", "eval2@pingjia.org.cn").await;
-    let (_, v) = assign(&app, &a.officer, p0, "midterm", evaluator).await;
-    let ev = v["id"].as_i64().unwrap();
+    let (a, ev, token) = evaluated(&app, "eval2@pingjia.org.cn").await;
+    let member = a.members[0].clone();
 
     let web = app.browser();
     web.login(&app, "eval2@pingjia.org.cn", PASSWORD).await;
     let (s, page) = web.get_text(&app, &format!("/evaluations/{ev}")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("name=\"ta_0\" value=\"120\""), "{page}");
-    assert!(page.contains("name=\"ta_3\" value=\"\""), "nothing reported yet");
+    assert!(
+        page.contains("name=\"ta_3\" value=\"\""),
+        "nothing reported yet"
+    );
 
     // An unreadable value is a field error, with what was typed kept.
     let (_, v) = app
@@ -735,7 +789,11 @@ async fn the_evaluation_form_takes_the_evaluators_values(b: Backend) {
         .post_form(
             &app,
             &format!("/evaluations/{ev}"),
-            &[("version", version.as_str()), ("ta_1", "10"), ("ta_3", "80")],
+            &[
+                ("version", version.as_str()),
+                ("ta_1", "10"),
+                ("ta_3", "80"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -786,7 +844,11 @@ async fn a_round_without_required_targets_still_checks_those_declared(b: Backend
     c["targets"] = json!([{"indicator": "数量", "name": "服务老人", "value": -3, "unit": ""}]);
     save(&app, &member, id, c.clone()).await;
     let (s, v) = app
-        .post(&format!("/api/v1/proposals/{id}/submit"), Some(&member), json!({}))
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let got = codes(&v, "targets");
@@ -796,8 +858,42 @@ async fn a_round_without_required_targets_still_checks_those_declared(b: Backend
     c["targets"] = json!([]);
     save(&app, &member, id, c).await;
     let (s, v) = app
-        .post(&format!("/api/v1/proposals/{id}/submit"), Some(&member), json!({}))
+        .post(
+            &format!("/api/v1/proposals/{id}/submit"),
+            Some(&member),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 dual!(a_round_without_required_targets_still_checks_those_declared);
+
+async fn the_demo_shows_projects_with_targets_against_actuals(b: Backend) {
+    let app = spawn(b).await;
+    crate::languages::seed_demo(&app);
+    let (with_targets, with_met): (i64, i64) = app
+        .db(|c| {
+            use diesel::dsl::count_star;
+            use diesel::prelude::*;
+            use yichuang::db::schema::projects;
+            let all: i64 = projects::table
+                .filter(projects::fig_targets_total.gt(0))
+                .select(count_star())
+                .first(c)
+                .unwrap();
+            let met: i64 = projects::table
+                .filter(projects::fig_targets_met.gt(0))
+                .filter(projects::fig_target_score.is_not_null())
+                .select(count_star())
+                .first(c)
+                .unwrap();
+            (all, met)
+        })
+        .await;
+    assert!(with_targets > 0, "demo projects declare targets");
+    assert!(
+        with_met > 0,
+        "some demo targets are met by accepted reports"
+    );
+}
+dual!(the_demo_shows_projects_with_targets_against_actuals);
