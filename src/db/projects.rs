@@ -1060,11 +1060,14 @@ pub fn target_achievement(
     Ok(target::achievement(&plan.targets, &actuals, &rules))
 }
 
-/// The stored target summary of some projects: (project, met, total, score in tenths).
+/// A project's stored target summary: (project, met, total, score in tenths).
+pub type TargetSummaryRow = (i64, i32, i32, Option<i32>);
+
+/// The stored target summary of some projects.
 pub fn target_summaries(
     conn: &mut DbConn,
     project_ids: &[i64],
-) -> Result<Vec<(i64, i32, i32, Option<i32>)>, AppError> {
+) -> Result<Vec<TargetSummaryRow>, AppError> {
     Ok(projects::table
         .filter(projects::id.eq_any(project_ids))
         .select((
