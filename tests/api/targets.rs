@@ -14,6 +14,16 @@ use crate::helpers::{has_error, location, plain, spawn, table_rows, Backend, Tes
 use crate::proposals::{content, eligible_ngo, save, start};
 use crate::rounds::{open_round, round_form, round_json};
 
+/// `path` is refused to each of `tokens` (403) and to the public (401).
+async fn closed_to(app: &TestApp, path: &str, tokens: &[&str]) {
+    for t in tokens {
+        let (s, _) = app.get(path, Some(t)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
+    }
+    let (s, _) = app.get(path, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
+}
+
 /// The codes of the errors a problem document gives for `field`.
 fn codes(v: &Value, field: &str) -> Vec<String> {
     v["errors"]
@@ -89,9 +99,8 @@ async fn awarded_with_targets(app: &TestApp, extra: Value) -> crate::execution::
     crate::execution::finalise(app, r).await
 }
 
-/// Signs project `p` and files a first milestone report with `body`; returns the report id
-/// (left submitted).
-async fn file_report(app: &TestApp, officer: &str, member: &str, p: i64, body: Value) -> i64 {
+/// Signs project `p` and starts its first milestone report; returns the report id.
+async fn new_report(app: &TestApp, officer: &str, member: &str, p: i64) -> i64 {
     crate::evaluation::sign(app, officer, p).await;
     let (s, v) = app
         .post(
@@ -101,7 +110,12 @@ async fn file_report(app: &TestApp, officer: &str, member: &str, p: i64, body: V
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let r = v["id"].as_i64().unwrap();
+    v["id"].as_i64().unwrap()
+}
+
+/// [`new_report`] filed with `body`; returns the report id (left submitted).
+async fn file_report(app: &TestApp, officer: &str, member: &str, p: i64, body: Value) -> i64 {
+    let r = new_report(app, officer, member, p).await;
     let (s, v) = put_report(app, member, r, body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = app
@@ -418,12 +432,7 @@ async fn proposals_declare_targets_against_the_tree(b: Backend) {
 
     // Another organization cannot read them; the public neither.
     let other = app.ngo_member("other@ngo.org.cn").await;
-    let (s, _) = app
-        .get(&format!("/api/v1/proposals/{id}"), Some(&other))
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = app.get(&format!("/api/v1/proposals/{id}"), None).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    closed_to(&app, &format!("/api/v1/proposals/{id}"), &[&other]).await;
 }
 dual!(proposals_declare_targets_against_the_tree);
 
@@ -450,15 +459,7 @@ async fn targets_freeze_at_award_and_show_against_accepted_reports(b: Backend) {
     );
 
     // A report may give values only for targets that follow no figure.
-    crate::evaluation::sign(&app, &a.officer, p0).await;
-    let (_, v) = app
-        .post(
-            &format!("/api/v1/projects/{p0}/reports"),
-            Some(&member),
-            json!({"milestone": 0}),
-        )
-        .await;
-    let r = v["id"].as_i64().unwrap();
+    let r = new_report(&app, &a.officer, &member, p0).await;
     let mut bad = report_body();
     bad["target_values"] = json!([{"name": "开展活动", "value": 3}]);
     let (s, v) = put_report(&app, &member, r, bad).await;
@@ -549,10 +550,6 @@ async fn targets_freeze_at_award_and_show_against_accepted_reports(b: Backend) {
 
     // Another organization's member, a reviewer and the public cannot read the project.
     let other = app.ngo_member("other@ngo.org.cn").await;
-    let (s, _) = app
-        .get(&format!("/api/v1/projects/{p0}"), Some(&other))
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
     let reviewer = app
         .staff(
             yichuang::domain::account::Role::Reviewer,
@@ -560,12 +557,12 @@ async fn targets_freeze_at_award_and_show_against_accepted_reports(b: Backend) {
             None,
         )
         .await;
-    let (s, _) = app
-        .get(&format!("/api/v1/projects/{p0}"), Some(&reviewer))
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = app.get(&format!("/api/v1/projects/{p0}"), None).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    closed_to(
+        &app,
+        &format!("/api/v1/projects/{p0}"),
+        &[&other, &reviewer],
+    )
+    .await;
 }
 dual!(targets_freeze_at_award_and_show_against_accepted_reports);
 
