@@ -176,6 +176,7 @@ fn projects(n: usize) -> Vec<Project> {
                     })
                     .collect(),
                 narrative: String::new(),
+                target_values: Vec::new(),
             };
             Project {
                 budget,

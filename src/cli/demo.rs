@@ -32,6 +32,7 @@ use yichuang::domain::proposal::{
 };
 use yichuang::domain::report::{GroupCount, ReportContent, SpendLine};
 use yichuang::domain::round::{RoundCore, RoundRules};
+use yichuang::domain::target::{TargetDirection, TargetLine, TargetRules, TargetValue};
 use yichuang::error::AppError;
 use yichuang::i18n::Lang;
 use yichuang::ops;
@@ -797,9 +798,60 @@ pub(super) fn proposal_content(
                 FundingSource::Community,
             ),
         ],
+        targets: demo_targets(k.group, unique),
     };
     set_plan(&mut c, start, 12);
     c
+}
+
+/// The performance targets (绩效目标) of a demo proposal in the default indicator tree: the
+/// counts follow report figures, the rates are reported by value.
+fn demo_targets(group: &str, unique: i64) -> Vec<TargetLine> {
+    let t = |indicator: &str, name: &str, value: i64, unit: &str, figure: String| TargetLine {
+        indicator: indicator.to_string(),
+        name: name.to_string(),
+        direction: TargetDirection::AtLeast,
+        value,
+        unit: unit.to_string(),
+        figure,
+    };
+    vec![
+        t(
+            "数量",
+            "服务对象人数",
+            unique,
+            "人",
+            format!("unique:{group}"),
+        ),
+        t("数量", "开展服务活动", 24, "场次", "activities".into()),
+        t("质量", "服务档案建档率", 95, "%", String::new()),
+        t("社会效益", "服务对象生活状况改善率", 80, "%", String::new()),
+        t(
+            "可持续影响",
+            "志愿服务时长",
+            200,
+            "小时",
+            "volunteer_hours".into(),
+        ),
+        t("服务对象满意度", "服务对象满意度", 90, "%", String::new()),
+    ]
+}
+
+/// What a demo report gives for the targets reported by value (`k` = 0, 1, 2).
+fn demo_target_values(c: &ProposalContent, k: usize) -> Vec<TargetValue> {
+    let value = |name: &str| match name {
+        "服务档案建档率" => [60, 85, 97][k],
+        "服务对象生活状况改善率" => [40, 70, 78][k],
+        _ => [88, 92, 95][k],
+    };
+    c.targets
+        .iter()
+        .filter(|t| t.figure().is_none())
+        .map(|t| TargetValue {
+            name: t.name.clone(),
+            value: value(&t.name),
+        })
+        .collect()
 }
 
 /// A milestone report's cumulative figures (`k` = 0, 1, 2).
@@ -836,6 +888,7 @@ pub(super) fn report_content(
             })
             .collect(),
         narrative: narrative.to_string(),
+        target_values: demo_target_values(c, k),
     }
 }
 
@@ -909,6 +962,7 @@ fn evaluation_content(
         findings: findings.to_string(),
         recommendation: Some(advice),
         members: Vec::new(),
+        ..EvaluationContent::default()
     }
 }
 
@@ -1386,8 +1440,16 @@ impl<'a> Seeder<'a> {
 
     fn open_round(&mut self, core: &RoundCore) -> anyhow::Result<i64> {
         let officer = self.officer();
-        let id = ops::rounds::create(self.c, &officer, core, &RoundRules::default())
-            .step("create a round")?;
+        // Proposals declare their performance targets (the evaluations keep the rubric's
+        // totals, so the story's grades stand).
+        let rules = RoundRules {
+            targets: TargetRules {
+                required: true,
+                ..TargetRules::default()
+            },
+            ..RoundRules::default()
+        };
+        let id = ops::rounds::create(self.c, &officer, core, &rules).step("create a round")?;
         ops::rounds::publish(self.c, self.s, &officer, id).step("publish a round")?;
         Ok(id)
     }

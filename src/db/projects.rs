@@ -325,6 +325,17 @@ pub struct Totals {
     pub at_risk: usize,
     /// Projects per trouble, in `Trouble::ALL` order (a project may have several).
     pub troubles: Vec<TroubleCount>,
+    /// Performance targets met (by the latest accepted reports) and declared, over every
+    /// project.
+    pub targets_met: i64,
+    pub targets_total: i64,
+}
+
+impl Totals {
+    /// The share of targets met, whole percent (rounded down); none without targets.
+    pub fn targets_met_pct(&self) -> Option<i64> {
+        (self.targets_total > 0).then(|| self.targets_met * 100 / self.targets_total)
+    }
 }
 
 /// How many projects have a trouble.
@@ -350,14 +361,17 @@ pub fn figure_totals(
     f: &ProjectFilter,
     today: NaiveDate,
 ) -> Result<(Totals, Vec<GroupTotal>), AppError> {
-    let (projects, grant_fen, spent_grant_fen, spent_matching_fen, unique_people, person_times): (
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-    ) = filtered(f)
+    #[allow(clippy::type_complexity)]
+    let (
+        projects,
+        grant_fen,
+        spent_grant_fen,
+        spent_matching_fen,
+        unique_people,
+        person_times,
+        targets_met,
+        targets_total,
+    ): (i64, i64, i64, i64, i64, i64, i64, i64) = filtered(f)
         .select((
             diesel::dsl::count_star(),
             sum_of("projects.grant_fen"),
@@ -365,6 +379,8 @@ pub fn figure_totals(
             sum_of("projects.fig_spent_matching_fen"),
             sum_of("projects.fig_unique_people"),
             sum_of("projects.fig_person_times"),
+            sum_of("projects.fig_targets_met"),
+            sum_of("projects.fig_targets_total"),
         ))
         .get_result(conn)?;
     let at_risk: i64 = filtered(f)
@@ -426,6 +442,8 @@ pub fn figure_totals(
         person_times,
         at_risk: count(at_risk),
         troubles,
+        targets_met,
+        targets_total,
     };
     Ok((totals, groups))
 }
@@ -893,7 +911,9 @@ pub fn set_report_status(
             }
             ReportStatus::Draft => {}
         }
-        if from.filed() != to.filed() {
+        // Target achievement counts accepted reports only: acceptance refreshes it too.
+        let accepted = [from, to].contains(&ReportStatus::Accepted);
+        if from.filed() != to.filed() || accepted {
             let project: i64 = reports::table
                 .find(id)
                 .select(reports::project_id)
@@ -982,6 +1002,7 @@ pub fn refresh_figures(conn: &mut DbConn, project_id: i64) -> Result<(), AppErro
         .map(|(_, i)| i)
         .collect();
     let f = StoredFigures::of(&plan, filed.first().map(|r| &r.content_json.0), &milestones);
+    let targets = target_achievement(conn, project_id, &plan)?;
     diesel::update(projects::table.find(project_id))
         .set((
             projects::fig_unique_people.eq(f.unique_people),
@@ -991,6 +1012,9 @@ pub fn refresh_figures(conn: &mut DbConn, project_id: i64) -> Result<(), AppErro
             projects::fig_overspent_lines.eq(f.overspent_lines),
             projects::fig_next_due_on.eq(f.next_due_on),
             projects::fig_version.eq(1),
+            projects::fig_targets_total.eq(i32::try_from(targets.total).unwrap_or(i32::MAX)),
+            projects::fig_targets_met.eq(i32::try_from(targets.met).unwrap_or(i32::MAX)),
+            projects::fig_target_score.eq(targets.score_tenths),
         ))
         .execute(conn)?;
     diesel::delete(project_groups::table.filter(project_groups::project_id.eq(project_id)))
@@ -1006,6 +1030,53 @@ pub fn refresh_figures(conn: &mut DbConn, project_id: i64) -> Result<(), AppErro
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The plan's targets against the latest accepted report of the project, by its round's tree.
+pub fn target_achievement(
+    conn: &mut DbConn,
+    project_id: i64,
+    plan: &crate::domain::proposal::ProposalContent,
+) -> Result<crate::domain::target::Achievement, AppError> {
+    use crate::domain::target;
+    let round_id: i64 = projects::table
+        .find(project_id)
+        .select(projects::round_id)
+        .first(conn)?;
+    let rules = super::rounds::find(conn, round_id)?.rules().targets;
+    if plan.targets.is_empty() {
+        return Ok(target::achievement(&[], &[], &rules));
+    }
+    let latest = latest_accepted_of(conn, &[project_id])?;
+    let actuals: Vec<Option<i64>> = plan
+        .targets
+        .iter()
+        .map(|t| {
+            latest
+                .first()
+                .and_then(|r| target::actual_in(t, &r.content_json.0))
+        })
+        .collect();
+    Ok(target::achievement(&plan.targets, &actuals, &rules))
+}
+
+/// A project's stored target summary: (project, met, total, score in tenths).
+pub type TargetSummaryRow = (i64, i32, i32, Option<i32>);
+
+/// The stored target summary of some projects.
+pub fn target_summaries(
+    conn: &mut DbConn,
+    project_ids: &[i64],
+) -> Result<Vec<TargetSummaryRow>, AppError> {
+    Ok(projects::table
+        .filter(projects::id.eq_any(project_ids))
+        .select((
+            projects::id,
+            projects::fig_targets_met,
+            projects::fig_targets_total,
+            projects::fig_target_score,
+        ))
+        .load(conn)?)
 }
 
 /// Computes the figures of the projects that have none yet (rows from before they were
@@ -1026,15 +1097,33 @@ const FILED: [&str; 2] = ["submitted", "accepted"];
 
 /// The latest filed report (by period end, then id) of each of some projects, chosen in SQL.
 pub fn latest_filed_of(conn: &mut DbConn, project_ids: &[i64]) -> Result<Vec<ReportRow>, AppError> {
+    latest_of(conn, project_ids, &FILED)
+}
+
+/// The latest accepted report of each of some projects (target achievement counts only what
+/// the bureau accepted).
+pub fn latest_accepted_of(
+    conn: &mut DbConn,
+    project_ids: &[i64],
+) -> Result<Vec<ReportRow>, AppError> {
+    latest_of(conn, project_ids, &["accepted"])
+}
+
+/// The latest report in one of `statuses` (by period end, then id) of each of some projects.
+fn latest_of(
+    conn: &mut DbConn,
+    project_ids: &[i64],
+    statuses: &[&str],
+) -> Result<Vec<ReportRow>, AppError> {
     let later = diesel::alias!(reports as later);
-    let filed = FILED;
+    let filed = statuses.to_vec();
     Ok(reports::table
         .filter(reports::project_id.eq_any(project_ids))
         .filter(reports::status.eq_any(filed))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             later
                 .filter(later.field(reports::project_id).eq(reports::project_id))
-                .filter(later.field(reports::status).eq_any(filed))
+                .filter(later.field(reports::status).eq_any(statuses.to_vec()))
                 .filter(
                     later
                         .field(reports::period_end)

@@ -407,6 +407,9 @@ diesel::table! {
         fig_next_due_on -> Nullable<Date>,
         fig_version -> Integer,
         bureau_id -> BigInt,
+        fig_targets_total -> Integer,
+        fig_targets_met -> Integer,
+        fig_target_score -> Nullable<Integer>,
     }
 }
 

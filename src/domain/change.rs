@@ -23,6 +23,8 @@ str_enum!(
         Content = "content",
         /// 负责人变更: the project leader and their phone.
         Leader = "leader",
+        /// 绩效目标调整: the performance targets.
+        Targets = "targets",
     }
 );
 
@@ -96,6 +98,10 @@ pub enum ChangeValues {
         project_lead: String,
         project_lead_phone: String,
     },
+    /// The new performance targets, all of them.
+    Targets {
+        targets: Vec<super::target::TargetLine>,
+    },
 }
 
 impl ChangeValues {
@@ -105,6 +111,7 @@ impl ChangeValues {
             ChangeValues::Budget { .. } => ChangeKind::Budget,
             ChangeValues::Content { .. } => ChangeKind::Content,
             ChangeValues::Leader { .. } => ChangeKind::Leader,
+            ChangeValues::Targets { .. } => ChangeKind::Targets,
         }
     }
 }
@@ -196,6 +203,7 @@ pub fn apply(plan: &ProposalContent, v: &ChangeValues) -> ProposalContent {
             c.project_lead = project_lead.clone();
             c.project_lead_phone = project_lead_phone.clone();
         }
+        ChangeValues::Targets { targets } => c.targets = targets.clone(),
     }
     c
 }
@@ -326,6 +334,15 @@ pub fn check(
                 e.add("project_lead_phone", Msg::new("field.phone_invalid"));
             }
         }
+        ChangeValues::Targets { targets } => {
+            // A project keeps at least one target under each required indicator of its
+            // round, whatever the round asked of proposals.
+            let rules = super::target::TargetRules {
+                required: true,
+                ..rules.targets.clone()
+            };
+            super::target::check_targets(targets, &rules, &mut e);
+        }
     }
     let mut lengths = FieldErrors::new();
     check_lengths(&after, &mut lengths);
@@ -399,6 +416,43 @@ pub fn describe(before: &ProposalContent, v: &ChangeValues) -> Vec<(String, Stri
             format!("{} {}", before.project_lead, before.project_lead_phone),
             format!("{project_lead} {project_lead_phone}"),
         )],
+        ChangeValues::Targets { targets } => {
+            let text = |t: &super::target::TargetLine| {
+                let op = if t.at_most() {
+                    "不高于"
+                } else {
+                    "不低于"
+                };
+                format!("{} {op} {} {}", t.name, t.value, t.unit)
+            };
+            let mut rows = Vec::new();
+            for old in &before.targets {
+                match targets.iter().find(|t| t.name == old.name) {
+                    Some(new) if new == old => {}
+                    Some(new) => rows.push((
+                        format!("绩效目标“{}”（{}）", old.name, new.indicator),
+                        text(old),
+                        text(new),
+                    )),
+                    None => rows.push((
+                        format!("绩效目标“{}”（{}）", old.name, old.indicator),
+                        text(old),
+                        "（删除）".to_string(),
+                    )),
+                }
+            }
+            for new in targets
+                .iter()
+                .filter(|t| !before.targets.iter().any(|o| o.name == t.name))
+            {
+                rows.push((
+                    format!("绩效目标“{}”（{}）", new.name, new.indicator),
+                    "（新增）".to_string(),
+                    text(new),
+                ));
+            }
+            rows
+        }
     }
 }
 

@@ -101,6 +101,11 @@ pub struct EvaluationContent {
     /// evaluator scored, in `scores`. With a panel, `scores` carries only the comments and
     /// the total is the mean of the members' totals ([`mean_half_up`]).
     pub members: Vec<MemberSheet>,
+    /// The evaluator's verified value of each performance target of the plan, by name.
+    pub targets: Vec<super::target::TargetAchieved>,
+    /// Target achievement weighted into the total (set by the server on every save from the
+    /// round's weight; none when the round does not weight it).
+    pub target_blend: Option<super::target::TargetBlend>,
 }
 
 /// One panel member's scores (tenths), one per indicator of the rubric, in order.
@@ -137,6 +142,14 @@ impl EvaluationContent {
     /// The evaluation's total (tenths): the sum of the indicator scores, or with a panel the
     /// mean of the members' totals rounded half up.
     pub fn total_tenths(&self) -> i32 {
+        let rubric = self.rubric_tenths();
+        match self.target_blend {
+            Some(b) => super::target::blend(rubric, b.score_tenths, b.weight),
+            None => rubric,
+        }
+    }
+    /// The rubric's total (tenths) before any weighting of target achievement.
+    pub fn rubric_tenths(&self) -> i32 {
         if self.members.is_empty() {
             self.scores.iter().filter_map(|s| s.score).sum()
         } else {
@@ -815,6 +828,7 @@ mod tests {
             findings: "服务记录完整。".into(),
             recommendation: Some(Recommendation::Renew),
             members: Vec::new(),
+            ..EvaluationContent::default()
         };
         assert!(check_filing(&c, &rubric, 1, true).is_empty());
         assert_eq!(c.total_tenths(), 1000);

@@ -43,6 +43,7 @@ pub mod report;
 pub mod review;
 pub mod round;
 pub mod session;
+pub mod target;
 pub mod tasks;
 pub mod uscc;
 pub mod verify;

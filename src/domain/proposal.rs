@@ -112,9 +112,15 @@ pub struct ProposalContent {
     pub indirect_beneficiaries: String,
     pub milestones: Vec<MilestoneLine>,
     pub budget: Vec<BudgetLine>,
+    /// Performance targets (绩效目标) against the round's indicator tree.
+    pub targets: Vec<super::target::TargetLine>,
 }
 
 impl ProposalContent {
+    /// Some target follows no report figure: progress reports give its value.
+    pub fn has_reported_targets(&self) -> bool {
+        self.targets.iter().any(|t| t.figure().is_none())
+    }
     /// Totals never wrap (see `Fen`'s `Sum`).
     pub fn total_budget(&self) -> Fen {
         self.budget.iter().map(|l| l.amount).sum()
@@ -391,6 +397,7 @@ pub fn check_content(
         );
     }
     check_budget(c, rules, e);
+    super::target::check_targets(&c.targets, &rules.targets, e);
 }
 
 /// The budget lines against the grant and the round's caps: every line named with a positive
@@ -540,7 +547,7 @@ pub fn checklist(
     let mut e = FieldErrors::new();
     check_org(org, core, rules, &mut e);
     check_content(c, core, rules, &mut e);
-    let groups: [(&'static str, &[&str]); 6] = [
+    let groups: [(&'static str, &[&str]); 7] = [
         ("check.org", &["org"]),
         ("check.attachments", &["attachments"]),
         (
@@ -561,6 +568,7 @@ pub fn checklist(
         ("check.period", &["start_date", "end_date", "milestones"]),
         ("check.beneficiaries", &["beneficiaries"]),
         ("check.budget", &["requested_grant", "budget"]),
+        ("check.targets", &["targets"]),
     ];
     let mut items: Vec<CheckItem> = groups
         .iter()
@@ -673,6 +681,7 @@ pub mod tests {
                     FundingSource::Community,
                 ),
             ],
+            targets: Vec::new(),
         }
     }
 
@@ -810,7 +819,14 @@ pub mod tests {
         let items = checklist(&c, &core(), &RoundRules::default(), &o);
         let failing: Vec<&str> = items.iter().filter(|i| !i.ok).map(|i| i.key).collect();
         assert_eq!(failing, vec!["check.org", "check.forbidden_items"]);
-        assert_eq!(items.len(), 7);
+        assert_eq!(items.len(), 8);
+        // A round that requires targets: a proposal without them fails their item.
+        let mut rules = RoundRules::default();
+        rules.targets.required = true;
+        let items = checklist(&c, &core(), &rules, &o);
+        let targets = items.iter().find(|i| i.key == "check.targets").unwrap();
+        assert!(!targets.ok);
+        assert_eq!(targets.problems.len(), 4, "one per required indicator");
     }
 
     #[test]

@@ -112,6 +112,8 @@ pub struct ReportContent {
     pub volunteer_hours: i64,
     pub spending: Vec<SpendLine>,
     pub narrative: String,
+    /// Cumulative values of the plan's targets that follow no report figure.
+    pub target_values: Vec<super::target::TargetValue>,
 }
 
 impl ReportContent {
@@ -463,6 +465,7 @@ mod tests {
                 over_reason: String::new(),
             }],
             narrative: "开展入户探访 4 次。".into(),
+            target_values: Vec::new(),
         }
     }
 

@@ -138,6 +138,11 @@ pub struct RoundRules {
     /// share of a budget line that may move without approval.
     #[serde(default)]
     pub changes: super::change::ChangeRules,
+    /// Performance targets (绩效目标): the indicator tree and weights, whether proposals
+    /// must declare targets, the achievement bands and the weight of achievement in the
+    /// evaluation's total.
+    #[serde(default)]
+    pub targets: super::target::TargetRules,
 }
 
 fn default_fail_bar_months() -> i32 {
@@ -296,6 +301,7 @@ impl Default for RoundRules {
             funding_rule: FundingRule::default(),
             supplementary_notice_days: 0,
             changes: super::change::ChangeRules::default(),
+            targets: super::target::TargetRules::default(),
         }
     }
 }
@@ -336,6 +342,7 @@ fn sum_points(c: &[Criterion]) -> i32 {
 /// Checks that the rules make sense on their own; problems are keyed by form field.
 pub fn check_rules(r: &RoundRules, e: &mut FieldErrors) {
     super::change::check_rules(&r.changes, e);
+    super::target::check_rules(&r.targets, e);
     if r.categories.is_empty() {
         e.add("categories", Msg::new("field.required"));
     }

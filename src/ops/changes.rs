@@ -54,12 +54,15 @@ pub struct ChangeFields {
     /// Leader: the new project leader and phone.
     pub project_lead: String,
     pub project_lead_phone: String,
+    /// Targets: every performance target of the plan as it should be (blank rows are
+    /// skipped; a target left out is removed).
+    pub targets: Vec<crate::domain::target::TargetInput>,
 }
 
 /// A change request as filed.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ChangeInput {
-    /// `extension`, `budget`, `content` or `leader`.
+    /// `extension`, `budget`, `content`, `leader` or `targets`.
     #[serde(default)]
     pub kind: String,
     /// Why the change is needed (required).
@@ -157,6 +160,18 @@ pub fn parse_values(
             project_lead: f.project_lead.trim().to_string(),
             project_lead_phone: f.project_lead_phone.trim().to_string(),
         },
+        ChangeKind::Targets => {
+            if f.targets.len() > crate::domain::target::MAX_TARGETS * 2 {
+                e.add("targets", Msg::new("field.too_many_lines"));
+                ChangeValues::Targets {
+                    targets: Vec::new(),
+                }
+            } else {
+                ChangeValues::Targets {
+                    targets: crate::domain::target::parse_rows(&f.targets, &mut e),
+                }
+            }
+        }
     };
     e.into_result()?;
     Ok(v)

@@ -227,8 +227,16 @@ pub fn save(
     version: i32,
     content: &EvaluationContent,
 ) -> Result<i32, AppError> {
-    find_own_editable(conn, actor, id)?;
+    let (_, p) = find_own_editable(conn, actor, id)?;
     limits::within("findings", &content.findings, limits::REPORT_NARRATIVE)?;
+    let plan = crate::db::changes::plan(conn, p.id)?.1;
+    if content.targets.len() > plan.targets.len() {
+        return Err(FieldErrors::single("targets", "field.too_many_lines"));
+    }
+    let mut e = FieldErrors::new();
+    crate::domain::target::check_achieved(&content.targets, &plan.targets, &mut e);
+    e.into_result()?;
+    let content = &with_target_blend(conn, &p, &plan, content)?;
     for s in &content.scores {
         limits::within("scores", &s.comment, limits::REVIEW_COMMENT)?;
     }
@@ -249,6 +257,40 @@ pub fn save(
         }
         Ok(version + 1)
     })
+}
+
+/// The filing with target achievement weighted in as the round says now: the plan's targets
+/// at the evaluator's values (else those pre-filled from the latest accepted report and the
+/// verified counts), by the round's tree; none when the round gives it no weight or the plan
+/// has no targets. Whatever a client sent as the blend is replaced.
+pub fn with_target_blend(
+    conn: &mut DbConn,
+    p: &ProjectRow,
+    plan: &crate::domain::proposal::ProposalContent,
+    content: &EvaluationContent,
+) -> Result<EvaluationContent, AppError> {
+    use crate::domain::target::{self, TargetBlend};
+    let rules = crate::db::rounds::find(conn, p.round_id)?.rules().targets;
+    let mut c = content.clone();
+    c.target_blend = None;
+    if rules.evaluation_weight > 0 && !plan.targets.is_empty() {
+        let latest = projects::latest_accepted_of(conn, &[p.id])?;
+        let values: Vec<Option<i64>> = target::evaluated(
+            &plan.targets,
+            &c.targets,
+            latest.first().map(|r| &r.content_json.0),
+            &c.verified,
+        )
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+        let a = target::achievement(&plan.targets, &values, &rules);
+        c.target_blend = a.score_tenths.map(|score_tenths| TargetBlend {
+            weight: rules.evaluation_weight,
+            score_tenths,
+        });
+    }
+    Ok(c)
 }
 
 /// Attaches the agency's report (PDF).

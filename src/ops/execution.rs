@@ -498,6 +498,7 @@ pub fn save_report(
     for (i, line) in content.spending.iter().enumerate() {
         crate::domain::money::check_field(&mut e, &format!("spending.{i}"), line.spent);
     }
+    crate::domain::target::check_values(&content.target_values, &plan.targets, &mut e);
     e.into_result()?;
     db::write_tx(conn, |c| {
         if !projects::save_report(c, id, version, content)? {

@@ -24,6 +24,8 @@ pub struct ProjectChanges {
     /// plan in force).
     pub versions: Vec<PlanVersionRow>,
     pub rules: ChangeRules,
+    /// The round's indicator tree, which revised targets follow.
+    pub targets: crate::domain::target::TargetRules,
     /// The reader may file and withdraw (a member of the organization, the project active).
     pub can_file: bool,
     /// The reader decides (the bureau's officer).
@@ -50,10 +52,10 @@ pub fn of_project(
 ) -> Result<ProjectChanges, AppError> {
     let (project, _) = crate::ops::execution::load(c, actor, project_id)?;
     let (plan_version, plan) = changes::plan(c, project_id)?;
-    let rules = crate::db::rounds::find(c, project.round_id)?
-        .rules()
-        .changes;
+    let round_rules = crate::db::rounds::find(c, project.round_id)?.rules();
+    let (rules, targets) = (round_rules.changes, round_rules.targets);
     Ok(ProjectChanges {
+        targets,
         can_file: policy::allows(actor, Action::EditProposal(project.org_id))
             && project.status == ProjectStatus::Active,
         officer: policy::allows(actor, Action::ManageRounds(project.bureau_id)),
@@ -81,6 +83,8 @@ pub struct ChangeView {
     pub member: bool,
     /// The reader decides it (the bureau's officer, the request open).
     pub officer: bool,
+    /// The round's indicator tree, which revised targets follow.
+    pub targets: crate::domain::target::TargetRules,
 }
 
 #[tracing::instrument(skip_all, fields(user = actor.id, id))]
@@ -96,6 +100,9 @@ pub fn change(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ChangeView, AppE
     };
     let open = change.status == ChangeStatus::Open;
     Ok(ChangeView {
+        targets: crate::db::rounds::find(c, project.round_id)?
+            .rules()
+            .targets,
         files: projects::change_files(c, id)?,
         member: open && policy::allows(actor, Action::EditProposal(project.org_id)),
         officer: open && policy::allows(actor, Action::ManageRounds(project.bureau_id)),

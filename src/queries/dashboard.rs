@@ -60,6 +60,24 @@ pub struct ProjectLine {
     pub troubles: Vec<crate::domain::project::Trouble>,
     /// Unique people per group, in [`BeneficiaryGroup::ALL`] order.
     pub groups: Vec<i64>,
+    /// Its performance targets met and declared, from the stored figures.
+    pub targets: TargetSummary,
+}
+
+/// A project's performance targets in short: how many are met (by the latest accepted
+/// report) of how many declared, and the achievement score (tenths).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct TargetSummary {
+    pub met: i32,
+    pub total: i32,
+    pub score_tenths: Option<i32>,
+}
+
+impl TargetSummary {
+    /// The share met, whole percent (rounded down); none without targets.
+    pub fn met_pct(&self) -> Option<i32> {
+        (self.total > 0).then(|| self.met * 100 / self.total)
+    }
 }
 
 pub use crate::db::projects::{GroupTotal, Totals};
@@ -96,6 +114,19 @@ fn lines_of(
     let withheld = projects::with_withheld_tranche(conn, &ids)?;
     let day = today();
     let rectify_late = crate::db::visits::with_overdue_findings(conn, &ids, day)?;
+    let targets: HashMap<i64, TargetSummary> = projects::target_summaries(conn, &ids)?
+        .into_iter()
+        .map(|(id, met, total, score_tenths)| {
+            (
+                id,
+                TargetSummary {
+                    met,
+                    total,
+                    score_tenths,
+                },
+            )
+        })
+        .collect();
     let empty = ProposalContent::default();
     let lines = rows
         .into_iter()
@@ -124,6 +155,7 @@ fn lines_of(
                 rectify_late.contains(&p.id),
             );
             ProjectLine {
+                targets: targets.get(&p.id).copied().unwrap_or_default(),
                 troubles,
                 project: p.into(),
                 at_risk: figures.at_risk(),
@@ -171,6 +203,8 @@ pub fn build(conn: &mut DbConn, rows: Vec<ProjectRow>) -> Result<Dashboard, AppE
         if l.at_risk {
             totals.at_risk += 1;
         }
+        totals.targets_met += i64::from(l.targets.met);
+        totals.targets_total += i64::from(l.targets.total);
     }
     let n = lines.len() as i64;
     Ok(Dashboard {

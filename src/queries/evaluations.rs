@@ -214,6 +214,23 @@ pub struct Filing {
     pub can_edit: bool,
     /// The actor manages the project's round (reviews the evaluation).
     pub officer: bool,
+    /// The plan's performance targets with what the form pre-fills and what counts.
+    pub targets: Vec<TargetFiling>,
+    /// The targets' achievement at the values that count, by the round's tree.
+    pub achievement: crate::domain::target::Achievement,
+}
+
+/// One performance target on the evaluation form.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TargetFiling {
+    pub target: crate::domain::target::TargetLine,
+    /// Pre-filled: the verified unique beneficiaries where the target follows them, else its
+    /// actual in the latest accepted report.
+    pub prefill: Option<i64>,
+    /// The evaluator's own value, if given.
+    pub achieved: Option<i64>,
+    /// What counts: the evaluator's value, else the pre-filled one.
+    pub value: Option<i64>,
 }
 
 /// The evaluation `id` if `actor` may read it, with its filing screen.
@@ -229,7 +246,35 @@ pub fn filing(c: &mut DbConn, actor: &Actor, id: i64) -> Result<Filing, AppError
         FieldErrors::new()
     };
     let lateness = crate::ops::evaluation::lateness(c, &ev, &p, &rules)?;
+    let plan = crate::db::changes::plan(c, p.id)?.1;
+    let content = ev.content();
+    let accepted = projects::latest_accepted_of(c, &[p.id])?;
+    let evaluated = crate::domain::target::evaluated(
+        &plan.targets,
+        &content.targets,
+        accepted.first().map(|r| &r.content_json.0),
+        &content.verified,
+    );
+    let values: Vec<Option<i64>> = evaluated.iter().map(|(_, v)| *v).collect();
+    let achievement = crate::domain::target::achievement(&plan.targets, &values, &rules.targets);
+    let targets = plan
+        .targets
+        .iter()
+        .zip(evaluated)
+        .map(|(t, (prefill, value))| TargetFiling {
+            achieved: content
+                .targets
+                .iter()
+                .find(|a| a.name == t.name)
+                .and_then(|a| a.achieved),
+            target: t.clone(),
+            prefill,
+            value,
+        })
+        .collect();
     Ok(Filing {
+        targets,
+        achievement,
         proposed: crate::ops::evaluation::proposed(&ev, &rules.grade_bands, &lateness),
         lateness,
         officer: policy::allows(actor, Action::ManageRounds(p.bureau_id)),

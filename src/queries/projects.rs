@@ -129,6 +129,8 @@ pub struct ProjectView {
     pub visits: super::visits::ProjectVisits,
     /// The verification code of each issued document's latest version.
     pub verify_codes: Vec<(crate::domain::project::DocumentKind, String)>,
+    /// The plan's performance targets (绩效目标) against the latest accepted report.
+    pub targets: crate::domain::target::Achievement,
 }
 
 impl ProjectView {
@@ -249,6 +251,7 @@ pub fn project(c: &mut DbConn, actor: &Actor, id: i64) -> Result<ProjectView, Ap
         Vec::new()
     };
     Ok(ProjectView {
+        targets: projects::target_achievement(c, id, &plan)?,
         visits: super::visits::of_project(c, actor, &p)?,
         paid: sum(payments.iter().map(|x| x.amount_fen)),
         evaluations: super::evaluations::of_project(c, actor, &p)?,
@@ -438,6 +441,9 @@ pub struct ProjectDetail {
     /// The evaluations the caller may see.
     pub evaluations: Vec<super::evaluations::EvaluationSummary>,
     pub outcome: OutcomeDetail,
+    /// The plan's performance targets against the latest accepted report, with the
+    /// achievement score (tenths) and its band.
+    pub targets: crate::domain::target::Achievement,
 }
 
 impl From<&ProjectView> for ProjectDetail {
@@ -551,6 +557,7 @@ impl From<&ProjectView> for ProjectDetail {
                 renewal: v.outcome.renewal.clone(),
                 final_grade: v.outcome.final_grade.clone(),
             },
+            targets: v.targets.clone(),
         }
     }
 }

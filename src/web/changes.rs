@@ -13,6 +13,7 @@ use super::{filters, form_done, render_status, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::db;
 use crate::domain::change::{ChangeKind, ChangeValues};
+use crate::domain::target::{Figure, TargetInput};
 use crate::error::{AppError, FieldErrors};
 use crate::ops;
 use crate::ops::changes::{ChangeFields, ChangeInput, DecisionInput, MilestoneInput};
@@ -37,10 +38,28 @@ impl Posted {
         self.0.get(key).map(String::as_str).unwrap_or("")
     }
 
+    /// Rows of targets posted (`target.{i}.{field}`): one past the highest row index.
+    fn target_rows(&self) -> usize {
+        self.0
+            .keys()
+            .filter_map(|k| {
+                k.strip_prefix("target.")?
+                    .split_once('.')?
+                    .0
+                    .parse::<usize>()
+                    .ok()
+            })
+            .map(|i| i + 1)
+            .max()
+            .unwrap_or(0)
+            .min(crate::domain::target::MAX_TARGETS * 2 + 1)
+    }
+
     /// The kind's fields as typed: `end_date`, `milestone.{i}`, `budget.{i}`, `activities`,
-    /// `project_lead`, `project_lead_phone`.
+    /// `project_lead`, `project_lead_phone`, `target.{i}.{indicator|name|direction|value|unit|figure}`.
     fn fields(&self, milestones: usize, lines: usize) -> ChangeFields {
         ChangeFields {
+            targets: target_inputs(self.target_rows(), |key| self.v(key).to_string()),
             end_date: self.v("end_date").to_string(),
             milestones: (0..milestones)
                 .map(|i| MilestoneInput {
@@ -70,6 +89,19 @@ fn posted_of(v: &ChangeValues, plan: &crate::domain::proposal::ProposalContent) 
     }
     for (i, l) in applied.budget.iter().enumerate() {
         m.insert(format!("budget.{i}"), l.amount.yuan_input());
+    }
+    for (i, t) in applied.targets.iter().enumerate() {
+        let row = TargetInput::of(t);
+        for (name, value) in [
+            ("indicator", row.indicator),
+            ("name", row.name),
+            ("direction", row.direction),
+            ("value", row.value),
+            ("unit", row.unit),
+            ("figure", row.figure),
+        ] {
+            m.insert(format!("target.{i}.{name}"), value);
+        }
     }
     m.insert("activities".to_string(), applied.activities.clone());
     m.insert("project_lead".to_string(), applied.project_lead.clone());
@@ -141,6 +173,45 @@ impl ChangesPage {
     pub fn pct(&self, bp: &i64) -> String {
         format!("{}%", *bp as f64 / 100.0)
     }
+    /// Rows of the targets form: the plan's targets (or the rows typed) and two blank ones.
+    pub fn target_inputs(&self) -> Vec<TargetInput> {
+        let typed = if self.errs("targets") {
+            self.posted.target_rows()
+        } else {
+            0
+        };
+        let rows = typed.max(self.v.plan.targets.len()) + 2;
+        target_inputs(rows, |key| self.val("targets", key))
+    }
+    pub fn figures(&self) -> Vec<(String, String)> {
+        figure_options(self.ctx.lang())
+    }
+}
+
+/// `rows` rows of targets as the form shows them, each field read by its key
+/// (`target.{i}.{field}`).
+fn target_inputs(rows: usize, val: impl Fn(&str) -> String) -> Vec<TargetInput> {
+    (0..rows)
+        .map(|i| {
+            let f = |name: &str| val(&format!("target.{i}.{name}"));
+            TargetInput {
+                indicator: f("indicator"),
+                name: f("name"),
+                direction: f("direction"),
+                value: f("value"),
+                unit: f("unit"),
+                figure: f("figure"),
+            }
+        })
+        .collect()
+}
+
+/// The report figures a target may follow: (code, label).
+fn figure_options(lang: crate::i18n::Lang) -> Vec<(String, String)> {
+    Figure::all()
+        .into_iter()
+        .map(|f| (f.code(), f.label(lang)))
+        .collect()
 }
 
 async fn show_changes(
@@ -279,6 +350,25 @@ impl ChangePage {
     }
     pub fn date(&self, d: &Option<chrono::NaiveDate>) -> String {
         d.map_or("—".to_string(), |d| d.to_string())
+    }
+    /// Rows of the officer's targets form: the rows asked (or typed) and two blank ones.
+    pub fn target_inputs(&self) -> Vec<TargetInput> {
+        target_inputs(self.posted.target_rows() + 2, |key| self.val(key))
+    }
+    pub fn figures(&self) -> Vec<(String, String)> {
+        figure_options(self.ctx.lang())
+    }
+    /// The targets a change asked for, and those it applied.
+    pub fn asked_targets(&self) -> Vec<crate::domain::target::TargetLine> {
+        crate::domain::change::apply(&self.v.before, &self.v.change.proposed.0).targets
+    }
+    pub fn applied_targets(&self) -> Vec<crate::domain::target::TargetLine> {
+        self.v
+            .change
+            .applied
+            .as_ref()
+            .map(|a| crate::domain::change::apply(&self.v.before, &a.0).targets)
+            .unwrap_or_default()
     }
     pub fn before_budget(&self, i: &usize) -> String {
         self.v

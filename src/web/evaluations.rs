@@ -130,6 +130,11 @@ struct EvalPage {
     step: String,
     /// How many panel rows the form shows.
     panel_rows: usize,
+    /// The plan's performance targets with their pre-filled values.
+    targets: Vec<crate::queries::evaluations::TargetFiling>,
+    achievement: crate::domain::target::Achievement,
+    /// Points of the total given to target achievement (0: none).
+    target_weight: i32,
 }
 
 impl EvalPage {
@@ -148,6 +153,10 @@ impl EvalPage {
     }
     pub fn has(&self, field: &str) -> bool {
         self.errors.has(field)
+    }
+    /// The rubric's total before target achievement is weighted in.
+    pub fn rubric_text(&self) -> String {
+        tenths_text(self.content.rubric_tenths())
     }
 }
 
@@ -220,8 +229,32 @@ fn typed_score(
 
 /// Reads the filing form; fields that cannot be read are field errors. Panel rows left blank
 /// are dropped.
-fn parse_form(v: &Vals, rubric: &[Criterion], step: i32) -> Result<EvaluationContent, FieldErrors> {
+fn parse_form(
+    v: &Vals,
+    rubric: &[Criterion],
+    step: i32,
+    plan_targets: &[crate::domain::target::TargetLine],
+) -> Result<EvaluationContent, FieldErrors> {
     let mut e = FieldErrors::new();
+    let mut targets = Vec::new();
+    for (i, t) in plan_targets.iter().enumerate() {
+        let raw = v.v(&format!("ta_{i}")).trim();
+        let achieved = if raw.is_empty() {
+            None
+        } else {
+            match raw.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    e.add(format!("ta_{i}"), Msg::new("field.integer_invalid"));
+                    None
+                }
+            }
+        };
+        targets.push(crate::domain::target::TargetAchieved {
+            name: t.name.clone(),
+            achieved,
+        });
+    }
     let scores = rubric
         .iter()
         .enumerate()
@@ -308,6 +341,8 @@ fn parse_form(v: &Vals, rubric: &[Criterion], step: i32) -> Result<EvaluationCon
         findings: v.v("findings").trim().to_string(),
         recommendation,
         members,
+        targets,
+        target_blend: None,
     })
 }
 
@@ -336,14 +371,26 @@ async fn show(
         problems,
         can_edit,
         officer,
+        targets,
+        achievement,
     } = f;
+    let target_weight = rules.targets.evaluation_weight;
     let problems = if can_edit {
         problems.0.iter().map(|e| e.msg.render(lang)).collect()
     } else {
         Vec::new()
     };
     let content = ev.content();
-    let vals = posted.unwrap_or_else(|| vals_from(&content));
+    let vals = posted.unwrap_or_else(|| {
+        let mut v = vals_from(&content);
+        for (i, t) in targets.iter().enumerate() {
+            v.0.insert(
+                format!("ta_{i}"),
+                t.value.map(|n| n.to_string()).unwrap_or_default(),
+            );
+        }
+        v
+    });
     let proposed = proposed.map(|p| {
         (
             p.grade,
@@ -400,6 +447,9 @@ async fn show(
             bands,
             step,
             panel_rows,
+            targets,
+            achievement,
+            target_weight,
         },
     )
 }
@@ -430,15 +480,19 @@ async fn save(
     let id = id.into_inner();
     let vals = Vals(f.0.into_iter().collect());
     let a = actor.clone();
-    let rules = db::run(&state.pool, move |c| {
+    let (rules, plan) = db::run(&state.pool, move |c| {
         let (_, p) = ops::evaluation::find_visible(c, &a, id)?;
-        Ok(crate::db::rounds::find(c, p.round_id)?.rules())
+        Ok((
+            crate::db::rounds::find(c, p.round_id)?.rules(),
+            crate::db::changes::plan(c, p.id)?.1,
+        ))
     })
     .await?;
     let content = match parse_form(
         &vals,
         &rules.evaluation_criteria,
         rules.evaluation_score_step,
+        &plan.targets,
     ) {
         Ok(c) => c,
         Err(e) => {

@@ -319,8 +319,14 @@ impl Vals {
     pub fn v(&self, key: &str) -> &str {
         self.0.get(key).map(String::as_str).unwrap_or("")
     }
-    pub fn from_content(c: &ReportContent, budget_lines: usize) -> Vals {
+    pub fn from_content(c: &ReportContent, plan: &ProposalContent) -> Vals {
+        let budget_lines = plan.budget.len();
         let mut m = HashMap::new();
+        for (i, t) in plan.targets.iter().enumerate() {
+            if let Some(v) = c.target_values.iter().find(|v| v.name == t.name) {
+                m.insert(format!("tv_{i}"), v.value.to_string());
+            }
+        }
         m.insert("activities".into(), c.activities.to_string());
         m.insert("volunteer_times".into(), c.volunteer_times.to_string());
         m.insert("volunteer_hours".into(), c.volunteer_hours.to_string());
@@ -353,9 +359,28 @@ impl Vals {
 }
 
 /// Reads the report form: every group and every budget line, in order, so that the
-/// domain's `beneficiaries.N` and `spending.N` errors land on the right rows.
-pub fn parse_report_form(vals: &Vals, budget_lines: usize) -> Result<ReportContent, FieldErrors> {
+/// domain's `beneficiaries.N` and `spending.N` errors land on the right rows; and the values
+/// of the plan's targets that follow no figure (`tv_N` for target N, blank: not reported).
+pub fn parse_report_form(
+    vals: &Vals,
+    plan: &ProposalContent,
+) -> Result<ReportContent, FieldErrors> {
+    let budget_lines = plan.budget.len();
     let mut e = FieldErrors::new();
+    let mut target_values = Vec::new();
+    for (i, t) in plan.targets.iter().enumerate() {
+        let raw = vals.v(&format!("tv_{i}")).trim();
+        if t.figure().is_some() || raw.is_empty() {
+            continue;
+        }
+        match raw.parse::<i64>() {
+            Ok(value) => target_values.push(crate::domain::target::TargetValue {
+                name: t.name.clone(),
+                value,
+            }),
+            Err(_) => e.add(format!("tv_{i}"), Msg::new("field.integer_invalid")),
+        }
+    }
     let mut int = |field: &str| -> i64 {
         let raw = vals.v(field).trim();
         if raw.is_empty() {
@@ -408,6 +433,7 @@ pub fn parse_report_form(vals: &Vals, budget_lines: usize) -> Result<ReportConte
         volunteer_hours,
         spending,
         narrative: vals.v("narrative").to_string(),
+        target_values,
     })
 }
 
@@ -461,7 +487,7 @@ async fn show_report(
     let problems: Vec<String> = problems.0.iter().map(|e| e.msg.render(lang)).collect();
     let member = crate::auth::policy::allows(&actor, Action::EditProposal(p.org_id));
     let officer = crate::auth::policy::allows(&actor, Action::ManageRounds(p.bureau_id));
-    let vals = posted.unwrap_or_else(|| Vals::from_content(&r.content(), plan.budget.len()));
+    let vals = posted.unwrap_or_else(|| Vals::from_content(&r.content(), &plan));
     let groups = BeneficiaryGroup::ALL
         .iter()
         .map(|g| (g.as_str().to_string(), ctx.t(g.label_key()).to_string()))
@@ -512,13 +538,13 @@ async fn save_report(
     let actor = ctx.user()?.clone();
     let id = id.into_inner();
     let vals = Vals(f.0.into_iter().collect());
-    let lines = db::run(&state.pool, {
+    let plan = db::run(&state.pool, {
         let a = actor.clone();
-        move |c| Ok(ops::execution::find_report(c, &a, id)?.2.budget.len())
+        move |c| Ok(ops::execution::find_report(c, &a, id)?.2)
     })
     .await?;
     let version: i32 = vals.v("version").parse().unwrap_or(0);
-    let content = match parse_report_form(&vals, lines) {
+    let content = match parse_report_form(&vals, &plan) {
         Ok(c) => c,
         Err(e) => {
             return show_report(

@@ -22,6 +22,7 @@ use crate::domain::money::Fen;
 use crate::domain::proposal::{
     BeneficiaryLine, BudgetCategory, BudgetLine, FundingSource, MilestoneLine, ProposalContent,
 };
+use crate::domain::target::{Figure, TargetInput, TargetRules};
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::ops;
@@ -49,6 +50,7 @@ pub const SECTIONS: &[&str] = &[
     "beneficiaries",
     "milestones",
     "budget",
+    "targets",
 ];
 
 /// Raw form values of every section: what the content says, overlaid with what was just
@@ -96,6 +98,7 @@ pub fn row_group(section: &str) -> Option<(&'static str, usize)> {
         "beneficiaries" => Some(("b", 2)),
         "milestones" => Some(("m", 2)),
         "budget" => Some(("l", 3)),
+        "targets" => Some(("t", 2)),
         _ => None,
     }
 }
@@ -217,6 +220,16 @@ pub fn vals_from(c: &ProposalContent) -> Vals {
         put(format!("m_title_{i}"), ms.title.clone());
         put(format!("m_deliverable_{i}"), ms.deliverable.clone());
         put(format!("m_target_{i}"), ms.target_beneficiaries.to_string());
+    }
+    for (i, t) in c.targets.iter().enumerate() {
+        put(format!("t_ind_{i}"), t.indicator.clone());
+        put(format!("t_name_{i}"), t.name.clone());
+        if t.at_most() {
+            put(format!("t_dir_{i}"), t.direction.as_str().into());
+        }
+        put(format!("t_value_{i}"), t.value.to_string());
+        put(format!("t_unit_{i}"), t.unit.clone());
+        put(format!("t_fig_{i}"), t.figure.clone());
     }
     for (i, l) in c.budget.iter().enumerate() {
         put(format!("l_cat_{i}"), l.category.as_str().into());
@@ -348,6 +361,20 @@ pub fn apply_section(
                 }
             }
         }
+        "targets" => {
+            let rows: Vec<TargetInput> = row_indices(form, "t")
+                .into_iter()
+                .map(|i| TargetInput {
+                    indicator: text(form, &format!("t_ind_{i}")),
+                    name: text(form, &format!("t_name_{i}")),
+                    direction: text(form, &format!("t_dir_{i}")),
+                    value: text(form, &format!("t_value_{i}")),
+                    unit: text(form, &format!("t_unit_{i}")),
+                    figure: text(form, &format!("t_fig_{i}")),
+                })
+                .collect();
+            c.targets = crate::domain::target::parse_rows(&rows, &mut e);
+        }
         _ => return Err(FieldErrors::new()),
     }
     e.into_result().map_err(|err| match err {
@@ -378,6 +405,10 @@ struct ShowPage {
     decision: super::screening::DecisionInput,
     /// The section whose rows were just added or removed, not saved yet.
     rows_edited: Option<String>,
+    /// The round's indicator tree (绩效指标体系).
+    target_rules: TargetRules,
+    /// The report figures a target may follow: (code, label).
+    figures: Vec<(String, String)>,
 }
 
 impl ShowPage {
@@ -450,9 +481,15 @@ async fn show_page(
             )
         })
         .collect();
+    let rules = v.round.rules();
     let page = ShowPage {
         errors: ctx.errors(&errors),
-        categories: v.round.rules().categories,
+        categories: rules.categories,
+        target_rules: rules.targets,
+        figures: Figure::all()
+            .into_iter()
+            .map(|f| (f.code(), f.label(lang)))
+            .collect(),
         problems,
         checklist,
         ctx,

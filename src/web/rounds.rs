@@ -1,6 +1,7 @@
 //! Pages of rounds: the officers' drafts, publishing and deadlines, and the public calls.
 
 use crate::domain::change::{ChangeKind, ChangeRules};
+use crate::domain::target::{Indicator, TargetBand, TargetCategory, TargetRules};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -175,11 +176,74 @@ pub struct RoundForm {
     #[serde(default)]
     pub change_approval_leader: Option<String>,
     #[serde(default)]
+    pub change_approval_targets: Option<String>,
+    #[serde(default)]
     pub change_max_extensions: String,
     #[serde(default)]
     pub change_max_extension_days: String,
     #[serde(default)]
     pub change_free_move: String,
+    /// Performance targets (绩效目标): set when the form showed these fields (a form of
+    /// before them keeps the defaults).
+    #[serde(default)]
+    pub target_rules_shown: Option<String>,
+    #[serde(default)]
+    pub target_required: Option<String>,
+    /// `类别 指标 权重 [必填]` per line.
+    #[serde(default)]
+    pub target_indicators: String,
+    /// `名称 分数` per line, top down.
+    #[serde(default)]
+    pub target_bands: String,
+    #[serde(default)]
+    pub target_evaluation_weight: String,
+}
+
+/// The indicator tree as the round form shows it: `产出指标 数量 20 必填` per line.
+fn indicators_text(r: &TargetRules, lang: crate::i18n::Lang) -> String {
+    r.indicators
+        .iter()
+        .map(|i| {
+            let cat = crate::i18n::t(lang, i.category.label_key());
+            if i.required {
+                format!("{cat} {} {} 必填", i.name, i.weight)
+            } else {
+                format!("{cat} {} {}", i.name, i.weight)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads the indicator tree typed in the round form; unreadable lines are reported.
+fn parse_indicators(s: &str, e: &mut FieldErrors) -> Vec<Indicator> {
+    let mut out = Vec::new();
+    for (i, line) in lines(s) {
+        let mut parts: Vec<&str> = line.split_whitespace().collect();
+        let required = matches!(parts.last(), Some(&"必填") | Some(&"required"));
+        if required {
+            parts.pop();
+        }
+        let parsed = match parts.as_slice() {
+            [cat, name @ .., weight] if !name.is_empty() => TargetCategory::read(cat)
+                .zip(weight.parse::<i32>().ok())
+                .map(|(category, weight)| Indicator {
+                    category,
+                    name: name.join(" "),
+                    weight,
+                    required,
+                }),
+            _ => None,
+        };
+        match parsed {
+            Some(ind) => out.push(ind),
+            None => e.add(
+                "target_indicators",
+                Msg::new("target.indicator_line").arg("line", i + 1),
+            ),
+        }
+    }
+    out
 }
 
 fn criteria_text(c: &[Criterion]) -> String {
@@ -263,6 +327,18 @@ impl RoundForm {
             change_max_extensions: r.changes.max_extensions.to_string(),
             change_max_extension_days: r.changes.max_extension_days.to_string(),
             change_free_move: percent_text(r.changes.free_move_bp),
+            change_approval_targets: on(r.changes.approval.contains(&ChangeKind::Targets)),
+            target_rules_shown: on(true),
+            target_required: on(r.targets.required),
+            target_indicators: indicators_text(&r.targets, crate::i18n::Lang::Zh),
+            target_bands: r
+                .targets
+                .bands
+                .iter()
+                .map(|b| format!("{} {}", b.name, b.min_score))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            target_evaluation_weight: r.targets.evaluation_weight.to_string(),
         }
     }
 
@@ -490,6 +566,7 @@ impl RoundForm {
                 (ChangeKind::Budget, &self.change_approval_budget),
                 (ChangeKind::Content, &self.change_approval_content),
                 (ChangeKind::Leader, &self.change_approval_leader),
+                (ChangeKind::Targets, &self.change_approval_targets),
             ]
             .into_iter()
             .filter(|(_, on)| on.is_some())
@@ -497,6 +574,41 @@ impl RoundForm {
             .collect()
         } else {
             change_defaults.approval
+        };
+        let targets = if self.target_rules_shown.is_some() {
+            let indicators = parse_indicators(&self.target_indicators, &mut e);
+            let mut bands = Vec::new();
+            for (i, line) in lines(&self.target_bands) {
+                match split_last(line).and_then(|(name, v)| Some((name, v.parse::<i32>().ok()?))) {
+                    Some((name, min_score)) => bands.push(TargetBand { name, min_score }),
+                    None => e.add(
+                        "target_bands",
+                        Msg::new("target.band_line").arg("line", i + 1),
+                    ),
+                }
+            }
+            let evaluation_weight = if self.target_evaluation_weight.trim().is_empty() {
+                0
+            } else {
+                self.target_evaluation_weight
+                    .trim()
+                    .parse::<i32>()
+                    .unwrap_or_else(|_| {
+                        e.add(
+                            "target_evaluation_weight",
+                            Msg::new("field.integer_invalid"),
+                        );
+                        0
+                    })
+            };
+            TargetRules {
+                required: self.target_required.is_some(),
+                indicators,
+                bands,
+                evaluation_weight,
+            }
+        } else {
+            TargetRules::default()
         };
         let allowed_reg_types = [
             (RegType::SocialGroup, &self.type_social_group),
@@ -569,6 +681,7 @@ impl RoundForm {
                 max_extension_days: change_max_extension_days,
                 free_move_bp: change_free_move_bp,
             },
+            targets,
         };
         Ok((core, rules))
     }

@@ -32,6 +32,11 @@ pub async fn awarded(app: &TestApp) -> Awarded {
         ]);
     })
     .await;
+    finalise(app, r).await
+}
+
+/// Runs the notice of a ranked round to its end and finalises it.
+pub async fn finalise(app: &TestApp, r: crate::award::Ranked) -> Awarded {
     start_notice(app, &r).await;
     end_notice(app, r.round).await;
     let (s, v) = app

@@ -34,6 +34,7 @@ mod schedule;
 mod schema;
 mod screening;
 mod sessions;
+mod targets;
 mod tasks;
 mod terms;
 mod verify;

@@ -344,7 +344,7 @@ async fn the_public_sees_open_calls_and_a_chinese_guide_pdf(b: Backend) {
 dual!(the_public_sees_open_calls_and_a_chinese_guide_pdf);
 
 /// The page's round form, complete and valid, with `changes` made to it.
-fn round_form<'a>(changes: &[(&'static str, &'a str)]) -> Vec<(&'static str, &'a str)> {
+pub fn round_form<'a>(changes: &[(&'static str, &'a str)]) -> Vec<(&'static str, &'a str)> {
     let mut fields: Vec<(&'static str, &'a str)> = vec![
         ("title", "2027年微创投"),
         ("year", "2027"),

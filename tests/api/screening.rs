@@ -90,7 +90,9 @@ async fn officers_screen_with_reasons_and_returns_come_back_corrected(b: Backend
             Some(&officer),
         )
         .await;
-    assert_eq!(list.as_array().unwrap().len(), 7);
+    // Organization, attachments, content, period, beneficiaries, budget, targets,
+    // forbidden items.
+    assert_eq!(list.as_array().unwrap().len(), 8);
     assert!(
         list.as_array().unwrap().iter().all(|l| l["ok"] == true),
         "{list}"

@@ -83,6 +83,13 @@ pub struct EvaluationDetail {
     score_step: i32,
     /// What would stop the filing now (field, code).
     problems: Vec<(String, String)>,
+    /// The plan's performance targets: pre-filled from the reports and the verified counts,
+    /// the evaluator's own values, and what counts.
+    targets: Vec<crate::queries::evaluations::TargetFiling>,
+    /// The targets' achievement at the values that count.
+    target_achievement: crate::domain::target::Achievement,
+    /// Points of the total the round gives to target achievement (0: none).
+    target_weight: i32,
 }
 
 impl From<crate::queries::evaluations::Filing> for EvaluationDetail {
@@ -102,6 +109,9 @@ impl From<crate::queries::evaluations::Filing> for EvaluationDetail {
             lateness: f.lateness,
             grade_bands: crate::domain::evaluation::band_edges(&f.rules.grade_bands),
             score_step: f.rules.evaluation_score_step,
+            targets: f.targets,
+            target_achievement: f.achievement,
+            target_weight: f.rules.targets.evaluation_weight,
             problems: f
                 .problems
                 .0
