@@ -172,10 +172,14 @@ impl PiiKey {
         }
     }
 
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new(&Key::<Aes256Gcm>::from(self.enc))
+    }
+
     /// `v1:` + base64(nonce ‖ ciphertext ‖ tag); a fresh random nonce each time, so equal
     /// numbers do not look equal in the database (the keyed hash is for that).
     pub fn seal(&self, plain: &str) -> String {
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.enc));
+        let cipher = self.cipher();
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ct = cipher
             .encrypt(&nonce, plain.as_bytes())
@@ -197,9 +201,10 @@ impl PiiKey {
             return Err(OpenError);
         }
         let (nonce, ct) = bytes.split_at(12);
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.enc));
-        let plain = cipher
-            .decrypt(Nonce::from_slice(nonce), ct)
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| OpenError)?;
+        let plain = self
+            .cipher()
+            .decrypt(&Nonce::from(nonce), ct)
             .map_err(|_| OpenError)?;
         String::from_utf8(plain).map_err(|_| OpenError)
     }
