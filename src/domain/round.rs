@@ -138,6 +138,10 @@ pub struct RoundRules {
     /// share of a budget line that may move without approval.
     #[serde(default)]
     pub changes: super::change::ChangeRules,
+    /// The evaluator's call-back sample (抽样回访): its size, the confirmed-rate threshold
+    /// that flags an evaluation, and the satisfaction scale.
+    #[serde(default)]
+    pub sampling: super::sample::SampleRules,
 }
 
 fn default_fail_bar_months() -> i32 {
@@ -296,6 +300,7 @@ impl Default for RoundRules {
             funding_rule: FundingRule::default(),
             supplementary_notice_days: 0,
             changes: super::change::ChangeRules::default(),
+            sampling: super::sample::SampleRules::default(),
         }
     }
 }
@@ -336,6 +341,7 @@ fn sum_points(c: &[Criterion]) -> i32 {
 /// Checks that the rules make sense on their own; problems are keyed by form field.
 pub fn check_rules(r: &RoundRules, e: &mut FieldErrors) {
     super::change::check_rules(&r.changes, e);
+    super::sample::check_rules(&r.sampling, e);
     if r.categories.is_empty() {
         e.add("categories", Msg::new("field.required"));
     }
