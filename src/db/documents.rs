@@ -30,6 +30,25 @@ impl DocumentRow {
     }
 }
 
+type RowCols = (
+    documents::id,
+    documents::version,
+    documents::filename,
+    documents::source_json,
+    documents::content,
+    documents::sha256,
+);
+
+/// The columns of a [`DocumentRow`].
+const ROW_COLS: RowCols = (
+    documents::id,
+    documents::version,
+    documents::filename,
+    documents::source_json,
+    documents::content,
+    documents::sha256,
+);
+
 /// A document about to be issued.
 pub struct NewDocument<'a> {
     pub project_id: i64,
@@ -95,14 +114,7 @@ pub fn latest(
         .filter(documents::project_id.eq(project_id))
         .filter(documents::kind.eq(kind.as_str()))
         .order(documents::version.desc())
-        .select((
-            documents::id,
-            documents::version,
-            documents::filename,
-            documents::source_json,
-            documents::content,
-            documents::sha256,
-        ))
+        .select(ROW_COLS)
         .first(conn)
         .optional()?)
 }
@@ -115,14 +127,7 @@ pub fn of_evaluation(
     Ok(documents::table
         .filter(documents::evaluation_id.eq(evaluation_id))
         .order(documents::version.desc())
-        .select((
-            documents::id,
-            documents::version,
-            documents::filename,
-            documents::source_json,
-            documents::content,
-            documents::sha256,
-        ))
+        .select(ROW_COLS)
         .first(conn)
         .optional()?)
 }
@@ -138,14 +143,7 @@ pub fn at_version(
         .filter(documents::project_id.eq(project_id))
         .filter(documents::kind.eq(kind.as_str()))
         .filter(documents::version.eq(version))
-        .select((
-            documents::id,
-            documents::version,
-            documents::filename,
-            documents::source_json,
-            documents::content,
-            documents::sha256,
-        ))
+        .select(ROW_COLS)
         .first(conn)
         .optional()?)
 }

@@ -57,10 +57,7 @@ impl PersonRow {
 }
 
 /// The sample of evaluation `evaluation_id`, if one was drawn.
-pub fn of_evaluation(
-    conn: &mut DbConn,
-    evaluation_id: i64,
-) -> Result<Option<SampleRow>, AppError> {
+pub fn of_evaluation(conn: &mut DbConn, evaluation_id: i64) -> Result<Option<SampleRow>, AppError> {
     Ok(samples::table
         .inner_join(users::table.on(users::id.eq(samples::drawn_by)))
         .filter(samples::evaluation_id.eq(evaluation_id))

@@ -11,8 +11,8 @@ use diesel::prelude::*;
 
 use super::schema::{
     bureaus, change_requests, decision_entries, evaluations, notices, objections, organizations,
-    outbox, projects, proposals, reports, reviews, rounds, samples, tranches, users, visit_findings,
-    visits,
+    outbox, projects, proposals, reports, reviews, rounds, samples, tranches, users,
+    visit_findings, visits,
 };
 use super::{now, today, DbConn};
 use crate::domain::assignment::ReviewStatus;

@@ -141,7 +141,10 @@ impl DocumentKind {
     /// An evaluation summary: its facts are an evaluation's, and a terminated project does not
     /// revoke it (it stays a true record of what was found).
     pub fn is_summary(self) -> bool {
-        matches!(self, DocumentKind::MidtermSummary | DocumentKind::FinalSummary)
+        matches!(
+            self,
+            DocumentKind::MidtermSummary | DocumentKind::FinalSummary
+        )
     }
 
     /// The download's file name, e.g. `立项通知书-XY-2026-0001.pdf`.

@@ -64,7 +64,9 @@ pub fn check_rules(r: &SampleRules, e: &mut FieldErrors) {
     if !(0..=1000).contains(&r.min_per_group) {
         e.add(
             "sample_min",
-            Msg::new("field.number_range").arg("min", 0).arg("max", 1000),
+            Msg::new("field.number_range")
+                .arg("min", 0)
+                .arg("max", 1000),
         );
     }
     if !(0..=10_000).contains(&r.confirmed_threshold_bp) {
@@ -292,7 +294,15 @@ pub fn rederive(
 
 /// What the call to one sampled person found (all `None` until recorded).
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
 )]
 pub struct Answer {
     /// The person was reached (by phone or visit).
@@ -325,8 +335,7 @@ impl Answer {
 
     /// The answer is consistent with itself and the scale.
     pub fn check(&self, scale: i32) -> Result<(), AnswerError> {
-        if self.reached != Some(true) && (self.confirmed.is_some() || self.satisfaction.is_some())
-        {
+        if self.reached != Some(true) && (self.confirmed.is_some() || self.satisfaction.is_some()) {
             return Err(AnswerError::NotReached);
         }
         if let Some(s) = self.satisfaction {
@@ -614,8 +623,15 @@ mod tests {
         }
         let e = estimate(&groups, &answers, &r);
         let el = &e.groups[0];
-        assert_eq!((el.sampled, el.recorded, el.reached, el.confirmed), (10, 10, 9, 7));
-        assert_eq!(el.confirmed_rate_bp, Some(7777), "7/9 = 77.77…% rounded down");
+        assert_eq!(
+            (el.sampled, el.recorded, el.reached, el.confirmed),
+            (10, 10, 9, 7)
+        );
+        assert_eq!(
+            el.confirmed_rate_bp,
+            Some(7777),
+            "7/9 = 77.77…% rounded down"
+        );
         assert_eq!(el.verified, Some(155), "200 × 7 ÷ 9 = 155.5… rounded down");
         assert_eq!(e.groups[1].verified, Some(7));
         assert_eq!(e.confirmed_rate_bp, Some(8333), "10/12");
@@ -711,7 +727,12 @@ mod tests {
             },
             &mut e,
         );
-        for f in ["sample_rate", "sample_min", "sample_threshold", "sample_scale"] {
+        for f in [
+            "sample_rate",
+            "sample_min",
+            "sample_threshold",
+            "sample_scale",
+        ] {
             assert!(e.has(f), "{f}");
         }
         assert_eq!(percent_text(8333), "83.33%");

@@ -220,9 +220,8 @@ pub fn view(
         db::write_tx(conn, |c| {
             audit::append(
                 c,
-                Change::new(Some(actor), "sample.unmasked", "evaluation", ev.id).after(
-                    serde_json::json!({"sample_id": s.id, "roster_entry_ids": shown}),
-                ),
+                Change::new(Some(actor), "sample.unmasked", "evaluation", ev.id)
+                    .after(serde_json::json!({"sample_id": s.id, "roster_entry_ids": shown})),
             )
         })?;
     }
@@ -318,10 +317,8 @@ pub fn record(
     require_recording(actor, &ev)?;
     let s = samples::of_evaluation(conn, ev.id)?
         .ok_or_else(|| AppError::conflict("error.sample_not_drawn"))?;
-    let known: std::collections::HashSet<i64> = samples::persons(conn, s.id)?
-        .iter()
-        .map(|r| r.id)
-        .collect();
+    let known: std::collections::HashSet<i64> =
+        samples::persons(conn, s.id)?.iter().map(|r| r.id).collect();
     let mut e = FieldErrors::new();
     for a in input {
         if !known.contains(&a.person_id) {

@@ -436,10 +436,18 @@ fn annex_blocks(a: &SampleAnnex) -> Vec<Block> {
     }
     if !a.persons.is_empty() {
         out.push(Block::Table {
-            header: ["序号", "类别", "姓名", "联系方式", "联系上", "确认受益", "满意度"]
-                .iter()
-                .map(|h| h.to_string())
-                .collect(),
+            header: [
+                "序号",
+                "类别",
+                "姓名",
+                "联系方式",
+                "联系上",
+                "确认受益",
+                "满意度",
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
             rows: a.persons.clone(),
         });
     }
@@ -735,6 +743,52 @@ mod tests {
                 "扣 2.5 分",
                 "评估等级：良好（82.9 分）",
                 "优秀 ≥ 90.0，良好 80.0–89.9",
+            ],
+        );
+    }
+
+    #[test]
+    fn evaluation_summary_annexes_the_call_back_sample_masked() {
+        let mut e = sample();
+        e.annex = Some(SampleAnnex {
+            seed: "9f2c4e1a7b3d5f60a1b2c3d4e5f60718".into(),
+            drawn: "陈静 2027-05-20 09:30".into(),
+            rule: "每类抽取 5%，不少于 10 人（不超过该类人数）；确认率低于 80% 提示主管部门；满意度 5 级量表"
+                .into(),
+            groups: vec![vec![
+                "老年人".into(),
+                "40".into(),
+                "10".into(),
+                "9".into(),
+                "6".into(),
+                "66.66%".into(),
+                "26".into(),
+            ]],
+            persons: vec![vec![
+                "1".into(),
+                "老年人".into(),
+                "王*".into(),
+                "139****0007".into(),
+                "是".into(),
+                "否".into(),
+                "2/5".into(),
+            ]],
+            totals: "总体确认率 66.66%；满意度 67%（9 人作答）".into(),
+            flag: Some("抽样确认率低于本批次设定的 80%，已提示主管部门关注".into()),
+        });
+        let text = squash(&rendered_text(&evaluation_summary(&e)));
+        assert_contains_all(
+            &text,
+            &[
+                "附件：抽样回访情况",
+                "9f2c4e1a7b3d5f60a1b2c3d4e5f60718",
+                "陈静",
+                "核实人数",
+                "66.66%",
+                "139****0007",
+                "王*",
+                "已提示主管部门关注",
+                "向下取整",
             ],
         );
     }

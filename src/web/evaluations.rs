@@ -12,16 +12,14 @@ use serde::Deserialize;
 
 use super::projects::Vals;
 use super::reviews::tenths_text;
-use super::{
-    form_done, render, render_status, see_other_flash, AppState, FormErrors, PageCtx,
-};
+use super::{form_done, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
 use crate::db;
 use crate::db::evaluations::EvaluationRow;
 use crate::db::projects::{FileMeta, ProjectRow};
 use crate::domain::evaluation::{
-    EvaluationContent, IndicatorScore, Lateness, MemberSheet, Recommendation,
-    VerifiedCount, MAX_PANEL,
+    EvaluationContent, IndicatorScore, Lateness, MemberSheet, Recommendation, VerifiedCount,
+    MAX_PANEL,
 };
 use crate::domain::report::BeneficiaryGroup;
 use crate::domain::round::Criterion;

@@ -199,16 +199,19 @@ fn choice(e: &mut FieldErrors, field: String, raw: &str) -> Option<bool> {
 /// Reads the call sheet: a row per person id named in the form (`reached_{id}`).
 fn parse_answers(v: &Vals) -> Result<Vec<AnswerInput>, FieldErrors> {
     let mut e = FieldErrors::new();
-    let mut ids: Vec<i64> = v
-        .0
-        .keys()
-        .filter_map(|k| k.strip_prefix("reached_")?.parse().ok())
-        .collect();
+    let mut ids: Vec<i64> =
+        v.0.keys()
+            .filter_map(|k| k.strip_prefix("reached_")?.parse().ok())
+            .collect();
     ids.sort_unstable();
     let out = ids
         .into_iter()
         .map(|id| {
-            let reached = choice(&mut e, format!("reached_{id}"), v.v(&format!("reached_{id}")));
+            let reached = choice(
+                &mut e,
+                format!("reached_{id}"),
+                v.v(&format!("reached_{id}")),
+            );
             let confirmed = choice(
                 &mut e,
                 format!("confirmed_{id}"),

@@ -17,7 +17,12 @@ use crate::verify::{anonymous_get, qr_codes_in};
 
 /// Writes roster lines for a report the way the rosters' code stores them: names, and phone
 /// numbers sealed, hashed and masked under the app's key. `(group, name, phone)`.
-async fn roster(app: &TestApp, project: i64, report: i64, lines: Vec<(&str, String, Option<String>)>) {
+async fn roster(
+    app: &TestApp,
+    project: i64,
+    report: i64,
+    lines: Vec<(&str, String, Option<String>)>,
+) {
     let key = PiiKey::new(app.settings.pii_key.expose());
     let lines: Vec<(String, String, Option<yichuang::pii::StoredId>)> = lines
         .into_iter()
@@ -197,7 +202,11 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
     // Only the assigned evaluator draws; nobody else sees the sample.
     for t in [&o, &other_token, &ngo] {
         let (s, _) = app
-            .post(&format!("/api/v1/evaluations/{ev}/sample"), Some(t), json!({}))
+            .post(
+                &format!("/api/v1/evaluations/{ev}/sample"),
+                Some(t),
+                json!({}),
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
@@ -208,11 +217,19 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
     let (s, _) = sample(&app, None, ev).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, v) = app
-        .post(&format!("/api/v1/evaluations/{ev}/sample"), Some(&eva_token), json!({}))
+        .post(
+            &format!("/api/v1/evaluations/{ev}/sample"),
+            Some(&eva_token),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let (s, v) = app
-        .post(&format!("/api/v1/evaluations/{ev}/sample"), Some(&eva_token), json!({}))
+        .post(
+            &format!("/api/v1/evaluations/{ev}/sample"),
+            Some(&eva_token),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "drawn once: {v}");
     assert_eq!(sample_actions(&app, ev).await, ["sample.drawn"]);
@@ -228,7 +245,10 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
     for person in persons.iter().filter(|x| x["group"] == "elderly") {
         let n = person["identity"].as_str().unwrap();
         assert!(phones.iter().any(|p| p == n), "{person}");
-        assert!(person["name"].as_str().unwrap().starts_with("老人"), "{person}");
+        assert!(
+            person["name"].as_str().unwrap().starts_with("老人"),
+            "{person}"
+        );
     }
     assert!(mine["check"].is_null(), "the check is the officer's");
     assert_eq!(
@@ -251,7 +271,11 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
             assert!(person["identity"].is_null(), "{person}");
         }
     }
-    assert_eq!(sample_actions(&app, ev).await.len(), 2, "no clear view, no entry");
+    assert_eq!(
+        sample_actions(&app, ev).await.len(),
+        2,
+        "no clear view, no entry"
+    );
 
     // The seed reproduces it: the same rule run here on the roster picks the same lines.
     let seed = mine["seed"].as_str().unwrap().to_string();
@@ -264,13 +288,18 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
                 &yichuang::domain::sample::unique_persons(&lines),
                 &rules,
             );
-            let s = yichuang::db::samples::of_evaluation(c, ev).unwrap().unwrap();
+            let s = yichuang::db::samples::of_evaluation(c, ev)
+                .unwrap()
+                .unwrap();
             let kept: Vec<i64> = yichuang::db::samples::persons(c, s.id)
                 .unwrap()
                 .iter()
                 .map(|r| r.roster_entry_id)
                 .collect();
-            (d.persons.iter().map(|x| x.entry_id).collect::<Vec<_>>(), kept)
+            (
+                d.persons.iter().map(|x| x.entry_id).collect::<Vec<_>>(),
+                kept,
+            )
         })
         .await;
     assert_eq!(derived, kept);
@@ -278,7 +307,11 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
     // The filing cannot go in while sampled persons are not recorded.
     fill(&app, &eva_token, ev, 85).await;
     let (s, v) = app
-        .post(&format!("/api/v1/evaluations/{ev}/submit"), Some(&eva_token), json!({}))
+        .post(
+            &format!("/api/v1/evaluations/{ev}/submit"),
+            Some(&eva_token),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(has_error(&v, "sample"), "{v}");
@@ -307,7 +340,10 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(has_error(&v, &format!("confirmed_{}", elderly[0])), "{v}");
-    assert!(has_error(&v, &format!("satisfaction_{}", elderly[1])), "{v}");
+    assert!(
+        has_error(&v, &format!("satisfaction_{}", elderly[1])),
+        "{v}"
+    );
     let (_, after) = sample(&app, Some(&o), ev).await;
     assert!(after["persons"]
         .as_array()
@@ -315,7 +351,11 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
         .iter()
         .all(|x| x["answer"]["reached"].is_null()));
     let (s, _) = answer(&app, &other_token, ev, json!([])).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "another evaluator records nothing");
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "another evaluator records nothing"
+    );
 
     // The calls, saved in two goes: elderly 1 not reached, 6 of 9 confirmed; disabled all.
     let sat = [5, 5, 5, 4, 4, 3, 2, 1, 5];
@@ -390,10 +430,7 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
         .await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains(r#"id="sample-unmasked""#), "{page}");
-    let clear = persons
-        .iter()
-        .find(|x| x["group"] == "elderly")
-        .unwrap()["identity"]
+    let clear = persons.iter().find(|x| x["group"] == "elderly").unwrap()["identity"]
         .as_str()
         .unwrap()
         .to_string();
@@ -424,7 +461,11 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
     // Submitted and accepted: the flag leaves the queue; the summary is issued with the
     // sample annex (masked) and a verification code.
     let (s, v) = app
-        .post(&format!("/api/v1/evaluations/{ev}/submit"), Some(&eva_token), json!({}))
+        .post(
+            &format!("/api/v1/evaluations/{ev}/submit"),
+            Some(&eva_token),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = accept(&app, &o, ev, json!({"accept": true})).await;
@@ -471,7 +512,10 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
     let (s, page) = anonymous_get(&app, &format!("/verify/{code}")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("中期评估报告摘要"), "{page}");
-    assert!(page.contains(r#"id="verify-result">良好（85.0）"#), "{page}");
+    assert!(
+        page.contains(r#"id="verify-result">良好（85）"#),
+        "{page}"
+    );
 
     // A sample whose kept persons do not follow from the seed shows as such; so does a
     // roster changed since the draw.
@@ -518,12 +562,19 @@ async fn a_re_evaluation_supersedes_the_summary_and_a_sample_needs_a_roster(b: B
     let (_, v) = sample(&app, Some(&eva_token), ev).await;
     assert_eq!(v["planned"], json!([]));
     let (s, v) = app
-        .post(&format!("/api/v1/evaluations/{ev}/sample"), Some(&eva_token), json!({}))
+        .post(
+            &format!("/api/v1/evaluations/{ev}/sample"),
+            Some(&eva_token),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     file(&app, &eva_token, ev, 50).await;
     let (s, v) = accept(&app, &o, ev, json!({"accept": true})).await;
-    assert_eq!((s, v["consequence"].as_str()), (StatusCode::OK, Some("rectify")));
+    assert_eq!(
+        (s, v["consequence"].as_str()),
+        (StatusCode::OK, Some("rectify"))
+    );
     let code_of = |ev: i64| {
         app.db(move |c| {
             use diesel::prelude::*;
@@ -538,7 +589,10 @@ async fn a_re_evaluation_supersedes_the_summary_and_a_sample_needs_a_roster(b: B
     };
     let first = code_of(ev).await;
     let (_, v) = app.get(&format!("/api/v1/verify/{first}"), None).await;
-    assert_eq!((v["standing"].as_str(), v["version"].as_i64()), (Some("valid"), Some(1)));
+    assert_eq!(
+        (v["standing"].as_str(), v["version"].as_i64()),
+        (Some("valid"), Some(1))
+    );
     assert_eq!(v["grade"], "不合格");
     // The re-evaluation's summary is the next version: the first is superseded.
     let (s, v) = assign(&app, &o, p, "midterm", eva).await;
@@ -549,7 +603,10 @@ async fn a_re_evaluation_supersedes_the_summary_and_a_sample_needs_a_roster(b: B
     assert_eq!(s, StatusCode::OK, "{v}");
     let second = code_of(re).await;
     let (_, v) = app.get(&format!("/api/v1/verify/{second}"), None).await;
-    assert_eq!((v["standing"].as_str(), v["version"].as_i64()), (Some("valid"), Some(2)));
+    assert_eq!(
+        (v["standing"].as_str(), v["version"].as_i64()),
+        (Some("valid"), Some(2))
+    );
     let (_, v) = app.get(&format!("/api/v1/verify/{first}"), None).await;
     assert_eq!(v["standing"], "superseded");
     let (s, page) = anonymous_get(&app, &format!("/verify/{first}")).await;
