@@ -485,8 +485,9 @@ pub fn issue_summary(c: &mut DbConn, evaluation_id: i64, base_url: &str) -> Resu
     )
 }
 
-/// The evaluation summary of accepted evaluation `ev` of `p` (whose visibility the caller
-/// checked). An evaluation accepted before summaries were kept gets its summary now.
+/// The evaluation summary of accepted evaluation `ev` (whose visibility the caller checked).
+/// One not kept (accepted before summaries were kept, or dropped by the demo's seeding) is
+/// issued now, with those of earlier evaluations of its stage.
 pub fn summary(
     c: &mut DbConn,
     ev: &evaluations::EvaluationRow,
@@ -498,9 +499,15 @@ pub fn summary(
     if let Some(d) = documents::of_evaluation(c, ev.id)? {
         return Ok(d);
     }
+    // Earlier evaluations of the stage first, so versions follow the evaluations' order.
     db::write_tx(c, |c| {
-        if documents::of_evaluation(c, ev.id)?.is_none() {
-            issue_summary(c, ev.id, base_url)?;
+        for e in evaluations::for_project(c, ev.project_id)?
+            .iter()
+            .filter(|e| e.stage == ev.stage && e.accepted() && e.id <= ev.id)
+        {
+            if documents::of_evaluation(c, e.id)?.is_none() {
+                issue_summary(c, e.id, base_url)?;
+            }
         }
         Ok(())
     })?;

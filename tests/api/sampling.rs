@@ -512,10 +512,7 @@ async fn a_sample_is_drawn_once_called_back_and_feeds_the_filing_and_its_summary
     let (s, page) = anonymous_get(&app, &format!("/verify/{code}")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("中期评估报告摘要"), "{page}");
-    assert!(
-        page.contains(r#"id="verify-result">良好（85）"#),
-        "{page}"
-    );
+    assert!(page.contains(r#"id="verify-result">良好（85）"#), "{page}");
 
     // A sample whose kept persons do not follow from the seed shows as such; so does a
     // roster changed since the draw.
