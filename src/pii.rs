@@ -6,7 +6,7 @@
 //! (`138****5678`, `3201**********1234`) to everyone but the evaluator calling that person.
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
-use aes_gcm::Aes256Gcm;
+use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -172,10 +172,14 @@ impl PiiKey {
         }
     }
 
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new(&Key::<Aes256Gcm>::from(self.enc))
+    }
+
     /// `v1:` + base64(nonce ‖ ciphertext ‖ tag); a fresh random nonce each time, so equal
     /// numbers do not look equal in the database (the keyed hash is for that).
     pub fn seal(&self, plain: &str) -> String {
-        let cipher = Aes256Gcm::new_from_slice(&self.enc).expect("a 32-byte key");
+        let cipher = self.cipher();
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ct = cipher
             .encrypt(&nonce, plain.as_bytes())
@@ -198,9 +202,9 @@ impl PiiKey {
         }
         let (nonce, ct) = bytes.split_at(12);
         let nonce: [u8; 12] = nonce.try_into().map_err(|_| OpenError)?;
-        let cipher = Aes256Gcm::new_from_slice(&self.enc).expect("a 32-byte key");
-        let plain = cipher
-            .decrypt(&nonce.into(), ct)
+        let plain = self
+            .cipher()
+            .decrypt(&Nonce::from(nonce), ct)
             .map_err(|_| OpenError)?;
         String::from_utf8(plain).map_err(|_| OpenError)
     }
@@ -253,8 +257,18 @@ mod tests {
             normalize(IdKind::Phone, "8613812345678").unwrap(),
             "13812345678"
         );
-        for bad in ["", "1381234567", "23812345678", "1381234567a", "138123456789"] {
-            assert_eq!(normalize(IdKind::Phone, bad), Err(IdError::BadPhone), "{bad}");
+        for bad in [
+            "",
+            "1381234567",
+            "23812345678",
+            "1381234567a",
+            "138123456789",
+        ] {
+            assert_eq!(
+                normalize(IdKind::Phone, bad),
+                Err(IdError::BadPhone),
+                "{bad}"
+            );
         }
     }
 

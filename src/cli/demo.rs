@@ -1118,6 +1118,10 @@ struct Seeder<'a> {
     story: Vec<(usize, Role3)>,
     /// The last payment voucher number (凭证号) used.
     voucher: i64,
+    /// A call-back sample was drawn for an accepted mid-term evaluation, and one that falls
+    /// below the threshold for a submitted one (the officer's flag).
+    sampled: bool,
+    flagged_sample: bool,
 }
 
 impl<'a> Seeder<'a> {
@@ -1136,6 +1140,8 @@ impl<'a> Seeder<'a> {
             logins: Vec::new(),
             story: Vec::new(),
             voucher: 0,
+            sampled: false,
+            flagged_sample: false,
         })
     }
 
@@ -2075,6 +2081,13 @@ impl<'a> Seeder<'a> {
             .step("evaluation")?
             .version;
         ops::evaluation::save(self.c, &ev, id, version, &content).step("file an evaluation")?;
+        if stage == Stage::Midterm && end == EvalEnd::Accepted && !self.sampled {
+            self.sampled = true;
+            self.call_back(p, &ev, id, reported, false)?;
+        } else if stage == Stage::Midterm && end == EvalEnd::Submitted && !self.flagged_sample {
+            self.flagged_sample = true;
+            self.call_back(p, &ev, id, reported, true)?;
+        }
         let file = if stage == Stage::Final {
             "末期评估报告.pdf"
         } else {
@@ -2136,6 +2149,95 @@ impl<'a> Seeder<'a> {
             .set(org_bars::created_at.eq(bj(accepted, 10)))
             .execute(self.c)?;
         Ok(Some(accepted))
+    }
+
+    /// The evaluator's call-back sample (抽样回访) of evaluation `id`: the project's first
+    /// filed report gets a roster of `people` beneficiaries with (sealed) phone numbers, the
+    /// evaluator draws the sample and records every call, which feeds the filing's verified
+    /// figures and satisfaction. A `weak` sample confirms too few: the officer is flagged.
+    fn call_back(
+        &mut self,
+        p: &Proj,
+        ev: &Actor,
+        id: i64,
+        people: i64,
+        weak: bool,
+    ) -> anyhow::Result<()> {
+        use schema::{reports, roster_entries as r};
+        const SURNAMES: [&str; 12] = [
+            "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
+        ];
+        const GIVEN: [&str; 12] = [
+            "秀英", "桂兰", "建国", "玉珍", "德明", "淑芬", "国华", "凤英", "文斌", "素梅", "志强",
+            "丽华",
+        ];
+        let report: Option<i64> = reports::table
+            .filter(reports::project_id.eq(p.id))
+            .filter(reports::status.ne("draft"))
+            .order(reports::id)
+            .select(reports::id)
+            .first(self.c)
+            .optional()?;
+        let Some(report) = report else {
+            return Ok(());
+        };
+        let existing: i64 = r::table
+            .filter(r::project_id.eq(p.id))
+            .count()
+            .get_result(self.c)?;
+        if existing == 0 {
+            let key = yichuang::pii::PiiKey::new(self.s.pii_key.expose());
+            let group = CATS[p.cat].group;
+            let first = p.start + Duration::days(20);
+            for i in 0..people.max(12) {
+                let k = i as usize;
+                let name = format!("{}{}", SURNAMES[k % 12], GIVEN[(k * 7 + k / 12) % 12]);
+                let phone = format!(
+                    "1{}{:09}",
+                    [3, 5, 8][k % 3],
+                    (p.id * 7_919 + i * 104_729) % 1_000_000_000
+                );
+                let sealed = key
+                    .protect(yichuang::pii::IdKind::Phone, &phone)
+                    .map_err(|e| anyhow!("demo: roster phone {phone}: {}", e.key()))?;
+                diesel::insert_into(r::table)
+                    .values((
+                        r::project_id.eq(p.id),
+                        r::report_id.eq(report),
+                        r::seq.eq(i as i32 + 1),
+                        r::grp.eq(group),
+                        r::name.eq(&name),
+                        r::id_kind.eq(Some(sealed.kind.as_str())),
+                        r::id_cipher.eq(Some(&sealed.cipher)),
+                        r::id_hash.eq(Some(&sealed.hash)),
+                        r::id_masked.eq(Some(&sealed.masked)),
+                        r::first_served.eq(first + Duration::days(i % 30)),
+                        r::person_times.eq(2 + (i % 5) as i32),
+                        r::created_at.eq(db::now()),
+                    ))
+                    .execute(self.c)?;
+            }
+        }
+        ops::sampling::draw(self.c, ev, id).step("draw a call-back sample")?;
+        let sample = db::samples::of_evaluation(self.c, id)?
+            .ok_or_else(|| anyhow!("demo: the sample was not kept"))?;
+        let answers: Vec<ops::sampling::AnswerInput> = db::samples::persons(self.c, sample.id)?
+            .iter()
+            .enumerate()
+            .map(|(i, person)| {
+                let reached = i % 8 != 5;
+                let confirmed = if weak { i % 3 != 0 } else { i % 11 != 4 };
+                ops::sampling::AnswerInput {
+                    person_id: person.id,
+                    reached: Some(reached),
+                    confirmed: reached.then_some(confirmed),
+                    satisfaction: (reached && confirmed)
+                        .then_some([5, 4, 5, 5, 3, 4, 5, 4, 2, 5][i % 10]),
+                }
+            })
+            .collect();
+        ops::sampling::record(self.c, ev, id, &answers).step("record the call-backs")?;
+        Ok(())
     }
 
     /// The supervisor visits a project: `recorded`, today, with one finding to rectify by a
@@ -2741,6 +2843,33 @@ mod tests {
                 "SELECT COUNT(*) AS n FROM evaluations WHERE status = 'assigned'"
             ),
             1
+        );
+        // Call-back samples: one on an accepted mid-term (its estimates in the filing and the
+        // summary), one below the threshold on the submitted one (the officer's flag).
+        assert_eq!(count(c, "SELECT COUNT(*) AS n FROM samples"), 2);
+        assert_eq!(
+            count(
+                c,
+                "SELECT COUNT(*) AS n FROM samples s JOIN evaluations e ON e.id = s.evaluation_id \
+                 WHERE s.flagged_at IS NOT NULL AND e.status = 'submitted'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                c,
+                "SELECT COUNT(*) AS n FROM sample_persons WHERE reached IS NULL"
+            ),
+            0
+        );
+        // Evaluation summaries, like the other documents, are dropped at the end of the
+        // seeding and issued from the moved dates at their first download.
+        assert_eq!(
+            count(
+                c,
+                "SELECT COUNT(*) AS n FROM documents WHERE evaluation_id IS NOT NULL"
+            ),
+            0
         );
         assert_eq!(
             count(

@@ -30,6 +30,25 @@ impl DocumentRow {
     }
 }
 
+type RowCols = (
+    documents::id,
+    documents::version,
+    documents::filename,
+    documents::source_json,
+    documents::content,
+    documents::sha256,
+);
+
+/// The columns of a [`DocumentRow`].
+const ROW_COLS: RowCols = (
+    documents::id,
+    documents::version,
+    documents::filename,
+    documents::source_json,
+    documents::content,
+    documents::sha256,
+);
+
 /// A document about to be issued.
 pub struct NewDocument<'a> {
     pub project_id: i64,
@@ -39,6 +58,8 @@ pub struct NewDocument<'a> {
     /// The code of its public verification page ([`crate::domain::verify`]); none for a
     /// supplement (补充协议), whose versions are separate amendments, not replacements.
     pub verify_code: Option<&'a str>,
+    /// The evaluation an evaluation summary states; none for other documents.
+    pub evaluation_id: Option<i64>,
 }
 
 /// Issues a new version of a document (1 for the first), in the caller's transaction;
@@ -59,6 +80,7 @@ pub fn issue(conn: &mut DbConn, d: &NewDocument) -> Result<i32, AppError> {
             documents::source_json.eq(d.source_json),
             documents::issued_at.eq(now()),
             documents::verify_code.eq(d.verify_code),
+            documents::evaluation_id.eq(d.evaluation_id),
         ))
         .execute(conn)?;
     Ok(version)
@@ -92,14 +114,20 @@ pub fn latest(
         .filter(documents::project_id.eq(project_id))
         .filter(documents::kind.eq(kind.as_str()))
         .order(documents::version.desc())
-        .select((
-            documents::id,
-            documents::version,
-            documents::filename,
-            documents::source_json,
-            documents::content,
-            documents::sha256,
-        ))
+        .select(ROW_COLS)
+        .first(conn)
+        .optional()?)
+}
+
+/// The evaluation summary issued for evaluation `evaluation_id`, if any.
+pub fn of_evaluation(
+    conn: &mut DbConn,
+    evaluation_id: i64,
+) -> Result<Option<DocumentRow>, AppError> {
+    Ok(documents::table
+        .filter(documents::evaluation_id.eq(evaluation_id))
+        .order(documents::version.desc())
+        .select(ROW_COLS)
         .first(conn)
         .optional()?)
 }
@@ -115,14 +143,7 @@ pub fn at_version(
         .filter(documents::project_id.eq(project_id))
         .filter(documents::kind.eq(kind.as_str()))
         .filter(documents::version.eq(version))
-        .select((
-            documents::id,
-            documents::version,
-            documents::filename,
-            documents::source_json,
-            documents::content,
-            documents::sha256,
-        ))
+        .select(ROW_COLS)
         .first(conn)
         .optional()?)
 }
@@ -196,6 +217,8 @@ pub struct VerifiedRow {
     pub version: i32,
     pub sha256: Option<String>,
     pub issued_at: NaiveDateTime,
+    /// The evaluation of an evaluation summary.
+    pub evaluation_id: Option<i64>,
 }
 
 /// The document version with verification code `code`, if any.
@@ -208,6 +231,7 @@ pub fn by_code(conn: &mut DbConn, code: &str) -> Result<Option<VerifiedRow>, App
             documents::version,
             documents::sha256,
             documents::issued_at,
+            documents::evaluation_id,
         ))
         .first(conn)
         .optional()?)

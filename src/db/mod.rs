@@ -14,6 +14,7 @@ pub mod proposals;
 pub mod public;
 pub mod reviews;
 pub mod rounds;
+pub mod samples;
 pub mod schema;
 pub mod sessions;
 pub mod tasks;

@@ -612,6 +612,7 @@ diesel::table! {
         size_bytes -> Nullable<BigInt>,
         rendered_at -> Nullable<Timestamp>,
         verify_code -> Nullable<Text>,
+        evaluation_id -> Nullable<BigInt>,
     }
 }
 
@@ -740,3 +741,43 @@ diesel::allow_tables_to_appear_in_same_query!(roster_entries, reports);
 diesel::allow_tables_to_appear_in_same_query!(roster_entries, organizations);
 diesel::allow_tables_to_appear_in_same_query!(roster_entries, rounds);
 diesel::allow_tables_to_appear_in_same_query!(roster_entries, evaluations);
+
+diesel::table! {
+    samples (id) {
+        id -> BigInt,
+        evaluation_id -> BigInt,
+        project_id -> BigInt,
+        seed -> Text,
+        groups_json -> Text,
+        drawn_by -> BigInt,
+        drawn_at -> Timestamp,
+        flagged_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sample_persons (id) {
+        id -> BigInt,
+        sample_id -> BigInt,
+        seq -> Integer,
+        grp -> Text,
+        person_digest -> Text,
+        roster_entry_id -> BigInt,
+        reached -> Nullable<Bool>,
+        confirmed -> Nullable<Bool>,
+        satisfaction -> Nullable<Integer>,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(samples -> evaluations (evaluation_id));
+diesel::joinable!(samples -> projects (project_id));
+diesel::joinable!(sample_persons -> samples (sample_id));
+diesel::allow_tables_to_appear_in_same_query!(samples, evaluations);
+diesel::allow_tables_to_appear_in_same_query!(samples, users);
+diesel::allow_tables_to_appear_in_same_query!(samples, projects);
+diesel::allow_tables_to_appear_in_same_query!(samples, organizations);
+diesel::allow_tables_to_appear_in_same_query!(samples, sample_persons);
+diesel::allow_tables_to_appear_in_same_query!(sample_persons, roster_entries);

@@ -11,7 +11,8 @@ use diesel::prelude::*;
 
 use super::schema::{
     bureaus, change_requests, decision_entries, evaluations, notices, objections, organizations,
-    outbox, projects, proposals, reports, reviews, rounds, tranches, users, visit_findings, visits,
+    outbox, projects, proposals, reports, reviews, rounds, samples, tranches, users,
+    visit_findings, visits,
 };
 use super::{now, today, DbConn};
 use crate::domain::assignment::ReviewStatus;
@@ -441,6 +442,29 @@ pub fn of_kind(
                 evaluations::submitted_at
             ),
             (evaluations::submitted_at.asc(), evaluations::id.asc()),
+            (i64, i64, String, String, Option<NaiveDateTime>),
+            undated
+        ),
+        SampleFlagged => counted!(
+            conn,
+            limit,
+            samples::table
+                .inner_join(evaluations::table)
+                .inner_join(projects::table.on(projects::id.eq(samples::project_id)))
+                .inner_join(
+                    organizations::table.on(organizations::id.eq(evaluations::agency_org_id))
+                )
+                .filter(projects::bureau_id.eq(owner))
+                .filter(samples::flagged_at.is_not_null())
+                .filter(evaluations::status.ne(EvaluationStatus::Accepted.as_str())),
+            (
+                evaluations::id,
+                projects::id,
+                projects::title,
+                organizations::name,
+                samples::flagged_at
+            ),
+            (samples::flagged_at.asc(), evaluations::id.asc()),
             (i64, i64, String, String, Option<NaiveDateTime>),
             undated
         ),

@@ -42,6 +42,7 @@ pub mod proposal;
 pub mod report;
 pub mod review;
 pub mod round;
+pub mod sample;
 pub mod session;
 pub mod target;
 pub mod tasks;

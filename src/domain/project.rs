@@ -121,10 +121,32 @@ str_enum!(
         CompletionCertificate = "completion_certificate",
         /// A supplement agreement (补充协议) of an applied change request; one version each.
         Supplement = "supplement",
+        /// The evaluation summary (评估报告摘要) of a mid-term evaluation, issued on acceptance;
+        /// a re-evaluation's is the next version.
+        MidtermSummary = "midterm_summary",
+        /// The evaluation summary of a final evaluation (and of its re-evaluation).
+        FinalSummary = "final_summary",
     }
 );
 
 impl DocumentKind {
+    /// The evaluation summary of a stage.
+    pub fn summary_of(stage: super::evaluation::Stage) -> DocumentKind {
+        match stage {
+            super::evaluation::Stage::Midterm => DocumentKind::MidtermSummary,
+            super::evaluation::Stage::Final => DocumentKind::FinalSummary,
+        }
+    }
+
+    /// An evaluation summary: its facts are an evaluation's, and a terminated project does not
+    /// revoke it (it stays a true record of what was found).
+    pub fn is_summary(self) -> bool {
+        matches!(
+            self,
+            DocumentKind::MidtermSummary | DocumentKind::FinalSummary
+        )
+    }
+
     /// The download's file name, e.g. `立项通知书-XY-2026-0001.pdf`.
     pub fn filename(self, agreement_no: &str) -> String {
         let name = match self {
@@ -132,6 +154,8 @@ impl DocumentKind {
             DocumentKind::Agreement => "项目协议书",
             DocumentKind::CompletionCertificate => "结项证明",
             DocumentKind::Supplement => "补充协议",
+            DocumentKind::MidtermSummary => "中期评估报告摘要",
+            DocumentKind::FinalSummary => "末期评估报告摘要",
         };
         format!("{name}-{agreement_no}.pdf")
     }

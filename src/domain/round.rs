@@ -143,6 +143,10 @@ pub struct RoundRules {
     /// evaluation's total.
     #[serde(default)]
     pub targets: super::target::TargetRules,
+    /// The evaluator's call-back sample (抽样回访): its size, the confirmed-rate threshold
+    /// that flags an evaluation, and the satisfaction scale.
+    #[serde(default)]
+    pub sampling: super::sample::SampleRules,
 }
 
 fn default_fail_bar_months() -> i32 {
@@ -302,6 +306,7 @@ impl Default for RoundRules {
             supplementary_notice_days: 0,
             changes: super::change::ChangeRules::default(),
             targets: super::target::TargetRules::default(),
+            sampling: super::sample::SampleRules::default(),
         }
     }
 }
@@ -343,6 +348,7 @@ fn sum_points(c: &[Criterion]) -> i32 {
 pub fn check_rules(r: &RoundRules, e: &mut FieldErrors) {
     super::change::check_rules(&r.changes, e);
     super::target::check_rules(&r.targets, e);
+    super::sample::check_rules(&r.sampling, e);
     if r.categories.is_empty() {
         e.add("categories", Msg::new("field.required"));
     }

@@ -38,6 +38,9 @@ str_enum!(
         EvaluationAssign = "evaluation_assign",
         /// A submitted evaluation waits for acceptance.
         EvaluationAccept = "evaluation_accept",
+        /// An evaluation's call-back sample (抽样回访) confirmed fewer people served than the
+        /// round's threshold: to look at before accepting it.
+        SampleFlagged = "sample_flagged",
         /// A project in rectification (整改) is past its deadline.
         RectificationOverdue = "rectification_overdue",
         /// A change request (项目变更) waits for the officer's decision.
@@ -101,6 +104,7 @@ impl TaskKind {
                 ReportReview,
                 EvaluationAssign,
                 EvaluationAccept,
+                SampleFlagged,
                 RectificationOverdue,
                 ChangeDecide,
                 RenewalApprove,
@@ -147,6 +151,7 @@ impl TaskKind {
             EvaluationAccept | EvaluationFile | EvaluationReturned => {
                 format!("/evaluations/{id}")
             }
+            SampleFlagged => format!("/evaluations/{id}/sample"),
             ReviewAccept | ReviewFinish => format!("/reviews/{id}"),
             VisitScheduled => format!("/visits/{id}"),
             FindingOverdue | FindingResponded | FindingRectify => {

@@ -47,6 +47,19 @@ fn keep(
     first_only: bool,
     base_url: &str,
 ) -> Result<(), AppError> {
+    keep_for(c, p, kind, doc, first_only, None, base_url)
+}
+
+/// [`keep`], for an evaluation summary naming its evaluation.
+fn keep_for(
+    c: &mut DbConn,
+    p: &ProjectRow,
+    kind: DocumentKind,
+    doc: &Document,
+    first_only: bool,
+    evaluation_id: Option<i64>,
+    base_url: &str,
+) -> Result<(), AppError> {
     let code = crate::domain::verify::new_code();
     let mut doc = doc.clone();
     doc.blocks.push(crate::pdf::Block::Verify {
@@ -60,6 +73,7 @@ fn keep(
         filename: &kind.filename(&p.agreement_no),
         source_json: &source,
         verify_code: Some(&code),
+        evaluation_id,
     };
     if first_only {
         documents::issue_first(c, &d)
@@ -221,6 +235,286 @@ pub fn issue_certificate(c: &mut DbConn, project_id: i64, base_url: &str) -> Res
 }
 
 // ---------------------------------------------------------------------------------------------
+// Evaluation summaries (评估报告摘要)
+// ---------------------------------------------------------------------------------------------
+
+/// The late reports (one line each) and what the rule did, for the summary.
+fn late_lines(l: &crate::domain::evaluation::Lateness) -> Vec<String> {
+    let zh = |k: &'static str| crate::i18n::t(crate::i18n::Lang::Zh, k);
+    let mut out: Vec<String> = l
+        .reports
+        .iter()
+        .map(|r| {
+            let filed = r
+                .filed_on
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| zh("evaluation.late_missing").to_string());
+            format!(
+                "{}：{} {}，{} {}，{} {}{}",
+                r.title,
+                zh("evaluation.late_due"),
+                r.due_on,
+                zh("evaluation.late_filed"),
+                filed,
+                zh("evaluation.late_days"),
+                r.days_late,
+                if r.counted {
+                    String::new()
+                } else {
+                    format!("（{}）", zh("evaluation.late_in_grace"))
+                }
+            )
+        })
+        .collect();
+    out.extend(l.reason().map(|m| m.render(crate::i18n::Lang::Zh)));
+    out
+}
+
+fn yes_no(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "是".into(),
+        Some(false) => "否".into(),
+        None => "—".into(),
+    }
+}
+
+/// The sample annex of an evaluation, if a sample was drawn: sizes, estimates and every
+/// sampled person with their name and number masked.
+fn sample_annex(
+    c: &mut DbConn,
+    ev: &evaluations::EvaluationRow,
+    rules: &crate::domain::sample::SampleRules,
+) -> Result<Option<crate::pdf::evaluation::SampleAnnex>, AppError> {
+    use crate::domain::sample::percent_text;
+    let zh = |k: &'static str| crate::i18n::t(crate::i18n::Lang::Zh, k).to_string();
+    let Some((s, rows, est)) = super::sampling::brief(c, ev, rules)? else {
+        return Ok(None);
+    };
+    let group_label = |g: &str| {
+        crate::domain::report::BeneficiaryGroup::parse(g)
+            .map(|b| zh(b.label_key()))
+            .unwrap_or_else(|| g.to_string())
+    };
+    let ids: Vec<i64> = rows.iter().map(|r| r.roster_entry_id).collect();
+    let entries: std::collections::HashMap<i64, crate::db::samples::EntryRow> =
+        crate::db::samples::entries(c, &ids)?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+    let persons = rows
+        .iter()
+        .map(|r| {
+            let (name, identity) = match entries.get(&r.roster_entry_id) {
+                Some(e) if e.anonymised_at.is_none() => (
+                    crate::pii::mask_name(e.name.trim()),
+                    e.id_masked.clone().unwrap_or_else(|| "—".into()),
+                ),
+                _ => ("（已匿名）".to_string(), "—".to_string()),
+            };
+            vec![
+                r.seq.to_string(),
+                group_label(&r.grp),
+                name,
+                identity,
+                yes_no(r.reached),
+                yes_no(r.confirmed),
+                r.satisfaction
+                    .map(|v| format!("{v}/{}", rules.satisfaction_scale))
+                    .unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    let groups = est
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                group_label(&g.group),
+                g.population.to_string(),
+                g.sampled.to_string(),
+                g.reached.to_string(),
+                g.confirmed.to_string(),
+                g.confirmed_rate_bp
+                    .map(percent_text)
+                    .unwrap_or_else(|| "—".into()),
+                g.verified
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    let totals = format!(
+        "总体确认率 {}；满意度 {}（{} 人作答）",
+        est.confirmed_rate_bp
+            .map(percent_text)
+            .unwrap_or_else(|| "—".into()),
+        est.satisfaction_pct
+            .map(|p| format!("{p}%"))
+            .unwrap_or_else(|| "—".into()),
+        est.satisfaction_answers
+    );
+    Ok(Some(crate::pdf::evaluation::SampleAnnex {
+        seed: s.seed.clone(),
+        drawn: format!(
+            "{} {}",
+            s.drawn_by_name,
+            crate::domain::calendar::format_beijing(s.drawn_at)
+        ),
+        rule: format!(
+            "每类抽取 {}，不少于 {} 人（不超过该类人数）；确认率低于 {} 提示主管部门；满意度 {} 级量表",
+            percent_text(rules.rate_bp),
+            rules.min_per_group,
+            percent_text(rules.confirmed_threshold_bp),
+            rules.satisfaction_scale
+        ),
+        groups,
+        persons,
+        totals,
+        flag: est.flagged.then(|| {
+            format!(
+                "抽样确认率低于本批次设定的 {}，已提示主管部门关注",
+                percent_text(rules.confirmed_threshold_bp)
+            )
+        }),
+    }))
+}
+
+/// Lays out the evaluation summary of an accepted evaluation, as it stands.
+fn summary_document(
+    c: &mut DbConn,
+    ev: &evaluations::EvaluationRow,
+    p: &ProjectRow,
+) -> Result<Document, AppError> {
+    use crate::domain::evaluation::{Consequence, Stage};
+    use crate::domain::report::BeneficiaryGroup;
+    use crate::pdf::evaluation::{
+        evaluation_summary, EvaluationDocInput, GroupLine, IndicatorLine, MemberLine,
+    };
+    let zh = |k: &'static str| crate::i18n::t(crate::i18n::Lang::Zh, k);
+    let round = crate::db::rounds::find(c, p.round_id)?;
+    let rules = round.rules();
+    let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
+    let latest = projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
+    let annex = sample_annex(c, ev, &rules.sampling)?;
+    let content = ev.content();
+    let stage_key = match (ev.stage, ev.reevaluation) {
+        (Stage::Midterm, false) => "evaluation.stage_midterm",
+        (Stage::Midterm, true) => "evaluation.stage_midterm_re",
+        (Stage::Final, false) => "evaluation.stage_final",
+        (Stage::Final, true) => "evaluation.stage_final_re",
+    };
+    let consequence = ev
+        .consequence
+        .as_deref()
+        .and_then(Consequence::parse)
+        .map(|c| zh(c.label_key()))
+        .unwrap_or("—");
+    Ok(evaluation_summary(&EvaluationDocInput {
+        agreement_no: &p.agreement_no,
+        project_title: &p.title,
+        org_name: &p.org_name,
+        bureau: &bureau,
+        round_title: &p.round_title,
+        stage: zh(stage_key),
+        agency: &ev.agency_name,
+        evaluator: &ev.evaluator_name,
+        indicators: rules
+            .evaluation_criteria
+            .iter()
+            .zip(content.scores.iter())
+            .enumerate()
+            .map(|(i, (cr, s))| IndicatorLine {
+                name: cr.name.clone(),
+                max_points: cr.max_points,
+                score_tenths: content.indicator_tenths(i).unwrap_or(0),
+                comment: s.comment.clone(),
+            })
+            .collect(),
+        members: content
+            .members
+            .iter()
+            .map(|m| MemberLine {
+                name: m.name.clone(),
+                scores: m.scores.iter().map(|v| v.unwrap_or(0)).collect(),
+                total_tenths: m.total_tenths(),
+            })
+            .collect(),
+        scored_tenths: content.total_tenths(),
+        total_tenths: ev.total_tenths.unwrap_or_else(|| content.total_tenths()),
+        bands: crate::domain::evaluation::bands_text(&rules.grade_bands),
+        lateness: late_lines(&ev.lateness().unwrap_or_default()),
+        grade: ev.grade.as_deref().unwrap_or("—"),
+        satisfaction_pct: content.satisfaction_pct,
+        groups: BeneficiaryGroup::ALL
+            .iter()
+            .filter(|g| latest.unique_of(g.as_str()) > 0 || content.verified_of(g.as_str()) > 0)
+            .map(|g| GroupLine {
+                group: zh(g.label_key()).to_string(),
+                reported: latest.unique_of(g.as_str()),
+                verified: content.verified_of(g.as_str()),
+            })
+            .collect(),
+        findings: &content.findings,
+        recommendation: content
+            .recommendation
+            .map(|r| zh(r.label_key()))
+            .unwrap_or("—"),
+        consequence,
+        override_reason: ev.override_reason.as_deref(),
+        accepted_on: ev.accepted_at.map(crate::domain::calendar::beijing_date),
+        generated: issued_footer(),
+        annex,
+    }))
+}
+
+/// Issues the evaluation summary of evaluation `evaluation_id` (accepted, its outcome
+/// recorded), in the accepting transaction: the next version of its stage's summary, so a
+/// re-evaluation's supersedes the one before.
+pub fn issue_summary(c: &mut DbConn, evaluation_id: i64, base_url: &str) -> Result<(), AppError> {
+    let ev = evaluations::find(c, evaluation_id)?;
+    let p = projects::project(c, ev.project_id)?;
+    let doc = summary_document(c, &ev, &p)?;
+    keep_for(
+        c,
+        &p,
+        DocumentKind::summary_of(ev.stage),
+        &doc,
+        false,
+        Some(ev.id),
+        base_url,
+    )
+}
+
+/// The evaluation summary of accepted evaluation `ev` (whose visibility the caller checked).
+/// One not kept (accepted before summaries were kept, or dropped by the demo's seeding) is
+/// issued now, with those of earlier evaluations of its stage.
+pub fn summary(
+    c: &mut DbConn,
+    ev: &evaluations::EvaluationRow,
+    base_url: &str,
+) -> Result<DocumentRow, AppError> {
+    if !ev.accepted() {
+        return Err(AppError::conflict("error.evaluation_not_accepted"));
+    }
+    if let Some(d) = documents::of_evaluation(c, ev.id)? {
+        return Ok(d);
+    }
+    // Earlier evaluations of the stage first, so versions follow the evaluations' order.
+    db::write_tx(c, |c| {
+        for e in evaluations::for_project(c, ev.project_id)?
+            .iter()
+            .filter(|e| e.stage == ev.stage && e.accepted() && e.id <= ev.id)
+        {
+            if documents::of_evaluation(c, e.id)?.is_none() {
+                issue_summary(c, e.id, base_url)?;
+            }
+        }
+        Ok(())
+    })?;
+    documents::of_evaluation(c, ev.id)?.ok_or(AppError::NotFound)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Supplement agreements (补充协议)
 // ---------------------------------------------------------------------------------------------
 
@@ -243,7 +537,7 @@ pub fn issue_supplement(
 ) -> Result<i32, AppError> {
     let round = crate::db::rounds::find(c, p.round_id)?;
     let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
-    let zh = |k: &str| crate::i18n::t(crate::i18n::Lang::Zh, k).to_string();
+    let zh = |k: &'static str| crate::i18n::t(crate::i18n::Lang::Zh, k).to_string();
     let next = documents::versions(c, p.id, DocumentKind::Supplement)?.len() as i32 + 1;
     let doc = crate::pdf::award::supplement(&crate::pdf::award::SupplementInput {
         agreement_no: &p.agreement_no,
@@ -270,6 +564,7 @@ pub fn issue_supplement(
             filename: &filename,
             source_json: &source,
             verify_code: None,
+            evaluation_id: None,
         },
     )
 }
@@ -294,8 +589,11 @@ pub fn current(
     }
     let doc = match kind {
         DocumentKind::CompletionCertificate => certificate_document(c, p, None)?,
-        // Issued only by an applied change (`issue_supplement`), never after the fact.
-        DocumentKind::Supplement => return Err(AppError::NotFound),
+        // Issued only by an applied change (`issue_supplement`), never after the fact; an
+        // evaluation summary is read by its evaluation (`summary`).
+        DocumentKind::Supplement | DocumentKind::MidtermSummary | DocumentKind::FinalSummary => {
+            return Err(AppError::NotFound)
+        }
         _ => {
             let round = crate::db::rounds::find(c, p.round_id)?;
             let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;

@@ -350,12 +350,14 @@ pub fn filing_problems(
 ) -> Result<FieldErrors, AppError> {
     let rules = crate::db::rounds::find(conn, p.round_id)?.rules();
     let has_file = !projects::evaluation_files(conn, ev.id)?.is_empty();
-    Ok(evaluation::check_filing(
+    let mut e = evaluation::check_filing(
         &ev.content(),
         &rules.evaluation_criteria,
         rules.evaluation_score_step,
         has_file,
-    ))
+    );
+    super::sampling::check_complete(conn, ev, &rules.sampling, &mut e)?;
+    Ok(e)
 }
 
 /// What late materials do to the evaluation: recorded on acceptance; until then derived from
@@ -751,6 +753,8 @@ pub fn review(
             c,
             &mail::evaluation_accepted(&to_evaluator, &p.agreement_no, &grade, &link, &s.base_url),
         )?;
+        // The summary states the evaluation as accepted (its grade, consequence and sample).
+        super::documents::issue_summary(c, id, &s.base_url)?;
         if chosen == Consequence::Complete {
             super::documents::issue_certificate(c, p.id, &s.base_url)?;
         }

@@ -15,6 +15,7 @@ pub mod reminders;
 pub mod renewal;
 pub mod reviews;
 pub mod rounds;
+pub mod sampling;
 pub mod screening;
 pub mod sessions;
 pub mod visits;

@@ -90,6 +90,27 @@ pub struct EvaluationDocInput<'a> {
     pub accepted_on: Option<NaiveDate>,
     /// Footer text, e.g. "益创 · 生成于 2027-06-01 10:00".
     pub generated: String,
+    /// The evaluator's call-back sample (抽样回访), shown as an annex; none when none was drawn.
+    pub annex: Option<SampleAnnex>,
+}
+
+/// The call-back sample annex (附件：抽样回访情况), already localised (Chinese), identities
+/// masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleAnnex {
+    pub seed: String,
+    /// Who drew it and when (Beijing), e.g. "王评估 2027-05-20 09:30".
+    pub drawn: String,
+    /// The round's rule, e.g. "每类 5%，不少于 10 人；确认率低于 80% 提示主管部门；满意度 5 级".
+    pub rule: String,
+    /// Per group: 类别, 名册人数, 抽样人数, 联系上, 确认受益, 确认率, 核实人数.
+    pub groups: Vec<Vec<String>>,
+    /// Per person: 序号, 类别, 姓名, 联系方式, 联系上, 确认受益, 满意度.
+    pub persons: Vec<Vec<String>>,
+    /// The overall confirmed rate and satisfaction, e.g. "总体确认率 83.33%；满意度 92%（12 人作答）".
+    pub totals: String,
+    /// Below the round's threshold: the note shown.
+    pub flag: Option<String>,
 }
 
 /// Everything a completion certificate (结项证明) says, already looked up.
@@ -372,12 +393,65 @@ pub fn evaluation_summary(e: &EvaluationDocInput) -> Document {
         Some(d) => format!("评估结果确认日期：{}", cn_date(d)),
         None => "评估结果尚待主管部门确认。".into(),
     }));
+    if let Some(a) = &e.annex {
+        blocks.extend(annex_blocks(a));
+    }
     Document {
         title: format!("{title} {}", e.agreement_no).trim().to_string(),
         blocks,
         footer: footer(e.agreement_no, &e.generated),
         landscape: false,
     }
+}
+
+/// The sample annex: how it was drawn, the estimates per group, and every sampled person
+/// (masked).
+fn annex_blocks(a: &SampleAnnex) -> Vec<Block> {
+    let mut out = vec![
+        Block::Heading("附件：抽样回访情况".into()),
+        Block::Facts(vec![
+            ("抽样种子".into(), or_dash(&a.seed)),
+            ("抽样人".into(), or_dash(&a.drawn)),
+            ("抽样规则".into(), or_dash(&a.rule)),
+        ]),
+        Block::Paragraph(
+            "按受益对象类别，将名册中的每位服务对象按 SHA-256（种子 + 身份标识）排序，取前 k 人；任何人可用上述种子复核抽样结果。"
+                .into(),
+        ),
+        Block::Table {
+            header: ["类别", "名册人数", "抽样人数", "联系上", "确认受益", "确认率", "核实人数"]
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
+            rows: a.groups.clone(),
+        },
+        Block::Paragraph(
+            "确认率 = 确认受益人数 ÷ 联系上人数（向下取整到 0.01%）；核实人数 = 名册人数 × 确认受益人数 ÷ 联系上人数（向下取整）。满意度为作答者中选择满意一侧（高于量表中点）的比例（四舍五入到 1%）。"
+                .into(),
+        ),
+        Block::Paragraph(sentence(&a.totals)),
+    ];
+    if let Some(f) = &a.flag {
+        out.push(Block::Paragraph(sentence(f)));
+    }
+    if !a.persons.is_empty() {
+        out.push(Block::Table {
+            header: [
+                "序号",
+                "类别",
+                "姓名",
+                "联系方式",
+                "联系上",
+                "确认受益",
+                "满意度",
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            rows: a.persons.clone(),
+        });
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,6 +584,7 @@ mod tests {
             override_reason: None,
             accepted_on: Some(date(2027, 6, 1)),
             generated: "益创 · 生成于 2027-06-01 10:00".into(),
+            annex: None,
         }
     }
 
@@ -668,6 +743,52 @@ mod tests {
                 "扣 2.5 分",
                 "评估等级：良好（82.9 分）",
                 "优秀 ≥ 90.0，良好 80.0–89.9",
+            ],
+        );
+    }
+
+    #[test]
+    fn evaluation_summary_annexes_the_call_back_sample_masked() {
+        let mut e = sample();
+        e.annex = Some(SampleAnnex {
+            seed: "9f2c4e1a7b3d5f60a1b2c3d4e5f60718".into(),
+            drawn: "陈静 2027-05-20 09:30".into(),
+            rule: "每类抽取 5%，不少于 10 人（不超过该类人数）；确认率低于 80% 提示主管部门；满意度 5 级量表"
+                .into(),
+            groups: vec![vec![
+                "老年人".into(),
+                "40".into(),
+                "10".into(),
+                "9".into(),
+                "6".into(),
+                "66.66%".into(),
+                "26".into(),
+            ]],
+            persons: vec![vec![
+                "1".into(),
+                "老年人".into(),
+                "王*".into(),
+                "139****0007".into(),
+                "是".into(),
+                "否".into(),
+                "2/5".into(),
+            ]],
+            totals: "总体确认率 66.66%；满意度 67%（9 人作答）".into(),
+            flag: Some("抽样确认率低于本批次设定的 80%，已提示主管部门关注".into()),
+        });
+        let text = squash(&rendered_text(&evaluation_summary(&e)));
+        assert_contains_all(
+            &text,
+            &[
+                "附件：抽样回访情况",
+                "9f2c4e1a7b3d5f60a1b2c3d4e5f60718",
+                "陈静",
+                "核实人数",
+                "66.66%",
+                "139****0007",
+                "王*",
+                "已提示主管部门关注",
+                "向下取整",
             ],
         );
     }

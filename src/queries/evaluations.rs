@@ -214,6 +214,9 @@ pub struct Filing {
     pub can_edit: bool,
     /// The actor manages the project's round (reviews the evaluation).
     pub officer: bool,
+    /// The call-back sample's estimates, once drawn (its `flagged` flags the evaluation for
+    /// the officer).
+    pub sample: Option<crate::domain::sample::Estimates>,
     /// The plan's performance targets with what the form pre-fills and what counts.
     pub targets: Vec<TargetFiling>,
     /// The targets' achievement at the values that count, by the round's tree.
@@ -272,9 +275,11 @@ pub fn filing(c: &mut DbConn, actor: &Actor, id: i64) -> Result<Filing, AppError
             value,
         })
         .collect();
+    let sample = crate::ops::sampling::brief(c, &ev, &rules.sampling)?.map(|(_, _, e)| e);
     Ok(Filing {
         targets,
         achievement,
+        sample,
         proposed: crate::ops::evaluation::proposed(&ev, &rules.grade_bands, &lateness),
         lateness,
         officer: policy::allows(actor, Action::ManageRounds(p.bureau_id)),
@@ -285,35 +290,5 @@ pub fn filing(c: &mut DbConn, actor: &Actor, id: i64) -> Result<Filing, AppError
         files,
         latest,
         problems,
-    })
-}
-
-/// What the evaluation summary PDF shows: an accepted evaluation, its project, round rules,
-/// bureau and the project's latest filed figures.
-#[derive(Debug, Clone)]
-pub struct Summary {
-    pub ev: EvaluationRow,
-    pub project: ProjectRow,
-    pub rules: RoundRules,
-    pub bureau: String,
-    pub latest: ReportContent,
-}
-
-/// The summary of evaluation `id` if `actor` may read it; a conflict until it is accepted.
-#[tracing::instrument(skip_all, fields(user = actor.id, id))]
-pub fn summary(c: &mut DbConn, actor: &Actor, id: i64) -> Result<Summary, AppError> {
-    let (ev, p) = crate::ops::evaluation::find_visible(c, actor, id)?;
-    if !ev.accepted() {
-        return Err(AppError::conflict("error.evaluation_not_accepted"));
-    }
-    let round = crate::db::rounds::find(c, p.round_id)?;
-    let bureau = crate::db::rounds::bureau_name(c, round.bureau_id)?;
-    let latest = projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
-    Ok(Summary {
-        rules: round.rules(),
-        ev,
-        project: p,
-        bureau,
-        latest,
     })
 }

@@ -30,6 +30,12 @@ pub struct VerifiedDocument {
     /// SHA-256 of the PDF, hex; absent until the PDF was first downloaded.
     pub sha256: Option<String>,
     pub standing: Standing,
+    /// For an evaluation summary: the evaluation's stage (`midterm`, `final`).
+    pub stage: Option<crate::domain::evaluation::Stage>,
+    /// For an evaluation summary: the grade (优秀, 良好, …) as accepted.
+    pub grade: Option<String>,
+    /// For an evaluation summary: the total the grade was read from, integer tenths.
+    pub total_tenths: Option<i32>,
 }
 
 /// The document with verification code `code` (already read by [`crate::domain::verify::parse`]).
@@ -38,8 +44,17 @@ pub fn document(conn: &mut DbConn, code: &str) -> Result<VerifiedDocument, AppEr
     let p = projects::project(conn, d.project_id)?;
     let bureau = db::rounds::bureau_name(conn, p.bureau_id)?;
     let latest_version = documents::latest_version(conn, p.id, d.kind)?;
-    let terminated = p.status == ProjectStatus::Terminated;
+    // A terminated project revokes its grant documents; an evaluation summary stays a true
+    // record of what was found.
+    let terminated = p.status == ProjectStatus::Terminated && !d.kind.is_summary();
+    let evaluation = match d.evaluation_id.filter(|_| d.kind.is_summary()) {
+        Some(id) => Some(db::evaluations::find(conn, id)?),
+        None => None,
+    };
     Ok(VerifiedDocument {
+        stage: evaluation.as_ref().map(|e| e.stage),
+        grade: evaluation.as_ref().and_then(|e| e.grade.clone()),
+        total_tenths: evaluation.as_ref().and_then(|e| e.total_tenths),
         code: crate::domain::verify::display(code),
         kind: d.kind,
         agreement_no: p.agreement_no,

@@ -55,6 +55,24 @@ pub async fn supplement_response(
     serve_document(state, req, doc, project_id, DocumentKind::Supplement).await
 }
 
+/// The evaluation summary (评估报告摘要) of an accepted evaluation, as issued on acceptance
+/// (with its verification code), as the actor may read it.
+pub async fn summary_response(
+    state: &AppState,
+    req: &HttpRequest,
+    actor: Actor,
+    evaluation_id: i64,
+) -> Result<HttpResponse, AppError> {
+    let base = state.settings.base_url.clone();
+    let (project_id, kind, doc) = db::run(&state.pool, move |c| {
+        let (ev, p) = ops::evaluation::find_visible(c, &actor, evaluation_id)?;
+        let doc = ops::documents::summary(c, &ev, &base)?;
+        Ok((p.id, DocumentKind::summary_of(ev.stage), doc))
+    })
+    .await?;
+    serve_document(state, req, doc, project_id, kind).await
+}
+
 /// Sends a stored document version, rendering and keeping its PDF on the first download.
 async fn serve_document(
     state: &AppState,

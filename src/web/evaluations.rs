@@ -12,26 +12,23 @@ use serde::Deserialize;
 
 use super::projects::Vals;
 use super::reviews::tenths_text;
-use super::{
-    form_done, pdf_response, render, render_status, see_other_flash, AppState, FormErrors, PageCtx,
-};
+use super::{form_done, render, render_status, see_other_flash, AppState, FormErrors, PageCtx};
 use crate::auth::csrf::CsrfForm;
-use crate::auth::policy::Actor;
 use crate::db;
 use crate::db::evaluations::EvaluationRow;
 use crate::db::projects::{FileMeta, ProjectRow};
 use crate::domain::evaluation::{
-    Consequence, EvaluationContent, IndicatorScore, Lateness, MemberSheet, Recommendation, Stage,
-    VerifiedCount, MAX_PANEL,
+    EvaluationContent, IndicatorScore, Lateness, MemberSheet, Recommendation, VerifiedCount,
+    MAX_PANEL,
 };
 use crate::domain::report::BeneficiaryGroup;
 use crate::domain::round::Criterion;
 use crate::error::{AppError, FieldErrors};
-use crate::i18n::{t, Lang, Msg};
+use crate::i18n::{t, Msg};
 use crate::ops;
 use crate::ops::evaluation::{AssignInput, ReviewInput};
 use crate::queries;
-use crate::queries::evaluations::{Assignment, Filing, Summary};
+use crate::queries::evaluations::{Assignment, Filing};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/projects/{id}/evaluations", web::post().to(assign))
@@ -135,6 +132,10 @@ struct EvalPage {
     achievement: crate::domain::target::Achievement,
     /// Points of the total given to target achievement (0: none).
     target_weight: i32,
+    /// The call-back sample's estimates once drawn.
+    sample: Option<crate::domain::sample::Estimates>,
+    /// The actor may open the sample (the bureau's officers and the assigned evaluator).
+    sample_visible: bool,
 }
 
 impl EvalPage {
@@ -157,6 +158,10 @@ impl EvalPage {
     /// The rubric's total before target achievement is weighted in.
     pub fn rubric_text(&self) -> String {
         tenths_text(self.content.rubric_tenths())
+    }
+    pub fn pct(&self, bp: &Option<i64>) -> String {
+        bp.map(crate::domain::sample::percent_text)
+            .unwrap_or_else(|| "—".into())
     }
 }
 
@@ -356,6 +361,7 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
     let lang = ctx.lang();
+    let actor_id = actor.id;
     let f = db::run(&state.pool, move |c| {
         queries::evaluations::filing(c, &actor, id)
     })
@@ -373,8 +379,10 @@ async fn show(
         officer,
         targets,
         achievement,
+        sample,
     } = f;
     let target_weight = rules.targets.evaluation_weight;
+    let sample_visible = officer || actor_id == ev.evaluator_id;
     let problems = if can_edit {
         problems.0.iter().map(|e| e.msg.render(lang)).collect()
     } else {
@@ -450,6 +458,8 @@ async fn show(
             targets,
             achievement,
             target_weight,
+            sample,
+            sample_visible,
         },
     )
 }
@@ -613,144 +623,14 @@ async fn review(
     .await
 }
 
-/// The late reports (one line each) and what the rule did, for the summary PDF.
-fn late_lines(l: &Lateness, lang: Lang) -> Vec<String> {
-    let mut out: Vec<String> = l
-        .reports
-        .iter()
-        .map(|r| {
-            let filed = r
-                .filed_on
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| t(lang, "evaluation.late_missing").to_string());
-            format!(
-                "{}：{} {}，{} {}，{} {}{}",
-                r.title,
-                t(lang, "evaluation.late_due"),
-                r.due_on,
-                t(lang, "evaluation.late_filed"),
-                filed,
-                t(lang, "evaluation.late_days"),
-                r.days_late,
-                if r.counted {
-                    String::new()
-                } else {
-                    format!("（{}）", t(lang, "evaluation.late_in_grace"))
-                }
-            )
-        })
-        .collect();
-    out.extend(l.reason().map(|m| m.render(lang)));
-    out
-}
-
-fn footer() -> String {
-    format!("益创 · 生成于 {}", super::fmt_time(db::now()))
-}
-
 async fn summary_pdf(
     ctx: PageCtx,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let id = id.into_inner();
-    summary_response(&state, actor, id).await
-}
-
-/// The evaluation summary (评估报告摘要) as a PDF, once accepted.
-pub async fn summary_response(
-    state: &AppState,
-    actor: Actor,
-    id: i64,
-) -> Result<HttpResponse, AppError> {
-    let Summary {
-        ev,
-        project: p,
-        rules,
-        bureau,
-        latest,
-    } = db::run(&state.pool, move |c| {
-        queries::evaluations::summary(c, &actor, id)
-    })
-    .await?;
-    let name = format!("评估报告摘要-{}-{}.pdf", p.agreement_no, ev.id);
-    let fallback = format!("evaluation-summary-{}.pdf", ev.id);
-    pdf_response(fallback, name, move || {
-        use crate::pdf::evaluation::{
-            evaluation_summary, EvaluationDocInput, GroupLine, IndicatorLine, MemberLine,
-        };
-        let zh = Lang::Zh;
-        let c = ev.content();
-        let stage_key = match (ev.stage, ev.reevaluation) {
-            (Stage::Midterm, false) => "evaluation.stage_midterm",
-            (Stage::Midterm, true) => "evaluation.stage_midterm_re",
-            (Stage::Final, false) => "evaluation.stage_final",
-            (Stage::Final, true) => "evaluation.stage_final_re",
-        };
-        let consequence = ev
-            .consequence
-            .as_deref()
-            .and_then(Consequence::parse)
-            .map(|c| t(zh, c.label_key()))
-            .unwrap_or("—");
-        evaluation_summary(&EvaluationDocInput {
-            agreement_no: &p.agreement_no,
-            project_title: &p.title,
-            org_name: &p.org_name,
-            bureau: &bureau,
-            round_title: &p.round_title,
-            stage: t(zh, stage_key),
-            agency: &ev.agency_name,
-            evaluator: &ev.evaluator_name,
-            indicators: rules
-                .evaluation_criteria
-                .iter()
-                .zip(c.scores.iter())
-                .enumerate()
-                .map(|(i, (cr, s))| IndicatorLine {
-                    name: cr.name.clone(),
-                    max_points: cr.max_points,
-                    score_tenths: c.indicator_tenths(i).unwrap_or(0),
-                    comment: s.comment.clone(),
-                })
-                .collect(),
-            members: c
-                .members
-                .iter()
-                .map(|m| MemberLine {
-                    name: m.name.clone(),
-                    scores: m.scores.iter().map(|v| v.unwrap_or(0)).collect(),
-                    total_tenths: m.total_tenths(),
-                })
-                .collect(),
-            scored_tenths: c.total_tenths(),
-            total_tenths: ev.total_tenths.unwrap_or_else(|| c.total_tenths()),
-            bands: crate::domain::evaluation::bands_text(&rules.grade_bands),
-            lateness: late_lines(&ev.lateness().unwrap_or_default(), zh),
-            grade: ev.grade.as_deref().unwrap_or("—"),
-            satisfaction_pct: c.satisfaction_pct,
-            groups: BeneficiaryGroup::ALL
-                .iter()
-                .filter(|g| latest.unique_of(g.as_str()) > 0 || c.verified_of(g.as_str()) > 0)
-                .map(|g| GroupLine {
-                    group: t(zh, g.label_key()).to_string(),
-                    reported: latest.unique_of(g.as_str()),
-                    verified: c.verified_of(g.as_str()),
-                })
-                .collect(),
-            findings: &c.findings,
-            recommendation: c
-                .recommendation
-                .map(|r| t(zh, r.label_key()))
-                .unwrap_or("—"),
-            consequence,
-            override_reason: ev.override_reason.as_deref(),
-            accepted_on: ev.accepted_at.map(crate::domain::calendar::beijing_date),
-            generated: footer(),
-        })
-    })
-    .await
+    super::documents::summary_response(&state, &req, actor, id.into_inner()).await
 }
 
 async fn certificate_pdf(

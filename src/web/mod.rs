@@ -20,6 +20,7 @@ pub mod public_cache;
 pub mod reader_cache;
 pub mod reviews;
 pub mod rounds;
+pub mod samples;
 pub mod screening;
 pub mod upload;
 pub mod verify;
@@ -723,6 +724,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(projects::routes)
         .configure(changes::routes)
         .configure(evaluations::routes)
+        .configure(samples::routes)
         .configure(visits::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));

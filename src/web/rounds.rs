@@ -2,6 +2,7 @@
 
 use crate::domain::change::{ChangeKind, ChangeRules};
 use crate::domain::target::{Indicator, TargetBand, TargetCategory, TargetRules};
+use crate::domain::sample::SampleRules;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -183,6 +184,15 @@ pub struct RoundForm {
     pub change_max_extension_days: String,
     #[serde(default)]
     pub change_free_move: String,
+    /// The call-back sample (抽样回访); blank: the defaults (a form of before them).
+    #[serde(default)]
+    pub sample_rate: String,
+    #[serde(default)]
+    pub sample_min: String,
+    #[serde(default)]
+    pub sample_threshold: String,
+    #[serde(default)]
+    pub sample_scale: String,
     /// Performance targets (绩效目标): set when the form showed these fields (a form of
     /// before them keeps the defaults).
     #[serde(default)]
@@ -339,6 +349,10 @@ impl RoundForm {
                 .collect::<Vec<_>>()
                 .join("\n"),
             target_evaluation_weight: r.targets.evaluation_weight.to_string(),
+            sample_rate: percent_text(r.sampling.rate_bp),
+            sample_min: r.sampling.min_per_group.to_string(),
+            sample_threshold: percent_text(r.sampling.confirmed_threshold_bp),
+            sample_scale: r.sampling.satisfaction_scale.to_string(),
         }
     }
 
@@ -400,6 +414,17 @@ impl RoundForm {
             change_defaults.max_extension_days
         } else {
             int("change_max_extension_days", &self.change_max_extension_days)
+        };
+        let sample_defaults = SampleRules::default();
+        let sample_min = if self.sample_min.trim().is_empty() {
+            sample_defaults.min_per_group
+        } else {
+            int("sample_min", &self.sample_min)
+        };
+        let sample_scale = if self.sample_scale.trim().is_empty() {
+            sample_defaults.satisfaction_scale
+        } else {
+            int("sample_scale", &self.sample_scale)
         };
         let late_grace_days = if self.late_grace_days.trim().is_empty() {
             LateMaterials::default().grace_days
@@ -560,6 +585,25 @@ impl RoundForm {
                 0
             })
         };
+        let mut percent_or = |field: &str, s: &str, default: i64| -> i64 {
+            if s.trim().is_empty() {
+                return default;
+            }
+            parse_percent(s).unwrap_or_else(|m| {
+                e.add(field, m);
+                0
+            })
+        };
+        let sampling = SampleRules {
+            rate_bp: percent_or("sample_rate", &self.sample_rate, sample_defaults.rate_bp),
+            min_per_group: sample_min,
+            confirmed_threshold_bp: percent_or(
+                "sample_threshold",
+                &self.sample_threshold,
+                sample_defaults.confirmed_threshold_bp,
+            ),
+            satisfaction_scale: sample_scale,
+        };
         let change_approval = if self.change_rules_shown.is_some() {
             [
                 (ChangeKind::Extension, &self.change_approval_extension),
@@ -682,6 +726,7 @@ impl RoundForm {
                 free_move_bp: change_free_move_bp,
             },
             targets,
+            sampling,
         };
         Ok((core, rules))
     }

@@ -51,6 +51,14 @@ impl VerifyPage {
     fn grant(&self) -> String {
         Fen(self.d.grant_fen).to_string()
     }
+    /// An evaluation summary's result: "良好（85.3 分）".
+    fn result(&self) -> Option<String> {
+        let grade = self.d.grade.as_deref()?;
+        Some(match self.d.total_tenths {
+            Some(t) => format!("{grade}（{}）", crate::domain::review::tenths_text(t)),
+            None => grade.to_string(),
+        })
+    }
 }
 
 async fn page(

@@ -48,7 +48,7 @@ pub async fn agency(
 
 /// Indicator scores (tenths) of the default evaluation rubric (15/35/20/20/10) adding up to
 /// `total` points.
-fn scores(total: i32) -> Vec<Value> {
+pub fn scores(total: i32) -> Vec<Value> {
     let max = [150, 350, 200, 200, 100];
     let mut s: Vec<i32> = max.iter().map(|m| m * total / 100 / 5 * 5).collect();
     let mut left = total * 10 - s.iter().sum::<i32>();

@@ -30,6 +30,7 @@ mod public_cache;
 mod reader_cache;
 mod reviews;
 mod rounds;
+mod sampling;
 mod schedule;
 mod schema;
 mod screening;

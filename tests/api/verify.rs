@@ -13,7 +13,7 @@ use crate::helpers::{pdf_text, spawn_with, Backend, TestApp};
 
 /// Every QR code drawn in a PDF, decoded from its pages rasterised at 150 dpi (as a phone's
 /// camera would see a printed copy).
-fn qr_codes_in(pdf: &[u8]) -> Vec<String> {
+pub fn qr_codes_in(pdf: &[u8]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("doc.pdf");
     std::fs::write(&path, pdf).unwrap();

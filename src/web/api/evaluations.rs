@@ -90,6 +90,10 @@ pub struct EvaluationDetail {
     target_achievement: crate::domain::target::Achievement,
     /// Points of the total the round gives to target achievement (0: none).
     target_weight: i32,
+    /// The call-back sample's estimates once drawn (`GET /api/v1/evaluations/{id}/sample`
+    /// has the sample itself); `flagged` when its confirmed rate is below the round's
+    /// threshold.
+    sample: Option<crate::domain::sample::Estimates>,
 }
 
 impl From<crate::queries::evaluations::Filing> for EvaluationDetail {
@@ -112,6 +116,7 @@ impl From<crate::queries::evaluations::Filing> for EvaluationDetail {
             targets: f.targets,
             target_achievement: f.achievement,
             target_weight: f.rules.targets.evaluation_weight,
+            sample: f.sample,
             problems: f
                 .problems
                 .0
@@ -212,14 +217,17 @@ pub(super) async fn review_evaluation(
 }
 
 /// The evaluation summary (评估报告摘要) of an accepted evaluation as a PDF.
-#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 409)))]
+/// Issued when the evaluation is accepted, with a verification code and QR code; its
+/// SHA-256 is the `ETag`.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 304), (status = 409)))]
 #[get("/evaluations/{id}/summary.pdf")]
 pub(super) async fn evaluation_summary_pdf(
     user: ApiUser,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    crate::web::evaluations::summary_response(&state, user.0, id.into_inner()).await
+    crate::web::documents::summary_response(&state, &req, user.0, id.into_inner()).await
 }
 
 /// The completion certificate (结项证明) of a completed project as a PDF: the latest version
@@ -280,4 +288,61 @@ pub(super) async fn record_refund(
     })
     .await?;
     Ok(created(rid))
+}
+
+/// The call-back sample (抽样回访) of an evaluation: its seed, sizes per group, persons and
+/// estimates once drawn (else what a draw would take). The bureau's officers and the assigned
+/// evaluator only; the evaluator, while the evaluation is open, gets the sampled persons'
+/// names and numbers in clear, and each such read is audited. Officers also get `check`: the
+/// sample derived again from the seed and today's roster.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = ops::sampling::SampleState), (status = 403)))]
+#[get("/evaluations/{id}/sample")]
+pub(super) async fn get_sample(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, key) = (id.into_inner(), state.pii.clone());
+    let v = db::run(&state.pool, move |c| {
+        ops::sampling::view(c, &key, &user.0, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Draw the sample (the assigned evaluator, once, while the evaluation is open): per group
+/// the round's share of the roster's unique persons, ranked by SHA-256(seed ‖ person).
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), tag = "evaluations", security(("bearer" = [])), responses((status = 201), (status = 403), (status = 409)))]
+#[post("/evaluations/{id}/sample")]
+pub(super) async fn draw_sample(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let sid = db::run(&state.pool, move |c| ops::sampling::draw(c, &user.0, id)).await?;
+    Ok(created(sid))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SampleAnswers {
+    answers: Vec<ops::sampling::AnswerInput>,
+}
+
+/// Record what the calls found, for any of the sampled persons (the others keep theirs).
+/// Returns the estimates, which also feed the filing's verified figures and satisfaction.
+#[utoipa::path(params(("id" = i64, Path, description = "Id of the evaluation")), request_body = SampleAnswers, tag = "evaluations", security(("bearer" = [])), responses((status = 200, body = crate::domain::sample::Estimates), (status = 403), (status = 409), (status = 422)))]
+#[put("/evaluations/{id}/sample/answers")]
+pub(super) async fn record_sample(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<SampleAnswers>,
+) -> Result<HttpResponse, AppError> {
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let est = db::run(&state.pool, move |c| {
+        ops::sampling::record(c, &user.0, id, &b.answers)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(est))
 }
