@@ -52,7 +52,7 @@ pub enum IdError {
 impl IdError {
     pub fn key(self) -> &'static str {
         match self {
-            IdError::BadPhone => "field.phone_invalid",
+            IdError::BadPhone => "field.mobile_invalid",
             IdError::BadIdCard => "field.id_card_invalid",
         }
     }
