@@ -175,7 +175,7 @@ impl PiiKey {
     /// `v1:` + base64(nonce ‖ ciphertext ‖ tag); a fresh random nonce each time, so equal
     /// numbers do not look equal in the database (the keyed hash is for that).
     pub fn seal(&self, plain: &str) -> String {
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.enc));
+        let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(self.enc));
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ct = cipher
             .encrypt(&nonce, plain.as_bytes())
@@ -197,9 +197,10 @@ impl PiiKey {
             return Err(OpenError);
         }
         let (nonce, ct) = bytes.split_at(12);
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.enc));
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| OpenError)?;
+        let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(self.enc));
         let plain = cipher
-            .decrypt(Nonce::from_slice(nonce), ct)
+            .decrypt(&Nonce::from(nonce), ct)
             .map_err(|_| OpenError)?;
         String::from_utf8(plain).map_err(|_| OpenError)
     }
