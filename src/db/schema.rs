@@ -737,3 +737,15 @@ diesel::allow_tables_to_appear_in_same_query!(roster_entries, reports);
 diesel::allow_tables_to_appear_in_same_query!(roster_entries, organizations);
 diesel::allow_tables_to_appear_in_same_query!(roster_entries, rounds);
 diesel::allow_tables_to_appear_in_same_query!(roster_entries, evaluations);
+
+diesel::table! {
+    project_closures (project_id) {
+        project_id -> BigInt,
+        closed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(project_closures -> projects (project_id));
+diesel::allow_tables_to_appear_in_same_query!(project_closures, projects);
+diesel::allow_tables_to_appear_in_same_query!(project_closures, roster_entries);
+diesel::allow_tables_to_appear_in_same_query!(project_closures, rounds);

@@ -42,6 +42,8 @@ pub mod proposal;
 pub mod report;
 pub mod review;
 pub mod round;
+pub mod roster;
+pub mod roster_sheet;
 pub mod session;
 pub mod tasks;
 pub mod uscc;

@@ -138,6 +138,10 @@ pub struct RoundRules {
     /// share of a budget line that may move without approval.
     #[serde(default)]
     pub changes: super::change::ChangeRules,
+    /// Beneficiary rosters (服务对象名册): required with milestone reports or not, which
+    /// identity number is collected, how long they are kept after the project ends.
+    #[serde(default)]
+    pub roster: super::roster::RosterRules,
 }
 
 fn default_fail_bar_months() -> i32 {
@@ -296,6 +300,7 @@ impl Default for RoundRules {
             funding_rule: FundingRule::default(),
             supplementary_notice_days: 0,
             changes: super::change::ChangeRules::default(),
+            roster: super::roster::RosterRules::default(),
         }
     }
 }
@@ -336,6 +341,7 @@ fn sum_points(c: &[Criterion]) -> i32 {
 /// Checks that the rules make sense on their own; problems are keyed by form field.
 pub fn check_rules(r: &RoundRules, e: &mut FieldErrors) {
     super::change::check_rules(&r.changes, e);
+    super::roster::check_rules(&r.roster, e);
     if r.categories.is_empty() {
         e.add("categories", Msg::new("field.required"));
     }

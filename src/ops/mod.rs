@@ -13,6 +13,7 @@ pub mod orgs;
 pub mod proposals;
 pub mod reminders;
 pub mod renewal;
+pub mod rosters;
 pub mod reviews;
 pub mod rounds;
 pub mod screening;

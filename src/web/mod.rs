@@ -19,6 +19,7 @@ pub mod proposals;
 pub mod public_cache;
 pub mod reader_cache;
 pub mod reviews;
+pub mod rosters;
 pub mod rounds;
 pub mod screening;
 pub mod upload;
@@ -724,6 +725,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(changes::routes)
         .configure(evaluations::routes)
         .configure(visits::routes)
+        .configure(rosters::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
 }
