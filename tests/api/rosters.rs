@@ -170,8 +170,10 @@ async fn roster_counts_must_match_the_report_before_submitting(b: Backend) {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = put_report(&app, ngo, r, figures((2, 6), (1, 4))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = submit(&app, ngo, r).await;
-    assert_eq!(s, StatusCode::OK, "the roster now matches: {v}");
+    assert_eq!(s, StatusCode::OK, "the figures now match the roster: {v}");
     let actions = app.audit_actions("report", r).await;
     assert!(actions.iter().any(|x| x == "report.roster_saved"), "{actions:?}");
 
@@ -500,12 +502,14 @@ async fn rosters_are_anonymised_after_the_retention_period(b: Backend) {
     // Three years (the default) less a day later: kept.
     app.clock.advance(Duration::days(365 * 3 - 2));
     assert_eq!(app.run_worker_step().await.roster_lines_anonymised, 0);
-    let (_, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(&a.officer)).await;
+    // Signed in again (sessions last a year in tests).
+    let officer = app.token("officer@gusu.gov.cn", PASSWORD).await;
+    let (_, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(&officer)).await;
     assert_eq!(v["lines"][0]["name"], "张三", "{v}");
     app.clock.advance(Duration::days(3));
     assert_eq!(app.run_worker_step().await.roster_lines_anonymised, 2);
     assert_eq!(app.run_worker_step().await.roster_lines_anonymised, 0, "idempotent");
-    let (_, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(&a.officer)).await;
+    let (_, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(&officer)).await;
     for l in v["lines"].as_array().unwrap() {
         assert_eq!((l["name"].as_str(), l["anonymised"].as_bool()), (Some(""), Some(true)), "{v}");
         assert!(l["id_masked"].is_null(), "{v}");

@@ -189,16 +189,19 @@ pub(super) async fn project_duplicates(
 }
 
 /// Every pair of the officer's bureau's projects counting some of the same people
-/// (重复受益), most shared first.
-#[utoipa::path(tag = "rosters", security(("bearer" = [])), responses((status = 200, body = Vec<SharedPeople>), (status = 403)))]
+/// (重复受益), most shared first (the first 200 pairs), paged (`page`, `per_page`).
+#[utoipa::path(params(PageQuery), tag = "rosters", security(("bearer" = [])), responses((status = 200, body = Vec<SharedPeople>, headers(("X-Total-Count" = i64, description = "Pairs over all pages"), ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"))), (status = 403)))]
 #[get("/duplicates")]
 pub(super) async fn bureau_duplicates(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
+    q: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let page = q.req()?;
     let pairs = db::run(&state.pool, move |c| {
         crate::queries::rosters::bureau_duplicates(c, &user.0)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(pairs))
+    Ok(crate::web::paging::json_slice(&req, pairs, page))
 }
