@@ -253,8 +253,18 @@ mod tests {
             normalize(IdKind::Phone, "8613812345678").unwrap(),
             "13812345678"
         );
-        for bad in ["", "1381234567", "23812345678", "1381234567a", "138123456789"] {
-            assert_eq!(normalize(IdKind::Phone, bad), Err(IdError::BadPhone), "{bad}");
+        for bad in [
+            "",
+            "1381234567",
+            "23812345678",
+            "1381234567a",
+            "138123456789",
+        ] {
+            assert_eq!(
+                normalize(IdKind::Phone, bad),
+                Err(IdError::BadPhone),
+                "{bad}"
+            );
         }
     }
 

@@ -1989,12 +1989,7 @@ impl<'a> Seeder<'a> {
     /// report after report (cumulative), phone numbers masked when shown. The first three
     /// people of every roster project are the same people, so the officer sees them counted
     /// by two projects (重复受益).
-    fn roster(
-        &mut self,
-        p: &Proj,
-        id: i64,
-        content: &ReportContent,
-    ) -> anyhow::Result<()> {
+    fn roster(&mut self, p: &Proj, id: i64, content: &ReportContent) -> anyhow::Result<()> {
         const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
         const GIVEN: [&str; 10] = [
             "秀英", "建国", "桂兰", "志强", "玉兰", "国华", "淑珍", "德明", "丽华", "文斌",
@@ -2015,7 +2010,12 @@ impl<'a> Seeder<'a> {
                     format!("139{:04}{:04}", p.id % 10_000, i)
                 };
                 let last = i + 1 == g.unique_people;
-                let person_times = times + if last { g.person_times - times * g.unique_people } else { 0 };
+                let person_times = times
+                    + if last {
+                        g.person_times - times * g.unique_people
+                    } else {
+                        0
+                    };
                 lines.push(yichuang::domain::roster::RosterInput {
                     group: g.group.clone(),
                     name: if i < 3 {
@@ -2029,9 +2029,7 @@ impl<'a> Seeder<'a> {
                     },
                     id_kind: "phone".into(),
                     id_number: phone,
-                    first_served: (p.start + Duration::days(i % 20))
-                        .min(p.due[0])
-                        .to_string(),
+                    first_served: (p.start + Duration::days(i % 20)).min(p.due[0]).to_string(),
                     person_times: person_times.to_string(),
                     keep: None,
                 });

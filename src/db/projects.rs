@@ -1135,10 +1135,7 @@ pub fn set_project_outcome(
     if !status.running() {
         // When it ended: its rosters' retention runs from here (issue 15).
         use super::schema::project_closures;
-        let known: i64 = project_closures::table
-            .find(id)
-            .count()
-            .get_result(conn)?;
+        let known: i64 = project_closures::table.find(id).count().get_result(conn)?;
         if known == 0 {
             diesel::insert_into(project_closures::table)
                 .values((

@@ -244,7 +244,11 @@ pub fn closed_with_identities(
                 .filter(roster_entries::project_id.eq(project_closures::project_id))
                 .filter(roster_entries::anonymised_at.is_null()),
         ))
-        .select((projects::id, projects::round_id, project_closures::closed_at))
+        .select((
+            projects::id,
+            projects::round_id,
+            project_closures::closed_at,
+        ))
         .order(projects::id)
         .load(conn)?)
 }

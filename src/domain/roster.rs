@@ -189,10 +189,7 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// The identity kind a number of this shape is, for rounds collecting either.
 fn guess_kind(number: &str) -> IdKind {
-    let digits = number
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .count();
+    let digits = number.chars().filter(|c| c.is_ascii_alphanumeric()).count();
     if digits >= 15 {
         IdKind::IdCard
     } else {
@@ -242,11 +239,13 @@ pub fn check_lines(
         let kind = if kind_text.is_empty() {
             None
         } else {
-            IdKind::parse(kind_text).or_else(|| match kind_text {
+            match kind_text {
                 "手机" | "手机号" | "手机号码" | "mobile" => Some(IdKind::Phone),
-                "身份证" | "身份证号" | "身份证号码" | "ID card" => Some(IdKind::IdCard),
-                _ => None,
-            })
+                "身份证" | "身份证号" | "身份证号码" | "ID card" => {
+                    Some(IdKind::IdCard)
+                }
+                other => IdKind::parse(other),
+            }
         };
         let mut id = LineId::None;
         if !kind_text.is_empty() && kind.is_none() {
@@ -277,8 +276,12 @@ pub fn check_lines(
             } else {
                 match pii::normalize(kind, number) {
                     Ok(n) => id = LineId::New(kind, n),
-                    Err(pii::IdError::BadPhone) => bad("id_number", at("roster.row_mobile_invalid")),
-                    Err(pii::IdError::BadIdCard) => bad("id_number", at("roster.row_id_card_invalid")),
+                    Err(pii::IdError::BadPhone) => {
+                        bad("id_number", at("roster.row_mobile_invalid"))
+                    }
+                    Err(pii::IdError::BadIdCard) => {
+                        bad("id_number", at("roster.row_id_card_invalid"))
+                    }
                 }
             }
         }
@@ -514,28 +517,84 @@ mod tests {
     #[test]
     fn tally_counts_people_once_and_every_person_time() {
         let lines = [
-            PersonRef { seq: 1, grp: "elderly", name: "张三", id_hash: Some("h1"), person_times: 3 },
-            PersonRef { seq: 2, grp: "elderly", name: "张叁", id_hash: Some("h1"), person_times: 2 },
-            PersonRef { seq: 3, grp: "elderly", name: "李四", id_hash: None, person_times: 1 },
-            PersonRef { seq: 4, grp: "elderly", name: "李四 ", id_hash: None, person_times: 1 },
-            PersonRef { seq: 5, grp: "youth", name: "王五", id_hash: None, person_times: 4 },
-            PersonRef { seq: 6, grp: "youth", name: "", id_hash: None, person_times: 2 },
-            PersonRef { seq: 7, grp: "youth", name: "", id_hash: None, person_times: 2 },
+            PersonRef {
+                seq: 1,
+                grp: "elderly",
+                name: "张三",
+                id_hash: Some("h1"),
+                person_times: 3,
+            },
+            PersonRef {
+                seq: 2,
+                grp: "elderly",
+                name: "张叁",
+                id_hash: Some("h1"),
+                person_times: 2,
+            },
+            PersonRef {
+                seq: 3,
+                grp: "elderly",
+                name: "李四",
+                id_hash: None,
+                person_times: 1,
+            },
+            PersonRef {
+                seq: 4,
+                grp: "elderly",
+                name: "李四 ",
+                id_hash: None,
+                person_times: 1,
+            },
+            PersonRef {
+                seq: 5,
+                grp: "youth",
+                name: "王五",
+                id_hash: None,
+                person_times: 4,
+            },
+            PersonRef {
+                seq: 6,
+                grp: "youth",
+                name: "",
+                id_hash: None,
+                person_times: 2,
+            },
+            PersonRef {
+                seq: 7,
+                grp: "youth",
+                name: "",
+                id_hash: None,
+                person_times: 2,
+            },
         ];
         let t = tally(&lines);
         assert_eq!(
             t,
             vec![
-                GroupCount { group: "elderly".into(), unique_people: 2, person_times: 7 },
-                GroupCount { group: "youth".into(), unique_people: 3, person_times: 8 },
+                GroupCount {
+                    group: "elderly".into(),
+                    unique_people: 2,
+                    person_times: 7
+                },
+                GroupCount {
+                    group: "youth".into(),
+                    unique_people: 3,
+                    person_times: 8
+                },
             ]
         );
         let dups = duplicates(&lines);
         assert_eq!(
             dups,
             vec![
-                Duplicate { seqs: vec![1, 2], by_identity: true },
-                Duplicate { seqs: vec![3, 4], by_identity: false },
+                Duplicate {
+                    seqs: vec![1, 2],
+                    by_identity: true
+                },
+                Duplicate {
+                    seqs: vec![3, 4],
+                    by_identity: false
+                },
             ],
             "anonymised lines are nobody's duplicates"
         );
@@ -544,13 +603,29 @@ mod tests {
     #[test]
     fn compare_reports_each_group_that_differs() {
         let tallies = vec![
-            GroupCount { group: "elderly".into(), unique_people: 2, person_times: 7 },
-            GroupCount { group: "youth".into(), unique_people: 1, person_times: 1 },
+            GroupCount {
+                group: "elderly".into(),
+                unique_people: 2,
+                person_times: 7,
+            },
+            GroupCount {
+                group: "youth".into(),
+                unique_people: 1,
+                person_times: 1,
+            },
         ];
         let content = ReportContent {
             beneficiaries: vec![
-                GroupCount { group: "disabled".into(), unique_people: 0, person_times: 0 },
-                GroupCount { group: "elderly".into(), unique_people: 2, person_times: 8 },
+                GroupCount {
+                    group: "disabled".into(),
+                    unique_people: 0,
+                    person_times: 0,
+                },
+                GroupCount {
+                    group: "elderly".into(),
+                    unique_people: 2,
+                    person_times: 8,
+                },
             ],
             ..Default::default()
         };
@@ -576,13 +651,33 @@ mod tests {
         ];
         let e = check_lines(&inputs, frame(&rules), &[]).unwrap_err();
         let m = messages(&e);
-        assert!(m.contains(&("roster.2.name".into(), "第 4 行：请填写姓名。".into())), "{m:?}");
-        assert!(m.iter().any(|(f, s)| f == "roster.2.id_number" && s.starts_with("第 4 行：") && s.contains("手机号码")), "{m:?}");
-        assert!(m.iter().any(|(f, s)| f == "roster.2.first_served" && s.contains("2027-03-01")), "{m:?}");
+        assert!(
+            m.contains(&("roster.2.name".into(), "第 4 行：请填写姓名。".into())),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|(f, s)| f == "roster.2.id_number"
+                && s.starts_with("第 4 行：")
+                && s.contains("手机号码")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|(f, s)| f == "roster.2.first_served" && s.contains("2027-03-01")),
+            "{m:?}"
+        );
         assert!(m.iter().any(|(f, _)| f == "roster.2.person_times"), "{m:?}");
-        assert!(m.iter().any(|(f, s)| f == "roster.3.group" && s.starts_with("第 5 行")), "{m:?}");
+        assert!(
+            m.iter()
+                .any(|(f, s)| f == "roster.3.group" && s.starts_with("第 5 行")),
+            "{m:?}"
+        );
         assert!(m.iter().any(|(f, _)| f == "roster.3.first_served"), "{m:?}");
-        assert!(!m.iter().any(|(f, _)| f.starts_with("roster.0.") || f.starts_with("roster.1.")), "{m:?}");
+        assert!(
+            !m.iter()
+                .any(|(f, _)| f.starts_with("roster.0.") || f.starts_with("roster.1.")),
+            "{m:?}"
+        );
 
         let ok = check_lines(&inputs[..2], frame(&rules), &[]).unwrap();
         assert_eq!(ok.len(), 1, "blank rows are skipped");
@@ -660,7 +755,10 @@ mod tests {
             &mut e,
         );
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["roster_retention_months", "roster_identity_required"]);
+        assert_eq!(
+            fields,
+            ["roster_retention_months", "roster_identity_required"]
+        );
     }
 
     #[test]

@@ -143,7 +143,9 @@ pub fn read(bytes: &[u8]) -> Result<Vec<RosterInput>, FieldErrors> {
         }
         let cell = |c: usize| -> String {
             let idx = c.checked_sub(first_col as usize);
-            idx.and_then(|i| row.get(i)).map(cell_text).unwrap_or_default()
+            idx.and_then(|i| row.get(i))
+                .map(cell_text)
+                .unwrap_or_default()
         };
         while out.len() + 1 < sheet_row {
             out.push(RosterInput::default());
@@ -203,15 +205,32 @@ mod tests {
     #[test]
     fn rows_become_lines_and_bad_cells_name_their_sheet_row() {
         let bytes = sheet(&[
-            ["姓名", "类别", "证件类型", "号码", "首次服务日期", "服务人次"],
+            [
+                "姓名",
+                "类别",
+                "证件类型",
+                "号码",
+                "首次服务日期",
+                "服务人次",
+            ],
             ["张三", "老年人", "", "13812345678", "2027-03-02", "3"],
             ["", "", "", "", "", ""],
-            ["李四", "elderly", "身份证", "11010519491231002X", "2027/03/05", "2"],
+            [
+                "李四",
+                "elderly",
+                "身份证",
+                "11010519491231002X",
+                "2027/03/05",
+                "2",
+            ],
             ["王五", "elderly", "", "1381234567", "2027-03-05", "1"],
         ]);
         let lines = read(&bytes).unwrap();
         assert_eq!(lines.len(), 4);
-        assert_eq!(lines[0].id_number, "13812345678", "a number cell reads as digits");
+        assert_eq!(
+            lines[0].id_number, "13812345678",
+            "a number cell reads as digits"
+        );
         assert!(lines[1].is_blank());
         let rules = RosterRules::default();
         let frame = RosterFrame {
@@ -232,11 +251,17 @@ mod tests {
 
     #[test]
     fn what_is_not_a_workbook_or_too_long_is_refused() {
-        assert_eq!(read(b"name,group\n").unwrap_err().0[0].msg.key, "roster.sheet_unreadable");
+        assert_eq!(
+            read(b"name,group\n").unwrap_err().0[0].msg.key,
+            "roster.sheet_unreadable"
+        );
         assert_eq!(read(b"").unwrap_err().0[0].msg.key, "field.file_required");
         let mut rows = vec![["张三", "elderly", "", "", "2027-03-02", "1"]; MAX_LINES + 1];
         rows.insert(0, ["h"; 6]);
-        assert_eq!(read(&sheet(&rows)).unwrap_err().0[0].msg.key, "roster.too_many_lines");
+        assert_eq!(
+            read(&sheet(&rows)).unwrap_err().0[0].msg.key,
+            "roster.too_many_lines"
+        );
     }
 
     #[test]

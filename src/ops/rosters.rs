@@ -8,7 +8,9 @@ use crate::db::projects::{ProjectRow, ReportRow};
 use crate::db::rosters::{self, EntryRow, NewEntry};
 use crate::db::{self, today, DbConn};
 use crate::domain::report::ReportKind;
-use crate::domain::roster::{self, CheckedLine, KeptId, LineId, RosterFrame, RosterInput, RosterRules};
+use crate::domain::roster::{
+    self, CheckedLine, KeptId, LineId, RosterFrame, RosterInput, RosterRules,
+};
 use crate::error::{AppError, FieldErrors};
 use crate::i18n::Msg;
 use crate::pii::{self, PiiKey};
@@ -45,7 +47,12 @@ pub fn rules_of(conn: &mut DbConn, p: &ProjectRow) -> Result<RosterRules, AppErr
 
 /// The frame a report's roster lines are checked in: served from the project's start to the
 /// report's end.
-fn frame<'a>(rules: &'a RosterRules, r: &ReportRow, p: &ProjectRow, source: Source) -> RosterFrame<'a> {
+fn frame<'a>(
+    rules: &'a RosterRules,
+    r: &ReportRow,
+    p: &ProjectRow,
+    source: Source,
+) -> RosterFrame<'a> {
     RosterFrame {
         rules,
         earliest: p.starts_on,
@@ -146,11 +153,7 @@ pub fn replace(
 
 /// What the roster says against the report: a required roster that is missing, and every
 /// group whose unique people or person-times differ from the report's figures.
-pub fn problems(
-    conn: &mut DbConn,
-    r: &ReportRow,
-    p: &ProjectRow,
-) -> Result<FieldErrors, AppError> {
+pub fn problems(conn: &mut DbConn, r: &ReportRow, p: &ProjectRow) -> Result<FieldErrors, AppError> {
     let rules = rules_of(conn, p)?;
     let lines = rosters::entries(conn, r.id)?;
     let mut e = FieldErrors::new();
@@ -205,12 +208,13 @@ pub fn anonymise_due(conn: &mut DbConn) -> Result<usize, AppError> {
             if n > 0 {
                 audit::append(
                     c,
-                    Change::new(None, "project.roster_anonymised", "project", project_id)
-                        .after(serde_json::json!({
+                    Change::new(None, "project.roster_anonymised", "project", project_id).after(
+                        serde_json::json!({
                             "lines": n,
                             "closed_on": closed,
                             "retention_months": r.retention_months,
-                        })),
+                        }),
+                    ),
                 )?;
             }
             Ok(n)

@@ -177,7 +177,15 @@ async fn page(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    show(ctx, &state, id.into_inner(), None, FieldErrors::new(), StatusCode::OK).await
+    show(
+        ctx,
+        &state,
+        id.into_inner(),
+        None,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Reads the form's rows (`r_{i}_{column}`), in order, blank ones kept so that errors
@@ -218,26 +226,49 @@ pub fn parse_form(vals: &[(String, String)]) -> Vec<RosterInput> {
     rows
 }
 
+/// Stores the rows as the report's roster and goes back to the roster page, or shows the
+/// page again with every problem and the rows as typed (when the form can hold them).
+async fn replace_and_show(
+    ctx: PageCtx,
+    state: &AppState,
+    id: i64,
+    rows: Vec<RosterInput>,
+    source: Source,
+    flash: &str,
+) -> Result<HttpResponse, AppError> {
+    let actor = ctx.user()?.clone();
+    let key = state.pii.clone();
+    let typed = rows.clone();
+    let done = db::run(&state.pool, move |c| {
+        ops::rosters::replace(c, &key, &actor, id, &rows, source)
+    })
+    .await;
+    form_done(
+        done,
+        format!("/reports/{id}/roster"),
+        flash,
+        async |e, status| {
+            let typed = (typed.len() <= FORM_MAX_LINES).then_some(typed);
+            show(ctx, state, id, typed, e, status).await
+        },
+    )
+    .await
+}
+
 async fn save(
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     f: CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = ctx.user()?.clone();
-    let id = id.into_inner();
     let rows = parse_form(&f.0);
-    let key = state.pii.clone();
-    let typed = rows.clone();
-    let done = db::run(&state.pool, move |c| {
-        ops::rosters::replace(c, &key, &actor, id, &rows, Source::Form)
-    })
-    .await;
-    form_done(
-        done,
-        format!("/reports/{id}/roster"),
+    replace_and_show(
+        ctx,
+        &state,
+        id.into_inner(),
+        rows,
+        Source::Form,
         "flash.roster_saved",
-        async |e, status| show(ctx, &state, id, Some(typed), e, status).await,
     )
     .await
 }
@@ -248,7 +279,7 @@ async fn upload(
     id: web::Path<i64>,
     payload: MultipartBody,
 ) -> Result<HttpResponse, AppError> {
-    let actor = ctx.user()?.clone();
+    ctx.user()?;
     let id = id.into_inner();
     let max = roster_sheet::MAX_BYTES;
     let up = match payload.read(max, Sender::Page).await {
@@ -258,26 +289,20 @@ async fn upload(
             return show(ctx, &state, id, None, e, status).await;
         }
     };
-    let rows = match roster_sheet::read(&up.bytes) {
-        Ok(rows) => rows,
-        Err(e) => return show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await,
-    };
-    let key = state.pii.clone();
-    let typed = rows.clone();
-    let done = db::run(&state.pool, move |c| {
-        ops::rosters::replace(c, &key, &actor, id, &rows, Source::Sheet)
-    })
-    .await;
-    form_done(
-        done,
-        format!("/reports/{id}/roster"),
-        "flash.roster_uploaded",
-        async |e, status| {
-            let typed = (typed.len() <= FORM_MAX_LINES).then_some(typed);
-            show(ctx, &state, id, typed, e, status).await
-        },
-    )
-    .await
+    match roster_sheet::read(&up.bytes) {
+        Ok(rows) => {
+            replace_and_show(
+                ctx,
+                &state,
+                id,
+                rows,
+                Source::Sheet,
+                "flash.roster_uploaded",
+            )
+            .await
+        }
+        Err(e) => show(ctx, &state, id, None, e, StatusCode::UNPROCESSABLE_ENTITY).await,
+    }
 }
 
 /// The template of report `id`'s roster (its round's identity rule explained).

@@ -34,7 +34,11 @@ async fn first_report(app: &TestApp, a: &Awarded, i: usize) -> (i64, NaiveDate, 
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let r = v["id"].as_i64().unwrap();
     let (_, v) = app.get(&format!("/api/v1/reports/{r}"), Some(member)).await;
-    let start: NaiveDate = v["report"]["period_start"].as_str().unwrap().parse().unwrap();
+    let start: NaiveDate = v["report"]["period_start"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let end: NaiveDate = v["report"]["period_end"].as_str().unwrap().parse().unwrap();
     (r, start, end)
 }
@@ -68,8 +72,12 @@ async fn put_roster(app: &TestApp, token: &str, report: i64, lines: Value) -> (S
 }
 
 async fn submit(app: &TestApp, token: &str, report: i64) -> (StatusCode, Value) {
-    app.post(&format!("/api/v1/reports/{report}/submit"), Some(token), json!({}))
-        .await
+    app.post(
+        &format!("/api/v1/reports/{report}/submit"),
+        Some(token),
+        json!({}),
+    )
+    .await
 }
 
 async fn roster_counts_must_match_the_report_before_submitting(b: Backend) {
@@ -87,7 +95,13 @@ async fn roster_counts_must_match_the_report_before_submitting(b: Backend) {
         json!([
             line("elderly", "张三", "13812345678", d1, 3),
             line("elderly", "李四", "1381234567", d1, 2),
-            line("火星人", "", "11010519491231002X", start - Duration::days(1), 0),
+            line(
+                "火星人",
+                "",
+                "11010519491231002X",
+                start - Duration::days(1),
+                0
+            ),
         ]),
     )
     .await;
@@ -103,7 +117,9 @@ async fn roster_counts_must_match_the_report_before_submitting(b: Backend) {
     }
     assert!(!has_error(&v, "roster.0.id_number"), "{v}");
     assert!(v.to_string().contains("第 2 行"), "{v}");
-    let (_, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(ngo)).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/reports/{r}/roster"), Some(ngo))
+        .await;
     assert_eq!(v["lines"].as_array().unwrap().len(), 0);
 
     // Three lines, two of them the same person (same number): 2 elderly people, 6 times.
@@ -120,12 +136,23 @@ async fn roster_counts_must_match_the_report_before_submitting(b: Backend) {
     )
     .await;
     assert_eq!((s, v["lines"].as_i64()), (StatusCode::OK, Some(4)), "{v}");
-    let (s, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(ngo)).await;
+    let (s, v) = app
+        .get(&format!("/api/v1/reports/{r}/roster"), Some(ngo))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let text = v.to_string();
-    assert!(text.contains("138****5678") && text.contains("1101**********002X"), "{v}");
-    assert!(!text.contains("13812345678") && !text.contains("11010519491231002X"), "{v}");
-    assert!(!text.contains("v1:"), "no sealed value leaves the server: {v}");
+    assert!(
+        text.contains("138****5678") && text.contains("1101**********002X"),
+        "{v}"
+    );
+    assert!(
+        !text.contains("13812345678") && !text.contains("11010519491231002X"),
+        "{v}"
+    );
+    assert!(
+        !text.contains("v1:"),
+        "no sealed value leaves the server: {v}"
+    );
     assert_eq!(v["duplicates"][0]["seqs"], json!([1, 2]), "{v}");
     assert_eq!(
         v["tallies"],
@@ -143,7 +170,10 @@ async fn roster_counts_must_match_the_report_before_submitting(b: Backend) {
                 .join(";")
         })
         .await;
-    assert!(!stored.contains("13812345678") && stored.contains("v1:"), "{stored}");
+    assert!(
+        !stored.contains("13812345678") && stored.contains("v1:"),
+        "{stored}"
+    );
 
     // Figures that differ from the roster stop the submission, on the group's row.
     let (s, v) = put_report(&app, ngo, r, figures((3, 6), (1, 4))).await;
@@ -152,7 +182,10 @@ async fn roster_counts_must_match_the_report_before_submitting(b: Backend) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(has_error(&v, "beneficiaries.0"), "{v}");
     assert!(!has_error(&v, "beneficiaries.1"), "{v}");
-    assert!(v.to_string().contains("2 人、6 人次") || v.to_string().contains("2 people"), "{v}");
+    assert!(
+        v.to_string().contains("2 人、6 人次") || v.to_string().contains("2 people"),
+        "{v}"
+    );
 
     // A kept line repeats its masked number with its seq; a masked number elsewhere is refused.
     let mut keep = line("elderly", "张三", "138****5678", d1, 3);
@@ -161,12 +194,19 @@ async fn roster_counts_must_match_the_report_before_submitting(b: Backend) {
     wrong["seq"] = json!(1);
     let (s, v) = put_roster(&app, ngo, r, json!([keep.clone(), wrong])).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(has_error(&v, "roster.1.id_number") && !has_error(&v, "roster.0.id_number"), "{v}");
+    assert!(
+        has_error(&v, "roster.1.id_number") && !has_error(&v, "roster.0.id_number"),
+        "{v}"
+    );
     let (s, v) = put_roster(
         &app,
         ngo,
         r,
-        json!([keep, line("elderly", "李四", "11010519491231002X", d1, 3), line("disabled", "王五", "", d1, 4)]),
+        json!([
+            keep,
+            line("elderly", "李四", "11010519491231002X", d1, 3),
+            line("disabled", "王五", "", d1, 4)
+        ]),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -175,7 +215,10 @@ async fn roster_counts_must_match_the_report_before_submitting(b: Backend) {
     let (s, v) = submit(&app, ngo, r).await;
     assert_eq!(s, StatusCode::OK, "the figures now match the roster: {v}");
     let actions = app.audit_actions("report", r).await;
-    assert!(actions.iter().any(|x| x == "report.roster_saved"), "{actions:?}");
+    assert!(
+        actions.iter().any(|x| x == "report.roster_saved"),
+        "{actions:?}"
+    );
 
     // A submitted report's roster is frozen.
     let (s, _) = put_roster(&app, ngo, r, json!([])).await;
@@ -234,20 +277,40 @@ async fn rosters_are_uploaded_from_the_template(b: Backend) {
     let a = awarded(&app).await;
     let ngo = &a.members[0];
     let (r, start, _) = first_report(&app, &a, 0).await;
-    let (s, bytes) = raw_get(&app, &format!("/api/v1/reports/{r}/roster/template.xlsx"), ngo).await;
+    let (s, bytes) = raw_get(
+        &app,
+        &format!("/api/v1/reports/{r}/roster/template.xlsx"),
+        ngo,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let header = xlsx_strings(&bytes);
-    assert!(header.contains("姓名") && header.contains("首次服务日期"), "{header}");
+    assert!(
+        header.contains("姓名") && header.contains("首次服务日期"),
+        "{header}"
+    );
 
     let d = (start + Duration::days(2)).to_string();
-    let head = ["姓名", "受益对象类别", "证件类型", "手机号码或身份证号码", "首次服务日期", "服务人次"];
+    let head = [
+        "姓名",
+        "受益对象类别",
+        "证件类型",
+        "手机号码或身份证号码",
+        "首次服务日期",
+        "服务人次",
+    ];
     let bad = workbook(&[
         head,
         ["张三", "老年人", "手机", "13812345678", &d, "2"],
         ["李四", "老年人", "", "1381234567", &d, "1"],
     ]);
     let (s, v) = app
-        .upload(&format!("/api/v1/reports/{r}/roster/xlsx"), ngo, "名册.xlsx", &bad)
+        .upload(
+            &format!("/api/v1/reports/{r}/roster/xlsx"),
+            ngo,
+            "名册.xlsx",
+            &bad,
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(has_error(&v, "roster.1.id_number"), "{v}");
@@ -259,16 +322,32 @@ async fn rosters_are_uploaded_from_the_template(b: Backend) {
         ["李四", "残疾人", "", "", &d, "1"],
     ]);
     let (s, v) = app
-        .upload(&format!("/api/v1/reports/{r}/roster/xlsx"), ngo, "名册.xlsx", &good)
+        .upload(
+            &format!("/api/v1/reports/{r}/roster/xlsx"),
+            ngo,
+            "名册.xlsx",
+            &good,
+        )
         .await;
     assert_eq!((s, v["lines"].as_i64()), (StatusCode::OK, Some(2)), "{v}");
     let (s, v) = app
-        .upload(&format!("/api/v1/reports/{r}/roster/xlsx"), ngo, "名册.xlsx", b"name,group")
+        .upload(
+            &format!("/api/v1/reports/{r}/roster/xlsx"),
+            ngo,
+            "名册.xlsx",
+            b"name,group",
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(has_error(&v, "file"), "{v}");
-    let (_, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(ngo)).await;
-    assert_eq!(v["lines"].as_array().unwrap().len(), 2, "a refused upload changes nothing");
+    let (_, v) = app
+        .get(&format!("/api/v1/reports/{r}/roster"), Some(ngo))
+        .await;
+    assert_eq!(
+        v["lines"].as_array().unwrap().len(),
+        2,
+        "a refused upload changes nothing"
+    );
 }
 dual!(rosters_are_uploaded_from_the_template);
 
@@ -302,7 +381,10 @@ async fn the_roster_page_shows_masked_numbers_and_keeps_what_was_typed(b: Backen
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = res.text().await.unwrap();
-    assert!(page.contains("赵六") && page.contains("1391234"), "what was typed stays");
+    assert!(
+        page.contains("赵六") && page.contains("1391234"),
+        "what was typed stays"
+    );
     assert!(page.contains("第 2 行"), "the row is named");
 
     let res = web
@@ -323,8 +405,14 @@ async fn the_roster_page_shows_masked_numbers_and_keeps_what_was_typed(b: Backen
     assert_eq!(location(&res), path);
     let (s, page) = web.get_text(&app, &path).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("138****5678") && !page.contains("13812345678"), "masked");
-    assert!(page.contains("r_0_keep"), "the stored number is kept on resave");
+    assert!(
+        page.contains("138****5678") && !page.contains("13812345678"),
+        "masked"
+    );
+    assert!(
+        page.contains("r_0_keep"),
+        "the stored number is kept on resave"
+    );
 
     // Saving the page again as shown keeps the stored number.
     let res = web
@@ -343,7 +431,9 @@ async fn the_roster_page_shows_masked_numbers_and_keeps_what_was_typed(b: Backen
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (_, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(ngo)).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/reports/{r}/roster"), Some(ngo))
+        .await;
     assert_eq!(v["lines"][0]["id_masked"], "138****5678", "{v}");
     assert_eq!(v["lines"][0]["person_times"], 3, "{v}");
 
@@ -367,8 +457,10 @@ async fn duplicates_across_projects_are_counts_for_officers_only(b: Backend) {
         &app,
         &a.members[0],
         r0,
-        json!([line("elderly", "张三", "13812345678", s0, 2),
-               line("elderly", "李四", "13900000001", s0, 1)]),
+        json!([
+            line("elderly", "张三", "13812345678", s0, 2),
+            line("elderly", "李四", "13900000001", s0, 1)
+        ]),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -376,8 +468,10 @@ async fn duplicates_across_projects_are_counts_for_officers_only(b: Backend) {
         &app,
         &a.members[1],
         r1,
-        json!([line("elderly", "张三丰", "13812345678", s1, 1),
-               line("disabled", "欧阳娜", "13700000002", s1, 1)]),
+        json!([
+            line("elderly", "张三丰", "13812345678", s1, 1),
+            line("disabled", "欧阳娜", "13700000002", s1, 1)
+        ]),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -386,7 +480,10 @@ async fn duplicates_across_projects_are_counts_for_officers_only(b: Backend) {
 
     // Drafts are the organizations' own: nothing is shared yet.
     let (s, v) = app
-        .get(&format!("/api/v1/projects/{p0}/duplicates"), Some(&a.officer))
+        .get(
+            &format!("/api/v1/projects/{p0}/duplicates"),
+            Some(&a.officer),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["across"], json!([]), "{v}");
@@ -396,7 +493,10 @@ async fn duplicates_across_projects_are_counts_for_officers_only(b: Backend) {
         assert_eq!(s, StatusCode::OK, "{v}");
     }
     let (s, v) = app
-        .get(&format!("/api/v1/projects/{p0}/duplicates"), Some(&a.officer))
+        .get(
+            &format!("/api/v1/projects/{p0}/duplicates"),
+            Some(&a.officer),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["report_id"], r0, "{v}");
@@ -404,8 +504,14 @@ async fn duplicates_across_projects_are_counts_for_officers_only(b: Backend) {
     assert_eq!(v["across"][0]["other_project_id"], p1, "{v}");
     assert_eq!(v["across"][0]["people"], 1, "{v}");
     let text = v.to_string();
-    assert!(!text.contains("张三丰") && !text.contains("欧阳娜") && !text.contains("13700000002"), "{v}");
-    let other_no = v["across"][0]["other_agreement_no"].as_str().unwrap().to_string();
+    assert!(
+        !text.contains("张三丰") && !text.contains("欧阳娜") && !text.contains("13700000002"),
+        "{v}"
+    );
+    let other_no = v["across"][0]["other_agreement_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let (s, v) = app.get("/api/v1/duplicates", Some(&a.officer)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -415,7 +521,10 @@ async fn duplicates_across_projects_are_counts_for_officers_only(b: Backend) {
     let web = app.browser();
     web.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
     let (_, page) = web.get_text(&app, &format!("/projects/{p0}")).await;
-    assert!(page.contains("重复受益") && page.contains(&other_no), "the project page flags it");
+    assert!(
+        page.contains("重复受益") && page.contains(&other_no),
+        "the project page flags it"
+    );
     assert!(!page.contains("张三丰") && !page.contains("欧阳娜"));
     let (s, page) = web.get_text(&app, "/dashboard/duplicates").await;
     assert_eq!(s, StatusCode::OK);
@@ -428,12 +537,18 @@ async fn duplicates_across_projects_are_counts_for_officers_only(b: Backend) {
         (format!("/api/v1/reports/{r1}/roster"), &a.members[0]),
     ] {
         let (s, v) = app.get(&path, Some(who)).await;
-        assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{path}: {s} {v}");
+        assert!(
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{path}: {s} {v}"
+        );
     }
     let ngo_web = app.browser();
     ngo_web.login(&app, "ngo0@example.org", PASSWORD).await;
     let (_, page) = ngo_web.get_text(&app, &format!("/projects/{p0}")).await;
-    assert!(!page.contains(&other_no), "the organization's page has no 重复受益");
+    assert!(
+        !page.contains(&other_no),
+        "the organization's page has no 重复受益"
+    );
 }
 dual!(duplicates_across_projects_are_counts_for_officers_only);
 
@@ -441,19 +556,38 @@ async fn only_the_organization_and_officers_read_a_roster(b: Backend) {
     let app = spawn(b).await;
     let a = awarded(&app).await;
     let (r, start, _) = first_report(&app, &a, 0).await;
-    put_roster(&app, &a.members[0], r, json!([line("elderly", "张三", "13812345678", start, 1)])).await;
+    put_roster(
+        &app,
+        &a.members[0],
+        r,
+        json!([line("elderly", "张三", "13812345678", start, 1)]),
+    )
+    .await;
     let reviewer = app.staff(Role::Reviewer, "rev@example.org", None).await;
     let (eva, eva_token) = agency(&app, &a.officer, 63, "张评", "eva@pinggu.cn").await;
     let (s, v) = assign(&app, &a.officer, a.projects[0], "midterm", eva).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let path = format!("/api/v1/reports/{r}/roster");
-    for (who, token) in [("other org", &a.members[1]), ("reviewer", &reviewer), ("evaluator", &eva_token)] {
+    for (who, token) in [
+        ("other org", &a.members[1]),
+        ("reviewer", &reviewer),
+        ("evaluator", &eva_token),
+    ] {
         let (s, v) = app.get(&path, Some(token)).await;
-        assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{who}: {s} {v}");
+        assert!(
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{who}: {s} {v}"
+        );
         let (s, v) = put_roster(&app, token, r, json!([])).await;
-        assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{who}: {s} {v}");
+        assert!(
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{who}: {s} {v}"
+        );
         let (s, _) = raw_get(&app, &format!("{path}/template.xlsx"), token).await;
-        assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{who}: {s}");
+        assert!(
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{who}: {s}"
+        );
     }
     let (s, _) = app.get(&path, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -463,7 +597,10 @@ async fn only_the_organization_and_officers_read_a_roster(b: Backend) {
     let (s, _) = put_roster(&app, &a.officer, r, json!([])).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = app.get("/api/v1/duplicates", Some(&eva_token)).await;
-    assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{s}");
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{s}"
+    );
     let web = app.browser();
     let (s, _) = web.get_text(&app, &format!("/reports/{r}/roster")).await;
     assert_ne!(s, StatusCode::OK, "strangers are sent to sign in");
@@ -479,7 +616,10 @@ async fn rosters_are_anonymised_after_the_retention_period(b: Backend) {
         &app,
         ngo,
         r,
-        json!([line("elderly", "张三", "13812345678", start, 2), line("elderly", "李四", "", start, 1)]),
+        json!([
+            line("elderly", "张三", "13812345678", start, 2),
+            line("elderly", "李四", "", start, 1)
+        ]),
     )
     .await;
     put_report(&app, ngo, r, figures((2, 3), (0, 0))).await;
@@ -504,14 +644,26 @@ async fn rosters_are_anonymised_after_the_retention_period(b: Backend) {
     assert_eq!(app.run_worker_step().await.roster_lines_anonymised, 0);
     // Signed in again (sessions last a year in tests).
     let officer = app.token("officer@gusu.gov.cn", PASSWORD).await;
-    let (_, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(&officer)).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/reports/{r}/roster"), Some(&officer))
+        .await;
     assert_eq!(v["lines"][0]["name"], "张三", "{v}");
     app.clock.advance(Duration::days(3));
     assert_eq!(app.run_worker_step().await.roster_lines_anonymised, 2);
-    assert_eq!(app.run_worker_step().await.roster_lines_anonymised, 0, "idempotent");
-    let (_, v) = app.get(&format!("/api/v1/reports/{r}/roster"), Some(&officer)).await;
+    assert_eq!(
+        app.run_worker_step().await.roster_lines_anonymised,
+        0,
+        "idempotent"
+    );
+    let (_, v) = app
+        .get(&format!("/api/v1/reports/{r}/roster"), Some(&officer))
+        .await;
     for l in v["lines"].as_array().unwrap() {
-        assert_eq!((l["name"].as_str(), l["anonymised"].as_bool()), (Some(""), Some(true)), "{v}");
+        assert_eq!(
+            (l["name"].as_str(), l["anonymised"].as_bool()),
+            (Some(""), Some(true)),
+            "{v}"
+        );
         assert!(l["id_masked"].is_null(), "{v}");
     }
     assert_eq!(
@@ -531,7 +683,10 @@ async fn rosters_are_anonymised_after_the_retention_period(b: Backend) {
     assert_eq!(left, 0);
     let actions = app.audit_actions("project", p).await;
     assert_eq!(
-        actions.iter().filter(|x| *x == "project.roster_anonymised").count(),
+        actions
+            .iter()
+            .filter(|x| *x == "project.roster_anonymised")
+            .count(),
         1,
         "{actions:?}"
     );

@@ -123,7 +123,12 @@ pub(super) async fn put_roster(
     body: Json<RosterBody>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let inputs: Vec<RosterInput> = body.into_inner().lines.into_iter().map(Into::into).collect();
+    let inputs: Vec<RosterInput> = body
+        .into_inner()
+        .lines
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let key = state.pii.clone();
     let lines = db::run(&state.pool, move |c| {
         ops::rosters::replace(c, &key, &user.0, id, &inputs, Source::Api)
@@ -142,8 +147,7 @@ pub(super) async fn roster_template(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(&req);
-    let bytes =
-        crate::web::rosters::template_bytes(&state, user.0, id.into_inner(), lang).await?;
+    let bytes = crate::web::rosters::template_bytes(&state, user.0, id.into_inner(), lang).await?;
     Ok(crate::web::rosters::template_download(bytes, lang))
 }
 
