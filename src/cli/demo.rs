@@ -1122,6 +1122,8 @@ struct Seeder<'a> {
     /// below the threshold for a submitted one (the officer's flag).
     sampled: bool,
     flagged_sample: bool,
+    /// Projects whose reports carry a beneficiary roster (服务对象名册).
+    roster_projects: Vec<i64>,
 }
 
 impl<'a> Seeder<'a> {
@@ -1142,6 +1144,7 @@ impl<'a> Seeder<'a> {
             voucher: 0,
             sampled: false,
             flagged_sample: false,
+            roster_projects: Vec::new(),
         })
     }
 
@@ -1967,6 +1970,9 @@ impl<'a> Seeder<'a> {
             .version;
         ops::execution::save_report(self.c, &member, id, version, &content)
             .step("save a report")?;
+        if self.roster_projects.contains(&p.id) {
+            self.roster(p, id, &content)?;
+        }
         if end == ReportEnd::Draft {
             return Ok(());
         }
@@ -2044,6 +2050,68 @@ impl<'a> Seeder<'a> {
         diesel::update(project_files::table.filter(project_files::report_id.eq(Some(id))))
             .set(project_files::uploaded_at.eq(submitted - Duration::hours(1)))
             .execute(self.c)?;
+        Ok(())
+    }
+
+    /// The roster of report `id`, matching its figures: the same people
+    /// report after report (cumulative), phone numbers masked when shown. The first three
+    /// people of every roster project are the same people, so the officer sees them counted
+    /// by two projects (重复受益).
+    fn roster(&mut self, p: &Proj, id: i64, content: &ReportContent) -> anyhow::Result<()> {
+        const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
+        const GIVEN: [&str; 10] = [
+            "秀英", "建国", "桂兰", "志强", "玉兰", "国华", "淑珍", "德明", "丽华", "文斌",
+        ];
+        let member = self.ngos[p.org].member.clone();
+        let key = yichuang::pii::PiiKey::new(self.s.pii_key.expose());
+        let mut lines = Vec::new();
+        for g in &content.beneficiaries {
+            let times = if g.unique_people > 0 {
+                g.person_times / g.unique_people
+            } else {
+                0
+            };
+            for i in 0..g.unique_people {
+                let phone = if i < 3 {
+                    format!("1380000{:04}", i)
+                } else {
+                    format!("139{:04}{:04}", p.id % 10_000, i)
+                };
+                let last = i + 1 == g.unique_people;
+                let person_times = times
+                    + if last {
+                        g.person_times - times * g.unique_people
+                    } else {
+                        0
+                    };
+                lines.push(yichuang::domain::roster::RosterInput {
+                    group: g.group.clone(),
+                    name: if i < 3 {
+                        ["何淑芬", "许建华", "邓桂英"][i as usize].to_string()
+                    } else {
+                        format!(
+                            "{}{}",
+                            SURNAMES[(i % 10) as usize],
+                            GIVEN[((i / 10 + p.id) % 10) as usize]
+                        )
+                    },
+                    id_kind: "phone".into(),
+                    id_number: phone,
+                    first_served: (p.start + Duration::days(i % 20)).min(p.due[0]).to_string(),
+                    person_times: person_times.to_string(),
+                    keep: None,
+                });
+            }
+        }
+        ops::rosters::replace(
+            self.c,
+            &key,
+            &member,
+            id,
+            &lines,
+            ops::rosters::Source::Sheet,
+        )
+        .step("a roster")?;
         Ok(())
     }
 
@@ -2362,6 +2430,10 @@ impl<'a> Seeder<'a> {
                 continue;
             }
             self.sign(p)?;
+            // The first two carry rosters, sharing three people.
+            if j < 2 {
+                self.roster_projects.push(p.id);
+            }
             if j == 0 {
                 self.pay(
                     p,

@@ -13,6 +13,7 @@ pub mod projects;
 pub mod proposals;
 pub mod public;
 pub mod reviews;
+pub mod rosters;
 pub mod rounds;
 pub mod samples;
 pub mod schema;

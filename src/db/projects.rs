@@ -1221,6 +1221,19 @@ pub fn set_project_outcome(
             projects::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    if !status.running() {
+        // When it ended: its rosters' retention runs from here (issue 15).
+        use super::schema::project_closures;
+        let known: i64 = project_closures::table.find(id).count().get_result(conn)?;
+        if known == 0 {
+            diesel::insert_into(project_closures::table)
+                .values((
+                    project_closures::project_id.eq(id),
+                    project_closures::closed_at.eq(now()),
+                ))
+                .execute(conn)?;
+        }
+    }
     if renewal.is_some() || final_grade.is_some() {
         diesel::update(projects::table.find(id))
             .set((

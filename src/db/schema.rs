@@ -781,3 +781,13 @@ diesel::allow_tables_to_appear_in_same_query!(samples, projects);
 diesel::allow_tables_to_appear_in_same_query!(samples, organizations);
 diesel::allow_tables_to_appear_in_same_query!(samples, sample_persons);
 diesel::allow_tables_to_appear_in_same_query!(sample_persons, roster_entries);
+    project_closures (project_id) {
+        project_id -> BigInt,
+        closed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(project_closures -> projects (project_id));
+diesel::allow_tables_to_appear_in_same_query!(project_closures, projects);
+diesel::allow_tables_to_appear_in_same_query!(project_closures, roster_entries);
+diesel::allow_tables_to_appear_in_same_query!(project_closures, rounds);

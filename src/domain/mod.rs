@@ -41,6 +41,8 @@ pub mod project;
 pub mod proposal;
 pub mod report;
 pub mod review;
+pub mod roster;
+pub mod roster_sheet;
 pub mod round;
 pub mod sample;
 pub mod session;

@@ -147,6 +147,10 @@ pub struct RoundRules {
     /// that flags an evaluation, and the satisfaction scale.
     #[serde(default)]
     pub sampling: super::sample::SampleRules,
+    /// Beneficiary rosters (服务对象名册): required with milestone reports or not, which
+    /// identity number is collected, how long they are kept after the project ends.
+    #[serde(default)]
+    pub roster: super::roster::RosterRules,
 }
 
 fn default_fail_bar_months() -> i32 {
@@ -307,6 +311,7 @@ impl Default for RoundRules {
             changes: super::change::ChangeRules::default(),
             targets: super::target::TargetRules::default(),
             sampling: super::sample::SampleRules::default(),
+            roster: super::roster::RosterRules::default(),
         }
     }
 }
@@ -349,6 +354,7 @@ pub fn check_rules(r: &RoundRules, e: &mut FieldErrors) {
     super::change::check_rules(&r.changes, e);
     super::target::check_rules(&r.targets, e);
     super::sample::check_rules(&r.sampling, e);
+    super::roster::check_rules(&r.roster, e);
     if r.categories.is_empty() {
         e.add("categories", Msg::new("field.required"));
     }

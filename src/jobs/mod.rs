@@ -113,6 +113,12 @@ pub async fn housekeeping(pool: &DbPool) -> anyhow::Result<usize> {
     .await
 }
 
+/// Anonymises the rosters whose retention after their project ended has passed (names and
+/// identity numbers blanked, counts kept; audited); returns how many lines.
+pub async fn anonymise_rosters(pool: &DbPool) -> anyhow::Result<usize> {
+    blocking(pool, crate::ops::rosters::anonymise_due).await
+}
+
 /// How often the report reminders are looked for (they are per day, not per second).
 const REPORT_REMINDER_EVERY: Duration = Duration::from_secs(60);
 
@@ -128,7 +134,8 @@ const SESSION_PURGE_EVERY: Duration = Duration::from_secs(600);
 /// outbox (which run in every step).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tasks {
-    /// Milestone-report and evaluation reminders, and housekeeping.
+    /// Milestone-report and evaluation reminders, and housekeeping (with the rosters'
+    /// retention).
     pub reports_and_housekeeping: bool,
     /// Purging ended sessions.
     pub sessions: bool,
@@ -153,6 +160,8 @@ pub struct StepReport {
     /// Milestone-report and evaluation reminders queued.
     pub report_reminders: usize,
     pub objections_purged: usize,
+    /// Roster lines anonymised at the end of their retention period.
+    pub roster_lines_anonymised: usize,
     pub sessions_purged: usize,
     pub emails_sent: usize,
     /// Due emails the per-bureau cap held back for a later pass.
@@ -229,6 +238,15 @@ async fn run_tasks(
                 report.objections_purged = n;
             }
             Err(e) => errors.push(failed("housekeeping", e)),
+        }
+        match anonymise_rosters(pool).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(lines = n, "roster lines anonymised");
+                }
+                report.roster_lines_anonymised = n;
+            }
+            Err(e) => errors.push(failed("anonymising rosters", e)),
         }
     }
     if tasks.sessions {

@@ -425,6 +425,11 @@ pub fn start_report(
             return Ok(r.id);
         }
         let (prev, _) = neighbours(&all, 0, end);
+        let prev_id = all
+            .iter()
+            .filter(|r| r.status.filed() && r.period_end <= end)
+            .max_by_key(|r| (r.period_end, r.id))
+            .map(|r| r.id);
         let mut carried = prev.unwrap_or_default();
         carried.narrative = String::new();
         let id = projects::insert_report(
@@ -440,6 +445,9 @@ pub fn start_report(
                 created_by: actor.id,
             },
         )?;
+        if let Some(from) = prev_id {
+            super::rosters::carry_over(c, project_id, from, id)?;
+        }
         audit::append(
             c,
             Change::new(Some(actor), "report.started", "report", id)
@@ -461,7 +469,7 @@ pub fn find_report(
     Ok((r, p, content))
 }
 
-fn find_editable(
+pub(crate) fn find_editable(
     conn: &mut DbConn,
     actor: &Actor,
     id: i64,
@@ -525,7 +533,7 @@ pub fn submission_problems(
         .rules()
         .changes
         .free_move_bp;
-    Ok(report::check_report(
+    let mut e = report::check_report(
         &content,
         &ReportFrame {
             tolerance_bp,
@@ -538,7 +546,9 @@ pub fn submission_problems(
             previous: prev.as_ref(),
             next: next.as_ref(),
         },
-    ))
+    );
+    e.0.extend(super::rosters::problems(conn, r, p)?.0);
+    Ok(e)
 }
 
 /// Submits a report after checking it in full; the bureau's officers are emailed.

@@ -14,6 +14,7 @@ pub mod proposals;
 pub mod reminders;
 pub mod renewal;
 pub mod reviews;
+pub mod rosters;
 pub mod rounds;
 pub mod sampling;
 pub mod screening;

@@ -22,6 +22,7 @@ pub mod orgs;
 pub mod projects;
 pub mod proposals;
 pub mod reviews;
+pub mod rosters;
 pub mod rounds;
 pub mod tasks;
 pub mod verify;

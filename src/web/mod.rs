@@ -19,6 +19,7 @@ pub mod proposals;
 pub mod public_cache;
 pub mod reader_cache;
 pub mod reviews;
+pub mod rosters;
 pub mod rounds;
 pub mod samples;
 pub mod screening;
@@ -726,6 +727,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(evaluations::routes)
         .configure(samples::routes)
         .configure(visits::routes)
+        .configure(rosters::routes)
         .configure(admin::routes)
         .default_service(web::to(not_found));
 }

@@ -64,6 +64,8 @@ struct ProjectPage {
     error_tranche: Option<i64>,
     beneficiaries_svg: String,
     spending_svg: String,
+    /// For officers: the project's duplicates (重复受益).
+    dups: Option<crate::queries::rosters::ProjectDuplicates>,
 }
 
 impl ProjectPage {
@@ -130,8 +132,14 @@ pub(crate) async fn show_project(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let actor = ctx.user()?.clone();
-    let v = db::run(&state.pool, move |c| {
-        crate::queries::projects::project(c, &actor, id)
+    let (v, dups) = db::run(&state.pool, move |c| {
+        let v = crate::queries::projects::project(c, &actor, id)?;
+        let dups = if v.officer {
+            Some(crate::queries::rosters::of_project(c, &v.project)?)
+        } else {
+            None
+        };
+        Ok((v, dups))
     })
     .await?;
     let beneficiaries_svg = beneficiaries_chart(&v, ctx.lang());
@@ -146,6 +154,7 @@ pub(crate) async fn show_project(
             error_tranche,
             beneficiaries_svg,
             spending_svg,
+            dups,
         },
     )
 }

@@ -184,6 +184,18 @@ pub struct RoundForm {
     pub change_max_extension_days: String,
     #[serde(default)]
     pub change_free_move: String,
+    /// Beneficiary rosters: set when the form showed these fields (a form of before them
+    /// keeps the defaults).
+    #[serde(default)]
+    pub roster_rules_shown: Option<String>,
+    #[serde(default)]
+    pub roster_required: Option<String>,
+    #[serde(default)]
+    pub roster_identity: String,
+    #[serde(default)]
+    pub roster_identity_required: Option<String>,
+    #[serde(default)]
+    pub roster_retention_months: String,
     /// The call-back sample (抽样回访); blank: the defaults (a form of before them).
     #[serde(default)]
     pub sample_rate: String,
@@ -353,6 +365,11 @@ impl RoundForm {
             sample_min: r.sampling.min_per_group.to_string(),
             sample_threshold: percent_text(r.sampling.confirmed_threshold_bp),
             sample_scale: r.sampling.satisfaction_scale.to_string(),
+            roster_rules_shown: on(true),
+            roster_required: on(r.roster.required),
+            roster_identity: r.roster.identity.as_str().to_string(),
+            roster_identity_required: on(r.roster.identity_required),
+            roster_retention_months: r.roster.retention_months.to_string(),
         }
     }
 
@@ -425,6 +442,12 @@ impl RoundForm {
             sample_defaults.satisfaction_scale
         } else {
             int("sample_scale", &self.sample_scale)
+        };
+        let roster_defaults = crate::domain::roster::RosterRules::default();
+        let roster_retention_months = if self.roster_retention_months.trim().is_empty() {
+            roster_defaults.retention_months
+        } else {
+            int("roster_retention_months", &self.roster_retention_months)
         };
         let late_grace_days = if self.late_grace_days.trim().is_empty() {
             LateMaterials::default().grace_days
@@ -654,6 +677,28 @@ impl RoundForm {
         } else {
             TargetRules::default()
         };
+        let roster_identity = if self.roster_identity.trim().is_empty() {
+            roster_defaults.identity
+        } else {
+            crate::domain::roster::IdentityRule::parse(&self.roster_identity).unwrap_or_else(|| {
+                e.add("roster_identity", Msg::new("field.choice_invalid"));
+                roster_defaults.identity
+            })
+        };
+        let roster = if self.roster_rules_shown.is_some() {
+            crate::domain::roster::RosterRules {
+                required: self.roster_required.is_some(),
+                identity: roster_identity,
+                identity_required: self.roster_identity_required.is_some(),
+                retention_months: roster_retention_months,
+            }
+        } else {
+            crate::domain::roster::RosterRules {
+                retention_months: roster_retention_months,
+                identity: roster_identity,
+                ..roster_defaults
+            }
+        };
         let allowed_reg_types = [
             (RegType::SocialGroup, &self.type_social_group),
             (RegType::SocialService, &self.type_social_service),
@@ -727,6 +772,7 @@ impl RoundForm {
             },
             targets,
             sampling,
+            roster,
         };
         Ok((core, rules))
     }

@@ -29,6 +29,7 @@ mod proposals;
 mod public_cache;
 mod reader_cache;
 mod reviews;
+mod rosters;
 mod rounds;
 mod sampling;
 mod schedule;

@@ -95,7 +95,7 @@ fn problems(doc: &Value) -> Vec<String> {
 
 /// The source of the API scope and of each area module whose handlers it registers.
 const API_SRC: &str = include_str!("../../src/web/api/mod.rs");
-const AREAS: [(&str, &str); 16] = [
+const AREAS: [(&str, &str); 17] = [
     ("admin", include_str!("../../src/web/api/admin.rs")),
     ("auth", include_str!("../../src/web/api/auth.rs")),
     ("award", include_str!("../../src/web/api/award.rs")),
@@ -111,6 +111,7 @@ const AREAS: [(&str, &str); 16] = [
     ("proposals", include_str!("../../src/web/api/proposals.rs")),
     ("reports", include_str!("../../src/web/api/reports.rs")),
     ("reviews", include_str!("../../src/web/api/reviews.rs")),
+    ("rosters", include_str!("../../src/web/api/rosters.rs")),
     ("rounds", include_str!("../../src/web/api/rounds.rs")),
     ("screening", include_str!("../../src/web/api/screening.rs")),
     ("visits", include_str!("../../src/web/api/visits.rs")),

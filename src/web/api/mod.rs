@@ -45,6 +45,7 @@ mod projects;
 mod proposals;
 mod reports;
 mod reviews;
+mod rosters;
 mod rounds;
 mod screening;
 mod verify;
@@ -197,6 +198,12 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(reports::submit_report)
         .service(reports::review_report)
         .service(reports::upload_evidence)
+        .service(rosters::get_roster)
+        .service(rosters::put_roster)
+        .service(rosters::roster_template)
+        .service(rosters::upload_roster)
+        .service(rosters::project_duplicates)
+        .service(rosters::bureau_duplicates)
         .service(projects::round_dashboard)
         .service(projects::bureau_dashboard)
         .service(projects::ledger_xlsx)
