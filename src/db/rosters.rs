@@ -100,7 +100,16 @@ pub fn latest_filed(
     conn: &mut DbConn,
     project_id: i64,
 ) -> Result<Option<(i64, Vec<EntryRow>)>, AppError> {
-    let id: Option<i64> = reports::table
+    match latest_filed_report(conn, project_id)? {
+        None => Ok(None),
+        Some(id) => Ok(Some((id, entries(conn, id)?))),
+    }
+}
+
+/// The project's latest submitted or accepted report that carries a roster: rosters are
+/// cumulative, so its roster is everyone served so far.
+pub fn latest_filed_report(conn: &mut DbConn, project_id: i64) -> Result<Option<i64>, AppError> {
+    Ok(reports::table
         .filter(reports::project_id.eq(project_id))
         .filter(reports::status.eq_any([
             ReportStatus::Submitted.as_str(),
@@ -112,11 +121,7 @@ pub fn latest_filed(
         .order((reports::period_end.desc(), reports::id.desc()))
         .select(reports::id)
         .first(conn)
-        .optional()?;
-    match id {
-        None => Ok(None),
-        Some(id) => Ok(Some((id, entries(conn, id)?))),
-    }
+        .optional()?)
 }
 
 /// Replaces a report's roster with `lines` (inside the caller's transaction).

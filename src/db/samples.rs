@@ -4,9 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{reports, roster_entries, sample_persons, samples, users};
+use super::schema::{roster_entries, sample_persons, samples, users};
 use super::{now, DbConn, Json};
-use crate::domain::report::ReportStatus;
 use crate::domain::sample::{Answer, GroupDraw, RosterLine};
 use crate::error::AppError;
 
@@ -95,13 +94,16 @@ pub fn persons(conn: &mut DbConn, sample_id: i64) -> Result<Vec<PersonRow>, AppE
         .load(conn)?)
 }
 
-/// The roster lines a draw reads: those of the project's reports past draft, not anonymised.
+/// The roster lines a draw reads: the latest filed roster of the project (rosters are
+/// cumulative, see [`crate::db::rosters::latest_filed_report`]), not anonymised.
 pub fn roster_lines(conn: &mut DbConn, project_id: i64) -> Result<Vec<RosterLine>, AppError> {
+    let Some(report_id) = crate::db::rosters::latest_filed_report(conn, project_id)? else {
+        return Ok(Vec::new());
+    };
     let rows: Vec<(i64, String, String, Option<String>)> = roster_entries::table
-        .inner_join(reports::table)
-        .filter(roster_entries::project_id.eq(project_id))
-        .filter(reports::status.ne(ReportStatus::Draft.as_str()))
+        .filter(roster_entries::report_id.eq(report_id))
         .filter(roster_entries::anonymised_at.is_null())
+        .order(roster_entries::seq)
         .select((
             roster_entries::id,
             roster_entries::grp,

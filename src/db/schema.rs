@@ -781,6 +781,8 @@ diesel::allow_tables_to_appear_in_same_query!(samples, projects);
 diesel::allow_tables_to_appear_in_same_query!(samples, organizations);
 diesel::allow_tables_to_appear_in_same_query!(samples, sample_persons);
 diesel::allow_tables_to_appear_in_same_query!(sample_persons, roster_entries);
+
+diesel::table! {
     project_closures (project_id) {
         project_id -> BigInt,
         closed_at -> Timestamp,

@@ -87,15 +87,6 @@ pub fn check_rules(r: &SampleRules, e: &mut FieldErrors) {
     }
 }
 
-/// Who a roster line is, for counting unique persons: the identity's keyed hash when the line
-/// has one, else the group and the trimmed name. (A private copy of the rosters' rule.)
-fn person_key(grp: &str, name: &str, id_hash: Option<&str>) -> String {
-    match id_hash.map(str::trim).filter(|h| !h.is_empty()) {
-        Some(h) => format!("id:{h}"),
-        None => format!("name:{}\u{0}{}", grp.trim(), name.trim()),
-    }
-}
-
 /// What a sample keeps of a person: SHA-256 of their key, hex (neither name nor number).
 pub fn digest(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
@@ -140,7 +131,7 @@ pub fn unique_persons(lines: &[RosterLine]) -> Vec<Person> {
     sorted
         .into_iter()
         .filter_map(|l| {
-            let key = person_key(&l.grp, &l.name, l.id_hash.as_deref());
+            let key = super::roster::person_key(&l.grp, &l.name, l.id_hash.as_deref());
             seen.insert(key.clone()).then(|| Person {
                 key,
                 group: l.grp.trim().to_string(),

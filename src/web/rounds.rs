@@ -1,8 +1,8 @@
 //! Pages of rounds: the officers' drafts, publishing and deadlines, and the public calls.
 
 use crate::domain::change::{ChangeKind, ChangeRules};
-use crate::domain::target::{Indicator, TargetBand, TargetCategory, TargetRules};
 use crate::domain::sample::SampleRules;
+use crate::domain::target::{Indicator, TargetBand, TargetCategory, TargetRules};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;

@@ -317,7 +317,10 @@ async fn dead_postgres_connections_answer_503_once_and_are_replaced() {
             other => panic!("a dead connection answered {other}"),
         }
     }
-    assert!(unavailable <= 3, "at most one 503 per pooled connection: {unavailable}");
+    assert!(
+        unavailable <= 3,
+        "at most one 503 per pooled connection: {unavailable}"
+    );
     for _ in 0..6 {
         let (status, _) = app.get("/api/v1/me", Some(&token)).await;
         assert_eq!(status, StatusCode::OK, "dead connections were dropped");
