@@ -528,7 +528,7 @@ mod tests {
             {
                 let mut keys: Vec<(Vec<u8>, i64)> = (0..50)
                     .map(|i| {
-                        let k = format!("name:elderly\u{0}居民{i}");
+                        let k = format!("name:elderly\u{1f}居民{i}");
                         let mut h = Sha256::new();
                         h.update(b"fixed\0");
                         h.update(k.as_bytes());
@@ -558,7 +558,7 @@ mod tests {
             Rederived::Matches
         );
         let mut picked = recorded.clone();
-        picked[0].1 = digest("name:elderly\u{0}居民119");
+        picked[0].1 = digest("name:elderly\u{1f}居民119");
         if picked[0] != recorded[0] {
             assert_eq!(
                 rederive("abc", &persons, &r, &d.groups, &picked),

@@ -397,6 +397,7 @@ fn summary_document(
     let latest = projects::latest_filed(&projects::reports(c, p.id)?).unwrap_or_default();
     let annex = sample_annex(c, ev, &rules.sampling)?;
     let content = ev.content();
+    let targets = target_section(c, p, &content, &rules.targets)?;
     let stage_key = match (ev.stage, ev.reevaluation) {
         (Stage::Midterm, false) => "evaluation.stage_midterm",
         (Stage::Midterm, true) => "evaluation.stage_midterm_re",
@@ -464,6 +465,81 @@ fn summary_document(
         accepted_on: ev.accepted_at.map(crate::domain::calendar::beijing_date),
         generated: issued_footer(),
         annex,
+        targets,
+    }))
+}
+
+/// The project's targets as the evaluation judged them: the evaluator's values, else those
+/// pre-filled from the latest accepted report and the verified counts (as on the form); none
+/// when the plan declares no targets.
+fn target_section(
+    c: &mut DbConn,
+    p: &ProjectRow,
+    content: &crate::domain::evaluation::EvaluationContent,
+    rules: &crate::domain::target::TargetRules,
+) -> Result<Option<crate::pdf::evaluation::TargetSection>, AppError> {
+    use crate::domain::review::tenths_text;
+    use crate::domain::target;
+    let zh = crate::i18n::Lang::Zh;
+    let (_, plan) = crate::db::changes::plan(c, p.id)?;
+    if plan.targets.is_empty() {
+        return Ok(None);
+    }
+    let accepted = projects::latest_accepted_of(c, &[p.id])?;
+    let values: Vec<Option<i64>> = target::evaluated(
+        &plan.targets,
+        &content.targets,
+        accepted.first().map(|r| &r.content_json.0),
+        &content.verified,
+    )
+    .into_iter()
+    .map(|(_, v)| v)
+    .collect();
+    let a = target::achievement(&plan.targets, &values, rules);
+    let rows = a
+        .targets
+        .iter()
+        .map(|t| {
+            let x = &t.target;
+            vec![
+                x.indicator.clone(),
+                x.name.clone(),
+                format!(
+                    "{} {} {}",
+                    crate::i18n::t(zh, x.direction.label_key()),
+                    x.value,
+                    x.unit
+                ),
+                t.actual.map_or_else(|| "—".to_string(), |v| v.to_string()),
+                if t.actual.is_some() {
+                    format!("{}%", t.reached_pct())
+                } else {
+                    "—".to_string()
+                },
+            ]
+        })
+        .collect();
+    let mut summary = format!("达成 {}/{} 项", a.met, a.total);
+    if let Some(score) = a.score_text() {
+        summary.push_str(&format!("；目标完成得分 {score}"));
+        if let Some(band) = &a.band {
+            summary.push_str(&format!("（{band}）"));
+        }
+    }
+    let blend = content.target_blend.map(|b| {
+        format!(
+            "目标完成得分按 {w} 分计入评估总分：{} × {}% + {} × {w}% = {} 分",
+            tenths_text(content.rubric_tenths()),
+            100 - b.weight,
+            tenths_text(b.score_tenths),
+            tenths_text(content.total_tenths()),
+            w = b.weight,
+        )
+    });
+    Ok(Some(crate::pdf::evaluation::TargetSection {
+        rows,
+        summary,
+        blend,
     }))
 }
 

@@ -92,6 +92,42 @@ pub struct EvaluationDocInput<'a> {
     pub generated: String,
     /// The evaluator's call-back sample (抽样回访), shown as an annex; none when none was drawn.
     pub annex: Option<SampleAnnex>,
+    /// The project's performance targets (绩效目标) as evaluated; none when it declared none.
+    pub targets: Option<TargetSection>,
+}
+
+/// The performance targets (绩效目标完成情况) of an evaluated project, already localised
+/// (Chinese).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSection {
+    /// One row per target: indicator, target, target value, evaluated value, reached share.
+    pub rows: Vec<Vec<String>>,
+    /// e.g. "达成 3/4 项；目标完成得分 91.7（优）".
+    pub summary: String,
+    /// How the achievement is weighted into the total, when the round weights it, e.g.
+    /// "目标完成得分按 20 分计入评估总分：84.0 × 80% + 91.7 × 20% = 85.5 分".
+    pub blend: Option<String>,
+}
+
+fn target_blocks(t: &TargetSection) -> Vec<Block> {
+    let mut out = vec![
+        Block::Heading("绩效目标完成情况".into()),
+        Block::Table {
+            header: vec![
+                "指标".into(),
+                "目标".into(),
+                "目标值".into(),
+                "核实完成值".into(),
+                "完成率".into(),
+            ],
+            rows: t.rows.clone(),
+        },
+        Block::Paragraph(sentence(&t.summary)),
+    ];
+    if let Some(b) = &t.blend {
+        out.push(Block::Paragraph(sentence(b)));
+    }
+    out
 }
 
 /// The call-back sample annex (附件：抽样回访情况), already localised (Chinese), identities
@@ -356,6 +392,9 @@ pub fn evaluation_summary(e: &EvaluationDocInput) -> Document {
         indicator_block(e),
     ];
     blocks.extend(member_blocks(e));
+    if let Some(t) = &e.targets {
+        blocks.extend(target_blocks(t));
+    }
     if !e.lateness.is_empty() {
         blocks.push(Block::Heading("材料逾期".into()));
         blocks.extend(e.lateness.iter().map(|l| Block::Paragraph(sentence(l))));
@@ -585,6 +624,7 @@ mod tests {
             accepted_on: Some(date(2027, 6, 1)),
             generated: "益创 · 生成于 2027-06-01 10:00".into(),
             annex: None,
+            targets: None,
         }
     }
 
@@ -643,6 +683,48 @@ mod tests {
         let bytes = render(doc).unwrap();
         assert!(bytes.starts_with(b"%PDF"));
         pdftotext(&bytes)
+    }
+
+    #[test]
+    fn evaluation_summary_lists_the_targets_as_evaluated() {
+        let mut e = sample();
+        e.targets = Some(TargetSection {
+            rows: vec![
+                vec![
+                    "数量".into(),
+                    "服务独居老人".into(),
+                    "不低于 120 人".into(),
+                    "112".into(),
+                    "93%".into(),
+                ],
+                vec![
+                    "满意度".into(),
+                    "服务对象满意度".into(),
+                    "不低于 90 %".into(),
+                    "—".into(),
+                    "—".into(),
+                ],
+            ],
+            summary: "达成 0/2 项；目标完成得分 46.7（差）".into(),
+            blend: Some(
+                "目标完成得分按 20 分计入评估总分：85.3 × 80% + 46.7 × 20% = 77.6 分".into(),
+            ),
+        });
+        let text = rendered_text(&evaluation_summary(&e));
+        assert_contains_all(
+            &text,
+            &[
+                "绩效目标完成情况",
+                "服务独居老人",
+                "不低于 120 人",
+                "93%",
+                "达成 0/2 项；目标完成得分 46.7（差）。",
+                "85.3 × 80% + 46.7 × 20% = 77.6 分",
+            ],
+        );
+        // Without targets there is no such section.
+        let plain = rendered_text(&evaluation_summary(&sample()));
+        assert!(!squash(&plain).contains("绩效目标完成情况"), "{plain}");
     }
 
     #[test]

@@ -126,6 +126,29 @@ pub fn proposal(p: &ProposalInput) -> Document {
             })
             .collect(),
     });
+    if !c.targets.is_empty() {
+        blocks.push(Block::Heading(tr("target.title")));
+        blocks.push(Block::Table {
+            header: vec![
+                tr("target.indicator"),
+                tr("target.name"),
+                tr("target.value"),
+                tr("target.figure"),
+            ],
+            rows: c
+                .targets
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.indicator.clone(),
+                        x.name.clone(),
+                        format!("{} {} {}", tr(x.direction.label_key()), x.value, x.unit),
+                        x.figure_label(l),
+                    ]
+                })
+                .collect(),
+        });
+    }
     blocks.push(Block::Heading(tr("proposal.budget")));
     blocks.push(Block::Table {
         header: vec![

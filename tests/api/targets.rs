@@ -430,6 +430,16 @@ async fn proposals_declare_targets_against_the_tree(b: Backend) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
+    // The proposal's PDF lists them.
+    let res = web.get(&app, &format!("/proposals/{id}/pdf")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text: String = crate::helpers::pdf_text(&res.bytes().await.unwrap())
+        .split_whitespace()
+        .collect();
+    for want in ["绩效目标", "服务独居老人", "不低于100人", "不低于90%"] {
+        assert!(text.contains(want), "proposal PDF lacks {want}: {text}");
+    }
+
     // Another organization cannot read them; the public neither.
     let other = app.ngo_member("other@ngo.org.cn").await;
     closed_to(&app, &format!("/api/v1/proposals/{id}"), &[&other]).await;
@@ -711,7 +721,7 @@ async fn evaluated(app: &TestApp, email: &str) -> (crate::execution::Awarded, i6
 
 async fn the_evaluation_prefills_target_achievement_and_may_weight_it(b: Backend) {
     let app = spawn(b).await;
-    let (_, ev, token) = evaluated(&app, "eval@pingjia.org.cn").await;
+    let (a, ev, token) = evaluated(&app, "eval@pingjia.org.cn").await;
 
     // Pre-filled from the accepted report.
     let (s, v) = app
@@ -748,6 +758,34 @@ async fn the_evaluation_prefills_target_achievement_and_may_weight_it(b: Backend
         json!({"weight": 20, "score_tenths": 579})
     );
     assert_eq!(v["proposed_total_tenths"], blended, "{v}");
+
+    // Accepted: its summary PDF lists every target as evaluated and how it was weighted in.
+    let (s, v) = crate::evaluation::accept(&app, &a.officer, ev, json!({"accept": true})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/evaluations/{ev}/summary.pdf")))
+        .bearer_auth(&a.members[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text: String = crate::helpers::pdf_text(&res.bytes().await.unwrap())
+        .split_whitespace()
+        .collect();
+    let rate = |bp: i64| format!("{}.{}", bp / 10, bp % 10);
+    for want in [
+        "绩效目标完成情况".to_string(),
+        "不低于100人".to_string(),
+        format!("目标完成得分{}", rate(score)),
+        format!(
+            "目标完成得分按20分计入评估总分：80.0×80%+{}×20%={}分",
+            rate(score),
+            rate(blended)
+        ),
+    ] {
+        assert!(text.contains(&want), "summary lacks {want}: {text}");
+    }
 }
 dual!(the_evaluation_prefills_target_achievement_and_may_weight_it);
 
