@@ -440,7 +440,7 @@ fn summary_document(
                 total_tenths: m.total_tenths(),
             })
             .collect(),
-        scored_tenths: content.total_tenths(),
+        scored_tenths: content.rubric_tenths(),
         total_tenths: ev.total_tenths.unwrap_or_else(|| content.total_tenths()),
         bands: crate::domain::evaluation::bands_text(&rules.grade_bands),
         lateness: late_lines(&ev.lateness().unwrap_or_default()),
@@ -478,8 +478,8 @@ fn target_section(
     content: &crate::domain::evaluation::EvaluationContent,
     rules: &crate::domain::target::TargetRules,
 ) -> Result<Option<crate::pdf::evaluation::TargetSection>, AppError> {
-    use crate::domain::review::tenths_text;
     use crate::domain::target;
+    use crate::pdf::evaluation::score as points;
     let zh = crate::i18n::Lang::Zh;
     let (_, plan) = crate::db::changes::plan(c, p.id)?;
     if plan.targets.is_empty() {
@@ -520,8 +520,8 @@ fn target_section(
         })
         .collect();
     let mut summary = format!("达成 {}/{} 项", a.met, a.total);
-    if let Some(score) = a.score_text() {
-        summary.push_str(&format!("；目标完成得分 {score}"));
+    if let Some(score) = a.score_tenths {
+        summary.push_str(&format!("；目标完成得分 {}", points(score)));
         if let Some(band) = &a.band {
             summary.push_str(&format!("（{band}）"));
         }
@@ -529,10 +529,10 @@ fn target_section(
     let blend = content.target_blend.map(|b| {
         format!(
             "目标完成得分按 {w} 分计入评估总分：{} × {}% + {} × {w}% = {} 分",
-            tenths_text(content.rubric_tenths()),
+            points(content.rubric_tenths()),
             100 - b.weight,
-            tenths_text(b.score_tenths),
-            tenths_text(content.total_tenths()),
+            points(b.score_tenths),
+            points(content.total_tenths()),
             w = b.weight,
         )
     });

@@ -63,7 +63,8 @@ pub struct EvaluationDocInput<'a> {
     pub indicators: Vec<IndicatorLine>,
     /// The panel's sheets (评估小组); empty when one evaluator scored.
     pub members: Vec<MemberLine>,
-    /// The scores' total (with a panel the mean of the members' totals), integer tenths.
+    /// The scores' total (with a panel the mean of the members' totals) before any weighting
+    /// of target achievement, integer tenths.
     pub scored_tenths: i32,
     /// The total the grade was read from (after any lateness deduction), integer tenths:
     /// 853 => "85.3".
@@ -188,7 +189,8 @@ fn cn_date(d: NaiveDate) -> String {
 }
 
 /// 853 → `85.3`
-fn score(tenths: i32) -> String {
+/// Tenths as points with one decimal: `853` → `85.3`, `800` → `80.0`.
+pub(crate) fn score(tenths: i32) -> String {
     let sign = if tenths < 0 { "-" } else { "" };
     let abs = tenths.unsigned_abs();
     format!("{sign}{}.{}", abs / 10, abs % 10)

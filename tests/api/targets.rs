@@ -778,6 +778,7 @@ async fn the_evaluation_prefills_target_achievement_and_may_weight_it(b: Backend
         "绩效目标完成情况".to_string(),
         "不低于100人".to_string(),
         format!("目标完成得分{}", rate(score)),
+        "合计10080.0".to_string(),
         format!(
             "目标完成得分按20分计入评估总分：80.0×80%+{}×20%={}分",
             rate(score),
