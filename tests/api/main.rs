@@ -8,6 +8,7 @@ mod award;
 mod browser;
 mod changes;
 mod cli;
+mod demo;
 mod documents;
 mod evaluation;
 mod evaluation_rules;
