@@ -324,6 +324,15 @@ impl TargetLine {
     pub fn at_most(&self) -> bool {
         self.direction == TargetDirection::AtMost
     }
+    /// The target as a phrase, e.g. "不低于 120 人".
+    pub fn target_text(&self, lang: crate::i18n::Lang) -> String {
+        format!(
+            "{} {} {}",
+            crate::i18n::t(lang, self.direction.label_key()),
+            self.value,
+            self.unit
+        )
+    }
     /// The label of the figure it follows, or "—".
     pub fn figure_label(&self, lang: crate::i18n::Lang) -> String {
         self.figure()

@@ -478,24 +478,13 @@ fn target_section(
     content: &crate::domain::evaluation::EvaluationContent,
     rules: &crate::domain::target::TargetRules,
 ) -> Result<Option<crate::pdf::evaluation::TargetSection>, AppError> {
-    use crate::domain::target;
     use crate::pdf::evaluation::score as points;
     let zh = crate::i18n::Lang::Zh;
     let (_, plan) = crate::db::changes::plan(c, p.id)?;
     if plan.targets.is_empty() {
         return Ok(None);
     }
-    let accepted = projects::latest_accepted_of(c, &[p.id])?;
-    let values: Vec<Option<i64>> = target::evaluated(
-        &plan.targets,
-        &content.targets,
-        accepted.first().map(|r| &r.content_json.0),
-        &content.verified,
-    )
-    .into_iter()
-    .map(|(_, v)| v)
-    .collect();
-    let a = target::achievement(&plan.targets, &values, rules);
+    let (_, a) = super::evaluation::evaluated_targets(c, p, &plan, content, rules)?;
     let rows = a
         .targets
         .iter()
@@ -504,12 +493,7 @@ fn target_section(
             vec![
                 x.indicator.clone(),
                 x.name.clone(),
-                format!(
-                    "{} {} {}",
-                    crate::i18n::t(zh, x.direction.label_key()),
-                    x.value,
-                    x.unit
-                ),
+                x.target_text(zh),
                 t.actual.map_or_else(|| "—".to_string(), |v| v.to_string()),
                 if t.actual.is_some() {
                     format!("{}%", t.reached_pct())

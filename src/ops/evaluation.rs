@@ -259,6 +259,35 @@ pub fn save(
     })
 }
 
+/// Per target (pre-filled value, value that counts), and the achievement.
+pub type EvaluatedTargets = (
+    Vec<(Option<i64>, Option<i64>)>,
+    crate::domain::target::Achievement,
+);
+
+/// The plan's targets as an evaluation judges them: per target the value pre-filled from the
+/// latest accepted report and the verified counts, and the value that counts (the
+/// evaluator's, else the pre-filled one); with the achievement by the round's tree.
+pub fn evaluated_targets(
+    conn: &mut DbConn,
+    p: &ProjectRow,
+    plan: &crate::domain::proposal::ProposalContent,
+    content: &EvaluationContent,
+    rules: &crate::domain::target::TargetRules,
+) -> Result<EvaluatedTargets, AppError> {
+    use crate::domain::target;
+    let latest = projects::latest_accepted_of(conn, &[p.id])?;
+    let evaluated = target::evaluated(
+        &plan.targets,
+        &content.targets,
+        latest.first().map(|r| &r.content_json.0),
+        &content.verified,
+    );
+    let values: Vec<Option<i64>> = evaluated.iter().map(|(_, v)| *v).collect();
+    let achievement = target::achievement(&plan.targets, &values, rules);
+    Ok((evaluated, achievement))
+}
+
 /// The filing with target achievement weighted in as the round says now: the plan's targets
 /// at the evaluator's values (else those pre-filled from the latest accepted report and the
 /// verified counts), by the round's tree; none when the round gives it no weight or the plan
@@ -269,22 +298,12 @@ pub fn with_target_blend(
     plan: &crate::domain::proposal::ProposalContent,
     content: &EvaluationContent,
 ) -> Result<EvaluationContent, AppError> {
-    use crate::domain::target::{self, TargetBlend};
+    use crate::domain::target::TargetBlend;
     let rules = crate::db::rounds::find(conn, p.round_id)?.rules().targets;
     let mut c = content.clone();
     c.target_blend = None;
     if rules.evaluation_weight > 0 && !plan.targets.is_empty() {
-        let latest = projects::latest_accepted_of(conn, &[p.id])?;
-        let values: Vec<Option<i64>> = target::evaluated(
-            &plan.targets,
-            &c.targets,
-            latest.first().map(|r| &r.content_json.0),
-            &c.verified,
-        )
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect();
-        let a = target::achievement(&plan.targets, &values, &rules);
+        let (_, a) = evaluated_targets(conn, p, plan, &c, &rules)?;
         c.target_blend = a.score_tenths.map(|score_tenths| TargetBlend {
             weight: rules.evaluation_weight,
             score_tenths,

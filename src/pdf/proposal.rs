@@ -142,7 +142,7 @@ pub fn proposal(p: &ProposalInput) -> Document {
                     vec![
                         x.indicator.clone(),
                         x.name.clone(),
-                        format!("{} {} {}", tr(x.direction.label_key()), x.value, x.unit),
+                        x.target_text(l),
                         x.figure_label(l),
                     ]
                 })

@@ -251,15 +251,8 @@ pub fn filing(c: &mut DbConn, actor: &Actor, id: i64) -> Result<Filing, AppError
     let lateness = crate::ops::evaluation::lateness(c, &ev, &p, &rules)?;
     let plan = crate::db::changes::plan(c, p.id)?.1;
     let content = ev.content();
-    let accepted = projects::latest_accepted_of(c, &[p.id])?;
-    let evaluated = crate::domain::target::evaluated(
-        &plan.targets,
-        &content.targets,
-        accepted.first().map(|r| &r.content_json.0),
-        &content.verified,
-    );
-    let values: Vec<Option<i64>> = evaluated.iter().map(|(_, v)| *v).collect();
-    let achievement = crate::domain::target::achievement(&plan.targets, &values, &rules.targets);
+    let (evaluated, achievement) =
+        crate::ops::evaluation::evaluated_targets(c, &p, &plan, &content, &rules.targets)?;
     let targets = plan
         .targets
         .iter()
