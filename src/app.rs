@@ -120,6 +120,9 @@ pub async fn start_with_clock(
         )),
         reads: Default::default(),
         reader_cache: crate::web::reader_cache::ReaderCache::new(settings.reader_cache_mb),
+        sessions: crate::auth::session_cache::SessionCache::new(std::time::Duration::from_millis(
+            settings.session_cache_ms,
+        )),
     });
     let mut server = HttpServer::new(move || {
         App::new()
@@ -142,6 +145,7 @@ pub async fn start_with_clock(
             .wrap(from_fn(crate::web::page_layer))
             .wrap(Compress::default())
             .wrap(from_fn(crate::telemetry::request_layer))
+            .wrap(from_fn(crate::web::writes_layer))
             .wrap(from_fn(crate::web::clock_layer))
             .configure(crate::web::routes)
     })

@@ -80,6 +80,12 @@ pub struct Settings {
     /// learn whether another instance changed them; 0 reads it on every anonymous request.
     /// A cached public page is at most this much older than the officer action that changed it.
     pub public_cache_check_ms: u64,
+    /// How long (at most) an instance uses a live session it read again without reading it
+    /// afresh (`auth::session_cache`); 0 reads it on every request. Any request to the same
+    /// instance that may write ends that at once; a sign-out or deactivation on another
+    /// instance, or a change made there that a kept page shows, reaches this one within this
+    /// time.
+    pub session_cache_ms: u64,
     /// Memory (MB) each instance may keep signed-in readers' unchanged pages and API answers
     /// in (`web::reader_cache`); 0 turns that cache off.
     pub reader_cache_mb: usize,
@@ -143,6 +149,7 @@ impl Default for Settings {
             db_pool_size: 16,
             db_pool_timeout_ms: 10_000,
             public_cache_check_ms: 1000,
+            session_cache_ms: 1000,
             reader_cache_mb: 64,
             http_workers: 0,
             worker: true,

@@ -39,7 +39,8 @@ pub struct DataVersion(pub i64);
 pub struct WantsVersion;
 
 /// The account behind a token, if the token is valid and its session still live: one query
-/// (sessions joined with users), plus an update of `last_seen_at` every few minutes.
+/// (sessions joined with users), plus an update of `last_seen_at` every few minutes; or none,
+/// when this instance read the session a moment ago (`auth::session_cache`).
 pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Caller>, AppError> {
     Ok(lookup(state, token, false).await?.map(|(c, _)| c))
 }
@@ -56,21 +57,38 @@ async fn lookup(
     let Ok(id) = claims.sub.parse::<i64>() else {
         return Ok(None);
     };
-    let jti = claims.jti.clone();
-    let found = db::run(&state.pool, move |c| {
-        let at = db::now();
-        // The version is read with the session, before anything it will key.
-        let found = sessions::live_with_user(c, &jti, at)?;
-        let version = found.as_ref().filter(|_| with_version).map(|f| f.2);
-        let found = found.map(|(u, seen, _)| (u, seen));
-        if let Some((_, last_seen)) = &found {
-            if needs_touch(*last_seen, at) {
-                sessions::touch(c, &jti, at, at - touch_after())?;
-            }
+    let now = state.clock.now();
+    let writes = state.sessions.writes();
+    let live = match state.sessions.get(&claims.jti, writes, now) {
+        Some(live) => {
+            metrics::counter!("yichuang_session_cache_total", "result" => "hit").increment(1);
+            Some(live)
         }
-        Ok(found.map(|(u, _)| (u, version)))
-    })
-    .await?;
+        None => {
+            let jti = claims.jti.clone();
+            let live = db::run(&state.pool, move |c| {
+                let at = db::now();
+                // The version is read with the session, before anything it will key.
+                let live = sessions::live_with_user(c, &jti, at)?;
+                if let Some(l) = &live {
+                    if needs_touch(l.last_seen, at) {
+                        sessions::touch(c, &jti, at, at - touch_after())?;
+                    }
+                }
+                Ok(live)
+            })
+            .await?;
+            if let Some(l) = &live {
+                if state.sessions.enabled() {
+                    metrics::counter!("yichuang_session_cache_total", "result" => "miss")
+                        .increment(1);
+                }
+                state.sessions.put(&claims.jti, l.clone(), writes, now);
+            }
+            live
+        }
+    };
+    let found = live.map(|l| (l.user, with_version.then_some(l.version)));
     Ok(found
         .filter(|(u, _)| {
             u.id == id && u.token_version == claims.ver && u.status == UserStatus::Active

@@ -4,6 +4,7 @@
 pub mod csrf;
 pub mod extract;
 pub mod policy;
+pub mod session_cache;
 pub mod sessions;
 
 use argon2::password_hash::phc::PasswordHash;

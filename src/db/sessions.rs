@@ -48,27 +48,47 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-/// A live session's account, when it was last seen, and the data version
+/// What one lookup of a live session read.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub user: UserRow,
+    pub last_seen: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    /// The data version read by the same statement.
+    pub version: i64,
+}
+
+/// A live session's account, when it was last seen, when it expires, and the data version
 /// (`audit::head_entries`, read by the same statement as a subselect, so a kept page costs no
 /// round trip of its own).
 pub fn live_with_user(
     conn: &mut DbConn,
     id: &str,
     now: NaiveDateTime,
-) -> Result<Option<(UserRow, NaiveDateTime, i64)>, AppError> {
+) -> Result<Option<Live>, AppError> {
     let version = audit_head::table
         .filter(audit_head::id.eq(1i64))
         .select(audit_head::entries)
         .single_value();
-    let found: Option<(UserRow, NaiveDateTime, Option<i64>)> = sessions::table
+    let found: Option<(UserRow, NaiveDateTime, NaiveDateTime, Option<i64>)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
-        .select((UserRow::as_select(), sessions::last_seen_at, version))
+        .select((
+            UserRow::as_select(),
+            sessions::last_seen_at,
+            sessions::expires_at,
+            version,
+        ))
         .first(conn)
         .optional()?;
-    Ok(found.map(|(u, seen, v)| (u, seen, v.unwrap_or(0))))
+    Ok(found.map(|(user, last_seen, expires_at, v)| Live {
+        user,
+        last_seen,
+        expires_at,
+        version: v.unwrap_or(0),
+    }))
 }
 
 /// Records a use of the session, unless another request already did so recently.

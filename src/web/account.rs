@@ -366,7 +366,10 @@ async fn verify_email(
     q: Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
-    match db::run(&state.pool, move |c| ops::accounts::verify_email(c, &token)).await {
+    let verified = db::run(&state.pool, move |c| ops::accounts::verify_email(c, &token)).await;
+    // A `GET` that writes: what this instance read of the account is read afresh.
+    state.sessions.note_write();
+    match verified {
         Ok(user) => {
             let target = if user.role == Role::Ngo && user.org_id.is_none() {
                 "/orgs/new"
@@ -714,6 +717,8 @@ async fn set_lang(
             ops::accounts::set_locale(c, &actor, lang)
         })
         .await?;
+        // A `GET` that writes: the page it leads back to reads the session afresh.
+        state.sessions.note_write();
     }
     let back = req
         .headers()

@@ -70,6 +70,8 @@ pub struct AppState {
     pub reads: Arc<crate::queries::cache::ReadCache>,
     /// Officers' unchanged pages and API answers (see [`reader_cache`]).
     pub reader_cache: reader_cache::ReaderCache,
+    /// Live sessions read a moment ago (see [`crate::auth::session_cache`]).
+    pub sessions: crate::auth::session_cache::SessionCache,
 }
 
 /// Shows a stored UTC instant in Asia/Shanghai.
@@ -604,6 +606,24 @@ pub async fn clock_layer(
         .map(|s| s.clock.clone())
         .unwrap_or_default();
     clock.scope(next.call(req)).await
+}
+
+/// Counts a request that may have written (any method but `GET` and `HEAD`) when it is
+/// answered, before its answer leaves: the next request to this instance reads its session,
+/// and so the data version, afresh (`auth::session_cache`), and a redirect after a form never
+/// lands on a page kept from before it.
+pub async fn writes_layer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = (!matches!(*req.method(), Method::GET | Method::HEAD))
+        .then(|| req.app_data::<web::Data<AppState>>().cloned())
+        .flatten();
+    let res = next.call(req).await;
+    if let Some(state) = state {
+        state.sessions.note_write();
+    }
+    res
 }
 
 /// Sets the CSRF cookie, clears a shown notice, and renders errors in the reader's language

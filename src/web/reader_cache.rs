@@ -13,9 +13,12 @@
 //! - what follows the clock (days left, overdue) changes at most once a minute.
 //!
 //! So an answer is kept under (session, URI, language, unread count) with the version and the
-//! minute it was made at, and served again while both are current. The session is still
-//! checked on every request, in the same round trip as the version: signing out, a password
-//! change or a deactivation ends a kept answer's life at once, like its session's.
+//! minute it was made at, and served again while both are current. The version is read with
+//! the session, in the same round trip, or taken with the session from
+//! `auth::session_cache` when this instance read it a moment ago and answered no request that
+//! may have written since: signing out, a password change or a deactivation on this instance
+//! ends a kept answer's life at once, like its session's; made on another instance, they and
+//! any change there reach this one within `session_cache_ms`.
 //!
 //! Only officers' answers are kept: an organization's drafts or a reviewer's sheets are theirs
 //! to change in ways officers never see, and the administrator's pages show the outbox, which

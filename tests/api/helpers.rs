@@ -132,6 +132,10 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
         // Public pages check their version on every request: a test reads a page right
         // after the action that changed it. The interval has a test of its own.
         public_cache_check_ms: 0,
+        // Sessions (and the data version read with them) are read on every request: some
+        // tests change the database directly, or through another instance, and read a page
+        // right after. Keeping them for a moment has tests of its own.
+        session_cache_ms: 0,
         // Tests advance the worker themselves (`run_worker_step`), so no background pass
         // decides what they see.
         worker: false,

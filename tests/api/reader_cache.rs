@@ -204,3 +204,108 @@ async fn with_no_memory_for_it_nothing_is_kept(b: Backend) {
     }
 }
 dual!(with_no_memory_for_it_nothing_is_kept);
+
+async fn a_session_is_read_again_after_a_write_here_or_a_moment_after_one_elsewhere(b: Backend) {
+    // A moment long enough that only the clock, moved by the test, ends it.
+    let app = spawn_with(b, |s| s.session_cache_ms = 20_000).await;
+    let r = ranked_round(&app, 12_000_000, &[90, 80, 70, 50], 3).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rounds/{}/close-review", r.round),
+            Some(&r.officer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let other = second_instance(&app).await;
+    let desk = app.browser();
+    let res = desk.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    desk.get(&app, &location(&res)).await;
+    let decision = format!("/rounds/{}/decision", r.round);
+    fresh_minute(&app);
+    let first = desk.get(&app, &decision).await;
+    assert_eq!(x_cache(&first), "miss");
+    let first = first.text().await.unwrap();
+    assert_eq!(x_cache(&desk.get(&app, &decision).await), "hit");
+
+    // A 核减 made on this instance shows on the very next page.
+    let cut = |base: String, pid: i64, amount: &'static str| {
+        let token = r.officer.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .put(format!("{base}/api/v1/proposals/{pid}/decision"))
+                .bearer_auth(token)
+                .json(&json!({"reduced": amount, "reduce_reason": "宣传费用偏高，核减部分"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+    };
+    cut(app.addr.clone(), r.pids[1], "3万").await;
+    let after = desk.get(&app, &decision).await;
+    assert_eq!(x_cache(&after), "miss");
+    let after = after.text().await.unwrap();
+    assert_ne!(after, first);
+    assert!(after.contains("30,000.00"), "{after}");
+    assert_eq!(x_cache(&desk.get(&app, &decision).await), "hit");
+
+    // One made on another instance shows here once the moment is over: until then this
+    // instance goes on with the session (and the data version) it read.
+    cut(other.clone(), r.pids[1], "2万").await;
+    let lagging = desk.get(&app, &decision).await;
+    assert_eq!(x_cache(&lagging), "hit");
+    assert_eq!(lagging.text().await.unwrap(), after);
+    app.clock.advance(Duration::seconds(20));
+    let caught_up = desk.get(&app, &decision).await;
+    assert_eq!(x_cache(&caught_up), "miss");
+    assert!(
+        caught_up.text().await.unwrap().contains("20,000.00"),
+        "the other instance's 核减"
+    );
+
+    // Signing out on another instance ends the session here within the moment too.
+    let api = |base: String, token: String| async move {
+        reqwest::Client::new()
+            .get(format!("{base}/api/v1/me/tasks"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    let phone = app.token("officer@gusu.gov.cn", PASSWORD).await;
+    assert_eq!(api(app.addr.clone(), phone.clone()).await, StatusCode::OK);
+    let res = reqwest::Client::new()
+        .post(format!("{other}/api/v1/auth/logout"))
+        .bearer_auth(&phone)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(
+        api(other.clone(), phone.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(api(app.addr.clone(), phone.clone()).await, StatusCode::OK);
+    app.clock.advance(Duration::seconds(20));
+    assert_eq!(
+        api(app.addr.clone(), phone.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Signed out on this instance, at once.
+    let tablet = app.token("officer@gusu.gov.cn", PASSWORD).await;
+    assert_eq!(api(app.addr.clone(), tablet.clone()).await, StatusCode::OK);
+    assert_eq!(api(app.addr.clone(), tablet.clone()).await, StatusCode::OK);
+    let (s, _) = app
+        .post("/api/v1/auth/logout", Some(&tablet), json!({}))
+        .await;
+    assert!(s.is_success(), "{s}");
+    assert_eq!(
+        api(app.addr.clone(), tablet.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+dual!(a_session_is_read_again_after_a_write_here_or_a_moment_after_one_elsewhere);
