@@ -222,9 +222,26 @@ pub fn handle() -> &'static PrometheusHandle {
             builder().build_recorder().handle()
         });
         describe();
+        // Histogram samples wait in the recorder until an upkeep folds them into their
+        // buckets: without one, and with no one scraping `/metrics`, every request would
+        // leave a few bytes behind for good. (`install_recorder`, unlike `install`, starts
+        // no upkeep of its own.)
+        let kept = handle.clone();
+        let started = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                kept.run_upkeep();
+            });
+        if let Err(e) = started {
+            tracing::warn!(error = %e, "cannot start the metrics upkeep");
+        }
         handle
     })
 }
+
+/// How often the recorder's histogram samples are folded into their buckets.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
