@@ -216,6 +216,7 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
     if ran > 0 {
         // Figures first stored by a migration that just ran: computed once, here.
         projects::refresh_missing_figures(conn)?;
+        reviews::fill_score_lists(conn)?;
     }
     Ok(ran)
 }

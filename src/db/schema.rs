@@ -289,6 +289,7 @@ diesel::table! {
         assigned_at -> Timestamp,
         submitted_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        score_list -> Text,
     }
 }
 

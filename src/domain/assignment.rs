@@ -40,6 +40,28 @@ pub struct CriterionScore {
     pub comment: String,
 }
 
+/// A review's criterion scores as stored beside its content for the ranking
+/// (`reviews.score_list`): tenths in rubric order, each followed by a comma, an empty item
+/// for a criterion not scored (`"160,170,,"`).
+pub fn score_list(criteria: &[CriterionScore]) -> String {
+    let mut out = String::with_capacity(criteria.len() * 4);
+    for c in criteria {
+        if let Some(score) = c.score {
+            out.push_str(&score.to_string());
+        }
+        out.push(',');
+    }
+    out
+}
+
+/// The scores of a [`score_list`], in rubric order (an item that is not a number reads as
+/// not scored).
+pub fn parse_score_list(list: &str) -> Vec<Option<i32>> {
+    list.split_terminator(',')
+        .map(|item| item.parse().ok())
+        .collect()
+}
+
 /// A review's content as the reviewer writes it.
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
@@ -203,6 +225,26 @@ pub fn auto_assign(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_score_list_keeps_every_criterion_scored_or_not() {
+        let c = |score: Option<i32>| CriterionScore {
+            score,
+            comment: "有逗号,的评语".into(),
+        };
+        for criteria in [
+            vec![],
+            vec![c(None)],
+            vec![c(Some(160)), c(Some(0)), c(None)],
+            vec![c(None), c(Some(-5)), c(Some(1000))],
+        ] {
+            let list = score_list(&criteria);
+            let scores: Vec<Option<i32>> = criteria.iter().map(|c| c.score).collect();
+            assert_eq!(parse_score_list(&list), scores, "{list:?}");
+        }
+        assert_eq!(score_list(&[c(Some(160)), c(None)]), "160,,");
+        assert_eq!(score_list(&[]), "");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -311,12 +311,11 @@ fn load(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<Rankin
     let facts = reviews::rank_facts(conn, round_id)?;
     let reviews: Vec<(i64, i64, Vec<CriterionScore>)> = reviews::submitted(conn, round_id)?
         .into_iter()
-        .map(|(pid, rid, json)| {
-            let scores = json
-                .0
+        .map(|(pid, rid, list)| {
+            let scores = list
                 .into_iter()
-                .map(|s| CriterionScore {
-                    score: s.score,
+                .map(|score| CriterionScore {
+                    score,
                     comment: String::new(),
                 })
                 .collect();

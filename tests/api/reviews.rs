@@ -851,3 +851,44 @@ async fn reviewers_are_reminded_once_before_and_once_after_the_deadline(b: Backe
     assert_eq!(count_mail(&app, MailKind::ReviewDueSoon).await, 1);
 }
 dual!(reviewers_are_reminded_once_before_and_once_after_the_deadline);
+
+async fn reviews_saved_before_the_score_list_get_theirs_from_their_content(b: Backend) {
+    use diesel::prelude::*;
+    use yichuang::db::schema::reviews;
+    let app = spawn(b).await;
+    crate::award::ranked_round(&app, 12_000_000, &[90, 80, 70, 50], 3).await;
+    let lists = || {
+        app.db(|c| {
+            reviews::table
+                .order(reviews::id)
+                .select((reviews::id, reviews::scores_json, reviews::score_list))
+                .load::<(i64, String, String)>(c)
+                .unwrap()
+        })
+    };
+    let saved = lists().await;
+    assert_eq!(saved.len(), 12, "{saved:?}");
+    for (_, json, list) in &saved {
+        let criteria: Vec<yichuang::domain::assignment::CriterionScore> =
+            serde_json::from_str(json).unwrap();
+        assert!(criteria.iter().all(|c| c.score.is_some()), "{json}");
+        assert_eq!(list, &yichuang::domain::assignment::score_list(&criteria));
+    }
+    // As reviews saved before the column existed read after the migration that adds it.
+    let unsaved = app
+        .db(move |c| {
+            diesel::update(reviews::table)
+                .set(reviews::score_list.eq(""))
+                .execute(c)
+                .unwrap();
+            yichuang::db::reviews::fill_score_lists(c).unwrap()
+        })
+        .await;
+    assert_eq!(unsaved, 12);
+    assert_eq!(lists().await, saved);
+    let again = app
+        .db(|c| yichuang::db::reviews::fill_score_lists(c).unwrap())
+        .await;
+    assert_eq!(again, 0);
+}
+dual!(reviews_saved_before_the_score_list_get_theirs_from_their_content);
