@@ -204,7 +204,7 @@ async fn postgres_list_queries_use_an_index() {
                 "SELECT id FROM organizations ORDER BY id DESC LIMIT 50 OFFSET 100",
                 // The decision page's candidates and their reviews.
                 "SELECT id FROM proposals WHERE round_id = 1 AND status = 'eligible' ORDER BY id",
-                "SELECT proposal_id, reviewer_id FROM reviews WHERE round_id = 1 AND status = 'submitted'",
+                RANKING_REVIEWS,
                 // The review board: a page of the proposals in review, their reviews, the loads.
                 "SELECT proposals.id FROM proposals JOIN organizations ON organizations.id = proposals.org_id \
                  WHERE proposals.round_id = 1 AND proposals.status = 'eligible' ORDER BY proposals.id LIMIT 50 OFFSET 50",
@@ -257,8 +257,16 @@ async fn postgres_list_queries_use_an_index() {
             plan.contains("Index") && !plan.contains("Seq Scan"),
             "{q}\n{plan}"
         );
+        // The ranking reads a round's scores from the index alone, never the reviews' rows.
+        if q == RANKING_REVIEWS {
+            assert!(plan.contains("Index Only Scan"), "{q}\n{plan}");
+        }
     }
 }
+
+/// What the ranking reads of a round's submitted reviews (`db::reviews::submitted`).
+const RANKING_REVIEWS: &str = "SELECT id, proposal_id, reviewer_id, score_list FROM reviews \
+     WHERE round_id = 1 AND status = 'submitted'";
 
 fn ranks(v: &Value) -> Vec<i64> {
     v["rows"]
