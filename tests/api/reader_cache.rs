@@ -7,9 +7,9 @@ use chrono::{Duration, DurationRound};
 use reqwest::{Response, StatusCode};
 use serde_json::json;
 
-use crate::award::ranked_round;
+use crate::award::{ranked_round, Ranked};
 use crate::dual;
-use crate::helpers::{csrf_of, location, spawn, spawn_with, Backend, TestApp, PASSWORD};
+use crate::helpers::{csrf_of, location, spawn, spawn_with, Backend, Browser, TestApp, PASSWORD};
 
 fn x_cache(r: &Response) -> String {
     r.headers()
@@ -42,9 +42,17 @@ async fn second_instance(app: &TestApp) -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-async fn officers_pages_are_kept_per_session_until_anything_changes_on_any_instance(b: Backend) {
-    let app = spawn(b).await;
-    let r = ranked_round(&app, 12_000_000, &[90, 80, 70, 50], 3).await;
+/// A ranked round whose review is closed, another instance on its database, and the officer
+/// signed in on this one in a browser, with the path of the round's decision page.
+struct Deciding {
+    r: Ranked,
+    other: String,
+    desk: Browser,
+    decision: String,
+}
+
+async fn deciding(app: &TestApp) -> Deciding {
+    let r = ranked_round(app, 12_000_000, &[90, 80, 70, 50], 3).await;
     let (s, v) = app
         .post(
             &format!("/api/v1/rounds/{}/close-review", r.round),
@@ -53,12 +61,28 @@ async fn officers_pages_are_kept_per_session_until_anything_changes_on_any_insta
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let other = second_instance(&app).await;
+    let other = second_instance(app).await;
     let desk = app.browser();
-    let res = desk.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
+    let res = desk.login(app, "officer@gusu.gov.cn", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    desk.get(&app, &location(&res)).await;
+    desk.get(app, &location(&res)).await;
     let decision = format!("/rounds/{}/decision", r.round);
+    Deciding {
+        r,
+        other,
+        desk,
+        decision,
+    }
+}
+
+async fn officers_pages_are_kept_per_session_until_anything_changes_on_any_instance(b: Backend) {
+    let app = spawn(b).await;
+    let Deciding {
+        r,
+        other,
+        desk,
+        decision,
+    } = deciding(&app).await;
 
     // Made once, then served as made while nothing changes.
     fresh_minute(&app);
@@ -208,20 +232,12 @@ dual!(with_no_memory_for_it_nothing_is_kept);
 async fn a_session_is_read_again_after_a_write_here_or_a_moment_after_one_elsewhere(b: Backend) {
     // A moment long enough that only the clock, moved by the test, ends it.
     let app = spawn_with(b, |s| s.session_cache_ms = 20_000).await;
-    let r = ranked_round(&app, 12_000_000, &[90, 80, 70, 50], 3).await;
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/rounds/{}/close-review", r.round),
-            Some(&r.officer),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let other = second_instance(&app).await;
-    let desk = app.browser();
-    let res = desk.login(&app, "officer@gusu.gov.cn", PASSWORD).await;
-    desk.get(&app, &location(&res)).await;
-    let decision = format!("/rounds/{}/decision", r.round);
+    let Deciding {
+        r,
+        other,
+        desk,
+        decision,
+    } = deciding(&app).await;
     fresh_minute(&app);
     let first = desk.get(&app, &decision).await;
     assert_eq!(x_cache(&first), "miss");
