@@ -12,7 +12,6 @@ use std::time::Duration;
 use chrono::{NaiveDate, NaiveDateTime};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use yichuang::db::reviews::RankFacts;
-use yichuang::domain::assignment::CriterionScore;
 use yichuang::domain::money::Fen;
 use yichuang::domain::proposal::{BudgetCategory, BudgetLine, FundingSource};
 use yichuang::domain::report::{project_figures, GroupCount, ReportContent, SpendLine};
@@ -79,10 +78,7 @@ fn round_input(proposals: i64) -> RankingInput {
                 .map(|c| {
                     let halves = c.max_points * 2;
                     let target = halves * quality / 100 + rng.below(5) as i32 - 2;
-                    CriterionScore {
-                        score: Some(target.clamp(0, halves) * 5),
-                        comment: String::new(),
-                    }
+                    Some(target.clamp(0, halves) * 5)
                 })
                 .collect();
             reviews.push((p, reviewer, scores));

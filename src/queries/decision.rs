@@ -8,7 +8,6 @@ use crate::auth::policy::Actor;
 use crate::db::awards::{self, Entry};
 use crate::db::reviews::{self, RankFacts};
 use crate::db::{evaluations, users, DbConn};
-use crate::domain::assignment::CriterionScore;
 use crate::domain::award::AwardState;
 use crate::domain::money::Fen;
 use crate::domain::org::Grade;
@@ -294,8 +293,8 @@ pub struct RankingInput {
     pub min_grant_fen: i64,
     /// The proposals in review, in id order.
     pub facts: Vec<RankFacts>,
-    /// The submitted reviews in id order: (proposal, reviewer, scores per criterion).
-    pub reviews: Vec<(i64, i64, Vec<CriterionScore>)>,
+    /// The submitted reviews in id order: (proposal, reviewer, score per criterion).
+    pub reviews: Vec<reviews::SubmittedScores>,
     pub entries: Vec<Entry>,
     pub category_budgets: Vec<(String, i64)>,
     /// The final evaluation's score (tenths) of the projects that fast-track renewals
@@ -309,19 +308,7 @@ pub struct RankingInput {
 fn load(conn: &mut DbConn, round: &crate::db::rounds::RoundRow) -> Result<RankingInput, AppError> {
     let round_id = round.id;
     let facts = reviews::rank_facts(conn, round_id)?;
-    let reviews: Vec<(i64, i64, Vec<CriterionScore>)> = reviews::submitted(conn, round_id)?
-        .into_iter()
-        .map(|(pid, rid, list)| {
-            let scores = list
-                .into_iter()
-                .map(|score| CriterionScore {
-                    score,
-                    comment: String::new(),
-                })
-                .collect();
-            (pid, rid, scores)
-        })
-        .collect();
+    let reviews = reviews::submitted(conn, round_id)?;
     let renewed: Vec<i64> = facts
         .iter()
         .filter(|f| f.renewal_track == Some(crate::domain::evaluation::Renewal::FastTrack))
@@ -374,7 +361,7 @@ pub fn rank(input: RankingInput) -> Result<Ranking, AppError> {
             let per_criterion = criteria
                 .iter()
                 .take(n)
-                .map(|c| c.score.unwrap_or(0))
+                .map(|score| score.unwrap_or(0))
                 .collect();
             (
                 pid,
